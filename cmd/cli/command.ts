@@ -1,0 +1,36 @@
+/** The shape of a tsbuild subcommand, and the context it runs with. */
+import type { FlagSpec, ParsedArgs } from './args.js';
+
+export interface CommandIO {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly stdin: NodeJS.ReadableStream;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+}
+
+export interface CommandContext {
+  readonly args: ParsedArgs;
+  readonly io: CommandIO;
+  /** Aborted on SIGINT/SIGTERM; commands must stop and clean up. */
+  readonly signal: AbortSignal;
+  /** The data root from --root, $TSBUILD_ROOT or the default. */
+  readonly root: string;
+  readonly debug: boolean;
+}
+
+export interface Command {
+  /** The words that select it, e.g. `build` or `image import`. */
+  readonly name: string;
+  readonly summary: string;
+  /** Usage line after `tsbuild NAME`, e.g. `[OPTIONS] PATH | -`. */
+  readonly usage: string;
+  readonly flags: readonly FlagSpec[];
+  /** Positional argument count; extra or missing ones are usage errors. */
+  readonly minArgs?: number;
+  readonly maxArgs?: number;
+  /** Longer text shown by --help after the flags. */
+  readonly details?: string;
+  /** Returns the process exit code. */
+  run(ctx: CommandContext): Promise<number>;
+}

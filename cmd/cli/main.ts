@@ -1,0 +1,143 @@
+/**
+ * Entry logic shared by the `tsbuild` binary: picks the subcommand, parses flags, wires signals,
+ * and turns errors into one clear line and an exit code (1 for failures, 2 for usage errors).
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { formatFlags, GLOBAL_FLAGS, parseArgs, flagBool, flagString } from './args.js';
+import type { Command, CommandIO } from './command.js';
+import { UsageError, isTsbuildError, CancelledError, errorMessage, TsbuildError } from '../../src/util/errors.js';
+import { didYouMean } from '../../src/util/did-you-mean.js';
+
+export function defaultRoot(env: NodeJS.ProcessEnv): string {
+  if (env['TSBUILD_ROOT']) return env['TSBUILD_ROOT'];
+  if (process.getuid?.() === 0) return '/var/lib/tsbuild';
+  return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'tsbuild');
+}
+
+function findCommand(commands: readonly Command[], argv: readonly string[]): { cmd: Command | undefined; rest: string[]; words: string[] } {
+  // Longest match of leading non-flag words against command names (`image import` before `image`).
+  const words: string[] = [];
+  const idx: number[] = [];
+  for (let i = 0; i < argv.length && words.length < 3; i++) {
+    const a = argv[i] as string;
+    if (a.startsWith('-')) {
+      // a global string flag before the command consumes its value
+      if (a === '--root') i++;
+      continue;
+    }
+    words.push(a);
+    idx.push(i);
+  }
+  for (let n = words.length; n > 0; n--) {
+    const name = words.slice(0, n).join(' ');
+    const cmd = commands.find((c) => c.name === name);
+    if (cmd) {
+      const drop = new Set(idx.slice(0, n));
+      return { cmd, rest: argv.filter((_, i) => !drop.has(i)), words: words.slice(0, n) };
+    }
+  }
+  return { cmd: undefined, rest: [...argv], words };
+}
+
+export function helpText(prog: string, cmd: Command): string {
+  let s = `Usage: ${prog} ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n`;
+  if (cmd.flags.length) s += `\nOptions:\n${formatFlags(cmd.flags)}\n`;
+  s += `\nGlobal options:\n${formatFlags(GLOBAL_FLAGS)}\n`;
+  if (cmd.details) s += `\n${cmd.details.trimEnd()}\n`;
+  return s;
+}
+
+export function overviewText(prog: string, summary: string, commands: readonly Command[]): string {
+  const w = Math.max(...commands.map((c) => c.name.length));
+  const rows = [...commands].sort((a, b) => a.name.localeCompare(b.name)).map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`);
+  return `Usage: ${prog} [--root DIR] [--debug] COMMAND [OPTIONS]\n\n${summary}\n\nCommands:\n${rows.join('\n')}\n\nRun '${prog} COMMAND --help' for more information on a command.\n`;
+}
+
+/** Renders an error for the terminal: one line, plus the offending source line when known. */
+export function formatError(e: unknown, debug: boolean): string {
+  let out = '';
+  if (isTsbuildError(e)) {
+    out = `error: ${e.describe()}\n`;
+    if (e.sourceLine !== undefined && e.location) {
+      const n = String(e.location.line);
+      out += ` ${n} | ${e.sourceLine}\n ${' '.repeat(n.length)} | ${' '.repeat(Math.max(0, e.location.column - 1))}^\n`;
+    }
+    for (const d of e.detail) out += `${d}\n`;
+  } else {
+    out = `error: ${errorMessage(e)}\n`;
+  }
+  if (debug && e instanceof Error && e.stack) out += `${e.stack}\n`;
+  return out;
+}
+
+export interface RunOptions {
+  readonly prog: string;
+  readonly summary: string;
+  readonly version: string;
+  readonly commands: readonly Command[];
+  readonly io: CommandIO;
+}
+
+export async function runCli(argv: readonly string[], opts: RunOptions): Promise<number> {
+  const { io, prog } = opts;
+  const debug = argv.includes('--debug');
+  const ac = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) {
+      io.stderr.write(`${prog}: second ${sig}, exiting without cleanup\n`);
+      process.exit(130);
+    }
+    ac.abort(new CancelledError(new Error(`received ${sig}`)));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help'))) {
+      io.stdout.write(overviewText(prog, opts.summary, opts.commands));
+      return 0;
+    }
+    if (argv[0] === '--version' || argv[0] === 'version') {
+      io.stdout.write(`${prog} ${opts.version}\n`);
+      return 0;
+    }
+    const { cmd, rest, words } = findCommand(opts.commands, argv);
+    if (!cmd) {
+      const word = words[0];
+      if (word === undefined) throw new UsageError(`no command given; run '${prog} --help'`);
+      const names = opts.commands.map((c) => c.name);
+      throw new UsageError(`unknown command "${words.join(' ')}" for "${prog}"${didYouMean(words.join(' '), names) || didYouMean(word, names)}`);
+    }
+    const args = parseArgs(rest, cmd.flags, `${prog} ${cmd.name}`);
+    if (flagBool(args, 'help')) {
+      io.stdout.write(helpText(prog, cmd));
+      return 0;
+    }
+    const n = args.positionals.length;
+    if (cmd.minArgs !== undefined && n < cmd.minArgs) {
+      throw new UsageError(`"${prog} ${cmd.name}" requires ${cmd.minArgs === cmd.maxArgs ? 'exactly' : 'at least'} ${cmd.minArgs} argument${cmd.minArgs === 1 ? '' : 's'}; usage: ${prog} ${cmd.name} ${cmd.usage}`);
+    }
+    if (cmd.maxArgs !== undefined && n > cmd.maxArgs) {
+      throw new UsageError(`"${prog} ${cmd.name}" accepts ${cmd.maxArgs === 0 ? 'no arguments' : `at most ${cmd.maxArgs} argument${cmd.maxArgs === 1 ? '' : 's'}`}; usage: ${prog} ${cmd.name} ${cmd.usage}`);
+    }
+    return await cmd.run({
+      args,
+      io,
+      signal: ac.signal,
+      root: flagString(args, 'root') ?? defaultRoot(io.env),
+      debug,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`${prog}: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr.write(formatError(e, debug));
+    return e instanceof TsbuildError && e.code === 'CANCELLED' ? 130 : 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

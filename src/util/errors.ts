@@ -1,0 +1,89 @@
+/**
+ * Error types shared by every layer. Each carries a stable `code` callers match on; errors caused
+ * by user input also carry a source location so the CLI can print `file:line:col: message`.
+ */
+
+/** A position in a user-supplied file. Lines and columns are 1-based. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Last line of the construct (inclusive), when it spans several lines. */
+  readonly endLine?: number;
+}
+
+export interface TsbuildErrorOptions {
+  readonly cause?: unknown;
+  readonly location?: SourceLocation;
+  /** The offending source line, shown under the message. */
+  readonly sourceLine?: string;
+  /** Extra lines of detail shown after the message (e.g. the last log lines of a failed RUN). */
+  readonly detail?: readonly string[];
+}
+
+export class TsbuildError extends Error {
+  readonly code: string;
+  readonly location: SourceLocation | undefined;
+  readonly sourceLine: string | undefined;
+  readonly detail: readonly string[];
+
+  constructor(code: string, message: string, opts: TsbuildErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'TsbuildError';
+    this.code = code;
+    this.location = opts.location;
+    this.sourceLine = opts.sourceLine;
+    this.detail = opts.detail ?? [];
+  }
+
+  /** `file:line:col: message` when located, else the message. */
+  describe(): string {
+    const l = this.location;
+    return l ? `${l.file}:${l.line}:${l.column}: ${this.message}` : this.message;
+  }
+}
+
+/** Bad input the user can fix (Dockerfile, flags, context). Exit code 1. */
+export class UserInputError extends TsbuildError {
+  constructor(code: string, message: string, opts: TsbuildErrorOptions = {}) {
+    super(code, message, opts);
+    this.name = 'UserInputError';
+  }
+}
+
+/** Wrong command-line usage (unknown command or flag). Exit code 2. */
+export class UsageError extends TsbuildError {
+  constructor(message: string, opts: TsbuildErrorOptions = {}) {
+    super('USAGE', message, opts);
+    this.name = 'UsageError';
+  }
+}
+
+/** The operation was cancelled through an AbortSignal. */
+export class CancelledError extends TsbuildError {
+  constructor(reason?: unknown) {
+    super('CANCELLED', reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled', { cause: reason });
+    this.name = 'CancelledError';
+  }
+}
+
+export function isTsbuildError(e: unknown): e is TsbuildError {
+  return e instanceof TsbuildError;
+}
+
+/** Throws a CancelledError carrying the signal's reason when the signal is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError(signal.reason);
+}
+
+/** For exhaustive switches over discriminated unions. */
+export function assertNever(x: never, what = 'value'): never {
+  throw new Error(`unexpected ${what}: ${JSON.stringify(x)}`);
+}
+
+/** Message of an unknown thrown value. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof TsbuildError) return e.describe();
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
