@@ -1,0 +1,60 @@
+/** What every renderer but rawjson prints when a build's display closes. */
+import { formatSeconds } from './format.js';
+import type { Trace, TraceVertex } from './trace.js';
+
+/** BuildKit's failure excerpt: the last log lines of each failed step between `------` rules. */
+export function errorBoxes(trace: Trace): string {
+  let out = '';
+  for (const v of trace.vertices.values()) {
+    if (v.error === undefined) continue;
+    trace.flushPartial(v);
+    out += `------\n > ${v.name}:\n`;
+    for (const l of v.lastLines) out += `${l}\n`;
+    out += '------\n';
+  }
+  return out;
+}
+
+/** The warnings of the build, listed once at the end as docker buildx does. */
+export function warningList(trace: Trace): string {
+  const n = trace.warnings.length;
+  if (n === 0) return '';
+  let out = `${n} warning${n === 1 ? '' : 's'} found:\n`;
+  for (const w of trace.warnings) {
+    const at = w.location ? ` (${w.location.file}:${w.location.line})` : '';
+    out += ` - ${w.message}${at}\n`;
+  }
+  return out;
+}
+
+export interface StepCounts {
+  readonly total: number;
+  readonly cached: number;
+  readonly executed: number;
+  readonly failed: number;
+  readonly canceled: number;
+  readonly running: number;
+}
+
+export function countSteps(trace: Trace): StepCounts {
+  const all = [...trace.vertices.values()];
+  const is = (f: (v: TraceVertex) => boolean): number => all.filter(f).length;
+  return {
+    total: all.length,
+    cached: is((v) => v.cached),
+    executed: is((v) => trace.isCompleted(v) && !v.cached && v.error === undefined && !v.canceled),
+    failed: is((v) => v.error !== undefined),
+    canceled: is((v) => v.canceled),
+    running: is((v) => !trace.isCompleted(v)),
+  };
+}
+
+/** `steps: 9 total, 7 cached, 2 executed in 2.1s` (failed/canceled counts only when non-zero). */
+export function summaryLine(trace: Trace, now: number): string {
+  const c = countSteps(trace);
+  let s = `steps: ${c.total} total, ${c.cached} cached, ${c.executed} executed`;
+  if (c.failed > 0) s += `, ${c.failed} failed`;
+  if (c.canceled > 0) s += `, ${c.canceled} canceled`;
+  const elapsed = trace.first === undefined ? 0 : now - trace.first;
+  return `${s} in ${formatSeconds(elapsed)}\n`;
+}

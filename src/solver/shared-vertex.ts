@@ -1,0 +1,385 @@
+/**
+ * The in-flight state of one vertex, shared by every build in the process that contains it (the
+ * dedupe of BuildKit's solver). It computes the vertex's cache key, decides hit or miss, and loads
+ * or executes its outputs — each at most once, and only when some build asks. It lives while it is
+ * held (by builds, and by the states of vertices that read from it); when the last hold goes it
+ * aborts whatever still runs, waits for it, and releases every result it owns.
+ */
+import { setMaxListeners } from 'node:events';
+import type { CacheRecord } from './cache-types.js';
+import type { ProgressWriter } from '../progress/types.js';
+import { CancelledError } from '../util/errors.js';
+import { abortable, noop } from './abortable.js';
+import { computeCacheKey, inputLink, type KeyPart } from './cache-key.js';
+import { StepError, asCancelled, isCancellation } from './errors.js';
+import type { CacheMap, MissReason, OpContext, Result, Vertex } from './types.js';
+import type { SolverDeps } from './solver-deps.js';
+import { VertexProgressWriter } from '../progress/vertex-progress.js';
+import { VertexEvents } from './vertex-events.js';
+
+/** An input of a shared vertex: output `index` of another shared vertex. */
+export interface InputLink {
+  readonly state: SharedVertex;
+  readonly index: number;
+}
+
+export interface KeyInfo {
+  readonly key: string;
+  readonly cacheMap: CacheMap;
+  readonly parts: readonly KeyPart[];
+}
+
+export type Decision =
+  | { readonly hit: true; readonly key: KeyInfo; readonly records: ReadonlyMap<number, CacheRecord> }
+  | {
+      readonly hit: false;
+      readonly key: KeyInfo;
+      readonly reason: MissReason;
+      /** Re-executed although its key may have a record (ignore-cache, here or upstream): replace it. */
+      readonly rebuild: boolean;
+    };
+
+export type ExecState = 'none' | 'running' | 'done' | 'failed' | 'canceled';
+
+/** What a build needs to know about the vertex to write its step record. */
+export interface VertexView {
+  readonly key: string | undefined;
+  readonly decision: 'hit' | 'miss' | undefined;
+  readonly missReason: MissReason | undefined;
+  readonly exec: ExecState;
+  readonly execReason: MissReason | undefined;
+  readonly started: number | undefined;
+  readonly completed: number | undefined;
+}
+
+export class SharedVertex {
+  readonly vertex: Vertex;
+  /** Registry id: the digest, plus whether the cache is ignored (those never share with users of it). */
+  readonly id: string;
+  readonly #inputs: readonly InputLink[];
+  readonly #deps: SolverDeps;
+  readonly #ac = new AbortController();
+  readonly #ctx: OpContext;
+  readonly #events: VertexEvents;
+  readonly #wanted = new Set<number>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  readonly #owned: Result[] = [];
+  readonly #outputs = new Map<number, Promise<Result>>();
+  #holds = 0;
+  #disposed = false;
+  #key: Promise<KeyInfo> | undefined;
+  #decision: Promise<Decision> | undefined;
+  #exec: Promise<readonly Result[]> | undefined;
+  #view: {
+    key?: string;
+    decision?: 'hit' | 'miss';
+    missReason?: MissReason;
+    exec: ExecState;
+    execReason?: MissReason;
+    started?: number;
+    completed?: number;
+  } = { exec: 'none' };
+
+  constructor(vertex: Vertex, id: string, inputs: readonly InputLink[], deps: SolverDeps) {
+    this.vertex = vertex;
+    this.id = id;
+    this.#inputs = inputs;
+    this.#deps = deps;
+    for (const l of inputs) l.state.retain();
+    // Every dependent waiting on this vertex listens on the signal; that is not a leak.
+    setMaxListeners(0, this.#ac.signal);
+    this.#events = new VertexEvents(vertex);
+    this.#ctx = {
+      vertex,
+      signal: this.#ac.signal,
+      progress: new VertexProgressWriter(vertex.digest, (ev) => this.#events.emit(ev), deps.now),
+    };
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  view(): VertexView {
+    const v = this.#view;
+    return {
+      key: v.key,
+      decision: v.decision,
+      missReason: v.missReason,
+      exec: v.exec,
+      execReason: v.execReason,
+      started: v.started,
+      completed: v.completed,
+    };
+  }
+
+  retain(): void {
+    if (this.#disposed) throw new Error(`internal: retain of disposed vertex ${this.vertex.name}`);
+    this.#holds++;
+  }
+
+  /** Drops one hold; the last one disposes the vertex. */
+  release(): void {
+    if (--this.#holds > 0) return;
+    this.#dispose();
+  }
+
+  /** Sends this vertex's events to `w` (first replaying what already happened). */
+  attach(w: ProgressWriter): void {
+    this.#events.attach(w);
+  }
+
+  detach(w: ProgressWriter): void {
+    this.#events.detach(w);
+  }
+
+  /** Output indexes some build reads; cache lookups cover exactly these. */
+  want(indexes: Iterable<number>): void {
+    for (const i of indexes) this.#wanted.add(i);
+  }
+
+  /** The persistent cache key (computed once; needs the inputs' keys or content checksums). */
+  key(): Promise<KeyInfo> {
+    return (this.#key ??= this.#memo(this.#computeKey()));
+  }
+
+  /** Hit or miss, decided once from the key and the cache records of the wanted outputs. */
+  decide(): Promise<Decision> {
+    return (this.#decision ??= this.#memo(this.#decide()));
+  }
+
+  /** A new handle on output `index`, owned by the caller; loads or executes the vertex if needed. */
+  async acquire(index: number): Promise<Result> {
+    let p = this.#outputs.get(index);
+    if (!p) this.#outputs.set(index, (p = this.#memo(this.#produce(index))));
+    const r = await p;
+    if (this.#disposed) throw new CancelledError(new Error(`${this.vertex.name} is no longer needed`));
+    return r.clone();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  async #computeKey(): Promise<KeyInfo> {
+    const signal = this.#ac.signal;
+    let cacheMap: CacheMap;
+    try {
+      cacheMap = await this.vertex.op.cacheMap(this.#ctx, 0);
+    } catch (e) {
+      throw this.#wrap(e);
+    }
+    if (cacheMap.deps.length > this.#inputs.length) {
+      throw new StepError(this.vertex, new Error(`cache map has ${cacheMap.deps.length} deps for ${this.#inputs.length} inputs`));
+    }
+    const parts = await Promise.all(
+      this.#inputs.map(async (link, i): Promise<KeyPart> => {
+        const dep = cacheMap.deps[i];
+        if (dep?.computeDigest) {
+          const compute = dep.computeDigest;
+          const res = await abortable(link.state.acquire(link.index), signal, (r) => this.#releaseLater(r));
+          try {
+            const checksum = await this.#deps.scheduler.run(() => compute(res, this.#ctx), { signal, priority: 1 });
+            return { kind: 'content', selector: dep.selector ?? '', checksum };
+          } catch (e) {
+            throw this.#wrap(e);
+          } finally {
+            await res.release();
+          }
+        }
+        const k = await abortable(link.state.key(), signal);
+        return { kind: 'key', key: k.key, output: link.index };
+      }),
+    );
+    const key = computeCacheKey(cacheMap.digest, parts);
+    this.#view.key = key;
+    return { key, cacheMap, parts };
+  }
+
+  async #decide(): Promise<Decision> {
+    const key = await this.key();
+    if (this.vertex.options.ignoreCache) return this.#miss(key, { kind: 'ignore-cache' }, { rebuild: true });
+    // An input re-executed for ignore-cache may now hold different content; whatever is keyed on
+    // its (unchanged) cache key must not reuse results made from the old content.
+    const rebuilt = await this.#rebuiltInput(key);
+    if (rebuilt) return this.#miss(key, rebuilt, { rebuild: true });
+    const outputs = this.#wanted.size > 0 ? [...this.#wanted].sort((a, b) => a - b) : [0];
+    let found: (CacheRecord | undefined)[];
+    try {
+      found = await Promise.all(outputs.map((i) => this.#deps.cache.lookup(key.key, i)));
+    } catch (e) {
+      throw this.#wrap(e);
+    }
+    if (found.every((r) => r !== undefined)) {
+      const records = new Map(outputs.map((o, i) => [o, found[i] as CacheRecord]));
+      this.#view.decision = 'hit';
+      const now = this.#deps.now();
+      this.#events.vertex('cached', now, { started: now, completed: now });
+      return { hit: true, key, records };
+    }
+    return this.#miss(key, await this.#missReason(key));
+  }
+
+  #miss(key: KeyInfo, reason: MissReason, opts: { readonly rebuild: boolean } = { rebuild: false }): Decision {
+    this.#view.decision = 'miss';
+    this.#view.missReason = reason;
+    return { hit: false, key, reason, rebuild: opts.rebuild };
+  }
+
+  /** The first input keyed by its cache key that is being rebuilt for ignore-cache, if any. */
+  async #rebuiltInput(key: KeyInfo): Promise<MissReason | undefined> {
+    for (const [i, part] of key.parts.entries()) {
+      const link = this.#inputs[i];
+      if (part.kind !== 'key' || !link) continue;
+      const d = await abortable(link.state.decide(), this.#ac.signal);
+      if (!d.hit && d.rebuild) return { kind: 'input-changed', input: i, inputName: link.state.vertex.name };
+    }
+    return undefined;
+  }
+
+  /** "input X changed" when an input keyed by its cache key had no record itself; else "no record". */
+  async #missReason(key: KeyInfo): Promise<MissReason> {
+    for (const [i, part] of key.parts.entries()) {
+      const link = this.#inputs[i];
+      if (part.kind !== 'key' || !link) continue;
+      const d = await abortable(link.state.decide(), this.#ac.signal).catch(() => undefined);
+      if (d && !d.hit && (d.reason.kind === 'no-record' || d.reason.kind === 'input-changed')) {
+        return { kind: 'input-changed', input: i, inputName: link.state.vertex.name };
+      }
+    }
+    return { kind: 'no-record' };
+  }
+
+  async #produce(index: number): Promise<Result> {
+    const d = await this.decide();
+    let reason: MissReason;
+    if (d.hit) {
+      try {
+        const rec = d.records.get(index) ?? (await this.#deps.cache.lookup(d.key.key, index));
+        if (rec) {
+          const r = await this.#deps.loader.load(rec.resultId, { signal: this.#ac.signal, recordType: rec.recordType });
+          if (r) {
+            this.#owned.push(r);
+            return r;
+          }
+          // The record outlived its result (pruned): forget it and run the step again.
+          await this.#deps.cache.invalidate(d.key.key, index);
+          reason = { kind: 'result-missing' };
+        } else {
+          reason = { kind: 'no-record' };
+        }
+      } catch (e) {
+        throw this.#wrap(e);
+      }
+    } else {
+      reason = d.reason;
+    }
+    const outs = await (this.#exec ??= this.#memo(this.#execute(d.key, reason, { replace: !d.hit && d.rebuild })));
+    const r = outs[index];
+    if (!r) throw new StepError(this.vertex, new Error(`op returned ${outs.length} result(s); output ${index} was wanted`));
+    return r;
+  }
+
+  async #execute(key: KeyInfo, reason: MissReason, { replace }: { readonly replace: boolean }): Promise<readonly Result[]> {
+    this.#view.execReason = reason;
+    const signal = this.#ac.signal;
+    const inputs = await this.#acquireInputs();
+    try {
+      const outs = await this.#deps.scheduler.run(async () => {
+        const now = this.#deps.now();
+        this.#view.exec = 'running';
+        this.#view.started = now;
+        this.#events.vertex('started', now, { started: now });
+        return this.vertex.op.exec(this.#ctx, inputs);
+      }, { signal });
+      this.#owned.push(...outs);
+      if (signal.aborted) throw asCancelled(signal.reason);
+      const recordType = key.cacheMap.recordType ?? 'regular';
+      const inputKeys = key.parts.map(inputLink);
+      await Promise.all(
+        outs.map((r, output) =>
+          this.#deps.cache.save({
+            key: key.key,
+            output,
+            resultId: r.id,
+            recordType,
+            description: this.vertex.name,
+            inputKeys,
+            ...(r.size === undefined ? {} : { size: r.size }),
+            ...(replace ? { replace: true } : {}),
+          }),
+        ),
+      );
+      const done = this.#deps.now();
+      this.#view.exec = 'done';
+      this.#view.completed = done;
+      this.#events.vertex('completed', done, { started: this.#view.started ?? done, completed: done });
+      return outs;
+    } catch (e) {
+      const err = signal.aborted ? asCancelled(signal.reason) : this.#wrap(e);
+      if (this.#view.exec === 'running') {
+        const done = this.#deps.now();
+        this.#view.completed = done;
+        const canceled = isCancellation(err);
+        this.#view.exec = canceled ? 'canceled' : 'failed';
+        this.#events.vertex(canceled ? 'canceled' : 'error', done, {
+          started: this.#view.started ?? done,
+          completed: done,
+          ...(canceled ? {} : { error: errorLine(err) }),
+        });
+      }
+      throw err;
+    } finally {
+      await Promise.allSettled(inputs.map((r) => r.release()));
+    }
+  }
+
+  /** Handles on every input's result, or none (all released) if one fails. */
+  async #acquireInputs(): Promise<Result[]> {
+    const signal = this.#ac.signal;
+    const ps = this.#inputs.map((l) => abortable(l.state.acquire(l.index), signal, (r) => this.#releaseLater(r)));
+    try {
+      return await Promise.all(ps);
+    } catch (e) {
+      for (const p of ps) p.then((r) => this.#releaseLater(r), noop);
+      throw e;
+    }
+  }
+
+  #dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#events.close();
+    this.#ac.abort(new CancelledError(new Error(`no build needs ${this.vertex.name} any more`)));
+    for (const l of this.#inputs) l.state.release();
+    const idle = (async () => {
+      // Work started before the abort may still be settling (and may start more); wait for all of it.
+      while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+      const owned = this.#owned.splice(0);
+      await Promise.allSettled(owned.map((r) => r.release()));
+    })();
+    this.#deps.onDispose(this.id, idle);
+  }
+
+  /** Tracks `p` until it settles, and marks its rejection handled (whoever awaits it still sees it). */
+  #memo<T>(p: Promise<T>): Promise<T> {
+    const tracked = p.then(noop, noop);
+    this.#inflight.add(tracked);
+    void tracked.then(() => this.#inflight.delete(tracked));
+    return p;
+  }
+
+  #releaseLater(r: Result): void {
+    this.#memo(r.release());
+  }
+
+  #wrap(e: unknown): unknown {
+    if (e instanceof StepError || isCancellation(e)) return e;
+    return new StepError(this.vertex, e);
+  }
+}
+
+/** The one-line error shown next to the vertex (`#5 ERROR: …`); the cause, not the vertex name again. */
+function errorLine(e: unknown): string {
+  const cause = e instanceof StepError ? e.cause : e;
+  if (cause instanceof Error) return cause.message.split('\n')[0] ?? '';
+  return String(cause);
+}

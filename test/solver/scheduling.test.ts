@@ -1,0 +1,103 @@
+import { describe, expect, test } from '@jest/globals';
+import { deferred, fakeVertex, until } from './fake-ops.js';
+import { harness } from './harness.js';
+import { QueueScheduler } from '../../src/solver/scheduler.js';
+import { CancelledError } from '../../src/util/errors.js';
+
+describe('scheduling', () => {
+  test('independent branches run at the same time', async () => {
+    const h = harness({ maxParallelism: 2 });
+    // Each branch waits for a gate that opens only once both have started: they must overlap.
+    const gate = deferred();
+    const left = fakeVertex(h.world, { name: 'left', gate: gate.promise });
+    const right = fakeVertex(h.world, { name: 'right', gate: gate.promise });
+    const join = fakeVertex(h.world, { name: 'join', inputs: [left, right] });
+    const p = h.solve(join);
+    await until(() => h.world.running === 2, 'both branches to start');
+    gate.resolve();
+    const res = await p;
+    const [l, r] = ['left', 'right'].map((n) => h.world.execs.find((e) => e.name === n));
+    expect(l && r).toBeTruthy();
+    if (!l || !r) return;
+    // Overlap by timestamps: each started before the other ended.
+    expect(l.start).toBeLessThan(r.end as number);
+    expect(r.start).toBeLessThan(l.end as number);
+    // join ran after both.
+    const j = h.world.execs.find((e) => e.name === 'join');
+    expect(j?.start).toBeGreaterThanOrEqual(Math.max(l.end as number, r.end as number));
+    await res.result.release();
+    expect(h.world.liveRefs).toBe(0);
+  });
+
+  test('maxParallelism bounds how many ops run at once', async () => {
+    const h = harness({ maxParallelism: 2 });
+    const leaves = Array.from({ length: 6 }, (_, i) => fakeVertex(h.world, { name: `leaf${i}`, delayMs: 15 }));
+    const join = fakeVertex(h.world, { name: 'join', inputs: leaves });
+    const res = await h.solve(join);
+    expect(h.world.peakRunning).toBe(2);
+    expect(h.scheduler.peak).toBe(2);
+    expect(h.world.execs).toHaveLength(7);
+    await res.result.release();
+  });
+
+  test('a vertex waiting for its inputs holds no slot (one slot, deep chain, diamond)', async () => {
+    const h = harness({ maxParallelism: 1 });
+    const root = fakeVertex(h.world, { name: 'root', delayMs: 2 });
+    const a = fakeVertex(h.world, { name: 'a', inputs: [root], delayMs: 2 });
+    const b = fakeVertex(h.world, { name: 'b', inputs: [root], delayMs: 2 });
+    let top = fakeVertex(h.world, { name: 'diamond', inputs: [a, b] });
+    for (let i = 0; i < 10; i++) top = fakeVertex(h.world, { name: `step${i}`, inputs: [top] });
+    const res = await h.solve(top);
+    expect(h.world.execs).toHaveLength(14);
+    expect(h.world.peakRunning).toBe(1);
+    await res.result.release();
+    expect(h.world.liveRefs).toBe(0);
+  });
+
+  test('the scheduler runs higher priority first and drops queued tasks whose signal aborts', async () => {
+    const s = new QueueScheduler({ maxParallelism: 1 });
+    const order: string[] = [];
+    const gate = deferred();
+    const never = new AbortController();
+    const blocker = s.run(async () => {
+      await gate.promise;
+      order.push('blocker');
+    }, { signal: never.signal });
+    const ac = new AbortController();
+    const dropped = s.run(async () => {
+      order.push('dropped');
+    }, { signal: ac.signal });
+    const low = s.run(async () => void order.push('low'), { signal: never.signal, priority: 0 });
+    const high = s.run(async () => void order.push('high'), { signal: never.signal, priority: 5 });
+    ac.abort(new Error('user'));
+    await expect(dropped).rejects.toBeInstanceOf(CancelledError);
+    gate.resolve();
+    await Promise.all([blocker, low, high]);
+    expect(order).toEqual(['blocker', 'high', 'low']);
+  });
+
+  test('a running task keeps its slot until it settles, even after its signal aborts', async () => {
+    const s = new QueueScheduler({ maxParallelism: 1 });
+    const ac = new AbortController();
+    let finished = false;
+    const running = s.run(async (signal) => {
+      await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+      await new Promise((r) => setTimeout(r, 20));
+      finished = true;
+    }, { signal: ac.signal });
+    await until(() => s.running === 1, 'task to start');
+    ac.abort();
+    let nextSawFinished: boolean | undefined;
+    const next = s.run(async () => {
+      nextSawFinished = finished;
+    }, { signal: new AbortController().signal });
+    await running;
+    await next;
+    expect(nextSawFinished).toBe(true);
+    expect(s.peak).toBe(1);
+  });
+
+  test('rejects a bad maxParallelism', () => {
+    expect(() => new QueueScheduler({ maxParallelism: 0 })).toThrow(RangeError);
+  });
+});
