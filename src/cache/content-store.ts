@@ -1,0 +1,180 @@
+/**
+ * The content store: blobs named by their sha256 digest under ROOT/content/blobs/sha256/<hex>.
+ * Writes stream through ContentWriter (ingest file → verify → rename), so every file under blobs/
+ * is whole. Several processes may share it: writers of the same digest both succeed.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, stat, unlink, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { TsbuildError, throwIfAborted } from '../util/errors.js';
+import { ContentWriter } from './content-writer.js';
+import type { DataRootPaths } from './data-root.js';
+import { ensureCacheDirs } from './data-root.js';
+import { digestHex } from './digest.js';
+import { fsyncDir, isErrnoCode } from './fs-durable.js';
+import { isProcessAlive, parseOwnerPrefix } from './process-identity.js';
+import type { BlobInfo, IngestCleanupOptions, ReaderOptions, SignalOptions, WriterOptions } from './types.js';
+
+export interface ContentStoreOptions extends SignalOptions {
+  readonly paths: DataRootPaths;
+}
+
+export class ContentStore {
+  readonly paths: DataRootPaths;
+
+  private constructor(paths: DataRootPaths) {
+    this.paths = paths;
+  }
+
+  /** Opens (and creates) the content store of a data root. */
+  static async open(opts: ContentStoreOptions): Promise<ContentStore> {
+    throwIfAborted(opts.signal);
+    await ensureCacheDirs(opts.paths);
+    return new ContentStore(opts.paths);
+  }
+
+  /** Path of a blob file (which may not exist). */
+  blobPath(digest: string): string {
+    return join(this.paths.blobs, digestHex(digest));
+  }
+
+  /** Starts a streaming write. Call commit() to finish it, or abort()/destroy() to discard it. */
+  writer(opts: WriterOptions = {}): ContentWriter {
+    throwIfAborted(opts.signal);
+    return new ContentWriter({ ...opts, ingestDir: this.paths.ingest, blobsDir: this.paths.blobs });
+  }
+
+  /** Writes a whole blob. */
+  async put(bytes: Uint8Array | string, opts: WriterOptions = {}): Promise<BlobInfo> {
+    const w = this.writer(opts);
+    try {
+      if (bytes.length > 0) await new Promise<void>((resolve, reject) => w.write(bytes, (e) => (e ? reject(e) : resolve())));
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    return w.commit();
+  }
+
+  async info(digest: string, opts: SignalOptions = {}): Promise<BlobInfo | undefined> {
+    throwIfAborted(opts.signal);
+    try {
+      const st = await stat(this.blobPath(digest));
+      return { digest, size: st.size, committedAt: st.mtimeMs };
+    } catch (e) {
+      if (isErrnoCode(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+  }
+
+  async has(digest: string, opts: SignalOptions = {}): Promise<boolean> {
+    return (await this.info(digest, opts)) !== undefined;
+  }
+
+  /** A stream of the blob's bytes from `offset`. Throws BLOB_NOT_FOUND. */
+  async reader(digest: string, opts: ReaderOptions = {}): Promise<Readable> {
+    const info = await this.info(digest, opts);
+    if (!info) throw notFound(digest);
+    const offset = opts.offset ?? 0;
+    if (!Number.isInteger(offset) || offset < 0 || offset > info.size) {
+      throw new TsbuildError('INVALID_OFFSET', `offset ${offset} is outside blob ${digest} of ${info.size} bytes`);
+    }
+    return createReadStream(this.blobPath(digest), { start: offset, ...(opts.signal ? { signal: opts.signal } : {}) });
+  }
+
+  /** The whole blob, verified against its digest (BLOB_CORRUPT when it does not match). */
+  async readAll(digest: string, opts: SignalOptions = {}): Promise<Buffer> {
+    throwIfAborted(opts.signal);
+    let data: Buffer;
+    try {
+      data = await readFile(this.blobPath(digest), opts.signal ? { signal: opts.signal } : {});
+    } catch (e) {
+      if (isErrnoCode(e, 'ENOENT')) throw notFound(digest);
+      throw e;
+    }
+    const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (actual !== digest) throw new TsbuildError('BLOB_CORRUPT', `blob ${digest} is corrupt: its content hashes to ${actual}`);
+    return data;
+  }
+
+  /** Deletes a blob; false when it did not exist. */
+  async delete(digest: string, opts: SignalOptions = {}): Promise<boolean> {
+    throwIfAborted(opts.signal);
+    try {
+      await unlink(this.blobPath(digest));
+    } catch (e) {
+      if (isErrnoCode(e, 'ENOENT')) return false;
+      throw e;
+    }
+    await fsyncDir(this.paths.blobs);
+    return true;
+  }
+
+  /** Every blob (files whose name is not a sha256 hex are skipped; check() reports them). */
+  async *list(opts: SignalOptions = {}): AsyncIterable<BlobInfo> {
+    const names = (await readdir(this.paths.blobs)).sort();
+    for (const name of names) {
+      throwIfAborted(opts.signal);
+      if (!/^[0-9a-f]{64}$/.test(name)) continue;
+      try {
+        const st = await lstat(join(this.paths.blobs, name));
+        if (st.isFile()) yield { digest: `sha256:${name}`, size: st.size, committedAt: st.mtimeMs };
+      } catch (e) {
+        if (!isErrnoCode(e, 'ENOENT')) throw e; // deleted concurrently
+      }
+    }
+  }
+
+  /** Bytes of all blobs. */
+  async totalBytes(opts: SignalOptions = {}): Promise<number> {
+    let n = 0;
+    for await (const b of this.list(opts)) n += b.size;
+    return n;
+  }
+
+  /**
+   * Removes in-progress writes left behind by dead processes (and, with olderThanMs, stale ones of
+   * live processes). Returns the removed paths.
+   */
+  async cleanupIngest(opts: IngestCleanupOptions = {}): Promise<string[]> {
+    const removed: string[] = [];
+    for (const path of await this.orphanIngest({ staleAfterMs: opts.olderThanMs ?? Infinity, ...(opts.signal ? { signal: opts.signal } : {}) })) {
+      await unlink(path).catch((e: unknown) => {
+        if (!isErrnoCode(e, 'ENOENT')) throw e;
+      });
+      removed.push(path);
+    }
+    return removed;
+  }
+
+  /**
+   * Ingest files whose writer is dead, or (for live writers and unparseable names) older than
+   * staleAfterMs.
+   */
+  async orphanIngest(opts: SignalOptions & { readonly staleAfterMs: number }): Promise<string[]> {
+    const out: string[] = [];
+    const now = Date.now();
+    for (const name of (await readdir(this.paths.ingest)).sort()) {
+      throwIfAborted(opts.signal);
+      const path = join(this.paths.ingest, name);
+      const owner = parseOwnerPrefix(name);
+      if (owner && !isProcessAlive(owner)) {
+        out.push(path);
+        continue;
+      }
+      try {
+        const st = await lstat(path);
+        if (now - st.mtimeMs > opts.staleAfterMs) out.push(path);
+      } catch (e) {
+        if (!isErrnoCode(e, 'ENOENT')) throw e;
+      }
+    }
+    return out;
+  }
+}
+
+function notFound(digest: string): TsbuildError {
+  return new TsbuildError('BLOB_NOT_FOUND', `blob ${digest} not found in the content store`);
+}

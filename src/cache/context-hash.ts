@@ -1,0 +1,251 @@
+/**
+ * Content checksums of build-context paths, for cache keys. A checksum covers exactly the selected
+ * entries: per entry its type, path (relative to the selection), mode, uid, gid and either the
+ * file content's xxh64, the symlink target or the device number — never timestamps, so touching
+ * a file or checking it out again changes nothing. A stat cache (size, mtime, ctime, inode →
+ * content digest) lets unchanged files go unread.
+ *
+ * checksumPath() answers for one COPY source (a file, a directory tree, or a wildcard), so that
+ * changing one source invalidates only the COPY that reads it; hashContext() answers for a whole
+ * selection of the context (the include/follow paths and .dockerignore excludes of a local source).
+ */
+import type { Stats } from 'node:fs';
+import { open, readFile, readlink, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import { throwIfAborted, UserInputError } from '../util/errors.js';
+import { globMatch } from '../util/pattern-matcher/glob-match.js';
+import { walkContext } from '../util/pattern-matcher/index.js';
+import { cleanRelative, resolveInRoot } from './scoped-path.js';
+import type {
+  ChecksumOptions, ChecksumPathOptions, ContentChecksum, ContextHashResult, FileReader, HashContextOptions, SignalOptions, StatCacheEntry,
+} from './types.js';
+import type { Xxh64 } from './xxhash.js';
+import { hex64, loadXxh64 } from './xxhash.js';
+
+const CHUNK = 1 << 20;
+/** Files hashed at once: enough to keep libuv's thread pool busy on small files. */
+const PARALLEL_FILES = 8;
+const DEFAULT_RACY_WINDOW_MS = 2000;
+
+interface Entry {
+  /** Root-relative path. */
+  readonly path: string;
+  readonly stat: Stats;
+}
+
+interface Digested {
+  readonly digest: ContentChecksum;
+  readonly entries: number;
+  readonly bytes: number;
+  readonly filesRead: number;
+}
+
+/** Streams a file in chunks of up to 1 MiB (smaller for files known to be small). */
+export const readFileChunks: FileReader = async function* readFileChunks(absPath, opts) {
+  const fh = await open(absPath, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(opts.sizeHint !== undefined ? Math.max(1, Math.min(CHUNK, opts.sizeHint + 1)) : CHUNK);
+    for (;;) {
+      throwIfAborted(opts.signal);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) return;
+      // The consumer hashes each chunk before asking for the next, so the buffer can be reused.
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+};
+
+function hasWildcard(s: string): boolean {
+  return /[*?[]/.test(s);
+}
+
+/** Escapes pattern characters so a literal path can be used as an include pattern. */
+function literalPattern(p: string): string {
+  return p.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+}
+
+function kindOf(st: Stats): string {
+  if (st.isFile()) return 'f';
+  if (st.isDirectory()) return 'd';
+  if (st.isSymbolicLink()) return 'l';
+  if (st.isCharacterDevice()) return 'c';
+  if (st.isBlockDevice()) return 'b';
+  if (st.isFIFO()) return 'p';
+  return 's';
+}
+
+function notFound(sel: string, opts: ChecksumOptions): UserInputError {
+  return new UserInputError('CONTEXT_PATH_NOT_FOUND', `failed to compute cache key: "/${sel}": not found`, opts.location ? { location: opts.location } : {});
+}
+
+/** Computes context checksums; holds the xxhash wasm instance. Reuse one for many calls. */
+export class ContextHasher {
+  private readonly xx: Xxh64;
+
+  private constructor(xx: Xxh64) {
+    this.xx = xx;
+  }
+
+  static async create(): Promise<ContextHasher> {
+    return new ContextHasher(await loadXxh64());
+  }
+
+  /** Checksum of the selected part of a context directory. */
+  async hashContext(opts: HashContextOptions): Promise<ContextHashResult> {
+    throwIfAborted(opts.signal);
+    const root = await realpath(opts.root);
+    const include = opts.include?.filter((p) => p.trim() !== '') ?? [];
+    const entries: Entry[] = [];
+    for await (const e of walkContext(root, {
+      ...(opts.excludes ? { excludes: opts.excludes } : {}),
+      ...(include.length > 0 ? { includes: include, followPaths: include } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    })) entries.push(e);
+    return this.digest(root, entries, '', opts);
+  }
+
+  /**
+   * Checksum of one selected path of a context: a file, a directory tree or (wildcard) every match
+   * with its tree. Throws CONTEXT_PATH_NOT_FOUND (with opts.location) when nothing is selected.
+   */
+  async checksumPath(root: string, selector: string, opts: ChecksumPathOptions = {}): Promise<ContentChecksum> {
+    throwIfAborted(opts.signal);
+    const realRoot = await realpath(root);
+    const sel = cleanRelative(selector);
+    const wildcard = opts.wildcard ?? hasWildcard(sel);
+    return wildcard ? this.checksumWildcard(realRoot, sel, opts) : this.checksumLiteral(realRoot, sel, opts);
+  }
+
+  private async checksumLiteral(root: string, sel: string, opts: ChecksumPathOptions): Promise<ContentChecksum> {
+    const resolved = await resolveInRoot(root, sel, { followFinal: opts.followLinks ?? true });
+    if (resolved === undefined) throw notFound(sel, opts);
+    const entries: Entry[] = [];
+    const prefix = `${resolved}/`;
+    for await (const e of walkContext(root, {
+      ...(opts.excludes ? { excludes: opts.excludes } : {}),
+      ...(resolved !== '' ? { includes: [literalPattern(resolved)] } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    })) {
+      if (resolved === '' || e.path === resolved || e.path.startsWith(prefix)) entries.push(e);
+    }
+    if (resolved !== '' && entries[0]?.path !== resolved) throw notFound(sel, opts); // excluded
+    return (await this.digest(root, entries, resolved, opts)).digest;
+  }
+
+  private async checksumWildcard(root: string, sel: string, opts: ChecksumPathOptions): Promise<ContentChecksum> {
+    const comps = sel.split('/');
+    const isMatch = (path: string): boolean => {
+      const parts = path.split('/');
+      if (parts.length !== comps.length) return false;
+      try {
+        return comps.every((c, i) => globMatch(c, parts[i] as string));
+      } catch {
+        throw new UserInputError('CONTEXT_PATTERN_SYNTAX', `invalid wildcard in source path "${sel}"`, opts.location ? { location: opts.location } : {});
+      }
+    };
+    // Walk once; every top-level match collects the entries below it.
+    const groups: { match: Entry; entries: Entry[] }[] = [];
+    for await (const e of walkContext(root, {
+      includes: [sel],
+      ...(opts.excludes ? { excludes: opts.excludes } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    })) {
+      const cur = groups[groups.length - 1];
+      if (cur && e.path.startsWith(`${cur.match.path}/`)) cur.entries.push(e);
+      else if (isMatch(e.path)) groups.push({ match: e, entries: [e] });
+    }
+    if (groups.length === 0 && !opts.allowEmptyWildcard) throw notFound(sel, opts);
+    const h = this.xx.create64();
+    for (const g of groups) {
+      throwIfAborted(opts.signal);
+      let digest: string;
+      if (g.match.stat.isSymbolicLink() && (opts.followLinks ?? true)) {
+        digest = await this.checksumLiteral(root, g.match.path, { ...opts, followLinks: true });
+      } else {
+        digest = (await this.digest(root, g.entries, g.match.path, opts)).digest;
+      }
+      h.update(`m\0${g.match.path}\0${digest}\n`);
+    }
+    return `xxh64:${hex64(h.digest())}`;
+  }
+
+  /** Hashes entries (in walk order); paths are taken relative to `base`. */
+  private async digest(root: string, entries: readonly Entry[], base: string, opts: ChecksumOptions): Promise<Digested> {
+    const extra = new Array<string>(entries.length).fill('');
+    const fresh: StatCacheEntry[] = [];
+    let filesRead = 0;
+    let bytes = 0;
+    const racyWindowMs = opts.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS;
+    const read = opts.readFile;
+    const signalOpts: SignalOptions = opts.signal ? { signal: opts.signal } : {};
+
+    const work = async (i: number): Promise<void> => {
+      const e = entries[i] as Entry;
+      const st = e.stat;
+      if (st.isSymbolicLink()) {
+        extra[i] = await readlink(join(root, e.path));
+        return;
+      }
+      if (st.isCharacterDevice() || st.isBlockDevice()) {
+        extra[i] = String(st.rdev);
+        return;
+      }
+      if (!st.isFile()) return;
+      bytes += st.size;
+      const cached = opts.statCache?.get(root, e.path);
+      if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ctimeMs === st.ctimeMs && cached.ino === st.ino) {
+        extra[i] = cached.digest;
+        return;
+      }
+      const startedAt = Date.now();
+      const abs = join(root, e.path);
+      let value: bigint;
+      if (read === undefined && st.size <= CHUNK) {
+        // Small files in one read and one-shot hash (same digest as streaming).
+        value = this.xx.h64Raw(await readFile(abs, signalOpts));
+      } else {
+        const h = this.xx.create64();
+        for await (const chunk of (read ?? readFileChunks)(abs, { ...signalOpts, sizeHint: st.size })) h.update(chunk);
+        value = h.digest();
+      }
+      filesRead++;
+      const digest = `xxh64:${hex64(value)}`;
+      extra[i] = digest;
+      // A change within the same timestamp tick as our read would keep size/mtime/ctime: only
+      // remember files that were last changed comfortably before we read them.
+      if (opts.statCache && startedAt - Math.max(st.mtimeMs, st.ctimeMs) >= racyWindowMs) {
+        fresh.push({ path: e.path, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode, digest });
+      }
+    };
+
+    let next = 0;
+    const runner = async (): Promise<void> => {
+      while (next < entries.length) {
+        throwIfAborted(opts.signal);
+        await work(next++);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, entries.length) }, runner));
+    if (fresh.length > 0) opts.statCache?.putMany(root, fresh);
+
+    const h = this.xx.create64();
+    const strip = base === '' ? 0 : base.length + 1;
+    entries.forEach((e, i) => {
+      const rel = e.path === base ? '' : e.path.slice(strip);
+      h.update(`${kindOf(e.stat)}\0${rel}\0${e.stat.mode.toString(8)}\0${e.stat.uid}\0${e.stat.gid}\0${extra[i]}\n`);
+    });
+    return { digest: `xxh64:${hex64(h.digest())}`, entries: entries.length, bytes, filesRead };
+  }
+}
+
+/** hashContext with a fresh hasher (prefer one ContextHasher for many calls). */
+export async function hashContext(opts: HashContextOptions): Promise<ContextHashResult> {
+  return (await ContextHasher.create()).hashContext(opts);
+}
+
+/** checksumPath with a fresh hasher (prefer one ContextHasher for many calls). */
+export async function checksumPath(root: string, selector: string, opts: ChecksumPathOptions = {}): Promise<ContentChecksum> {
+  return (await ContextHasher.create()).checksumPath(root, selector, opts);
+}

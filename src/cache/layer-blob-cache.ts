@@ -1,0 +1,89 @@
+/**
+ * Remembers which blob a snapshot was exported as, per compression, so re-exports and pushes cost
+ * nothing: (snapshot id, compression) → (blob digest, diff_id, size, media type).
+ */
+import { digestHex } from './digest.js';
+import type { MetadataDb } from './metadata-db.js';
+import type { LayerBlobEntry, LayerCompression } from './types.js';
+
+interface Row {
+  snapshot_id: string;
+  compression: string;
+  blob_digest: string;
+  diff_id: string;
+  size: number;
+  media_type: string;
+  created_at: number;
+}
+
+const COMPRESSIONS: ReadonlySet<string> = new Set<LayerCompression>(['uncompressed', 'gzip', 'zstd']);
+
+function toEntry(r: Row): LayerBlobEntry {
+  return {
+    snapshotId: r.snapshot_id,
+    compression: (COMPRESSIONS.has(r.compression) ? r.compression : 'uncompressed') as LayerCompression,
+    blobDigest: r.blob_digest,
+    diffId: r.diff_id,
+    size: r.size,
+    mediaType: r.media_type,
+    createdAt: r.created_at,
+  };
+}
+
+export interface PutLayerBlobOptions {
+  readonly snapshotId: string;
+  readonly compression: LayerCompression;
+  readonly blobDigest: string;
+  readonly diffId: string;
+  readonly size: number;
+  readonly mediaType: string;
+}
+
+export class LayerBlobCache {
+  private readonly db: MetadataDb;
+  private readonly now: () => number;
+
+  constructor(opts: { readonly db: MetadataDb; readonly now?: () => number }) {
+    this.db = opts.db;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get(snapshotId: string, compression: LayerCompression): LayerBlobEntry | undefined {
+    const r = this.db.sqlite.prepare('SELECT * FROM layer_blobs WHERE snapshot_id = ? AND compression = ?').get(snapshotId, compression) as Row | undefined;
+    return r && toEntry(r);
+  }
+
+  /** Any compression of the snapshot (its diff_id is the same for all). */
+  forSnapshot(snapshotId: string): LayerBlobEntry[] {
+    return (this.db.sqlite.prepare('SELECT * FROM layer_blobs WHERE snapshot_id = ? ORDER BY compression').all(snapshotId) as Row[]).map(toEntry);
+  }
+
+  put(o: PutLayerBlobOptions): LayerBlobEntry {
+    digestHex(o.blobDigest);
+    digestHex(o.diffId);
+    const now = this.now();
+    this.db.write(() => {
+      this.db.sqlite.prepare('INSERT OR REPLACE INTO layer_blobs (snapshot_id, compression, blob_digest, diff_id, size, media_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(o.snapshotId, o.compression, o.blobDigest, o.diffId, o.size, o.mediaType, now);
+    });
+    return { ...o, createdAt: now };
+  }
+
+  /** Forgets a snapshot's blobs (all compressions). Returns the removed entries. */
+  deleteSnapshot(snapshotId: string): LayerBlobEntry[] {
+    return this.db.write(() => {
+      const rows = this.forSnapshot(snapshotId);
+      this.db.sqlite.prepare('DELETE FROM layer_blobs WHERE snapshot_id = ?').run(snapshotId);
+      return rows;
+    });
+  }
+
+  list(): LayerBlobEntry[] {
+    return (this.db.sqlite.prepare('SELECT * FROM layer_blobs ORDER BY snapshot_id, compression').all() as Row[]).map(toEntry);
+  }
+
+  /** True when some snapshot's entry names this blob. */
+  isBlobReferenced(blobDigest: string): boolean {
+    return this.db.sqlite.prepare('SELECT 1 FROM layer_blobs WHERE blob_digest = ? LIMIT 1').get(blobDigest) !== undefined;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The SQLite metadata database (ROOT/metadata.db), shared by every tsbuild process on a data root.
+ * WAL lets readers run beside one writer; busy_timeout makes a second writer wait instead of
+ * failing; writes use BEGIN IMMEDIATE so a transaction never has to upgrade a read lock (which
+ * SQLite answers with SQLITE_BUSY at once, whatever the timeout). Keep transactions short: a
+ * writer blocks every other process's writers while it runs.
+ */
+import Database from 'better-sqlite3';
+import { TsbuildError } from '../util/errors.js';
+import type { Migration } from './migrations.js';
+import { MIGRATIONS } from './migrations.js';
+
+export interface OpenMetadataDbOptions {
+  /** The database file (normally ROOT/metadata.db). */
+  readonly path: string;
+  /** How long a writer waits for another process's write lock, in ms. Default 15000. */
+  readonly busyTimeoutMs?: number;
+  /** Schema migrations to apply (default: MIGRATIONS). */
+  readonly migrations?: readonly Migration[];
+}
+
+export class MetadataDb {
+  readonly path: string;
+  readonly sqlite: Database.Database;
+
+  private constructor(path: string, sqlite: Database.Database) {
+    this.path = path;
+    this.sqlite = sqlite;
+  }
+
+  /** Opens (creating and migrating when needed) the metadata database. */
+  static open(opts: OpenMetadataDbOptions): MetadataDb {
+    let sqlite: Database.Database;
+    try {
+      sqlite = new Database(opts.path);
+    } catch (e) {
+      throw new TsbuildError('METADATA_DB_OPEN', `cannot open metadata database ${opts.path}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      // busy_timeout first: even switching to WAL needs a lock another process may hold.
+      sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 15_000))}`);
+      sqlite.pragma('journal_mode = WAL');
+      // NORMAL in WAL mode: a process crash never loses or corrupts a committed transaction;
+      // a power loss may lose the last few, but leaves the database consistent.
+      sqlite.pragma('synchronous = NORMAL');
+      sqlite.pragma('foreign_keys = ON');
+      const db = new MetadataDb(opts.path, sqlite);
+      db.migrate(opts.migrations ?? MIGRATIONS);
+      return db;
+    } catch (e) {
+      sqlite.close();
+      if (e instanceof TsbuildError) throw e;
+      throw new TsbuildError('METADATA_DB_OPEN', `cannot open metadata database ${opts.path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Runs fn in a write transaction (BEGIN IMMEDIATE). fn must be synchronous and short. */
+  write<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn).immediate();
+  }
+
+  /** Runs fn in a read transaction: a consistent snapshot across several queries. */
+  read<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn).deferred();
+  }
+
+  /** Highest applied migration. */
+  schemaVersion(): number {
+    const row = this.sqlite.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  /** `PRAGMA integrity_check` messages; ["ok"] for a healthy database. */
+  integrityCheck(): string[] {
+    return (this.sqlite.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+  }
+
+  close(): void {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+
+  private migrate(migrations: readonly Migration[]): void {
+    const latest = migrations.reduce((m, x) => Math.max(m, x.version), 0);
+    // One process migrates; the others wait on the write lock and then find nothing to do.
+    this.write(() => {
+      this.sqlite.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      const current = this.schemaVersion();
+      if (current > latest) {
+        throw new TsbuildError('METADATA_SCHEMA_TOO_NEW', `metadata database ${this.path} has schema version ${current}, newer than this tsbuild understands (${latest}); upgrade tsbuild or use another --root`);
+      }
+      const insert = this.sqlite.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)');
+      for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (m.version <= current) continue;
+        this.sqlite.exec(m.sql);
+        insert.run(m.version, m.description, Date.now());
+      }
+    });
+  }
+}

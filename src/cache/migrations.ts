@@ -1,0 +1,139 @@
+/**
+ * The metadata schema as an ordered list of migrations. A migration is never edited once shipped;
+ * changes go in a new one. `schema_version` holds one row per applied migration.
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'cache records, refs, stat cache, layer blobs, images, build history, locks',
+    sql: `
+      CREATE TABLE cache_records (
+        key          TEXT    NOT NULL,
+        output       INTEGER NOT NULL,
+        result_id    TEXT    NOT NULL,
+        record_type  TEXT    NOT NULL,
+        description  TEXT    NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL,
+        use_count    INTEGER NOT NULL,
+        size         INTEGER,
+        PRIMARY KEY (key, output)
+      ) WITHOUT ROWID;
+      CREATE INDEX cache_records_result ON cache_records (result_id);
+      CREATE INDEX cache_records_last_used ON cache_records (last_used_at);
+
+      -- The cache keys of a record's inputs, in input order (links, for export and miss reports).
+      CREATE TABLE cache_record_inputs (
+        key       TEXT    NOT NULL,
+        output    INTEGER NOT NULL,
+        idx       INTEGER NOT NULL,
+        input_key TEXT    NOT NULL,
+        PRIMARY KEY (key, output, idx),
+        FOREIGN KEY (key, output) REFERENCES cache_records (key, output) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX cache_record_inputs_input ON cache_record_inputs (input_key);
+
+      CREATE TABLE refs (
+        result_id    TEXT PRIMARY KEY,
+        parent       TEXT,
+        size         INTEGER,
+        created_at   INTEGER NOT NULL,
+        last_used_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      -- One row per acquire(); the reference count is the number of rows whose process is alive.
+      CREATE TABLE ref_holders (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        result_id   TEXT    NOT NULL,
+        holder      TEXT    NOT NULL,
+        pid         INTEGER NOT NULL,
+        pid_start   TEXT    NOT NULL,
+        acquired_at INTEGER NOT NULL
+      );
+      CREATE INDEX ref_holders_result ON ref_holders (result_id);
+
+      -- Results a prune is removing right now: acquire() refuses them.
+      CREATE TABLE tombstones (
+        result_id  TEXT PRIMARY KEY,
+        pid        INTEGER NOT NULL,
+        pid_start  TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE stat_cache (
+        root     TEXT    NOT NULL,
+        path     TEXT    NOT NULL,
+        size     INTEGER NOT NULL,
+        mtime_ms REAL    NOT NULL,
+        ctime_ms REAL    NOT NULL,
+        ino      INTEGER NOT NULL,
+        mode     INTEGER NOT NULL,
+        digest   TEXT    NOT NULL,
+        PRIMARY KEY (root, path)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE layer_blobs (
+        snapshot_id TEXT    NOT NULL,
+        compression TEXT    NOT NULL,
+        blob_digest TEXT    NOT NULL,
+        diff_id     TEXT    NOT NULL,
+        size        INTEGER NOT NULL,
+        media_type  TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (snapshot_id, compression)
+      ) WITHOUT ROWID;
+      CREATE INDEX layer_blobs_blob ON layer_blobs (blob_digest);
+
+      CREATE TABLE images (
+        name            TEXT PRIMARY KEY,
+        manifest_digest TEXT    NOT NULL,
+        config_digest   TEXT    NOT NULL,
+        media_type      TEXT    NOT NULL,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE builds (
+        build_id       TEXT PRIMARY KEY,
+        description    TEXT    NOT NULL,
+        status         TEXT    NOT NULL,
+        started_at     INTEGER NOT NULL,
+        finished_at    INTEGER,
+        steps_total    INTEGER NOT NULL DEFAULT 0,
+        steps_cached   INTEGER NOT NULL DEFAULT 0,
+        steps_executed INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+      CREATE INDEX builds_started ON builds (started_at);
+
+      CREATE TABLE build_steps (
+        build_id      TEXT    NOT NULL REFERENCES builds (build_id) ON DELETE CASCADE,
+        idx           INTEGER NOT NULL,
+        vertex_digest TEXT    NOT NULL,
+        name          TEXT    NOT NULL,
+        cache_key     TEXT,
+        outcome       TEXT    NOT NULL,
+        reason        TEXT,
+        started_at    INTEGER,
+        finished_at   INTEGER,
+        PRIMARY KEY (build_id, idx)
+      ) WITHOUT ROWID;
+
+      -- Advisory locks between processes (e.g. one GC at a time), owned by pid + start time.
+      CREATE TABLE locks (
+        name        TEXT PRIMARY KEY,
+        pid         INTEGER NOT NULL,
+        pid_start   TEXT    NOT NULL,
+        acquired_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

@@ -1,0 +1,374 @@
+/**
+ * Interfaces of the cache layer: the content store (blobs by digest), the SQLite metadata stores
+ * (cache records, refs, stat cache, layer-blob cache, images, build history), context hashing, and
+ * usage/prune/check. Implementations sit one per file beside this one. Everything here is safe for
+ * several processes sharing one data root (see docs/cache.md).
+ */
+import type { RecordType } from '../solver/cache-types.js';
+import type { SourceLocation } from '../util/errors.js';
+
+export type { RecordType, CacheRecord } from '../solver/cache-types.js';
+
+/** Every async API in this layer takes one. */
+export interface SignalOptions {
+  readonly signal?: AbortSignal;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots, as the cache sees them (the worker's overlay2 snapshotter, injected by the lead).
+
+/** One committed snapshot the snapshotter knows. */
+export interface SnapshotEntry {
+  readonly id: string;
+  /** Parent snapshot id (the next lower layer), undefined for a base layer. */
+  readonly parent: string | undefined;
+}
+
+/**
+ * What the cache needs to know about snapshots (result ids) for du, prune and check. Implemented
+ * by an adapter over the worker's snapshotter; the cache never touches overlay2/ itself.
+ */
+export interface SnapshotInventory {
+  /** True when the committed snapshot exists. */
+  exists(id: string, opts?: SignalOptions): Promise<boolean>;
+  /**
+   * Removes a committed snapshot. Called only for snapshots no kept record, live ref or kept
+   * child needs; children are always removed before their parents. Removing a missing id is a no-op.
+   */
+  remove(id: string, opts?: SignalOptions): Promise<void>;
+  /** Bytes of the snapshot's own data (its diff), not its parents'. */
+  usage(id: string, opts?: SignalOptions): Promise<{ readonly bytes: number }>;
+  /** Every committed snapshot with its parent. */
+  list(opts?: SignalOptions): Promise<readonly SnapshotEntry[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Content store
+
+/** A blob in the content store. */
+export interface BlobInfo {
+  /** "sha256:<64 hex>". */
+  readonly digest: string;
+  readonly size: number;
+  /** When the blob file was committed (ms since epoch, from its mtime). */
+  readonly committedAt: number;
+}
+
+export interface WriterOptions extends SignalOptions {
+  /** When given, commit() fails with code BLOB_DIGEST_MISMATCH unless the content hashes to it. */
+  readonly expected?: string;
+  /** When given, commit() fails with code BLOB_SIZE_MISMATCH unless this many bytes were written. */
+  readonly expectedSize?: number;
+}
+
+export interface ReaderOptions extends SignalOptions {
+  /** Byte offset to start reading from. Default 0. */
+  readonly offset?: number;
+}
+
+export interface IngestCleanupOptions extends SignalOptions {
+  /**
+   * Also remove in-progress writes of LIVE processes older than this many milliseconds. Writes of
+   * dead processes are always removed. Default: never remove a live writer's file.
+   */
+  readonly olderThanMs?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refs
+
+/** A live hold on a result (snapshot) that keeps prune away from it. */
+export interface RefLease {
+  readonly resultId: string;
+  readonly holder: string;
+  /** Drops this hold. Idempotent. */
+  release(): Promise<void>;
+}
+
+export interface AcquireOptions extends SignalOptions {
+  /** Parent snapshot id, recorded for du/prune. */
+  readonly parent?: string;
+  /** Bytes of the result's own data, when known. */
+  readonly size?: number;
+}
+
+export interface RefInfo {
+  readonly resultId: string;
+  readonly parent: string | undefined;
+  readonly size: number | undefined;
+  readonly lastUsedAt: number;
+  /** Holders whose process is alive. */
+  readonly liveHolders: readonly string[];
+  /** Holders whose process is gone (ignored; removed by cleanupDead/repair). */
+  readonly deadHolders: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stat cache (context hashing)
+
+/** What the stat cache remembers per (root, path). */
+export interface StatCacheEntry {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+  readonly ino: number;
+  readonly mode: number;
+  /** Content digest of the file ("xxh64:<16 hex>"). */
+  readonly digest: string;
+}
+
+/**
+ * Remembers file content digests keyed by (root, path) so that unchanged files (same size, mtime,
+ * ctime, inode) are not read again.
+ */
+export interface StatCache {
+  get(root: string, path: string): StatCacheEntry | undefined;
+  /** Stores entries in short transactions. */
+  putMany(root: string, entries: readonly StatCacheEntry[]): void;
+  /** Forgets every entry of a root (or all roots). Returns the number removed. */
+  clear(root?: string): number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Context hashing
+
+/** A digest of file data, from context hashing: "xxh64:<16 hex>". */
+export type ContentChecksum = string;
+
+export interface FileReadOptions extends SignalOptions {
+  /** The file's size from its stat, for sizing buffers (the file may have changed since). */
+  readonly sizeHint?: number;
+}
+
+/** Reads a file's content as chunks; injectable so tests can count reads. */
+export type FileReader = (absPath: string, opts: FileReadOptions) => AsyncIterable<Uint8Array>;
+
+export interface ChecksumOptions extends SignalOptions {
+  /** .dockerignore patterns: excluded paths are not part of any checksum. */
+  readonly excludes?: readonly string[];
+  /** Remembers file digests across calls. Default: none (every file is read). */
+  readonly statCache?: StatCache;
+  /**
+   * Files whose mtime or ctime lies within this many ms before they were read are hashed but not
+   * stored in the stat cache: a write in the same timestamp tick could go unnoticed. Default 2000.
+   */
+  readonly racyWindowMs?: number;
+  /** Injected file reader (default: one read for files up to 1 MiB, else streaming). */
+  readonly readFile?: FileReader;
+  /** Where the selector came from, for the error when it matches nothing. */
+  readonly location?: SourceLocation;
+}
+
+export interface ChecksumPathOptions extends ChecksumOptions {
+  /** Treat the selector as a wildcard pattern (COPY sources). Default: true when it has * ? or [. */
+  readonly wildcard?: boolean;
+  /** Follow a symlink at the selected path itself (inside the root), as COPY does. Default true. */
+  readonly followLinks?: boolean;
+  /** A selector that matches nothing yields the digest of "nothing" instead of an error. */
+  readonly allowEmptyWildcard?: boolean;
+}
+
+export interface HashContextOptions extends ChecksumOptions {
+  /** The context directory. */
+  readonly root: string;
+  /** Selected paths/patterns (the COPY sources, i.e. followpaths). Default: the whole context. */
+  readonly include?: readonly string[];
+}
+
+export interface ContextHashResult {
+  readonly digest: ContentChecksum;
+  /** Entries (files, dirs, links) covered. */
+  readonly entries: number;
+  readonly bytes: number;
+  /** Files actually read (stat-cache misses). */
+  readonly filesRead: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer-blob cache (snapshot → compressed layer), for the exporter
+
+export type LayerCompression = 'uncompressed' | 'gzip' | 'zstd';
+
+export interface LayerBlobEntry {
+  readonly snapshotId: string;
+  readonly compression: LayerCompression;
+  /** Digest of the blob as stored/shipped (compressed). */
+  readonly blobDigest: string;
+  /** Digest of the uncompressed layer tar (the config's rootfs.diff_ids entry). */
+  readonly diffId: string;
+  /** Size of the blob in bytes. */
+  readonly size: number;
+  readonly mediaType: string;
+  readonly createdAt: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Image store
+
+export interface ImageEntry {
+  /** Full reference, e.g. "docker.io/library/app:latest" (the caller normalizes). */
+  readonly name: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly mediaType: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface PutImageOptions {
+  readonly name: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  /** Default: the OCI manifest media type. */
+  readonly mediaType?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build history
+
+export type StepOutcome = 'hit' | 'miss';
+
+export interface BuildStepRecord {
+  readonly index: number;
+  readonly vertexDigest: string;
+  readonly name: string;
+  readonly cacheKey: string | undefined;
+  readonly outcome: StepOutcome;
+  /** For misses: why ("no record for key", "ignore-cache", "input X changed"). */
+  readonly reason: string | undefined;
+  readonly startedAt: number | undefined;
+  readonly finishedAt: number | undefined;
+}
+
+export type BuildStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface BuildRecord {
+  readonly buildId: string;
+  /** Free-form description (e.g. the tag or target). */
+  readonly description: string;
+  readonly status: BuildStatus;
+  readonly startedAt: number;
+  readonly finishedAt: number | undefined;
+  readonly stepsTotal: number;
+  readonly stepsCached: number;
+  readonly stepsExecuted: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// du / prune / GC
+
+export interface DiskUsageRecord {
+  readonly key: string;
+  readonly output: number;
+  readonly resultId: string;
+  readonly recordType: RecordType;
+  readonly description: string;
+  readonly size: number;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+  readonly useCount: number;
+  /** A live ref holds its result. */
+  readonly inUse: boolean;
+  /** Its result is also held by another record or is a parent of another record's result. */
+  readonly shared: boolean;
+  /** Only with verbose: the parent snapshot and the input keys. */
+  readonly parent?: string | undefined;
+  readonly inputKeys?: readonly string[];
+}
+
+export interface DiskUsage {
+  readonly records: readonly DiskUsageRecord[];
+  /** Bytes of all distinct results held by records. */
+  readonly totalBytes: number;
+  /** Bytes of results held by one record and no child. */
+  readonly privateBytes: number;
+  readonly sharedBytes: number;
+  /** Bytes prune --all could free now (not in use, not needed by a kept child). */
+  readonly reclaimableBytes: number;
+  /** Bytes of the content store (blobs). */
+  readonly contentBytes: number;
+}
+
+export interface DuOptions extends SignalOptions {
+  /** Adds parent and input keys to each record. Default false. */
+  readonly verbose?: boolean;
+}
+
+export interface PruneFilters {
+  /** Only records of these types. */
+  readonly type?: readonly RecordType[];
+  /** Only records whose description contains this text. */
+  readonly description?: string;
+}
+
+export interface PruneOptions extends SignalOptions {
+  /** Also prune internal/frontend records. Default false. */
+  readonly all?: boolean;
+  /** Stop once the remaining records use at most this many bytes. */
+  readonly keepStorage?: number;
+  /** Keep records used within this many milliseconds. */
+  readonly keepDuration?: number;
+  readonly filters?: PruneFilters;
+}
+
+export interface PrunedRecord {
+  readonly key: string;
+  readonly output: number;
+  readonly resultId: string;
+  readonly recordType: RecordType;
+  readonly description: string;
+  readonly size: number;
+}
+
+export interface PruneResult {
+  readonly records: readonly PrunedRecord[];
+  /** Snapshots removed through the inventory. */
+  readonly snapshotsRemoved: readonly string[];
+  /** Layer blobs deleted from the content store. */
+  readonly blobsRemoved: readonly string[];
+  readonly bytesFreed: number;
+}
+
+/** One rule of a GC policy, applied in order (like BuildKit's gc policy rules). */
+export interface GcRule {
+  readonly all?: boolean;
+  readonly filters?: PruneFilters;
+  readonly keepDuration?: number;
+  readonly keepStorage: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// check / repair
+
+export type CheckProblem =
+  | { readonly kind: 'missing-snapshot'; readonly key: string; readonly output: number; readonly resultId: string }
+  | { readonly kind: 'blob-digest-mismatch'; readonly digest: string; readonly actual: string }
+  | { readonly kind: 'bad-blob-name'; readonly path: string }
+  | { readonly kind: 'orphan-ingest'; readonly path: string }
+  | { readonly kind: 'orphan-tmp'; readonly path: string }
+  | { readonly kind: 'dead-ref'; readonly resultId: string; readonly holder: string }
+  | { readonly kind: 'stale-tombstone'; readonly resultId: string }
+  | { readonly kind: 'stale-lock'; readonly name: string }
+  | { readonly kind: 'missing-layer-blob'; readonly snapshotId: string; readonly blobDigest: string }
+  | { readonly kind: 'db-integrity'; readonly message: string };
+
+export interface CheckOptions extends SignalOptions {
+  /** Re-hash every blob and compare with its name. Default false. */
+  readonly deep?: boolean;
+  /** Ingest/tmp entries of live processes count as orphans once older than this. Default 24 h. */
+  readonly staleAfterMs?: number;
+}
+
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly problems: readonly CheckProblem[];
+  readonly recordsChecked: number;
+  readonly blobsChecked: number;
+}
+
+export interface RepairReport {
+  readonly fixed: readonly CheckProblem[];
+  /** Problems repair does not touch (e.g. a corrupt database). */
+  readonly remaining: readonly CheckProblem[];
+}

@@ -1,0 +1,49 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { spawnFixture, waitForExit } from './helpers/child.js';
+import type { TestRoot } from './helpers/temp-root.js';
+import { makeTestRoot } from './helpers/temp-root.js';
+
+describe('two processes on one data root', () => {
+  let t: TestRoot;
+  beforeEach(async () => {
+    t = await makeTestRoot();
+  });
+  afterEach(async () => t.cleanup());
+
+  test('both hammer the same metadata database at once and both succeed', async () => {
+    const n = 300;
+    const a = spawnFixture('db-hammer.ts', [t.root, 'a', String(n)]);
+    const b = spawnFixture('db-hammer.ts', [t.root, 'b', String(n)]);
+    const [ra, rb] = await Promise.all([waitForExit(a), waitForExit(b)]);
+    expect(ra.stderr).toBe('');
+    expect(rb.stderr).toBe('');
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    expect(ra.stdout).toContain('DONE a');
+    expect(rb.stdout).toContain('DONE b');
+
+    const s = await t.open();
+    const records = s.records.list();
+    expect(records.filter((r) => r.key.startsWith('sha256:a-'))).toHaveLength(n);
+    expect(records.filter((r) => r.key.startsWith('sha256:b-'))).toHaveLength(n);
+    await expect(s.records.lookup('sha256:shared', 0)).resolves.toMatchObject({ useCount: 2 * n + 1 });
+    expect(s.records.inputKeys('sha256:a-7', 0)).toEqual(['sha256:a-6']);
+    expect(s.refs.referenced().size).toBe(0);
+    expect(s.statCache.get('/ctx/b', `f${n - 1}`)?.digest).toBe(`xxh64:${n - 1}`);
+    const builds = s.history.list();
+    expect(builds.map((b) => b.status)).toEqual(['succeeded', 'succeeded']);
+    expect(s.history.steps(builds[0]?.buildId ?? '')).toHaveLength(n);
+    expect(s.db.integrityCheck()).toEqual(['ok']);
+  }, 120_000);
+
+  test('both write the same blobs at once and both succeed', async () => {
+    const a = spawnFixture('blob-writer.ts', [t.root, '40']);
+    const b = spawnFixture('blob-writer.ts', [t.root, '40']);
+    const [ra, rb] = await Promise.all([waitForExit(a), waitForExit(b)]);
+    expect([ra.stderr, rb.stderr]).toEqual(['', '']);
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    expect(JSON.parse(ra.stdout)).toEqual(JSON.parse(rb.stdout));
+    const s = await t.open();
+    const report = await s.check({ deep: true });
+    expect(report).toMatchObject({ ok: true, blobsChecked: 40 });
+  }, 120_000);
+});
