@@ -1,0 +1,90 @@
+/**
+ * Where a container's cgroups live. The spec gives runc a *relative* cgroupsPath (one unique name
+ * per run), which runc's cgroupfs driver nests under the engine's own cgroup in every hierarchy, so
+ * containers stay inside whatever limits the engine runs under. runc removes the cgroups when the
+ * container is deleted; `removeCgroupLeftovers` is the safety net after a kill.
+ */
+import { readFile, rmdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { errnoCode } from './root-path.js';
+
+interface Hierarchy {
+  /** Where the hierarchy is mounted on the host. */
+  readonly mountPoint: string;
+  /** The engine's own cgroup in it, relative to the mount point. */
+  readonly ownPath: string;
+  readonly version: 1 | 2;
+  readonly controllers: readonly string[];
+}
+
+/** Undoes the octal escapes /proc/self/mountinfo uses for spaces and the like. */
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+async function hierarchies(): Promise<Hierarchy[]> {
+  const [mountinfo, own] = await Promise.all([readFile('/proc/self/mountinfo', 'utf8'), readFile('/proc/self/cgroup', 'utf8')]);
+  const mounts: Array<{ root: string; point: string; fstype: string; superOpts: string[] }> = [];
+  for (const line of mountinfo.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (pre === undefined || post === undefined) continue;
+    const f = pre.split(' ');
+    const g = post.split(' ');
+    const fstype = g[0] ?? '';
+    if (fstype !== 'cgroup' && fstype !== 'cgroup2') continue;
+    mounts.push({ root: unescapeMountField(f[3] ?? '/'), point: unescapeMountField(f[4] ?? ''), fstype, superOpts: (g[2] ?? '').split(',') });
+  }
+  const out: Hierarchy[] = [];
+  for (const line of own.split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line);
+    if (m === null) continue;
+    const controllers = (m[2] ?? '').split(',').filter((c) => c !== '');
+    const path = m[3] ?? '/';
+    const mount = controllers.length === 0
+      ? mounts.find((x) => x.fstype === 'cgroup2')
+      : mounts.find((x) => x.fstype === 'cgroup' && controllers.every((c) => x.superOpts.includes(c)));
+    if (mount === undefined) continue;
+    out.push({ mountPoint: mount.point, ownPath: relative(mount.root, path), version: controllers.length === 0 ? 2 : 1, controllers });
+  }
+  return out;
+}
+
+/** A unique, relative cgroupsPath for one run. */
+export function cgroupPathFor(containerId: string): string {
+  return containerId;
+}
+
+/** Host directories runc creates for `cgroupsPath` (relative), one per mounted hierarchy. */
+export async function cgroupDirs(cgroupsPath: string): Promise<string[]> {
+  return (await hierarchies()).map((h) => join(h.mountPoint, h.ownPath, cgroupsPath));
+}
+
+/**
+ * Whether the memory controller can limit swap (cgroup v1 needs swap accounting: memory.memsw.*).
+ * Without it a swap limit makes runc fail, so only the memory limit is set.
+ */
+export async function canLimitSwap(): Promise<boolean> {
+  const hs = await hierarchies();
+  const mem = hs.find((h) => h.controllers.includes('memory'));
+  if (mem === undefined) return hs.some((h) => h.version === 2);
+  try {
+    await readFile(join(mem.mountPoint, mem.ownPath, 'memory.memsw.limit_in_bytes'), 'utf8');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes what is left of a container's cgroups (they must hold no process). Returns what it removed. */
+export async function removeCgroupLeftovers(cgroupsPath: string): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of await cgroupDirs(cgroupsPath)) {
+    try {
+      await rmdir(dir);
+      removed.push(dir);
+    } catch (e) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+    }
+  }
+  return removed;
+}

@@ -1,0 +1,163 @@
+/**
+ * Mountpoint stubs. runc needs every mount target to exist in the rootfs and would create missing
+ * ones itself, leaving empty files and directories in the step's layer. We create them first,
+ * remember exactly what we created, and remove it after the run (as BuildKit's MountStubsCleaner
+ * does), restoring the parent directories' timestamps so reproducible layers stay reproducible.
+ */
+import { lstat, mkdir, readdir, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { TsbuildError } from '../../util/errors.js';
+import { errnoCode, resolveInRoot } from './root-path.js';
+
+export interface StubTarget {
+  /** Absolute path in the container. */
+  readonly path: string;
+  /** What the mount needs at its target: a file for file binds and sockets, else a directory. */
+  readonly kind: 'file' | 'dir';
+}
+
+/** Nanosecond timestamps, so that "unchanged" is exact. */
+interface Times {
+  readonly atimeNs: bigint;
+  readonly mtimeNs: bigint;
+}
+
+interface CreatedStub {
+  readonly host: string;
+  readonly kind: 'file' | 'dir';
+}
+
+interface ParentRecord {
+  /** Timestamps before we added the first stub to it. */
+  readonly before: Times;
+  /** mtime right after our last addition: if it is unchanged after the run, nothing else wrote there. */
+  afterCreate: bigint;
+}
+
+function seconds(ns: bigint): number {
+  return Number(ns / 1000n) / 1e6;
+}
+
+async function times(path: string): Promise<Times | undefined> {
+  try {
+    const st = await stat(path, { bigint: true });
+    return { atimeNs: st.atimeNs, mtimeNs: st.mtimeNs };
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return false;
+    if (errnoCode(e) === 'ENOTDIR') {
+      throw new TsbuildError('INVALID_MOUNT', `cannot create mountpoint ${path}: a parent is not a directory`);
+    }
+    throw e;
+  }
+}
+
+/** What one run created in the rootfs for its mounts. `remove()` undoes it; call it once. */
+export class MountStubs {
+  private readonly rootfs: string;
+  private readonly created: CreatedStub[] = [];
+  private readonly parents = new Map<string, ParentRecord>();
+
+  private constructor(rootfs: string) {
+    this.rootfs = resolve(rootfs);
+  }
+
+  /**
+   * Creates the missing targets (and missing parents) under `rootfs`. Targets must be given in
+   * mount order; a target nested under an earlier target lies inside that mount, not in the rootfs,
+   * and is left to runc. On failure, what was created so far is removed before the error propagates.
+   */
+  static async create(rootfs: string, targets: readonly StubTarget[]): Promise<MountStubs> {
+    const stubs = new MountStubs(rootfs);
+    try {
+      const seen: string[] = [];
+      for (const t of targets) {
+        const inside = seen.some((m) => m === '/' || t.path.startsWith(`${m}/`));
+        seen.push(t.path);
+        if (!inside) await stubs.ensure(t);
+      }
+    } catch (e) {
+      await stubs.remove();
+      throw e;
+    }
+    return stubs;
+  }
+
+  /** Host paths created, in creation order (for tests and diagnostics). */
+  get createdPaths(): readonly string[] {
+    return this.created.map((c) => c.host);
+  }
+
+  private async ensure(t: StubTarget): Promise<void> {
+    const host = await resolveInRoot(this.rootfs, t.path);
+    const missing: string[] = [];
+    let cur = host;
+    while (cur !== this.rootfs && !(await exists(cur))) {
+      missing.unshift(cur);
+      cur = dirname(cur);
+    }
+    for (const [i, p] of missing.entries()) {
+      const kind = i === missing.length - 1 ? t.kind : 'dir';
+      const parent = dirname(p);
+      if (!this.parents.has(parent)) {
+        const before = await times(parent);
+        if (before !== undefined) this.parents.set(parent, { before, afterCreate: before.mtimeNs });
+      }
+      try {
+        if (kind === 'dir') await mkdir(p, { mode: 0o755 });
+        else await writeFile(p, '', { mode: 0o644, flag: 'wx' });
+      } catch (e) {
+        // Someone else made it meanwhile: then it is theirs to remove, not ours.
+        if (errnoCode(e) === 'EEXIST') continue;
+        throw e;
+      }
+      this.created.push({ host: p, kind });
+      const rec = this.parents.get(parent);
+      const after = await times(parent);
+      if (rec !== undefined && after !== undefined) rec.afterCreate = after.mtimeNs;
+    }
+  }
+
+  /**
+   * Removes the stubs (deepest first) that are still empty; a directory the process wrote into
+   * stays. Never throws for a stub that is already gone.
+   */
+  async remove(): Promise<void> {
+    for (const c of [...this.created].reverse()) {
+      const parent = dirname(c.host);
+      const rec = this.parents.get(parent);
+      const beforeRemoval = await times(parent);
+      let removed = false;
+      try {
+        const st = await lstat(c.host);
+        if (c.kind === 'dir' && st.isDirectory() && (await readdir(c.host)).length === 0) {
+          await rmdir(c.host);
+          removed = true;
+        } else if (c.kind === 'file' && st.isFile() && st.size === 0) {
+          await unlink(c.host);
+          removed = true;
+        }
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code !== 'ENOENT' && code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      }
+      if (!removed || beforeRemoval === undefined) continue;
+      // Untouched since we created the stub: back to the pre-run times. Otherwise the process
+      // changed the directory too; keep its times but hide our own removal (BuildKit's rule).
+      const untouched = rec !== undefined && beforeRemoval.mtimeNs === rec.afterCreate;
+      const t = untouched && rec !== undefined ? rec.before : beforeRemoval;
+      // utimes takes float seconds: restored to about a microsecond, not to the nanosecond.
+      await utimes(parent, seconds(t.atimeNs), seconds(t.mtimeNs));
+    }
+    this.created.length = 0;
+  }
+}

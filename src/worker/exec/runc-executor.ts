@@ -1,0 +1,224 @@
+/**
+ * The runc executor: runs a RUN step's process on an already-mounted rootfs. Per run it makes a
+ * private bundle under ROOT/tmp (config.json, init files, secret tmpfs, rw-bind upper dirs), a
+ * unique container id and cgroup, and removes all of it before `run` settles.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { join, posix, resolve } from 'node:path';
+import { CancelledError, errorMessage, TsbuildError, throwIfAborted } from '../../util/errors.js';
+import { removeCgroupLeftovers, canLimitSwap, cgroupPathFor } from './cgroups.js';
+import { runContainer } from './container-process.js';
+import { ownBoundingCapabilities, ownOpenFilesLimit } from './default-security.js';
+import { ExecErrorCode, ExecFailedError } from './errors.js';
+import { writeInitFiles } from './init-files.js';
+import { LogTail } from './log-lines.js';
+import { MountStubs } from './mount-stubs.js';
+import { processEnv } from './process-env.js';
+import { errnoCode, resolveInRoot } from './root-path.js';
+import { Runc } from './runc.js';
+import { prepareMounts } from './run-mounts.js';
+import { buildRuntimeSpec, standardMounts } from './runtime-spec.js';
+import type { SpecMount } from './runtime-spec.js';
+import { cleanupStaleRuns, writeOwner } from './stale-runs.js';
+import type { StaleCleanupReport } from './stale-runs.js';
+import type { ExecLogLine, ExecRequest, ExecResult, Executor } from './types.js';
+import { resolveUser } from './user.js';
+
+export interface RuncExecutorOptions {
+  /** The data root; runs use ROOT/runc (runc state) and ROOT/tmp (bundles). */
+  readonly root: string;
+  /** Default `runc` from PATH. */
+  readonly runcBinary?: string;
+  /** Hostname when the request names none. Default `tsbuildsandbox`. */
+  readonly defaultHostname?: string;
+  /** Default `/etc/resolv.conf`. */
+  readonly hostResolvConfPath?: string;
+  /** Output lines kept for the error of a failed run. Default 10. */
+  readonly logTailLines?: number;
+  /** After abort, how long `runc kill` may take before runc itself is killed. Default 10000. */
+  readonly killTimeoutMs?: number;
+}
+
+interface HostFacts {
+  readonly allCapabilities: readonly string[];
+  readonly openFiles: number;
+  readonly limitSwap: boolean;
+}
+
+function invalidRequest(message: string): TsbuildError {
+  return new TsbuildError(ExecErrorCode.invalidRequest, message);
+}
+
+function checkRequest(req: ExecRequest): void {
+  if (req.args.length === 0 || req.args[0] === '') throw invalidRequest('a RUN needs a command (args is empty)');
+  if (req.args.some((a) => a.includes('\0'))) throw invalidRequest('command arguments must not contain NUL bytes');
+  if (req.cwd !== undefined && !posix.isAbsolute(req.cwd)) throw invalidRequest(`working directory ${JSON.stringify(req.cwd)} must be absolute`);
+  for (const [k, v] of Object.entries(req.limits ?? {})) {
+    if (v !== undefined && (!Number.isSafeInteger(v) || (v as number) <= 0)) throw invalidRequest(`limit ${k} must be a positive integer, got ${String(v)}`);
+  }
+}
+
+async function checkRootfs(rootfs: string): Promise<void> {
+  try {
+    if ((await stat(rootfs)).isDirectory()) return;
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+  }
+  throw invalidRequest(`rootfs ${rootfs} is not a directory`);
+}
+
+/** True when container path `p` is `dir` or lies under it. */
+function under(dir: string, p: string): boolean {
+  return p === dir || p.startsWith(`${dir}/`);
+}
+
+export class RuncExecutor implements Executor {
+  private readonly opts: RuncExecutorOptions;
+  private readonly runc: Runc;
+  private readonly tmpDir: string;
+  private hostFacts: Promise<HostFacts> | undefined;
+
+  constructor(opts: RuncExecutorOptions) {
+    this.opts = opts;
+    this.runc = new Runc({ stateDir: join(opts.root, 'runc'), ...(opts.runcBinary !== undefined ? { binary: opts.runcBinary } : {}) });
+    this.tmpDir = join(opts.root, 'tmp');
+  }
+
+  /** runc's `--root` state directory, for `runc list` checks. */
+  get runcStateDir(): string {
+    return this.runc.stateDir;
+  }
+
+  /**
+   * Removes what runs of dead engine processes left behind (containers, cgroups, secret mounts,
+   * bundles). Runs of live engines sharing the data root are left alone. Call when an engine starts.
+   */
+  cleanupStale(opts: { readonly signal: AbortSignal }): Promise<StaleCleanupReport> {
+    return cleanupStaleRuns({ tmpDir: this.tmpDir, runc: this.runc, signal: opts.signal });
+  }
+
+  private facts(): Promise<HostFacts> {
+    this.hostFacts ??= (async () => ({
+      allCapabilities: await ownBoundingCapabilities(),
+      openFiles: await ownOpenFilesLimit(),
+      limitSwap: await canLimitSwap(),
+    }))();
+    return this.hostFacts;
+  }
+
+  async run(req: ExecRequest): Promise<ExecResult> {
+    throwIfAborted(req.signal);
+    checkRequest(req);
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+    await mkdir(this.runc.stateDir, { recursive: true, mode: 0o700 });
+    const id = `tsbuild-${randomBytes(8).toString('hex')}`;
+    const bundle = await mkdtemp(join(this.tmpDir, 'exec-'));
+    // Undone in reverse order: the container first, then stubs, host mounts, the bundle.
+    const cleanups: Array<() => Promise<unknown>> = [() => rm(bundle, { recursive: true, force: true })];
+    let result: ExecResult | undefined;
+    let failure: { error: unknown } | undefined;
+    try {
+      result = await this.runInBundle(req, id, bundle, cleanups);
+    } catch (e) {
+      // fs calls given the signal reject with a DOMException AbortError (not always instanceof
+      // Error across realms); callers expect ours.
+      const aborted = req.signal.aborted && typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
+      failure = { error: aborted ? new CancelledError(req.signal.reason) : e };
+    }
+    const cleanupErrors: unknown[] = [];
+    for (const c of cleanups.reverse()) {
+      try {
+        await c();
+      } catch (e) {
+        cleanupErrors.push(e);
+      }
+    }
+    if (failure !== undefined) throw failure.error;
+    if (cleanupErrors.length > 0) {
+      throw new TsbuildError('EXEC_CLEANUP_FAILED', `cleaning up after the run failed: ${errorMessage(cleanupErrors[0])}`, { cause: cleanupErrors[0] });
+    }
+    return result as ExecResult;
+  }
+
+  private async runInBundle(req: ExecRequest, id: string, bundle: string, cleanups: Array<() => Promise<unknown>>): Promise<ExecResult> {
+    const { signal } = req;
+    await writeOwner(bundle, id);
+    const rootfs = resolve(req.rootfs);
+    await checkRootfs(rootfs);
+    const security = req.security ?? 'sandbox';
+    const user = await resolveUser({ rootfs, user: req.user ?? '', signal });
+    const facts = await this.facts();
+    const hostname = req.hostname ?? this.opts.defaultHostname ?? 'tsbuildsandbox';
+
+    const secretEnv = req.secretEnv ?? {};
+    const prepared = await prepareMounts({ bundle, mounts: req.mounts ?? [], needSecretDir: Object.keys(secretEnv).length > 0 });
+    cleanups.push(() => prepared.release());
+    const init = await writeInitFiles({
+      dir: bundle,
+      hostname,
+      network: req.network,
+      extraHosts: req.extraHosts ?? [],
+      hostResolvConfPath: this.opts.hostResolvConfPath ?? '/etc/resolv.conf',
+    });
+    const initMounts: SpecMount[] = init.map((f) => ({ destination: f.target, type: 'bind', source: f.source, options: ['rbind', 'rprivate'] }));
+
+    // Docker creates a missing working directory as root 0755, and it stays in the layer. Under a
+    // mount it belongs to the mount's source, not to the rootfs: runc handles that case.
+    const cwd = posix.normalize(req.cwd ?? '/');
+    if (!prepared.specMounts.some((m) => under(m.destination, cwd))) {
+      await mkdir(await resolveInRoot(rootfs, cwd), { recursive: true, mode: 0o755 });
+    }
+
+    const stubs = await MountStubs.create(rootfs, [
+      ...standardMounts(security).map((m) => ({ path: m.destination, kind: 'dir' as const })),
+      ...init.map((f) => ({ path: f.target, kind: 'file' as const })),
+      ...prepared.stubs,
+    ]);
+    cleanups.push(() => stubs.remove());
+
+    const spec = buildRuntimeSpec({
+      rootfs,
+      args: req.args,
+      env: processEnv({ env: req.env, home: user.home, secretEnv, ...(prepared.sshAuthSock ? { sshAuthSock: prepared.sshAuthSock } : {}) }),
+      cwd,
+      user,
+      hostname,
+      network: req.network,
+      security,
+      extraMounts: [...initMounts, ...prepared.specMounts],
+      cgroupsPath: cgroupPathFor(id),
+      limits: req.limits,
+      limitSwap: facts.limitSwap,
+      openFiles: facts.openFiles,
+      allCapabilities: facts.allCapabilities,
+    });
+    // config.json holds the process env: with secrets in it, it lives on the secret tmpfs, not on disk.
+    const runcBundle = prepared.secretDir ?? bundle;
+    await writeFile(join(runcBundle, 'config.json'), JSON.stringify(spec, null, 2), { mode: 0o600 });
+    throwIfAborted(signal);
+
+    cleanups.push(async () => {
+      await this.runc.forceDelete(id);
+      await removeCgroupLeftovers(cgroupPathFor(id));
+    });
+    const tail = new LogTail(this.opts.logTailLines ?? 10);
+    const onLine = (l: ExecLogLine): void => {
+      tail.add(l.text);
+      req.onLog?.(l);
+    };
+    const exit = await runContainer({
+      runc: this.runc, id, bundle: runcBundle, logFile: join(bundle, 'runc.log'), onLine, signal, killTimeoutMs: this.opts.killTimeoutMs ?? 10_000,
+    });
+    if (exit.cancelled) throw new CancelledError(signal.reason);
+    if (exit.startError !== undefined) {
+      throw new ExecFailedError({ args: req.args, exitCode: exit.exitCode, lastLines: tail.snapshot(), startError: exit.startError });
+    }
+    if (exit.exitCode !== 0) {
+      const mem = req.limits?.memoryBytes;
+      const hint = exit.exitCode === 137 && mem !== undefined ? `the process was killed (SIGKILL): it may have exceeded the memory limit of ${mem} bytes` : undefined;
+      throw new ExecFailedError({ args: req.args, exitCode: exit.exitCode, lastLines: tail.snapshot(), ...(hint ? { hint } : {}) });
+    }
+    return { exitCode: 0 };
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The runc command line, as the executor drives it: `run` in the foreground with piped stdio, and
+ * the control commands (`kill`, `delete`, `list`) on the same `--root` state directory.
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { TsbuildError } from '../../util/errors.js';
+
+export interface RuncOptions {
+  /** The runc binary. Default `runc` (from PATH). */
+  readonly binary?: string;
+  /** runc's `--root` state directory (ROOT/runc). */
+  readonly stateDir: string;
+}
+
+/** One entry of `runc list --format json`. */
+export interface RuncContainer {
+  readonly id: string;
+  readonly pid: number;
+  readonly status: string;
+  readonly bundle: string;
+}
+
+export interface RuncRunOptions {
+  readonly id: string;
+  readonly bundle: string;
+  /** runc's own log (JSON lines); its errors tell a failed start from a failed process. */
+  readonly logFile: string;
+}
+
+/** Bounds every control command: they must never hang a cleanup path. */
+const CONTROL_TIMEOUT_MS = 30_000;
+
+export class Runc {
+  readonly binary: string;
+  readonly stateDir: string;
+
+  constructor(opts: RuncOptions) {
+    this.binary = opts.binary ?? 'runc';
+    this.stateDir = opts.stateDir;
+  }
+
+  /** Starts `runc run` (foreground, no terminal); the container process's stdout/stderr are the pipes. */
+  run(opts: RuncRunOptions): ChildProcessByStdio<null, Readable, Readable> {
+    return spawn(this.binary, ['--root', this.stateDir, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', opts.bundle, opts.id], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  }
+
+  /** Sends a signal to the container's init; false when the container does not (or no longer) run. */
+  async kill(id: string, signal: 'KILL' | 'TERM'): Promise<boolean> {
+    try {
+      await this.control(['kill', id, signal]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** `runc delete --force`: kills what is left and removes state and cgroups. Missing is fine. */
+  async forceDelete(id: string): Promise<void> {
+    try {
+      await this.control(['delete', '--force', id]);
+    } catch (e) {
+      if (/does not exist|not found/i.test(String((e as { stderr?: unknown }).stderr ?? e))) return;
+      throw new TsbuildError('RUNC_DELETE_FAILED', `runc delete ${id} failed: ${String((e as { stderr?: unknown }).stderr ?? e).trim()}`, { cause: e });
+    }
+  }
+
+  async list(signal: AbortSignal): Promise<RuncContainer[]> {
+    const out = await this.control(['list', '--format', 'json'], signal);
+    const parsed = JSON.parse(out.trim() === '' ? 'null' : out) as RuncContainer[] | null;
+    return parsed ?? [];
+  }
+
+  private control(args: readonly string[], signal?: AbortSignal): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(this.binary, ['--root', this.stateDir, ...args], { timeout: CONTROL_TIMEOUT_MS, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {
+        if (err) reject(Object.assign(err, { stderr }));
+        else resolve(stdout);
+      });
+    });
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Runs left behind by an engine that died (SIGKILL, power loss): their runc containers, cgroups,
+ * host mounts and bundles. Each bundle records its owner (pid + process start time, so a reused
+ * pid is not mistaken for the owner); a new engine removes only runs whose owner is gone, which
+ * keeps two engines on one data root safe. Mountpoint stubs in a dead run's rootfs cannot be
+ * undone here: that snapshot's writes are incomplete anyway and the snapshotter discards it.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { throwIfAborted } from '../../util/errors.js';
+import { removeCgroupLeftovers } from './cgroups.js';
+import { errnoCode } from './root-path.js';
+import type { Runc } from './runc.js';
+
+interface Owner {
+  readonly pid: number;
+  readonly startTime: string;
+  readonly id: string;
+}
+
+/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined if no such process. */
+async function startTime(pid: number): Promise<string | undefined> {
+  try {
+    const s = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces.
+    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeOwner(bundle: string, id: string): Promise<void> {
+  const owner: Owner = { pid: process.pid, startTime: (await startTime(process.pid)) ?? '', id };
+  await writeFile(join(bundle, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
+}
+
+async function readOwner(bundle: string): Promise<Owner | undefined> {
+  try {
+    return JSON.parse(await readFile(join(bundle, 'owner.json'), 'utf8')) as Owner;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ownerAlive(o: Owner): Promise<boolean> {
+  return (await startTime(o.pid)) === o.startTime;
+}
+
+/** Mount points at or under `dir` in this mount namespace, deepest first. */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8');
+  const points = info.split('\n')
+    .map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
+    .filter((p) => p === dir || p.startsWith(`${dir}/`));
+  return points.sort((a, b) => b.length - a.length);
+}
+
+function umount(path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('umount', [path], { timeout: 30_000 }, (err, _o, stderr) => (err ? reject(new Error(`umount ${path}: ${stderr.trim() || err.message}`)) : resolve()));
+  });
+}
+
+export interface StaleCleanupOptions {
+  /** ROOT/tmp. */
+  readonly tmpDir: string;
+  readonly runc: Runc;
+  readonly signal: AbortSignal;
+  /** A bundle without an owner file is another engine's run being set up unless it is this old. */
+  readonly orphanAgeMs?: number;
+}
+
+export interface StaleCleanupReport {
+  readonly bundles: readonly string[];
+  readonly containers: readonly string[];
+}
+
+/** Removes runs whose engine process is gone. */
+export async function cleanupStaleRuns(opts: StaleCleanupOptions): Promise<StaleCleanupReport> {
+  const bundles: string[] = [];
+  const containers: string[] = [];
+  let names: string[] = [];
+  try {
+    names = (await readdir(opts.tmpDir)).filter((n) => n.startsWith('exec-'));
+  } catch (e) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+  }
+  for (const n of names) {
+    throwIfAborted(opts.signal);
+    const bundle = join(opts.tmpDir, n);
+    const owner = await readOwner(bundle);
+    if (owner === undefined) {
+      const age = Date.now() - (await stat(bundle)).mtimeMs;
+      if (age < (opts.orphanAgeMs ?? 60_000)) continue;
+    } else {
+      if (await ownerAlive(owner)) continue;
+      await opts.runc.forceDelete(owner.id);
+      await removeCgroupLeftovers(owner.id);
+      containers.push(owner.id);
+    }
+    for (const m of await mountsUnder(bundle)) await umount(m);
+    await rm(bundle, { recursive: true, force: true });
+    bundles.push(bundle);
+  }
+  // Containers whose bundle is already gone (the engine died while removing it).
+  for (const c of await opts.runc.list(opts.signal)) {
+    if (!c.bundle.startsWith(`${opts.tmpDir}/`) || containers.includes(c.id)) continue;
+    const exists = await stat(c.bundle).then(() => true, () => false);
+    if (exists) continue;
+    await opts.runc.forceDelete(c.id);
+    await removeCgroupLeftovers(c.id);
+    containers.push(c.id);
+  }
+  return { bundles, containers };
+}

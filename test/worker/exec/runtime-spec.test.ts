@@ -1,0 +1,53 @@
+/** The generated OCI runtime spec, checked as data. */
+import { describe, expect, test } from '@jest/globals';
+import { buildRuntimeSpec } from '../../../src/worker/exec/runtime-spec.js';
+import type { RuntimeSpecOptions } from '../../../src/worker/exec/runtime-spec.js';
+
+const base: RuntimeSpecOptions = {
+  rootfs: '/r',
+  args: ['/bin/sh', '-c', 'true'],
+  env: ['PATH=/bin'],
+  cwd: '/',
+  user: { uid: 1000, gid: 1000, additionalGids: [2000], home: '/home/app', name: 'app' },
+  hostname: 'h',
+  network: 'none',
+  security: 'sandbox',
+  extraMounts: [{ destination: '/etc/hosts', type: 'bind', source: '/b/hosts', options: ['rbind'] }],
+  cgroupsPath: 'tsbuild-1',
+  limits: undefined,
+  limitSwap: true,
+  openFiles: 4096,
+  allCapabilities: ['CAP_SYS_ADMIN'],
+};
+
+describe('buildRuntimeSpec', () => {
+  test('network none adds a network namespace; host does not', () => {
+    expect(buildRuntimeSpec(base).linux.namespaces.map((n) => n.type)).toEqual(['pid', 'ipc', 'uts', 'mount', 'network']);
+    expect(buildRuntimeSpec({ ...base, network: 'host' }).linux.namespaces.map((n) => n.type)).toEqual(['pid', 'ipc', 'uts', 'mount']);
+  });
+
+  test('process identity, rlimits, and mounts in order (standard ones first)', () => {
+    const s = buildRuntimeSpec(base);
+    expect(s.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [2000], umask: 0o022 });
+    expect(s.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 }]);
+    expect(s.mounts.map((m) => m.destination)).toEqual(['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/sys', '/sys/fs/cgroup', '/etc/hosts']);
+    expect(s.process.terminal).toBe(false);
+    expect(s.root).toEqual({ path: '/r', readonly: false });
+  });
+
+  test('limits: memory (with swap only when it can be limited) and pids', () => {
+    expect(buildRuntimeSpec(base).linux.resources.memory).toBeUndefined();
+    expect(buildRuntimeSpec({ ...base, limits: { memoryBytes: 1 << 20, pids: 10 } }).linux.resources).toMatchObject({ memory: { limit: 1 << 20, swap: 1 << 20 }, pids: { limit: 10 } });
+    expect(buildRuntimeSpec({ ...base, limitSwap: false, limits: { memoryBytes: 1 << 20 } }).linux.resources.memory).toEqual({ limit: 1 << 20 });
+  });
+
+  test('insecure: given capabilities, nothing masked, /sys writable, all devices', () => {
+    const s = buildRuntimeSpec({ ...base, security: 'insecure' });
+    expect(s.process.capabilities.bounding).toEqual(['CAP_SYS_ADMIN']);
+    expect(s.process.noNewPrivileges).toBe(false);
+    expect(s.linux.maskedPaths).toEqual([]);
+    expect(s.linux.readonlyPaths).toEqual([]);
+    expect(s.mounts.find((m) => m.destination === '/sys')?.options).not.toContain('ro');
+    expect(s.linux.resources.devices).toEqual([{ allow: true, access: 'rwm' }]);
+  });
+});

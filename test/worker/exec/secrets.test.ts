@@ -1,0 +1,105 @@
+/** Secret and SSH sources: flag parsing, id resolution, required/optional. */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  parseSecretFlag, parseSshFlag, resolveSecretEnv, resolveSecretMount, resolveSshMount, SecretStore,
+} from '../../../src/worker/exec/secrets.js';
+
+const signal = AbortSignal.timeout(10_000);
+
+describe('secrets', () => {
+  let dir: string;
+  let store: SecretStore;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tsbuild-secrets-'));
+    await writeFile(join(dir, 'token'), 'file-secret');
+    store = new SecretStore({
+      sources: new Map([
+        ['tok', { kind: 'file', path: join(dir, 'token') }],
+        ['envtok', { kind: 'env', name: 'MY_TOKEN' }],
+        ['unset', { kind: 'env', name: 'NOT_SET' }],
+        ['gone', { kind: 'file', path: join(dir, 'missing') }],
+      ]),
+      env: { MY_TOKEN: 'env-secret' },
+    });
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('--secret flags, as docker buildx spells them', () => {
+    const env = { GH: 'x' };
+    expect(parseSecretFlag('id=a,src=/p', env)).toEqual({ id: 'a', source: { kind: 'file', path: '/p' } });
+    expect(parseSecretFlag('id=a,source=/p,type=file', env)).toEqual({ id: 'a', source: { kind: 'file', path: '/p' } });
+    expect(parseSecretFlag('id=a,env=VAR', env)).toEqual({ id: 'a', source: { kind: 'env', name: 'VAR' } });
+    expect(parseSecretFlag('id=a,type=env,src=VAR', env)).toEqual({ id: 'a', source: { kind: 'env', name: 'VAR' } });
+    expect(parseSecretFlag('id=GH', env)).toEqual({ id: 'GH', source: { kind: 'env', name: 'GH' } });
+    expect(parseSecretFlag('id=other', env)).toEqual({ id: 'other', source: { kind: 'file', path: 'other' } });
+    expect(() => parseSecretFlag('src=/p', env)).toThrow(/id= is required/);
+    expect(() => parseSecretFlag('id=a,sorce=/p', env)).toThrow(/unknown key sorce/);
+    expect(() => parseSecretFlag('id=a,type=vault', env)).toThrow(/type must be file or env/);
+  });
+
+  test('a secret mount resolves to its bytes with defaults', async () => {
+    expect(await resolveSecretMount({ id: 'tok', required: true }, store, signal)).toEqual({
+      kind: 'secret', target: '/run/secrets/tok', data: Buffer.from('file-secret'), mode: 0o400, uid: 0, gid: 0,
+    });
+    const m = await resolveSecretMount({ id: 'envtok', required: false, target: '/k', mode: 0o440, uid: 1, gid: 2 }, store, signal);
+    expect(m).toMatchObject({ target: '/k', mode: 0o440, uid: 1, gid: 2 });
+    expect(Buffer.from(m?.data ?? []).toString()).toBe('env-secret');
+  });
+
+  test('required and missing is an error; optional and missing means no mount', async () => {
+    await expect(resolveSecretMount({ id: 'nope', required: true }, store, signal)).rejects.toMatchObject({
+      code: 'SECRET_NOT_FOUND', message: 'secret nope not found: pass it with --secret id=nope,src=PATH (or mark the mount required=false)',
+    });
+    await expect(resolveSecretMount({ id: 'unset', required: true }, store, signal)).rejects.toMatchObject({ code: 'SECRET_NOT_FOUND' });
+    expect(await resolveSecretMount({ id: 'nope', required: false }, store, signal)).toBeUndefined();
+    // A file that was named but is not there is always an error: the user asked for it.
+    await expect(resolveSecretMount({ id: 'gone', required: false }, store, signal)).rejects.toMatchObject({ code: 'SECRET_NOT_FOUND' });
+  });
+
+  test('secrets as environment variables', async () => {
+    expect(await resolveSecretEnv([
+      { id: 'tok', name: 'A', required: true },
+      { id: 'nope', name: 'B', required: false },
+    ], store, signal)).toEqual({ A: 'file-secret' });
+    await expect(resolveSecretEnv([{ id: 'nope', name: 'B', required: true }], store, signal)).rejects.toMatchObject({ code: 'SECRET_NOT_FOUND' });
+  });
+});
+
+describe('ssh agents', () => {
+  let dir: string;
+  let server: Server;
+  let sock: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tsbuild-ssh-'));
+    sock = join(dir, 'agent.sock');
+    server = createServer(() => undefined);
+    await new Promise<void>((r) => server.listen(sock, r));
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('--ssh flags', () => {
+    expect(parseSshFlag('default', { SSH_AUTH_SOCK: '/a.sock' })).toEqual({ id: 'default', socketPath: '/a.sock' });
+    expect(parseSshFlag('gh=/b.sock', {})).toEqual({ id: 'gh', socketPath: '/b.sock' });
+    expect(() => parseSshFlag('default', {})).toThrow(/SSH_AUTH_SOCK is not set/);
+  });
+
+  test('an ssh mount resolves to the agent socket; required and missing is an error', async () => {
+    const agents = new Map([['default', sock], ['bad', join(dir, 'nothing')]]);
+    expect(await resolveSshMount({ required: true }, { agents, index: 0 })).toEqual({
+      kind: 'ssh', target: '/run/buildkit/ssh_agent.0', socketPath: sock, mode: 0o600, uid: 0, gid: 0,
+    });
+    expect(await resolveSshMount({ id: 'x', required: false }, { agents, index: 1 })).toBeUndefined();
+    await expect(resolveSshMount({ id: 'x', required: true }, { agents, index: 1 })).rejects.toMatchObject({ code: 'SSH_NOT_FOUND' });
+    await expect(resolveSshMount({ id: 'bad', required: true }, { agents, index: 1 })).rejects.toMatchObject({ code: 'SSH_NOT_FOUND' });
+  });
+});
