@@ -1,0 +1,42 @@
+/**
+ * Fifos and device nodes. Node has no mknod/mkfifo binding, so these go through the coreutils
+ * binaries; they are rare in build contexts, so a process per entry is fine.
+ */
+import { execFile } from 'node:child_process';
+import { fileOpIoError } from './errors.js';
+
+export type SpecialKind = 'fifo' | 'char' | 'block';
+
+export interface MakeSpecialOptions {
+  readonly kind: SpecialKind;
+  /** Permission bits. */
+  readonly mode: number;
+  /** Device numbers (char/block only). */
+  readonly major?: number;
+  readonly minor?: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Creates a fifo or device node at `path` (which must not exist). */
+export async function makeSpecialFile(path: string, opts: MakeSpecialOptions): Promise<void> {
+  const mode = (opts.mode & 0o7777).toString(8);
+  const [bin, args] =
+    opts.kind === 'fifo'
+      ? ['mkfifo', ['-m', mode, '--', path]]
+      : ['mknod', ['-m', mode, '--', path, opts.kind === 'char' ? 'c' : 'b', String(opts.major ?? 0), String(opts.minor ?? 0)]];
+  await new Promise<void>((resolve, reject) => {
+    execFile(bin, args, { signal: opts.signal }, (err, _stdout, stderr) => {
+      if (err) reject(fileOpIoError(`${bin} ${path}`, new Error(String(stderr).trim() || err.message)));
+      else resolve();
+    });
+  });
+}
+
+/** Major and minor numbers of a Linux dev_t (glibc's encoding). */
+export function splitDevice(rdev: number): { major: number; minor: number } {
+  const hi = Math.floor(rdev / 2 ** 32);
+  const lo = rdev >>> 0;
+  const major = ((lo >>> 8) & 0xfff) | (hi & 0xfffff000);
+  const minor = (lo & 0xff) | ((lo >>> 12) & 0xfffff00);
+  return { major: major >>> 0, minor: minor >>> 0 };
+}

@@ -1,0 +1,169 @@
+/**
+ * File operations: the FileOp actions of proto/llb.proto (copy, mkdir, mkfile, rm, symlink) run on
+ * plain host directories. The solver mounts snapshots and hands this module paths; nothing here
+ * knows about overlay2, runc or the cache.
+ *
+ * The option shapes mirror the generated `tsbuild.llb.FileAction*` messages field for field (every
+ * field optional and nullable, as protobufjs decodes them), so a decoded op can be passed straight
+ * in. Proto3 defaults apply where a field is absent: `false`, `0`, `""`, `[]` — except for the
+ * fields documented below whose "absent" means "keep" (copy `mode`, every `timestamp`).
+ *
+ * Lifetimes: every path handed in is borrowed for the duration of one call; nothing is retained.
+ * Containment: every path inside `srcRoot`/`destRoot` is resolved as if the root were `/` (a
+ * symlink to `/etc` or `../../x` resolves inside the root), so no write lands outside `destRoot`
+ * and no read happens outside `srcRoot`.
+ */
+import type { SourceLocation } from '../../util/errors.js';
+
+/** A user or group: by name (looked up in the owner root's /etc/passwd or /etc/group) or by id. */
+export interface UserOpt {
+  readonly byName?: NamedUserOpt | null;
+  readonly byId?: number | null;
+  /** Which oneof member is set (protobufjs sets it on decoded messages); informational. */
+  readonly user?: 'byName' | 'byId';
+}
+
+export interface NamedUserOpt {
+  readonly name?: string | null;
+  /** Index of the op input whose /etc files are read; resolved by the caller into `ownerRoot`. */
+  readonly input?: number | null;
+}
+
+/** `--chown`: user and optional group. A missing group means the user's primary group (by name) or gid = uid (by id). */
+export interface ChownOpt {
+  readonly user?: UserOpt | null;
+  readonly group?: UserOpt | null;
+}
+
+/** Mirror of `tsbuild.llb.FileActionCopy`. */
+export interface CopyAction {
+  /** Source path inside `srcRoot` (relative paths are taken from `/`). May hold wildcards when `allowWildcard`. */
+  readonly src?: string | null;
+  /**
+   * Destination inside `destRoot`. Relative paths are resolved against `FileOpContext.cwd`. A
+   * trailing `/` (or `.`) means "a directory": the source goes inside it.
+   */
+  readonly dest?: string | null;
+  readonly owner?: ChownOpt | null;
+  /** Octal permission bits for every copied entry; `-1` or absent keeps the source modes. */
+  readonly mode?: number | null;
+  /** Symbolic or octal chmod string (`u=rwX,go=rX`, `+x`, `0755`); wins over `mode` when non-empty. */
+  readonly modeStr?: string | null;
+  /** Follow the source path itself when it is a symlink (within `srcRoot`). Entries below are never followed. */
+  readonly followSymlink?: boolean | null;
+  /** A source directory's contents are copied, not the directory itself (Dockerfile COPY sets this). */
+  readonly dirCopyContents?: boolean | null;
+  /** ADD: unpack local tar archives (plain, gzip, bzip2, xz, zstd; detected by content). */
+  readonly attemptUnpackDockerCompatibility?: boolean | null;
+  /** Create missing parents of the destination (0755, owned by `owner`). Without it a missing parent is an error. */
+  readonly createDestPath?: boolean | null;
+  /** `src` may hold `*`, `?`, `[...]` (Go filepath.Match syntax; `\` escapes). */
+  readonly allowWildcard?: boolean | null;
+  /** A wildcard that matches nothing copies nothing instead of failing. */
+  readonly allowEmptyWildcard?: boolean | null;
+  /**
+   * Times for every copied entry. Unix seconds; values of 1e15 or more are read as nanoseconds
+   * (BuildKit's unit). `-1` or absent keeps the source times.
+   */
+  readonly timestamp?: number | null;
+  /** Only entries matching one of these (Docker patternmatcher syntax, relative to the copied directory) are copied. */
+  readonly includePatterns?: readonly string[] | null;
+  /** Entries matching these (Docker patternmatcher syntax, `!` re-includes) are skipped (`--exclude`). */
+  readonly excludePatterns?: readonly string[] | null;
+  /** Replace destination entries of a different type (a directory over a file or symlink, a file over a directory). */
+  readonly alwaysReplaceExistingDestPaths?: boolean | null;
+  /**
+   * `COPY --parents`. As the frontend emits it (BuildKit's way): `src` is the pivot directory and
+   * `includePatterns` select the paths below it, whose parents are kept. Without include patterns,
+   * `src` itself may hold the pivot (`a/./b/c` keeps `b/c`; no pivot keeps the whole path).
+   */
+  readonly parents?: boolean | null;
+  /** `ADD --unpack=` was given, and its value. Informational: `attemptUnpackDockerCompatibility` decides. */
+  readonly unpackSet?: boolean | null;
+  readonly unpack?: boolean | null;
+  /** Paths (in-root, or relative to `src`) that must exist (`COPY --parents` of wildcard-free sources). */
+  readonly requiredPaths?: readonly string[] | null;
+}
+
+/** Mirror of `tsbuild.llb.FileActionMkDir`. */
+export interface MkdirAction {
+  readonly path?: string | null;
+  /** Permission bits. Absent: 0755. */
+  readonly mode?: number | null;
+  readonly makeParents?: boolean | null;
+  readonly owner?: ChownOpt | null;
+  /** See {@link CopyAction.timestamp}; absent or -1: now. */
+  readonly timestamp?: number | null;
+}
+
+/** Mirror of `tsbuild.llb.FileActionMkFile`. */
+export interface MkfileAction {
+  readonly path?: string | null;
+  /** Permission bits. Absent: 0644. */
+  readonly mode?: number | null;
+  readonly data?: Uint8Array | string | null;
+  readonly owner?: ChownOpt | null;
+  readonly timestamp?: number | null;
+}
+
+/** Mirror of `tsbuild.llb.FileActionRm`. */
+export interface RmAction {
+  readonly path?: string | null;
+  readonly allowNotFound?: boolean | null;
+  readonly allowWildcard?: boolean | null;
+}
+
+/** Mirror of `tsbuild.llb.FileActionSymlink`. */
+export interface SymlinkAction {
+  /** The link target, stored as written (it is never resolved on the host). */
+  readonly oldpath?: string | null;
+  /** Where the link is created inside `destRoot`. */
+  readonly newpath?: string | null;
+  readonly owner?: ChownOpt | null;
+  readonly timestamp?: number | null;
+}
+
+/** One file action, discriminated. `fromLlbFileAction` builds it from a decoded `tsbuild.llb.FileAction`. */
+export type FileAction =
+  | { readonly kind: 'copy'; readonly copy: CopyAction }
+  | { readonly kind: 'mkdir'; readonly mkdir: MkdirAction }
+  | { readonly kind: 'mkfile'; readonly mkfile: MkfileAction }
+  | { readonly kind: 'rm'; readonly rm: RmAction }
+  | { readonly kind: 'symlink'; readonly symlink: SymlinkAction };
+
+/** Where an action runs. Paths are host directories the caller keeps mounted for the whole call. */
+export interface FileOpContext {
+  /** The writable directory the action changes (the step snapshot's merged dir). */
+  readonly destRoot: string;
+  /** Read-only directory copies read from (context or another stage). Required for `copy`. */
+  readonly srcRoot?: string;
+  /** The WORKDIR: base of relative destination paths. Default `/`. */
+  readonly cwd?: string;
+  /** Root whose /etc/passwd and /etc/group resolve owner names. Default `destRoot`. */
+  readonly ownerRoot?: string;
+  /** Scratch space for the call (not used by copies; reserved for large unpacks). */
+  readonly tmpDir?: string;
+  /** Dockerfile location of the instruction; user errors carry it. */
+  readonly location?: SourceLocation;
+  /** Files copied at once. Default 8. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** What a copy did, for progress and tests. */
+export interface CopyResult {
+  /** Source paths (relative to srcRoot, `/`-rooted) that matched, in order. */
+  readonly sources: readonly string[];
+  /** Entries written (files, dirs, links, specials), archives' entries included. */
+  readonly entries: number;
+  /** Bytes of file content written. */
+  readonly bytes: number;
+  /** Sources that were unpacked as archives. */
+  readonly unpacked: readonly string[];
+}
+
+/** A resolved owner. */
+export interface Owner {
+  readonly uid: number;
+  readonly gid: number;
+}
