@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(runc busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin)
+pkgs=(runc busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin time)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

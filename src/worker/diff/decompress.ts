@@ -1,0 +1,64 @@
+/** Layer blobs come uncompressed or gzip'ed; the first bytes say which. */
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { LayerError, LayerErrorCode } from './errors.js';
+
+const MAGIC: ReadonlyArray<readonly [string, readonly number[]]> = [
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['bzip2', [0x42, 0x5a, 0x68]],
+];
+
+function startsWith(b: Buffer, magic: readonly number[]): boolean {
+  return b.length >= magic.length && magic.every((m, i) => b[i] === m);
+}
+
+/** Yields `first` and then the rest of `it`. */
+async function* prepend(first: Buffer[], it: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
+  for (const b of first) yield b;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return;
+    yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+  }
+}
+
+/**
+ * The uncompressed tar bytes of a layer: gzip is recognised by its magic bytes and inflated on the
+ * fly (also multi-member gzip); anything else is taken as a plain tar. zstd, xz and bzip2 are
+ * recognised and refused with a clear error.
+ */
+export async function* decompressLayer(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  const it = source[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let have = 0;
+  while (have < 6) {
+    const r = await it.next();
+    if (r.done) break;
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
+    head.push(b);
+    have += b.length;
+  }
+  const start = Buffer.concat(head);
+  for (const [name, magic] of MAGIC) {
+    if (startsWith(start, magic)) throw new LayerError(LayerErrorCode.unsupported, `${name}-compressed layers are not supported (use gzip or none)`);
+  }
+  const rest = prepend(start.length > 0 ? [start] : [], it);
+  if (!startsWith(start, [0x1f, 0x8b])) {
+    yield* rest;
+    return;
+  }
+  const gunzip = createGunzip();
+  const input = Readable.from(rest, { objectMode: false });
+  input.on('error', (e) => gunzip.destroy(e));
+  input.pipe(gunzip);
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (e) {
+    if (e instanceof LayerError) throw e;
+    throw new LayerError(LayerErrorCode.malformed, `gzip stream is corrupt: ${(e as Error).message}`);
+  } finally {
+    input.destroy();
+    gunzip.destroy();
+  }
+}

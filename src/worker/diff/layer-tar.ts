@@ -1,0 +1,220 @@
+/**
+ * An overlay upper directory → an OCI layer tar, as a stream of chunks.
+ *
+ * Order: a depth-first walk with each directory's names sorted by bytes (parents before their
+ * children, like Go's filepath.Walk that Docker uses); an opaque directory's `.wh..wh..opq` comes
+ * right after the directory, before its children, so an applier that unpacks onto a merged tree
+ * clears the old content before adding the new. The first path of a hardlinked inode carries the
+ * content, later ones are link entries. Same directory content → same bytes.
+ */
+import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
+import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { throwIfAborted } from '../../util/errors.js';
+import { fsPath, toBytePath, utf8Path } from '../snapshot/byte-path.js';
+import { LayerError, LayerErrorCode } from './errors.js';
+import { END_OF_ARCHIVE, encodeHeader } from './tar-encode.js';
+import type { TarEntryType, TarHeader } from './tar-types.js';
+import { padding } from './tar-types.js';
+import { OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, isOverlayXattr } from './whiteout.js';
+
+export interface LayerTarOptions {
+  readonly signal?: AbortSignal;
+  /** Clamp mtimes to this (seconds since the epoch), for reproducible layers. */
+  readonly sourceDateEpoch?: number;
+}
+
+/** Small entries are gathered into chunks of about this size; big file bodies stream through. */
+const BATCH_BYTES = 64 * 1024;
+const READ_CHUNK = 1024 * 1024;
+/**
+ * Metadata calls and reads of files up to this size are synchronous: each takes microseconds,
+ * while a thread-pool round trip per call made the walk several times slower (bench/worker). The
+ * event loop gets control back after every batch of output.
+ */
+const SYNC_READ_MAX = 256 * 1024;
+
+class Batch {
+  private parts: Buffer[] = [];
+  private bytes = 0;
+  add(b: Buffer): void {
+    if (b.length === 0) return;
+    this.parts.push(b);
+    this.bytes += b.length;
+  }
+  get full(): boolean {
+    return this.bytes >= BATCH_BYTES;
+  }
+  take(): Buffer | undefined {
+    if (this.bytes === 0) return undefined;
+    const out = this.parts.length === 1 ? (this.parts[0] as Buffer) : Buffer.concat(this.parts, this.bytes);
+    this.parts = [];
+    this.bytes = 0;
+    return out;
+  }
+}
+
+function major(rdev: number): number {
+  return Number(((BigInt(rdev) >> 8n) & 0xfffn) | ((BigInt(rdev) >> 32n) & ~0xfffn));
+}
+function minor(rdev: number): number {
+  return Number((BigInt(rdev) & 0xffn) | ((BigInt(rdev) >> 12n) & ~0xffn));
+}
+
+/** Xattrs worth keeping, sorted by name. Names that are not UTF-8 cannot be queried (napi takes strings). */
+function readXattrs(bytePath: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const p = utf8Path(bytePath);
+  if (p === undefined) return out;
+  for (const name of listAttributesSync(p).sort()) {
+    if (isOverlayXattr(name)) continue;
+    const value = getAttributeSync(p, name);
+    if (value) out.set(name, value);
+  }
+  return out;
+}
+
+function isOpaque(bytePath: string): boolean {
+  const p = utf8Path(bytePath);
+  return p !== undefined && getAttributeSync(p, OPAQUE_XATTR)?.toString('latin1') === 'y';
+}
+
+function isWhiteout(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+function typeOf(st: Stats): TarEntryType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  return undefined; // sockets: not representable in tar, skipped like Docker does
+}
+
+interface Frame {
+  readonly rel: string;
+  readonly names: string[];
+  i: number;
+}
+
+function sortedNames(bytePath: string): string[] {
+  // latin1 names are byte strings; default sort on them is byte order.
+  return readdirSync(fsPath(bytePath), { encoding: 'latin1' }).sort();
+}
+
+export async function* layerTar(dir: string, opts: LayerTarOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+  const root = toBytePath(dir);
+  const clamp = opts.sourceDateEpoch;
+  const mtimeOf = (st: Stats): number => {
+    const t = Math.floor(st.mtimeMs / 1000);
+    return clamp !== undefined && t > clamp ? clamp : t;
+  };
+  const base = (st: Stats, name: string, type: TarEntryType): TarHeader => ({
+    name, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0, mtime: mtimeOf(st),
+    linkname: '', uname: '', gname: '', devmajor: 0, devminor: 0, xattrs: new Map(),
+  });
+  const opaqueMarker = (st: Stats, dirName: string): TarHeader => ({
+    ...base(st, `${dirName}${WHITEOUT_OPAQUE}`, 'file'),
+    mode: st.mode & 0o777,
+  });
+
+  const batch = new Batch();
+  const firstPathOfInode = new Map<string, string>();
+  const rootStat = lstatSync(fsPath(root));
+  if (isOpaque(root)) batch.add(encodeHeader(opaqueMarker(rootStat, '')));
+  const stack: Frame[] = [{ rel: '', names: sortedNames(root), i: 0 }];
+
+  while (stack.length > 0) {
+    throwIfAborted(opts.signal);
+    const top = stack[stack.length - 1] as Frame;
+    const name = top.names[top.i++];
+    if (name === undefined) {
+      stack.pop();
+      continue;
+    }
+    const rel = top.rel === '' ? name : `${top.rel}/${name}`;
+    const abs = `${root}/${rel}`;
+    const st = lstatSync(fsPath(abs));
+
+    if (isWhiteout(st)) {
+      const wh = top.rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${top.rel}/${WHITEOUT_PREFIX}${name}`;
+      batch.add(encodeHeader({ ...base(st, wh, 'file'), mode: 0o600 }));
+    } else {
+      const type = typeOf(st);
+      if (type !== undefined) {
+        let h: TarHeader = { ...base(st, type === 'dir' ? `${rel}/` : rel, type), xattrs: readXattrs(abs) };
+        if (type !== 'dir' && st.nlink > 1) {
+          const key = `${st.dev}:${st.ino}`;
+          const first = firstPathOfInode.get(key);
+          if (first === undefined) firstPathOfInode.set(key, rel);
+          else h = { ...h, type: 'hardlink', linkname: first };
+        }
+        if (h.type === 'symlink') h = { ...h, linkname: readlinkSync(fsPath(abs), { encoding: 'buffer' }).toString('latin1') };
+        if (h.type === 'char' || h.type === 'block') h = { ...h, devmajor: major(st.rdev), devminor: minor(st.rdev) };
+        if (h.type === 'file') h = { ...h, size: st.size };
+        batch.add(encodeHeader(h));
+        if (h.type === 'file' && h.size > 0 && h.size <= SYNC_READ_MAX) smallFileBody(abs, h, batch);
+        else if (h.type === 'file' && h.size > 0) yield* fileBody(abs, h, batch, opts.signal);
+        if (type === 'dir') {
+          if (isOpaque(abs)) batch.add(encodeHeader(opaqueMarker(st, `${rel}/`)));
+          stack.push({ rel, names: sortedNames(abs), i: 0 });
+        }
+      }
+    }
+    if (batch.full) yield batch.take() as Buffer;
+  }
+  batch.add(END_OF_ARCHIVE);
+  yield batch.take() as Buffer;
+}
+
+function shrank(h: TarHeader): LayerError {
+  return new LayerError(LayerErrorCode.diffFailed, `file shrank from ${h.size} bytes while being read`, { entry: h.name });
+}
+
+/** A small file's bytes and padding, read in one go. */
+function smallFileBody(abs: string, h: TarHeader, batch: Batch): void {
+  const fd = openSync(fsPath(abs), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.allocUnsafe(h.size + padding(h.size));
+    let got = 0;
+    while (got < h.size) {
+      const n = readSync(fd, buf, got, h.size - got, got);
+      if (n === 0) throw shrank(h);
+      got += n;
+    }
+    buf.fill(0, h.size);
+    batch.add(buf);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The file's bytes and padding; exactly `h.size` bytes even if the file changes meanwhile. */
+async function* fileBody(abs: string, h: TarHeader, batch: Batch, signal: AbortSignal | undefined): AsyncGenerator<Buffer, void, undefined> {
+  const fh = await open(fsPath(abs), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    let left = h.size;
+    while (left > 0) {
+      throwIfAborted(signal);
+      const buf = Buffer.allocUnsafe(Math.min(left, READ_CHUNK));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, h.size - left);
+      if (bytesRead === 0) throw shrank(h);
+      left -= bytesRead;
+      const chunk = bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      if (chunk.length >= BATCH_BYTES) {
+        const pending = batch.take();
+        if (pending) yield pending;
+        yield chunk;
+      } else {
+        batch.add(chunk);
+        if (batch.full) yield batch.take() as Buffer;
+      }
+    }
+    batch.add(Buffer.alloc(padding(h.size)));
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,360 @@
+/**
+ * The overlay2 snapshotter: Docker's overlay2 directory layout (see layout.ts), safe for several
+ * processes on one data root, every mount undone on success, failure and cancellation.
+ */
+import { mkdir, readdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CancelledError, throwIfAborted } from '../../util/errors.js';
+import type {
+  ActiveSnapshot,
+  GraphDriverData,
+  MountRef,
+  PrepareOptions,
+  SnapshotInfo,
+  SnapshotOpOptions,
+  Snapshotter,
+  SnapshotUsage,
+  StaleCleanupReport,
+} from '../types.js';
+import { createExclusive, isErrno, readOptional, writeFileAtomic } from './atomic-file.js';
+import { diskUsage } from './disk-usage.js';
+import { SnapshotError, SnapshotErrorCode } from './errors.js';
+import { ensureFlat } from './flatten.js';
+import type { FlattenDeps } from './flatten.js';
+import { assertSnapshotId, isSnapshotId, newLinkName, newSnapshotId } from './ids.js';
+import { Overlay2Layout } from './layout.js';
+import { planLowers } from './lower-plan.js';
+import type { ChainLayer } from './lower-plan.js';
+import { mountOverlay, unmount } from './mount-exec.js';
+import { MountRegistry } from './mount-registry.js';
+import type { MountActions } from './mount-registry.js';
+import { isMountPoint, mountPointsUnder } from './mount-table-proc.js';
+import { formatOwner, newOwnerToken, ownerAlive } from './owner.js';
+import { overlayOptionString, diffSafeOptions, KERNEL_MAX_LOWERS } from './overlay-options.js';
+import { removeTree } from './remove-tree.js';
+import { SnapshotRecords } from './snapshot-records.js';
+import { cleanupStale } from './stale-cleanup.js';
+import { liveChildren, registerChild } from './children.js';
+
+export interface Overlay2SnapshotterOptions {
+  /** The data root (`--root`); snapshots live in `<root>/overlay2`. */
+  readonly root: string;
+  /**
+   * Most lower directories one mount stacks before older layers are read from a flattened copy.
+   * Default 500, the kernel's limit. Lower values only make sense in tests.
+   */
+  readonly maxLowerDirs?: number;
+}
+
+export class Overlay2Snapshotter implements Snapshotter {
+  readonly layout: Overlay2Layout;
+  private readonly records: SnapshotRecords;
+  private readonly mounts = new MountRegistry();
+  private readonly owner = formatOwner(newOwnerToken());
+  private readonly maxLowers: number;
+  private readonly flattening = new Map<string, Promise<void>>();
+  private ready: Promise<void> | undefined;
+  private extraOptions: readonly string[] | undefined;
+
+  constructor(opts: Overlay2SnapshotterOptions) {
+    this.layout = new Overlay2Layout(opts.root);
+    this.records = new SnapshotRecords(this.layout);
+    this.maxLowers = Math.min(opts.maxLowerDirs ?? KERNEL_MAX_LOWERS, KERNEL_MAX_LOWERS);
+  }
+
+  // ── lifecycle ──────────────────────────────────────────────────────────────────────────────────
+
+  async prepare(opts: PrepareOptions = {}): Promise<ActiveSnapshot> {
+    throwIfAborted(opts.signal);
+    await this.ensureDirs();
+    let lower = '';
+    if (opts.parent !== undefined) {
+      const p = await this.records.committed(opts.parent, 'prepare');
+      const pl = (await readOptional(this.layout.file(p.id, 'lower')))?.trim();
+      lower = pl ? `l/${p.link}:${pl}` : `l/${p.link}`;
+    }
+    const id = newSnapshotId();
+    // Built under a temporary name so that `<id>/` always has its owner file.
+    const tmp = this.layout.tmp(this.owner, id);
+    await mkdir(tmp, { mode: 0o701 });
+    let registered = false;
+    let linkName: string | undefined;
+    try {
+      await writeFileAtomic(`${tmp}/owner`, this.owner);
+      await mkdir(`${tmp}/diff`, { mode: 0o755 });
+      await mkdir(`${tmp}/work`, { mode: 0o700 });
+      await mkdir(`${tmp}/merged`, { mode: 0o700 });
+      await mkdir(`${tmp}/children`, { mode: 0o700 });
+      if (opts.parent !== undefined) {
+        await writeFileAtomic(`${tmp}/parent`, opts.parent);
+        await writeFileAtomic(`${tmp}/lower`, lower);
+      }
+      await rename(tmp, this.layout.snapshot(id));
+      if (opts.parent !== undefined) {
+        await registerChild(this.layout, opts.parent, id);
+        registered = true;
+      }
+      throwIfAborted(opts.signal);
+      linkName = await this.createLink(id);
+      await writeFileAtomic(this.layout.file(id, 'link'), linkName);
+    } catch (e) {
+      if (linkName !== undefined) await rm(this.layout.link(linkName), { force: true });
+      if (registered && opts.parent !== undefined) await rm(this.layout.childEntry(opts.parent, id), { force: true });
+      await removeTree(tmp);
+      await removeTree(this.layout.snapshot(id));
+      throw e;
+    }
+    return this.activeOf(id, opts.parent);
+  }
+
+  async commit(active: ActiveSnapshot | string, opts: SnapshotOpOptions = {}): Promise<string> {
+    throwIfAborted(opts.signal);
+    const id = typeof active === 'string' ? active : active.id;
+    const info = await this.records.stat(id);
+    if (info.kind !== 'active') throw new SnapshotError(SnapshotErrorCode.notActive, `commit: snapshot ${id} is already committed`);
+    if (this.mounts.has(this.layout.merged(id)) || (await isMountPoint(this.layout.merged(id)))) {
+      throw new SnapshotError(SnapshotErrorCode.inUse, `commit: snapshot ${id} is still mounted; release it first`);
+    }
+    await writeFileAtomic(this.layout.file(id, 'committed'), new Date().toISOString());
+    await rm(this.layout.file(id, 'owner'), { force: true });
+    return id;
+  }
+
+  async remove(id: string, opts: SnapshotOpOptions = {}): Promise<void> {
+    throwIfAborted(opts.signal);
+    const info = await this.records.stat(id);
+    if (this.mounts.hasUnder(this.layout.snapshot(id))) {
+      throw new SnapshotError(SnapshotErrorCode.inUse, `remove: snapshot ${id} is mounted; release it first`);
+    }
+    const marker = this.layout.file(id, 'removing');
+    if (!(await createExclusive(marker, this.owner))) {
+      const holder = (await readOptional(marker)) ?? '';
+      if (ownerAlive(holder)) throw new SnapshotError(SnapshotErrorCode.busy, `remove: snapshot ${id} is being removed by another process`);
+      await writeFileAtomic(marker, this.owner);
+    }
+    try {
+      const children = await liveChildren(this.layout, id);
+      if (children.length > 0) {
+        throw new SnapshotError(SnapshotErrorCode.hasChildren,
+          `remove: snapshot ${id} has ${children.length} child snapshot(s) (e.g. ${children[0] ?? ''}); remove them first`);
+      }
+      await this.unmountStaleUnder(id);
+    } catch (e) {
+      await rm(marker, { force: true });
+      throw e;
+    }
+    await rm(this.layout.link(info.link), { force: true });
+    const trash = this.layout.trash(this.owner, id);
+    await rename(this.layout.snapshot(id), trash);
+    if (info.parent !== undefined) await rm(this.layout.childEntry(info.parent, id), { force: true });
+    await removeTree(trash);
+  }
+
+  // ── mounts ─────────────────────────────────────────────────────────────────────────────────────
+
+  async view(id: string, opts: SnapshotOpOptions = {}): Promise<MountRef> {
+    throwIfAborted(opts.signal);
+    const info = await this.records.committed(id, 'view');
+    const target = this.layout.view(id, this.owner);
+    const release = await this.mounts.acquire(target, this.viewActions(info, target, opts.signal));
+    return this.refAfterAbortCheck(target, 'ro', release, opts.signal);
+  }
+
+  async mount(active: ActiveSnapshot | string, opts: SnapshotOpOptions = {}): Promise<MountRef> {
+    throwIfAborted(opts.signal);
+    const id = typeof active === 'string' ? active : active.id;
+    const info = await this.records.stat(id);
+    if (info.kind !== 'active') {
+      throw new SnapshotError(SnapshotErrorCode.notActive, `mount: snapshot ${id} is committed; use view() for a read-only mount`);
+    }
+    const target = this.layout.merged(id);
+    const release = await this.mounts.acquire(target, this.activeActions(info, target, opts.signal));
+    return this.refAfterAbortCheck(target, 'rw', release, opts.signal);
+  }
+
+  async withView<T>(id: string, fn: (root: string) => Promise<T>, opts: SnapshotOpOptions = {}): Promise<T> {
+    const ref = await this.view(id, opts);
+    try {
+      return await fn(ref.path);
+    } finally {
+      await ref.release();
+    }
+  }
+
+  async withMount<T>(active: ActiveSnapshot | string, fn: (root: string) => Promise<T>, opts: SnapshotOpOptions = {}): Promise<T> {
+    const ref = await this.mount(active, opts);
+    try {
+      return await fn(ref.path);
+    } finally {
+      await ref.release();
+    }
+  }
+
+  // ── queries ────────────────────────────────────────────────────────────────────────────────────
+
+  async usage(id: string, opts: SnapshotOpOptions = {}): Promise<SnapshotUsage> {
+    await this.records.stat(id);
+    return diskUsage(this.layout.diff(id), opts.signal);
+  }
+
+  async parent(id: string): Promise<string | undefined> {
+    return (await this.records.stat(id)).parent;
+  }
+
+  async chain(id: string): Promise<readonly string[]> {
+    const info = await this.records.stat(id);
+    return (await this.records.chainLayers(info)).map((l) => l.id);
+  }
+
+  async stat(id: string): Promise<SnapshotInfo> {
+    return this.records.stat(id);
+  }
+
+  async list(): Promise<readonly SnapshotInfo[]> {
+    await this.ensureDirs();
+    const names = (await readdir(this.layout.dir)).filter(isSnapshotId).sort();
+    const infos = await Promise.all(names.map((n) => this.records.tryStat(n)));
+    return infos.filter((i): i is SnapshotInfo => i !== undefined);
+  }
+
+  diffDir(id: string): string {
+    assertSnapshotId(id);
+    return this.layout.diff(id);
+  }
+
+  async graphDriverData(id: string): Promise<GraphDriverData> {
+    const info = await this.records.stat(id);
+    const layers = await this.records.chainLayers(info);
+    const base = {
+      UpperDir: this.layout.diff(id),
+      MergedDir: this.layout.merged(id),
+      WorkDir: this.layout.work(id),
+    };
+    if (layers.length === 1) return base;
+    return { LowerDir: layers.slice(1).map((l) => this.layout.diff(l.id)).join(':'), ...base };
+  }
+
+  async cleanupStale(opts: SnapshotOpOptions = {}): Promise<StaleCleanupReport> {
+    await this.ensureDirs();
+    return cleanupStale({ layout: this.layout, records: this.records, ownMounts: this.mounts, signal: opts.signal });
+  }
+
+  async close(): Promise<void> {
+    await this.mounts.releaseAll((key) => ({ mount: () => Promise.resolve(), unmount: () => this.unmountAndTidy(key) }));
+  }
+
+  // ── internals ──────────────────────────────────────────────────────────────────────────────────
+
+  private activeOf(id: string, parent: string | undefined): ActiveSnapshot {
+    return { id, parent, upperDir: this.layout.diff(id), workDir: this.layout.work(id), mergedDir: this.layout.merged(id) };
+  }
+
+  private ensureDirs(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(this.layout.linkDir, { recursive: true, mode: 0o700 });
+      await mkdir(this.layout.emptyDir, { recursive: true, mode: 0o755 });
+    })();
+    return this.ready;
+  }
+
+  private mountExtras(): readonly string[] {
+    this.extraOptions ??= diffSafeOptions();
+    return this.extraOptions;
+  }
+
+  private async createLink(id: string): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const name = newLinkName();
+      try {
+        await symlink(this.layout.linkTarget(id), this.layout.link(name));
+        return name;
+      } catch (e) {
+        if (!isErrno(e, 'EEXIST') || attempt > 100) throw e;
+      }
+    }
+  }
+
+  /** Mounts under the snapshot left by dead processes are undone; live ones make remove() fail. */
+  private async unmountStaleUnder(id: string): Promise<void> {
+    const dir = this.layout.snapshot(id);
+    for (const mp of await mountPointsUnder(dir)) {
+      const owner = mp.startsWith(`${this.layout.viewsDir(id)}/`)
+        ? mp.slice(this.layout.viewsDir(id).length + 1).split('/')[0] ?? ''
+        : ((await readOptional(this.layout.file(id, 'owner'))) ?? '');
+      if (ownerAlive(owner)) throw new SnapshotError(SnapshotErrorCode.inUse, `remove: snapshot ${id} is mounted at ${mp} by a running process`);
+      await unmount(mp);
+    }
+  }
+
+  private async refAfterAbortCheck(path: string, access: 'ro' | 'rw', release: () => Promise<void>, signal: AbortSignal | undefined): Promise<MountRef> {
+    if (signal?.aborted) {
+      await release();
+      throw new CancelledError(signal.reason);
+    }
+    return { path, access, release };
+  }
+
+  private async mountLowers(layers: readonly ChainLayer[], readOnly: boolean, signal: AbortSignal | undefined): Promise<readonly string[]> {
+    const plan = planLowers(layers, { maxLowers: this.maxLowers, readOnly });
+    if (plan.flatten !== undefined) await this.flatten(plan.flatten, signal);
+    return plan.lowers;
+  }
+
+  private flatten(id: string, signal: AbortSignal | undefined): Promise<void> {
+    let p = this.flattening.get(id);
+    if (!p) {
+      const deps: FlattenDeps = {
+        layout: this.layout,
+        owner: this.owner,
+        withView: (vid, fn, sig) => this.withView(vid, fn, sig === undefined ? {} : { signal: sig }),
+      };
+      p = ensureFlat(deps, id, signal).finally(() => this.flattening.delete(id));
+      this.flattening.set(id, p);
+    }
+    return p;
+  }
+
+  private viewActions(info: SnapshotInfo, target: string, signal: AbortSignal | undefined): MountActions {
+    return {
+      mount: async () => {
+        const layers = await this.records.chainLayers(info);
+        const lowers = await this.mountLowers(layers, true, signal);
+        await mkdir(target, { recursive: true, mode: 0o755 });
+        try {
+          await mountOverlay({ cwd: this.layout.linkDir, target, options: overlayOptionString({ lowers, extra: this.mountExtras() }) });
+        } catch (e) {
+          await rmdir(target).catch(() => undefined);
+          throw e;
+        }
+      },
+      unmount: () => this.unmountAndTidy(target),
+    };
+  }
+
+  private activeActions(info: SnapshotInfo, target: string, signal: AbortSignal | undefined): MountActions {
+    return {
+      mount: async () => {
+        if (await isMountPoint(target)) {
+          throw new SnapshotError(SnapshotErrorCode.inUse, `mount: snapshot ${info.id} is already mounted by another snapshotter`);
+        }
+        let layers: ChainLayer[] = [];
+        if (info.parent !== undefined) layers = await this.records.chainLayers(await this.records.stat(info.parent));
+        const lowers = await this.mountLowers(layers, false, signal);
+        const options = overlayOptionString({
+          lowers,
+          upper: `../${info.id}/diff`,
+          work: `../${info.id}/work`,
+          extra: this.mountExtras(),
+        });
+        await mountOverlay({ cwd: this.layout.linkDir, target, options });
+      },
+      unmount: () => this.unmountAndTidy(target),
+    };
+  }
+
+  private async unmountAndTidy(target: string): Promise<void> {
+    await unmount(target);
+    // View mount points (<id>/views/<owner>) are per process; an active snapshot's merged/ stays.
+    if (dirname(target).endsWith('/views')) await rmdir(target).catch(() => undefined);
+  }
+}
