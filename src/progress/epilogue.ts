@@ -36,8 +36,16 @@ export interface StepCounts {
   readonly running: number;
 }
 
+/**
+ * Engine bookkeeping (`[internal] load build context`, `exporting to image`) is shown like any step
+ * but is not a build step: it always runs, so counting it would hide a fully cached rebuild.
+ */
+export function isBookkeeping(name: string): boolean {
+  return name.startsWith('[internal] ') || name.startsWith('exporting ');
+}
+
 export function countSteps(trace: Trace): StepCounts {
-  const all = [...trace.vertices.values()];
+  const all = [...trace.vertices.values()].filter((v) => !isBookkeeping(v.name));
   const is = (f: (v: TraceVertex) => boolean): number => all.filter(f).length;
   return {
     total: all.length,

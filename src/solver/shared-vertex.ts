@@ -294,8 +294,9 @@ export class SharedVertex {
       if (signal.aborted) throw asCancelled(signal.reason);
       const recordType = key.cacheMap.recordType ?? 'regular';
       const inputKeys = key.parts.map(inputLink);
+      const persisted = key.cacheMap.persist === false ? [] : outs;
       await Promise.all(
-        outs.map((r, output) =>
+        persisted.map((r, output) =>
           this.#deps.cache.save({
             key: key.key,
             output,

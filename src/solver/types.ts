@@ -56,7 +56,7 @@ export interface Result {
   /** Opaque, stable id of the underlying result; what cache records store. "" for no filesystem. */
   readonly id: string;
   /** Bytes of the result's own data (its layer), when known; stored in the cache record. */
-  readonly size?: number;
+  readonly size?: number | undefined;
   /** A new handle on the same result. Must not be called after this handle's release(). */
   clone(): Result;
   /** Drops this handle. The underlying result may be freed when the last handle goes. */
@@ -94,6 +94,11 @@ export interface CacheMap {
   readonly deps: readonly CacheMapDep[];
   /** Record type for the records of this vertex (default `regular`). */
   readonly recordType?: RecordType;
+  /**
+   * False for results that must never be stored as cache records (the live build context, whose
+   * key is unique per session anyway). Default true.
+   */
+  readonly persist?: boolean;
 }
 
 export interface CacheMapDep {

@@ -45,7 +45,7 @@ describe('plain renderer (BuildKit --progress=plain)', () => {
         ' > [3/3] RUN false:',
         '0.010 oops',
         '------',
-        'steps: 4 total, 1 cached, 2 executed, 1 failed in 1.1s',
+        'steps: 3 total, 1 cached, 1 executed, 1 failed in 1.1s',
         '',
       ].join('\n'),
     );

@@ -47,7 +47,7 @@ describe('tty renderer', () => {
       '0.100 compiling main.c',
       '0.100 linking',
       '------',
-      'steps: 4 total, 1 cached, 2 executed, 1 failed in 2.1s',
+      'steps: 2 total, 1 cached, 0 executed, 1 failed in 2.1s',
     ]);
     // Every row is the terminal width (minus one), so a redraw overwrites it fully.
     for (const l of final.slice(1, 6)) expect(l.length).toBe(79);

@@ -1,0 +1,175 @@
+/** `tsbuild build`: docker buildx's build command line. */
+import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Command, CommandContext } from '../cli/command.js';
+import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
+import { withClient } from './client.js';
+import { UsageError, UserInputError } from '../../src/util/errors.js';
+import { parseOutputSpec } from '../../src/exporter/output-spec.js';
+import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
+import { parseSecretFlag, parseSshFlag, type SecretSource } from '../../src/client/build-flags.js';
+import type { BuildRequest } from '../../src/client/types.js';
+
+async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  return Buffer.concat(chunks);
+}
+
+/** Unpacks a context tarball from stdin into a fresh directory. */
+async function contextFromStdin(ctx: CommandContext): Promise<string> {
+  await mkdir(join(ctx.root, 'tmp'), { recursive: true });
+  const dir = await mkdtemp(join(ctx.root, 'tmp', 'context-'));
+  const child = spawn('tar', ['-x', '-C', dir, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  ctx.io.stdin.pipe(child.stdin);
+  const code = await new Promise<number>((res, rej) => {
+    child.on('error', rej);
+    child.on('close', (c) => res(c ?? 1));
+  });
+  if (code !== 0) {
+    await rm(dir, { recursive: true, force: true });
+    throw new UserInputError('CONTEXT_TAR_INVALID', `the build context on standard input is not a valid tar archive: ${err.trim()}`);
+  }
+  return dir;
+}
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'Build an image from a Dockerfile',
+  usage: '[OPTIONS] PATH | -',
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [
+    { name: 'tag', short: 't', kind: 'list', placeholder: 'NAME', description: 'name and optionally a tag (name:tag)' },
+    { name: 'file', short: 'f', kind: 'string', placeholder: 'FILE', description: 'the Dockerfile (default PATH/Dockerfile; - for stdin)' },
+    { name: 'target', kind: 'string', placeholder: 'STAGE', description: 'the build stage to build' },
+    { name: 'build-arg', kind: 'list', placeholder: 'KEY=VALUE', description: 'set a build-time variable' },
+    { name: 'no-cache', kind: 'bool', description: 'do not use the cache when building' },
+    { name: 'no-cache-filter', kind: 'list', placeholder: 'STAGE', description: 'do not use the cache for this stage' },
+    { name: 'progress', kind: 'string', placeholder: 'MODE', default: 'auto', choices: ['auto', 'plain', 'tty', 'rawjson', 'quiet'], description: 'progress output' },
+    { name: 'output', short: 'o', kind: 'list', placeholder: 'SPEC', description: 'output destination (type=image|oci|docker|local|tar,dest=...)' },
+    { name: 'label', kind: 'list', placeholder: 'KEY=VALUE', description: 'set metadata for the image' },
+    { name: 'secret', kind: 'list', placeholder: 'id=ID,src=PATH|env=VAR', description: 'secret to expose to RUN --mount=type=secret' },
+    { name: 'ssh', kind: 'list', placeholder: 'default|ID[=SOCKET]', description: 'SSH agent socket to expose to RUN --mount=type=ssh' },
+    { name: 'network', kind: 'string', placeholder: 'MODE', default: 'default', choices: ['default', 'none', 'host'], description: 'network for RUN instructions' },
+    { name: 'platform', kind: 'string', placeholder: 'PLATFORM', description: 'target platform (linux/amd64)' },
+    { name: 'iidfile', kind: 'string', placeholder: 'FILE', description: 'write the image ID (manifest digest) to the file' },
+    { name: 'metadata-file', kind: 'string', placeholder: 'FILE', description: 'write build result metadata (JSON) to the file' },
+    { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'steps to run at once (default: number of cores)' },
+    { name: 'allow', kind: 'list', placeholder: 'ENTITLEMENT', description: 'allow extra privileges (security.insecure)' },
+    { name: 'quiet', short: 'q', kind: 'bool', description: 'suppress the progress output and print the image ID on success' },
+  ],
+  details: 'Examples:\n  tsbuild build -t layer examples/layer\n  tsbuild build -o type=oci,dest=out.tar .\n  tar -c . | tsbuild build -t app -',
+  async run(ctx) {
+    const a = ctx.args;
+    const contextArg = a.positionals[0] as string;
+    const fileArg = flagString(a, 'file');
+    if (contextArg === '-' && fileArg === '-') throw new UsageError('build: cannot read both the context and the Dockerfile from standard input');
+    const platform = flagString(a, 'platform');
+    if (platform !== undefined && !/^linux\/(amd64|x86_64)$/.test(platform)) {
+      throw new UserInputError('UNSUPPORTED_PLATFORM', `platform ${platform} is not supported on this machine (linux/amd64)`);
+    }
+    const mp = flagString(a, 'max-parallelism');
+    const maxParallelism = mp === undefined ? undefined : Number(mp);
+    if (maxParallelism !== undefined && (!Number.isInteger(maxParallelism) || maxParallelism < 1)) throw new UsageError(`build: invalid --max-parallelism "${mp}"`);
+    const allow = flagList(a, 'allow');
+    for (const e of allow) if (e !== 'security.insecure') throw new UsageError(`build: unknown entitlement "${e}" for --allow (supported: security.insecure)`);
+    const progressMode = flagBool(a, 'quiet') ? 'quiet' : parseProgressMode(flagString(a, 'progress') ?? 'auto');
+
+    const buildArgs = keyValues(flagList(a, 'build-arg'), 'build-arg', ctx.io.env);
+    const sde = ctx.io.env['SOURCE_DATE_EPOCH'];
+    if (sde !== undefined && !buildArgs.has('SOURCE_DATE_EPOCH')) buildArgs.set('SOURCE_DATE_EPOCH', sde);
+    const secrets = new Map<string, SecretSource>();
+    for (const s of flagList(a, 'secret')) {
+      const p = parseSecretFlag(s, ctx.io.env);
+      secrets.set(p.id, p.source);
+    }
+    const ssh = new Map<string, string>();
+    for (const s of flagList(a, 'ssh')) {
+      const p = parseSshFlag(s, ctx.io.env);
+      ssh.set(p.id, p.socketPath);
+    }
+    const outputs = flagList(a, 'output').map(parseOutputSpec);
+
+    let contextDir: string;
+    let tempContext: string | undefined;
+    if (contextArg === '-') {
+      contextDir = tempContext = await contextFromStdin(ctx);
+    } else {
+      contextDir = resolve(ctx.io.cwd, contextArg);
+      const st = await stat(contextDir).catch(() => undefined);
+      if (!st?.isDirectory()) throw new UserInputError('CONTEXT_NOT_FOUND', `unable to prepare context: path "${contextArg}" not found`);
+    }
+    try {
+      let dockerfile: BuildRequest['dockerfile'];
+      if (fileArg === '-') {
+        dockerfile = { content: await readStdin(ctx.io.stdin), name: 'Dockerfile', path: undefined };
+      } else {
+        const given = fileArg ?? join(contextArg === '-' ? '.' : contextArg, 'Dockerfile');
+        const abs = fileArg === undefined ? join(contextDir, 'Dockerfile') : isAbsolute(fileArg) ? fileArg : resolve(ctx.io.cwd, fileArg);
+        let content: Buffer;
+        try {
+          content = await readFile(abs);
+        } catch {
+          throw new UserInputError('DOCKERFILE_NOT_FOUND', `failed to read dockerfile: open ${given}: no such file or directory`);
+        }
+        dockerfile = { content, name: given, path: abs };
+      }
+      const renderer = createRenderer(progressMode, { out: process.stderr as NodeJS.WriteStream, env: ctx.io.env });
+      const result = await withClient(ctx, maxParallelism !== undefined ? { maxParallelism } : {}, async (client) => {
+        try {
+          return await client.build(
+            {
+              contextDir,
+              dockerfile,
+              buildArgs,
+              labels: keyValues(flagList(a, 'label'), 'label', {}),
+              noCache: flagBool(a, 'no-cache'),
+              noCacheFilter: flagList(a, 'no-cache-filter'),
+              network: (flagString(a, 'network') ?? 'default') as 'default' | 'none' | 'host',
+              secrets,
+              ssh,
+              env: ctx.io.env,
+              tags: flagList(a, 'tag'),
+              outputs,
+              allowInsecure: allow.includes('security.insecure'),
+              stdout: ctx.io.stdout as Writable,
+              ...(flagString(a, 'target') !== undefined ? { target: flagString(a, 'target') as string } : {}),
+              ...(platform !== undefined ? { platform } : {}),
+            },
+            { signal: ctx.signal, progress: renderer },
+          );
+        } finally {
+          renderer.close();
+        }
+      });
+      const iid = flagString(a, 'iidfile');
+      if (iid !== undefined && result.imageDigest) await writeFile(iid, result.imageDigest);
+      const meta = flagString(a, 'metadata-file');
+      if (meta !== undefined) {
+        const s = result.summary;
+        await writeFile(
+          meta,
+          `${JSON.stringify(
+            {
+              'containerimage.digest': result.imageDigest,
+              'containerimage.config.digest': result.configDigest,
+              ...(flagList(a, 'tag').length ? { 'image.name': flagList(a, 'tag').join(',') } : {}),
+              'tsbuild.cache': { total: s.total, cached: s.cached, executed: s.executed, durationMs: s.durationMs },
+            },
+            null,
+            2,
+          )}\n`,
+        );
+      }
+      if (flagBool(a, 'quiet') && result.imageDigest) ctx.io.stdout.write(`${result.imageDigest}\n`);
+      return 0;
+    } finally {
+      if (tempContext) await rm(tempContext, { recursive: true, force: true });
+    }
+  },
+};

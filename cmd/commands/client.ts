@@ -1,0 +1,24 @@
+/** How commands reach the engine: always through the Client interface. */
+import type { Client } from '../../src/client/types.js';
+import { EmbeddedClient } from '../../src/client/embedded.js';
+import type { CommandContext } from '../cli/command.js';
+
+export interface ClientOptions {
+  /** Commands that only read metadata skip the root/overlay/runc preflight. */
+  readonly readOnly?: boolean;
+  readonly maxParallelism?: number;
+}
+
+export async function withClient<T>(ctx: CommandContext, opts: ClientOptions, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = await EmbeddedClient.open({
+    root: ctx.root,
+    signal: ctx.signal,
+    ...(opts.readOnly ? { skipPreflight: true } : {}),
+    ...(opts.maxParallelism !== undefined ? { maxParallelism: opts.maxParallelism } : {}),
+  });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}

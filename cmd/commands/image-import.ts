@@ -1,0 +1,22 @@
+/** `tsbuild image import`: a root filesystem (tar, directory or stdin) as a one-layer image. */
+import type { Command } from '../cli/command.js';
+import { flagString } from '../cli/args.js';
+import { withClient } from './client.js';
+
+export const imageImportCommand: Command = {
+  name: 'image import',
+  summary: 'Import a root filesystem (tarball, directory or -) as an image, like docker import',
+  usage: '[OPTIONS] ROOTFS.tar|DIR|- NAME[:TAG]',
+  minArgs: 2,
+  maxArgs: 2,
+  flags: [{ name: 'message', short: 'm', kind: 'string', placeholder: 'TEXT', description: 'commit message for the imported layer' }],
+  async run(ctx) {
+    const [source, name] = ctx.args.positionals as [string, string];
+    const message = flagString(ctx.args, 'message');
+    const entry = await withClient(ctx, { readOnly: true }, (c) =>
+      c.importImage({ source, name, stdin: ctx.io.stdin, ...(message !== undefined ? { message } : {}) }, { signal: ctx.signal }),
+    );
+    ctx.io.stdout.write(`${entry.manifestDigest}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * The engine: one per data root and process. It owns the long-lived services (cache storage,
+ * overlay2 snapshotter, runc executor, solver) and runs builds against them. The CLI reaches it
+ * only through the Client interface (src/client); the daemon will host one for many clients.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { CacheStorage } from '../cache/cache-storage.js';
+import { ContextHasher } from '../cache/context-hash.js';
+import { dataRootPaths, ensureCacheDirs, makeProcessTempDir } from '../cache/data-root.js';
+import { inventoryFromSnapshotter } from '../cache/snapshot-inventory.js';
+import { Solver } from '../solver/solver.js';
+import { Overlay2Snapshotter } from '../worker/snapshot/overlay2-snapshotter.js';
+import { Overlay2Differ } from '../worker/diff/differ.js';
+import { Overlay2Applier } from '../worker/diff/applier.js';
+import { RuncExecutor } from '../worker/exec/runc-executor.js';
+import { DiskCacheMountManager } from '../worker/cache-mounts/manager.js';
+import { SnapshotResultLoader } from '../worker/ops/loader.js';
+import type { WorkerServices } from '../worker/ops/context.js';
+import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
+import { preflight } from './preflight.js';
+
+export interface EngineOptions {
+  /** The data root (`--root`). */
+  readonly root: string;
+  /** Steps running at once. Default: the number of cores. */
+  readonly maxParallelism?: number;
+  /** Skip the root/overlay/runc checks (commands that only read metadata). Default false. */
+  readonly skipPreflight?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export class Engine {
+  readonly services: WorkerServices;
+  readonly solver: Solver;
+  readonly exporters: ExporterRegistry;
+  readonly snapshotter: Overlay2Snapshotter;
+  #closed = false;
+
+  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver) {
+    this.services = services;
+    this.snapshotter = snapshotter;
+    this.solver = solver;
+    this.exporters = defaultExporters();
+  }
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    if (!opts.skipPreflight) await preflight();
+    const root = opts.root;
+    const paths = dataRootPaths(root);
+    await ensureCacheDirs(paths);
+    const snapshotter = new Overlay2Snapshotter({ root });
+    const signalOpt = opts.signal ? { signal: opts.signal } : {};
+    const storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snapshotter), ...signalOpt });
+    try {
+      const executor = new RuncExecutor({ root });
+      if (!opts.skipPreflight) {
+        // What crashed processes left behind on this data root: mounts, containers, temp files.
+        await snapshotter.cleanupStale(signalOpt);
+        await executor.cleanupStale({ signal: opts.signal ?? new AbortController().signal });
+        await storage.cleanupOrphans(signalOpt);
+      }
+      const tmpDir = await makeProcessTempDir(paths, 'engine');
+      const services: WorkerServices = {
+        root,
+        tmpDir,
+        storage,
+        snapshotter,
+        differ: new Overlay2Differ({ snapshotter }),
+        applier: new Overlay2Applier({ snapshotter }),
+        executor,
+        cacheMounts: new DiskCacheMountManager({ root }),
+        hasher: await ContextHasher.create(),
+        holder: `engine-${process.pid}-${randomBytes(4).toString('hex')}`,
+      };
+      const solver = new Solver({
+        cache: storage.records,
+        loader: new SnapshotResultLoader(services),
+        maxParallelism: opts.maxParallelism ?? Math.max(1, cpus().length),
+      });
+      return new Engine(services, snapshotter, solver);
+    } catch (e) {
+      storage.close();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.snapshotter.close().catch(() => undefined);
+    await rm(this.services.tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    this.services.storage.close();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Assembles the image config and manifest from the frontend's config/history and the layer blobs.
+ * Empty layers (steps that changed nothing) are dropped and their history entry marked
+ * `empty_layer`, as BuildKit does, so the config's diff_ids and the non-empty history entries stay in
+ * step with the manifest's layers.
+ */
+import { createHash } from 'node:crypto';
+import type { Descriptor, HistoryEntry, ImageConfig, ImageManifest, Platform } from '../oci/types.js';
+import { MediaType } from '../oci/types.js';
+import { layerMediaType, type LayerBlobInfo } from './layer-blob.js';
+
+/** sha256 of an empty tar (1024 zero bytes): the diff_id of a layer with no changes. */
+export const EMPTY_TAR_DIFF_ID = `sha256:${createHash('sha256').update(Buffer.alloc(1024)).digest('hex')}`;
+
+export type ManifestFlavour = 'oci' | 'docker';
+
+export interface AssembleInput {
+  /** Config from the frontend: base image fields and history already merged in. */
+  readonly config: ImageConfig;
+  /** One entry per layer of the result, bottom first (base image layers included). */
+  readonly layers: readonly LayerBlobInfo[];
+  readonly flavour: ManifestFlavour;
+  /** Creation time (ISO 8601); with SOURCE_DATE_EPOCH the caller passes that instant. */
+  readonly created: string;
+  /** When set, history `created` times later than this are clamped to it (SOURCE_DATE_EPOCH). */
+  readonly clampHistory?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export interface AssembledImage {
+  readonly config: ImageConfig;
+  readonly configBytes: Buffer;
+  readonly configDescriptor: Descriptor;
+  readonly manifest: ImageManifest;
+  readonly manifestBytes: Buffer;
+  readonly manifestDescriptor: Descriptor;
+  /** The layers kept (empty ones dropped). */
+  readonly layers: readonly LayerBlobInfo[];
+}
+
+export function sha256(data: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** Pairs layers with history: drops empty layers and keeps one non-empty history entry per layer. */
+export function normalizeLayersAndHistory(layers: readonly LayerBlobInfo[], history: readonly HistoryEntry[]): { layers: LayerBlobInfo[]; history: HistoryEntry[] } {
+  const keptLayers: LayerBlobInfo[] = [];
+  const outHistory: HistoryEntry[] = [];
+  let li = 0;
+  for (const h of history) {
+    if (h.empty_layer) {
+      outHistory.push({ ...h });
+      continue;
+    }
+    const layer = layers[li++];
+    if (layer === undefined) {
+      // More non-empty history entries than layers: the step produced nothing.
+      outHistory.push({ ...h, empty_layer: true });
+      continue;
+    }
+    if (layer.diffId === EMPTY_TAR_DIFF_ID) {
+      outHistory.push({ ...h, empty_layer: true });
+      continue;
+    }
+    keptLayers.push(layer);
+    outHistory.push(withoutEmptyFlag(h));
+  }
+  // Layers without history (e.g. an imported rootfs without history): add entries for them.
+  for (; li < layers.length; li++) {
+    const layer = layers[li] as LayerBlobInfo;
+    if (layer.diffId === EMPTY_TAR_DIFF_ID) continue;
+    keptLayers.push(layer);
+    outHistory.push({ created_by: '', comment: 'layer without history' });
+  }
+  return { layers: keptLayers, history: outHistory };
+}
+
+function withoutEmptyFlag(h: HistoryEntry): HistoryEntry {
+  const { empty_layer: _drop, ...rest } = h;
+  return rest;
+}
+
+function clamp(created: string | undefined, max: string | undefined): string | undefined {
+  if (created === undefined || max === undefined) return created;
+  return Date.parse(created) > Date.parse(max) ? max : created;
+}
+
+export function assembleImage(input: AssembleInput): AssembledImage {
+  const { layers, history } = normalizeLayersAndHistory(input.layers, input.config.history ?? []);
+  const config: ImageConfig = {
+    ...input.config,
+    created: input.created,
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    history: history.map((h) => {
+      const c = clamp(h.created ?? input.created, input.clampHistory);
+      return c === undefined ? h : { ...h, created: c };
+    }),
+  };
+  const configBytes = Buffer.from(JSON.stringify(orderConfig(config)));
+  const configDescriptor: Descriptor = {
+    mediaType: input.flavour === 'docker' ? MediaType.dockerConfig : MediaType.ociConfig,
+    digest: sha256(configBytes),
+    size: configBytes.length,
+  };
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: input.flavour === 'docker' ? MediaType.dockerManifest : MediaType.ociManifest,
+    config: configDescriptor,
+    layers: layers.map((l) => ({ mediaType: layerMediaType(l.compression, input.flavour), digest: l.digest, size: l.size })),
+    ...(input.annotations && Object.keys(input.annotations).length ? { annotations: input.annotations } : {}),
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  const platform: Platform = {
+    architecture: config.architecture,
+    os: config.os,
+    ...(config.variant ? { variant: config.variant } : {}),
+  };
+  return {
+    config,
+    configBytes,
+    configDescriptor,
+    manifest,
+    manifestBytes,
+    manifestDescriptor: { mediaType: manifest.mediaType, digest: sha256(manifestBytes), size: manifestBytes.length, platform },
+    layers,
+  };
+}
+
+/** Field order of Docker's/BuildKit's config JSON, so configs read naturally and diff cleanly. */
+function orderConfig(c: ImageConfig): ImageConfig {
+  const { created, author, architecture, os, variant, config, rootfs, history, ...rest } = c;
+  return {
+    ...(created !== undefined ? { created } : {}),
+    ...(author !== undefined ? { author } : {}),
+    architecture,
+    os,
+    ...(variant !== undefined ? { variant } : {}),
+    config,
+    rootfs,
+    ...(history !== undefined ? { history } : {}),
+    ...rest,
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * Turns an uncompressed layer tar stream into a blob: the diff_id (sha256 of the tar) and the blob
+ * digest (sha256 of what is stored) are computed while streaming, so a layer is never held in memory.
+ */
+import { createGzip, constants as zlibConstants } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
+import { DigestStream } from './digest-stream.js';
+import { MediaType } from '../oci/types.js';
+
+export type Compression = 'gzip' | 'uncompressed';
+
+export interface LayerBlobInfo {
+  /** sha256 of the stored blob. */
+  readonly digest: string;
+  readonly size: number;
+  /** sha256 of the uncompressed tar. */
+  readonly diffId: string;
+  readonly uncompressedSize: number;
+  readonly compression: Compression;
+}
+
+export interface CompressOptions {
+  readonly compression: Compression;
+  /** gzip level 0-9 (default 6, as zlib). */
+  readonly level?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Streams `tar` through optional gzip into `sink`, measuring both ends. */
+export async function writeLayerBlob(tar: Readable, sink: Writable, opts: CompressOptions): Promise<LayerBlobInfo> {
+  const raw = new DigestStream();
+  const stored = new DigestStream();
+  const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [tar, raw];
+  if (opts.compression === 'gzip') {
+    stages.push(createGzip({ level: opts.level ?? zlibConstants.Z_DEFAULT_COMPRESSION }));
+  }
+  stages.push(stored, sink);
+  await pipeline(stages as unknown as [Readable, ...NodeJS.ReadWriteStream[], Writable], opts.signal ? { signal: opts.signal } : {});
+  const r = raw.result();
+  const s = stored.result();
+  return { digest: s.digest, size: s.size, diffId: r.digest, uncompressedSize: r.size, compression: opts.compression };
+}
+
+/** The layer media type for a compression, in OCI or Docker flavour. */
+export function layerMediaType(compression: Compression, flavour: 'oci' | 'docker'): string {
+  if (flavour === 'docker') return compression === 'gzip' ? MediaType.dockerLayerGzip : MediaType.dockerLayer;
+  return compression === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayer;
+}

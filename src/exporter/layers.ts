@@ -1,0 +1,72 @@
+/**
+ * The layer blobs of a snapshot chain, made lazily and remembered per (snapshot, compression) in the
+ * metadata DB, so re-exports and pushes cost nothing. Base-image layers keep the blobs they were
+ * imported from (their cache entries are written when they are applied), so their diff_ids match
+ * the base image's config.
+ */
+import type { LayerBlobEntry } from '../cache/types.js';
+import { MediaType } from '../oci/types.js';
+import type { ExportContext, LayerOptions } from './types.js';
+import { layerMediaType, writeLayerBlob, type LayerBlobInfo } from './layer-blob.js';
+
+function toInfo(e: LayerBlobEntry, uncompressedSize: number): LayerBlobInfo {
+  return {
+    digest: e.blobDigest,
+    size: e.size,
+    diffId: e.diffId,
+    uncompressedSize,
+    compression: e.compression === 'uncompressed' ? 'uncompressed' : 'gzip',
+  };
+}
+
+/** The blob of one snapshot's own layer, creating and caching it when needed. */
+export async function layerBlobFor(snapshotId: string, opts: LayerOptions & { readonly sourceDateEpoch: number | undefined }, ctx: ExportContext): Promise<LayerBlobInfo> {
+  const cache = ctx.storage.layerBlobs;
+  // Reproducible exports must not reuse a blob made with other mtimes; the epoch is part of the key.
+  const cacheable = opts.sourceDateEpoch === undefined;
+  if (cacheable) {
+    const all = cache.forSnapshot(snapshotId).filter((e) => e.compression !== 'zstd');
+    const exact = all.find((e) => e.compression === opts.compression);
+    // A base-image layer (or any earlier export) may exist in another compression; using it keeps
+    // diff_ids stable, and mixed compressions in one manifest are valid.
+    const hit = exact ?? all[0];
+    if (hit && (await ctx.storage.content.has(hit.blobDigest))) return toInfo(hit, -1);
+  }
+  const writer = ctx.storage.content.writer({ signal: ctx.signal });
+  let info: LayerBlobInfo;
+  try {
+    const tar = ctx.differ.diff(snapshotId, { signal: ctx.signal, ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}) });
+    info = await writeLayerBlob(tar, writer, { compression: opts.compression, signal: ctx.signal, ...(opts.level !== undefined ? { level: opts.level } : {}) });
+    await writer.commit();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  if (cacheable) {
+    cache.put({
+      snapshotId,
+      compression: opts.compression,
+      blobDigest: info.digest,
+      diffId: info.diffId,
+      size: info.size,
+      mediaType: layerMediaType(opts.compression, 'oci'),
+    });
+  }
+  return info;
+}
+
+/** Blobs of every layer of the snapshot's chain, bottom first. */
+export async function chainLayers(snapshot: string | undefined, opts: LayerOptions & { readonly sourceDateEpoch: number | undefined }, ctx: ExportContext): Promise<LayerBlobInfo[]> {
+  if (snapshot === undefined) return [];
+  const chain = [...(await ctx.snapshotter.chain(snapshot))].reverse();
+  const out: LayerBlobInfo[] = [];
+  for (const [i, id] of chain.entries()) {
+    const started = Date.now();
+    const info = await layerBlobFor(id, opts, ctx);
+    ctx.progress.status({ id: `layer-${id}`, name: `exporting layer ${i + 1}/${chain.length} ${info.digest.slice(0, 19)}`, current: info.size, total: info.size, started, completed: Date.now() });
+    out.push(info);
+  }
+  return out;
+}
+
+export { MediaType };

@@ -1,0 +1,97 @@
+/**
+ * What the LLB op implementations share: the engine-wide services (snapshots, runc, cache storage)
+ * and the per-build session (context directories, secrets, network policy).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import type { ContextHasher } from '../../cache/context-hash.js';
+import type { Snapshotter, LayerDiffer, LayerApplier } from '../types.js';
+import type { Executor } from '../exec/types.js';
+import type { SecretProvider } from '../exec/secrets.js';
+import type { CacheMountManager } from '../cache-mounts/types.js';
+import type { RefLease } from '../../cache/types.js';
+import { WorkerResult, targetOf } from './worker-result.js';
+import type { Result } from '../../solver/types.js';
+
+/** Engine-wide services; one per data root and process. */
+export interface WorkerServices {
+  readonly root: string;
+  readonly tmpDir: string;
+  readonly storage: CacheStorage;
+  readonly snapshotter: Snapshotter;
+  readonly differ: LayerDiffer;
+  readonly applier: LayerApplier;
+  readonly executor: Executor;
+  readonly cacheMounts: CacheMountManager;
+  readonly hasher: ContextHasher;
+  /** Holder name for refs taken by this process. */
+  readonly holder: string;
+}
+
+
+/** Per-build inputs the ops need. */
+export interface BuildSession {
+  /** Unique per build: folded into the digests of vertices that read the local context. */
+  readonly id: string;
+  /** Local sources by name (`local://context` → the context directory). */
+  readonly locals: ReadonlyMap<string, string>;
+  readonly secrets: SecretProvider;
+  /** SSH agent sockets by id (`default` = $SSH_AUTH_SOCK). */
+  readonly ssh: ReadonlyMap<string, string>;
+  /** Network for RUN steps whose LLB network is unset: host (BuildKit's default) or none. */
+  readonly defaultNetwork: 'host' | 'none';
+  /** Whether `--security=insecure` is allowed. */
+  readonly allowInsecure: boolean;
+  /** SOURCE_DATE_EPOCH for file timestamps, when set. */
+  readonly sourceDateEpoch: number | undefined;
+  /** Scratch directories this build created; the engine removes them when the build ends. */
+  readonly scratch: string[];
+}
+
+export interface OpDeps {
+  readonly services: WorkerServices;
+  readonly session: BuildSession;
+}
+
+/** A new result on a freshly committed snapshot, holding a ref on it. */
+export async function snapshotResult(deps: OpDeps, id: string, parent: string | undefined, signal: AbortSignal): Promise<WorkerResult> {
+  const s = deps.services;
+  const usage = await s.snapshotter.usage(id, { signal }).catch(() => undefined);
+  const lease: RefLease = await s.storage.refs.acquire(id, s.holder, { signal, ...(parent ? { parent } : {}), ...(usage ? { size: usage.bytes } : {}) });
+  return WorkerResult.create({ kind: 'snapshot', id }, { lease, ...(usage ? { size: usage.bytes } : {}) });
+}
+
+/** A read-only host directory holding a result's filesystem; valid until release(). */
+export interface ReadRoot {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+/**
+ * Opens a result for reading: a view mount of a snapshot, the context directory itself, or an
+ * empty directory for scratch. Pair with release() in a finally.
+ */
+export async function openReadRoot(deps: OpDeps, r: Result, signal: AbortSignal): Promise<ReadRoot> {
+  const t = targetOf(r);
+  switch (t.kind) {
+    case 'snapshot':
+      return deps.services.snapshotter.view(t.id, { signal });
+    case 'local':
+      return { path: t.dir, release: async () => undefined };
+    case 'scratch': {
+      const dir = await mkdtemp(join(deps.services.tmpDir, 'scratch-'));
+      return { path: dir, release: () => rm(dir, { recursive: true, force: true }) };
+    }
+  }
+}
+
+/** `openReadRoot`, run `fn`, always release. */
+export async function withReadRoot<T>(deps: OpDeps, r: Result, fn: (dir: string) => Promise<T>, signal: AbortSignal): Promise<T> {
+  const root = await openReadRoot(deps, r, signal);
+  try {
+    return await fn(root.path);
+  } finally {
+    await root.release();
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * FileOp (COPY, ADD, WORKDIR's mkdir, heredoc files): the actions leading to the op's output run in
+ * order on one writable snapshot prepared on the base input; copy sources are read from views of
+ * their inputs (or the context directory). Cache keys read only the content of the copied paths.
+ */
+import type { LLBVertex, PbFileAction, PbFileOp } from '../../llb/types.js';
+import type { CacheMap, CacheMapDep, Op, OpContext, Result } from '../../solver/types.js';
+import { UserInputError, type SourceLocation } from '../../util/errors.js';
+import { opCacheDigest } from '../../llb/cache-digest.js';
+import { fromLlbFileAction, runFileAction } from '../fileop/file-action.js';
+import type { tsbuild } from '../../llb/gen/llb.js';
+import { selectedContentDigest, type SelectorSpec } from './content-digest.js';
+import { snapshotOf } from './worker-result.js';
+import { openReadRoot, snapshotResult, type OpDeps, type ReadRoot } from './context.js';
+
+/** The actions that produce output 0, base first, and the op input they start from (-1: scratch). */
+function outputChain(file: PbFileOp, inputCount: number): { base: number; chain: PbFileAction[] } {
+  const actions = file.actions;
+  const outs = actions.filter((a) => a.output >= 0);
+  if (outs.length !== 1) throw new UserInputError('UNSUPPORTED_FILE_OUTPUTS', `file op with ${outs.length} outputs is not supported`);
+  const chain: PbFileAction[] = [];
+  let cur: PbFileAction | undefined = outs[0];
+  let base = -1;
+  const seen = new Set<PbFileAction>();
+  while (cur) {
+    if (seen.has(cur)) throw new Error('file op actions form a cycle');
+    seen.add(cur);
+    chain.unshift(cur);
+    if (cur.input >= inputCount) {
+      cur = actions[cur.input - inputCount];
+      if (!cur) throw new Error('file action refers to a missing action');
+    } else {
+      base = cur.input;
+      cur = undefined;
+    }
+  }
+  return { base, chain };
+}
+
+function ownerInputs(a: PbFileAction): number[] {
+  const owner = a.copy?.owner ?? a.mkdir?.owner ?? a.mkfile?.owner ?? a.symlink?.owner;
+  const out: number[] = [];
+  for (const u of [owner?.user, owner?.group]) {
+    const n = u?.byName;
+    if (n && n.name) out.push(n.input);
+  }
+  return out;
+}
+
+export class FileOpImpl implements Op {
+  readonly #v: LLBVertex;
+  readonly #file: PbFileOp;
+  readonly #deps: OpDeps;
+  readonly #location: SourceLocation | undefined;
+
+  constructor(v: LLBVertex, file: PbFileOp, deps: OpDeps, location: SourceLocation | undefined) {
+    this.#v = v;
+    this.#file = file;
+    this.#deps = deps;
+    this.#location = location;
+  }
+
+  async cacheMap(): Promise<CacheMap> {
+    const n = this.#v.inputs.length;
+    const { base, chain } = outputChain(this.#file, n);
+    const byKey = new Set<number>([base]);
+    const selectors = new Map<number, SelectorSpec[]>();
+    for (const a of chain) {
+      for (const i of ownerInputs(a)) byKey.add(i);
+      const c = a.copy;
+      if (c && a.secondaryInput >= 0 && a.secondaryInput < n) {
+        const list = selectors.get(a.secondaryInput) ?? [];
+        list.push({ path: c.src || '/', wildcard: c.allowWildcard, allowEmpty: c.allowEmptyWildcard, followLinks: c.followSymlink });
+        selectors.set(a.secondaryInput, list);
+      }
+    }
+    const deps: CacheMapDep[] = this.#v.inputs.map((_, i) => {
+      const sels = selectors.get(i);
+      if (!sels || byKey.has(i)) return {};
+      return {
+        selector: sels.map((s) => s.path).join(','),
+        computeDigest: (r: Result, c: OpContext) =>
+          selectedContentDigest(this.#deps, r, sels, { signal: c.signal, ...(this.#location ? { location: this.#location } : {}) }),
+      };
+    });
+    return { digest: opCacheDigest(this.#v), deps };
+  }
+
+  async exec(ctx: OpContext, inputs: readonly Result[]): Promise<Result[]> {
+    const s = this.#deps.services;
+    const signal = ctx.signal;
+    const { base, chain } = outputChain(this.#file, inputs.length);
+    const baseInput = base >= 0 ? inputs[base] : undefined;
+    const parent = baseInput ? snapshotOf(baseInput, 'file operation') : undefined;
+    const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
+    const roots = new Map<number, ReadRoot>();
+    let committed = false;
+    try {
+      await s.snapshotter.withMount(
+        active,
+        async (dest) => {
+          const rootFor = async (i: number): Promise<string> => {
+            if (i === base) return dest;
+            const r = inputs[i];
+            if (!r) throw new Error(`file action refers to input ${i}, which the op does not have`);
+            let rr = roots.get(i);
+            if (!rr) {
+              rr = await openReadRoot(this.#deps, r, signal);
+              roots.set(i, rr);
+            }
+            return rr.path;
+          };
+          for (const a of chain) {
+            const action = fromLlbFileAction(a as unknown as tsbuild.llb.FileAction.$Properties);
+            let srcRoot: string | undefined;
+            if (a.copy) {
+              if (a.secondaryInput >= inputs.length) throw new UserInputError('UNSUPPORTED_FILE_ACTION', 'copy from the result of another action of the same op is not supported');
+              srcRoot = await rootFor(a.secondaryInput);
+            }
+            const owners = ownerInputs(a);
+            const ownerRoot = owners.length ? await rootFor(owners[0] as number) : dest;
+            await runFileAction(action, {
+              destRoot: dest,
+              ownerRoot,
+              tmpDir: s.tmpDir,
+              signal,
+              ...(srcRoot !== undefined ? { srcRoot } : {}),
+              ...(this.#location ? { location: this.#location } : {}),
+            });
+          }
+        },
+        { signal },
+      );
+      for (const r of roots.values()) await r.release();
+      roots.clear();
+      await s.snapshotter.commit(active, { signal });
+      committed = true;
+      return [await snapshotResult(this.#deps, active.id, parent, signal)];
+    } finally {
+      for (const r of roots.values()) await r.release().catch(() => undefined);
+      if (!committed) await s.snapshotter.remove(active.id).catch(() => undefined);
+    }
+  }
+}
