@@ -63,7 +63,7 @@ export function formatError(e: unknown, debug: boolean): string {
       const n = String(e.location.line);
       out += ` ${n} | ${e.sourceLine}\n ${' '.repeat(n.length)} | ${' '.repeat(Math.max(0, e.location.column - 1))}^\n`;
     }
-    for (const d of e.detail) out += `${d}\n`;
+    if (!e.detailShown) for (const d of e.detail) out += `${d}\n`;
   } else {
     out = `error: ${errorMessage(e)}\n`;
   }

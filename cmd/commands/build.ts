@@ -6,7 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../cli/command.js';
 import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
 import { withClient } from './client.js';
-import { UsageError, UserInputError } from '../../src/util/errors.js';
+import { TsbuildError, UsageError, UserInputError } from '../../src/util/errors.js';
 import { parseOutputSpec } from '../../src/exporter/output-spec.js';
 import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
 import { parseSecretFlag, parseSshFlag, type SecretSource } from '../../src/client/build-flags.js';
@@ -143,6 +143,10 @@ export const buildCommand: Command = {
             },
             { signal: ctx.signal, progress: renderer },
           );
+        } catch (e) {
+          // Every renderer (quiet too) showed the failed step's last log lines between ------ lines.
+          if (e instanceof TsbuildError) e.detailShown = true;
+          throw e;
         } finally {
           renderer.close();
         }

@@ -22,7 +22,7 @@ import { findLocalImage } from '../worker/ops/local-image.js';
 import type { ExportResponse, OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../llb/image-ref.js';
 import type { ImageConfig } from '../oci/types.js';
-import { CancelledError, UserInputError, throwIfAborted } from '../util/errors.js';
+import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import type { Engine } from './engine.js';
 
 export interface DockerfileInput {
@@ -80,6 +80,16 @@ function sourceDateEpoch(args: ReadonlyMap<string, string>): number | undefined 
 }
 
 export async function runBuild(engine: Engine, req: BuildRequest, opts: BuildRunOptions): Promise<BuildResult> {
+  try {
+    return await build(engine, req, opts);
+  } catch (e) {
+    // Errors located in the Dockerfile show the offending line under the message.
+    if (e instanceof TsbuildError) e.attachSource(req.dockerfile.name, req.dockerfile.content.toString('utf8').split(/\r?\n/));
+    throw e;
+  }
+}
+
+async function build(engine: Engine, req: BuildRequest, opts: BuildRunOptions): Promise<BuildResult> {
   const { signal, progress } = opts;
   const services = engine.services;
   const storage = services.storage;

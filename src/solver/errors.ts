@@ -12,9 +12,12 @@ export class StepError extends TsbuildError {
   summary: BuildSummary | undefined;
 
   constructor(vertex: Vertex, cause: unknown) {
-    const locations = vertex.options.locations ?? [];
+    const inner = cause instanceof TsbuildError ? cause.location : undefined;
+    const locations = vertex.options.locations?.length ? vertex.options.locations : inner ? [inner] : [];
     const first = locations[0];
-    super('STEP_FAILED', `${vertex.name}: ${errorMessage(cause)}`, {
+    // The step's location is shown once, in front; the cause's own location would repeat it.
+    const text = cause instanceof TsbuildError ? cause.message : errorMessage(cause);
+    super('STEP_FAILED', `${vertex.name}: ${text}`, {
       cause,
       ...(first ? { location: first } : {}),
       detail: cause instanceof TsbuildError ? cause.detail : [],

@@ -24,8 +24,11 @@ export interface TsbuildErrorOptions {
 export class TsbuildError extends Error {
   readonly code: string;
   readonly location: SourceLocation | undefined;
-  readonly sourceLine: string | undefined;
+  /** The offending source line; front ends may attach it later (see attachSource). */
+  sourceLine: string | undefined;
   readonly detail: readonly string[];
+  /** Set when a progress display already showed `detail` (the log excerpt), so it is not repeated. */
+  detailShown = false;
 
   constructor(code: string, message: string, opts: TsbuildErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -34,6 +37,13 @@ export class TsbuildError extends Error {
     this.location = opts.location;
     this.sourceLine = opts.sourceLine;
     this.detail = opts.detail ?? [];
+  }
+
+  /** Attaches the source line of the error's location when it lies in `file` and none is set. */
+  attachSource(file: string, lines: readonly string[]): this {
+    const l = this.location;
+    if (this.sourceLine === undefined && l && l.file === file) this.sourceLine = lines[l.line - 1];
+    return this;
   }
 
   /** `file:line:col: message` when located, else the message. */

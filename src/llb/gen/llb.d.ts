@@ -210,6 +210,7 @@ export namespace tsbuild {
             hostname: string;
             extraHosts: tsbuild.llb.HostIP.$Properties[];
             shell: string[];
+            proxyEnv?: (tsbuild.llb.ProxyEnv.$Properties|null);
             static create(properties: tsbuild.llb.Meta.$Shape): tsbuild.llb.Meta & tsbuild.llb.Meta.$Shape;
             static create(properties?: tsbuild.llb.Meta.$Properties): tsbuild.llb.Meta;
             static encode(message: tsbuild.llb.Meta.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -229,9 +230,43 @@ export namespace tsbuild {
                 hostname?: (string|null);
                 extraHosts?: (tsbuild.llb.HostIP.$Properties[]|null);
                 shell?: (string[]|null);
+                proxyEnv?: (tsbuild.llb.ProxyEnv.$Properties|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tsbuild.llb.Meta.$Properties;
+        }
+
+        interface IProxyEnv extends tsbuild.llb.ProxyEnv.$Properties {
+        }
+
+        class ProxyEnv {
+            constructor(properties?: tsbuild.llb.ProxyEnv.$Properties);
+            $unknowns?: Uint8Array[];
+            httpProxy: string;
+            httpsProxy: string;
+            ftpProxy: string;
+            noProxy: string;
+            allProxy: string;
+            static create(properties: tsbuild.llb.ProxyEnv.$Shape): tsbuild.llb.ProxyEnv & tsbuild.llb.ProxyEnv.$Shape;
+            static create(properties?: tsbuild.llb.ProxyEnv.$Properties): tsbuild.llb.ProxyEnv;
+            static encode(message: tsbuild.llb.ProxyEnv.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.llb.ProxyEnv & tsbuild.llb.ProxyEnv.$Shape;
+            static fromObject(object: { [k: string]: any }): tsbuild.llb.ProxyEnv;
+            static toObject(message: tsbuild.llb.ProxyEnv, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace ProxyEnv {
+            interface $Properties {
+                httpProxy?: (string|null);
+                httpsProxy?: (string|null);
+                ftpProxy?: (string|null);
+                noProxy?: (string|null);
+                allProxy?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tsbuild.llb.ProxyEnv.$Properties;
         }
 
         interface IHostIP extends tsbuild.llb.HostIP.$Properties {
@@ -686,6 +721,7 @@ export namespace tsbuild {
             parents: boolean;
             unpackSet: boolean;
             unpack: boolean;
+            requiredPaths: string[];
             static create(properties: tsbuild.llb.FileActionCopy.$Shape): tsbuild.llb.FileActionCopy & tsbuild.llb.FileActionCopy.$Shape;
             static create(properties?: tsbuild.llb.FileActionCopy.$Properties): tsbuild.llb.FileActionCopy;
             static encode(message: tsbuild.llb.FileActionCopy.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -716,6 +752,7 @@ export namespace tsbuild {
                 parents?: (boolean|null);
                 unpackSet?: (boolean|null);
                 unpack?: (boolean|null);
+                requiredPaths?: (string[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
@@ -737,6 +774,7 @@ export namespace tsbuild {
               parents?: boolean|null;
               unpackSet?: boolean|null;
               unpack?: boolean|null;
+              requiredPaths?: string[]|null;
               $unknowns?: Uint8Array[];
             };
         }
@@ -1064,6 +1102,7 @@ export namespace tsbuild {
             sourceIndex: number;
             startLine: number;
             endLine: number;
+            startColumn: number;
             static create(properties: tsbuild.llb.Location.$Shape): tsbuild.llb.Location & tsbuild.llb.Location.$Shape;
             static create(properties?: tsbuild.llb.Location.$Properties): tsbuild.llb.Location;
             static encode(message: tsbuild.llb.Location.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1079,6 +1118,7 @@ export namespace tsbuild {
                 sourceIndex?: (number|null);
                 startLine?: (number|null);
                 endLine?: (number|null);
+                startColumn?: (number|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tsbuild.llb.Location.$Properties;

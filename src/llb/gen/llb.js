@@ -1141,6 +1141,7 @@ export const tsbuild = $root.tsbuild = (() => {
             Meta.prototype.hostname = "";
             Meta.prototype.extraHosts = $util.emptyArray;
             Meta.prototype.shell = $util.emptyArray;
+            Meta.prototype.proxyEnv = null;
 
             Meta.create = function(properties) {
                 return new Meta(properties);
@@ -1171,6 +1172,8 @@ export const tsbuild = $root.tsbuild = (() => {
                 if (message.shell != null && message.shell.length)
                     for (let i = 0; i < message.shell.length; ++i)
                         writer.uint32(58).string(message.shell[i]);
+                if (message.proxyEnv != null && $Object.hasOwnProperty.call(message, "proxyEnv"))
+                    $root.tsbuild.llb.ProxyEnv.encode(message.proxyEnv, writer.uint32(66).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1263,6 +1266,12 @@ export const tsbuild = $root.tsbuild = (() => {
                             message.shell.push(reader.stringVerify());
                             continue;
                         }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            message.proxyEnv = $root.tsbuild.llb.ProxyEnv.decode(reader, reader.size(), $undefined, _depth + 1, message.proxyEnv);
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -1330,6 +1339,11 @@ export const tsbuild = $root.tsbuild = (() => {
                     for (let i = 0; i < object.shell.length; ++i)
                         message.shell[i] = $String(object.shell[i]);
                 }
+                if (object.proxyEnv != null) {
+                    if (!$util.isObject(object.proxyEnv))
+                        throw $TypeError(".tsbuild.llb.Meta.proxyEnv: object expected");
+                    message.proxyEnv = $root.tsbuild.llb.ProxyEnv.fromObject(object.proxyEnv, _depth + 1);
+                }
                 return message;
             };
 
@@ -1351,6 +1365,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     object.cwd = "";
                     object.user = "";
                     object.hostname = "";
+                    object.proxyEnv = null;
                 }
                 if (message.args && message.args.length) {
                     object.args = $Array(message.args.length);
@@ -1378,6 +1393,8 @@ export const tsbuild = $root.tsbuild = (() => {
                     for (let j = 0; j < message.shell.length; ++j)
                         object.shell[j] = message.shell[j];
                 }
+                if (message.proxyEnv != null && $Object.hasOwnProperty.call(message, "proxyEnv"))
+                    object.proxyEnv = $root.tsbuild.llb.ProxyEnv.toObject(message.proxyEnv, options, _depth + 1);
                 return object;
             };
 
@@ -1392,6 +1409,206 @@ export const tsbuild = $root.tsbuild = (() => {
             };
 
             return Meta;
+        })();
+
+        llb.ProxyEnv = (function() {
+
+            const ProxyEnv = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            ProxyEnv.prototype.httpProxy = "";
+            ProxyEnv.prototype.httpsProxy = "";
+            ProxyEnv.prototype.ftpProxy = "";
+            ProxyEnv.prototype.noProxy = "";
+            ProxyEnv.prototype.allProxy = "";
+
+            ProxyEnv.create = function(properties) {
+                return new ProxyEnv(properties);
+            };
+
+            ProxyEnv.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.httpProxy != null && $Object.hasOwnProperty.call(message, "httpProxy") && message.httpProxy !== "")
+                    writer.uint32(10).string(message.httpProxy);
+                if (message.httpsProxy != null && $Object.hasOwnProperty.call(message, "httpsProxy") && message.httpsProxy !== "")
+                    writer.uint32(18).string(message.httpsProxy);
+                if (message.ftpProxy != null && $Object.hasOwnProperty.call(message, "ftpProxy") && message.ftpProxy !== "")
+                    writer.uint32(26).string(message.ftpProxy);
+                if (message.noProxy != null && $Object.hasOwnProperty.call(message, "noProxy") && message.noProxy !== "")
+                    writer.uint32(34).string(message.noProxy);
+                if (message.allProxy != null && $Object.hasOwnProperty.call(message, "allProxy") && message.allProxy !== "")
+                    writer.uint32(42).string(message.allProxy);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            ProxyEnv.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tsbuild.llb.ProxyEnv();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.httpProxy = value;
+                            else
+                                delete message.httpProxy;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.httpsProxy = value;
+                            else
+                                delete message.httpsProxy;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.ftpProxy = value;
+                            else
+                                delete message.ftpProxy;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.noProxy = value;
+                            else
+                                delete message.noProxy;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.allProxy = value;
+                            else
+                                delete message.allProxy;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            ProxyEnv.fromObject = function (object, _depth) {
+                if (object instanceof $root.tsbuild.llb.ProxyEnv)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".tsbuild.llb.ProxyEnv: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.tsbuild.llb.ProxyEnv();
+                if (object.httpProxy != null)
+                    if (typeof object.httpProxy !== "string" || object.httpProxy.length)
+                        message.httpProxy = $String(object.httpProxy);
+                if (object.httpsProxy != null)
+                    if (typeof object.httpsProxy !== "string" || object.httpsProxy.length)
+                        message.httpsProxy = $String(object.httpsProxy);
+                if (object.ftpProxy != null)
+                    if (typeof object.ftpProxy !== "string" || object.ftpProxy.length)
+                        message.ftpProxy = $String(object.ftpProxy);
+                if (object.noProxy != null)
+                    if (typeof object.noProxy !== "string" || object.noProxy.length)
+                        message.noProxy = $String(object.noProxy);
+                if (object.allProxy != null)
+                    if (typeof object.allProxy !== "string" || object.allProxy.length)
+                        message.allProxy = $String(object.allProxy);
+                return message;
+            };
+
+            ProxyEnv.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.httpProxy = "";
+                    object.httpsProxy = "";
+                    object.ftpProxy = "";
+                    object.noProxy = "";
+                    object.allProxy = "";
+                }
+                if (message.httpProxy != null && $Object.hasOwnProperty.call(message, "httpProxy"))
+                    object.httpProxy = message.httpProxy;
+                if (message.httpsProxy != null && $Object.hasOwnProperty.call(message, "httpsProxy"))
+                    object.httpsProxy = message.httpsProxy;
+                if (message.ftpProxy != null && $Object.hasOwnProperty.call(message, "ftpProxy"))
+                    object.ftpProxy = message.ftpProxy;
+                if (message.noProxy != null && $Object.hasOwnProperty.call(message, "noProxy"))
+                    object.noProxy = message.noProxy;
+                if (message.allProxy != null && $Object.hasOwnProperty.call(message, "allProxy"))
+                    object.allProxy = message.allProxy;
+                return object;
+            };
+
+            ProxyEnv.prototype.toJSON = function() {
+                return ProxyEnv.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            ProxyEnv.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tsbuild.llb.ProxyEnv";
+            };
+
+            return ProxyEnv;
         })();
 
         llb.HostIP = (function() {
@@ -3714,6 +3931,7 @@ export const tsbuild = $root.tsbuild = (() => {
             const FileActionCopy = function (properties) {
                 this.includePatterns = [];
                 this.excludePatterns = [];
+                this.requiredPaths = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -3738,6 +3956,7 @@ export const tsbuild = $root.tsbuild = (() => {
             FileActionCopy.prototype.parents = false;
             FileActionCopy.prototype.unpackSet = false;
             FileActionCopy.prototype.unpack = false;
+            FileActionCopy.prototype.requiredPaths = $util.emptyArray;
 
             FileActionCopy.create = function(properties) {
                 return new FileActionCopy(properties);
@@ -3788,6 +4007,9 @@ export const tsbuild = $root.tsbuild = (() => {
                     writer.uint32(136).bool(message.unpackSet);
                 if (message.unpack != null && $Object.hasOwnProperty.call(message, "unpack") && message.unpack !== false)
                     writer.uint32(144).bool(message.unpack);
+                if (message.requiredPaths != null && message.requiredPaths.length)
+                    for (let i = 0; i < message.requiredPaths.length; ++i)
+                        writer.uint32(154).string(message.requiredPaths[i]);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3978,6 +4200,14 @@ export const tsbuild = $root.tsbuild = (() => {
                                 delete message.unpack;
                             continue;
                         }
+                    case 19: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.requiredPaths && message.requiredPaths.length))
+                                message.requiredPaths = [];
+                            message.requiredPaths.push(reader.stringVerify());
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -4076,6 +4306,13 @@ export const tsbuild = $root.tsbuild = (() => {
                 if (object.unpack != null)
                     if (object.unpack)
                         message.unpack = $Boolean(object.unpack);
+                if (object.requiredPaths) {
+                    if (!$Array.isArray(object.requiredPaths))
+                        throw $TypeError(".tsbuild.llb.FileActionCopy.requiredPaths: array expected");
+                    message.requiredPaths = $Array(object.requiredPaths.length);
+                    for (let i = 0; i < object.requiredPaths.length; ++i)
+                        message.requiredPaths[i] = $String(object.requiredPaths[i]);
+                }
                 return message;
             };
 
@@ -4090,6 +4327,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 if (options.arrays || options.defaults) {
                     object.includePatterns = [];
                     object.excludePatterns = [];
+                    object.requiredPaths = [];
                 }
                 if (options.defaults) {
                     object.src = "";
@@ -4160,6 +4398,11 @@ export const tsbuild = $root.tsbuild = (() => {
                     object.unpackSet = message.unpackSet;
                 if (message.unpack != null && $Object.hasOwnProperty.call(message, "unpack"))
                     object.unpack = message.unpack;
+                if (message.requiredPaths && message.requiredPaths.length) {
+                    object.requiredPaths = $Array(message.requiredPaths.length);
+                    for (let j = 0; j < message.requiredPaths.length; ++j)
+                        object.requiredPaths[j] = message.requiredPaths[j];
+                }
                 return object;
             };
 
@@ -5980,6 +6223,7 @@ export const tsbuild = $root.tsbuild = (() => {
             Location.prototype.sourceIndex = 0;
             Location.prototype.startLine = 0;
             Location.prototype.endLine = 0;
+            Location.prototype.startColumn = 0;
 
             Location.create = function(properties) {
                 return new Location(properties);
@@ -5998,6 +6242,8 @@ export const tsbuild = $root.tsbuild = (() => {
                     writer.uint32(16).int32(message.startLine);
                 if (message.endLine != null && $Object.hasOwnProperty.call(message, "endLine") && message.endLine !== 0)
                     writer.uint32(24).int32(message.endLine);
+                if (message.startColumn != null && $Object.hasOwnProperty.call(message, "startColumn") && message.startColumn !== 0)
+                    writer.uint32(32).int32(message.startColumn);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -6058,6 +6304,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                 delete message.endLine;
                             continue;
                         }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.int32())
+                                message.startColumn = value;
+                            else
+                                delete message.startColumn;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -6094,6 +6349,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 if (object.endLine != null)
                     if ($Number(object.endLine) !== 0)
                         message.endLine = object.endLine | 0;
+                if (object.startColumn != null)
+                    if ($Number(object.startColumn) !== 0)
+                        message.startColumn = object.startColumn | 0;
                 return message;
             };
 
@@ -6109,6 +6367,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     object.sourceIndex = 0;
                     object.startLine = 0;
                     object.endLine = 0;
+                    object.startColumn = 0;
                 }
                 if (message.sourceIndex != null && $Object.hasOwnProperty.call(message, "sourceIndex"))
                     object.sourceIndex = message.sourceIndex;
@@ -6116,6 +6375,8 @@ export const tsbuild = $root.tsbuild = (() => {
                     object.startLine = message.startLine;
                 if (message.endLine != null && $Object.hasOwnProperty.call(message, "endLine"))
                     object.endLine = message.endLine;
+                if (message.startColumn != null && $Object.hasOwnProperty.call(message, "startColumn"))
+                    object.startColumn = message.startColumn;
                 return object;
             };
 

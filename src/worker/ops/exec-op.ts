@@ -4,7 +4,7 @@
  * Every mount and lease is undone on success, failure and cancellation.
  */
 import { tsbuild } from '../../llb/gen/llb.js';
-import type { LLBVertex, PbExecOp, PbMount } from '../../llb/types.js';
+import type { LLBVertex, PbExecOp, PbMeta, PbMount } from '../../llb/types.js';
 import type { CacheMap, CacheMapDep, Op, OpContext, Result } from '../../solver/types.js';
 import { UserInputError, type SourceLocation } from '../../util/errors.js';
 import { opCacheDigest } from '../../llb/cache-digest.js';
@@ -111,7 +111,7 @@ export class ExecOpImpl implements Op {
       await s.executor.run({
         rootfs: rootRef.path,
         args: meta.args,
-        env: meta.env,
+        env: [...meta.env, ...proxyEnv(meta.proxyEnv)],
         ...(meta.cwd ? { cwd: meta.cwd } : {}),
         ...(meta.user ? { user: meta.user } : {}),
         ...(meta.hostname ? { hostname: meta.hostname } : {}),
@@ -187,6 +187,21 @@ export class ExecOpImpl implements Op {
     const rel = selector || '/';
     return rel === '/' ? root.path : resolveInRoot(root.path, rel);
   }
+}
+
+/** HTTP_PROXY & co. (from --build-arg) in both spellings, as BuildKit sets them; not in cache keys. */
+function proxyEnv(p: PbMeta['proxyEnv']): string[] {
+  if (!p) return [];
+  const out: string[] = [];
+  const add = (name: string, v: string): void => {
+    if (v) out.push(`${name.toUpperCase()}=${v}`, `${name.toLowerCase()}=${v}`);
+  };
+  add('HTTP_PROXY', p.httpProxy);
+  add('HTTPS_PROXY', p.httpsProxy);
+  add('FTP_PROXY', p.ftpProxy);
+  add('NO_PROXY', p.noProxy);
+  add('ALL_PROXY', p.allProxy);
+  return out;
 }
 
 async function runCleanups(cleanups: Cleanup[]): Promise<void> {

@@ -1,0 +1,90 @@
+/**
+ * Parse + convert throughput on a generated Dockerfile of 10,000 instructions (the target is the
+ * whole file in under 100 ms). Prints instructions/s, MB/s and peak memory.
+ *
+ *   npm run build && node dist/bench/parse/run.js [--instructions N] [--rounds R]
+ *
+ * Each stage COPYs from the one before it, so the last stage reaches all of them: every instruction
+ * is typed, expanded, turned into ops and marshalled. Wall time on a shared machine is noisy, so
+ * CPU time (process.cpuUsage: main thread plus GC helpers) and the load average are printed too.
+ */
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { parseDockerfile } from '../../src/frontend/dockerfile/parse.js';
+import { parseInstructions } from '../../src/frontend/dockerfile/instructions/stages.js';
+import { convertDockerfile } from '../../src/frontend/dockerfile/convert/convert.js';
+import { loadDefinition } from '../../src/llb/definition.js';
+import { generateDockerfile } from './generate.js';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : def;
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
+  return v;
+}
+
+const N = arg('instructions', 10_000);
+const ROUNDS = arg('rounds', 7);
+
+let peakRss = 0;
+let peakHeap = 0;
+const sample = (): void => {
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeap = Math.max(peakHeap, m.heapUsed);
+};
+
+const source = generateDockerfile(N);
+const bytes = Buffer.byteLength(source);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const parseMs: number[] = [];
+const typeMs: number[] = [];
+const convertMs: number[] = [];
+const totalMs: number[] = [];
+const cpuMs: number[] = [];
+let vertices = 0;
+let defBytes = 0;
+let instructions = 0;
+for (let r = 0; r < ROUNDS; r++) {
+  sample();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const ast = parseDockerfile(source, { file: 'Dockerfile' });
+  const t1 = performance.now();
+  const typed = parseInstructions(ast);
+  const t2 = performance.now();
+  const result = await convertDockerfile(ast, { platform: 'linux/amd64', buildArgs: new Map([['VERSION', '2.0.0']]) });
+  const t3 = performance.now();
+  const c = process.cpuUsage(c0);
+  sample();
+  cpuMs.push((c.user + c.system) / 1000);
+  parseMs.push(t1 - t0);
+  typeMs.push(t2 - t1);
+  convertMs.push(t3 - t2);
+  totalMs.push(t3 - t0 - (t2 - t1)); // parse + convert (convert types the instructions itself)
+  instructions = ast.children.length;
+  defBytes = result.definition.bytes.length;
+  if (r === 0) {
+    vertices = loadDefinition(result.definition.bytes).vertices.size;
+    sample();
+  }
+  void typed;
+}
+
+const total = median(totalMs);
+const fmt = (x: number, d = 1): string => x.toFixed(d);
+const mb = (x: number): string => `${fmt(x / 1024 / 1024)} MB`;
+process.stdout.write([
+  `tsbuild bench/parse: ${instructions} instructions, ${fmt(bytes / 1024)} KiB of Dockerfile, ${ROUNDS} rounds (medians)`,
+  `  parse            ${fmt(median(parseMs))} ms`,
+  `  type (alone)     ${fmt(median(typeMs))} ms`,
+  `  convert + marshal ${fmt(median(convertMs))} ms  → ${vertices} vertices, ${fmt(defBytes / 1024)} KiB definition`,
+  `  parse + convert  ${fmt(total)} ms  (target < 100 ms: ${total < 100 ? 'met' : 'MISSED'})`,
+  `  throughput       ${Math.round(instructions / (total / 1000)).toLocaleString('en-US')} instructions/s, ${fmt(bytes / 1024 / 1024 / (total / 1000), 2)} MB/s`,
+  `  CPU time         ${fmt(median(cpuMs))} ms per round (parse + type + convert, GC threads included)`,
+  `  first round      ${fmt(totalMs[0] as number)} ms (cold JIT)`,
+  `  machine          ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+  `  peak memory      RSS ${mb(peakRss)}, heap ${mb(peakHeap)}`,
+  '',
+].join('\n'));

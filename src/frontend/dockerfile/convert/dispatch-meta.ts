@@ -1,0 +1,184 @@
+/**
+ * Instructions that change the image config and the build state but create no filesystem step
+ * (except WORKDIR, which creates its directory like BuildKit): ENV, ARG, LABEL, USER, WORKDIR, CMD,
+ * ENTRYPOINT, HEALTHCHECK, EXPOSE, VOLUME, STOPSIGNAL, SHELL, MAINTAINER, ONBUILD.
+ */
+import { posix } from 'node:path';
+import { FileActions } from '../../../llb/file-actions.js';
+import { Diagnostics, fail } from '../instructions/diagnostics.js';
+import { exposedPortKeys, parsePortSpec } from '../instructions/expose.js';
+import { isValidSignal } from '../instructions/signal.js';
+import type {
+  ArgInstruction, CmdInstruction, EntrypointInstruction, EnvInstruction, ExposeInstruction, HealthcheckInstruction,
+  LabelInstruction, MaintainerInstruction, OnbuildInstruction, ShellInstruction, StopSignalInstruction, UserInstruction,
+  VolumeInstruction, WorkdirInstruction,
+} from '../instructions/instruction.js';
+import type { HealthConfig } from '../../../oci/types.js';
+import { addEnv, commitHistory, goList, goQuoteList, healthcheckHistory, shellOf } from './image-config.js';
+import { lineOf, site, uppercaseCmd } from './dispatch-context.js';
+import type { DispatchContext } from './dispatch-context.js';
+import type { StageState } from './stage-state.js';
+
+function history(s: StageState, d: DispatchContext, msg: string): void {
+  commitHistory(s.image, msg, { layer: false, withState: false, epoch: d.epoch });
+}
+
+export function dispatchEnv(s: StageState, ins: EnvInstruction, d: DispatchContext): void {
+  const env = s.envLookup();
+  const at = site(d, ins);
+  // Every pair sees the variables as they were before the instruction (ENV a=1 b=$a → old a).
+  const pairs = ins.pairs.map((p) => ({ key: d.expander.word(p.key, env, at), value: d.expander.word(p.value, env, at) }));
+  for (const { key, value } of pairs) {
+    s.state = s.state.addEnv(key, value);
+    s.image.config.Env = addEnv(s.image.config.Env, key, value);
+    s.envKeys.add(key);
+  }
+  history(s, d, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
+}
+
+export function dispatchLabel(s: StageState, ins: LabelInstruction, d: DispatchContext): void {
+  const env = s.envLookup();
+  const at = site(d, ins);
+  const pairs = ins.pairs.map((p) => ({ key: d.expander.word(p.key, env, at), value: d.expander.word(p.value, env, at) }));
+  const labels = { ...(s.image.config.Labels ?? {}) };
+  for (const { key, value } of pairs) labels[key] = value;
+  s.image.config.Labels = labels;
+  history(s, d, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
+}
+
+/**
+ * ARG: a --build-arg wins, else the default (expanded), else the global value of the same name.
+ * The value joins the state's env (so RUN steps see it and their digests change with it) unless an
+ * ENV of that name is in effect: ENV always wins over ARG.
+ */
+export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchContext): void {
+  const at = site(d, ins);
+  const parts: string[] = [];
+  for (const a of ins.args) {
+    d.usedArgs.add(a.key);
+    let value: string | undefined;
+    const given = d.buildArgs.get(a.key);
+    if (given !== undefined) value = given;
+    else if (a.value !== undefined) value = d.expander.word(a.value, s.envLookup(), at);
+    else value = d.globals.get(a.key);
+    if (value !== undefined && !s.envKeys.has(a.key)) s.state = s.state.addEnv(a.key, value);
+    // Re-declaring keeps the first position and the latest value (BuildKit's runCommandString).
+    const i = s.buildArgs.findIndex((b) => b.key === a.key);
+    if (i >= 0) s.buildArgs[i] = { key: a.key, value };
+    else s.buildArgs.push({ key: a.key, value });
+    parts.push(value === undefined ? a.key : `${a.key}=${value}`);
+  }
+  history(s, d, `ARG ${parts.join(' ')}`);
+}
+
+export function dispatchUser(s: StageState, ins: UserInstruction, d: DispatchContext): void {
+  const user = d.expander.word(ins.user, s.envLookup(), site(d, ins));
+  if (user === '') fail(Diagnostics.badArguments, ['USER requires a non-empty user'], site(d, ins));
+  s.state = s.state.user(user);
+  s.image.config.User = user;
+  history(s, d, `USER ${user}`);
+}
+
+/** WORKDIR: relative to the previous one; the directory is created (owned by USER) like BuildKit. */
+export function dispatchWorkdir(s: StageState, ins: WorkdirInstruction, d: DispatchContext): void {
+  const env = s.envLookup();
+  const path = d.expander.word(ins.path, env, site(d, ins));
+  if (path === '') fail(Diagnostics.badArguments, ['WORKDIR requires a non-empty path'], site(d, ins));
+  const wd = posix.resolve(s.image.config.WorkingDir || '/', path);
+  s.image.config.WorkingDir = wd;
+  s.state = s.state.dir(wd);
+  let layer = false;
+  if (wd !== '/') {
+    const name = uppercaseCmd(d.expander.forDisplay(ins.original, env));
+    const { description, step } = s.prefixed(name);
+    const user = s.image.config.User;
+    s.state = s.state.file(
+      FileActions.mkdir(wd, 0o755, { makeParents: true, ...(user ? { owner: user } : {}), ...(d.epoch !== undefined ? { timestamp: d.epoch } : {}) }),
+      s.constraints(description, step, lineOf(ins)),
+    );
+    layer = true;
+  } else {
+    s.prefixed(''); // the step still counts, as in BuildKit
+  }
+  commitHistory(s.image, `WORKDIR ${wd}`, { layer, withState: false, epoch: d.epoch });
+}
+
+function commandArgs(s: StageState, ins: CmdInstruction | EntrypointInstruction): string[] {
+  return ins.command.form === 'shell' ? [...shellOf(s.image), ins.command.args.join(' ')] : [...ins.command.args];
+}
+
+export function dispatchCmd(s: StageState, ins: CmdInstruction, d: DispatchContext): void {
+  const args = commandArgs(s, ins);
+  s.image.config.Cmd = args;
+  s.image.config.ArgsEscaped = true;
+  s.cmdSet = true;
+  history(s, d, `CMD ${goQuoteList(args)}`);
+}
+
+export function dispatchEntrypoint(s: StageState, ins: EntrypointInstruction, d: DispatchContext): void {
+  const args = ins.command.form === 'exec' && ins.command.args.length === 0 ? [] : commandArgs(s, ins);
+  s.image.config.Entrypoint = args.length === 0 ? null : args;
+  if (!s.cmdSet) s.image.config.Cmd = null;
+  history(s, d, `ENTRYPOINT ${goQuoteList(args)}`);
+}
+
+export function dispatchHealthcheck(s: StageState, ins: HealthcheckInstruction, d: DispatchContext): void {
+  const h: HealthConfig = {
+    Test: [...ins.test],
+    ...(ins.interval ? { Interval: ins.interval } : {}),
+    ...(ins.timeout ? { Timeout: ins.timeout } : {}),
+    ...(ins.startPeriod ? { StartPeriod: ins.startPeriod } : {}),
+    ...(ins.startInterval ? { StartInterval: ins.startInterval } : {}),
+    ...(ins.retries ? { Retries: ins.retries } : {}),
+  };
+  s.image.config.Healthcheck = h;
+  history(s, d, healthcheckHistory(h));
+}
+
+export function dispatchExpose(s: StageState, ins: ExposeInstruction, d: DispatchContext): void {
+  const env = s.envLookup();
+  const at = site(d, ins);
+  const ports = ins.ports.flatMap((p) => d.expander.words(p, env, at));
+  const exposed = { ...(s.image.config.ExposedPorts ?? {}) };
+  for (const p of ports) {
+    const r = parsePortSpec(p);
+    if ('error' in r) fail(Diagnostics.badExpose, [p, r.error], at);
+    for (const k of exposedPortKeys(r)) exposed[k] = {};
+  }
+  s.image.config.ExposedPorts = exposed;
+  history(s, d, `EXPOSE ${ports.join(' ')}`);
+}
+
+export function dispatchVolume(s: StageState, ins: VolumeInstruction, d: DispatchContext): void {
+  const env = s.envLookup();
+  const at = site(d, ins);
+  const vols = ins.volumes.map((v) => d.expander.word(v, env, at));
+  if (vols.some((v) => v === '')) fail(Diagnostics.badArguments, ['VOLUME specified can not be an empty string'], at);
+  const volumes = { ...(s.image.config.Volumes ?? {}) };
+  for (const v of vols) volumes[v] = {};
+  s.image.config.Volumes = volumes;
+  history(s, d, `VOLUME ${goList(vols)}`);
+}
+
+export function dispatchStopSignal(s: StageState, ins: StopSignalInstruction, d: DispatchContext): void {
+  const sig = d.expander.word(ins.signal, s.envLookup(), site(d, ins));
+  if (!isValidSignal(sig)) fail(Diagnostics.badSignal, [sig], site(d, ins));
+  s.image.config.StopSignal = sig;
+  history(s, d, `STOPSIGNAL ${sig}`);
+}
+
+export function dispatchShell(s: StageState, ins: ShellInstruction, d: DispatchContext): void {
+  s.image.config.Shell = [...ins.shell];
+  history(s, d, `SHELL ${goList(ins.shell)}`);
+}
+
+export function dispatchMaintainer(s: StageState, ins: MaintainerInstruction, d: DispatchContext): void {
+  s.image.author = ins.maintainer;
+  history(s, d, `MAINTAINER ${ins.maintainer}`);
+}
+
+/** ONBUILD is recorded, not run: it fires in builds that use this image (or stage) as a base. */
+export function dispatchOnbuild(s: StageState, ins: OnbuildInstruction, d: DispatchContext): void {
+  s.image.config.OnBuild = [...(s.image.config.OnBuild ?? []), ins.expression];
+  history(s, d, `ONBUILD ${ins.expression}`);
+}

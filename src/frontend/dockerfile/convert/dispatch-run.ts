@@ -1,0 +1,131 @@
+/**
+ * RUN → ExecOp: shell form through SHELL, heredocs as BuildKit runs them, --mount of every kind,
+ * --network, --security, proxy build args. The state's env (ENV + ARGs in scope) becomes the
+ * process env, so an ARG change changes the digest of the RUN steps that see it and no others.
+ */
+import { posix } from 'node:path';
+import { FileActions } from '../../../llb/file-actions.js';
+import { State } from '../../../llb/state.js';
+import type { ExecMount } from '../../../llb/exec.js';
+import { Diagnostics, fail } from '../instructions/diagnostics.js';
+import { heredocBody, heredocMarkerName } from '../instructions/heredoc.js';
+import { parseMountAt } from '../instructions/parse-run.js';
+import type { RunInstruction } from '../instructions/instruction.js';
+import type { EnvLookup } from '../shell/types.js';
+import { commitHistory, shellOf } from './image-config.js';
+import { lineOf, site, uppercaseCmd } from './dispatch-context.js';
+import type { DispatchContext } from './dispatch-context.js';
+import type { BuildArg, StageState } from './stage-state.js';
+
+/** BuildKit's summarizeHeredoc: first line of the trimmed body, `...` when there are more. */
+function summarizeHeredoc(doc: string): string {
+  const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
+  return (lines[0] ?? '') + (lines.length > 1 ? '...' : '');
+}
+
+/** History text: `|2 A=1 B=2 /bin/sh -c make` (ARGs in scope, ENV values winning). */
+export function runCommandString(args: readonly string[], buildArgs: readonly BuildArg[], env: EnvLookup): string {
+  if (buildArgs.length === 0) return args.join(' ');
+  // buildArgs holds one entry per name (dispatchArg replaces re-declarations in place).
+  const kv = buildArgs.map((a) => `${a.key}=${env(a.key) ?? a.value ?? ''}`);
+  return `|${kv.length} ${kv.join(' ')} ${args.join(' ')}`;
+}
+
+interface Mounts {
+  readonly mounts: ExecMount[];
+  readonly secretEnv: { id: string; name: string; optional: boolean }[];
+}
+
+function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext): Mounts {
+  const env = s.envLookup();
+  const at = site(d, ins);
+  const out: Mounts = { mounts: [], secretEnv: [] };
+  let sshIndex = 0;
+  for (const spec of ins.mounts) {
+    const m = parseMountAt(spec.raw, at, (v) => d.expander.word(v, env, at));
+    const cwd = s.state.getDir();
+    const target = m.target === undefined ? undefined : posix.resolve(cwd, m.target);
+    if (target === '/') fail(Diagnostics.badMount, [`invalid mount target "${m.target ?? ''}": cannot mount over /`], at);
+    const from = m.from === undefined ? undefined : d.sourceOf(m.from, ins, s);
+    const selector = m.source === undefined ? '' : posix.join('/', m.source);
+    switch (m.type) {
+      case 'bind': {
+        if (!from) d.ctxPaths.add(selector || '/');
+        out.mounts.push({ type: 'bind', target: target as string, source: from ? from.state : d.context, readonly: m.readonly, ...(selector && selector !== '/' ? { selector } : {}) });
+        break;
+      }
+      case 'cache':
+        out.mounts.push({
+          type: 'cache', target: target as string, id: m.id ?? target as string, sharing: m.sharing ?? 'shared', readonly: m.readonly,
+          ...(from ? { source: from.state } : {}),
+          ...(selector && selector !== '/' ? { selector } : {}),
+          ...(m.mode !== undefined ? { mode: m.mode } : {}),
+          ...(m.uid !== undefined ? { uid: m.uid } : {}),
+          ...(m.gid !== undefined ? { gid: m.gid } : {}),
+        });
+        break;
+      case 'tmpfs':
+        out.mounts.push({ type: 'tmpfs', target: target as string, ...(m.size !== undefined ? { size: m.size } : {}) });
+        break;
+      case 'secret': {
+        const id = m.id ?? m.source ?? (target !== undefined ? posix.basename(target) : m.env ?? '');
+        if (m.env !== undefined) out.secretEnv.push({ id, name: m.env, optional: !m.required });
+        if (m.env === undefined || target !== undefined) {
+          out.mounts.push({ type: 'secret', target: target ?? `/run/secrets/${id}`, id, mode: m.mode ?? 0o400, uid: m.uid ?? 0, gid: m.gid ?? 0, optional: !m.required });
+        }
+        break;
+      }
+      case 'ssh': {
+        const id = m.id ?? 'default';
+        out.mounts.push({ type: 'ssh', target: target ?? `/run/buildkit/ssh_agent.${sshIndex}`, id, mode: m.mode ?? 0o600, uid: m.uid ?? 0, gid: m.gid ?? 0, optional: !m.required });
+        sshIndex++;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchContext, opts: { onbuild: boolean }): void {
+  const at = site(d, ins);
+  let args = [...ins.command.args];
+  let customName = ins.original;
+  const extra: ExecMount[] = [];
+  if (ins.heredocs.length > 0) {
+    if (ins.command.form !== 'shell' || args.length !== 1) fail(Diagnostics.badArguments, ['RUN with a heredoc must use the shell form'], at);
+    const first = ins.heredocs[0];
+    if (first && heredocMarkerName((args[0] as string).trim()) === first.name && ins.heredocs.length === 1) {
+      const data = heredocBody(first);
+      if (data.startsWith('#!')) {
+        // A script with its own interpreter: made into a file and run directly (BuildKit's way).
+        const script = State.scratch().platform(s.platform).file(
+          FileActions.mkfile(first.name, 0o755, data),
+          { description: '[internal] preparing inline document' },
+        );
+        extra.push({ type: 'bind', target: '/dev/pipes/', source: script, readonly: true });
+        args = [posix.join('/dev/pipes/', first.name)];
+      } else {
+        args = [data];
+      }
+      customName += ` (${summarizeHeredoc(first.content)})`;
+    } else {
+      // The heredocs go back into the command line; the shell reads them itself.
+      args = [ins.heredocs.reduce((acc, h) => `${acc}\n${h.content}${h.name}`, args[0] as string)];
+    }
+  }
+  if (ins.command.form === 'shell') args = [...shellOf(s.image), args.join(' ')];
+  const mounts = runMounts(s, ins, d);
+  const env = s.envLookup();
+  const name = uppercaseCmd(d.expander.forDisplay(customName, env));
+  const { description, step } = s.prefixed(name, { onbuild: opts.onbuild });
+  s.state = s.state.run({
+    args,
+    mounts: [...extra, ...mounts.mounts],
+    secretEnv: mounts.secretEnv,
+    ...(d.proxyEnv ? { proxyEnv: d.proxyEnv } : {}),
+    ...(ins.network ? { network: ins.network } : {}),
+    ...(ins.security ? { security: ins.security } : {}),
+    constraints: s.constraints(description, step, lineOf(ins)),
+  }).root();
+  commitHistory(s.image, `RUN ${runCommandString(args, s.buildArgs, env)}`, { layer: true, withState: true, epoch: d.epoch });
+}

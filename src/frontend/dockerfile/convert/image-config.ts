@@ -1,0 +1,103 @@
+/**
+ * The result image config as the conversion assembles it: the empty config of `scratch`, base
+ * configs inherited through the image resolver, Env updates, and history entries worded like
+ * BuildKit's (`RUN /bin/sh -c make # buildkit`, `ENV A=1`, `empty_layer` for metadata-only steps).
+ */
+import type { ContainerConfig, HealthConfig, HistoryEntry, ImageConfig } from '../../../oci/types.js';
+import type { LLBPlatform } from '../../../llb/types.js';
+import { goQuote } from '../go-text.js';
+import { formatGoDuration } from '../instructions/duration.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+export const DEFAULT_SHELL: readonly string[] = ['/bin/sh', '-c'];
+
+/** The config of `FROM scratch` (and of images whose config is unknown). */
+export function emptyImage(platform: LLBPlatform, opts: { workingDir?: boolean } = {}): ImageConfig {
+  const config: ContainerConfig = { Env: [`PATH=${DEFAULT_PATH}`] };
+  if (opts.workingDir ?? true) config.WorkingDir = '/';
+  return {
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant ? { variant: platform.variant } : {}),
+    config,
+    rootfs: { type: 'layers', diff_ids: [] },
+    history: [],
+  };
+}
+
+/** A deep copy (configs are plain JSON data). */
+export function cloneImage(img: ImageConfig): ImageConfig {
+  return structuredClone(img);
+}
+
+/** A resolved base config, prepared for inheritance: `created` dropped, lists owned. */
+export function inheritImage(base: ImageConfig, platform: LLBPlatform): ImageConfig {
+  const img = cloneImage(base);
+  delete img.created;
+  img.config ??= {};
+  img.rootfs ??= { type: 'layers', diff_ids: [] };
+  img.history ??= [];
+  img.architecture ||= platform.architecture;
+  img.os ||= platform.os;
+  return img;
+}
+
+/** Sets KEY=VALUE in an Env list, replacing an existing entry in place. */
+export function addEnv(env: string[] | undefined, key: string, value: string): string[] {
+  const out = [...(env ?? [])];
+  const i = out.findIndex((e) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) === key);
+  if (i >= 0) out[i] = `${key}=${value}`;
+  else out.push(`${key}=${value}`);
+  return out;
+}
+
+export function envKey(entry: string): string {
+  const i = entry.indexOf('=');
+  return i < 0 ? entry : entry.slice(0, i);
+}
+
+export function envValue(entry: string): string {
+  const i = entry.indexOf('=');
+  return i < 0 ? '' : entry.slice(i + 1);
+}
+
+/** Appends a history entry. `withState` adds BuildKit's ` # buildkit` marker (steps that make ops). */
+export function commitHistory(img: ImageConfig, msg: string, opts: { layer: boolean; withState: boolean; epoch: number | undefined }): void {
+  const entry: HistoryEntry = {
+    created_by: opts.withState ? `${msg} # buildkit` : msg,
+    comment: HISTORY_COMMENT,
+  };
+  if (opts.epoch !== undefined) entry.created = new Date(opts.epoch * 1000).toISOString().replace('.000Z', 'Z');
+  if (!opts.layer) entry.empty_layer = true;
+  // The config is the conversion's own working copy: appending in place keeps this linear.
+  (img.history ??= []).push(entry);
+}
+
+/** Go's `%q` of a []string: `["a" "b"]`. */
+export function goQuoteList(xs: readonly string[]): string {
+  return `[${xs.map(goQuote).join(' ')}]`;
+}
+
+/** Go's `%v` of a []string: `[a b]`. */
+export function goList(xs: readonly string[]): string {
+  return `[${xs.join(' ')}]`;
+}
+
+/** BuildKit's `HEALTHCHECK %+v` of the health config struct. */
+export function healthcheckHistory(h: HealthConfig): string {
+  const d = (ns: number | undefined): string => formatGoDuration(ns ?? 0);
+  return `HEALTHCHECK {Test:${goList(h.Test ?? [])} Interval:${d(h.Interval)} Timeout:${d(h.Timeout)} StartPeriod:${d(h.StartPeriod)} StartInterval:${d(h.StartInterval)} Retries:${h.Retries ?? 0}}`;
+}
+
+/** The shell in effect: the image's SHELL, else /bin/sh -c. */
+export function shellOf(img: ImageConfig): readonly string[] {
+  const s = img.config.Shell;
+  return s && s.length > 0 ? s : DEFAULT_SHELL;
+}
+
+/** Base configs without layers are scratch (BuildKit also accepts all-empty history). */
+export function hasNoLayers(img: ImageConfig): boolean {
+  if ((img.rootfs?.diff_ids ?? []).length > 0) return false;
+  return (img.history ?? []).every((h) => h.empty_layer === true);
+}

@@ -1,0 +1,62 @@
+/**
+ * Which ADD sources are remote: git repositories (`git@host:repo.git`, `git://…`, `ssh://…`,
+ * `https://…/repo.git`, with `#ref:subdir` or `?ref=…&subdir=…`) and plain HTTP(S) files.
+ */
+import { posix } from 'node:path';
+
+export interface GitSourceRef {
+  /** The repository URL without fragment or query. */
+  readonly remote: string;
+  readonly ref: string | undefined;
+  readonly subdir: string | undefined;
+  readonly keepGitDir: boolean | undefined;
+  readonly checksum: string | undefined;
+}
+
+const SCP_LIKE = /^[\w.-]+@[\w.-]+:(?!\/\/)/;
+
+export function parseGitSource(src: string): GitSourceRef | undefined {
+  if (!src.includes(':')) return undefined; // every remote form has a scheme or host: separator
+  const hashAt = src.indexOf('#');
+  const fragment = hashAt >= 0 ? src.slice(hashAt + 1) : undefined;
+  let base = hashAt >= 0 ? src.slice(0, hashAt) : src;
+  let query: URLSearchParams | undefined;
+  const q = base.indexOf('?');
+  if (q >= 0 && !SCP_LIKE.test(base)) {
+    query = new URLSearchParams(base.slice(q + 1));
+    base = base.slice(0, q);
+  }
+  const isGit = SCP_LIKE.test(base)
+    || /^(git|ssh|git\+ssh):\/\//i.test(base)
+    || (/^https?:\/\//i.test(base) && /\.git\/?$/.test(base));
+  if (!isGit) return undefined;
+  let ref: string | undefined;
+  let subdir: string | undefined;
+  if (fragment !== undefined && fragment !== '') {
+    const colon = fragment.indexOf(':');
+    ref = (colon < 0 ? fragment : fragment.slice(0, colon)) || undefined;
+    subdir = colon < 0 ? undefined : fragment.slice(colon + 1) || undefined;
+  }
+  const keep = query?.get('keep-git-dir');
+  return {
+    remote: base,
+    ref: query?.get('ref') ?? query?.get('tag') ?? query?.get('branch') ?? ref,
+    subdir: query?.get('subdir') ?? subdir,
+    keepGitDir: keep === null || keep === undefined ? undefined : keep === 'true' || keep === '1',
+    checksum: query?.get('checksum') ?? undefined,
+  };
+}
+
+export function isHttpSource(src: string): boolean {
+  return (src.startsWith('http://') || src.startsWith('https://') || /^https?:\/\//i.test(src)) && parseGitSource(src) === undefined;
+}
+
+/** The file name of a downloaded URL: its last path element, or `__unnamed__` (as Docker). */
+export function httpFilename(src: string): string {
+  try {
+    const base = posix.basename(new URL(src).pathname);
+    return base === '' || base === '.' || base === '/' ? '__unnamed__' : decodeURIComponent(base);
+  } catch {
+    return '__unnamed__';
+  }
+}

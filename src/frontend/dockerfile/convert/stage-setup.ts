@@ -1,0 +1,144 @@
+/**
+ * Getting stages ready to dispatch: FROM lines expanded with the global ARGs, base images resolved
+ * (config inherited through the image resolver), and each stage's starting state — the base stage's
+ * state, scratch, or the image source — with the base config's Env/WORKDIR/USER applied.
+ */
+import { normalizeImageRef } from '../../../llb/image-ref.js';
+import { parsePlatform } from '../../../llb/platform.js';
+import { State } from '../../../llb/state.js';
+import type { LLBPlatform } from '../../../llb/types.js';
+import { isTsbuildError, throwIfAborted } from '../../../util/errors.js';
+import type { ConvertOptions, ConvertWarning } from '../../types.js';
+import { Diagnostics, diagnosticError, fail } from '../instructions/diagnostics.js';
+import type { TypedDockerfile } from '../instructions/instruction.js';
+import { siteOf } from '../instructions/site.js';
+import type { ParseContext } from '../instructions/site.js';
+import type { Expander } from './expand.js';
+import { DEFAULT_PATH, cloneImage, emptyImage, envKey, envValue, hasNoLayers, inheritImage } from './image-config.js';
+import { StageSet } from './stage-graph.js';
+import { StageState } from './stage-state.js';
+
+const SCRATCH = 'scratch';
+
+/** Creates the registered stages: FROM expanded, stage bases linked, platforms set. */
+export function createStages(typed: TypedDockerfile, set: StageSet, globals: ReadonlyMap<string, string>, expander: Expander, ctx: ParseContext, targetPlatform: LLBPlatform, opts: ConvertOptions): void {
+  const lookup = (k: string): string | undefined => globals.get(k);
+  for (const def of typed.stages) {
+    const at = siteOf(def.from.node, ctx);
+    const baseName = expander.word(def.from.image, lookup, at);
+    if (baseName === '') fail(Diagnostics.badFrom, [`base name (${def.from.image}) should not be blank`], at, def.from.image);
+    let platform: LLBPlatform | undefined;
+    if (def.from.platform !== undefined) {
+      const p = expander.word(def.from.platform, lookup, at);
+      if (p === '') fail(Diagnostics.badFrom, [`empty platform value from expression ${def.from.platform}`], at, '--platform');
+      try {
+        platform = parsePlatform(p);
+      } catch (e) {
+        fail(Diagnostics.badFrom, [`failed to parse platform ${def.from.platform}: ${(e as Error).message}`], at, '--platform');
+      }
+    }
+    const id = def.name ?? `stage-${def.index}`;
+    const s = new StageState({ def, id, metaStage: def.name ?? String(def.index), baseName, platform: platform ?? targetPlatform, image: emptyImage(platform ?? targetPlatform) });
+    s.explicitPlatform = platform !== undefined;
+    // FROM <name> refers to a stage only if the stage comes earlier; otherwise it is an image.
+    const base = set.named(baseName);
+    if (base) s.base = base;
+    s.ignoreCache = opts.noCache === true || (opts.noCacheFilter ?? []).some((n) => def.name !== undefined && n.toLowerCase() === def.name);
+    set.add(s);
+  }
+}
+
+/** Resolves the base images of `stages` (in parallel); unresolvable configs become empty ones. */
+export async function resolveBases(stages: readonly StageState[], opts: ConvertOptions, ctx: ParseContext, warnings: ConvertWarning[]): Promise<void> {
+  const pending = stages.filter((s) => !s.resolved && !s.base);
+  await Promise.all(pending.map(async (s) => {
+    s.resolved = true;
+    if (s.baseName.toLowerCase() === SCRATCH && !s.isPseudo) {
+      s.image = emptyImage(s.platform);
+      return;
+    }
+    const at = s.def ? siteOf(s.def.from.node, ctx) : undefined;
+    let ref: string;
+    try {
+      ref = normalizeImageRef(s.baseName);
+    } catch (e) {
+      if (!at) throw e;
+      return fail(Diagnostics.badFrom, [`invalid base image "${s.baseName}": ${(e as Error).message}`], at, s.def?.from.image);
+    }
+    s.baseName = ref;
+    if (s.isPseudo || !opts.imageResolver) {
+      s.image = emptyImage(s.platform, { workingDir: false });
+      return;
+    }
+    let config;
+    try {
+      config = await opts.imageResolver(ref, { platform: s.platform, ...(opts.signal ? { signal: opts.signal } : {}) });
+    } catch (e) {
+      if (isTsbuildError(e) && e.code === 'CANCELLED') throw e;
+      const why = isTsbuildError(e) ? e.message : e instanceof Error ? e.message : String(e);
+      if (!at) throw e;
+      throw diagnosticError(Diagnostics.badFrom, [`failed to resolve base image ${ref}: ${why}`], at, undefined, e);
+    }
+    if (!config) {
+      warnings.push({ code: 'BaseImageNotResolved', message: `no config found for base image ${ref}; starting from an empty config`, ...(s.def ? { location: s.def.from.location } : {}) });
+      s.image = emptyImage(s.platform, { workingDir: false });
+      return;
+    }
+    s.baseImage = cloneImage(config);
+    s.image = inheritImage(config, s.platform);
+    s.baseIsScratch = hasNoLayers(config);
+  }));
+  throwIfAborted(opts.signal);
+}
+
+/** Step totals and progress names, once triggers are known (BuildKit counts FROM, RUN, COPY, ADD, WORKDIR). */
+export function numberSteps(set: StageSet): void {
+  const multi = set.states.length > 1;
+  for (const s of set.states) {
+    s.displayName = multi && !s.isPseudo ? s.id : '';
+    if (s.isPseudo) { s.cmdTotal = 0; continue; }
+    let total = !s.base && s.baseName.toLowerCase() !== SCRATCH && !s.baseIsScratch ? 1 : 0;
+    for (const c of s.commands.slice(s.triggerCount)) {
+      if (c.kind === 'RUN' || c.kind === 'COPY' || c.kind === 'ADD' || c.kind === 'WORKDIR') total++;
+    }
+    s.cmdTotal = total + s.triggerCount;
+  }
+}
+
+/** The pseudo-stage for COPY --from=<image>: just the image. */
+export function initPseudoStage(s: StageState): void {
+  s.state = State.image(s.baseName, { platform: s.platform, constraints: { description: `FROM ${s.baseName}` } });
+  s.dispatched = true;
+}
+
+/** The state a stage starts from, with the base config's Env, WORKDIR and USER applied. */
+export function initStage(s: StageState): void {
+  const base = s.base;
+  if (base) {
+    s.state = base.state;
+    s.platform = base.platform;
+    s.image = cloneImage(base.image);
+    s.buildArgs = [...base.buildArgs];
+    s.envKeys = new Set(base.envKeys);
+  } else if (s.baseName.toLowerCase() === SCRATCH || s.baseIsScratch) {
+    s.state = State.scratch().platform(s.platform);
+  } else {
+    const from = s.def?.from;
+    const { description, step } = s.prefixed(`FROM ${s.baseName}`);
+    s.state = State.image(s.baseName, {
+      platform: s.platform,
+      constraints: s.constraints(description, step, from ? { startLine: from.node.startLine, endLine: from.node.endLine, column: from.node.column } : undefined),
+    });
+  }
+  // Triggers of the base have been turned into commands; they do not carry over.
+  delete s.image.config.OnBuild;
+  const env = s.image.config.Env ?? [];
+  if (!env.some((e) => envKey(e) === 'PATH')) s.image.config.Env = [...env, `PATH=${DEFAULT_PATH}`];
+  s.state = s.state.platform(s.platform);
+  for (const e of s.image.config.Env ?? []) {
+    s.state = s.state.addEnv(envKey(e), envValue(e));
+    s.envKeys.add(envKey(e));
+  }
+  if (s.image.config.WorkingDir) s.state = s.state.dir(s.image.config.WorkingDir);
+  if (s.image.config.User) s.state = s.state.user(s.image.config.User);
+}

@@ -1,0 +1,63 @@
+/**
+ * Instruction flags (`--from=builder`, `--link`, `--mount=…` repeated), checked like BuildKit's
+ * BFlags: `--name=value` for string flags, bare or `=true|false` for booleans, repeatable list
+ * flags, `--` ends the flags. Unknown flags name the closest known one.
+ */
+import { didYouMean } from '../../../util/did-you-mean.js';
+import { Diagnostics, fail } from './diagnostics.js';
+import type { ErrorSite } from './diagnostics.js';
+
+export type FlagKind = 'bool' | 'string' | 'strings';
+
+export type FlagSpecs = Readonly<Record<string, FlagKind>>;
+
+export interface ParsedFlags {
+  string(name: string): string | undefined;
+  /** undefined when not given. */
+  bool(name: string): boolean | undefined;
+  strings(name: string): readonly string[];
+}
+
+export function parseFlags(raw: readonly string[], specs: FlagSpecs, kind: string, site: ErrorSite): ParsedFlags {
+  const strings = new Map<string, string>();
+  const bools = new Map<string, boolean>();
+  const lists = new Map<string, string[]>();
+  for (const arg of raw) {
+    if (arg === '--') break;
+    if (!arg.startsWith('--')) fail(Diagnostics.badFlag, [`invalid flag "${arg}" for ${kind}: flags start with --`], site, arg);
+    const eq = arg.indexOf('=');
+    const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+    const value = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    const spec = specs[name];
+    if (spec === undefined) {
+      const hint = didYouMean(name, Object.keys(specs)).replace(/mean (\S+)\?/, 'mean --$1?');
+      fail(Diagnostics.unknownFlag, [name, kind, hint], site, `--${name}`);
+    }
+    if (spec !== 'strings' && (strings.has(name) || bools.has(name))) {
+      fail(Diagnostics.badFlag, [`duplicate flag --${name} for ${kind}`], site, `--${name}`);
+    }
+    switch (spec) {
+      case 'bool': {
+        if (value === undefined) { bools.set(name, true); break; }
+        const v = value.toLowerCase();
+        if (v === '') fail(Diagnostics.badFlag, [`missing a value on flag --${name} for ${kind}`], site, arg);
+        if (v !== 'true' && v !== 'false') fail(Diagnostics.badFlag, [`expecting boolean value for flag --${name}, not: ${value}`], site, arg);
+        bools.set(name, v === 'true');
+        break;
+      }
+      case 'string':
+        if (value === undefined) fail(Diagnostics.badFlag, [`missing a value on flag --${name} for ${kind} (use --${name}=VALUE)`], site, arg);
+        strings.set(name, value);
+        break;
+      case 'strings':
+        if (value === undefined) fail(Diagnostics.badFlag, [`missing a value on flag --${name} for ${kind} (use --${name}=VALUE)`], site, arg);
+        lists.set(name, [...(lists.get(name) ?? []), value]);
+        break;
+    }
+  }
+  return {
+    string: (n) => strings.get(n),
+    bool: (n) => bools.get(n),
+    strings: (n) => lists.get(n) ?? [],
+  };
+}

@@ -1,0 +1,95 @@
+/** RUN (with --mount, --network, --security, heredocs) and HEALTHCHECK. */
+import type { InstructionNode } from '../ast.js';
+import { didYouMean } from '../../../util/did-you-mean.js';
+import { Diagnostics, fail } from './diagnostics.js';
+import type { ErrorSite } from './diagnostics.js';
+import { parseFlags } from './flags.js';
+import { parseGoDuration } from './duration.js';
+import { MountSpecError, parseMount } from './run-mount.js';
+import type { HealthcheckInstruction, NetworkFlag, RunInstruction, RunMount, RunMountSpec, SecurityFlag } from './instruction.js';
+import { baseOf, commandLine, siteOf } from './site.js';
+import type { ParseContext } from './site.js';
+
+const MOUNT_TYPES = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
+
+/** Parses one --mount value, turning its errors into located diagnostics. */
+export function parseMountAt(raw: string, site: ErrorSite, expand?: (v: string) => string): RunMount {
+  try {
+    return parseMount(raw, expand ? { expand } : {});
+  } catch (e) {
+    if (!(e instanceof MountSpecError)) throw e;
+    if (e.unknownType !== undefined) fail(Diagnostics.unknownMountType, [e.unknownType, didYouMean(e.unknownType, MOUNT_TYPES)], site, e.token);
+    return fail(Diagnostics.badMount, [`invalid --mount=${raw}: ${e.message}`], site, e.token);
+  }
+}
+
+export function parseRun(node: InstructionNode, ctx: ParseContext): RunInstruction {
+  const site = siteOf(node, ctx);
+  const f = parseFlags(node.flags, { mount: 'strings', network: 'string', security: 'string' }, 'RUN', site);
+  const command = commandLine(node);
+  if (command.args.length === 0 && node.heredocs.length === 0) fail(Diagnostics.badArguments, ['RUN requires at least one argument'], site);
+  const mounts: RunMountSpec[] = f.strings('mount').map((raw) => ({ raw, mount: parseMountAt(raw, site) }));
+  const network = f.string('network');
+  if (network !== undefined && !['default', 'none', 'host'].includes(network)) {
+    fail(Diagnostics.badFlag, [`unsupported network mode "${network}" for RUN --network (default, none or host)`], site, '--network');
+  }
+  const security = f.string('security');
+  if (security !== undefined && !['sandbox', 'insecure'].includes(security)) {
+    fail(Diagnostics.badFlag, [`unsupported security mode "${security}" for RUN --security (sandbox or insecure)`], site, '--security');
+  }
+  return {
+    kind: 'RUN',
+    ...baseOf(node, ctx),
+    command,
+    heredocs: node.heredocs,
+    mounts,
+    network: network as NetworkFlag | undefined,
+    security: security as SecurityFlag | undefined,
+  };
+}
+
+const MIN_DURATION_NS = 1_000_000; // 1ms, Docker's container.MinimumDuration
+
+function duration(flag: string, value: string | undefined, site: ErrorSite): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  let ns: number;
+  try {
+    ns = parseGoDuration(value);
+  } catch (e) {
+    return fail(Diagnostics.badDuration, [flag, value, (e as Error).message], site, `--${flag}`);
+  }
+  if (ns !== 0 && ns < MIN_DURATION_NS) fail(Diagnostics.badDuration, [flag, value, 'cannot be less than 1ms'], site, `--${flag}`);
+  return ns;
+}
+
+export function parseHealthcheck(node: InstructionNode, ctx: ParseContext): HealthcheckInstruction {
+  const site = siteOf(node, ctx);
+  if (node.args.length === 0) fail(Diagnostics.badArguments, ['HEALTHCHECK requires at least one argument'], site);
+  const f = parseFlags(node.flags, { interval: 'string', timeout: 'string', 'start-period': 'string', 'start-interval': 'string', retries: 'string' }, 'HEALTHCHECK', site);
+  const typ = (node.args[0] as string).toUpperCase();
+  const rest = node.args.slice(1);
+  const base = { kind: 'HEALTHCHECK' as const, ...baseOf(node, ctx) };
+  if (typ === 'NONE') {
+    if (rest.length !== 0) fail(Diagnostics.badArguments, ['HEALTHCHECK NONE takes no arguments'], site);
+    return { ...base, test: ['NONE'], interval: undefined, timeout: undefined, startPeriod: undefined, startInterval: undefined, retries: undefined };
+  }
+  if (typ !== 'CMD') fail(Diagnostics.badArguments, [`unknown type "${node.args[0] ?? ''}" in HEALTHCHECK (try CMD)`], site, node.args[0]);
+  if (rest.length === 0) fail(Diagnostics.badArguments, ['missing command after HEALTHCHECK CMD'], site);
+  const test = node.json ? ['CMD', ...rest] : ['CMD-SHELL', rest.join(' ')];
+  const retriesRaw = f.string('retries');
+  let retries: number | undefined;
+  if (retriesRaw !== undefined && retriesRaw !== '') {
+    if (!/^[+-]?[0-9]+$/.test(retriesRaw) || Math.abs(Number(retriesRaw)) > 2 ** 31 - 1) fail(Diagnostics.badFlag, [`invalid --retries "${retriesRaw}" for HEALTHCHECK: expected a whole number`], site, '--retries');
+    retries = Number(retriesRaw);
+    if (retries < 0) fail(Diagnostics.badFlag, [`--retries cannot be negative (${retries})`], site, '--retries');
+  }
+  return {
+    ...base,
+    test,
+    interval: duration('interval', f.string('interval'), site),
+    timeout: duration('timeout', f.string('timeout'), site),
+    startPeriod: duration('start-period', f.string('start-period'), site),
+    startInterval: duration('start-interval', f.string('start-interval'), site),
+    retries,
+  };
+}

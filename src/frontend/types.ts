@@ -1,0 +1,95 @@
+/**
+ * The frontend's interfaces: what `convertDockerfile` (Dockerfile AST → LLB definition + image
+ * config) takes and returns. Everything returned is plain data owned by the caller; the
+ * conversion keeps no state between calls.
+ */
+import type { Graph } from '@dagrejs/graphlib';
+import type { Definition, LLBPlatform } from '../llb/types.js';
+import type { ImageConfig } from '../oci/types.js';
+import type { SourceLocation } from '../util/errors.js';
+
+export interface ImageResolveOptions {
+  /** The platform the stage is built for. */
+  readonly platform: LLBPlatform;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Looks up a base image's config (ENV, WORKDIR, USER, ONBUILD, history …) by its normalized
+ * reference (`docker.io/library/alpine:latest`). undefined = unknown: the stage starts from an
+ * empty config, as for an image that has none.
+ */
+export type ImageResolver = (ref: string, opts: ImageResolveOptions) => Promise<ImageConfig | undefined>;
+
+export interface ConvertOptions {
+  /** Stage to build (case-insensitive); default: the last one. */
+  readonly target?: string;
+  /** `--build-arg` values. Default: none. */
+  readonly buildArgs?: ReadonlyMap<string, string>;
+  /** Target platform (`linux/arm64`); default: the machine's (see hostPlatform). */
+  readonly platform?: string;
+  /** Name of the local source holding the build context; default `context` (`local://context`). */
+  readonly contextName?: string;
+  /** `.dockerignore` patterns, carried as the context source's excludes. Default: none. */
+  readonly dockerignore?: readonly string[];
+  /** Labels added to the result image (`--label`). */
+  readonly labels?: ReadonlyMap<string, string>;
+  /** Ignore the cache for every step (`--no-cache`). Default false. */
+  readonly noCache?: boolean;
+  /** Ignore the cache only for the steps of these stages (`--no-cache-filter`). */
+  readonly noCacheFilter?: readonly string[];
+  /** Base image config lookup, for ENV/WORKDIR/USER/ONBUILD/history inheritance. Default: none. */
+  readonly imageResolver?: ImageResolver;
+  readonly signal?: AbortSignal;
+}
+
+export type StageBase =
+  | { readonly kind: 'scratch' }
+  | { readonly kind: 'image'; /** Normalized reference. */ readonly ref: string }
+  | { readonly kind: 'stage'; readonly stage: string };
+
+/** One build stage as the conversion saw it. */
+export interface StageInfo {
+  /** `AS` name, or `stage-N` for unnamed stages. */
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly index: number;
+  readonly base: StageBase;
+  /** `os/arch[/variant]`. */
+  readonly platform: string;
+  /** Reachable from the target, hence converted. */
+  readonly reachable: boolean;
+  /** Ids of the stages (and `image:REF` pseudo-stages) it reads from: base, COPY --from, RUN --mount from. */
+  readonly dependsOn: readonly string[];
+  readonly location: SourceLocation;
+}
+
+export interface ConvertWarning {
+  /** Stable identifier (BuildKit check names where one exists). */
+  readonly code: string;
+  readonly message: string;
+  readonly location?: SourceLocation;
+}
+
+/** Edge label of the stage graph: why one stage reads another. */
+export interface StageEdge {
+  readonly kind: 'base' | 'copy' | 'mount';
+}
+
+export interface ConvertResult {
+  /** The LLB definition of the target stage. */
+  readonly definition: Definition;
+  /** The result image config (history included; `created` and new diff_ids are the exporter's). */
+  readonly image: ImageConfig;
+  /** Id of the target stage. */
+  readonly target: string;
+  /** Every stage of the Dockerfile, in order. */
+  readonly stages: readonly StageInfo[];
+  /**
+   * Stage dependency graph: node ids as in StageInfo.id (plus `image:REF` for COPY --from=<image>),
+   * node labels the StageInfo (undefined for image pseudo-stages); an edge A → B means B reads A;
+   * the graph label is the target id.
+   */
+  readonly graph: Graph<string, StageInfo | undefined, StageEdge>;
+  readonly warnings: readonly ConvertWarning[];
+}

@@ -1,0 +1,172 @@
+/**
+ * FileOp construction. `FileActions` is an immutable chain (BuildKit's `llb.Mkdir(...).Copy(...)`):
+ * each action applies to the result of the previous one, the first to the state `file()` is called
+ * on. Relative paths resolve against that state's working directory (copy sources against the
+ * source state's), when `file()` is called.
+ */
+import { tsbuild } from './gen/llb.js';
+import { InputList, OpNode } from './op-node.js';
+import { resolvePath } from './state-meta.js';
+import { chownOpt } from './chown.js';
+import type { StateLike } from './state-meta.js';
+import type { OpConstraints } from './types.js';
+
+export interface OwnedOptions {
+  /** `user[:group]`; names are resolved against the destination's /etc/passwd and /etc/group. */
+  readonly owner?: string;
+  /** Unix seconds; default: now (mkdir/mkfile/symlink) or keep source times (copy). */
+  readonly timestamp?: number;
+}
+
+export interface MkdirOptions extends OwnedOptions {
+  readonly makeParents?: boolean;
+}
+
+export interface RmOptions {
+  readonly allowNotFound?: boolean;
+  readonly allowWildcard?: boolean;
+}
+
+export interface CopyOptions extends OwnedOptions {
+  /** Permission bits for every copied entry (`--chmod=0755`). */
+  readonly mode?: number;
+  /** Symbolic chmod (`u=rwX,go=rX`); wins over `mode`. */
+  readonly modeStr?: string;
+  readonly followSymlink?: boolean;
+  /** A source directory's contents are copied, not the directory itself (Docker's COPY rule). */
+  readonly dirCopyContents?: boolean;
+  /** ADD: unpack local archives. */
+  readonly attemptUnpack?: boolean;
+  readonly createDestPath?: boolean;
+  readonly allowWildcard?: boolean;
+  readonly allowEmptyWildcard?: boolean;
+  readonly includePatterns?: readonly string[];
+  readonly excludePatterns?: readonly string[];
+  readonly alwaysReplaceExistingDestPaths?: boolean;
+  readonly parents?: boolean;
+  /** ADD --unpack as written (informational; attemptUnpack decides). */
+  readonly unpack?: boolean;
+  readonly requiredPaths?: readonly string[];
+}
+
+type Action =
+  | { readonly kind: 'mkdir'; readonly path: string; readonly mode: number; readonly opts: MkdirOptions }
+  | { readonly kind: 'mkfile'; readonly path: string; readonly mode: number; readonly data: Uint8Array; readonly opts: OwnedOptions }
+  | { readonly kind: 'rm'; readonly path: string; readonly opts: RmOptions }
+  | { readonly kind: 'symlink'; readonly oldpath: string; readonly newpath: string; readonly opts: OwnedOptions }
+  | { readonly kind: 'copy'; readonly source: StateLike; readonly src: string; readonly dest: string; readonly opts: CopyOptions };
+
+export class FileActions {
+  private constructor(readonly actions: readonly Action[]) {}
+
+  static mkdir(path: string, mode: number, opts: MkdirOptions = {}): FileActions {
+    return new FileActions([]).mkdir(path, mode, opts);
+  }
+
+  static mkfile(path: string, mode: number, data: Uint8Array | string, opts: OwnedOptions = {}): FileActions {
+    return new FileActions([]).mkfile(path, mode, data, opts);
+  }
+
+  static rm(path: string, opts: RmOptions = {}): FileActions {
+    return new FileActions([]).rm(path, opts);
+  }
+
+  static symlink(oldpath: string, newpath: string, opts: OwnedOptions = {}): FileActions {
+    return new FileActions([]).symlink(oldpath, newpath, opts);
+  }
+
+  static copy(source: StateLike, src: string, dest: string, opts: CopyOptions = {}): FileActions {
+    return new FileActions([]).copy(source, src, dest, opts);
+  }
+
+  mkdir(path: string, mode: number, opts: MkdirOptions = {}): FileActions {
+    return new FileActions([...this.actions, { kind: 'mkdir', path, mode, opts }]);
+  }
+
+  mkfile(path: string, mode: number, data: Uint8Array | string, opts: OwnedOptions = {}): FileActions {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    return new FileActions([...this.actions, { kind: 'mkfile', path, mode, data: bytes, opts }]);
+  }
+
+  rm(path: string, opts: RmOptions = {}): FileActions {
+    return new FileActions([...this.actions, { kind: 'rm', path, opts }]);
+  }
+
+  symlink(oldpath: string, newpath: string, opts: OwnedOptions = {}): FileActions {
+    return new FileActions([...this.actions, { kind: 'symlink', oldpath, newpath, opts }]);
+  }
+
+  copy(source: StateLike, src: string, dest: string, opts: CopyOptions = {}): FileActions {
+    return new FileActions([...this.actions, { kind: 'copy', source, src, dest, opts }]);
+  }
+}
+
+function owner(spec: string | undefined, input: number): { owner?: tsbuild.llb.ChownOpt.$Properties } {
+  const o = spec === undefined ? undefined : chownOpt(spec, input);
+  return o ? { owner: o } : {};
+}
+
+/** Builds the FileOp node that applies `chain` to `base`. */
+export function buildFileNode(base: StateLike, chain: FileActions, constraints: OpConstraints | undefined): OpNode {
+  const actions = chain.actions;
+  if (actions.length === 0) throw new Error('file: no actions');
+  const cwd = base.meta.cwd;
+  const inputs = new InputList();
+  const baseIdx = inputs.add(base.output);
+  // Every copy source becomes an input before action results are numbered (len(inputs) + k).
+  for (const a of actions) if (a.kind === 'copy') inputs.add(a.source.output);
+  const nIn = inputs.size;
+  const pb: tsbuild.llb.FileAction.$Properties[] = actions.map((a, k) => {
+    const input = k === 0 ? baseIdx : nIn + k - 1;
+    const out: tsbuild.llb.FileAction.$Properties = { input, secondaryInput: -1, output: k === actions.length - 1 ? 0 : -1 };
+    switch (a.kind) {
+      case 'mkdir':
+        out.mkdir = { path: resolvePath(cwd, a.path), mode: a.mode, makeParents: a.opts.makeParents ?? false, timestamp: a.opts.timestamp ?? -1, ...owner(a.opts.owner, input) };
+        break;
+      case 'mkfile':
+        out.mkfile = { path: resolvePath(cwd, a.path), mode: a.mode, data: a.data, timestamp: a.opts.timestamp ?? -1, ...owner(a.opts.owner, input) };
+        break;
+      case 'rm':
+        out.rm = { path: resolvePath(cwd, a.path), allowNotFound: a.opts.allowNotFound ?? false, allowWildcard: a.opts.allowWildcard ?? false };
+        break;
+      case 'symlink':
+        out.symlink = { oldpath: a.oldpath, newpath: resolvePath(cwd, a.newpath), timestamp: a.opts.timestamp ?? -1, ...owner(a.opts.owner, input) };
+        break;
+      case 'copy': {
+        const o = a.opts;
+        out.secondaryInput = inputs.add(a.source.output);
+        out.copy = {
+          src: resolvePath(a.source.meta.cwd, a.src, { keepSlash: false }),
+          dest: resolvePath(cwd, a.dest, { keepSlash: true }),
+          mode: o.mode ?? -1,
+          modeStr: o.modeStr ?? '',
+          followSymlink: o.followSymlink ?? false,
+          dirCopyContents: o.dirCopyContents ?? false,
+          attemptUnpackDockerCompatibility: o.attemptUnpack ?? false,
+          createDestPath: o.createDestPath ?? false,
+          allowWildcard: o.allowWildcard ?? false,
+          allowEmptyWildcard: o.allowEmptyWildcard ?? false,
+          timestamp: o.timestamp ?? -1,
+          includePatterns: [...(o.includePatterns ?? [])],
+          excludePatterns: [...(o.excludePatterns ?? [])],
+          alwaysReplaceExistingDestPaths: o.alwaysReplaceExistingDestPaths ?? false,
+          parents: o.parents ?? false,
+          unpackSet: o.unpack !== undefined,
+          unpack: o.unpack ?? false,
+          requiredPaths: [...(o.requiredPaths ?? [])],
+          ...owner(o.owner, input),
+        };
+        break;
+      }
+    }
+    return out;
+  });
+  const file: tsbuild.llb.FileOp.$Properties = { actions: pb };
+  return new OpNode({
+    inputs: inputs.outputs(),
+    body: () => ({ file }),
+    outputs: 1,
+    platform: base.meta.platform,
+    constraints,
+  });
+}
