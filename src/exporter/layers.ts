@@ -5,6 +5,7 @@
  * the base image's config.
  */
 import type { LayerBlobEntry } from '../cache/types.js';
+import { failpoint } from '../util/failpoint.js';
 import { MediaType } from '../oci/types.js';
 import type { ExportContext, LayerOptions } from './types.js';
 import { layerMediaType, writeLayerBlob, type LayerBlobInfo } from './layer-blob.js';
@@ -37,6 +38,7 @@ export async function layerBlobFor(snapshotId: string, opts: LayerOptions & { re
   try {
     const tar = ctx.differ.diff(snapshotId, { signal: ctx.signal, ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}) });
     info = await writeLayerBlob(tar, writer, { compression: opts.compression, signal: ctx.signal, ...(opts.level !== undefined ? { level: opts.level } : {}) });
+    await failpoint('blob.written');
     await writer.commit();
   } catch (e) {
     await writer.abort();

@@ -32,7 +32,12 @@ export interface Heredoc {
 
 export interface ParseWarning {
   readonly message: string;
+  /** 1-based line to fix (for an empty continuation line: the first such line). */
   readonly line: number;
+  /** Stable identifier of the kind of warning (BuildKit's check name, e.g. `NoEmptyContinuation`). */
+  readonly code?: string;
+  /** Where the warning is explained. */
+  readonly url?: string;
 }
 
 /** One instruction (a logical line after joining continuations). */
@@ -59,7 +64,7 @@ export interface InstructionNode {
   /** 1-based column of the keyword on its first line. */
   readonly column: number;
   readonly heredocs: readonly Heredoc[];
-  /** Comment lines directly above the instruction, without the leading `#` and one space. */
+  /** Comment lines directly above the instruction, without the leading `#` and surrounding blanks. */
   readonly comments: readonly string[];
 }
 

@@ -7,6 +7,7 @@ import { tsbuild } from '../../llb/gen/llb.js';
 import type { LLBVertex, PbExecOp, PbMeta, PbMount } from '../../llb/types.js';
 import type { CacheMap, CacheMapDep, Op, OpContext, Result } from '../../solver/types.js';
 import { UserInputError, type SourceLocation } from '../../util/errors.js';
+import { failpoint } from '../../util/failpoint.js';
 import { opCacheDigest } from '../../llb/cache-digest.js';
 import type { ExecMount, NetworkMode } from '../exec/types.js';
 import { resolveSecretEnv, resolveSecretMount, resolveSshMount } from '../exec/secrets.js';
@@ -126,6 +127,7 @@ export class ExecOpImpl implements Op {
       await runCleanups(cleanups);
       await s.snapshotter.commit(active, { signal });
       committed = true;
+      await failpoint('exec.committed');
       return [await snapshotResult(this.#deps, active.id, parent, signal)];
     } finally {
       await runCleanups(cleanups);

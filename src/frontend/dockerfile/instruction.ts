@@ -1,0 +1,113 @@
+/**
+ * One logical line → one InstructionNode: Chevrotain lexes and parses the keyword, flags and
+ * argument text, the visitor applies BuildKit's flag rules, and the line parsers split the
+ * arguments. ONBUILD nests a whole instruction; nesting is unrolled in a loop (not recursion) so
+ * that `ONBUILD ONBUILD …` thousands deep cannot exhaust the stack.
+ */
+import type { InstructionNode } from './ast.js';
+import { parseTokens } from './cst-parser.js';
+import { visitInstruction, type InstructionHeader } from './cst-visitor.js';
+import { goToLower, isGoSpace } from './go-text.js';
+import { ArgumentError, parseArguments } from './line-parsers.js';
+import { instructionLexers } from './tokens.js';
+
+/** Shared empty list (nodes are read-only to their users). */
+const NONE: readonly never[] = Object.freeze([]);
+
+/** Where the instruction being built sits in the file; offsets are in its logical line. */
+export interface InstructionSite {
+  readonly startLine: number;
+  readonly endLine: number;
+  /** 1-based column of an offset of the logical line. */
+  columnAt(offset: number): number;
+  /** Reports a syntax error at an offset of the logical line; never returns. */
+  failAt(message: string, offset: number): never;
+}
+
+/** Splits one line into keyword, flags and argument text (offsets relative to `text`). */
+export function splitInstruction(text: string, escape: '\\' | '`'): InstructionHeader {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isGoSpace(text.charCodeAt(start))) start++;
+  while (end > start && isGoSpace(text.charCodeAt(end - 1))) end--;
+  const trimmed = start === 0 && end === text.length ? text : text.slice(start, end);
+  const lexed = instructionLexers[escape].tokenize(trimmed);
+  // The lexer modes cover every character and every token sequence fits the grammar; a failure
+  // here is a bug in tokens.ts/cst-parser.ts, not bad input.
+  if (lexed.errors.length > 0) throw new Error(`internal: instruction lexer failed on ${JSON.stringify(trimmed)}`);
+  const cst = parseTokens(lexed.tokens, 'instruction');
+  if (!cst) throw new Error(`internal: instruction grammar rejected ${JSON.stringify(trimmed)}`);
+  return visitInstruction(cst, trimmed, escape, start);
+}
+
+/** A node under construction; the parser fills in heredocs and comments before handing it out. */
+export type MutableInstructionNode = { -readonly [K in keyof InstructionNode]: InstructionNode[K] };
+
+/** Builds the node for a logical line (heredoc bodies and comments are added by the caller). */
+export function buildInstruction(text: string, escape: '\\' | '`', place: InstructionSite): MutableInstructionNode {
+  let header = splitInstruction(text, escape);
+  let lower = goToLower(header.keyword);
+  if (lower !== 'onbuild' || header.args === '') return leafNode(header, lower, 0, text, escape, place);
+
+  // Unroll ONBUILD nesting: chain[0] is the outermost instruction.
+  const chain: Array<{ header: InstructionHeader; base: number; original: string }> = [];
+  let line = text;
+  let base = 0;
+  while (lower === 'onbuild' && header.args !== '') {
+    chain.push({ header, base, original: line });
+    base += header.argsOffset;
+    line = header.args;
+    header = splitInstruction(line, escape);
+    lower = goToLower(header.keyword);
+  }
+  let node = leafNode(header, lower, base, line, escape, place);
+  for (let k = chain.length - 1; k >= 0; k--) {
+    const outer = chain[k] as (typeof chain)[number];
+    node = {
+      keyword: outer.header.keyword,
+      flags: outer.header.flags,
+      args: [],
+      onbuild: node,
+      json: false,
+      original: outer.original,
+      startLine: place.startLine,
+      endLine: place.endLine,
+      column: place.columnAt(outer.base + outer.header.keywordOffset),
+      heredocs: NONE,
+      comments: NONE,
+    };
+  }
+  return node;
+}
+
+function leafNode(
+  header: InstructionHeader, lower: string, base: number, original: string, escape: '\\' | '`', place: InstructionSite,
+): MutableInstructionNode {
+  let parsed;
+  try {
+    parsed = parseArguments(lower, header.args, escape);
+  } catch (e) {
+    if (e instanceof ArgumentError) place.failAt(e.message, base + header.argsOffset + e.offset);
+    throw e;
+  }
+  return {
+    keyword: header.keyword,
+    flags: header.flags,
+    args: parsed.args,
+    json: parsed.json,
+    original,
+    startLine: place.startLine,
+    endLine: place.endLine,
+    column: place.columnAt(base + header.keywordOffset),
+    heredocs: NONE,
+    comments: NONE,
+  };
+}
+
+/** RUN, COPY and ADD in shell form may carry heredocs, also directly under ONBUILD. */
+export function canContainHeredoc(node: InstructionNode): boolean {
+  let n = node;
+  if (goToLower(n.keyword) === 'onbuild' && n.onbuild) n = n.onbuild;
+  const kw = goToLower(n.keyword);
+  return (kw === 'run' || kw === 'copy' || kw === 'add') && !n.json;
+}

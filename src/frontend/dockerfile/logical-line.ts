@@ -1,0 +1,57 @@
+/**
+ * A logical line: the physical lines of one instruction joined after their continuation escape
+ * was removed, remembering where each piece came from so that an offset in the joined text can
+ * be reported as a physical line and column.
+ */
+
+export interface PhysicalPosition {
+  /** 1-based physical line. */
+  readonly line: number;
+  /** 0-based UTF-16 index in that line (as shown to the user, BOM and terminator removed). */
+  readonly index: number;
+}
+
+export class LogicalLine {
+  private joined = '';
+  /** Pieces after the first (most instructions have one), as parallel arrays. */
+  private readonly offsets: number[] = [];
+  private readonly lines: number[] = [];
+  private readonly indexes: number[] = [];
+  private firstIndex = 0;
+  /** 1-based last physical line read for this instruction (continuations, later heredoc bodies). */
+  endLine: number;
+
+  constructor(readonly startLine: number, firstPiece: string, firstIndex: number) {
+    this.joined = firstPiece;
+    this.firstIndex = firstIndex;
+    this.endLine = startLine;
+  }
+
+  get text(): string {
+    return this.joined;
+  }
+
+  /** Appends `piece`, which starts at the beginning of physical line `line`. */
+  append(piece: string, line: number): void {
+    this.offsets.push(this.joined.length);
+    this.lines.push(line);
+    this.indexes.push(0);
+    this.joined += piece;
+    this.endLine = line;
+  }
+
+  /** The physical position of an offset in the joined text (offsets past the end clamp to it). */
+  locate(offset: number): PhysicalPosition {
+    // Binary search for the last piece starting at or before offset (an empty piece never owns
+    // its offset when a later piece starts at the same place).
+    let lo = -1; // the first piece
+    let hi = this.offsets.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.offsets[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    if (lo < 0) return { line: this.startLine, index: this.firstIndex + Math.max(0, offset) };
+    return { line: this.lines[lo] as number, index: (this.indexes[lo] as number) + Math.max(0, offset - (this.offsets[lo] as number)) };
+  }
+}
