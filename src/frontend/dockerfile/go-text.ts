@@ -107,6 +107,13 @@ export function goQuote(s: string): string {
   return `${out}"`;
 }
 
+/** Go's `strconv.QuoteRune` of a code point (`%q` of an int): `'A'`, `'\x03'`, `'\n'`. */
+export function goQuoteRune(cp: number): string {
+  if (cp === 0x27) return "'\\''";
+  const inner = goQuote(String.fromCodePoint(cp)).slice(1, -1);
+  return `'${inner === '\\"' ? '"' : inner}'`;
+}
+
 /** Number of code points in `s` (columns are counted in code points). */
 export function codePointLength(s: string): number {
   let n = 0;

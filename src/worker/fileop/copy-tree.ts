@@ -24,6 +24,8 @@ export interface CopierOptions {
   readonly overrides: MetadataOverrides;
   readonly exclude: PatternMatcher | undefined;
   readonly include: PatternMatcher | undefined;
+  /** Entries hidden from the copy (`.dockerignore`), matched against paths relative to `srcRoot`. */
+  readonly rootExclude?: { readonly matcher: PatternMatcher; readonly srcRoot: string } | undefined;
   /** Replace destination entries of another type instead of failing. */
   readonly alwaysReplace: boolean;
   readonly concurrency: number;
@@ -66,6 +68,14 @@ export class Copier {
   private async visit(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean): Promise<void> {
     throwIfAborted(this.opts.signal);
     let lazy = false;
+    const hidden = this.opts.rootExclude;
+    if (hidden) {
+      const fromRoot = posix.relative(hidden.srcRoot, src);
+      if (fromRoot !== '' && !fromRoot.startsWith('..') && hidden.matcher.matchesOrParentMatches(fromRoot)) {
+        if (!st.isDirectory() || !mayReincludeBelow(hidden.matcher, fromRoot)) return;
+        lazy = true;
+      }
+    }
     if (rel !== '') {
       const { exclude, include } = this.opts;
       if (exclude?.matchesOrParentMatches(rel)) {

@@ -43,9 +43,10 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
   throwIfAborted(ctx.signal);
 
   const owner = await resolveOwner(action.owner, { root: ctx.ownerRoot ?? destRoot, location: loc });
-  const overrides: MetadataOverrides = { owner, mode: modeOf(action, loc), time: timestampSeconds(action) };
+  const overrides: MetadataOverrides = { owner: owner ?? ctx.defaultOwner, mode: modeOf(action, loc), time: timestampSeconds(action) };
   const exclude = compilePatterns(action.excludePatterns, loc);
   const include = compilePatterns(action.includePatterns, loc);
+  const hidden = compilePatterns(ctx.srcExcludes, loc);
 
   const src = action.src ?? '';
   const destRaw = action.dest ?? '';
@@ -80,6 +81,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     overrides,
     exclude,
     include,
+    ...(hidden ? { rootExclude: { matcher: hidden, srcRoot } } : {}),
     alwaysReplace: !!action.alwaysReplaceExistingDestPaths,
     concurrency: ctx.concurrency ?? DEFAULT_CONCURRENCY,
     signal: ctx.signal,
@@ -99,6 +101,11 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     const st = await lstatOrUndefined(s.host);
     if (!st) throw fileOpUserError('FILEOP_SOURCE_NOT_FOUND', [m.inRoot], { location: loc });
     if (expansion.wildcard && exclude?.matchesOrParentMatches(m.rel)) continue;
+    const fromRoot = m.inRoot.replace(/^\/+/, '');
+    if (hidden && fromRoot !== '' && hidden.matchesOrParentMatches(fromRoot)) {
+      if (expansion.wildcard) continue;
+      throw fileOpUserError('FILEOP_SOURCE_NOT_FOUND', [m.inRoot], { location: loc });
+    }
     sources.push(m.inRoot);
 
     if (unpack && st.isFile()) {

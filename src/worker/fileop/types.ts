@@ -137,6 +137,17 @@ export interface FileOpContext {
   readonly destRoot: string;
   /** Read-only directory copies read from (context or another stage). Required for `copy`. */
   readonly srcRoot?: string;
+  /**
+   * Patterns (Docker patternmatcher syntax, relative to `srcRoot`) of source entries that do not
+   * exist for the copy: the build context's `.dockerignore`. Excluded entries are never copied,
+   * also not as part of a copied directory or a wildcard match.
+   */
+  readonly srcExcludes?: readonly string[];
+  /**
+   * Owner of copied entries when the action names none (build-context files belong to root in the
+   * image, whoever owns them on the client). Unpacked archives keep their own owners.
+   */
+  readonly defaultOwner?: { readonly uid: number; readonly gid: number };
   /** The WORKDIR: base of relative destination paths. Default `/`. */
   readonly cwd?: string;
   /** Root whose /etc/passwd and /etc/group resolve owner names. Default `destRoot`. */

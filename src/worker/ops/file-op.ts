@@ -10,7 +10,9 @@ import { opCacheDigest } from '../../llb/cache-digest.js';
 import { fromLlbFileAction, runFileAction } from '../fileop/file-action.js';
 import type { tsbuild } from '../../llb/gen/llb.js';
 import { selectedContentDigest, type SelectorSpec } from './content-digest.js';
-import { snapshotOf } from './worker-result.js';
+import { snapshotOf, targetOf } from './worker-result.js';
+
+const ROOT_OWNER = { uid: 0, gid: 0 } as const;
 import { openReadRoot, snapshotResult, type OpDeps, type ReadRoot } from './context.js';
 
 /** The actions that produce output 0, base first, and the op input they start from (-1: scratch). */
@@ -113,9 +115,19 @@ export class FileOpImpl implements Op {
           for (const a of chain) {
             const action = fromLlbFileAction(a as unknown as tsbuild.llb.FileAction.$Properties);
             let srcRoot: string | undefined;
+            let srcExcludes: readonly string[] | undefined;
+            let defaultOwner: { uid: number; gid: number } | undefined;
             if (a.copy) {
               if (a.secondaryInput >= inputs.length) throw new UserInputError('UNSUPPORTED_FILE_ACTION', 'copy from the result of another action of the same op is not supported');
               srcRoot = await rootFor(a.secondaryInput);
+              const src = inputs[a.secondaryInput];
+              const t = src ? targetOf(src) : undefined;
+              if (t?.kind === 'local') {
+                // The context as the build sees it: .dockerignore'd files do not exist, and files
+                // belong to root unless --chown says otherwise (Docker's rule for context files).
+                srcExcludes = t.excludes;
+                defaultOwner = ROOT_OWNER;
+              }
             }
             const owners = ownerInputs(a);
             const ownerRoot = owners.length ? await rootFor(owners[0] as number) : dest;
@@ -125,6 +137,8 @@ export class FileOpImpl implements Op {
               tmpDir: s.tmpDir,
               signal,
               ...(srcRoot !== undefined ? { srcRoot } : {}),
+              ...(srcExcludes?.length ? { srcExcludes } : {}),
+              ...(defaultOwner ? { defaultOwner } : {}),
               ...(this.#location ? { location: this.#location } : {}),
             });
           }

@@ -140,13 +140,18 @@ export function dispatchExpose(s: StageState, ins: ExposeInstruction, d: Dispatc
   const at = site(d, ins);
   const ports = ins.ports.flatMap((p) => d.expander.words(p, env, at));
   const exposed = { ...(s.image.config.ExposedPorts ?? {}) };
+  const keys: string[] = [];
   for (const p of ports) {
     const r = parsePortSpec(p);
     if ('error' in r) fail(Diagnostics.badExpose, [p, r.error], at);
-    for (const k of exposedPortKeys(r)) exposed[k] = {};
+    for (const k of exposedPortKeys(r)) {
+      exposed[k] = {};
+      keys.push(k);
+    }
   }
   s.image.config.ExposedPorts = exposed;
-  history(s, d, `EXPOSE ${ports.join(' ')}`);
+  // BuildKit's `EXPOSE %v` of the expanded port list (`EXPOSE [80/tcp 53/udp]`).
+  history(s, d, `EXPOSE ${goList(keys)}`);
 }
 
 export function dispatchVolume(s: StageState, ins: VolumeInstruction, d: DispatchContext): void {
@@ -179,6 +184,7 @@ export function dispatchMaintainer(s: StageState, ins: MaintainerInstruction, d:
 
 /** ONBUILD is recorded, not run: it fires in builds that use this image (or stage) as a base. */
 export function dispatchOnbuild(s: StageState, ins: OnbuildInstruction, d: DispatchContext): void {
+  // Recorded in the config only: Docker and BuildKit write no history entry for ONBUILD.
   s.image.config.OnBuild = [...(s.image.config.OnBuild ?? []), ins.expression];
-  history(s, d, `ONBUILD ${ins.expression}`);
+  void d;
 }

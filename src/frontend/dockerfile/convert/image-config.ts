@@ -5,7 +5,7 @@
  */
 import type { ContainerConfig, HealthConfig, HistoryEntry, ImageConfig } from '../../../oci/types.js';
 import type { LLBPlatform } from '../../../llb/types.js';
-import { goQuote } from '../go-text.js';
+import { goQuote, goQuoteRune } from '../go-text.js';
 import { formatGoDuration } from '../instructions/duration.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -84,10 +84,14 @@ export function goList(xs: readonly string[]): string {
   return `[${xs.join(' ')}]`;
 }
 
-/** BuildKit's `HEALTHCHECK %+v` of the health config struct. */
+/**
+ * BuildKit's `HEALTHCHECK %q` of the health config struct pointer, as Docker writes it:
+ * `HEALTHCHECK &{["CMD" "/bin/true"] "30s" "5s" "10s" "0s" '\x03'}` (durations as quoted Go
+ * duration strings, retries as a quoted rune — Go's %q of an int).
+ */
 export function healthcheckHistory(h: HealthConfig): string {
-  const d = (ns: number | undefined): string => formatGoDuration(ns ?? 0);
-  return `HEALTHCHECK {Test:${goList(h.Test ?? [])} Interval:${d(h.Interval)} Timeout:${d(h.Timeout)} StartPeriod:${d(h.StartPeriod)} StartInterval:${d(h.StartInterval)} Retries:${h.Retries ?? 0}}`;
+  const d = (ns: number | undefined): string => goQuote(formatGoDuration(ns ?? 0));
+  return `HEALTHCHECK &{${goQuoteList(h.Test ?? [])} ${d(h.Interval)} ${d(h.Timeout)} ${d(h.StartPeriod)} ${d(h.StartInterval)} ${goQuoteRune(h.Retries ?? 0)}}`;
 }
 
 /** The shell in effect: the image's SHELL, else /bin/sh -c. */
