@@ -104,7 +104,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     const fromRoot = m.inRoot.replace(/^\/+/, '');
     if (hidden && fromRoot !== '' && hidden.matchesOrParentMatches(fromRoot)) {
       if (expansion.wildcard) continue;
-      throw fileOpUserError('FILEOP_SOURCE_NOT_FOUND', [m.inRoot], { location: loc });
+      throw fileOpUserError('FILEOP_SOURCE_EXCLUDED', [m.inRoot], { location: loc });
     }
     sources.push(m.inRoot);
 

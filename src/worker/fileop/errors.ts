@@ -8,6 +8,7 @@ import { TsbuildError, UserInputError, type SourceLocation } from '../../util/er
 
 const userDiagnostics = {
   FILEOP_SOURCE_NOT_FOUND: (p: string) => `source "${p}" not found: lstat ${p}: no such file or directory`,
+  FILEOP_SOURCE_EXCLUDED: (p: string) => `source "${p}" not found: it is excluded by .dockerignore`,
   FILEOP_NO_MATCH: (p: string) => `no source files were specified: "${p}" matched nothing`,
   FILEOP_BAD_PATTERN: (p: string, why: string) => `invalid pattern "${p}": ${why}`,
   FILEOP_DEST_NOT_DIR: (p: string) => `destination "${p}" must be a directory (copying several sources or a wildcard), but it is a file`,

@@ -33,7 +33,7 @@ test('excluded entries are not copied with a directory, and an exception re-incl
 test('wildcards do not match excluded entries; naming one is "not found"', async () => {
   await copy(dockerCopy('*.txt', '/w/'), { srcRoot: r.src, destRoot: r.dest, ...context });
   expect(listTree(join(r.dest, 'w'))).toEqual(['f keep.txt']);
-  await expect(copy(dockerCopy('secret.txt', '/s'), { srcRoot: r.src, destRoot: r.dest, ...context })).rejects.toMatchObject({ code: 'FILEOP_SOURCE_NOT_FOUND' });
+  await expect(copy(dockerCopy('secret.txt', '/s'), { srcRoot: r.src, destRoot: r.dest, ...context })).rejects.toMatchObject({ code: 'FILEOP_SOURCE_EXCLUDED', message: expect.stringContaining('.dockerignore') });
 });
 
 test('context files get the default owner unless the action names one; archives keep theirs', async () => {

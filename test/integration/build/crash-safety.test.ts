@@ -1,0 +1,74 @@
+/**
+ * Crash safety: a build killed with SIGKILL during a RUN, right after a step's snapshot is committed
+ * (before its cache record exists), and in the middle of writing a layer blob leaves a store that
+ * passes `tsbuild cache check`, and the next build succeeds and reuses what was finished.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { cliPath } from '../../helpers/paths.js';
+import { describeIf, isRoot, haveBinary } from '../../helpers/skip.js';
+import { makeBuildEnv, mountsUnder, type BuildEnv } from '../../helpers/build-env.js';
+
+/** Starts a build and SIGKILLs it as soon as `marker` appears on its stderr. */
+async function killAt(env: BuildEnv, args: readonly string[], marker: string, failpoint?: string): Promise<string> {
+  const child = spawn(process.execPath, [cliPath, '--root', env.root, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '', ...(failpoint ? { TSBUILD_FAILPOINT: failpoint } : {}) },
+  });
+  let stderr = '';
+  const closed = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_c, sig) => resolve(sig)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`"${marker}" never appeared:\n${stderr}`)), 90_000);
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (stderr.includes(marker)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on('close', () => reject(new Error(`build ended before "${marker}":\n${stderr}`)));
+  });
+  child.kill('SIGKILL');
+  expect(await closed).toBe('SIGKILL');
+  return stderr;
+}
+
+describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'crash safety (SIGKILL)', () => {
+  let env: BuildEnv;
+  beforeAll(async () => {
+    env = await makeBuildEnv();
+  });
+  afterAll(async () => {
+    expect(await mountsUnder(env.dir)).toEqual([]);
+    await env.cleanup();
+  });
+
+  const cases = [
+    // The log line shows the product; the step's name shows the expression, so only a running RUN matches.
+    { name: 'during a RUN', marker: '42-running', failpoint: undefined },
+    { name: 'after a step was committed, before its cache record', marker: 'failpoint exec.committed reached', failpoint: 'exec.committed' },
+    { name: 'while a layer blob is being written', marker: 'failpoint blob.written reached', failpoint: 'blob.written' },
+  ] as const;
+
+  describe.each(cases)('killed $name', ({ name, marker, failpoint }) => {
+    test('the store passes cache check and the next build succeeds', async () => {
+      const tag = name.replace(/\W+/g, '-');
+      const ctx = await env.context(`crash-${tag}`, {
+        Dockerfile: ['FROM localhost/busybox:latest', `RUN echo ${tag} > /marker`, failpoint ? 'RUN echo done' : 'RUN echo $((6*7))-running && sleep 30', ''].join('\n'),
+      });
+      await killAt(env, ['build', '--progress=plain', '-o', `type=oci,dest=${env.dir}/${tag}.tar`, ctx], marker, failpoint);
+      // The killed process held mounts in the kernel's table: they are the next start's to undo.
+      const check = await env.run(['cache', 'check']);
+      expect(check.stdout + check.stderr).not.toMatch(/corrupt|inconsisten/i);
+      expect(check.code).toBe(0);
+      const ctx2 = await env.context(`crash-${tag}-2`, {
+        Dockerfile: ['FROM localhost/busybox:latest', `RUN echo ${tag} > /marker`, 'RUN cat /marker', ''].join('\n'),
+      });
+      const again = await env.run(['build', '--progress=plain', '-o', `type=oci,dest=${env.dir}/${tag}-2.tar`, ctx2]);
+      expect(again.code).toBe(0);
+      expect(await mountsUnder(env.root)).toEqual([]);
+      const after = await env.run(['cache', 'check']);
+      expect(after.code).toBe(0);
+    }, 180_000);
+  });
+});
