@@ -4,8 +4,13 @@
  * of many small files (100,000 by default).
  *
  *   npm run build && node dist/bench/worker/run.js [--big-mb 1024] [--big-files 4]
- *                                                   [--small-files 100000] [--only big|small]
+ *                                                   [--small-files 100000] [--per-dir 1000]
+ *                                                   [--parents 0] [--only big|small]
  *                                                   [--dir /var/tmp] [--keep]
+ *
+ * `--parents N` puts the small-file layer on a chain of N parent snapshots that each hold the same
+ * directories with the same metadata, so the differ looks up and compares every directory's lower
+ * counterparts (the copied-up-directory check) instead of diffing a base snapshot.
  *
  * Every measured run is its own process under GNU time (/usr/bin/time), so the peak RSS of both
  * tools is measured the same way (tsbuild's includes Node's own ~45 MB). Caches are warm for both.
@@ -13,7 +18,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readFileSync, utimesSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -26,6 +31,8 @@ interface Args {
   readonly bigMb: number;
   readonly bigFiles: number;
   readonly smallFiles: number;
+  readonly perDir: number;
+  readonly parents: number;
   readonly only: 'big' | 'small' | undefined;
   readonly dir: string;
   readonly keep: boolean;
@@ -42,6 +49,8 @@ function parseArgs(argv: readonly string[]): Args {
     bigMb: Number(get('--big-mb') ?? 1024),
     bigFiles: Number(get('--big-files') ?? 4),
     smallFiles: Number(get('--small-files') ?? 100_000),
+    perDir: Number(get('--per-dir') ?? 1000),
+    parents: Number(get('--parents') ?? 0),
     only,
     dir: get('--dir') ?? '/var/tmp',
     keep: argv.includes('--keep'),
@@ -117,16 +126,35 @@ function makeBigTree(dir: string, totalMb: number, files: number): number {
   return files;
 }
 
-function makeSmallTree(dir: string, count: number): number {
-  const perDir = 1000;
+/** A fixed time for the small tree's directories, so parents and child agree on it. */
+const DIR_TIME = 1_600_000_000;
+
+function smallDirName(i: number, perDir: number): string {
+  return `d${String(Math.floor(i / perDir)).padStart(4, '0')}`;
+}
+
+/** The small tree's directories only, with fixed times: what each parent layer holds. */
+function makeSmallDirs(dir: string, count: number, perDir: number): void {
+  for (let i = 0; i < count; i += perDir) {
+    const sub = join(dir, smallDirName(i, perDir));
+    mkdirSync(sub);
+    utimesSync(sub, DIR_TIME, DIR_TIME);
+  }
+}
+
+function makeSmallTree(dir: string, count: number, perDir: number): number {
   const pool = randomBytes(8192);
   for (let i = 0; i < count; i++) {
-    const sub = join(dir, `d${String(Math.floor(i / perDir)).padStart(4, '0')}`);
+    const sub = join(dir, smallDirName(i, perDir));
     if (i % perDir === 0) mkdirSync(sub);
     const size = (i * 7919) % 4096; // 0 B – 4 KiB, deterministic
     const fd = openSync(join(sub, `f${i}.txt`), 'w');
     writeSync(fd, pool, i % 4096, size);
     closeSync(fd);
+  }
+  for (let i = 0; i < count; i += perDir) {
+    const sub = join(dir, smallDirName(i, perDir));
+    utimesSync(sub, DIR_TIME, DIR_TIME);
   }
   return count + Math.ceil(count / perDir);
 }
@@ -159,13 +187,19 @@ function printRows(rows: readonly Row[]): void {
   }
 }
 
-async function benchDataset(args: Args, name: string, make: (dir: string) => number): Promise<void> {
+async function benchDataset(args: Args, name: string, make: (dir: string) => number, makeParent?: (dir: string) => void): Promise<void> {
   const work = await mkdtemp(join(args.dir, 'tsbuild-bench-'));
   const root = join(work, 'root');
   const self = fileURLToPath(import.meta.url);
   try {
     const snap = new Overlay2Snapshotter({ root });
-    const base = await snap.prepare();
+    let parent: string | undefined;
+    for (let i = 0; makeParent !== undefined && i < args.parents; i++) {
+      const p = await snap.prepare(parent === undefined ? {} : { parent });
+      makeParent(p.upperDir);
+      parent = await snap.commit(p);
+    }
+    const base = await snap.prepare(parent === undefined ? {} : { parent });
     process.stdout.write(`\n== ${name}: generating in ${base.upperDir} …\n`);
     const entries = make(base.upperDir);
     await snap.commit(base);
@@ -207,7 +241,8 @@ async function main(): Promise<void> {
     await benchDataset(args, `${args.bigMb} MB/${args.bigFiles} files`, (d) => makeBigTree(d, args.bigMb, args.bigFiles));
   }
   if (args.only !== 'big') {
-    await benchDataset(args, `${args.smallFiles} small files`, (d) => makeSmallTree(d, args.smallFiles));
+    const label = `${args.smallFiles} small files${args.parents > 0 ? ` on ${args.parents} parents` : ''}`;
+    await benchDataset(args, label, (d) => makeSmallTree(d, args.smallFiles, args.perDir), (d) => makeSmallDirs(d, args.smallFiles, args.perDir));
   }
 }
 

@@ -157,7 +157,9 @@ export interface DiffOptions {
  * Turns a snapshot's own changes into an uncompressed OCI layer tar: overlay whiteouts become
  * `.wh.<name>`, opaque directories a `.wh..wh..opq` entry; entries in a fixed order; hardlinks as
  * link entries; uid/gid/mode/mtime/xattrs kept. Streaming: memory does not grow with file or layer
- * size. The same snapshot always gives the same bytes.
+ * size. The same snapshot always gives the same bytes. A directory overlayfs copied up without
+ * changing it (its entry equals the lower one's) is left out unless something below it is in the
+ * layer, as in BuildKit's layers.
  */
 export interface LayerDiffer {
   /**

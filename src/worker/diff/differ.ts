@@ -5,7 +5,8 @@ import { assertSnapshotId } from '../snapshot/ids.js';
 import { layerTar } from './layer-tar.js';
 
 export interface Overlay2DifferOptions {
-  readonly snapshotter: Pick<Snapshotter, 'stat' | 'diffDir'>;
+  /** `chain` gives the parents whose `diff/` dirs the copied-up-directory check compares with. */
+  readonly snapshotter: Pick<Snapshotter, 'chain' | 'diffDir'>;
 }
 
 export class Overlay2Differ implements LayerDiffer {
@@ -19,8 +20,10 @@ export class Overlay2Differ implements LayerDiffer {
     assertSnapshotId(id);
     const snapshotter = this.snapshotter;
     async function* tar(): AsyncGenerator<Buffer, void, undefined> {
-      await snapshotter.stat(id); // SNAPSHOT_NOT_FOUND as a stream error rather than an empty layer
-      yield* layerTar(snapshotter.diffDir(id), opts);
+      // SNAPSHOT_NOT_FOUND as a stream error rather than an empty layer.
+      const chain = await snapshotter.chain(id);
+      const lowerDirs = chain.slice(1).map((p) => snapshotter.diffDir(p));
+      yield* layerTar(snapshotter.diffDir(id), { ...opts, lowerDirs });
     }
     const stream = Readable.from(tar(), { objectMode: false });
     return opts.signal ? addAbortSignal(opts.signal, stream) : stream;

@@ -6,6 +6,13 @@
  * right after the directory, before its children, so an applier that unpacks onto a merged tree
  * clears the old content before adding the new. The first path of a hardlinked inode carries the
  * content, later ones are link entries. Same directory content → same bytes.
+ *
+ * Copied-up directories: overlayfs copies a lower directory into the upper dir as soon as anything
+ * is created in it, even if that is removed again (the executor's mount stubs in /etc). With
+ * `lowerDirs`, a non-opaque upper directory whose entry would equal that of the lower directory it
+ * shadows is held back, and written only right before the first entry below it that is in the
+ * layer (so the parents still come first and extract with their metadata), as BuildKit's overlay
+ * differ and containerd's tar writer do. See docs/snapshots.md for why "equal" means equal entries.
  */
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import { closeSync, constants, lstatSync, openSync, readSync, readdirSync, readlinkSync } from 'node:fs';
@@ -14,15 +21,23 @@ import { open } from 'node:fs/promises';
 import { throwIfAborted } from '../../util/errors.js';
 import { fsPath, toBytePath, utf8Path } from '../snapshot/byte-path.js';
 import { LayerError, LayerErrorCode } from './errors.js';
+import { LowerLookup } from './lower-lookup.js';
+import type { LowerDir } from './lower-lookup.js';
 import { END_OF_ARCHIVE, encodeHeader } from './tar-encode.js';
 import type { TarEntryType, TarHeader } from './tar-types.js';
 import { padding } from './tar-types.js';
-import { OPAQUE_XATTR, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, isOverlayXattr } from './whiteout.js';
+import { WHITEOUT_OPAQUE, WHITEOUT_PREFIX, isOpaqueDir, isOverlayWhiteout, isOverlayXattr } from './whiteout.js';
 
 export interface LayerTarOptions {
   readonly signal?: AbortSignal;
   /** Clamp mtimes to this (seconds since the epoch), for reproducible layers. */
   readonly sourceDateEpoch?: number;
+  /**
+   * The parents' `diff/` dirs, nearest first (the overlay lower dirs of this upper dir). Unchanged
+   * copied-up directories are left out unless something below them is in the layer. Default: none
+   * (a base layer: every directory is new).
+   */
+  readonly lowerDirs?: readonly string[];
 }
 
 /** Small entries are gathered into chunks of about this size; big file bodies stream through. */
@@ -75,13 +90,13 @@ function readXattrs(bytePath: string): Map<string, Buffer> {
   return out;
 }
 
-function isOpaque(bytePath: string): boolean {
-  const p = utf8Path(bytePath);
-  return p !== undefined && getAttributeSync(p, OPAQUE_XATTR)?.toString('latin1') === 'y';
-}
-
-function isWhiteout(st: Stats): boolean {
-  return st.isCharacterDevice() && st.rdev === 0;
+function sameXattrs(a: ReadonlyMap<string, Buffer>, b: ReadonlyMap<string, Buffer>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) {
+    const o = b.get(k);
+    if (o === undefined || !o.equals(v)) return false;
+  }
+  return true;
 }
 
 function typeOf(st: Stats): TarEntryType | undefined {
@@ -98,6 +113,10 @@ interface Frame {
   readonly rel: string;
   readonly names: string[];
   i: number;
+  /** What the lower layers show at this path. */
+  readonly lower: LowerLookup;
+  /** This directory's entry while it is held back (unchanged, and nothing below it written yet). */
+  held: TarHeader | undefined;
 }
 
 function sortedNames(bytePath: string): string[] {
@@ -121,11 +140,32 @@ export async function* layerTar(dir: string, opts: LayerTarOptions = {}): AsyncG
     mode: st.mode & 0o777,
   });
 
+  /** Whether an upper directory's entry says nothing the lower directory's own entry would not. */
+  const sameAsLower = (h: TarHeader, lower: LowerDir): boolean => {
+    const st = lower.stat;
+    return (st.mode & 0o7777) === h.mode && st.uid === h.uid && st.gid === h.gid && mtimeOf(st) === h.mtime
+      && sameXattrs(h.xattrs, readXattrs(lower.path));
+  };
+
   const batch = new Batch();
   const firstPathOfInode = new Map<string, string>();
   const rootStat = lstatSync(fsPath(root));
-  if (isOpaque(root)) batch.add(encodeHeader(opaqueMarker(rootStat, '')));
-  const stack: Frame[] = [{ rel: '', names: sortedNames(root), i: 0 }];
+  const rootOpaque = isOpaqueDir(root);
+  if (rootOpaque) batch.add(encodeHeader(opaqueMarker(rootStat, '')));
+  const rootLower = rootOpaque ? LowerLookup.none : LowerLookup.root(opts.lowerDirs ?? []);
+  const stack: Frame[] = [{ rel: '', names: sortedNames(root), i: 0, lower: rootLower, held: undefined }];
+  // Held-back frames always form the top of the stack: a directory is only held when its parent is
+  // held or written. stack[heldFrom..] are held; the root has no entry of its own.
+  let heldFrom = 1;
+  /** Writes the held-back ancestors of the entry about to be written, outermost first. */
+  const release = (): void => {
+    for (let k = heldFrom; k < stack.length; k++) {
+      const f = stack[k] as Frame;
+      if (f.held !== undefined) batch.add(encodeHeader(f.held));
+      f.held = undefined;
+    }
+    heldFrom = stack.length;
+  };
 
   while (stack.length > 0) {
     throwIfAborted(opts.signal);
@@ -133,20 +173,39 @@ export async function* layerTar(dir: string, opts: LayerTarOptions = {}): AsyncG
     const name = top.names[top.i++];
     if (name === undefined) {
       stack.pop();
+      if (heldFrom > stack.length) heldFrom = stack.length;
       continue;
     }
     const rel = top.rel === '' ? name : `${top.rel}/${name}`;
     const abs = `${root}/${rel}`;
     const st = lstatSync(fsPath(abs));
 
-    if (isWhiteout(st)) {
+    if (isOverlayWhiteout(st)) {
+      release();
       const wh = top.rel === '' ? `${WHITEOUT_PREFIX}${name}` : `${top.rel}/${WHITEOUT_PREFIX}${name}`;
       batch.add(encodeHeader({ ...base(st, wh, 'file'), mode: 0o600 }));
     } else {
       const type = typeOf(st);
-      if (type !== undefined) {
-        let h: TarHeader = { ...base(st, type === 'dir' ? `${rel}/` : rel, type), xattrs: readXattrs(abs) };
-        if (type !== 'dir' && st.nlink > 1) {
+      if (type === 'dir') {
+        const h: TarHeader = { ...base(st, `${rel}/`, type), xattrs: readXattrs(abs) };
+        const opaque = isOpaqueDir(abs);
+        // An opaque directory replaces whatever is below it: its children have no lower.
+        const lower = opaque ? LowerLookup.none : top.lower.child(name);
+        const frame: Frame = { rel, names: sortedNames(abs), i: 0, lower, held: undefined };
+        if (!opaque && lower.dir !== undefined && sameAsLower(h, lower.dir)) {
+          frame.held = h; // heldFrom already points here when no ancestor is held
+          stack.push(frame);
+        } else {
+          release();
+          batch.add(encodeHeader(h));
+          if (opaque) batch.add(encodeHeader(opaqueMarker(st, `${rel}/`)));
+          stack.push(frame);
+          heldFrom = stack.length;
+        }
+      } else if (type !== undefined) {
+        release();
+        let h: TarHeader = { ...base(st, rel, type), xattrs: readXattrs(abs) };
+        if (st.nlink > 1) {
           const key = `${st.dev}:${st.ino}`;
           const first = firstPathOfInode.get(key);
           if (first === undefined) firstPathOfInode.set(key, rel);
@@ -158,10 +217,6 @@ export async function* layerTar(dir: string, opts: LayerTarOptions = {}): AsyncG
         batch.add(encodeHeader(h));
         if (h.type === 'file' && h.size > 0 && h.size <= SYNC_READ_MAX) smallFileBody(abs, h, batch);
         else if (h.type === 'file' && h.size > 0) yield* fileBody(abs, h, batch, opts.signal);
-        if (type === 'dir') {
-          if (isOpaque(abs)) batch.add(encodeHeader(opaqueMarker(st, `${rel}/`)));
-          stack.push({ rel, names: sortedNames(abs), i: 0 });
-        }
       }
     }
     if (batch.full) yield batch.take() as Buffer;

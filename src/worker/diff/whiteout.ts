@@ -3,11 +3,13 @@
  * replaced directory with the xattr `trusted.overlay.opaque=y`; OCI layers say the same with empty
  * files named `.wh.<name>` and `.wh..wh..opq`.
  */
+import { getAttributeSync } from '@napi-rs/xattr';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { assertNever } from '../../util/errors.js';
-import { fsPath } from '../snapshot/byte-path.js';
+import { fsPath, utf8Path } from '../snapshot/byte-path.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const WHITEOUT_OPAQUE = '.wh..wh..opq';
@@ -22,6 +24,20 @@ export const OPAQUE_XATTR = 'trusted.overlay.opaque';
  */
 export function isOverlayXattr(name: string): boolean {
   return name.startsWith('trusted.overlay.') || name.startsWith('user.overlay.');
+}
+
+/** An overlay whiteout: a character device 0/0. */
+export function isOverlayWhiteout(st: Stats): boolean {
+  return st.isCharacterDevice() && st.rdev === 0;
+}
+
+/**
+ * Whether the directory at `bytePath` is opaque. Names that are not UTF-8 cannot be queried
+ * (@napi-rs/xattr takes strings) and count as not opaque.
+ */
+export function isOpaqueDir(bytePath: string): boolean {
+  const p = utf8Path(bytePath);
+  return p !== undefined && getAttributeSync(p, OPAQUE_XATTR)?.toString('latin1') === 'y';
 }
 
 export type SpecialNode =

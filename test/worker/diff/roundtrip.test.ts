@@ -1,7 +1,8 @@
 /**
- * diff → apply → diff gives the identical layer digest, for a layer with every kind of entry; the
- * applier takes gzip and plain tar, turns OCI whiteouts back into overlay ones, and reports the
- * diff_id of what it read.
+ * diff → apply → diff gives the identical layer digest, for a layer with every kind of entry, when
+ * the layer is applied onto the parent it was made on (then the copied-up-directory check sees the
+ * same lower dirs) or onto nothing; the applier takes gzip and plain tar, turns OCI whiteouts back
+ * into overlay ones, and reports the diff_id of what it read.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { getAttributeSync, setAttributeSync } from '@napi-rs/xattr';
@@ -16,7 +17,7 @@ import { Overlay2Differ } from '../../../src/worker/diff/differ.js';
 import { Overlay2Snapshotter } from '../../../src/worker/snapshot/overlay2-snapshotter.js';
 import { describeIf } from '../../helpers/skip.js';
 import { canMount, makeTempDir, removeTempDir, whyNoMount } from '../snapshot/fixtures.js';
-import { buildTar, collect, sha256 } from './tar-fixtures.js';
+import { buildTar, collect, listTar, sha256 } from './tar-fixtures.js';
 
 const CAP_NET_RAW = Buffer.from('0100000200200000000000000000000000000000', 'hex');
 
@@ -37,9 +38,22 @@ describeIf(canMount, whyNoMount, 'layer round trip', () => {
     await removeTempDir(root);
   });
 
-  /** A snapshot with one of everything a layer can hold. */
-  async function richSnapshot(): Promise<string> {
-    const a = await snap.prepare();
+  const LOWER_TIME = 1_111_111_111;
+
+  /** The parent of the rich snapshot: directories it copies up, some of them unchanged. */
+  async function lowerSnapshot(): Promise<string> {
+    const p = await snap.prepare();
+    const up = p.upperDir;
+    for (const d of ['etc', 'usr/bin', 'tmp', 'same-empty', 'same-with-child']) await mkdir(join(up, d), { recursive: true });
+    await writeFile(join(up, 'etc', 'passwd'), 'root:x:0:0::/root:/bin/sh\n');
+    for (const d of ['etc', 'tmp', 'same-empty', 'same-with-child', 'usr']) await utimes(join(up, d), LOWER_TIME, LOWER_TIME);
+    await utimes(join(up, 'usr', 'bin'), 1_234_567_890, 1_234_567_890);
+    return snap.commit(p);
+  }
+
+  /** A snapshot with one of everything a layer can hold, on `parent` when given. */
+  async function richSnapshot(parent?: string): Promise<string> {
+    const a = await snap.prepare(parent === undefined ? {} : { parent });
     const up = a.upperDir;
     await mkdir(join(up, 'etc', 'ssl'), { recursive: true });
     await writeFile(join(up, 'etc', 'hostname-less'), '');
@@ -73,29 +87,44 @@ describeIf(canMount, whyNoMount, 'layer round trip', () => {
     await writeFile(join(up, 'grüße-日本'), 'utf8');
     await writeFile(Buffer.concat([Buffer.from(`${up}/latin1-`), Buffer.from([0xe9, 0xff])]), 'bytes');
     await symlink('t'.repeat(300), join(up, 'long-target'));
+    // Copied-up directories: unchanged ones (one with something new inside), and a chmod.
+    await mkdir(join(up, 'same-empty'));
+    await mkdir(join(up, 'same-with-child'));
+    await writeFile(join(up, 'same-with-child', 'new'), 'n');
+    for (const d of ['etc', 'same-empty', 'same-with-child', 'usr']) await utimes(join(up, d), LOWER_TIME, LOWER_TIME);
+    await chmod(join(up, 'tmp'), 0o1777);
+    await utimes(join(up, 'tmp'), LOWER_TIME, LOWER_TIME);
     await utimes(join(up, 'etc', 'hostname-less'), 0, 0);
     await utimes(join(up, 'usr', 'bin'), 1_234_567_890, 1_234_567_890);
     return snap.commit(a);
   }
 
-  test('diff → apply → diff is byte-identical, plain and gzip', async () => {
-    const first = await richSnapshot();
+  test('diff → apply → diff is byte-identical, plain and gzip, onto the same parent or none', async () => {
+    const parent = await lowerSnapshot();
+    const first = await richSnapshot(parent);
     const tar1 = await collect(differ.diff(first));
+    const names = (await listTar(tar1)).map((e) => e.name);
+    // Unchanged copied-up directories appear only as parents of what is in the layer.
+    expect(names).not.toContain('same-empty/');
+    expect(names.indexOf('same-with-child/')).toBe(names.indexOf('same-with-child/new') - 1);
+    expect(names.slice(0, 2)).toEqual(['etc/', 'etc/.wh.deleted']);
+    expect(names).toContain('tmp/');
 
-    const applied = await applier.apply(Readable.from([tar1]));
+    const applied = await applier.apply(Readable.from([tar1]), { parent });
     expect(applied.diffId).toBe(sha256(tar1));
     expect(applied.uncompressedSize).toBe(tar1.length);
+    expect(await snap.parent(applied.id)).toBe(parent);
     const tar2 = await collect(differ.diff(applied.id));
     expect(sha256(tar2)).toBe(sha256(tar1));
 
-    // gzip, fed in small odd-sized chunks
+    // gzip, fed in small odd-sized chunks, onto no parent: nothing is compared, every entry stays
     const gz = gzipSync(tar1);
     const chunks = [];
     for (let i = 0; i < gz.length; i += 7777) chunks.push(gz.subarray(i, i + 7777));
-    const fromGzip = await applier.apply(Readable.from(chunks), { parent: applied.id });
+    const fromGzip = await applier.apply(Readable.from(chunks));
     expect(fromGzip.diffId).toBe(sha256(tar1));
     expect(sha256(await collect(differ.diff(fromGzip.id)))).toBe(sha256(tar1));
-    expect(await snap.parent(fromGzip.id)).toBe(applied.id);
+    expect(await snap.parent(fromGzip.id)).toBeUndefined();
 
     // The applied snapshot holds overlay-format whiteouts again, with real metadata.
     const up = snap.diffDir(applied.id);
