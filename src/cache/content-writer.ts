@@ -109,7 +109,8 @@ export class ContentWriter extends Writable {
 
   /** Discards the write. */
   async abort(): Promise<void> {
-    if (this.committed) return;
+    // Already closed (e.g. destroyed by a pipeline abort): 'close' will not fire again.
+    if (this.committed || this.closed) return;
     await new Promise<void>((resolve) => {
       this.once('close', () => resolve());
       this.destroy();

@@ -114,7 +114,9 @@ export class ContextHasher {
     throwIfAborted(opts.signal);
     const realRoot = await realpath(root);
     const sel = cleanRelative(selector);
-    const wildcard = opts.wildcard ?? hasWildcard(sel);
+    // The whole context (`COPY . /dst`: src "/", flagged as a wildcard by the frontend) is a literal
+    // path: as a pattern it has no top-level match and would hash to a constant, whatever the files.
+    const wildcard = sel !== '' && (opts.wildcard ?? hasWildcard(sel));
     return wildcard ? this.checksumWildcard(realRoot, sel, opts) : this.checksumLiteral(realRoot, sel, opts);
   }
 

@@ -134,6 +134,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'layer sizes by blob digest (uncompressed tar bytes and file content bytes)',
+    sql: `
+      -- Facts about a layer blob that cost a decompression to learn (src/engine/layer-sizes.ts).
+      -- Keyed by the blob digest, so they never go stale; rows of deleted blobs are harmless.
+      CREATE TABLE layer_sizes (
+        blob_digest       TEXT    PRIMARY KEY,
+        diff_id           TEXT    NOT NULL,
+        uncompressed_size INTEGER NOT NULL,
+        content_size      INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

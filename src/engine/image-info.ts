@@ -1,72 +1,98 @@
-/** `tsbuild history` and `tsbuild inspect`: what an image in the local store is made of. */
+/**
+ * `tsbuild history` and `tsbuild inspect`: what an image in the local store is made of, shaped
+ * like docker's answers. Sizes are uncompressed file-content bytes per layer (what Docker reports
+ * for overlay2 layers), learned once per blob (layer-sizes.ts).
+ */
 import type { CacheStorage } from '../cache/cache-storage.js';
-import type { Snapshotter } from '../worker/types.js';
-import { findLocalImage, type LocalImage } from '../worker/ops/local-image.js';
-import { chainIds } from '../worker/ops/source-op.js';
-import { UserInputError } from '../util/errors.js';
+import type { HistoryEntry } from '../oci/types.js';
+import type { LocalImage } from '../worker/ops/local-image.js';
 import type { HistoryRow, ImageInspect } from '../client/types.js';
+import { isDanglingName } from './dangling.js';
+import { requireImage, type FoundImage } from './image-lookup.js';
+import { familiarName, repoTag } from './image-names.js';
+import { ensureTopSnapshot, type TopSnapshotServices } from './image-top-snapshot.js';
+import { LayerSizes } from './layer-sizes.js';
 
-export async function requireImage(storage: CacheStorage, name: string, signal: AbortSignal): Promise<LocalImage> {
-  const img = await findLocalImage(storage, name, { signal });
-  if (!img) throw new UserInputError('IMAGE_NOT_FOUND', `No such image: ${name}`);
-  return img;
+export { requireImage };
+
+/** Content bytes of each layer of the image, bottom first. */
+export async function layerContentSizes(storage: CacheStorage, img: LocalImage, signal: AbortSignal): Promise<number[]> {
+  const sizes = new LayerSizes({ storage });
+  const out: number[] = [];
+  for (const l of img.layers) out.push((await sizes.of(l.digest, { signal })).contentSize);
+  return out;
 }
 
-export async function imageHistory(storage: CacheStorage, name: string, signal: AbortSignal): Promise<HistoryRow[]> {
-  const img = await requireImage(storage, name, signal);
-  // Layer blob sizes as stored (compressed), like `docker history` on a pulled image.
-  const sizes = img.layers.map((l) => l.size);
+/** The history entries, or one synthetic entry per layer for images that carry none. */
+function historyOf(img: LocalImage): HistoryEntry[] {
+  const h = img.config.history ?? [];
+  if (h.length > 0) return h;
+  return img.layers.map(() => ({ ...(img.config.created !== undefined ? { created: img.config.created } : {}), created_by: '' }));
+}
+
+export async function imageHistory(storage: CacheStorage, ref: string, signal: AbortSignal): Promise<HistoryRow[]> {
+  const { image: img } = await requireImage(storage, ref, signal);
+  const sizes = await layerContentSizes(storage, img, signal);
   const diffIds = img.config.rootfs.diff_ids;
   const rows: HistoryRow[] = [];
   let li = 0;
-  for (const h of img.config.history ?? []) {
-    const empty = h.empty_layer === true;
+  for (const h of historyOf(img)) {
+    // More non-empty entries than layers can only come from a broken config: show them as empty.
+    const empty = h.empty_layer === true || li >= img.layers.length;
     const idx = empty ? -1 : li++;
     rows.push({
-      id: empty ? '<missing>' : (diffIds[idx] ?? '<missing>'),
+      id: '<missing>',
       created: h.created,
       createdBy: h.created_by ?? '',
       size: empty ? 0 : (sizes[idx] ?? 0),
       comment: h.comment ?? '',
       emptyLayer: empty,
+      layer: empty ? undefined : diffIds[idx],
     });
   }
-  return rows.reverse();
+  rows.reverse();
+  const top = rows[0];
+  if (top) rows[0] = { ...top, id: img.configDigest };
+  return rows;
 }
 
-export async function inspectImage(storage: CacheStorage, snapshotter: Snapshotter, name: string, signal: AbortSignal): Promise<ImageInspect> {
-  const img = await requireImage(storage, name, signal);
-  // The image's layers are unpacked as snapshots when a build has used them (or produced them).
-  let graphDriver: ImageInspect['graphDriver'];
-  const chains = chainIds(img.config.rootfs.diff_ids);
-  const top = chains[chains.length - 1];
-  const topSnapshot = await topSnapshotOf(storage, img, top);
-  if (topSnapshot) {
-    try {
-      graphDriver = { Name: 'overlay2', Data: await snapshotter.graphDriverData(topSnapshot) };
-    } catch {
-      graphDriver = undefined;
-    }
+function repoDigests(found: FoundImage, manifestDigest: string): string[] {
+  const repos = new Set<string>();
+  for (const n of found.names) {
+    if (isDanglingName(n)) continue;
+    repos.add(repoTag(n).repository);
   }
+  return [...repos].map((r) => `${r}@${manifestDigest}`);
+}
+
+export async function inspectImage(services: TopSnapshotServices, ref: string, signal: AbortSignal): Promise<ImageInspect> {
+  const { storage, snapshotter } = services;
+  const { found, image: img } = await requireImage(storage, ref, signal);
+  const sizes = await layerContentSizes(storage, img, signal);
+  const size = sizes.reduce((a, b) => a + b, 0);
+  // Like docker, always show where the image's files are: unpack the layers if no build has yet.
+  const top = await ensureTopSnapshot(services, img, { signal });
+  const c = img.config;
+  const lastComment = [...(c.history ?? [])].reverse().find((h) => h.comment)?.comment;
+  const topLevelComment = (c as { comment?: unknown }).comment;
+  const tagged = found.names.map(familiarName).filter((n): n is string => n !== undefined && !n.includes('@'));
   return {
-    name: img.name,
-    manifestDigest: img.manifestDigest,
-    configDigest: img.configDigest,
-    manifest: img.manifest,
-    config: img.config,
-    graphDriver,
-    size: img.layers.reduce((n, l) => n + l.size, 0),
+    Id: img.configDigest,
+    RepoTags: tagged,
+    RepoDigests: repoDigests(found, found.entry.manifestDigest),
+    Parent: '',
+    Comment: typeof topLevelComment === 'string' ? topLevelComment : (lastComment ?? ''),
+    Created: c.created,
+    DockerVersion: '',
+    Author: c.author ?? '',
+    Config: c.config,
+    Architecture: c.architecture,
+    ...(c.variant !== undefined ? { Variant: c.variant } : {}),
+    Os: c.os,
+    Size: size,
+    VirtualSize: size,
+    GraphDriver: { Name: 'overlay2', Data: top === undefined ? null : await snapshotter.graphDriverData(top) },
+    RootFS: { Type: 'layers', Layers: [...c.rootfs.diff_ids] },
+    Metadata: { LastTagTime: new Date(found.entry.updatedAt).toISOString() },
   };
-}
-
-/** The snapshot holding the image's top layer: from the base-image chain records, or the layer blob cache. */
-async function topSnapshotOf(storage: CacheStorage, img: LocalImage, topChain: string | undefined): Promise<string | undefined> {
-  if (topChain) {
-    const rec = await storage.records.lookup(`chain:${topChain}`, 0);
-    if (rec?.resultId) return rec.resultId;
-  }
-  const last = img.layers[img.layers.length - 1];
-  if (!last) return undefined;
-  const entry = storage.layerBlobs.list().find((e) => e.blobDigest === last.digest);
-  return entry?.snapshotId;
 }

@@ -1,18 +1,127 @@
 /**
- * `tsbuild image load`: images from `docker save` archives (legacy and OCI-layout flavoured) and
- * OCI image layout tarballs, into the local store.
+ * `tsbuild image load` (like `docker load`): images from `docker save` archives (Docker 20.10's
+ * legacy format and the OCI-layout-flavoured one) and OCI image layout tarballs, plain or
+ * compressed, from a file or stdin, into the local store.
+ *
+ * All or nothing: the archive streams into the content store first; the images are checked
+ * (every referenced blob present, digests and diff_ids right); only then are all names written in
+ * one transaction. A failure removes the blobs this load added and leaves the image store as it was.
  */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ImageEntry } from '../cache/types.js';
-import { TsbuildError } from '../util/errors.js';
+import { UserInputError } from '../util/errors.js';
+import { openDecompressed } from './decompress.js';
+import { danglingName, isDanglingName, putName } from './dangling.js';
+import { cancelledBy, readImageArchive } from './image-archive-reader.js';
+import { deleteUnreferencedBlobs } from './image-blob-gc.js';
+import { LoadContext, type PlannedImage } from './image-load-context.js';
+import { planDockerArchive } from './image-load-docker.js';
+import { planOciLayout } from './image-load-oci.js';
+import { LayerSizes } from './layer-sizes.js';
 
 export interface LoadOptions {
+  /** An archive path, or `-` for `stdin`. */
   readonly source: string;
   readonly stdin?: NodeJS.ReadableStream;
   readonly signal: AbortSignal;
 }
 
-export async function loadImages(storage: CacheStorage, opts: LoadOptions): Promise<ImageEntry[]> {
-  void storage;
-  throw new TsbuildError('NOT_IMPLEMENTED', `image load of ${opts.source} is not implemented yet`);
+/** One image a load put into the store (one per name; untagged images once, without a name). */
+export interface LoadedImage {
+  /** Normalized reference, or undefined for an untagged image. */
+  readonly name: string | undefined;
+  readonly manifestDigest: string;
+  /** The image ID. */
+  readonly configDigest: string;
+}
+
+interface Source {
+  readonly input: Readable;
+  readonly label: string;
+  /** Stops reading the raw source: a load that ends early must not keep a pipe (stdin) open. */
+  close(): void;
+}
+
+async function openSource(opts: LoadOptions): Promise<Source> {
+  if (opts.source === '-') {
+    const stdin = opts.stdin;
+    if (!stdin) throw new UserInputError('IMAGE_LOAD_NO_STDIN', 'load from - needs standard input');
+    const raw = Readable.from(stdin as AsyncIterable<Buffer>);
+    return {
+      input: await openDecompressed(raw, opts.signal),
+      label: 'stdin',
+      close: () => {
+        raw.destroy();
+        (stdin as Partial<Readable>).destroy?.();
+      },
+    };
+  }
+  let st;
+  try {
+    st = await stat(opts.source);
+  } catch {
+    throw new UserInputError('IMAGE_LOAD_SOURCE_MISSING', `open ${opts.source}: no such file or directory`);
+  }
+  if (st.isDirectory()) throw new UserInputError('IMAGE_LOAD_NOT_TAR', `${opts.source} is a directory; image load reads a tar archive (tar an OCI layout with: tar -C DIR -cf IMAGE.tar .)`);
+  const raw = createReadStream(opts.source);
+  return { input: await openDecompressed(raw, opts.signal), label: opts.source, close: () => raw.destroy() };
+}
+
+async function plan(ctx: LoadContext): Promise<PlannedImage[]> {
+  const { documents, entries } = ctx.contents;
+  if (entries === 0) throw ctx.error('IMAGE_LOAD_EMPTY', undefined, ctx.label === 'stdin' ? 'requested load from stdin, but stdin is empty' : 'the archive is empty');
+  const manifestJson = documents.get('manifest.json');
+  const indexJson = documents.get('index.json');
+  if (!manifestJson && !indexJson) {
+    throw ctx.error('IMAGE_LOAD_NO_INDEX', undefined, 'not an image archive: it has neither manifest.json (docker save) nor index.json (OCI image layout)');
+  }
+  const layout = documents.get('oci-layout');
+  if (layout) {
+    const v = ctx.parseJson<{ imageLayoutVersion?: unknown }>(layout, 'oci-layout').imageLayoutVersion;
+    if (typeof v !== 'string' || !v.startsWith('1.')) throw ctx.error('IMAGE_LOAD_UNSUPPORTED', 'oci-layout', `unsupported imageLayoutVersion ${JSON.stringify(v)}`);
+  }
+  const oci = indexJson ? await planOciLayout(ctx, indexJson) : { images: [], leaves: [] };
+  const planned = manifestJson ? await planDockerArchive(ctx, manifestJson, oci.leaves, new LayerSizes({ storage: ctx.storage })) : oci.images;
+  if (planned.length === 0) throw ctx.error('IMAGE_LOAD_NO_IMAGES', undefined, 'the archive holds no images');
+  return planned;
+}
+
+/** Writes every name in one transaction; untagged images get a placeholder entry (dangling.ts). */
+function commit(storage: CacheStorage, planned: readonly PlannedImage[]): LoadedImage[] {
+  const loaded: LoadedImage[] = [];
+  storage.db.write(() => {
+    for (const p of planned) {
+      const target = { manifestDigest: p.manifestDigest, configDigest: p.configDigest, mediaType: p.mediaType };
+      for (const name of p.names) {
+        putName(storage.images, name, target);
+        loaded.push({ name, manifestDigest: p.manifestDigest, configDigest: p.configDigest });
+      }
+      const named = storage.images.list().some((e) => e.manifestDigest === p.manifestDigest && !isDanglingName(e.name));
+      if (named) storage.images.delete(danglingName(p.manifestDigest));
+      else storage.images.put({ name: danglingName(p.manifestDigest), ...target });
+      if (p.names.length === 0) loaded.push({ name: undefined, manifestDigest: p.manifestDigest, configDigest: p.configDigest });
+    }
+  });
+  return loaded;
+}
+
+export async function loadImages(storage: CacheStorage, opts: LoadOptions): Promise<LoadedImage[]> {
+  const source = await openSource(opts);
+  let contents;
+  try {
+    contents = await readImageArchive(storage, source.input, { signal: opts.signal, label: source.label });
+  } finally {
+    source.close();
+  }
+  const ctx = new LoadContext({ storage, contents, label: source.label, signal: opts.signal });
+  try {
+    return commit(storage, await plan(ctx));
+  } catch (e) {
+    // Cleanup must run even when the load was cancelled.
+    await deleteUnreferencedBlobs(storage, [...contents.created, ...ctx.created], new AbortController().signal).catch(() => undefined);
+    if (opts.signal.aborted) throw cancelledBy(opts.signal);
+    throw e;
+  }
 }

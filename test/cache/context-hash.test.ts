@@ -50,6 +50,13 @@ describe('context hashing', () => {
 
   const sum = (sel: string, opts = {}): Promise<string> => h.checksumPath(ctx, sel, opts);
 
+  test('the whole context as a wildcard selection (COPY . /dst) covers every file', async () => {
+    const before = await sum('/', { wildcard: true, allowEmptyWildcard: true });
+    expect(await sum('.', { wildcard: true, allowEmptyWildcard: true })).toBe(before);
+    await writeFile(join(ctx, 'layer2/sub/c.txt'), 'THREE');
+    expect(await sum('/', { wildcard: true, allowEmptyWildcard: true })).not.toBe(before);
+  });
+
   test('changing layer2 changes only the checksum of layer2', async () => {
     const before = await Promise.all(['layer1', 'layer2', 'layer3', 'app.js'].map((s) => sum(s)));
     expect(new Set(before).size).toBe(4);

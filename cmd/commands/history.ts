@@ -1,0 +1,72 @@
+/** `tsbuild history`: the layers and history of an image, as `docker history` shows them. */
+import type { Command } from '../cli/command.js';
+import { flagBool, flagString } from '../cli/args.js';
+import type { HistoryRow } from '../../src/client/types.js';
+import { assertNever } from '../../src/util/errors.js';
+import { withClient } from './client.js';
+import { dockerTimestamp, humanSize, since } from './human-units.js';
+import { ellipsis, renderTable } from './table.js';
+
+type Format = 'table' | 'json';
+
+/** docker truncates CREATED BY to this many characters. */
+const CREATED_BY_WIDTH = 45;
+
+interface Shown {
+  readonly id: string;
+  readonly created: string;
+  readonly createdBy: string;
+  readonly size: string;
+}
+
+function show(r: HistoryRow, o: { noTrunc: boolean; human: boolean; now: number }): Shown {
+  const createdBy = r.createdBy.replace(/\t/g, ' ');
+  return {
+    id: r.id === '<missing>' || o.noTrunc ? r.id : r.id.replace(/^sha256:/, '').slice(0, 12),
+    created: o.human ? since(r.created, o.now) : (r.created ?? ''),
+    createdBy: o.noTrunc ? createdBy : ellipsis(createdBy, CREATED_BY_WIDTH),
+    size: o.human ? humanSize(r.size) : String(r.size),
+  };
+}
+
+export const historyCommand: Command = {
+  name: 'history',
+  summary: 'Show the history of an image, like docker history',
+  usage: '[OPTIONS] IMAGE',
+  minArgs: 1,
+  maxArgs: 1,
+  flags: [
+    { name: 'no-trunc', kind: 'bool', description: 'do not truncate IDs or CREATED BY' },
+    { name: 'human', short: 'H', kind: 'bool', description: 'print sizes and dates in human readable form; --human=false for bytes and RFC 3339 (default true)' },
+    { name: 'quiet', short: 'q', kind: 'bool', description: 'only show image IDs' },
+    { name: 'format', kind: 'string', placeholder: 'FORMAT', choices: ['table', 'json'], default: 'table', description: 'output format (json: one object per line, as docker --format json)' },
+  ],
+  details: 'Newest first. SIZE is the uncompressed file content of the step\'s layer (0B for steps that\n'
+    + 'changed no files). Rows below the top show <missing>: their intermediate images are not stored.',
+  async run(ctx) {
+    const image = ctx.args.positionals[0] as string;
+    const rows = await withClient(ctx, { readOnly: true }, (c) => c.history(image, { signal: ctx.signal }));
+    const o = { noTrunc: flagBool(ctx.args, 'no-trunc'), human: ctx.args.flags.get('human') !== false, now: Date.now() };
+    if (flagBool(ctx.args, 'quiet')) {
+      for (const r of rows) ctx.io.stdout.write(`${show(r, o).id}\n`);
+      return 0;
+    }
+    const format = (flagString(ctx.args, 'format') ?? 'table') as Format;
+    switch (format) {
+      case 'json':
+        for (const r of rows) {
+          const s = show(r, o);
+          ctx.io.stdout.write(`${JSON.stringify({ Comment: r.comment, CreatedAt: o.human ? dockerTimestamp(r.created) : (r.created ?? ''), CreatedBy: s.createdBy, CreatedSince: since(r.created, o.now), ID: s.id, Size: s.size })}\n`);
+        }
+        return 0;
+      case 'table':
+        ctx.io.stdout.write(renderTable(['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], rows.map((r) => {
+          const s = show(r, o);
+          return [s.id, s.created, s.createdBy, s.size, r.comment];
+        })));
+        return 0;
+      default:
+        return assertNever(format, 'format');
+    }
+  },
+};

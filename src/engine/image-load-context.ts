@@ -1,0 +1,116 @@
+/**
+ * What the two archive readers (docker's manifest.json, OCI's index.json) share once the tar has
+ * been streamed into the content store: resolving archive paths (links included), checking that
+ * referenced blobs are present, reading small JSON blobs, and one error shape that names the
+ * archive and the document at fault.
+ */
+import type { CacheStorage } from '../cache/cache-storage.js';
+import { isSha256Digest, sha256Digest } from '../cache/digest.js';
+import { UserInputError, type TsbuildError } from '../util/errors.js';
+import { archivePath, type ArchiveContents, type StoredFile } from './image-archive-reader.js';
+
+/** One image the archive yields, ready for the image store. */
+export interface PlannedImage {
+  /** Normalized references; empty for an untagged image. */
+  readonly names: readonly string[];
+  /** What the store entry points at: an image manifest, or an index holding this platform's manifest. */
+  readonly manifestDigest: string;
+  readonly mediaType: string;
+  readonly configDigest: string;
+}
+
+/** Blob compressions recognised by magic bytes. */
+export type BlobCompression = 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'plain';
+
+export class LoadContext {
+  readonly storage: CacheStorage;
+  readonly contents: ArchiveContents;
+  readonly label: string;
+  readonly signal: AbortSignal;
+  /** Blobs made while planning (manifests built for the legacy format), for cleanup on failure. */
+  readonly created = new Set<string>();
+
+  constructor(init: { storage: CacheStorage; contents: ArchiveContents; label: string; signal: AbortSignal }) {
+    this.storage = init.storage;
+    this.contents = init.contents;
+    this.label = init.label;
+    this.signal = init.signal;
+  }
+
+  /** `IMAGE_LOAD_*` error naming the archive (and the document, when given). */
+  error(code: string, where: string | undefined, message: string): TsbuildError {
+    return new UserInputError(code, `${this.label}: ${where ? `${where}: ` : ''}${message}`);
+  }
+
+  /** The stored file at an archive path, following symlinks and hardlinks. */
+  file(path: string, where: string): StoredFile {
+    let p = archivePath(path);
+    for (let hops = 0; hops < 16; hops++) {
+      const f = this.contents.files.get(p);
+      if (f) return f;
+      const next = this.contents.links.get(p);
+      if (next === undefined) break;
+      p = next;
+    }
+    throw this.error('IMAGE_LOAD_BLOB_MISSING', where, `${path} is referenced but not in the archive`);
+  }
+
+  /** Checks a descriptor's blob is stored (from this archive or before) with the size it claims. */
+  async requireBlob(digest: unknown, size: unknown, where: string): Promise<string> {
+    if (typeof digest !== 'string' || !isSha256Digest(digest)) {
+      throw this.error('IMAGE_LOAD_INVALID', where, `invalid digest ${JSON.stringify(digest)} (only sha256 digests are supported)`);
+    }
+    const info = await this.storage.content.info(digest, { signal: this.signal });
+    if (!info) throw this.error('IMAGE_LOAD_BLOB_MISSING', where, `blob ${digest} is referenced but not in the archive`);
+    if (typeof size === 'number' && size !== info.size) {
+      throw this.error('IMAGE_LOAD_SIZE_MISMATCH', where, `blob ${digest} is ${info.size} bytes, the descriptor says ${size}`);
+    }
+    return digest;
+  }
+
+  /** A stored blob parsed as a JSON object. */
+  async readJsonBlob<T>(digest: string, what: string): Promise<T> {
+    const bytes = await this.storage.content.readAll(digest, { signal: this.signal });
+    return this.parseJson<T>(bytes, `${what} ${digest}`);
+  }
+
+  parseJson<T>(bytes: Buffer, where: string): T {
+    let v: unknown;
+    try {
+      v = JSON.parse(bytes.toString('utf8'));
+    } catch (e) {
+      throw this.error('IMAGE_LOAD_INVALID_JSON', where, `invalid JSON: ${(e as Error).message}`);
+    }
+    if (typeof v !== 'object' || v === null) throw this.error('IMAGE_LOAD_INVALID_JSON', where, 'expected a JSON object or array');
+    return v as T;
+  }
+
+  /** How a stored blob is compressed, from its first bytes. */
+  async compressionOf(digest: string): Promise<BlobCompression> {
+    const src = await this.storage.content.reader(digest, { signal: this.signal });
+    let head = Buffer.alloc(0);
+    try {
+      for await (const c of src) {
+        head = Buffer.concat([head, c as Buffer]);
+        if (head.length >= 6) break;
+      }
+    } finally {
+      src.destroy();
+    }
+    if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+    if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+    if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+    if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
+    return 'plain';
+  }
+
+  /** Stores a document this load made (a manifest), remembering it for cleanup when new. */
+  async putBlob(bytes: Buffer): Promise<string> {
+    const digest = sha256Digest(bytes);
+    if (!(await this.storage.content.has(digest, { signal: this.signal }))) {
+      await this.storage.content.put(bytes, { signal: this.signal, expected: digest });
+      this.created.add(digest);
+    }
+    return digest;
+  }
+}

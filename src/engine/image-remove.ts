@@ -1,0 +1,61 @@
+/**
+ * `tsbuild rmi` and `tsbuild tag`. Removing an image's last name also deletes the blobs only it
+ * used (manifest, config, layers nobody else needs); layers that back snapshots stay for the build
+ * cache, and prune frees them with their snapshots.
+ */
+import type { CacheStorage } from '../cache/cache-storage.js';
+import type { ImageEntry } from '../cache/types.js';
+import type { RemovedImage } from '../client/types.js';
+import { InvalidReferenceError, normalizeImageRef } from '../llb/image-ref.js';
+import { UserInputError } from '../util/errors.js';
+import { isDanglingName, putName } from './dangling.js';
+import { deleteUnreferencedBlobs, reachableBlobs } from './image-blob-gc.js';
+import { findImage } from './image-lookup.js';
+import { shortId } from './image-names.js';
+
+export interface RemoveOptions {
+  readonly signal: AbortSignal;
+  /** Remove every name of an image given by ID. Default false. */
+  readonly force?: boolean;
+}
+
+export async function removeImage(storage: CacheStorage, ref: string, opts: RemoveOptions): Promise<RemovedImage> {
+  const found = findImage(storage, ref);
+  let doomed: ImageEntry[] = [found.entry];
+  if (found.byId) {
+    // By ID: every name of the image, which docker only does when forced if there are several.
+    doomed = storage.images.list().filter((e) => e.configDigest === found.entry.configDigest);
+    const named = doomed.filter((e) => !isDanglingName(e.name));
+    if (named.length > 1 && opts.force !== true) {
+      throw new UserInputError('IMAGE_CONFLICT', `conflict: unable to delete ${shortId(found.entry.configDigest)} (must be forced) - image is referenced in multiple repositories`);
+    }
+  }
+  storage.db.write(() => {
+    for (const e of doomed) storage.images.delete(e.name);
+  });
+  const named = new Set(storage.images.list().map((e) => e.manifestDigest));
+  const gone = doomed.filter((e) => !named.has(e.manifestDigest));
+  const ids = [...new Set(gone.map((e) => e.configDigest))];
+  let blobs: string[] = [];
+  if (gone.length > 0) {
+    const candidates = await reachableBlobs(storage, gone.flatMap((e) => [e.manifestDigest, e.configDigest]), opts.signal);
+    blobs = await deleteUnreferencedBlobs(storage, candidates, opts.signal);
+  }
+  return {
+    untagged: doomed.map((e) => e.name).filter((n) => !isDanglingName(n)),
+    deleted: [...ids, ...blobs.filter((b) => !ids.includes(b))],
+  };
+}
+
+export function tagImage(storage: CacheStorage, source: string, target: string): ImageEntry {
+  const found = findImage(storage, source);
+  let name: string;
+  try {
+    name = normalizeImageRef(target);
+  } catch (e) {
+    if (e instanceof InvalidReferenceError) throw new UserInputError('INVALID_REFERENCE', e.message, { cause: e });
+    throw e;
+  }
+  const image = { manifestDigest: found.entry.manifestDigest, configDigest: found.entry.configDigest, mediaType: found.entry.mediaType };
+  return storage.db.write(() => putName(storage.images, name, image));
+}

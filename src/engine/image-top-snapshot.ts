@@ -1,0 +1,62 @@
+/**
+ * The committed snapshot that holds an image's top layer, with the image's layers below it — what
+ * `docker inspect` shows as GraphDriver. Found, cheapest first: through the chain records FROM
+ * (and earlier inspects) leave; through the layer-blob cache of the build that produced the image
+ * (checking that the whole snapshot chain carries the image's diff_ids); else the layers are
+ * unpacked now, as FROM would.
+ */
+import type { CacheStorage } from '../cache/cache-storage.js';
+import { EMPTY_TAR_DIFF_ID } from '../exporter/image-assemble.js';
+import type { LayerApplier, Snapshotter } from '../worker/types.js';
+import { chainRecordKey, imageChainIds, unpackImage } from '../worker/ops/image-unpack.js';
+import type { LocalImage } from '../worker/ops/local-image.js';
+
+export interface TopSnapshotServices {
+  readonly storage: CacheStorage;
+  readonly snapshotter: Snapshotter;
+  readonly applier: LayerApplier;
+}
+
+async function isCommitted(snapshotter: Snapshotter, id: string): Promise<boolean> {
+  return snapshotter.stat(id).then((s) => s.kind === 'committed', () => false);
+}
+
+/** True when the snapshot's chain, minus layers that changed nothing, carries exactly these diff_ids. */
+async function chainMatches(s: TopSnapshotServices, id: string, diffIds: readonly string[]): Promise<boolean> {
+  let chain: readonly string[];
+  try {
+    chain = [...(await s.snapshotter.chain(id))].reverse();
+  } catch {
+    return false;
+  }
+  const ids: string[] = [];
+  for (const snap of chain) {
+    const entry = s.storage.layerBlobs.forSnapshot(snap)[0];
+    if (!entry) return false;
+    // Steps that changed nothing have a snapshot but no layer in the image.
+    if (entry.diffId !== EMPTY_TAR_DIFF_ID) ids.push(entry.diffId);
+  }
+  return ids.length === diffIds.length && ids.every((d, i) => d === diffIds[i]);
+}
+
+/** Without unpacking: the image's top snapshot if it exists on this data root. */
+export async function findTopSnapshot(s: TopSnapshotServices, img: LocalImage): Promise<string | undefined> {
+  const diffIds = img.config.rootfs.diff_ids;
+  const top = imageChainIds(diffIds).at(-1);
+  if (top === undefined) return undefined;
+  const rec = s.storage.records.get(chainRecordKey(top), 0);
+  if (rec && (await isCommitted(s.snapshotter, rec.resultId))) return rec.resultId;
+  const last = img.layers.at(-1);
+  if (!last) return undefined;
+  for (const e of s.storage.layerBlobs.list()) {
+    if (e.blobDigest !== last.digest) continue;
+    if ((await isCommitted(s.snapshotter, e.snapshotId)) && (await chainMatches(s, e.snapshotId, diffIds))) return e.snapshotId;
+  }
+  return undefined;
+}
+
+/** The image's top snapshot, unpacking the layers first when needed; undefined for an image without layers. */
+export async function ensureTopSnapshot(s: TopSnapshotServices, img: LocalImage, opts: { readonly signal: AbortSignal }): Promise<string | undefined> {
+  if (img.layers.length === 0) return undefined;
+  return (await findTopSnapshot(s, img)) ?? unpackImage(s, img, { signal: opts.signal });
+}
