@@ -55,7 +55,10 @@ export const cacheCheckCommand: Command = {
         : `${r.remaining.length} problem${r.remaining.length === 1 ? '' : 's'} remain\n`);
       return r.remaining.length === 0 ? 0 : 1;
     }
-    const r = await withClient(ctx, { readOnly: true }, (c) => c.check({ signal: ctx.signal, deep }));
+    // Not read-only: opening the engine runs the crash recovery every start runs, so what a killed
+    // process left behind is recovered (and listed) rather than reported as an inconsistency.
+    const r = await withClient(ctx, {}, (c) => c.check({ signal: ctx.signal, deep }));
+    for (const line of r.recovered) ctx.io.stdout.write(`recovered: ${line}\n`);
     for (const p of r.problems) ctx.io.stdout.write(`${describeProblem(p)}\n`);
     ctx.io.stdout.write(r.ok
       ? `ok: ${r.recordsChecked} records and ${r.blobsChecked} blobs checked, no problems\n`

@@ -20,6 +20,24 @@ import { SnapshotResultLoader } from '../worker/ops/loader.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
+import type { CheckProblem } from '../cache/types.js';
+
+function describeRecovered(p: CheckProblem): string {
+  switch (p.kind) {
+    case 'orphan-ingest':
+      return `removed unfinished blob write ${p.path} of a process that is gone`;
+    case 'orphan-tmp':
+      return `removed scratch ${p.path} of a process that is gone`;
+    case 'dead-ref':
+      return `dropped the hold of ${p.holder} (gone) on snapshot ${p.resultId}`;
+    case 'stale-tombstone':
+      return `finished removing snapshot ${p.resultId} (an interrupted prune)`;
+    case 'stale-lock':
+      return `released lock ${p.name} of a process that is gone`;
+    default:
+      return `repaired ${p.kind}`;
+  }
+}
 
 export interface EngineOptions {
   /** The data root (`--root`). */
@@ -36,12 +54,18 @@ export class Engine {
   readonly solver: Solver;
   readonly exporters: ExporterRegistry;
   readonly snapshotter: Overlay2Snapshotter;
+  /**
+   * What this engine's start recovered from processes that died on the data root (one line each):
+   * mounts undone, containers and active snapshots removed, unfinished writes and holds dropped.
+   */
+  readonly recovery: readonly string[];
   #closed = false;
 
-  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver) {
+  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[]) {
     this.services = services;
     this.snapshotter = snapshotter;
     this.solver = solver;
+    this.recovery = recovery;
     this.exporters = defaultExporters();
   }
 
@@ -55,11 +79,17 @@ export class Engine {
     const storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snapshotter), ...signalOpt });
     try {
       const executor = new RuncExecutor({ root });
+      const recovery: string[] = [];
       if (!opts.skipPreflight) {
         // What crashed processes left behind on this data root: mounts, containers, temp files.
-        await snapshotter.cleanupStale(signalOpt);
-        await executor.cleanupStale({ signal: opts.signal ?? new AbortController().signal });
-        await storage.cleanupOrphans(signalOpt);
+        const runs = await executor.cleanupStale({ signal: opts.signal ?? new AbortController().signal });
+        for (const c of runs.containers) recovery.push(`removed container ${c} of a process that is gone`);
+        for (const b of runs.bundles) recovery.push(`removed run bundle ${b} of a process that is gone`);
+        const snaps = await snapshotter.cleanupStale(signalOpt);
+        for (const m of snaps.unmounted) recovery.push(`unmounted ${m} of a process that is gone`);
+        for (const id of snaps.removedSnapshots) recovery.push(`removed unfinished snapshot ${id} of a process that is gone`);
+        for (const l of snaps.removedLeftovers) recovery.push(`removed leftover ${l}`);
+        for (const p of await storage.cleanupOrphans(signalOpt)) recovery.push(describeRecovered(p));
       }
       const tmpDir = await makeProcessTempDir(paths, 'engine');
       const services: WorkerServices = {
@@ -79,7 +109,7 @@ export class Engine {
         loader: new SnapshotResultLoader(services),
         maxParallelism: opts.maxParallelism ?? Math.max(1, cpus().length),
       });
-      return new Engine(services, snapshotter, solver);
+      return new Engine(services, snapshotter, solver, recovery);
     } catch (e) {
       storage.close();
       throw e;

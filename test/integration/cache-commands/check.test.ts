@@ -42,7 +42,9 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'cache check'
 
     const check = await ws.run(root, ['cache', 'check']);
     expect(check.code).toBe(1);
-    expect(check.stdout).toBe(`missing-snapshot: cache record ${rec.key} (output 0) points at snapshot ${rec.resultId}, which does not exist\n`
+    // Opening the engine tidies the snapshot's dangling link first (reported as recovered).
+    expect(check.stdout).toMatch(/^recovered: removed leftover .*\/overlay2\/l\/\w+$/m);
+    expect(check.stdout.split('\n').filter((l) => !l.startsWith('recovered: ')).join('\n')).toBe(`missing-snapshot: cache record ${rec.key} (output 0) points at snapshot ${rec.resultId}, which does not exist\n`
       + '1 problem found (run "tsbuild cache check --repair" to fix them)\n');
 
     const repair = await ws.run(root, ['cache', 'check', '--repair']);
