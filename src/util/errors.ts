@@ -83,7 +83,9 @@ export function isTsbuildError(e: unknown): e is TsbuildError {
 
 /** Throws a CancelledError carrying the signal's reason when the signal is aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new CancelledError(signal.reason);
+  if (!signal?.aborted) return;
+  // A reason that already is a cancellation is thrown as is ("cancelled: cancelled: …" otherwise).
+  throw signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason);
 }
 
 /** For exhaustive switches over discriminated unions. */
