@@ -4,7 +4,7 @@
  */
 import { digestHex } from './digest.js';
 import type { MetadataDb } from './metadata-db.js';
-import type { LayerBlobEntry, LayerCompression } from './types.js';
+import type { LayerBlobEntry, LayerBlobOrigin, LayerCompression } from './types.js';
 
 interface Row {
   snapshot_id: string;
@@ -14,6 +14,7 @@ interface Row {
   size: number;
   media_type: string;
   created_at: number;
+  origin: string;
 }
 
 const COMPRESSIONS: ReadonlySet<string> = new Set<LayerCompression>(['uncompressed', 'gzip', 'zstd']);
@@ -27,6 +28,7 @@ function toEntry(r: Row): LayerBlobEntry {
     size: r.size,
     mediaType: r.media_type,
     createdAt: r.created_at,
+    origin: r.origin === 'image' ? 'image' : 'export',
   };
 }
 
@@ -37,6 +39,8 @@ export interface PutLayerBlobOptions {
   readonly diffId: string;
   readonly size: number;
   readonly mediaType: string;
+  /** Default `export`. */
+  readonly origin?: LayerBlobOrigin;
 }
 
 export class LayerBlobCache {
@@ -63,10 +67,10 @@ export class LayerBlobCache {
     digestHex(o.diffId);
     const now = this.now();
     this.db.write(() => {
-      this.db.sqlite.prepare('INSERT OR REPLACE INTO layer_blobs (snapshot_id, compression, blob_digest, diff_id, size, media_type, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(o.snapshotId, o.compression, o.blobDigest, o.diffId, o.size, o.mediaType, now);
+      this.db.sqlite.prepare('INSERT OR REPLACE INTO layer_blobs (snapshot_id, compression, blob_digest, diff_id, size, media_type, created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(o.snapshotId, o.compression, o.blobDigest, o.diffId, o.size, o.mediaType, now, o.origin ?? 'export');
     });
-    return { ...o, createdAt: now };
+    return { ...o, createdAt: now, origin: o.origin ?? 'export' };
   }
 
   /** Forgets a snapshot's blobs (all compressions). Returns the removed entries. */

@@ -148,6 +148,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: 'where a layer blob came from: an image (keep it as is) or an export of the snapshot',
+    sql: `
+      -- 'image': the blob the snapshot was unpacked from (a base image layer); its diff_id is the
+      -- image's, so every export reuses it, also a reproducible (SOURCE_DATE_EPOCH) one.
+      ALTER TABLE layer_blobs ADD COLUMN origin TEXT NOT NULL DEFAULT 'export';
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

@@ -190,6 +190,9 @@ export interface ContextHashResult {
 
 export type LayerCompression = 'uncompressed' | 'gzip' | 'zstd';
 
+/** `image`: the blob a base-image snapshot was unpacked from; `export`: made by diffing the snapshot. */
+export type LayerBlobOrigin = 'image' | 'export';
+
 export interface LayerBlobEntry {
   readonly snapshotId: string;
   readonly compression: LayerCompression;
@@ -201,6 +204,7 @@ export interface LayerBlobEntry {
   readonly size: number;
   readonly mediaType: string;
   readonly createdAt: number;
+  readonly origin: LayerBlobOrigin;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,10 +23,11 @@ function toInfo(e: LayerBlobEntry, uncompressedSize: number): LayerBlobInfo {
 /** The blob of one snapshot's own layer, creating and caching it when needed. */
 export async function layerBlobFor(snapshotId: string, opts: LayerOptions & { readonly sourceDateEpoch: number | undefined }, ctx: ExportContext): Promise<LayerBlobInfo> {
   const cache = ctx.storage.layerBlobs;
-  // Reproducible exports must not reuse a blob made with other mtimes; the epoch is part of the key.
+  // Reproducible exports must not reuse a blob diffed with other mtimes — except a base image's own
+  // layer blob, which is the layer (its diff_id is in the base config) whatever the epoch.
   const cacheable = opts.sourceDateEpoch === undefined;
-  if (cacheable) {
-    const all = cache.forSnapshot(snapshotId).filter((e) => e.compression !== 'zstd');
+  {
+    const all = cache.forSnapshot(snapshotId).filter((e) => e.compression !== 'zstd' && (cacheable || e.origin === 'image'));
     const exact = all.find((e) => e.compression === opts.compression);
     // A base-image layer (or any earlier export) may exist in another compression; using it keeps
     // diff_ids stable, and mixed compressions in one manifest are valid.

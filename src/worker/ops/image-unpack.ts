@@ -81,6 +81,7 @@ export async function unpackImage(services: UnpackServices, img: LocalImage, opt
       diffId: applied.diffId,
       size: layer.size,
       mediaType: layer.mediaType,
+      origin: 'image',
     });
     await storage.records.save({ key, output: 0, resultId: applied.id, recordType: 'source.image', description: `${img.name} layer ${i + 1}/${img.layers.length}`, replace: true }, { signal });
     parent = applied.id;

@@ -120,6 +120,16 @@ describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'build outputs',
         expect(r.stderr).toBe('');
         expect(r.code).toBe(0);
         digests.push(await readFile(iid, 'utf8'));
+        // The base image's layer is shipped as it is: its diff_id is the base config's.
+        const base = JSON.parse((await other.run(['inspect', 'localhost/busybox:latest'])).stdout) as Array<{ RootFS: { Layers: string[] } }>;
+        const out = join(other.dir, 'o');
+        await mkdir(out);
+        untar(join(other.dir, 'o.tar'), out);
+        const index = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+        const blob = async (d: string): Promise<Record<string, unknown>> => JSON.parse(await readFile(join(out, 'blobs', 'sha256', d.slice(7)), 'utf8')) as Record<string, unknown>;
+        const manifest = (await blob(index.manifests[0]!.digest)) as { config: { digest: string } };
+        const config = (await blob(manifest.config.digest)) as { rootfs: { diff_ids: string[] } };
+        expect(config.rootfs.diff_ids[0]).toBe(base[0]!.RootFS.Layers[0]);
       } finally {
         await other.cleanup();
       }
