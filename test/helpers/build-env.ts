@@ -3,11 +3,13 @@
  * that run real builds through the CLI. Also: parsing of `--progress=rawjson` output and a check
  * that nothing is left mounted under a directory.
  */
+import { afterAll, beforeAll, expect } from '@jest/globals';
 import { mkdtemp, rm, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeBusyboxTar } from './busybox.js';
 import { runTsbuild, type CliResult, type CliOptions } from './cli.js';
+import { describeIf, haveBinary, isRoot } from './skip.js';
 
 export const BASE = 'localhost/busybox:latest';
 
@@ -54,6 +56,42 @@ export async function makeBuildEnv(): Promise<BuildEnv> {
     async cleanup() {
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A suite of real builds: skipped (visibly) without root or runc. */
+export function describeBuilds(name: string, fn: () => void): void {
+  describeIf(isRoot && haveBinary('runc'), 'needs root and runc', name, fn);
+}
+
+/**
+ * A fresh BuildEnv for the enclosing describe block: made in beforeAll; afterAll checks that nothing
+ * is left mounted under it and removes it. The returned object is usable inside tests.
+ */
+export function useBuildEnv(): BuildEnv {
+  let env: BuildEnv | undefined;
+  beforeAll(async () => {
+    env = await makeBuildEnv();
+  });
+  afterAll(async () => {
+    if (!env) return;
+    expect(await mountsUnder(env.dir)).toEqual([]);
+    await env.cleanup();
+  });
+  const get = (): BuildEnv => {
+    if (!env) throw new Error('the build environment is only ready inside tests');
+    return env;
+  };
+  return {
+    get dir() {
+      return get().dir;
+    },
+    get root() {
+      return get().root;
+    },
+    run: (args, opts) => get().run(args, opts),
+    context: (name, files) => get().context(name, files),
+    cleanup: () => get().cleanup(),
   };
 }
 

@@ -2,13 +2,12 @@
  * Failures and cancellation leave nothing behind: no mount, no runc container, no active snapshot;
  * the cache stays consistent and the next build reuses the steps that finished.
  */
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { spawn, execFileSync } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliPath } from '../../helpers/paths.js';
-import { describeIf, isRoot, haveBinary } from '../../helpers/skip.js';
-import { makeBuildEnv, mountsUnder, rawVertices, type BuildEnv } from '../../helpers/build-env.js';
+import { describeBuilds, useBuildEnv, mountsUnder, rawVertices } from '../../helpers/build-env.js';
 
 function runcContainers(root: string): string[] {
   try {
@@ -31,15 +30,8 @@ async function activeSnapshots(root: string): Promise<string[]> {
   return out;
 }
 
-describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'failure and cancellation', () => {
-  let env: BuildEnv;
-  beforeAll(async () => {
-    env = await makeBuildEnv();
-  });
-  afterAll(async () => {
-    expect(await mountsUnder(env.dir)).toEqual([]);
-    await env.cleanup();
-  });
+describeBuilds('failure and cancellation', () => {
+  const env = useBuildEnv();
 
   test('a failing RUN is one error naming the command, exit code and Dockerfile line; nothing is left mounted', async () => {
     const ctx = await env.context('fail', {

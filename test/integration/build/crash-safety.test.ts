@@ -3,11 +3,10 @@
  * (before its cache record exists), and in the middle of writing a layer blob leaves a store that
  * passes `tsbuild cache check`, and the next build succeeds and reuses what was finished.
  */
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { cliPath } from '../../helpers/paths.js';
-import { describeIf, isRoot, haveBinary } from '../../helpers/skip.js';
-import { makeBuildEnv, mountsUnder, type BuildEnv } from '../../helpers/build-env.js';
+import { describeBuilds, useBuildEnv, mountsUnder, type BuildEnv } from '../../helpers/build-env.js';
 
 /** Starts a build and SIGKILLs it as soon as `marker` appears on its stderr. */
 async function killAt(env: BuildEnv, args: readonly string[], marker: string, failpoint?: string): Promise<string> {
@@ -33,15 +32,8 @@ async function killAt(env: BuildEnv, args: readonly string[], marker: string, fa
   return stderr;
 }
 
-describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'crash safety (SIGKILL)', () => {
-  let env: BuildEnv;
-  beforeAll(async () => {
-    env = await makeBuildEnv();
-  });
-  afterAll(async () => {
-    expect(await mountsUnder(env.dir)).toEqual([]);
-    await env.cleanup();
-  });
+describeBuilds('crash safety (SIGKILL)', () => {
+  const env = useBuildEnv();
 
   const cases = [
     // The log line shows the product; the step's name shows the expression, so only a running RUN matches.

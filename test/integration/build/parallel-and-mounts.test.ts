@@ -2,19 +2,11 @@
  * Independent stages run at the same time; RUN --mount=type=cache persists across builds; a build
  * of 300 RUN instructions (Docker's overlay2 stops near 127 layers) succeeds.
  */
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { describeIf, isRoot, haveBinary } from '../../helpers/skip.js';
-import { makeBuildEnv, mountsUnder, rawVertices, type BuildEnv } from '../../helpers/build-env.js';
+import { expect, test } from '@jest/globals';
+import { describeBuilds, useBuildEnv, rawVertices } from '../../helpers/build-env.js';
 
-describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'solver with real stages', () => {
-  let env: BuildEnv;
-  beforeAll(async () => {
-    env = await makeBuildEnv();
-  });
-  afterAll(async () => {
-    expect(await mountsUnder(env.dir)).toEqual([]);
-    await env.cleanup();
-  });
+describeBuilds('solver with real stages', () => {
+  const env = useBuildEnv();
 
   test('two independent stages each running sleep 2 run concurrently', async () => {
     const ctx = await env.context('par', {

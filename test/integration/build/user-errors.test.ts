@@ -4,9 +4,8 @@
  * (cancel-and-failure.test.ts), COPY of a missing file, a file excluded by .dockerignore; a missing
  * runc is detected up front with the command that fixes it.
  */
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { describeIf, isRoot, haveBinary } from '../../helpers/skip.js';
-import { makeBuildEnv, mountsUnder, type BuildEnv } from '../../helpers/build-env.js';
+import { expect, test } from '@jest/globals';
+import { describeBuilds, useBuildEnv, mountsUnder } from '../../helpers/build-env.js';
 import type { CliResult } from '../../helpers/cli.js';
 
 function errorLines(r: CliResult): string[] {
@@ -21,15 +20,8 @@ function expectOneError(r: CliResult, pattern: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
 }
 
-describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'user errors through the CLI', () => {
-  let env: BuildEnv;
-  beforeAll(async () => {
-    env = await makeBuildEnv();
-  });
-  afterAll(async () => {
-    expect(await mountsUnder(env.dir)).toEqual([]);
-    await env.cleanup();
-  });
+describeBuilds('user errors through the CLI', () => {
+  const env = useBuildEnv();
 
   test('a missing context', async () => {
     expectOneError(await env.run(['build', `${env.dir}/no-such-dir`]), /unable to prepare context: path ".*no-such-dir" not found/);
