@@ -9,7 +9,8 @@ import { withClient } from './client.js';
 import { TsbuildError, UsageError, UserInputError } from '../../src/util/errors.js';
 import { parseOutputSpec } from '../../src/exporter/output-spec.js';
 import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
-import { parseSecretFlag, parseSshFlag, type SecretSource } from '../../src/client/build-flags.js';
+import { parseCacheExportSpec, parseCacheImportSpec, parseSecretFlag, parseSshFlag, type SecretSource } from '../../src/client/build-flags.js';
+import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { BuildRequest } from '../../src/client/types.js';
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -62,8 +63,18 @@ export const buildCommand: Command = {
     { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'steps to run at once (default: number of cores)' },
     { name: 'allow', kind: 'list', placeholder: 'ENTITLEMENT', description: 'allow extra privileges (security.insecure)' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'suppress the progress output and print the image ID on success' },
+    { name: 'pull', kind: 'bool', description: 'always resolve base images at their registry (download them when they changed)' },
+    { name: 'push', kind: 'bool', description: 'push the image to its registry (same as -o type=image,push=true)' },
+    { name: 'cache-to', kind: 'list', placeholder: 'SPEC', description: 'export build cache (type=registry,ref=R[,mode=min|max] | type=local,dest=DIR | type=inline)' },
+    { name: 'cache-from', kind: 'list', placeholder: 'SPEC', description: 'import build cache (type=registry,ref=R | type=local,src=DIR | R)' },
+    ...REGISTRY_FLAGS,
   ],
-  details: 'Examples:\n  tsbuild build -t layer examples/layer\n  tsbuild build -o type=oci,dest=out.tar .\n  tar -c . | tsbuild build -t app -',
+  details: 'Base images missing from the local store are pulled from their registry (only their manifest and\n'
+    + 'config unless the FROM step runs). Imported cache (--cache-from) is read lazily: a layer is downloaded\n'
+    + 'only when its step\'s result is used. See docs/remote-cache.md.\n\n'
+    + 'Examples:\n  tsbuild build -t layer examples/layer\n  tsbuild build -o type=oci,dest=out.tar .\n  tar -c . | tsbuild build -t app -\n'
+    + '  tsbuild build -t reg.lan:5000/app:1 --push --cache-to type=registry,ref=reg.lan:5000/app:cache,mode=max \\\n'
+    + '      --cache-from type=registry,ref=reg.lan:5000/app:cache .',
   async run(ctx) {
     const a = ctx.args;
     const contextArg = a.positionals[0] as string;
@@ -94,6 +105,9 @@ export const buildCommand: Command = {
       ssh.set(p.id, p.socketPath);
     }
     const outputs = flagList(a, 'output').map(parseOutputSpec);
+    const cacheTo = flagList(a, 'cache-to').map(parseCacheExportSpec);
+    const cacheFrom = flagList(a, 'cache-from').map(parseCacheImportSpec);
+    const registry = registryAccess(a, ctx);
 
     let contextDir: string;
     let tempContext: string | undefined;
@@ -138,6 +152,11 @@ export const buildCommand: Command = {
               outputs,
               allowInsecure: allow.includes('security.insecure'),
               stdout: ctx.io.stdout as Writable,
+              pull: flagBool(a, 'pull'),
+              push: flagBool(a, 'push'),
+              cacheTo,
+              cacheFrom,
+              registry,
               ...(flagString(a, 'target') !== undefined ? { target: flagString(a, 'target') as string } : {}),
               ...(platform !== undefined ? { platform } : {}),
             },
@@ -164,6 +183,8 @@ export const buildCommand: Command = {
               'containerimage.config.digest': result.configDigest,
               ...(flagList(a, 'tag').length ? { 'image.name': flagList(a, 'tag').join(',') } : {}),
               'tsbuild.cache': { total: s.total, cached: s.cached, executed: s.executed, durationMs: s.durationMs },
+              ...(result.pushed.length ? { 'tsbuild.pushed': result.pushed.map((p) => ({ name: p.name, digest: p.digest })) } : {}),
+              ...(cacheTo.length || cacheFrom.length ? { 'tsbuild.remote-cache': result.remoteCache } : {}),
             },
             null,
             2,

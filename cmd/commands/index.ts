@@ -13,6 +13,9 @@ import { inspectCommand } from './inspect.js';
 import { duCommand } from './du.js';
 import { pruneCommand } from './prune.js';
 import { cacheCheckCommand } from './cache-check.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
+import { loginCommand, logoutCommand } from './login.js';
 
 export const commands: readonly Command[] = [
   buildCommand,
@@ -28,4 +31,8 @@ export const commands: readonly Command[] = [
   duCommand,
   pruneCommand,
   cacheCheckCommand,
+  pullCommand,
+  pushCommand,
+  loginCommand,
+  logoutCommand,
 ];

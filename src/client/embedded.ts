@@ -3,10 +3,15 @@ import { Engine, type EngineOptions } from '../engine/engine.js';
 import { runBuild } from '../engine/build.js';
 import { importImage } from '../engine/image-import.js';
 import { imageHistory, inspectImage } from '../engine/image-info.js';
+import { listImages } from '../engine/image-list.js';
 import { loadImages } from '../engine/image-load.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
-import { UserInputError } from '../util/errors.js';
-import type { BuildCallOptions, BuildRequest, BuildResult, CallOptions, Client, HistoryRow, ImageInspect, ImportRequest } from './types.js';
+import { removeImage, tagImage } from '../engine/image-remove.js';
+import { pullToStore, type PullRequest, type PullSummary } from '../engine/image-pull.js';
+import { pushFromStore, type PushRequest, type PushSummary } from '../engine/image-push.js';
+import type {
+  BuildCallOptions, BuildRequest, BuildResult, CallOptions, Client, HistoryRow, ImageInspect, ImageSummary, ImportRequest, LoadedImage, LoadRequest,
+  RemovedImage, RemoveImageOptions, TransferCallOptions,
+} from './types.js';
 import type { CheckReport, DiskUsage, ImageEntry, PruneOptions, PruneResult, RepairReport } from '../cache/types.js';
 
 export class EmbeddedClient implements Client {
@@ -28,16 +33,16 @@ export class EmbeddedClient implements Client {
     return this.#engine.services.storage.images.list();
   }
 
-  async removeImage(name: string): Promise<void> {
-    if (!this.#engine.services.storage.images.delete(normalizeImageRef(name))) {
-      throw new UserInputError('IMAGE_NOT_FOUND', `No such image: ${name}`);
-    }
+  listImages(opts: CallOptions): Promise<ImageSummary[]> {
+    return listImages(this.#engine.services.storage, opts.signal);
+  }
+
+  removeImage(name: string, opts: RemoveImageOptions): Promise<RemovedImage> {
+    return removeImage(this.#engine.services.storage, name, { signal: opts.signal, ...(opts.force !== undefined ? { force: opts.force } : {}) });
   }
 
   async tagImage(source: string, target: string): Promise<void> {
-    const images = this.#engine.services.storage.images;
-    if (!images.get(normalizeImageRef(source))) throw new UserInputError('IMAGE_NOT_FOUND', `No such image: ${source}`);
-    images.tag(normalizeImageRef(source), normalizeImageRef(target));
+    tagImage(this.#engine.services.storage, source, target);
   }
 
   history(name: string, opts: CallOptions): Promise<HistoryRow[]> {
@@ -45,7 +50,8 @@ export class EmbeddedClient implements Client {
   }
 
   inspect(name: string, opts: CallOptions): Promise<ImageInspect> {
-    return inspectImage(this.#engine.services.storage, this.#engine.snapshotter, name, opts.signal);
+    const { storage, snapshotter, applier } = this.#engine.services;
+    return inspectImage({ storage, snapshotter, applier }, name, opts.signal);
   }
 
   importImage(req: ImportRequest, opts: CallOptions): Promise<ImageEntry> {
@@ -58,8 +64,8 @@ export class EmbeddedClient implements Client {
     });
   }
 
-  loadImages(source: string, opts: CallOptions & { readonly stdin?: NodeJS.ReadableStream }): Promise<ImageEntry[]> {
-    return loadImages(this.#engine.services.storage, { source, signal: opts.signal, ...(opts.stdin ? { stdin: opts.stdin } : {}) });
+  loadImages(req: LoadRequest, opts: CallOptions): Promise<LoadedImage[]> {
+    return loadImages(this.#engine.services.storage, { source: req.source, signal: opts.signal, ...(req.stdin ? { stdin: req.stdin } : {}) });
   }
 
   diskUsage(opts: CallOptions & { readonly verbose: boolean }): Promise<DiskUsage> {
@@ -70,12 +76,21 @@ export class EmbeddedClient implements Client {
     return this.#engine.services.storage.prune(opts);
   }
 
-  check(opts: CallOptions): Promise<CheckReport> {
-    return this.#engine.services.storage.check({ signal: opts.signal });
+  async check(opts: CallOptions & { readonly deep?: boolean }): Promise<CheckReport & { readonly recovered: readonly string[] }> {
+    const report = await this.#engine.services.storage.check({ signal: opts.signal, ...(opts.deep !== undefined ? { deep: opts.deep } : {}) });
+    return { ...report, recovered: this.#engine.recovery };
   }
 
-  repair(opts: CallOptions): Promise<RepairReport> {
-    return this.#engine.services.storage.repair({ signal: opts.signal });
+  repair(opts: CallOptions & { readonly deep?: boolean }): Promise<RepairReport> {
+    return this.#engine.services.storage.repair({ signal: opts.signal, ...(opts.deep !== undefined ? { deep: opts.deep } : {}) });
+  }
+
+  pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {
+    return pullToStore(this.#engine.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  }
+
+  push(req: PushRequest, opts: TransferCallOptions): Promise<PushSummary> {
+    return pushFromStore(this.#engine.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
   }
 
   close(): Promise<void> {

@@ -18,12 +18,15 @@ import { SecretStore, type SecretSource } from '../worker/exec/secrets.js';
 import { solverGraph } from '../worker/ops/vertices.js';
 import { snapshotOf } from '../worker/ops/worker-result.js';
 import type { BuildSession } from '../worker/ops/context.js';
-import { findLocalImage } from '../worker/ops/local-image.js';
 import type { ExportResponse, OutputSpec } from '../exporter/types.js';
+import type { CacheExportSpec, CacheImportSpec } from '../cache/remote/types.js';
 import { normalizeImageRef } from '../llb/image-ref.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import type { Engine } from './engine.js';
+import { BuildRegistry, type RemoteCacheReport } from './build-registry.js';
+import type { PushSummary } from './image-push.js';
+import type { RegistryAccess } from './registry-access.js';
 
 export interface DockerfileInput {
   readonly content: Buffer;
@@ -55,6 +58,16 @@ export interface BuildRequest {
   readonly allowInsecure?: boolean;
   /** Where `dest=-` outputs go. */
   readonly stdout?: Writable;
+  /** `--pull`: resolve every base image at its registry (downloading it when it changed). Default false. */
+  readonly pull?: boolean;
+  /** `--push`: push the image to each of its names' registries (as `-o type=image,push=true`). Default false. */
+  readonly push?: boolean;
+  /** `--cache-from`: caches to import (metadata now, blobs when a result is used). */
+  readonly cacheFrom?: readonly CacheImportSpec[];
+  /** `--cache-to`: where to export this build's cache. */
+  readonly cacheTo?: readonly CacheExportSpec[];
+  /** How registries are reached (`--insecure-registry`, `--registry-ca`); credentials come from `env`. */
+  readonly registry?: Omit<RegistryAccess, 'env'>;
 }
 
 export interface BuildResult {
@@ -64,6 +77,10 @@ export interface BuildResult {
   readonly imageDigest: string | undefined;
   readonly configDigest: string | undefined;
   readonly warnings: readonly ConvertWarning[];
+  /** Names pushed (`--push`, `push=true`), with the digest the registry serves. */
+  readonly pushed: readonly PushSummary[];
+  /** What `--cache-from` / `--cache-to` did. */
+  readonly remoteCache: RemoteCacheReport;
 }
 
 export interface BuildRunOptions {
@@ -89,12 +106,61 @@ export async function runBuild(engine: Engine, req: BuildRequest, opts: BuildRun
   }
 }
 
+/**
+ * The outputs with `type=registry` (buildx's name for a pushed image) and `--push` folded into
+ * image outputs with `push=true`.
+ */
+export function normalizeOutputs(req: Pick<BuildRequest, 'outputs' | 'tags' | 'push'>): OutputSpec[] {
+  const outputs: OutputSpec[] = req.outputs.map((o) => (o.type === 'registry' ? { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) } : o));
+  if (req.push) {
+    if (!outputs.some((o) => o.type === 'image')) outputs.push({ type: 'image', attrs: new Map([['push', 'true']]) });
+    else for (const [i, o] of outputs.entries()) if (o.type === 'image') outputs[i] = { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) };
+  }
+  if (outputs.length === 0 && req.tags.length > 0) outputs.push({ type: 'image', attrs: new Map() });
+  return outputs;
+}
+
+function pushFlag(o: OutputSpec): boolean {
+  const v = o.attrs.get('push');
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true' || v === '') return true;
+  throw new UserInputError('INVALID_OUTPUT', `invalid push=${v} for type=${o.type}: expected true or false`);
+}
+
+/** Names an image output pushes: the `-t` names and its own `name=`. */
+function pushNames(o: OutputSpec, tags: readonly string[]): string[] {
+  return [...new Set([...tags, ...(o.attrs.get('name')?.split(',').filter(Boolean) ?? [])].map(normalizeImageRef))];
+}
+
 async function build(engine: Engine, req: BuildRequest, opts: BuildRunOptions): Promise<BuildResult> {
+  const registry = new BuildRegistry({
+    services: engine.services,
+    access: { ...req.registry, env: req.env },
+    pull: req.pull ?? false,
+    cacheFrom: req.cacheFrom ?? [],
+    cacheTo: req.cacheTo ?? [],
+    progress: opts.progress,
+  });
+  try {
+    return await buildWith(engine, registry, req, opts);
+  } finally {
+    registry.close();
+  }
+}
+
+async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequest, opts: BuildRunOptions): Promise<BuildResult> {
   const { signal, progress } = opts;
   const services = engine.services;
   const storage = services.storage;
+  // Bad output/push settings fail before anything is built.
+  const outputs = normalizeOutputs(req);
+  for (const o of outputs) {
+    if (o.type === 'image' && pushFlag(o) && pushNames(o, req.tags).length === 0) {
+      throw new UserInputError('PUSH_NO_NAME', 'pushing needs an image name: add -t NAME (or name=NAME to the image output)');
+    }
+  }
 
-  // Front end: parse, .dockerignore, convert (base image configs come from the local store).
+  // Front end: parse, .dockerignore, convert (base image configs: local store, else the registry).
   const load = startVertex(progress, { name: `[internal] load build definition from ${req.dockerfile.name}` });
   let converted;
   let ignore;
@@ -111,7 +177,9 @@ async function build(engine: Engine, req: BuildRequest, opts: BuildRunOptions): 
       signal,
       ...(req.target !== undefined ? { target: req.target } : {}),
       ...(req.platform !== undefined ? { platform: req.platform } : {}),
-      imageResolver: async (ref, o) => (await findLocalImage(storage, ref, o.signal ? { signal: o.signal } : {}))?.config,
+      // Base images absent locally (or all of them with --pull) are resolved at their registry;
+      // their layers are downloaded only if the FROM step runs.
+      imageResolver: async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal })).config,
     });
     load.done();
   } catch (e) {
@@ -131,23 +199,34 @@ async function build(engine: Engine, req: BuildRequest, opts: BuildRunOptions): 
     allowInsecure: req.allowInsecure ?? false,
     sourceDateEpoch: sourceDateEpoch(req.buildArgs),
     scratch: [],
+    images: registry.images,
   };
   const graph = solverGraph(converted.definition.loaded, { services, session });
   try {
+    await registry.importCaches(signal);
     let snapshot: string | undefined;
     let summary: BuildSummary;
+    const finish = async (): Promise<BuildResult> => {
+      const build = { steps: summary.steps, finalSnapshot: snapshot };
+      const inline = await registry.inlineField(build, signal);
+      const config = inline ? ({ ...converted.image, ...inline } as ImageConfig) : converted.image;
+      const res = await exportAll(engine, req, outputs, { snapshot, summary, warnings: converted.warnings, config, epoch: session.sourceDateEpoch }, opts);
+      const pushed = await registry.push([...new Set(outputs.filter((o) => o.type === 'image' && pushFlag(o)).flatMap((o) => pushNames(o, req.tags)))], signal);
+      await registry.exportCaches(build, signal);
+      return { ...res, pushed, remoteCache: registry.report() };
+    };
     if (graph.target) {
-      const solved = await engine.solver.solve({ target: graph.target, signal, progress });
+      const solved = await engine.solver.solve({ target: graph.target, signal, progress, ...registry.solveOptions() });
       summary = solved.summary;
       try {
         snapshot = snapshotOf(solved.result, 'build result');
-        return await exportAll(engine, req, { snapshot, summary, warnings: converted.warnings, config: converted.image, epoch: session.sourceDateEpoch }, opts);
+        return await finish();
       } finally {
         await solved.result.release();
       }
     }
     summary = { total: 0, cached: 0, executed: 0, skipped: 0, failed: 0, canceled: 0, started: Date.now(), completed: Date.now(), durationMs: 0, steps: [] };
-    return await exportAll(engine, req, { snapshot: undefined, summary, warnings: converted.warnings, config: converted.image, epoch: session.sourceDateEpoch }, opts);
+    return await finish();
   } finally {
     for (const d of session.scratch) await rm(d, { recursive: true, force: true }).catch(() => undefined);
     await storage.maybeGc().catch(() => undefined);
@@ -162,10 +241,10 @@ interface Solved {
   readonly epoch: number | undefined;
 }
 
-async function exportAll(engine: Engine, req: BuildRequest, solved: Solved, opts: BuildRunOptions): Promise<BuildResult> {
+type Exported = Omit<BuildResult, 'pushed' | 'remoteCache'>;
+
+async function exportAll(engine: Engine, req: BuildRequest, outputs: readonly OutputSpec[], solved: Solved, opts: BuildRunOptions): Promise<Exported> {
   const names = req.tags.map(normalizeImageRef);
-  const outputs: OutputSpec[] = [...req.outputs];
-  if (outputs.length === 0 && names.length > 0) outputs.push({ type: 'image', attrs: new Map() });
   const exports: ExportResponse[] = [];
   for (const out of outputs) {
     throwIfAborted(opts.signal);

@@ -2,17 +2,28 @@
  * Marshalling: walks the builder graph from a root output (inputs first, in input order),
  * encodes each op canonically with its inputs' digests, drops duplicates (same digest = same
  * vertex) and appends the terminal op. Iterative, so 10,000-step chains do not hit the stack limit.
+ *
+ * Everything is written into one ProtoWriter as the Definition message itself: each op is encoded
+ * in place (op-encoding.ts, no intermediate message objects), hashed where it lies and, when its
+ * digest was seen already, rewound. Set TSBUILD_VERIFY_LLB_ENCODING=1 to have every op and
+ * metadata entry also encoded by protobufjs and compared (tests do; it is slow).
  */
 import { tsbuild } from './gen/llb.js';
-import { encodeOp } from './canonical.js';
+import { canonicalAttrs, canonicalOp } from './canonical.js';
 import { loadDefinition } from './definition.js';
-import type { OpNode, Output } from './op-node.js';
+import { sha256Digest } from './digest.js';
+import { writeInputField, writeMetadataEntry, writeOpBody, writePlatformField, writeSource } from './op-encoding.js';
+import type { OpBody, OpNode, Output } from './op-node.js';
+import { LEN, ProtoWriter } from './proto-writer.js';
 import type { Definition, DefinitionSource, Digest, LoadedDefinition, OpConstraints } from './types.js';
 
 export interface MarshalOptions {
   /** Source files that op locations refer to (by index). */
   readonly sources?: readonly DefinitionSource[];
 }
+
+/** Environment variable that turns on the protobufjs cross-check of every encoding. */
+export const VERIFY_ENCODING_ENV = 'TSBUILD_VERIFY_LLB_ENCODING';
 
 class MarshalledDefinition implements Definition {
   readonly bytes: Uint8Array;
@@ -44,10 +55,34 @@ function metadataOf(c: OpConstraints): tsbuild.llb.OpMetadata.$Properties {
   };
 }
 
+/** The body with SourceOp attrs in canonical order (a copy only when they are not). */
+function canonicalBody(body: OpBody): OpBody {
+  const attrs = body.source?.attrs;
+  if (!attrs || attrs.length < 2) return body;
+  const sorted = canonicalAttrs(attrs);
+  return sorted === attrs ? body : { ...body, source: { ...body.source, attrs: [...sorted] } };
+}
+
+/** Throws when protobufjs encodes `expected` to other bytes than `got` (the verification mode). */
+function verify(what: string, got: Uint8Array, expected: Uint8Array): void {
+  if (Buffer.from(got).equals(Buffer.from(expected))) return;
+  throw new Error(`internal: hand-written LLB encoding of ${what} differs from protobufjs: ${Buffer.from(got).toString('hex')} != ${Buffer.from(expected).toString('hex')}`);
+}
+
+/** The op as a protobufjs message object, exactly as marshalling used to build it (for `verify`). */
+function referenceOp(n: OpNode, body: OpBody, digests: ReadonlyMap<OpNode, Digest>): tsbuild.llb.Op.$Properties {
+  const inputs = n.inputs.map((i) => ({ digest: digests.get(i.node) as string, index: i.index }));
+  const op: tsbuild.llb.Op.$Properties = { ...body, inputs };
+  if (n.platform) op.platform = { os: n.platform.os, architecture: n.platform.architecture, variant: n.platform.variant ?? '' };
+  return canonicalOp(op);
+}
+
 export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {}): Definition {
+  const checking = process.env[VERIFY_ENCODING_ENV] === '1';
+  const w = new ProtoWriter(64 * 1024);
   const digests = new Map<OpNode, Digest>();
-  const def: Uint8Array[] = [];
-  const metadata = new Map<Digest, tsbuild.llb.OpMetadata.$Properties>();
+  /** Constraints of each distinct vertex: the first node with a digest gives its metadata. */
+  const metadata = new Map<Digest, OpConstraints>();
 
   if (root) {
     // Post-order DFS with an explicit stack: a node is emitted once all its inputs are.
@@ -68,57 +103,42 @@ export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {
       stack.pop();
       onStack.delete(top.node);
       const n = top.node;
-      const inputs = n.inputs.map((i) => ({ digest: digests.get(i.node) as string, index: i.index }));
-      const op: tsbuild.llb.Op.$Properties = { ...n.body(), inputs };
-      if (n.platform) {
-        op.platform = { os: n.platform.os, architecture: n.platform.architecture, variant: n.platform.variant ?? '' };
-      }
-      const enc = encodeOp(op);
-      digests.set(n, enc.digest);
-      if (!metadata.has(enc.digest)) {
-        def.push(enc.bytes);
-        metadata.set(enc.digest, metadataOf(n.constraints));
-      }
+      // Definition.def entry: the op's fields in number order — inputs (1), body (2..5), platform (10).
+      const mark = w.pos;
+      w.tag(1, LEN);
+      const at = w.fork();
+      for (const i of n.inputs) writeInputField(w, digests.get(i.node) as string, i.index);
+      const body = canonicalBody(n.body());
+      writeOpBody(w, body);
+      if (n.platform) writePlatformField(w, n.platform);
+      const len = w.pos - at - 1;
+      w.ldelim(at);
+      const bytes = w.view(w.pos - len);
+      if (checking) verify('op', bytes, tsbuild.llb.Op.encode(referenceOp(n, body, digests)).finish());
+      const digest = sha256Digest(bytes);
+      digests.set(n, digest);
+      if (metadata.has(digest)) w.pos = mark;
+      else metadata.set(digest, n.constraints);
     }
-    const terminal = encodeOp({ inputs: [{ digest: digests.get(root.node) as string, index: root.index }] });
-    def.push(terminal.bytes);
+    w.tag(1, LEN);
+    const at = w.fork();
+    writeInputField(w, digests.get(root.node) as string, root.index);
+    w.ldelim(at);
   }
 
-  const entries = [...metadata.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([digest, m]) => tsbuild.llb.OpMetadataEntry.encode({ digest, metadata: m }).finish());
-  const sources = (opts.sources ?? []).map((s) => tsbuild.llb.Source.encode({ filename: s.filename, data: s.data }).finish());
-  return new MarshalledDefinition(encodeDefinition(def, entries, sources));
-}
-
-function varintLength(n: number): number {
-  let len = 1;
-  for (let v = n; v >= 0x80; v = Math.floor(v / 128)) len++;
-  return len;
-}
-
-/**
- * The Definition message, assembled from already-encoded parts: the same bytes protobufjs writes
- * (fields in number order, length-delimited), without copying megabytes of ops through its writer
- * (test/llb/definition-encoding.test.ts checks the equality).
- */
-export function encodeDefinition(def: readonly Uint8Array[], metadata: readonly Uint8Array[], sources: readonly Uint8Array[]): Uint8Array {
-  const fields: [tag: number, parts: readonly Uint8Array[]][] = [[0x0a, def], [0x12, metadata], [0x1a, sources]];
-  let size = 0;
-  for (const [, parts] of fields) for (const p of parts) size += 1 + varintLength(p.length) + p.length;
-  const out = new Uint8Array(size);
-  let pos = 0;
-  for (const [tag, parts] of fields) {
-    for (const p of parts) {
-      out[pos++] = tag;
-      let v = p.length;
-      while (v >= 0x80) {
-        out[pos++] = (v & 0x7f) | 0x80;
-        v = Math.floor(v / 128);
-      }
-      out[pos++] = v;
-      out.set(p, pos);
-      pos += p.length;
-    }
+  const entries = [...metadata.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [digest, c] of entries) {
+    w.tag(2, LEN);
+    const at = w.fork();
+    writeMetadataEntry(w, digest, c);
+    if (checking) verify('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest, metadata: metadataOf(c) }).finish());
+    w.ldelim(at);
   }
-  return out;
+  for (const s of opts.sources ?? []) {
+    w.tag(3, LEN);
+    const at = w.fork();
+    writeSource(w, s);
+    w.ldelim(at);
+  }
+  return new MarshalledDefinition(w.finish());
 }

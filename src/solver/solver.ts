@@ -19,6 +19,8 @@ export class Solver {
   readonly #deps: SolverDeps;
   readonly #states = new Map<string, SharedVertex>();
   readonly #settling = new Set<Promise<void>>();
+  /** Numbers the solves that bring their own cache store, to keep their vertices apart. */
+  #ownStores = 0;
 
   constructor(opts: SolverOptions) {
     const scheduler = opts.scheduler ?? new QueueScheduler(opts.maxParallelism === undefined ? {} : { maxParallelism: opts.maxParallelism });
@@ -55,7 +57,9 @@ export class Solver {
     setMaxListeners(0, build.signal);
     const onAbort = (): void => build.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    const states = this.#attach(graph, opts.progress);
+    const own = opts.cache !== undefined || opts.loader !== undefined;
+    const deps: SolverDeps = own ? { ...this.#deps, cache: opts.cache ?? this.#deps.cache, loader: opts.loader ?? this.#deps.loader } : this.#deps;
+    const states = this.#attach(graph, opts.progress, deps, own ? `+solve:${++this.#ownStores}` : '');
 
     let result: Result | undefined;
     let error: unknown;
@@ -99,15 +103,17 @@ export class Solver {
   }
 
   /** Gets or creates the shared state of every vertex (inputs first), holding each for this build. */
-  #attach(graph: BuildGraph, progress: ProgressWriter | undefined): Map<string, SharedVertex> {
+  #attach(graph: BuildGraph, progress: ProgressWriter | undefined, deps: SolverDeps, scope: string): Map<string, SharedVertex> {
     const states = new Map<string, SharedVertex>();
     for (const digest of graph.order) {
       const v = graph.vertices.get(digest) as Vertex;
       const inputs: InputLink[] = v.inputs.map((e) => ({ state: states.get(e.vertex.digest) as SharedVertex, index: e.index }));
-      const id = stateId(v, inputs);
+      // A solve with its own cache store gets its own states (scope), so no other build sees its
+      // decisions or asks its loader for results it cannot load.
+      const id = stateId(v, inputs) + scope;
       let s = this.#states.get(id);
       if (!s) {
-        s = new SharedVertex(v, id, inputs, this.#deps);
+        s = new SharedVertex(v, id, inputs, deps);
         this.#states.set(id, s);
       }
       s.retain();

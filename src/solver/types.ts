@@ -173,6 +173,15 @@ export interface SolveOptions {
   readonly signal?: AbortSignal;
   /** Receives this build's events (also those of shared vertices). Not closed by the solver. */
   readonly progress?: ProgressWriter;
+  /**
+   * This build's own cache records (e.g. the engine's store composed with `--cache-from` sources),
+   * used instead of `SolverOptions.cache` for every lookup, save and invalidate of this build.
+   * A build with its own store never shares in-flight vertices with other builds (their decisions
+   * could differ); builds without one dedupe among themselves as before. Default: the solver's.
+   */
+  readonly cache?: CacheRecordStore;
+  /** Loads the results of this build's cache hits (pairs with `cache`). Default: the solver's. */
+  readonly loader?: ResultLoader;
 }
 
 export interface SolveResult {

@@ -13,6 +13,7 @@ import type { CacheMountManager } from '../cache-mounts/types.js';
 import type { RefLease } from '../../cache/types.js';
 import { WorkerResult, targetOf } from './worker-result.js';
 import type { Result } from '../../solver/types.js';
+import type { ImageProvider } from './image-provider.js';
 
 /** Engine-wide services; one per data root and process. */
 export interface WorkerServices {
@@ -47,6 +48,8 @@ export interface BuildSession {
   readonly sourceDateEpoch: number | undefined;
   /** Scratch directories this build created; the engine removes them when the build ends. */
   readonly scratch: string[];
+  /** Where FROM images come from (local store, registries); local store only when absent. */
+  readonly images?: ImageProvider;
 }
 
 export interface OpDeps {

@@ -9,11 +9,13 @@ import { basename, join } from 'node:path';
 import type { LLBVertex, PbSourceOp } from '../../llb/types.js';
 import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
 import { TsbuildError, UserInputError, type SourceLocation } from '../../util/errors.js';
-import { listAttr, LocalAttr } from '../../llb/source-attrs.js';
+import { attr, ImageAttr, listAttr, LocalAttr } from '../../llb/source-attrs.js';
 import { parseRemoteSourceOp, remoteSourceCacheKey, type RemoteSourceSpec } from '../source/remote-source-op.js';
 import { fetchHttpSource } from '../source/http.js';
 import { fetchGitSource, resolveGitRef } from '../source/git.js';
 import { findLocalImage, type LocalImage } from './local-image.js';
+import { imageChainIds, unpackImage } from './image-unpack.js';
+import type { ImageResolveMode } from './image-provider.js';
 import { WorkerResult } from './worker-result.js';
 import { snapshotResult, type OpDeps } from './context.js';
 
@@ -23,18 +25,12 @@ function sha256(s: string): string {
 
 /** OCI chain ids of an image's layers (bottom first). */
 export function chainIds(diffIds: readonly string[]): string[] {
-  const out: string[] = [];
-  let prev: string | undefined;
-  for (const d of diffIds) {
-    prev = prev === undefined ? d : sha256(`${prev} ${d}`);
-    out.push(prev);
-  }
-  return out;
+  return imageChainIds(diffIds);
 }
 
 export function sourceOpFor(v: LLBVertex, src: PbSourceOp, deps: OpDeps, location: SourceLocation | undefined): Op {
   const id = src.identifier;
-  if (id.startsWith('docker-image://')) return new ImageSourceOp(id.slice('docker-image://'.length), deps, location);
+  if (id.startsWith('docker-image://')) return new ImageSourceOp(id.slice('docker-image://'.length), src, deps, location);
   if (id.startsWith('local://')) return new LocalSourceOp(id.slice('local://'.length), src, deps);
   const remote = parseRemoteSourceOp(src);
   if (remote) return new RemoteSourceOp(remote, deps, location);
@@ -44,14 +40,21 @@ export function sourceOpFor(v: LLBVertex, src: PbSourceOp, deps: OpDeps, locatio
 
 class ImageSourceOp implements Op {
   #image: Promise<LocalImage> | undefined;
+  readonly #mode: ImageResolveMode | undefined;
   constructor(
     private readonly ref: string,
+    src: PbSourceOp,
     private readonly deps: OpDeps,
     private readonly location: SourceLocation | undefined,
-  ) {}
+  ) {
+    const m = attr(src.attrs, ImageAttr.resolveMode);
+    this.#mode = m === 'pull' || m === 'local' || m === 'default' ? m : undefined;
+  }
 
   #resolve(signal: AbortSignal): Promise<LocalImage> {
     this.#image ??= (async () => {
+      const provider = this.deps.session.images;
+      if (provider) return provider.resolve(this.ref, { signal, ...(this.#mode ? { mode: this.#mode } : {}) });
       const img = await findLocalImage(this.deps.services.storage, this.ref, { signal });
       if (!img) {
         throw new UserInputError('IMAGE_NOT_FOUND', `base image ${this.ref} not found in the local image store (import it with "tsbuild image import" or "tsbuild image load")`, this.location ? { location: this.location } : {});
@@ -70,42 +73,29 @@ class ImageSourceOp implements Op {
     const signal = ctx.signal;
     const img = await this.#resolve(signal);
     const { storage, applier, snapshotter } = this.deps.services;
-    const diffIds = img.config.rootfs.diff_ids;
-    if (diffIds.length !== img.layers.length) {
-      throw new TsbuildError('IMAGE_INVALID', `image ${img.name}: ${img.layers.length} layers but ${diffIds.length} diff_ids`);
-    }
-    const chains = chainIds(diffIds);
-    let parent: string | undefined;
-    for (const [i, layer] of img.layers.entries()) {
-      const chainKey = `chain:${chains[i] as string}`;
-      const rec = await storage.records.lookup(chainKey, 0);
-      if (rec && (await snapshotter.stat(rec.resultId).then((s) => s.kind === 'committed', () => false))) {
-        parent = rec.resultId;
-        continue;
-      }
-      ctx.progress.status({ id: layer.digest, name: `extracting ${layer.digest.slice(0, 19)}`, current: 0, total: layer.size, started: Date.now() });
-      const stream = await storage.content.reader(layer.digest, { signal });
-      const applied = await applier.apply(stream, { signal, ...(parent ? { parent } : {}) });
-      if (applied.diffId !== diffIds[i]) {
-        await snapshotter.remove(applied.id).catch(() => undefined);
-        throw new TsbuildError('IMAGE_LAYER_MISMATCH', `image ${img.name}: layer ${i} has diff_id ${applied.diffId}, config says ${diffIds[i] as string}`);
-      }
-      ctx.progress.status({ id: layer.digest, name: `extracting ${layer.digest.slice(0, 19)}`, current: layer.size, total: layer.size, completed: Date.now() });
-      // Exports reuse the blob the layer came from, so the base image's diff_ids stay as they are.
-      storage.layerBlobs.put({
-        snapshotId: applied.id,
-        compression: /gzip/.test(layer.mediaType) ? 'gzip' : /zstd/.test(layer.mediaType) ? 'zstd' : 'uncompressed',
-        blobDigest: layer.digest,
-        diffId: applied.diffId,
-        size: layer.size,
-        mediaType: layer.mediaType,
+    // Only now are the layers needed: a build whose FROM step is a cache hit never downloads them.
+    const provider = this.deps.session.images;
+    if (provider) {
+      const started = Date.now();
+      await provider.ensureLayers(img, {
+        signal,
+        onProgress: (p) => ctx.progress.status({
+          id: p.digest, name: `pulling ${p.digest.slice(0, 19)}`, current: p.current, total: p.total, started, ...(p.current >= p.total ? { completed: Date.now() } : {}),
+        }),
       });
-      await storage.records.save({ key: chainKey, output: 0, resultId: applied.id, recordType: 'source.image', description: `${img.name} layer ${i + 1}/${img.layers.length}`, replace: true });
-      parent = applied.id;
     }
-    if (parent === undefined) return [WorkerResult.create({ kind: 'scratch' })];
-    const parentOfTop = await snapshotter.parent(parent);
-    return [await snapshotResult(this.deps, parent, parentOfTop, signal)];
+    const top = await unpackImage({ storage, applier, snapshotter }, img, {
+      signal,
+      onLayer: (p) => ctx.progress.status({
+        id: `extract-${p.digest}`,
+        name: `extracting ${p.digest.slice(0, 19)}`,
+        current: p.phase === 'done' ? p.size : 0,
+        total: p.size,
+        ...(p.phase === 'done' ? { completed: Date.now() } : { started: Date.now() }),
+      }),
+    });
+    if (top === undefined) return [WorkerResult.create({ kind: 'scratch' })];
+    return [await snapshotResult(this.deps, top, await snapshotter.parent(top), signal)];
   }
 }
 

@@ -5,7 +5,7 @@
  * runc is detected up front with the command that fixes it.
  */
 import { expect, test } from '@jest/globals';
-import { describeBuilds, useBuildEnv, mountsUnder } from '../../helpers/build-env.js';
+import { describeBuilds, useBuildEnv } from '../../helpers/build-env.js';
 import type { CliResult } from '../../helpers/cli.js';
 
 function errorLines(r: CliResult): string[] {
