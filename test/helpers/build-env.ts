@@ -4,6 +4,7 @@
  * that nothing is left mounted under a directory.
  */
 import { afterAll, beforeAll, expect } from '@jest/globals';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,10 +15,11 @@ import { describeIf, haveBinary, isRoot } from './skip.js';
 export const BASE = 'localhost/busybox:latest';
 
 let baseTar: Promise<string> | undefined;
-/** The busybox rootfs tar, made once per test file. */
+/** The busybox rootfs tar, made once per test file and removed when the test process exits. */
 export function busyboxTar(): Promise<string> {
   baseTar ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tsbuild-base-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'busybox.tar');
     await makeBusyboxTar(file);
     return file;

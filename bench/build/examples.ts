@@ -1,0 +1,101 @@
+/**
+ * The seed examples (examples/split: many layers; examples/single: one big RUN) per tool: cold
+ * build, no-op rebuild, and a one-file-change rebuild (package.json edited, as a dependency bump
+ * would), with the image's layers before and after the change, so the bytes a push would have to
+ * upload again can be compared. Runs are interleaved across tools (run 1 of each tool, then run 2…)
+ * so that load drift on a shared machine hits every tool alike.
+ */
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TsbuildError } from '../../src/util/errors.js';
+import { changedLayers } from '../lib/layers.js';
+import { examplesDir } from '../lib/paths.js';
+import { seconds } from '../lib/report.js';
+import type { BuildOutcome, Builder, ImageLayer } from '../lib/types.js';
+
+export type ExampleName = 'split' | 'single';
+export const EXAMPLES: readonly ExampleName[] = ['split', 'single'];
+
+export interface ChangeRun {
+  readonly outcome: BuildOutcome;
+  /** The layers that differ from the image before this change: what a push re-uploads. */
+  readonly changed: readonly ImageLayer[];
+}
+
+export interface ExampleResult {
+  readonly tool: string;
+  readonly example: ExampleName;
+  readonly cold: readonly BuildOutcome[];
+  readonly noop: readonly BuildOutcome[];
+  readonly change: readonly ChangeRun[];
+  /** The image after a cold build. */
+  readonly image: readonly ImageLayer[];
+}
+
+interface ToolState {
+  readonly builder: Builder;
+  readonly ctx: string;
+  readonly cold: BuildOutcome[];
+  readonly noop: BuildOutcome[];
+  readonly change: ChangeRun[];
+  image: ImageLayer[];
+  previous: ImageLayer[];
+}
+
+const progress = (s: string): void => {
+  process.stderr.write(`  ${s}\n`);
+};
+
+/** package.json with another version: one changed file, as a dependency bump would be. */
+async function editPackageJson(ctx: string, n: number): Promise<void> {
+  const file = join(ctx, 'package.json');
+  const text = await readFile(file, 'utf8');
+  const next = text.replace(/"version": "[^"]*"/, `"version": "1.0.${n}"`);
+  if (next === text) throw new TsbuildError('BENCH_EDIT_FAILED', `${file}: no "version" field to change`);
+  await writeFile(file, next);
+}
+
+export async function benchExample(opts: {
+  readonly example: ExampleName;
+  readonly builders: readonly Builder[];
+  readonly workDir: string;
+  readonly runs: number;
+  readonly signal: AbortSignal;
+}): Promise<ExampleResult[]> {
+  const { example, runs, signal } = opts;
+  const tag = `bench-${example}`;
+  const states: ToolState[] = [];
+  for (const b of opts.builders) {
+    // A private copy per tool: the change runs edit package.json.
+    const ctx = join(opts.workDir, `${b.name}-${example}`);
+    await cp(join(examplesDir, example), ctx, { recursive: true });
+    states.push({ builder: b, ctx, cold: [], noop: [], change: [], image: [], previous: [] });
+  }
+  for (let i = 0; i < runs; i++) {
+    for (const s of states) {
+      await s.builder.reset({ signal });
+      const o = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
+      s.cold.push(o);
+      progress(`${example} ${s.builder.name}: cold build ${i + 1}/${runs} ${seconds(o.wallMs)}`);
+    }
+  }
+  for (const s of states) s.image = s.previous = await s.builder.layers(tag, { signal });
+  for (let i = 0; i < runs; i++) {
+    for (const s of states) {
+      const o = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
+      s.noop.push(o);
+      progress(`${example} ${s.builder.name}: no-op rebuild ${i + 1}/${runs} ${seconds(o.wallMs)}`);
+    }
+  }
+  for (let i = 0; i < runs; i++) {
+    for (const s of states) {
+      await editPackageJson(s.ctx, i + 1);
+      const outcome = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
+      const after = await s.builder.layers(tag, { signal });
+      s.change.push({ outcome, changed: changedLayers(s.previous, after) });
+      s.previous = after;
+      progress(`${example} ${s.builder.name}: one-file change ${i + 1}/${runs} ${seconds(outcome.wallMs)}`);
+    }
+  }
+  return states.map((s) => ({ tool: s.builder.name, example, cold: s.cold, noop: s.noop, change: s.change, image: s.image }));
+}
