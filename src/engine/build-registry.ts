@@ -1,0 +1,213 @@
+/**
+ * Everything one build does with registries and remote caches, in one place: the lazily made
+ * registry client, FROM images (BaseImages), `--cache-from` imports (a per-build record store and
+ * loader handed to the solver), `--cache-to` exports, and pushes. `close()` when the build ends.
+ *
+ * Why a per-build store rather than one engine-wide: imported caches belong to one build (another
+ * build in the same daemon did not ask for them), and their `remote:<n>` result ids mean something
+ * only to this build's loader. The solver keeps such a build's vertices apart from other builds'.
+ */
+import { RemoteRecordStore, type CacheExportSpec, type CacheImportSpec, INLINE_CACHE_FIELD } from '../cache/remote/index.js';
+import { startVertex, type ProgressWriter } from '../progress/index.js';
+import type { RegistryClient } from '../registry/client.js';
+import { parseReference } from '../registry/reference.js';
+import type { CacheRecordStore } from '../solver/cache-types.js';
+import type { ResultLoader } from '../solver/types.js';
+import { CancelledError, errorMessage } from '../util/errors.js';
+import type { WorkerServices } from '../worker/ops/context.js';
+import { SnapshotResultLoader } from '../worker/ops/loader.js';
+import { BaseImages } from './base-images.js';
+import { collectCache, inlineCache, writeCache, type BuildOutcomeForCache } from './cache-export.js';
+import { importCache, importName } from './cache-import.js';
+import { ChainMaterializer } from './chain-materialize.js';
+import { pushFromStore, type PushSummary } from './image-push.js';
+import { openRegistryClient, type RegistryAccess } from './registry-access.js';
+import { RemoteResultLoader } from './remote-loader.js';
+
+/** What the remote cache did in one build (also in `--metadata-file`). */
+export interface RemoteCacheReport {
+  /** Per `--cache-from`: records offered, or why the cache could not be read. */
+  readonly imported: readonly { readonly name: string; readonly records: number; readonly error?: string }[];
+  /** Blobs and bytes downloaded from imported caches (lazily, for results the build used). */
+  readonly downloadedBlobs: number;
+  readonly downloadedBytes: number;
+  /** Per `--cache-to`. */
+  readonly exported: readonly { readonly to: string; readonly digest?: string; readonly records: number; readonly error?: string }[];
+}
+
+export interface BuildRegistryOptions {
+  readonly services: WorkerServices;
+  readonly access: RegistryAccess;
+  readonly pull: boolean;
+  readonly cacheFrom: readonly CacheImportSpec[];
+  readonly cacheTo: readonly CacheExportSpec[];
+  readonly progress: ProgressWriter;
+}
+
+function exportName(spec: CacheExportSpec): string {
+  switch (spec.kind) {
+    case 'registry':
+      return spec.ref;
+    case 'local':
+      return spec.dest;
+    case 'inline':
+      return 'inline';
+  }
+}
+
+export class BuildRegistry {
+  readonly images: BaseImages;
+  readonly #o: BuildRegistryOptions;
+  #client: RegistryClient | undefined;
+  #store: RemoteRecordStore | undefined;
+  #loader: ResultLoader | undefined;
+  readonly #materializer: ChainMaterializer;
+  readonly #imported: { name: string; records: number; error?: string }[] = [];
+  readonly #exported: { to: string; digest?: string; records: number; error?: string }[] = [];
+
+  constructor(opts: BuildRegistryOptions) {
+    // Malformed cache references fail the build before anything runs, not after the solve.
+    for (const s of [...opts.cacheFrom, ...opts.cacheTo]) if (s.kind === 'registry') parseReference(s.ref);
+    this.#o = opts;
+    const { storage, snapshotter, applier } = opts.services;
+    this.images = new BaseImages({ storage, registry: () => this.client(), defaultMode: opts.pull ? 'pull' : 'default' });
+    this.#materializer = new ChainMaterializer({ storage, snapshotter, applier });
+  }
+
+  /** The build's registry client (made on first use). */
+  client(): RegistryClient {
+    return (this.#client ??= openRegistryClient(this.#o.access));
+  }
+
+  /** Reads every `--cache-from` (metadata only); unreadable ones become warnings. */
+  async importCaches(signal: AbortSignal): Promise<void> {
+    if (this.#o.cacheFrom.length === 0) return;
+    const { services, progress } = this.#o;
+    const caches = [];
+    for (const spec of this.#o.cacheFrom) {
+      const v = startVertex(progress, { name: `importing cache manifest from ${importName(spec)}` });
+      try {
+        const r = await importCache({ storage: services.storage, registry: () => this.client(), signal }, spec);
+        if (r.kind === 'imported') {
+          caches.push(r.cache);
+          this.#imported.push({ name: r.cache.name, records: r.records });
+        } else {
+          this.#imported.push({ name: r.name, records: 0, error: r.reason });
+          progress.write({ type: 'warning', message: `cache import from ${r.name} skipped: ${r.reason}`, timestamp: Date.now() });
+        }
+        v.done();
+      } catch (e) {
+        if (signal.aborted) v.cancel();
+        else v.fail(e);
+        throw signal.aborted ? new CancelledError(signal.reason) : e;
+      }
+    }
+    if (caches.length === 0) return;
+    const store = new RemoteRecordStore({
+      local: services.storage.records,
+      exists: (id) => services.storage.inventory.exists(id),
+      caches,
+    });
+    this.#store = store;
+    this.#loader = new RemoteResultLoader({
+      base: new SnapshotResultLoader(services),
+      store,
+      materializer: this.#materializer,
+      storage: services.storage,
+      progress,
+    });
+  }
+
+  /** The solver options of this build: its own store and loader when it imports cache. */
+  solveOptions(): { cache?: CacheRecordStore; loader?: ResultLoader } {
+    return this.#store && this.#loader ? { cache: this.#store, loader: this.#loader } : {};
+  }
+
+  get wantsInline(): boolean {
+    return this.#o.cacheTo.some((s) => s.kind === 'inline');
+  }
+
+  /** The image-config field carrying inline cache metadata (`type=inline`), or undefined. */
+  async inlineField(build: Omit<BuildOutcomeForCache, 'imported'>, signal: AbortSignal): Promise<Record<string, unknown> | undefined> {
+    if (!this.wantsInline) return undefined;
+    const v = startVertex(this.#o.progress, { name: 'preparing inline cache metadata' });
+    try {
+      const built = await inlineCache({ services: this.#o.services, signal, progress: v.progress }, { ...build, imported: this.#store });
+      v.done();
+      this.#exported.push({ to: 'inline', records: built.config.records.length });
+      return { [INLINE_CACHE_FIELD]: built.config };
+    } catch (e) {
+      if (signal.aborted) v.cancel();
+      else v.fail(e);
+      throw signal.aborted ? new CancelledError(signal.reason) : e;
+    }
+  }
+
+  /** Writes every registry/local `--cache-to`. */
+  async exportCaches(build: Omit<BuildOutcomeForCache, 'imported'>, signal: AbortSignal): Promise<void> {
+    const importedRepos = this.#o.cacheFrom.flatMap((s) => {
+      if (s.kind !== 'registry') return [];
+      try {
+        const r = parseReference(s.ref);
+        return [`${r.domain}/${r.path}`];
+      } catch {
+        return [];
+      }
+    });
+    for (const spec of this.#o.cacheTo) {
+      if (spec.kind === 'inline') continue;
+      const name = exportName(spec);
+      const v = startVertex(this.#o.progress, { name: `exporting cache to ${spec.kind === 'local' ? `directory ${name}` : name}` });
+      const ctx = { services: this.#o.services, signal, progress: v.progress };
+      try {
+        const collected = await collectCache(ctx, { ...build, imported: this.#store }, spec.mode);
+        const w = await writeCache(ctx, spec, collected, { registry: () => this.client(), importedRepos });
+        this.#exported.push({ to: name, digest: w.digest, records: w.records });
+        v.done();
+      } catch (e) {
+        if (signal.aborted) {
+          v.cancel();
+          throw new CancelledError(signal.reason);
+        }
+        v.fail(e);
+        if (!spec.ignoreError) throw e;
+        this.#exported.push({ to: name, records: 0, error: errorMessage(e) });
+        this.#o.progress.write({ type: 'warning', message: `cache export to ${name} failed (ignored): ${errorMessage(e)}`, timestamp: Date.now() });
+      }
+    }
+  }
+
+  /** Pushes image names of the local store (build --push), one progress step each. */
+  async push(names: readonly string[], signal: AbortSignal): Promise<PushSummary[]> {
+    const out: PushSummary[] = [];
+    for (const name of names) {
+      const v = startVertex(this.#o.progress, { name: `pushing ${name}` });
+      try {
+        const res = await pushFromStore(this.#o.services.storage, { name }, {
+          signal,
+          client: this.client(),
+          onProgress: (e) => {
+            if (e.kind === 'done') v.progress.status({ id: e.digest, name: `${e.outcome} ${e.digest.slice(0, 19)}`, current: e.size, total: e.size, completed: Date.now() });
+          },
+        });
+        v.progress.log(1, `pushed ${name}@${res.digest}\n`);
+        v.done();
+        out.push(res);
+      } catch (e) {
+        if (signal.aborted) v.cancel();
+        else v.fail(e);
+        throw signal.aborted ? new CancelledError(signal.reason) : e;
+      }
+    }
+    return out;
+  }
+
+  report(): RemoteCacheReport {
+    const f = this.#materializer.fetched;
+    return { imported: [...this.#imported], downloadedBlobs: f.blobs, downloadedBytes: f.bytes, exported: [...this.#exported] };
+  }
+
+  close(): void {
+    this.#client?.close();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * `tsbuild pull NAME`: an image from its registry into the local store. Layers download in
+ * parallel; a layer the content store already holds (same digest) is never downloaded again. The
+ * name is written last, after every blob is whole, so an interrupted pull leaves the store as it
+ * was (plus complete blobs that the next pull reuses).
+ */
+import type { CacheStorage } from '../cache/cache-storage.js';
+import { normalizeImageRef } from '../llb/image-ref.js';
+import { DEFAULT_PLATFORM, parsePlatformSpec } from '../registry/platform.js';
+import type { TransferEvent } from '../registry/types.js';
+import { openRegistryClient, contentSink, type RegistryAccess } from './registry-access.js';
+
+export interface PullRequest {
+  /** Image reference (`alpine:3.19`, `host:5000/team/app@sha256:…`). */
+  readonly ref: string;
+  /** `os/arch[/variant]` picked from a multi-platform image. Default linux/amd64. */
+  readonly platform?: string;
+  readonly registry?: RegistryAccess;
+}
+
+/** One layer of a pull. */
+export interface PulledLayer {
+  readonly digest: string;
+  readonly size: number;
+  /** `downloaded`, or `present` when the content store already had it. */
+  readonly outcome: 'downloaded' | 'present';
+}
+
+export interface PullSummary {
+  /** The normalized name written to the store (`docker.io/library/alpine:3.19`). */
+  readonly name: string;
+  /** What the reference resolved to at the registry (an index digest for multi-platform images). */
+  readonly digest: string;
+  /** The platform's image manifest, as stored. */
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly layers: readonly PulledLayer[];
+  /** True when the name already pointed at this manifest. */
+  readonly upToDate: boolean;
+}
+
+export interface PullOptions {
+  readonly signal: AbortSignal;
+  readonly onProgress?: (e: TransferEvent) => void;
+}
+
+export async function pullToStore(storage: CacheStorage, req: PullRequest, opts: PullOptions): Promise<PullSummary> {
+  const name = normalizeImageRef(req.ref);
+  const platform = req.platform !== undefined ? parsePlatformSpec(req.platform) : DEFAULT_PLATFORM;
+  const before = storage.images.get(name);
+  const client = openRegistryClient(req.registry);
+  try {
+    const outcomes = new Map<string, 'downloaded' | 'present'>();
+    const res = await client.pull({
+      ref: name,
+      sink: contentSink(storage),
+      platform,
+      signal: opts.signal,
+      onProgress: (e) => {
+        if (e.kind === 'done') outcomes.set(e.digest, e.outcome === 'downloaded' ? 'downloaded' : 'present');
+        opts.onProgress?.(e);
+      },
+    });
+    const manifestDigest = res.manifestDescriptor.digest;
+    storage.images.put({ name, manifestDigest, configDigest: res.manifest.config.digest, mediaType: res.manifest.mediaType });
+    return {
+      name,
+      digest: res.digest,
+      manifestDigest,
+      configDigest: res.manifest.config.digest,
+      layers: res.layers.map((l) => ({ digest: l.digest, size: l.size, outcome: outcomes.get(l.digest) ?? 'present' })),
+      upToDate: before?.manifestDigest === manifestDigest,
+    };
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * `tsbuild push NAME` and `build --push`: an image of the local store to its registry. Blobs the
+ * registry already has are skipped (HEAD), blobs another repository of the same registry holds are
+ * mounted from it, the rest are uploaded from the content store; the manifest goes last, so the
+ * tag never names an incomplete image.
+ */
+import type { CacheStorage } from '../cache/cache-storage.js';
+import { normalizeImageRef, parseImageRef } from '../llb/image-ref.js';
+import type { ImageIndex, ImageManifest } from '../oci/types.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { TransferEvent, TransferOutcome } from '../registry/types.js';
+import { throwIfAborted, UserInputError } from '../util/errors.js';
+import { contentSource, openRegistryClient, type RegistryAccess } from './registry-access.js';
+
+export interface PushRequest {
+  /** The local image's name; it is pushed to the registry that name designates. */
+  readonly name: string;
+  readonly registry?: RegistryAccess;
+}
+
+export interface PushSummary {
+  readonly name: string;
+  /** Manifest digest the registry now serves for the name. */
+  readonly digest: string;
+  /** Bytes of the manifest. */
+  readonly size: number;
+  readonly blobs: readonly { readonly digest: string; readonly outcome: TransferOutcome }[];
+}
+
+export interface PushOptions {
+  readonly signal: AbortSignal;
+  readonly onProgress?: (e: TransferEvent) => void;
+  /** A client to reuse (a build's); default: one made from the request and closed after. */
+  readonly client?: RegistryClient;
+}
+
+/**
+ * Repositories of the same registry that hold each blob, from the images of the local store that
+ * were pulled from (or pushed to) that registry: the candidates for cross-repository mounts.
+ */
+export async function mountSources(storage: CacheStorage, domain: string, signal: AbortSignal): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const e of storage.images.list()) {
+    throwIfAborted(signal);
+    let repo: string;
+    try {
+      const r = parseImageRef(e.name);
+      if (r.domain !== domain) continue;
+      repo = r.path;
+    } catch {
+      continue;
+    }
+    let doc: ImageManifest | ImageIndex;
+    try {
+      doc = JSON.parse((await storage.content.readAll(e.manifestDigest, { signal })).toString('utf8')) as ImageManifest | ImageIndex;
+    } catch {
+      continue;
+    }
+    if (!('layers' in doc) || !Array.isArray(doc.layers)) continue;
+    for (const l of doc.layers) {
+      const list = out.get(l.digest) ?? [];
+      if (!list.includes(repo)) list.push(repo);
+      out.set(l.digest, list);
+    }
+  }
+  return out;
+}
+
+export async function pushFromStore(storage: CacheStorage, req: PushRequest, opts: PushOptions): Promise<PushSummary> {
+  const name = normalizeImageRef(req.name);
+  const entry = storage.images.get(name);
+  if (!entry) throw new UserInputError('IMAGE_NOT_FOUND', `An image does not exist locally with the tag: ${req.name}`);
+  const info = await storage.content.info(entry.manifestDigest, { signal: opts.signal });
+  if (!info) throw new UserInputError('IMAGE_BLOB_MISSING', `image ${name}: manifest ${entry.manifestDigest} is missing from the content store (run "tsbuild cache check")`);
+  const client = opts.client ?? openRegistryClient(req.registry);
+  try {
+    const mounts = await mountSources(storage, parseImageRef(name).domain, opts.signal);
+    const res = await client.push({
+      ref: name,
+      root: { mediaType: entry.mediaType, digest: entry.manifestDigest, size: info.size },
+      source: contentSource(storage),
+      mountFrom: (blob) => mounts.get(blob.digest) ?? [],
+      signal: opts.signal,
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+    return { name, digest: res.digest, size: res.size, blobs: res.blobs };
+  } finally {
+    if (!opts.client) client.close();
+  }
+}

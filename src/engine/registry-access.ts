@@ -1,0 +1,69 @@
+/**
+ * How the engine reaches registries: one RegistryClient per operation (a build, a pull, a push)
+ * configured from the request — insecure registries, an extra CA, the caller's environment for
+ * docker credentials — and the content store adapted to the client's blob seams.
+ */
+import { Readable, Writable } from 'node:stream';
+import type { CacheStorage } from '../cache/cache-storage.js';
+import { RegistryClient } from '../registry/client.js';
+import type { BlobSink, BlobSource, BlobWriter, BlobWriterOptions, BlobOpenOptions, SignalOptions } from '../registry/types.js';
+
+/** Registry settings a request carries (`--insecure-registry`, `--registry-ca`). */
+export interface RegistryAccess {
+  /** Registries (`host[:port]`) reached over plain HTTP; loopback ones always are. Default none. */
+  readonly insecureRegistries?: readonly string[];
+  /** PEM file of extra CA certificates to trust. Default: the system's only. */
+  readonly caFile?: string;
+  /** Environment for `$DOCKER_CONFIG` and credential helpers. Default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A client for one operation; close() it when done. */
+export function openRegistryClient(access: RegistryAccess = {}): RegistryClient {
+  return new RegistryClient({
+    ...(access.insecureRegistries?.length ? { insecureRegistries: access.insecureRegistries } : {}),
+    ...(access.caFile !== undefined ? { caFile: access.caFile } : {}),
+    ...(access.env ? { env: access.env as NodeJS.ProcessEnv } : {}),
+  });
+}
+
+/** Pulled blobs go into the content store: verified by the client, committed atomically. */
+export function contentSink(storage: CacheStorage): BlobSink {
+  return {
+    has: (digest: string, opts?: SignalOptions) => storage.content.has(digest, opts?.signal ? { signal: opts.signal } : {}),
+    writer: (o: BlobWriterOptions): BlobWriter => storage.content.writer({ expected: o.expected, expectedSize: o.size, ...(o.signal ? { signal: o.signal } : {}) }),
+  };
+}
+
+export interface ContentSourceOptions {
+  /** Documents made on the fly (a cache manifest and its config), served before the store. */
+  readonly extra?: ReadonlyMap<string, Buffer>;
+  /** Called for a blob the store lacks; brings it into the store (e.g. from an imported cache). */
+  readonly fetchMissing?: (digest: string, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+/** Pushed blobs come from the content store (only those the registry lacks are ever opened). */
+export function contentSource(storage: CacheStorage, opts: ContentSourceOptions = {}): BlobSource {
+  return {
+    async open(digest: string, o?: BlobOpenOptions): Promise<Readable> {
+      const bytes = opts.extra?.get(digest);
+      if (bytes) return Readable.from([bytes.subarray(o?.offset ?? 0)]);
+      if (opts.fetchMissing && !(await storage.content.has(digest))) await opts.fetchMissing(digest, o?.signal);
+      return storage.content.reader(digest, { ...(o?.offset !== undefined ? { offset: o.offset } : {}), ...(o?.signal ? { signal: o.signal } : {}) });
+    },
+  };
+}
+
+/** A sink that keeps nothing: for reading manifests and configs without storing them. */
+export function discardSink(): BlobSink {
+  return { has: async () => false, writer: discardWriter };
+}
+
+function discardWriter(): BlobWriter {
+  const w = new Writable({ write: (_c, _e, cb) => cb() }) as Writable & BlobWriter;
+  w.commit = async () => undefined;
+  w.abort = async () => {
+    w.destroy();
+  };
+  return w;
+}
