@@ -99,8 +99,9 @@ export class TtyRenderer implements ProgressRenderer {
   #draw(final: boolean): void {
     const now = this.#now();
     this.#lastDraw = now;
-    const width = Math.max(20, this.#out.columns ?? 80);
-    const height = Math.max(4, this.#out.rows ?? 24);
+    // A terminal that reports no size (0 columns, e.g. under script(1)) gets the usual 80.
+    const width = Math.max(20, this.#out.columns || 80);
+    const height = Math.max(4, this.#out.rows || 24);
     let rows = this.#rows(now, width, final);
     if (!final) rows = fitHeight(rows, height - 2);
     const lines = [this.#header(now, final), ...rows.map((r) => (r.color && this.#color ? `${r.color}${r.text}${RESET}` : r.text))];
