@@ -2,7 +2,12 @@
  * Parse + convert throughput on a generated Dockerfile of 10,000 instructions (the target is the
  * whole file in under 100 ms). Prints instructions/s, MB/s and peak memory.
  *
- *   npm run build && node dist/bench/parse/run.js [--instructions N] [--rounds R]
+ *   npm run build && node dist/bench/parse/run.js [--instructions N] [--rounds R] [--warmup W] [--profile [FILE]]
+ *
+ * `--profile` then runs R more rounds under the CPU profiler (so the timings above are not
+ * skewed by it), prints the functions with the most self time and writes FILE (.cpuprofile) if
+ * given. `node dist/bench/parse/digests.js` is the companion check that a speed-up changed no
+ * digest (see docs/llb.md, Performance).
  *
  * Each stage COPYs from the one before it, so the last stage reaches all of them: every instruction
  * is typed, expanded, turned into ops and marshalled. Wall time on a shared machine is noisy, so
@@ -15,6 +20,7 @@ import { parseInstructions } from '../../src/frontend/dockerfile/instructions/st
 import { convertDockerfile } from '../../src/frontend/dockerfile/convert/convert.js';
 import { loadDefinition } from '../../src/llb/definition.js';
 import { generateDockerfile } from './generate.js';
+import { summarizeProfile, withCpuProfile } from './profile.js';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,6 +31,10 @@ function arg(name: string, def: number): number {
 
 const N = arg('instructions', 10_000);
 const ROUNDS = arg('rounds', 7);
+/** Rounds run first and left out of the medians: the JIT is still compiling in them. */
+const WARMUP = process.argv.includes('--warmup') ? Math.max(0, Math.floor(Number(process.argv[process.argv.indexOf('--warmup') + 1]) || 0)) : 3;
+const profileAt = process.argv.indexOf('--profile');
+const profileFile = profileAt >= 0 && process.argv[profileAt + 1] && !process.argv[profileAt + 1]?.startsWith('--') ? process.argv[profileAt + 1] : undefined;
 
 let peakRss = 0;
 let peakHeap = 0;
@@ -46,7 +56,8 @@ const cpuMs: number[] = [];
 let vertices = 0;
 let defBytes = 0;
 let instructions = 0;
-for (let r = 0; r < ROUNDS; r++) {
+let firstRoundMs = 0;
+for (let r = 0; r < WARMUP + ROUNDS; r++) {
   sample();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
@@ -58,6 +69,8 @@ for (let r = 0; r < ROUNDS; r++) {
   const t3 = performance.now();
   const c = process.cpuUsage(c0);
   sample();
+  if (r === 0) firstRoundMs = t3 - t0 - (t2 - t1);
+  if (r < WARMUP) continue;
   cpuMs.push((c.user + c.system) / 1000);
   parseMs.push(t1 - t0);
   typeMs.push(t2 - t1);
@@ -65,7 +78,7 @@ for (let r = 0; r < ROUNDS; r++) {
   totalMs.push(t3 - t0 - (t2 - t1)); // parse + convert (convert types the instructions itself)
   instructions = ast.children.length;
   defBytes = result.definition.bytes.length;
-  if (r === 0) {
+  if (r === WARMUP) {
     vertices = loadDefinition(result.definition.bytes).vertices.size;
     sample();
   }
@@ -76,15 +89,24 @@ const total = median(totalMs);
 const fmt = (x: number, d = 1): string => x.toFixed(d);
 const mb = (x: number): string => `${fmt(x / 1024 / 1024)} MB`;
 process.stdout.write([
-  `tsbuild bench/parse: ${instructions} instructions, ${fmt(bytes / 1024)} KiB of Dockerfile, ${ROUNDS} rounds (medians)`,
+  `tsbuild bench/parse: ${instructions} instructions, ${fmt(bytes / 1024)} KiB of Dockerfile, ${ROUNDS} rounds after ${WARMUP} warm-up rounds (medians)`,
   `  parse            ${fmt(median(parseMs))} ms`,
   `  type (alone)     ${fmt(median(typeMs))} ms`,
   `  convert + marshal ${fmt(median(convertMs))} ms  → ${vertices} vertices, ${fmt(defBytes / 1024)} KiB definition`,
   `  parse + convert  ${fmt(total)} ms  (target < 100 ms: ${total < 100 ? 'met' : 'MISSED'})`,
   `  throughput       ${Math.round(instructions / (total / 1000)).toLocaleString('en-US')} instructions/s, ${fmt(bytes / 1024 / 1024 / (total / 1000), 2)} MB/s`,
   `  CPU time         ${fmt(median(cpuMs))} ms per round (parse + type + convert, GC threads included)`,
-  `  first round      ${fmt(totalMs[0] as number)} ms (cold JIT)`,
+  `  first round      ${fmt(firstRoundMs)} ms (cold JIT)`,
   `  machine          ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   `  peak memory      RSS ${mb(peakRss)}, heap ${mb(peakHeap)}`,
   '',
 ].join('\n'));
+
+if (profileAt >= 0) {
+  const profile = await withCpuProfile(async () => {
+    for (let r = 0; r < ROUNDS; r++) {
+      await convertDockerfile(parseDockerfile(source, { file: 'Dockerfile' }), { platform: 'linux/amd64', buildArgs: new Map([['VERSION', '2.0.0']]) });
+    }
+  }, profileFile ? { file: profileFile } : {});
+  process.stdout.write(`CPU profile of ${ROUNDS} more rounds, top functions by self time${profileFile ? ` (written to ${profileFile})` : ''}:\n${summarizeProfile(profile, 25)}\n`);
+}

@@ -93,51 +93,55 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
   if (opts.args.length === 0) throw new Error('run: args must not be empty');
   const cwd = base.meta.cwd;
   const inputs = new InputList();
-  type Pending = { target: string; pb: tsbuild.llb.Mount.$Properties; wantOutput: boolean };
-  const pending: Pending[] = [{
-    target: '/',
-    pb: { input: inputs.add(base.output), dest: '/', mountType: tsbuild.llb.MountType.BIND },
-    wantOutput: true,
-  }];
+  // Every mount gets the same fields in the same order (absent options null): one object shape
+  // keeps the encoder's property reads monomorphic, and null/default fields are not encoded.
+  type Pending = {
+    target: string;
+    wantOutput: boolean;
+    input: number;
+    selector: string;
+    readonly: boolean;
+    mountType: tsbuild.llb.MountType;
+    tmpfsOpt: tsbuild.llb.TmpfsOpt.$Properties | null;
+    cacheOpt: tsbuild.llb.CacheOpt.$Properties | null;
+    secretOpt: tsbuild.llb.SecretOpt.$Properties | null;
+    sshOpt: tsbuild.llb.SSHOpt.$Properties | null;
+  };
+  const mount = (target: string, mountType: tsbuild.llb.MountType, input: number, more: Partial<Pending> = {}): Pending => ({
+    target, wantOutput: false, input, selector: '', readonly: false, mountType, tmpfsOpt: null, cacheOpt: null, secretOpt: null, sshOpt: null, ...more,
+  });
+  const pending: Pending[] = [mount('/', tsbuild.llb.MountType.BIND, inputs.add(base.output), { wantOutput: true })];
   for (const m of opts.mounts ?? []) {
     const target = resolvePath(cwd, m.target);
     if (target === '/') throw new Error(`run: invalid mount target "${m.target}"`);
     switch (m.type) {
       case 'bind':
-        pending.push({
-          target,
-          pb: { input: inputs.add(m.source?.output), selector: m.selector ?? '', dest: target, readonly: m.readonly ?? false, mountType: tsbuild.llb.MountType.BIND },
-          wantOutput: m.output ?? false,
-        });
+        pending.push(mount(target, tsbuild.llb.MountType.BIND, inputs.add(m.source?.output), {
+          selector: m.selector ?? '', readonly: m.readonly ?? false, wantOutput: m.output ?? false,
+        }));
         break;
       case 'cache': {
         const cacheOpt: tsbuild.llb.CacheOpt.$Properties = { id: m.id, sharing: SHARING[m.sharing ?? 'shared'] };
         if (m.mode !== undefined) { cacheOpt.mode = m.mode; cacheOpt.hasMode = true; }
         if (m.uid !== undefined) { cacheOpt.uid = m.uid; cacheOpt.hasUid = true; }
         if (m.gid !== undefined) { cacheOpt.gid = m.gid; cacheOpt.hasGid = true; }
-        pending.push({
-          target,
-          pb: { input: inputs.add(m.source?.output), selector: m.selector ?? '', dest: target, readonly: m.readonly ?? false, mountType: tsbuild.llb.MountType.CACHE, cacheOpt },
-          wantOutput: false,
-        });
+        pending.push(mount(target, tsbuild.llb.MountType.CACHE, inputs.add(m.source?.output), {
+          selector: m.selector ?? '', readonly: m.readonly ?? false, cacheOpt,
+        }));
         break;
       }
       case 'tmpfs':
-        pending.push({ target, pb: { input: -1, dest: target, mountType: tsbuild.llb.MountType.TMPFS, tmpfsOpt: { size: m.size ?? 0 } }, wantOutput: false });
+        pending.push(mount(target, tsbuild.llb.MountType.TMPFS, -1, { tmpfsOpt: { size: m.size ?? 0 } }));
         break;
       case 'secret':
-        pending.push({
-          target,
-          pb: { input: -1, dest: target, mountType: tsbuild.llb.MountType.SECRET, secretOpt: { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400, optional: m.optional ?? false } },
-          wantOutput: false,
-        });
+        pending.push(mount(target, tsbuild.llb.MountType.SECRET, -1, {
+          secretOpt: { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400, optional: m.optional ?? false },
+        }));
         break;
       case 'ssh':
-        pending.push({
-          target,
-          pb: { input: -1, dest: target, mountType: tsbuild.llb.MountType.SSH, sshOpt: { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: m.optional ?? false } },
-          wantOutput: false,
-        });
+        pending.push(mount(target, tsbuild.llb.MountType.SSH, -1, {
+          sshOpt: { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: m.optional ?? false },
+        }));
         break;
     }
   }
@@ -145,23 +149,36 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
   pending.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
   const outputs = new Map<string, number>();
   let next = 0;
-  const mounts = pending.map((p) => {
+  const mounts = pending.map((p): tsbuild.llb.Mount.$Properties => {
     if (p.wantOutput) outputs.set(p.target, next);
-    return { ...p.pb, output: p.wantOutput ? next++ : -1 };
+    return {
+      input: p.input,
+      selector: p.selector,
+      dest: p.target,
+      output: p.wantOutput ? next++ : -1,
+      readonly: p.readonly,
+      mountType: p.mountType,
+      tmpfsOpt: p.tmpfsOpt,
+      cacheOpt: p.cacheOpt,
+      secretOpt: p.secretOpt,
+      sshOpt: p.sshOpt,
+    };
   });
   const meta = base.meta;
+  const p = opts.proxyEnv;
   const execMeta: tsbuild.llb.Meta.$Properties = {
     args: [...opts.args],
-    env: envList ? [...envList] : meta.env.map(([k, v]) => `${k}=${v}`),
+    // The env list is shared with the state it came from (and other steps on it); op bodies are
+    // only ever encoded, never modified, so it is not copied.
+    env: (envList ?? meta.env.map(([k, v]) => `${k}=${v}`)) as string[],
     cwd: meta.cwd,
     user: meta.user,
     hostname: meta.hostname,
     extraHosts: (opts.extraHosts ?? []).map((h) => ({ host: h.host, ip: h.ip })),
+    proxyEnv: p && Object.values(p).some((v) => v)
+      ? { httpProxy: p.httpProxy ?? '', httpsProxy: p.httpsProxy ?? '', ftpProxy: p.ftpProxy ?? '', noProxy: p.noProxy ?? '', allProxy: p.allProxy ?? '' }
+      : null,
   };
-  if (opts.proxyEnv && Object.values(opts.proxyEnv).some((v) => v)) {
-    const p = opts.proxyEnv;
-    execMeta.proxyEnv = { httpProxy: p.httpProxy ?? '', httpsProxy: p.httpsProxy ?? '', ftpProxy: p.ftpProxy ?? '', noProxy: p.noProxy ?? '', allProxy: p.allProxy ?? '' };
-  }
   const exec: tsbuild.llb.ExecOp.$Properties = {
     meta: execMeta,
     mounts,

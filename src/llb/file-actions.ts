@@ -13,9 +13,9 @@ import type { OpConstraints } from './types.js';
 
 export interface OwnedOptions {
   /** `user[:group]`; names are resolved against the destination's /etc/passwd and /etc/group. */
-  readonly owner?: string;
+  readonly owner?: string | undefined;
   /** Unix seconds; default: now (mkdir/mkfile/symlink) or keep source times (copy). */
-  readonly timestamp?: number;
+  readonly timestamp?: number | undefined;
 }
 
 export interface MkdirOptions extends OwnedOptions {
@@ -27,26 +27,27 @@ export interface RmOptions {
   readonly allowWildcard?: boolean;
 }
 
+/** Absent and `undefined` options mean the same (callers may build one object shape for every copy). */
 export interface CopyOptions extends OwnedOptions {
   /** Permission bits for every copied entry (`--chmod=0755`). */
-  readonly mode?: number;
+  readonly mode?: number | undefined;
   /** Symbolic chmod (`u=rwX,go=rX`); wins over `mode`. */
-  readonly modeStr?: string;
-  readonly followSymlink?: boolean;
+  readonly modeStr?: string | undefined;
+  readonly followSymlink?: boolean | undefined;
   /** A source directory's contents are copied, not the directory itself (Docker's COPY rule). */
-  readonly dirCopyContents?: boolean;
+  readonly dirCopyContents?: boolean | undefined;
   /** ADD: unpack local archives. */
-  readonly attemptUnpack?: boolean;
-  readonly createDestPath?: boolean;
-  readonly allowWildcard?: boolean;
-  readonly allowEmptyWildcard?: boolean;
-  readonly includePatterns?: readonly string[];
-  readonly excludePatterns?: readonly string[];
-  readonly alwaysReplaceExistingDestPaths?: boolean;
-  readonly parents?: boolean;
+  readonly attemptUnpack?: boolean | undefined;
+  readonly createDestPath?: boolean | undefined;
+  readonly allowWildcard?: boolean | undefined;
+  readonly allowEmptyWildcard?: boolean | undefined;
+  readonly includePatterns?: readonly string[] | undefined;
+  readonly excludePatterns?: readonly string[] | undefined;
+  readonly alwaysReplaceExistingDestPaths?: boolean | undefined;
+  readonly parents?: boolean | undefined;
   /** ADD --unpack as written (informational; attemptUnpack decides). */
-  readonly unpack?: boolean;
-  readonly requiredPaths?: readonly string[];
+  readonly unpack?: boolean | undefined;
+  readonly requiredPaths?: readonly string[] | undefined;
 }
 
 type Action =

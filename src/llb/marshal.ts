@@ -63,13 +63,13 @@ function canonicalBody(body: OpBody): OpBody {
   return sorted === attrs ? body : { ...body, source: { ...body.source, attrs: [...sorted] } };
 }
 
-/** Throws when protobufjs encodes `expected` to other bytes than `got` (the verification mode). */
-function verify(what: string, got: Uint8Array, expected: Uint8Array): void {
+/** Throws when `got` (ours) and `expected` (protobufjs') differ: the verification mode's check. */
+export function checkSameEncoding(what: string, got: Uint8Array, expected: Uint8Array): void {
   if (Buffer.from(got).equals(Buffer.from(expected))) return;
   throw new Error(`internal: hand-written LLB encoding of ${what} differs from protobufjs: ${Buffer.from(got).toString('hex')} != ${Buffer.from(expected).toString('hex')}`);
 }
 
-/** The op as a protobufjs message object, exactly as marshalling used to build it (for `verify`). */
+/** The op as a protobufjs message object, exactly as marshalling used to build it (for the cross-check). */
 function referenceOp(n: OpNode, body: OpBody, digests: ReadonlyMap<OpNode, Digest>): tsbuild.llb.Op.$Properties {
   const inputs = n.inputs.map((i) => ({ digest: digests.get(i.node) as string, index: i.index }));
   const op: tsbuild.llb.Op.$Properties = { ...body, inputs };
@@ -114,7 +114,7 @@ export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {
       const len = w.pos - at - 1;
       w.ldelim(at);
       const bytes = w.view(w.pos - len);
-      if (checking) verify('op', bytes, tsbuild.llb.Op.encode(referenceOp(n, body, digests)).finish());
+      if (checking) checkSameEncoding('op', bytes, tsbuild.llb.Op.encode(referenceOp(n, body, digests)).finish());
       const digest = sha256Digest(bytes);
       digests.set(n, digest);
       if (metadata.has(digest)) w.pos = mark;
@@ -126,12 +126,13 @@ export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {
     w.ldelim(at);
   }
 
-  const entries = [...metadata.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [digest, c] of entries) {
+  // The default sort compares UTF-16 code units, as `<` does, without a call per comparison.
+  for (const digest of [...metadata.keys()].sort()) {
+    const c = metadata.get(digest) as OpConstraints;
     w.tag(2, LEN);
     const at = w.fork();
     writeMetadataEntry(w, digest, c);
-    if (checking) verify('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest, metadata: metadataOf(c) }).finish());
+    if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest, metadata: metadataOf(c) }).finish());
     w.ldelim(at);
   }
   for (const s of opts.sources ?? []) {

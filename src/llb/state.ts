@@ -29,10 +29,18 @@ class EnvCache {
   private index: Map<string, string> | undefined;
   private strings: readonly string[] | undefined;
 
-  constructor(readonly env: readonly EnvEntry[]) {}
+  /** Set while this list's strings are not built yet and `prev`'s are (kept no longer than that). */
+  private prev: EnvCache | undefined;
+
+  /** `from`: the cache of the env list this one was derived from, whose strings it may reuse. */
+  constructor(readonly env: readonly EnvEntry[], from?: EnvCache) {
+    // Only a predecessor with strings is worth keeping, and chains of them are never kept.
+    this.prev = from?.strings ? from : undefined;
+  }
 
   get(key: string): string | undefined {
-    if (this.env.length < 8) return envLookup(this.env, key);
+    // A scan beats building a Map until lists are long: most lists see only a few lookups.
+    if (this.env.length < 32) return envLookup(this.env, key);
     if (!this.index) {
       this.index = new Map();
       for (const [k, v] of this.env) this.index.set(k, v);
@@ -40,9 +48,17 @@ class EnvCache {
     return this.index.get(key);
   }
 
-  /** `KEY=VALUE` strings, as ExecOp meta carries them. */
+  /**
+   * `KEY=VALUE` strings, as ExecOp meta carries them. An ENV or ARG changes one entry of the list
+   * (withEnv keeps the other entry tuples), so the strings of unchanged entries are taken from the
+   * list this one came from instead of being built again.
+   */
   list(): readonly string[] {
-    this.strings ??= this.env.map(([k, v]) => `${k}=${v}`);
+    if (this.strings) return this.strings;
+    const prev = this.prev?.strings;
+    const prevEnv = this.prev?.env;
+    this.prev = undefined;
+    this.strings = this.env.map((e, i) => (prev !== undefined && prevEnv?.[i] === e ? prev[i] as string : `${e[0]}=${e[1]}`));
     return this.strings;
   }
 }
@@ -55,7 +71,7 @@ export class State implements StateLike {
     readonly meta: StateMeta,
     envCache?: EnvCache,
   ) {
-    this.envCache = envCache?.env === meta.env ? envCache : new EnvCache(meta.env);
+    this.envCache = envCache?.env === meta.env ? envCache : new EnvCache(meta.env, envCache);
   }
 
   /** A new State from this one; env lookups are shared while the env list is the same. */

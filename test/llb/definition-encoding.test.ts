@@ -1,20 +1,19 @@
 import { describe, expect, test } from '@jest/globals';
-import { encodeDefinition } from '../../src/llb/marshal.js';
 import { tsbuild } from '../../src/llb/gen/llb.js';
 import { FileActions, State } from '../../src/llb/index.js';
 
-describe('the hand-assembled Definition envelope', () => {
-  test('equals protobufjs encoding, for small and large parts', () => {
-    const ops = [new Uint8Array(0), new Uint8Array(5).fill(1), new Uint8Array(200).fill(2), new Uint8Array(70_000).fill(3)];
-    const md = [{ digest: 'sha256:' + 'a'.repeat(64), metadata: { description: 'x'.repeat(300), step: 2, locations: [{ startLine: 3, endLine: 4 }] } }];
-    const src = [{ filename: 'Dockerfile', data: new TextEncoder().encode('FROM a\n'.repeat(5000)) }];
-    const want = tsbuild.llb.Definition.encode({ def: ops, metadata: md, sources: src }).finish();
-    const got = encodeDefinition(
-      ops,
-      md.map((m) => tsbuild.llb.OpMetadataEntry.encode(m).finish()),
-      src.map((s) => tsbuild.llb.Source.encode(s).finish()),
-    );
-    expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+describe('the Definition envelope marshal writes', () => {
+  test('equals protobufjs encoding, for small and large parts (1-, 2- and 3-byte lengths)', () => {
+    const big = State.image('alpine').file(FileActions.mkfile('/big', 0o644, new Uint8Array(70_000).fill(3)), { description: 'x'.repeat(300), step: 2, locations: [{ sourceIndex: 0, startLine: 3, endLine: 4, startColumn: 0 }] });
+    const small = big.file(FileActions.rm('/big'), { description: 'rm' });
+    const sources = [{ filename: 'Dockerfile', data: new TextEncoder().encode('FROM a\n'.repeat(5000)) }, { filename: 'f', data: new Uint8Array(0) }];
+    const def = small.marshal({ sources });
+    const decoded = tsbuild.llb.Definition.decode(def.bytes);
+    expect(decoded.def.map((b) => b.length > 16_383)).toEqual([false, true, false, false]);
+    expect(decoded.metadata).toHaveLength(3);
+    expect(decoded.sources.map((s) => [s.filename, s.data?.length])).toEqual([['Dockerfile', 35_000], ['f', 0]]);
+    const want = tsbuild.llb.Definition.encode({ def: decoded.def, metadata: decoded.metadata, sources: decoded.sources }).finish();
+    expect(Buffer.from(def.bytes).equals(Buffer.from(want))).toBe(true);
   });
 
   test('a marshalled graph decodes back to the same ops', () => {

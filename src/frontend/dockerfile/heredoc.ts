@@ -23,6 +23,7 @@ const MAX_UINT64 = (1n << 64n) - 1n;
  * `<<EOF sh`), throws ShellSyntaxError when its delimiter is malformed (`<<'EOF`).
  */
 export function parseHeredoc(word: string): HeredocMarker | undefined {
+  if (!word.includes('<<')) return undefined; // most words of a line; skips the regexp
   const m = MARKER.exec(word);
   if (!m) return undefined;
   const [, digits = '', dash = '', rest = ''] = m;

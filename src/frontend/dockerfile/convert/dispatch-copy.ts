@@ -41,17 +41,35 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
   const exclude = [...ins.exclude];
   const from = ins.kind === 'COPY' && ins.from !== undefined ? d.sourceOf(ins.from, ins, s) : undefined;
 
-  const common: CopyOptions = {
-    ...(chown ? { owner: chown } : {}),
-    ...(exclude.length > 0 ? { excludePatterns: exclude } : {}),
-    ...(d.epoch !== undefined ? { timestamp: d.epoch } : {}),
-  };
-  let mode: { mode?: number; modeStr?: string } = {};
+  let mode: number | undefined;
+  let modeStr: string | undefined;
   if (chmodRaw !== undefined) {
     const c = parseChmod(chmodRaw);
     if ('error' in c) fail(Diagnostics.badChmod, [chmodRaw, c.error], at, '--chmod');
-    mode = c.kind === 'octal' ? { mode: c.mode } : { modeStr: c.expr };
+    if (c.kind === 'octal') mode = c.mode;
+    else modeStr = c.expr;
   }
+  // Every copy of the instruction gets one options object of one shape, built without spreads
+  // (this runs for every source of every COPY/ADD).
+  const owner = chown ? chown : undefined;
+  const excludePatterns = exclude.length > 0 ? exclude : undefined;
+  const options = (o: Pick<CopyOptions, 'followSymlink' | 'dirCopyContents' | 'attemptUnpack' | 'unpack' | 'allowWildcard' | 'allowEmptyWildcard' | 'includePatterns' | 'parents' | 'requiredPaths'>): CopyOptions => ({
+    mode,
+    modeStr,
+    followSymlink: o.followSymlink,
+    dirCopyContents: o.dirCopyContents,
+    attemptUnpack: o.attemptUnpack,
+    unpack: o.unpack,
+    createDestPath: true,
+    allowWildcard: o.allowWildcard,
+    allowEmptyWildcard: o.allowEmptyWildcard,
+    includePatterns: o.includePatterns,
+    parents: o.parents,
+    requiredPaths: o.requiredPaths,
+    owner,
+    excludePatterns,
+    timestamp: d.epoch,
+  });
 
   let checksum: string | undefined;
   if (ins.kind === 'ADD' && ins.checksum !== undefined) {
@@ -90,14 +108,14 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
         ...(sum ? { checksum: sum } : {}),
         constraints: { description, stage: s.metaStage, step, steps: s.cmdTotal },
       });
-      add(repo, '/', { ...mode, createDestPath: true, ...common });
+      add(repo, '/', options({}));
     } else if (isHttpSource(src)) {
       if (!isAdd) fail(Diagnostics.badSource, [`source can't be a URL for COPY: ${src} (use ADD)`], at, src);
       const filename = httpFilename(src);
       const file = State.http(src, { filename, ...(checksum ? { checksum } : {}), constraints: { description, stage: s.metaStage, step, steps: s.cmdTotal } });
       // Remote archives are not unpacked unless --unpack=true says so.
       const unpack = ins.kind === 'ADD' ? ins.unpack : undefined;
-      add(file, filename, { ...mode, createDestPath: true, attemptUnpack: unpack === true, ...(unpack !== undefined ? { unpack } : {}), ...common });
+      add(file, filename, options({ attemptUnpack: unpack === true, unpack }));
     } else {
       let path = src;
       let includePatterns: string[] | undefined;
@@ -112,19 +130,17 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
         if (!containsWildcards(path) && !containsWildcards(pattern)) requiredPaths = [posix.join('/', path, pattern)];
       }
       const unpack = ins.kind === 'ADD' ? ins.unpack ?? true : false;
-      add(from ? from.state : d.context, posix.join('/', path), {
-        ...mode,
+      add(from ? from.state : d.context, posix.join('/', path), options({
         followSymlink: true,
         dirCopyContents: true,
         attemptUnpack: unpack,
-        ...(ins.kind === 'ADD' && ins.unpack !== undefined ? { unpack: ins.unpack } : {}),
-        createDestPath: true,
+        unpack: ins.kind === 'ADD' ? ins.unpack : undefined,
         allowWildcard: true,
         allowEmptyWildcard: true,
-        ...(includePatterns ? { includePatterns, parents: true } : {}),
-        ...(requiredPaths ? { requiredPaths } : {}),
-        ...common,
-      });
+        includePatterns,
+        parents: includePatterns ? true : undefined,
+        requiredPaths,
+      }));
       if (!from) d.ctxPaths.add(posix.join('/', src));
     }
   }
@@ -133,7 +149,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
     msg += ` <<${h.path}`;
     const data = h.expand ? d.expander.heredoc(h.data, env, at) : h.data;
     const doc = State.scratch().platform(s.platform).file(FileActions.mkfile(h.path, 0o644, data), { description: '[internal] preparing inline document' });
-    add(doc, h.path, { ...mode, createDestPath: true, ...common });
+    add(doc, h.path, options({}));
   }
   msg += ` ${destRaw}`;
 

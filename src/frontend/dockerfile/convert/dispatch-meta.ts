@@ -40,9 +40,9 @@ export function dispatchLabel(s: StageState, ins: LabelInstruction, d: DispatchC
   const env = s.envLookup();
   const at = site(d, ins);
   const pairs = ins.pairs.map((p) => ({ key: d.expander.word(p.key, env, at), value: d.expander.word(p.value, env, at) }));
-  const labels = { ...(s.image.config.Labels ?? {}) };
+  // The stage's config is its own (cloned from any base): updated in place, not copied per LABEL.
+  const labels = (s.image.config.Labels ??= {});
   for (const { key, value } of pairs) labels[key] = value;
-  s.image.config.Labels = labels;
   history(s, d, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
 }
 
@@ -139,7 +139,7 @@ export function dispatchExpose(s: StageState, ins: ExposeInstruction, d: Dispatc
   const env = s.envLookup();
   const at = site(d, ins);
   const ports = ins.ports.flatMap((p) => d.expander.words(p, env, at));
-  const exposed = { ...(s.image.config.ExposedPorts ?? {}) };
+  const exposed = (s.image.config.ExposedPorts ??= {});
   const keys: string[] = [];
   for (const p of ports) {
     const r = parsePortSpec(p);
@@ -149,7 +149,6 @@ export function dispatchExpose(s: StageState, ins: ExposeInstruction, d: Dispatc
       keys.push(k);
     }
   }
-  s.image.config.ExposedPorts = exposed;
   // BuildKit's `EXPOSE %v` of the expanded port list (`EXPOSE [80/tcp 53/udp]`).
   history(s, d, `EXPOSE ${goList(keys)}`);
 }
@@ -159,9 +158,8 @@ export function dispatchVolume(s: StageState, ins: VolumeInstruction, d: Dispatc
   const at = site(d, ins);
   const vols = ins.volumes.map((v) => d.expander.word(v, env, at));
   if (vols.some((v) => v === '')) fail(Diagnostics.badArguments, ['VOLUME specified can not be an empty string'], at);
-  const volumes = { ...(s.image.config.Volumes ?? {}) };
+  const volumes = (s.image.config.Volumes ??= {});
   for (const v of vols) volumes[v] = {};
-  s.image.config.Volumes = volumes;
   history(s, d, `VOLUME ${goList(vols)}`);
 }
 

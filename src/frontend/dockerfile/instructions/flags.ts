@@ -18,7 +18,15 @@ export interface ParsedFlags {
   strings(name: string): readonly string[];
 }
 
+/** What every instruction written without flags gets (most of them): nothing to look up. */
+const NO_FLAGS: ParsedFlags = {
+  string: () => undefined,
+  bool: () => undefined,
+  strings: () => [],
+};
+
 export function parseFlags(raw: readonly string[], specs: FlagSpecs, kind: string, site: ErrorSite): ParsedFlags {
+  if (raw.length === 0) return NO_FLAGS;
   const strings = new Map<string, string>();
   const bools = new Map<string, boolean>();
   const lists = new Map<string, string[]>();

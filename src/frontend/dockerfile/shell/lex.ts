@@ -35,8 +35,26 @@ class RuneScanner {
   }
 }
 
+/** What processStopOn reports characters to; words are only collected when asked for. */
+interface Splitter {
+  addChar(ch: string): void;
+  addRawChar(ch: string): void;
+  addString(s: string): void;
+  addRawString(s: string): void;
+  finish(): string[];
+}
+
+/** For processWord and modifier words: nobody reads the words, so none are built. */
+const NO_WORDS: Splitter = {
+  addChar: () => undefined,
+  addRawChar: () => undefined,
+  addString: () => undefined,
+  addRawString: () => undefined,
+  finish: () => [],
+};
+
 /** Accumulates the split words of one processStopOn call. */
-class WordSplitter {
+class WordSplitter implements Splitter {
   private word = '';
   private readonly words: string[] = [];
   private inWord = false;
@@ -81,8 +99,17 @@ class WordSplitter {
   }
 }
 
-const isLetter = (ch: string): boolean => /^\p{L}$/u.test(ch);
-const isDigit = (ch: string): boolean => /^\p{Nd}$/u.test(ch);
+// ASCII answers without a Unicode regexp test per character; the regexps decide the rest.
+const isLetter = (ch: string): boolean => {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return ch.length === 1 && ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a));
+  return /^\p{L}$/u.test(ch);
+};
+const isDigit = (ch: string): boolean => {
+  const c = ch.charCodeAt(0);
+  if (c < 0x80) return ch.length === 1 && c >= 0x30 && c <= 0x39;
+  return /^\p{Nd}$/u.test(ch);
+};
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
 
 /** State of one process call. */
@@ -101,17 +128,18 @@ class ShellWord {
     this.rawEscapes = opts.rawEscapes ?? false;
   }
 
-  run(): { result: string; words: string[] } {
-    return this.processStopOn(undefined, this.rawEscapes);
+  /** `opts.words`: split the result into words too (only processWords needs them). */
+  run(opts: { words: boolean }): { result: string; words: string[] } {
+    return this.processStopOn(undefined, this.rawEscapes, opts.words);
   }
 
   /** Processes until `stopChar` (consumed) or, when undefined, the end of the input. */
-  private processStopOn(stopChar: string | undefined, rawEscapes: boolean): { result: string; words: string[] } {
+  private processStopOn(stopChar: string | undefined, rawEscapes: boolean, splitWords = false): { result: string; words: string[] } {
     const saved = this.rawEscapes;
     this.rawEscapes = rawEscapes;
     try {
       let result = '';
-      const words = new WordSplitter();
+      const words = splitWords ? new WordSplitter() : NO_WORDS;
       const quotes = !(this.opts.skipProcessQuotes ?? false);
       const escape = this.opts.escapeToken;
       for (let ch = this.scanner.peek(); ch !== undefined; ch = this.scanner.peek()) {
@@ -338,22 +366,22 @@ export class ShellLex implements ShellLexer {
   }
 
   processWord(word: string, env: EnvLookup): string {
-    return this.run(word, env).result;
+    return this.run(word, env, { words: false }).result;
   }
 
   processWords(word: string, env: EnvLookup): string[] {
-    return this.run(word, env).words;
+    return this.run(word, env, { words: true }).words;
   }
 
   processWordWithMatches(word: string, env: EnvLookup): ProcessResult {
-    const { result, matched, unmatched } = this.run(word, env);
+    const { result, matched, unmatched } = this.run(word, env, { words: false });
     return { result, matched, unmatched };
   }
 
-  private run(word: string, env: EnvLookup): { result: string; words: string[]; matched: Set<string>; unmatched: Set<string> } {
+  private run(word: string, env: EnvLookup, opts: { words: boolean }): { result: string; words: string[]; matched: Set<string>; unmatched: Set<string> } {
     const sw = new ShellWord(word, env, this.opts);
     try {
-      const { result, words } = sw.run();
+      const { result, words } = sw.run(opts);
       return { result, words, matched: sw.matched, unmatched: sw.unmatched };
     } catch (e) {
       if (e instanceof LexFailure) throw new ShellExpansionError({ word, reason: e.message });

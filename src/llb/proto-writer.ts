@@ -1,0 +1,308 @@
+/**
+ * A protobuf wire-format writer that produces exactly the bytes protobufjs' BufferWriter does for
+ * the same calls (test/llb/op-encoding.test.ts holds it to that), without its per-message writer
+ * objects. One writer is reused for a whole definition: ops are written straight into it, hashed
+ * in place and rewound when they turn out to be duplicates.
+ *
+ * Two protobufjs details are reproduced on purpose, because digests depend on them: negative
+ * int32 values take 10 bytes (sign-extended to 64 bits), and a string shorter than 40 UTF-16 units
+ * goes through protobufjs' own UTF-8 loop, which writes a lone surrogate as its 3-byte code unit,
+ * while longer strings go through Node's encoder, which writes U+FFFD (the lossless Dockerfile
+ * decoding can put lone surrogates into op strings).
+ */
+
+/** Wire types used by llb.proto. */
+export const VARINT = 0;
+export const LEN = 2;
+
+/** protobufjs switches from its JS UTF-8 loop to Buffer#utf8Write at this string length. */
+const JS_UTF8_MAX = 40;
+/** Strings this long (UTF-16 units) or longer are measured before writing, as protobufjs does. */
+const SHORT_STRING_MAX = 0x80;
+
+function varintSize(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Low and high 32 bits of an int64 as protobufjs' LongBits.fromNumber computes them. */
+function int64Bits(value: number): [lo: number, hi: number] {
+  if (value === 0) return [0, 0];
+  const sign = value < 0;
+  const abs = sign ? -value : value;
+  let lo = abs >>> 0;
+  let hi = ((abs - lo) / 4294967296) >>> 0;
+  if (sign) {
+    hi = ~hi >>> 0;
+    lo = ~lo >>> 0;
+    if (++lo > 4294967295) {
+      lo = 0;
+      if (++hi > 4294967295) hi = 0;
+    }
+  }
+  return [lo, hi];
+}
+
+/** An int64 field value: a number, or a Long-like object if one was decoded with `long` loaded. */
+export type Int64 = number | { readonly low: number; readonly high: number };
+
+/** True when protobufjs would omit the int64 field (its proto3 default check). */
+export function isZeroInt64(v: Int64): boolean {
+  return typeof v === 'object' ? !(v.low || v.high) : v === 0;
+}
+
+/**
+ * Buffer#utf8Write: what Buffer#write(s, offset, 'utf8') calls after checking its arguments, and
+ * what protobufjs calls. Not in @types/node, present in every Node release.
+ */
+type Utf8Writable = Buffer & { utf8Write(s: string, offset: number): number };
+
+export class ProtoWriter {
+  private buf: Utf8Writable;
+  /** Write position; everything before it is output. */
+  pos = 0;
+
+  constructor(initialSize = 1024) {
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialSize)) as Utf8Writable;
+  }
+
+  /** Makes room for `n` more bytes. */
+  private reserve(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2)) as Utf8Writable;
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** The bytes written from `start` to the current position, as a view (valid until the next write). */
+  view(start: number): Uint8Array {
+    return this.buf.subarray(start, this.pos);
+  }
+
+  /** A copy of everything written, as a plain Uint8Array the caller owns. */
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
+    return out;
+  }
+
+  tag(field: number, wireType: number): void {
+    this.uint32((field << 3) | wireType);
+  }
+
+  uint32(value: number): void {
+    let v = value >>> 0;
+    this.reserve(5);
+    const buf = this.buf;
+    let pos = this.pos;
+    while (v > 127) {
+      buf[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+  }
+
+  private varint64(lo: number, hi: number): void {
+    this.reserve(10);
+    const buf = this.buf;
+    let pos = this.pos;
+    let l = lo;
+    let h = hi;
+    while (h) {
+      buf[pos++] = (l & 127) | 128;
+      l = ((l >>> 7) | (h << 25)) >>> 0;
+      h >>>= 7;
+    }
+    while (l > 127) {
+      buf[pos++] = (l & 127) | 128;
+      l >>>= 7;
+    }
+    buf[pos++] = l;
+    this.pos = pos;
+  }
+
+  /** int32 and enums: negative values are sign-extended to 10 bytes. */
+  int32(value: number): void {
+    const v = value | 0;
+    if (v < 0) this.varint64(v >>> 0, 0xffffffff);
+    else this.uint32(v);
+  }
+
+  int64(value: Int64): void {
+    if (typeof value === 'object') {
+      if (value.low || value.high) this.varint64(value.low >>> 0, value.high >>> 0);
+      else this.varint64(0, 0);
+      return;
+    }
+    const [lo, hi] = int64Bits(value);
+    this.varint64(lo, hi);
+  }
+
+  bool(value: boolean): void {
+    this.reserve(1);
+    this.buf[this.pos++] = value ? 1 : 0;
+  }
+
+  string(value: string): void {
+    const n = value.length;
+    if (n === 0) {
+      this.reserve(1);
+      this.buf[this.pos++] = 0;
+      return;
+    }
+    if (n < JS_UTF8_MAX) {
+      // protobufjs' own UTF-8 loop; at most 3 * 39 bytes, so the length is one byte.
+      this.reserve(n * 3 + 1);
+      const len = this.utf8Js(value, this.pos + 1);
+      this.buf[this.pos] = len;
+      this.pos += 1 + len;
+      return;
+    }
+    if (n < SHORT_STRING_MAX) {
+      this.reserve(n * 3 + 5);
+      const at = this.pos;
+      this.delimit(at, this.buf.utf8Write(value, at + 1));
+      return;
+    }
+    const len = Buffer.byteLength(value);
+    this.uint32(len);
+    this.reserve(len);
+    this.buf.utf8Write(value, this.pos);
+    this.pos += len;
+  }
+
+  /** protobufjs' utf8.write, byte for byte (lone surrogates as 3-byte code units). */
+  private utf8Js(s: string, start: number): number {
+    const buf = this.buf;
+    let o = start;
+    for (let i = 0; i < s.length; i++) {
+      let c1 = s.charCodeAt(i);
+      let c2: number;
+      if (c1 < 128) {
+        buf[o++] = c1;
+      } else if (c1 < 2048) {
+        buf[o++] = (c1 >> 6) | 192;
+        buf[o++] = (c1 & 63) | 128;
+      } else if ((c1 & 0xfc00) === 0xd800 && ((c2 = s.charCodeAt(i + 1)) & 0xfc00) === 0xdc00) {
+        c1 = 0x10000 + ((c1 & 0x03ff) << 10) + (c2 & 0x03ff);
+        i++;
+        buf[o++] = (c1 >> 18) | 240;
+        buf[o++] = ((c1 >> 12) & 63) | 128;
+        buf[o++] = ((c1 >> 6) & 63) | 128;
+        buf[o++] = (c1 & 63) | 128;
+      } else {
+        buf[o++] = (c1 >> 12) | 224;
+        buf[o++] = ((c1 >> 6) & 63) | 128;
+        buf[o++] = (c1 & 63) | 128;
+      }
+    }
+    return o - start;
+  }
+
+  /** `bytes` fields (a string is taken as base64, as protobufjs does). */
+  bytes(value: Uint8Array | string): void {
+    const b = typeof value === 'string' ? Buffer.from(value, 'base64') : value;
+    const len = b.length;
+    this.uint32(len);
+    if (len === 0) return;
+    this.reserve(len);
+    this.buf.set(b, this.pos);
+    this.pos += len;
+  }
+
+  /** Pre-encoded bytes, appended as they are (unknown fields kept by a decode). */
+  raw(value: Uint8Array): void {
+    if (value.length === 0) return;
+    this.reserve(value.length);
+    this.buf.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  // ---- proto3 fields: each is omitted when it holds its default, with protobufjs' exact checks ----
+
+  stringField(field: number, v: string | null | undefined): void {
+    if (v != null && v !== '') {
+      this.tag(field, LEN);
+      this.string(v);
+    }
+  }
+
+  int32Field(field: number, v: number | null | undefined): void {
+    if (v != null && v !== 0) {
+      this.tag(field, VARINT);
+      this.int32(v);
+    }
+  }
+
+  uint32Field(field: number, v: number | null | undefined): void {
+    if (v != null && v !== 0) {
+      this.tag(field, VARINT);
+      this.uint32(v);
+    }
+  }
+
+  int64Field(field: number, v: Int64 | null | undefined): void {
+    if (v != null && !isZeroInt64(v)) {
+      this.tag(field, VARINT);
+      this.int64(v);
+    }
+  }
+
+  boolField(field: number, v: boolean | null | undefined): void {
+    if (v != null && v !== false) {
+      this.tag(field, VARINT);
+      this.bool(v);
+    }
+  }
+
+  bytesField(field: number, v: Uint8Array | string | null | undefined): void {
+    if (v != null && v.length) {
+      this.tag(field, LEN);
+      this.bytes(v);
+    }
+  }
+
+  /** Repeated strings are never packed; empty elements are written. */
+  stringsField(field: number, v: readonly string[] | null | undefined): void {
+    if (v == null) return;
+    for (let i = 0; i < v.length; i++) {
+      this.tag(field, LEN);
+      this.string(v[i] as string);
+    }
+  }
+
+  /** Appends the unknown fields a decode kept, as protobufjs does after the known ones. */
+  unknowns(v: readonly Uint8Array[] | null | undefined): void {
+    if (v == null) return;
+    for (const u of v) this.raw(u);
+  }
+
+  /** Starts a length-delimited part: reserves one length byte; pass the result to `ldelim`. */
+  fork(): number {
+    this.reserve(1);
+    return this.pos++;
+  }
+
+  /** Ends the part started at `at`, writing its length there (moving the part if it needs more). */
+  ldelim(at: number): void {
+    this.delimit(at, this.pos - at - 1);
+  }
+
+  /** Writes `len` at `at`, where the `len` bytes after one reserved byte are the part. */
+  private delimit(at: number, len: number): void {
+    const n = varintSize(len);
+    if (n > 1) {
+      this.reserve(n - 1);
+      this.buf.copyWithin(at + n, at + 1, at + 1 + len);
+    }
+    let v = len;
+    let p = at;
+    while (v > 127) {
+      this.buf[p++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    this.buf[p] = v;
+    this.pos = at + n + len;
+  }
+}
