@@ -4,7 +4,8 @@
  * line (Chevrotain's grammar analysis is costly; its per-parse state is reset by `input =`). Parsing
  * is synchronous, so sharing the instance is safe.
  */
-import { CstParser, type CstNode, type IToken } from 'chevrotain';
+import type { CstNode, IToken } from 'chevrotain';
+import { CstParser } from './chevrotain.js';
 import {
   allTokens, Colon, Comma, FlagWord, JsonFalse, JsonNull, JsonNumber, JsonString, JsonTrue,
   Keyword, KeywordSep, LBrace, LBracket, RBrace, RBracket, RestOfLine, Space,

@@ -9,7 +9,8 @@ import { visitExecForm, type ExecElement } from './cst-visitor.js';
 import { isEscapedByte } from './utf8-lossless.js';
 import { isGoSpace } from './go-text.js';
 import { jsonLexer, JsonNumber, JsonString, LBrace, LBracket, RBrace, RBracket, Comma } from './tokens.js';
-import { tokenMatcher, type IToken } from 'chevrotain';
+import type { IToken } from 'chevrotain';
+import { tokenMatcher } from './chevrotain.js';
 
 export type ExecFormResult =
   /** A JSON array of strings. */

@@ -11,7 +11,8 @@
  * flag-word token exists twice, once per escape token, under one category token the parser
  * consumes. A second, independent lexer tokenizes exec-form JSON arrays (`["a", "b"]`).
  */
-import { createToken, Lexer, type TokenType } from 'chevrotain';
+import type { Lexer as ChevrotainLexer, TokenType } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.js';
 import { GO_SPACE_CLASS } from './go-text.js';
 
 const S = GO_SPACE_CLASS;
@@ -89,7 +90,7 @@ export const allTokens: TokenType[] = [
  */
 const LEXER_CONFIG = { positionTracking: 'onlyOffset', safeMode: true } as const;
 
-function instructionLexer(flagWord: TokenType): Lexer {
+function instructionLexer(flagWord: TokenType): ChevrotainLexer {
   return new Lexer(
     {
       modes: {
@@ -103,7 +104,7 @@ function instructionLexer(flagWord: TokenType): Lexer {
 }
 
 /** Instruction lexers, one per escape token. Lexers are stateless between tokenize() calls. */
-export const instructionLexers: Readonly<Record<'\\' | '`', Lexer>> = {
+export const instructionLexers: Readonly<Record<'\\' | '`', ChevrotainLexer>> = {
   '\\': instructionLexer(backslashFlagWord),
   '`': instructionLexer(backtickFlagWord),
 };

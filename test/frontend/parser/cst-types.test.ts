@@ -5,7 +5,8 @@
 import { expect, test } from '@jest/globals';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateCstDts } from 'chevrotain';
+// The parser's grammar objects come from the bundle, so the generator must too (instanceof checks).
+import { generateCstDts } from '../../../src/frontend/dockerfile/chevrotain.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { cstParser } from '../../../src/frontend/dockerfile/cst-parser.js';
 
