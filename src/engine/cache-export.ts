@@ -9,7 +9,7 @@
  */
 import type { Readable } from 'node:stream';
 import {
-  buildCacheConfig, chainIdsOf, recordsForKey, serializeCacheConfig, writeCacheLayout, CACHE_CONFIG_MEDIA_TYPE,
+  buildCacheConfig, recordsForKey, serializeCacheConfig, writeCacheLayout, CACHE_CONFIG_MEDIA_TYPE,
   type BuiltCache, type CacheBlobFetcher, type CacheExportSpec, type CacheMode, type ExportLayer, type ExportRecord, type RemoteRecordStore,
 } from '../cache/remote/index.js';
 import { layerBlobFor } from '../exporter/layers.js';
@@ -26,6 +26,7 @@ import { sha256 } from '../exporter/image-assemble.js';
 import { resolve } from 'node:path';
 import { mountSources } from './image-push.js';
 import { contentSource } from './registry-access.js';
+import { chainIds } from '../oci/chain-id.js';
 
 export interface CacheExportContext {
   readonly services: WorkerServices;
@@ -85,10 +86,10 @@ export async function collectCache(ctx: CacheExportContext, build: BuildOutcomeF
   const layers = new ChainLayers(exportContext(ctx));
   const storage = ctx.services.storage;
   const finalChain = build.finalSnapshot !== undefined ? await layers.of(build.finalSnapshot) : [];
-  const onFinalChain = new Set(chainIdsOf(finalChain.map((l) => l.diffId)));
+  const onFinalChain = new Set(chainIds(finalChain.map((l) => l.diffId)));
   const keep = (chain: readonly ExportLayer[]): boolean => {
     if (mode === 'max') return true;
-    const top = chainIdsOf(chain.map((l) => l.diffId)).at(-1);
+    const top = chainIds(chain.map((l) => l.diffId)).at(-1);
     return top !== undefined && onFinalChain.has(top);
   };
   const records: ExportRecord[] = [];

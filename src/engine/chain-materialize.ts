@@ -10,7 +10,8 @@ import PQueue from 'p-queue';
 import { Readable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { Descriptor } from '../oci/types.js';
-import { chainIdsOf, type CacheBlobFetcher, type ChainLayer } from '../cache/remote/index.js';
+import type { CacheBlobFetcher, ChainLayer } from '../cache/remote/index.js';
+import { chainIds } from '../oci/chain-id.js';
 import { TsbuildError, throwIfAborted } from '../util/errors.js';
 import { chainRecordKey } from '../worker/ops/image-unpack.js';
 import type { LayerApplier, Snapshotter } from '../worker/types.js';
@@ -41,7 +42,7 @@ export class ChainMaterializer {
   /** The committed snapshot holding the whole chain (undefined for an empty chain). */
   async materialize(chain: readonly ChainLayer[], fetcher: CacheBlobFetcher, signal: AbortSignal): Promise<string | undefined> {
     if (chain.length === 0) return undefined;
-    const ids = chainIdsOf(chain.map((l) => l.diffId));
+    const ids = chainIds(chain.map((l) => l.diffId));
     // The highest layer that already exists; everything above it is applied.
     let have = -1;
     for (let i = ids.length - 1; i >= 0; i--) {

@@ -8,7 +8,8 @@
 import type { CacheStorage } from '../cache/cache-storage.js';
 import { EMPTY_TAR_DIFF_ID } from '../exporter/image-assemble.js';
 import type { LayerApplier, Snapshotter } from '../worker/types.js';
-import { chainRecordKey, imageChainIds, unpackImage } from '../worker/ops/image-unpack.js';
+import { chainRecordKey, unpackImage } from '../worker/ops/image-unpack.js';
+import { chainIds } from '../oci/chain-id.js';
 import type { LocalImage } from '../worker/ops/local-image.js';
 
 export interface TopSnapshotServices {
@@ -42,7 +43,7 @@ async function chainMatches(s: TopSnapshotServices, id: string, diffIds: readonl
 /** Without unpacking: the image's top snapshot if it exists on this data root. */
 export async function findTopSnapshot(s: TopSnapshotServices, img: LocalImage): Promise<string | undefined> {
   const diffIds = img.config.rootfs.diff_ids;
-  const top = imageChainIds(diffIds).at(-1);
+  const top = chainIds(diffIds).at(-1);
   if (top === undefined) return undefined;
   const rec = s.storage.records.get(chainRecordKey(top), 0);
   if (rec && (await isCommitted(s.snapshotter, rec.resultId))) return rec.resultId;

@@ -3,11 +3,11 @@
  * cache document: layers are shared between records by chain id (the OCI chain id of the diff_ids
  * below and including them), so a chain stored once serves every record that sits on it.
  */
-import { createHash } from 'node:crypto';
 import type { Descriptor } from '../../oci/types.js';
 import type { RecordType } from '../../solver/cache-types.js';
 import { EMPTY_LAYER_DIFF_ID } from './cache-config.js';
 import { CACHE_FORMAT_VERSION, type CacheConfig, type CacheLayer, type CacheRecordEntry } from './types.js';
+import { chainIds } from '../../oci/chain-id.js';
 
 /** One layer of a chain being exported. */
 export interface ExportLayer {
@@ -24,17 +24,6 @@ export interface ExportRecord {
   readonly description: string;
   readonly inputs: readonly string[];
   readonly chain: readonly ExportLayer[];
-}
-
-/** OCI chain ids of a list of diff_ids (bottom first). */
-export function chainIdsOf(diffIds: readonly string[]): string[] {
-  const out: string[] = [];
-  let prev: string | undefined;
-  for (const d of diffIds) {
-    prev = prev === undefined ? d : `sha256:${createHash('sha256').update(`${prev} ${d}`).digest('hex')}`;
-    out.push(prev);
-  }
-  return out;
 }
 
 export interface BuildCacheOptions {
@@ -58,7 +47,7 @@ export function buildCacheConfig(records: readonly ExportRecord[], opts: BuildCa
     const slot = `${r.key}\u0000${r.output}`;
     if (seen.has(slot)) continue;
     seen.add(slot);
-    const ids = chainIdsOf(r.chain.map((l) => l.diffId));
+    const ids = chainIds(r.chain.map((l) => l.diffId));
     let parent = -1;
     for (const [i, l] of r.chain.entries()) {
       const id = ids[i] as string;

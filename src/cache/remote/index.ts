@@ -3,7 +3,7 @@ export type * from './types.js';
 export { CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_FIELD, CACHE_FORMAT_VERSION } from './types.js';
 export { parseCacheConfig, checkCacheConfig, serializeCacheConfig, resolveChain, remoteRecords, CacheFormatError, EMPTY_LAYER_DIFF_ID } from './cache-config.js';
 export { parseCacheExportSpec, parseCacheImportSpec } from './cache-spec.js';
-export { buildCacheConfig, chainIdsOf } from './cache-builder.js';
+export { buildCacheConfig } from './cache-builder.js';
 export type { ExportLayer, ExportRecord, BuiltCache } from './cache-builder.js';
 export { RemoteRecordStore, isRemoteResultId } from './remote-record-store.js';
 export { writeCacheLayout, readCacheLayout, layoutFetcher } from './oci-layout.js';

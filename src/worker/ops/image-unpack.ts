@@ -7,22 +7,12 @@
  * Shared by ImageSourceOp (source-op.ts) and `tsbuild inspect` (GraphDriver data needs the
  * snapshots to exist).
  */
-import { createHash } from 'node:crypto';
 import type { CacheStorage } from '../../cache/cache-storage.js';
 import { TsbuildError } from '../../util/errors.js';
 import type { LayerApplier, Snapshotter } from '../types.js';
 import type { LocalImage } from './local-image.js';
 
-/** OCI chain ids of an image's layers (bottom first). */
-export function imageChainIds(diffIds: readonly string[]): string[] {
-  const out: string[] = [];
-  let prev: string | undefined;
-  for (const d of diffIds) {
-    prev = prev === undefined ? d : `sha256:${createHash('sha256').update(`${prev} ${d}`).digest('hex')}`;
-    out.push(prev);
-  }
-  return out;
-}
+import { chainIds } from '../../oci/chain-id.js';
 
 /** The cache-record key under which a chain id's snapshot is remembered. */
 export function chainRecordKey(chainId: string): string {
@@ -56,7 +46,7 @@ export async function unpackImage(services: UnpackServices, img: LocalImage, opt
   if (diffIds.length !== img.layers.length) {
     throw new TsbuildError('IMAGE_INVALID', `image ${img.name}: ${img.layers.length} layers but ${diffIds.length} diff_ids`);
   }
-  const chains = imageChainIds(diffIds);
+  const chains = chainIds(diffIds);
   let parent: string | undefined;
   for (const [i, layer] of img.layers.entries()) {
     const key = chainRecordKey(chains[i] as string);

@@ -14,18 +14,13 @@ import { parseRemoteSourceOp, remoteSourceCacheKey, type RemoteSourceSpec } from
 import { fetchHttpSource } from '../source/http.js';
 import { fetchGitSource, resolveGitRef } from '../source/git.js';
 import { findLocalImage, type LocalImage } from './local-image.js';
-import { imageChainIds, unpackImage } from './image-unpack.js';
+import { unpackImage } from './image-unpack.js';
 import type { ImageResolveMode } from './image-provider.js';
 import { WorkerResult } from './worker-result.js';
 import { snapshotResult, type OpDeps } from './context.js';
 
 function sha256(s: string): string {
   return `sha256:${createHash('sha256').update(s).digest('hex')}`;
-}
-
-/** OCI chain ids of an image's layers (bottom first). */
-export function chainIds(diffIds: readonly string[]): string[] {
-  return imageChainIds(diffIds);
 }
 
 export function sourceOpFor(v: LLBVertex, src: PbSourceOp, deps: OpDeps, location: SourceLocation | undefined): Op {

@@ -5,7 +5,8 @@
  * `--cache-to` / `--cache-from` values parse, and mistakes are one clear error.
  */
 import { describe, expect, test } from '@jest/globals';
-import { buildCacheConfig, chainIdsOf } from '../../../src/cache/remote/cache-builder.js';
+import { buildCacheConfig } from '../../../src/cache/remote/cache-builder.js';
+import { chainIds as chainIdsOf } from '../../../src/oci/chain-id.js';
 import { EMPTY_LAYER_DIFF_ID, parseCacheConfig, serializeCacheConfig } from '../../../src/cache/remote/cache-config.js';
 import { parseCacheExportSpec, parseCacheImportSpec } from '../../../src/cache/remote/cache-spec.js';
 
