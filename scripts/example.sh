@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run build --silent
 export TSBUILD_ROOT=${TSBUILD_ROOT:-/var/lib/tsbuild}
-tsbuild() { node dist/cmd/tsbuild.js "$@"; }
+tsbuild() { node dist/bin/tsbuild.mjs "$@"; }
 
 base_tar=$(mktemp --suffix=.tar)
 trap 'rm -f "$base_tar"' EXIT

@@ -1,8 +1,8 @@
 /**
  * A private copy of the built CLI for one benchmark run. The working tree is shared and `dist/` is
- * rebuilt by others at any time; a run that spawns `dist/cmd/tsbuild.js` a hundred times over
- * twenty minutes would otherwise mix versions or die on a half-written module. The copy holds
- * dist/src and dist/cmd, package.json (for `"type": "module"`) and a symlink to node_modules.
+ * rebuilt by others at any time; a run that spawns `dist/bin/tsbuild.mjs` a hundred times over
+ * twenty minutes would otherwise mix versions or die on a half-written file. The copy holds
+ * dist/bin (the bundled CLI), package.json and a symlink to node_modules.
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdir, symlink } from 'node:fs/promises';
@@ -15,11 +15,11 @@ import { runCommand } from './run-command.js';
 export async function snapshotCli(dir: string, opts: { readonly signal: AbortSignal }): Promise<string> {
   if (!existsSync(cliPath)) throw new TsbuildError('BENCH_NOT_BUILT', `${cliPath} is missing: run npm run build first`);
   await mkdir(join(dir, 'dist'), { recursive: true });
-  for (const sub of ['src', 'cmd']) await cp(join(repoRoot, 'dist', sub), join(dir, 'dist', sub), { recursive: true });
+  await cp(join(repoRoot, 'dist', 'bin'), join(dir, 'dist', 'bin'), { recursive: true });
   await cp(join(repoRoot, 'package.json'), join(dir, 'package.json'));
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  const entry = join(dir, 'dist', 'cmd', 'tsbuild.js');
-  // --version loads the whole static module graph: a copy taken mid-rebuild fails here, not later.
+  const entry = join(dir, 'dist', 'bin', 'tsbuild.mjs');
+  // --version loads the whole bundle: a copy taken mid-rebuild fails here, not later.
   const r = await runCommand(process.execPath, [entry, '--version'], { signal: opts.signal, env: { ...process.env, NODE_OPTIONS: '' } });
   if (r.code !== 0) throw new TsbuildError('BENCH_CLI_BROKEN', `the built CLI does not start (is someone rebuilding dist/? retry in a minute):\n${r.stderr.trim().split('\n').slice(0, 6).join('\n')}`);
   return entry;

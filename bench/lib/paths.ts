@@ -15,7 +15,7 @@ function findRepoRoot(): string {
 }
 
 export const repoRoot = findRepoRoot();
-export const cliPath = join(repoRoot, 'dist', 'cmd', 'tsbuild.js');
+export const cliPath = join(repoRoot, 'dist', 'bin', 'tsbuild.mjs');
 export const examplesDir = join(repoRoot, 'examples');
 export const busyboxScript = join(repoRoot, 'scripts', 'make-busybox-rootfs.sh');
 

@@ -3,7 +3,8 @@
  * that fixes it: root, overlayfs in the kernel, runc on PATH.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { TsbuildError } from '../util/errors.js';
 
@@ -26,9 +27,21 @@ export async function preflight(): Promise<void> {
       throw new TsbuildError('PREFLIGHT_NO_OVERLAY', 'this kernel has no overlay filesystem (try: modprobe overlay); tsbuild needs overlayfs for snapshots');
     }
   }
-  try {
-    await run('runc', ['--version']);
-  } catch {
+  if (!(await onPath('runc'))) {
     throw new TsbuildError('PREFLIGHT_NO_RUNC', 'runc was not found on PATH; install it with: apt-get install runc');
   }
+}
+
+/** True when an executable `name` is in a PATH directory (a lookup, not a spawn: every build pays it). */
+async function onPath(name: string): Promise<boolean> {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      await access(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      /* not here */
+    }
+  }
+  return false;
 }
