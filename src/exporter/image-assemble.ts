@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Descriptor, HistoryEntry, ImageConfig, ImageManifest, Platform } from '../oci/types.js';
 import { MediaType } from '../oci/types.js';
 import { layerMediaType, type LayerBlobInfo } from './layer-blob.js';
+import { stringifyJsonLikeGo } from '../util/utf8-lossless.js';
 
 /** sha256 of an empty tar (1024 zero bytes): the diff_id of a layer with no changes. */
 export const EMPTY_TAR_DIFF_ID = `sha256:${createHash('sha256').update(Buffer.alloc(1024)).digest('hex')}`;
@@ -96,7 +97,7 @@ export function assembleImage(input: AssembleInput): AssembledImage {
       return c === undefined ? h : { ...h, created: c };
     }),
   };
-  const configBytes = Buffer.from(JSON.stringify(orderConfig(config)));
+  const configBytes = Buffer.from(stringifyJsonLikeGo(orderConfig(config)));
   const configDescriptor: Descriptor = {
     mediaType: input.flavour === 'docker' ? MediaType.dockerConfig : MediaType.ociConfig,
     digest: sha256(configBytes),

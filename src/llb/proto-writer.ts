@@ -4,12 +4,13 @@
  * objects. One writer is reused for a whole definition: ops are written straight into it, hashed
  * in place and rewound when they turn out to be duplicates.
  *
- * Two protobufjs details are reproduced on purpose, because digests depend on them: negative
- * int32 values take 10 bytes (sign-extended to 64 bits), and a string shorter than 40 UTF-16 units
- * goes through protobufjs' own UTF-8 loop, which writes a lone surrogate as its 3-byte code unit,
- * while longer strings go through Node's encoder, which writes U+FFFD (the lossless Dockerfile
- * decoding can put lone surrogates into op strings).
+ * A protobufjs detail is reproduced on purpose, because digests depend on it: negative int32
+ * values take 10 bytes (sign-extended to 64 bits). Strings with lone surrogates (invalid Dockerfile
+ * bytes, see src/util/utf8-lossless.ts) are written as their original bytes, as the patched
+ * protobufjs runtime (pb-runtime.ts) writes and reads them.
  */
+
+import { encodeUtf8Lossless, hasLoneSurrogate } from '../util/utf8-lossless.js';
 
 /** Wire types used by llb.proto. */
 export const VARINT = 0;
@@ -155,8 +156,16 @@ export class ProtoWriter {
       // protobufjs' own UTF-8 loop; at most 3 * 39 bytes, so the length is one byte.
       this.reserve(n * 3 + 1);
       const len = this.utf8Js(value, this.pos + 1);
+      if (len < 0) {
+        this.bytes(encodeUtf8Lossless(value));
+        return;
+      }
       this.buf[this.pos] = len;
       this.pos += 1 + len;
+      return;
+    }
+    if (hasLoneSurrogate(value)) {
+      this.bytes(encodeUtf8Lossless(value));
       return;
     }
     if (n < SHORT_STRING_MAX) {
@@ -172,7 +181,7 @@ export class ProtoWriter {
     this.pos += len;
   }
 
-  /** protobufjs' utf8.write, byte for byte (lone surrogates as 3-byte code units). */
+  /** protobufjs' utf8.write, byte for byte; -1 (nothing usable written) at a lone surrogate. */
   private utf8Js(s: string, start: number): number {
     const buf = this.buf;
     let o = start;
@@ -191,6 +200,8 @@ export class ProtoWriter {
         buf[o++] = ((c1 >> 12) & 63) | 128;
         buf[o++] = ((c1 >> 6) & 63) | 128;
         buf[o++] = (c1 & 63) | 128;
+      } else if ((c1 & 0xf800) === 0xd800) {
+        return -1;
       } else {
         buf[o++] = (c1 >> 12) | 224;
         buf[o++] = ((c1 >> 6) & 63) | 128;

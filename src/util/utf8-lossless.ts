@@ -111,3 +111,20 @@ export function utf8ByteLength(s: string): number {
   }
   return n;
 }
+
+/** True when `s` holds a lone surrogate: an escaped byte, or a code unit no UTF-8 can express. */
+export function hasLoneSurrogate(s: string): boolean {
+  return !(s as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * JSON.stringify as Go's encoding/json writes the same data: where JavaScript escapes a lone
+ * surrogate (`\udcff`, here an invalid source byte), Go writes `\ufffd` for the invalid byte. Image
+ * configs go through this so a Dockerfile with Latin-1 bytes yields Docker's config bytes.
+ */
+export function stringifyJsonLikeGo(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (!json.includes('\\ud')) return json;
+  // A `\uDxxx` escape preceded by an even number of backslashes (an escaped backslash is `\\`).
+  return json.replace(/(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '$1\\ufffd');
+}

@@ -26,3 +26,32 @@ describe('the Definition envelope marshal writes', () => {
     expect(Buffer.from(tsbuild.llb.Definition.encode(decoded).finish()).equals(Buffer.from(def.bytes))).toBe(true);
   });
 });
+
+describe('strings are bytes, as in BuildKit', () => {
+  // A Dockerfile byte that is not UTF-8 (0xFF) decodes to U+DCFF; the definition carries the byte.
+  const escaped = `echo caf\u00e9 \udcff\udce9`;
+  const long = `${escaped} ${'x'.repeat(200)}`;
+
+  test.each([
+    ['short (protobufjs JS loop)', escaped],
+    ['long (Buffer path)', long],
+  ])('a %s string with escaped bytes is written as those bytes and reads back the same', (_what, s) => {
+    const st = State.image('alpine').run({ args: ['/bin/sh', '-c', s] }).root();
+    const def = st.marshal();
+    const raw = Buffer.from(def.bytes);
+    expect(raw.includes(Buffer.from([0x20, 0xff, 0xe9]))).toBe(true);
+    expect(raw.includes(Buffer.from('\ufffd'))).toBe(false);
+    const decoded = tsbuild.llb.Definition.decode(def.bytes);
+    const exec = decoded.def.map((b) => tsbuild.llb.Op.decode(b)).find((op) => op.exec)?.exec;
+    expect(exec?.meta?.args).toEqual(['/bin/sh', '-c', s]);
+    // protobufjs, patched the same way, writes the same bytes again.
+    expect(Buffer.from(tsbuild.llb.Definition.encode(decoded).finish()).equals(raw)).toBe(true);
+    expect(def.loaded.vertices.size).toBe(2);
+  });
+
+  test('well-formed strings keep their UTF-8 bytes (digests of valid Dockerfiles do not move)', () => {
+    const s = 'echo caf\u00e9 \u{1f600}';
+    const bytes = Buffer.from(State.image('alpine').run({ args: ['/bin/sh', '-c', s] }).root().marshal().bytes);
+    expect(bytes.includes(Buffer.from(s, 'utf8'))).toBe(true);
+  });
+});

@@ -6,7 +6,7 @@
  */
 import { parseTokens } from './cst-parser.js';
 import { visitExecForm, type ExecElement } from './cst-visitor.js';
-import { isEscapedByte } from './utf8-lossless.js';
+import { isEscapedByte } from '../../util/utf8-lossless.js';
 import { isGoSpace } from './go-text.js';
 import { jsonLexer, JsonNumber, JsonString, LBrace, LBracket, RBrace, RBracket, Comma } from './tokens.js';
 import type { IToken } from 'chevrotain';

@@ -12,7 +12,7 @@ import { heredocsFromLine } from './heredoc.js';
 import { ShellSyntaxError } from './heredoc-lexer.js';
 import { buildInstruction, canContainHeredoc, type InstructionSite } from './instruction.js';
 import { LogicalLine } from './logical-line.js';
-import { utf8ByteLength } from './utf8-lossless.js';
+import { utf8ByteLength } from '../../util/utf8-lossless.js';
 import { UserInputError } from '../../util/errors.js';
 
 /** BuildKit reads lines with a bufio.Scanner, whose 64 KiB token limit makes longer lines errors. */

@@ -4,7 +4,7 @@
  * `strings.ToLower` (simple case mapping) and `strconv.Quote` (the AST dump format). Strings here
  * are decoded with utf8-lossless, so a lone U+DC80..U+DCFF stands for an invalid byte.
  */
-import { isEscapedByte } from './utf8-lossless.js';
+import { isEscapedByte } from '../../util/utf8-lossless.js';
 
 /** The characters of Go's `unicode.IsSpace`, as the body of a RegExp character class. */
 export const GO_SPACE_CLASS = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';

@@ -12,7 +12,7 @@
  * shell/; this one must stay byte-for-byte BuildKit's heredoc behaviour even if that one evolves.
  */
 import { goQuote, isGoSpace } from './go-text.js';
-import { isEscapedByte } from './utf8-lossless.js';
+import { isEscapedByte } from '../../util/utf8-lossless.js';
 
 /** A syntax error of the shell lexer (unterminated quote, bad `${…}`). */
 export class ShellSyntaxError extends Error {

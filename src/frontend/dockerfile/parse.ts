@@ -5,13 +5,13 @@
  */
 import type { DockerfileAST } from './ast.js';
 import { FileParser } from './file-parser.js';
-import { decodeUtf8Lossless } from './utf8-lossless.js';
+import { decodeUtf8Lossless } from '../../util/utf8-lossless.js';
 
 export { dumpAST, dumpInstruction } from './dump.js';
 export { chompHeredocContent, heredocsFromLine, parseHeredoc, type HeredocMarker } from './heredoc.js';
 export { detectSyntax, parseDirective, type DetectedDirective } from './directives.js';
 export { MAX_LINE_BYTES, PARSE_ERROR_CODE } from './file-parser.js';
-export { decodeUtf8Lossless, encodeUtf8Lossless } from './utf8-lossless.js';
+export { decodeUtf8Lossless, encodeUtf8Lossless } from '../../util/utf8-lossless.js';
 
 export interface ParseOptions {
   /** The file name as the user gave it; used in error locations and kept in the AST. */

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { goQuote, goToLower, goTrimSpace } from '../../../src/frontend/dockerfile/go-text.js';
-import { decodeUtf8Lossless, encodeUtf8Lossless } from '../../../src/frontend/dockerfile/utf8-lossless.js';
+import { decodeUtf8Lossless, encodeUtf8Lossless } from '../../../src/util/utf8-lossless.js';
 
 describe('Go string semantics', () => {
   test.each([
