@@ -26,6 +26,8 @@ const CHUNK = 1 << 20;
 /** Files hashed at once: enough to keep libuv's thread pool busy on small files. */
 const PARALLEL_FILES = 8;
 const DEFAULT_RACY_WINDOW_MS = 2000;
+/** From this many entries on, the stat cache's rows for the root are loaded in one query. */
+const PRELOAD_MIN_ENTRIES = 256;
 
 interface Entry {
   /** Root-relative path. */
@@ -182,6 +184,8 @@ export class ContextHasher {
     const racyWindowMs = opts.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS;
     const read = opts.readFile;
     const signalOpts: SignalOptions = opts.signal ? { signal: opts.signal } : {};
+
+    if (opts.statCache?.preload && entries.length >= PRELOAD_MIN_ENTRIES) opts.statCache.preload(root);
 
     const work = async (i: number): Promise<void> => {
       const e = entries[i] as Entry;

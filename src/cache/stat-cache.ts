@@ -16,6 +16,10 @@ interface Row {
   digest: string;
 }
 
+function entryOf(r: Row): StatCacheEntry {
+  return { path: r.path, size: r.size, mtimeMs: r.mtime_ms, ctimeMs: r.ctime_ms, ino: r.ino, mode: r.mode, digest: r.digest };
+}
+
 export interface SqliteStatCacheOptions {
   readonly db: MetadataDb;
   /** Rows per write transaction; short transactions keep other processes' writers moving. Default 2000. */
@@ -27,6 +31,12 @@ export class SqliteStatCache implements StatCache {
   private readonly batchSize: number;
   /** Prepared once: get() runs once per context file. */
   private readonly getStmt: Statement;
+  /**
+   * Roots loaded whole by preload(): one query instead of one per file (~9 µs each through
+   * better-sqlite3, most of a warm 100,000-file hash). An entry here that another process has
+   * since replaced is still a true (stat → digest) fact: a stale one only makes a file be read.
+   */
+  private readonly loaded = new Map<string, Map<string, StatCacheEntry>>();
 
   constructor(opts: SqliteStatCacheOptions) {
     this.db = opts.db;
@@ -35,11 +45,23 @@ export class SqliteStatCache implements StatCache {
   }
 
   get(root: string, path: string): StatCacheEntry | undefined {
+    const all = this.loaded.get(root);
+    if (all) return all.get(path);
     const r = this.getStmt.get(root, path) as Row | undefined;
-    return r && { path: r.path, size: r.size, mtimeMs: r.mtime_ms, ctimeMs: r.ctime_ms, ino: r.ino, mode: r.mode, digest: r.digest };
+    return r && entryOf(r);
+  }
+
+  preload(root: string): void {
+    if (this.loaded.has(root)) return;
+    const all = new Map<string, StatCacheEntry>();
+    const rows = this.db.sqlite.prepare('SELECT path, size, mtime_ms, ctime_ms, ino, mode, digest FROM stat_cache WHERE root = ?').iterate(root) as IterableIterator<Row>;
+    for (const r of rows) all.set(r.path, entryOf(r));
+    this.loaded.set(root, all);
   }
 
   putMany(root: string, entries: readonly StatCacheEntry[]): void {
+    const all = this.loaded.get(root);
+    if (all) for (const e of entries) all.set(e.path, e);
     const ins = this.db.sqlite.prepare('INSERT OR REPLACE INTO stat_cache (root, path, size, mtime_ms, ctime_ms, ino, mode, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     for (let i = 0; i < entries.length; i += this.batchSize) {
       const batch = entries.slice(i, i + this.batchSize);
@@ -50,6 +72,8 @@ export class SqliteStatCache implements StatCache {
   }
 
   clear(root?: string): number {
+    if (root === undefined) this.loaded.clear();
+    else this.loaded.delete(root);
     return this.db.write(() => (root === undefined
       ? this.db.sqlite.prepare('DELETE FROM stat_cache').run()
       : this.db.sqlite.prepare('DELETE FROM stat_cache WHERE root = ?').run(root)).changes);

@@ -124,6 +124,8 @@ export interface StatCacheEntry {
  */
 export interface StatCache {
   get(root: string, path: string): StatCacheEntry | undefined;
+  /** Loads every entry of a root at once, for hashing many of its files (optional). */
+  preload?(root: string): void;
   /** Stores entries in short transactions. */
   putMany(root: string, entries: readonly StatCacheEntry[]): void;
   /** Forgets every entry of a root (or all roots). Returns the number removed. */

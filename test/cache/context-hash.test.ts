@@ -238,6 +238,41 @@ describe('context hashing with the stat cache', () => {
     expect(await h.checksumPath(ctx, 'a.txt', { statCache: s.statCache })).toBe(honest);
   });
 
+  test('a large selection loads the root\'s rows at once, and that copy follows later writes', async () => {
+    // 300 files: above the preload threshold, so the second run answers from the loaded rows.
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 300; i++) many[`many/f${String(i).padStart(3, '0')}`] = `file ${i}`;
+    await tree(ctx, many);
+    const c = countingReader();
+    const opts = { statCache: s.statCache, readFile: c.reader, racyWindowMs: 0 };
+    const first = await h.hashContext({ root: ctx, ...opts });
+    expect(first.filesRead).toBe(303);
+    const fresh = await t.open();
+    try {
+      // A second store on the same DB (another process): its preload sees what the first wrote.
+      const second = await h.hashContext({ root: ctx, ...opts, statCache: fresh.statCache });
+      expect(second).toEqual({ ...first, filesRead: 0 });
+      await writeFile(join(ctx, 'many/f007'), 'changed');
+      const third = await h.hashContext({ root: ctx, ...opts, statCache: fresh.statCache });
+      expect(third.filesRead).toBe(1);
+      expect(third.digest).not.toBe(first.digest);
+      // The changed file's new digest went to the loaded copy and to the DB.
+      const fourth = await h.hashContext({ root: ctx, ...opts, statCache: fresh.statCache });
+      expect(fourth).toEqual({ ...third, filesRead: 0 });
+      const other = await t.open();
+      try {
+        expect(other.statCache.get(ctx, 'many/f007')?.digest).toBe(fresh.statCache.get(ctx, 'many/f007')?.digest);
+        expect(other.statCache.get(ctx, 'many/f007')?.size).toBe('changed'.length);
+      } finally {
+        other.close();
+      }
+      // The first store's loaded copy is older; a stale row only costs a read, never a wrong digest.
+      expect((await h.hashContext({ root: ctx, ...opts })).digest).toBe(third.digest);
+    } finally {
+      fresh.close();
+    }
+  });
+
   test('files changed within the racy window are hashed but not remembered', async () => {
     const c = countingReader();
     const opts = { statCache: s.statCache, readFile: c.reader };
