@@ -1,11 +1,12 @@
 /**
  * Turns an uncompressed layer tar stream into a blob: the diff_id (sha256 of the tar) and the blob
- * digest (sha256 of what is stored) are computed while streaming, so a layer is never held in memory.
+ * digest (sha256 of what is stored) are computed while streaming, so a layer is never held in memory
+ * (gzip-blocks.ts keeps at most a few 1 MiB blocks).
  */
-import { createGzip, constants as zlibConstants } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { DigestStream } from './digest-stream.js';
+import { BlockGzip } from './gzip-blocks.js';
 import { MediaType } from '../oci/types.js';
 
 export type Compression = 'gzip' | 'uncompressed';
@@ -33,7 +34,7 @@ export async function writeLayerBlob(tar: Readable, sink: Writable, opts: Compre
   const stored = new DigestStream();
   const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [tar, raw];
   if (opts.compression === 'gzip') {
-    stages.push(createGzip({ level: opts.level ?? zlibConstants.Z_DEFAULT_COMPRESSION }));
+    stages.push(new BlockGzip(opts.level !== undefined ? { level: opts.level } : {}));
   }
   stages.push(stored, sink);
   await pipeline(stages as unknown as [Readable, ...NodeJS.ReadWriteStream[], Writable], opts.signal ? { signal: opts.signal } : {});
