@@ -1,6 +1,8 @@
 /**
- * Export of one big layer: `RUN head -c SIZE /dev/urandom > /big.bin` (1 GiB by default; random,
- * so compression cannot shrink it and gzip costs its worst), built cold, timing the export step as
+ * Export of one big layer of SIZE bytes (1 GiB by default), in two kinds: `random`
+ * (`head -c SIZE /dev/urandom`: incompressible, like layers full of .gz/.jpg/.whl files — tsbuild
+ * stores such blocks without deflating them) and `binary` (/bin/busybox over and over: compresses
+ * like executables, about 2:1, so deflate does real work), built cold, timing the export step as
  * each tool reports it: tsbuild's "exporting to …" vertex (rawjson), Docker's "exporting to image"
  * step, Buildah's COMMIT to exit. tsbuild is measured twice: into its image store (like the other
  * two) and as `-o type=oci,dest=…` (a tarball the size of the layer written on top).
@@ -23,7 +25,16 @@ interface Variant {
   readonly output: string | undefined;
 }
 
+export type ExportKind = 'random' | 'binary';
+
+/** The RUN that writes the layer's one big file. */
+function fillCommand(kind: ExportKind, layerBytes: number): string {
+  if (kind === 'random') return `head -c ${layerBytes} /dev/urandom > /big.bin`;
+  return `s=$(wc -c < /bin/busybox); n=$(( ${layerBytes} / s + 1 )); i=0; while [ $i -lt $n ]; do cat /bin/busybox; i=$((i+1)); done | head -c ${layerBytes} > /big.bin`;
+}
+
 export async function benchExport(opts: {
+  readonly kind: ExportKind;
   readonly builders: readonly Builder[];
   readonly workDir: string;
   readonly megabytes: number;
@@ -32,9 +43,9 @@ export async function benchExport(opts: {
 }): Promise<{ results: ExportResult[]; layerBytes: number }> {
   const { signal } = opts;
   const layerBytes = opts.megabytes * 1024 * 1024;
-  const ctx = join(opts.workDir, 'export-ctx');
+  const ctx = join(opts.workDir, `export-ctx-${opts.kind}`);
   await mkdir(ctx, { recursive: true });
-  await writeFile(join(ctx, 'Dockerfile'), `FROM ${BASE_IMAGE}\nRUN head -c ${layerBytes} /dev/urandom > /big.bin\n`);
+  await writeFile(join(ctx, 'Dockerfile'), `FROM ${BASE_IMAGE}\nRUN ${fillCommand(opts.kind, layerBytes)}\n`);
   const ociTar = join(opts.workDir, 'export.oci.tar');
   const variants: Variant[] = [];
   for (const b of opts.builders) {
@@ -48,7 +59,7 @@ export async function benchExport(opts: {
       const o = await v.builder.build({ contextDir: ctx, tag: 'bench-export', ...(v.output !== undefined ? { output: v.output } : {}) }, { signal });
       await rm(ociTar, { force: true });
       runs.get(v.label)?.push(o);
-      process.stderr.write(`  export ${v.label}: run ${i + 1}/${opts.runs} build ${seconds(o.wallMs)}, export ${seconds(o.exportMs)}\n`);
+      process.stderr.write(`  export ${opts.kind} ${v.label}: run ${i + 1}/${opts.runs} build ${seconds(o.wallMs)}, export ${seconds(o.exportMs)}\n`);
     }
   }
   // Free the space now: the next benchmark should not pay for a full disk.

@@ -72,11 +72,11 @@ export function printSizes(all: readonly ExampleResult[], say: (s: string) => vo
   ));
 }
 
-export function printExport(results: readonly ExportResult[], layerBytes: number, say: (s: string) => void): void {
+export function printExport(results: readonly ExportResult[], layerBytes: number, kind: string, say: (s: string) => void): void {
   const ours = results.find((r) => r.label === 'tsbuild');
   const oursExport = ours && median(ours.runs.map((o) => o.exportMs ?? Number.NaN));
   say('');
-  say(`== export of a ${bytes(layerBytes)} layer (random bytes), cold build; median of ${ours?.runs.length ?? 0}`);
+  say(`== export of a ${bytes(layerBytes)} layer (${kind === 'random' ? 'random bytes' : 'copies of /bin/busybox'}), cold build; median of ${ours?.runs.length ?? 0}`);
   say(table(
     ['tool', 'export step', 'export range', 'export MiB/s', 'whole build', 'tsbuild / tool (export)'],
     results.map((r) => {

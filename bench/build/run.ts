@@ -70,9 +70,11 @@ async function main(signal: AbortSignal): Promise<void> {
       }
       if (examples.length > 0) printSizes(examples, say);
       if (only.includes('export')) {
-        const ex = await benchExport({ builders, workDir: work, megabytes: exportMb, runs, signal });
-        printExport(ex.results, ex.layerBytes, say);
-        say(`(${loadLine()})`);
+        for (const kind of ['random', 'binary'] as const) {
+          const ex = await benchExport({ kind, builders, workDir: work, megabytes: exportMb, runs, signal });
+          printExport(ex.results, ex.layerBytes, kind, say);
+          say(`(${loadLine()})`);
+        }
       }
     } finally {
       await closeBuilders(builders);
