@@ -15,11 +15,21 @@ import { describeIf, haveBinary, isRoot } from './skip.js';
 export const BASE = 'localhost/busybox:latest';
 
 let baseTar: Promise<string> | undefined;
-/** The busybox rootfs tar, made once per test file and removed when the test process exits. */
+let baseDir: string | undefined;
+// Registered while the test file loads (this module is imported at its top level), so it runs
+// after the file's last test. A process 'exit' handler is not enough: Jest's workers are stopped
+// without running them, and every test file left its tar behind in /tmp.
+afterAll(() => {
+  if (baseDir !== undefined) rmSync(baseDir, { recursive: true, force: true });
+  baseDir = undefined;
+  baseTar = undefined;
+});
+
+/** The busybox rootfs tar, made once per test file and removed after the file's tests. */
 export function busyboxTar(): Promise<string> {
   baseTar ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tsbuild-base-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    baseDir = dir;
     const file = join(dir, 'busybox.tar');
     await makeBusyboxTar(file);
     return file;
