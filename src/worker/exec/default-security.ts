@@ -1,7 +1,7 @@
 /**
  * Docker's default confinement for containers, as BuildKit applies it to RUN steps: the default
- * capability set, masked and read-only /proc paths. No seccomp profile is applied (see
- * docs/executor.md): namespaces, capabilities and no-new-privileges are the sandbox.
+ * capability set, masked and read-only /proc paths. With namespaces, no-new-privileges and the
+ * seccomp filter of seccomp.ts they are the sandbox.
  */
 import { readFile } from 'node:fs/promises';
 

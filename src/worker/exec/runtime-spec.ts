@@ -4,6 +4,7 @@
  */
 import { assertNever } from '../../util/errors.js';
 import { DOCKER_DEFAULT_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from './default-security.js';
+import { sandboxSeccomp, type SeccompPolicy } from './seccomp.js';
 import type { ExecLimits, NetworkMode, ResolvedUser, SecurityMode } from './types.js';
 
 export interface SpecMount {
@@ -46,6 +47,8 @@ export interface RuntimeSpec {
     };
     readonly maskedPaths: readonly string[];
     readonly readonlyPaths: readonly string[];
+    /** Sandboxed steps only (seccomp.ts). */
+    readonly seccomp?: SeccompPolicy;
   };
 }
 
@@ -153,6 +156,7 @@ export function buildRuntimeSpec(o: RuntimeSpecOptions): RuntimeSpec {
       },
       maskedPaths: sandbox ? DOCKER_MASKED_PATHS : [],
       readonlyPaths: sandbox ? DOCKER_READONLY_PATHS : [],
+      ...(sandbox ? { seccomp: sandboxSeccomp() } : {}),
     },
   };
 }

@@ -83,6 +83,14 @@ describeIf(canRunContainers, whyNot, 'runc executor basics', () => {
     expect(Number(lines[2])).toBeGreaterThan(0);
   });
 
+  test('seccomp: namespaces cannot be created (unshare -U would give the step every capability); insecure can', async () => {
+    const probe = ['-U', '-n', '-m', '-i', '-u', '-p -f'].map((o) => `(unshare ${o} true 2>/dev/null && echo allowed || echo denied)`).join('; ');
+    const sandboxed = await f.run(['/bin/sh', '-c', `${probe}; echo ordinary fork and exec work: $(echo ok)`]);
+    expect(sandboxed.stdout).toBe(`${'denied\n'.repeat(6)}ordinary fork and exec work: ok\n`);
+    const insecure = await f.run(['/bin/sh', '-c', '(unshare -U true && echo allowed || echo denied)'], { security: 'insecure' });
+    expect(insecure.stdout).toBe('allowed\n');
+  });
+
   test("Docker's masked and read-only paths, read-only /sys, the standard /dev", async () => {
     const out = await f.run(['/bin/sh', '-c', [
       'cat /proc/timer_list | wc -c',
