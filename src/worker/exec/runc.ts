@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../../util/errors.js';
 
@@ -69,6 +70,10 @@ export class Runc {
   }
 
   async list(signal: AbortSignal): Promise<RuncContainer[]> {
+    // runc keeps one directory per container under --root: with none there (the usual case when a
+    // build starts) there is nothing to ask, and every build saves a runc process start.
+    const entries = await readdir(this.stateDir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+    if (entries.length === 0) return [];
     const out = await this.control(['list', '--format', 'json'], signal);
     const parsed = JSON.parse(out.trim() === '' ? 'null' : out) as RuncContainer[] | null;
     return parsed ?? [];
