@@ -12,6 +12,7 @@ import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
 import { parseCacheExportSpec, parseCacheImportSpec, parseSecretFlag, parseSshFlag, type SecretSource } from '../../src/client/build-flags.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { BuildRequest } from '../../src/client/types.js';
+import { stepMetadata } from '../../src/client/build-metadata.js';
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -183,6 +184,8 @@ export const buildCommand: Command = {
               'containerimage.config.digest': result.configDigest,
               ...(flagList(a, 'tag').length ? { 'image.name': flagList(a, 'tag').join(',') } : {}),
               'tsbuild.cache': { total: s.total, cached: s.cached, executed: s.executed, durationMs: s.durationMs },
+              // Every step, and for each one that ran, why the cache could not answer it.
+              'tsbuild.steps': stepMetadata(result),
               ...(result.pushed.length ? { 'tsbuild.pushed': result.pushed.map((p) => ({ name: p.name, digest: p.digest })) } : {}),
               ...(cacheTo.length || cacheFrom.length ? { 'tsbuild.remote-cache': result.remoteCache } : {}),
             },

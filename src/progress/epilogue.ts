@@ -57,6 +57,24 @@ export function countSteps(trace: Trace): StepCounts {
   };
 }
 
+/**
+ * The first step that missed the cache, and why: everything after it in its chain re-ran because
+ * of it (`first cache miss: [4/6] COPY layer2 /data/layer: no cache record: …`). Only for builds
+ * the cache partly answered: when every step came from the cache there is no miss, and when none
+ * did (a first build, --no-cache) "where did the cache break" has no answer worth a line.
+ */
+export function firstMissLine(trace: Trace): string {
+  let first: TraceVertex | undefined;
+  let anyCached = false;
+  for (const v of trace.vertices.values()) {
+    if (isBookkeeping(v.name)) continue;
+    if (v.cached) anyCached = true;
+    if (v.cacheMiss === undefined || v.cached) continue;
+    if (first === undefined || (v.intervals[0]?.start ?? Infinity) < (first.intervals[0]?.start ?? Infinity)) first = v;
+  }
+  return first === undefined || !anyCached ? '' : `first cache miss: ${first.name}: ${first.cacheMiss}\n`;
+}
+
 /** `steps: 9 total, 7 cached, 2 executed in 2.1s` (failed/canceled counts only when non-zero). */
 export function summaryLine(trace: Trace, now: number): string {
   const c = countSteps(trace);

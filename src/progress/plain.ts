@@ -10,7 +10,7 @@
  * when that step finishes — or, after 5 s of waiting (by event time), interrupting it with `#N ...`
  * — so blocks stay readable, as in BuildKit's printer. It reads no clock except through `now`.
  */
-import { errorBoxes, summaryLine, warningList } from './epilogue.js';
+import { errorBoxes, firstMissLine, summaryLine, warningList } from './epilogue.js';
 import { formatBytes, formatSeconds } from './format.js';
 import { Trace, type TraceVertex } from './trace.js';
 import type { ProgressEvent, ProgressRenderer, RenderTarget, StatusEvent } from './types.js';
@@ -132,7 +132,7 @@ export class PlainRenderer implements ProgressRenderer {
     }
     for (const v of pending) if (this.#hasOutput(v)) this.#print(v);
     let tail = errorBoxes(this.#trace) + warningList(this.#trace);
-    if (this.#summary) tail += summaryLine(this.#trace, this.#now());
+    if (this.#summary) tail += summaryLine(this.#trace, this.#now()) + firstMissLine(this.#trace);
     if (tail) this.#out.write(tail);
   }
 

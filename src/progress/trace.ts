@@ -32,6 +32,8 @@ export interface TraceVertex {
   partial: string;
   partialTs: number;
   readonly warnings: WarningEvent[];
+  /** Why it ran instead of coming from the cache (from its last `started` event). */
+  cacheMiss: string | undefined;
 }
 
 /** What an event changed, for incremental renderers. */
@@ -138,6 +140,7 @@ export class Trace {
         partial: '',
         partialTs: 0,
         warnings: [],
+        cacheMiss: undefined,
       };
       this.vertices.set(ev.digest, v);
     }
@@ -152,6 +155,7 @@ export class Trace {
         v.cached = false;
         v.error = undefined;
         v.canceled = false;
+        if (ev.cacheMiss !== undefined) v.cacheMiss = ev.cacheMiss;
         break;
       case 'cached':
       case 'completed':

@@ -4,7 +4,7 @@
  * progress bar per transfer, and the last output lines of running steps — left on screen when the
  * build ends, followed by the failed steps' logs and the summary line.
  */
-import { errorBoxes, summaryLine, warningList } from './epilogue.js';
+import { errorBoxes, firstMissLine, summaryLine, warningList } from './epilogue.js';
 import { formatBytes } from './format.js';
 import { Trace } from './trace.js';
 import type { ProgressEvent, ProgressRenderer, RenderTarget, StatusEvent } from './types.js';
@@ -90,7 +90,7 @@ export class TtyRenderer implements ProgressRenderer {
     this.#draw(true);
     this.#closed = true;
     let tail = errorBoxes(this.#trace) + warningList(this.#trace);
-    if (this.#summary) tail += summaryLine(this.#trace, this.#now());
+    if (this.#summary) tail += summaryLine(this.#trace, this.#now()) + firstMissLine(this.#trace);
     if (tail) this.#out.write(tail);
   }
 

@@ -25,6 +25,8 @@ export interface VertexEvent {
   readonly completed?: number;
   /** One-line error message (`error` only). */
   readonly error?: string;
+  /** Why the step runs instead of coming from the cache (`started` only, for solver steps). */
+  readonly cacheMiss?: string;
   /** Digests of the vertices this one reads from, when known. */
   readonly inputs?: readonly string[];
 }

@@ -12,6 +12,7 @@ import { CancelledError } from '../util/errors.js';
 import { abortable, noop } from './abortable.js';
 import { computeCacheKey, inputLink, type KeyPart } from './cache-key.js';
 import { StepError, asCancelled, isCancellation } from './errors.js';
+import { describeMissReason } from './miss-reason.js';
 import type { CacheMap, MissReason, OpContext, Result, Vertex } from './types.js';
 import type { SolverDeps } from './solver-deps.js';
 import { VertexProgressWriter } from '../progress/vertex-progress.js';
@@ -287,7 +288,7 @@ export class SharedVertex {
         const now = this.#deps.now();
         this.#view.exec = 'running';
         this.#view.started = now;
-        this.#events.vertex('started', now, { started: now });
+        this.#events.vertex('started', now, { started: now, cacheMiss: describeMissReason(reason) });
         return this.vertex.op.exec(this.#ctx, inputs);
       }, { signal });
       this.#owned.push(...outs);

@@ -55,18 +55,4 @@ export function summarize(steps: readonly StepRecord[], started: number, complet
   };
 }
 
-/** The words a cache-hit report shows for a miss. */
-export function describeMissReason(r: MissReason): string {
-  switch (r.kind) {
-    case 'no-record':
-      return 'no record for key';
-    case 'ignore-cache':
-      return 'ignore-cache';
-    case 'input-changed':
-      return `input ${r.inputName} changed`;
-    case 'result-missing':
-      return 'cached result was pruned';
-    default:
-      return assertNever(r, 'miss reason');
-  }
-}
+export { describeMissReason } from './miss-reason.js';

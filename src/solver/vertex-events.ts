@@ -50,7 +50,7 @@ export class VertexEvents {
   }
 
   /** A vertex event for this vertex; `started`/`completed` as given. */
-  vertex(state: VertexState, timestamp: number, times: { started?: number; completed?: number; error?: string }): void {
+  vertex(state: VertexState, timestamp: number, times: { started?: number; completed?: number; error?: string; cacheMiss?: string }): void {
     const ev: VertexEvent = {
       type: 'vertex',
       digest: this.#vertex.digest,

@@ -193,6 +193,38 @@ describe('plain renderer (BuildKit --progress=plain)', () => {
   });
 });
 
+describe('the first cache miss line', () => {
+  const render = (events: readonly ProgressEvent[]): string => {
+    const out = new Recorder();
+    const r = new PlainRenderer({ out, now: () => 5000 });
+    for (const ev of events) r.write(ev);
+    r.close();
+    return out.text;
+  };
+  const miss = (ev: ReturnType<ReturnType<typeof script>['start']>, why: string): ProgressEvent => ({ ...ev, cacheMiss: why });
+
+  test('a partly cached build names the earliest step that ran, with its reason, under the summary', () => {
+    const s = script();
+    const text = render([
+      s.cached('from', '[1/3] FROM busybox', 1000),
+      s.start('ctx', '[internal] load build context', 1001),
+      s.done('ctx', 1002),
+      miss(s.start('b', '[3/3] RUN b', 1300), 'input [2/3] COPY a changed'),
+      miss(s.start('a', '[2/3] COPY a', 1100), 'no cache record'),
+      s.done('a', 1200),
+      s.done('b', 1400),
+    ]);
+    expect(text.split('\n').slice(-3)).toEqual(['steps: 3 total, 1 cached, 2 executed in 4.0s', 'first cache miss: [2/3] COPY a: no cache record', '']);
+  });
+
+  test('no line when nothing missed, or when nothing came from the cache (a first build)', () => {
+    const s = script();
+    expect(render([s.cached('from', '[1/2] FROM busybox', 1000), s.cached('a', '[2/2] COPY a', 1000)])).not.toContain('first cache miss');
+    const t = script();
+    expect(render([miss(t.start('from', '[1/2] FROM busybox', 1000), 'no cache record'), t.done('from', 1100)])).not.toContain('first cache miss');
+  });
+});
+
 describe('plain renderer timer', () => {
   test('held-back output comes through after 5s even when no event arrives', async () => {
     let now = 0;

@@ -4,7 +4,7 @@
  * steps after it; touching or adding unrelated context files changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { cp, utimes, writeFile } from 'node:fs/promises';
+import { cp, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from '../../helpers/paths.js';
 import { describeIf, isRoot, haveBinary } from '../../helpers/skip.js';
@@ -63,5 +63,27 @@ describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'seed example: l
     const b = await build();
     expect([...b.executed]).toEqual(steps.slice(3));
     expect([...b.cached]).toEqual(steps.slice(0, 3));
+  });
+
+  test('a miss says why: the edited COPY first, then each later step names the input that changed', async () => {
+    await writeFile(join(ctx, 'layer2'), 'layer 2, edited again\n');
+    const meta = join(env.dir, 'metadata.json');
+    const r = await env.run(['build', '--progress=plain', '--metadata-file', meta, '-t', 'layer', ctx]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`first cache miss: ${steps[3]}: no cache record: the instruction, its build args or the files it reads differ from every cached run\n`);
+    const m = JSON.parse(await readFile(meta, 'utf8')) as { 'tsbuild.steps': { name: string; outcome: string; cacheMiss?: string }[] };
+    const why = new Map(m['tsbuild.steps'].map((st) => [st.name, [st.outcome, st.cacheMiss]]));
+    expect(steps.map((st) => why.get(st))).toEqual([
+      ['cached', undefined],
+      ['cached', undefined],
+      ['cached', undefined],
+      ['executed', expect.stringMatching(/^no cache record/)],
+      ['executed', `input ${steps[3]} changed`],
+      ['executed', `input ${steps[4]} changed`],
+    ]);
+    // Nothing changed since: no miss, so no miss line.
+    const again = await env.run(['build', '--progress=plain', '-t', 'layer', ctx]);
+    expect(again.stderr).toContain('steps: 6 total, 6 cached, 0 executed');
+    expect(again.stderr).not.toContain('first cache miss');
   });
 });
