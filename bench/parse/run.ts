@@ -11,10 +11,11 @@
  *
  * Each stage COPYs from the one before it, so the last stage reaches all of them: every instruction
  * is typed, expanded, turned into ops and marshalled. Wall time on a shared machine is noisy, so
- * CPU time (process.cpuUsage: main thread plus GC helpers) and the load average are printed too.
+ * CPU time (process.cpuUsage: main thread plus GC helpers), main-thread GC pauses and the load
+ * average are printed too.
  */
 import { cpus, loadavg } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { parseDockerfile } from '../../src/frontend/dockerfile/parse.js';
 import { parseInstructions } from '../../src/frontend/dockerfile/instructions/stages.js';
 import { convertDockerfile } from '../../src/frontend/dockerfile/convert/convert.js';
@@ -53,12 +54,25 @@ const typeMs: number[] = [];
 const convertMs: number[] = [];
 const totalMs: number[] = [];
 const cpuMs: number[] = [];
+const gcMs: number[] = [];
+/** Main-thread GC pauses, summed per round (entries arrive asynchronously: see `gcEntries`). */
+let gcPause = 0;
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPause += e.duration;
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+/** GC entries are queued from the GC epilogue and delivered a turn or two later: wait two. */
+const gcEntries = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) await new Promise((done) => setImmediate(done));
+};
 let vertices = 0;
 let defBytes = 0;
 let instructions = 0;
 let firstRoundMs = 0;
 for (let r = 0; r < WARMUP + ROUNDS; r++) {
   sample();
+  await gcEntries(); // the previous round's
+  gcPause = 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const ast = parseDockerfile(source, { file: 'Dockerfile' });
@@ -72,6 +86,8 @@ for (let r = 0; r < WARMUP + ROUNDS; r++) {
   if (r === 0) firstRoundMs = t3 - t0 - (t2 - t1);
   if (r < WARMUP) continue;
   cpuMs.push((c.user + c.system) / 1000);
+  await gcEntries();
+  gcMs.push(gcPause);
   parseMs.push(t1 - t0);
   typeMs.push(t2 - t1);
   convertMs.push(t3 - t2);
@@ -96,11 +112,14 @@ process.stdout.write([
   `  parse + convert  ${fmt(total)} ms  (target < 100 ms: ${total < 100 ? 'met' : 'MISSED'})`,
   `  throughput       ${Math.round(instructions / (total / 1000)).toLocaleString('en-US')} instructions/s, ${fmt(bytes / 1024 / 1024 / (total / 1000), 2)} MB/s`,
   `  CPU time         ${fmt(median(cpuMs))} ms per round (parse + type + convert, GC threads included)`,
+  `  GC pauses        ${fmt(median(gcMs))} ms per round (main thread, parse + type + convert)`,
   `  first round      ${fmt(firstRoundMs)} ms (cold JIT)`,
   `  machine          ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
   `  peak memory      RSS ${mb(peakRss)}, heap ${mb(peakHeap)}`,
   '',
 ].join('\n'));
+
+gcObserver.disconnect();
 
 if (profileAt >= 0) {
   const profile = await withCpuProfile(async () => {

@@ -107,46 +107,60 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
     secretOpt: tsbuild.llb.SecretOpt.$Properties | null;
     sshOpt: tsbuild.llb.SSHOpt.$Properties | null;
   };
-  const mount = (target: string, mountType: tsbuild.llb.MountType, input: number, more: Partial<Pending> = {}): Pending => ({
-    target, wantOutput: false, input, selector: '', readonly: false, mountType, tmpfsOpt: null, cacheOpt: null, secretOpt: null, sshOpt: null, ...more,
+  // The defaults; each case below sets what its mount type has (no spreads: this runs per mount
+  // of every RUN).
+  const mount = (target: string, mountType: tsbuild.llb.MountType, input: number): Pending => ({
+    target, wantOutput: false, input, selector: '', readonly: false, mountType, tmpfsOpt: null, cacheOpt: null, secretOpt: null, sshOpt: null,
   });
-  const pending: Pending[] = [mount('/', tsbuild.llb.MountType.BIND, inputs.add(base.output), { wantOutput: true })];
+  const root = mount('/', tsbuild.llb.MountType.BIND, inputs.add(base.output));
+  root.wantOutput = true;
+  const pending: Pending[] = [root];
   for (const m of opts.mounts ?? []) {
     const target = resolvePath(cwd, m.target);
     if (target === '/') throw new Error(`run: invalid mount target "${m.target}"`);
     switch (m.type) {
-      case 'bind':
-        pending.push(mount(target, tsbuild.llb.MountType.BIND, inputs.add(m.source?.output), {
-          selector: m.selector ?? '', readonly: m.readonly ?? false, wantOutput: m.output ?? false,
-        }));
+      case 'bind': {
+        const p = mount(target, tsbuild.llb.MountType.BIND, inputs.add(m.source?.output));
+        p.selector = m.selector ?? '';
+        p.readonly = m.readonly ?? false;
+        p.wantOutput = m.output ?? false;
+        pending.push(p);
         break;
+      }
       case 'cache': {
         const cacheOpt: tsbuild.llb.CacheOpt.$Properties = { id: m.id, sharing: SHARING[m.sharing ?? 'shared'] };
         if (m.mode !== undefined) { cacheOpt.mode = m.mode; cacheOpt.hasMode = true; }
         if (m.uid !== undefined) { cacheOpt.uid = m.uid; cacheOpt.hasUid = true; }
         if (m.gid !== undefined) { cacheOpt.gid = m.gid; cacheOpt.hasGid = true; }
-        pending.push(mount(target, tsbuild.llb.MountType.CACHE, inputs.add(m.source?.output), {
-          selector: m.selector ?? '', readonly: m.readonly ?? false, cacheOpt,
-        }));
+        const p = mount(target, tsbuild.llb.MountType.CACHE, inputs.add(m.source?.output));
+        p.selector = m.selector ?? '';
+        p.readonly = m.readonly ?? false;
+        p.cacheOpt = cacheOpt;
+        pending.push(p);
         break;
       }
-      case 'tmpfs':
-        pending.push(mount(target, tsbuild.llb.MountType.TMPFS, -1, { tmpfsOpt: { size: m.size ?? 0 } }));
+      case 'tmpfs': {
+        const p = mount(target, tsbuild.llb.MountType.TMPFS, -1);
+        p.tmpfsOpt = { size: m.size ?? 0 };
+        pending.push(p);
         break;
-      case 'secret':
-        pending.push(mount(target, tsbuild.llb.MountType.SECRET, -1, {
-          secretOpt: { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400, optional: m.optional ?? false },
-        }));
+      }
+      case 'secret': {
+        const p = mount(target, tsbuild.llb.MountType.SECRET, -1);
+        p.secretOpt = { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400, optional: m.optional ?? false };
+        pending.push(p);
         break;
-      case 'ssh':
-        pending.push(mount(target, tsbuild.llb.MountType.SSH, -1, {
-          sshOpt: { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: m.optional ?? false },
-        }));
+      }
+      case 'ssh': {
+        const p = mount(target, tsbuild.llb.MountType.SSH, -1);
+        p.sshOpt = { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: m.optional ?? false };
+        pending.push(p);
         break;
+      }
     }
   }
   // Stable sort by target: "/" first, parents before children, independent of flag order.
-  pending.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  if (pending.length > 1) pending.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
   const outputs = new Map<string, number>();
   let next = 0;
   const mounts = pending.map((p): tsbuild.llb.Mount.$Properties => {
@@ -174,7 +188,7 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
     cwd: meta.cwd,
     user: meta.user,
     hostname: meta.hostname,
-    extraHosts: (opts.extraHosts ?? []).map((h) => ({ host: h.host, ip: h.ip })),
+    extraHosts: opts.extraHosts === undefined || opts.extraHosts.length === 0 ? [] : opts.extraHosts.map((h) => ({ host: h.host, ip: h.ip })),
     proxyEnv: p && Object.values(p).some((v) => v)
       ? { httpProxy: p.httpProxy ?? '', httpsProxy: p.httpsProxy ?? '', ftpProxy: p.ftpProxy ?? '', noProxy: p.noProxy ?? '', allProxy: p.allProxy ?? '' }
       : null,
@@ -184,7 +198,7 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
     mounts,
     network: NET[opts.network ?? meta.network],
     security: (opts.security ?? meta.security) === 'insecure' ? tsbuild.llb.SecurityMode.INSECURE : tsbuild.llb.SecurityMode.SANDBOX,
-    secretenv: (opts.secretEnv ?? []).map((s) => ({ id: s.id, name: s.name, optional: s.optional ?? false })),
+    secretenv: opts.secretEnv === undefined || opts.secretEnv.length === 0 ? [] : opts.secretEnv.map((s) => ({ id: s.id, name: s.name, optional: s.optional ?? false })),
   };
   const node = new OpNode({
     inputs: inputs.outputs(),

@@ -11,11 +11,11 @@
 import { tsbuild } from './gen/llb.js';
 import { canonicalAttrs, canonicalOp } from './canonical.js';
 import { loadDefinition } from './definition.js';
-import { sha256Digest } from './digest.js';
-import { writeInputField, writeMetadataEntry, writeOpBody, writePlatformField, writeSource } from './op-encoding.js';
+import { sha256Hex } from './digest.js';
+import { writeInputFieldSha256, writeMetadataEntrySha256, writeOpBody, writePlatformField, writeSource } from './op-encoding.js';
 import type { OpBody, OpNode, Output } from './op-node.js';
 import { LEN, ProtoWriter } from './proto-writer.js';
-import type { Definition, DefinitionSource, Digest, LoadedDefinition, OpConstraints } from './types.js';
+import type { Definition, DefinitionSource, LoadedDefinition, OpConstraints } from './types.js';
 
 export interface MarshalOptions {
   /** Source files that op locations refer to (by index). */
@@ -70,44 +70,56 @@ export function checkSameEncoding(what: string, got: Uint8Array, expected: Uint8
 }
 
 /** The op as a protobufjs message object, exactly as marshalling used to build it (for the cross-check). */
-function referenceOp(n: OpNode, body: OpBody, digests: ReadonlyMap<OpNode, Digest>): tsbuild.llb.Op.$Properties {
-  const inputs = n.inputs.map((i) => ({ digest: digests.get(i.node) as string, index: i.index }));
+function referenceOp(n: OpNode, body: OpBody, digests: ReadonlyMap<OpNode, string>): tsbuild.llb.Op.$Properties {
+  const inputs = n.inputs.map((i) => ({ digest: `sha256:${digests.get(i.node) as string}`, index: i.index }));
   const op: tsbuild.llb.Op.$Properties = { ...body, inputs };
   if (n.platform) op.platform = { os: n.platform.os, architecture: n.platform.architecture, variant: n.platform.variant ?? '' };
   return canonicalOp(op);
 }
 
+/** Marks a node being visited in the marshaller's digest map (no digest is empty). */
+const ON_STACK = '';
+
 export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {}): Definition {
   const checking = process.env[VERIFY_ENCODING_ENV] === '1';
   const w = new ProtoWriter(64 * 1024);
-  const digests = new Map<OpNode, Digest>();
+  // Digests are kept as bare hex (`sha256:` is written, never concatenated): flat strings hash
+  // and compare faster as map keys, and every digest sorts the same with or without the prefix.
+  const digests = new Map<OpNode, string>();
   /** Constraints of each distinct vertex: the first node with a digest gives its metadata. */
-  const metadata = new Map<Digest, OpConstraints>();
+  const metadata = new Map<string, OpConstraints>();
 
   if (root) {
-    // Post-order DFS with an explicit stack: a node is emitted once all its inputs are.
-    const stack: { node: OpNode; next: number }[] = [{ node: root.node, next: 0 }];
-    const onStack = new Set<OpNode>([root.node]);
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1] as { node: OpNode; next: number };
-      if (top.next < top.node.inputs.length) {
-        const child = (top.node.inputs[top.next] as Output).node;
-        top.next++;
-        if (!digests.has(child)) {
-          if (onStack.has(child)) throw new Error('cycle in LLB graph');
-          onStack.add(child);
-          stack.push({ node: child, next: 0 });
+    // Post-order DFS with an explicit stack (node and next input to visit, side by side): a node
+    // is emitted once all its inputs are. A node on the stack maps to ON_STACK until its digest
+    // replaces it, so one map also finds cycles.
+    const nodes: OpNode[] = [root.node];
+    const nexts: number[] = [0];
+    digests.set(root.node, ON_STACK);
+    while (nodes.length > 0) {
+      const top = nodes.length - 1;
+      const n = nodes[top] as OpNode;
+      const next = nexts[top] as number;
+      if (next < n.inputs.length) {
+        const child = (n.inputs[next] as Output).node;
+        nexts[top] = next + 1;
+        const seen = digests.get(child);
+        if (seen === undefined) {
+          digests.set(child, ON_STACK);
+          nodes.push(child);
+          nexts.push(0);
+        } else if (seen === ON_STACK) {
+          throw new Error('cycle in LLB graph');
         }
         continue;
       }
-      stack.pop();
-      onStack.delete(top.node);
-      const n = top.node;
+      nodes.pop();
+      nexts.pop();
       // Definition.def entry: the op's fields in number order — inputs (1), body (2..5), platform (10).
       const mark = w.pos;
       w.tag(1, LEN);
       const at = w.fork();
-      for (const i of n.inputs) writeInputField(w, digests.get(i.node) as string, i.index);
+      for (const i of n.inputs) writeInputFieldSha256(w, digests.get(i.node) as string, i.index);
       const body = canonicalBody(n.body());
       writeOpBody(w, body);
       if (n.platform) writePlatformField(w, n.platform);
@@ -115,24 +127,24 @@ export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {
       w.ldelim(at);
       const bytes = w.view(w.pos - len);
       if (checking) checkSameEncoding('op', bytes, tsbuild.llb.Op.encode(referenceOp(n, body, digests)).finish());
-      const digest = sha256Digest(bytes);
-      digests.set(n, digest);
-      if (metadata.has(digest)) w.pos = mark;
-      else metadata.set(digest, n.constraints);
+      const hex = sha256Hex(bytes);
+      digests.set(n, hex);
+      if (metadata.has(hex)) w.pos = mark;
+      else metadata.set(hex, n.constraints);
     }
     w.tag(1, LEN);
     const at = w.fork();
-    writeInputField(w, digests.get(root.node) as string, root.index);
+    writeInputFieldSha256(w, digests.get(root.node) as string, root.index);
     w.ldelim(at);
   }
 
   // The default sort compares UTF-16 code units, as `<` does, without a call per comparison.
-  for (const digest of [...metadata.keys()].sort()) {
-    const c = metadata.get(digest) as OpConstraints;
+  for (const hex of [...metadata.keys()].sort()) {
+    const c = metadata.get(hex) as OpConstraints;
     w.tag(2, LEN);
     const at = w.fork();
-    writeMetadataEntry(w, digest, c);
-    if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest, metadata: metadataOf(c) }).finish());
+    writeMetadataEntrySha256(w, hex, c);
+    if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest: `sha256:${hex}`, metadata: metadataOf(c) }).finish());
     w.ldelim(at);
   }
   for (const s of opts.sources ?? []) {

@@ -74,6 +74,15 @@ export function writePlatform(w: ProtoWriter, m: tsbuild.llb.Platform.$Propertie
   w.unknowns(m.$unknowns);
 }
 
+/** An Input of the op whose digest is `sha256:` + `hex` (the marshaller keeps bare hex digests). */
+export function writeInputFieldSha256(w: ProtoWriter, hex: string, index: number): void {
+  w.tag(1, LEN);
+  const at = w.fork();
+  w.sha256Field(1, hex);
+  w.int32Field(2, index);
+  w.ldelim(at);
+}
+
 /** The platform field from a builder platform (an absent variant is the empty string). */
 export function writePlatformField(w: ProtoWriter, p: LLBPlatform): void {
   w.tag(10, LEN);
@@ -111,7 +120,7 @@ function writeExecOp(w: ProtoWriter, m: tsbuild.llb.ExecOp.$Properties): void {
 
 function writeMeta(w: ProtoWriter, m: tsbuild.llb.Meta.$Properties): void {
   w.stringsField(1, m.args);
-  w.stringsField(2, m.env);
+  w.sharedStringsField(2, m.env);
   w.stringField(3, m.cwd);
   w.stringField(4, m.user);
   w.stringField(5, m.hostname);
@@ -304,6 +313,16 @@ function writeMergeInput(w: ProtoWriter, m: tsbuild.llb.MergeInput.$Properties):
  */
 export function writeMetadataEntry(w: ProtoWriter, digest: string, c: OpConstraints): void {
   w.stringField(1, digest);
+  writeMetadataField(w, c);
+}
+
+/** `writeMetadataEntry` for the digest `sha256:` + `hex`. */
+export function writeMetadataEntrySha256(w: ProtoWriter, hex: string, c: OpConstraints): void {
+  w.sha256Field(1, hex);
+  writeMetadataField(w, c);
+}
+
+function writeMetadataField(w: ProtoWriter, c: OpConstraints): void {
   w.tag(2, LEN);
   const at = w.fork();
   w.boolField(1, c.ignoreCache ?? false);

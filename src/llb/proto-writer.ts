@@ -21,6 +21,8 @@ const JS_UTF8_MAX = 40;
 /** Strings this long (UTF-16 units) or longer are measured before writing, as protobufjs does. */
 const SHORT_STRING_MAX = 0x80;
 
+const SHA256_PREFIX = 'sha256:';
+
 function varintSize(v: number): number {
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }
@@ -61,6 +63,8 @@ export class ProtoWriter {
   private buf: Utf8Writable;
   /** Write position; everything before it is output. */
   pos = 0;
+  /** Encodings written by `sharedStringsField`, by array identity (see there). */
+  private readonly stringsMemo = new Map<readonly string[], { readonly field: number; readonly bytes: Uint8Array }>();
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialSize)) as Utf8Writable;
@@ -80,10 +84,17 @@ export class ProtoWriter {
     return this.buf.subarray(start, this.pos);
   }
 
-  /** A copy of everything written, as a plain Uint8Array the caller owns. */
+  /**
+   * Everything written, as a plain Uint8Array the caller owns; the writer must not be used after.
+   * When the output fills most of the buffer it is handed over as it lies (a whole definition is
+   * megabytes, and copying it was a visible share of marshalling); otherwise it is copied, so a
+   * small result does not keep a much larger buffer alive.
+   */
   finish(): Uint8Array {
+    const buf = this.buf;
+    if (this.pos >= 64 * 1024 && this.pos >= (buf.length * 3) / 4) return new Uint8Array(buf.buffer, buf.byteOffset, this.pos);
     const out = new Uint8Array(this.pos);
-    out.set(this.buf.subarray(0, this.pos));
+    out.set(buf.subarray(0, this.pos));
     return out;
   }
 
@@ -211,6 +222,23 @@ export class ProtoWriter {
     return o - start;
   }
 
+  /**
+   * A string field holding `sha256:` + `hex` (64 hex digits as crypto writes them): the bytes of
+   * `stringField(field, 'sha256:' + hex)` without building the string (the marshaller writes one
+   * per op input and per metadata entry).
+   */
+  sha256Field(field: number, hex: string): void {
+    if (hex.length !== 64) throw new Error(`internal: not a sha256 hex digest: ${hex}`);
+    this.tag(field, LEN);
+    this.reserve(1 + SHA256_PREFIX.length + 64);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = SHA256_PREFIX.length + 64;
+    for (let i = 0; i < SHA256_PREFIX.length; i++) buf[p++] = SHA256_PREFIX.charCodeAt(i);
+    for (let i = 0; i < 64; i++) buf[p++] = hex.charCodeAt(i);
+    this.pos = p;
+  }
+
   /** `bytes` fields (a string is taken as base64, as protobufjs does). */
   bytes(value: Uint8Array | string): void {
     const b = typeof value === 'string' ? Buffer.from(value, 'base64') : value;
@@ -281,6 +309,28 @@ export class ProtoWriter {
       this.tag(field, LEN);
       this.string(v[i] as string);
     }
+  }
+
+  /**
+   * `stringsField` for an array that many messages of this writer share and nobody modifies while
+   * it is in use (an ExecOp's env list is the state's, the same array for every step until the next
+   * ENV/ARG): the first write is remembered and later writes of the same array copy its bytes. A
+   * repeated field's encoding does not depend on where it is written, so the bytes are the same.
+   */
+  sharedStringsField(field: number, v: readonly string[] | null | undefined): void {
+    // Short lists cost less to encode than to look up.
+    if (v == null || v.length < 3) {
+      this.stringsField(field, v);
+      return;
+    }
+    const hit = this.stringsMemo.get(v);
+    if (hit !== undefined && hit.field === field) {
+      this.raw(hit.bytes);
+      return;
+    }
+    const start = this.pos;
+    this.stringsField(field, v);
+    this.stringsMemo.set(v, { field, bytes: new Uint8Array(this.buf.subarray(start, this.pos)) });
   }
 
   /** Appends the unknown fields a decode kept, as protobufjs does after the known ones. */

@@ -90,7 +90,8 @@ class Words {
 }
 
 class ShellWordLexer {
-  private readonly chars: string[];
+  /** The source, walked by code point (a lone surrogate is one character, as with for…of). */
+  private readonly src: string;
   private pos = 0;
   private rawEscapes: boolean;
   private readonly rawQuotes: boolean;
@@ -98,11 +99,9 @@ class ShellWordLexer {
   private depth = 0;
 
   constructor(src: string, opts: HeredocLexOptions) {
-    // Go's text/scanner yields U+FFFD for invalid bytes and skips a leading BOM.
-    const chars: string[] = [];
-    for (const c of src) chars.push(c.length === 1 && isEscapedByte(c.charCodeAt(0)) ? '\ufffd' : c);
-    this.chars = chars;
-    if (chars[0] === '\ufeff') this.pos = 1;
+    this.src = src;
+    // Go's text/scanner skips a leading BOM.
+    if (src.charCodeAt(0) === 0xfeff) this.pos = 1;
     this.rawEscapes = opts.rawEscapes;
     this.rawQuotes = opts.rawQuotes;
   }
@@ -111,13 +110,23 @@ class ShellWordLexer {
     return this.processStopOn(undefined, this.rawEscapes).words;
   }
 
+  /** The character at `pos`: a surrogate pair whole, U+FFFD for an invalid byte (as Go's scanner). */
   private peek(): string | undefined {
-    return this.chars[this.pos];
+    const s = this.src;
+    const p = this.pos;
+    if (p >= s.length) return undefined;
+    const c = s.charCodeAt(p);
+    if (c >= 0xd800 && c <= 0xdbff && p + 1 < s.length) {
+      const d = s.charCodeAt(p + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) return s.slice(p, p + 2);
+    }
+    return isEscapedByte(c) ? '\ufffd' : s[p];
   }
 
   private next(): string | undefined {
-    const c = this.chars[this.pos];
-    if (c !== undefined) this.pos++;
+    const c = this.peek();
+    // A pair is two units; U+FFFD stands for one (an invalid byte is one lone surrogate).
+    if (c !== undefined) this.pos += c.length;
     return c;
   }
 

@@ -31,6 +31,9 @@ export function runCommandString(args: readonly string[], buildArgs: readonly Bu
   return `|${kv.length} ${kv.join(' ')} ${args.join(' ')}`;
 }
 
+/** Characters that make shell-word expansion change a word (Expander's set for both escape tokens). */
+const EXPANDABLE = /[$'"\\`]/;
+
 interface Mounts {
   readonly mounts: ExecMount[];
   readonly secretEnv: { id: string; name: string; optional: boolean }[];
@@ -42,7 +45,9 @@ function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext): Moun
   const out: Mounts = { mounts: [], secretEnv: [] };
   let sshIndex = 0;
   for (const spec of ins.mounts) {
-    const m = parseMountAt(spec.raw, at, (v) => d.expander.word(v, env, at));
+    // Without any character expansion acts on (under either escape token), every value expands
+    // to itself, so the spec parses exactly as it did when the instruction was typed.
+    const m = EXPANDABLE.test(spec.raw) ? parseMountAt(spec.raw, at, (v) => d.expander.word(v, env, at)) : spec.mount;
     const cwd = s.state.getDir();
     const target = m.target === undefined ? undefined : posix.resolve(cwd, m.target);
     if (target === '/') fail(Diagnostics.badMount, [`invalid mount target "${m.target ?? ''}": cannot mount over /`], at);

@@ -27,9 +27,10 @@ const NO_FLAGS: ParsedFlags = {
 
 export function parseFlags(raw: readonly string[], specs: FlagSpecs, kind: string, site: ErrorSite): ParsedFlags {
   if (raw.length === 0) return NO_FLAGS;
-  const strings = new Map<string, string>();
-  const bools = new Map<string, boolean>();
-  const lists = new Map<string, string[]>();
+  // Flags are few per instruction: two parallel lists (a name's kind is fixed by `specs`) cost
+  // less than a Map per kind, built for every instruction that has flags.
+  const names: string[] = [];
+  const values: (string | boolean | string[])[] = [];
   for (const arg of raw) {
     if (arg === '--') break;
     if (!arg.startsWith('--')) fail(Diagnostics.badFlag, [`invalid flag "${arg}" for ${kind}: flags start with --`], site, arg);
@@ -41,31 +42,39 @@ export function parseFlags(raw: readonly string[], specs: FlagSpecs, kind: strin
       const hint = didYouMean(name, Object.keys(specs)).replace(/mean (\S+)\?/, 'mean --$1?');
       fail(Diagnostics.unknownFlag, [name, kind, hint], site, `--${name}`);
     }
-    if (spec !== 'strings' && (strings.has(name) || bools.has(name))) {
+    const at = names.indexOf(name);
+    if (spec !== 'strings' && at >= 0) {
       fail(Diagnostics.badFlag, [`duplicate flag --${name} for ${kind}`], site, `--${name}`);
     }
     switch (spec) {
       case 'bool': {
-        if (value === undefined) { bools.set(name, true); break; }
+        if (value === undefined) { names.push(name); values.push(true); break; }
         const v = value.toLowerCase();
         if (v === '') fail(Diagnostics.badFlag, [`missing a value on flag --${name} for ${kind}`], site, arg);
         if (v !== 'true' && v !== 'false') fail(Diagnostics.badFlag, [`expecting boolean value for flag --${name}, not: ${value}`], site, arg);
-        bools.set(name, v === 'true');
+        names.push(name);
+        values.push(v === 'true');
         break;
       }
       case 'string':
         if (value === undefined) fail(Diagnostics.badFlag, [`missing a value on flag --${name} for ${kind} (use --${name}=VALUE)`], site, arg);
-        strings.set(name, value);
+        names.push(name);
+        values.push(value);
         break;
       case 'strings':
         if (value === undefined) fail(Diagnostics.badFlag, [`missing a value on flag --${name} for ${kind} (use --${name}=VALUE)`], site, arg);
-        lists.set(name, [...(lists.get(name) ?? []), value]);
+        if (at >= 0) (values[at] as string[]).push(value);
+        else { names.push(name); values.push([value]); }
         break;
     }
   }
+  const get = (n: string): string | boolean | string[] | undefined => {
+    const i = names.indexOf(n);
+    return i < 0 ? undefined : values[i];
+  };
   return {
-    string: (n) => strings.get(n),
-    bool: (n) => bools.get(n),
-    strings: (n) => lists.get(n) ?? [],
+    string: (n) => { const v = get(n); return typeof v === 'string' ? v : undefined; },
+    bool: (n) => { const v = get(n); return typeof v === 'boolean' ? v : undefined; },
+    strings: (n) => { const v = get(n); return Array.isArray(v) ? v : []; },
   };
 }

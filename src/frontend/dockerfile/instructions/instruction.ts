@@ -64,7 +64,7 @@ export interface RunMount {
 export interface RunMountSpec {
   /** The flag value as written (`type=cache,target=/root/.cache`). */
   readonly raw: string;
-  /** Parsed with the values as written; the conversion re-parses `raw` after expansion. */
+  /** Parsed with the values as written; the conversion re-parses `raw` after expansion (when it holds anything to expand). */
   readonly mount: RunMount;
 }
 

@@ -14,24 +14,49 @@ import { isGoSpace } from '../../../util/pattern-matcher/go-compat.js';
 /** A failure inside the lexer; becomes a ShellExpansionError naming the whole word. */
 class LexFailure extends Error {}
 
-/** Go text/scanner over code points: `undefined` is EOF; a leading byte-order mark is skipped. */
+/**
+ * Go text/scanner over code points: `undefined` is EOF; a leading byte-order mark is skipped. It
+ * walks the string itself (a surrogate pair is one character, a lone surrogate one too, as with
+ * `Array.from`) instead of splitting it into an array of one-character strings first.
+ */
 class RuneScanner {
-  private readonly runes: readonly string[];
+  private readonly text: string;
   private pos: number;
 
   constructor(text: string) {
-    this.runes = Array.from(text);
-    this.pos = this.runes[0] === '\uFEFF' ? 1 : 0;
+    this.text = text;
+    this.pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   }
 
   peek(): string | undefined {
-    return this.runes[this.pos];
+    const t = this.text;
+    const p = this.pos;
+    if (p >= t.length) return undefined;
+    const c = t.charCodeAt(p);
+    if (c >= 0xd800 && c <= 0xdbff && p + 1 < t.length) {
+      const d = t.charCodeAt(p + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) return t.slice(p, p + 2);
+    }
+    return t[p];
   }
 
   next(): string | undefined {
-    const r = this.runes[this.pos];
-    if (r !== undefined) this.pos++;
+    const r = this.peek();
+    if (r !== undefined) this.pos += r.length;
     return r;
+  }
+
+  /**
+   * Consumes characters up to the end or the first UTF-16 unit in `stops` (character codes, all
+   * ASCII, so never half of a surrogate pair) and returns them as one string.
+   */
+  takeUntil(stops: readonly number[]): string {
+    const t = this.text;
+    const start = this.pos;
+    let p = start;
+    for (; p < t.length; p++) if (stops.includes(t.charCodeAt(p))) break;
+    this.pos = p;
+    return t.slice(start, p);
   }
 }
 
@@ -112,6 +137,17 @@ const isDigit = (ch: string): boolean => {
 };
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
 
+/**
+ * The characters processStopOn treats specially (`$`, the escape token, quotes when they are
+ * processed, the stop character): every other character is copied unchanged.
+ */
+function plainRunStops(stopChar: string | undefined, escape: string, quotes: boolean): number[] {
+  const stops = [0x24, escape.charCodeAt(0)];
+  if (quotes) stops.push(0x22, 0x27);
+  if (stopChar !== undefined) stops.push(stopChar.charCodeAt(0));
+  return stops;
+}
+
 /** State of one process call. */
 class ShellWord {
   private readonly scanner: RuneScanner;
@@ -142,7 +178,14 @@ class ShellWord {
       const words = splitWords ? new WordSplitter() : NO_WORDS;
       const quotes = !(this.opts.skipProcessQuotes ?? false);
       const escape = this.opts.escapeToken;
+      // Without word splitting, a run of characters that are not special here is copied as it is
+      // (one slice, not a string concatenation per character).
+      const stops = splitWords ? undefined : plainRunStops(stopChar, escape, quotes);
       for (let ch = this.scanner.peek(); ch !== undefined; ch = this.scanner.peek()) {
+        if (stops !== undefined && !stops.includes(ch.charCodeAt(0))) {
+          result += this.scanner.takeUntil(stops);
+          continue;
+        }
         if (stopChar !== undefined && ch === stopChar) {
           this.scanner.next();
           return { result, words: words.finish() };
