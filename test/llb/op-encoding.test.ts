@@ -26,20 +26,9 @@ import { parseDockerfile } from '../../src/frontend/dockerfile/parse.js';
 import { generateDockerfile } from '../../bench/parse/generate.js';
 import { anchorsDir, haveAnchors, repoRoot } from '../helpers/paths.js';
 import { describeIf } from '../helpers/skip.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-
-/** Deterministic PRNG (mulberry32), so a failure can be reproduced from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Strings around protobufjs' length thresholds (40 and 128 UTF-16 units) in every UTF-8 class. */
 function edgeStrings(): string[] {

@@ -10,21 +10,10 @@ import { haveParserAnchors, parserAnchors } from './anchors.js';
 import { astToJson } from '../../../src/frontend/dockerfile/ast-json.js';
 import { dumpAST, parseDockerfile } from '../../../src/frontend/dockerfile/parse.js';
 import { UserInputError } from '../../../src/util/errors.js';
+import { mulberry32 as prng } from '../../helpers/prng.js';
 
 const ITERATIONS = 6000;
 const SEED = 0x5eed2024;
-
-/** mulberry32: small, fast, good enough to drive mutations deterministically. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const builtinSeeds = [
   '# syntax=docker/dockerfile:1\n# escape=`\nFROM a AS b\nRUN x `\n  y\nCOPY --from=b ["/a", "/b"]\n',

@@ -2,6 +2,7 @@
  * A scratch area for the image and cache-command tests: data roots, build contexts and archives
  * under one temp dir, the real CLI (dist/) run against a chosen root, and the busybox base image
  * imported the way users do it. cleanup() unmounts anything a crashed build left and removes it all.
+ * The registry tests' RegistryWorld extends it with a registry behind a fault proxy.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -21,7 +22,7 @@ export class TsbuildFailed extends Error {
 export class Workspace {
   private busyboxTar: string | undefined;
 
-  private constructor(readonly dir: string) {}
+  protected constructor(readonly dir: string) {}
 
   static async create(label: string): Promise<Workspace> {
     return new Workspace(await mkdtemp(join(tmpdir(), `tsbuild-${label}-`)));

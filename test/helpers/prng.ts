@@ -1,0 +1,13 @@
+/** A deterministic PRNG for randomised tests, so a failure can be reproduced from its seed. */
+
+/** mulberry32: small, fast, good enough to drive mutations and random messages; values in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
