@@ -6,13 +6,13 @@
  * blobs of layers that are not unpacked yet are fetched, in parallel, before they are applied in
  * order. Empty layers are made locally (an empty tar), never downloaded.
  */
-import PQueue from 'p-queue';
 import { Readable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { Descriptor } from '../oci/types.js';
 import type { CacheBlobFetcher, ChainLayer } from '../cache/remote/index.js';
 import { chainIds } from '../oci/chain-id.js';
-import { TsbuildError, throwIfAborted } from '../util/errors.js';
+import { TsbuildError } from '../util/errors.js';
+import { allOrFirstError } from '../util/parallel.js';
 import { chainRecordKey } from '../worker/ops/image-unpack.js';
 import type { LayerApplier, Snapshotter } from '../worker/types.js';
 
@@ -61,24 +61,10 @@ export class ChainMaterializer {
   }
 
   async #fetchAll(blobs: readonly Descriptor[], fetcher: CacheBlobFetcher, signal: AbortSignal): Promise<void> {
-    const queue = new PQueue({ concurrency: 3 });
     const unique = [...new Map(blobs.map((b) => [b.digest, b])).values()];
     // The first failure stops the other downloads of this chain (their writers abort); that
     // failure, not the cancellations it caused, is what the caller sees.
-    const stop = new AbortController();
-    const sig = AbortSignal.any([signal, stop.signal]);
-    let first: unknown;
-    await Promise.all(unique.map((b) => queue.add(async () => {
-      try {
-        throwIfAborted(sig);
-        await this.#fetchOne(b, fetcher, sig);
-      } catch (e) {
-        if (first === undefined && !stop.signal.aborted) first = e;
-        stop.abort(e);
-      }
-    })));
-    throwIfAborted(signal);
-    if (first !== undefined) throw first;
+    await allOrFirstError(unique, { concurrency: 3, signal }, (b, _i, sig) => this.#fetchOne(b, fetcher, sig));
   }
 
   /** One download per blob per build, however many chains share it. */

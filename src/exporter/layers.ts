@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { LayerBlobEntry } from '../cache/types.js';
 import { failpoint } from '../util/failpoint.js';
+import { allOrFirstError } from '../util/parallel.js';
 import { MediaType } from '../oci/types.js';
 import type { ExportContext, LayerOptions } from './types.js';
 import { layerMediaType, writeLayerBlob, type LayerBlobInfo } from './layer-blob.js';
@@ -69,28 +70,12 @@ export async function chainLayers(snapshot: string | undefined, opts: LayerOptio
   if (snapshot === undefined) return [];
   const chain = [...(await ctx.snapshotter.chain(snapshot))].reverse();
   const out = new Array<LayerBlobInfo>(chain.length);
-  const failed = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, failed.signal]);
-  const sub = Object.assign(Object.create(ctx) as ExportContext, { signal });
-  let next = 0;
-  let firstError: unknown;
-  const worker = async (): Promise<void> => {
-    while (next < chain.length && !signal.aborted) {
-      const i = next++;
-      const id = chain[i] as string;
-      const started = Date.now();
-      try {
-        const info = await layerBlobFor(id, opts, sub);
-        ctx.progress.status({ id: `layer-${id}`, name: `exporting layer ${i + 1}/${chain.length} ${info.digest.slice(0, 19)}`, current: info.size, total: info.size, started, completed: Date.now() });
-        out[i] = info;
-      } catch (e) {
-        firstError ??= e;
-        failed.abort(e);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, chain.length) }, worker));
-  if (firstError !== undefined) throw firstError;
+  await allOrFirstError(chain, { concurrency: CONCURRENCY, signal: ctx.signal }, async (id, i, signal) => {
+    const started = Date.now();
+    const info = await layerBlobFor(id, opts, Object.assign(Object.create(ctx) as ExportContext, { signal }));
+    ctx.progress.status({ id: `layer-${id}`, name: `exporting layer ${i + 1}/${chain.length} ${info.digest.slice(0, 19)}`, current: info.size, total: info.size, started, completed: Date.now() });
+    out[i] = info;
+  });
   return out;
 }
 

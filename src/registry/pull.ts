@@ -3,9 +3,8 @@
  * fetch and verify the config, then download the layers in parallel into the sink. Manifests and
  * the config are stored too, so the sink ends up holding the whole image graph.
  */
-import PQueue from 'p-queue';
 import type { Descriptor, ImageConfig, Platform } from '../oci/types.js';
-import { CancelledError, throwIfAborted } from '../util/errors.js';
+import { allOrFirstError } from '../util/parallel.js';
 import { downloadBlob, fetchBlobBytes, storeBytes } from './blob-download.js';
 import { RegistryError } from './errors.js';
 import { fetchManifest } from './manifest-fetch.js';
@@ -98,30 +97,8 @@ export async function pullImage(run: PullRun): Promise<PullResult> {
  * aborted before the error is thrown, so nothing partial is left in the sink.
  */
 export async function downloadLayers(run: PullRun, layers: readonly Descriptor[], what: string): Promise<void> {
-  const stop = new AbortController();
-  const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
-  const queue = new PQueue({ concurrency: Math.max(1, run.concurrency) });
-  const seen = new Set<string>();
-  let first: unknown;
-  const jobs = layers.flatMap((d) => {
-    if (seen.has(d.digest)) return [];
-    seen.add(d.digest);
-    return [
-      // No signal for p-queue itself: it would reject while the download still runs; the task
-      // checks the signal and cleans up before settling.
-      queue
-        .add(() => {
-          throwIfAborted(signal);
-          return downloadBlob({ http: run.http, ref: run.ref, descriptor: d, sink: run.sink, what, signal, ...(run.onProgress ? { onProgress: run.onProgress } : {}) });
-        })
-        .catch((e: unknown) => {
-          if (first === undefined && !(e instanceof CancelledError && !run.signal?.aborted)) first = e;
-          stop.abort(e);
-        }),
-    ];
+  const unique = [...new Map(layers.map((d) => [d.digest, d])).values()];
+  await allOrFirstError(unique, { concurrency: run.concurrency, signal: run.signal }, async (d, _i, signal) => {
+    await downloadBlob({ http: run.http, ref: run.ref, descriptor: d, sink: run.sink, what, signal, ...(run.onProgress ? { onProgress: run.onProgress } : {}) });
   });
-  await Promise.all(jobs);
-  if (run.signal?.aborted) throw new CancelledError(run.signal.reason);
-  if (first !== undefined) throw first;
-  if (stop.signal.aborted) throw stop.signal.reason;
 }

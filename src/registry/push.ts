@@ -3,9 +3,8 @@
  * uploaded), then each child manifest by digest, and the root manifest last — by tag, so the tag
  * never points at something incomplete. Returns the root's digest.
  */
-import PQueue from 'p-queue';
 import type { Descriptor } from '../oci/types.js';
-import { CancelledError, throwIfAborted } from '../util/errors.js';
+import { allOrFirstError } from '../util/parallel.js';
 import { repositoryScope } from './authenticator.js';
 import { readAll, drain } from './body.js';
 import { uploadBlob } from './blob-upload.js';
@@ -96,42 +95,25 @@ async function putManifest(run: PushRun, doc: Doc, selector: string, what: strin
 
 /** Uploads blobs in parallel; the first failure cancels the others. */
 async function pushBlobs(run: PushRun, blobs: readonly Descriptor[], what: string, outcomes: Map<string, TransferOutcome>): Promise<void> {
-  const stop = new AbortController();
-  const signal = run.signal ? AbortSignal.any([run.signal, stop.signal]) : stop.signal;
-  const queue = new PQueue({ concurrency: Math.max(1, run.concurrency) });
-  let first: unknown;
-  const jobs = blobs.flatMap((d) => {
-    if (outcomes.has(d.digest)) return [];
+  const todo = blobs.filter((d) => {
+    if (outcomes.has(d.digest)) return false;
     outcomes.set(d.digest, 'uploaded');
-    return [
-      queue
-        .add(
-          async () => {
-            throwIfAborted(signal);
-            const how = await uploadBlob({
-              http: run.http,
-              ref: run.ref,
-              descriptor: d,
-              source: run.source,
-              mountFrom: mountCandidates(run, d),
-              chunkSize: run.chunkSize,
-              what,
-              signal,
-              ...(run.onProgress ? { onProgress: run.onProgress } : {}),
-            });
-            outcomes.set(d.digest, how);
-          },
-          // No signal for p-queue: it would settle before the running upload has stopped.
-        )
-        .catch((e: unknown) => {
-          if (first === undefined) first = e;
-          stop.abort(e);
-        }),
-    ];
+    return true;
   });
-  await Promise.all(jobs);
-  if (run.signal?.aborted) throw new CancelledError(run.signal.reason);
-  if (first !== undefined) throw first;
+  await allOrFirstError(todo, { concurrency: run.concurrency, signal: run.signal }, async (d, _i, signal) => {
+    const how = await uploadBlob({
+      http: run.http,
+      ref: run.ref,
+      descriptor: d,
+      source: run.source,
+      mountFrom: mountCandidates(run, d),
+      chunkSize: run.chunkSize,
+      what,
+      signal,
+      ...(run.onProgress ? { onProgress: run.onProgress } : {}),
+    });
+    outcomes.set(d.digest, how);
+  });
 }
 
 function blobsOf(doc: Doc): Descriptor[] {
