@@ -81,6 +81,20 @@ export interface SnapshotOpOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of `Snapshotter.mount()`. */
+export interface MountOptions extends SnapshotOpOptions {
+  /**
+   * The mount is a container's root filesystem (a RUN step): an init layer sits between the chain
+   * and the upper dir, so that the runtime's mount points (`/dev`, `/proc`, `/sys`) are real
+   * directories whatever the image has there. A base image whose `/dev` is a symlink would
+   * otherwise make runc create device nodes and links wherever the link points, on the host
+   * (runc joins those paths naively). Nothing of the init layer reaches the committed layer: the
+   * runtime mounts over all of it, and the upper dir only holds what the step writes. The flag is
+   * fixed by the first mount of an active snapshot (mounts are shared). Default false.
+   */
+  readonly containerRoot?: boolean;
+}
+
 export interface PrepareOptions extends SnapshotOpOptions {
   /** Committed snapshot to build on; a fresh empty base when absent. */
   readonly parent?: string;
@@ -114,7 +128,7 @@ export interface Snapshotter {
   /** Read-only overlay mount of a committed snapshot's whole chain. Shared and reference counted. */
   view(id: string, opts?: SnapshotOpOptions): Promise<MountRef>;
   /** Writable overlay mount of an active snapshot at its `mergedDir`. Shared and reference counted. */
-  mount(active: ActiveSnapshot | string, opts?: SnapshotOpOptions): Promise<MountRef>;
+  mount(active: ActiveSnapshot | string, opts?: MountOptions): Promise<MountRef>;
   /** `view(id)`, run `fn`, always release (also when `fn` throws or the signal aborts). */
   withView<T>(id: string, fn: (root: string) => Promise<T>, opts?: SnapshotOpOptions): Promise<T>;
   /** `mount(active)`, run `fn`, always release. */

@@ -17,6 +17,7 @@ import { MountStubs } from './mount-stubs.js';
 import { processEnv } from './process-env.js';
 import { errnoCode, resolveInRoot } from './root-path.js';
 import { Runc } from './runc.js';
+import { checkRuntimeDirs } from './runtime-dirs.js';
 import { prepareMounts } from './run-mounts.js';
 import { buildRuntimeSpec, standardMounts } from './runtime-spec.js';
 import type { SpecMount } from './runtime-spec.js';
@@ -146,6 +147,7 @@ export class RuncExecutor implements Executor {
     await writeOwner(bundle, id);
     const rootfs = resolve(req.rootfs);
     await checkRootfs(rootfs);
+    await checkRuntimeDirs(rootfs);
     const security = req.security ?? 'sandbox';
     const user = await resolveUser({ rootfs, user: req.user ?? '', signal });
     const facts = await this.facts();

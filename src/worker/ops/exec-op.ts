@@ -88,7 +88,7 @@ export class ExecOpImpl implements Op {
     const cleanups: Cleanup[] = [];
     let committed = false;
     try {
-      const rootRef = await s.snapshotter.mount(active, { signal });
+      const rootRef = await s.snapshotter.mount(active, { signal, containerRoot: true });
       cleanups.push(() => rootRef.release());
       const execMounts: ExecMount[] = [];
       let sshIndex = 0;

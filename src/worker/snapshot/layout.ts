@@ -5,6 +5,8 @@
  * overlay2/
  *   l/<LINK> -> ../<id>/diff      short names for lowerdir options
  *   .empty/                       an empty lower (overlayfs needs a lower; a view needs two)
+ *   .init/{dev,proc,sys}/          the container init layer: real directories for the runtime's
+ *                                  mount points, the top lower of every RUN rootfs (see mount())
  *   .tmp-<owner>-<id>/            a snapshot being created (renamed to <id> when ready)
  *   .trash-<owner>-<id>/          a snapshot being deleted
  *   <id>/
@@ -29,11 +31,14 @@ export class Overlay2Layout {
   /** `ROOT/overlay2/l`: the cwd of every mount(8), so lowerdir entries are bare link names. */
   readonly linkDir: string;
   readonly emptyDir: string;
+  /** `ROOT/overlay2/.init`: the init layer of container root filesystems. */
+  readonly initDir: string;
 
   constructor(dataRoot: string) {
     this.dir = join(dataRoot, 'overlay2');
     this.linkDir = join(this.dir, 'l');
     this.emptyDir = join(this.dir, '.empty');
+    this.initDir = join(this.dir, '.init');
   }
 
   snapshot(id: string): string {

@@ -8,6 +8,7 @@ import { CancelledError, throwIfAborted } from '../../util/errors.js';
 import type {
   ActiveSnapshot,
   GraphDriverData,
+  MountOptions,
   MountRef,
   PrepareOptions,
   SnapshotInfo,
@@ -35,6 +36,10 @@ import { removeTree } from './remove-tree.js';
 import { SnapshotRecords } from './snapshot-records.js';
 import { cleanupStale } from './stale-cleanup.js';
 import { liveChildren, registerChild } from './children.js';
+
+/** The init layer's directories (see MountOptions.containerRoot) and its lowerdir entry. */
+const INIT_LAYER_DIRS = ['dev', 'proc', 'sys'] as const;
+const INIT_LOWER = '../.init';
 
 export interface Overlay2SnapshotterOptions {
   /** The data root (`--root`); snapshots live in `<root>/overlay2`. */
@@ -160,7 +165,7 @@ export class Overlay2Snapshotter implements Snapshotter {
     return this.refAfterAbortCheck(target, 'ro', release, opts.signal);
   }
 
-  async mount(active: ActiveSnapshot | string, opts: SnapshotOpOptions = {}): Promise<MountRef> {
+  async mount(active: ActiveSnapshot | string, opts: MountOptions = {}): Promise<MountRef> {
     throwIfAborted(opts.signal);
     const id = typeof active === 'string' ? active : active.id;
     const info = await this.records.stat(id);
@@ -168,7 +173,7 @@ export class Overlay2Snapshotter implements Snapshotter {
       throw new SnapshotError(SnapshotErrorCode.notActive, `mount: snapshot ${id} is committed; use view() for a read-only mount`);
     }
     const target = this.layout.merged(id);
-    const release = await this.mounts.acquire(target, this.activeActions(info, target, opts.signal));
+    const release = await this.mounts.acquire(target, this.activeActions(info, target, opts.containerRoot ?? false, opts.signal));
     return this.refAfterAbortCheck(target, 'rw', release, opts.signal);
   }
 
@@ -253,6 +258,7 @@ export class Overlay2Snapshotter implements Snapshotter {
     this.ready ??= (async () => {
       await mkdir(this.layout.linkDir, { recursive: true, mode: 0o700 });
       await mkdir(this.layout.emptyDir, { recursive: true, mode: 0o755 });
+      for (const d of INIT_LAYER_DIRS) await mkdir(`${this.layout.initDir}/${d}`, { recursive: true, mode: 0o755 });
     })();
     return this.ready;
   }
@@ -294,8 +300,8 @@ export class Overlay2Snapshotter implements Snapshotter {
     return { path, access, release };
   }
 
-  private async mountLowers(layers: readonly ChainLayer[], readOnly: boolean, signal: AbortSignal | undefined): Promise<readonly string[]> {
-    const plan = planLowers(layers, { maxLowers: this.maxLowers, readOnly });
+  private async mountLowers(layers: readonly ChainLayer[], readOnly: boolean, signal: AbortSignal | undefined, reserved = 0): Promise<readonly string[]> {
+    const plan = planLowers(layers, { maxLowers: Math.max(2, this.maxLowers - reserved), readOnly });
     if (plan.flatten !== undefined) await this.flatten(plan.flatten, signal);
     return plan.lowers;
   }
@@ -331,7 +337,7 @@ export class Overlay2Snapshotter implements Snapshotter {
     };
   }
 
-  private activeActions(info: SnapshotInfo, target: string, signal: AbortSignal | undefined): MountActions {
+  private activeActions(info: SnapshotInfo, target: string, containerRoot: boolean, signal: AbortSignal | undefined): MountActions {
     return {
       mount: async () => {
         if (await isMountPoint(target)) {
@@ -339,9 +345,10 @@ export class Overlay2Snapshotter implements Snapshotter {
         }
         let layers: ChainLayer[] = [];
         if (info.parent !== undefined) layers = await this.records.chainLayers(await this.records.stat(info.parent));
-        const lowers = await this.mountLowers(layers, false, signal);
+        await this.ensureDirs();
+        const chain = await this.mountLowers(layers, false, signal, containerRoot ? 1 : 0);
         const options = overlayOptionString({
-          lowers,
+          lowers: containerRoot ? [INIT_LOWER, ...chain] : chain,
           upper: `../${info.id}/diff`,
           work: `../${info.id}/work`,
           extra: this.mountExtras(),

@@ -1,6 +1,6 @@
 /** The runc executor on a busybox rootfs: output, exit codes, identity, confinement, cwd, env. */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecFailedError } from '../../../src/worker/exec/errors.js';
 import { capabilityMask, DOCKER_DEFAULT_CAPABILITIES } from '../../../src/worker/exec/default-security.js';
@@ -105,6 +105,20 @@ describeIf(canRunContainers, whyNot, 'runc executor basics', () => {
     expect(procSys).toBe('sys-ro');
     expect(sysfs).toBe('sysfs-ro');
     for (const d of ['full', 'mqueue', 'null', 'ptmx', 'pts', 'random', 'shm', 'tty', 'urandom', 'zero']) expect(dev?.split(' ')).toContain(d);
+  });
+
+  test('a rootfs whose /dev, /proc or /sys is a symlink is refused before runc follows it out', async () => {
+    const canary = join(f.dir, 'canary');
+    await mkdir(canary);
+    for (const d of ['dev', 'proc', 'sys']) {
+      await rm(join(f.rootfs, d), { recursive: true, force: true });
+      await symlink(canary, join(f.rootfs, d));
+      await expect(f.run(['/bin/true'])).rejects.toThrow(`refusing to run: /${d} in the container filesystem is a symbolic link to ${JSON.stringify(canary)}`);
+      expect(await readdir(canary)).toEqual([]);
+      await unlink(join(f.rootfs, d));
+      await mkdir(join(f.rootfs, d));
+    }
+    await f.assertClean();
   });
 
   test('a missing working directory is created (root, 0755) and kept', async () => {

@@ -83,7 +83,7 @@ describeIf(canMount, whyNoMount, 'overlay2 snapshotter lifecycle', () => {
     await snap.remove(base.id);
     expect(await snap.list()).toEqual([]);
     const dir = join(root, 'overlay2');
-    expect((await readdir(dir)).sort()).toEqual(['.empty', 'l']);
+    expect((await readdir(dir)).sort()).toEqual(['.empty', '.init', 'l']);
     expect(await readdir(join(dir, 'l'))).toEqual([]);
   });
 

@@ -102,7 +102,7 @@ describeIf(canMount && haveDist, canMount ? 'run `npm run build` first (other pr
     expect((await snap.list()).map((i) => i.id)).toEqual([base.id]);
     expect(existsSync(liveTmp)).toBe(true);
     await rm(liveTmp, { recursive: true });
-    expect((await readdir(dir)).sort()).toEqual(['.empty', base.id, 'l'].sort());
+    expect((await readdir(dir)).sort()).toEqual(['.empty', '.init', base.id, 'l'].sort());
     expect(await readdir(join(dir, 'l'))).toEqual([(await readFile(join(dir, base.id, 'link'), 'utf8'))]);
     expect(await readdir(join(dir, base.id, 'children'))).toEqual([]);
     expect(existsSync(join(dir, base.id, 'removing'))).toBe(false);

@@ -1,0 +1,34 @@
+/**
+ * The runtime's own mount points must be real directories of the rootfs. runc 1.1 mounts /dev,
+ * /proc and /sys at paths it resolves inside the rootfs, but then creates device nodes and the
+ * /dev/ptmx, /dev/fd and /dev/std* links by joining `rootfs + "/dev/…"` naively: when the image's
+ * `/dev` is a symlink (absolute, or `../../..` climbing out), those land wherever it points, on the
+ * host. RUN steps get real directories from the snapshotter's init layer (MountOptions
+ * containerRoot); this check refuses any other rootfs that would let the runtime write outside.
+ */
+import { lstat, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TsbuildError } from '../../util/errors.js';
+import { ExecErrorCode } from './errors.js';
+import { errnoCode } from './root-path.js';
+
+/** Top-level mount points runc prepares before the process starts. */
+export const RUNTIME_DIRS: readonly string[] = ['/dev', '/proc', '/sys'];
+
+/** Throws INVALID_MOUNT when one of RUNTIME_DIRS exists in `rootfs` and is not a directory. */
+export async function checkRuntimeDirs(rootfs: string): Promise<void> {
+  for (const dir of RUNTIME_DIRS) {
+    const host = join(rootfs, dir);
+    let st;
+    try {
+      st = await lstat(host);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') continue; // a mount stub is made for it
+      throw e;
+    }
+    if (st.isDirectory()) continue;
+    const what = st.isSymbolicLink() ? `a symbolic link to ${JSON.stringify(await readlink(host))}` : 'not a directory';
+    throw new TsbuildError(ExecErrorCode.invalidMount,
+      `refusing to run: ${dir} in the container filesystem is ${what}; the runtime would follow it out of the rootfs`);
+  }
+}
