@@ -8,7 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { parseDockerfile } from '../frontend/dockerfile/parse.js';
+import { parseDockerfileAsync } from '../frontend/dockerfile/parse.js';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
 import { loadDockerignore } from '../frontend/dockerignore.js';
 import type { ConvertWarning } from '../frontend/types.js';
@@ -165,7 +165,7 @@ async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequ
   let converted;
   let ignore;
   try {
-    const ast = parseDockerfile(req.dockerfile.content, { file: req.dockerfile.name });
+    const ast = await parseDockerfileAsync(req.dockerfile.content, { file: req.dockerfile.name, signal });
     for (const w of ast.warnings) progress.write({ type: 'warning', message: w.message, location: { file: req.dockerfile.name, line: w.line, column: 1 }, timestamp: Date.now() });
     ignore = await loadDockerignore({ contextDir: req.contextDir, signal, ...(req.dockerfile.path ? { dockerfilePath: req.dockerfile.path } : {}) });
     converted = await convertDockerfile(ast, {

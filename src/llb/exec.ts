@@ -184,7 +184,7 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
     args: [...opts.args],
     // The env list is shared with the state it came from (and other steps on it); op bodies are
     // only ever encoded, never modified, so it is not copied.
-    env: (envList ?? meta.env.map(([k, v]) => `${k}=${v}`)) as string[],
+    env: (envList ?? meta.env.strings()) as string[],
     cwd: meta.cwd,
     user: meta.user,
     hostname: meta.hostname,

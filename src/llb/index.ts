@@ -8,6 +8,7 @@ export { State, ExecState } from './state.js';
 export { FileActions } from './file-actions.js';
 export type { CopyOptions, MkdirOptions, OwnedOptions, RmOptions } from './file-actions.js';
 export type { CacheSharing, ExecMount, ProxyEnv, RunOptions } from './exec.js';
+export { EnvList } from './env-list.js';
 export type { EnvEntry, NetworkMode, SecurityMode, StateLike, StateMeta } from './state-meta.js';
 export { resolvePath } from './state-meta.js';
 export type { GitSourceOptions, HttpSourceOptions, ImageSourceOptions, LocalSourceOptions } from './sources.js';

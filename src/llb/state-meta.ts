@@ -3,17 +3,17 @@
  * user, platform and exec defaults that later `run()`/`file()` calls use. Plain immutable data.
  */
 import { posix } from 'node:path';
+import { EnvList } from './env-list.js';
 import type { Output } from './op-node.js';
 import type { LLBPlatform } from './types.js';
 
 export type NetworkMode = 'default' | 'host' | 'none';
 export type SecurityMode = 'sandbox' | 'insecure';
 
-/** One environment variable; order is definition order. */
-export type EnvEntry = readonly [key: string, value: string];
+export type { EnvEntry } from './env-list.js';
 
 export interface StateMeta {
-  readonly env: readonly EnvEntry[];
+  readonly env: EnvList;
   /** Absolute working directory. */
   readonly cwd: string;
   /** `user[:group]` as written, or "" for the image default (root). */
@@ -32,7 +32,7 @@ export interface StateLike {
 }
 
 export const INITIAL_META: StateMeta = {
-  env: [],
+  env: EnvList.empty,
   cwd: '/',
   user: '',
   platform: undefined,
@@ -40,20 +40,6 @@ export const INITIAL_META: StateMeta = {
   security: 'sandbox',
   hostname: '',
 };
-
-/** Adds or replaces (in place, keeping its position) `key`. */
-export function withEnv(env: readonly EnvEntry[], key: string, value: string): readonly EnvEntry[] {
-  const i = env.findIndex(([k]) => k === key);
-  if (i < 0) return [...env, [key, value]];
-  const out = [...env];
-  out[i] = [key, value];
-  return out;
-}
-
-export function envLookup(env: readonly EnvEntry[], key: string): string | undefined {
-  for (const [k, v] of env) if (k === key) return v;
-  return undefined;
-}
 
 /**
  * Resolves `p` against the absolute directory `cwd`, like BuildKit's path handling: result is

@@ -17,66 +17,20 @@ import type { MarshalOptions } from './marshal.js';
 import type { Output } from './op-node.js';
 import { gitSource, httpSource, imageSource, localSource } from './sources.js';
 import type { GitSourceOptions, HttpSourceOptions, ImageSourceOptions, LocalSourceOptions } from './sources.js';
-import { envLookup, INITIAL_META, resolvePath, withEnv } from './state-meta.js';
-import type { EnvEntry, NetworkMode, SecurityMode, StateLike, StateMeta } from './state-meta.js';
+import type { EnvEntry, EnvList } from './env-list.js';
+import { INITIAL_META, resolvePath } from './state-meta.js';
+import type { NetworkMode, SecurityMode, StateLike, StateMeta } from './state-meta.js';
 import type { Definition, LLBPlatform, OpConstraints } from './types.js';
 
-/**
- * Lookups derived from one env list, computed on first use and shared by every State holding that
- * same (immutable) list — a chain of steps without ENV/ARG in between builds them once.
- */
-class EnvCache {
-  private index: Map<string, string> | undefined;
-  private strings: readonly string[] | undefined;
-
-  /** Set while this list's strings are not built yet and `prev`'s are (kept no longer than that). */
-  private prev: EnvCache | undefined;
-
-  /** `from`: the cache of the env list this one was derived from, whose strings it may reuse. */
-  constructor(readonly env: readonly EnvEntry[], from?: EnvCache) {
-    // Only a predecessor with strings is worth keeping, and chains of them are never kept.
-    this.prev = from?.strings ? from : undefined;
-  }
-
-  get(key: string): string | undefined {
-    // A scan beats building a Map until lists are long: most lists see only a few lookups.
-    if (this.env.length < 32) return envLookup(this.env, key);
-    if (!this.index) {
-      this.index = new Map();
-      for (const [k, v] of this.env) this.index.set(k, v);
-    }
-    return this.index.get(key);
-  }
-
-  /**
-   * `KEY=VALUE` strings, as ExecOp meta carries them. An ENV or ARG changes one entry of the list
-   * (withEnv keeps the other entry tuples), so the strings of unchanged entries are taken from the
-   * list this one came from instead of being built again.
-   */
-  list(): readonly string[] {
-    if (this.strings) return this.strings;
-    const prev = this.prev?.strings;
-    const prevEnv = this.prev?.env;
-    this.prev = undefined;
-    this.strings = this.env.map((e, i) => (prev !== undefined && prevEnv?.[i] === e ? prev[i] as string : `${e[0]}=${e[1]}`));
-    return this.strings;
-  }
-}
-
 export class State implements StateLike {
-  private readonly envCache: EnvCache;
-
   private constructor(
     readonly output: Output | undefined,
     readonly meta: StateMeta,
-    envCache?: EnvCache,
-  ) {
-    this.envCache = envCache?.env === meta.env ? envCache : new EnvCache(meta.env, envCache);
-  }
+  ) {}
 
-  /** A new State from this one; env lookups are shared while the env list is the same. */
+  /** A new State from this one (the env list and its cached strings are shared, never copied). */
   private derive(output: Output | undefined, meta: StateMeta): State {
-    return new State(output, meta, this.envCache);
+    return new State(output, meta);
   }
 
   /** The empty filesystem. */
@@ -109,7 +63,7 @@ export class State implements StateLike {
   static merge(states: readonly State[], constraints?: OpConstraints): State {
     const first = states[0];
     if (!first) return State.scratch();
-    return new State(buildMerge(states.map((s) => s.output), constraints), first.meta, first.envCache);
+    return new State(buildMerge(states.map((s) => s.output), constraints), first.meta);
   }
 
   get isScratch(): boolean {
@@ -127,20 +81,20 @@ export class State implements StateLike {
   }
 
   addEnv(key: string, value: string): State {
-    return this.derive(this.output, { ...this.meta, env: withEnv(this.meta.env, key, value) });
+    return this.derive(this.output, { ...this.meta, env: this.meta.env.set(key, value) });
   }
 
   /** Replaces the whole environment. */
-  withEnvList(env: readonly EnvEntry[]): State {
+  withEnvList(env: EnvList): State {
     return this.derive(this.output, { ...this.meta, env });
   }
 
   getEnv(key: string): string | undefined {
-    return this.envCache.get(key);
+    return this.meta.env.get(key);
   }
 
   envList(): readonly EnvEntry[] {
-    return this.meta.env;
+    return this.meta.env.entries();
   }
 
   /** Sets the working directory; relative paths resolve against the current one. */
@@ -182,7 +136,7 @@ export class State implements StateLike {
 
   /** Runs a process on this filesystem. */
   run(opts: RunOptions): ExecState {
-    return new ExecState(this, buildExecNode(this, opts, this.envCache.list()));
+    return new ExecState(this, buildExecNode(this, opts, this.meta.env.strings()));
   }
 
   /** Applies file actions to this filesystem. */

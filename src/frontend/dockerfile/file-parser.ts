@@ -5,6 +5,7 @@
  * from the following physical lines. Everything that is not context-free lives here; each logical
  * line is handed to the Chevrotain-based instruction parser (instruction.ts).
  */
+import { Pacer } from '../../util/yield.js';
 import type { Directive, DockerfileAST, Heredoc, InstructionNode, ParseWarning } from './ast.js';
 import { DirectiveError, DirectiveParser } from './directives.js';
 import { codePointLength, goTrimLeftSpace, goTrimSpace, isGoSpace } from './go-text.js';
@@ -91,6 +92,20 @@ export class FileParser implements InstructionSite {
 
   parse(): DockerfileAST {
     while (this.next < this.lines.length) this.parseInstructionAt(this.next);
+    return this.finish();
+  }
+
+  /** `parse()` that lets the event loop run every few thousand instructions (signals, aborts). */
+  async parseAsync(signal: AbortSignal | undefined): Promise<DockerfileAST> {
+    const pacer = new Pacer(signal);
+    while (this.next < this.lines.length) {
+      this.parseInstructionAt(this.next);
+      await pacer.tick();
+    }
+    return this.finish();
+  }
+
+  private finish(): DockerfileAST {
     if (this.children.length === 0) {
       const last = Math.max(1, this.lines.length);
       this.fail('file with no instructions', last, 0);

@@ -31,6 +31,15 @@ export function parseDockerfile(source: string | Buffer, opts: ParseOptions): Do
 }
 
 /**
+ * `parseDockerfile` for long files in a process that must answer signals: the event loop runs every
+ * few thousand instructions, and an aborted `signal` stops the parse with a CancelledError.
+ */
+export function parseDockerfileAsync(source: string | Buffer, opts: ParseOptions & { readonly signal?: AbortSignal }): Promise<DockerfileAST> {
+  const text = typeof source === 'string' ? normalizeString(source) : decodeUtf8Lossless(source);
+  return new FileParser({ text, file: opts.file }).parseAsync(opts.signal);
+}
+
+/**
  * A string is taken as already decoded by decodeUtf8Lossless: lone U+DC80..U+DCFF stand for bytes;
  * any other unpaired surrogate could not come from a file and becomes U+FFFD, as UTF-8 would make it.
  */

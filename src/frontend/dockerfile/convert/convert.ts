@@ -5,6 +5,7 @@
  * ONBUILD triggers, which may add stages); dispatch those stages in Dockerfile order; marshal the
  * target. Unreachable stages are typed but never converted.
  */
+import { Pacer } from '../../../util/yield.js';
 import { posix } from 'node:path';
 import { State } from '../../../llb/state.js';
 import { formatPlatform, hostPlatform, parsePlatform } from '../../../llb/platform.js';
@@ -151,11 +152,15 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
   };
 
   for (const s of set.states) if (s.isPseudo && reachable.has(s)) initPseudoStage(s);
+  const pacer = new Pacer(opts.signal);
   for (const s of set.states) {
     if (!reachable.has(s) || s.dispatched || s.isPseudo) continue;
     throwIfAborted(opts.signal);
     initStage(s);
-    s.commands.forEach((c, i) => dispatch(s, c, dctx, { onbuild: i < s.triggerCount }));
+    for (const [i, c] of s.commands.entries()) {
+      dispatch(s, c, dctx, { onbuild: i < s.triggerCount });
+      await pacer.tick();
+    }
     s.dispatched = true;
   }
 

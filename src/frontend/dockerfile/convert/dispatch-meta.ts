@@ -14,7 +14,7 @@ import type {
   VolumeInstruction, WorkdirInstruction,
 } from '../instructions/instruction.js';
 import type { HealthConfig } from '../../../oci/types.js';
-import { addEnv, commitHistory, goList, goQuoteList, healthcheckHistory, shellOf } from './image-config.js';
+import { setEnv, commitHistory, goList, goQuoteList, healthcheckHistory, shellOf } from './image-config.js';
 import { lineOf, site, uppercaseCmd } from './dispatch-context.js';
 import type { DispatchContext } from './dispatch-context.js';
 import type { StageState } from './stage-state.js';
@@ -30,7 +30,7 @@ export function dispatchEnv(s: StageState, ins: EnvInstruction, d: DispatchConte
   const pairs = ins.pairs.map((p) => ({ key: d.expander.word(p.key, env, at), value: d.expander.word(p.value, env, at) }));
   for (const { key, value } of pairs) {
     s.state = s.state.addEnv(key, value);
-    s.image.config.Env = addEnv(s.image.config.Env, key, value);
+    setEnv(s.image, key, value);
     s.envKeys.add(key);
   }
   history(s, d, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
@@ -51,6 +51,20 @@ export function dispatchLabel(s: StageState, ins: LabelInstruction, d: DispatchC
  * The value joins the state's env (so RUN steps see it and their digests change with it) unless an
  * ENV of that name is in effect: ENV always wins over ARG.
  */
+/** Position of each declared ARG in a stage's list (a scan per ARG made many ARG lines quadratic). */
+const argIndexes = new WeakMap<Array<{ key: string }>, Map<string, number>>();
+
+function buildArgIndex(args: Array<{ key: string }>, key: string): number {
+  let index = argIndexes.get(args);
+  if (index === undefined || index.size !== args.length) {
+    index = new Map(args.map((b, i) => [b.key, i]));
+    argIndexes.set(args, index);
+  }
+  const i = index.get(key);
+  if (i === undefined) index.set(key, args.length);
+  return i ?? -1;
+}
+
 export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchContext): void {
   const at = site(d, ins);
   const parts: string[] = [];
@@ -63,7 +77,7 @@ export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchConte
     else value = d.globals.get(a.key);
     if (value !== undefined && !s.envKeys.has(a.key)) s.state = s.state.addEnv(a.key, value);
     // Re-declaring keeps the first position and the latest value (BuildKit's runCommandString).
-    const i = s.buildArgs.findIndex((b) => b.key === a.key);
+    const i = buildArgIndex(s.buildArgs, a.key);
     if (i >= 0) s.buildArgs[i] = { key: a.key, value };
     else s.buildArgs.push({ key: a.key, value });
     parts.push(value === undefined ? a.key : `${a.key}=${value}`);

@@ -43,13 +43,29 @@ export function inheritImage(base: ImageConfig, platform: LLBPlatform): ImageCon
   return img;
 }
 
-/** Sets KEY=VALUE in an Env list, replacing an existing entry in place. */
-export function addEnv(env: string[] | undefined, key: string, value: string): string[] {
-  const out = [...(env ?? [])];
-  const i = out.findIndex((e) => (e.includes('=') ? e.slice(0, e.indexOf('=')) : e) === key);
-  if (i >= 0) out[i] = `${key}=${value}`;
-  else out.push(`${key}=${value}`);
-  return out;
+/** Position of each key's first entry, per Env array (built once, kept up to date by setEnv). */
+const envIndexes = new WeakMap<string[], Map<string, number>>();
+
+/**
+ * Sets KEY=VALUE in the image's Env, replacing the key's first entry in place. The stage's config is
+ * its own (cloned from any base), so the array is updated, not copied: copying it per ENV made a
+ * Dockerfile with many ENV lines quadratic.
+ */
+export function setEnv(img: ImageConfig, key: string, value: string): void {
+  const env = (img.config.Env ??= []);
+  let index = envIndexes.get(env);
+  if (index === undefined) {
+    index = new Map();
+    for (const [i, e] of env.entries()) if (!index.has(envKey(e))) index.set(envKey(e), i);
+    envIndexes.set(env, index);
+  }
+  const i = index.get(key);
+  if (i !== undefined) {
+    env[i] = `${key}=${value}`;
+    return;
+  }
+  index.set(key, env.length);
+  env.push(`${key}=${value}`);
 }
 
 export function envKey(entry: string): string {

@@ -148,6 +148,21 @@ function plainRunStops(stopChar: string | undefined, escape: string, quotes: boo
   return stops;
 }
 
+/**
+ * Most characters one word may expand to. Docker sets no limit, and `ENV A=$A$A` repeated (or a
+ * variable that grows itself) ended in V8's "Invalid string length" with no location after
+ * gigabytes of work. A kernel takes at most 128 KiB per environment string (MAX_ARG_STRLEN), so a
+ * mebibyte leaves room for any real use.
+ */
+export const MAX_EXPANSION_CHARS = 1 << 20;
+
+function bounded(result: string, add: string): string {
+  if (result.length + add.length > MAX_EXPANSION_CHARS) {
+    throw new LexFailure(`the expansion is longer than ${MAX_EXPANSION_CHARS} characters (a variable that refers to itself or doubles at every step?)`);
+  }
+  return result + add;
+}
+
 /** State of one process call. */
 class ShellWord {
   private readonly scanner: RuneScanner;
@@ -192,7 +207,7 @@ class ShellWord {
         }
         if (ch === '$') {
           const tmp = this.processDollar();
-          result += tmp;
+          result = bounded(result, tmp);
           words.addString(tmp);
         } else if (quotes && (ch === "'" || ch === '"')) {
           const tmp = ch === "'" ? this.processSingleQuote() : this.processDoubleQuote();
@@ -258,7 +273,7 @@ class ShellWord {
         return result;
       }
       if (peek === '$') {
-        result += this.processDollar();
+        result = bounded(result, this.processDollar());
         continue;
       }
       let ch = this.scanner.next() ?? '';
