@@ -156,7 +156,7 @@ export function buildRuntimeSpec(o: RuntimeSpecOptions): RuntimeSpec {
       },
       maskedPaths: sandbox ? DOCKER_MASKED_PATHS : [],
       readonlyPaths: sandbox ? DOCKER_READONLY_PATHS : [],
-      ...(sandbox ? { seccomp: sandboxSeccomp() } : {}),
+      ...(sandbox ? { seccomp: sandboxSeccomp({ capabilities: caps }) } : {}),
     },
   };
 }
