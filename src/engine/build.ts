@@ -25,6 +25,7 @@ import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import type { Engine } from './engine.js';
 import { BuildRegistry, type RemoteCacheReport } from './build-registry.js';
+import { layerLimitWarning } from './layer-limit.js';
 import type { PushSummary } from './image-push.js';
 import type { RegistryAccess } from './registry-access.js';
 
@@ -208,6 +209,10 @@ async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequ
     let summary: BuildSummary;
     const finish = async (): Promise<BuildResult> => {
       const build = { steps: summary.steps, finalSnapshot: snapshot };
+      if (snapshot !== undefined && outputs.some((o) => IMAGE_OUTPUTS.has(o.type))) {
+        const warning = layerLimitWarning((await services.snapshotter.chain(snapshot)).length);
+        if (warning) progress.write(warning);
+      }
       const inline = await registry.inlineField(build, signal);
       const config = inline ? ({ ...converted.image, ...inline } as ImageConfig) : converted.image;
       const res = await exportAll(engine, req, outputs, { snapshot, summary, warnings: converted.warnings, config, epoch: session.sourceDateEpoch }, opts);
@@ -232,6 +237,9 @@ async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequ
     await storage.maybeGc().catch(() => undefined);
   }
 }
+
+/** Outputs that make an image someone will run (a local/tar output is a filesystem). */
+const IMAGE_OUTPUTS: ReadonlySet<string> = new Set(['image', 'oci', 'docker', 'registry']);
 
 interface Solved {
   readonly snapshot: string | undefined;

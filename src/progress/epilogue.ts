@@ -23,6 +23,7 @@ export function warningList(trace: Trace): string {
   for (const w of trace.warnings) {
     const at = w.location ? ` (${w.location.file}:${w.location.line})` : '';
     out += ` - ${w.message}${at}\n`;
+    for (const d of w.detail ?? []) out += `   ${d}\n`;
   }
   return out;
 }
