@@ -26,6 +26,7 @@ import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '..
 import type { Engine } from './engine.js';
 import { BuildRegistry, type RemoteCacheReport } from './build-registry.js';
 import { layerLimitWarning } from './layer-limit.js';
+import { ExportOutputs, exportError } from './export-outputs.js';
 import type { PushSummary } from './image-push.js';
 import type { RegistryAccess } from './registry-access.js';
 
@@ -259,6 +260,7 @@ async function exportAll(engine: Engine, req: BuildRequest, outputs: readonly Ou
     const exporter = engine.exporters.get(out.type);
     const label = out.type === 'image' ? 'exporting to image' : `exporting to ${out.type}${out.attrs.get('dest') ? ` ${out.attrs.get('dest')}` : ''}`;
     const v = startVertex(opts.progress, { name: label });
+    const files = new ExportOutputs(req.stdout);
     try {
       const res = await exporter.export(
         { snapshot: solved.snapshot, config: solved.config, names, attrs: out.attrs, sourceDateEpoch: solved.epoch },
@@ -269,20 +271,17 @@ async function exportAll(engine: Engine, req: BuildRequest, outputs: readonly Ou
           tmpDir: engine.services.tmpDir,
           signal: opts.signal,
           progress: v.progress,
-          openOutput: async (dest) => {
-            if (dest === '-') {
-              if (!req.stdout) throw new UserInputError('INVALID_OUTPUT', 'dest=- needs a standard output');
-              return req.stdout;
-            }
-            await mkdir(dirname(resolve(dest)), { recursive: true });
-            return createWriteStream(dest);
-          },
+          openOutput: (dest) => files.open(dest),
         },
       );
+      await files.commit();
       if (res.imageDigest) v.progress.log(1, `writing image ${res.imageDigest} done\n`);
       v.done();
       exports.push(res);
-    } catch (e) {
+    } catch (err) {
+      const paths = files.paths;
+      await files.discard();
+      const e = exportError(err, label, paths.length > 0 ? paths : [engine.services.root]);
       if (opts.signal.aborted) v.cancel();
       else v.fail(e);
       throw opts.signal.aborted ? new CancelledError(opts.signal.reason) : e;

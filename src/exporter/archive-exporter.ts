@@ -26,13 +26,16 @@ export class ArchiveExporter implements Exporter {
       layers: img.manifest.layers,
     }));
     const pass = new PassThrough();
-    const done = pipeline(pass, out);
-    await writeImageArchive(pass, images, (d) => ctx.storage.content.reader(d, { signal: ctx.signal }), {
-      format: this.type,
-      signal: ctx.signal,
-      ...(req.sourceDateEpoch !== undefined ? { mtime: req.sourceDateEpoch } : {}),
-    });
-    await done;
+    // Both sides are awaited together: a write error on `out` (a full disk) rejects `done` while the
+    // archive is still being written, and must neither go unhandled nor leave the writer waiting.
+    await Promise.all([
+      pipeline(pass, out),
+      writeImageArchive(pass, images, (d) => ctx.storage.content.reader(d, { signal: ctx.signal }), {
+        format: this.type,
+        signal: ctx.signal,
+        ...(req.sourceDateEpoch !== undefined ? { mtime: req.sourceDateEpoch } : {}),
+      }),
+    ]);
     return { imageDigest: img.manifestDescriptor.digest, configDigest: img.configDescriptor.digest };
   }
 }

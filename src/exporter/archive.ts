@@ -54,6 +54,9 @@ export async function writeImageArchive(out: Writable, images: readonly ArchiveI
   const pack = tarStream.pack();
   const mtime = new Date((opts.mtime ?? 0) * 1000);
   const done = pipeline(pack, out, opts.signal ? { signal: opts.signal } : {});
+  // A write error (a full disk) rejects `done` while entries are still being added: observe it now,
+  // and report it rather than the "stream destroyed" that the next entry then meets.
+  const writeError = done.then(() => undefined, (e: unknown) => e);
 
   const addBuffer = (name: string, data: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -110,7 +113,7 @@ export async function writeImageArchive(out: Writable, images: readonly ArchiveI
     pack.finalize();
   } catch (e) {
     pack.destroy(e as Error);
-    throw e;
+    throw (await writeError) ?? e;
   }
   await done;
 }
