@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +29,11 @@ export function haveBinary(bin) {
   } catch {
     return false;
   }
+}
+
+/** True when the loopback interface has ::1 (IPv6 may be off in containers). */
+export function haveIpv6Loopback() {
+  return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === '::1'));
 }
 
 /** Debian's docker CLI, matching the daemon (not whatever sits in /usr/local/bin). */
@@ -69,6 +75,7 @@ export const testRequirements = [
   onPath('xz', 'xz-utils'),
   onPath('zstd', 'zstd'),
   onPath('getcap', 'libcap2-bin'),
+  { what: 'IPv6 loopback (::1)', present: haveIpv6Loopback, hint: 'enable IPv6 on lo (sysctl net.ipv6.conf.lo.disable_ipv6=0)' },
 ];
 
 /**
