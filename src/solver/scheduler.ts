@@ -30,6 +30,11 @@ export class QueueScheduler implements Scheduler {
     return this.#running;
   }
 
+  /** Tasks waiting for a slot right now (for tests and bench). */
+  get waiting(): number {
+    return this.#queue.size;
+  }
+
   /** The most tasks that ever ran at once (for tests and bench). */
   get peak(): number {
     return this.#peak;

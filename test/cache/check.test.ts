@@ -56,10 +56,13 @@ describe('check and repair', () => {
 
   test('ingest and tmp entries of live processes are orphans only once stale', async () => {
     const w = s.content.writer();
-    w.write('in progress');
+    // The write callback runs once the chunk is in the ingest file.
+    await new Promise<void>((resolve, reject) => w.write('in progress', (e) => (e ? reject(e) : resolve())));
     await mkdir(join(t.root, 'tmp', 'someone-elses-scratch'));
-    await new Promise((r) => setTimeout(r, 20));
     expect((await s.check()).ok).toBe(true);
+    // Age the ingest file by a minute instead of waiting: stale for a limit of 0, not for the default.
+    const minuteAgo = new Date(Date.now() - 60_000);
+    await utimes(w.tempPath, minuteAgo, minuteAgo);
     const old = new Date(Date.now() - 48 * 3600_000);
     await utimes(join(t.root, 'tmp', 'someone-elses-scratch'), old, old);
     expect((await s.check()).problems).toEqual([{ kind: 'orphan-tmp', path: join(t.root, 'tmp', 'someone-elses-scratch') }]);

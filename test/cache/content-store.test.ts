@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -140,11 +140,15 @@ describe('content store', () => {
     // pid 2^22+1 is above the kernel's pid_max limit, so it never runs.
     await writeFile(join(ingest, '4194305-12345-deadbeef'), 'x');
     const live = store.writer();
-    live.write('in progress');
-    await new Promise((r) => setTimeout(r, 20));
+    // The write callback runs once the chunk is in the ingest file.
+    await new Promise<void>((resolve, reject) => live.write('in progress', (e) => (e ? reject(e) : resolve())));
     expect((await store.cleanupIngest()).map((p) => p.split('/').pop())).toEqual(['4194305-12345-deadbeef']);
     expect(await readdir(ingest)).toEqual([live.tempPath.split('/').pop()]);
-    expect(await store.cleanupIngest({ olderThanMs: 0 })).toEqual([live.tempPath]);
+    // A live writer's file is stale once older than the limit: age it instead of waiting.
+    const minuteAgo = new Date(Date.now() - 60_000);
+    await utimes(live.tempPath, minuteAgo, minuteAgo);
+    expect(await store.cleanupIngest({ olderThanMs: 120_000 })).toEqual([]);
+    expect(await store.cleanupIngest({ olderThanMs: 30_000 })).toEqual([live.tempPath]);
     await live.abort();
   });
 });

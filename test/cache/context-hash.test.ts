@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { CacheStorage } from '../../src/cache/cache-storage.js';
 import { ContextHasher, hashContext, readFileChunks } from '../../src/cache/context-hash.js';
 import type { FileReader } from '../../src/cache/types.js';
-import { isRoot } from '../helpers/skip.js';
+import { isRoot, testIf } from '../helpers/skip.js';
 import type { TestRoot } from './helpers/temp-root.js';
 import { makeTestRoot } from './helpers/temp-root.js';
 
@@ -99,7 +99,7 @@ describe('context hashing', () => {
     expect(await sum('layer1')).not.toBe(c4);
   });
 
-  (isRoot ? test : test.skip)('uid/gid changes change the checksum (needs root)', async () => {
+  testIf(isRoot, 'chown needs root', 'uid/gid changes change the checksum', async () => {
     const c0 = await sum('app.js');
     await chown(join(ctx, 'app.js'), 1000, 1000);
     expect(await sum('app.js')).not.toBe(c0);

@@ -6,9 +6,10 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
+import { busyboxBinary } from './requirements.mjs';
 
 export const busyboxScript = join(repoRoot, 'scripts', 'make-busybox-rootfs.sh');
-export const busyboxBinary = process.env.BUSYBOX ?? '/bin/busybox';
+export { busyboxBinary };
 export const haveBusybox = existsSync(busyboxBinary);
 
 function runScript(args: readonly string[]): Promise<void> {

@@ -10,11 +10,9 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isRoot } from './skip.js';
+import { DOCKERD_BIN, DOCKER_BIN, isRoot } from './requirements.mjs';
 
-export const DOCKERD_BIN = '/usr/sbin/dockerd';
-/** Debian's CLI, matching the daemon (not whatever sits in /usr/local/bin). */
-export const DOCKER_BIN = '/usr/bin/docker';
+export { DOCKERD_BIN, DOCKER_BIN };
 export const haveDockerd = isRoot && existsSync(DOCKERD_BIN) && existsSync(DOCKER_BIN);
 export const dockerdMissingWhy = isRoot
   ? `needs ${DOCKERD_BIN} and ${DOCKER_BIN} (Debian package docker.io)`

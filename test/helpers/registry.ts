@@ -15,9 +15,9 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { haveBinary } from './skip.js';
+import { REGISTRY_BIN, haveBinary } from './requirements.mjs';
 
-export const REGISTRY_BIN = '/usr/bin/docker-registry';
+export { REGISTRY_BIN };
 export const haveRegistry = existsSync(REGISTRY_BIN) && haveBinary('openssl') && haveBinary('htpasswd');
 export const registryMissingWhy = 'needs docker-registry (Debian package docker-registry), openssl and htpasswd (apache2-utils)';
 

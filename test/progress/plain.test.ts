@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { PlainRenderer } from '../../src/progress/plain.js';
 import type { ProgressEvent } from '../../src/progress/types.js';
 import { Recorder, script } from './script.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('plain renderer (BuildKit --progress=plain)', () => {
   test('numbers steps in first-seen order; logs, statuses, CACHED, DONE, ERROR, the error excerpt and the summary', () => {
@@ -236,8 +237,7 @@ describe('plain renderer timer', () => {
     r.write(s.log('b', 'waiting\n', 0));
     expect(out.text).toBe('#1 a\n');
     now = 6000;
-    const t0 = Date.now();
-    while (!out.text.includes('waiting') && Date.now() - t0 < 2000) await new Promise((res) => setTimeout(res, 5));
+    await waitFor(() => out.text.includes('waiting'), { what: 'the tick to print the held log line', timeoutMs: 2000 });
     expect(out.text).toBe('#1 a\n#1 ...\n\n#2 b\n#2 0.000 waiting\n');
     r.close();
   });

@@ -17,12 +17,16 @@ describe('progress stream', () => {
     const e2 = s.log('a', 'x\n', 2);
     const e3 = s.done('a', 3);
     stream.write(e1);
-    const reader = collect(stream.reader());
+    const reader = stream.reader();
     stream.write(e2);
-    await new Promise((r) => setTimeout(r, 5));
+    expect((await reader.next()).value).toEqual(e1);
+    expect((await reader.next()).value).toEqual(e2);
+    // The reader has caught up and waits: the next event must wake it.
+    const third = reader.next();
     stream.write(e3);
+    expect((await third).value).toEqual(e3);
     stream.close();
-    expect(await reader).toEqual([e1, e2, e3]);
+    expect(await reader.next()).toEqual({ done: true, value: undefined });
     // A reader that starts after close replays everything and ends at once.
     expect(await collect(stream.reader())).toEqual([e1, e2, e3]);
     expect(await collect(stream.reader({ replay: false }))).toEqual([]);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { TtyRenderer } from '../../src/progress/tty.js';
 import { Recorder, screen, script } from './script.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const stripAnsi = (s: string): string => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
@@ -94,11 +95,10 @@ describe('tty renderer', () => {
     r.write(s.start('a', 'a', Date.now()));
     const frames = (): number => stripAnsi(out.text).split('[+] Building').length - 1;
     // No event arrives after the first: only the timer can draw these frames.
-    const t0 = Date.now();
-    while (frames() < 3 && Date.now() - t0 < 3000) await new Promise((res) => setTimeout(res, 5));
-    expect(frames()).toBeGreaterThanOrEqual(3);
+    await waitFor(() => frames() >= 3, { what: 'three frames drawn by the timer', timeoutMs: 3000 });
     r.close();
     const n = out.chunks.length;
+    // Proving that nothing happens takes a window: three frame periods with no new chunk.
     await new Promise((res) => setTimeout(res, 60));
     expect(out.chunks.length).toBe(n);
   });

@@ -4,7 +4,6 @@
  * only with the extra CA file — and plain HTTP only when the registry is listed as insecure.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from '@jest/globals';
-import { networkInterfaces } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { StaticCredentials } from '../../src/registry/docker-credentials.js';
 import { MemoryBlobSource } from '../../src/registry/memory-source.js';
 import type { CertPair, TestRegistry } from '../helpers/registry.js';
 import { DirBlobStore, haveRegistry, makeSelfSignedCert, registryMissingWhy, startRegistry } from '../helpers/registry.js';
+import { haveIpv6Loopback } from '../helpers/requirements.mjs';
 import { describeIf } from '../helpers/skip.js';
 import { buildImage } from './image-fixture.js';
 
@@ -73,10 +73,6 @@ describeIf(haveRegistry, registryMissingWhy, 'HTTPS and insecure registries', ()
     await expect(client({ insecureRegistries: [plainReg.host] }).pull({ ref, sink })).rejects.toMatchObject({ code: 'MANIFEST_NOT_FOUND' });
   });
 });
-
-function haveIpv6Loopback(): boolean {
-  return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === '::1'));
-}
 
 describeIf(haveRegistry && haveIpv6Loopback(), `${registryMissingWhy}, and an IPv6 loopback`, 'a registry on [::1]', () => {
   let reg: TestRegistry;

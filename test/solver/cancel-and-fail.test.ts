@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { deferred, fakeVertex, until } from './fake-ops.js';
+import { fakeVertex } from './fake-ops.js';
+import { deferred, waitFor } from '../helpers/wait-for.js';
 import { harness, step } from './harness.js';
 import { StepError } from '../../src/solver/errors.js';
 import type { ProgressEvent, VertexEvent } from '../../src/progress/types.js';
@@ -21,7 +22,7 @@ describe('cancellation', () => {
     const ac = new AbortController();
     const events: ProgressEvent[] = [];
     const p = h.solve(build(true), { signal: ac.signal, events });
-    await until(() => ctxs.length === 2, 'both slow steps to run');
+    await waitFor(() => ctxs.length === 2, { what: 'both slow steps to run' });
     ac.abort(new Error('SIGINT'));
     const err = await p.then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(CancelledError);
@@ -61,9 +62,9 @@ describe('cancellation', () => {
     const queued = fakeVertex(h.world, { name: 'queued' });
     const ac = new AbortController();
     const other = h.solve(blocker);
-    await until(() => h.world.running === 1, 'blocker to run');
+    await waitFor(() => h.world.running === 1, { what: 'blocker to run' });
     const p = h.solve(queued, { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => h.scheduler.waiting === 1, { what: 'queued to wait for a slot' });
     ac.abort();
     await expect(p).rejects.toBeInstanceOf(CancelledError);
     expect(h.world.execCount('queued')).toBe(0);
@@ -134,7 +135,7 @@ describe('failure', () => {
     const mk = () => fakeVertex(h.world, { name: 'bad', gate: gate.promise, fail: 'boom' });
     const pa = h.solve(fakeVertex(h.world, { name: 'a', inputs: [mk()] }));
     const pb = h.solve(fakeVertex(h.world, { name: 'b', inputs: [mk()] }));
-    await until(() => h.world.execCount('bad') === 1, 'bad to run');
+    await waitFor(() => h.world.execCount('bad') === 1, { what: 'bad to run' });
     gate.resolve();
     const [ea, eb] = await Promise.all([pa.then(() => undefined, (e: unknown) => e), pb.then(() => undefined, (e: unknown) => e)]);
     expect(ea).toBeInstanceOf(StepError);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { deferred, fakeVertex, until } from './fake-ops.js';
+import { fakeVertex } from './fake-ops.js';
+import { deferred, waitFor } from '../helpers/wait-for.js';
 import { harness, step } from './harness.js';
 import type { ProgressEvent, VertexEvent } from '../../src/progress/types.js';
 import type { OpContext } from '../../src/solver/types.js';
@@ -20,7 +21,7 @@ describe('dedupe across concurrent builds', () => {
     const eventsA: ProgressEvent[] = [];
     const eventsB: ProgressEvent[] = [];
     const pa = h.solve(topA, { events: eventsA });
-    await until(() => h.world.execCount('shared') === 1, 'shared to start');
+    await waitFor(() => h.world.execCount('shared') === 1, { what: 'shared to start' });
     const pb = h.solve(topB, { events: eventsB });
     gate.resolve();
     const [a, b] = await Promise.all([pa, pb]);
@@ -48,7 +49,7 @@ describe('dedupe across concurrent builds', () => {
     const mk = () => fakeVertex(h.world, { name: 'only', gate: gate.promise });
     const pa = h.solve(mk());
     const pb = h.solve(mk());
-    await until(() => h.world.execCount('only') === 1, 'exec');
+    await waitFor(() => h.world.execCount('only') === 1, { what: 'exec' });
     gate.resolve();
     const [a, b] = await Promise.all([pa, pb]);
     expect(h.world.execCount('only')).toBe(1);
@@ -71,7 +72,7 @@ describe('dedupe across concurrent builds', () => {
     const eventsA: ProgressEvent[] = [];
     const pa = h.solve(topA, { signal: ac.signal, events: eventsA });
     const pb = h.solve(topB);
-    await until(() => sharedCtx !== undefined, 'shared to start');
+    await waitFor(() => sharedCtx !== undefined, { what: 'shared to start' });
     ac.abort(new Error('user pressed ^C'));
     await expect(pa).rejects.toBeInstanceOf(CancelledError);
     // From A's point of view the shared step was cancelled; for B it goes on.
@@ -112,7 +113,7 @@ describe('dedupe across concurrent builds', () => {
     const gate = deferred();
     // The cached build holds "top" (a hit) while the --no-cache-filter build runs.
     const pa = h.solve(fakeVertex(h.world, { name: 'hold', inputs: [graph({})], gate: gate.promise }));
-    await until(() => h.world.execCount('hold') === 1, 'hold to run');
+    await waitFor(() => h.world.execCount('hold') === 1, { what: 'hold to run' });
     const b = await h.solve(graph({ noCache: true }));
     expect(step(b, 'base').outcome).toBe('executed');
     expect(step(b, 'top')).toMatchObject({ outcome: 'executed', missReason: { kind: 'input-changed', inputName: 'base' } });

@@ -145,7 +145,7 @@ export function fakeVertex(world: FakeWorld, spec: FakeVertexSpec): Vertex {
       spec.onStart?.(ctx);
       try {
         for (const l of spec.logs ?? []) ctx.progress.log(1, `${l}\n`);
-        await waitFor(spec, ctx.signal);
+        await holdExec(spec, ctx.signal);
         if (spec.fail !== undefined) throw new Error(spec.fail);
         const value = `${spec.name}(${ins.map((r) => world.value(r.id)).join(',')})`;
         const outs: Result[] = [];
@@ -197,7 +197,8 @@ function selectPath(value: string, path: string): string {
   }
 }
 
-async function waitFor(spec: FakeVertexSpec, signal: AbortSignal): Promise<void> {
+/** The delay and gate of a fake exec, cut short by an abort. */
+async function holdExec(spec: FakeVertexSpec, signal: AbortSignal): Promise<void> {
   const waits: Promise<void>[] = [];
   if (spec.delayMs) waits.push(new Promise((r) => setTimeout(r, spec.delayMs)));
   if (spec.gate) waits.push(spec.gate);
@@ -211,22 +212,4 @@ async function waitFor(spec: FakeVertexSpec, signal: AbortSignal): Promise<void>
       resolve();
     }, reject);
   });
-}
-
-/** A promise with its resolve function, for gates. */
-export function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-/** Polls until `cond` holds (bounded), for "wait until the op has started". */
-export async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { deferred, fakeVertex, until } from './fake-ops.js';
+import { fakeVertex } from './fake-ops.js';
+import { deferred, waitFor } from '../helpers/wait-for.js';
 import { harness } from './harness.js';
 import { QueueScheduler } from '../../src/solver/scheduler.js';
 import { CancelledError } from '../../src/util/errors.js';
@@ -13,7 +14,7 @@ describe('scheduling', () => {
     const right = fakeVertex(h.world, { name: 'right', gate: gate.promise });
     const join = fakeVertex(h.world, { name: 'join', inputs: [left, right] });
     const p = h.solve(join);
-    await until(() => h.world.running === 2, 'both branches to start');
+    await waitFor(() => h.world.running === 2, { what: 'both branches to start' });
     gate.resolve();
     const res = await p;
     const [l, r] = ['left', 'right'].map((n) => h.world.execs.find((e) => e.name === n));
@@ -79,18 +80,25 @@ describe('scheduling', () => {
   test('a running task keeps its slot until it settles, even after its signal aborts', async () => {
     const s = new QueueScheduler({ maxParallelism: 1 });
     const ac = new AbortController();
+    const settle = deferred();
     let finished = false;
     const running = s.run(async (signal) => {
       await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
-      await new Promise((r) => setTimeout(r, 20));
+      // Still busy after the abort (cleaning up) until the test lets it finish.
+      await settle.promise;
       finished = true;
     }, { signal: ac.signal });
-    await until(() => s.running === 1, 'task to start');
+    await waitFor(() => s.running === 1, { what: 'task to start' });
     ac.abort();
     let nextSawFinished: boolean | undefined;
     const next = s.run(async () => {
       nextSawFinished = finished;
     }, { signal: new AbortController().signal });
+    // A full turn of the event loop: had the abort freed the slot, `next` would have started.
+    await new Promise((r) => setImmediate(r));
+    expect(nextSawFinished).toBeUndefined();
+    expect([s.running, s.waiting]).toEqual([1, 1]);
+    settle.resolve();
     await running;
     await next;
     expect(nextSawFinished).toBe(true);

@@ -13,6 +13,7 @@ import { EMPTY_LAYER_DIFF_ID } from '../../../src/cache/remote/cache-config.js';
 import type { ResultLoader } from '../../../src/solver/types.js';
 import { fakeVertex } from '../../solver/fake-ops.js';
 import { harness, step } from '../../solver/harness.js';
+import { deferred, waitFor } from '../../helpers/wait-for.js';
 
 const d = (c: string): string => `sha256:${c.repeat(64)}`;
 
@@ -48,13 +49,14 @@ describe('a solve with its own cache store', () => {
 
   test('never shares an in-flight vertex with a build on the engine store', async () => {
     const h = harness();
-    let open!: () => void;
-    const gate = new Promise<void>((r) => (open = r));
-    const slow = fakeVertex(h.world, { name: 'slow', gate });
+    const gate = deferred();
+    const slow = fakeVertex(h.world, { name: 'slow', gate: gate.promise });
     const p1 = h.solve(slow);
     const p2 = h.solver.solve({ target: { vertex: slow, index: 0 }, cache: new MemoryCacheStore(), loader: h.loader });
-    await new Promise((r) => setTimeout(r, 50));
-    open();
+    // Both run while the gate is shut: a build joining the other's in-flight exec would never
+    // start its own, and this wait would time out.
+    await waitFor(() => h.world.execCount('slow') === 2, { what: 'both builds to start their own exec of slow' });
+    gate.resolve();
     const [r1, r2] = await Promise.all([p1, p2]);
     // Same digest, but each build ran it against its own store.
     expect(h.world.execCount('slow')).toBe(2);

@@ -9,7 +9,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { haveBusybox } from '../../helpers/busybox.js';
 import { dockerdMissingWhy, haveDockerd, startDockerd, unmountAndRemove, type Dockerd } from '../../helpers/dockerd.js';
-import { describeIf, haveBinary } from '../../helpers/skip.js';
+import { describeIf, haveBinary, testIf } from '../../helpers/skip.js';
 import { readTarEntries } from './archives.js';
 import { Workspace } from './workspace.js';
 
@@ -66,8 +66,7 @@ describeIf(haveDockerd && haveBusybox, haveBusybox ? dockerdMissingWhy : 'needs 
   }, 300_000);
 
   describe('podman', () => {
-    const havePodman = haveBinary('podman');
-    (havePodman ? test : test.skip)(`tsbuild type=docker archive → podman load${havePodman ? '' : ' (SKIPPED: podman not installed)'}`, async () => {
+    testIf(haveBinary('podman'), 'podman is not installed', 'tsbuild type=docker archive → podman load', async () => {
       const dir = await mkdtemp(join(ws.dir, 'podman-'));
       const podman = (args: readonly string[]): Promise<string> => new Promise((resolve, reject) => {
         execFile('podman', ['--root', join(dir, 'root'), '--runroot', join(dir, 'run'), '--storage-driver=vfs', '--cgroup-manager=cgroupfs', '--events-backend=none', ...args],

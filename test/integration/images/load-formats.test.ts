@@ -12,6 +12,7 @@ import { gzipSync } from 'node:zlib';
 import { haveBusybox } from '../../helpers/busybox.js';
 import { cliPath } from '../../helpers/paths.js';
 import { describeIf, isRoot } from '../../helpers/skip.js';
+import { waitFor } from '../../helpers/wait-for.js';
 import { fileLayer, hex, legacyArchive, ociImage, ociLayout, sha256, tarOf, writeArchive } from './archives.js';
 import { Workspace } from './workspace.js';
 
@@ -195,7 +196,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image load: 
       try {
         // Half the layer, and then the writer stalls: the load is inside a blob write.
         child.stdin.write(tar.subarray(0, 4096 + Math.floor(busyboxLayer.length / 2)));
-        for (let i = 0; i < 300 && (await ws.ingest(root)).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        await waitFor(async () => (await ws.ingest(root)).length > 0, { what: 'the load to start writing the layer blob', timeoutMs: 15_000, intervalMs: 20 });
         expect((await ws.ingest(root)).length).toBe(1);
         child.kill('SIGINT');
         expect(await exited).toBe(130);

@@ -7,7 +7,7 @@ import { detectArchive } from '../../../src/worker/fileop/archive-detect.js';
 import { copy } from '../../../src/worker/fileop/copy.js';
 import { parseChownSpec } from '../../../src/worker/fileop/owner.js';
 import type { CopyAction } from '../../../src/worker/fileop/types.js';
-import { describeIf, haveBinary, isRoot } from '../../helpers/skip.js';
+import { describeIf, haveBinary, isRoot, testIf } from '../../helpers/skip.js';
 import { canaryIntact, listTree, makeRoots, modeOf, read, writeTree, type Roots } from './fixture.js';
 
 /** ADD from the context, as the Dockerfile frontend emits it. */
@@ -84,7 +84,7 @@ describe('ADD: local archives are unpacked', () => {
   ];
   for (const [label, compressor] of cases) {
     const ok = compressor === undefined || haveBinary(compressor);
-    (ok ? test : test.skip)(`${label} tar (detected by content, not by name)`, async () => {
+    testIf(ok, `${compressor ?? ''} is not installed`, `${label} tar (detected by content, not by name)`, async () => {
       makeArchive('archive.bin', compressor);
       expect(await detectArchive(join(r.src, 'archive.bin'))).toBe(compressor ?? 'none');
       const res = await run(dockerAdd('archive.bin', '/app'));

@@ -8,6 +8,7 @@ import { lstat, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { Overlay2Snapshotter } from '../../../src/worker/snapshot/overlay2-snapshotter.js';
 import { describeIf } from '../../helpers/skip.js';
+import { deferred } from '../../helpers/wait-for.js';
 import { canMount, makeTempDir, mountsUnder, removeTempDir, whyNoMount } from './fixtures.js';
 
 describeIf(canMount, whyNoMount, 'overlay2 snapshotter mounts', () => {
@@ -128,11 +129,13 @@ describeIf(canMount, whyNoMount, 'overlay2 snapshotter mounts', () => {
     // Abort while the callback works: the callback observes the signal and the mount is undone.
     const during = new AbortController();
     const child = await snap.prepare({ parent: base });
+    const inside = deferred<string>();
     const run = snap.withMount(child, (merged) => new Promise<void>((_resolve, reject) => {
-      expect(merged).toBe(child.mergedDir);
       during.signal.addEventListener('abort', () => reject(during.signal.reason as Error));
+      inside.resolve(merged);
     }), { signal: during.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    // The callback runs once the mount is up: wait for it, not for a guess at how long mounting takes.
+    expect(await inside.promise).toBe(child.mergedDir);
     expect(await mountsUnder(root)).toEqual([child.mergedDir]);
     during.abort(new Error('cancel build'));
     await expect(run).rejects.toThrow('cancel build');

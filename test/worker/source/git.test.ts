@@ -9,6 +9,7 @@ import { fetchGitSource, resolveGitRef } from '../../../src/worker/source/git.js
 import { isGitUrl, parseGitUrl } from '../../../src/worker/source/git-url.js';
 import { parseRemoteSourceOp } from '../../../src/worker/source/remote-source-op.js';
 import { describeIf, haveBinary } from '../../helpers/skip.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const git = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'init.defaultBranch=main', '-c', 'protocol.file.allow=always', ...args], {
@@ -180,16 +181,15 @@ describeIf(haveBinary('git'), 'git not installed', 'git source over git:// (git 
     const port = await freePort();
     daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${root}`, '--listen=127.0.0.1', `--port=${port}`, root], { stdio: 'ignore' });
     gitUrl = `git://127.0.0.1:${port}/repo`;
-    // Wait until it answers.
-    for (let i = 0; i < 100; i++) {
+    const answers = (): boolean => {
       try {
         execFileSync('git', ['ls-remote', gitUrl], { stdio: 'ignore' });
-        return;
+        return true;
       } catch {
-        await new Promise((r) => setTimeout(r, 100));
+        return false;
       }
-    }
-    throw new Error('git daemon did not start');
+    };
+    await waitFor(answers, { what: `git daemon to answer on ${gitUrl}`, intervalMs: 50 });
   });
   afterAll(async () => {
     if (daemon && daemon.exitCode === null) {

@@ -1,0 +1,96 @@
+// @ts-check
+/**
+ * What the tests need from the machine, in one place: the binaries and folders some test uses,
+ * and the strict-mode switch. Strict mode (TSBUILD_STRICT_TESTS=1, exported by .ci/run) turns a
+ * missing requirement into a failure instead of a skip, so CI cannot pass by running less (see
+ * docs/testing.md). Plain JavaScript because Jest loads the global setup and reporters without its
+ * transform; the TypeScript helpers import their paths from here.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const STRICT_ENV = 'TSBUILD_STRICT_TESTS';
+export const strictTests = process.env[STRICT_ENV] === '1';
+
+export const isRoot = process.getuid?.() === 0;
+
+/**
+ * True when `bin` is on PATH.
+ * @param {string} bin
+ * @returns {boolean}
+ */
+export function haveBinary(bin) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when the loopback interface has ::1 (IPv6 may be off in containers). */
+export function haveIpv6Loopback() {
+  return Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === '::1'));
+}
+
+/** Debian's docker CLI, matching the daemon (not whatever sits in /usr/local/bin). */
+export const DOCKER_BIN = '/usr/bin/docker';
+export const DOCKERD_BIN = '/usr/sbin/dockerd';
+export const REGISTRY_BIN = '/usr/bin/docker-registry';
+export const busyboxBinary = process.env.BUSYBOX ?? '/bin/busybox';
+/**
+ * Conformance data from upstream projects, never copied into the repo: ../shared/anchors beside
+ * the checkout unless TSBUILD_ANCHORS_DIR names another place.
+ */
+export const anchorsDir = resolve(process.env.TSBUILD_ANCHORS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'anchors'));
+
+/** @typedef {{ readonly what: string, readonly present: () => boolean, readonly hint: string }} Requirement */
+
+/** @param {string} pkg */
+const debian = (pkg) => `apt-get install ${pkg} (bash scripts/install-deps.sh does)`;
+/** @type {(bin: string, pkg: string) => Requirement} */
+const onPath = (bin, pkg) => ({ what: bin, present: () => haveBinary(bin), hint: debian(pkg) });
+/** @type {(what: string, path: string, pkg: string) => Requirement} */
+const atPath = (what, path, pkg) => ({ what: `${what} (${path})`, present: () => existsSync(path), hint: debian(pkg) });
+
+/** @type {readonly Requirement[]} */
+export const testRequirements = [
+  { what: 'root', present: () => isRoot, hint: 'run the tests as root (overlay mounts, runc, dockerd, chown, device nodes)' },
+  onPath('runc', 'runc'),
+  onPath('mount', 'mount'),
+  atPath('docker CLI', DOCKER_BIN, 'docker.io'),
+  atPath('dockerd', DOCKERD_BIN, 'docker.io'),
+  atPath('docker-registry', REGISTRY_BIN, 'docker-registry'),
+  atPath('busybox-static', busyboxBinary, 'busybox-static'),
+  { what: `anchors folder (${anchorsDir})`, present: () => existsSync(anchorsDir), hint: 'the shared conformance data beside the checkout (../shared/anchors), or TSBUILD_ANCHORS_DIR' },
+  onPath('openssl', 'openssl'),
+  onPath('htpasswd', 'apache2-utils'),
+  onPath('podman', 'podman'),
+  onPath('git', 'git'),
+  onPath('dot', 'graphviz'),
+  onPath('bzip2', 'bzip2'),
+  onPath('xz', 'xz-utils'),
+  onPath('zstd', 'zstd'),
+  onPath('getcap', 'libcap2-bin'),
+  { what: 'IPv6 loopback (::1)', present: haveIpv6Loopback, hint: 'enable IPv6 on lo (sysctl net.ipv6.conf.lo.disable_ipv6=0)' },
+];
+
+/**
+ * The requirements that are not met, in list order.
+ * @param {readonly Requirement[]} reqs
+ * @returns {Requirement[]}
+ */
+export function missingRequirements(reqs) {
+  return reqs.filter((r) => !r.present());
+}
+
+/**
+ * One line for a missing requirement.
+ * @param {Requirement} r
+ */
+export function missingLine(r) {
+  return `MISSING ${r.what}: ${r.hint}`;
+}
