@@ -2,7 +2,7 @@
  * Cache records in SQLite: (cache key, output) → result id. Implements the solver's
  * CacheRecordStore. All statements are short, so several processes can save and look up at once.
  */
-import type { CacheRecord, CacheRecordStore, RecordType, SaveRecordOptions } from '../solver/cache-types.js';
+import type { CacheRecord, CacheRecordStore, LeaseOptions, RecordType, SaveRecordOptions, StepLease } from '../solver/cache-types.js';
 import { throwIfAborted, TsbuildError } from '../util/errors.js';
 import type { MetadataDb } from './metadata-db.js';
 import type { SignalOptions, SnapshotInventory } from './types.js';
@@ -46,6 +46,8 @@ export interface SqliteCacheStoreOptions {
   readonly inventory?: SnapshotInventory;
   /** Clock (ms since epoch), injectable for prune tests. Default Date.now. */
   readonly now?: () => number;
+  /** Step leases across processes (step-leases.ts); without them `lease` is absent. */
+  readonly leases?: { acquire(key: string, opts: LeaseOptions): Promise<StepLease> };
 }
 
 export class SqliteCacheStore implements CacheRecordStore {
@@ -57,7 +59,11 @@ export class SqliteCacheStore implements CacheRecordStore {
     this.db = opts.db;
     this.inventory = opts.inventory;
     this.now = opts.now ?? Date.now;
+    const leases = opts.leases;
+    if (leases) this.lease = (key, o) => leases.acquire(key, o);
   }
+
+  readonly lease?: (key: string, opts: LeaseOptions) => Promise<StepLease>;
 
   async lookup(key: string, output: number, opts: SignalOptions = {}): Promise<CacheRecord | undefined> {
     throwIfAborted(opts.signal);

@@ -13,6 +13,7 @@ import { ContentStore } from './content-store.js';
 import type { DataRootPaths } from './data-root.js';
 import { dataRootPaths, ensureCacheDirs } from './data-root.js';
 import { DbLocks } from './db-lock.js';
+import { StepLeases } from './step-leases.js';
 import { diskUsage } from './disk-usage.js';
 import { defaultGcBudget, gcPolicyFor, maybeGc } from './gc-policy.js';
 import { ImageStore } from './image-store.js';
@@ -60,13 +61,13 @@ export class CacheStorage {
     this.content = init.content;
     this.inventory = init.inventory;
     this.gcPolicy = init.gcPolicy;
-    this.records = new SqliteCacheStore({ db, inventory: init.inventory, now });
+    this.locks = new DbLocks({ db });
+    this.records = new SqliteCacheStore({ db, inventory: init.inventory, now, leases: new StepLeases(this.locks) });
     this.refs = new RefStore({ db, now });
     this.statCache = new SqliteStatCache({ db });
     this.layerBlobs = new LayerBlobCache({ db, now });
     this.images = new ImageStore({ db, now });
     this.history = new BuildHistory({ db, now });
-    this.locks = new DbLocks({ db });
     this.parts = {
       paths: this.paths, db, content: this.content, records: this.records, refs: this.refs, layerBlobs: this.layerBlobs,
       images: this.images, locks: this.locks, inventory: this.inventory, now,

@@ -41,6 +41,12 @@ export class DbLocks {
     };
   }
 
+  /** The owner of lock `name`, if someone (alive or not) holds it. */
+  holder(name: string): ProcessIdentity | undefined {
+    const cur = this.db.sqlite.prepare('SELECT pid, pid_start FROM locks WHERE name = ?').get(name) as { pid: number; pid_start: string } | undefined;
+    return cur ? { pid: cur.pid, start: cur.pid_start } : undefined;
+  }
+
   /** Locks whose owner is dead. */
   stale(): string[] {
     return (this.db.sqlite.prepare('SELECT name, pid, pid_start FROM locks ORDER BY name').all() as { name: string; pid: number; pid_start: string }[])

@@ -55,4 +55,26 @@ export interface CacheRecordStore {
   save(opts: SaveRecordOptions): Promise<CacheRecord>;
   /** Removes records whose result no longer exists (called when a lookup's result fails to load). */
   invalidate(key: string, output: number): Promise<void>;
+  /**
+   * Exclusive right to compute `key`, across the processes (and builds) sharing the store, so that
+   * identical steps of concurrent builds run once: resolves when no one else holds it, after
+   * waiting (calling `onWait` once) while another live holder does. A holder that dies frees it.
+   * The solver takes it only after the step's inputs are ready and holds it while the step runs
+   * and its records are saved; since a key's inputs are parts of the key, holders only ever wait
+   * for keys below theirs, and leases cannot deadlock. Optional: stores without it never wait.
+   */
+  lease?(key: string, opts: LeaseOptions): Promise<StepLease>;
+}
+
+export interface LeaseOptions {
+  readonly signal: AbortSignal;
+  /** Called once if the lease is held elsewhere and the caller starts waiting for it. */
+  readonly onWait?: (holder: string) => void;
+}
+
+/** A held step lease. `release()` is idempotent. */
+export interface StepLease {
+  /** True when the caller had to wait for another holder (which may have saved records since). */
+  readonly waited: boolean;
+  release(): Promise<void>;
 }

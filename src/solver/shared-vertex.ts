@@ -6,7 +6,7 @@
  * aborts whatever still runs, waits for it, and releases every result it owns.
  */
 import { setMaxListeners } from 'node:events';
-import type { CacheRecord } from './cache-types.js';
+import type { CacheRecord, StepLease } from './cache-types.js';
 import type { ProgressWriter } from '../progress/types.js';
 import { CancelledError } from '../util/errors.js';
 import { abortable, noop } from './abortable.js';
@@ -283,7 +283,14 @@ export class SharedVertex {
     this.#view.execReason = reason;
     const signal = this.#ac.signal;
     const inputs = await this.#acquireInputs();
+    let lease: StepLease | undefined;
     try {
+      // Results that are not persisted (cacheMap.persist false) have no record to wait for.
+      if (key.cacheMap.persist !== false) lease = await this.#lease(key.key);
+      if (lease?.waited && !replace) {
+        const saved = await this.#savedMeanwhile(key);
+        if (saved) return saved;
+      }
       const outs = await this.#deps.scheduler.run(async () => {
         const now = this.#deps.now();
         this.#view.exec = 'running';
@@ -330,8 +337,51 @@ export class SharedVertex {
       }
       throw err;
     } finally {
+      await lease?.release();
       await Promise.allSettled(inputs.map((r) => r.release()));
     }
+  }
+
+  /**
+   * The store's lease on `key` (identical steps of concurrent builds in other processes run once):
+   * waits while another build computes the same key, saying so in the step's log.
+   */
+  async #lease(key: string): Promise<StepLease | undefined> {
+    const lease = this.#deps.cache.lease;
+    if (!lease) return undefined;
+    try {
+      return await lease.call(this.#deps.cache, key, {
+        signal: this.#ac.signal,
+        onWait: (holder) => this.#ctx.progress.log(2, `waiting for ${holder}, which is running the same step\n`),
+      });
+    } catch (e) {
+      throw this.#ac.signal.aborted ? asCancelled(this.#ac.signal.reason) : this.#wrap(e);
+    }
+  }
+
+  /**
+   * After waiting for another holder of the key: its records, loaded, when it saved every output
+   * this vertex serves (then the step counts as cached); undefined when it failed or was cancelled.
+   */
+  async #savedMeanwhile(key: KeyInfo): Promise<Result[] | undefined> {
+    const outputs = this.#wanted.size > 0 ? [...this.#wanted].sort((a, b) => a - b) : [0];
+    const loaded: Result[] = [];
+    const byOutput: Result[] = [];
+    for (const i of outputs) {
+      const rec = await this.#deps.cache.lookup(key.key, i);
+      const r = rec ? await this.#deps.loader.load(rec.resultId, { signal: this.#ac.signal, recordType: rec.recordType }) : undefined;
+      if (!r) {
+        await Promise.allSettled(loaded.map((x) => x.release()));
+        return undefined;
+      }
+      loaded.push(r);
+      byOutput[i] = r;
+    }
+    this.#owned.push(...loaded);
+    this.#view.decision = 'hit';
+    const now = this.#deps.now();
+    this.#events.vertex('cached', now, { started: now, completed: now });
+    return byOutput;
   }
 
   /** Handles on every input's result, or none (all released) if one fails. */
