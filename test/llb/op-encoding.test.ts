@@ -198,7 +198,7 @@ describe('marshalled definitions equal the protobufjs-based marshaller', () => {
       expect(target).toBeDefined();
       const sources = [{ filename: 'Dockerfile', data: new TextEncoder().encode(ast.lines.join('\n')) }];
       expect(Buffer.from(r.definition.bytes).equals(Buffer.from(referenceMarshal(target?.output, sources)))).toBe(true);
-      expect(r.definition.loaded.vertices.size).toBeGreaterThan(300);
+      expect(r.definition.loaded.vertices.size).toBe(409);
     } finally {
       State.prototype.marshal = marshal;
     }
@@ -242,12 +242,12 @@ describe('every Dockerfile at hand converts with the per-op protobufjs cross-che
   };
 
   test('the compat cases', async () => {
-    expect(await convertAll(join(repoRoot, 'test', 'compat', 'cases'))).toBeGreaterThan(40);
+    expect(await convertAll(join(repoRoot, 'test', 'compat', 'cases'))).toBe(92);
   });
 
   test('the generated bench Dockerfile (every instruction shape it makes)', async () => {
     const r = await convertDockerfile(parseDockerfile(generateDockerfile(1200), { file: 'Dockerfile' }), { platform: 'linux/amd64' });
-    expect(r.definition.loaded.vertices.size).toBeGreaterThan(500);
+    expect(r.definition.loaded.vertices.size).toBe(766);
   });
 
   test('the cross-check reports a difference', () => {
@@ -275,7 +275,7 @@ describeIf(existsSync(parserTestfiles), `no BuildKit parser test files at ${pars
           expect((e as { code?: unknown }).code).toBeDefined();
         }
       }
-      expect(converted).toBeGreaterThan(15);
+      expect(converted).toBe(23);
     } finally {
       if (saved === undefined) delete process.env[VERIFY_ENCODING_ENV];
       else process.env[VERIFY_ENCODING_ENV] = saved;
@@ -359,7 +359,7 @@ describe('random ops built from proto/llb.proto encode like protobufjs', () => {
     };
     walk(OpType, new Set());
     expect(all.filter((f) => !covered.has(f))).toEqual([]);
-    expect(all.length).toBeGreaterThan(100);
+    expect(all.length).toBe(120);
   });
 
   test('decoded ops (prototype defaults, unknown fields kept) re-encode like protobufjs', () => {

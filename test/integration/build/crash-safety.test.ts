@@ -32,17 +32,26 @@ async function killAt(env: BuildEnv, args: readonly string[], marker: string, fa
   return stderr;
 }
 
+/** CACHED or DONE for the step whose plain-progress header ends with `name`. */
+function stepOutcome(plain: string, name: string): string | undefined {
+  const header = plain.split('\n').find((l) => /^#\d+ \[/.test(l) && l.endsWith(`] ${name}`));
+  const n = header?.split(' ')[0];
+  if (n === undefined) return undefined;
+  return plain.split('\n').find((l) => l === `${n} CACHED` || l.startsWith(`${n} DONE`))?.split(' ')[1];
+}
+
 describeBuilds('crash safety (SIGKILL)', () => {
   const env = useBuildEnv();
 
   const cases = [
     // The log line shows the product; the step's name shows the expression, so only a running RUN matches.
-    { name: 'during a RUN', marker: '42-running', failpoint: undefined },
-    { name: 'after a step was committed, before its cache record', marker: 'failpoint exec.committed reached', failpoint: 'exec.committed' },
-    { name: 'while a layer blob is being written', marker: 'failpoint blob.written reached', failpoint: 'blob.written' },
+    // `reused`: whether the marker step had finished (record saved) when the build was killed.
+    { name: 'during a RUN', marker: '42-running', failpoint: undefined, reused: true },
+    { name: 'after a step was committed, before its cache record', marker: 'failpoint exec.committed reached', failpoint: 'exec.committed', reused: false },
+    { name: 'while a layer blob is being written', marker: 'failpoint blob.written reached', failpoint: 'blob.written', reused: true },
   ] as const;
 
-  describe.each(cases)('killed $name', ({ name, marker, failpoint }) => {
+  describe.each(cases)('killed $name', ({ name, marker, failpoint, reused }) => {
     test('the store passes cache check and the next build succeeds', async () => {
       const tag = name.replace(/\W+/g, '-');
       const ctx = await env.context(`crash-${tag}`, {
@@ -57,6 +66,11 @@ describeBuilds('crash safety (SIGKILL)', () => {
       });
       const again = await env.run(['build', '--progress=plain', '-o', `type=oci,dest=${env.dir}/${tag}-2.tar`, ctx2]);
       expect(again.code).toBe(0);
+      // What finished before the kill is reused; a step whose record was never written runs again.
+      const step = (name: string): string | undefined => stepOutcome(again.stderr, name);
+      expect(step('FROM localhost/busybox:latest')).toBe('CACHED');
+      expect(step(`RUN echo ${tag} > /marker`)).toBe(reused ? 'CACHED' : 'DONE');
+      expect(step('RUN cat /marker')).toBe('DONE');
       expect(await mountsUnder(env.root)).toEqual([]);
       const after = await env.run(['cache', 'check']);
       expect({ code: after.code, output: after.stdout + after.stderr }).toEqual({ code: 0, output: expect.stringMatching(/^ok/m) });
