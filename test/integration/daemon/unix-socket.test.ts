@@ -11,7 +11,8 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status as Status } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
-import descriptor from 'protobufjs/ext/descriptor/index.js';
+// Adds Root.fromDescriptor.
+import 'protobufjs/ext/descriptor/index.js';
 import { ControlService } from '../../../src/client/gen/control-grpc.js';
 import { HealthService } from '../../../src/client/gen/health-grpc.js';
 import { errorFromStatus } from '../../../src/client/grpc-errors.js';
@@ -104,8 +105,10 @@ describe('tsbuildd on a unix socket', () => {
     expect(names).toEqual(expect.arrayContaining(['tsbuild.control.v1.Control', 'grpc.health.v1.Health']));
     const file = await reflect(c, { fileContainingSymbol: 'tsbuild.control.v1.Control' });
     const protos = (file['fileDescriptorResponse'] as { fileDescriptorProto: Buffer[] }).fileDescriptorProto;
-    const set = descriptor.FileDescriptorSet.create({ file: protos.map((b) => descriptor.FileDescriptorProto.decode(b)) });
-    const rebuilt = (protobuf.Root as unknown as { fromDescriptor(s: unknown): protobuf.Root }).fromDescriptor(set);
+    // A FileDescriptorSet is `repeated FileDescriptorProto file = 1`.
+    const set = protobuf.Writer.create();
+    for (const p of protos) set.uint32(10).bytes(p);
+    const rebuilt = (protobuf.Root as unknown as { fromDescriptor(s: Uint8Array): protobuf.Root }).fromDescriptor(set.finish());
     const svc = rebuilt.lookupService('tsbuild.control.v1.Control');
     expect(Object.keys(svc.methods).sort()).toEqual(Object.keys(ControlService).sort());
     expect(svc.methods['Solve']?.requestStream && svc.methods['Solve']?.responseStream).toBe(true);
