@@ -32,9 +32,16 @@ function expectedAddresses(args: readonly string[]): number {
   return Math.max(1, args.filter((a) => a === '--addr' || a.startsWith('--addr=')).length);
 }
 
-/** Spawns tsbuildd with `args`; resolves once it listens, rejects with its stderr if it exits first. */
-export function startDaemon(args: readonly string[], opts: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number; readonly expect?: number } = {}): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [daemonPath, ...args], {
+/**
+ * Spawns tsbuildd with `args` (from `bin`, default the built one); resolves once it listens,
+ * rejects with its stderr if it exits first.
+ */
+export function startDaemon(
+  args: readonly string[],
+  opts: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number; readonly expect?: number } = {},
+  bin: string = daemonPath,
+): Promise<DaemonProcess> {
+  const child = spawn(process.execPath, [bin, ...args], {
     env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

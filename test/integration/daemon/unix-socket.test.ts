@@ -185,6 +185,22 @@ describe('tsbuildd stop and restart', () => {
     expect(bad.stderr).toMatch(/no such group/);
   });
 
+  test('--max-message-size: a larger request is RESOURCE_EXHAUSTED and the daemon keeps serving', async () => {
+    const sock = join(dir, 'limit.sock');
+    const d = await startDaemon(['--addr', `unix://${sock}`, '--root', join(dir, 'root'), '--max-message-size', '64KiB']);
+    const c = connect(`unix://${sock}`);
+    try {
+      const big = await callError(unary(c, ControlService.Inspect, { name: 'x'.repeat(100 * 1024) }));
+      expect(big.code).toBe(Status.RESOURCE_EXHAUSTED);
+      const fits = await callError(unary(c, ControlService.Inspect, { name: 'x'.repeat(60 * 1024) }));
+      expect(fits.code).toBe(Status.UNIMPLEMENTED);
+      expect((await unary(c, ControlService.Info, {})).limits?.maxMessageBytes).toBe(64 * 1024);
+    } finally {
+      c.close();
+      expect((await d.stop()).code).toBe(0);
+    }
+  });
+
   test('a path that is not a socket is left alone and the daemon refuses to start', async () => {
     const path = join(dir, 'not-a-socket');
     writeFileSync(path, 'keep me');
