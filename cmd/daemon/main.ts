@@ -18,7 +18,7 @@ export interface DaemonIO {
   readonly env: NodeJS.ProcessEnv;
 }
 
-const USAGE = 'Usage: tsbuildd [OPTIONS]\n\ntsbuildd serves tsbuild\'s gRPC API (proto/control.proto) to CI runners and `tsbuild --addr`.\n';
+const USAGE = 'Usage: tsbuildd [OPTIONS]\n\ntsbuildd serves tsbuild\'s gRPC API (proto/control.proto) to CI runners and any other gRPC client.\n';
 const DETAILS = '\nSignals: SIGTERM/SIGINT stop accepting and let running builds finish (up to --shutdown-timeout), a\n'
   + 'second one cancels them now; SIGHUP re-reads --token-file. See docs/grpc.md.\n';
 

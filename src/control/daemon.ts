@@ -26,6 +26,8 @@ import { prepareSocketPath, removeSocket, resolveSocketGroup, secureSocket } fro
 
 /** How long cancelled calls get to clean up (unmount, release) before the server closes anyway. */
 const CANCEL_GRACE_MS = 30_000;
+const KEEPALIVE_MS = 60_000;
+const KEEPALIVE_TIMEOUT_MS = 20_000;
 /** How long finished calls' last bytes get to reach their clients before connections are cut. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -91,6 +93,10 @@ export class Daemon {
     const server = new Server({
       'grpc.max_receive_message_length': opts.limits.maxMessageBytes,
       'grpc.max_send_message_length': opts.limits.maxMessageBytes,
+      // Pings find clients that vanished (a CI runner killed mid-build) so their builds are
+      // cancelled instead of running for nobody.
+      'grpc.keepalive_time_ms': KEEPALIVE_MS,
+      'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
     });
     const authorizer = new Authorizer(tokens);
     const deps = { authorizer, inFlight: new InFlightCalls(), health: new HealthState() };
