@@ -36,6 +36,6 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js', '.d.ts'] },
-    exclude: { path: '^src/llb/gen/' },
+    exclude: { path: '^src/(llb|client)/gen/' },
   },
 };

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/**
- * `tsbuildd`: the gRPC build daemon (proto/control.proto). Not built yet: the CLI runs the same
- * engine embedded (src/client/embedded.ts) until the daemon lands.
- */
-process.stderr.write('tsbuildd: the build daemon is not implemented yet; use `tsbuild build`, which runs the engine in-process\n');
-process.exitCode = 1;
+/** `tsbuildd`: the gRPC build daemon (proto/control.proto, docs/grpc.md). Wiring only. */
+import { runDaemon } from './daemon/main.js';
+
+const code = await runDaemon(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env });
+process.exitCode = code;
+// Nothing should keep the process alive after a stop; if a library left a handle, do not hang.
+setTimeout(() => process.exit(code), 2000).unref();

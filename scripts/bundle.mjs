@@ -7,6 +7,9 @@
  *
  * Native add-ons (better-sqlite3, @napi-rs/xattr) stay external and load from node_modules, as does
  * chevrotain's own single-file bundle (src/frontend/dockerfile/chevrotain.ts imports it by path).
+ * @grpc/reflection stays external too: it reads its reflection.proto relative to its own directory
+ * (tsbuildd imports it lazily; it loads its own @grpc/grpc-js from node_modules, which is fine: a
+ * service definition is plain data that any grpc-js Server accepts).
  * Bundled CommonJS dependencies call `require` for Node built-ins, so the banner provides one.
  * Each bin is a two-line launcher (dist/bin/NAME.mjs) that turns on source maps when `--debug` is
  * given, so stacks then name src/ files and lines, and imports the bundle (dist/bin/NAME.bundle.mjs).
@@ -29,7 +32,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3', '@napi-rs/xattr'],
+  external: ['better-sqlite3', '@napi-rs/xattr', '@grpc/reflection'],
   banner: { js: "import { createRequire as __tsbuildCreateRequire } from 'node:module'; const require = __tsbuildCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
   logLevel: 'warning',

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what tsbuild and its tests need on Debian 12 (run as root): runc for RUN steps,
 # busybox-static for the offline base image, docker.io/buildah/podman to compare against,
-# docker-registry for registry tests, gcc with a static libc for the seccomp probe, and the npm packages.
+# docker-registry for registry tests, gcc with a static libc for the seccomp probe, openssl for
+# test certificates, python3-grpcio and python3-grpc-tools for the daemon's non-TypeScript client
+# test, systemd (systemd-analyze checks deploy/tsbuildd.service), and the npm packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(runc busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin time gcc libc6-dev)
+pkgs=(runc busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin time gcc libc6-dev openssl python3-grpcio python3-grpc-tools systemd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
