@@ -1,10 +1,10 @@
 /**
  * One `runc run` from start to exit: output streamed as lines, cancellation by killing the
- * container (never just runc, which would orphan it), and telling a process's own failure from
- * runc failing to start it.
+ * container (never just runc, which would orphan it), telling a process's own failure from runc
+ * failing to start it, under the run shim (which kills the container if the engine dies).
  */
 import { constants } from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsbuildError } from '../../util/errors.js';
 import { LineSplitter } from './log-lines.js';
@@ -16,6 +16,8 @@ export interface ContainerRunOptions {
   readonly id: string;
   readonly bundle: string;
   readonly logFile: string;
+  /** The container's cgroup directories (for the run shim). */
+  readonly cgroupDirs: readonly string[];
   readonly onLine: (line: ExecLogLine) => void;
   readonly signal: AbortSignal;
   /** After abort: how long `runc kill` may take before runc itself is SIGKILLed. */
@@ -57,7 +59,7 @@ async function readStartError(logFile: string): Promise<string | undefined> {
 }
 
 export async function runContainer(o: ContainerRunOptions): Promise<ContainerExit> {
-  const child = o.runc.run({ id: o.id, bundle: o.bundle, logFile: o.logFile });
+  const child = o.runc.run({ id: o.id, bundle: o.bundle, logFile: o.logFile, cgroupDirs: o.cgroupDirs });
   const emit = (line: ExecLogLine): void => {
     try {
       o.onLine(line);
@@ -93,7 +95,7 @@ export async function runContainer(o: ContainerRunOptions): Promise<ContainerExi
   };
 
   const closed = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', (e) => reject(new TsbuildError('RUNC_NOT_FOUND', `cannot run ${o.runc.binary}: ${e.message} (is runc installed?)`, { cause: e })));
+    child.once('error', (e) => reject(new TsbuildError('RUNC_NOT_FOUND', `cannot start the run shim for ${o.runc.binary}: ${e.message}`, { cause: e })));
     child.once('close', (code, sig) => resolve({ code, sig }));
   });
   if (o.signal.aborted) onAbort();
@@ -102,6 +104,10 @@ export async function runContainer(o: ContainerRunOptions): Promise<ContainerExi
     const { code, sig } = await closed;
     exited = true;
     const exitCode = code ?? 128 + (sig === null ? 0 : constants.signals[sig]);
+    // The shim's shell could not exec runc (it says why on stderr); runc opens its log first thing.
+    if (exitCode === 127 && !(await access(o.logFile).then(() => true, () => false))) {
+      throw new TsbuildError('RUNC_NOT_FOUND', `cannot run ${o.runc.binary}: not found (is runc installed?)`);
+    }
     const startError = !cancelled && exitCode !== 0 ? await readStartError(o.logFile) : undefined;
     return { exitCode, startError, cancelled };
   } finally {

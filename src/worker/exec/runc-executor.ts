@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { CancelledError, errorMessage, TsbuildError, throwIfAborted } from '../../util/errors.js';
-import { removeCgroupLeftovers, canLimitSwap, cgroupPathFor } from './cgroups.js';
+import { removeCgroupLeftovers, canLimitSwap, cgroupDirs, cgroupPathFor } from './cgroups.js';
 import { runContainer } from './container-process.js';
 import { ownBoundingCapabilities, ownOpenFilesLimit } from './default-security.js';
 import { ExecErrorCode, ExecFailedError } from './errors.js';
@@ -210,7 +210,14 @@ export class RuncExecutor implements Executor {
       req.onLog?.(l);
     };
     const exit = await runContainer({
-      runc: this.runc, id, bundle: runcBundle, logFile: join(bundle, 'runc.log'), onLine, signal, killTimeoutMs: this.opts.killTimeoutMs ?? 10_000,
+      runc: this.runc,
+      id,
+      bundle: runcBundle,
+      logFile: join(bundle, 'runc.log'),
+      cgroupDirs: await cgroupDirs(cgroupPathFor(id)),
+      onLine,
+      signal,
+      killTimeoutMs: this.opts.killTimeoutMs ?? 10_000,
     });
     if (exit.cancelled) throw new CancelledError(signal.reason);
     if (exit.startError !== undefined) {

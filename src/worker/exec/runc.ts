@@ -1,12 +1,14 @@
 /**
- * The runc command line, as the executor drives it: `run` in the foreground with piped stdio, and
- * the control commands (`kill`, `delete`, `list`) on the same `--root` state directory.
+ * The runc command line, as the executor drives it: `run` in the foreground with piped stdio (under
+ * the run shim, so the container dies with the engine), and the control commands (`kill`,
+ * `delete`, `list`) on the same `--root` state directory.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../../util/errors.js';
+import { spawnUnderShim } from './run-shim.js';
 
 export interface RuncOptions {
   /** The runc binary. Default `runc` (from PATH). */
@@ -28,6 +30,8 @@ export interface RuncRunOptions {
   readonly bundle: string;
   /** runc's own log (JSON lines); its errors tell a failed start from a failed process. */
   readonly logFile: string;
+  /** The container's cgroup directories: the shim removes them if the engine dies mid-run. */
+  readonly cgroupDirs: readonly string[];
 }
 
 /** Bounds every control command: they must never hang a cleanup path. */
@@ -42,11 +46,14 @@ export class Runc {
     this.stateDir = opts.stateDir;
   }
 
-  /** Starts `runc run` (foreground, no terminal); the container process's stdout/stderr are the pipes. */
+  /**
+   * Starts `runc run` (foreground, no terminal) under the run shim (run-shim.ts), which kills the
+   * container if the engine dies first; the container process's stdout/stderr are the pipes.
+   * Exit code 127 without a runc log: runc itself could not be run.
+   */
   run(opts: RuncRunOptions): ChildProcessByStdio<null, Readable, Readable> {
-    return spawn(this.binary, ['--root', this.stateDir, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', opts.bundle, opts.id], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const argv = [this.binary, '--root', this.stateDir, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', opts.bundle, opts.id];
+    return spawnUnderShim({ runc: this.binary, stateDir: this.stateDir, id: opts.id, cgroupDirs: opts.cgroupDirs, argv });
   }
 
   /** Sends a signal to the container's init; false when the container does not (or no longer) run. */

@@ -2,7 +2,9 @@
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { mkdir, readdir, readFile, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TsbuildError } from '../../../src/util/errors.js';
 import { ExecFailedError } from '../../../src/worker/exec/errors.js';
+import { RuncExecutor } from '../../../src/worker/exec/runc-executor.js';
 import { capabilityMask, DOCKER_DEFAULT_CAPABILITIES } from '../../../src/worker/exec/default-security.js';
 import { DEFAULT_PATH } from '../../../src/worker/exec/process-env.js';
 import { describeIf } from '../../helpers/skip.js';
@@ -50,6 +52,17 @@ describeIf(canRunContainers, whyNot, 'runc executor basics', () => {
     expect(err).toBeInstanceOf(ExecFailedError);
     expect((err as ExecFailedError).code).toBe('EXEC_START_FAILED');
     expect((err as Error).message).toMatch(/^process "\/no\/such\/binary arg" could not be started: .*no such file or directory/);
+    await f.assertClean();
+  });
+
+  test('a command exiting 127 is its own failure; a runc that cannot be run is RUNC_NOT_FOUND', async () => {
+    const err = await f.run(['/bin/sh', '-c', 'exit 127']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExecFailedError);
+    expect((err as ExecFailedError).exitCode).toBe(127);
+    const noRunc = new RuncExecutor({ root: f.root, runcBinary: join(f.dir, 'no-such-runc') });
+    const missing = await noRunc.run({ rootfs: f.rootfs, args: ['/bin/true'], env: [], network: 'none', signal: AbortSignal.timeout(30_000) }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(TsbuildError);
+    expect(missing).toMatchObject({ code: 'RUNC_NOT_FOUND', message: expect.stringContaining('is runc installed?') });
     await f.assertClean();
   });
 

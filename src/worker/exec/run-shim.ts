@@ -1,0 +1,98 @@
+/**
+ * The run shim: makes a RUN's container die with the tsbuild process that started it.
+ *
+ * Why it is needed: `runc run` (foreground) does not take its container down when it is killed —
+ * the container's init is re-parented and keeps running — and nothing kills runc when the engine
+ * dies by SIGKILL: Node cannot set PR_SET_PDEATHSIG, and a parent-death signal on runc would only
+ * kill runc, not the container (the OCI spec has no parent-death signal for the container's init).
+ * So a SIGKILLed build left its RUN running until the next tsbuild start cleaned it up.
+ *
+ * Design: `runc run` is started through `/bin/sh -c SHIM_SCRIPT`, spawned detached (its own
+ * session and process group, so a SIGKILL of the build's process group does not take the shim out
+ * before it acts). The shell forks one watcher and then execs runc, so runc keeps the pid the engine
+ * knows, its stdio stays the engine's pipes, and there is no extra resident process besides the
+ * watcher. The watcher holds the read end of a socket pair (the child's fd 3, "the lifeline") whose
+ * other end only the engine holds (libuv opens it close-on-exec; runc gets fd 3 closed):
+ *   - runc run exited under the engine's control: on the child's 'exit' the engine writes "done\n"
+ *     and the watcher exits, touching nothing (the executor's own cleanup removes the container).
+ *     Not stdin: Node destroys a child's stdin when the child exits, before anything can be said.
+ *   - EOF without "done": the engine is gone. The watcher sends `runc kill ID KILL` — the spec always
+ *     has a pid namespace, so the death of the init kills every process of the container — and
+ *     repeats it while runc run (its parent: exec kept the pid) is alive, because runc may still be
+ *     creating the container when the engine dies. Then `runc delete --force ID` (runc run itself
+ *     may have been killed) and rmdir of the run's cgroup directories. Mounts and the bundle stay:
+ *     the next engine start removes them (stale-runs.ts), as it did before.
+ * Liveness of runc is read from the watcher's own parent pid (/proc/self/stat), not `kill -0`,
+ * which would count an unreaped zombie as alive. The watcher's stdio is /dev/null, so it never
+ * holds the run's output pipes nor, through them, anything of the CLI's own stdout/stderr.
+ * Cost per RUN: one /bin/sh exec and one fork, about one extra tiny process (docs/executor.md).
+ *
+ * Alternatives not taken: `setpriv --pdeathsig` on runc (kills runc only; see above); a second,
+ * separately spawned watcher given runc's pid (a SIGKILL between the two spawns leaks the run, and
+ * the pid could be reused); one watcher per engine (cheaper per RUN, but it must learn every run's
+ * id and runc pid over the pipe, leaving a window in which a kill leaks the run); a compiled
+ * helper (a binary to build and ship for two syscalls).
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Positional parameters: $1 runc, $2 runc's --root, $3 container id, then the run's cgroup
+ * directories, then `--` and runc's argv. fd 3 is the lifeline from the engine.
+ */
+const SHIM_SCRIPT = [
+  '(',
+  '  exec <&3 3<&- >/dev/null 2>&1',
+  '  IFS= read -r l && exit 0',
+  '  i=0',
+  '  while :; do',
+  '    "$1" --root "$2" kill "$3" KILL',
+  '    read -r s </proc/self/stat; s=${s##*) }; s=${s#* }',
+  '    [ "${s%% *}" = $$ ] && [ $i -lt 100 ] || break',
+  '    i=$((i+1)); sleep 0.1',
+  '  done',
+  '  "$1" --root "$2" delete --force "$3"',
+  '  shift 3; for d; do [ "$d" = -- ] && break; rmdir "$d"; done',
+  ') &',
+  'while [ "$1" != -- ]; do shift; done; shift',
+  'exec "$@" 3<&-',
+].join('\n');
+
+/** The shell that runs the shim; POSIX sh is all it needs (Debian: dash). */
+const SHIM_SHELL = '/bin/sh';
+
+export interface ShimOptions {
+  /** The runc binary the watcher calls for `kill` and `delete`. */
+  readonly runc: string;
+  /** runc's `--root` state directory. */
+  readonly stateDir: string;
+  readonly id: string;
+  /** The container's cgroup directories, removed if the engine dies (absolute paths). */
+  readonly cgroupDirs: readonly string[];
+  /** The full `runc … run …` argv the shim execs (stdin /dev/null, stdout/stderr piped). */
+  readonly argv: readonly string[];
+}
+
+/**
+ * Starts `argv` (a `runc run`) under the shim. The returned child is runc itself (same pid); the
+ * watcher is told "done" on the child's 'exit' and is gone a moment later.
+ */
+export function spawnUnderShim(o: ShimOptions): ChildProcessByStdio<null, Readable, Readable> {
+  const args = ['-c', SHIM_SCRIPT, 'tsbuild-run-shim', o.runc, o.stateDir, o.id, ...o.cgroupDirs, '--', ...o.argv];
+  const child = spawn(SHIM_SHELL, args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    // Own session: a kill of the engine's process group must leave the watcher alive to act.
+    detached: true,
+  });
+  const lifeline = child.stdio[3] as Writable & Readable;
+  // The watcher may be gone (killed by someone): then there is no one to tell.
+  lifeline.on('error', () => undefined);
+  // Once "done" is in the kernel's buffer, our end can go: the watcher still reads it, and the
+  // child's 'close' (which waits for every pipe) need not wait for the watcher to be scheduled.
+  child.once('exit', () => {
+    if (!lifeline.destroyed) lifeline.end('done\n', () => lifeline.destroy());
+  });
+  // Typed by its first three stdio entries, which are what callers use (stdin is 'ignore': null).
+  return child as ChildProcessByStdio<null, Readable, Readable>;
+}
