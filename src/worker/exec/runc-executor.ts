@@ -19,6 +19,7 @@ import { errnoCode, resolveInRoot } from './root-path.js';
 import { Runc } from './runc.js';
 import { prepareMounts } from './run-mounts.js';
 import { buildRuntimeSpec, standardMounts } from './runtime-spec.js';
+import { startSandboxNetwork } from './sandbox-network.js';
 import type { SpecMount } from './runtime-spec.js';
 import { cleanupStaleRuns, writeOwner } from './stale-runs.js';
 import type { StaleCleanupReport } from './stale-runs.js';
@@ -38,6 +39,8 @@ export interface RuncExecutorOptions {
   readonly logTailLines?: number;
   /** After abort, how long `runc kill` may take before runc itself is killed. Default 10000. */
   readonly killTimeoutMs?: number;
+  /** For the `sandbox` network. Default `slirp4netns` from PATH. */
+  readonly slirp4netnsBinary?: string;
 }
 
 interface HostFacts {
@@ -177,6 +180,14 @@ export class RuncExecutor implements Executor {
     ]);
     cleanups.push(() => stubs.remove());
 
+    // Released after the container is gone (cleanups run in reverse).
+    let netnsPath: string | undefined;
+    if (req.network === 'sandbox') {
+      const net = await startSandboxNetwork({ dir: bundle, signal, ...(this.opts.slirp4netnsBinary !== undefined ? { slirp4netnsBinary: this.opts.slirp4netnsBinary } : {}) });
+      cleanups.push(() => net.release());
+      netnsPath = net.nsPath;
+    }
+
     const spec = buildRuntimeSpec({
       rootfs,
       args: req.args,
@@ -185,6 +196,7 @@ export class RuncExecutor implements Executor {
       user,
       hostname,
       network: req.network,
+      ...(netnsPath !== undefined ? { netnsPath } : {}),
       security,
       extraMounts: [...initMounts, ...prepared.specMounts],
       cgroupsPath: cgroupPathFor(id),
