@@ -20,6 +20,7 @@ import { Runc } from './runc.js';
 import { prepareMounts } from './run-mounts.js';
 import { buildRuntimeSpec, standardMounts } from './runtime-spec.js';
 import { startSandboxNetwork } from './sandbox-network.js';
+import type { SandboxNetwork } from './sandbox-network.js';
 import type { SpecMount } from './runtime-spec.js';
 import { cleanupStaleRuns, writeOwner } from './stale-runs.js';
 import type { StaleCleanupReport } from './stale-runs.js';
@@ -110,6 +111,30 @@ export class RuncExecutor implements Executor {
     return this.hostFacts;
   }
 
+  /**
+   * Starts the run's sandbox network in the background and registers its release as the cleanup
+   * that runs just before the bundle is removed. `stopSoon` begins the release early (once the
+   * container is gone), so it overlaps the other cleanups.
+   */
+  private startNetwork(bundle: string, signal: AbortSignal, cleanups: Array<() => Promise<unknown>>): { started: Promise<SandboxNetwork>; stopSoon(): void } {
+    const started = startSandboxNetwork({ dir: bundle, signal, ...(this.opts.slirp4netnsBinary !== undefined ? { slirp4netnsBinary: this.opts.slirp4netnsBinary } : {}) });
+    // Awaited where the namespace is needed; a failure there (or none, if preparing failed first) is not lost.
+    started.catch(() => undefined);
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      // startSandboxNetwork cleans up after itself when it fails: then there is nothing to release.
+      stopped ??= started.then((n) => n.release(), () => undefined);
+      return stopped;
+    };
+    cleanups.push(stop);
+    return {
+      started,
+      stopSoon: () => {
+        stop().catch(() => undefined);
+      },
+    };
+  }
+
   async run(req: ExecRequest): Promise<ExecResult> {
     throwIfAborted(req.signal);
     checkRequest(req);
@@ -147,6 +172,8 @@ export class RuncExecutor implements Executor {
   private async runInBundle(req: ExecRequest, id: string, bundle: string, cleanups: Array<() => Promise<unknown>>): Promise<ExecResult> {
     const { signal } = req;
     await writeOwner(bundle, id);
+    // The sandbox network comes up while the rest is prepared, and goes down while the rest is undone.
+    const network = req.network === 'sandbox' ? this.startNetwork(bundle, signal, cleanups) : undefined;
     const rootfs = resolve(req.rootfs);
     await checkRootfs(rootfs);
     const security = req.security ?? 'sandbox';
@@ -180,14 +207,7 @@ export class RuncExecutor implements Executor {
     ]);
     cleanups.push(() => stubs.remove());
 
-    // Released after the container is gone (cleanups run in reverse).
-    let netnsPath: string | undefined;
-    if (req.network === 'sandbox') {
-      const net = await startSandboxNetwork({ dir: bundle, signal, ...(this.opts.slirp4netnsBinary !== undefined ? { slirp4netnsBinary: this.opts.slirp4netnsBinary } : {}) });
-      cleanups.push(() => net.release());
-      netnsPath = net.nsPath;
-    }
-
+    const netnsPath = network === undefined ? undefined : (await network.started).nsPath;
     const spec = buildRuntimeSpec({
       rootfs,
       args: req.args,
@@ -212,6 +232,7 @@ export class RuncExecutor implements Executor {
 
     cleanups.push(async () => {
       await this.runc.forceDelete(id);
+      network?.stopSoon();
       await removeCgroupLeftovers(cgroupPathFor(id));
     });
     const tail = new LogTail(this.opts.logTailLines ?? 10);

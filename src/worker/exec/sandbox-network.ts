@@ -110,23 +110,26 @@ export async function startSandboxNetwork(o: SandboxNetworkOptions): Promise<San
   const nsPath = join(o.dir, NETNS_FILE);
   await writeFile(nsPath, '', { mode: 0o600 });
   let child: ChildProcess | undefined;
+  const stopSlirp = async (c: ChildProcess): Promise<void> => {
+    // Closing the exit fd is slirp4netns' own way out; SIGKILL if it does not take it promptly.
+    const gone = exited(c);
+    for (const s of c.stdio) s?.destroy();
+    const timer = new AbortController();
+    const inTime = await Promise.race([gone.then(() => true), sleep(2_000, false, { signal: timer.signal }).catch(() => false)]);
+    timer.abort();
+    if (!inTime) {
+      c.kill('SIGKILL');
+      await gone;
+    }
+    await rm(join(o.dir, SLIRP_RECORD), { force: true });
+  };
   const release = async (): Promise<void> => {
     const c = child;
     child = undefined;
-    if (c !== undefined) {
-      // Closing the exit fd is slirp4netns' own way out; SIGKILL if it does not take it promptly.
-      const gone = exited(c);
-      for (const s of c.stdio) s?.destroy();
-      const timer = new AbortController();
-      const inTime = await Promise.race([gone.then(() => true), sleep(2_000, false, { signal: timer.signal }).catch(() => false)]);
-      timer.abort();
-      if (!inTime) {
-        c.kill('SIGKILL');
-        await gone;
-      }
-      await rm(join(o.dir, SLIRP_RECORD), { force: true });
-    }
-    await removeNamespaceFile(nsPath);
+    // slirp4netns holds the tap device, not the file: both can go at once.
+    const [a, b] = await Promise.allSettled([c === undefined ? undefined : stopSlirp(c), removeNamespaceFile(nsPath)]);
+    if (a.status === 'rejected') throw a.reason;
+    if (b.status === 'rejected') throw b.reason;
   };
   try {
     // `unshare --net=FILE` creates the namespace and bind-mounts it on FILE; the process exits at once.
