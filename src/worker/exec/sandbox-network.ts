@@ -67,7 +67,7 @@ async function removeNamespaceFile(nsPath: string): Promise<void> {
 function missingBinary(binary: string, cause: unknown): TsbuildError {
   return new TsbuildError(
     ExecErrorCode.networkUnavailable,
-    `RUN in the default (sandbox) network needs ${binary}, which was not found: install the Debian package slirp4netns, or build with --network=host or --network=none`,
+    `RUN in the default (sandbox) network needs ${binary}, which was not found: install the Debian package slirp4netns (apt-get install slirp4netns), or build with --network host or none`,
     { cause },
   );
 }

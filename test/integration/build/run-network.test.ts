@@ -107,7 +107,8 @@ describeBuilds('RUN networking', () => {
           `FROM ${BASE}`,
           `RUN ${probe(`http://${OUTSIDE_ADDR}:${String(outsidePort)}/`, 'by-address')} > /out1`,
           `RUN ${probe(`http://web.example.test:${String(outsidePort)}/`, 'by-name')} > /out2`,
-          `RUN ${probe(`http://127.0.0.1:${String(loopPort)}/`, 'loopback')}; ${probe(`http://10.0.2.2:${String(loopPort)}/`, 'gateway')}`,
+          // 10.0.2.3 forwards to the (loopback) resolver, but port 53 only.
+          `RUN ${probe(`http://127.0.0.1:${String(loopPort)}/`, 'loopback')}; ${probe(`http://10.0.2.2:${String(loopPort)}/`, 'gateway')}; ${probe(`http://10.0.2.3:${String(loopPort)}/`, 'dns-alias')}`,
           'RUN cat /out1 /out2',
           '',
         ].join('\n'),
@@ -118,6 +119,7 @@ describeBuilds('RUN networking', () => {
       expect(r.stderr).toContain('from-outside <- by-name');
       expect(r.stderr).toContain('blocked loopback');
       expect(r.stderr).toContain('blocked gateway');
+      expect(r.stderr).toContain('blocked dns-alias');
       expect(r.stderr).not.toContain('engine-loopback-secret');
       expect(r.code).toBe(0);
     } finally {

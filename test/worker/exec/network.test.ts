@@ -210,7 +210,7 @@ describeIf(haveSlirp, `${whyNot}, and slirp4netns`, 'the sandbox network (the de
       const err = await g.run(['/bin/true'], { network: 'sandbox' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TsbuildError);
       expect((err as TsbuildError).code).toBe('SANDBOX_NETWORK_UNAVAILABLE');
-      expect((err as Error).message).toMatch(/needs .*no-such-slirp4netns.*install the Debian package slirp4netns/);
+      expect((err as Error).message).toMatch(/needs .*no-such-slirp4netns, which was not found: install the Debian package slirp4netns/);
       // none and host do not need it.
       await g.run(['/bin/true'], { network: 'none' });
       await g.run(['/bin/true'], { network: 'host' });
