@@ -149,6 +149,8 @@ export async function startSandboxNetwork(o: SandboxNetworkOptions): Promise<San
       if ((spawned as NodeJS.ErrnoException).code === 'ENOENT') throw missingBinary(binary, spawned);
       throw new TsbuildError(ExecErrorCode.networkFailed, `cannot start ${binary}: ${spawned.message}`, { cause: spawned });
     }
+    // A later 'error' (a failed kill) must not become an uncaught exception.
+    c.on('error', () => undefined);
     (c.stderr as Readable).on('data', (b: Buffer) => {
       err = (err + b.toString()).slice(-4_000);
     });
