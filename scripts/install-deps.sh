@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what tsbuild and its tests need on Debian 12 (run as root): runc for RUN steps,
+# slirp4netns for their default network (iproute2: `ip`, for the network tests),
 # busybox-static for the offline base image, docker.io/buildah/podman to compare against,
 # docker-registry for registry tests, gcc with a static libc for the seccomp probe, openssl for
 # test certificates, python3-grpcio and python3-grpc-tools for the daemon's non-TypeScript client
@@ -7,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(runc busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin time gcc libc6-dev openssl python3-grpcio python3-grpc-tools systemd)
+pkgs=(runc slirp4netns iproute2 busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin time gcc libc6-dev openssl python3-grpcio python3-grpc-tools systemd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -57,7 +57,7 @@ export const buildCommand: Command = {
     { name: 'label', kind: 'list', placeholder: 'KEY=VALUE', description: 'set metadata for the image' },
     { name: 'secret', kind: 'list', placeholder: 'id=ID,src=PATH|env=VAR', description: 'secret to expose to RUN --mount=type=secret' },
     { name: 'ssh', kind: 'list', placeholder: 'default|ID[=SOCKET]', description: 'SSH agent socket to expose to RUN --mount=type=ssh' },
-    { name: 'network', kind: 'string', placeholder: 'MODE', default: 'default', choices: ['default', 'none', 'host'], description: 'network for RUN instructions' },
+    { name: 'network', kind: 'string', placeholder: 'MODE', default: 'default', choices: ['default', 'none', 'host'], description: "network for RUN instructions (default: private, outbound only, not the host's loopback)" },
     { name: 'platform', kind: 'string', placeholder: 'PLATFORM', description: 'target platform (linux/amd64)' },
     { name: 'iidfile', kind: 'string', placeholder: 'FILE', description: 'write the image ID (manifest digest) to the file' },
     { name: 'metadata-file', kind: 'string', placeholder: 'FILE', description: 'write build result metadata (JSON) to the file' },

@@ -48,7 +48,10 @@ export interface BuildRequest {
   readonly noCache: boolean;
   readonly noCacheFilter: readonly string[];
   readonly platform?: string;
-  /** Network for RUN steps without --network: BuildKit's default is the host's. */
+  /**
+   * Network for RUN steps without --network (or with `--network=default`): `default` is a private
+   * namespace with outbound access (the executor's `sandbox`), `host` the host's, `none` loopback only.
+   */
   readonly network: 'default' | 'none' | 'host';
   readonly secrets: ReadonlyMap<string, SecretSource>;
   readonly ssh: ReadonlyMap<string, string>;
@@ -197,7 +200,7 @@ async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequ
     locals: new Map([['context', resolve(req.contextDir)]]),
     secrets: new SecretStore({ sources: req.secrets, env: req.env }),
     ssh: req.ssh,
-    defaultNetwork: req.network === 'none' ? 'none' : 'host',
+    defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,
     allowInsecure: req.allowInsecure ?? false,
     sourceDateEpoch: sourceDateEpoch(req.buildArgs),
     scratch: [],

@@ -13,6 +13,10 @@ export const ExecErrorCode = {
   secretNotFound: 'SECRET_NOT_FOUND',
   sshNotFound: 'SSH_NOT_FOUND',
   invalidRequest: 'INVALID_EXEC_REQUEST',
+  /** The default (sandbox) network cannot be had on this host: slirp4netns is not installed. */
+  networkUnavailable: 'SANDBOX_NETWORK_UNAVAILABLE',
+  /** The sandbox network could not be set up (namespace, slirp4netns) or torn down. */
+  networkFailed: 'SANDBOX_NETWORK_FAILED',
 } as const;
 
 /** Go's %q for the strings we print: a double-quoted string with JSON escapes. */

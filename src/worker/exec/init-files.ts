@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { TsbuildError } from '../../util/errors.js';
 import { errnoCode } from './root-path.js';
 import { ExecErrorCode } from './errors.js';
+import { SANDBOX_DNS } from './sandbox-network.js';
 import type { ExtraHost, NetworkMode } from './types.js';
 
 /** Docker's fallback when the host's resolvers are unreachable from the container (Google DNS). */
@@ -40,9 +41,12 @@ export function hostsFile(hostname: string, extraHosts: readonly ExtraHost[]): s
 }
 
 /**
- * The container's resolv.conf from the host's. With the host network the host's file works as is;
- * in a private network namespace loopback resolvers are unreachable, so they are dropped and
- * Docker's defaults are used when nothing is left.
+ * The container's resolv.conf from the host's. With the host network the host's file works as is.
+ * In the sandbox network the only resolver is slirp4netns' forwarder, which resends each query to
+ * the host's own resolvers from the host's namespace: names resolve exactly as on the host, also
+ * when its resolver listens on loopback (systemd-resolved's 127.0.0.53, a local dnsmasq), as with
+ * Docker's embedded DNS; the host's search and options lines are kept. With no network (`none`)
+ * loopback resolvers are dropped and Docker's defaults are used when nothing is left.
  */
 export function resolvConf(hostContent: string, network: NetworkMode): string {
   if (network === 'host') return hostContent;
@@ -51,13 +55,14 @@ export function resolvConf(hostContent: string, network: NetworkMode): string {
   for (const line of hostContent.split('\n')) {
     const m = /^\s*nameserver\s+(\S+)/.exec(line);
     if (m !== null) {
-      if (isLoopback(m[1] ?? '')) continue;
+      if (network === 'sandbox' || isLoopback(m[1] ?? '')) continue;
       nameservers++;
     }
     out.push(line);
   }
   while (out.length > 0 && out[out.length - 1] === '') out.pop();
-  if (nameservers === 0) for (const ns of DEFAULT_NAMESERVERS) out.push(`nameserver ${ns}`);
+  if (network === 'sandbox') out.push(`nameserver ${SANDBOX_DNS}`);
+  else if (nameservers === 0) for (const ns of DEFAULT_NAMESERVERS) out.push(`nameserver ${ns}`);
   return `${out.join('\n')}\n`;
 }
 

@@ -20,6 +20,8 @@ import { Runc } from './runc.js';
 import { checkRuntimeDirs } from './runtime-dirs.js';
 import { prepareMounts } from './run-mounts.js';
 import { buildRuntimeSpec, standardMounts } from './runtime-spec.js';
+import { startSandboxNetwork } from './sandbox-network.js';
+import type { SandboxNetwork } from './sandbox-network.js';
 import type { SpecMount } from './runtime-spec.js';
 import { cleanupStaleRuns, writeOwner } from './stale-runs.js';
 import type { StaleCleanupReport } from './stale-runs.js';
@@ -39,6 +41,8 @@ export interface RuncExecutorOptions {
   readonly logTailLines?: number;
   /** After abort, how long `runc kill` may take before runc itself is killed. Default 10000. */
   readonly killTimeoutMs?: number;
+  /** For the `sandbox` network. Default `slirp4netns` from PATH. */
+  readonly slirp4netnsBinary?: string;
 }
 
 interface HostFacts {
@@ -108,6 +112,30 @@ export class RuncExecutor implements Executor {
     return this.hostFacts;
   }
 
+  /**
+   * Starts the run's sandbox network in the background and registers its release as the cleanup
+   * that runs just before the bundle is removed. `stopSoon` begins the release early (once the
+   * container is gone), so it overlaps the other cleanups.
+   */
+  private startNetwork(bundle: string, signal: AbortSignal, cleanups: Array<() => Promise<unknown>>): { started: Promise<SandboxNetwork>; stopSoon(): void } {
+    const started = startSandboxNetwork({ dir: bundle, signal, ...(this.opts.slirp4netnsBinary !== undefined ? { slirp4netnsBinary: this.opts.slirp4netnsBinary } : {}) });
+    // Awaited where the namespace is needed; a failure there (or none, if preparing failed first) is not lost.
+    started.catch(() => undefined);
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      // startSandboxNetwork cleans up after itself when it fails: then there is nothing to release.
+      stopped ??= started.then((n) => n.release(), () => undefined);
+      return stopped;
+    };
+    cleanups.push(stop);
+    return {
+      started,
+      stopSoon: () => {
+        stop().catch(() => undefined);
+      },
+    };
+  }
+
   async run(req: ExecRequest): Promise<ExecResult> {
     throwIfAborted(req.signal);
     checkRequest(req);
@@ -145,6 +173,8 @@ export class RuncExecutor implements Executor {
   private async runInBundle(req: ExecRequest, id: string, bundle: string, cleanups: Array<() => Promise<unknown>>): Promise<ExecResult> {
     const { signal } = req;
     await writeOwner(bundle, id);
+    // The sandbox network comes up while the rest is prepared, and goes down while the rest is undone.
+    const network = req.network === 'sandbox' ? this.startNetwork(bundle, signal, cleanups) : undefined;
     const rootfs = resolve(req.rootfs);
     await checkRootfs(rootfs);
     await checkRuntimeDirs(rootfs);
@@ -179,6 +209,7 @@ export class RuncExecutor implements Executor {
     ]);
     cleanups.push(() => stubs.remove());
 
+    const netnsPath = network === undefined ? undefined : (await network.started).nsPath;
     const spec = buildRuntimeSpec({
       rootfs,
       args: req.args,
@@ -187,6 +218,7 @@ export class RuncExecutor implements Executor {
       user,
       hostname,
       network: req.network,
+      ...(netnsPath !== undefined ? { netnsPath } : {}),
       security,
       extraMounts: [...initMounts, ...prepared.specMounts],
       cgroupsPath: cgroupPathFor(id),
@@ -202,6 +234,7 @@ export class RuncExecutor implements Executor {
 
     cleanups.push(async () => {
       await this.runc.forceDelete(id);
+      network?.stopSoon();
       await removeCgroupLeftovers(cgroupPathFor(id));
     });
     const tail = new LogTail(this.opts.logTailLines ?? 10);

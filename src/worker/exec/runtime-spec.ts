@@ -39,7 +39,7 @@ export interface RuntimeSpec {
   readonly mounts: readonly SpecMount[];
   readonly linux: {
     readonly cgroupsPath: string;
-    readonly namespaces: ReadonlyArray<{ readonly type: string }>;
+    readonly namespaces: ReadonlyArray<{ readonly type: string; readonly path?: string }>;
     readonly resources: {
       readonly devices: readonly DeviceRule[];
       readonly memory?: { readonly limit: number; readonly swap?: number };
@@ -61,6 +61,8 @@ export interface RuntimeSpecOptions {
   readonly user: ResolvedUser;
   readonly hostname: string;
   readonly network: NetworkMode;
+  /** For `sandbox`: the prepared network namespace (an nsfs file) the container joins. */
+  readonly netnsPath?: string;
   readonly security: SecurityMode;
   /** Mounts after the standard ones (init files, then the RUN's own mounts), in order. */
   readonly extraMounts: readonly SpecMount[];
@@ -117,8 +119,13 @@ export function buildRuntimeSpec(o: RuntimeSpecOptions): RuntimeSpec {
     default:
       return assertNever(o.security, 'security mode');
   }
-  const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
+  const namespaces: Array<{ type: string; path?: string }> = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
   switch (o.network) {
+    case 'sandbox':
+      // Joined, not created: the namespace already has slirp4netns' tap0 and a default route.
+      if (o.netnsPath === undefined) throw new Error('network sandbox needs the path of a prepared network namespace');
+      namespaces.push({ type: 'network', path: o.netnsPath });
+      break;
     case 'none':
       // A fresh network namespace; runc brings up its loopback and nothing else.
       namespaces.push({ type: 'network' });

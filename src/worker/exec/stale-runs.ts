@@ -1,16 +1,20 @@
 /**
  * Runs left behind by an engine that died (SIGKILL, power loss): their runc containers, cgroups,
- * host mounts and bundles. Each bundle records its owner (pid + process start time, so a reused
- * pid is not mistaken for the owner); a new engine removes only runs whose owner is gone, which
- * keeps two engines on one data root safe. Mountpoint stubs in a dead run's rootfs cannot be
- * undone here: that snapshot's writes are incomplete anyway and the snapshotter discards it.
+ * slirp4netns processes, host mounts (secret tmpfs, network namespace file) and bundles. Each
+ * bundle records its owner (pid + process start time, so a reused pid is not mistaken for the
+ * owner); a new engine removes only runs whose owner is gone, which keeps two engines on one data
+ * root safe. Mountpoint stubs in a dead run's rootfs cannot be undone here: that snapshot's writes
+ * are incomplete anyway and the snapshotter discards it.
  */
 import { execFile } from 'node:child_process';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../util/errors.js';
 import { removeCgroupLeftovers } from './cgroups.js';
+import { isMountPoint, mountPointsUnder } from '../snapshot/mount-table-proc.js';
+import { processStartTime } from '../snapshot/owner.js';
 import { errnoCode } from './root-path.js';
+import { stopStaleSandboxNetwork } from './sandbox-network.js';
 import type { Runc } from './runc.js';
 
 interface Owner {
@@ -19,19 +23,8 @@ interface Owner {
   readonly id: string;
 }
 
-/** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined if no such process. */
-async function startTime(pid: number): Promise<string | undefined> {
-  try {
-    const s = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may contain spaces.
-    return s.slice(s.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 export async function writeOwner(bundle: string, id: string): Promise<void> {
-  const owner: Owner = { pid: process.pid, startTime: (await startTime(process.pid)) ?? '', id };
+  const owner: Owner = { pid: process.pid, startTime: processStartTime(process.pid) ?? '', id };
   await writeFile(join(bundle, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
 }
 
@@ -43,23 +36,19 @@ async function readOwner(bundle: string): Promise<Owner | undefined> {
   }
 }
 
-async function ownerAlive(o: Owner): Promise<boolean> {
-  return (await startTime(o.pid)) === o.startTime;
+function ownerAlive(o: Owner): boolean {
+  return processStartTime(o.pid) === o.startTime;
 }
 
-/** Mount points at or under `dir` in this mount namespace, deepest first. */
-async function mountsUnder(dir: string): Promise<string[]> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8');
-  const points = info.split('\n')
-    .map((l) => (l.split(' ')[4] ?? '').replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
-    .filter((p) => p === dir || p.startsWith(`${dir}/`));
-  return points.sort((a, b) => b.length - a.length);
-}
-
-function umount(path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('umount', [path], { timeout: 30_000 }, (err, _o, stderr) => (err ? reject(new Error(`umount ${path}: ${stderr.trim() || err.message}`)) : resolve()));
-  });
+/** Unmounts `path`; a mount that another process removed meanwhile (the run's own cleanup) is fine. */
+async function umount(path: string): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile('umount', [path], { timeout: 30_000 }, (err, _o, stderr) => (err ? reject(new Error(`umount ${path}: ${stderr.trim() || err.message}`)) : resolve()));
+    });
+  } catch (e) {
+    if (await isMountPoint(path)) throw e;
+  }
 }
 
 export interface StaleCleanupOptions {
@@ -94,12 +83,14 @@ export async function cleanupStaleRuns(opts: StaleCleanupOptions): Promise<Stale
       const age = Date.now() - (await stat(bundle)).mtimeMs;
       if (age < (opts.orphanAgeMs ?? 60_000)) continue;
     } else {
-      if (await ownerAlive(owner)) continue;
+      if (ownerAlive(owner)) continue;
       await opts.runc.forceDelete(owner.id);
       await removeCgroupLeftovers(owner.id);
       containers.push(owner.id);
     }
-    for (const m of await mountsUnder(bundle)) await umount(m);
+    // Before the mounts: the sandbox network's namespace file is one of them.
+    await stopStaleSandboxNetwork(bundle);
+    for (const m of await mountPointsUnder(bundle)) await umount(m);
     await rm(bundle, { recursive: true, force: true });
     bundles.push(bundle);
   }

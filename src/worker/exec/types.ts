@@ -8,8 +8,13 @@
  * secret tmpfs, runc state, cgroup) is gone when `run` settles, whether it resolved or rejected.
  */
 
-/** `none`: a private network namespace with only loopback. `host`: the host's network namespace. */
-export type NetworkMode = 'none' | 'host';
+/**
+ * `sandbox` (the default, BuildKit's name for it): a private network namespace with loopback and
+ * outbound access through slirp4netns (sandbox-network.ts); the host's and the engine's loopback
+ * services are out of reach. `none`: a private network namespace with only loopback. `host`: the
+ * host's network namespace.
+ */
+export type NetworkMode = 'sandbox' | 'none' | 'host';
 
 /**
  * `sandbox`: Docker's default confinement (default capability set, masked /proc paths, read-only

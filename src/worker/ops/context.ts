@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { CacheStorage } from '../../cache/cache-storage.js';
 import type { ContextHasher } from '../../cache/context-hash.js';
 import type { Snapshotter, LayerDiffer, LayerApplier } from '../types.js';
-import type { Executor } from '../exec/types.js';
+import type { Executor, NetworkMode } from '../exec/types.js';
 import type { SecretProvider } from '../exec/secrets.js';
 import type { CacheMountManager } from '../cache-mounts/types.js';
 import type { RefLease } from '../../cache/types.js';
@@ -40,8 +40,11 @@ export interface BuildSession {
   readonly secrets: SecretProvider;
   /** SSH agent sockets by id (`default` = $SSH_AUTH_SOCK). */
   readonly ssh: ReadonlyMap<string, string>;
-  /** Network for RUN steps whose LLB network is unset: host (BuildKit's default) or none. */
-  readonly defaultNetwork: 'host' | 'none';
+  /**
+   * Network for RUN steps whose LLB network is unset (`RUN` or `RUN --network=default`): `sandbox`
+   * unless the build asked for `--network host` or `none`.
+   */
+  readonly defaultNetwork: NetworkMode;
   /** Whether `--security=insecure` is allowed. */
   readonly allowInsecure: boolean;
   /** SOURCE_DATE_EPOCH for file timestamps, when set. */

@@ -21,8 +21,10 @@ const base: RuntimeSpecOptions = {
 };
 
 describe('buildRuntimeSpec', () => {
-  test('network none adds a network namespace; host does not', () => {
-    expect(buildRuntimeSpec(base).linux.namespaces.map((n) => n.type)).toEqual(['pid', 'ipc', 'uts', 'mount', 'network']);
+  test('network none adds a network namespace; sandbox joins the prepared one; host has none', () => {
+    expect(buildRuntimeSpec(base).linux.namespaces).toEqual([{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }]);
+    expect(buildRuntimeSpec({ ...base, network: 'sandbox', netnsPath: '/b/netns' }).linux.namespaces.at(-1)).toEqual({ type: 'network', path: '/b/netns' });
+    expect(() => buildRuntimeSpec({ ...base, network: 'sandbox' })).toThrow(/prepared network namespace/);
     expect(buildRuntimeSpec({ ...base, network: 'host' }).linux.namespaces.map((n) => n.type)).toEqual(['pid', 'ipc', 'uts', 'mount']);
   });
 
