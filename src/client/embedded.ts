@@ -34,7 +34,7 @@ export class EmbeddedClient implements Client {
   }
 
   listImages(opts: CallOptions): Promise<ImageSummary[]> {
-    return listImages(this.#engine.services.storage, opts.signal);
+    return listImages(this.#engine.services.storage, opts.signal, this.#engine.layerLimits);
   }
 
   removeImage(name: string, opts: RemoveImageOptions): Promise<RemovedImage> {
@@ -46,12 +46,12 @@ export class EmbeddedClient implements Client {
   }
 
   history(name: string, opts: CallOptions): Promise<HistoryRow[]> {
-    return imageHistory(this.#engine.services.storage, name, opts.signal);
+    return imageHistory(this.#engine.services.storage, name, opts.signal, this.#engine.layerLimits);
   }
 
   inspect(name: string, opts: CallOptions): Promise<ImageInspect> {
     const { storage, snapshotter, applier } = this.#engine.services;
-    return inspectImage({ storage, snapshotter, applier }, name, opts.signal);
+    return inspectImage({ storage, snapshotter, applier }, name, opts.signal, this.#engine.layerLimits);
   }
 
   importImage(req: ImportRequest, opts: CallOptions): Promise<ImageEntry> {
@@ -65,7 +65,12 @@ export class EmbeddedClient implements Client {
   }
 
   loadImages(req: LoadRequest, opts: CallOptions): Promise<LoadedImage[]> {
-    return loadImages(this.#engine.services.storage, { source: req.source, signal: opts.signal, ...(req.stdin ? { stdin: req.stdin } : {}) });
+    return loadImages(this.#engine.services.storage, {
+      source: req.source,
+      signal: opts.signal,
+      layerLimits: this.#engine.layerLimits,
+      ...(req.stdin ? { stdin: req.stdin } : {}),
+    });
   }
 
   diskUsage(opts: CallOptions & { readonly verbose: boolean }): Promise<DiskUsage> {

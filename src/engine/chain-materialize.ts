@@ -106,7 +106,11 @@ export class ChainMaterializer {
     if (existing !== undefined) return existing;
     const { storage, applier, snapshotter } = this.#s;
     const stream = layer.kind === 'blob' ? await storage.content.reader(layer.blob.digest, { signal }) : Readable.from([Buffer.alloc(1024)]);
-    const applied = await applier.apply(stream, { signal, ...(parent !== undefined ? { parent } : {}) });
+    const applied = await applier.apply(stream, {
+      signal,
+      ...(layer.kind === 'blob' ? { digest: layer.blob.digest } : {}),
+      ...(parent !== undefined ? { parent } : {}),
+    });
     if (applied.diffId !== layer.diffId) {
       await snapshotter.remove(applied.id).catch(() => undefined);
       const what = layer.kind === 'blob' ? `blob ${layer.blob.digest}` : 'empty layer';

@@ -14,6 +14,7 @@ import { Solver } from '../solver/solver.js';
 import { Overlay2Snapshotter } from '../worker/snapshot/overlay2-snapshotter.js';
 import { Overlay2Differ } from '../worker/diff/differ.js';
 import { Overlay2Applier } from '../worker/diff/applier.js';
+import { layerLimitsFromEnv, type LayerLimits } from '../worker/diff/layer-limits.js';
 import { RuncExecutor } from '../worker/exec/runc-executor.js';
 import { DiskCacheMountManager } from '../worker/cache-mounts/manager.js';
 import { SnapshotResultLoader } from '../worker/ops/loader.js';
@@ -46,6 +47,11 @@ export interface EngineOptions {
   readonly maxParallelism?: number;
   /** Skip the root/overlay/runc checks (commands that only read metadata). Default false. */
   readonly skipPreflight?: boolean;
+  /**
+   * Limits on each layer applied or measured (docs/snapshots.md). Unset ones come from the
+   * `TSBUILD_LAYER_MAX_*` environment variables, else DEFAULT_LAYER_LIMITS.
+   */
+  readonly layerLimits?: Partial<LayerLimits>;
   readonly signal?: AbortSignal;
 }
 
@@ -54,6 +60,8 @@ export class Engine {
   readonly solver: Solver;
   readonly exporters: ExporterRegistry;
   readonly snapshotter: Overlay2Snapshotter;
+  /** The limits every layer this engine applies or measures is held to. */
+  readonly layerLimits: LayerLimits;
   /**
    * What this engine's start recovered from processes that died on the data root (one line each):
    * mounts undone, containers and active snapshots removed, unfinished writes and holds dropped.
@@ -61,15 +69,18 @@ export class Engine {
   readonly recovery: readonly string[];
   #closed = false;
 
-  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[]) {
+  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits) {
     this.services = services;
     this.snapshotter = snapshotter;
+    this.layerLimits = layerLimits;
     this.solver = solver;
     this.recovery = recovery;
     this.exporters = defaultExporters();
   }
 
   static async open(opts: EngineOptions): Promise<Engine> {
+    // First, so a bad TSBUILD_LAYER_MAX_* value is reported before anything is touched.
+    const layerLimits: LayerLimits = { ...layerLimitsFromEnv(process.env), ...opts.layerLimits };
     if (!opts.skipPreflight) await preflight();
     const root = opts.root;
     const paths = dataRootPaths(root);
@@ -98,7 +109,7 @@ export class Engine {
         storage,
         snapshotter,
         differ: new Overlay2Differ({ snapshotter }),
-        applier: new Overlay2Applier({ snapshotter }),
+        applier: new Overlay2Applier({ snapshotter, limits: layerLimits }),
         executor,
         cacheMounts: new DiskCacheMountManager({ root }),
         hasher: await ContextHasher.create(),
@@ -109,7 +120,7 @@ export class Engine {
         loader: new SnapshotResultLoader(services),
         maxParallelism: opts.maxParallelism ?? Math.max(1, cpus().length),
       });
-      return new Engine(services, snapshotter, solver, recovery);
+      return new Engine(services, snapshotter, solver, recovery, layerLimits);
     } catch (e) {
       storage.close();
       throw e;

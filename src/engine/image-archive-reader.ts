@@ -4,7 +4,9 @@
  * held in memory), `blobs/sha256/<hex>` and legacy `<hex>.json` files are verified against the
  * digest their name claims, and the small index documents (`manifest.json`, `index.json`,
  * `oci-layout`, `repositories`) are kept as bytes. What the documents mean is decided afterwards
- * (image-load.ts), because tar order puts them last.
+ * (image-load.ts), because tar order puts them last. Nothing is extracted to disk; an entry whose
+ * name climbs out of the archive with `..` is refused (as docker load refuses it), and links
+ * pointing outside the archive are recorded as such, never followed.
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
@@ -27,13 +29,22 @@ export interface StoredFile {
   readonly size: number;
 }
 
+/** A symlink or hardlink entry of the archive. */
+export interface ArchiveLink {
+  readonly kind: 'symlink' | 'hardlink';
+  /** The target as the entry spells it. */
+  readonly linkname: string;
+  /** The archive path it points at; undefined when that is outside the archive (absolute, or above its root). */
+  readonly target: string | undefined;
+}
+
 export interface ArchiveContents {
   /** The archive-level documents by path. */
   readonly documents: ReadonlyMap<string, Buffer>;
   /** Files written to (or already in) the content store, by archive path. */
   readonly files: ReadonlyMap<string, StoredFile>;
-  /** Symlink and hardlink entries: archive path → archive path of the target. */
-  readonly links: ReadonlyMap<string, string>;
+  /** Symlink and hardlink entries by archive path. */
+  readonly links: ReadonlyMap<string, ArchiveLink>;
   /** Blobs this read added to the content store (absent before): what a failed load removes. */
   readonly created: ReadonlySet<string>;
   /** Number of tar entries. */
@@ -50,6 +61,20 @@ export interface ReadArchiveOptions {
 export function archivePath(name: string): string {
   const p = posix.normalize(name.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
   return p === '.' ? '' : p;
+}
+
+/** Whether a normalized archive path climbs above the archive's root. */
+export function climbsOut(path: string): boolean {
+  return path === '..' || path.startsWith('../');
+}
+
+/** Where a link entry points, inside the archive or (undefined) outside it. */
+function linkTarget(kind: ArchiveLink['kind'], path: string, linkname: string): string | undefined {
+  // A symlink is relative to its directory, a hardlink to the archive root; an absolute symlink
+  // names a file of whatever machine reads the archive.
+  if (kind === 'symlink' && linkname.startsWith('/')) return undefined;
+  const target = archivePath(kind === 'symlink' ? posix.join(posix.dirname(path), linkname) : linkname);
+  return climbsOut(target) ? undefined : target;
 }
 
 class Sha256Counter extends Transform {
@@ -118,7 +143,7 @@ export async function readImageArchive(storage: CacheStorage, input: Readable, o
   const { signal, label } = opts;
   const documents = new Map<string, Buffer>();
   const files = new Map<string, StoredFile>();
-  const links = new Map<string, string>();
+  const links = new Map<string, ArchiveLink>();
   const created = new Set<string>();
   let entries = 0;
 
@@ -167,6 +192,9 @@ export async function readImageArchive(storage: CacheStorage, input: Readable, o
       const h = entry.header;
       const path = archivePath(h.name);
       try {
+        if (climbsOut(path)) {
+          throw new UserInputError('IMAGE_LOAD_UNSAFE_PATH', `${label}: entry ${JSON.stringify(h.name)} climbs out of the archive with ".."`);
+        }
         switch (h.type) {
           case 'file':
           case 'contiguous-file': {
@@ -194,13 +222,13 @@ export async function readImageArchive(storage: CacheStorage, input: Readable, o
             break;
           }
           case 'symlink':
-            links.set(path, archivePath(posix.join(posix.dirname(path), h.linkname ?? '')));
+          case 'link': {
+            const kind = h.type === 'link' ? 'hardlink' : 'symlink';
+            const linkname = h.linkname ?? '';
+            links.set(path, { kind, linkname, target: linkTarget(kind, path, linkname) });
             await drain(entry, signal);
             break;
-          case 'link':
-            links.set(path, archivePath(h.linkname ?? ''));
-            await drain(entry, signal);
-            break;
+          }
           default:
             // Directories and anything else carry nothing an image needs.
             await drain(entry, signal);

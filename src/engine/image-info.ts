@@ -12,12 +12,13 @@ import { requireImage, type FoundImage } from './image-lookup.js';
 import { familiarName, repoTag } from './image-names.js';
 import { ensureTopSnapshot, type TopSnapshotServices } from './image-top-snapshot.js';
 import { LayerSizes } from './layer-sizes.js';
+import type { LayerLimits } from '../worker/diff/layer-limits.js';
 
 export { requireImage };
 
 /** Content bytes of each layer of the image, bottom first. */
-export async function layerContentSizes(storage: CacheStorage, img: LocalImage, signal: AbortSignal): Promise<number[]> {
-  const sizes = new LayerSizes({ storage });
+export async function layerContentSizes(storage: CacheStorage, img: LocalImage, signal: AbortSignal, limits?: LayerLimits): Promise<number[]> {
+  const sizes = new LayerSizes({ storage, limits });
   const out: number[] = [];
   for (const l of img.layers) out.push((await sizes.of(l.digest, { signal })).contentSize);
   return out;
@@ -30,9 +31,9 @@ function historyOf(img: LocalImage): HistoryEntry[] {
   return img.layers.map(() => ({ ...(img.config.created !== undefined ? { created: img.config.created } : {}), created_by: '' }));
 }
 
-export async function imageHistory(storage: CacheStorage, ref: string, signal: AbortSignal): Promise<HistoryRow[]> {
+export async function imageHistory(storage: CacheStorage, ref: string, signal: AbortSignal, limits?: LayerLimits): Promise<HistoryRow[]> {
   const { image: img } = await requireImage(storage, ref, signal);
-  const sizes = await layerContentSizes(storage, img, signal);
+  const sizes = await layerContentSizes(storage, img, signal, limits);
   const diffIds = img.config.rootfs.diff_ids;
   const rows: HistoryRow[] = [];
   let li = 0;
@@ -65,10 +66,10 @@ function repoDigests(found: FoundImage, manifestDigest: string): string[] {
   return [...repos].map((r) => `${r}@${manifestDigest}`);
 }
 
-export async function inspectImage(services: TopSnapshotServices, ref: string, signal: AbortSignal): Promise<ImageInspect> {
+export async function inspectImage(services: TopSnapshotServices, ref: string, signal: AbortSignal, limits?: LayerLimits): Promise<ImageInspect> {
   const { storage, snapshotter } = services;
   const { found, image: img } = await requireImage(storage, ref, signal);
-  const sizes = await layerContentSizes(storage, img, signal);
+  const sizes = await layerContentSizes(storage, img, signal, limits);
   const size = sizes.reduce((a, b) => a + b, 0);
   // Like docker, always show where the image's files are: unpack the layers if no build has yet.
   const top = await ensureTopSnapshot(services, img, { signal });

@@ -6,8 +6,9 @@ import { loadImageByDigest, type LocalImage } from '../worker/ops/local-image.js
 import { isDanglingName } from './dangling.js';
 import { layerContentSizes } from './image-info.js';
 import { repoTag } from './image-names.js';
+import type { LayerLimits } from '../worker/diff/layer-limits.js';
 
-export async function listImages(storage: CacheStorage, signal: AbortSignal): Promise<ImageSummary[]> {
+export async function listImages(storage: CacheStorage, signal: AbortSignal, limits?: LayerLimits): Promise<ImageSummary[]> {
   const out: ImageSummary[] = [];
   // Several names often share one manifest: read it (and size its layers) once.
   const byManifest = new Map<string, { image: LocalImage | undefined; size: number }>();
@@ -17,7 +18,7 @@ export async function listImages(storage: CacheStorage, signal: AbortSignal): Pr
     if (!info) {
       try {
         const image = await loadImageByDigest(storage, e.name, e.manifestDigest, { signal });
-        info = { image, size: (await layerContentSizes(storage, image, signal)).reduce((a, b) => a + b, 0) };
+        info = { image, size: (await layerContentSizes(storage, image, signal, limits)).reduce((a, b) => a + b, 0) };
       } catch (err) {
         throwIfAborted(signal);
         // A damaged image (a blob deleted by hand) is still listed, so it can be removed.

@@ -7,7 +7,7 @@
 import type { CacheStorage } from '../cache/cache-storage.js';
 import { isSha256Digest, sha256Digest } from '../cache/digest.js';
 import { UserInputError, type TsbuildError } from '../util/errors.js';
-import { archivePath, type ArchiveContents, type StoredFile } from './image-archive-reader.js';
+import { archivePath, climbsOut, type ArchiveContents, type StoredFile } from './image-archive-reader.js';
 
 /** One image the archive yields, ready for the image store. */
 export interface PlannedImage {
@@ -42,15 +42,24 @@ export class LoadContext {
     return new UserInputError(code, `${this.label}: ${where ? `${where}: ` : ''}${message}`);
   }
 
-  /** The stored file at an archive path, following symlinks and hardlinks. */
+  /**
+   * The stored file at an archive path (as manifest.json names it), following symlinks and
+   * hardlinks inside the archive. Absolute paths, `..` above the archive root and links that
+   * point outside it are refused: an archive names only its own files.
+   */
   file(path: string, where: string): StoredFile {
+    if (path.startsWith('/')) throw this.error('IMAGE_LOAD_UNSAFE_PATH', where, `${JSON.stringify(path)} is an absolute path; archive paths are relative to the archive root`);
     let p = archivePath(path);
+    if (climbsOut(p)) throw this.error('IMAGE_LOAD_UNSAFE_PATH', where, `${JSON.stringify(path)} climbs out of the archive with ".."`);
     for (let hops = 0; hops < 16; hops++) {
       const f = this.contents.files.get(p);
       if (f) return f;
-      const next = this.contents.links.get(p);
-      if (next === undefined) break;
-      p = next;
+      const link = this.contents.links.get(p);
+      if (link === undefined) break;
+      if (link.target === undefined) {
+        throw this.error('IMAGE_LOAD_UNSAFE_PATH', where, `${p} is a ${link.kind} to ${JSON.stringify(link.linkname)}, outside the archive`);
+      }
+      p = link.target;
     }
     throw this.error('IMAGE_LOAD_BLOB_MISSING', where, `${path} is referenced but not in the archive`);
   }
@@ -60,7 +69,16 @@ export class LoadContext {
     if (typeof digest !== 'string' || !isSha256Digest(digest)) {
       throw this.error('IMAGE_LOAD_INVALID', where, `invalid digest ${JSON.stringify(digest)} (only sha256 digests are supported)`);
     }
-    const info = await this.storage.content.info(digest, { signal: this.signal });
+    let info = await this.storage.content.info(digest, { signal: this.signal });
+    if (!info) {
+      // Present only as a link (blobs/sha256/<hex> → elsewhere): checked like any archive path.
+      const path = `blobs/sha256/${digest.slice('sha256:'.length)}`;
+      if (this.contents.links.has(path)) {
+        const f = this.file(path, where);
+        if (f.digest !== digest) throw this.error('IMAGE_LOAD_DIGEST_MISMATCH', where, `${path} links to content that does not match its digest (it hashes to ${f.digest})`);
+        info = await this.storage.content.info(digest, { signal: this.signal });
+      }
+    }
     if (!info) throw this.error('IMAGE_LOAD_BLOB_MISSING', where, `blob ${digest} is referenced but not in the archive`);
     if (typeof size === 'number' && size !== info.size) {
       throw this.error('IMAGE_LOAD_SIZE_MISMATCH', where, `blob ${digest} is ${info.size} bytes, the descriptor says ${size}`);

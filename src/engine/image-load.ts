@@ -20,12 +20,15 @@ import { LoadContext, type PlannedImage } from './image-load-context.js';
 import { planDockerArchive } from './image-load-docker.js';
 import { planOciLayout } from './image-load-oci.js';
 import { LayerSizes } from './layer-sizes.js';
+import type { LayerLimits } from '../worker/diff/layer-limits.js';
 
 export interface LoadOptions {
   /** An archive path, or `-` for `stdin`. */
   readonly source: string;
   readonly stdin?: NodeJS.ReadableStream;
   readonly signal: AbortSignal;
+  /** Bound the measuring of compressed legacy layers (their diff_ids). Default DEFAULT_LAYER_LIMITS. */
+  readonly layerLimits?: LayerLimits;
 }
 
 /** One image a load put into the store (one per name; untagged images once, without a name). */
@@ -69,11 +72,17 @@ async function openSource(opts: LoadOptions): Promise<Source> {
   return { input: await openDecompressed(raw, opts.signal), label: opts.source, close: () => raw.destroy() };
 }
 
-async function plan(ctx: LoadContext): Promise<PlannedImage[]> {
+async function plan(ctx: LoadContext, limits: LayerLimits | undefined): Promise<PlannedImage[]> {
   const { documents, entries } = ctx.contents;
   if (entries === 0) throw ctx.error('IMAGE_LOAD_EMPTY', undefined, ctx.label === 'stdin' ? 'requested load from stdin, but stdin is empty' : 'the archive is empty');
   const manifestJson = documents.get('manifest.json');
   const indexJson = documents.get('index.json');
+  for (const doc of ['manifest.json', 'index.json']) {
+    const link = ctx.contents.links.get(doc);
+    if (link && !documents.has(doc)) {
+      throw ctx.error('IMAGE_LOAD_UNSAFE_PATH', doc, `is a ${link.kind} to ${JSON.stringify(link.linkname)}; it must be a regular file of the archive`);
+    }
+  }
   if (!manifestJson && !indexJson) {
     throw ctx.error('IMAGE_LOAD_NO_INDEX', undefined, 'not an image archive: it has neither manifest.json (docker save) nor index.json (OCI image layout)');
   }
@@ -83,7 +92,7 @@ async function plan(ctx: LoadContext): Promise<PlannedImage[]> {
     if (typeof v !== 'string' || !v.startsWith('1.')) throw ctx.error('IMAGE_LOAD_UNSUPPORTED', 'oci-layout', `unsupported imageLayoutVersion ${JSON.stringify(v)}`);
   }
   const oci = indexJson ? await planOciLayout(ctx, indexJson) : { images: [], leaves: [] };
-  const planned = manifestJson ? await planDockerArchive(ctx, manifestJson, oci.leaves, new LayerSizes({ storage: ctx.storage })) : oci.images;
+  const planned = manifestJson ? await planDockerArchive(ctx, manifestJson, oci.leaves, new LayerSizes({ storage: ctx.storage, limits })) : oci.images;
   if (planned.length === 0) throw ctx.error('IMAGE_LOAD_NO_IMAGES', undefined, 'the archive holds no images');
   return planned;
 }
@@ -117,7 +126,7 @@ export async function loadImages(storage: CacheStorage, opts: LoadOptions): Prom
   }
   const ctx = new LoadContext({ storage, contents, label: source.label, signal: opts.signal });
   try {
-    return commit(storage, await plan(ctx));
+    return commit(storage, await plan(ctx, opts.layerLimits));
   } catch (e) {
     // Cleanup must run even when the load was cancelled.
     await deleteUnreferencedBlobs(storage, [...contents.created, ...ctx.created], new AbortController().signal).catch(() => undefined);

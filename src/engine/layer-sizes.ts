@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import type { CacheStorage } from '../cache/cache-storage.js';
 import { decompressLayer } from '../worker/diff/decompress.js';
+import { LayerError, LayerErrorCode } from '../worker/diff/errors.js';
+import { DEFAULT_LAYER_LIMITS, limitExceeded, type LayerLimits } from '../worker/diff/layer-limits.js';
 import { readTar } from '../worker/diff/tar-reader.js';
 import { TsbuildError, errorMessage, throwIfAborted } from '../util/errors.js';
 
@@ -28,9 +30,12 @@ interface Row {
 
 export class LayerSizes {
   readonly #storage: CacheStorage;
+  readonly #limits: LayerLimits;
 
-  constructor(opts: { readonly storage: CacheStorage }) {
+  /** `limits`: the byte and entry limits stop a measurement as they stop an apply (default DEFAULT_LAYER_LIMITS). */
+  constructor(opts: { readonly storage: CacheStorage; readonly limits?: LayerLimits | undefined }) {
     this.#storage = opts.storage;
+    this.#limits = opts.limits ?? DEFAULT_LAYER_LIMITS;
   }
 
   /** The remembered answer for a blob, without reading it. */
@@ -43,7 +48,7 @@ export class LayerSizes {
   async of(blobDigest: string, opts: { readonly signal: AbortSignal }): Promise<LayerSize> {
     const hit = this.known(blobDigest);
     if (hit) return hit;
-    const measured = await measureLayerBlob(this.#storage, blobDigest, opts);
+    const measured = await measureLayerBlob(this.#storage, blobDigest, { ...opts, limits: this.#limits });
     this.#storage.db.write(() => {
       this.#storage.db.sqlite.prepare('INSERT OR REPLACE INTO layer_sizes (blob_digest, diff_id, uncompressed_size, content_size) VALUES (?, ?, ?, ?)')
         .run(blobDigest, measured.diffId, measured.uncompressedSize, measured.contentSize);
@@ -53,8 +58,9 @@ export class LayerSizes {
 }
 
 /** Streams a layer blob once: hashes and counts the uncompressed tar and sums its file content. */
-export async function measureLayerBlob(storage: CacheStorage, blobDigest: string, opts: { readonly signal: AbortSignal }): Promise<LayerSize> {
+export async function measureLayerBlob(storage: CacheStorage, blobDigest: string, opts: { readonly signal: AbortSignal; readonly limits?: LayerLimits }): Promise<LayerSize> {
   throwIfAborted(opts.signal);
+  const limits = opts.limits ?? DEFAULT_LAYER_LIMITS;
   const src = await storage.content.reader(blobDigest, { signal: opts.signal });
   const hash = createHash('sha256');
   let uncompressedSize = 0;
@@ -62,19 +68,23 @@ export async function measureLayerBlob(storage: CacheStorage, blobDigest: string
     for await (const chunk of decompressLayer(src)) {
       hash.update(chunk);
       uncompressedSize += chunk.length;
+      if (uncompressedSize > limits.maxBytes) throw limitExceeded(limits, 'maxBytes');
       yield chunk;
     }
   }
   let contentSize = 0;
+  let entries = 0;
   try {
     // Bodies are skipped, not read: only the headers matter here.
     for await (const entry of readTar(counted(), { signal: opts.signal })) {
+      if (++entries > limits.maxEntries) throw limitExceeded(limits, 'maxEntries');
       const h = entry.header;
       if (h.type === 'file') contentSize += h.size;
       else if (h.type === 'symlink') contentSize += Buffer.byteLength(h.linkname, 'latin1');
     }
   } catch (e) {
     throwIfAborted(opts.signal);
+    if (e instanceof LayerError && e.code === LayerErrorCode.limit) throw e.inLayer(blobDigest);
     throw new TsbuildError('LAYER_UNREADABLE', `layer ${blobDigest} is not a readable layer tar: ${errorMessage(e)}`, { cause: e });
   } finally {
     src.destroy();

@@ -192,6 +192,8 @@ export interface ApplyOptions {
    * changed. Default: true unless the process runs as root.
    */
   readonly unprivileged?: boolean;
+  /** The layer's blob digest, named in errors (`layer sha256:… entry "x": …`). */
+  readonly digest?: string;
 }
 
 /** The outcome of applying one layer. */

@@ -19,19 +19,26 @@ import { assertNever, isTsbuildError, throwIfAborted } from '../../util/errors.j
 import { fsPath, toBytePath, utf8Path } from '../snapshot/byte-path.js';
 import { decompressLayer } from './decompress.js';
 import { LayerError, LayerErrorCode } from './errors.js';
+import { DEFAULT_LAYER_LIMITS, limitExceeded } from './layer-limits.js';
+import type { LayerLimits } from './layer-limits.js';
 import { entryComponents } from './safe-path.js';
 import { readTar } from './tar-reader.js';
 import type { TarEntry } from './tar-reader.js';
 import type { TarHeader } from './tar-types.js';
-import { OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, WHITEOUT_PREFIX, isOverlayXattr, makeSpecialNode } from './whiteout.js';
+import { AUFS_LINK_DIR, OPAQUE_XATTR, isOverlayXattr, makeSpecialNode, whiteoutRole } from './whiteout.js';
 
 export interface ExtractOptions {
   /** The layer: uncompressed or gzip tar bytes. */
   readonly source: AsyncIterable<Uint8Array>;
   /** An empty directory (a fresh snapshot's `diff/`). */
   readonly dir: string;
-  /** No device nodes (other than whiteouts), no chown. */
+  /**
+   * No device nodes (other than whiteouts), no chown; set-id bits only where this process is the
+   * owner (or group) the entry names.
+   */
   readonly unprivileged: boolean;
+  /** Default DEFAULT_LAYER_LIMITS. */
+  readonly limits?: LayerLimits;
   readonly signal?: AbortSignal;
 }
 
@@ -48,23 +55,25 @@ function errnoCode(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null ? (e as NodeJS.ErrnoException).code : undefined;
 }
 
-/** Counts and hashes the uncompressed bytes as they pass. */
-async function* measured(src: AsyncIterable<Buffer>, sink: { bytes: number; hash: ReturnType<typeof createHash> }): AsyncGenerator<Buffer> {
+/** Counts and hashes the uncompressed bytes as they pass; stops a decompression bomb at the limit. */
+async function* measured(src: AsyncIterable<Buffer>, sink: { bytes: number; hash: ReturnType<typeof createHash> }, limits: LayerLimits): AsyncGenerator<Buffer> {
   for await (const chunk of src) {
     sink.hash.update(chunk);
     sink.bytes += chunk.length;
+    if (sink.bytes > limits.maxBytes) throw limitExceeded(limits, 'maxBytes');
     yield chunk;
   }
 }
 
 export async function extractLayer(opts: ExtractOptions): Promise<ExtractResult> {
+  const limits = opts.limits ?? DEFAULT_LAYER_LIMITS;
   const sink = { bytes: 0, hash: createHash('sha256') };
-  const x = new Extractor(opts);
+  const x = new Extractor(opts, limits);
   let entries = 0;
-  for await (const entry of readTar(measured(decompressLayer(opts.source), sink), opts.signal ? { signal: opts.signal } : {})) {
+  for await (const entry of readTar(measured(decompressLayer(opts.source), sink, limits), opts.signal ? { signal: opts.signal } : {})) {
     throwIfAborted(opts.signal);
+    if (++entries > limits.maxEntries) throw limitExceeded(limits, 'maxEntries');
     await x.apply(entry);
-    entries++;
   }
   x.finish();
   return { diffId: `sha256:${sink.hash.digest('hex')}`, uncompressedSize: sink.bytes, entries };
@@ -78,11 +87,16 @@ class Extractor {
   private readonly dirs = new Set<string>(['']);
   /**
    * Directory modes and mtimes are set last: creating children would change the mtime again, and
-   * a read-only mode would stop an unprivileged apply from creating them.
+   * a read-only mode would stop an unprivileged apply from creating them. By path, in the order of
+   * each path's last entry: of duplicate entries the last one wins, as in a plain tar extraction.
    */
-  private readonly dirMeta: Array<{ readonly rel: string; readonly mode: number; readonly mtime: number }> = [];
+  private readonly dirMeta = new Map<string, { readonly mode: number; readonly mtime: number }>();
+  /** Whether the root's AUFS link dir was made (it is removed once the layer is applied). */
+  private aufsLinks = false;
+  private readonly euid = process.geteuid?.() ?? 0;
+  private readonly egid = process.getegid?.() ?? 0;
 
-  constructor(private readonly opts: ExtractOptions) {
+  constructor(private readonly opts: ExtractOptions, private readonly limits: LayerLimits) {
     this.root = toBytePath(opts.dir);
     this.scratch = opts.dir;
   }
@@ -94,15 +108,34 @@ class Extractor {
   async apply(entry: TarEntry): Promise<void> {
     const h = entry.header;
     const where: Where = { entry: h.name, offset: entry.offset };
-    const parts = entryComponents(h.name, { ...where, field: 'name' });
+    const parts = entryComponents(h.name, { ...where, field: 'name' }, this.limits);
     // The root entry ("./"): the snapshot's root keeps its own metadata, as with Docker.
     if (parts.length === 0) return;
+    for (const [name, value] of h.xattrs) {
+      if (value.length > this.limits.maxXattrBytes) throw limitExceeded(this.limits, 'maxXattrBytes', where, `xattr ${name}`);
+    }
     const base = parts[parts.length - 1] as string;
     const parentParts = parts.slice(0, -1);
+    const role = whiteoutRole(parts, h.type);
     try {
-      if (base.startsWith(WHITEOUT_PREFIX)) {
-        await this.whiteout(h, parentParts, base, where);
-        return;
+      switch (role.kind) {
+        case 'invalid':
+          throw new LayerError(LayerErrorCode.unsafe, role.reason, where);
+        case 'aufs-meta':
+          return;
+        case 'opaque':
+          this.opaque(parentParts, where);
+          return;
+        case 'whiteout':
+          await this.whiteout(h, parentParts, role.name, where);
+          return;
+        case 'aufs-link':
+          this.aufsLinks = true;
+          break;
+        case 'plain':
+          break;
+        default:
+          assertNever(role, 'whiteout role');
       }
       const parent = this.ensureDir(parentParts, where);
       const rel = parent === '' ? base : `${parent}/${base}`;
@@ -115,8 +148,9 @@ class Extractor {
   }
 
   finish(): void {
-    for (let i = this.dirMeta.length - 1; i >= 0; i--) {
-      const { rel, mode, mtime } = this.dirMeta[i] as { rel: string; mode: number; mtime: number };
+    // Hardlinks into AUFS' link dir have been made; its own names are not part of the image.
+    if (this.aufsLinks) rmSync(this.abs(AUFS_LINK_DIR), { recursive: true, force: true });
+    for (const [rel, { mode, mtime }] of [...this.dirMeta].reverse()) {
       // A later entry may have replaced the directory (chmod would follow a symlink there).
       const st = lstatOptional(this.abs(rel));
       if (!st?.isDirectory()) continue;
@@ -156,24 +190,21 @@ class Extractor {
       if (keepDir) return;
       rmSync(this.abs(rel), { recursive: true, force: true });
       for (const d of [...this.dirs]) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
+      for (const d of [...this.dirMeta.keys()]) if (d === rel || d.startsWith(`${rel}/`)) this.dirMeta.delete(d);
       return;
     }
     rmSync(this.abs(rel), { force: true });
   }
 
-  private async whiteout(h: TarHeader, parentParts: readonly string[], base: string, where: Where): Promise<void> {
+  private opaque(parentParts: readonly string[], where: Where): void {
     const parent = this.ensureDir(parentParts, where);
-    if (base === WHITEOUT_OPAQUE) {
-      const p = utf8Path(toBytePathJoin(this.root, parent));
-      if (p === undefined) throw new LayerError(LayerErrorCode.unsupported, 'opaque directory whose name is not UTF-8', where);
-      setAttributeSync(p, OPAQUE_XATTR, 'y');
-      return;
-    }
-    if (base.startsWith(WHITEOUT_META_PREFIX)) return; // AUFS bookkeeping, meaningless here
-    const name = base.slice(WHITEOUT_PREFIX.length);
-    if (name === '' || name === '.' || name === '..') {
-      throw new LayerError(LayerErrorCode.unsafe, `whiteout for ${JSON.stringify(name)} names no file`, where);
-    }
+    const p = utf8Path(toBytePathJoin(this.root, parent));
+    if (p === undefined) throw new LayerError(LayerErrorCode.unsupported, 'opaque directory whose name is not UTF-8', where);
+    setAttributeSync(p, OPAQUE_XATTR, 'y');
+  }
+
+  private async whiteout(h: TarHeader, parentParts: readonly string[], name: string, where: Where): Promise<void> {
+    const parent = this.ensureDir(parentParts, where);
     const rel = parent === '' ? name : `${parent}/${name}`;
     this.clear(rel, false);
     await makeSpecialNode(this.scratch, toBytePathJoin(this.root, rel), { kind: 'whiteout' }, 0);
@@ -193,7 +224,7 @@ class Extractor {
           }
           if (!this.opts.unprivileged) fchownSync(fd, h.uid, h.gid);
           // After chown: chown clears setuid/setgid bits.
-          fchmodSync(fd, h.mode);
+          fchmodSync(fd, this.mode(h));
           this.setXattrs(rel, h, where);
           futimesSync(fd, h.mtime, h.mtime);
         } finally {
@@ -210,7 +241,8 @@ class Extractor {
         this.dirs.add(rel);
         if (!this.opts.unprivileged) chownSync(abs, h.uid, h.gid);
         this.setXattrs(rel, h, where);
-        this.dirMeta.push({ rel, mode: h.mode, mtime: h.mtime });
+        this.dirMeta.delete(rel);
+        this.dirMeta.set(rel, { mode: this.mode(h), mtime: h.mtime });
         return;
       }
       case 'symlink':
@@ -230,7 +262,7 @@ class Extractor {
           throw new LayerError(LayerErrorCode.unsafe, `${h.type === 'char' ? 'character' : 'block'} device nodes are not allowed in an unprivileged apply`, where);
         }
         const node = h.type === 'fifo' ? { kind: 'fifo' as const } : { kind: h.type, major: h.devmajor, minor: h.devminor };
-        await makeSpecialNode(this.scratch, toBytePathJoin(this.root, rel), node, h.mode);
+        await makeSpecialNode(this.scratch, toBytePathJoin(this.root, rel), node, this.mode(h));
         this.setXattrs(rel, h, where);
         this.ownAndTime(rel, h, { isLink: false });
         if (!this.opts.unprivileged) chmodSync(abs, h.mode);
@@ -241,9 +273,23 @@ class Extractor {
     }
   }
 
+  /**
+   * The entry's mode as applied. Privileged, exactly the entry's (chmod follows chown, which would
+   * clear set-id bits). Without chown the owner is this process, so setuid (setgid) is kept only
+   * where this process is the user (group) the entry names: a layer must not make a set-id file
+   * that runs as someone it did not name.
+   */
+  private mode(h: TarHeader): number {
+    if (!this.opts.unprivileged) return h.mode;
+    let mode = h.mode;
+    if (h.uid !== this.euid) mode &= ~0o4000;
+    if (h.gid !== this.egid) mode &= ~0o2000;
+    return mode;
+  }
+
   /** A hardlink may only point at a non-directory this layer already created. */
   private hardlinkTarget(h: TarHeader, where: Where): string {
-    const parts = entryComponents(h.linkname, { ...where, field: 'hardlink target' });
+    const parts = entryComponents(h.linkname, { ...where, field: 'hardlink target' }, this.limits);
     if (parts.length === 0) throw new LayerError(LayerErrorCode.unsafe, 'hardlink to the layer root', where);
     let rel = '';
     for (const c of parts.slice(0, -1)) {

@@ -113,7 +113,8 @@ export function decodePaxRecords(data: Buffer, offset: number): Map<string, Buff
     if (eq === -1 || eq >= end - 1) throw malformed('PAX record without "="', offset);
     const key = data.toString('utf8', space + 1, eq);
     if (key === '') throw malformed('PAX record with an empty key', offset);
-    // An empty value deletes the key (POSIX); a record later in the header wins.
+    // An empty value deletes the key (POSIX; the header's own field stays, see buildHeader); a
+    // record later in the header wins.
     const value = Buffer.from(data.subarray(eq + 1, end - 1));
     out.set(key, value);
     pos = end;

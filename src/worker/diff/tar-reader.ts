@@ -1,7 +1,8 @@
 /**
- * A streaming tar reader for layers: ustar, PAX (local and global) and GNU long names. Entries come
- * one at a time; an entry's body must be read (or is skipped) before the next entry is produced.
- * Memory stays bounded by one input chunk plus the extended-header limit.
+ * A streaming tar reader for layers: ustar, PAX and GNU long names; PAX global headers are checked
+ * and skipped (Docker ignores them). Entries come one at a time; an entry's body must be read (or
+ * is skipped) before the next entry is produced. Memory stays bounded by one input chunk plus the
+ * extended-header limit.
  */
 import { throwIfAborted } from '../../util/errors.js';
 import { ByteReader } from './byte-reader.js';
@@ -58,7 +59,6 @@ interface Pending {
 export async function* readTar(source: AsyncIterable<Uint8Array>, opts: TarReaderOptions = {}): AsyncGenerator<TarEntry, TarReadResult, undefined> {
   const maxExt = opts.maxExtendedHeaderBytes ?? 1024 * 1024;
   const r = new ByteReader(source[Symbol.asyncIterator]());
-  let global = new Map<string, Buffer>();
   let pending: Pending = { pax: undefined, longName: undefined, longLink: undefined, start: undefined };
 
   for (;;) {
@@ -80,13 +80,18 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, opts: TarReade
     const start = pending.start ?? offset;
 
     switch (raw.typeflag) {
-      case 'x':
-      case 'g': {
-        const data = await readExtended(r, raw, maxExt, offset);
-        const records = decodePaxRecords(data, offset);
-        if (raw.typeflag === 'g') global = new Map([...global, ...records]);
-        else pending.pax = new Map([...(pending.pax ?? []), ...records]);
+      case 'x': {
+        // As in Go: a second extended header replaces the first rather than adding to it.
+        pending.pax = decodePaxRecords(await readExtended(r, raw, maxExt, offset), offset);
         pending.start ??= offset;
+        continue;
+      }
+      case 'g': {
+        // A global header is checked and then ignored, as Docker's applier ignores the 'g' entries
+        // Go's reader hands it. Go returns it as an entry of its own, so what was pending (an
+        // extended header or GNU long name before it) is dropped too.
+        decodePaxRecords(await readExtended(r, raw, maxExt, offset), offset);
+        pending = { pax: undefined, longName: undefined, longLink: undefined, start: undefined };
         continue;
       }
       case 'L':
@@ -103,7 +108,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>, opts: TarReade
         break;
     }
 
-    const header = buildHeader(raw, new Map([...global, ...(pending.pax ?? [])]), pending, start);
+    const header = buildHeader(raw, pending.pax ?? new Map<string, Buffer>(), pending, start);
     pending = { pax: undefined, longName: undefined, longLink: undefined, start: undefined };
     const bodySize = HEADER_ONLY.has(header.type) ? 0 : header.size;
 
@@ -143,13 +148,19 @@ async function readExtended(r: ByteReader, raw: RawHeader, maxExt: number, offse
   return copy;
 }
 
+/**
+ * The entry's header with its extensions applied the way Go's archive/tar applies them (so a layer
+ * means here what it means to Docker): PAX records first, an empty value keeping the header's own
+ * field; then GNU long names and links, which win over PAX `path`/`linkpath`.
+ */
 function buildHeader(raw: RawHeader, pax: Map<string, Buffer>, pending: Pending, offset: number): TarHeader {
-  let name = pending.longName ?? raw.name;
-  let linkname = pending.longLink ?? raw.linkname;
+  let name = raw.name;
+  let linkname = raw.linkname;
   let { size, uid, gid, mtime } = raw;
   let { uname, gname } = raw;
   const xattrs = new Map<string, Buffer>();
   for (const [key, value] of pax) {
+    if (value.length === 0) continue;
     switch (key) {
       case 'path':
         name = value.toString('latin1');
@@ -183,6 +194,8 @@ function buildHeader(raw: RawHeader, pax: Map<string, Buffer>, pending: Pending,
       // Other keys (atime, ctime, comment, charset, vendor keys) carry nothing a layer needs.
     }
   }
+  if (pending.longName) name = pending.longName;
+  if (pending.longLink) linkname = pending.longLink;
   if (name.includes('\0') || linkname.includes('\0')) {
     throw new LayerError(LayerErrorCode.malformed, 'name contains a NUL byte', { offset, entry: name.replace(/\0/g, '\\0') });
   }

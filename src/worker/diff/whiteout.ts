@@ -16,6 +16,48 @@ export const WHITEOUT_OPAQUE = '.wh..wh..opq';
 /** AUFS metadata entries (`.wh..wh.plnk`, …) start with this; they carry nothing for overlay. */
 export const WHITEOUT_META_PREFIX = '.wh..wh.';
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+/**
+ * AUFS kept the data of files hardlinked across layers in this root directory; layers made on
+ * AUFS hosts hardlink to the regular files in it.
+ */
+export const AUFS_LINK_DIR = '.wh..wh.plnk';
+
+/** What a layer entry means for whiteouts, from its path components (see whiteoutRole). */
+export type WhiteoutRole =
+  | { readonly kind: 'plain' }
+  | { readonly kind: 'opaque' }
+  | { readonly kind: 'whiteout'; readonly name: string }
+  /** A regular file directly in the root's AUFS link dir: a hardlink target, removed after the layer. */
+  | { readonly kind: 'aufs-link' }
+  /** Other AUFS metadata: skipped. */
+  | { readonly kind: 'aufs-meta' }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/**
+ * How an entry is applied, following Docker's rules (moby's layer unpack, containerd's whiteout
+ * checks): `.wh..wh..opq` makes its directory opaque and `.wh.<name>` deletes `<name>`, whatever
+ * the entry's type (a symlink or directory named `.wh.x` is a whiteout too, and any body is
+ * skipped); AUFS metadata under the root's `.wh..wh.*` is skipped except the regular files of
+ * `.wh..wh.plnk`, which hardlinks of the layer point at. Refused: a whiteout of "", "." or ".."
+ * (it would delete the directory itself or its parent), and anything inside a directory with a
+ * whiteout name, which the layer format cannot express and overlay would never show.
+ */
+export function whiteoutRole(parts: readonly string[], type: string): WhiteoutRole {
+  const first = parts[0] ?? '';
+  if (first.startsWith(WHITEOUT_META_PREFIX) && first !== WHITEOUT_OPAQUE) {
+    return first === AUFS_LINK_DIR && parts.length === 2 && type === 'file' ? { kind: 'aufs-link' } : { kind: 'aufs-meta' };
+  }
+  for (const c of parts.slice(0, -1)) {
+    if (c.startsWith(WHITEOUT_PREFIX)) return { kind: 'invalid', reason: `it is inside ${JSON.stringify(c)}, which has a whiteout name and cannot be a directory` };
+  }
+  const base = parts[parts.length - 1] ?? '';
+  if (base === WHITEOUT_OPAQUE) return { kind: 'opaque' };
+  if (base.startsWith(WHITEOUT_META_PREFIX)) return { kind: 'aufs-meta' };
+  if (!base.startsWith(WHITEOUT_PREFIX)) return { kind: 'plain' };
+  const name = base.slice(WHITEOUT_PREFIX.length);
+  if (name === '' || name === '.' || name === '..') return { kind: 'invalid', reason: `whiteout for ${JSON.stringify(name)} names no file` };
+  return { kind: 'whiteout', name };
+}
 
 /**
  * overlayfs' own xattrs (opaque, redirect, origin, metacopy, …, and the user.* variants of

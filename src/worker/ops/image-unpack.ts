@@ -57,7 +57,7 @@ export async function unpackImage(services: UnpackServices, img: LocalImage, opt
     }
     opts.onLayer?.({ index: i, digest: layer.digest, size: layer.size, phase: 'started' });
     const stream = await storage.content.reader(layer.digest, { signal });
-    const applied = await applier.apply(stream, { signal, ...(parent ? { parent } : {}) });
+    const applied = await applier.apply(stream, { signal, digest: layer.digest, ...(parent ? { parent } : {}) });
     if (applied.diffId !== diffIds[i]) {
       await snapshotter.remove(applied.id).catch(() => undefined);
       throw new TsbuildError('IMAGE_LAYER_MISMATCH', `image ${img.name}: layer ${i} has diff_id ${applied.diffId}, config says ${diffIds[i] as string}`);

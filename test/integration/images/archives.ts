@@ -11,6 +11,8 @@ export interface ArchiveEntry {
   readonly data?: Buffer;
   /** Symlink target (then data is ignored). */
   readonly symlink?: string;
+  /** Hardlink target, relative to the archive root (then data is ignored). */
+  readonly hardlink?: string;
   /** A directory entry. */
   readonly dir?: boolean;
 }
@@ -34,6 +36,8 @@ export async function tarOf(entries: readonly ArchiveEntry[]): Promise<Buffer> {
     await new Promise<void>((resolve, reject) => {
       if (e.dir) {
         pack.entry({ name: e.name, type: 'directory', mode: 0o755, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
+      } else if (e.hardlink !== undefined) {
+        pack.entry({ name: e.name, type: 'link', linkname: e.hardlink, mode: 0o644, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
       } else if (e.symlink !== undefined) {
         pack.entry({ name: e.name, type: 'symlink', linkname: e.symlink, mode: 0o777, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
       } else {
