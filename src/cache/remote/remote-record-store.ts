@@ -5,7 +5,7 @@
  * the data root lacks) when — and only when — the solver needs the result. Saves go to the local
  * store. One instance per build; it never writes to the imported caches.
  */
-import type { CacheRecord, CacheRecordStore, SaveRecordOptions } from '../../solver/cache-types.js';
+import type { CacheRecord, CacheRecordStore, LeaseOptions, SaveRecordOptions, StepLease } from '../../solver/cache-types.js';
 import { remoteRecords } from './cache-config.js';
 import type { ImportedCache, RemoteRecord } from './types.js';
 
@@ -35,11 +35,16 @@ export class RemoteRecordStore implements CacheRecordStore {
   /** Records handed out, by the n of `remote:<n>`. */
   readonly #handed: RemoteRecord[] = [];
   readonly #ids = new Map<RemoteRecord, string>();
+  readonly lease?: (key: string, opts: LeaseOptions) => Promise<StepLease>;
 
   constructor(opts: RemoteRecordStoreOptions) {
     this.#local = opts.local;
     this.#exists = opts.exists;
     this.#now = opts.now ?? Date.now;
+    // The local store's step leases: builds importing cache still compute a shared step once.
+    const local = opts.local;
+    const lease = local.lease;
+    if (lease) this.lease = (key, o) => lease.call(local, key, o);
     for (const c of opts.caches) {
       for (const r of remoteRecords(c)) {
         const s = slot(r.entry.key, r.entry.output);
@@ -77,6 +82,7 @@ export class RemoteRecordStore implements CacheRecordStore {
   save(opts: SaveRecordOptions): Promise<CacheRecord> {
     return this.#local.save(opts);
   }
+
 
   async invalidate(key: string, output: number): Promise<void> {
     // A result that failed to load from here is not offered again in this build.
