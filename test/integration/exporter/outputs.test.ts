@@ -83,6 +83,34 @@ describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'build outputs',
     expect(m[0]?.RepoTags).toEqual(['app:1']);
     const files = new Set(await readdir(join(dir, 'blobs', 'sha256')));
     for (const l of m[0]!.Layers) expect(files.has(l.split('/').pop()!)).toBe(true);
+    // The same image is also an OCI layout (index.json): every document validates against the OCI
+    // schemas, and every blob's name is its sha256 as an independent implementation (sha256sum)
+    // computes it; the config's diff_ids are the sha256 of the decompressed layers.
+    const sha256sum = (b: Buffer): string => `sha256:${execFileSync('sha256sum', { input: b }).toString().split(' ')[0]}`;
+    const blob = async (d: string): Promise<Buffer> => {
+      const b = await readFile(join(dir, 'blobs', 'sha256', d.slice('sha256:'.length)));
+      expect(sha256sum(b)).toBe(d);
+      return b;
+    };
+    const indexText = await readFile(join(dir, 'index.json'));
+    const index = JSON.parse(indexText.toString()) as { manifests: Array<{ digest: string; mediaType: string }> };
+    const manifestBytes = await blob(index.manifests[0]!.digest);
+    const manifest = JSON.parse(manifestBytes.toString()) as { config: { digest: string; mediaType: string }; layers: Array<{ digest: string }>; mediaType: string };
+    const configBytes = await blob(manifest.config.digest);
+    expect(`blobs/sha256/${manifest.config.digest.slice(7)}`).toBe(m[0]!.Config);
+    if (partIf(existsSync(schemaDir), `no OCI schemas at ${schemaDir}`, 'OCI schema validation of the docker output')) {
+      expect(validateOci('application/vnd.oci.image.index.v1+json', indexText)).toEqual([]);
+      // A Docker v2 manifest has the OCI manifest's shape; the OCI schema checks it.
+      expect(validateOci('application/vnd.oci.image.manifest.v1+json', manifestBytes)).toEqual([]);
+      expect(validateOci('application/vnd.oci.image.config.v1+json', configBytes)).toEqual([]);
+    }
+    const config = JSON.parse(configBytes.toString()) as { rootfs: { diff_ids: string[] } };
+    const diffIds: string[] = [];
+    for (const l of manifest.layers) {
+      const b = await blob(l.digest);
+      diffIds.push(sha256sum(b[0] === 0x1f && b[1] === 0x8b ? execFileSync('gzip', ['-dc'], { input: b, maxBuffer: 1 << 30 }) : b));
+    }
+    expect(config.rootfs.diff_ids).toEqual(diffIds);
   });
 
   test('type=local and type=tar give the final filesystem', async () => {
