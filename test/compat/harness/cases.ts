@@ -59,13 +59,14 @@ export const caseSchema = {
     description: { type: 'string', minLength: 1 },
     mode: { enum: ['compare', 'tsbuild-only'] },
     why: { type: 'string', minLength: 1 },
+    dockerOutcome: { type: 'string', minLength: 1 },
     buildArgs: { type: 'object', additionalProperties: { type: 'string' } },
     needs: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' } },
     context: { type: 'array', items: contextStep },
     expect: { type: 'array', items: expectation },
   },
   if: { properties: { mode: { const: 'tsbuild-only' } } },
-  then: { required: ['why'], properties: { why: { type: 'string' } } },
+  then: { required: ['why', 'dockerOutcome'], properties: { why: { type: 'string' }, dockerOutcome: { type: 'string' } } },
 };
 
 // ajv is CommonJS with a `default` export; under NodeNext the import is the module object.

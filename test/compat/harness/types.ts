@@ -67,6 +67,12 @@ export interface CaseSpec {
   readonly mode: CaseMode;
   /** For tsbuild-only cases: what Docker 20.10 does with the Dockerfile. */
   readonly why?: string;
+  /**
+   * tsbuild-only: a regular expression Docker 20.10's outcome must match (`failed: <error line>` or
+   * `built, but: <first unmet expectation>`), so that a Docker that is broken for another reason
+   * (a dead daemon, a missing base image) fails the check instead of passing it.
+   */
+  readonly dockerOutcome?: string;
   /** Passed as `--build-arg K=V` to both builders. */
   readonly buildArgs: Readonly<Record<string, string>>;
   /** Cases whose images this one uses (FROM / COPY --from); built first, on the same side. */
