@@ -10,7 +10,7 @@ export interface ClientOptions {
 }
 
 export async function withClient<T>(ctx: CommandContext, opts: ClientOptions, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = await EmbeddedClient.open({
+  const client = new EmbeddedClient({
     root: ctx.root,
     signal: ctx.signal,
     ...(opts.readOnly ? { skipPreflight: true } : {}),
