@@ -59,7 +59,7 @@ export const llbCommand: Command = {
       format: (flagString(ctx.args, 'format') ?? 'json') === 'dot' ? 'dot' as const : 'json' as const,
     };
     // Converting needs no data root: the client answers it without opening the engine.
-    const result = await withClient(ctx, { readOnly: true }, (c) => c.llb(req, { signal: ctx.signal }));
+    const result = await withClient(ctx, { noEngine: true }, (c) => c.llb(req, { signal: ctx.signal }));
     for (const w of result.warnings) {
       const at = w.location ? `${w.location.file}:${w.location.line}: ` : '';
       ctx.io.stderr.write(`warning: ${at}${w.message}\n`);

@@ -48,7 +48,7 @@ export const loginCommand: Command = {
       ...(server !== undefined ? { server } : {}),
     };
     // Login needs no data root: the client answers it without opening the engine.
-    const res = await withClient(ctx, { readOnly: true }, (c) => c.login(req, { signal: ctx.signal }));
+    const res = await withClient(ctx, { noEngine: true }, (c) => c.login(req, { signal: ctx.signal }));
     ctx.io.stdout.write(`Login Succeeded (${res.domain}; credentials saved ${res.helper !== undefined ? `by docker-credential-${res.helper}` : `in ${res.configPath}`})\n`);
     return 0;
   },
@@ -63,7 +63,7 @@ export const logoutCommand: Command = {
   async run(ctx) {
     const server = ctx.args.positionals[0];
     const req = { registry: credentialsAccess(ctx), ...(server !== undefined ? { server } : {}) };
-    const { removed } = await withClient(ctx, { readOnly: true }, (c) => c.logout(req, { signal: ctx.signal }));
+    const { removed } = await withClient(ctx, { noEngine: true }, (c) => c.logout(req, { signal: ctx.signal }));
     ctx.io.stdout.write(removed ? `Removing login credentials for ${server ?? 'docker.io'}\n` : `Not logged in to ${server ?? 'docker.io'}\n`);
     return 0;
   },

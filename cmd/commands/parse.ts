@@ -87,7 +87,7 @@ export const parseCommand: Command = {
     throwIfAborted(ctx.signal);
     const req = { dockerfile: { name, content: data.toString('base64') }, format };
     // Parsing needs no data root: the client answers it without opening the engine.
-    const res = await withClient(ctx, { readOnly: true }, (c) => c.parse(req, { signal: ctx.signal }));
+    const res = await withClient(ctx, { noEngine: true }, (c) => c.parse(req, { signal: ctx.signal }));
     for (const w of res.warnings) ctx.io.stderr.write(`${name}:${w.line}: warning: ${w.message}\n`);
     ctx.io.stdout.write(res.text);
     return 0;

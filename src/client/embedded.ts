@@ -3,8 +3,9 @@
  * engine's methods take and return the contract's shapes (test/client/contract-types.test.ts keeps
  * the two identical), so every request, option object and answer is handed over as it is.
  *
- * The engine is opened by the first call that needs one, so `parse`, `llb`, `login` and `logout`
- * (static engine operations) never touch the data root, as before the seam existed. Errors are the
+ * `open()` opens the engine at once; a client made with `new` opens it on the first call that needs
+ * one, so `parse`, `llb`, `login` and `logout` (static engine operations) never touch the data root.
+ * Errors are the
  * engine's own (with their stacks, for --debug); a remote client rebuilds them from WireErrors.
  */
 import { Engine } from '../engine/index.js';
@@ -32,8 +33,19 @@ export class EmbeddedClient implements Client {
   #engine: Promise<Engine> | undefined;
   #closed = false;
 
+  /** A client that opens the engine on the first call needing one. */
   constructor(opts: EmbeddedClientOptions) {
     this.#opts = opts;
+  }
+
+  /**
+   * A client with its engine open: preflight and crash recovery done, their errors thrown here
+   * rather than from the first call (before a command starts drawing progress).
+   */
+  static async open(opts: EmbeddedClientOptions): Promise<EmbeddedClient> {
+    const client = new EmbeddedClient(opts);
+    await client.#open();
+    return client;
   }
 
   #open(): Promise<Engine> {

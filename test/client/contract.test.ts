@@ -6,5 +6,5 @@ import { EmbeddedClient } from '../../src/client/embedded.js';
 import { clientContract } from './client-contract.js';
 import { overJsonWire } from './json-wire.js';
 
-clientContract('embedded', (root) => new EmbeddedClient({ root }));
+clientContract('embedded', (root) => EmbeddedClient.open({ root }));
 clientContract('embedded behind a JSON wire', (root) => overJsonWire(new EmbeddedClient({ root })));
