@@ -6,8 +6,9 @@
  * listeners, byte streams, the secret lookup — sits in the per-call option objects.
  *
  * The engine does not import the client: the client owns the contract and the engine owns these
- * signatures; test/client/contract-types.test.ts proves that the two stay identical. Types that
- * lower layers already define as plain data (du, prune, check) are used as they are.
+ * signatures; test/client/contract-types.test.ts proves that the two stay identical, so each
+ * field is documented once, on its twin in src/client/*-types.ts. Types that lower layers already
+ * define as plain data (du, prune, check, transfer events) are used as they are.
  */
 import type { ProgressEvent } from '../progress/types.js';
 import type { TransferEvent, TransferOutcome } from '../registry/types.js';
