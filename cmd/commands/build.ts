@@ -1,18 +1,18 @@
 /** `tsbuild build`: docker buildx's build command line. */
 import { spawn } from 'node:child_process';
-import type { Writable } from 'node:stream';
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../cli/command.js';
 import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
 import { withClient } from './client.js';
 import { TsbuildError, UsageError, UserInputError } from '../../src/util/errors.js';
-import { parseOutputSpec } from '../../src/exporter/output-spec.js';
 import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
-import { parseCacheExportSpec, parseCacheImportSpec, parseSecretFlag, parseSshFlag, type SecretSource } from '../../src/client/build-flags.js';
+import { parseCacheExportSpec, parseCacheImportSpec, parseOutputSpec } from '../../src/client/build-flags.js';
+import { parseSecretFlag, parseSshFlag, secretLookup, type SecretSource } from '../../src/client/secrets.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
-import type { BuildRequest } from '../../src/client/types.js';
+import type { DockerfileSource } from '../../src/client/types.js';
 import { stepMetadata } from '../../src/client/build-metadata.js';
+import { byteSink } from './io.js';
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -100,10 +100,10 @@ export const buildCommand: Command = {
       const p = parseSecretFlag(s, ctx.io.env);
       secrets.set(p.id, p.source);
     }
-    const ssh = new Map<string, string>();
+    const ssh: Record<string, string> = {};
     for (const s of flagList(a, 'ssh')) {
       const p = parseSshFlag(s, ctx.io.env);
-      ssh.set(p.id, p.socketPath);
+      ssh[p.id] = p.socketPath;
     }
     const outputs = flagList(a, 'output').map(parseOutputSpec);
     const cacheTo = flagList(a, 'cache-to').map(parseCacheExportSpec);
@@ -120,9 +120,9 @@ export const buildCommand: Command = {
       if (!st?.isDirectory()) throw new UserInputError('CONTEXT_NOT_FOUND', `unable to prepare context: path "${contextArg}" not found`);
     }
     try {
-      let dockerfile: BuildRequest['dockerfile'];
+      let dockerfile: DockerfileSource;
       if (fileArg === '-') {
-        dockerfile = { content: await readStdin(ctx.io.stdin), name: 'Dockerfile', path: undefined };
+        dockerfile = { content: (await readStdin(ctx.io.stdin)).toString('base64'), name: 'Dockerfile' };
       } else {
         const given = fileArg ?? join(contextArg === '-' ? '.' : contextArg, 'Dockerfile');
         const abs = fileArg === undefined ? join(contextDir, 'Dockerfile') : isAbsolute(fileArg) ? fileArg : resolve(ctx.io.cwd, fileArg);
@@ -132,7 +132,7 @@ export const buildCommand: Command = {
         } catch {
           throw new UserInputError('DOCKERFILE_NOT_FOUND', `failed to read dockerfile: open ${given}: no such file or directory`);
         }
-        dockerfile = { content, name: given, path: abs };
+        dockerfile = { content: content.toString('base64'), name: given, path: abs };
       }
       const renderer = createRenderer(progressMode, { out: process.stderr as NodeJS.WriteStream, env: ctx.io.env });
       const result = await withClient(ctx, maxParallelism !== undefined ? { maxParallelism } : {}, async (client) => {
@@ -141,18 +141,15 @@ export const buildCommand: Command = {
             {
               contextDir,
               dockerfile,
-              buildArgs,
-              labels: keyValues(flagList(a, 'label'), 'label', {}),
+              buildArgs: Object.fromEntries(buildArgs),
+              labels: Object.fromEntries(keyValues(flagList(a, 'label'), 'label', {})),
               noCache: flagBool(a, 'no-cache'),
               noCacheFilter: flagList(a, 'no-cache-filter'),
               network: (flagString(a, 'network') ?? 'default') as 'default' | 'none' | 'host',
-              secrets,
               ssh,
-              env: ctx.io.env,
               tags: flagList(a, 'tag'),
               outputs,
               allowInsecure: allow.includes('security.insecure'),
-              stdout: ctx.io.stdout as Writable,
               pull: flagBool(a, 'pull'),
               push: flagBool(a, 'push'),
               cacheTo,
@@ -161,7 +158,12 @@ export const buildCommand: Command = {
               ...(flagString(a, 'target') !== undefined ? { target: flagString(a, 'target') as string } : {}),
               ...(platform !== undefined ? { platform } : {}),
             },
-            { signal: ctx.signal, progress: renderer },
+            {
+              signal: ctx.signal,
+              onProgress: (e) => renderer.write(e),
+              secrets: secretLookup(secrets, ctx.io.env),
+              stdout: byteSink(ctx.io.stdout),
+            },
           );
         } catch (e) {
           // Every renderer (quiet too) showed the failed step's last log lines between ------ lines.

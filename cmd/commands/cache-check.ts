@@ -47,7 +47,7 @@ export const cacheCheckCommand: Command = {
   async run(ctx) {
     const deep = flagBool(ctx.args, 'deep');
     if (flagBool(ctx.args, 'repair')) {
-      const r = await withClient(ctx, { readOnly: true }, (c) => c.repair({ signal: ctx.signal, deep }));
+      const r = await withClient(ctx, { readOnly: true }, (c) => c.repair({ deep }, { signal: ctx.signal }));
       for (const p of r.fixed) ctx.io.stdout.write(`fixed ${describeProblem(p)}\n`);
       for (const p of r.remaining) ctx.io.stdout.write(`remaining ${describeProblem(p)}\n`);
       ctx.io.stdout.write(r.remaining.length === 0
@@ -57,7 +57,7 @@ export const cacheCheckCommand: Command = {
     }
     // Not read-only: opening the engine runs the crash recovery every start runs, so what a killed
     // process left behind is recovered (and listed) rather than reported as an inconsistency.
-    const r = await withClient(ctx, {}, (c) => c.check({ signal: ctx.signal, deep }));
+    const r = await withClient(ctx, {}, (c) => c.check({ deep }, { signal: ctx.signal }));
     for (const line of r.recovered) ctx.io.stdout.write(`recovered: ${line}\n`);
     for (const p of r.problems) ctx.io.stdout.write(`${describeProblem(p)}\n`);
     ctx.io.stdout.write(r.ok

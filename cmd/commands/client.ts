@@ -7,15 +7,19 @@ export interface ClientOptions {
   /** Commands that only read metadata skip the root/overlay/runc preflight. */
   readonly readOnly?: boolean;
   readonly maxParallelism?: number;
+  /** The command needs no data root (parse, llb, login, logout): the engine is never opened. */
+  readonly noEngine?: boolean;
 }
 
 export async function withClient<T>(ctx: CommandContext, opts: ClientOptions, fn: (c: Client) => Promise<T>): Promise<T> {
-  const client = await EmbeddedClient.open({
+  const engine = {
     root: ctx.root,
     signal: ctx.signal,
     ...(opts.readOnly ? { skipPreflight: true } : {}),
     ...(opts.maxParallelism !== undefined ? { maxParallelism: opts.maxParallelism } : {}),
-  });
+  };
+  // Opened before the command runs, so preflight errors come before any progress output.
+  const client = opts.noEngine ? new EmbeddedClient(engine) : await EmbeddedClient.open(engine);
   try {
     return await fn(client);
   } finally {

@@ -59,7 +59,7 @@ export const duCommand: Command = {
     + 'snapshot once; "Content store" is the size of all blobs (layers, configs, manifests).',
   async run(ctx) {
     const verbose = flagBool(ctx.args, 'verbose');
-    const du = await withClient(ctx, { readOnly: true }, (c) => c.diskUsage({ signal: ctx.signal, verbose }));
+    const du = await withClient(ctx, { readOnly: true }, (c) => c.diskUsage({ verbose }, { signal: ctx.signal }));
     const format = (flagString(ctx.args, 'format') ?? 'table') as Format;
     const now = Date.now();
     switch (format) {

@@ -45,7 +45,7 @@ export const historyCommand: Command = {
     + 'changed no files). Rows below the top show <missing>: their intermediate images are not stored.',
   async run(ctx) {
     const image = ctx.args.positionals[0] as string;
-    const rows = await withClient(ctx, { readOnly: true }, (c) => c.history(image, { signal: ctx.signal }));
+    const rows = await withClient(ctx, { readOnly: true }, (c) => c.history({ name: image }, { signal: ctx.signal }));
     const o = { noTrunc: flagBool(ctx.args, 'no-trunc'), human: ctx.args.flags.get('human') !== false, now: Date.now() };
     if (flagBool(ctx.args, 'quiet')) {
       for (const r of rows) ctx.io.stdout.write(`${show(r, o).id}\n`);

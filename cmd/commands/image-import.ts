@@ -2,6 +2,7 @@
 import type { Command } from '../cli/command.js';
 import { flagString } from '../cli/args.js';
 import { withClient } from './client.js';
+import { stdinBytes } from './io.js';
 
 export const imageImportCommand: Command = {
   name: 'image import',
@@ -14,7 +15,7 @@ export const imageImportCommand: Command = {
     const [source, name] = ctx.args.positionals as [string, string];
     const message = flagString(ctx.args, 'message');
     const entry = await withClient(ctx, { readOnly: true }, (c) =>
-      c.importImage({ source, name, stdin: ctx.io.stdin, ...(message !== undefined ? { message } : {}) }, { signal: ctx.signal }),
+      c.importImage({ source, name, ...(message !== undefined ? { message } : {}) }, { signal: ctx.signal, input: stdinBytes(ctx.io.stdin) }),
     );
     ctx.io.stdout.write(`${entry.manifestDigest}\n`);
     return 0;

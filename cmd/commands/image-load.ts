@@ -4,6 +4,7 @@ import { flagString } from '../cli/args.js';
 import { UsageError } from '../../src/util/errors.js';
 import { familiarImageRef } from '../../src/llb/image-ref.js';
 import { withClient } from './client.js';
+import { stdinBytes } from './io.js';
 
 export const imageLoadCommand: Command = {
   name: 'image load',
@@ -26,7 +27,7 @@ export const imageLoadCommand: Command = {
       throw new UsageError('image load: requested load from stdin, but stdin is a terminal; use -i FILE or redirect an archive');
     }
     const loaded = await withClient(ctx, { readOnly: true }, (c) =>
-      c.loadImages({ source, ...(source === '-' ? { stdin: ctx.io.stdin } : {}) }, { signal: ctx.signal }));
+      c.loadImages({ source }, { signal: ctx.signal, ...(source === '-' ? { input: stdinBytes(ctx.io.stdin) } : {}) }));
     for (const img of loaded) {
       ctx.io.stdout.write(img.name !== undefined ? `Loaded image: ${familiarImageRef(img.name)}\n` : `Loaded image ID: ${img.configDigest}\n`);
     }

@@ -21,7 +21,7 @@ export const inspectCommand: Command = {
     await withClient(ctx, {}, async (c) => {
       for (const ref of ctx.args.positionals) {
         try {
-          out.push(await c.inspect(ref, { signal: ctx.signal }));
+          out.push(await c.inspect({ name: ref }, { signal: ctx.signal }));
         } catch (e) {
           if (!isTsbuildError(e) || e.code === 'CANCELLED') throw e;
           ctx.io.stderr.write(`error: ${e.describe()}\n`);

@@ -7,12 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../cli/command.js';
 import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
 import { UserInputError, errorMessage } from '../../src/util/errors.js';
-import { parseDockerfile } from '../../src/frontend/dockerfile/parse.js';
-import { convertDockerfile } from '../../src/frontend/dockerfile/convert/convert.js';
-import { loadDockerignore } from '../../src/frontend/dockerignore.js';
-import { definitionToJSON } from '../../src/llb/describe.js';
-import { renderDot } from '../../src/llb/dot.js';
-import type { ConvertResult } from '../../src/frontend/types.js';
+import { withClient } from './client.js';
 
 async function readDockerfile(ctx: CommandContext, file: string): Promise<Buffer> {
   if (file === '-') {
@@ -25,16 +20,6 @@ async function readDockerfile(ctx: CommandContext, file: string): Promise<Buffer
   } catch (e) {
     throw new UserInputError('DOCKERFILE_NOT_FOUND', `cannot read Dockerfile ${file}: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, { cause: e });
   }
-}
-
-function toJSON(r: ConvertResult): string {
-  return `${JSON.stringify({
-    target: r.target,
-    definition: definitionToJSON(r.definition.loaded),
-    image: r.image,
-    stages: r.stages,
-    warnings: r.warnings,
-  }, null, 2)}\n`;
 }
 
 export const llbCommand: Command = {
@@ -60,29 +45,26 @@ export const llbCommand: Command = {
     const contextDir = resolve(ctx.io.cwd, ctx.args.positionals[0] ?? '.');
     const file = flagString(ctx.args, 'file') ?? join(ctx.args.positionals[0] ?? '.', 'Dockerfile');
     const source = await readDockerfile(ctx, file);
-    const ast = parseDockerfile(source, { file });
-    const ignore = await loadDockerignore({ contextDir, ...(file === '-' ? {} : { dockerfilePath: resolve(ctx.io.cwd, file) }), signal: ctx.signal });
     const target = flagString(ctx.args, 'target');
     const platform = flagString(ctx.args, 'platform');
-    const result = await convertDockerfile(ast, {
+    const req = {
+      contextDir,
+      dockerfile: { name: file, content: source.toString('base64'), ...(file === '-' ? {} : { path: resolve(ctx.io.cwd, file) }) },
       ...(target !== undefined ? { target } : {}),
       ...(platform !== undefined ? { platform } : {}),
-      buildArgs: keyValues(flagList(ctx.args, 'build-arg'), 'build-arg', ctx.io.env),
-      labels: keyValues(flagList(ctx.args, 'label'), 'label', ctx.io.env),
-      dockerignore: ignore.patterns,
+      buildArgs: Object.fromEntries(keyValues(flagList(ctx.args, 'build-arg'), 'build-arg', ctx.io.env)),
+      labels: Object.fromEntries(keyValues(flagList(ctx.args, 'label'), 'label', ctx.io.env)),
       noCache: flagBool(ctx.args, 'no-cache'),
       noCacheFilter: flagList(ctx.args, 'no-cache-filter'),
-      signal: ctx.signal,
-    });
+      format: (flagString(ctx.args, 'format') ?? 'json') === 'dot' ? 'dot' as const : 'json' as const,
+    };
+    // Converting needs no data root: the client answers it without opening the engine.
+    const result = await withClient(ctx, { noEngine: true }, (c) => c.llb(req, { signal: ctx.signal }));
     for (const w of result.warnings) {
       const at = w.location ? `${w.location.file}:${w.location.line}: ` : '';
       ctx.io.stderr.write(`warning: ${at}${w.message}\n`);
     }
-    if ((flagString(ctx.args, 'format') ?? 'json') === 'dot') {
-      ctx.io.stdout.write(renderDot(result.definition.loaded, { title: `${file} (target ${result.target})` }));
-    } else {
-      ctx.io.stdout.write(toJSON(result));
-    }
+    ctx.io.stdout.write(result.text);
     return 0;
   },
 };

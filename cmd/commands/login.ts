@@ -2,8 +2,8 @@
 import type { Command, CommandContext } from '../cli/command.js';
 import { flagBool, flagString } from '../cli/args.js';
 import { UsageError, UserInputError } from '../../src/util/errors.js';
-import { loginRegistry, logoutRegistry } from '../../src/client/registry-login.js';
-import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
+import { withClient } from './client.js';
+import { REGISTRY_FLAGS, credentialsAccess, registryAccess } from './registry-flags.js';
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -41,14 +41,14 @@ export const loginCommand: Command = {
     const username = flagString(ctx.args, 'username');
     if (username === undefined || username === '') throw new UserInputError('LOGIN_USERNAME', 'login: a username is required: use -u USER');
     const server = ctx.args.positionals[0];
-    const res = await loginRegistry({
+    const req = {
       username,
       password: await password(ctx),
-      env: ctx.io.env,
-      signal: ctx.signal,
       registry: registryAccess(ctx.args, ctx),
       ...(server !== undefined ? { server } : {}),
-    });
+    };
+    // Login needs no data root: the client answers it without opening the engine.
+    const res = await withClient(ctx, { noEngine: true }, (c) => c.login(req, { signal: ctx.signal }));
     ctx.io.stdout.write(`Login Succeeded (${res.domain}; credentials saved ${res.helper !== undefined ? `by docker-credential-${res.helper}` : `in ${res.configPath}`})\n`);
     return 0;
   },
@@ -62,7 +62,8 @@ export const logoutCommand: Command = {
   flags: [],
   async run(ctx) {
     const server = ctx.args.positionals[0];
-    const removed = await logoutRegistry({ env: ctx.io.env, signal: ctx.signal, ...(server !== undefined ? { server } : {}) });
+    const req = { registry: credentialsAccess(ctx), ...(server !== undefined ? { server } : {}) };
+    const { removed } = await withClient(ctx, { noEngine: true }, (c) => c.logout(req, { signal: ctx.signal }));
     ctx.io.stdout.write(removed ? `Removing login credentials for ${server ?? 'docker.io'}\n` : `Not logged in to ${server ?? 'docker.io'}\n`);
     return 0;
   },

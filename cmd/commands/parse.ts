@@ -3,11 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../cli/command.js';
 import { flagString } from '../cli/args.js';
-import { astToJson } from '../../src/frontend/dockerfile/ast-json.js';
-import { parseInstructions } from '../../src/frontend/dockerfile/instructions/stages.js';
-import { typedDockerfileToJSON } from '../../src/frontend/dockerfile/instructions/to-json.js';
-import { dumpAST, parseDockerfile } from '../../src/frontend/dockerfile/parse.js';
-import { assertNever, CancelledError, throwIfAborted, UserInputError } from '../../src/util/errors.js';
+import { CancelledError, throwIfAborted, UserInputError } from '../../src/util/errors.js';
+import { withClient } from './client.js';
 
 type Format = 'dump' | 'json' | 'ast';
 
@@ -88,21 +85,11 @@ export const parseCommand: Command = {
     const format = (flagString(ctx.args, 'format') ?? 'dump') as Format;
     const { name, data } = await readDockerfile(ctx);
     throwIfAborted(ctx.signal);
-    const ast = parseDockerfile(data, { file: name });
-    for (const w of ast.warnings) ctx.io.stderr.write(`${name}:${w.line}: warning: ${w.message}\n`);
-    switch (format) {
-      case 'dump':
-        ctx.io.stdout.write(dumpAST(ast));
-        break;
-      case 'json':
-        ctx.io.stdout.write(typedDockerfileToJSON(parseInstructions(ast), ast));
-        break;
-      case 'ast':
-        ctx.io.stdout.write(astToJson(ast));
-        break;
-      default:
-        assertNever(format, 'format');
-    }
+    const req = { dockerfile: { name, content: data.toString('base64') }, format };
+    // Parsing needs no data root: the client answers it without opening the engine.
+    const res = await withClient(ctx, { noEngine: true }, (c) => c.parse(req, { signal: ctx.signal }));
+    for (const w of res.warnings) ctx.io.stderr.write(`${name}:${w.line}: warning: ${w.message}\n`);
+    ctx.io.stdout.write(res.text);
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 /** `tsbuild prune`: remove build cache (docker buildx prune / docker builder prune). */
 import type { Command, CommandContext } from '../cli/command.js';
 import { flagBool, flagList, flagString } from '../cli/args.js';
-import { RECORD_TYPES, type PruneOptions, type RecordType } from '../../src/client/types.js';
+import { RECORD_TYPES, type PruneRequest, type RecordType } from '../../src/client/types.js';
 import { UsageError } from '../../src/util/errors.js';
 import { didYouMean } from '../../src/util/did-you-mean.js';
 import { withClient } from './client.js';
@@ -74,7 +74,7 @@ export const pruneCommand: Command = {
     const kd = flagString(ctx.args, 'keep-duration');
     const filters = parseFilters(flagList(ctx.args, 'filter'));
     const keepDuration = kd !== undefined ? parseDuration(kd, 'keep-duration') : filters.until;
-    const opts: Omit<PruneOptions, 'signal'> = {
+    const req: PruneRequest = {
       all,
       ...(ks !== undefined ? { keepStorage: parseSize(ks, 'keep-storage') } : {}),
       ...(keepDuration !== undefined ? { keepDuration } : {}),
@@ -86,7 +86,7 @@ export const pruneCommand: Command = {
       const what = all ? 'WARNING! This will remove all build cache.' : 'WARNING! This will remove all dangling build cache.';
       if (!(await confirm(ctx, `${what} Are you sure you want to continue?`))) return 0;
     }
-    const r = await withClient(ctx, { readOnly: true }, (c) => c.prune({ ...opts, signal: ctx.signal }));
+    const r = await withClient(ctx, { readOnly: true }, (c) => c.prune(req, { signal: ctx.signal }));
     if (r.records.length > 0) {
       ctx.io.stdout.write('Deleted build cache objects:\n');
       for (const rec of r.records) ctx.io.stdout.write(`${rec.key}\t${rec.description}\n`);

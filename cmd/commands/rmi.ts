@@ -21,7 +21,7 @@ export const rmiCommand: Command = {
     await withClient(ctx, { readOnly: true }, async (c) => {
       for (const ref of ctx.args.positionals) {
         try {
-          const r = await c.removeImage(ref, { signal: ctx.signal, force: flagBool(ctx.args, 'force') });
+          const r = await c.removeImage({ name: ref, force: flagBool(ctx.args, 'force') }, { signal: ctx.signal });
           for (const n of r.untagged) ctx.io.stdout.write(`Untagged: ${familiarImageRef(n)}\n`);
           for (const d of r.deleted) ctx.io.stdout.write(`Deleted: ${d}\n`);
         } catch (e) {

@@ -13,7 +13,7 @@ export const tagCommand: Command = {
     + 'name moves to the new image.',
   async run(ctx) {
     const [source, target] = ctx.args.positionals as [string, string];
-    await withClient(ctx, { readOnly: true }, (c) => c.tagImage(source, target, { signal: ctx.signal }));
+    await withClient(ctx, { readOnly: true }, (c) => c.tagImage({ source, target }, { signal: ctx.signal }));
     return 0;
   },
 };

@@ -44,7 +44,7 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
         useCount: r.useCount,
         inUse,
         shared,
-        ...(opts.verbose ? { parent: g.parent.get(id), inputKeys: parts.records.inputKeys(r.key, r.output) } : {}),
+        ...(opts.verbose ? { ...optionalParent(g.parent.get(id)), inputKeys: parts.records.inputKeys(r.key, r.output) } : {}),
       });
     }
   }
@@ -57,4 +57,9 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
     reclaimableBytes,
     contentBytes: await parts.content.totalBytes(opts),
   };
+}
+
+/** `{ parent }` when there is one: records leave absent fields out rather than set them undefined. */
+function optionalParent(parent: string | undefined): { parent?: string } {
+  return parent === undefined ? {} : { parent };
 }

@@ -278,8 +278,8 @@ export interface DiskUsageRecord {
   readonly inUse: boolean;
   /** Its result is also held by another record or is a parent of another record's result. */
   readonly shared: boolean;
-  /** Only with verbose: the parent snapshot and the input keys. */
-  readonly parent?: string | undefined;
+  /** Only with verbose: the parent snapshot (when there is one) and the input keys. */
+  readonly parent?: string;
   readonly inputKeys?: readonly string[];
 }
 

@@ -1,5 +1,150 @@
-/** Parsers for build flags whose syntax the engine defines (`--secret`, `--ssh`), for front ends. */
-export { parseSecretFlag, parseSshFlag, type SecretSource } from '../worker/exec/secrets.js';
-/** `--cache-to` / `--cache-from` values (buildx syntax). */
-export { parseCacheExportSpec, parseCacheImportSpec } from '../cache/remote/cache-spec.js';
-export type { CacheExportSpec, CacheImportSpec } from '../cache/remote/types.js';
+/**
+ * Build flags whose syntax is docker buildx's, parsed on the client into contract data:
+ * `--output` (`type=oci,dest=out.tar`, `-`, `DIR`) and `--cache-to` / `--cache-from`
+ * (`type=registry,ref=host/repo:cache,mode=max`; a `--cache-from` value without `=` is a registry
+ * reference). Attributes BuildKit knows but tsbuild does not need (compression and media-type
+ * switches) are accepted and ignored, so CI command lines carry over. Secrets and SSH: secrets.ts.
+ */
+import { UserInputError } from '../util/errors.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import type { CacheExportSpec, CacheImportSpec, CacheMode, OutputSpec } from './build-types.js';
+
+/** Parses one `--output` value: `type=oci,dest=out.tar`, `-` (tar to stdout), `DIR` (a local directory). */
+export function parseOutputSpec(spec: string): OutputSpec {
+  if (spec === '-') return { type: 'tar', attrs: { dest: '-' } };
+  if (!spec.includes('=')) return { type: 'local', attrs: { dest: spec } };
+  const attrs = new Map<string, string>();
+  for (const part of splitCsv(spec)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new UserInputError('INVALID_OUTPUT', `invalid output "${spec}": "${part}" is not key=value`);
+    attrs.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
+  }
+  const type = attrs.get('type');
+  if (!type) throw new UserInputError('INVALID_OUTPUT', `invalid output "${spec}": type= is required`);
+  attrs.delete('type');
+  return { type, attrs: Object.fromEntries(attrs) };
+}
+
+/** Splits on commas outside double quotes (buildx uses CSV). */
+function splitCsv(s: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (const ch of s) {
+    if (ch === '"') {
+      quoted = !quoted;
+      continue;
+    }
+    if (ch === ',' && !quoted) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  if (quoted) throw new UserInputError('INVALID_OUTPUT', `invalid output "${s}": unterminated quote`);
+  out.push(cur);
+  return out.filter((p) => p.trim() !== '');
+}
+
+/** BuildKit attributes that change nothing here (tsbuild always writes gzip layers, OCI types). */
+const IGNORED = ['oci-mediatypes', 'image-manifest', 'compression', 'compression-level', 'force-compression', 'store', 'name'];
+
+function fail(flag: string, spec: string, why: string): UserInputError {
+  return new UserInputError('INVALID_CACHE_SPEC', `invalid --${flag} "${spec}": ${why}`);
+}
+
+function splitPairs(flag: string, spec: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    if (part.trim() === '') continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw fail(flag, spec, `"${part}" is not key=value`);
+    const k = part.slice(0, eq).trim().toLowerCase();
+    if (out.has(k)) throw fail(flag, spec, `${k} is given twice`);
+    out.set(k, part.slice(eq + 1).trim());
+  }
+  return out;
+}
+
+function checkKeys(flag: string, spec: string, attrs: ReadonlyMap<string, string>, allowed: readonly string[]): void {
+  for (const k of attrs.keys()) {
+    if (k === 'type' || allowed.includes(k) || IGNORED.includes(k)) continue;
+    throw fail(flag, spec, `unknown attribute "${k}"${didYouMean(k, allowed)}; supported: ${allowed.join(', ')}`);
+  }
+}
+
+function required(flag: string, spec: string, attrs: ReadonlyMap<string, string>, key: string): string {
+  const v = attrs.get(key);
+  if (v === undefined || v === '') throw fail(flag, spec, `${key}= is required for type=${attrs.get('type') ?? ''}`);
+  return v;
+}
+
+function mode(flag: string, spec: string, attrs: ReadonlyMap<string, string>): CacheMode {
+  const m = attrs.get('mode') ?? 'min';
+  if (m !== 'min' && m !== 'max') throw fail(flag, spec, `mode must be min or max, not "${m}"`);
+  return m;
+}
+
+function bool(flag: string, spec: string, attrs: ReadonlyMap<string, string>, key: string): boolean {
+  const v = attrs.get(key);
+  if (v === undefined) return false;
+  if (v === 'true' || v === '') return true;
+  if (v === 'false') return false;
+  throw fail(flag, spec, `${key} must be true or false, not "${v}"`);
+}
+
+/** Parses one `--cache-to` value. Throws INVALID_CACHE_SPEC. */
+export function parseCacheExportSpec(spec: string): CacheExportSpec {
+  const flag = 'cache-to';
+  const attrs = splitPairs(flag, spec);
+  const type = attrs.get('type');
+  switch (type) {
+    case 'registry':
+      checkKeys(flag, spec, attrs, ['ref', 'mode', 'ignore-error']);
+      return { kind: 'registry', ref: required(flag, spec, attrs, 'ref'), mode: mode(flag, spec, attrs), ignoreError: bool(flag, spec, attrs, 'ignore-error') };
+    case 'local':
+      checkKeys(flag, spec, attrs, ['dest', 'mode', 'tag', 'ignore-error']);
+      return {
+        kind: 'local',
+        dest: required(flag, spec, attrs, 'dest'),
+        mode: mode(flag, spec, attrs),
+        tag: attrs.get('tag') || 'latest',
+        ignoreError: bool(flag, spec, attrs, 'ignore-error'),
+      };
+    case 'inline':
+      checkKeys(flag, spec, attrs, ['mode']);
+      if (mode(flag, spec, attrs) !== 'min') throw fail(flag, spec, 'inline cache supports mode=min only');
+      return { kind: 'inline' };
+    case undefined:
+      throw fail(flag, spec, 'type= is required (registry, local or inline)');
+    default:
+      throw fail(flag, spec, `unsupported type "${type}"${didYouMean(type, ['registry', 'local', 'inline'])} (registry, local or inline)`);
+  }
+}
+
+/** Parses one `--cache-from` value (a bare reference means type=registry). Throws INVALID_CACHE_SPEC. */
+export function parseCacheImportSpec(spec: string): CacheImportSpec {
+  const flag = 'cache-from';
+  if (!spec.includes('=')) {
+    if (spec.trim() === '') throw fail(flag, spec, 'empty value');
+    return { kind: 'registry', ref: spec.trim() };
+  }
+  const attrs = splitPairs(flag, spec);
+  const type = attrs.get('type');
+  switch (type) {
+    case 'registry':
+      checkKeys(flag, spec, attrs, ['ref']);
+      return { kind: 'registry', ref: required(flag, spec, attrs, 'ref') };
+    case 'local': {
+      checkKeys(flag, spec, attrs, ['src', 'tag', 'digest']);
+      const digest = attrs.get('digest');
+      if (digest !== undefined && !/^sha256:[0-9a-f]{64}$/.test(digest)) throw fail(flag, spec, `digest "${digest}" is not a sha256 digest`);
+      return { kind: 'local', src: required(flag, spec, attrs, 'src'), tag: attrs.get('tag') || 'latest', ...(digest !== undefined ? { digest } : {}) };
+    }
+    case undefined:
+      throw fail(flag, spec, 'type= is required (registry or local)');
+    default:
+      throw fail(flag, spec, `unsupported type "${type}"${didYouMean(type, ['registry', 'local'])} (registry or local)`);
+  }
+}

@@ -1,5 +1,4 @@
 /** The per-step part of `--metadata-file`: every step, and for each one that ran, why. */
-import { describeMissReason } from '../solver/miss-reason.js';
 import type { BuildResult } from './types.js';
 
 export interface StepMetadata {
@@ -16,7 +15,7 @@ export function stepMetadata(result: BuildResult): StepMetadata[] {
     name: st.name,
     outcome: st.outcome,
     ...(st.cacheKey !== undefined ? { cacheKey: st.cacheKey } : {}),
-    ...(st.missReason !== undefined ? { cacheMiss: describeMissReason(st.missReason) } : {}),
+    ...(st.cacheMiss !== undefined ? { cacheMiss: st.cacheMiss } : {}),
     durationMs: st.durationMs,
   }));
 }

@@ -1,104 +1,139 @@
-/** The in-process Client: opens an Engine on the data root and runs everything here. */
-import { Engine, type EngineOptions } from '../engine/engine.js';
-import { runBuild } from '../engine/build.js';
-import { importImage } from '../engine/image-import.js';
-import { imageHistory, inspectImage } from '../engine/image-info.js';
-import { listImages } from '../engine/image-list.js';
-import { loadImages } from '../engine/image-load.js';
-import { removeImage, tagImage } from '../engine/image-remove.js';
-import { pullToStore, type PullRequest, type PullSummary } from '../engine/image-pull.js';
-import { pushFromStore, type PushRequest, type PushSummary } from '../engine/image-push.js';
+/**
+ * The in-process Client: an Engine on the data root, in this process. A thin pass-through: the
+ * engine's methods take and return the contract's shapes (test/client/contract-types.test.ts keeps
+ * the two identical), so every request, option object and answer is handed over as it is.
+ *
+ * `open()` opens the engine at once; a client made with `new` opens it on the first call that needs
+ * one, so `parse`, `llb`, `login` and `logout` (static engine operations) never touch the data root.
+ * Errors are the
+ * engine's own (with their stacks, for --debug); a remote client rebuilds them from WireErrors.
+ */
+import { Engine } from '../engine/index.js';
+import { TsbuildError } from '../util/errors.js';
 import type {
-  BuildCallOptions, BuildRequest, BuildResult, CallOptions, Client, HistoryRow, ImageInspect, ImageSummary, ImportRequest, LoadedImage, LoadRequest,
-  RemovedImage, RemoveImageOptions, TransferCallOptions,
+  BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
+  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
+  LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PruneResult, PullRequest,
+  PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
 } from './types.js';
-import type { CheckReport, DiskUsage, ImageEntry, PruneOptions, PruneResult, RepairReport } from '../cache/types.js';
+
+export interface EmbeddedClientOptions {
+  /** The data root (`--root`). */
+  readonly root: string;
+  /** Steps running at once. Default: the number of cores. */
+  readonly maxParallelism?: number;
+  /** Skip the root/overlay/runc checks and crash recovery (calls that only read metadata). Default false. */
+  readonly skipPreflight?: boolean;
+  /** Aborts opening the engine. */
+  readonly signal?: AbortSignal;
+}
 
 export class EmbeddedClient implements Client {
-  readonly #engine: Engine;
+  readonly #opts: EmbeddedClientOptions;
+  #engine: Promise<Engine> | undefined;
+  #closed = false;
 
-  private constructor(engine: Engine) {
-    this.#engine = engine;
+  /** A client that opens the engine on the first call needing one. */
+  constructor(opts: EmbeddedClientOptions) {
+    this.#opts = opts;
   }
 
-  static async open(opts: EngineOptions): Promise<EmbeddedClient> {
-    return new EmbeddedClient(await Engine.open(opts));
+  /**
+   * A client with its engine open: preflight and crash recovery done, their errors thrown here
+   * rather than from the first call (before a command starts drawing progress).
+   */
+  static async open(opts: EmbeddedClientOptions): Promise<EmbeddedClient> {
+    const client = new EmbeddedClient(opts);
+    await client.#open();
+    return client;
   }
 
-  build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
-    return runBuild(this.#engine, req, opts);
+  #open(): Promise<Engine> {
+    if (this.#closed) return Promise.reject(new TsbuildError('CLIENT_CLOSED', 'the client is closed'));
+    return (this.#engine ??= Engine.open(this.#opts));
   }
 
-  async images(): Promise<ImageEntry[]> {
-    return this.#engine.services.storage.images.list();
+  async info(opts: CallOptions): Promise<EngineInfo> {
+    return (await this.#open()).info(opts);
   }
 
-  listImages(opts: CallOptions): Promise<ImageSummary[]> {
-    return listImages(this.#engine.services.storage, opts.signal, this.#engine.layerLimits);
+  async build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
+    return (await this.#open()).build(req, opts);
   }
 
-  removeImage(name: string, opts: RemoveImageOptions): Promise<RemovedImage> {
-    return removeImage(this.#engine.services.storage, name, { signal: opts.signal, ...(opts.force !== undefined ? { force: opts.force } : {}) });
+  parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult> {
+    return Engine.parse(req, opts);
   }
 
-  async tagImage(source: string, target: string): Promise<void> {
-    tagImage(this.#engine.services.storage, source, target);
+  llb(req: LlbRequest, opts: CallOptions): Promise<LlbResult> {
+    return Engine.llb(req, opts);
   }
 
-  history(name: string, opts: CallOptions): Promise<HistoryRow[]> {
-    return imageHistory(this.#engine.services.storage, name, opts.signal, this.#engine.layerLimits);
+  async listImages(opts: CallOptions): Promise<ImageSummary[]> {
+    return (await this.#open()).listImages(opts);
   }
 
-  inspect(name: string, opts: CallOptions): Promise<ImageInspect> {
-    const { storage, snapshotter, applier } = this.#engine.services;
-    return inspectImage({ storage, snapshotter, applier }, name, opts.signal, this.#engine.layerLimits);
+  async removeImage(req: RemoveImageRequest, opts: CallOptions): Promise<RemovedImage> {
+    return (await this.#open()).removeImage(req, opts);
   }
 
-  importImage(req: ImportRequest, opts: CallOptions): Promise<ImageEntry> {
-    return importImage(this.#engine.services.storage, {
-      source: req.source,
-      name: req.name,
-      signal: opts.signal,
-      ...(req.stdin ? { stdin: req.stdin } : {}),
-      ...(req.message !== undefined ? { message: req.message } : {}),
-    });
+  async tagImage(req: TagImageRequest, opts: CallOptions): Promise<ImageRecord> {
+    return (await this.#open()).tagImage(req, opts);
   }
 
-  loadImages(req: LoadRequest, opts: CallOptions): Promise<LoadedImage[]> {
-    return loadImages(this.#engine.services.storage, {
-      source: req.source,
-      signal: opts.signal,
-      layerLimits: this.#engine.layerLimits,
-      ...(req.stdin ? { stdin: req.stdin } : {}),
-    });
+  async history(req: ImageRef, opts: CallOptions): Promise<HistoryRow[]> {
+    return (await this.#open()).history(req, opts);
   }
 
-  diskUsage(opts: CallOptions & { readonly verbose: boolean }): Promise<DiskUsage> {
-    return this.#engine.services.storage.du({ signal: opts.signal, verbose: opts.verbose });
+  async inspect(req: ImageRef, opts: CallOptions): Promise<ImageInspect> {
+    return (await this.#open()).inspect(req, opts);
   }
 
-  prune(opts: PruneOptions & CallOptions): Promise<PruneResult> {
-    return this.#engine.services.storage.prune(opts);
+  async importImage(req: ImportRequest, opts: InputCallOptions): Promise<ImageRecord> {
+    return (await this.#open()).importImage(req, opts);
   }
 
-  async check(opts: CallOptions & { readonly deep?: boolean }): Promise<CheckReport & { readonly recovered: readonly string[] }> {
-    const report = await this.#engine.services.storage.check({ signal: opts.signal, ...(opts.deep !== undefined ? { deep: opts.deep } : {}) });
-    return { ...report, recovered: this.#engine.recovery };
+  async loadImages(req: LoadRequest, opts: InputCallOptions): Promise<LoadedImage[]> {
+    return (await this.#open()).loadImages(req, opts);
   }
 
-  repair(opts: CallOptions & { readonly deep?: boolean }): Promise<RepairReport> {
-    return this.#engine.services.storage.repair({ signal: opts.signal, ...(opts.deep !== undefined ? { deep: opts.deep } : {}) });
+  async pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {
+    return (await this.#open()).pull(req, opts);
   }
 
-  pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {
-    return pullToStore(this.#engine.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  async push(req: PushRequest, opts: TransferCallOptions): Promise<PushSummary> {
+    return (await this.#open()).push(req, opts);
   }
 
-  push(req: PushRequest, opts: TransferCallOptions): Promise<PushSummary> {
-    return pushFromStore(this.#engine.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  login(req: LoginRequest, opts: CallOptions): Promise<LoginResult> {
+    return Engine.login(req, opts);
   }
 
-  close(): Promise<void> {
-    return this.#engine.close();
+  logout(req: LogoutRequest, opts: CallOptions): Promise<LogoutResult> {
+    return Engine.logout(req, opts);
+  }
+
+  async diskUsage(req: DiskUsageRequest, opts: CallOptions): Promise<DiskUsage> {
+    return (await this.#open()).diskUsage(req, opts);
+  }
+
+  async prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult> {
+    return (await this.#open()).prune(req, opts);
+  }
+
+  async check(req: CheckRequest, opts: CallOptions): Promise<CheckResult> {
+    return (await this.#open()).check(req, opts);
+  }
+
+  async repair(req: CheckRequest, opts: CallOptions): Promise<RepairReport> {
+    return (await this.#open()).repair(req, opts);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const opening = this.#engine;
+    this.#engine = undefined;
+    const engine = await opening?.catch(() => undefined);
+    await engine?.close();
   }
 }

@@ -1,152 +1,159 @@
 /**
- * The one interface the CLI talks to. The embedded implementation runs the engine in this process;
- * the gRPC implementation (tsbuildd) will implement the same interface, so every command works
- * the same way against either. Every method takes an AbortSignal; `close()` releases the engine.
+ * The client contract: the one `Client` interface every front end (the CLI, CI runners) talks to,
+ * and the requests and responses it carries. The embedded client runs the engine in this process;
+ * the gRPC client (tsbuildd, proto/control.proto) implements the same interface, so every command
+ * behaves the same against either.
+ *
+ * Requests and responses are plain, serialisable data: strings, numbers, booleans, arrays and plain
+ * objects (JSON round-trips them unchanged). Digests are `sha256:…` strings, byte counts numbers,
+ * times ISO 8601 strings or milliseconds since the epoch as each field says. Paths in a request
+ * are the client's paths (context, Dockerfile, output destinations, agent sockets): the embedded
+ * engine uses them as they are; a remote transport moves the bytes (uploads the context, streams
+ * outputs back, forwards agent connections).
+ *
+ * What cannot be data lives in the per-call option objects, shaped so a wire can carry it: the
+ * AbortSignal (a cancelled call), listeners receiving plain events (a server stream), a secret
+ * lookup the engine calls back when a RUN mounts a secret (values never leave the client unasked),
+ * byte sources as `AsyncIterable<Uint8Array>` (a client stream), and a byte sink for `dest=-`
+ * outputs (a server stream).
+ *
+ * Errors cross as `WireError` (src/client/wire-error.ts turns engine errors into it and back), so a
+ * Dockerfile error prints the same — location and caret — whichever client raised it.
+ *
+ * Ownership: this file owns the contract. The engine does not import it; it defines the same
+ * shapes for its own methods (src/engine/types.ts), and test/client/contract-types.test.ts checks
+ * that each request, response and option type here is mutually assignable with the engine's, so
+ * the embedded client stays a pass-through and nothing the engine returns is lost on a wire.
+ * Besides its own types the contract uses the progress events (src/progress/types.ts: plain data,
+ * a leaf every layer may use), the source location of util's errors, and the OCI image-config
+ * shape (src/oci/types.ts: pure data every layer may use). The request and response types sit in
+ * build-types.ts, image-types.ts and cache-types.ts beside this file, re-exported here so callers
+ * import the contract from one place.
  */
-import type { BuildRequest, BuildResult } from '../engine/build.js';
-import type { LoadedImage } from '../engine/image-load.js';
-import type { ProgressWriter } from '../progress/types.js';
-import type { ImageEntry, DiskUsage, DiskUsageRecord, PruneOptions, PruneResult, PrunedRecord, CheckProblem, CheckReport, RepairReport, RecordType } from '../cache/types.js';
-import type { ImageConfig } from '../oci/types.js';
-import type { GraphDriverData } from '../worker/types.js';
-import type { PullRequest, PullSummary, PulledLayer } from '../engine/image-pull.js';
-import type { PushRequest, PushSummary } from '../engine/image-push.js';
-import type { RegistryAccess } from '../engine/registry-access.js';
-import type { RemoteCacheReport } from '../engine/build-registry.js';
-import type { TransferEvent } from '../registry/types.js';
+import type { ProgressEvent } from '../progress/types.js';
+import type { SourceLocation } from '../util/errors.js';
+import type { BuildRequest, BuildResult, EngineInfo, LlbRequest, LlbResult, ParseRequest, ParseResult } from './build-types.js';
+import type {
+  HistoryRow, ImageInspect, TransferEvent, ImageRecord, ImageRef, ImageSummary, ImportRequest, LoadRequest, LoadedImage, LoginRequest, LoginResult,
+  LogoutRequest, LogoutResult, PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest,
+} from './image-types.js';
+import type { CheckRequest, CheckResult, DiskUsage, DiskUsageRequest, PruneRequest, PruneResult, RepairReport } from './cache-types.js';
 
-export type { BuildRequest, BuildResult, LoadedImage };
-export type { PullRequest, PullSummary, PulledLayer, PushRequest, PushSummary, RegistryAccess, RemoteCacheReport, TransferEvent };
-export type { ImageEntry, DiskUsage, DiskUsageRecord, PruneOptions, PruneResult, PrunedRecord, CheckProblem, CheckReport, RepairReport, RecordType };
+/** The contract's request and response types, one file per area; import them from here. */
+export type * from './build-types.js';
+export type * from './image-types.js';
+export type * from './cache-types.js';
+export { RECORD_TYPES } from './cache-types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Per-call options (not data: the signal, listeners, byte streams, the secret lookup)
 
 export interface CallOptions {
+  /** Cancels the call; the engine stops, cleans up and rejects with a CANCELLED error. */
   readonly signal: AbortSignal;
 }
 
+/**
+ * Looks a build secret up by id, on the client's side, when a RUN step mounts it. Resolves to the
+ * value, or undefined when the client has no such secret (an error only for `required` mounts).
+ */
+export type SecretLookup = (id: string, signal: AbortSignal) => Promise<Uint8Array | undefined>;
+
+/** Receives the bytes of a `dest=-` output, in order; each write resolves once the bytes are taken. */
+export interface ByteSink {
+  write(chunk: Uint8Array): Promise<void>;
+}
+
 export interface BuildCallOptions extends CallOptions {
-  readonly progress: ProgressWriter;
+  /** Every progress event of the build, in order, as plain data. Must not throw or block. */
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Where `--secret` values come from. Default: no secrets. */
+  readonly secrets?: SecretLookup;
+  /** Where outputs with `dest=-` are written (the client's standard output). Default: none (such an output fails). */
+  readonly stdout?: ByteSink;
 }
 
-/** One row of `tsbuild images`. */
-export interface ImageSummary {
-  /** Full reference (`docker.io/library/app:latest`), or undefined for an untagged image. */
-  readonly name: string | undefined;
-  /** As docker shows it: `app`, `myorg/app`, `<none>`. */
-  readonly repository: string;
-  /** Tag, or `<none>`. */
-  readonly tag: string;
-  /** Image ID: the config digest (`sha256:…`). */
-  readonly id: string;
-  readonly manifestDigest: string;
-  /** The config's `created` (ISO 8601), when set. */
-  readonly created: string | undefined;
-  /** Bytes of file content in all layers (uncompressed), as `docker images` counts them. */
-  readonly size: number;
-}
-
-/** One row of `tsbuild history`, newest first. */
-export interface HistoryRow {
-  /** The image ID on the top row, "<missing>" on the others, as docker shows for pulled images. */
-  readonly id: string;
-  readonly created: string | undefined;
-  readonly createdBy: string;
-  /** Bytes of file content in the row's layer (uncompressed), 0 for empty layers. */
-  readonly size: number;
-  readonly comment: string;
-  readonly emptyLayer: boolean;
-  /** diff_id of the row's layer; undefined for empty layers. */
-  readonly layer: string | undefined;
-}
-
-/** `tsbuild inspect IMAGE`: the fields `docker inspect` shows for an image, in its spelling. */
-export interface ImageInspect {
-  /** Image ID (config digest). */
-  readonly Id: string;
-  readonly RepoTags: readonly string[];
-  /** `repository@manifest digest` for every repository naming the image. */
-  readonly RepoDigests: readonly string[];
-  readonly Parent: string;
-  readonly Comment: string;
-  readonly Created: string | undefined;
-  readonly DockerVersion: string;
-  readonly Author: string;
-  readonly Config: ImageConfig['config'];
-  readonly Architecture: string;
-  readonly Variant?: string;
-  readonly Os: string;
-  /** Bytes of file content in all layers (uncompressed). */
-  readonly Size: number;
-  readonly VirtualSize: number;
-  /** overlay2 directories of the image's top snapshot (unpacked on demand); Data null without layers. */
-  readonly GraphDriver: { readonly Name: 'overlay2'; readonly Data: GraphDriverData | null };
-  readonly RootFS: { readonly Type: 'layers'; readonly Layers: readonly string[] };
-  readonly Metadata: { readonly LastTagTime: string };
-}
-
-/** What `rmi` did for one reference. */
-export interface RemovedImage {
-  /** Names removed (full references). */
-  readonly untagged: readonly string[];
-  /** The image ID when its last name went, then the blobs deleted with it. */
-  readonly deleted: readonly string[];
-}
-
-export interface RemoveImageOptions extends CallOptions {
-  /** Remove every name of an image given by ID, even when there are several. Default false. */
-  readonly force?: boolean;
-}
-
-export interface LoadRequest {
-  /** Archive path, or `-` for `stdin`. */
-  readonly source: string;
-  readonly stdin?: NodeJS.ReadableStream;
-}
-
-/** Record types `prune --filter type=…` accepts (every RecordType). */
-export const RECORD_TYPES: readonly RecordType[] = Object.keys({
-  regular: true, 'source.local': true, 'source.image': true, 'source.http': true, 'source.git': true,
-  'exec.cachemount': true, internal: true, frontend: true,
-} satisfies Record<RecordType, true>) as RecordType[];
-
-export interface ImportRequest {
-  /** A rootfs tarball (plain or compressed), a directory, or `-` for stdin (then `stdin` is read). */
-  readonly source: string;
-  readonly stdin?: NodeJS.ReadableStream;
-  readonly name: string;
-  /** Dockerfile-like changes (`--change 'CMD ["sh"]'`), as docker import. */
-  readonly changes?: readonly string[];
-  readonly message?: string;
+/** Calls that can read an archive from the client's standard input (`image load -`, `image import -`). */
+export interface InputCallOptions extends CallOptions {
+  /** The bytes a `-` source stands for. Read only when the request's source is `-`. */
+  readonly input?: AsyncIterable<Uint8Array>;
 }
 
 /** Calls that move images to or from a registry report each blob's progress. */
 export interface TransferCallOptions extends CallOptions {
-  readonly onProgress?: (e: TransferEvent) => void;
+  readonly onProgress?: (event: TransferEvent) => void;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * An error as it crosses the seam. `fromWireError` (wire-error.ts) rebuilds the Error class the CLI
+ * prints, so output and exit code are the same whichever client raised it.
+ */
+export interface WireError {
+  /** Which Error class: user input (exit 1), usage (exit 2), cancelled (exit 130), other tsbuild errors, or a bug. */
+  readonly kind: 'user-input' | 'usage' | 'cancelled' | 'tsbuild' | 'internal';
+  /** Stable machine-readable code (`DOCKERFILE_PARSE`, `IMAGE_NOT_FOUND`, `CANCELLED`…); `INTERNAL` for bugs. */
+  readonly code: string;
+  /** One line, without the location prefix. */
+  readonly message: string;
+  /** Where in a user's file the problem is. */
+  readonly location?: SourceLocation;
+  /** The offending source line, shown under the message with a caret at the column. */
+  readonly sourceLine?: string;
+  /** Lines shown after the message (e.g. the last log lines of a failed RUN). */
+  readonly detail?: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The interface
+
 export interface Client {
+  /** Facts about the engine: version, data root, kernel, runc, platform, supported outputs and features. */
+  info(opts: CallOptions): Promise<EngineInfo>;
+  /** Builds a Dockerfile; progress streams to `opts.onProgress`, outputs land where the request says. */
   build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult>;
-  images(opts: CallOptions): Promise<ImageEntry[]>;
-  /** `tsbuild images`: every stored image name with its ID, created time and size. */
+  /** `tsbuild parse`: the Dockerfile's syntax tree as text; nothing is built, no data root needed. */
+  parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult>;
+  /** `tsbuild llb`: the Dockerfile converted to its LLB graph, as JSON or Graphviz dot. */
+  llb(req: LlbRequest, opts: CallOptions): Promise<LlbResult>;
+
+  /** `tsbuild images`: every stored image name with its ID, created time and size, newest first. */
   listImages(opts: CallOptions): Promise<ImageSummary[]>;
   /** Removes a name (or, by image ID, the image's names); deletes blobs no other image needs. */
-  removeImage(name: string, opts: RemoveImageOptions): Promise<RemovedImage>;
-  tagImage(source: string, target: string, opts: CallOptions): Promise<void>;
-  history(name: string, opts: CallOptions): Promise<HistoryRow[]>;
-  inspect(name: string, opts: CallOptions): Promise<ImageInspect>;
-  importImage(req: ImportRequest, opts: CallOptions): Promise<ImageEntry>;
-  /** `docker save` or OCI layout archives; returns the images loaded. */
-  loadImages(req: LoadRequest, opts: CallOptions): Promise<LoadedImage[]>;
-  diskUsage(opts: CallOptions & { readonly verbose: boolean }): Promise<DiskUsage>;
-  prune(opts: PruneOptions & CallOptions): Promise<PruneResult>;
-  /**
-   * Consistency of the data root. Opening the engine first recovers what crashed processes left
-   * (the same recovery every engine start performs); `recovered` lists it, `problems` what remains.
-   */
-  check(opts: CallOptions & { readonly deep?: boolean }): Promise<CheckReport & { readonly recovered: readonly string[] }>;
-  repair(opts: CallOptions & { readonly deep?: boolean }): Promise<RepairReport>;
+  removeImage(req: RemoveImageRequest, opts: CallOptions): Promise<RemovedImage>;
+  /** Gives an image another name (an existing name moves); returns the new name's record. */
+  tagImage(req: TagImageRequest, opts: CallOptions): Promise<ImageRecord>;
+  /** `tsbuild history`: the image's history rows, newest first. */
+  history(req: ImageRef, opts: CallOptions): Promise<HistoryRow[]>;
+  /** `tsbuild inspect`: the image's details in `docker inspect`'s shape. */
+  inspect(req: ImageRef, opts: CallOptions): Promise<ImageInspect>;
+  /** A root filesystem (tarball, directory, or `-` for `opts.input`) as a one-layer image. */
+  importImage(req: ImportRequest, opts: InputCallOptions): Promise<ImageRecord>;
+  /** `docker save` or OCI layout archives (a file, or `-` for `opts.input`); returns the images loaded. */
+  loadImages(req: LoadRequest, opts: InputCallOptions): Promise<LoadedImage[]>;
   /** `tsbuild pull`: an image from its registry into the local store (layers already stored are skipped). */
   pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary>;
   /** `tsbuild push`: an image of the local store to the registry its name designates. */
   push(req: PushRequest, opts: TransferCallOptions): Promise<PushSummary>;
+  /** `tsbuild login`: verifies credentials at the registry, then saves them in the client's docker config. */
+  login(req: LoginRequest, opts: CallOptions): Promise<LoginResult>;
+  /** `tsbuild logout`: removes saved credentials. */
+  logout(req: LogoutRequest, opts: CallOptions): Promise<LogoutResult>;
+
+  /** `tsbuild du`: what the build cache holds. */
+  diskUsage(req: DiskUsageRequest, opts: CallOptions): Promise<DiskUsage>;
+  /** `tsbuild prune`: removes build cache, least recently used first. */
+  prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult>;
+  /**
+   * `tsbuild cache check`: consistency of the data root. Reaching the engine first recovers what
+   * crashed processes left (the recovery every engine start runs); `recovered` lists it.
+   */
+  check(req: CheckRequest, opts: CallOptions): Promise<CheckResult>;
+  /** `tsbuild cache check --repair`: fixes what is safe to fix. */
+  repair(req: CheckRequest, opts: CallOptions): Promise<RepairReport>;
+
+  /** Releases the engine (embedded) or the connection (gRPC). Idempotent. */
   close(): Promise<void>;
 }

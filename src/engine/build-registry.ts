@@ -20,20 +20,10 @@ import { BaseImages } from './base-images.js';
 import { collectCache, inlineCache, writeCache, type BuildOutcomeForCache } from './cache-export.js';
 import { importCache, importName } from './cache-import.js';
 import { ChainMaterializer } from './chain-materialize.js';
-import { pushFromStore, type PushSummary } from './image-push.js';
-import { openRegistryClient, type RegistryAccess } from './registry-access.js';
+import { pushFromStore } from './image-push.js';
+import { openRegistryClient } from './registry-access.js';
 import { RemoteResultLoader } from './remote-loader.js';
-
-/** What the remote cache did in one build (also in `--metadata-file`). */
-export interface RemoteCacheReport {
-  /** Per `--cache-from`: records offered, or why the cache could not be read. */
-  readonly imported: readonly { readonly name: string; readonly records: number; readonly error?: string }[];
-  /** Blobs and bytes downloaded from imported caches (lazily, for results the build used). */
-  readonly downloadedBlobs: number;
-  readonly downloadedBytes: number;
-  /** Per `--cache-to`. */
-  readonly exported: readonly { readonly to: string; readonly digest?: string; readonly records: number; readonly error?: string }[];
-}
+import type { PushSummary, RegistryAccess, RemoteCacheReport } from './types.js';
 
 export interface BuildRegistryOptions {
   readonly services: WorkerServices;

@@ -7,89 +7,43 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { parseDockerfileAsync } from '../frontend/dockerfile/parse.js';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
 import { loadDockerignore } from '../frontend/dockerignore.js';
 import type { ConvertWarning } from '../frontend/types.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
-import type { BuildSummary } from '../solver/types.js';
-import { SecretStore, type SecretSource } from '../worker/exec/secrets.js';
+import { describeMissReason } from '../solver/miss-reason.js';
+import type { Solver } from '../solver/solver.js';
+import type { BuildSummary as SolverSummary, StepRecord } from '../solver/types.js';
+import type { SecretProvider } from '../worker/exec/secrets.js';
 import { solverGraph } from '../worker/ops/vertices.js';
 import { snapshotOf } from '../worker/ops/worker-result.js';
-import type { BuildSession } from '../worker/ops/context.js';
-import type { ExportResponse, OutputSpec } from '../exporter/types.js';
-import type { CacheExportSpec, CacheImportSpec } from '../cache/remote/types.js';
+import type { BuildSession, WorkerServices } from '../worker/ops/context.js';
+import type { ExporterRegistry } from '../exporter/registry.js';
+import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../llb/image-ref.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
-import type { Engine } from './engine.js';
-import { BuildRegistry, type RemoteCacheReport } from './build-registry.js';
+import { BuildRegistry } from './build-registry.js';
 import { layerLimitWarning } from './layer-limit.js';
 import { ExportOutputs, exportError } from './export-outputs.js';
-import type { PushSummary } from './image-push.js';
-import type { RegistryAccess } from './registry-access.js';
+import { dockerfileBytes } from './dockerfile-tools.js';
+import type { BuildOptions, BuildRequest, BuildResult, BuildStep, BuildSummary, BuildWarning, ByteSink, ExportResult } from './types.js';
 
-export interface DockerfileInput {
-  readonly content: Buffer;
-  /** The path as the user gave it (error locations use it). */
-  readonly name: string;
-  /** Absolute path on disk (for `<Dockerfile>.dockerignore`); undefined when read from stdin. */
-  readonly path: string | undefined;
+/** What a build needs of the engine (the Engine itself, seen through this to keep imports one-way). */
+export interface BuildEngine {
+  readonly services: WorkerServices;
+  readonly solver: Solver;
+  readonly exporters: ExporterRegistry;
 }
 
-export interface BuildRequest {
-  /** The build context directory (a stdin tarball is unpacked by the client first). */
-  readonly contextDir: string;
-  readonly dockerfile: DockerfileInput;
-  readonly target?: string;
-  readonly buildArgs: ReadonlyMap<string, string>;
-  readonly labels: ReadonlyMap<string, string>;
-  readonly noCache: boolean;
-  readonly noCacheFilter: readonly string[];
-  readonly platform?: string;
-  /**
-   * Network for RUN steps without --network (or with `--network=default`): `default` is a private
-   * namespace with outbound access (the executor's `sandbox`), `host` the host's, `none` loopback only.
-   */
-  readonly network: 'default' | 'none' | 'host';
-  readonly secrets: ReadonlyMap<string, SecretSource>;
-  readonly ssh: ReadonlyMap<string, string>;
-  /** The client's environment, for env-sourced secrets. */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** `-t` names as given. */
-  readonly tags: readonly string[];
+/** The request as the build runs it: the Dockerfile's bytes decoded, attribute maps made Maps. */
+interface Build {
+  readonly req: BuildRequest;
+  readonly dockerfile: Buffer;
   readonly outputs: readonly OutputSpec[];
-  readonly allowInsecure?: boolean;
-  /** Where `dest=-` outputs go. */
-  readonly stdout?: Writable;
-  /** `--pull`: resolve every base image at its registry (downloading it when it changed). Default false. */
-  readonly pull?: boolean;
-  /** `--push`: push the image to each of its names' registries (as `-o type=image,push=true`). Default false. */
-  readonly push?: boolean;
-  /** `--cache-from`: caches to import (metadata now, blobs when a result is used). */
-  readonly cacheFrom?: readonly CacheImportSpec[];
-  /** `--cache-to`: where to export this build's cache. */
-  readonly cacheTo?: readonly CacheExportSpec[];
-  /** How registries are reached (`--insecure-registry`, `--registry-ca`); credentials come from `env`. */
-  readonly registry?: Omit<RegistryAccess, 'env'>;
-}
-
-export interface BuildResult {
-  readonly summary: BuildSummary;
-  readonly exports: readonly ExportResponse[];
-  /** Manifest digest of the first image output. */
-  readonly imageDigest: string | undefined;
-  readonly configDigest: string | undefined;
-  readonly warnings: readonly ConvertWarning[];
-  /** Names pushed (`--push`, `push=true`), with the digest the registry serves. */
-  readonly pushed: readonly PushSummary[];
-  /** What `--cache-from` / `--cache-to` did. */
-  readonly remoteCache: RemoteCacheReport;
-}
-
-export interface BuildRunOptions {
-  readonly signal: AbortSignal;
+  readonly opts: BuildOptions;
   readonly progress: ProgressWriter;
 }
 
@@ -101,12 +55,16 @@ function sourceDateEpoch(args: ReadonlyMap<string, string>): number | undefined 
   return n;
 }
 
-export async function runBuild(engine: Engine, req: BuildRequest, opts: BuildRunOptions): Promise<BuildResult> {
+export async function runBuild(engine: BuildEngine, req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
+  const dockerfile = dockerfileBytes(req.dockerfile);
+  const onProgress = opts.onProgress;
+  const progress: ProgressWriter = { write: onProgress ? (e) => onProgress(e) : () => undefined };
+  const outputs = req.outputs.map((o) => ({ type: o.type, attrs: new Map(Object.entries(o.attrs)) }));
   try {
-    return await build(engine, req, opts);
+    return await build(engine, { req, dockerfile, outputs, opts, progress });
   } catch (e) {
     // Errors located in the Dockerfile show the offending line under the message.
-    if (e instanceof TsbuildError) e.attachSource(req.dockerfile.name, req.dockerfile.content.toString('utf8').split(/\r?\n/));
+    if (e instanceof TsbuildError) e.attachSource(req.dockerfile.name, dockerfile.toString('utf8').split(/\r?\n/));
     throw e;
   }
 }
@@ -115,8 +73,8 @@ export async function runBuild(engine: Engine, req: BuildRequest, opts: BuildRun
  * The outputs with `type=registry` (buildx's name for a pushed image) and `--push` folded into
  * image outputs with `push=true`.
  */
-export function normalizeOutputs(req: Pick<BuildRequest, 'outputs' | 'tags' | 'push'>): OutputSpec[] {
-  const outputs: OutputSpec[] = req.outputs.map((o) => (o.type === 'registry' ? { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) } : o));
+function normalizeOutputs(given: readonly OutputSpec[], req: Pick<BuildRequest, 'tags' | 'push'>): OutputSpec[] {
+  const outputs: OutputSpec[] = given.map((o) => (o.type === 'registry' ? { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) } : o));
   if (req.push) {
     if (!outputs.some((o) => o.type === 'image')) outputs.push({ type: 'image', attrs: new Map([['push', 'true']]) });
     else for (const [i, o] of outputs.entries()) if (o.type === 'image') outputs[i] = { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) };
@@ -137,45 +95,54 @@ function pushNames(o: OutputSpec, tags: readonly string[]): string[] {
   return [...new Set([...tags, ...(o.attrs.get('name')?.split(',').filter(Boolean) ?? [])].map(normalizeImageRef))];
 }
 
-async function build(engine: Engine, req: BuildRequest, opts: BuildRunOptions): Promise<BuildResult> {
+async function build(engine: BuildEngine, b: Build): Promise<BuildResult> {
+  const { req } = b;
   const registry = new BuildRegistry({
     services: engine.services,
-    access: { ...req.registry, env: req.env },
+    access: req.registry ?? {},
     pull: req.pull ?? false,
     cacheFrom: req.cacheFrom ?? [],
     cacheTo: req.cacheTo ?? [],
-    progress: opts.progress,
+    progress: b.progress,
   });
   try {
-    return await buildWith(engine, registry, req, opts);
+    return await buildWith(engine, registry, b);
   } finally {
     registry.close();
   }
 }
 
-async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequest, opts: BuildRunOptions): Promise<BuildResult> {
-  const { signal, progress } = opts;
+/** The client's secret lookup as the worker asks for it; no lookup means no secrets. */
+function secretProvider(opts: BuildOptions): SecretProvider {
+  const lookup = opts.secrets;
+  return { get: (id, signal) => (lookup ? lookup(id, signal) : Promise.resolve(undefined)) };
+}
+
+async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build): Promise<BuildResult> {
+  const { req, progress } = b;
+  const { signal } = b.opts;
   const services = engine.services;
   const storage = services.storage;
   // Bad output/push settings fail before anything is built.
-  const outputs = normalizeOutputs(req);
+  const outputs = normalizeOutputs(b.outputs, req);
   for (const o of outputs) {
     if (o.type === 'image' && pushFlag(o) && pushNames(o, req.tags).length === 0) {
       throw new UserInputError('PUSH_NO_NAME', 'pushing needs an image name: add -t NAME (or name=NAME to the image output)');
     }
   }
+  const buildArgs = new Map(Object.entries(req.buildArgs));
 
   // Front end: parse, .dockerignore, convert (base image configs: local store, else the registry).
   const load = startVertex(progress, { name: `[internal] load build definition from ${req.dockerfile.name}` });
   let converted;
   let ignore;
   try {
-    const ast = await parseDockerfileAsync(req.dockerfile.content, { file: req.dockerfile.name, signal });
+    const ast = await parseDockerfileAsync(b.dockerfile, { file: req.dockerfile.name, signal });
     for (const w of ast.warnings) progress.write({ type: 'warning', message: w.message, location: { file: req.dockerfile.name, line: w.line, column: 1 }, timestamp: Date.now() });
     ignore = await loadDockerignore({ contextDir: req.contextDir, signal, ...(req.dockerfile.path ? { dockerfilePath: req.dockerfile.path } : {}) });
     converted = await convertDockerfile(ast, {
-      buildArgs: req.buildArgs,
-      labels: req.labels,
+      buildArgs,
+      labels: new Map(Object.entries(req.labels)),
       noCache: req.noCache,
       noCacheFilter: req.noCacheFilter,
       dockerignore: ignore.patterns,
@@ -198,11 +165,11 @@ async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequ
   const session: BuildSession = {
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
-    secrets: new SecretStore({ sources: req.secrets, env: req.env }),
-    ssh: req.ssh,
+    secrets: secretProvider(b.opts),
+    ssh: new Map(Object.entries(req.ssh)),
     defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,
     allowInsecure: req.allowInsecure ?? false,
-    sourceDateEpoch: sourceDateEpoch(req.buildArgs),
+    sourceDateEpoch: sourceDateEpoch(buildArgs),
     scratch: [],
     images: registry.images,
   };
@@ -210,19 +177,28 @@ async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequ
   try {
     await registry.importCaches(signal);
     let snapshot: string | undefined;
-    let summary: BuildSummary;
+    let summary: SolverSummary;
     const finish = async (): Promise<BuildResult> => {
-      const build = { steps: summary.steps, finalSnapshot: snapshot };
+      const built = { steps: summary.steps, finalSnapshot: snapshot };
       if (snapshot !== undefined && outputs.some((o) => IMAGE_OUTPUTS.has(o.type))) {
         const warning = layerLimitWarning((await services.snapshotter.chain(snapshot)).length);
         if (warning) progress.write(warning);
       }
-      const inline = await registry.inlineField(build, signal);
+      const inline = await registry.inlineField(built, signal);
       const config = inline ? ({ ...converted.image, ...inline } as ImageConfig) : converted.image;
-      const res = await exportAll(engine, req, outputs, { snapshot, summary, warnings: converted.warnings, config, epoch: session.sourceDateEpoch }, opts);
+      const exports = await exportAll(engine, b, outputs, { snapshot, config, epoch: session.sourceDateEpoch });
       const pushed = await registry.push([...new Set(outputs.filter((o) => o.type === 'image' && pushFlag(o)).flatMap((o) => pushNames(o, req.tags)))], signal);
-      await registry.exportCaches(build, signal);
-      return { ...res, pushed, remoteCache: registry.report() };
+      await registry.exportCaches(built, signal);
+      const first = exports.find((e) => e.imageDigest);
+      return {
+        summary: summaryOf(summary),
+        exports,
+        ...(first?.imageDigest !== undefined ? { imageDigest: first.imageDigest } : {}),
+        ...(first?.configDigest !== undefined ? { configDigest: first.configDigest } : {}),
+        warnings: converted.warnings.map(warningOf),
+        pushed,
+        remoteCache: registry.report(),
+      };
     };
     if (graph.target) {
       const solved = await engine.solver.solve({ target: graph.target, signal, progress, ...registry.solveOptions() });
@@ -242,28 +218,56 @@ async function buildWith(engine: Engine, registry: BuildRegistry, req: BuildRequ
   }
 }
 
+/** A solver step as data: absent fields left out, the miss reason also in words. */
+function stepOf(st: StepRecord): BuildStep {
+  return {
+    digest: st.digest,
+    name: st.name,
+    outcome: st.outcome,
+    ...(st.cacheKey !== undefined ? { cacheKey: st.cacheKey } : {}),
+    ...(st.missReason !== undefined ? { missReason: st.missReason, cacheMiss: describeMissReason(st.missReason) } : {}),
+    ...(st.started !== undefined ? { started: st.started } : {}),
+    ...(st.completed !== undefined ? { completed: st.completed } : {}),
+    durationMs: st.durationMs,
+  };
+}
+
+function summaryOf(s: SolverSummary): BuildSummary {
+  return { ...s, steps: s.steps.map(stepOf) };
+}
+
+function warningOf(w: ConvertWarning): BuildWarning {
+  return { code: w.code, message: w.message, ...(w.location ? { location: w.location } : {}) };
+}
+
 /** Outputs that make an image someone will run (a local/tar output is a filesystem). */
 const IMAGE_OUTPUTS: ReadonlySet<string> = new Set(['image', 'oci', 'docker', 'registry']);
 
 interface Solved {
   readonly snapshot: string | undefined;
-  readonly summary: BuildSummary;
-  readonly warnings: readonly ConvertWarning[];
   readonly config: ImageConfig;
   readonly epoch: number | undefined;
 }
 
-type Exported = Omit<BuildResult, 'pushed' | 'remoteCache'>;
+/** A `dest=-` output: the client's sink as a stream the exporters can pipe into. */
+function sinkStream(sink: ByteSink): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      sink.write(chunk).then(() => callback(), callback);
+    },
+  });
+}
 
-async function exportAll(engine: Engine, req: BuildRequest, outputs: readonly OutputSpec[], solved: Solved, opts: BuildRunOptions): Promise<Exported> {
-  const names = req.tags.map(normalizeImageRef);
-  const exports: ExportResponse[] = [];
+async function exportAll(engine: BuildEngine, b: Build, outputs: readonly OutputSpec[], solved: Solved): Promise<ExportResult[]> {
+  const { signal } = b.opts;
+  const names = b.req.tags.map(normalizeImageRef);
+  const exports: ExportResult[] = [];
   for (const out of outputs) {
-    throwIfAborted(opts.signal);
+    throwIfAborted(signal);
     const exporter = engine.exporters.get(out.type);
     const label = out.type === 'image' ? 'exporting to image' : `exporting to ${out.type}${out.attrs.get('dest') ? ` ${out.attrs.get('dest')}` : ''}`;
-    const v = startVertex(opts.progress, { name: label });
-    const files = new ExportOutputs(req.stdout);
+    const v = startVertex(b.progress, { name: label });
+    const files = new ExportOutputs(b.opts.stdout ? sinkStream(b.opts.stdout) : undefined);
     try {
       const res = await exporter.export(
         { snapshot: solved.snapshot, config: solved.config, names, attrs: out.attrs, sourceDateEpoch: solved.epoch },
@@ -272,7 +276,7 @@ async function exportAll(engine: Engine, req: BuildRequest, outputs: readonly Ou
           snapshotter: engine.services.snapshotter,
           differ: engine.services.differ,
           tmpDir: engine.services.tmpDir,
-          signal: opts.signal,
+          signal,
           progress: v.progress,
           openOutput: (dest) => files.open(dest),
         },
@@ -285,17 +289,10 @@ async function exportAll(engine: Engine, req: BuildRequest, outputs: readonly Ou
       const paths = files.paths;
       await files.discard();
       const e = exportError(err, label, paths.length > 0 ? paths : [engine.services.root]);
-      if (opts.signal.aborted) v.cancel();
+      if (signal.aborted) v.cancel();
       else v.fail(e);
-      throw opts.signal.aborted ? new CancelledError(opts.signal.reason) : e;
+      throw signal.aborted ? new CancelledError(signal.reason) : e;
     }
   }
-  const first = exports.find((e) => e.imageDigest);
-  return {
-    summary: solved.summary,
-    exports,
-    imageDigest: first?.imageDigest,
-    configDigest: first?.configDigest,
-    warnings: solved.warnings,
-  };
+  return exports;
 }

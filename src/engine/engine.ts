@@ -1,11 +1,15 @@
 /**
  * The engine: one per data root and process. It owns the long-lived services (cache storage,
- * overlay2 snapshotter, runc executor, solver) and runs builds against them. The CLI reaches it
- * only through the Client interface (src/client); the daemon will host one for many clients.
+ * overlay2 snapshotter, runc executor, solver) and offers everything a client can ask for as
+ * methods taking and returning plain data (src/engine/types.ts): build, images, history, du,
+ * prune, pull, push, info… Operations that need no data root (parse, llb, login) are static. The
+ * CLI reaches it only through the Client interface (src/client); the daemon will host one for many
+ * clients. Methods are thin: each delegates to the file that implements the operation.
  */
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { rm } from 'node:fs/promises';
+import { throwIfAborted } from '../util/errors.js';
 import { CacheStorage } from '../cache/cache-storage.js';
 import { ContextHasher } from '../cache/context-hash.js';
 import { dataRootPaths, ensureCacheDirs, makeProcessTempDir } from '../cache/data-root.js';
@@ -21,7 +25,24 @@ import { SnapshotResultLoader } from '../worker/ops/loader.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
-import type { CheckProblem } from '../cache/types.js';
+import type { CheckProblem, DiskUsage, PruneResult, RepairReport } from '../cache/types.js';
+import { runBuild } from './build.js';
+import { convertToText, parseToText } from './dockerfile-tools.js';
+import { engineInfo } from './engine-info.js';
+import { importImage } from './image-import.js';
+import { imageHistory, inspectImage } from './image-info.js';
+import { listImages } from './image-list.js';
+import { loadImages } from './image-load.js';
+import { pullToStore } from './image-pull.js';
+import { pushFromStore } from './image-push.js';
+import { removeImage, tagImage } from './image-remove.js';
+import { registryLogin, registryLogout } from './registry-login.js';
+import type {
+  BuildOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, DiskUsageRequest, EngineInfo, HistoryRow,
+  ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
+  LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
+  PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest, TransferOptions,
+} from './types.js';
 
 function describeRecovered(p: CheckProblem): string {
   switch (p.kind) {
@@ -125,6 +146,106 @@ export class Engine {
       storage.close();
       throw e;
     }
+  }
+
+  // --- Dockerfile tools and registry login: no data root needed --------------------------------
+
+  /** `tsbuild parse`: the Dockerfile's syntax tree as text (BuildKit's dump, JSON, or raw AST). */
+  static parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult> {
+    return parseToText(req, opts);
+  }
+
+  /** `tsbuild llb`: the Dockerfile converted to LLB, as JSON or Graphviz dot; nothing is built. */
+  static llb(req: LlbRequest, opts: CallOptions): Promise<LlbResult> {
+    return convertToText(req, opts);
+  }
+
+  /** Verifies credentials against the registry, then saves them in the docker config. */
+  static login(req: LoginRequest, opts: CallOptions): Promise<LoginResult> {
+    return registryLogin(req, opts);
+  }
+
+  static logout(req: LogoutRequest, opts: CallOptions): Promise<LogoutResult> {
+    return registryLogout(req, opts);
+  }
+
+  // --- Builds and engine facts ------------------------------------------------------------------
+
+  build(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
+    return runBuild(this, req, opts);
+  }
+
+  info(opts: CallOptions): Promise<EngineInfo> {
+    return engineInfo(this.services.root, this.exporters.types(), opts);
+  }
+
+  // --- The image store ----------------------------------------------------------------------------
+
+  listImages(opts: CallOptions): Promise<ImageSummary[]> {
+    return listImages(this.services.storage, opts.signal, this.layerLimits);
+  }
+
+  removeImage(req: RemoveImageRequest, opts: CallOptions): Promise<RemovedImage> {
+    return removeImage(this.services.storage, req.name, { signal: opts.signal, ...(req.force !== undefined ? { force: req.force } : {}) });
+  }
+
+  async tagImage(req: TagImageRequest, opts: CallOptions): Promise<ImageRecord> {
+    throwIfAborted(opts.signal);
+    return tagImage(this.services.storage, req.source, req.target);
+  }
+
+  history(req: ImageRef, opts: CallOptions): Promise<HistoryRow[]> {
+    return imageHistory(this.services.storage, req.name, opts.signal, this.layerLimits);
+  }
+
+  inspect(req: ImageRef, opts: CallOptions): Promise<ImageInspect> {
+    const { storage, snapshotter, applier } = this.services;
+    return inspectImage({ storage, snapshotter, applier }, req.name, opts.signal, this.layerLimits);
+  }
+
+  importImage(req: ImportRequest, opts: InputOptions): Promise<ImageRecord> {
+    return importImage(this.services.storage, {
+      source: req.source,
+      name: req.name,
+      signal: opts.signal,
+      ...(opts.input ? { input: opts.input } : {}),
+      ...(req.message !== undefined ? { message: req.message } : {}),
+    });
+  }
+
+  loadImages(req: LoadRequest, opts: InputOptions): Promise<LoadedImage[]> {
+    return loadImages(this.services.storage, { source: req.source, signal: opts.signal, layerLimits: this.layerLimits, ...(opts.input ? { input: opts.input } : {}) });
+  }
+
+  pull(req: PullRequest, opts: TransferOptions): Promise<PullSummary> {
+    return pullToStore(this.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  }
+
+  push(req: PushRequest, opts: TransferOptions): Promise<PushSummary> {
+    return pushFromStore(this.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  }
+
+  // --- The build cache ----------------------------------------------------------------------------
+
+  diskUsage(req: DiskUsageRequest, opts: CallOptions): Promise<DiskUsage> {
+    return this.services.storage.du({ signal: opts.signal, verbose: req.verbose ?? false });
+  }
+
+  prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult> {
+    return this.services.storage.prune({ ...req, signal: opts.signal });
+  }
+
+  /**
+   * Consistency of the data root. Opening the engine recovered what crashed processes left (the
+   * recovery every start performs); `recovered` lists it, `problems` what remains.
+   */
+  async check(req: CheckRequest, opts: CallOptions): Promise<CheckResult> {
+    const report = await this.services.storage.check({ signal: opts.signal, ...(req.deep !== undefined ? { deep: req.deep } : {}) });
+    return { ...report, recovered: this.recovery };
+  }
+
+  repair(req: CheckRequest, opts: CallOptions): Promise<RepairReport> {
+    return this.services.storage.repair({ signal: opts.signal, ...(req.deep !== undefined ? { deep: req.deep } : {}) });
   }
 
   async close(): Promise<void> {

@@ -17,8 +17,10 @@ import { TsbuildError, UserInputError } from '../util/errors.js';
 import { openDecompressed } from './decompress.js';
 
 export interface ImportOptions {
+  /** A rootfs tarball (plain or compressed), a directory, or `-` for `input`. */
   readonly source: string;
-  readonly stdin?: NodeJS.ReadableStream;
+  /** The tarball's bytes when `source` is `-` (the client's standard input). */
+  readonly input?: AsyncIterable<Uint8Array>;
   readonly name: string;
   readonly message?: string;
   readonly config?: Partial<ImageConfig['config']>;
@@ -44,8 +46,8 @@ export async function importImage(storage: CacheStorage, opts: ImportOptions): P
   const name = normalizeImageRef(opts.name);
   let tar: Readable;
   if (opts.source === '-') {
-    if (!opts.stdin) throw new UserInputError('IMPORT_NO_STDIN', 'import from - needs standard input');
-    tar = await openDecompressed(Readable.from(opts.stdin as AsyncIterable<Buffer>), opts.signal);
+    if (!opts.input) throw new UserInputError('IMPORT_NO_STDIN', 'import from - needs standard input');
+    tar = await openDecompressed(Readable.from(opts.input), opts.signal);
   } else {
     let st;
     try {

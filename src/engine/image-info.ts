@@ -6,7 +6,7 @@
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { HistoryEntry } from '../oci/types.js';
 import type { LocalImage } from '../worker/ops/local-image.js';
-import type { HistoryRow, ImageInspect } from '../client/types.js';
+import type { HistoryRow, ImageInspect } from './types.js';
 import { isDanglingName } from './dangling.js';
 import { requireImage, type FoundImage } from './image-lookup.js';
 import { familiarName, repoTag } from './image-names.js';
@@ -41,14 +41,15 @@ export async function imageHistory(storage: CacheStorage, ref: string, signal: A
     // More non-empty entries than layers can only come from a broken config: show them as empty.
     const empty = h.empty_layer === true || li >= img.layers.length;
     const idx = empty ? -1 : li++;
+    const layer = empty ? undefined : diffIds[idx];
     rows.push({
       id: '<missing>',
-      created: h.created,
+      ...(h.created !== undefined ? { created: h.created } : {}),
       createdBy: h.created_by ?? '',
       size: empty ? 0 : (sizes[idx] ?? 0),
       comment: h.comment ?? '',
       emptyLayer: empty,
-      layer: empty ? undefined : diffIds[idx],
+      ...(layer !== undefined ? { layer } : {}),
     });
   }
   rows.reverse();
@@ -83,7 +84,7 @@ export async function inspectImage(services: TopSnapshotServices, ref: string, s
     RepoDigests: repoDigests(found, found.entry.manifestDigest),
     Parent: '',
     Comment: typeof topLevelComment === 'string' ? topLevelComment : (lastComment ?? ''),
-    Created: c.created,
+    ...(c.created !== undefined ? { Created: c.created } : {}),
     DockerVersion: '',
     Author: c.author ?? '',
     Config: c.config,

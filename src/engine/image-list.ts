@@ -1,6 +1,6 @@
 /** `tsbuild images`: every stored name with its image ID, creation time and size, newest first. */
 import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ImageSummary } from '../client/types.js';
+import type { ImageSummary } from './types.js';
 import { throwIfAborted } from '../util/errors.js';
 import { loadImageByDigest, type LocalImage } from '../worker/ops/local-image.js';
 import { isDanglingName } from './dangling.js';
@@ -28,13 +28,14 @@ export async function listImages(storage: CacheStorage, signal: AbortSignal, lim
       byManifest.set(e.manifestDigest, info);
     }
     const { repository, tag } = repoTag(e.name);
+    const created = info.image?.config.created;
     out.push({
-      name: isDanglingName(e.name) ? undefined : e.name,
+      ...(isDanglingName(e.name) ? {} : { name: e.name }),
       repository,
       tag,
       id: e.configDigest,
       manifestDigest: e.manifestDigest,
-      created: info.image?.config.created,
+      ...(created !== undefined ? { created } : {}),
       size: info.size,
     });
   }

@@ -21,23 +21,16 @@ import { planDockerArchive } from './image-load-docker.js';
 import { planOciLayout } from './image-load-oci.js';
 import { LayerSizes } from './layer-sizes.js';
 import type { LayerLimits } from '../worker/diff/layer-limits.js';
+import type { LoadedImage } from './types.js';
 
 export interface LoadOptions {
-  /** An archive path, or `-` for `stdin`. */
+  /** An archive path, or `-` for `input`. */
   readonly source: string;
-  readonly stdin?: NodeJS.ReadableStream;
+  /** The archive's bytes when `source` is `-` (the client's standard input). */
+  readonly input?: AsyncIterable<Uint8Array>;
   readonly signal: AbortSignal;
   /** Bound the measuring of compressed legacy layers (their diff_ids). Default DEFAULT_LAYER_LIMITS. */
   readonly layerLimits?: LayerLimits;
-}
-
-/** One image a load put into the store (one per name; untagged images once, without a name). */
-export interface LoadedImage {
-  /** Normalized reference, or undefined for an untagged image. */
-  readonly name: string | undefined;
-  readonly manifestDigest: string;
-  /** The image ID. */
-  readonly configDigest: string;
 }
 
 interface Source {
@@ -49,17 +42,10 @@ interface Source {
 
 async function openSource(opts: LoadOptions): Promise<Source> {
   if (opts.source === '-') {
-    const stdin = opts.stdin;
-    if (!stdin) throw new UserInputError('IMAGE_LOAD_NO_STDIN', 'load from - needs standard input');
-    const raw = Readable.from(stdin as AsyncIterable<Buffer>);
-    return {
-      input: await openDecompressed(raw, opts.signal),
-      label: 'stdin',
-      close: () => {
-        raw.destroy();
-        (stdin as Partial<Readable>).destroy?.();
-      },
-    };
+    if (!opts.input) throw new UserInputError('IMAGE_LOAD_NO_STDIN', 'load from - needs standard input');
+    // Destroying the stream ends the iteration, which closes the client's side (a pipe, stdin).
+    const raw = Readable.from(opts.input);
+    return { input: await openDecompressed(raw, opts.signal), label: 'stdin', close: () => raw.destroy() };
   }
   let st;
   try {
@@ -110,7 +96,7 @@ function commit(storage: CacheStorage, planned: readonly PlannedImage[]): Loaded
       const named = storage.images.list().some((e) => e.manifestDigest === p.manifestDigest && !isDanglingName(e.name));
       if (named) storage.images.delete(danglingName(p.manifestDigest));
       else storage.images.put({ name: danglingName(p.manifestDigest), ...target });
-      if (p.names.length === 0) loaded.push({ name: undefined, manifestDigest: p.manifestDigest, configDigest: p.configDigest });
+      if (p.names.length === 0) loaded.push({ manifestDigest: p.manifestDigest, configDigest: p.configDigest });
     }
   });
   return loaded;

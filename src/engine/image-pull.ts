@@ -8,36 +8,8 @@ import type { CacheStorage } from '../cache/cache-storage.js';
 import { normalizeImageRef } from '../llb/image-ref.js';
 import { DEFAULT_PLATFORM, parsePlatformSpec } from '../registry/platform.js';
 import type { TransferEvent } from '../registry/types.js';
-import { openRegistryClient, contentSink, type RegistryAccess } from './registry-access.js';
-
-export interface PullRequest {
-  /** Image reference (`alpine:3.19`, `host:5000/team/app@sha256:…`). */
-  readonly ref: string;
-  /** `os/arch[/variant]` picked from a multi-platform image. Default linux/amd64. */
-  readonly platform?: string;
-  readonly registry?: RegistryAccess;
-}
-
-/** One layer of a pull. */
-export interface PulledLayer {
-  readonly digest: string;
-  readonly size: number;
-  /** `downloaded`, or `present` when the content store already had it. */
-  readonly outcome: 'downloaded' | 'present';
-}
-
-export interface PullSummary {
-  /** The normalized name written to the store (`docker.io/library/alpine:3.19`). */
-  readonly name: string;
-  /** What the reference resolved to at the registry (an index digest for multi-platform images). */
-  readonly digest: string;
-  /** The platform's image manifest, as stored. */
-  readonly manifestDigest: string;
-  readonly configDigest: string;
-  readonly layers: readonly PulledLayer[];
-  /** True when the name already pointed at this manifest. */
-  readonly upToDate: boolean;
-}
+import { openRegistryClient, contentSink } from './registry-access.js';
+import type { PullRequest, PullSummary } from './types.js';
 
 export interface PullOptions {
   readonly signal: AbortSignal;

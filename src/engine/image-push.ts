@@ -8,24 +8,10 @@ import type { CacheStorage } from '../cache/cache-storage.js';
 import { normalizeImageRef, parseImageRef } from '../llb/image-ref.js';
 import type { ImageIndex, ImageManifest } from '../oci/types.js';
 import type { RegistryClient } from '../registry/client.js';
-import type { TransferEvent, TransferOutcome } from '../registry/types.js';
+import type { TransferEvent } from '../registry/types.js';
 import { throwIfAborted, UserInputError } from '../util/errors.js';
-import { contentSource, openRegistryClient, type RegistryAccess } from './registry-access.js';
-
-export interface PushRequest {
-  /** The local image's name; it is pushed to the registry that name designates. */
-  readonly name: string;
-  readonly registry?: RegistryAccess;
-}
-
-export interface PushSummary {
-  readonly name: string;
-  /** Manifest digest the registry now serves for the name. */
-  readonly digest: string;
-  /** Bytes of the manifest. */
-  readonly size: number;
-  readonly blobs: readonly { readonly digest: string; readonly outcome: TransferOutcome }[];
-}
+import { contentSource, openRegistryClient } from './registry-access.js';
+import type { PushRequest, PushSummary } from './types.js';
 
 export interface PushOptions {
   readonly signal: AbortSignal;

@@ -5,7 +5,7 @@
  */
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { ImageEntry } from '../cache/types.js';
-import type { RemovedImage } from '../client/types.js';
+import type { RemovedImage } from './types.js';
 import { InvalidReferenceError, normalizeImageRef } from '../llb/image-ref.js';
 import { UserInputError } from '../util/errors.js';
 import { isDanglingName, putName } from './dangling.js';

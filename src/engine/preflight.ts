@@ -27,21 +27,22 @@ export async function preflight(): Promise<void> {
       throw new TsbuildError('PREFLIGHT_NO_OVERLAY', 'this kernel has no overlay filesystem (try: modprobe overlay); tsbuild needs overlayfs for snapshots');
     }
   }
-  if (!(await onPath('runc'))) {
+  if ((await findOnPath('runc')) === undefined) {
     throw new TsbuildError('PREFLIGHT_NO_RUNC', 'runc was not found on PATH; install it with: apt-get install runc');
   }
 }
 
-/** True when an executable `name` is in a PATH directory (a lookup, not a spawn: every build pays it). */
-async function onPath(name: string): Promise<boolean> {
+/** The executable `name` in the first PATH directory holding one (a lookup, not a spawn: every build pays it). */
+export async function findOnPath(name: string): Promise<string | undefined> {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
     if (!dir) continue;
+    const path = join(dir, name);
     try {
-      await access(join(dir, name), constants.X_OK);
-      return true;
+      await access(path, constants.X_OK);
+      return path;
     } catch {
       /* not here */
     }
   }
-  return false;
+  return undefined;
 }

@@ -1,29 +1,21 @@
 /**
  * How the engine reaches registries: one RegistryClient per operation (a build, a pull, a push)
- * configured from the request — insecure registries, an extra CA, the caller's environment for
- * docker credentials — and the content store adapted to the client's blob seams.
+ * configured from the request — insecure registries, an extra CA, the client's docker config
+ * directory for credentials — and the content store adapted to the client's blob seams.
  */
 import { Readable, Writable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
+import type { RegistryAccess } from './types.js';
 import { RegistryClient } from '../registry/client.js';
+import { DockerConfigCredentials } from '../registry/docker-credentials.js';
 import type { BlobSink, BlobSource, BlobWriter, BlobWriterOptions, BlobOpenOptions, SignalOptions } from '../registry/types.js';
-
-/** Registry settings a request carries (`--insecure-registry`, `--registry-ca`). */
-export interface RegistryAccess {
-  /** Registries (`host[:port]`) reached over plain HTTP; loopback ones always are. Default none. */
-  readonly insecureRegistries?: readonly string[];
-  /** PEM file of extra CA certificates to trust. Default: the system's only. */
-  readonly caFile?: string;
-  /** Environment for `$DOCKER_CONFIG` and credential helpers. Default process.env. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
 
 /** A client for one operation; close() it when done. */
 export function openRegistryClient(access: RegistryAccess = {}): RegistryClient {
   return new RegistryClient({
     ...(access.insecureRegistries?.length ? { insecureRegistries: access.insecureRegistries } : {}),
     ...(access.caFile !== undefined ? { caFile: access.caFile } : {}),
-    ...(access.env ? { env: access.env as NodeJS.ProcessEnv } : {}),
+    ...(access.dockerConfigDir !== undefined ? { credentials: new DockerConfigCredentials({ configDir: access.dockerConfigDir }) } : {}),
   });
 }
 

@@ -14,5 +14,4 @@ export function defaultExporters(): ExporterRegistry {
 }
 
 export { ExporterRegistry } from './registry.js';
-export { parseOutputSpec } from './output-spec.js';
 export type * from './types.js';

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { dockerConfigDir } from '../util/docker-config-dir.js';
 import { throwIfAborted } from '../util/errors.js';
 import { RegistryError } from './errors.js';
 import { DEFAULT_DOMAIN, DOCKER_HUB_AUTH_KEY, LEGACY_DEFAULT_DOMAIN, DOCKER_HUB_API_HOST } from './reference.js';
@@ -40,9 +40,7 @@ export interface DockerConfigLocation {
 
 /** `$DOCKER_CONFIG/config.json`, else `$HOME/.docker/config.json`. */
 export function dockerConfigPath(loc: DockerConfigLocation = {}): string {
-  const env = loc.env ?? process.env;
-  const dir = loc.configDir ?? (env['DOCKER_CONFIG'] || join(env['HOME'] || homedir(), '.docker'));
-  return join(dir, 'config.json');
+  return join(loc.configDir ?? dockerConfigDir(loc.env ?? process.env), 'config.json');
 }
 
 /** The `auths` key docker uses for a registry (`https://index.docker.io/v1/` for Docker Hub). */

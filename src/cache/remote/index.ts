@@ -1,8 +1,7 @@
-/** Remote cache import/export: the format, the flag syntax, OCI layout directories, the record store. */
+/** Remote cache import/export: the format, OCI layout directories, the record store. */
 export type * from './types.js';
 export { CACHE_CONFIG_MEDIA_TYPE, INLINE_CACHE_FIELD, CACHE_FORMAT_VERSION } from './types.js';
 export { parseCacheConfig, checkCacheConfig, serializeCacheConfig, resolveChain, remoteRecords, CacheFormatError, EMPTY_LAYER_DIFF_ID } from './cache-config.js';
-export { parseCacheExportSpec, parseCacheImportSpec } from './cache-spec.js';
 export { buildCacheConfig } from './cache-builder.js';
 export type { ExportLayer, ExportRecord, BuiltCache } from './cache-builder.js';
 export { RemoteRecordStore, isRemoteResultId } from './remote-record-store.js';

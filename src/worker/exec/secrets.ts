@@ -1,103 +1,22 @@
 /**
- * Secrets and SSH agents for RUN mounts: where their bytes and sockets come from (`--secret`,
- * `--ssh` as docker buildx spells them), and resolving a mount's id to an ExecMount, with
- * `required=true` enforced. Secret values are only ever held in memory and in the run's tmpfs.
+ * Secrets and SSH agents for RUN mounts: resolving a mount's id to an ExecMount, with
+ * `required=true` enforced. Where the bytes and sockets come from (`--secret`, `--ssh`) is the
+ * client's business (src/client/build-flags.ts). Secret values are only ever held in memory and in
+ * the run's tmpfs.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { UserInputError } from '../../util/errors.js';
 import { ExecErrorCode } from './errors.js';
 import { errnoCode } from './root-path.js';
 import type { SecretExecMount, SshExecMount } from './types.js';
 
-export type SecretSource =
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'env'; readonly name: string };
-
-/** Looks secrets up by id. `undefined` means "not provided", which is an error only for required mounts. */
+/**
+ * Looks secrets up by id. `undefined` means "not provided", which is an error only for required
+ * mounts. The values live with the client (files, its environment) and are asked for when a RUN
+ * mounts them; the engine never holds more than the running step needs.
+ */
 export interface SecretProvider {
   get(id: string, signal: AbortSignal): Promise<Uint8Array | undefined>;
-}
-
-export interface SecretStoreOptions {
-  readonly sources: ReadonlyMap<string, SecretSource>;
-  /** The client's environment, for env sources. */
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-/** Secrets given on the command line; files are read when a RUN asks for them. */
-export class SecretStore implements SecretProvider {
-  private readonly opts: SecretStoreOptions;
-
-  constructor(opts: SecretStoreOptions) {
-    this.opts = opts;
-  }
-
-  async get(id: string, signal: AbortSignal): Promise<Uint8Array | undefined> {
-    const src = this.opts.sources.get(id);
-    if (src === undefined) return undefined;
-    if (src.kind === 'env') {
-      const v = this.opts.env[src.name];
-      return v === undefined ? undefined : Buffer.from(v, 'utf8');
-    }
-    try {
-      return await readFile(src.path, { signal });
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') {
-        throw new UserInputError(ExecErrorCode.secretNotFound, `secret ${id}: file ${src.path} does not exist`);
-      }
-      throw e;
-    }
-  }
-}
-
-function parseCsv(spec: string, flag: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of spec.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new UserInputError('INVALID_FLAG', `invalid ${flag} value ${JSON.stringify(spec)}: expected key=value pairs`);
-    out.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1));
-  }
-  return out;
-}
-
-/**
- * Parses a `--secret` value: `id=ID[,src|source=PATH]`, `id=ID,env=VAR`, with an optional
- * `type=file|env`. A bare `id=ID` reads the environment variable ID when set, else the file ID
- * (docker buildx's rule).
- */
-export function parseSecretFlag(spec: string, env: Readonly<Record<string, string | undefined>>): { id: string; source: SecretSource } {
-  const kv = parseCsv(spec, '--secret');
-  const id = kv.get('id');
-  if (id === undefined || id === '') throw new UserInputError('INVALID_FLAG', `invalid --secret value ${JSON.stringify(spec)}: id= is required`);
-  for (const k of kv.keys()) {
-    if (!['id', 'src', 'source', 'env', 'type'].includes(k)) {
-      throw new UserInputError('INVALID_FLAG', `invalid --secret value ${JSON.stringify(spec)}: unknown key ${k}`);
-    }
-  }
-  const type = kv.get('type');
-  if (type !== undefined && type !== 'file' && type !== 'env') {
-    throw new UserInputError('INVALID_FLAG', `invalid --secret value ${JSON.stringify(spec)}: type must be file or env`);
-  }
-  const src = kv.get('src') ?? kv.get('source');
-  const envName = kv.get('env');
-  if (type === 'env' || envName !== undefined) return { id, source: { kind: 'env', name: envName ?? src ?? id } };
-  if (src !== undefined || type === 'file') return { id, source: { kind: 'file', path: src ?? id } };
-  return { id, source: env[id] !== undefined ? { kind: 'env', name: id } : { kind: 'file', path: id } };
-}
-
-/**
- * Parses an `--ssh` value: `default` (SSH_AUTH_SOCK) or `ID=SOCKET`. Only agent sockets are
- * supported (not key files).
- */
-export function parseSshFlag(spec: string, env: Readonly<Record<string, string | undefined>>): { id: string; socketPath: string } {
-  const eq = spec.indexOf('=');
-  const id = eq < 0 ? spec : spec.slice(0, eq);
-  const path = eq < 0 ? env['SSH_AUTH_SOCK'] : spec.slice(eq + 1);
-  if (id === '') throw new UserInputError('INVALID_FLAG', `invalid --ssh value ${JSON.stringify(spec)}: an id is required`);
-  if (path === undefined || path === '') {
-    throw new UserInputError(ExecErrorCode.sshNotFound, `--ssh ${id}: SSH_AUTH_SOCK is not set; start an ssh-agent or give a socket path (--ssh ${id}=PATH)`);
-  }
-  return { id, socketPath: path };
 }
 
 /** A `--mount=type=secret` as the Dockerfile states it. */

@@ -8,7 +8,7 @@ import { describe, expect, test } from '@jest/globals';
 import { buildCacheConfig } from '../../../src/cache/remote/cache-builder.js';
 import { chainIds as chainIdsOf } from '../../../src/oci/chain-id.js';
 import { EMPTY_LAYER_DIFF_ID, parseCacheConfig, serializeCacheConfig } from '../../../src/cache/remote/cache-config.js';
-import { parseCacheExportSpec, parseCacheImportSpec } from '../../../src/cache/remote/cache-spec.js';
+import { parseCacheExportSpec, parseCacheImportSpec } from '../../../src/client/build-flags.js';
 
 const d = (c: string): string => `sha256:${c.repeat(64)}`;
 const blob = (c: string) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: d(c), size: 100 });

@@ -68,7 +68,10 @@ describeBuilds('user errors through the CLI', () => {
 
   test('a missing runc is detected before anything runs, with the fix', async () => {
     const ctx = await env.context('norunc', { Dockerfile: 'FROM localhost/busybox:latest\nRUN true\n' });
-    expectOneError(await env.run(['build', ctx], { env: { PATH: '/nonexistent' } }), /runc was not found on PATH; install it with: apt-get install runc/);
+    const r = await env.run(['build', ctx], { env: { PATH: '/nonexistent' } });
+    expectOneError(r, /runc was not found on PATH; install it with: apt-get install runc/);
+    // Before anything runs: no progress display was started, so nothing else is printed.
+    expect(r.stderr).toBe('error: runc was not found on PATH; install it with: apt-get install runc\n');
   });
 
   test('unknown flags and commands are usage errors (exit 2)', async () => {

@@ -1,47 +1,34 @@
-/** Secret and SSH sources: flag parsing, id resolution, required/optional. */
+/**
+ * Secret and SSH mounts: id resolution, required/optional. The secrets come from the lookup the
+ * CLI hands the engine (src/client/secrets.ts; its flag parsing is tested in test/client).
+ */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  parseSecretFlag, parseSshFlag, resolveSecretEnv, resolveSecretMount, resolveSshMount, SecretStore,
-} from '../../../src/worker/exec/secrets.js';
+import { resolveSecretEnv, resolveSecretMount, resolveSshMount, type SecretProvider } from '../../../src/worker/exec/secrets.js';
+import { secretLookup } from '../../../src/client/secrets.js';
 
 const signal = AbortSignal.timeout(10_000);
 
 describe('secrets', () => {
   let dir: string;
-  let store: SecretStore;
+  let store: SecretProvider;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tsbuild-secrets-'));
     await writeFile(join(dir, 'token'), 'file-secret');
-    store = new SecretStore({
-      sources: new Map([
-        ['tok', { kind: 'file', path: join(dir, 'token') }],
-        ['envtok', { kind: 'env', name: 'MY_TOKEN' }],
-        ['unset', { kind: 'env', name: 'NOT_SET' }],
-        ['gone', { kind: 'file', path: join(dir, 'missing') }],
-      ]),
-      env: { MY_TOKEN: 'env-secret' },
-    });
+    const sources = new Map([
+      ['tok', { kind: 'file', path: join(dir, 'token') }],
+      ['envtok', { kind: 'env', name: 'MY_TOKEN' }],
+      ['unset', { kind: 'env', name: 'NOT_SET' }],
+      ['gone', { kind: 'file', path: join(dir, 'missing') }],
+    ] as const);
+    store = { get: secretLookup(sources, { MY_TOKEN: 'env-secret' }) };
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
-  });
-
-  test('--secret flags, as docker buildx spells them', () => {
-    const env = { GH: 'x' };
-    expect(parseSecretFlag('id=a,src=/p', env)).toEqual({ id: 'a', source: { kind: 'file', path: '/p' } });
-    expect(parseSecretFlag('id=a,source=/p,type=file', env)).toEqual({ id: 'a', source: { kind: 'file', path: '/p' } });
-    expect(parseSecretFlag('id=a,env=VAR', env)).toEqual({ id: 'a', source: { kind: 'env', name: 'VAR' } });
-    expect(parseSecretFlag('id=a,type=env,src=VAR', env)).toEqual({ id: 'a', source: { kind: 'env', name: 'VAR' } });
-    expect(parseSecretFlag('id=GH', env)).toEqual({ id: 'GH', source: { kind: 'env', name: 'GH' } });
-    expect(parseSecretFlag('id=other', env)).toEqual({ id: 'other', source: { kind: 'file', path: 'other' } });
-    expect(() => parseSecretFlag('src=/p', env)).toThrow(/id= is required/);
-    expect(() => parseSecretFlag('id=a,sorce=/p', env)).toThrow(/unknown key sorce/);
-    expect(() => parseSecretFlag('id=a,type=vault', env)).toThrow(/type must be file or env/);
   });
 
   test('a secret mount resolves to its bytes with defaults', async () => {
@@ -85,12 +72,6 @@ describe('ssh agents', () => {
   afterAll(async () => {
     await new Promise((r) => server.close(r));
     await rm(dir, { recursive: true, force: true });
-  });
-
-  test('--ssh flags', () => {
-    expect(parseSshFlag('default', { SSH_AUTH_SOCK: '/a.sock' })).toEqual({ id: 'default', socketPath: '/a.sock' });
-    expect(parseSshFlag('gh=/b.sock', {})).toEqual({ id: 'gh', socketPath: '/b.sock' });
-    expect(() => parseSshFlag('default', {})).toThrow(/SSH_AUTH_SOCK is not set/);
   });
 
   test('an ssh mount resolves to the agent socket; required and missing is an error', async () => {

@@ -1,0 +1,361 @@
+/**
+ * The engine's API: what each Engine method takes and returns. Every request and response is plain
+ * data (strings, numbers, booleans, arrays, plain objects; digests as strings, byte counts as
+ * numbers, times as ISO strings or epoch ms), so that the client contract (src/client/types.ts) can
+ * mirror it type for type and a gRPC daemon can carry it. What cannot be data — the AbortSignal,
+ * listeners, byte streams, the secret lookup — sits in the per-call option objects.
+ *
+ * The engine does not import the client: the client owns the contract and the engine owns these
+ * signatures; test/client/contract-types.test.ts proves that the two stay identical, so each
+ * field is documented once, on its twin in src/client/*-types.ts. Types that lower layers already
+ * define as plain data (du, prune, check, transfer events) are used as they are.
+ */
+import type { ProgressEvent } from '../progress/types.js';
+import type { TransferEvent, TransferOutcome } from '../registry/types.js';
+import type { CacheExportSpec, CacheImportSpec } from '../cache/remote/types.js';
+import type { CheckReport, RecordType } from '../cache/types.js';
+import type { ContainerConfig } from '../oci/types.js';
+import type { SourceLocation } from '../util/errors.js';
+import type { MissReason, StepOutcome } from '../solver/types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Call options
+
+export interface CallOptions {
+  readonly signal: AbortSignal;
+}
+
+/** Looks a build secret up by id, where the client keeps it; undefined when not provided. */
+export type SecretLookup = (id: string, signal: AbortSignal) => Promise<Uint8Array | undefined>;
+
+/** Receives the bytes of a `dest=-` output in order; each write resolves once the bytes are taken. */
+export interface ByteSink {
+  write(chunk: Uint8Array): Promise<void>;
+}
+
+export interface BuildOptions extends CallOptions {
+  readonly onProgress?: (event: ProgressEvent) => void;
+  readonly secrets?: SecretLookup;
+  readonly stdout?: ByteSink;
+}
+
+export interface InputOptions extends CallOptions {
+  /** The bytes of a `-` source (standard input). */
+  readonly input?: AsyncIterable<Uint8Array>;
+}
+
+export interface TransferOptions extends CallOptions {
+  readonly onProgress?: (event: TransferEvent) => void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registries
+
+/** How registries are reached; credentials come from the docker config directory. */
+export interface RegistryAccess {
+  readonly insecureRegistries?: readonly string[];
+  readonly caFile?: string;
+  readonly dockerConfigDir?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Build
+
+export interface DockerfileSource {
+  readonly name: string;
+  readonly path?: string;
+  /** base64. */
+  readonly content: string;
+}
+
+export interface OutputSpec {
+  readonly type: string;
+  readonly attrs: Readonly<Record<string, string>>;
+}
+
+export interface BuildRequest {
+  readonly contextDir: string;
+  readonly dockerfile: DockerfileSource;
+  readonly target?: string;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly noCache: boolean;
+  readonly noCacheFilter: readonly string[];
+  readonly platform?: string;
+  readonly network: 'default' | 'none' | 'host';
+  readonly ssh: Readonly<Record<string, string>>;
+  readonly tags: readonly string[];
+  readonly outputs: readonly OutputSpec[];
+  readonly allowInsecure?: boolean;
+  readonly pull?: boolean;
+  readonly push?: boolean;
+  readonly cacheFrom?: readonly CacheImportSpec[];
+  readonly cacheTo?: readonly CacheExportSpec[];
+  readonly registry?: RegistryAccess;
+}
+
+export interface BuildStep {
+  readonly digest: string;
+  readonly name: string;
+  readonly outcome: StepOutcome;
+  readonly cacheKey?: string;
+  readonly missReason?: MissReason;
+  readonly cacheMiss?: string;
+  readonly started?: number;
+  readonly completed?: number;
+  readonly durationMs: number;
+}
+
+export interface BuildSummary {
+  readonly total: number;
+  readonly cached: number;
+  readonly executed: number;
+  readonly skipped: number;
+  readonly failed: number;
+  readonly canceled: number;
+  readonly started: number;
+  readonly completed: number;
+  readonly durationMs: number;
+  readonly steps: readonly BuildStep[];
+}
+
+export interface ExportResult {
+  readonly imageDigest?: string;
+  readonly configDigest?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export interface BuildWarning {
+  readonly code: string;
+  readonly message: string;
+  readonly location?: SourceLocation;
+}
+
+export interface RemoteCacheReport {
+  readonly imported: readonly { readonly name: string; readonly records: number; readonly error?: string }[];
+  readonly downloadedBlobs: number;
+  readonly downloadedBytes: number;
+  readonly exported: readonly { readonly to: string; readonly digest?: string; readonly records: number; readonly error?: string }[];
+}
+
+export interface BuildResult {
+  readonly summary: BuildSummary;
+  readonly exports: readonly ExportResult[];
+  readonly imageDigest?: string;
+  readonly configDigest?: string;
+  readonly warnings: readonly BuildWarning[];
+  readonly pushed: readonly PushSummary[];
+  readonly remoteCache: RemoteCacheReport;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+
+export interface ImageRecord {
+  readonly name: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly mediaType: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface ImageSummary {
+  readonly name?: string;
+  readonly repository: string;
+  readonly tag: string;
+  readonly id: string;
+  readonly manifestDigest: string;
+  readonly created?: string;
+  readonly size: number;
+}
+
+export interface ImageRef {
+  readonly name: string;
+}
+
+export interface RemoveImageRequest {
+  readonly name: string;
+  readonly force?: boolean;
+}
+
+export interface RemovedImage {
+  readonly untagged: readonly string[];
+  readonly deleted: readonly string[];
+}
+
+export interface TagImageRequest {
+  readonly source: string;
+  readonly target: string;
+}
+
+export interface HistoryRow {
+  readonly id: string;
+  readonly created?: string;
+  readonly createdBy: string;
+  readonly size: number;
+  readonly comment: string;
+  readonly emptyLayer: boolean;
+  readonly layer?: string;
+}
+
+export interface GraphDriverData {
+  readonly LowerDir?: string;
+  readonly UpperDir: string;
+  readonly MergedDir: string;
+  readonly WorkDir: string;
+}
+
+export interface ImageInspect {
+  readonly Id: string;
+  readonly RepoTags: readonly string[];
+  readonly RepoDigests: readonly string[];
+  readonly Parent: string;
+  readonly Comment: string;
+  readonly Created?: string;
+  readonly DockerVersion: string;
+  readonly Author: string;
+  readonly Config: ContainerConfig;
+  readonly Architecture: string;
+  readonly Variant?: string;
+  readonly Os: string;
+  readonly Size: number;
+  readonly VirtualSize: number;
+  readonly GraphDriver: { readonly Name: 'overlay2'; readonly Data: GraphDriverData | null };
+  readonly RootFS: { readonly Type: 'layers'; readonly Layers: readonly string[] };
+  readonly Metadata: { readonly LastTagTime: string };
+}
+
+export interface ImportRequest {
+  readonly source: string;
+  readonly name: string;
+  readonly message?: string;
+}
+
+export interface LoadRequest {
+  readonly source: string;
+}
+
+export interface LoadedImage {
+  readonly name?: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+}
+
+export interface PullRequest {
+  readonly ref: string;
+  readonly platform?: string;
+  readonly registry?: RegistryAccess;
+}
+
+export interface PulledLayer {
+  readonly digest: string;
+  readonly size: number;
+  readonly outcome: 'downloaded' | 'present';
+}
+
+export interface PullSummary {
+  readonly name: string;
+  readonly digest: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+  readonly layers: readonly PulledLayer[];
+  readonly upToDate: boolean;
+}
+
+export interface PushRequest {
+  readonly name: string;
+  readonly registry?: RegistryAccess;
+}
+
+export interface PushSummary {
+  readonly name: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly blobs: readonly { readonly digest: string; readonly outcome: TransferOutcome }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cache maintenance
+
+export interface DiskUsageRequest {
+  readonly verbose?: boolean;
+}
+
+export interface PruneRequest {
+  readonly all?: boolean;
+  readonly keepStorage?: number;
+  readonly keepDuration?: number;
+  readonly filters?: { readonly type?: readonly RecordType[]; readonly description?: string };
+}
+
+export interface CheckRequest {
+  readonly deep?: boolean;
+}
+
+export interface CheckResult extends CheckReport {
+  readonly recovered: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engine facts, Dockerfile tools, registry login
+
+export interface EngineInfo {
+  readonly version: string;
+  readonly root: string;
+  readonly kernel: string;
+  readonly runc: { readonly path?: string; readonly version?: string };
+  readonly platform: string;
+  readonly snapshotter: 'overlay2';
+  readonly outputs: readonly string[];
+  readonly features: readonly string[];
+}
+
+export interface ParseRequest {
+  readonly dockerfile: DockerfileSource;
+  readonly format: 'dump' | 'json' | 'ast';
+}
+
+export interface ParseResult {
+  readonly text: string;
+  readonly warnings: readonly { readonly line: number; readonly message: string }[];
+}
+
+export interface LlbRequest {
+  readonly contextDir: string;
+  readonly dockerfile: DockerfileSource;
+  readonly target?: string;
+  readonly platform?: string;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly noCache: boolean;
+  readonly noCacheFilter: readonly string[];
+  readonly format: 'json' | 'dot';
+}
+
+export interface LlbResult {
+  readonly text: string;
+  readonly warnings: readonly BuildWarning[];
+}
+
+export interface LoginRequest {
+  readonly server?: string;
+  readonly username: string;
+  readonly password: string;
+  readonly registry?: RegistryAccess;
+}
+
+export interface LoginResult {
+  readonly domain: string;
+  readonly configPath: string;
+  readonly helper?: string;
+}
+
+export interface LogoutRequest {
+  readonly server?: string;
+  readonly registry?: RegistryAccess;
+}
+
+export interface LogoutResult {
+  readonly removed: boolean;
+}
