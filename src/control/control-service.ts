@@ -1,13 +1,20 @@
 /**
- * The handlers of tsbuild.control.v1.Control. Info is served here; the build and image RPCs answer
- * UNIMPLEMENTED until they are wired to the engine through the client seam (each becomes one
- * handler here; auth, limits, cancellation and error mapping are already applied around it by
- * calls.ts).
+ * The handlers of tsbuild.control.v1.Control. Info, the image RPCs (ListImages, RemoveImage,
+ * TagImage, Inspect) and the cache RPCs (DiskUsage, Prune) call the daemon's one Engine
+ * (`deps.engine`, opened at start, closed after the last call) with the contract's requests
+ * (map-requests.ts) and answer with map-responses.ts; auth, cancellation and the error → status
+ * mapping are applied around each by calls.ts, so a client sees the engine's own typed errors.
+ * Solve, Status, ListBuilds and History (past builds) answer UNIMPLEMENTED until builds are wired.
  */
 import type { ControlService } from '../client/gen/control-grpc.js';
 import type { tsbuild } from '../client/gen/control.js';
+import type { Engine } from '../engine/index.js';
 import type { BuildSlots } from './build-slots.js';
 import { DaemonErrors } from './errors.js';
+import { diskUsageIn, imageRefIn, pruneIn, removeImageIn, tagImageIn } from './map-requests.js';
+import {
+  diskUsageOut, historyRowOut, imageInspectOut, imageRecordOut, imageSummaryOut, prunedRecordOut, pruneSummaryOut, removedImageOut,
+} from './map-responses.js';
 import type { ServiceHandlers } from './types.js';
 
 type InfoResponse = tsbuild.control.v1.InfoResponse.$Properties;
@@ -17,10 +24,12 @@ export interface ControlDeps {
   readonly info: () => InfoResponse;
   /** Per-client build limit (`--max-builds-per-client`). */
   readonly buildSlots: BuildSlots;
+  /** The daemon's engine on `--root`: every handler (and the build handler) uses this one. */
+  readonly engine: Engine;
 }
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
-export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['Info'];
+export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info'];
 
 function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
   return () => Promise.reject(DaemonErrors.notImplemented(method));
@@ -39,12 +48,21 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
     },
     Status: notImplemented('Status'),
     ListBuilds: notImplemented('ListBuilds'),
-    DiskUsage: notImplemented('DiskUsage'),
-    Prune: notImplemented('Prune'),
-    ListImages: notImplemented('ListImages'),
-    RemoveImage: notImplemented('RemoveImage'),
-    TagImage: notImplemented('TagImage'),
-    Inspect: notImplemented('Inspect'),
+    DiskUsage: async (req, { signal }) => diskUsageOut(await deps.engine.diskUsage(diskUsageIn(req), { signal })),
+    Prune: async (req, send, { signal }) => {
+      const result = await deps.engine.prune(pruneIn(req), { signal });
+      for (const r of result.records) await send({ record: prunedRecordOut(r) });
+      await send({ summary: pruneSummaryOut(result) });
+    },
+    ListImages: async (_req, { signal }) => ({ images: (await deps.engine.listImages({ signal })).map(imageSummaryOut) }),
+    RemoveImage: async (req, { signal }) => removedImageOut(await deps.engine.removeImage(removeImageIn(req), { signal })),
+    TagImage: async (req, { signal }) => ({ image: imageRecordOut(await deps.engine.tagImage(tagImageIn(req), { signal })) }),
+    Inspect: async (req, { signal }) => {
+      const ref = imageRefIn(req);
+      const image = await deps.engine.inspect(ref, { signal });
+      const history = await deps.engine.history(ref, { signal });
+      return { image: imageInspectOut(image), history: history.map(historyRowOut) };
+    },
     History: notImplemented('History'),
     Info: async () => deps.info(),
   };

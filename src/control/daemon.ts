@@ -4,10 +4,13 @@
  * adapter, and stops in two steps. `shutdown()` (SIGTERM): stop accepting, report NOT_SERVING,
  * let running calls finish for up to the shutdown timeout, then cancel them and wait for their
  * cleanup; `cancelNow()` (a second SIGTERM) skips the wait. Unix socket files are removed on the
- * way out.
+ * way out. The daemon opens ONE Engine on `--root` at start (preflight and crash recovery happen
+ * then: a machine that cannot build fails the start, exit 1) and closes it last, after running
+ * calls ended.
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ControlService } from '../client/gen/control-grpc.js';
+import { Engine } from '../engine/index.js';
 import { HealthService } from '../client/gen/health-grpc.js';
 import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
 import { formatListenAddress, grpcBindTarget } from './addresses.js';
@@ -71,6 +74,7 @@ export class Daemon {
     /** Bound addresses (tcp port 0 resolved), as `unix://…` / `tcp://…`. */
     readonly addresses: readonly string[],
     private readonly log: DaemonLog,
+    private readonly engine: Engine,
   ) {}
 
   static async start(opts: DaemonOptions, hooks: DaemonHooks): Promise<Daemon> {
@@ -89,6 +93,25 @@ export class Daemon {
     if (tcp.length > 0 && !tlsCreds) log('warning: --insecure-tcp: tcp clients are neither encrypted nor authenticated by TLS');
     else if (tcp.length > 0 && !opts.tls?.caFile && !tokens) log('warning: tcp without --tls-ca or --token-file: anyone who can reach the port can build');
     const gid = opts.addresses.some((a) => a.kind === 'unix') ? await resolveSocketGroup(opts.socketGroup) : 0;
+    const engine = await Engine.open({ root: dataRoot, maxParallelism: opts.maxParallelism });
+    try {
+      return await Daemon.serve(opts, hooks, { dataRoot, tokens, tlsCreds, gid, startedMs, engine });
+    } catch (e) {
+      await engine.close();
+      throw e;
+    }
+  }
+
+  private static async serve(
+    opts: DaemonOptions,
+    hooks: DaemonHooks,
+    s: {
+      readonly dataRoot: string; readonly tokens: TokenTable | undefined; readonly tlsCreds: ServerCredentials | undefined;
+      readonly gid: number; readonly startedMs: number; readonly engine: Engine;
+    },
+  ): Promise<Daemon> {
+    const { log } = hooks;
+    const { dataRoot, tokens, tlsCreds, gid, startedMs, engine } = s;
 
     const server = new Server({
       'grpc.max_receive_message_length': opts.limits.maxMessageBytes,
@@ -108,6 +131,7 @@ export class Daemon {
     server.addService(ControlService, adaptService(ControlService, makeControl({
       info: () => infoResponse({ options: opts, dataRoot, addresses: bound, rpcs: IMPLEMENTED_RPCS, auth, startedMs, runcVersion: runc }),
       buildSlots: new BuildSlots(opts.limits.maxBuildsPerClient),
+      engine,
     }), deps));
     server.addService(HealthService, adaptService(HealthService, healthHandlers(deps.health), deps));
     await addReflection(server, deps);
@@ -133,7 +157,7 @@ export class Daemon {
       throw e;
     }
     for (const b of bound) log(`listening on ${b}`);
-    return new Daemon(server, opts, deps, sockets, bound, log);
+    return new Daemon(server, opts, deps, sockets, bound, log, engine);
   }
 
   /** Swaps in a re-read token file (SIGHUP); keeps the old table when the file is bad. */
@@ -177,6 +201,7 @@ export class Daemon {
     await within(closed, CLOSE_GRACE_MS);
     this.server.forceShutdown();
     for (const s of this.sockets) await removeSocket(s);
+    await this.engine.close();
     this.log('stopped');
   }
 }

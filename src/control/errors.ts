@@ -22,7 +22,7 @@ export const DaemonErrors = {
   permissionDenied: (method: string, who: string) =>
     new TsbuildError('PERMISSION_DENIED', `${method} needs the admin role; ${who} has read-only access`),
   notImplemented: (method: string) =>
-    new TsbuildError('NOT_IMPLEMENTED', `${method} is not implemented by this tsbuildd yet (builds and images land with the engine wiring); Info works`),
+    new TsbuildError('NOT_IMPLEMENTED', `${method} is not implemented by this tsbuildd yet (builds land with the Solve wiring); Info and the image and cache RPCs work`),
   tooManyBuilds: (who: string, limit: number) =>
     new TsbuildError('TOO_MANY_BUILDS', `${who} already runs ${limit} build${limit === 1 ? '' : 's'} (--max-builds-per-client); wait for one to finish`),
   contextTooLarge: (limit: number) => new UserInputError('CONTEXT_TOO_LARGE', `the build context is larger than this daemon accepts (--max-context-size ${limit} bytes)`),

@@ -1872,6 +1872,7 @@ export namespace tsbuild {
             class TagImageResponse {
                 constructor(properties?: tsbuild.control.v1.TagImageResponse.$Properties);
                 $unknowns?: Uint8Array[];
+                image?: (tsbuild.control.v1.ImageRecord.$Properties|null);
                 static create(properties: tsbuild.control.v1.TagImageResponse.$Shape): tsbuild.control.v1.TagImageResponse & tsbuild.control.v1.TagImageResponse.$Shape;
                 static create(properties?: tsbuild.control.v1.TagImageResponse.$Properties): tsbuild.control.v1.TagImageResponse;
                 static encode(message: tsbuild.control.v1.TagImageResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1881,9 +1882,42 @@ export namespace tsbuild {
 
             namespace TagImageResponse {
                 interface $Properties {
+                    image?: (tsbuild.control.v1.ImageRecord.$Properties|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.TagImageResponse.$Properties;
+            }
+
+            interface IImageRecord extends tsbuild.control.v1.ImageRecord.$Properties {
+            }
+
+            class ImageRecord {
+                constructor(properties?: tsbuild.control.v1.ImageRecord.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                manifestDigest: string;
+                configDigest: string;
+                mediaType: string;
+                createdMs: number;
+                updatedMs: number;
+                static create(properties: tsbuild.control.v1.ImageRecord.$Shape): tsbuild.control.v1.ImageRecord & tsbuild.control.v1.ImageRecord.$Shape;
+                static create(properties?: tsbuild.control.v1.ImageRecord.$Properties): tsbuild.control.v1.ImageRecord;
+                static encode(message: tsbuild.control.v1.ImageRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.ImageRecord & tsbuild.control.v1.ImageRecord.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ImageRecord {
+                interface $Properties {
+                    name?: (string|null);
+                    manifestDigest?: (string|null);
+                    configDigest?: (string|null);
+                    mediaType?: (string|null);
+                    createdMs?: (number|null);
+                    updatedMs?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.ImageRecord.$Properties;
             }
 
             interface IInspectRequest extends tsbuild.control.v1.InspectRequest.$Properties {

@@ -7819,6 +7819,8 @@ export const tsbuild = $root.tsbuild = (() => {
                                 this[keys[i]] = properties[keys[i]];
                 };
 
+                TagImageResponse.prototype.image = null;
+
                 TagImageResponse.create = function(properties) {
                     return new TagImageResponse(properties);
                 };
@@ -7830,6 +7832,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         _depth = 0;
                     if (_depth > $util.recursionLimit)
                         throw $Error("max depth exceeded");
+                    if (message.image != null && $Object.hasOwnProperty.call(message, "image"))
+                        $root.tsbuild.control.v1.ImageRecord.encode(message.image, writer.uint32(10).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -7843,7 +7847,7 @@ export const tsbuild = $root.tsbuild = (() => {
                         _depth = 0;
                     if (_depth > $Reader.recursionLimit)
                         throw $Error("max depth exceeded");
-                    let end, message;
+                    let end, message, value;
                     if (length === $undefined)
                         end = reader.len;
                     else {
@@ -7861,7 +7865,16 @@ export const tsbuild = $root.tsbuild = (() => {
                             _end = $undefined;
                             break;
                         }
-                        reader.skipType(tag & 7, _depth, tag);
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.image = $root.tsbuild.control.v1.ImageRecord.decode(reader, reader.size(), $undefined, _depth + 1, message.image);
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
                             $util.makeProp(message, "$unknowns", false);
                             (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
@@ -7884,6 +7897,158 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return TagImageResponse;
+            })();
+
+            v1.ImageRecord = (function() {
+
+                const ImageRecord = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                ImageRecord.prototype.name = "";
+                ImageRecord.prototype.manifestDigest = "";
+                ImageRecord.prototype.configDigest = "";
+                ImageRecord.prototype.mediaType = "";
+                ImageRecord.prototype.createdMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                ImageRecord.prototype.updatedMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                ImageRecord.create = function(properties) {
+                    return new ImageRecord(properties);
+                };
+
+                ImageRecord.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                        writer.uint32(10).string(message.name);
+                    if (message.manifestDigest != null && $Object.hasOwnProperty.call(message, "manifestDigest") && message.manifestDigest !== "")
+                        writer.uint32(18).string(message.manifestDigest);
+                    if (message.configDigest != null && $Object.hasOwnProperty.call(message, "configDigest") && message.configDigest !== "")
+                        writer.uint32(26).string(message.configDigest);
+                    if (message.mediaType != null && $Object.hasOwnProperty.call(message, "mediaType") && message.mediaType !== "")
+                        writer.uint32(34).string(message.mediaType);
+                    if (message.createdMs != null && $Object.hasOwnProperty.call(message, "createdMs") && (typeof message.createdMs === "object" ? message.createdMs.low || message.createdMs.high : message.createdMs !== 0))
+                        writer.uint32(40).int64(message.createdMs);
+                    if (message.updatedMs != null && $Object.hasOwnProperty.call(message, "updatedMs") && (typeof message.updatedMs === "object" ? message.updatedMs.low || message.updatedMs.high : message.updatedMs !== 0))
+                        writer.uint32(48).int64(message.updatedMs);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                ImageRecord.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.ImageRecord();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.name = value;
+                                else
+                                    delete message.name;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.manifestDigest = value;
+                                else
+                                    delete message.manifestDigest;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.configDigest = value;
+                                else
+                                    delete message.configDigest;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.mediaType = value;
+                                else
+                                    delete message.mediaType;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.createdMs = value;
+                                else
+                                    delete message.createdMs;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.updatedMs = value;
+                                else
+                                    delete message.updatedMs;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                ImageRecord.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.ImageRecord";
+                };
+
+                return ImageRecord;
             })();
 
             v1.InspectRequest = (function() {
