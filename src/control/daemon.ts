@@ -126,10 +126,11 @@ export class Daemon {
     const bound: string[] = [];
     const sockets: string[] = [];
     const runc = await runcVersion();
+    const engineInfo = await engine.info({ signal: AbortSignal.timeout(30_000) });
     const auth = [...(tokens ? ['token'] : []), ...(opts.tls?.caFile ? ['tls-client-cert'] : [])];
     const makeControl = hooks.control ?? controlHandlers;
     server.addService(ControlService, adaptService(ControlService, makeControl({
-      info: () => infoResponse({ options: opts, dataRoot, addresses: bound, rpcs: IMPLEMENTED_RPCS, auth, startedMs, runcVersion: runc }),
+      info: () => infoResponse({ options: opts, dataRoot, addresses: bound, rpcs: IMPLEMENTED_RPCS, auth, startedMs, runcVersion: runc, engine: engineInfo }),
       buildSlots: new BuildSlots(opts.limits.maxBuildsPerClient),
       engine,
     }), deps));

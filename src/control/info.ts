@@ -1,7 +1,7 @@
 /**
- * The Info RPC: what a CI runner checks before it sends work. Gathered without opening the engine
- * (the data root directory is created, nothing in it is touched): tsbuild's version, the runc that
- * RUN steps would use, the kernel, the data root, the features and limits in force, uptime.
+ * The Info RPC: what a CI runner checks before it sends work: tsbuild's version, the runc that RUN
+ * steps would use, the kernel, the data root, the features and limits in force, uptime, and the
+ * daemon engine's own report (EngineFacts, from Engine.info at start: what `tsbuild info` shows).
  */
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { VERSION } from '../version.js';
 import { defaultExporters } from '../exporter/index.js';
 import type { tsbuild } from '../client/gen/control.js';
+import type { EngineInfo } from '../client/types.js';
 import type { DaemonOptions } from './types.js';
 
 type InfoResponse = tsbuild.control.v1.InfoResponse.$Properties;
@@ -51,6 +52,8 @@ export interface InfoInputs {
   readonly auth: readonly string[];
   readonly startedMs: number;
   readonly runcVersion: string;
+  /** The daemon engine's own report (Engine.info), taken at start. */
+  readonly engine?: EngineInfo;
 }
 
 export function infoResponse(i: InfoInputs, now = Date.now()): InfoResponse {
@@ -77,5 +80,8 @@ export function infoResponse(i: InfoInputs, now = Date.now()): InfoResponse {
     startedMs: i.startedMs,
     uptimeMs: Math.max(0, now - i.startedMs),
     pid: process.pid,
+    ...(i.engine ? {
+      engine: { runcPath: i.engine.runc.path ?? '', snapshotter: i.engine.snapshotter, outputs: [...i.engine.outputs], features: [...i.engine.features] },
+    } : {}),
   };
 }

@@ -2223,6 +2223,7 @@ export namespace tsbuild {
                 startedMs: number;
                 uptimeMs: number;
                 pid: number;
+                engine?: (tsbuild.control.v1.EngineFacts.$Properties|null);
                 static create(properties: tsbuild.control.v1.InfoResponse.$Shape): tsbuild.control.v1.InfoResponse & tsbuild.control.v1.InfoResponse.$Shape;
                 static create(properties?: tsbuild.control.v1.InfoResponse.$Properties): tsbuild.control.v1.InfoResponse;
                 static encode(message: tsbuild.control.v1.InfoResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2243,9 +2244,38 @@ export namespace tsbuild {
                     startedMs?: (number|null);
                     uptimeMs?: (number|null);
                     pid?: (number|null);
+                    engine?: (tsbuild.control.v1.EngineFacts.$Properties|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.InfoResponse.$Properties;
+            }
+
+            interface IEngineFacts extends tsbuild.control.v1.EngineFacts.$Properties {
+            }
+
+            class EngineFacts {
+                constructor(properties?: tsbuild.control.v1.EngineFacts.$Properties);
+                $unknowns?: Uint8Array[];
+                runcPath: string;
+                snapshotter: string;
+                outputs: string[];
+                features: string[];
+                static create(properties: tsbuild.control.v1.EngineFacts.$Shape): tsbuild.control.v1.EngineFacts & tsbuild.control.v1.EngineFacts.$Shape;
+                static create(properties?: tsbuild.control.v1.EngineFacts.$Properties): tsbuild.control.v1.EngineFacts;
+                static encode(message: tsbuild.control.v1.EngineFacts.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.EngineFacts & tsbuild.control.v1.EngineFacts.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace EngineFacts {
+                interface $Properties {
+                    runcPath?: (string|null);
+                    snapshotter?: (string|null);
+                    outputs?: (string[]|null);
+                    features?: (string[]|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.EngineFacts.$Properties;
             }
 
             interface IFeatures extends tsbuild.control.v1.Features.$Properties {

@@ -9417,6 +9417,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 InfoResponse.prototype.startedMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 InfoResponse.prototype.uptimeMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 InfoResponse.prototype.pid = 0;
+                InfoResponse.prototype.engine = null;
 
                 InfoResponse.create = function(properties) {
                     return new InfoResponse(properties);
@@ -9451,6 +9452,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(80).int64(message.uptimeMs);
                     if (message.pid != null && $Object.hasOwnProperty.call(message, "pid") && message.pid !== 0)
                         writer.uint32(88).uint32(message.pid);
+                    if (message.engine != null && $Object.hasOwnProperty.call(message, "engine"))
+                        $root.tsbuild.control.v1.EngineFacts.encode(message.engine, writer.uint32(98).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -9574,6 +9577,12 @@ export const tsbuild = $root.tsbuild = (() => {
                                     delete message.pid;
                                 continue;
                             }
+                        case 12: {
+                                if (wireType !== 2)
+                                    break;
+                                message.engine = $root.tsbuild.control.v1.EngineFacts.decode(reader, reader.size(), $undefined, _depth + 1, message.engine);
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -9598,6 +9607,136 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return InfoResponse;
+            })();
+
+            v1.EngineFacts = (function() {
+
+                const EngineFacts = function (properties) {
+                    this.outputs = [];
+                    this.features = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                EngineFacts.prototype.runcPath = "";
+                EngineFacts.prototype.snapshotter = "";
+                EngineFacts.prototype.outputs = $util.emptyArray;
+                EngineFacts.prototype.features = $util.emptyArray;
+
+                EngineFacts.create = function(properties) {
+                    return new EngineFacts(properties);
+                };
+
+                EngineFacts.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.runcPath != null && $Object.hasOwnProperty.call(message, "runcPath") && message.runcPath !== "")
+                        writer.uint32(10).string(message.runcPath);
+                    if (message.snapshotter != null && $Object.hasOwnProperty.call(message, "snapshotter") && message.snapshotter !== "")
+                        writer.uint32(18).string(message.snapshotter);
+                    if (message.outputs != null && message.outputs.length)
+                        for (let i = 0; i < message.outputs.length; ++i)
+                            writer.uint32(26).string(message.outputs[i]);
+                    if (message.features != null && message.features.length)
+                        for (let i = 0; i < message.features.length; ++i)
+                            writer.uint32(34).string(message.features[i]);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                EngineFacts.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.EngineFacts();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.runcPath = value;
+                                else
+                                    delete message.runcPath;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.snapshotter = value;
+                                else
+                                    delete message.snapshotter;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.outputs && message.outputs.length))
+                                    message.outputs = [];
+                                message.outputs.push(reader.stringVerify());
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.features && message.features.length))
+                                    message.features = [];
+                                message.features.push(reader.stringVerify());
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                EngineFacts.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.EngineFacts";
+                };
+
+                return EngineFacts;
             })();
 
             v1.Features = (function() {

@@ -1,0 +1,243 @@
+/**
+ * The gRPC Client: the contract (types.ts) over tsbuildd's API (proto/control.proto), with
+ * @grpc/grpc-js. Requests and answers go through grpc-map-requests.ts / grpc-map-responses.ts,
+ * failed calls become the same typed errors the embedded engine throws (grpc-errors.ts: the
+ * daemon's ErrorDetail trailer), and the call's AbortSignal cancels the RPC (CANCELLED).
+ *
+ * Addresses: `unix:///ABSOLUTE/PATH`, or `tcp://HOST:PORT` with TLS when a CA is given (and a
+ * client certificate for daemons that require one); a bearer token goes in `authorization`.
+ *
+ * What the daemon does not serve: `parse`, `llb` (static Dockerfile tools) and `login`, `logout`
+ * (they write the client's docker config) run here, in the client's process, loading that code
+ * only when called. `importImage`, `loadImages`, `pull`, `push`, `check` and `repair` have no RPC
+ * yet and fail with NOT_IMPLEMENTED saying so. `build` waits for the Solve wiring (below).
+ */
+import { readFile } from 'node:fs/promises';
+import { Client as GrpcJsClient, credentials, Metadata } from '@grpc/grpc-js';
+import type { CallOptions as GrpcCallOptions, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import { ControlService, type GrpcMethod } from './gen/control-grpc.js';
+import { errorFromStatus } from './grpc-errors.js';
+import { diskUsageOut, imageRefOut, pruneOut, removeImageOut, tagImageOut } from './grpc-map-requests.js';
+import {
+  diskUsageIn, engineInfoIn, historyRowIn, imageInspectIn, imageRecordIn, imageSummaryIn, prunedRecordIn, removedImageIn,
+} from './grpc-map-responses.js';
+import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
+import type {
+  BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
+  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
+  LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PrunedRecord, PruneRequest, PruneResult,
+  PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
+} from './types.js';
+
+export interface GrpcClientOptions {
+  /** The daemon: `unix:///run/tsbuild/tsbuildd.sock` or `tcp://HOST:PORT`. */
+  readonly address: string;
+  /** PEM CA file to verify a tcp daemon with; with it the channel uses TLS. */
+  readonly tlsCaFile?: string;
+  /** PEM client certificate and key files, for daemons started with --tls-ca. */
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+  /** Sent as `authorization: Bearer TOKEN` (daemons with --token-file). */
+  readonly token?: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Method<Req, Res> = GrpcMethod<Req, any, any, Res>;
+
+/** The target grpc-js dials for a daemon address; usage errors for anything else. */
+export function grpcTarget(address: string): string {
+  if (/^unix:\/\/\/./.test(address)) return address;
+  const tcp = /^tcp:\/\/(.+:\d+)$/.exec(address);
+  if (tcp) return tcp[1] as string;
+  throw new UsageError(`invalid daemon address "${address}": expected unix:///ABSOLUTE/PATH or tcp://HOST:PORT`);
+}
+
+function notServed(what: string): TsbuildError {
+  return new TsbuildError('NOT_IMPLEMENTED', `${what} is not supported through tsbuildd yet; run it without --addr (TSBUILD_ADDR) on the daemon's machine`);
+}
+
+function cancelled(signal: AbortSignal): CancelledError {
+  return signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason instanceof Error ? signal.reason : undefined);
+}
+
+export class GrpcClient implements Client {
+  readonly #client: GrpcJsClient;
+  readonly #token: string | undefined;
+  readonly address: string;
+  #closed = false;
+
+  private constructor(address: string, client: GrpcJsClient, token: string | undefined) {
+    this.address = address;
+    this.#client = client;
+    this.#token = token;
+  }
+
+  /** A client for the daemon at `opts.address` (reads the TLS files; connects on the first call). */
+  static async connect(opts: GrpcClientOptions): Promise<GrpcClient> {
+    const target = grpcTarget(opts.address);
+    if ((opts.tlsCertFile === undefined) !== (opts.tlsKeyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+    if (opts.tlsCertFile !== undefined && opts.tlsCaFile === undefined) throw new UsageError('--tls-cert needs --tls-ca (the CA that signed the daemon\'s certificate)');
+    if (opts.tlsCaFile !== undefined && target.startsWith('unix:')) throw new UsageError('TLS options apply to tcp:// addresses only');
+    const read = (f: string | undefined): Promise<Buffer | null> => (f === undefined ? Promise.resolve(null) : readFile(f));
+    const [ca, cert, key] = await Promise.all([read(opts.tlsCaFile), read(opts.tlsCertFile), read(opts.tlsKeyFile)]);
+    const creds = ca ? credentials.createSsl(ca, key, cert) : credentials.createInsecure();
+    return new GrpcClient(opts.address, new GrpcJsClient(target, creds, {}), opts.token);
+  }
+
+  #metadata(): Metadata {
+    const md = new Metadata();
+    if (this.#token !== undefined) md.set('authorization', `Bearer ${this.#token}`);
+    return md;
+  }
+
+  #check(signal: AbortSignal): void {
+    if (this.#closed) throw new TsbuildError('CLIENT_CLOSED', 'the client is closed');
+    if (signal.aborted) throw cancelled(signal);
+  }
+
+  #unary<Req, Res>(m: Method<Req, Res>, req: Req, signal: AbortSignal): Promise<Res> {
+    this.#check(signal);
+    return new Promise<Res>((resolve, reject) => {
+      const callOpts: GrpcCallOptions = {};
+      const call = this.#client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, this.#metadata(), callOpts, (err: ServiceError | null, res?: Res) => {
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(signal.aborted ? cancelled(signal) : errorFromStatus(err));
+        else resolve(res as Res);
+      });
+      const onAbort = (): void => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #serverStream<Req, Res>(m: Method<Req, Res>, req: Req, signal: AbortSignal, onMessage: (r: Res) => void): Promise<void> {
+    this.#check(signal);
+    return new Promise<void>((resolve, reject) => {
+      const call: ClientReadableStream<Res> = this.#client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, this.#metadata(), {});
+      const onAbort = (): void => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      let failed: unknown;
+      call.on('data', (r: Res) => {
+        try {
+          onMessage(r);
+        } catch (e) {
+          failed ??= e;
+          call.cancel();
+        }
+      });
+      call.on('error', (err: ServiceError) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(failed ?? (signal.aborted ? cancelled(signal) : errorFromStatus(err)));
+      });
+      call.on('end', () => {
+        signal.removeEventListener('abort', onAbort);
+        if (failed) reject(failed);
+        else resolve();
+      });
+    });
+  }
+
+  async info(opts: CallOptions): Promise<EngineInfo> {
+    return engineInfoIn(await this.#unary(ControlService.Info, {}, opts.signal));
+  }
+
+  // ---- WIRING POINT for Solve: replace this body with `return solveOverGrpc(...)` (src/client/grpc-solve.ts). ----
+  build(_req: BuildRequest, _opts: BuildCallOptions): Promise<BuildResult> {
+    return Promise.reject(new TsbuildError('UNIMPLEMENTED', 'builds through tsbuildd are not wired yet (the Solve RPC); build without --addr'));
+  }
+
+  async parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult> {
+    return (await GrpcClient.#local()).parse(req, opts);
+  }
+
+  async llb(req: LlbRequest, opts: CallOptions): Promise<LlbResult> {
+    return (await GrpcClient.#local()).llb(req, opts);
+  }
+
+  async listImages(opts: CallOptions): Promise<ImageSummary[]> {
+    return (await this.#unary(ControlService.ListImages, {}, opts.signal)).images.map(imageSummaryIn);
+  }
+
+  async removeImage(req: RemoveImageRequest, opts: CallOptions): Promise<RemovedImage> {
+    return removedImageIn(await this.#unary(ControlService.RemoveImage, removeImageOut(req), opts.signal));
+  }
+
+  async tagImage(req: TagImageRequest, opts: CallOptions): Promise<ImageRecord> {
+    const res = await this.#unary(ControlService.TagImage, tagImageOut(req), opts.signal);
+    if (!res.image) throw new TsbuildError('DAEMON_TOO_OLD', 'the daemon tagged the image but did not return its record (an older tsbuildd)');
+    return imageRecordIn(res.image);
+  }
+
+  async history(req: ImageRef, opts: CallOptions): Promise<HistoryRow[]> {
+    // The proto's History RPC is about past builds; an image's history rows come with Inspect.
+    return (await this.#unary(ControlService.Inspect, imageRefOut(req), opts.signal)).history.map(historyRowIn);
+  }
+
+  async inspect(req: ImageRef, opts: CallOptions): Promise<ImageInspect> {
+    const res = await this.#unary(ControlService.Inspect, imageRefOut(req), opts.signal);
+    return imageInspectIn(res.image ?? {});
+  }
+
+  importImage(_req: ImportRequest, _opts: InputCallOptions): Promise<ImageRecord> {
+    return Promise.reject(notServed('image import'));
+  }
+
+  loadImages(_req: LoadRequest, _opts: InputCallOptions): Promise<LoadedImage[]> {
+    return Promise.reject(notServed('image load'));
+  }
+
+  pull(_req: PullRequest, _opts: TransferCallOptions): Promise<PullSummary> {
+    return Promise.reject(notServed('pull'));
+  }
+
+  push(_req: PushRequest, _opts: TransferCallOptions): Promise<PushSummary> {
+    return Promise.reject(notServed('push'));
+  }
+
+  async login(req: LoginRequest, opts: CallOptions): Promise<LoginResult> {
+    return (await GrpcClient.#local()).login(req, opts);
+  }
+
+  async logout(req: LogoutRequest, opts: CallOptions): Promise<LogoutResult> {
+    return (await GrpcClient.#local()).logout(req, opts);
+  }
+
+  async diskUsage(req: DiskUsageRequest, opts: CallOptions): Promise<DiskUsage> {
+    return diskUsageIn(await this.#unary(ControlService.DiskUsage, diskUsageOut(req), opts.signal), req.verbose ?? false);
+  }
+
+  async prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult> {
+    const records: PrunedRecord[] = [];
+    let summary: PruneResult | undefined;
+    await this.#serverStream(ControlService.Prune, pruneOut(req), opts.signal, (m) => {
+      if (m.record) records.push(prunedRecordIn(m.record));
+      else if (m.summary) {
+        const s = m.summary;
+        summary = { records, snapshotsRemoved: [...(s.snapshotsRemoved ?? [])], blobsRemoved: [...(s.blobsRemoved ?? [])], bytesFreed: s.bytesFreed ?? 0 };
+      }
+    });
+    if (!summary) throw new TsbuildError('DAEMON_PROTOCOL', 'the Prune stream ended without its summary');
+    return summary;
+  }
+
+  check(_req: CheckRequest, _opts: CallOptions): Promise<CheckResult> {
+    return Promise.reject(notServed('cache check'));
+  }
+
+  repair(_req: CheckRequest, _opts: CallOptions): Promise<RepairReport> {
+    return Promise.reject(notServed('cache check --repair'));
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#client.close();
+    }
+    return Promise.resolve();
+  }
+
+  /** The client-side tools (parse, llb, login, logout): an embedded client that never opens a data root, loaded on first use. */
+  static async #local(): Promise<Client> {
+    const { EmbeddedClient } = await import('./embedded.js');
+    return new EmbeddedClient({ root: '' });
+  }
+}
