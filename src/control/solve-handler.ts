@@ -142,7 +142,8 @@ export async function handleSolve(
     const result = await deps.engine.build({ ...req, dockerfile }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(e) }),
-      secrets: (id, signal) => (secretIds.has(id) ? inbox.askSecret(id, post, signal) : Promise.resolve(undefined)),
+      // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
+      secrets: (id, signal) => (secretIds.size === 0 || secretIds.has(id) ? inbox.askSecret(id, post, signal) : Promise.resolve(undefined)),
       ...(plan.stdoutIndex !== undefined ? { stdout: stdoutSink(plan.stdoutIndex, async (c) => { post({ output: c }); await chain; }) } : {}),
     });
     await chain;

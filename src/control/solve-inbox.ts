@@ -83,11 +83,12 @@ export class SolveInbox {
     });
   }
 
-  /** Fails what still waits and stops reading. */
+  /**
+   * Fails what still waits. The stream is left to the call: ending the iterator would destroy the
+   * server stream before calls.ts sends the status (the client would then wait for it forever).
+   */
   close(): void {
     this.#failWaiting(new CancelledError(new Error('the build ended')));
-    this.#ended = true;
-    void this.#it.return?.().catch(() => undefined);
   }
 
   #failWaiting(e: unknown): void {
