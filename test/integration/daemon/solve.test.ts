@@ -13,9 +13,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as GrpcJsClient, Metadata, Server, ServerCredentials, credentials } from '@grpc/grpc-js';
+import tarStream from 'tar-stream';
 import { EmbeddedClient } from '../../../src/client/embedded.js';
+import type { tsbuild } from '../../../src/client/gen/control.js';
 import { ControlService } from '../../../src/client/gen/control-grpc.js';
 import { solveOverGrpc } from '../../../src/client/grpc-solve.js';
+import { buildStartOf } from '../../../src/client/solve-wire-build.js';
 import type { BuildCallOptions, BuildRequest, BuildResult, OutputSpec } from '../../../src/client/types.js';
 import type { ProgressEvent } from '../../../src/progress/types.js';
 import { Authorizer } from '../../../src/control/auth.js';
@@ -179,6 +182,27 @@ describeBuilds('Solve over gRPC', () => {
       await rm(out, { recursive: true, force: true });
     }
   }, 120_000);
+
+  test('a simple client can send the context as one tar (CONTEXT_TRANSFER_TAR)', async () => {
+    const pack = tarStream.pack();
+    pack.entry({ name: 'msg.txt', mode: 0o644, mtime: new Date(0) }, 'from a tar\n');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    const start = buildStartOf(request('/nonexistent', `FROM ${BASE}\nCOPY msg.txt /msg.txt\nRUN cat /msg.txt\n`), { contextKey: '', secretIds: [] });
+    start.contextTransfer = 2; // CONTEXT_TRANSFER_TAR
+    const m = ControlService.Solve;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
+    call.write({ start });
+    call.write({ contextTar: { data: Buffer.concat(chunks), eof: true } });
+    const got: tsbuild.control.v1.SolveResponse[] = [];
+    for await (const r of call as AsyncIterable<tsbuild.control.v1.SolveResponse>) got.push(r);
+    call.end();
+    expect(got[0]?.accepted?.ref).toMatch(/^[0-9a-f]{24}$/);
+    expect(got.some((r) => r.files)).toBe(false);
+    expect(got.some((r) => Buffer.from(r.progress?.log?.data ?? []).toString().includes('from a tar'))).toBe(true);
+    expect(got.at(-1)?.result?.configDigest).toMatch(/^sha256:/);
+  }, 60_000);
 
   test('aborting the signal cancels the build and leaves no mounts', async () => {
     const ctx = await daemonEnv.context('cancel', { 'a.txt': 'a' });
