@@ -106,8 +106,16 @@ export class ContextSyncStore {
 
     const listed = new Map<string, FileStat>();
     for (const e of entries) {
-      checkPath(e.path ?? '');
-      listed.set(e.path ?? '', e);
+      const path = e.path ?? '';
+      checkPath(path);
+      // Every parent must be a listed directory: a path under a listed symlink would be written
+      // wherever the link points, outside the copy.
+      const parts = path.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const parent = listed.get(parts.slice(0, i).join('/'));
+        if (!parent || kindOf(parent.mode ?? 0) !== 'dir') throw SolveContextErrors.badPath(path);
+      }
+      listed.set(path, e);
     }
     await this.#removeUnlisted(dir, '', listed);
 

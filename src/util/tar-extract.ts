@@ -25,9 +25,13 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, dest: string
   const dirs: { path: string; mode: number; mtime: Date }[] = [];
   const asRoot = process.getuid?.() === 0;
   const done = pipeline(Readable.from(source), extract, { signal });
+  // Entries under a symlink this archive created would land wherever the link points.
+  const links: string[] = [];
   for await (const entry of extract) {
     const h = entry.header;
     const path = safeJoin(dest, h.name);
+    if (links.some((l) => path.startsWith(`${l}/`))) throw new UserInputError('TAR_BAD_PATH', `tar entry ${JSON.stringify(h.name)} is beneath a symlink`);
+    if (h.type === 'symlink') links.push(path);
     const mtime = h.mtime ?? new Date(0);
     const mode = (h.mode ?? 0o644) & 0o7777;
     if (path !== dest) await mkdir(dirname(path), { recursive: true });
