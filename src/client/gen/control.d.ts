@@ -346,6 +346,7 @@ export namespace tsbuild {
                 cacheTo: tsbuild.control.v1.CacheSpec.$Properties[];
                 registry?: (tsbuild.control.v1.RegistryOptions.$Properties|null);
                 maxParallelism: number;
+                contextKey: string;
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -376,6 +377,7 @@ export namespace tsbuild {
                     cacheTo?: (tsbuild.control.v1.CacheSpec.$Properties[]|null);
                     registry?: (tsbuild.control.v1.RegistryOptions.$Properties|null);
                     maxParallelism?: (number|null);
+                    contextKey?: (string|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;

@@ -849,6 +849,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStart.prototype.cacheTo = $util.emptyArray;
                 BuildStart.prototype.registry = null;
                 BuildStart.prototype.maxParallelism = 0;
+                BuildStart.prototype.contextKey = "";
 
                 BuildStart.create = function(properties) {
                     return new BuildStart(properties);
@@ -913,6 +914,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         $root.tsbuild.control.v1.RegistryOptions.encode(message.registry, writer.uint32(162).fork(), _depth + 1).ldelim();
                     if (message.maxParallelism != null && $Object.hasOwnProperty.call(message, "maxParallelism") && message.maxParallelism !== 0)
                         writer.uint32(168).uint32(message.maxParallelism);
+                    if (message.contextKey != null && $Object.hasOwnProperty.call(message, "contextKey") && message.contextKey !== "")
+                        writer.uint32(178).string(message.contextKey);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1173,6 +1176,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.maxParallelism = value;
                                 else
                                     delete message.maxParallelism;
+                                continue;
+                            }
+                        case 22: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.contextKey = value;
+                                else
+                                    delete message.contextKey;
                                 continue;
                             }
                         }

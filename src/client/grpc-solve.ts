@@ -1,0 +1,127 @@
+/**
+ * The client side of the Solve RPC: one build over a bidirectional stream to tsbuildd. Sends
+ * `start` (the request without its client paths), answers the daemon's context listing and fetch
+ * requests from the context directory (only files whose digest the daemon lacks travel), its
+ * secret requests from the call's lookup, hands progress to `onProgress`, writes outputs streamed
+ * back at their client-side destinations, and returns the result — or throws the same typed error
+ * the embedded engine would have. Aborting the signal sends `cancel` and waits for the daemon to
+ * stop (so its cleanup is done when this rejects); a daemon that does not answer is cut off.
+ */
+import { createReadStream } from 'node:fs';
+import type { Client as GrpcJsClient, ClientDuplexStream, Metadata } from '@grpc/grpc-js';
+import { CancelledError } from '../util/errors.js';
+import { ControlService } from './gen/control-grpc.js';
+import type { tsbuild } from './gen/control.js';
+import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
+import { contextKeyOf, listContext, readDockerignore } from './solve-context-listing.js';
+import { OutputWriter } from './solve-output-writer.js';
+import { buildStartOf, resultFromWire } from './solve-wire-build.js';
+import { progressFromWire } from './solve-wire-progress.js';
+import type { BuildCallOptions, BuildRequest, BuildResult } from './types.js';
+
+type SolveRequest = tsbuild.control.v1.SolveRequest.$Properties;
+type SolveResponse = tsbuild.control.v1.SolveResponse;
+type FileStat = tsbuild.control.v1.FileStat.$Properties;
+type Call = ClientDuplexStream<SolveRequest, SolveResponse>;
+
+const LISTING_BATCH = 512;
+const FILE_CHUNK = 1024 * 1024;
+/** How long a cancelled build may take to stop before the call is cut. */
+const CANCEL_GRACE_MS = 30_000;
+
+function writer(call: Call): (m: SolveRequest) => Promise<void> {
+  return (m) => new Promise<void>((resolve) => {
+    if (call.write(m)) resolve();
+    else call.once('drain', () => resolve());
+  });
+}
+
+async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, req: BuildRequest, ignore: Buffer | undefined, paths: Map<number, string>, signal: AbortSignal): Promise<void> {
+  let batch: FileStat[] = [];
+  for await (const e of listContext(req.contextDir, ignore, signal)) {
+    paths.set(e.stat.fileId ?? 0, e.absPath);
+    batch.push(e.stat);
+    if (batch.length >= LISTING_BATCH) {
+      await write({ contextEntries: { requestId, entries: batch, done: false } });
+      batch = [];
+    }
+  }
+  await write({ contextEntries: { requestId, entries: batch, done: true } });
+}
+
+async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: number, fileIds: readonly number[], paths: ReadonlyMap<number, string>, signal: AbortSignal): Promise<void> {
+  for (const fileId of fileIds) {
+    const path = paths.get(fileId);
+    if (path !== undefined) {
+      for await (const chunk of createReadStream(path, { highWaterMark: FILE_CHUNK, signal })) {
+        await write({ fileChunk: { requestId, fileId, data: chunk as Buffer, eof: false } });
+      }
+    }
+    await write({ fileChunk: { requestId, fileId, data: new Uint8Array(), eof: true } });
+  }
+}
+
+export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opts: BuildCallOptions, meta: Metadata): Promise<BuildResult> {
+  const { signal } = opts;
+  if (signal.aborted) throw new CancelledError(signal.reason);
+  const ignore = await readDockerignore(req.contextDir, req.dockerfile.path);
+  const start = buildStartOf(req, { contextKey: await contextKeyOf(req.contextDir), secretIds: [] });
+  start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
+
+  const m = ControlService.Solve;
+  const call: Call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, meta);
+  const write = writer(call);
+  const outputs = new OutputWriter(req.outputs, opts.stdout, signal);
+  const paths = new Map<number, string>();
+  // The client's own work (walking, reading files) stops at once on abort; the build stops when the daemon says so.
+  const local = new AbortController();
+  let cutTimer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => {
+    local.abort(signal.reason);
+    const reason = signal.reason instanceof Error ? signal.reason.message : 'the client cancelled the build';
+    call.write({ cancel: { reason } });
+    cutTimer = setTimeout(() => call.cancel(), CANCEL_GRACE_MS);
+    cutTimer.unref();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  let result: BuildResult | undefined;
+  let failure: unknown;
+  try {
+    await write({ start });
+    try {
+      for await (const res of call as AsyncIterable<SolveResponse>) {
+        if (res.progress) {
+          const ev = progressFromWire(res.progress);
+          if (ev) opts.onProgress?.(ev);
+        } else if (res.files?.list) {
+          await sendListing(write, res.files.id ?? 0, req, ignore, paths, local.signal);
+        } else if (res.files?.fetch) {
+          await sendFiles(write, res.files.id ?? 0, res.files.fetch.fileIds ?? [], paths, local.signal);
+        } else if (res.secret) {
+          const value = opts.secrets ? await opts.secrets(res.secret.secretId ?? '', local.signal) : undefined;
+          await write({ secret: { requestId: res.secret.id ?? 0, data: value ?? new Uint8Array(), notFound: value === undefined } });
+        } else if (res.output) {
+          await outputs.chunk(res.output.outputIndex ?? 0, res.output.data ?? new Uint8Array(), res.output.eof ?? false);
+        } else if (res.result) {
+          result = resultFromWire(res.result);
+        } else if (res.error) {
+          failure = errorFromDetail(res.error);
+        }
+        // `accepted`, ssh and auth requests: this client names no ssh ids and lets the daemon use its own credentials.
+      }
+    } catch (e) {
+      // The status after an `error` message repeats it; keep the message's.
+      failure ??= errorFromStatus(e);
+      call.cancel();
+    }
+    if (failure !== undefined) throw failure;
+    if (!result) throw signal.aborted ? new CancelledError(signal.reason) : errorFromStatus({ code: 13, details: 'the daemon ended Solve without a result' });
+    call.end();
+    return result;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (cutTimer) clearTimeout(cutTimer);
+    if (failure !== undefined || !result) await outputs.close();
+  }
+}

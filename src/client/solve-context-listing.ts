@@ -1,0 +1,83 @@
+/**
+ * The client's side of context sync (Solve with CONTEXT_TRANSFER_SYNC): the ignore file that
+ * applies (`<Dockerfile>.dockerignore` beside the Dockerfile, else the context's `.dockerignore`,
+ * as the engine picks it), the listing of what survives it — lstat facts and an `xxh64:` digest of
+ * each regular file's content — and the key naming the daemon's copy of this context. The walk is
+ * the engine's own (src/util/pattern-matcher), so the daemon receives exactly the files the
+ * engine would read.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, readlink, realpath } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import xxhash from 'xxhash-wasm';
+import { PatternMatcher, PatternSyntaxError, readIgnoreFile, walkContext } from '../util/pattern-matcher/index.js';
+import type { tsbuild } from './gen/control.js';
+
+type FileStat = tsbuild.control.v1.FileStat.$Properties;
+
+/** The ignore file's bytes, when one applies. */
+export async function readDockerignore(contextDir: string, dockerfilePath: string | undefined): Promise<Buffer | undefined> {
+  const candidates = [...(dockerfilePath !== undefined ? [`${resolve(dockerfilePath)}.dockerignore`] : []), join(resolve(contextDir), '.dockerignore')];
+  for (const file of candidates) {
+    try {
+      return await readFile(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return undefined;
+}
+
+/** Names the daemon's copy of this context: this host and the context's real path. */
+export async function contextKeyOf(contextDir: string): Promise<string> {
+  const real = await realpath(contextDir);
+  return createHash('sha256').update(`${hostname()}\0${real}`).digest('hex');
+}
+
+export interface ListedEntry {
+  readonly stat: FileStat;
+  /** Absolute path on the client. */
+  readonly absPath: string;
+}
+
+async function xxh64File(h: Awaited<ReturnType<typeof xxhash>>, path: string, signal: AbortSignal): Promise<string> {
+  const hasher = h.create64();
+  for await (const chunk of createReadStream(path, { signal })) hasher.update(chunk as Uint8Array);
+  return `xxh64:${hasher.digest().toString(16).padStart(16, '0')}`;
+}
+
+/**
+ * The context's entries (directories first, then what is beneath them), numbered from 1. Patterns
+ * the matcher rejects are left to the engine, which reports them with their file and line: the
+ * walk then sends everything.
+ */
+export async function* listContext(contextDir: string, ignore: Buffer | undefined, signal: AbortSignal): AsyncGenerator<ListedEntry> {
+  const h = await xxhash();
+  let excludes = readIgnoreFile(ignore?.toString('utf8'));
+  try {
+    for (const p of new PatternMatcher(excludes).patterns) p.check();
+  } catch (e) {
+    if (!(e instanceof PatternSyntaxError)) throw e;
+    excludes = [];
+  }
+  let id = 0;
+  for await (const { path, stat } of walkContext(contextDir, { excludes, signal })) {
+    const absPath = join(contextDir, path);
+    const entry: FileStat = {
+      fileId: ++id,
+      path,
+      mode: stat.mode,
+      uid: stat.uid,
+      gid: stat.gid,
+      size: stat.isFile() ? stat.size : 0,
+      mtimeNs: Math.floor(stat.mtimeMs * 1e6),
+      linkTarget: stat.isSymbolicLink() ? await readlink(absPath) : '',
+      contentDigest: stat.isFile() ? await xxh64File(h, absPath, signal) : '',
+      devMajor: stat.isBlockDevice() || stat.isCharacterDevice() ? Math.floor(stat.rdev / 256) : 0,
+      devMinor: stat.isBlockDevice() || stat.isCharacterDevice() ? stat.rdev % 256 : 0,
+    };
+    yield { stat: entry, absPath };
+  }
+}

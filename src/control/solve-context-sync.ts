@@ -1,0 +1,218 @@
+/**
+ * The daemon's copies of client contexts (Solve with CONTEXT_TRANSFER_SYNC). One directory per
+ * context key (the client's host and context path, hashed with the caller's name so clients never
+ * share a copy) under `<scratch>/contexts`, with a manifest of the content digest each file was
+ * written from. A sync compares the client's listing with the manifest, fetches only the files
+ * whose digest (or existence) differs, deletes what the listing no longer has, and sets modes,
+ * owners and times as listed, so the engine builds from a directory equal to the client's context.
+ * Builds of the same key wait for each other (the build reads the copy while it runs).
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { finished } from 'node:stream/promises';
+import type { tsbuild } from '../client/gen/control.js';
+import { TsbuildError, UserInputError } from '../util/errors.js';
+
+type FileStat = tsbuild.control.v1.FileStat.$Properties;
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+
+export const SolveContextErrors = {
+  badPath: (path: string) => new UserInputError('CONTEXT_BAD_PATH', `the client listed an invalid context path ${JSON.stringify(path)}`),
+  protocol: (why: string) => new TsbuildError('SOLVE_PROTOCOL', `Solve: ${why}`),
+} as const;
+
+/** One file's bytes as the client streams them (FileChunk). */
+export interface IncomingChunk {
+  readonly fileId: number;
+  readonly data: Uint8Array;
+  readonly eof: boolean;
+}
+
+/** Asks the client for these files and yields their chunks until each has ended. */
+export type FetchFiles = (fileIds: readonly number[]) => AsyncIterable<IncomingChunk>;
+
+export interface SyncReport {
+  /** Bytes and files received in this sync. */
+  readonly bytes: number;
+  readonly files: number;
+  /** Regular files in the context, and their total size. */
+  readonly totalFiles: number;
+  readonly totalBytes: number;
+}
+
+interface ManifestEntry {
+  readonly digest: string;
+}
+
+function kindOf(mode: number): 'dir' | 'file' | 'link' | 'other' {
+  switch (mode & S_IFMT) {
+    case S_IFDIR: return 'dir';
+    case S_IFREG: return 'file';
+    case S_IFLNK: return 'link';
+    default: return 'other';
+  }
+}
+
+function checkPath(p: string): void {
+  if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) throw SolveContextErrors.badPath(p);
+}
+
+export class ContextSyncStore {
+  readonly #root: string;
+  readonly #locks = new Map<string, Promise<void>>();
+
+  /** `root`: where the copies live (created when missing). */
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  /** The directory for a client's key, held until `release` (later builds of the key wait). */
+  async acquire(principal: string, key: string): Promise<{ readonly dir: string; release(): void }> {
+    const name = createHash('sha256').update(`${principal}\0${key}`).digest('hex').slice(0, 32);
+    const dir = join(this.#root, name);
+    const before = this.#locks.get(dir) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => { release = r; });
+    const chained = before.then(() => mine);
+    this.#locks.set(dir, chained);
+    await before;
+    return {
+      dir,
+      release: () => {
+        release();
+        if (this.#locks.get(dir) === chained) this.#locks.delete(dir);
+      },
+    };
+  }
+
+  /** Makes `dir` equal to the listing, fetching what it lacks. */
+  async sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
+    const manifestFile = `${dir}.manifest.json`;
+    let manifest: Record<string, ManifestEntry> = {};
+    try {
+      manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, ManifestEntry>;
+    } catch {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The manifest is rewritten at the end; a sync that fails midway leaves none, so the next one starts afresh.
+    await rm(manifestFile, { force: true });
+    await mkdir(dir, { recursive: true });
+
+    const listed = new Map<string, FileStat>();
+    for (const e of entries) {
+      const path = e.path ?? '';
+      checkPath(path);
+      // Every parent must be a listed directory: a path under a listed symlink would be written
+      // wherever the link points, outside the copy.
+      const parts = path.split('/');
+      for (let i = 1; i < parts.length; i++) {
+        const parent = listed.get(parts.slice(0, i).join('/'));
+        if (!parent || kindOf(parent.mode ?? 0) !== 'dir') throw SolveContextErrors.badPath(path);
+      }
+      listed.set(path, e);
+    }
+    await this.#removeUnlisted(dir, '', listed);
+
+    const wanted: FileStat[] = [];
+    let totalBytes = 0;
+    let totalFiles = 0;
+    for (const e of entries) {
+      const p = join(dir, e.path ?? '');
+      const mode = e.mode ?? 0;
+      switch (kindOf(mode)) {
+        case 'dir':
+          await mkdir(p, { recursive: true });
+          break;
+        case 'link': {
+          const current = await readlink(p).catch(() => undefined);
+          if (current !== e.linkTarget) {
+            await rm(p, { force: true, recursive: true });
+            await symlink(e.linkTarget ?? '', p);
+          }
+          break;
+        }
+        case 'file': {
+          totalFiles++;
+          totalBytes += Number(e.size ?? 0);
+          const present = await lstat(p).then((s) => s.isFile(), () => false);
+          if (!present || !e.contentDigest || manifest[e.path ?? '']?.digest !== e.contentDigest) wanted.push(e);
+          break;
+        }
+        case 'other':
+          // Devices, fifos and sockets are not part of an image's COPY sources; they are skipped.
+          break;
+      }
+    }
+
+    const received = await this.#receive(dir, wanted, fetch, opts);
+
+    const next: Record<string, ManifestEntry> = {};
+    // Children before parents, so a directory's time is set after its entries changed.
+    for (const e of [...entries].reverse()) {
+      const p = join(dir, e.path ?? '');
+      const kind = kindOf(e.mode ?? 0);
+      if (kind === 'other') continue;
+      if (kind !== 'link') await chmod(p, (e.mode ?? 0) & 0o7777);
+      await lchown(p, e.uid ?? 0, e.gid ?? 0);
+      const mtime = Number(e.mtimeNs ?? 0) / 1e9;
+      await lutimes(p, mtime, mtime);
+      if (kind === 'file' && e.contentDigest) next[e.path ?? ''] = { digest: e.contentDigest };
+    }
+    const rootStat = await lstat(dir);
+    await lutimes(dir, rootStat.atime, rootStat.mtime);
+    await writeFile(manifestFile, JSON.stringify(next));
+    return { bytes: received.bytes, files: wanted.length, totalFiles, totalBytes };
+  }
+
+  async #removeUnlisted(dir: string, rel: string, listed: ReadonlyMap<string, FileStat>): Promise<void> {
+    for (const d of await readdir(join(dir, rel), { withFileTypes: true })) {
+      const path = rel === '' ? d.name : `${rel}/${d.name}`;
+      const want = listed.get(path);
+      const have = d.isDirectory() ? 'dir' : d.isFile() ? 'file' : d.isSymbolicLink() ? 'link' : 'other';
+      if (!want || kindOf(want.mode ?? 0) !== have) await rm(join(dir, path), { recursive: true, force: true });
+      else if (have === 'dir') await this.#removeUnlisted(dir, path, listed);
+    }
+  }
+
+  async #receive(dir: string, wanted: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<{ bytes: number }> {
+    if (wanted.length === 0) return { bytes: 0 };
+    const byId = new Map(wanted.map((e) => [e.fileId ?? 0, e]));
+    const incoming = `${dir}.incoming`;
+    await rm(incoming, { recursive: true, force: true });
+    await mkdir(incoming);
+    let bytes = 0;
+    const open = new Map<number, ReturnType<typeof createWriteStream>>();
+    try {
+      for await (const c of fetch(wanted.map((e) => e.fileId ?? 0))) {
+        const e = byId.get(c.fileId);
+        if (!e) throw SolveContextErrors.protocol(`a file chunk for file ${c.fileId}, which was not requested`);
+        bytes += c.data.length;
+        if (opts.maxBytes > 0 && bytes > opts.maxBytes) throw new UserInputError('CONTEXT_TOO_LARGE', `the build context is larger than this daemon accepts (--max-context-size ${opts.maxBytes} bytes)`);
+        let out = open.get(c.fileId);
+        if (!out) {
+          out = createWriteStream(join(incoming, String(c.fileId)));
+          open.set(c.fileId, out);
+        }
+        if (c.data.length > 0 && !out.write(c.data)) await new Promise<void>((r) => out?.once('drain', () => r()));
+        if (c.eof) {
+          out.end();
+          await finished(out);
+          await rename(join(incoming, String(c.fileId)), join(dir, e.path ?? ''));
+          byId.delete(c.fileId);
+          if (byId.size === 0) break;
+        }
+      }
+      if (byId.size > 0) throw SolveContextErrors.protocol(`the client ended before sending ${byId.size} requested file(s)`);
+      return { bytes };
+    } finally {
+      for (const s of open.values()) s.destroy();
+      await rm(incoming, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The Solve RPC: one build over one bidirectional stream (proto/control.proto, docs/grpc.md).
+ * Reads `start`, answers `accepted`, receives the context (synced incrementally into the client's
+ * copy, or unpacked from a tar), runs `engine.build` over it while streaming progress, asking the
+ * client for secrets on demand and sending `dest`-on-the-client outputs back as chunks, and ends
+ * with `result` or `error` (then the matching status, thrown for calls.ts to map). A `cancel`
+ * message, a cancelled call or a daemon shutdown aborts the build.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { tsbuild } from '../client/gen/control.js';
+import { tsbuild as gen } from '../client/gen/control.js';
+import { buildRequestOf, resultToWire } from '../client/solve-wire-build.js';
+import { progressToWire } from '../client/solve-wire-progress.js';
+import type { Engine } from '../engine/index.js';
+import { CancelledError } from '../util/errors.js';
+import { extractTar } from '../util/tar-extract.js';
+import type { BuildSlots } from './build-slots.js';
+import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
+import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
+import { SolveInbox } from './solve-inbox.js';
+import { planOutputs, stdoutSink, streamOutputs } from './solve-outputs.js';
+import { reportTransfer } from './solve-transfer-progress.js';
+import type { BidiStreamHandler, CallContext } from './types.js';
+
+const pb = gen.control.v1;
+type SolveRequest = tsbuild.control.v1.SolveRequest;
+type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
+type BuildStart = tsbuild.control.v1.BuildStart.$Properties;
+
+export interface SolveDeps {
+  readonly engine: Engine;
+  /** The daemon's data root; Solve keeps synced contexts and per-build scratch under `<root>/solve`. */
+  readonly dataRoot: string;
+  readonly buildSlots: BuildSlots;
+  /** `--max-context-size`; 0: unlimited. */
+  readonly maxContextBytes: number;
+}
+
+/** The Solve handler (one per daemon: it owns the synced-context store). */
+export function solveHandler(deps: SolveDeps): BidiStreamHandler<SolveRequest, SolveResponse> {
+  const contexts = new ContextSyncStore(join(deps.dataRoot, 'solve', 'contexts'));
+  return (requests, send, ctx) => handleSolve(requests, send, ctx, { ...deps, contexts });
+}
+
+interface Prepared {
+  readonly contextDir: string;
+  readonly release: () => void;
+}
+
+async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext, deps: SolveDeps & { contexts: ContextSyncStore }, scratch: string, ref: string): Promise<Prepared> {
+  const transfer = start.contextTransfer ?? pb.ContextTransfer.CONTEXT_TRANSFER_UNSPECIFIED;
+  if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE) {
+    const contextDir = join(scratch, 'context');
+    await mkdir(contextDir);
+    return { contextDir, release: () => undefined };
+  }
+  if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_TAR) {
+    const contextDir = join(scratch, 'context');
+    const started = Date.now();
+    let bytes = 0;
+    await extractTar((async function* () {
+      for (;;) {
+        const m = await inbox.next();
+        if (!m?.contextTar) throw SolveContextErrors.protocol('expected context_tar chunks after start');
+        bytes += m.contextTar.data?.length ?? 0;
+        if (deps.maxContextBytes > 0 && bytes > deps.maxContextBytes) throw DaemonErrors.contextTooLarge(deps.maxContextBytes);
+        if (m.contextTar.data?.length) yield m.contextTar.data;
+        if (m.contextTar.eof) return;
+      }
+    })(), contextDir, ctx.signal);
+    reportTransfer(post, ref, started, { bytes, files: 0, totalFiles: 0, totalBytes: bytes });
+    return { contextDir, release: () => undefined };
+  }
+  const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
+  try {
+    const started = Date.now();
+    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [] } } });
+    const entries: tsbuild.control.v1.FileStat.$Properties[] = [];
+    for (;;) {
+      const m = await inbox.next();
+      if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
+      entries.push(...(m.contextEntries.entries ?? []));
+      if (m.contextEntries.done) break;
+    }
+    const report = await deps.contexts.sync(held.dir, entries, (fileIds) => {
+      post({ files: { id: 2, fetch: { fileIds: [...fileIds] } } });
+      return (async function* () {
+        for (;;) {
+          const m = await inbox.next();
+          if (!m?.fileChunk) throw SolveContextErrors.protocol('expected file_chunk after files.fetch');
+          yield { fileId: m.fileChunk.fileId ?? 0, data: m.fileChunk.data ?? new Uint8Array(), eof: m.fileChunk.eof ?? false };
+        }
+      })();
+    }, { signal: ctx.signal, maxBytes: deps.maxContextBytes });
+    reportTransfer(post, ref, started, report);
+    return { contextDir: held.dir, release: held.release };
+  } catch (e) {
+    held.release();
+    throw e;
+  }
+}
+
+export async function handleSolve(
+  requests: AsyncIterable<SolveRequest>, send: (m: SolveResponse) => Promise<void>, ctx: CallContext, deps: SolveDeps & { contexts: ContextSyncStore },
+): Promise<void> {
+  const releaseSlot = deps.buildSlots.acquire(ctx.principal.name);
+  const abort = new AbortController();
+  const onCallAbort = (): void => abort.abort(ctx.signal.reason);
+  ctx.signal.addEventListener('abort', onCallAbort, { once: true });
+  const inbox = new SolveInbox(requests, (reason) => abort.abort(new CancelledError(new Error(reason || 'the client sent cancel'))));
+  // Every message goes through one chain so they keep their order; a failed send aborts the build.
+  let chain = Promise.resolve();
+  const post = (m: SolveResponse): void => {
+    chain = chain.then(() => send(m)).catch((e: unknown) => abort.abort(e));
+  };
+  let scratch: string | undefined;
+  let prepared: Prepared | undefined;
+  try {
+    const first = await inbox.next();
+    const start = first?.start;
+    if (!start) throw SolveContextErrors.protocol('the first message must be start');
+    const ref = start.ref || randomBytes(12).toString('hex');
+    post({ accepted: { ref } });
+    await mkdir(join(deps.dataRoot, 'solve'), { recursive: true });
+    scratch = await mkdtemp(join(deps.dataRoot, 'solve', 'build-'));
+    prepared = await receiveContext(start, inbox, post, { ...ctx, signal: abort.signal }, deps, scratch, ref);
+    inbox.pump();
+
+    const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
+    const req = buildRequestOf(start, prepared.contextDir, plan.outputs);
+    let dockerfile = req.dockerfile;
+    if (start.dockerfile?.hasDockerignore) {
+      // The engine reads `<Dockerfile path>.dockerignore` first: the client's ignore file, whichever it was.
+      const path = join(scratch, 'dockerfile', 'Dockerfile');
+      await mkdir(join(scratch, 'dockerfile'));
+      await writeFile(`${path}.dockerignore`, start.dockerfile.dockerignore ?? new Uint8Array());
+      dockerfile = { ...dockerfile, path };
+    }
+    const secretIds = new Set(start.secretIds ?? []);
+    const result = await deps.engine.build({ ...req, dockerfile }, {
+      signal: abort.signal,
+      onProgress: (e) => post({ progress: progressToWire(e) }),
+      // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
+      secrets: (id, signal) => (secretIds.size === 0 || secretIds.has(id) ? inbox.askSecret(id, post, signal) : Promise.resolve(undefined)),
+      ...(plan.stdoutIndex !== undefined ? { stdout: stdoutSink(plan.stdoutIndex, async (c) => { post({ output: c }); await chain; }) } : {}),
+    });
+    await chain;
+    await streamOutputs(plan, async (c) => { post({ output: c }); await chain; }, abort.signal);
+    post({ result: resultToWire(result, ref, (start.outputs ?? []).map((o) => o.type ?? '')) });
+    await chain;
+    if (abort.signal.aborted) throw abort.signal.reason;
+  } catch (thrown) {
+    const e = abort.signal.aborted && !(thrown instanceof CancelledError) && asTsbuildError(thrown).code === 'INTERNAL'
+      ? new CancelledError(abort.signal.reason)
+      : asTsbuildError(thrown);
+    await send({ error: errorDetailOf(e) }).catch(() => undefined);
+    throw e;
+  } finally {
+    ctx.signal.removeEventListener('abort', onCallAbort);
+    inbox.close();
+    prepared?.release();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+    releaseSlot();
+  }
+}

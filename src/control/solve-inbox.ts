@@ -1,0 +1,99 @@
+/**
+ * The client's side of a Solve stream, as the handler reads it: first in order (start, the context
+ * listing and file chunks, or the context tar), then — once the build runs — by a pump that routes
+ * secret answers to the lookups waiting for them and turns `cancel` into an abort. A stream that
+ * ends early fails the waiting lookups; it does not cancel the build (a disconnect cancels the call,
+ * which calls.ts turns into an abort).
+ */
+import type { tsbuild } from '../client/gen/control.js';
+import { CancelledError, TsbuildError } from '../util/errors.js';
+
+type SolveRequest = tsbuild.control.v1.SolveRequest;
+type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
+
+interface Waiter {
+  resolve(v: Uint8Array | undefined): void;
+  reject(e: unknown): void;
+}
+
+export class SolveInbox {
+  readonly #it: AsyncIterator<SolveRequest>;
+  readonly #onCancel: (reason: string) => void;
+  readonly #waiting = new Map<number, Waiter>();
+  #nextId = 0;
+  #ended = false;
+
+  constructor(requests: AsyncIterable<SolveRequest>, onCancel: (reason: string) => void) {
+    this.#it = requests[Symbol.asyncIterator]();
+    this.#onCancel = onCancel;
+  }
+
+  /** The next message; undefined when the client ended its side. `cancel` aborts and throws. */
+  async next(): Promise<SolveRequest | undefined> {
+    if (this.#ended) return undefined;
+    const r = await this.#it.next();
+    if (r.done) {
+      this.#ended = true;
+      return undefined;
+    }
+    if (r.value.cancel) {
+      const reason = r.value.cancel.reason || 'the client sent cancel';
+      this.#onCancel(reason);
+      throw new CancelledError(new Error(reason));
+    }
+    return r.value;
+  }
+
+  /** Reads the rest of the stream in the background. */
+  pump(): void {
+    void (async () => {
+      try {
+        for (;;) {
+          const m = await this.next();
+          if (!m) break;
+          if (m.secret) {
+            const w = this.#waiting.get(m.secret.requestId ?? 0);
+            this.#waiting.delete(m.secret.requestId ?? 0);
+            w?.resolve(m.secret.notFound ? undefined : (m.secret.data ?? new Uint8Array()));
+          }
+          // Anything else (ssh, auth answers) is not asked for by this daemon; it is ignored.
+        }
+        this.#failWaiting(new TsbuildError('SOLVE_PROTOCOL', 'Solve: the client closed its stream while a secret was requested'));
+      } catch (e) {
+        this.#failWaiting(e);
+      }
+    })();
+  }
+
+  /** Asks the client for a secret's value (undefined: it has none). */
+  askSecret(secretId: string, post: (m: SolveResponse) => void, signal: AbortSignal): Promise<Uint8Array | undefined> {
+    if (this.#ended) return Promise.reject(new TsbuildError('SOLVE_PROTOCOL', 'Solve: the client closed its stream; secrets cannot be requested'));
+    const id = ++this.#nextId;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#waiting.delete(id);
+        reject(new CancelledError(signal.reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.set(id, {
+        resolve: (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+        reject: (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      });
+      post({ secret: { id, secretId } });
+    });
+  }
+
+  /**
+   * Fails what still waits. The stream is left to the call: ending the iterator would destroy the
+   * server stream before calls.ts sends the status (the client would then wait for it forever).
+   */
+  close(): void {
+    this.#failWaiting(new CancelledError(new Error('the build ended')));
+  }
+
+  #failWaiting(e: unknown): void {
+    const all = [...this.#waiting.values()];
+    this.#waiting.clear();
+    for (const w of all) w.reject(e);
+  }
+}

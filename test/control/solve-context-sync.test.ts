@@ -1,0 +1,74 @@
+/**
+ * The daemon's copy of a client context: a listing that would write outside the copy (`..`, an
+ * absolute path, a path beneath a listed symlink, a file without its parent directory) is refused
+ * before anything is written; an unchanged listing fetches nothing; removed files disappear.
+ */
+import { afterEach, beforeEach, expect, test } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { tsbuild } from '../../src/client/gen/control.js';
+import { ContextSyncStore, type FetchFiles } from '../../src/control/solve-context-sync.js';
+
+type FileStat = tsbuild.control.v1.FileStat.$Properties;
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tsbuild-sync-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const uid = process.getuid?.() ?? 0;
+const gid = process.getgid?.() ?? 0;
+const d = (fileId: number, path: string): FileStat => ({ fileId, path, mode: 0o040755, uid, gid, mtimeNs: 0 });
+const f = (fileId: number, path: string, digest: string, size: number): FileStat => ({ fileId, path, mode: 0o100644, uid, gid, size, mtimeNs: 0, contentDigest: digest });
+const l = (fileId: number, path: string, target: string): FileStat => ({ fileId, path, mode: 0o120777, uid, gid, mtimeNs: 0, linkTarget: target });
+
+function serving(files: Readonly<Record<number, string>>, asked: number[][]): FetchFiles {
+  return (ids) => {
+    asked.push([...ids]);
+    return (async function* () {
+      for (const id of ids) yield { fileId: id, data: Buffer.from(files[id] ?? ''), eof: true };
+    })();
+  };
+}
+
+const opts = () => ({ signal: new AbortController().signal, maxBytes: 0 });
+
+test.each([
+  ['a parent escape', [f(1, '../x', 'xxh64:1', 1)]],
+  ['an absolute path', [f(1, '/etc/x', 'xxh64:1', 1)]],
+  ['a path beneath a symlink', [l(1, 'a', '/tmp'), f(2, 'a/x', 'xxh64:1', 1)]],
+  ['a file without its directory', [f(1, 'sub/x', 'xxh64:1', 1)]],
+])('refuses %s before writing anything', async (_what, listing) => {
+  const store = new ContextSyncStore(join(dir, 'contexts'));
+  const held = await store.acquire('local', 'k');
+  try {
+    const asked: number[][] = [];
+    await expect(store.sync(held.dir, listing, serving({}, asked), opts())).rejects.toMatchObject({ code: 'CONTEXT_BAD_PATH' });
+    expect(asked).toEqual([]);
+  } finally {
+    held.release();
+  }
+});
+
+test('fetches only what changed and removes what the listing dropped', async () => {
+  const store = new ContextSyncStore(join(dir, 'contexts'));
+  const held = await store.acquire('local', 'k');
+  try {
+    const asked: number[][] = [];
+    const first = [d(1, 'sub'), f(2, 'sub/a', 'xxh64:a', 1), f(3, 'b', 'xxh64:b', 2)];
+    expect(await store.sync(held.dir, first, serving({ 2: 'A', 3: 'BB' }, asked), opts())).toEqual({ bytes: 3, files: 2, totalFiles: 2, totalBytes: 3 });
+    expect(await store.sync(held.dir, first, serving({}, asked), opts())).toEqual({ bytes: 0, files: 0, totalFiles: 2, totalBytes: 3 });
+    const second = [d(1, 'sub'), f(2, 'sub/a', 'xxh64:a2', 3)];
+    expect(await store.sync(held.dir, second, serving({ 2: 'AAA' }, asked), opts())).toMatchObject({ bytes: 3, files: 1 });
+    expect(asked).toEqual([[2, 3], [2]]);
+    expect(readFileSync(join(held.dir, 'sub/a'), 'utf8')).toBe('AAA');
+    expect(existsSync(join(held.dir, 'b'))).toBe(false);
+  } finally {
+    held.release();
+  }
+});

@@ -1,0 +1,227 @@
+/**
+ * Solve end to end: the daemon's Solve handler served over a real gRPC server on a unix socket
+ * (through calls.ts, the adapter every daemon call passes through) with a real engine, and the
+ * client side `solveOverGrpc`. Until the handler is registered in tsbuildd (control-service.ts),
+ * the server is made here; the engine, runc, overlay mounts and the stream are the real thing.
+ * Checks: the same image as an embedded build, progress, a Dockerfile error with its location,
+ * secrets on demand, tar and local outputs written on the client, incremental context transfer
+ * (0 bytes when unchanged, one file after one change), and cancel leaving no mounts.
+ */
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client as GrpcJsClient, Metadata, Server, ServerCredentials, credentials } from '@grpc/grpc-js';
+import tarStream from 'tar-stream';
+import { EmbeddedClient } from '../../../src/client/embedded.js';
+import type { tsbuild } from '../../../src/client/gen/control.js';
+import { ControlService } from '../../../src/client/gen/control-grpc.js';
+import { solveOverGrpc } from '../../../src/client/grpc-solve.js';
+import { buildStartOf } from '../../../src/client/solve-wire-build.js';
+import type { BuildCallOptions, BuildRequest, BuildResult, OutputSpec } from '../../../src/client/types.js';
+import type { ProgressEvent } from '../../../src/progress/types.js';
+import { Authorizer } from '../../../src/control/auth.js';
+import { BuildSlots } from '../../../src/control/build-slots.js';
+import { adaptService } from '../../../src/control/calls.js';
+import { DaemonErrors } from '../../../src/control/errors.js';
+import { InFlightCalls } from '../../../src/control/in-flight.js';
+import { solveHandler } from '../../../src/control/solve-handler.js';
+import { TRANSFER_VERTEX_NAME } from '../../../src/control/solve-transfer-progress.js';
+import type { ServiceHandlers } from '../../../src/control/types.js';
+import { Engine } from '../../../src/engine/index.js';
+import { CancelledError, TsbuildError, UserInputError } from '../../../src/util/errors.js';
+import { BASE, describeBuilds, mountsUnder, useBuildEnv } from '../../helpers/build-env.js';
+
+const reject = (): Promise<never> => Promise.reject(DaemonErrors.notImplemented('test'));
+
+function request(contextDir: string, dockerfile: string, over: Partial<BuildRequest> = {}): BuildRequest {
+  return {
+    contextDir,
+    dockerfile: { name: 'Dockerfile', content: Buffer.from(dockerfile).toString('base64') },
+    buildArgs: { SOURCE_DATE_EPOCH: '1700000000' },
+    labels: {},
+    noCache: false,
+    noCacheFilter: [],
+    network: 'default',
+    ssh: {},
+    tags: ['localhost/solve-test:latest'],
+    outputs: [],
+    ...over,
+  };
+}
+
+async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function logText(events: readonly ProgressEvent[], vertexName: string): string {
+  const digests = new Set(events.flatMap((e) => (e.type === 'vertex' && e.name === vertexName ? [e.digest] : [])));
+  return events.flatMap((e) => (e.type === 'log' && digests.has(e.vertex) ? [e.data] : [])).join('');
+}
+
+describeBuilds('Solve over gRPC', () => {
+  const daemonEnv = useBuildEnv();
+  const embeddedEnv = useBuildEnv();
+  let engine: Engine;
+  let server: Server;
+  let client: GrpcJsClient;
+  let sockDir: string;
+
+  beforeAll(async () => {
+    engine = await Engine.open({ root: daemonEnv.root });
+    const handlers: ServiceHandlers<typeof ControlService> = {
+      Solve: solveHandler({ engine, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0 }),
+      Status: reject, ListBuilds: reject, DiskUsage: reject, Prune: reject, ListImages: reject, RemoveImage: reject,
+      TagImage: reject, Inspect: reject, History: reject, Info: reject,
+    };
+    server = new Server();
+    server.addService(ControlService, adaptService(ControlService, handlers, { authorizer: new Authorizer(undefined), inFlight: new InFlightCalls() }));
+    sockDir = await mkdtemp(join(tmpdir(), 'tsbuild-solve-'));
+    const addr = `unix://${join(sockDir, 'd.sock')}`;
+    await new Promise<void>((res, rej) => server.bindAsync(addr, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+    client = new GrpcJsClient(addr, credentials.createInsecure());
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.close();
+    if (server) await new Promise<void>((r) => server.tryShutdown(() => r()));
+    await engine?.close();
+    if (sockDir) await rm(sockDir, { recursive: true, force: true });
+  });
+
+  async function solve(req: BuildRequest, opts: Partial<BuildCallOptions> = {}): Promise<{ result: BuildResult; events: ProgressEvent[] }> {
+    const events: ProgressEvent[] = [];
+    const result = await solveOverGrpc(client, req, { signal: new AbortController().signal, onProgress: (e) => events.push(e), ...opts }, new Metadata());
+    return { result, events };
+  }
+
+  test('builds the same image as the embedded engine, with progress', async () => {
+    const files = { 'a.txt': 'hello\n', 'sub/b.txt': 'bee\n', 'ignored.txt': 'no\n', '.dockerignore': 'ignored.txt\n' };
+    const df = `FROM ${BASE}\nCOPY . /ctx\nRUN cat /ctx/a.txt && echo built > /built\n`;
+    const remote = await solve(request(await daemonEnv.context('same', files), df));
+    const embedded = await EmbeddedClient.open({ root: embeddedEnv.root });
+    let local: BuildResult;
+    try {
+      local = await embedded.build(request(await embeddedEnv.context('same', files), df), { signal: new AbortController().signal });
+    } finally {
+      await embedded.close();
+    }
+    expect(remote.result.configDigest).toMatch(/^sha256:/);
+    expect(remote.result.configDigest).toBe(local.configDigest);
+    expect(remote.result.imageDigest).toBe(local.imageDigest);
+    expect(remote.result.summary.total).toBe(local.summary.total);
+    const states = remote.events.flatMap((e) => (e.type === 'vertex' && e.name.includes('RUN') ? [e.state] : []));
+    expect(states).toEqual(expect.arrayContaining(['started', 'completed']));
+    expect(remote.events.some((e) => e.type === 'log' && e.data.includes('hello'))).toBe(true);
+    expect(logText(remote.events, TRANSFER_VERTEX_NAME)).toMatch(/^transferred \d+ bytes \(3 files\) of \d+ bytes \(3 files\)\n$/);
+  }, 120_000);
+
+  test('an unchanged context transfers nothing and is all cached; one change sends only that file', async () => {
+    const ctx = await daemonEnv.context('incremental', { 'a.txt': 'one\n', 'b.txt': 'two\n', 'big.bin': 'x'.repeat(100_000) });
+    const df = `FROM ${BASE}\nCOPY . /ctx\nRUN cat /ctx/a.txt\n`;
+    const first = await solve(request(ctx, df));
+    expect(logText(first.events, TRANSFER_VERTEX_NAME)).toBe('transferred 100008 bytes (3 files) of 100008 bytes (3 files)\n');
+    const second = await solve(request(ctx, df));
+    expect(logText(second.events, TRANSFER_VERTEX_NAME)).toBe('transferred 0 bytes (0 files) of 100008 bytes (3 files)\n');
+    // The context's load step always runs (it reads the synced copy, as BuildKit re-reads a local source); every other step is cached.
+    const rest = second.result.summary.steps.filter((s) => s.name !== '[internal] load build context');
+    expect(rest.map((s) => s.outcome)).toEqual(rest.map(() => 'cached'));
+    expect(second.result.summary.executed).toBe(1);
+    expect(second.result.configDigest).toBe(first.result.configDigest);
+    await writeFile(join(ctx, 'a.txt'), 'changed\n');
+    const third = await solve(request(ctx, df));
+    expect(logText(third.events, TRANSFER_VERTEX_NAME)).toBe('transferred 8 bytes (1 files) of 100012 bytes (3 files)\n');
+    expect(third.result.summary.executed).toBeGreaterThan(0);
+    expect(third.events.some((e) => e.type === 'log' && e.data.includes('changed'))).toBe(true);
+  }, 120_000);
+
+  test('a Dockerfile error comes back as the embedded engine throws it, with its location', async () => {
+    const df = `FROM ${BASE}\nCOPY --chmodd=755 a.txt /a\n`;
+    const ctx = await daemonEnv.context('bad', { 'a.txt': 'a' });
+    const remote = await solve(request(ctx, df)).catch((e: unknown) => e);
+    const embedded = new EmbeddedClient({ root: embeddedEnv.root });
+    const local = await embedded.build(request(ctx, df), { signal: new AbortController().signal }).catch((e: unknown) => e).finally(() => embedded.close());
+    expect(remote).toBeInstanceOf(UserInputError);
+    expect(local).toBeInstanceOf(UserInputError);
+    const r = remote as TsbuildError;
+    const l = local as TsbuildError;
+    expect(r.code).toBe(l.code);
+    expect(r.location).toEqual(l.location);
+    expect(r.location?.line).toBe(2);
+    expect(r.describe()).toBe(l.describe());
+  }, 60_000);
+
+  test('asks the client for secrets, and writes tar and local outputs at their client-side destinations', async () => {
+    const ctx = await daemonEnv.context('outputs', { 'a.txt': 'payload\n' });
+    const out = await mkdtemp(join(tmpdir(), 'tsbuild-solve-out-'));
+    try {
+      const outputs: OutputSpec[] = [
+        { type: 'tar', attrs: { dest: join(out, 'fs.tar') } },
+        { type: 'local', attrs: { dest: join(out, 'dir') } },
+      ];
+      const df = `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN --mount=type=secret,id=tok cp /run/secrets/tok /tok.txt\n`;
+      const asked: string[] = [];
+      await solve(request(ctx, df, { outputs, tags: [] }), {
+        secrets: async (id) => {
+          asked.push(id);
+          return id === 'tok' ? Buffer.from('s3cret') : undefined;
+        },
+      });
+      expect(asked).toEqual(['tok']);
+      expect(existsSync(join(out, 'fs.tar'))).toBe(true);
+      expect(readFileSync(join(out, 'fs.tar')).includes(Buffer.from('payload\n'))).toBe(true);
+      expect(readFileSync(join(out, 'dir', 'a.txt'), 'utf8')).toBe('payload\n');
+      expect(readFileSync(join(out, 'dir', 'tok.txt'), 'utf8')).toBe('s3cret');
+      expect(existsSync(join(out, 'dir', 'bin', 'sh'))).toBe(true);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  test('a simple client can send the context as one tar (CONTEXT_TRANSFER_TAR)', async () => {
+    const pack = tarStream.pack();
+    pack.entry({ name: 'msg.txt', mode: 0o644, mtime: new Date(0) }, 'from a tar\n');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    const start = buildStartOf(request('/nonexistent', `FROM ${BASE}\nCOPY msg.txt /msg.txt\nRUN cat /msg.txt\n`), { contextKey: '', secretIds: [] });
+    start.contextTransfer = 2; // CONTEXT_TRANSFER_TAR
+    const m = ControlService.Solve;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
+    call.write({ start });
+    call.write({ contextTar: { data: Buffer.concat(chunks), eof: true } });
+    const got: tsbuild.control.v1.SolveResponse[] = [];
+    for await (const r of call as AsyncIterable<tsbuild.control.v1.SolveResponse>) got.push(r);
+    call.end();
+    expect(got[0]?.accepted?.ref).toMatch(/^[0-9a-f]{24}$/);
+    expect(got.some((r) => r.files)).toBe(false);
+    expect(got.some((r) => Buffer.from(r.progress?.log?.data ?? []).toString().includes('from a tar'))).toBe(true);
+    expect(got.at(-1)?.result?.configDigest).toMatch(/^sha256:/);
+  }, 60_000);
+
+  test('aborting the signal cancels the build and leaves no mounts', async () => {
+    const ctx = await daemonEnv.context('cancel', { 'a.txt': 'a' });
+    const ac = new AbortController();
+    let runStarted = false;
+    const events: ProgressEvent[] = [];
+    const p = solveOverGrpc(client, request(ctx, `FROM ${BASE}\nRUN echo sleeping && sleep 60\n`, { noCache: true }), {
+      signal: ac.signal,
+      onProgress: (e) => {
+        events.push(e);
+        if (e.type === 'log' && e.data.includes('sleeping')) runStarted = true;
+      },
+    }, new Metadata()).catch((e: unknown) => e);
+    await until('the RUN step to start', () => runStarted);
+    const t0 = Date.now();
+    ac.abort(new Error('test cancels'));
+    const e = await p;
+    expect(e).toBeInstanceOf(CancelledError);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(await mountsUnder(daemonEnv.root)).toEqual([]);
+  }, 90_000);
+});
