@@ -10,8 +10,9 @@
  * What the daemon does not serve: `parse`, `llb` (static Dockerfile tools) and `login`, `logout`
  * (they write the client's docker config) run here, in the client's process, loading that code
  * only when called. `importImage`, `loadImages`, `pull`, `push`, `check` and `repair` have no RPC
- * yet and fail with NOT_IMPLEMENTED saying so. `build` waits for the Solve wiring (below).
+ * yet and fail with NOT_IMPLEMENTED saying so. `build` is the Solve stream (grpc-solve.ts).
  */
+import { solveOverGrpc } from './grpc-solve.js';
 import { readFile } from 'node:fs/promises';
 import { Client as GrpcJsClient, credentials, Metadata } from '@grpc/grpc-js';
 import type { CallOptions as GrpcCallOptions, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
@@ -140,9 +141,8 @@ export class GrpcClient implements Client {
     return engineInfoIn(await this.#unary(ControlService.Info, {}, opts.signal));
   }
 
-  // ---- WIRING POINT for Solve: replace this body with `return solveOverGrpc(...)` (src/client/grpc-solve.ts). ----
-  build(_req: BuildRequest, _opts: BuildCallOptions): Promise<BuildResult> {
-    return Promise.reject(new TsbuildError('UNIMPLEMENTED', 'builds through tsbuildd are not wired yet (the Solve RPC); build without --addr'));
+  build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
+    return solveOverGrpc(this.#client, req, opts, this.#metadata());
   }
 
   async parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult> {

@@ -4,8 +4,9 @@
  * (`deps.engine`, opened at start, closed after the last call) with the contract's requests
  * (map-requests.ts) and answer with map-responses.ts; auth, cancellation and the error → status
  * mapping are applied around each by calls.ts, so a client sees the engine's own typed errors.
- * Solve, Status, ListBuilds and History (past builds) answer UNIMPLEMENTED until builds are wired.
+ * Status, ListBuilds and History (past builds) answer UNIMPLEMENTED for now.
  */
+import { solveHandler } from './solve-handler.js';
 import type { ControlService } from '../client/gen/control-grpc.js';
 import type { tsbuild } from '../client/gen/control.js';
 import type { Engine } from '../engine/index.js';
@@ -26,10 +27,14 @@ export interface ControlDeps {
   readonly buildSlots: BuildSlots;
   /** The daemon's engine on `--root`: every handler (and the build handler) uses this one. */
   readonly engine: Engine;
+  /** The data root: Solve keeps synced contexts and per-build scratch under `<root>/solve`. */
+  readonly dataRoot: string;
+  /** `--max-context-size` in bytes; 0: unlimited. */
+  readonly maxContextBytes: number;
 }
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
-export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info'];
+export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info'];
 
 function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
   return () => Promise.reject(DaemonErrors.notImplemented(method));
@@ -37,15 +42,8 @@ function notImplemented(method: keyof typeof ControlService): () => Promise<neve
 
 export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof ControlService> {
   return {
-    Solve: async (_requests, _send, ctx) => {
-      // A build holds one of its client's slots for as long as it runs.
-      const release = deps.buildSlots.acquire(ctx.principal.name);
-      try {
-        throw DaemonErrors.notImplemented('Solve');
-      } finally {
-        release();
-      }
-    },
+    // The handler takes the client's build slot itself, for as long as the build runs.
+    Solve: solveHandler({ engine: deps.engine, dataRoot: deps.dataRoot, buildSlots: deps.buildSlots, maxContextBytes: deps.maxContextBytes }),
     Status: notImplemented('Status'),
     ListBuilds: notImplemented('ListBuilds'),
     DiskUsage: async (req, { signal }) => diskUsageOut(await deps.engine.diskUsage(diskUsageIn(req), { signal })),

@@ -133,6 +133,8 @@ export class Daemon {
       info: () => infoResponse({ options: opts, dataRoot, addresses: bound, rpcs: IMPLEMENTED_RPCS, auth, startedMs, runcVersion: runc, engine: engineInfo }),
       buildSlots: new BuildSlots(opts.limits.maxBuildsPerClient),
       engine,
+      dataRoot,
+      maxContextBytes: opts.limits.maxContextBytes,
     }), deps));
     server.addService(HealthService, adaptService(HealthService, healthHandlers(deps.health), deps));
     await addReflection(server, deps);
