@@ -10,6 +10,9 @@
  * @grpc/reflection stays external too: it reads its reflection.proto relative to its own directory
  * (tsbuildd imports it lazily; it loads its own @grpc/grpc-js from node_modules, which is fine: a
  * service definition is plain data that any grpc-js Server accepts).
+ * Code splitting: a dynamic `import()` becomes its own chunk (dist/bin/chunks/), so the CLI talking
+ * to a daemon never loads the engine (SQLite, parser, solver) and the embedded CLI never loads gRPC
+ * (cmd/commands/client.ts picks one with `import()`).
  * Bundled CommonJS dependencies call `require` for Node built-ins, so the banner provides one.
  * Each bin is a two-line launcher (dist/bin/NAME.mjs) that turns on source maps when `--debug` is
  * given, so stacks then name src/ files and lines, and imports the bundle (dist/bin/NAME.bundle.mjs).
@@ -17,12 +20,15 @@
  * launcher.
  */
 import { build } from 'esbuild';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = ['tsbuild', 'tsbuildd'];
+
+// Chunk names carry content hashes: drop the previous build's so none goes stale.
+await rm(join(root, 'dist', 'bin', 'chunks'), { recursive: true, force: true });
 
 await build({
   entryPoints: Object.fromEntries(entries.map((e) => [e, join(root, 'dist', 'cmd', `${e}.js`)])),
@@ -31,6 +37,8 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   target: 'node20',
   external: ['better-sqlite3', '@napi-rs/xattr', '@grpc/reflection'],
   banner: { js: "import { createRequire as __tsbuildCreateRequire } from 'node:module'; const require = __tsbuildCreateRequire(import.meta.url);" },

@@ -34,6 +34,18 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'help', short: 'h', kind: 'bool', description: 'show help for the command' },
 ];
 
+/**
+ * Flags of the `tsbuild` CLI only (not tsbuildd, whose --addr is where it listens): which daemon
+ * the commands talk to. Without --addr (or TSBUILD_ADDR) they run the engine in-process.
+ */
+export const CLIENT_FLAGS: readonly FlagSpec[] = [
+  { name: 'addr', kind: 'string', placeholder: 'ADDR', description: 'talk to the tsbuildd at ADDR (unix:///PATH or tcp://HOST:PORT; default $TSBUILD_ADDR, else run the engine in-process)' },
+  { name: 'token', kind: 'string', placeholder: 'TOKEN', description: 'bearer token for the daemon (default $TSBUILD_TOKEN)' },
+  { name: 'tls-ca', kind: 'string', placeholder: 'FILE', description: 'PEM CA that signed the daemon\'s certificate (tcp with TLS)' },
+  { name: 'tls-cert', kind: 'string', placeholder: 'FILE', description: 'PEM client certificate for the daemon (with --tls-key)' },
+  { name: 'tls-key', kind: 'string', placeholder: 'FILE', description: 'PEM key of --tls-cert' },
+];
+
 export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], command: string): ParsedArgs {
   const all = [...specs, ...GLOBAL_FLAGS];
   const byLong = new Map(all.map((s) => [s.name, s]));

@@ -9,6 +9,15 @@ export interface CommandIO {
   readonly cwd: string;
 }
 
+/** The daemon the commands talk to (`--addr`/`TSBUILD_ADDR` and its TLS files and token). */
+export interface DaemonTarget {
+  readonly address: string;
+  readonly token?: string;
+  readonly tlsCaFile?: string;
+  readonly tlsCertFile?: string;
+  readonly tlsKeyFile?: string;
+}
+
 export interface CommandContext {
   readonly args: ParsedArgs;
   readonly io: CommandIO;
@@ -16,6 +25,8 @@ export interface CommandContext {
   readonly signal: AbortSignal;
   /** The data root from --root, $TSBUILD_ROOT or the default. */
   readonly root: string;
+  /** Set when the commands talk to a tsbuildd instead of running the engine in-process. */
+  readonly daemon?: DaemonTarget;
   readonly debug: boolean;
 }
 

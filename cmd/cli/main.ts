@@ -4,8 +4,9 @@
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { formatFlags, GLOBAL_FLAGS, parseArgs, flagBool, flagString } from './args.js';
-import type { Command, CommandIO } from './command.js';
+import { CLIENT_FLAGS, formatFlags, GLOBAL_FLAGS, parseArgs, flagBool, flagString } from './args.js';
+import type { ParsedArgs } from './args.js';
+import type { Command, CommandIO, DaemonTarget } from './command.js';
 import { UsageError, isTsbuildError, CancelledError, errorMessage, TsbuildError } from '../../src/util/errors.js';
 import { didYouMean } from '../../src/util/did-you-mean.js';
 
@@ -13,6 +14,28 @@ export function defaultRoot(env: NodeJS.ProcessEnv): string {
   if (env['TSBUILD_ROOT']) return env['TSBUILD_ROOT'];
   if (process.getuid?.() === 0) return '/var/lib/tsbuild';
   return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'tsbuild');
+}
+
+/** Global flags taking a value, which findCommand must skip before the command's name. */
+const VALUE_FLAGS = new Set([...GLOBAL_FLAGS, ...CLIENT_FLAGS].filter((f) => f.kind !== 'bool').map((f) => `--${f.name}`));
+
+/** The daemon from --addr (else $TSBUILD_ADDR) with its TLS files and token, or undefined for in-process. */
+export function daemonTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): DaemonTarget | undefined {
+  const address = flagString(args, 'addr') ?? (env['TSBUILD_ADDR'] || undefined);
+  const token = flagString(args, 'token') ?? (env['TSBUILD_TOKEN'] || undefined);
+  const tls = { ca: flagString(args, 'tls-ca'), cert: flagString(args, 'tls-cert'), key: flagString(args, 'tls-key') };
+  if (address === undefined) {
+    const given = [token !== undefined && flagString(args, 'token') !== undefined ? '--token' : '', tls.ca ? '--tls-ca' : '', tls.cert ? '--tls-cert' : '', tls.key ? '--tls-key' : ''].filter(Boolean);
+    if (given.length > 0) throw new UsageError(`${given.join(', ')} need${given.length === 1 ? 's' : ''} --addr (or TSBUILD_ADDR): the daemon to talk to`);
+    return undefined;
+  }
+  return {
+    address,
+    ...(token !== undefined ? { token } : {}),
+    ...(tls.ca !== undefined ? { tlsCaFile: tls.ca } : {}),
+    ...(tls.cert !== undefined ? { tlsCertFile: tls.cert } : {}),
+    ...(tls.key !== undefined ? { tlsKeyFile: tls.key } : {}),
+  };
 }
 
 function findCommand(commands: readonly Command[], argv: readonly string[]): { cmd: Command | undefined; rest: string[]; words: string[] } {
@@ -23,7 +46,7 @@ function findCommand(commands: readonly Command[], argv: readonly string[]): { c
     const a = argv[i] as string;
     if (a.startsWith('-')) {
       // a global string flag before the command consumes its value
-      if (a === '--root') i++;
+      if (VALUE_FLAGS.has(a)) i++;
       continue;
     }
     words.push(a);
@@ -43,7 +66,7 @@ function findCommand(commands: readonly Command[], argv: readonly string[]): { c
 export function helpText(prog: string, cmd: Command): string {
   let s = `Usage: ${prog} ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n`;
   if (cmd.flags.length) s += `\nOptions:\n${formatFlags(cmd.flags)}\n`;
-  s += `\nGlobal options:\n${formatFlags(GLOBAL_FLAGS)}\n`;
+  s += `\nGlobal options:\n${formatFlags([...GLOBAL_FLAGS, ...CLIENT_FLAGS])}\n`;
   if (cmd.details) s += `\n${cmd.details.trimEnd()}\n`;
   return s;
 }
@@ -51,7 +74,7 @@ export function helpText(prog: string, cmd: Command): string {
 export function overviewText(prog: string, summary: string, commands: readonly Command[]): string {
   const w = Math.max(...commands.map((c) => c.name.length));
   const rows = [...commands].sort((a, b) => a.name.localeCompare(b.name)).map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`);
-  return `Usage: ${prog} [--root DIR] [--debug] COMMAND [OPTIONS]\n\n${summary}\n\nCommands:\n${rows.join('\n')}\n\nRun '${prog} COMMAND --help' for more information on a command.\n`;
+  return `Usage: ${prog} [--root DIR | --addr ADDR] [--debug] COMMAND [OPTIONS]\n\n${summary}\n\nCommands:\n${rows.join('\n')}\n\nRun '${prog} COMMAND --help' for more information on a command.\n`;
 }
 
 /** Renders an error for the terminal: one line, plus the offending source line when known. */
@@ -110,7 +133,7 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
       const names = opts.commands.map((c) => c.name);
       throw new UsageError(`unknown command "${words.join(' ')}" for "${prog}"${didYouMean(words.join(' '), names) || didYouMean(word, names)}`);
     }
-    const args = parseArgs(rest, cmd.flags, `${prog} ${cmd.name}`);
+    const args = parseArgs(rest, [...cmd.flags, ...CLIENT_FLAGS], `${prog} ${cmd.name}`);
     if (flagBool(args, 'help')) {
       io.stdout.write(helpText(prog, cmd));
       return 0;
@@ -122,11 +145,13 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     if (cmd.maxArgs !== undefined && n > cmd.maxArgs) {
       throw new UsageError(`"${prog} ${cmd.name}" accepts ${cmd.maxArgs === 0 ? 'no arguments' : `at most ${cmd.maxArgs} argument${cmd.maxArgs === 1 ? '' : 's'}`}; usage: ${prog} ${cmd.name} ${cmd.usage}`);
     }
+    const daemon = daemonTarget(args, io.env);
     return await cmd.run({
       args,
       io,
       signal: ac.signal,
       root: flagString(args, 'root') ?? defaultRoot(io.env),
+      ...(daemon ? { daemon } : {}),
       debug,
     });
   } catch (e) {

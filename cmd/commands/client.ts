@@ -1,6 +1,10 @@
-/** How commands reach the engine: always through the Client interface. */
+/**
+ * How commands reach the engine: always through the Client interface. With `--addr` (or
+ * TSBUILD_ADDR) a GrpcClient talks to that tsbuildd; otherwise an EmbeddedClient runs the engine
+ * in this process. Each is loaded with `import()` when chosen, so talking to a daemon never loads
+ * the engine (SQLite, parser, solver) and running embedded never loads gRPC.
+ */
 import type { Client } from '../../src/client/types.js';
-import { EmbeddedClient } from '../../src/client/embedded.js';
 import type { CommandContext } from '../cli/command.js';
 
 export interface ClientOptions {
@@ -11,7 +15,13 @@ export interface ClientOptions {
   readonly noEngine?: boolean;
 }
 
-export async function withClient<T>(ctx: CommandContext, opts: ClientOptions, fn: (c: Client) => Promise<T>): Promise<T> {
+/** The client for the command: the daemon's when one is given, else an embedded engine. */
+export async function openClient(ctx: CommandContext, opts: ClientOptions): Promise<Client> {
+  if (ctx.daemon) {
+    const { GrpcClient } = await import('../../src/client/grpc-client.js');
+    return GrpcClient.connect(ctx.daemon);
+  }
+  const { EmbeddedClient } = await import('../../src/client/embedded.js');
   const engine = {
     root: ctx.root,
     signal: ctx.signal,
@@ -19,7 +29,11 @@ export async function withClient<T>(ctx: CommandContext, opts: ClientOptions, fn
     ...(opts.maxParallelism !== undefined ? { maxParallelism: opts.maxParallelism } : {}),
   };
   // Opened before the command runs, so preflight errors come before any progress output.
-  const client = opts.noEngine ? new EmbeddedClient(engine) : await EmbeddedClient.open(engine);
+  return opts.noEngine ? new EmbeddedClient(engine) : EmbeddedClient.open(engine);
+}
+
+export async function withClient<T>(ctx: CommandContext, opts: ClientOptions, fn: (c: Client) => Promise<T>): Promise<T> {
+  const client = await openClient(ctx, opts);
   try {
     return await fn(client);
   } finally {

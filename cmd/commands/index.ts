@@ -16,6 +16,7 @@ import { cacheCheckCommand } from './cache-check.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
 import { loginCommand, logoutCommand } from './login.js';
+import { infoCommand } from './info.js';
 
 export const commands: readonly Command[] = [
   buildCommand,
@@ -35,4 +36,5 @@ export const commands: readonly Command[] = [
   pushCommand,
   loginCommand,
   logoutCommand,
+  infoCommand,
 ];

@@ -1,0 +1,152 @@
+/**
+ * The real CLI against a real tsbuildd: `tsbuild --addr unix://SOCK` images, tag, inspect, history,
+ * rmi, du and prune print what the embedded CLI prints on an equal store (two data roots made by
+ * one import and build, then copied with `cp -a`; relative times, the root path and the IDs of
+ * snapshots unpacked on demand by inspect are the only differences allowed); `info` says daemon; TSBUILD_ADDR works like --addr; a readonly token may
+ * list but not prune (PERMISSION_DENIED, the daemon's message); and the CLI talking to a daemon
+ * does not load the engine.
+ */
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BASE, busyboxTar, mountsUnder } from '../../helpers/build-env.js';
+import { haveBusybox } from '../../helpers/busybox.js';
+import { runTsbuild, type CliResult } from '../../helpers/cli.js';
+import { startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
+import { describeIf, haveBinary, isRoot } from '../../helpers/skip.js';
+import { repoRoot } from '../../helpers/paths.js';
+
+const READER = 'reader-token-0123456789abcdef';
+const ADMIN = 'admin-token-0123456789abcdef';
+
+describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and busybox', 'tsbuild --addr: the CLI through tsbuildd', () => {
+  let dir = '';
+  let embRoot = '';
+  let dRoot = '';
+  let addr = '';
+  let tokAddr = '';
+  const daemons: DaemonProcess[] = [];
+
+  const emb = (args: readonly string[]): Promise<CliResult> => runTsbuild(['--root', embRoot, ...args]);
+  const remote = (args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> => runTsbuild(['--addr', addr, ...args], { env });
+  /** What may differ between two equal stores made at different times. */
+  const norm = (s: string): string => s
+    .replaceAll(embRoot, 'ROOT').replaceAll(dRoot, 'ROOT')
+    .replace(/overlay2\/[0-9a-f]{64}/g, 'overlay2/SNAPSHOT')
+    .replace(/(About a minute|About an hour|Less than a second|\d+ (seconds|minutes|hours)) ago/g, 'N ago');
+
+  async function both(args: readonly string[]): Promise<[CliResult, CliResult]> {
+    const e = await emb(args);
+    const d = await remote(args);
+    return [e, d];
+  }
+
+  async function prepare(root: string, ctx: string): Promise<void> {
+    for (const args of [['image', 'import', await busyboxTar(), BASE], ['build', '--progress', 'quiet', '-t', 'app:1', ctx]]) {
+      const r = await runTsbuild(['--root', root, ...args], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+      if (r.code !== 0) throw new Error(`tsbuild ${args.join(' ')} failed: ${r.stderr}`);
+    }
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tsbuild-cli-remote-'));
+    embRoot = join(dir, 'emb');
+    dRoot = join(dir, 'daemon');
+    const ctx = join(dir, 'ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'a.txt'), 'hello\n');
+    await writeFile(join(ctx, 'Dockerfile'), `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN echo built > /b.txt\nENV MODE=test\n`);
+    await prepare(embRoot, ctx);
+    execFileSync('cp', ['-a', embRoot, dRoot]);
+    const tokens = join(dir, 'tokens');
+    await writeFile(tokens, `${ADMIN} admin ci\n${READER} readonly dashboards\n`, { mode: 0o600 });
+    addr = `unix://${join(dir, 'd.sock')}`;
+    tokAddr = `unix://${join(dir, 'tok.sock')}`;
+    daemons.push(await startDaemon(['--addr', addr, '--root', dRoot]));
+    // A second daemon on the same data root (two engines on one root are supported), with tokens.
+    daemons.push(await startDaemon(['--addr', tokAddr, '--root', dRoot, '--token-file', tokens]));
+  }, 300_000);
+
+  afterAll(async () => {
+    for (const d of daemons) expect((await d.stop()).code).toBe(0);
+    if (dir) {
+      expect(await mountsUnder(dir)).toEqual([]);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('info says daemon and where; embedded says embedded', async () => {
+    const d = await remote(['info']);
+    expect(d.stderr).toBe('');
+    expect(d.stdout).toMatch(new RegExp(`^Mode: +daemon \\(${addr.replace(/[/.]/g, '\\$&')}\\)$`, 'm'));
+    expect(d.stdout).toMatch(new RegExp(`^Data root: +${dRoot}$`, 'm'));
+    expect(d.stdout).toMatch(/^Runc: +\d+\.\d+/m);
+    expect(d.stdout).toMatch(/^Features: +.*secrets/m);
+    const e = await emb(['info']);
+    expect(e.stdout).toMatch(/^Mode: +embedded$/m);
+    expect(norm(e.stdout).replace(/^Mode:.*$/m, '')).toBe(norm(d.stdout).replace(/^Mode:.*$/m, ''));
+  });
+
+  test('images, tag, inspect, history: the same stdout as embedded', async () => {
+    for (const args of [['images'], ['tag', 'app:1', 'app:2'], ['images', '--digests'], ['inspect', 'app:1'], ['history', 'app:1'], ['history', '--no-trunc', 'app:2']]) {
+      const [e, d] = await both(args);
+      expect({ args, code: d.code, stderr: d.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect({ args, out: norm(d.stdout) }).toEqual({ args, out: norm(e.stdout) });
+    }
+    expect((await remote(['images'])).stdout).toMatch(/^app +2 /m);
+  });
+
+  test('rmi: the same output, and the same error for an unknown image', async () => {
+    const [e, d] = await both(['rmi', 'app:2']);
+    expect(d).toEqual(e);
+    expect(d.stdout).toBe('Untagged: app:2\n');
+    const [e2, d2] = await both(['rmi', 'nope:1']);
+    expect(d2).toEqual(e2);
+    expect(d2).toMatchObject({ code: 1, stdout: '', stderr: 'error: No such image: nope:1\n' });
+  });
+
+  test('TSBUILD_ADDR selects the daemon like --addr', async () => {
+    const r = await runTsbuild(['info'], { env: { TSBUILD_ADDR: addr } });
+    expect(r.stdout).toMatch(/^Mode: +daemon/m);
+  });
+
+  test('a readonly token lists images but cannot prune; an admin token can tag', async () => {
+    const list = await runTsbuild(['--addr', tokAddr, '--token', READER, 'images', '-q']);
+    expect(list).toMatchObject({ code: 0, stderr: '' });
+    const prune = await runTsbuild(['--addr', tokAddr, 'prune', '-f'], { env: { TSBUILD_TOKEN: READER } });
+    expect(prune).toMatchObject({ code: 1, stdout: '', stderr: 'error: Prune needs the admin role; dashboards has read-only access\n' });
+    const none = await runTsbuild(['--addr', tokAddr, 'images']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^error: this daemon needs a bearer token/);
+    const tag = await runTsbuild(['--addr', tokAddr, '--token', ADMIN, 'tag', 'app:1', 'app:admin']);
+    expect(tag).toMatchObject({ code: 0, stderr: '' });
+    expect((await remote(['rmi', 'app:admin'])).stdout).toBe('Untagged: app:admin\n');
+  });
+
+  test('du and prune -f: the same stdout as embedded', async () => {
+    const [e, d] = await both(['du']);
+    expect(d.code).toBe(0);
+    expect(norm(d.stdout)).toBe(norm(e.stdout));
+    const [pe, pd] = await both(['prune', '-f', '--all']);
+    expect(pd.code).toBe(0);
+    expect(pd.stdout).toMatch(/^Deleted build cache objects:\n/);
+    expect(pd.stdout).toBe(pe.stdout);
+    expect((await remote(['du'])).stdout).toBe((await emb(['du'])).stdout);
+  });
+
+  test('commands the daemon cannot serve yet say so', async () => {
+    const r = await remote(['build', join(dir, 'ctx')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/not wired yet|not supported through tsbuildd/);
+  });
+
+  test('the CLI talking to a daemon does not load the engine (its bundle graph has no SQLite)', async () => {
+    // The embedded client is a separate chunk loaded by import() only when no daemon is given.
+    const bundle = await readFile(join(repoRoot, 'dist', 'bin', 'tsbuild.bundle.mjs'), 'utf8');
+    expect(bundle).not.toContain('better-sqlite3');
+    expect(bundle).toMatch(/import\("\.\/chunks\/embedded-[^"]+"\)/);
+    expect(bundle).toMatch(/import\("\.\/chunks\/grpc-client-[^"]+"\)/);
+  });
+});
