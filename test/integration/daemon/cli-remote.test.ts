@@ -136,10 +136,22 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect((await remote(['du'])).stdout).toBe((await emb(['du'])).stdout);
   });
 
+  test('a build through the daemon; its rebuild transfers no context bytes and is all CACHED', async () => {
+    const ctx = join(dir, 'ctx');
+    const r = await remote(['build', '--progress=plain', '-t', 'app:remote', ctx]);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stderr).toMatch(/transferred \d+ bytes \(\d+ files\)/);
+    const again = await remote(['build', '--progress=plain', '-t', 'app:remote', ctx]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/transferred 0 bytes \(0 files\)/);
+    expect(again.stderr).toMatch(/steps: (\d+) total, \1 cached, 0 executed/);
+    expect((await remote(['images'])).stdout).toMatch(/^app\s+remote\s/m);
+  });
+
   test('commands the daemon cannot serve yet say so', async () => {
-    const r = await remote(['build', join(dir, 'ctx')]);
+    const r = await remote(['pull', 'localhost:1/nothing:1']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not wired yet|not supported through tsbuildd/);
+    expect(r.stderr).toMatch(/not supported through tsbuildd yet/);
   });
 
   test('the CLI talking to a daemon does not load the engine (its bundle graph has no SQLite)', async () => {
