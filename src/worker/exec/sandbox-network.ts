@@ -9,6 +9,7 @@
  * it dies by itself when the engine does (`--exit-fd`); `release()` stops it and unmounts the file.
  */
 import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -70,6 +71,20 @@ function missingBinary(binary: string, cause: unknown): TsbuildError {
     `RUN in the default (sandbox) network needs ${binary}, which was not found: install the Debian package slirp4netns (apt-get install slirp4netns), or build with --network host or none`,
     { cause },
   );
+}
+
+/** The executable `binary` names (a path, or a name looked up on PATH), or undefined. */
+function findExecutable(binary: string): string | undefined {
+  const candidates = binary.includes('/') ? [binary] : (process.env['PATH'] ?? '').split(':').filter(Boolean).map((d) => join(d, binary));
+  for (const c of candidates) {
+    try {
+      accessSync(c, fsConstants.X_OK);
+      return c;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 /** Resolves when the child has exited (immediately if it already has). */
@@ -135,7 +150,16 @@ export async function startSandboxNetwork(o: SandboxNetworkOptions): Promise<San
     // `unshare --net=FILE` creates the namespace and bind-mounts it on FILE; the process exits at once.
     await command('unshare', [`--net=${nsPath}`, 'true']);
     let err = '';
-    const c = spawn(binary, [
+    const exe = findExecutable(binary);
+    if (exe === undefined) throw missingBinary(binary, new Error(`${binary}: not found`));
+    // slirp4netns' --enable-sandbox unshares a mount namespace and unmounts the old root there. Run
+    // in the engine's namespace, it inherited shared mounts (dockerd's data root and its running
+    // containers' root filesystems are shared), and those unmounts propagated back to the host:
+    // Docker RUNs beside a tsbuild build lost their root filesystem ("/bin/sh: no such file").
+    // `unshare --mount` gives it a copy whose mounts are all private first (and then execs it, so
+    // the pid is slirp4netns' own).
+    const c = spawn('unshare', [
+      '--mount', '--propagation', 'private', exe,
       '--configure', '--mtu=65520', '--disable-host-loopback', '--enable-sandbox', '--enable-seccomp',
       '--netns-type=path', '--ready-fd=3', '--exit-fd=4', nsPath, 'tap0',
     ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
