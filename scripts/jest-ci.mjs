@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The whole Jest suite in two phases. The test files that drive a real dockerd (the compat suite,
 // docker interop, the comparison benchmarks) run last and one at a time, with nothing of tsbuild
-// running beside them: under a full parallel run Docker 20.10's BuildKit intermittently lost its
-// base image's files (`exec: "/bin/sh": stat /bin/sh: no such file or directory` in a RUN), while
-// the same files pass on their own. Both phases always run; the exit code is non-zero if either
-// failed. Extra arguments go to both Jest invocations.
+// running beside them, so that Docker, the reference, is measured undisturbed. (A tsbuild bug once
+// made Docker fail beside tsbuild builds: slirp4netns' sandbox unmounted dockerd's shared mounts;
+// fixed, with its own test in test/worker/exec/sandbox-propagation.test.ts.) Both phases always
+// run; the exit code is non-zero if either failed. Extra arguments go to both Jest invocations.
 import { spawnSync } from 'node:child_process';
 
 const DOCKER_TESTS = [
