@@ -27,19 +27,33 @@ export async function runDaemon(argv: readonly string[], io: DaemonIO): Promise<
   const debug = argv.includes('--debug');
   const log = (line: string): void => void io.stderr.write(`tsbuildd: ${line}\n`);
   let daemon: Daemon;
+  // Signals that arrive while the daemon starts are held and handled once it runs: without a
+  // listener, a SIGTERM right after "listening on" (opening the engine made start-up longer)
+  // would kill the process before it could stop cleanly.
+  const early: NodeJS.Signals[] = [];
+  const onEarly = (sig: NodeJS.Signals): void => void early.push(sig);
+  process.on('SIGTERM', onEarly);
+  process.on('SIGINT', onEarly);
+  const dropEarly = (): void => {
+    process.off('SIGTERM', onEarly);
+    process.off('SIGINT', onEarly);
+  };
   try {
     const args = parseArgs(argv, DAEMON_FLAGS, 'tsbuildd');
     if (flagBool(args, 'help')) {
       io.stdout.write(`${USAGE}\nOptions:\n${formatFlags([...DAEMON_FLAGS, ...GLOBAL_FLAGS])}\n${DETAILS}`);
+      dropEarly();
       return 0;
     }
     if (flagBool(args, 'version')) {
       io.stdout.write(`tsbuildd ${VERSION}\n`);
+      dropEarly();
       return 0;
     }
     const opts = await daemonOptions(args, defaultRoot(io.env));
     daemon = await Daemon.start(opts, { log });
   } catch (e) {
+    dropEarly();
     if (e instanceof UsageError) {
       io.stderr.write(`${e.message.startsWith('tsbuildd: ') ? '' : 'tsbuildd: '}${e.message}\n`);
       return 2;
@@ -68,6 +82,9 @@ export async function runDaemon(argv: readonly string[], io: DaemonIO): Promise<
     };
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
+    // Only now, with the real handlers in place: then the signals held during start-up.
+    dropEarly();
+    for (const sig of early) onStop(sig);
   });
   const onHup = (): void => {
     daemon.reloadTokens().catch((e: unknown) => log(`SIGHUP: kept the old tokens: ${e instanceof Error ? e.message : String(e)}`));
