@@ -11,6 +11,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { TsbuildError, UserInputError } from '../util/errors.js';
+import { errnoCode } from '../worker/exec/root-path.js';
 
 /** Errors of the disk rather than of the build: the message names the file being written. */
 const DISK_ERRORS: Readonly<Record<string, string>> = {
@@ -20,10 +21,6 @@ const DISK_ERRORS: Readonly<Record<string, string>> = {
   EROFS: 'read-only file system',
   EIO: 'input/output error',
 };
-
-function errnoCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
-}
 
 export class ExportOutputs {
   readonly #pending: Array<{ readonly tmp: string; readonly dest: string; readonly stream: Writable }> = [];
