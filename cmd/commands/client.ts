@@ -6,6 +6,8 @@ import type { CommandContext } from '../cli/command.js';
 export interface ClientOptions {
   /** Commands that only read metadata skip the root/overlay/runc preflight. */
   readonly readOnly?: boolean;
+  /** Recover what dead processes left before running the command. Default true. */
+  readonly recover?: boolean;
   readonly maxParallelism?: number;
 }
 
@@ -14,6 +16,7 @@ export async function withClient<T>(ctx: CommandContext, opts: ClientOptions, fn
     root: ctx.root,
     signal: ctx.signal,
     ...(opts.readOnly ? { skipPreflight: true } : {}),
+    ...(opts.recover === false ? { recover: false } : {}),
     ...(opts.maxParallelism !== undefined ? { maxParallelism: opts.maxParallelism } : {}),
   });
   try {

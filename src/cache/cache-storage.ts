@@ -13,6 +13,8 @@ import { ContentStore } from './content-store.js';
 import type { DataRootPaths } from './data-root.js';
 import { dataRootPaths, ensureCacheDirs } from './data-root.js';
 import { DbLocks } from './db-lock.js';
+import { collectGarbage, type GarbageReport } from './garbage.js';
+import { LeaseStore } from './lease-store.js';
 import { diskUsage } from './disk-usage.js';
 import { defaultGcBudget, gcPolicyFor, maybeGc } from './gc-policy.js';
 import { ImageStore } from './image-store.js';
@@ -49,6 +51,8 @@ export class CacheStorage {
   readonly images: ImageStore;
   readonly history: BuildHistory;
   readonly locks: DbLocks;
+  /** Operation leases: every operation that writes holds one (see lease-store.ts). */
+  readonly leases: LeaseStore;
   readonly inventory: SnapshotInventory;
   readonly gcPolicy: readonly GcRule[];
   private readonly parts: CacheParts;
@@ -67,9 +71,10 @@ export class CacheStorage {
     this.images = new ImageStore({ db, now });
     this.history = new BuildHistory({ db, now });
     this.locks = new DbLocks({ db });
+    this.leases = new LeaseStore({ db, clockDir: this.paths.tmp });
     this.parts = {
       paths: this.paths, db, content: this.content, records: this.records, refs: this.refs, layerBlobs: this.layerBlobs,
-      images: this.images, locks: this.locks, inventory: this.inventory, now,
+      images: this.images, locks: this.locks, leases: this.leases, inventory: this.inventory, now,
     };
   }
 
@@ -96,6 +101,15 @@ export class CacheStorage {
     return maybeGc(this.parts, { ...opts, policy: this.gcPolicy });
   }
 
+  /**
+   * Removes everything nothing needs any more (reachability.ts): snapshots no record or ref holds,
+   * blobs no image or kept snapshot reaches, rows of snapshots that are gone. What running
+   * operations made since they began is left alone. Operations call it when they end.
+   */
+  collectGarbage(opts: SignalOptions = {}): Promise<GarbageReport> {
+    return collectGarbage(this.parts, opts);
+  }
+
   check(opts: CheckOptions = {}): Promise<CheckReport> {
     return checkConsistency(this.parts, opts);
   }
@@ -106,8 +120,8 @@ export class CacheStorage {
 
   /**
    * Removes what dead processes left behind (ingest files, ROOT/tmp entries named by
-   * makeProcessTempDir, refs, locks, interrupted prunes). Safe while other processes run; call it
-   * when an engine starts.
+   * makeProcessTempDir, refs, locks, interrupted prunes, and — when an operation died — the
+   * garbage it left). Safe while other processes run; call it when an engine starts.
    */
   cleanupOrphans(opts: SignalOptions = {}): Promise<CheckProblem[]> {
     return cleanupOrphans(this.parts, opts);

@@ -1,10 +1,13 @@
 /**
- * du: what the cache holds, per record and in total. A result counts once however many records
- * hold it; "shared" results are held by several records or sit under another record's result.
+ * du: what the cache holds, per record and in total, and where every byte of the data root is. A
+ * result counts once however many records hold it; "shared" results are held by several records
+ * or sit under another record's result. The data-root totals count what is on disk, garbage and
+ * leftovers included, so that they add up to what du(1) says (see docs/cache.md for the margin).
  */
+import { treeUsage } from '../util/tree-usage.js';
 import type { CacheParts } from './cache-parts.js';
 import { ancestors, loadResultGraph } from './result-graph.js';
-import type { DiskUsage, DiskUsageRecord, DuOptions } from './types.js';
+import type { DataRootUsage, DiskUsage, DiskUsageRecord, DuOptions, SignalOptions } from './types.js';
 
 export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promise<DiskUsage> {
   const g = await loadResultGraph(parts, opts);
@@ -49,6 +52,8 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
     }
   }
   records.sort((a, b) => b.size - a.size || a.lastUsedAt - b.lastUsedAt || a.key.localeCompare(b.key) || a.output - b.output);
+  const known = new Map<string, number>(g.size);
+  for (const r of parts.refs.list()) if (r.size !== undefined && !known.has(r.resultId)) known.set(r.resultId, r.size);
   return {
     records,
     totalBytes,
@@ -56,5 +61,39 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
     privateBytes: totalBytes - sharedBytes,
     reclaimableBytes,
     contentBytes: await parts.content.totalBytes(opts),
+    disk: await dataRootUsage(parts, known, opts),
   };
+}
+
+/** Walks the data root once; the snapshot directory is measured by the inventory (known diff sizes reused). */
+export async function dataRootUsage(parts: CacheParts, knownDiffBytes: ReadonlyMap<string, number>, opts: SignalOptions = {}): Promise<DataRootUsage> {
+  const { paths } = parts;
+  const byte = (p: string): string => Buffer.from(p, 'utf8').toString('latin1');
+  const overlay = byte(paths.overlay2);
+  const content = byte(paths.content);
+  const dbFiles = new Set([paths.metadataDb, `${paths.metadataDb}-wal`, `${paths.metadataDb}-shm`].map(byte));
+  const seen = new Set<string>();
+  let snapshots = 0;
+  let contentBytes = 0;
+  let metadata = 0;
+  const pending: Promise<void>[] = [];
+  // The walk asks synchronously; the measured parts are added after it (their placeholders count 0).
+  const substitute = (p: string): number | undefined => {
+    if (p === overlay) {
+      pending.push(parts.inventory.footprint({ knownDiffBytes, ...(opts.signal ? { signal: opts.signal } : {}) }).then((u) => { snapshots = u.bytes; }));
+      return 0;
+    }
+    if (p === content) {
+      pending.push(treeUsage(paths.content, { seen, ...(opts.signal ? { signal: opts.signal } : {}) }).then((u) => { contentBytes = u.bytes; }));
+      return 0;
+    }
+    if (dbFiles.has(p)) {
+      pending.push(treeUsage(Buffer.from(p, 'latin1').toString('utf8')).then((u) => { metadata += u.bytes; }));
+      return 0;
+    }
+    return undefined;
+  };
+  const rest = await treeUsage(paths.root, { seen, substitute, ...(opts.signal ? { signal: opts.signal } : {}) });
+  await Promise.all(pending);
+  return { snapshots, content: contentBytes, metadata, other: rest.bytes, total: rest.bytes + snapshots + contentBytes + metadata };
 }

@@ -1,15 +1,16 @@
 /**
  * prune: deletes unreferenced cache records, least recently (then least often) used first, until
- * the limits hold, and removes the results they held through the snapshot inventory. Safe beside
- * other processes: a result is tombstoned in the same transaction that checks nobody holds it, so
- * a concurrent acquire() fails instead of racing the removal; a record used since the scan is kept.
+ * the limits hold, and removes the results they held through the snapshot inventory; then collects
+ * the garbage that leaves (garbage.ts: unreachable snapshots and blobs). Safe beside other
+ * processes: a result is tombstoned in the same transaction that checks nobody holds it, so a
+ * concurrent acquire() fails instead of racing the removal; a record used since the scan is kept.
  * Children are always removed before their parents; a result that some kept snapshot sits on is
  * never removed.
  */
 import type { CacheRecord } from '../solver/cache-types.js';
 import { CancelledError, throwIfAborted } from '../util/errors.js';
 import type { CacheParts } from './cache-parts.js';
-import { imageReferencedBlobs } from './image-blobs.js';
+import { collectGarbage } from './garbage.js';
 import { ancestors, loadResultGraph } from './result-graph.js';
 import type { PrunedRecord, PruneFilters, PruneOptions, PruneResult } from './types.js';
 
@@ -30,6 +31,8 @@ interface Group {
 
 export async function prune(parts: CacheParts, opts: PruneOptions = {}): Promise<PruneResult> {
   throwIfAborted(opts.signal);
+  // Garbage first: an unrecorded snapshot left on a record's result would keep it as "needed".
+  const before = await collectGarbage(parts, opts);
   const g = await loadResultGraph(parts, opts);
   const now = parts.now();
   const needed = new Set<string>();
@@ -77,35 +80,23 @@ export async function prune(parts: CacheParts, opts: PruneOptions = {}): Promise
   }
 
   const pruned: PrunedRecord[] = [];
-  const snapshotsRemoved: string[] = [];
-  const blobCandidates = new Set<string>();
-  let bytesFreed = 0;
+  const snapshotsRemoved: string[] = [...before.snapshotsRemoved];
+  let bytesFreed = before.bytesFreed;
   for (const grp of chosen) {
     if (opts.signal?.aborted) break;
     if (!(await removeGroup(parts, grp))) continue;
     if (grp.id !== '') snapshotsRemoved.push(grp.id);
-    for (const e of parts.layerBlobs.deleteSnapshot(grp.id)) blobCandidates.add(e.blobDigest);
     bytesFreed += grp.size;
     for (const r of grp.records) {
       pruned.push({ key: r.key, output: r.output, resultId: r.resultId, recordType: r.recordType, description: r.description, size: grp.size });
     }
   }
-
-  const blobsRemoved: string[] = [];
-  if (blobCandidates.size > 0) {
-    const keep = await imageReferencedBlobs(parts);
-    for (const d of [...blobCandidates].sort()) {
-      if (keep.has(d) || parts.layerBlobs.isBlobReferenced(d)) continue;
-      const info = await parts.content.info(d);
-      if (info && (await parts.content.delete(d))) {
-        blobsRemoved.push(d);
-        bytesFreed += info.size;
-      }
-    }
-  }
   // Everything removed so far is consistent; report the abort after finishing the bookkeeping.
   if (opts.signal?.aborted) throw new CancelledError(opts.signal.reason);
-  return { records: pruned, snapshotsRemoved, blobsRemoved, bytesFreed };
+  // What the removed results left: their layer blobs, snapshots only they sat on.
+  const after = chosen.length > 0 ? await collectGarbage(parts, opts) : { snapshotsRemoved: [], blobsRemoved: [], bytesFreed: 0 };
+  snapshotsRemoved.push(...after.snapshotsRemoved);
+  return { records: pruned, snapshotsRemoved, blobsRemoved: [...before.blobsRemoved, ...after.blobsRemoved], bytesFreed: bytesFreed + after.bytesFreed };
 }
 
 /** Tombstone → remove the snapshot → delete the records. False when the group was skipped. */
@@ -135,6 +126,9 @@ async function removeGroup(parts: CacheParts, grp: Group): Promise<boolean> {
   parts.db.write(() => {
     s.prepare('DELETE FROM cache_records WHERE result_id = ?').run(grp.id);
   });
-  if (grp.id !== '') parts.refs.finishRemoval([grp.id]);
+  if (grp.id !== '') {
+    parts.layerBlobs.deleteSnapshot(grp.id);
+    parts.refs.finishRemoval([grp.id]);
+  }
   return true;
 }

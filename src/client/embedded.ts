@@ -25,8 +25,26 @@ export class EmbeddedClient implements Client {
     return new EmbeddedClient(await Engine.open(opts));
   }
 
+  /**
+   * Runs one operation under a lease (lease-store.ts): while it runs, garbage collection elsewhere
+   * leaves what it makes alone; if its process dies, the next start collects what it left. When
+   * it ends, whatever it made unreachable — a cache result that lost a race or was replaced by
+   * --no-cache, the image a tag moved away from, the blobs of a failed load or pull — is collected.
+   */
+  async #op<T>(label: string, o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: boolean }, fn: () => Promise<T>): Promise<T> {
+    const storage = this.#engine.services.storage;
+    const lease = await storage.leases.begin(label, { protects: o.protects, signal: o.signal });
+    try {
+      return await fn();
+    } finally {
+      lease.release();
+      // Not cancellable: a cancelled operation's leftovers are exactly what this is for.
+      if (o.collect !== false) await storage.collectGarbage();
+    }
+  }
+
   build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
-    return runBuild(this.#engine, req, opts);
+    return this.#op('build', { protects: true, signal: opts.signal }, () => runBuild(this.#engine, req, opts));
   }
 
   async images(): Promise<ImageEntry[]> {
@@ -38,7 +56,9 @@ export class EmbeddedClient implements Client {
   }
 
   removeImage(name: string, opts: RemoveImageOptions): Promise<RemovedImage> {
-    return removeImage(this.#engine.services.storage, name, { signal: opts.signal, ...(opts.force !== undefined ? { force: opts.force } : {}) });
+    // rmi collects its own garbage (it reports the blobs it deleted).
+    return this.#op('rmi', { protects: false, signal: opts.signal, collect: false }, () =>
+      removeImage(this.#engine.services.storage, name, { signal: opts.signal, ...(opts.force !== undefined ? { force: opts.force } : {}) }));
   }
 
   async tagImage(source: string, target: string): Promise<void> {
@@ -51,21 +71,23 @@ export class EmbeddedClient implements Client {
 
   inspect(name: string, opts: CallOptions): Promise<ImageInspect> {
     const { storage, snapshotter, applier } = this.#engine.services;
-    return inspectImage({ storage, snapshotter, applier }, name, opts.signal);
+    // It may unpack the image's layers (GraphDriver data names their directories).
+    return this.#op('inspect', { protects: true, signal: opts.signal }, () => inspectImage({ storage, snapshotter, applier }, name, opts.signal));
   }
 
   importImage(req: ImportRequest, opts: CallOptions): Promise<ImageEntry> {
-    return importImage(this.#engine.services.storage, {
+    return this.#op('image import', { protects: true, signal: opts.signal }, () => importImage(this.#engine.services.storage, {
       source: req.source,
       name: req.name,
       signal: opts.signal,
       ...(req.stdin ? { stdin: req.stdin } : {}),
       ...(req.message !== undefined ? { message: req.message } : {}),
-    });
+    }));
   }
 
   loadImages(req: LoadRequest, opts: CallOptions): Promise<LoadedImage[]> {
-    return loadImages(this.#engine.services.storage, { source: req.source, signal: opts.signal, ...(req.stdin ? { stdin: req.stdin } : {}) });
+    return this.#op('image load', { protects: true, signal: opts.signal }, () =>
+      loadImages(this.#engine.services.storage, { source: req.source, signal: opts.signal, ...(req.stdin ? { stdin: req.stdin } : {}) }));
   }
 
   diskUsage(opts: CallOptions & { readonly verbose: boolean }): Promise<DiskUsage> {
@@ -73,7 +95,8 @@ export class EmbeddedClient implements Client {
   }
 
   prune(opts: PruneOptions & CallOptions): Promise<PruneResult> {
-    return this.#engine.services.storage.prune(opts);
+    // prune collects garbage itself; its lease only marks it as running (for crash recovery).
+    return this.#op('prune', { protects: false, signal: opts.signal, collect: false }, () => this.#engine.services.storage.prune(opts));
   }
 
   async check(opts: CallOptions & { readonly deep?: boolean }): Promise<CheckReport & { readonly recovered: readonly string[] }> {
@@ -81,12 +104,14 @@ export class EmbeddedClient implements Client {
     return { ...report, recovered: this.#engine.recovery };
   }
 
-  repair(opts: CallOptions & { readonly deep?: boolean }): Promise<RepairReport> {
-    return this.#engine.services.storage.repair({ signal: opts.signal, ...(opts.deep !== undefined ? { deep: opts.deep } : {}) });
+  async repair(opts: CallOptions & { readonly deep?: boolean }): Promise<RepairReport & { readonly recovered: readonly string[] }> {
+    const report = await this.#engine.services.storage.repair({ signal: opts.signal, ...(opts.deep !== undefined ? { deep: opts.deep } : {}) });
+    return { ...report, recovered: this.#engine.recovery };
   }
 
   pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {
-    return pullToStore(this.#engine.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    return this.#op('pull', { protects: true, signal: opts.signal }, () =>
+      pullToStore(this.#engine.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }));
   }
 
   push(req: PushRequest, opts: TransferCallOptions): Promise<PushSummary> {

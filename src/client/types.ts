@@ -139,11 +139,12 @@ export interface Client {
   diskUsage(opts: CallOptions & { readonly verbose: boolean }): Promise<DiskUsage>;
   prune(opts: PruneOptions & CallOptions): Promise<PruneResult>;
   /**
-   * Consistency of the data root. Opening the engine first recovers what crashed processes left
-   * (the same recovery every engine start performs); `recovered` lists it, `problems` what remains.
+   * Consistency of the data root. Changes nothing when the client was opened without recovery
+   * (as `cache check` does); otherwise `recovered` lists what the engine's start recovered first.
    */
   check(opts: CallOptions & { readonly deep?: boolean }): Promise<CheckReport & { readonly recovered: readonly string[] }>;
-  repair(opts: CallOptions & { readonly deep?: boolean }): Promise<RepairReport>;
+  /** Fixes what check finds (after the start's recovery, listed in `recovered`). */
+  repair(opts: CallOptions & { readonly deep?: boolean }): Promise<RepairReport & { readonly recovered: readonly string[] }>;
   /** `tsbuild pull`: an image from its registry into the local store (layers already stored are skipped). */
   pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary>;
   /** `tsbuild push`: an image of the local store to the registry its name designates. */

@@ -34,6 +34,12 @@ function describeRecovered(p: CheckProblem): string {
       return `finished removing snapshot ${p.resultId} (an interrupted prune)`;
     case 'stale-lock':
       return `released lock ${p.name} of a process that is gone`;
+    case 'dead-lease':
+      return `${p.label} of a process that is gone was interrupted; collected what it left`;
+    case 'orphan-snapshot':
+      return `removed snapshot ${p.snapshotId} nothing needs (left by an interrupted operation)`;
+    case 'orphan-blob':
+      return `removed blob ${p.digest} nothing needs (left by an interrupted operation)`;
     default:
       return `repaired ${p.kind}`;
   }
@@ -46,6 +52,11 @@ export interface EngineOptions {
   readonly maxParallelism?: number;
   /** Skip the root/overlay/runc checks (commands that only read metadata). Default false. */
   readonly skipPreflight?: boolean;
+  /**
+   * Recover from processes that died on this data root before doing anything (see `recovery`).
+   * Default true; `cache check` turns it off to report what it finds without changing it.
+   */
+  readonly recover?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -76,19 +87,24 @@ export class Engine {
     await ensureCacheDirs(paths);
     const snapshotter = new Overlay2Snapshotter({ root });
     const signalOpt = opts.signal ? { signal: opts.signal } : {};
-    const storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snapshotter), ...signalOpt });
+    const storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snapshotter, { overlayDir: snapshotter.layout.dir }), ...signalOpt });
     try {
       const executor = new RuncExecutor({ root });
       const recovery: string[] = [];
-      if (!opts.skipPreflight) {
-        // What crashed processes left behind on this data root: mounts, containers, temp files.
-        const runs = await executor.cleanupStale({ signal: opts.signal ?? new AbortController().signal });
-        for (const c of runs.containers) recovery.push(`removed container ${c} of a process that is gone`);
-        for (const b of runs.bundles) recovery.push(`removed run bundle ${b} of a process that is gone`);
-        const snaps = await snapshotter.cleanupStale(signalOpt);
-        for (const m of snaps.unmounted) recovery.push(`unmounted ${m} of a process that is gone`);
-        for (const id of snaps.removedSnapshots) recovery.push(`removed unfinished snapshot ${id} of a process that is gone`);
-        for (const l of snaps.removedLeftovers) recovery.push(`removed leftover ${l}`);
+      // What crashed processes left behind on this data root: containers, mounts, unfinished
+      // snapshots and writes, holds, and the garbage of operations that never finished. Every
+      // command recovers first (so the one after a crash finds a consistent root), except a check.
+      if (opts.recover !== false) {
+        // Containers and mounts can only be undone (and only exist) when running as root.
+        if (process.getuid?.() === 0) {
+          const runs = await executor.cleanupStale({ signal: opts.signal ?? new AbortController().signal });
+          for (const c of runs.containers) recovery.push(`removed container ${c} of a process that is gone`);
+          for (const b of runs.bundles) recovery.push(`removed run bundle ${b} of a process that is gone`);
+          const snaps = await snapshotter.cleanupStale(signalOpt);
+          for (const m of snaps.unmounted) recovery.push(`unmounted ${m} of a process that is gone`);
+          for (const id of snaps.removedSnapshots) recovery.push(`removed unfinished snapshot ${id} of a process that is gone`);
+          for (const l of snaps.removedLeftovers) recovery.push(`removed leftover ${l}`);
+        }
         for (const p of await storage.cleanupOrphans(signalOpt)) recovery.push(describeRecovered(p));
       }
       const tmpDir = await makeProcessTempDir(paths, 'engine');

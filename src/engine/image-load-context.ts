@@ -107,7 +107,7 @@ export class LoadContext {
   /** Stores a document this load made (a manifest), remembering it for cleanup when new. */
   async putBlob(bytes: Buffer): Promise<string> {
     const digest = sha256Digest(bytes);
-    if (!(await this.storage.content.has(digest, { signal: this.signal }))) {
+    if (!(await this.storage.content.claim(digest, { signal: this.signal }))) {
       await this.storage.content.put(bytes, { signal: this.signal, expected: digest });
       this.created.add(digest);
     }

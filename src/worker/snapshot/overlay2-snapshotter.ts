@@ -15,7 +15,9 @@ import type {
   SnapshotOpOptions,
   Snapshotter,
   SnapshotUsage,
+  StaleCleanupOptions,
   StaleCleanupReport,
+  FootprintOptions,
 } from '../types.js';
 import { createExclusive, isErrno, readOptional, writeFileAtomic } from './atomic-file.js';
 import { diskUsage } from './disk-usage.js';
@@ -23,6 +25,7 @@ import { SnapshotError, SnapshotErrorCode } from './errors.js';
 import { ensureFlat } from './flatten.js';
 import type { FlattenDeps } from './flatten.js';
 import { assertSnapshotId, isSnapshotId, newLinkName, newSnapshotId } from './ids.js';
+import { treeUsage } from '../../util/tree-usage.js';
 import { Overlay2Layout } from './layout.js';
 import { planLowers } from './lower-plan.js';
 import type { ChainLayer } from './lower-plan.js';
@@ -131,6 +134,13 @@ export class Overlay2Snapshotter implements Snapshotter {
     if (this.mounts.hasUnder(this.layout.snapshot(id))) {
       throw new SnapshotError(SnapshotErrorCode.inUse, `remove: snapshot ${id} is mounted; release it first`);
     }
+    if (info.kind === 'active' && (await readOptional(this.layout.file(id, 'owner'))) === this.owner) {
+      // Our own unfinished snapshot: nobody else may touch it, so no removal marker is needed —
+      // which matters on a full disk, where writing one fails (ENOSPC) and the half-written
+      // snapshot would otherwise stay until the next start's recovery.
+      await this.discard(id, info.link, info.parent);
+      return;
+    }
     const marker = this.layout.file(id, 'removing');
     if (!(await createExclusive(marker, this.owner))) {
       const holder = (await readOptional(marker)) ?? '';
@@ -148,10 +158,15 @@ export class Overlay2Snapshotter implements Snapshotter {
       await rm(marker, { force: true });
       throw e;
     }
-    await rm(this.layout.link(info.link), { force: true });
+    await this.discard(id, info.link, info.parent);
+  }
+
+  /** Unlinks a snapshot nothing may use any more: its link, the directory (via trash), its child entry. */
+  private async discard(id: string, link: string, parent: string | undefined): Promise<void> {
+    await rm(this.layout.link(link), { force: true });
     const trash = this.layout.trash(this.owner, id);
     await rename(this.layout.snapshot(id), trash);
-    if (info.parent !== undefined) await rm(this.layout.childEntry(info.parent, id), { force: true });
+    if (parent !== undefined) await rm(this.layout.childEntry(parent, id), { force: true });
     await removeTree(trash);
   }
 
@@ -239,9 +254,20 @@ export class Overlay2Snapshotter implements Snapshotter {
     return { LowerDir: layers.slice(1).map((l) => this.layout.diff(l.id)).join(':'), ...base };
   }
 
-  async cleanupStale(opts: SnapshotOpOptions = {}): Promise<StaleCleanupReport> {
+  async cleanupStale(opts: StaleCleanupOptions = {}): Promise<StaleCleanupReport> {
     await this.ensureDirs();
-    return cleanupStale({ layout: this.layout, records: this.records, ownMounts: this.mounts, signal: opts.signal });
+    return cleanupStale({ layout: this.layout, records: this.records, ownMounts: this.mounts, signal: opts.signal, dryRun: opts.dryRun === true });
+  }
+
+  async footprint(opts: FootprintOptions): Promise<{ readonly bytes: number }> {
+    // treeUsage hands out byte-string (latin1) paths.
+    const prefix = `${Buffer.from(this.layout.dir, 'utf8').toString('latin1')}/`;
+    const substitute = (p: string): number | undefined => {
+      if (!p.startsWith(prefix) || !p.endsWith('/diff')) return undefined;
+      const id = p.slice(prefix.length, -'/diff'.length);
+      return isSnapshotId(id) ? opts.knownDiffBytes.get(id) : undefined;
+    };
+    return treeUsage(this.layout.dir, { substitute, ...(opts.signal ? { signal: opts.signal } : {}) });
   }
 
   async close(): Promise<void> {
