@@ -6,6 +6,7 @@
  */
 import { treeUsage } from '../util/tree-usage.js';
 import type { CacheParts } from './cache-parts.js';
+import { walkReachability } from './reachability.js';
 import { ancestors, loadResultGraph } from './result-graph.js';
 import type { DataRootUsage, DiskUsage, DiskUsageRecord, DuOptions, SignalOptions } from './types.js';
 
@@ -15,13 +16,9 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
   const underOthers = new Set<string>();
   for (const id of g.holders.keys()) for (const a of ancestors(g.parent, id)) underOthers.add(a);
 
-  // A result is reclaimable unless in use or needed by a snapshot no record holds (for example an
-  // active snapshot of a running build, or a kept image layer).
-  const needed = new Set<string>();
-  for (const id of g.existing) {
-    if (g.holders.has(id)) continue;
-    for (const a of ancestors(g.parent, id)) needed.add(a);
-  }
+  // A result is reclaimable unless in use or pinned: something prune leaves alone sits on it (a
+  // live ref, an active snapshot of a running build, a snapshot a running operation just made).
+  const needed = (await walkReachability(parts, opts)).pinned;
 
   let totalBytes = 0;
   let sharedBytes = 0;

@@ -24,6 +24,11 @@ export interface GarbageReport {
 }
 
 export async function collectGarbage(parts: CacheParts, opts: SignalOptions = {}): Promise<GarbageReport> {
+  return (await collectAndWalk(parts, opts)).report;
+}
+
+/** collectGarbage, also returning the walk it went by (prune needs what is pinned). */
+export async function collectAndWalk(parts: CacheParts, opts: SignalOptions = {}): Promise<{ report: GarbageReport; reach: Reachability }> {
   const reach = await walkReachability(parts, opts);
   const snapshotsRemoved: string[] = [];
   let bytesFreed = 0;
@@ -52,7 +57,7 @@ export async function collectGarbage(parts: CacheParts, opts: SignalOptions = {}
     blobsRemoved.push(b.digest);
     bytesFreed += freed;
   }
-  return { snapshotsRemoved, blobsRemoved, rowsRemoved, bytesFreed };
+  return { report: { snapshotsRemoved, blobsRemoved, rowsRemoved, bytesFreed }, reach };
 }
 
 /**

@@ -25,6 +25,11 @@ export interface Reachability {
   /** Every snapshot the inventory lists. */
   readonly snapshots: ReadonlyMap<string, SnapshotEntry>;
   readonly liveSnapshots: ReadonlySet<string>;
+  /**
+   * Snapshots that stay whatever happens to cache records: held by a live ref, being written or
+   * removed, young — and everything they sit on. Prune may drop any other record.
+   */
+  readonly pinned: ReadonlySet<string>;
   /** Committed snapshots nothing needs, children before their parents. */
   readonly garbageSnapshots: readonly string[];
   readonly blobs: readonly BlobInfo[];
@@ -54,17 +59,14 @@ export async function walkReachability(parts: CacheParts, opts: SignalOptions = 
   const listed = await parts.inventory.list(opts);
   const snapshots = new Map(listed.map((s) => [s.id, s]));
 
-  const roots = new Set<string>();
-  for (const r of parts.records.list()) if (r.resultId !== '') roots.add(r.resultId);
-  for (const id of parts.refs.referenced()) roots.add(id);
-  for (const id of parts.refs.liveTombstones()) roots.add(id);
-  for (const s of listed) if (s.active === true || (s.createdAt !== undefined && s.createdAt >= young)) roots.add(s.id);
-  const liveSnapshots = new Set<string>();
-  for (const id of roots) {
-    for (let cur: string | undefined = id; cur !== undefined && !liveSnapshots.has(cur); cur = snapshots.get(cur)?.parent) {
-      liveSnapshots.add(cur);
-    }
-  }
+  const pins = new Set<string>();
+  for (const id of parts.refs.referenced()) pins.add(id);
+  for (const id of parts.refs.liveTombstones()) pins.add(id);
+  for (const s of listed) if (s.active === true || (s.createdAt !== undefined && s.createdAt >= young)) pins.add(s.id);
+  const pinned = withAncestors(pins, snapshots);
+  const recorded = new Set<string>();
+  for (const r of parts.records.list()) if (r.resultId !== '') recorded.add(r.resultId);
+  const liveSnapshots = withAncestors([...pinned, ...recorded], snapshots);
   const garbageSnapshots = childrenFirst(listed.filter((s) => !liveSnapshots.has(s.id)), snapshots);
 
   const entries = parts.layerBlobs.list();
@@ -79,7 +81,16 @@ export async function walkReachability(parts: CacheParts, opts: SignalOptions = 
     .filter((r) => r.liveHolders.length === 0 && !snapshots.has(r.resultId) && !tombstoned.has(r.resultId))
     .map((r) => r.resultId);
   const orphanLayerEntries = entries.filter((e) => !snapshots.has(e.snapshotId));
-  return { snapshots, liveSnapshots, garbageSnapshots, blobs, liveBlobs, garbageBlobs, orphanRefs, orphanLayerEntries, youngSince: young };
+  return { snapshots, liveSnapshots, pinned, garbageSnapshots, blobs, liveBlobs, garbageBlobs, orphanRefs, orphanLayerEntries, youngSince: young };
+}
+
+/** The ids and every snapshot below them (their parents, recursively). */
+function withAncestors(ids: Iterable<string>, all: ReadonlyMap<string, SnapshotEntry>): Set<string> {
+  const out = new Set<string>();
+  for (const id of ids) {
+    for (let cur: string | undefined = id; cur !== undefined && !out.has(cur); cur = all.get(cur)?.parent) out.add(cur);
+  }
+  return out;
 }
 
 /** Deepest first, so a snapshot comes before the one it sits on. */

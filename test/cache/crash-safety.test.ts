@@ -83,23 +83,21 @@ describe('crash safety', () => {
     await s.records.save({ key: 'sha256:after', output: 0, resultId: '', recordType: 'internal', description: 'after' });
   }, 60_000);
 
-  test('killed in the middle of a prune: the stale tombstone is reported; repair keeps the intact records', async () => {
+  test('killed in the middle of a prune: the stale tombstone and the snapshot it chose are reported; repair finishes the job', async () => {
     const setup = await t.open();
     const snap = await t.inventory.create({ bytes: 10 });
     await setup.records.save({ key: 'sha256:victim', output: 0, resultId: snap, recordType: 'regular', description: 'victim' });
     setup.close();
     await crash('prune-hang');
     const s = await t.open();
+    // The prune had deleted the record and was removing the snapshot: never a record without its
+    // snapshot, only a snapshot nothing holds any more.
+    expect(s.records.list()).toEqual([]);
     const report = await s.check();
-    expect(kinds(report.problems)).toEqual(['stale-tombstone']);
+    expect(kinds(report.problems)).toEqual(['orphan-snapshot', 'stale-tombstone']);
     await s.repair();
     expect((await s.check()).ok).toBe(true);
-    // The snapshot was never removed, so its record is still valid and usable.
-    expect((await s.records.lookup('sha256:victim', 0))?.resultId).toBe(snap);
-    const lease = await s.refs.acquire(snap, 'after');
-    await lease.release();
-    // And a later prune completes the job.
-    expect((await s.prune()).snapshotsRemoved).toEqual([snap]);
+    expect(await t.inventory.exists(snap)).toBe(false);
   }, 60_000);
 
   test('killed while holding a temp dir and an ingest file: both are orphans for repair', async () => {
