@@ -2,7 +2,7 @@
  * The overlay2 snapshotter: Docker's overlay2 directory layout (see layout.ts), safe for several
  * processes on one data root, every mount undone on success, failure and cancellation.
  */
-import { mkdir, readdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CancelledError, throwIfAborted } from '../../util/errors.js';
 import type {
@@ -231,8 +231,14 @@ export class Overlay2Snapshotter implements Snapshotter {
   }
 
   async list(): Promise<readonly SnapshotInfo[]> {
-    await this.ensureDirs();
-    const names = (await readdir(this.layout.dir)).filter(isSnapshotId).sort();
+    // Listing makes nothing: a data root that never held a snapshot keeps no overlay2/.
+    let names: string[];
+    try {
+      names = (await readdir(this.layout.dir)).filter(isSnapshotId).sort();
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
     const infos = await Promise.all(names.map((n) => this.records.tryStat(n)));
     return infos.filter((i): i is SnapshotInfo => i !== undefined);
   }
@@ -255,7 +261,10 @@ export class Overlay2Snapshotter implements Snapshotter {
   }
 
   async cleanupStale(opts: StaleCleanupOptions = {}): Promise<StaleCleanupReport> {
-    await this.ensureDirs();
+    if (!(await stat(this.layout.dir).then(() => true, (e: unknown) => (isErrno(e, 'ENOENT') ? false : Promise.reject(e))))) {
+      return { unmounted: [], removedSnapshots: [], removedLeftovers: [] };
+    }
+    if (opts.dryRun !== true) await this.ensureDirs();
     return cleanupStale({ layout: this.layout, records: this.records, ownMounts: this.mounts, signal: opts.signal, dryRun: opts.dryRun === true });
   }
 

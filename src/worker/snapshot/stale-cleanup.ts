@@ -97,7 +97,7 @@ export async function cleanupStale(deps: StaleCleanupDeps): Promise<StaleCleanup
   }
 
   // 3. Links whose snapshot is gone (a crash between creating the link and the directory's end).
-  for (const name of await readdir(layout.linkDir)) {
+  for (const name of await readdirOptional(layout.linkDir)) {
     const link = layout.link(name);
     try {
       await stat(link);
