@@ -38,8 +38,9 @@ export class EmbeddedClient implements Client {
       return await fn();
     } finally {
       lease.release();
-      // Not cancellable: a cancelled operation's leftovers are exactly what this is for.
-      if (o.collect !== false) await storage.collectGarbage();
+      // Not cancellable: a cancelled operation's leftovers are exactly what this is for. A
+      // failure here must not fail an operation that succeeded: the next collection retries.
+      if (o.collect !== false) await storage.collectGarbage().catch(() => undefined);
     }
   }
 

@@ -25,7 +25,7 @@ import { SnapshotError, SnapshotErrorCode } from './errors.js';
 import { ensureFlat } from './flatten.js';
 import type { FlattenDeps } from './flatten.js';
 import { assertSnapshotId, isSnapshotId, newLinkName, newSnapshotId } from './ids.js';
-import { treeUsage } from '../../util/tree-usage.js';
+import { footprint } from './footprint.js';
 import { Overlay2Layout } from './layout.js';
 import { planLowers } from './lower-plan.js';
 import type { ChainLayer } from './lower-plan.js';
@@ -268,15 +268,8 @@ export class Overlay2Snapshotter implements Snapshotter {
     return cleanupStale({ layout: this.layout, records: this.records, ownMounts: this.mounts, signal: opts.signal, dryRun: opts.dryRun === true });
   }
 
-  async footprint(opts: FootprintOptions): Promise<{ readonly bytes: number }> {
-    // treeUsage hands out byte-string (latin1) paths.
-    const prefix = `${Buffer.from(this.layout.dir, 'utf8').toString('latin1')}/`;
-    const substitute = (p: string): number | undefined => {
-      if (!p.startsWith(prefix) || !p.endsWith('/diff')) return undefined;
-      const id = p.slice(prefix.length, -'/diff'.length);
-      return isSnapshotId(id) ? opts.knownDiffBytes.get(id) : undefined;
-    };
-    return treeUsage(this.layout.dir, { substitute, ...(opts.signal ? { signal: opts.signal } : {}) });
+  footprint(opts: FootprintOptions): Promise<{ readonly bytes: number }> {
+    return footprint(this.layout, opts.knownDiffBytes, opts.signal);
   }
 
   async close(): Promise<void> {
