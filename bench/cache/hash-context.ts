@@ -19,6 +19,9 @@ const noSnapshots: SnapshotInventory = {
   remove: async () => undefined,
   usage: async () => ({ bytes: 0 }),
   list: async () => [],
+  footprint: async () => ({ bytes: 0 }),
+  leftovers: async () => [],
+  removeLeftovers: async () => [],
 };
 
 export function fmt(files: number, bytes: number, ms: number): string {

@@ -62,7 +62,7 @@ export const buildCommand: Command = {
     { name: 'iidfile', kind: 'string', placeholder: 'FILE', description: 'write the image ID (manifest digest) to the file' },
     { name: 'metadata-file', kind: 'string', placeholder: 'FILE', description: 'write build result metadata (JSON) to the file' },
     { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'steps to run at once (default: number of cores)' },
-    { name: 'allow', kind: 'list', placeholder: 'ENTITLEMENT', description: 'allow extra privileges (security.insecure)' },
+    { name: 'allow', kind: 'list', placeholder: 'ENTITLEMENT', description: 'allow extra privileges: network.host (RUN --network=host), security.insecure (RUN --security=insecure)' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'suppress the progress output and print the image ID on success' },
     { name: 'pull', kind: 'bool', description: 'always resolve base images at their registry (download them when they changed)' },
     { name: 'push', kind: 'bool', description: 'push the image to its registry (same as -o type=image,push=true)' },
@@ -89,7 +89,7 @@ export const buildCommand: Command = {
     const maxParallelism = mp === undefined ? undefined : Number(mp);
     if (maxParallelism !== undefined && (!Number.isInteger(maxParallelism) || maxParallelism < 1)) throw new UsageError(`build: invalid --max-parallelism "${mp}"`);
     const allow = flagList(a, 'allow');
-    for (const e of allow) if (e !== 'security.insecure') throw new UsageError(`build: unknown entitlement "${e}" for --allow (supported: security.insecure)`);
+    for (const e of allow) if (e !== 'security.insecure' && e !== 'network.host') throw new UsageError(`build: unknown entitlement "${e}" for --allow (supported: network.host, security.insecure)`);
     const progressMode = flagBool(a, 'quiet') ? 'quiet' : parseProgressMode(flagString(a, 'progress') ?? 'auto');
 
     const buildArgs = keyValues(flagList(a, 'build-arg'), 'build-arg', ctx.io.env);
@@ -150,6 +150,7 @@ export const buildCommand: Command = {
               tags: flagList(a, 'tag'),
               outputs,
               allowInsecure: allow.includes('security.insecure'),
+              allowNetworkHost: allow.includes('network.host'),
               pull: flagBool(a, 'pull'),
               push: flagBool(a, 'push'),
               cacheTo,

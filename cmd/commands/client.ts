@@ -10,6 +10,8 @@ import type { CommandContext } from '../cli/command.js';
 export interface ClientOptions {
   /** Commands that only read metadata skip the root/overlay/runc preflight. */
   readonly readOnly?: boolean;
+  /** Recover what dead processes left before running the command. Default true. */
+  readonly recover?: boolean;
   readonly maxParallelism?: number;
   /** The command needs no data root (parse, llb, login, logout): the engine is never opened. */
   readonly noEngine?: boolean;
@@ -26,6 +28,7 @@ export async function openClient(ctx: CommandContext, opts: ClientOptions): Prom
     root: ctx.root,
     signal: ctx.signal,
     ...(opts.readOnly ? { skipPreflight: true } : {}),
+    ...(opts.recover === false ? { recover: false } : {}),
     ...(opts.maxParallelism !== undefined ? { maxParallelism: opts.maxParallelism } : {}),
   };
   // Opened before the command runs, so preflight errors come before any progress output.

@@ -36,13 +36,16 @@ function verboseBlock(r: DiskUsageRecord, now: number): string {
 }
 
 function summary(du: DiskUsage): string {
+  const d = du.disk;
   return [
     ['Shared:', du.sharedBytes],
     ['Private:', du.privateBytes],
     ['Reclaimable:', du.reclaimableBytes],
     ['Total:', du.totalBytes],
     ['Content store:', du.contentBytes],
-  ].map(([k, v]) => `${String(k).padEnd(15)}${humanSize(v as number)}\n`).join('');
+  ].map(([k, v]) => `${String(k).padEnd(15)}${humanSize(v as number)}\n`).join('')
+    + `${'Data root:'.padEnd(15)}${humanSize(d.total)} (snapshots ${humanSize(d.snapshots)}, content ${humanSize(d.content)}, `
+    + `metadata ${humanSize(d.metadata)}, other ${humanSize(d.other)})\n`;
 }
 
 export const duCommand: Command = {
@@ -56,7 +59,8 @@ export const duCommand: Command = {
   ],
   details: 'One row per cache record, largest first; "*" marks records whose data is shared with another\n'
     + 'record. RECLAIMABLE is false while a running build holds the record. The totals count every\n'
-    + 'snapshot once; "Content store" is the size of all blobs (layers, configs, manifests).',
+    + 'snapshot once; "Content store" is the size of all blobs (layers, configs, manifests). "Data root"\n'
+    + 'is everything on disk under the data root, as du(1) counts it (allocated bytes), by place.',
   async run(ctx) {
     const verbose = flagBool(ctx.args, 'verbose');
     const du = await withClient(ctx, { readOnly: true }, (c) => c.diskUsage({ verbose }, { signal: ctx.signal }));

@@ -18,6 +18,7 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
   { name: 'tls-key', kind: 'string', placeholder: 'FILE', description: 'PEM private key of --tls-cert' },
   { name: 'tls-ca', kind: 'string', placeholder: 'FILE', description: 'PEM CA: require tcp clients to present a certificate it signed' },
   { name: 'insecure-tcp', kind: 'bool', description: 'allow tcp addresses without TLS (anyone who reaches the port can build)' },
+  { name: 'allow-insecure-entitlement', kind: 'list', placeholder: 'NAME', description: 'let builds ask for network.host (RUN on the host\'s network) or security.insecure (RUN --security=insecure) (default: neither)' },
   { name: 'token-file', kind: 'string', placeholder: 'FILE', description: 'bearer tokens, one "TOKEN ROLE [NAME]" a line (roles: admin, readonly); SIGHUP re-reads it' },
   { name: 'socket-group', kind: 'string', placeholder: 'GROUP', description: 'group owning the unix sockets (mode 0660) (default tsbuild if it exists, else the daemon\'s)' },
   { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'build steps to run at once (default: number of cores)' },
@@ -98,11 +99,17 @@ export async function daemonOptions(args: ParsedArgs, defaultRoot: string): Prom
   if (maxMessage < 64 * 1024 || maxMessage > 2 ** 31 - 1) throw new UsageError('--max-message-size must lie between 64KiB and 2GiB');
   const socketGroup = str('socket-group');
   const tokenFile = str('token-file');
+  const ent = merged.get('allow-insecure-entitlement');
+  const entitlements = Array.isArray(ent) ? [...(ent as readonly string[])] : typeof ent === 'string' ? [ent] : [];
+  for (const e of entitlements) {
+    if (e !== 'network.host' && e !== 'security.insecure') throw new UsageError(`unknown entitlement "${e}" for --allow-insecure-entitlement (supported: network.host, security.insecure)`);
+  }
 
   return {
     addresses,
     ...(cert !== undefined && key !== undefined ? { tls: { certFile: cert, keyFile: key, ...(ca !== undefined ? { caFile: ca } : {}) } } : {}),
     insecureTcp: merged.get('insecure-tcp') === true,
+    allowedEntitlements: entitlements,
     ...(tokenFile !== undefined ? { tokenFile } : {}),
     ...(socketGroup !== undefined ? { socketGroup } : {}),
     root: str('root') ?? defaultRoot,

@@ -5,6 +5,7 @@ import type { DataRootPaths } from './data-root.js';
 import type { DbLocks } from './db-lock.js';
 import type { ImageStore } from './image-store.js';
 import type { LayerBlobCache } from './layer-blob-cache.js';
+import type { LeaseStore } from './lease-store.js';
 import type { MetadataDb } from './metadata-db.js';
 import type { RefStore } from './ref-store.js';
 import type { SnapshotInventory } from './types.js';
@@ -18,6 +19,7 @@ export interface CacheParts {
   readonly layerBlobs: LayerBlobCache;
   readonly images: ImageStore;
   readonly locks: DbLocks;
+  readonly leases: LeaseStore;
   readonly inventory: SnapshotInventory;
   readonly now: () => number;
 }

@@ -14,6 +14,8 @@ import type { DataRootPaths } from './data-root.js';
 import { dataRootPaths, ensureCacheDirs } from './data-root.js';
 import { DbLocks } from './db-lock.js';
 import { StepLeases } from './step-leases.js';
+import { collectGarbage, type GarbageReport } from './garbage.js';
+import { LeaseStore } from './lease-store.js';
 import { diskUsage } from './disk-usage.js';
 import { defaultGcBudget, gcPolicyFor, maybeGc } from './gc-policy.js';
 import { ImageStore } from './image-store.js';
@@ -50,6 +52,8 @@ export class CacheStorage {
   readonly images: ImageStore;
   readonly history: BuildHistory;
   readonly locks: DbLocks;
+  /** Operation leases: every operation that writes holds one (see lease-store.ts). */
+  readonly leases: LeaseStore;
   readonly inventory: SnapshotInventory;
   readonly gcPolicy: readonly GcRule[];
   private readonly parts: CacheParts;
@@ -68,9 +72,10 @@ export class CacheStorage {
     this.layerBlobs = new LayerBlobCache({ db, now });
     this.images = new ImageStore({ db, now });
     this.history = new BuildHistory({ db, now });
+    this.leases = new LeaseStore({ db, clockDir: this.paths.tmp });
     this.parts = {
       paths: this.paths, db, content: this.content, records: this.records, refs: this.refs, layerBlobs: this.layerBlobs,
-      images: this.images, locks: this.locks, inventory: this.inventory, now,
+      images: this.images, locks: this.locks, leases: this.leases, inventory: this.inventory, now,
     };
   }
 
@@ -97,6 +102,15 @@ export class CacheStorage {
     return maybeGc(this.parts, { ...opts, policy: this.gcPolicy });
   }
 
+  /**
+   * Removes everything nothing needs any more (reachability.ts): snapshots no record or ref holds,
+   * blobs no image or kept snapshot reaches, rows of snapshots that are gone. What running
+   * operations made since they began is left alone. Operations call it when they end.
+   */
+  collectGarbage(opts: SignalOptions = {}): Promise<GarbageReport> {
+    return collectGarbage(this.parts, opts);
+  }
+
   check(opts: CheckOptions = {}): Promise<CheckReport> {
     return checkConsistency(this.parts, opts);
   }
@@ -107,8 +121,8 @@ export class CacheStorage {
 
   /**
    * Removes what dead processes left behind (ingest files, ROOT/tmp entries named by
-   * makeProcessTempDir, refs, locks, interrupted prunes). Safe while other processes run; call it
-   * when an engine starts.
+   * makeProcessTempDir, refs, locks, interrupted prunes, and — when an operation died — the
+   * garbage it left). Safe while other processes run; call it when an engine starts.
    */
   cleanupOrphans(opts: SignalOptions = {}): Promise<CheckProblem[]> {
     return cleanupOrphans(this.parts, opts);

@@ -1,6 +1,8 @@
 /**
- * check(): a consistency report of a data root; repair(): fixes what is safe to fix. What counts as
- * a problem and how each is repaired is listed in docs/cache.md.
+ * check(): a consistency report of a data root, which changes nothing; repair(): fixes what is
+ * safe to fix. Orphans (snapshots, blobs, ref rows, layer entries nothing reaches) come from the
+ * same reachability walk garbage collection uses (reachability.ts). What counts as a problem and
+ * how each is repaired is listed in docs/cache.md.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -10,12 +12,19 @@ import { pipeline } from 'node:stream/promises';
 import { assertNever, throwIfAborted } from '../util/errors.js';
 import type { CacheParts } from './cache-parts.js';
 import { isErrnoCode, removeQuietly } from './fs-durable.js';
+import { collectGarbage, removeGarbageBlob, removeGarbageSnapshot } from './garbage.js';
+import { walkReachability } from './reachability.js';
 import { isProcessAlive, parseOwnerPrefix } from './process-identity.js';
 import type { CheckOptions, CheckProblem, CheckReport, RepairReport, SignalOptions } from './types.js';
 
 const DEFAULT_STALE_MS = 24 * 3600_000;
 
 export async function checkConsistency(parts: CacheParts, opts: CheckOptions = {}): Promise<CheckReport> {
+  return (await examine(parts, opts)).report;
+}
+
+/** The report, and the walk's youngSince (repair spares blobs claimed after it). */
+async function examine(parts: CacheParts, opts: CheckOptions): Promise<{ report: CheckReport; young: number }> {
   throwIfAborted(opts.signal);
   const problems: CheckProblem[] = [];
   const staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_MS;
@@ -34,7 +43,12 @@ export async function checkConsistency(parts: CacheParts, opts: CheckOptions = {
   }
 
   let recordsChecked = 0;
-  if (dbOk) recordsChecked = await checkRecords(parts, problems, opts);
+  let young = Infinity;
+  if (dbOk) {
+    recordsChecked = await checkRecords(parts, problems, opts);
+    young = await checkOrphans(parts, problems, opts);
+  }
+  for (const path of await parts.inventory.leftovers(opts)) problems.push({ kind: 'snapshot-leftover', path });
 
   let blobsChecked = 0;
   for (const name of (await readdir(parts.paths.blobs)).sort()) {
@@ -61,7 +75,22 @@ export async function checkConsistency(parts: CacheParts, opts: CheckOptions = {
     problems.push({ kind: 'orphan-ingest', path });
   }
   for (const path of await orphanTmp(parts, staleAfterMs, opts)) problems.push({ kind: 'orphan-tmp', path });
-  return { ok: problems.length === 0, problems, recordsChecked, blobsChecked };
+  return { report: { ok: problems.length === 0, problems, recordsChecked, blobsChecked }, young };
+}
+
+/** Orphans by the reachability walk, and operations whose process died. Returns the walk's youngSince. */
+async function checkOrphans(parts: CacheParts, problems: CheckProblem[], opts: CheckOptions): Promise<number> {
+  const reach = await walkReachability(parts, opts);
+  for (const id of reach.garbageSnapshots) {
+    let bytes = parts.refs.info(id)?.size;
+    bytes ??= await parts.inventory.usage(id, opts).then((u) => u.bytes, () => 0);
+    problems.push({ kind: 'orphan-snapshot', snapshotId: id, bytes });
+  }
+  for (const b of reach.garbageBlobs) problems.push({ kind: 'orphan-blob', digest: b.digest, size: b.size });
+  for (const resultId of reach.orphanRefs) problems.push({ kind: 'orphan-ref', resultId });
+  for (const e of reach.orphanLayerEntries) problems.push({ kind: 'orphan-layer-entry', snapshotId: e.snapshotId, blobDigest: e.blobDigest });
+  for (const l of parts.leases.dead()) problems.push({ kind: 'dead-lease', id: l.id, label: l.label });
+  return reach.youngSince;
 }
 
 /** The checks that read the database. Returns the number of records checked. */
@@ -124,14 +153,24 @@ async function orphanTmp(parts: CacheParts, staleAfterMs: number, opts: SignalOp
  * and layer-blob entries whose blob is gone, and finishes or rolls back interrupted prunes.
  */
 export async function repairConsistency(parts: CacheParts, opts: CheckOptions = {}): Promise<RepairReport> {
-  return fixProblems(parts, (await checkConsistency(parts, opts)).problems, opts);
+  const { report, young } = await examine(parts, opts);
+  return fixProblems(parts, report.problems, { ...opts, young });
 }
 
-async function fixProblems(parts: CacheParts, problems: readonly CheckProblem[], opts: SignalOptions): Promise<RepairReport> {
+/** Holds first, then what they held: orphans may only be seen once dead refs stop counting. */
+const REPAIR_ORDER: readonly CheckProblem['kind'][] = ['dead-ref', 'stale-tombstone', 'dead-lease', 'snapshot-leftover', 'orphan-snapshot'];
+function repairRank(p: CheckProblem): number {
+  const i = REPAIR_ORDER.indexOf(p.kind);
+  return i < 0 ? REPAIR_ORDER.length : i;
+}
+
+async function fixProblems(parts: CacheParts, found: readonly CheckProblem[], opts: SignalOptions & { readonly young: number }): Promise<RepairReport> {
   const fixed: CheckProblem[] = [];
   const remaining: CheckProblem[] = [];
   const s = parts.db.sqlite;
   let deadRefsCleaned = false;
+  let leftoversRemoved = false;
+  const problems = [...found].map((p, i) => ({ p, i })).sort((a, b) => repairRank(a.p) - repairRank(b.p) || a.i - b.i).map((x) => x.p);
   for (const p of problems) {
     throwIfAborted(opts.signal);
     switch (p.kind) {
@@ -166,6 +205,32 @@ async function fixProblems(parts: CacheParts, problems: readonly CheckProblem[],
       case 'missing-layer-blob':
         parts.db.write(() => s.prepare('DELETE FROM layer_blobs WHERE snapshot_id = ? AND blob_digest = ?').run(p.snapshotId, p.blobDigest));
         break;
+      case 'orphan-snapshot':
+        if ((await removeGarbageSnapshot(parts, p.snapshotId)) === undefined && (await parts.inventory.exists(p.snapshotId, opts))) {
+          remaining.push(p);
+          continue;
+        }
+        break;
+      case 'orphan-blob':
+        // Claimed since the check (a running operation uses it now): not an orphan any more.
+        if ((await removeGarbageBlob(parts, { youngSince: opts.young }, p.digest)) === undefined && (await parts.content.has(p.digest))) {
+          remaining.push(p);
+          continue;
+        }
+        break;
+      case 'orphan-ref':
+        parts.refs.deleteUnheld(p.resultId);
+        break;
+      case 'orphan-layer-entry':
+        parts.db.write(() => s.prepare('DELETE FROM layer_blobs WHERE snapshot_id = ? AND blob_digest = ?').run(p.snapshotId, p.blobDigest));
+        break;
+      case 'snapshot-leftover':
+        if (!leftoversRemoved) await parts.inventory.removeLeftovers(opts);
+        leftoversRemoved = true;
+        break;
+      case 'dead-lease':
+        parts.leases.removeDead(p.id);
+        break;
       case 'db-integrity':
         remaining.push(p);
         continue;
@@ -180,11 +245,14 @@ async function fixProblems(parts: CacheParts, problems: readonly CheckProblem[],
 
 /**
  * What an engine runs when it starts: removes what dead processes left behind (ingest files, tmp
- * entries, refs, locks, half-done prunes) and nothing that a live process could still own. Cheaper
- * than repair(): records and blobs are not examined.
+ * entries, refs, locks, half-done prunes, leases of interrupted operations) and nothing that a
+ * live process could still own. When an operation died (a dead lease, ref or tombstone), the
+ * garbage it may have left (snapshots it made but never recorded, blobs it never named) is
+ * collected too; otherwise records and blobs are not examined, which keeps a start cheap.
  */
 export async function cleanupOrphans(parts: CacheParts, opts: SignalOptions = {}): Promise<CheckProblem[]> {
   const found: CheckProblem[] = [];
+  for (const l of parts.leases.dead()) found.push({ kind: 'dead-lease', id: l.id, label: l.label });
   for (const path of await parts.content.orphanIngest({ staleAfterMs: Infinity, ...(opts.signal ? { signal: opts.signal } : {}) })) {
     found.push({ kind: 'orphan-ingest', path });
   }
@@ -192,5 +260,11 @@ export async function cleanupOrphans(parts: CacheParts, opts: SignalOptions = {}
   for (const d of parts.refs.deadHolders()) found.push({ kind: 'dead-ref', resultId: d.resultId, holder: d.holder });
   for (const resultId of parts.refs.staleTombstones()) found.push({ kind: 'stale-tombstone', resultId });
   for (const name of parts.locks.stale()) found.push({ kind: 'stale-lock', name });
-  return [...(await fixProblems(parts, found, opts)).fixed];
+  const fixed: CheckProblem[] = [...(await fixProblems(parts, found, { ...opts, young: -Infinity })).fixed];
+  if (found.some((p) => p.kind === 'dead-lease' || p.kind === 'dead-ref' || p.kind === 'stale-tombstone')) {
+    const g = await collectGarbage(parts, opts);
+    for (const snapshotId of g.snapshotsRemoved) fixed.push({ kind: 'orphan-snapshot', snapshotId, bytes: 0 });
+    for (const digest of g.blobsRemoved) fixed.push({ kind: 'orphan-blob', digest, size: 0 });
+  }
+  return fixed;
 }

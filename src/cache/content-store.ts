@@ -3,9 +3,9 @@
  * Writes stream through ContentWriter (ingest file → verify → rename), so every file under blobs/
  * is whole. Several processes may share it: writers of the same digest both succeed.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat, unlink, lstat } from 'node:fs/promises';
+import { readdir, readFile, rename, stat, unlink, lstat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError, throwIfAborted } from '../util/errors.js';
@@ -14,7 +14,7 @@ import type { DataRootPaths } from './data-root.js';
 import { ensureCacheDirs } from './data-root.js';
 import { digestHex } from './digest.js';
 import { fsyncDir, isErrnoCode } from './fs-durable.js';
-import { isProcessAlive, parseOwnerPrefix } from './process-identity.js';
+import { currentProcess, isProcessAlive, ownerPrefix, parseOwnerPrefix } from './process-identity.js';
 import type { BlobInfo, IngestCleanupOptions, ReaderOptions, SignalOptions, WriterOptions } from './types.js';
 
 export interface ContentStoreOptions extends SignalOptions {
@@ -71,6 +71,49 @@ export class ContentStore {
 
   async has(digest: string, opts: SignalOptions = {}): Promise<boolean> {
     return (await this.info(digest, opts)) !== undefined;
+  }
+
+  /**
+   * "I am going to use this blob": true when it exists, and its mtime is moved to now so that
+   * garbage collection, which spares blobs touched after a running operation began, leaves it
+   * alone until the caller has made it reachable (named it from an image, a layer entry...).
+   * Use it instead of has() wherever an existing blob replaces a write (download, load, import).
+   */
+  async claim(digest: string, opts: SignalOptions = {}): Promise<boolean> {
+    throwIfAborted(opts.signal);
+    const now = new Date();
+    try {
+      await utimes(this.blobPath(digest), now, now);
+      return true;
+    } catch (e) {
+      if (isErrnoCode(e, 'ENOENT')) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Garbage collection's delete: the blob is moved aside (into ingest/, owned by this process),
+   * and deleted only if `keep(mtime)` says no; else it is moved back. A concurrent claim() either
+   * lands before the move (then `keep` sees its mtime) or finds the blob gone (then the claimer
+   * writes it again), so a claimed blob is never lost. Returns the bytes freed, or undefined.
+   */
+  async collect(digest: string, keep: (mtimeMs: number) => boolean): Promise<number | undefined> {
+    const path = this.blobPath(digest);
+    const aside = join(this.paths.ingest, `${ownerPrefix(currentProcess())}gc-${randomBytes(4).toString('hex')}-${digestHex(digest)}`);
+    try {
+      await rename(path, aside);
+    } catch (e) {
+      if (isErrnoCode(e, 'ENOENT')) return undefined;
+      throw e;
+    }
+    const st = await lstat(aside);
+    if (keep(st.mtimeMs)) {
+      await rename(aside, path);
+      return undefined;
+    }
+    await unlink(aside);
+    await fsyncDir(this.paths.blobs);
+    return st.size;
   }
 
   /** A stream of the blob's bytes from `offset`. Throws BLOB_NOT_FOUND. */

@@ -1,10 +1,14 @@
 /**
- * du: what the cache holds, per record and in total. A result counts once however many records
- * hold it; "shared" results are held by several records or sit under another record's result.
+ * du: what the cache holds, per record and in total, and where every byte of the data root is. A
+ * result counts once however many records hold it; "shared" results are held by several records
+ * or sit under another record's result. The data-root totals count what is on disk, garbage and
+ * leftovers included, so that they add up to what du(1) says (see docs/cache.md for the margin).
  */
+import { treeUsage } from '../util/tree-usage.js';
 import type { CacheParts } from './cache-parts.js';
+import { walkReachability } from './reachability.js';
 import { ancestors, loadResultGraph } from './result-graph.js';
-import type { DiskUsage, DiskUsageRecord, DuOptions } from './types.js';
+import type { DataRootUsage, DiskUsage, DiskUsageRecord, DuOptions, SignalOptions } from './types.js';
 
 export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promise<DiskUsage> {
   const g = await loadResultGraph(parts, opts);
@@ -12,13 +16,9 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
   const underOthers = new Set<string>();
   for (const id of g.holders.keys()) for (const a of ancestors(g.parent, id)) underOthers.add(a);
 
-  // A result is reclaimable unless in use or needed by a snapshot no record holds (for example an
-  // active snapshot of a running build, or a kept image layer).
-  const needed = new Set<string>();
-  for (const id of g.existing) {
-    if (g.holders.has(id)) continue;
-    for (const a of ancestors(g.parent, id)) needed.add(a);
-  }
+  // A result is reclaimable unless in use or pinned: something prune leaves alone sits on it (a
+  // live ref, an active snapshot of a running build, a snapshot a running operation just made).
+  const needed = (await walkReachability(parts, opts)).pinned;
 
   let totalBytes = 0;
   let sharedBytes = 0;
@@ -49,6 +49,8 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
     }
   }
   records.sort((a, b) => b.size - a.size || a.lastUsedAt - b.lastUsedAt || a.key.localeCompare(b.key) || a.output - b.output);
+  const known = new Map<string, number>(g.size);
+  for (const r of parts.refs.list()) if (r.size !== undefined && !known.has(r.resultId)) known.set(r.resultId, r.size);
   return {
     records,
     totalBytes,
@@ -56,10 +58,44 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
     privateBytes: totalBytes - sharedBytes,
     reclaimableBytes,
     contentBytes: await parts.content.totalBytes(opts),
+    disk: await dataRootUsage(parts, known, opts),
   };
 }
 
 /** `{ parent }` when there is one: records leave absent fields out rather than set them undefined. */
 function optionalParent(parent: string | undefined): { parent?: string } {
   return parent === undefined ? {} : { parent };
+}
+
+/** Walks the data root once; the snapshot directory is measured by the inventory (known diff sizes reused). */
+export async function dataRootUsage(parts: CacheParts, knownDiffBytes: ReadonlyMap<string, number>, opts: SignalOptions = {}): Promise<DataRootUsage> {
+  const { paths } = parts;
+  const byte = (p: string): string => Buffer.from(p, 'utf8').toString('latin1');
+  const overlay = byte(paths.overlay2);
+  const content = byte(paths.content);
+  const dbFiles = new Set([paths.metadataDb, `${paths.metadataDb}-wal`, `${paths.metadataDb}-shm`].map(byte));
+  const seen = new Set<string>();
+  let snapshots = 0;
+  let contentBytes = 0;
+  let metadata = 0;
+  const pending: Promise<void>[] = [];
+  // The walk asks synchronously; the measured parts are added after it (their placeholders count 0).
+  const substitute = (p: string): number | undefined => {
+    if (p === overlay) {
+      pending.push(parts.inventory.footprint({ knownDiffBytes, ...(opts.signal ? { signal: opts.signal } : {}) }).then((u) => { snapshots = u.bytes; }));
+      return 0;
+    }
+    if (p === content) {
+      pending.push(treeUsage(paths.content, { seen, ...(opts.signal ? { signal: opts.signal } : {}) }).then((u) => { contentBytes = u.bytes; }));
+      return 0;
+    }
+    if (dbFiles.has(p)) {
+      pending.push(treeUsage(Buffer.from(p, 'latin1').toString('utf8')).then((u) => { metadata += u.bytes; }));
+      return 0;
+    }
+    return undefined;
+  };
+  const rest = await treeUsage(paths.root, { seen, substitute, ...(opts.signal ? { signal: opts.signal } : {}) });
+  await Promise.all(pending);
+  return { snapshots, content: contentBytes, metadata, other: rest.bytes, total: rest.bytes + snapshots + contentBytes + metadata };
 }

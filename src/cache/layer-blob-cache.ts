@@ -82,6 +82,11 @@ export class LayerBlobCache {
     });
   }
 
+  /** Forgets one entry. True when it existed. */
+  deleteEntry(snapshotId: string, compression: LayerCompression): boolean {
+    return this.db.write(() => this.db.sqlite.prepare('DELETE FROM layer_blobs WHERE snapshot_id = ? AND compression = ?').run(snapshotId, compression).changes > 0);
+  }
+
   list(): LayerBlobEntry[] {
     return (this.db.sqlite.prepare('SELECT * FROM layer_blobs ORDER BY snapshot_id, compression').all() as Row[]).map(toEntry);
   }

@@ -157,6 +157,23 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE layer_blobs ADD COLUMN origin TEXT NOT NULL DEFAULT 'export';
     `,
   },
+  {
+    version: 4,
+    description: 'operation leases: what a running operation creates is not garbage yet',
+    sql: `
+      -- One row per running operation (build, load, pull, rmi, prune...), owned by pid + start time.
+      -- started_at is a file-system timestamp (ms), comparable with the mtimes of what it creates.
+      -- A lease of a dead process marks an interrupted operation: the next start collects garbage.
+      CREATE TABLE leases (
+        id         TEXT    PRIMARY KEY,
+        label      TEXT    NOT NULL,
+        pid        INTEGER NOT NULL,
+        pid_start  TEXT    NOT NULL,
+        protects   INTEGER NOT NULL,
+        started_at REAL    NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

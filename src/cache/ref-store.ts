@@ -183,6 +183,18 @@ export class RefStore {
     });
   }
 
+  /** Results a live prune is removing right now. */
+  liveTombstones(): string[] {
+    return (this.db.sqlite.prepare('SELECT result_id, pid, pid_start FROM tombstones ORDER BY result_id').all() as { result_id: string; pid: number; pid_start: string }[])
+      .filter((t) => isProcessAlive({ pid: t.pid, start: t.pid_start })).map((t) => t.result_id);
+  }
+
+  /** Deletes a ref row nobody holds (its snapshot is gone). */
+  deleteUnheld(resultId: string): boolean {
+    return this.db.write(() => this.db.sqlite.prepare('DELETE FROM refs WHERE result_id = ? AND NOT EXISTS (SELECT 1 FROM ref_holders WHERE result_id = ?)')
+      .run(resultId, resultId).changes > 0);
+  }
+
   /** Tombstones whose pruning process died before finishing. */
   staleTombstones(): string[] {
     return (this.db.sqlite.prepare('SELECT result_id, pid, pid_start FROM tombstones ORDER BY result_id').all() as { result_id: string; pid: number; pid_start: string }[])

@@ -17,11 +17,23 @@ export interface SignalOptions {
 // ---------------------------------------------------------------------------------------------
 // Snapshots, as the cache sees them (the worker's overlay2 snapshotter, injected by the lead).
 
-/** One committed snapshot the snapshotter knows. */
+/** One snapshot the snapshotter knows. */
 export interface SnapshotEntry {
   readonly id: string;
   /** Parent snapshot id (the next lower layer), undefined for a base layer. */
   readonly parent: string | undefined;
+  /** When it was made (file-system time, ms). Unknown counts as old. */
+  readonly createdAt?: number;
+  /**
+   * Still being written (not committed). Never garbage for the cache: the snapshotter's own
+   * recovery removes those whose process died.
+   */
+  readonly active?: boolean;
+}
+
+export interface FootprintOptions extends SignalOptions {
+  /** Bytes of a snapshot's own data (its diff) already measured: counted as given, not walked. */
+  readonly knownDiffBytes: ReadonlyMap<string, number>;
 }
 
 /**
@@ -38,8 +50,20 @@ export interface SnapshotInventory {
   remove(id: string, opts?: SignalOptions): Promise<void>;
   /** Bytes of the snapshot's own data (its diff), not its parents'. */
   usage(id: string, opts?: SignalOptions): Promise<{ readonly bytes: number }>;
-  /** Every committed snapshot with its parent. */
+  /** Every snapshot with its parent (active ones flagged). */
   list(opts?: SignalOptions): Promise<readonly SnapshotEntry[]>;
+  /**
+   * Bytes the snapshotter's whole directory takes on disk (allocated, as du(1) counts them, on
+   * its own file system only): snapshots recorded or not, their bookkeeping files, links.
+   */
+  footprint(opts: FootprintOptions): Promise<{ readonly bytes: number }>;
+  /**
+   * What processes that are gone left behind (half-made or half-removed snapshots, their mounts,
+   * dangling links, stale markers): the paths the snapshotter's recovery would remove. Read-only.
+   */
+  leftovers(opts?: SignalOptions): Promise<readonly string[]>;
+  /** Removes those leftovers; returns their paths. */
+  removeLeftovers(opts?: SignalOptions): Promise<readonly string[]>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +318,25 @@ export interface DiskUsage {
   readonly reclaimableBytes: number;
   /** Bytes of the content store (blobs). */
   readonly contentBytes: number;
+  /** Everything under the data root, by place. */
+  readonly disk: DataRootUsage;
+}
+
+/**
+ * Where the bytes of a data root are: allocated bytes on disk as du(1) counts them (hard links
+ * once, the data root's own file system only). `total` is their sum; it matches a walk of the
+ * data root except for what changes while it is measured (see docs/cache.md).
+ */
+export interface DataRootUsage {
+  /** ROOT/overlay2: every snapshot, recorded or not, with its bookkeeping files, links, init layer. */
+  readonly snapshots: number;
+  /** ROOT/content: blobs and unfinished writes. */
+  readonly content: number;
+  /** ROOT/metadata.db and its -wal and -shm files. */
+  readonly metadata: number;
+  /** Everything else: cache mounts, scratch (tmp), runc state, the data root directory itself. */
+  readonly other: number;
+  readonly total: number;
 }
 
 export interface DuOptions extends SignalOptions {
@@ -357,6 +400,18 @@ export type CheckProblem =
   | { readonly kind: 'stale-tombstone'; readonly resultId: string }
   | { readonly kind: 'stale-lock'; readonly name: string }
   | { readonly kind: 'missing-layer-blob'; readonly snapshotId: string; readonly blobDigest: string }
+  /** A committed snapshot no record, live ref or running operation needs, nor any snapshot above it. */
+  | { readonly kind: 'orphan-snapshot'; readonly snapshotId: string; readonly bytes: number }
+  /** A blob no image, kept snapshot's layer entry or running operation reaches. */
+  | { readonly kind: 'orphan-blob'; readonly digest: string; readonly size: number }
+  /** A ref row (parent, size) nobody holds, of a snapshot that no longer exists. */
+  | { readonly kind: 'orphan-ref'; readonly resultId: string }
+  /** A layer-blob entry of a snapshot that no longer exists. */
+  | { readonly kind: 'orphan-layer-entry'; readonly snapshotId: string; readonly blobDigest: string }
+  /** What a process that is gone left in the snapshotter's directory. */
+  | { readonly kind: 'snapshot-leftover'; readonly path: string }
+  /** An operation (build, load, prune...) whose process died before it finished. */
+  | { readonly kind: 'dead-lease'; readonly id: string; readonly label: string }
   | { readonly kind: 'db-integrity'; readonly message: string };
 
 export interface CheckOptions extends SignalOptions {

@@ -95,6 +95,11 @@ export interface BuildRequest {
   readonly outputs: readonly OutputSpec[];
   /** `--allow security.insecure`: RUN --security=insecure may run. Default false. */
   readonly allowInsecure?: boolean;
+  /**
+   * `--allow network.host`: `RUN --network=host` may run. Implied by `network: 'host'` (as buildx
+   * adds the entitlement for `--network host`). Default false.
+   */
+  readonly allowNetworkHost?: boolean;
   /** `--pull`: resolve every base image at its registry (downloading it when it changed). Default false. */
   readonly pull?: boolean;
   /** `--push`: push the image to each of its names' registries (as `-o type=image,push=true`). Default false. */

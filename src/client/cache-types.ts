@@ -56,6 +56,25 @@ export interface DiskUsage {
   readonly reclaimableBytes: number;
   /** Bytes of the content store (blobs: layers, configs, manifests). */
   readonly contentBytes: number;
+  /** Everything under the data root, by place. */
+  readonly disk: DataRootUsage;
+}
+
+/**
+ * Where the bytes of a data root are: allocated bytes on disk as du(1) counts them (hard links
+ * once, the data root's own file system only). `total` is their sum; it matches a walk of the
+ * data root except for what changes while it is measured (see docs/cache.md).
+ */
+export interface DataRootUsage {
+  /** ROOT/overlay2: every snapshot, recorded or not, with its bookkeeping files, links, init layer. */
+  readonly snapshots: number;
+  /** ROOT/content: blobs and unfinished writes. */
+  readonly content: number;
+  /** ROOT/metadata.db and its -wal and -shm files. */
+  readonly metadata: number;
+  /** Everything else: cache mounts, scratch (tmp), runc state, the data root directory itself. */
+  readonly other: number;
+  readonly total: number;
 }
 
 export interface PruneRequest {
@@ -100,6 +119,18 @@ export type CheckProblem =
   | { readonly kind: 'stale-tombstone'; readonly resultId: string }
   | { readonly kind: 'stale-lock'; readonly name: string }
   | { readonly kind: 'missing-layer-blob'; readonly snapshotId: string; readonly blobDigest: string }
+  /** A committed snapshot no record, live ref or running operation needs, nor any snapshot above it. */
+  | { readonly kind: 'orphan-snapshot'; readonly snapshotId: string; readonly bytes: number }
+  /** A blob no image, kept snapshot's layer entry or running operation reaches. */
+  | { readonly kind: 'orphan-blob'; readonly digest: string; readonly size: number }
+  /** A ref row (parent, size) nobody holds, of a snapshot that no longer exists. */
+  | { readonly kind: 'orphan-ref'; readonly resultId: string }
+  /** A layer-blob entry of a snapshot that no longer exists. */
+  | { readonly kind: 'orphan-layer-entry'; readonly snapshotId: string; readonly blobDigest: string }
+  /** What a process that is gone left in the snapshotter's directory. */
+  | { readonly kind: 'snapshot-leftover'; readonly path: string }
+  /** An operation (build, load, prune...) whose process died before it finished. */
+  | { readonly kind: 'dead-lease'; readonly id: string; readonly label: string }
   | { readonly kind: 'db-integrity'; readonly message: string };
 
 export interface CheckRequest {
@@ -121,4 +152,6 @@ export interface RepairReport {
   readonly fixed: readonly CheckProblem[];
   /** Problems repair does not touch (e.g. a damaged database). */
   readonly remaining: readonly CheckProblem[];
+  /** What reaching the engine recovered from crashed processes first, one line each. */
+  readonly recovered: readonly string[];
 }

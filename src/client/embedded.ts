@@ -24,6 +24,11 @@ export interface EmbeddedClientOptions {
   readonly maxParallelism?: number;
   /** Skip the root/overlay/runc checks and crash recovery (calls that only read metadata). Default false. */
   readonly skipPreflight?: boolean;
+  /**
+   * Recover from processes that died on this data root when the engine opens. Default true;
+   * `cache check` turns it off to report what it finds without changing it.
+   */
+  readonly recover?: boolean;
   /** Aborts opening the engine. */
   readonly signal?: AbortSignal;
 }

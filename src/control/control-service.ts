@@ -31,6 +31,8 @@ export interface ControlDeps {
   readonly dataRoot: string;
   /** `--max-context-size` in bytes; 0: unlimited. */
   readonly maxContextBytes: number;
+  /** `--allow-insecure-entitlement` values. */
+  readonly allowedEntitlements: readonly string[];
 }
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
@@ -43,7 +45,7 @@ function notImplemented(method: keyof typeof ControlService): () => Promise<neve
 export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof ControlService> {
   return {
     // The handler takes the client's build slot itself, for as long as the build runs.
-    Solve: solveHandler({ engine: deps.engine, dataRoot: deps.dataRoot, buildSlots: deps.buildSlots, maxContextBytes: deps.maxContextBytes }),
+    Solve: solveHandler({ engine: deps.engine, dataRoot: deps.dataRoot, buildSlots: deps.buildSlots, maxContextBytes: deps.maxContextBytes, allowedEntitlements: deps.allowedEntitlements }),
     Status: notImplemented('Status'),
     ListBuilds: notImplemented('ListBuilds'),
     DiskUsage: async (req, { signal }) => diskUsageOut(await deps.engine.diskUsage(diskUsageIn(req), { signal })),

@@ -135,6 +135,7 @@ export class Daemon {
       engine,
       dataRoot,
       maxContextBytes: opts.limits.maxContextBytes,
+      allowedEntitlements: opts.allowedEntitlements,
     }), deps));
     server.addService(HealthService, adaptService(HealthService, healthHandlers(deps.health), deps));
     await addReflection(server, deps);

@@ -27,6 +27,8 @@ export const DaemonErrors = {
     new TsbuildError('TOO_MANY_BUILDS', `${who} already runs ${limit} build${limit === 1 ? '' : 's'} (--max-builds-per-client); wait for one to finish`),
   contextTooLarge: (limit: number) => new UserInputError('CONTEXT_TOO_LARGE', `the build context is larger than this daemon accepts (--max-context-size ${limit} bytes)`),
   shuttingDown: () => new TsbuildError('SHUTTING_DOWN', 'tsbuildd is shutting down; retry against a running daemon'),
+  entitlementNotAllowed: (entitlement: string, why: string) =>
+    new TsbuildError('ENTITLEMENT_NOT_ALLOWED', `${entitlement} is not allowed by this tsbuildd (${why}); start it with --allow-insecure-entitlement ${entitlement}`),
   buildNotFound: (ref: string) => new TsbuildError('BUILD_NOT_FOUND', `no running build has ref ${JSON.stringify(ref)}`),
 } as const;
 
@@ -36,6 +38,8 @@ const STATUS_BY_CODE: Readonly<Record<string, Status>> = {
   UNAUTHENTICATED: Status.UNAUTHENTICATED,
   PERMISSION_DENIED: Status.PERMISSION_DENIED,
   INSECURE_NOT_ALLOWED: Status.PERMISSION_DENIED,
+  NETWORK_HOST_NOT_ALLOWED: Status.PERMISSION_DENIED,
+  ENTITLEMENT_NOT_ALLOWED: Status.PERMISSION_DENIED,
   NOT_IMPLEMENTED: Status.UNIMPLEMENTED,
   TOO_MANY_BUILDS: Status.RESOURCE_EXHAUSTED,
   CONTEXT_TOO_LARGE: Status.RESOURCE_EXHAUSTED,

@@ -71,7 +71,8 @@ export function infoResponse(i: InfoInputs, now = Date.now()): InfoResponse {
       // The kinds src/cache/remote/cache-spec.ts parses.
       cacheExports: ['registry', 'local', 'inline'],
       cacheImports: ['registry', 'local'],
-      entitlements: ['security.insecure'],
+      // What builds may ask for here (--allow-insecure-entitlement).
+      entitlements: [...o.allowedEntitlements],
       contextTransfers: ['sync', 'tar', 'none'],
       auth: [...i.auth],
     },

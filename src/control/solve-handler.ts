@@ -13,7 +13,7 @@ import type { tsbuild } from '../client/gen/control.js';
 import { tsbuild as gen } from '../client/gen/control.js';
 import { buildRequestOf, resultToWire } from '../client/solve-wire-build.js';
 import { progressToWire } from '../client/solve-wire-progress.js';
-import type { Engine } from '../engine/index.js';
+import type { BuildRequest, Engine } from '../engine/index.js';
 import { CancelledError } from '../util/errors.js';
 import { extractTar } from '../util/tar-extract.js';
 import type { BuildSlots } from './build-slots.js';
@@ -36,6 +36,8 @@ export interface SolveDeps {
   readonly buildSlots: BuildSlots;
   /** `--max-context-size`; 0: unlimited. */
   readonly maxContextBytes: number;
+  /** `--allow-insecure-entitlement`: what builds may ask for (network.host, security.insecure). */
+  readonly allowedEntitlements: readonly string[];
 }
 
 /** The Solve handler (one per daemon: it owns the synced-context store). */
@@ -102,6 +104,17 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
   }
 }
 
+/**
+ * A build may ask for what the daemon's operator allowed and nothing more (as buildkitd's
+ * --allow-insecure-entitlement): RUN --security=insecure, and the host's network (`--network host`
+ * or `--allow network.host`, for RUN --network=host) would let any client act on the daemon's host.
+ */
+function checkEntitlements(req: BuildRequest, allowed: readonly string[]): void {
+  if (req.allowInsecure && !allowed.includes('security.insecure')) throw DaemonErrors.entitlementNotAllowed('security.insecure', 'the build asked for --allow security.insecure');
+  if (req.network === 'host' && !allowed.includes('network.host')) throw DaemonErrors.entitlementNotAllowed('network.host', 'the build asked for --network host');
+  if (req.allowNetworkHost && !allowed.includes('network.host')) throw DaemonErrors.entitlementNotAllowed('network.host', 'the build asked for --allow network.host');
+}
+
 export async function handleSolve(
   requests: AsyncIterable<SolveRequest>, send: (m: SolveResponse) => Promise<void>, ctx: CallContext, deps: SolveDeps & { contexts: ContextSyncStore },
 ): Promise<void> {
@@ -130,6 +143,7 @@ export async function handleSolve(
 
     const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
     const req = buildRequestOf(start, prepared.contextDir, plan.outputs);
+    checkEntitlements(req, deps.allowedEntitlements);
     let dockerfile = req.dockerfile;
     if (start.dockerfile?.hasDockerignore) {
       // The engine reads `<Dockerfile path>.dockerignore` first: the client's ignore file, whichever it was.

@@ -32,6 +32,8 @@ export interface DaemonOptions {
   readonly tls?: TlsOptions;
   /** Allows tcp addresses without TLS. Default false (start-up fails instead). */
   readonly insecureTcp: boolean;
+  /** `--allow-insecure-entitlement`: entitlements builds may ask for (network.host, security.insecure). */
+  readonly allowedEntitlements: readonly string[];
   /** Bearer tokens file (tokens.ts); unset: no token check. */
   readonly tokenFile?: string;
   /** Group owning the unix sockets (name or numeric gid); default: `tsbuild` if it exists, else the daemon's gid. */

@@ -169,6 +169,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     ssh: new Map(Object.entries(req.ssh)),
     defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,
     allowInsecure: req.allowInsecure ?? false,
+    allowNetworkHost: (req.allowNetworkHost ?? false) || req.network === 'host',
     sourceDateEpoch: sourceDateEpoch(buildArgs),
     scratch: [],
     images: registry.images,

@@ -44,7 +44,7 @@ function registryFetcher(ctx: ImportContext, ref: Reference): CacheBlobFetcher {
   return {
     name,
     async fetch(blob: Descriptor, o): Promise<number> {
-      if (await ctx.storage.content.has(blob.digest)) return 0;
+      if (await ctx.storage.content.claim(blob.digest)) return 0;
       const outcome = await ctx.registry().fetchBlob({ ref, descriptor: blob, sink: contentSink(ctx.storage), signal: o.signal });
       return outcome === 'downloaded' ? blob.size : 0;
     },

@@ -25,7 +25,7 @@ import { SnapshotResultLoader } from '../worker/ops/loader.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
-import type { CheckProblem, DiskUsage, PruneResult, RepairReport } from '../cache/types.js';
+import type { CheckProblem, DiskUsage, PruneResult } from '../cache/types.js';
 import { runBuild } from './build.js';
 import { convertToText, parseToText } from './dockerfile-tools.js';
 import { engineInfo } from './engine-info.js';
@@ -38,7 +38,7 @@ import { pushFromStore } from './image-push.js';
 import { removeImage, tagImage } from './image-remove.js';
 import { registryLogin, registryLogout } from './registry-login.js';
 import type {
-  BuildOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, DiskUsageRequest, EngineInfo, HistoryRow,
+  BuildOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
   LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
   PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest, TransferOptions,
@@ -56,6 +56,12 @@ function describeRecovered(p: CheckProblem): string {
       return `finished removing snapshot ${p.resultId} (an interrupted prune)`;
     case 'stale-lock':
       return `released lock ${p.name} of a process that is gone`;
+    case 'dead-lease':
+      return `${p.label} of a process that is gone was interrupted; collected what it left`;
+    case 'orphan-snapshot':
+      return `removed snapshot ${p.snapshotId} nothing needs (left by an interrupted operation)`;
+    case 'orphan-blob':
+      return `removed blob ${p.digest} nothing needs (left by an interrupted operation)`;
     default:
       return `repaired ${p.kind}`;
   }
@@ -73,6 +79,11 @@ export interface EngineOptions {
    * `TSBUILD_LAYER_MAX_*` environment variables, else DEFAULT_LAYER_LIMITS.
    */
   readonly layerLimits?: Partial<LayerLimits>;
+  /**
+   * Recover from processes that died on this data root before doing anything (see `recovery`).
+   * Default true; `cache check` turns it off to report what it finds without changing it.
+   */
+  readonly recover?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -108,19 +119,24 @@ export class Engine {
     await ensureCacheDirs(paths);
     const snapshotter = new Overlay2Snapshotter({ root });
     const signalOpt = opts.signal ? { signal: opts.signal } : {};
-    const storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snapshotter), ...signalOpt });
+    const storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snapshotter, { overlayDir: snapshotter.layout.dir }), ...signalOpt });
     try {
       const executor = new RuncExecutor({ root });
       const recovery: string[] = [];
-      if (!opts.skipPreflight) {
-        // What crashed processes left behind on this data root: mounts, containers, temp files.
-        const runs = await executor.cleanupStale({ signal: opts.signal ?? new AbortController().signal });
-        for (const c of runs.containers) recovery.push(`removed container ${c} of a process that is gone`);
-        for (const b of runs.bundles) recovery.push(`removed run bundle ${b} of a process that is gone`);
-        const snaps = await snapshotter.cleanupStale(signalOpt);
-        for (const m of snaps.unmounted) recovery.push(`unmounted ${m} of a process that is gone`);
-        for (const id of snaps.removedSnapshots) recovery.push(`removed unfinished snapshot ${id} of a process that is gone`);
-        for (const l of snaps.removedLeftovers) recovery.push(`removed leftover ${l}`);
+      // What crashed processes left behind on this data root: containers, mounts, unfinished
+      // snapshots and writes, holds, and the garbage of operations that never finished. Every
+      // command recovers first (so the one after a crash finds a consistent root), except a check.
+      if (opts.recover !== false) {
+        // Containers and mounts can only be undone (and only exist) when running as root.
+        if (process.getuid?.() === 0) {
+          const runs = await executor.cleanupStale({ signal: opts.signal ?? new AbortController().signal });
+          for (const c of runs.containers) recovery.push(`removed container ${c} of a process that is gone`);
+          for (const b of runs.bundles) recovery.push(`removed run bundle ${b} of a process that is gone`);
+          const snaps = await snapshotter.cleanupStale(signalOpt);
+          for (const m of snaps.unmounted) recovery.push(`unmounted ${m} of a process that is gone`);
+          for (const id of snaps.removedSnapshots) recovery.push(`removed unfinished snapshot ${id} of a process that is gone`);
+          for (const l of snaps.removedLeftovers) recovery.push(`removed leftover ${l}`);
+        }
         for (const p of await storage.cleanupOrphans(signalOpt)) recovery.push(describeRecovered(p));
       }
       const tmpDir = await makeProcessTempDir(paths, 'engine');
@@ -171,8 +187,35 @@ export class Engine {
 
   // --- Builds and engine facts ------------------------------------------------------------------
 
+  /**
+   * Runs one operation under a lease (lease-store.ts): while it runs, garbage collection elsewhere
+   * leaves what it makes alone; if its process dies, the next start collects what it left. When
+   * it ends, whatever it made unreachable — a cache result that lost a race or was replaced by
+   * --no-cache, the image a tag moved away from, the blobs of a failed load or pull — is collected.
+   */
+  async #op<T>(label: string, o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: boolean }, fn: () => Promise<T>): Promise<T> {
+    const storage = this.services.storage;
+    const lease = await storage.leases.begin(label, { protects: o.protects, signal: o.signal });
+    try {
+      return await fn();
+    } finally {
+      try {
+        // Not cancellable: a cancelled operation's leftovers are exactly what this is for. A
+        // failure here must not fail an operation that succeeded: the next collection retries.
+        // The lease stays (unprotecting) until the collection is done: a process killed during
+        // it leaves a dead lease, so the next start collects instead.
+        if (o.collect !== false) {
+          lease.stopProtecting();
+          await storage.collectGarbage().catch(() => undefined);
+        }
+      } finally {
+        lease.release();
+      }
+    }
+  }
+
   build(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
-    return runBuild(this, req, opts);
+    return this.#op('build', { protects: true, signal: opts.signal }, () => runBuild(this, req, opts));
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
@@ -186,7 +229,9 @@ export class Engine {
   }
 
   removeImage(req: RemoveImageRequest, opts: CallOptions): Promise<RemovedImage> {
-    return removeImage(this.services.storage, req.name, { signal: opts.signal, ...(req.force !== undefined ? { force: req.force } : {}) });
+    // rmi collects its own garbage (it reports the blobs it deleted).
+    return this.#op('rmi', { protects: false, signal: opts.signal, collect: false }, () =>
+      removeImage(this.services.storage, req.name, { signal: opts.signal, ...(req.force !== undefined ? { force: req.force } : {}) }));
   }
 
   async tagImage(req: TagImageRequest, opts: CallOptions): Promise<ImageRecord> {
@@ -200,25 +245,28 @@ export class Engine {
 
   inspect(req: ImageRef, opts: CallOptions): Promise<ImageInspect> {
     const { storage, snapshotter, applier } = this.services;
-    return inspectImage({ storage, snapshotter, applier }, req.name, opts.signal, this.layerLimits);
+    // It may unpack the image's layers (GraphDriver data names their directories).
+    return this.#op('inspect', { protects: true, signal: opts.signal }, () => inspectImage({ storage, snapshotter, applier }, req.name, opts.signal, this.layerLimits));
   }
 
   importImage(req: ImportRequest, opts: InputOptions): Promise<ImageRecord> {
-    return importImage(this.services.storage, {
+    return this.#op('image import', { protects: true, signal: opts.signal }, () => importImage(this.services.storage, {
       source: req.source,
       name: req.name,
       signal: opts.signal,
       ...(opts.input ? { input: opts.input } : {}),
       ...(req.message !== undefined ? { message: req.message } : {}),
-    });
+    }));
   }
 
   loadImages(req: LoadRequest, opts: InputOptions): Promise<LoadedImage[]> {
-    return loadImages(this.services.storage, { source: req.source, signal: opts.signal, layerLimits: this.layerLimits, ...(opts.input ? { input: opts.input } : {}) });
+    return this.#op('image load', { protects: true, signal: opts.signal }, () =>
+      loadImages(this.services.storage, { source: req.source, signal: opts.signal, layerLimits: this.layerLimits, ...(opts.input ? { input: opts.input } : {}) }));
   }
 
   pull(req: PullRequest, opts: TransferOptions): Promise<PullSummary> {
-    return pullToStore(this.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    return this.#op('pull', { protects: true, signal: opts.signal }, () =>
+      pullToStore(this.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }));
   }
 
   push(req: PushRequest, opts: TransferOptions): Promise<PushSummary> {
@@ -232,20 +280,22 @@ export class Engine {
   }
 
   prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult> {
-    return this.services.storage.prune({ ...req, signal: opts.signal });
+    // prune collects garbage itself; its lease only marks it as running (for crash recovery).
+    return this.#op('prune', { protects: false, signal: opts.signal, collect: false }, () => this.services.storage.prune({ ...req, signal: opts.signal }));
   }
 
   /**
-   * Consistency of the data root. Opening the engine recovered what crashed processes left (the
-   * recovery every start performs); `recovered` lists it, `problems` what remains.
+   * Consistency of the data root. Changes nothing when the engine was opened without recovery
+   * (as `cache check` does); otherwise `recovered` lists what the engine's start recovered first.
    */
   async check(req: CheckRequest, opts: CallOptions): Promise<CheckResult> {
     const report = await this.services.storage.check({ signal: opts.signal, ...(req.deep !== undefined ? { deep: req.deep } : {}) });
     return { ...report, recovered: this.recovery };
   }
 
-  repair(req: CheckRequest, opts: CallOptions): Promise<RepairReport> {
-    return this.services.storage.repair({ signal: opts.signal, ...(req.deep !== undefined ? { deep: req.deep } : {}) });
+  async repair(req: CheckRequest, opts: CallOptions): Promise<RepairResult> {
+    const report = await this.services.storage.repair({ signal: opts.signal, ...(req.deep !== undefined ? { deep: req.deep } : {}) });
+    return { ...report, recovered: this.recovery };
   }
 
   async close(): Promise<void> {

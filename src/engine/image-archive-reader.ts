@@ -136,8 +136,8 @@ function archiveError(e: unknown, label: string, path?: string): TsbuildError {
 }
 
 /**
- * Streams the archive into the content store. On failure every blob this call created is
- * deleted again, and the error names the archive and the entry.
+ * Streams the archive into the content store. On failure the error names the archive and the
+ * entry; the blobs written so far are reachable from nothing and collected when the operation ends.
  */
 export async function readImageArchive(storage: CacheStorage, input: Readable, opts: ReadArchiveOptions): Promise<ArchiveContents> {
   const { signal, label } = opts;
@@ -149,7 +149,7 @@ export async function readImageArchive(storage: CacheStorage, input: Readable, o
 
   /** Writes one entry into the content store; `expected` when its name claims a digest. */
   const store = async (entry: AsyncIterable<unknown>, path: string, size: number, expected: string | undefined): Promise<StoredFile> => {
-    if (expected !== undefined && (await storage.content.has(expected, { signal }))) {
+    if (expected !== undefined && (await storage.content.claim(expected, { signal }))) {
       // Already stored (by an earlier load or build): the archive's copy is not needed.
       await drain(entry, signal);
       return { digest: expected, size };
@@ -162,7 +162,7 @@ export async function readImageArchive(storage: CacheStorage, input: Readable, o
       if (expected !== undefined && digest !== expected) {
         throw new UserInputError('IMAGE_LOAD_DIGEST_MISMATCH', `${label}: ${path}: content does not match its digest (it hashes to ${digest})`);
       }
-      if (await storage.content.has(digest, { signal })) {
+      if (await storage.content.claim(digest, { signal })) {
         await writer.abort();
       } else {
         await writer.commit();
@@ -240,7 +240,7 @@ export async function readImageArchive(storage: CacheStorage, input: Readable, o
     if (signal.aborted) throw cancelledBy(signal);
     return { documents, files, links, created, entries };
   } catch (e) {
-    await forgetBlobs(storage, created);
+    // The blobs written so far are reachable from nothing: the operation's end collects them.
     if (signal.aborted) throw cancelledBy(signal);
     throw archiveError(e, label);
   } finally {
@@ -254,12 +254,4 @@ export async function readImageArchive(storage: CacheStorage, input: Readable, o
 /** The abort reason as a CancelledError (the CLI's reason already is one: do not wrap it twice). */
 export function cancelledBy(signal: AbortSignal): CancelledError {
   return signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason);
-}
-
-/** Deletes blobs a failed load created (nothing else can reference them yet, see image-blob-gc.ts). */
-export async function forgetBlobs(storage: CacheStorage, created: Iterable<string>): Promise<void> {
-  for (const d of created) {
-    if (storage.layerBlobs.isBlobReferenced(d)) continue;
-    await storage.content.delete(d).catch(() => undefined);
-  }
 }

@@ -122,10 +122,10 @@ export class LoadContext {
     return 'plain';
   }
 
-  /** Stores a document this load made (a manifest), remembering it for cleanup when new. */
+  /** Stores a document this load made (a manifest); an existing copy is claimed instead. */
   async putBlob(bytes: Buffer): Promise<string> {
     const digest = sha256Digest(bytes);
-    if (!(await this.storage.content.has(digest, { signal: this.signal }))) {
+    if (!(await this.storage.content.claim(digest, { signal: this.signal }))) {
       await this.storage.content.put(bytes, { signal: this.signal, expected: digest });
       this.created.add(digest);
     }

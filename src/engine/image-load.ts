@@ -5,7 +5,8 @@
  *
  * All or nothing: the archive streams into the content store first; the images are checked
  * (every referenced blob present, digests and diff_ids right); only then are all names written in
- * one transaction. A failure removes the blobs this load added and leaves the image store as it was.
+ * one transaction. A failure leaves the image store as it was; the blobs it added are reachable
+ * from nothing, and the garbage collection that ends every operation removes them.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -15,7 +16,6 @@ import { UserInputError } from '../util/errors.js';
 import { openDecompressed } from './decompress.js';
 import { danglingName, isDanglingName, putName } from './dangling.js';
 import { cancelledBy, readImageArchive } from './image-archive-reader.js';
-import { deleteUnreferencedBlobs } from './image-blob-gc.js';
 import { LoadContext, type PlannedImage } from './image-load-context.js';
 import { planDockerArchive } from './image-load-docker.js';
 import { planOciLayout } from './image-load-oci.js';
@@ -114,8 +114,6 @@ export async function loadImages(storage: CacheStorage, opts: LoadOptions): Prom
   try {
     return commit(storage, await plan(ctx, opts.layerLimits));
   } catch (e) {
-    // Cleanup must run even when the load was cancelled.
-    await deleteUnreferencedBlobs(storage, [...contents.created, ...ctx.created], new AbortController().signal).catch(() => undefined);
     if (opts.signal.aborted) throw cancelledBy(opts.signal);
     throw e;
   }

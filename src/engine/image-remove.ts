@@ -1,7 +1,8 @@
 /**
  * `tsbuild rmi` and `tsbuild tag`. Removing an image's last name also deletes the blobs only it
- * used (manifest, config, layers nobody else needs); layers that back snapshots stay for the build
- * cache, and prune frees them with their snapshots.
+ * used (manifest, config, layers nobody else needs), through the garbage collection every
+ * operation ends with; layers that back snapshots stay for the build cache, and prune frees them
+ * with their snapshots.
  */
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { ImageEntry } from '../cache/types.js';
@@ -9,7 +10,6 @@ import type { RemovedImage } from './types.js';
 import { InvalidReferenceError, normalizeImageRef } from '../llb/image-ref.js';
 import { UserInputError } from '../util/errors.js';
 import { isDanglingName, putName } from './dangling.js';
-import { deleteUnreferencedBlobs, reachableBlobs } from './image-blob-gc.js';
 import { findImage } from './image-lookup.js';
 import { shortId } from './image-names.js';
 
@@ -36,11 +36,8 @@ export async function removeImage(storage: CacheStorage, ref: string, opts: Remo
   const named = new Set(storage.images.list().map((e) => e.manifestDigest));
   const gone = doomed.filter((e) => !named.has(e.manifestDigest));
   const ids = [...new Set(gone.map((e) => e.configDigest))];
-  let blobs: string[] = [];
-  if (gone.length > 0) {
-    const candidates = await reachableBlobs(storage, gone.flatMap((e) => [e.manifestDigest, e.configDigest]), opts.signal);
-    blobs = await deleteUnreferencedBlobs(storage, candidates, opts.signal);
-  }
+  // Not cancellable: the names are gone, so what only they reached is garbage now.
+  const blobs = gone.length > 0 ? [...(await storage.collectGarbage()).blobsRemoved] : [];
   return {
     untagged: doomed.map((e) => e.name).filter((n) => !isDanglingName(n)),
     deleted: [...ids, ...blobs.filter((b) => !ids.includes(b))],

@@ -22,7 +22,8 @@ export function openRegistryClient(access: RegistryAccess = {}): RegistryClient 
 /** Pulled blobs go into the content store: verified by the client, committed atomically. */
 export function contentSink(storage: CacheStorage): BlobSink {
   return {
-    has: (digest: string, opts?: SignalOptions) => storage.content.has(digest, opts?.signal ? { signal: opts.signal } : {}),
+    // A blob already stored is claimed: garbage collection must not take it before it is named.
+    has: (digest: string, opts?: SignalOptions) => storage.content.claim(digest, opts?.signal ? { signal: opts.signal } : {}),
     writer: (o: BlobWriterOptions): BlobWriter => storage.content.writer({ expected: o.expected, expectedSize: o.size, ...(o.signal ? { signal: o.signal } : {}) }),
   };
 }

@@ -13,7 +13,7 @@
 import type { ProgressEvent } from '../progress/types.js';
 import type { TransferEvent, TransferOutcome } from '../registry/types.js';
 import type { CacheExportSpec, CacheImportSpec } from '../cache/remote/types.js';
-import type { CheckReport, RecordType } from '../cache/types.js';
+import type { CheckReport, RecordType, RepairReport } from '../cache/types.js';
 import type { ContainerConfig } from '../oci/types.js';
 import type { SourceLocation } from '../util/errors.js';
 import type { MissReason, StepOutcome } from '../solver/types.js';
@@ -87,6 +87,7 @@ export interface BuildRequest {
   readonly tags: readonly string[];
   readonly outputs: readonly OutputSpec[];
   readonly allowInsecure?: boolean;
+  readonly allowNetworkHost?: boolean;
   readonly pull?: boolean;
   readonly push?: boolean;
   readonly cacheFrom?: readonly CacheImportSpec[];
@@ -294,6 +295,11 @@ export interface CheckRequest {
 }
 
 export interface CheckResult extends CheckReport {
+  readonly recovered: readonly string[];
+}
+
+export interface RepairResult extends RepairReport {
+  /** What opening the engine recovered from crashed processes first, one line each. */
   readonly recovered: readonly string[];
 }
 

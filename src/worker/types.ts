@@ -100,6 +100,15 @@ export interface PrepareOptions extends SnapshotOpOptions {
   readonly parent?: string;
 }
 
+export interface StaleCleanupOptions extends SnapshotOpOptions {
+  /** Report only; change nothing. Default false. */
+  readonly dryRun?: boolean;
+}
+
+export interface FootprintOptions extends SnapshotOpOptions {
+  readonly knownDiffBytes: ReadonlyMap<string, number>;
+}
+
 /** What `cleanupStale()` undid. */
 export interface StaleCleanupReport {
   /** Mount points unmounted because the process that mounted them is gone. */
@@ -147,9 +156,15 @@ export interface Snapshotter {
   /**
    * Undoes what crashed processes left behind: unmounts their mounts, removes their active
    * snapshots, half-created or half-removed directories and dangling links. Safe to run while other
-   * live processes use the same data root.
+   * live processes use the same data root. With `dryRun`, changes nothing and reports what it
+   * would undo.
    */
-  cleanupStale(opts?: SnapshotOpOptions): Promise<StaleCleanupReport>;
+  cleanupStale(opts?: StaleCleanupOptions): Promise<StaleCleanupReport>;
+  /**
+   * Bytes the whole snapshot directory takes on disk (allocated, its own file system only), with
+   * the `diff/` of each snapshot in `knownDiffBytes` counted as given instead of walked.
+   */
+  footprint(opts: FootprintOptions): Promise<{ readonly bytes: number }>;
   /** Releases every mount this snapshotter still holds (engine shutdown). */
   close(): Promise<void>;
 }

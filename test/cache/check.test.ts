@@ -32,6 +32,9 @@ describe('check and repair', () => {
     await s.records.save({ key: 'sha256:ok', output: 0, resultId: ok, recordType: 'regular', description: 'ok' });
     const good = await s.content.put('good');
     const bad = await s.content.put('will be corrupted');
+    // Both are layer blobs of a kept snapshot: reachable, so not orphans.
+    s.layerBlobs.put({ snapshotId: ok, compression: 'uncompressed', blobDigest: good.digest, diffId: good.digest, size: 4, mediaType: 'x' });
+    s.layerBlobs.put({ snapshotId: ok, compression: 'zstd', blobDigest: bad.digest, diffId: bad.digest, size: 4, mediaType: 'x' });
     await writeFile(s.content.blobPath(bad.digest), 'corrupted!');
     await writeFile(join(t.root, 'content', 'blobs', 'sha256', 'not-a-digest'), '');
     const missing = `sha256:${'9'.repeat(64)}`;
@@ -48,6 +51,9 @@ describe('check and repair', () => {
     const repaired = await s.repair({ deep: true });
     expect(repaired.fixed).toHaveLength(5);
     expect(repaired.remaining).toEqual([]);
+    // The corrupt blob's entry now names a missing blob: the next repair drops it.
+    expect((await s.check({ deep: true })).problems).toEqual([{ kind: 'missing-layer-blob', snapshotId: ok, blobDigest: bad.digest }]);
+    await s.repair();
     expect(await s.check({ deep: true })).toMatchObject({ ok: true, problems: [] });
     expect(s.records.list().map((r) => r.key)).toEqual(['sha256:ok']);
     expect(await s.content.has(good.digest)).toBe(true);

@@ -96,12 +96,32 @@ describe('du, prune and GC', () => {
     expect(s.records.list().map((x) => x.key).sort()).toEqual(['ctx-new', 'run-old']);
   });
 
-  test('a snapshot no record holds (e.g. a running build\'s) keeps its parent', async () => {
+  test('a snapshot no record holds but a running build does keeps its parent', async () => {
     const base = await rec('base', 100, 1);
-    await t.inventory.create({ parent: base, bytes: 1 });
+    const running = await t.inventory.create({ parent: base, bytes: 1 });
+    const lease = await s.refs.acquire(running, 'running-build');
     expect((await s.prune()).records).toEqual([]);
     expect(await t.inventory.exists(base)).toBe(true);
     expect((await s.du()).reclaimableBytes).toBe(0);
+    await lease.release();
+  });
+
+  test('a snapshot nothing holds is garbage: prune (and any collection) removes it, then what it sat on', async () => {
+    const base = await rec('base', 100, 1);
+    const loser = await t.inventory.create({ parent: base, bytes: 7 });
+    const blob = await s.content.put('layer of the loser');
+    s.layerBlobs.put({ snapshotId: loser, compression: 'gzip', blobDigest: blob.digest, diffId: blob.digest, size: blob.size, mediaType: 'x' });
+    expect((await s.check()).problems).toEqual([
+      { kind: 'orphan-snapshot', snapshotId: loser, bytes: 7 },
+      // Its layer blob goes with it: only the loser's entry names it.
+      { kind: 'orphan-blob', digest: blob.digest, size: blob.size },
+    ]);
+    const g = await s.collectGarbage();
+    expect(g.snapshotsRemoved).toEqual([loser]);
+    expect(g.blobsRemoved).toEqual([blob.digest]);
+    expect(await t.inventory.exists(base)).toBe(true);
+    expect((await s.prune()).snapshotsRemoved).toEqual([base]);
+    expect((await s.check()).ok).toBe(true);
   });
 
   test('a record used between the scan and the removal is kept', async () => {

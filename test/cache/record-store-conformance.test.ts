@@ -48,7 +48,7 @@ async function sqliteOver(kind: 'dirs' | 'overlay2'): Promise<Subject> {
     dropResult = (id) => inv.remove(id);
   } else {
     const snap = new Overlay2Snapshotter({ root });
-    storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snap), now: () => clock });
+    storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snap, { overlayDir: snap.layout.dir }), now: () => clock });
     makeResult = async () => {
       const a = await snap.prepare();
       return snap.commit(a);

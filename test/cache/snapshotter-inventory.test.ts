@@ -19,7 +19,7 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tsbuild-cache-snap-'));
     snapshotter = new Overlay2Snapshotter({ root: dir });
-    storage = await CacheStorage.open({ root: dir, inventory: inventoryFromSnapshotter(snapshotter) });
+    storage = await CacheStorage.open({ root: dir, inventory: inventoryFromSnapshotter(snapshotter, { overlayDir: join(dir, 'overlay2') }) });
   });
   afterEach(async () => {
     storage.close();

@@ -27,6 +27,7 @@ function options(shutdownTimeoutMs: number): DaemonOptions {
   return {
     addresses: [{ kind: 'unix', path: sock }],
     insecureTcp: false,
+    allowedEntitlements: [],
     root: join(dir, 'root'),
     maxParallelism: 1,
     gcKeepStorage: 0,

@@ -155,7 +155,7 @@ export function layoutFetcher(dir: string, content: ContentStore): CacheBlobFetc
   return {
     name,
     async fetch(blob: Descriptor, opts: FetchBlobOptions): Promise<number> {
-      if (await content.has(blob.digest)) return 0;
+      if (await content.claim(blob.digest)) return 0;
       const path = blobPath(dir, blob.digest);
       if (!(await exists(path))) throw new TsbuildError('CACHE_BLOB_MISSING', `${name}: blob ${blob.digest} is missing`);
       const w = content.writer({ expected: blob.digest, expectedSize: blob.size, signal: opts.signal });

@@ -1532,6 +1532,7 @@ export namespace tsbuild {
                 sharedBytes: number;
                 reclaimableBytes: number;
                 contentBytes: number;
+                disk?: (tsbuild.control.v1.DataRootUsage.$Properties|null);
                 static create(properties: tsbuild.control.v1.DiskUsageResponse.$Shape): tsbuild.control.v1.DiskUsageResponse & tsbuild.control.v1.DiskUsageResponse.$Shape;
                 static create(properties?: tsbuild.control.v1.DiskUsageResponse.$Properties): tsbuild.control.v1.DiskUsageResponse;
                 static encode(message: tsbuild.control.v1.DiskUsageResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1547,9 +1548,40 @@ export namespace tsbuild {
                     sharedBytes?: (number|null);
                     reclaimableBytes?: (number|null);
                     contentBytes?: (number|null);
+                    disk?: (tsbuild.control.v1.DataRootUsage.$Properties|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.DiskUsageResponse.$Properties;
+            }
+
+            interface IDataRootUsage extends tsbuild.control.v1.DataRootUsage.$Properties {
+            }
+
+            class DataRootUsage {
+                constructor(properties?: tsbuild.control.v1.DataRootUsage.$Properties);
+                $unknowns?: Uint8Array[];
+                snapshots: number;
+                content: number;
+                metadata: number;
+                other: number;
+                total: number;
+                static create(properties: tsbuild.control.v1.DataRootUsage.$Shape): tsbuild.control.v1.DataRootUsage & tsbuild.control.v1.DataRootUsage.$Shape;
+                static create(properties?: tsbuild.control.v1.DataRootUsage.$Properties): tsbuild.control.v1.DataRootUsage;
+                static encode(message: tsbuild.control.v1.DataRootUsage.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.DataRootUsage & tsbuild.control.v1.DataRootUsage.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace DataRootUsage {
+                interface $Properties {
+                    snapshots?: (number|null);
+                    content?: (number|null);
+                    metadata?: (number|null);
+                    other?: (number|null);
+                    total?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.DataRootUsage.$Properties;
             }
 
             interface ICacheRecord extends tsbuild.control.v1.CacheRecord.$Properties {

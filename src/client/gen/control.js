@@ -6271,6 +6271,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 DiskUsageResponse.prototype.sharedBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 DiskUsageResponse.prototype.reclaimableBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 DiskUsageResponse.prototype.contentBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                DiskUsageResponse.prototype.disk = null;
 
                 DiskUsageResponse.create = function(properties) {
                     return new DiskUsageResponse(properties);
@@ -6296,6 +6297,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(40).int64(message.reclaimableBytes);
                     if (message.contentBytes != null && $Object.hasOwnProperty.call(message, "contentBytes") && (typeof message.contentBytes === "object" ? message.contentBytes.low || message.contentBytes.high : message.contentBytes !== 0))
                         writer.uint32(48).int64(message.contentBytes);
+                    if (message.disk != null && $Object.hasOwnProperty.call(message, "disk"))
+                        $root.tsbuild.control.v1.DataRootUsage.encode(message.disk, writer.uint32(58).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -6382,6 +6385,12 @@ export const tsbuild = $root.tsbuild = (() => {
                                     delete message.contentBytes;
                                 continue;
                             }
+                        case 7: {
+                                if (wireType !== 2)
+                                    break;
+                                message.disk = $root.tsbuild.control.v1.DataRootUsage.decode(reader, reader.size(), $undefined, _depth + 1, message.disk);
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -6406,6 +6415,146 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return DiskUsageResponse;
+            })();
+
+            v1.DataRootUsage = (function() {
+
+                const DataRootUsage = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                DataRootUsage.prototype.snapshots = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                DataRootUsage.prototype.content = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                DataRootUsage.prototype.metadata = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                DataRootUsage.prototype.other = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                DataRootUsage.prototype.total = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                DataRootUsage.create = function(properties) {
+                    return new DataRootUsage(properties);
+                };
+
+                DataRootUsage.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.snapshots != null && $Object.hasOwnProperty.call(message, "snapshots") && (typeof message.snapshots === "object" ? message.snapshots.low || message.snapshots.high : message.snapshots !== 0))
+                        writer.uint32(8).int64(message.snapshots);
+                    if (message.content != null && $Object.hasOwnProperty.call(message, "content") && (typeof message.content === "object" ? message.content.low || message.content.high : message.content !== 0))
+                        writer.uint32(16).int64(message.content);
+                    if (message.metadata != null && $Object.hasOwnProperty.call(message, "metadata") && (typeof message.metadata === "object" ? message.metadata.low || message.metadata.high : message.metadata !== 0))
+                        writer.uint32(24).int64(message.metadata);
+                    if (message.other != null && $Object.hasOwnProperty.call(message, "other") && (typeof message.other === "object" ? message.other.low || message.other.high : message.other !== 0))
+                        writer.uint32(32).int64(message.other);
+                    if (message.total != null && $Object.hasOwnProperty.call(message, "total") && (typeof message.total === "object" ? message.total.low || message.total.high : message.total !== 0))
+                        writer.uint32(40).int64(message.total);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                DataRootUsage.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.DataRootUsage();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.snapshots = value;
+                                else
+                                    delete message.snapshots;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.content = value;
+                                else
+                                    delete message.content;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.metadata = value;
+                                else
+                                    delete message.metadata;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.other = value;
+                                else
+                                    delete message.other;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.total = value;
+                                else
+                                    delete message.total;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                DataRootUsage.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.DataRootUsage";
+                };
+
+                return DataRootUsage;
             })();
 
             v1.CacheRecord = (function() {

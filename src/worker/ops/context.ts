@@ -47,6 +47,8 @@ export interface BuildSession {
   readonly defaultNetwork: NetworkMode;
   /** Whether `--security=insecure` is allowed. */
   readonly allowInsecure: boolean;
+  /** Whether `RUN --network=host` is allowed (`--allow network.host`, or the build's `--network host`). */
+  readonly allowNetworkHost: boolean;
   /** SOURCE_DATE_EPOCH for file timestamps, when set. */
   readonly sourceDateEpoch: number | undefined;
   /** Scratch directories this build created; the engine removes them when the build ends. */

@@ -108,6 +108,9 @@ export class ExecOpImpl implements Op {
       if (this.#exec.security === SecurityMode.INSECURE && !session.allowInsecure) {
         throw new UserInputError('INSECURE_NOT_ALLOWED', 'RUN --security=insecure needs --allow security.insecure', this.#location ? { location: this.#location } : {});
       }
+      if (this.#exec.network === NetMode.NET_HOST && !session.allowNetworkHost) {
+        throw new UserInputError('NETWORK_HOST_NOT_ALLOWED', 'RUN --network=host needs --allow network.host (or the build\'s --network host)', this.#location ? { location: this.#location } : {});
+      }
       const network: NetworkMode = this.#exec.network === NetMode.NET_NONE ? 'none' : this.#exec.network === NetMode.NET_HOST ? 'host' : session.defaultNetwork;
       await s.executor.run({
         rootfs: rootRef.path,

@@ -21,6 +21,8 @@ export async function createExclusive(path: string, data: string): Promise<boole
     return true;
   } catch (e) {
     if (isErrno(e, 'EEXIST')) return false;
+    // Created but not written (a full disk): an empty marker would read as a dead owner's.
+    await rm(path, { force: true });
     throw e;
   }
 }

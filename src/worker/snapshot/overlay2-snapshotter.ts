@@ -2,7 +2,7 @@
  * The overlay2 snapshotter: Docker's overlay2 directory layout (see layout.ts), safe for several
  * processes on one data root, every mount undone on success, failure and cancellation.
  */
-import { mkdir, readdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CancelledError, throwIfAborted } from '../../util/errors.js';
 import type {
@@ -15,7 +15,9 @@ import type {
   SnapshotOpOptions,
   Snapshotter,
   SnapshotUsage,
+  StaleCleanupOptions,
   StaleCleanupReport,
+  FootprintOptions,
 } from '../types.js';
 import { createExclusive, isErrno, readOptional, writeFileAtomic } from './atomic-file.js';
 import { diskUsage } from './disk-usage.js';
@@ -23,6 +25,7 @@ import { SnapshotError, SnapshotErrorCode } from './errors.js';
 import { ensureFlat } from './flatten.js';
 import type { FlattenDeps } from './flatten.js';
 import { assertSnapshotId, isSnapshotId, newLinkName, newSnapshotId } from './ids.js';
+import { footprint } from './footprint.js';
 import { Overlay2Layout } from './layout.js';
 import { planLowers } from './lower-plan.js';
 import type { ChainLayer } from './lower-plan.js';
@@ -131,6 +134,13 @@ export class Overlay2Snapshotter implements Snapshotter {
     if (this.mounts.hasUnder(this.layout.snapshot(id))) {
       throw new SnapshotError(SnapshotErrorCode.inUse, `remove: snapshot ${id} is mounted; release it first`);
     }
+    if (info.kind === 'active' && (await readOptional(this.layout.file(id, 'owner'))) === this.owner) {
+      // Our own unfinished snapshot: nobody else may touch it, so no removal marker is needed —
+      // which matters on a full disk, where writing one fails (ENOSPC) and the half-written
+      // snapshot would otherwise stay until the next start's recovery.
+      await this.discard(id, info.link, info.parent);
+      return;
+    }
     const marker = this.layout.file(id, 'removing');
     if (!(await createExclusive(marker, this.owner))) {
       const holder = (await readOptional(marker)) ?? '';
@@ -148,10 +158,15 @@ export class Overlay2Snapshotter implements Snapshotter {
       await rm(marker, { force: true });
       throw e;
     }
-    await rm(this.layout.link(info.link), { force: true });
+    await this.discard(id, info.link, info.parent);
+  }
+
+  /** Unlinks a snapshot nothing may use any more: its link, the directory (via trash), its child entry. */
+  private async discard(id: string, link: string, parent: string | undefined): Promise<void> {
+    await rm(this.layout.link(link), { force: true });
     const trash = this.layout.trash(this.owner, id);
     await rename(this.layout.snapshot(id), trash);
-    if (info.parent !== undefined) await rm(this.layout.childEntry(info.parent, id), { force: true });
+    if (parent !== undefined) await rm(this.layout.childEntry(parent, id), { force: true });
     await removeTree(trash);
   }
 
@@ -216,8 +231,14 @@ export class Overlay2Snapshotter implements Snapshotter {
   }
 
   async list(): Promise<readonly SnapshotInfo[]> {
-    await this.ensureDirs();
-    const names = (await readdir(this.layout.dir)).filter(isSnapshotId).sort();
+    // Listing makes nothing: a data root that never held a snapshot keeps no overlay2/.
+    let names: string[];
+    try {
+      names = (await readdir(this.layout.dir)).filter(isSnapshotId).sort();
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return [];
+      throw e;
+    }
     const infos = await Promise.all(names.map((n) => this.records.tryStat(n)));
     return infos.filter((i): i is SnapshotInfo => i !== undefined);
   }
@@ -239,9 +260,16 @@ export class Overlay2Snapshotter implements Snapshotter {
     return { LowerDir: layers.slice(1).map((l) => this.layout.diff(l.id)).join(':'), ...base };
   }
 
-  async cleanupStale(opts: SnapshotOpOptions = {}): Promise<StaleCleanupReport> {
-    await this.ensureDirs();
-    return cleanupStale({ layout: this.layout, records: this.records, ownMounts: this.mounts, signal: opts.signal });
+  async cleanupStale(opts: StaleCleanupOptions = {}): Promise<StaleCleanupReport> {
+    if (!(await stat(this.layout.dir).then(() => true, (e: unknown) => (isErrno(e, 'ENOENT') ? false : Promise.reject(e))))) {
+      return { unmounted: [], removedSnapshots: [], removedLeftovers: [] };
+    }
+    if (opts.dryRun !== true) await this.ensureDirs();
+    return cleanupStale({ layout: this.layout, records: this.records, ownMounts: this.mounts, signal: opts.signal, dryRun: opts.dryRun === true });
+  }
+
+  footprint(opts: FootprintOptions): Promise<{ readonly bytes: number }> {
+    return footprint(this.layout, opts.knownDiffBytes, opts.signal);
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,8 @@ export interface StaleCleanupDeps {
   /** The calling snapshotter's own mounts, never touched. */
   readonly ownMounts: MountRegistry;
   readonly signal: AbortSignal | undefined;
+  /** Report what would be undone, change nothing. */
+  readonly dryRun?: boolean;
 }
 
 interface Report {
@@ -54,6 +56,7 @@ async function ownerOfMount(layout: Overlay2Layout, mp: string): Promise<string 
 
 export async function cleanupStale(deps: StaleCleanupDeps): Promise<StaleCleanupReport> {
   const { layout, signal } = deps;
+  const dry = deps.dryRun === true;
   const report: Report = { unmounted: [], removedSnapshots: [], removedLeftovers: [] };
 
   // 1. Mounts of dead processes, deepest first (something bind-mounted into a rootfs goes first).
@@ -68,7 +71,7 @@ export async function cleanupStale(deps: StaleCleanupDeps): Promise<StaleCleanup
   for (const mp of mounts) {
     if (staleRoots.some((r) => mp === r || mp.startsWith(`${r}/`))) {
       throwIfAborted(signal);
-      await unmount(mp);
+      if (!dry) await unmount(mp);
       report.unmounted.push(mp);
     }
   }
@@ -79,28 +82,28 @@ export async function cleanupStale(deps: StaleCleanupDeps): Promise<StaleCleanup
     const path = join(layout.dir, name);
     for (const prefix of ['.tmp-', '.trash-']) {
       if (name.startsWith(prefix) && !ownerAlive(ownerOfTempName(name, prefix))) {
-        await removeTree(path);
+        if (!dry) await removeTree(path);
         report.removedLeftovers.push(path);
       }
     }
     if (!isSnapshotId(name)) continue;
     const committed = (await readOptional(layout.file(name, 'committed'))) !== undefined;
     if (!committed && !ownerAlive((await readOptional(layout.file(name, 'owner'))) ?? '')) {
-      await removeOrphan(layout, name);
+      if (!dry) await removeOrphan(layout, name);
       report.removedSnapshots.push(name);
       continue;
     }
-    await tidySnapshot(layout, name, report);
+    await tidySnapshot(layout, name, report, dry);
   }
 
   // 3. Links whose snapshot is gone (a crash between creating the link and the directory's end).
-  for (const name of await readdir(layout.linkDir)) {
+  for (const name of await readdirOptional(layout.linkDir)) {
     const link = layout.link(name);
     try {
       await stat(link);
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) throw e;
-      await rm(link, { force: true });
+      if (!dry) await rm(link, { force: true });
       report.removedLeftovers.push(link);
     }
   }
@@ -128,17 +131,18 @@ async function removeOrphan(layout: Overlay2Layout, id: string): Promise<void> {
 }
 
 /** Stale markers, view mount points, copies and child entries inside a live snapshot. */
-async function tidySnapshot(layout: Overlay2Layout, id: string, report: Report): Promise<void> {
+async function tidySnapshot(layout: Overlay2Layout, id: string, report: Report, dry: boolean): Promise<void> {
   const removing = await readOptional(layout.file(id, 'removing'));
   if (removing !== undefined && !ownerAlive(removing)) {
-    await rm(layout.file(id, 'removing'), { force: true });
+    if (!dry) await rm(layout.file(id, 'removing'), { force: true });
     report.removedLeftovers.push(layout.file(id, 'removing'));
   }
   for (const token of await readdirOptional(layout.viewsDir(id))) {
     if (ownerAlive(token)) continue;
     const dir = layout.view(id, token);
     try {
-      await rmdir(dir);
+      if (dry) await lstat(dir);
+      else await rmdir(dir);
       report.removedLeftovers.push(dir);
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) throw e;
@@ -149,7 +153,7 @@ async function tidySnapshot(layout: Overlay2Layout, id: string, report: Report):
     const owner = name.slice('flat.tmp-'.length).replace(/-[0-9a-f]{8}$/, '');
     if (ownerAlive(owner)) continue;
     const dir = join(layout.snapshot(id), name);
-    await removeTree(dir);
+    if (!dry) await removeTree(dir);
     report.removedLeftovers.push(dir);
   }
   for (const child of await readdirOptional(layout.childrenDir(id))) {
@@ -157,7 +161,7 @@ async function tidySnapshot(layout: Overlay2Layout, id: string, report: Report):
       await lstat(layout.snapshot(child));
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) throw e;
-      await rm(layout.childEntry(id, child), { force: true });
+      if (!dry) await rm(layout.childEntry(id, child), { force: true });
       report.removedLeftovers.push(layout.childEntry(id, child));
     }
   }

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SnapshotEntry, SnapshotInventory } from '../../../src/cache/types.js';
+import type { FootprintOptions, SnapshotEntry, SnapshotInventory } from '../../../src/cache/types.js';
+import { treeUsage } from '../../../src/util/tree-usage.js';
 
 export class DirInventory implements SnapshotInventory {
   readonly dir: string;
@@ -65,5 +66,19 @@ export class DirInventory implements SnapshotInventory {
       }
     }
     return out;
+  }
+
+  /** Everything under the directory (known sizes are not used: the data is small). */
+  async footprint(opts: FootprintOptions): Promise<{ bytes: number }> {
+    return treeUsage(this.dir, opts.signal ? { signal: opts.signal } : {});
+  }
+
+  /** Plain directories leave nothing half-made behind. */
+  async leftovers(): Promise<string[]> {
+    return [];
+  }
+
+  async removeLeftovers(): Promise<string[]> {
+    return [];
   }
 }

@@ -55,8 +55,8 @@ describeBuilds('identical steps across concurrent build processes', () => {
     expect(step?.cached).toBe(false);
     expect(step?.error).toBeUndefined();
     expect(step?.completed).toBeDefined();
-    // The killed build's mounts are undone by the next command's recovery.
-    const check = await env.run(['cache', 'check']);
+    // The killed build's mounts are undone by the next command's recovery (check --repair lists it).
+    const check = await env.run(['cache', 'check', '--repair']);
     expect(check.stdout + check.stderr).toMatch(/unmounted .*merged of a process that is gone/);
   }, 240_000);
 });

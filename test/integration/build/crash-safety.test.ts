@@ -1,7 +1,8 @@
 /**
  * Crash safety: a build killed with SIGKILL during a RUN, right after a step's snapshot is committed
  * (before its cache record exists), and in the middle of writing a layer blob leaves a store that
- * passes `tsbuild cache check`, and the next build succeeds and reuses what was finished.
+ * `tsbuild cache check` reports (and does not change); the next command's start recovers it, after
+ * which the check passes, and the next build succeeds and reuses what was finished.
  */
 import { describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
@@ -58,7 +59,14 @@ describeBuilds('crash safety (SIGKILL)', () => {
         Dockerfile: ['FROM localhost/busybox:latest', `RUN echo ${tag} > /marker`, failpoint ? 'RUN echo done' : 'RUN echo $((6*7))-running && sleep 30', ''].join('\n'),
       });
       await killAt(env, ['build', '--progress=plain', '-o', `type=oci,dest=${env.dir}/${tag}.tar`, ctx], marker, failpoint);
-      // The killed process held mounts in the kernel's table: they are the next start's to undo.
+      // A check changes nothing: it reports what the killed build left (its interrupted lease,
+      // holds, mounts, unfinished snapshot)...
+      const report = await env.run(['cache', 'check']);
+      expect(report.code).toBe(1);
+      expect(report.stdout).toMatch(/^dead-lease: operation build \(\w+\) was interrupted/m);
+      // ...and the next command's start recovers it, whatever the command (du here).
+      expect((await env.run(['du'])).code).toBe(0);
+      expect(await mountsUnder(env.root)).toEqual([]);
       const check = await env.run(['cache', 'check']);
       expect({ code: check.code, output: check.stdout + check.stderr }).toEqual({ code: 0, output: expect.stringMatching(/^ok/m) });
       const ctx2 = await env.context(`crash-${tag}-2`, {

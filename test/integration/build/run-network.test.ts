@@ -73,7 +73,7 @@ describeBuilds('RUN networking', () => {
     expect(hits).toBe(1);
   });
 
-  test('RUN --network=host in the Dockerfile reaches it too; RUN --network=default does not', async () => {
+  test('RUN --network=host in the Dockerfile needs --allow network.host, then reaches it too; RUN --network=default does not', async () => {
     const ctx = await env.context('per-step', {
       Dockerfile: [
         `FROM ${BASE}`,
@@ -84,7 +84,12 @@ describeBuilds('RUN networking', () => {
       ].join('\n'),
     });
     const before = hits;
-    const r = await env.run(['build', '--progress=plain', '--no-cache', ctx]);
+    // As in BuildKit, a step on the host's network needs the network.host entitlement.
+    const refused = await env.run(['build', '--progress=plain', '--no-cache', ctx]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Dockerfile:2:\d+: RUN --network=host needs --allow network\.host/);
+    expect(hits).toBe(before);
+    const r = await env.run(['build', '--progress=plain', '--no-cache', '--allow', 'network.host', ctx]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/host-loopback-secret\s*blocked/);
     expect(hits).toBe(before + 1);

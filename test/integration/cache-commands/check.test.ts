@@ -1,7 +1,8 @@
 /**
  * `tsbuild cache check [--repair] [--deep]` on a real data root: clean after builds; a snapshot
- * directory deleted by hand and corrupt or misnamed blobs are reported (exit 1), `--repair` fixes
- * them (exit 0), and the next build re-executes the step whose snapshot was lost.
+ * directory deleted by hand (and what pointed at it) and corrupt or misnamed blobs are reported
+ * (exit 1) without changing anything, `--repair` fixes them (exit 0), and the next build
+ * re-executes the step whose snapshot was lost.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { rm, writeFile } from 'node:fs/promises';
@@ -42,13 +43,25 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'cache check'
 
     const check = await ws.run(root, ['cache', 'check']);
     expect(check.code).toBe(1);
-    // Opening the engine tidies the snapshot's dangling link first (reported as recovered).
-    expect(check.stdout).toMatch(/^recovered: removed leftover .*\/overlay2\/l\/\w+$/m);
-    expect(check.stdout.split('\n').filter((l) => !l.startsWith('recovered: ')).join('\n')).toBe(`missing-snapshot: cache record ${rec.key} (output 0) points at snapshot ${rec.resultId}, which does not exist\n`
-      + '1 problem found (run "tsbuild cache check --repair" to fix them)\n');
+    // Everything that pointed at it is reported, nothing is changed (no recovery runs first).
+    const overlay = join(ws.root(root), 'overlay2');
+    const lines = check.stdout.trimEnd().split('\n');
+    expect(lines).toContain(`missing-snapshot: cache record ${rec.key} (output 0) points at snapshot ${rec.resultId}, which does not exist`);
+    expect(lines).toContain(`orphan-ref: ref of snapshot ${rec.resultId}, which no longer exists`);
+    expect(lines.filter((l) => l.startsWith('orphan-layer-entry: ')).join('\n')).toMatch(new RegExp(`is recorded for snapshot ${rec.resultId}, which no longer exists`));
+    expect(lines.filter((l) => l.startsWith('snapshot-leftover: ')).map((l) => l.replace(/ is left over.*$/, '')).sort()).toEqual([
+      expect.stringMatching(new RegExp(`^snapshot-leftover: ${overlay}/[0-9a-f]{64}/children/${rec.resultId}$`)),
+      expect.stringMatching(new RegExp(`^snapshot-leftover: ${overlay}/l/\\w+$`)),
+    ]);
+    expect(lines.at(-1)).toBe('5 problems found (run "tsbuild cache check --repair" to fix them)');
+    expect((await ws.run(root, ['cache', 'check'])).stdout).toBe(check.stdout);
 
     const repair = await ws.run(root, ['cache', 'check', '--repair']);
-    expect({ code: repair.code, stdout: repair.stdout }).toEqual({ code: 0, stdout: `fixed missing-snapshot: cache record ${rec.key} (output 0) points at snapshot ${rec.resultId}, which does not exist\nok: 1 problem fixed\n` });
+    expect(repair.code).toBe(0);
+    // The leftovers go with the start's recovery; the rest is repaired.
+    expect(repair.stdout).toMatch(/^recovered: removed leftover .*\/overlay2\/l\/\w+$/m);
+    expect(repair.stdout).toContain(`fixed missing-snapshot: cache record ${rec.key} (output 0) points at snapshot ${rec.resultId}, which does not exist\n`);
+    expect(repair.stdout).toMatch(/\nok: 3 problems fixed\n$/);
     expect((await ws.ok(root, ['cache', 'check'])).stdout).toMatch(/^ok: /);
 
     const again = await ws.ok(root, ['build', '--progress', 'plain', '-t', 'app', ctx]);
@@ -71,10 +84,14 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'cache check'
     expect(deep.code).toBe(1);
     expect(deep.stdout).toContain(`blob-digest-mismatch: blob ${claimed} is corrupt: its content hashes to ${sha256('something else entirely')}\n`);
     expect(deep.stdout).toContain(`bad-blob-name: ${join(blobs, 'not-a-digest')} is not named by a sha256 digest\n`);
-    expect(deep.stdout).toMatch(/2 problems found/);
+    // No image reaches the planted blob either.
+    expect(deep.stdout).toContain(`orphan-blob: blob ${claimed} (23B) is reachable from no image and no kept snapshot\n`);
+    expect(deep.stdout).toMatch(/3 problems found/);
 
     const repair = await ws.ok(root, ['cache', 'check', '--repair', '--deep']);
-    expect(repair.stdout).toMatch(/fixed blob-digest-mismatch: .*\nfixed bad-blob-name: .*\nok: 2 problems fixed\n$/);
+    expect(repair.stdout.split('\n').filter((l) => l.startsWith('fixed ')).map((l) => l.split(':')[0]).sort())
+      .toEqual(['fixed bad-blob-name', 'fixed blob-digest-mismatch', 'fixed orphan-blob']);
+    expect(repair.stdout).toMatch(/\nok: 3 problems fixed\n$/);
     expect((await ws.ok(root, ['cache', 'check', '--deep'])).stdout).toMatch(/^ok: /);
     // Images are untouched by the repair.
     expect((await ws.ok(root, ['images', '-q', 'app'])).stdout).toMatch(/^[0-9a-f]{12}\n$/);

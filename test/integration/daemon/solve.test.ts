@@ -75,7 +75,7 @@ describeBuilds('Solve over gRPC', () => {
   beforeAll(async () => {
     engine = await Engine.open({ root: daemonEnv.root });
     const handlers: ServiceHandlers<typeof ControlService> = {
-      Solve: solveHandler({ engine, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0 }),
+      Solve: solveHandler({ engine, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0, allowedEntitlements: [] }),
       Status: reject, ListBuilds: reject, DiskUsage: reject, Prune: reject, ListImages: reject, RemoveImage: reject,
       TagImage: reject, Inspect: reject, History: reject, Info: reject,
     };
