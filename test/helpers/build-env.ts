@@ -82,14 +82,15 @@ export function describeBuilds(name: string, fn: () => void): void {
  */
 export function useBuildEnv(): BuildEnv {
   let env: BuildEnv | undefined;
+  // Generous: making the busybox image and importing it waits on a busy machine's CPU.
   beforeAll(async () => {
     env = await makeBuildEnv();
-  });
+  }, 300_000);
   afterAll(async () => {
     if (!env) return;
     expect(await mountsUnder(env.dir)).toEqual([]);
     await env.cleanup();
-  });
+  }, 120_000);
   const get = (): BuildEnv => {
     if (!env) throw new Error('the build environment is only ready inside tests');
     return env;

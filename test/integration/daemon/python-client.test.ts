@@ -2,6 +2,8 @@
  * A non-TypeScript client: examples/grpc-python/info.py (the script docs/grpc.md shows) calls Info
  * with Python's grpcio over the unix socket, with stubs generated from proto/control.proto at test
  * time by grpc_tools.protoc; against a token-protected daemon it reads the ErrorDetail trailer.
+ * examples/grpc-python/build.py builds a Dockerfile (the context sent as one tar) and gets the same
+ * image the CLI sees, all cached the second time, and a Dockerfile error with its location.
  * Needs Debian's python3-grpcio and python3-grpc-tools (scripts/install-deps.sh).
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
@@ -13,9 +15,13 @@ import { join } from 'node:path';
 import { VERSION } from '../../../src/version.js';
 import { startDaemon } from '../../helpers/daemon.js';
 import { repoRoot } from '../../helpers/paths.js';
-import { describeIf } from '../../helpers/skip.js';
+import { describeIf, haveBinary, isRoot } from '../../helpers/skip.js';
+import { BASE, busyboxTar } from '../../helpers/build-env.js';
+import { haveBusybox } from '../../helpers/busybox.js';
+import { runTsbuild } from '../../helpers/cli.js';
 
 const script = join(repoRoot, 'examples', 'grpc-python', 'info.py');
+const buildScript = join(repoRoot, 'examples', 'grpc-python', 'build.py');
 
 /** A python3 that has grpcio and grpc_tools (Debian's, before whatever else is first on PATH). */
 function findPython(): string | undefined {
@@ -78,7 +84,46 @@ describeIf(python !== undefined, 'needs python3 with grpcio and grpc_tools (Debi
     }
   });
 
-  test('docs/grpc.md shows the script as it is tested', () => {
-    expect(readFileSync(join(repoRoot, 'docs', 'grpc.md'), 'utf8')).toContain(readFileSync(script, 'utf8'));
+  test('docs/grpc.md shows the scripts as they are tested', () => {
+    const doc = readFileSync(join(repoRoot, 'docs', 'grpc.md'), 'utf8');
+    expect(doc).toContain(readFileSync(script, 'utf8'));
+    expect(doc).toContain(readFileSync(buildScript, 'utf8'));
   });
+
+  (isRoot && haveBinary('runc') && haveBusybox ? test : test.skip)('builds a Dockerfile: the image the CLI lists, cached the second time, errors located', async () => {
+    const root = join(dir, 'build-root');
+    const imported = await runTsbuild(['--root', root, 'image', 'import', await busyboxTar(), BASE]);
+    expect(imported.code).toBe(0);
+    const ctx = join(dir, 'ctx');
+    await mkdir(join(ctx, 'sub'), { recursive: true });
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BASE}\nCOPY . /app\nRUN cat /app/sub/msg.txt\n`);
+    writeFileSync(join(ctx, 'sub', 'msg.txt'), 'hello from python\n');
+    const sock = join(dir, 'b.sock');
+    const d = await startDaemon(['--addr', `unix://${sock}`, '--root', root]);
+    try {
+      const py = (args: string[]) => spawnSync(python as string, [buildScript, ...args], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: gen }, timeout: 300_000 });
+      const first = py([`unix://${sock}`, ctx, 'pyapp:1']);
+      expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(first.stdout).toMatch(/^build ref [0-9a-f]+\n/);
+      expect(first.stdout).toContain('  | hello from python');
+      expect(first.stdout).toMatch(/steps: \d+ total, \d+ cached, [1-9]\d* executed/);
+      const id = /image pyapp:1 (sha256:[0-9a-f]{64})/.exec(first.stdout)?.[1];
+      expect(id).toBeDefined();
+      const listed = await runTsbuild(['--addr', `unix://${sock}`, 'images', '--no-trunc', '--format', 'json']);
+      const row = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Repository: string; Tag: string; ID: string }).find((r) => r.Repository === 'pyapp');
+      expect(row).toMatchObject({ Tag: '1', ID: id });
+
+      const again = py([`unix://${sock}`, ctx, 'pyapp:1']);
+      expect(again.status).toBe(0);
+      expect(again.stdout).toMatch(/steps: (\d+) total, \1 cached, 0 executed/);
+      expect(again.stdout).toContain(`image pyapp:1 ${id as string}`);
+
+      writeFileSync(join(ctx, 'Dockerfile'), `FROM ${BASE}\nRUNN echo typo\n`);
+      const bad = py([`unix://${sock}`, ctx, 'pyapp:2']);
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toMatch(/^INVALID_ARGUMENT: Dockerfile:2: DOCKERFILE_\w+: .*RUNN/);
+    } finally {
+      expect((await d.stop()).code).toBe(0);
+    }
+  }, 600_000);
 });
