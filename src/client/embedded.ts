@@ -61,13 +61,13 @@ export class EmbeddedClient implements Client {
     return (await this.#open()).build(req, opts);
   }
 
-  /** The builds of this process belong to their callers; no other client can reach them. */
+  /** The builds of this process belong to their callers; no other client can reach them (nor attach). */
   listBuilds(_opts: CallOptions): Promise<RunningBuildSummary[]> {
     return Promise.resolve([]);
   }
 
   attach(req: AttachRequest, _opts: AttachCallOptions): Promise<BuildResult> {
-    return Promise.reject(new TsbuildError('BUILD_NOT_FOUND', `no running build has ref ${JSON.stringify(req.ref)}: the embedded engine runs only this process's builds; attach to a tsbuildd build with --addr (or TSBUILD_ADDR)`));
+    return Promise.reject(new TsbuildError('BUILD_NOT_FOUND', `no running build has ref ${JSON.stringify(req.ref)}`));
   }
 
   parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult> {
