@@ -168,6 +168,25 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect(second.stderr()).not.toContain('shared-marker\\n');
   }, 180_000);
 
+  test('the same step reached through different contexts (one cache key, two digests) also waits, then shows CACHED', async () => {
+    const df = `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN cat /a.txt && echo lease-marker && sleep 3\n`;
+    const [a, b] = [await context('lease-a', df), await context('lease-b', df)];
+    for (const d of [a, b]) await writeFile(join(d, 'a.txt'), 'same content\n');
+    const first = start(['build', '--progress=rawjson', '-t', 'lease:a', a]);
+    const row = await runningTagged('lease:a');
+    await waitFor(() => first.stderr().includes('lease-marker'), { what: 'the first build to run the RUN step', timeoutMs: 60_000 });
+    const second = start(['build', '--progress=rawjson', '-t', 'lease:b', b]);
+    expect(await first.exit).toBe(0);
+    expect(await second.exit).toBe(0);
+    const runOf = (stderr: string) => [...rawVertices(stderr).values()].find((v) => v.name.includes('echo lease-marker'));
+    expect(runOf(first.stderr())).toMatchObject({ cached: false });
+    // Different contexts: the steps are different vertices, not one shared by digest.
+    expect(runOf(second.stderr())?.digest).not.toBe(runOf(first.stderr())?.digest);
+    expect(runOf(second.stderr())).toMatchObject({ cached: true });
+    const statuses = second.stderr().split('\n').filter((l) => l.includes('"type":"status"')).map((l) => (JSON.parse(l) as { name?: string }).name);
+    expect(statuses).toContain(`waiting for the same step in build ${row.ref}`);
+  }, 180_000);
+
   test('no --addr: the daemon on the default socket when one listens, else embedded; info says which', async () => {
     const sock = join(dir, 'default.sock');
     const env = { TSBUILD_ADDR: '', TSBUILD_ROOT: '', TSBUILD_DEFAULT_SOCKET: sock };
