@@ -98,7 +98,7 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
   }, 60_000);
 
   test('builds lists it; attach replays its progress; after the starter\'s Ctrl-C the build goes on and attach gets the result', async () => {
-    const ctx = await context('attach', `FROM ${BASE}\nRUN echo attach-marker && sleep 6 && echo finished > /f\n`);
+    const ctx = await context('attach', `FROM ${BASE}\nRUN echo attach-marker && sleep 15 && echo finished > /f\n`);
     const starter = start(['build', '--progress=plain', '-t', 'attached:1', ctx]);
     const row = await runningTagged('attached:1');
     expect(row).toMatchObject({ client: 'local', attached: 0 });
@@ -136,12 +136,15 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
   }, 120_000);
 
   test('a client that dies while another is attached: the build goes on for the attached one', async () => {
-    const ctx = await context('killed', `FROM ${BASE}\nRUN echo killed-marker && sleep 4 && echo x > /x\n`);
+    const ctx = await context('killed', `FROM ${BASE}\nRUN echo killed-marker && sleep 10 && echo x > /x\n`);
     const starter = start(['build', '--progress=plain', '-t', 'killed:1', ctx]);
     const row = await runningTagged('killed:1');
     const attach = start(['attach', '--progress=rawjson', row.ref]);
     await waitFor(() => attach.stderr().includes('killed-marker'), { what: 'attach to show the RUN step', timeoutMs: 60_000 });
     starter.child.kill('SIGKILL');
+    await starter.exit;
+    // Its client is gone, the build is not.
+    expect((await builds()).map((b) => b.ref)).toEqual([row.ref]);
     expect(await attach.exit).toBe(0);
     const step = [...rawVertices(attach.stderr()).values()].find((v) => v.name.includes('echo killed-marker'));
     expect(step).toMatchObject({ cached: false });
@@ -150,7 +153,7 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
   }, 120_000);
 
   test('the same step in two concurrent builds runs once; the second waits for the first, then shows CACHED', async () => {
-    const step = 'RUN echo shared-marker && sleep 3 && echo shared > /shared';
+    const step = 'RUN echo shared-marker && sleep 10 && echo shared > /shared';
     const a = await context('share-a', `FROM ${BASE}\n${step}\nRUN echo a > /own\n`);
     const b = await context('share-b', `FROM ${BASE}\n${step}\nRUN echo b > /own\n`);
     const first = start(['build', '--progress=rawjson', '-t', 'share:a', a]);
@@ -169,7 +172,7 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
   }, 180_000);
 
   test('the same step reached through different contexts (one cache key, two digests) also waits, then shows CACHED', async () => {
-    const df = `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN cat /a.txt && echo lease-marker && sleep 3\n`;
+    const df = `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN cat /a.txt && echo lease-marker && sleep 10\n`;
     const [a, b] = [await context('lease-a', df), await context('lease-b', df)];
     for (const d of [a, b]) await writeFile(join(d, 'a.txt'), 'same content\n');
     const first = start(['build', '--progress=rawjson', '-t', 'lease:a', a]);
