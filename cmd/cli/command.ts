@@ -12,6 +12,8 @@ export interface CommandIO {
 /** The daemon the commands talk to (`--addr`/`TSBUILD_ADDR` and its TLS files and token). */
 export interface DaemonTarget {
   readonly address: string;
+  /** Where the address came from: --addr, TSBUILD_ADDR, or a daemon found on the default socket. */
+  readonly source: 'flag' | 'env' | 'default-socket';
   readonly token?: string;
   readonly tlsCaFile?: string;
   readonly tlsCertFile?: string;

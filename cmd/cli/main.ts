@@ -9,6 +9,7 @@ import type { ParsedArgs } from './args.js';
 import type { Command, CommandIO, DaemonTarget } from './command.js';
 import { UsageError, isTsbuildError, CancelledError, errorMessage, TsbuildError } from '../../src/util/errors.js';
 import { didYouMean } from '../../src/util/did-you-mean.js';
+import { probeDefaultDaemon } from '../../src/client/default-daemon.js';
 
 export function defaultRoot(env: NodeJS.ProcessEnv): string {
   if (env['TSBUILD_ROOT']) return env['TSBUILD_ROOT'];
@@ -21,7 +22,8 @@ const VALUE_FLAGS = new Set([...GLOBAL_FLAGS, ...CLIENT_FLAGS].filter((f) => f.k
 
 /** The daemon from --addr (else $TSBUILD_ADDR) with its TLS files and token, or undefined for in-process. */
 export function daemonTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): DaemonTarget | undefined {
-  const address = flagString(args, 'addr') ?? (env['TSBUILD_ADDR'] || undefined);
+  const flag = flagString(args, 'addr');
+  const address = flag ?? (env['TSBUILD_ADDR'] || undefined);
   const token = flagString(args, 'token') ?? (env['TSBUILD_TOKEN'] || undefined);
   const tls = { ca: flagString(args, 'tls-ca'), cert: flagString(args, 'tls-cert'), key: flagString(args, 'tls-key') };
   if (address === undefined) {
@@ -31,11 +33,25 @@ export function daemonTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): DaemonTa
   }
   return {
     address,
+    source: flag !== undefined ? 'flag' : 'env',
     ...(token !== undefined ? { token } : {}),
     ...(tls.ca !== undefined ? { tlsCaFile: tls.ca } : {}),
     ...(tls.cert !== undefined ? { tlsCertFile: tls.cert } : {}),
     ...(tls.key !== undefined ? { tlsKeyFile: tls.key } : {}),
   };
+}
+
+/**
+ * With no --addr or TSBUILD_ADDR: the daemon on the default socket when one listens there (one
+ * connect(); see src/client/default-daemon.ts), unless a data root is named (--root, TSBUILD_ROOT:
+ * that root belongs to an engine in this process, a daemon has its own).
+ */
+export async function defaultDaemonTarget(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<DaemonTarget | undefined> {
+  if (flagString(args, 'root') !== undefined || env['TSBUILD_ROOT']) return undefined;
+  const address = await probeDefaultDaemon(env);
+  if (address === undefined) return undefined;
+  const token = env['TSBUILD_TOKEN'] || undefined;
+  return { address, source: 'default-socket', ...(token !== undefined ? { token } : {}) };
 }
 
 function findCommand(commands: readonly Command[], argv: readonly string[]): { cmd: Command | undefined; rest: string[]; words: string[] } {
@@ -145,7 +161,7 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     if (cmd.maxArgs !== undefined && n > cmd.maxArgs) {
       throw new UsageError(`"${prog} ${cmd.name}" accepts ${cmd.maxArgs === 0 ? 'no arguments' : `at most ${cmd.maxArgs} argument${cmd.maxArgs === 1 ? '' : 's'}`}; usage: ${prog} ${cmd.name} ${cmd.usage}`);
     }
-    const daemon = daemonTarget(args, io.env);
+    const daemon = daemonTarget(args, io.env) ?? (await defaultDaemonTarget(args, io.env));
     return await cmd.run({
       args,
       io,

@@ -17,6 +17,8 @@ import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { infoCommand } from './info.js';
+import { buildsCommand } from './builds.js';
+import { attachCommand } from './attach.js';
 
 export const commands: readonly Command[] = [
   buildCommand,
@@ -37,4 +39,6 @@ export const commands: readonly Command[] = [
   loginCommand,
   logoutCommand,
   infoCommand,
+  buildsCommand,
+  attachCommand,
 ];

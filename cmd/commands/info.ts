@@ -7,6 +7,9 @@ import type { Command } from '../cli/command.js';
 import { flagString } from '../cli/args.js';
 import { withClient } from './client.js';
 
+/** How `Mode:` says where the daemon's address came from. */
+const SOURCE = { flag: '', env: ', from TSBUILD_ADDR', 'default-socket': ', the default socket' } as const;
+
 export const infoCommand: Command = {
   name: 'info',
   summary: 'Show the engine the commands use: version, embedded or daemon, data root, runc, kernel, features',
@@ -19,13 +22,13 @@ export const infoCommand: Command = {
     const info = await withClient(ctx, { readOnly: true }, (c) => c.info({ signal: ctx.signal }));
     const mode = ctx.daemon ? 'daemon' : 'embedded';
     if (flagString(ctx.args, 'format') === 'json') {
-      ctx.io.stdout.write(`${JSON.stringify({ mode, ...(ctx.daemon ? { address: ctx.daemon.address } : {}), ...info })}\n`);
+      ctx.io.stdout.write(`${JSON.stringify({ mode, ...(ctx.daemon ? { address: ctx.daemon.address, addressFrom: ctx.daemon.source } : {}), ...info })}\n`);
       return 0;
     }
     const runc = info.runc.version !== undefined ? `${info.runc.version}${info.runc.path ? ` (${info.runc.path})` : ''}` : 'not found';
     const lines = [
       `Version:     ${info.version}`,
-      `Mode:        ${mode}${ctx.daemon ? ` (${ctx.daemon.address})` : ''}`,
+      `Mode:        ${mode}${ctx.daemon ? ` (${ctx.daemon.address}${SOURCE[ctx.daemon.source]})` : ''}`,
       `Data root:   ${info.root}`,
       `Runc:        ${runc}`,
       `Kernel:      ${info.kernel}`,

@@ -18,7 +18,7 @@ const MAX_POLL_MS = 250;
 export class StepLeases {
   readonly #locks: DbLocks;
   /** Leases this process holds: waiters here need not poll the database. */
-  readonly #held = new Map<string, Promise<void>>();
+  readonly #held = new Map<string, { readonly done: Promise<void>; readonly holder: string | undefined }>();
 
   constructor(locks: DbLocks) {
     this.#locks = locks;
@@ -37,14 +37,14 @@ export class StepLeases {
       throwIfAborted(opts.signal);
       const local = this.#held.get(name);
       if (local !== undefined) {
-        wait('another build in this process');
-        await Promise.race([local, aborted(opts.signal)]);
+        wait(local.holder ?? 'another build in this process');
+        await Promise.race([local.done, aborted(opts.signal)]);
         continue;
       }
       const handle = this.#locks.tryAcquire(name);
       if (handle !== undefined) {
         let done!: () => void;
-        this.#held.set(name, new Promise<void>((resolve) => (done = resolve)));
+        this.#held.set(name, { done: new Promise<void>((resolve) => (done = resolve)), holder: opts.holder });
         let released = false;
         return {
           waited,

@@ -110,6 +110,11 @@ export interface BuildRequest {
   readonly cacheTo?: readonly CacheExportSpec[];
   /** How registries are reached (base images, pushes, remote caches). */
   readonly registry?: RegistryAccess;
+  /**
+   * Names the build where other builds wait on its steps ("waiting for the same step in build
+   * REF"); a daemon uses its Solve ref (the one `tsbuild builds` lists). Default: unnamed.
+   */
+  readonly ref?: string;
 }
 
 /** Why a step ran instead of coming from the cache. */

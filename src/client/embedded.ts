@@ -11,7 +11,7 @@
 import { Engine } from '../engine/index.js';
 import { TsbuildError } from '../util/errors.js';
 import type {
-  BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
+  AttachCallOptions, AttachRequest, RunningBuildSummary, BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
   HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PruneResult, PullRequest,
   PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
@@ -64,6 +64,15 @@ export class EmbeddedClient implements Client {
 
   async build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
     return (await this.#open()).build(req, opts);
+  }
+
+  /** The builds of this process belong to their callers; no other client can reach them (nor attach). */
+  listBuilds(_opts: CallOptions): Promise<RunningBuildSummary[]> {
+    return Promise.resolve([]);
+  }
+
+  attach(req: AttachRequest, _opts: AttachCallOptions): Promise<BuildResult> {
+    return Promise.reject(new TsbuildError('BUILD_NOT_FOUND', `no running build has ref ${JSON.stringify(req.ref)}`));
   }
 
   parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult> {

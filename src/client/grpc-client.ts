@@ -17,14 +17,17 @@ import { readFile } from 'node:fs/promises';
 import { Client as GrpcJsClient, credentials, Metadata } from '@grpc/grpc-js';
 import type { CallOptions as GrpcCallOptions, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { ControlService, type GrpcMethod } from './gen/control-grpc.js';
-import { errorFromStatus } from './grpc-errors.js';
+import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
+import { progressFromWire } from './solve-wire-progress.js';
+import { resultFromWire } from './solve-wire-build.js';
 import { diskUsageOut, imageRefOut, pruneOut, removeImageOut, tagImageOut } from './grpc-map-requests.js';
 import {
   diskUsageIn, engineInfoIn, historyRowIn, imageInspectIn, imageRecordIn, imageSummaryIn, prunedRecordIn, removedImageIn,
 } from './grpc-map-responses.js';
+import { runningBuildIn } from './grpc-running-builds.js';
 import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
 import type {
-  BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
+  AttachCallOptions, AttachRequest, RunningBuildSummary, BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
   HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PrunedRecord, PruneRequest, PruneResult,
   PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
@@ -143,6 +146,33 @@ export class GrpcClient implements Client {
 
   build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
     return solveOverGrpc(this.#client, req, opts, this.#metadata());
+  }
+
+  async listBuilds(opts: CallOptions): Promise<RunningBuildSummary[]> {
+    return (await this.#unary(ControlService.ListBuilds, {}, opts.signal)).builds.map(runningBuildIn);
+  }
+
+  async attach(req: AttachRequest, opts: AttachCallOptions): Promise<BuildResult> {
+    let result: BuildResult | undefined;
+    let failure: unknown;
+    try {
+      await this.#serverStream(ControlService.Status, { ref: req.ref }, opts.signal, (m) => {
+        if (m.progress) {
+          const ev = progressFromWire(m.progress);
+          if (ev) opts.onProgress?.(ev);
+        } else if (m.result) {
+          result = resultFromWire(m.result);
+        } else if (m.error) {
+          failure = errorFromDetail(m.error);
+        }
+      });
+    } catch (e) {
+      // The status after an `error` message repeats it; keep the message's.
+      throw failure ?? e;
+    }
+    if (failure !== undefined) throw failure;
+    if (!result) throw new TsbuildError('DAEMON_PROTOCOL', 'the Status stream ended without the build\'s result');
+    return result;
   }
 
   async parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult> {

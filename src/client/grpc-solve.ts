@@ -4,8 +4,9 @@
  * requests from the context directory (only files whose digest the daemon lacks travel), its
  * secret requests from the call's lookup, hands progress to `onProgress`, writes outputs streamed
  * back at their client-side destinations, and returns the result — or throws the same typed error
- * the embedded engine would have. Aborting the signal sends `cancel` and waits for the daemon to
- * stop (so its cleanup is done when this rejects); a daemon that does not answer is cut off.
+ * the embedded engine would have. Aborting the signal sends `cancel` and waits for the daemon's
+ * answer (the build stopped and cleaned up, or — when other clients are attached to it — handed
+ * over to them); a daemon that does not answer is cut off.
  */
 import { createReadStream } from 'node:fs';
 import type { Client as GrpcJsClient, ClientDuplexStream, Metadata } from '@grpc/grpc-js';
@@ -107,6 +108,9 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
           result = resultFromWire(res.result);
         } else if (res.error) {
           failure = errorFromDetail(res.error);
+          // After our `cancel` the daemon may hand the build to clients attached to it (Status) and
+          // keep it running: the error is all this call will get, so stop waiting for its end.
+          if (signal.aborted) call.cancel();
         }
         // `accepted`, ssh and auth requests: this client names no ssh ids and lets the daemon use its own credentials.
       }

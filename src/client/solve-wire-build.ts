@@ -42,7 +42,7 @@ function cacheFromWire<T>(w: WireCacheSpec): T {
 /** The BuildStart for a request (its context travels separately). */
 export function buildStartOf(req: BuildRequest, extra: { readonly ref?: string; readonly contextKey: string; readonly secretIds: readonly string[] }): Start {
   return {
-    ref: extra.ref ?? '',
+    ref: extra.ref ?? req.ref ?? '',
     contextKey: extra.contextKey,
     contextTransfer: pb.ContextTransfer.CONTEXT_TRANSFER_SYNC,
     dockerfile: { content: Buffer.from(req.dockerfile.content, 'base64'), name: req.dockerfile.name },

@@ -38,11 +38,13 @@ import type {
   LogoutRequest, LogoutResult, PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest,
 } from './image-types.js';
 import type { CheckRequest, CheckResult, DiskUsage, DiskUsageRequest, PruneRequest, PruneResult, RepairReport } from './cache-types.js';
+import type { AttachRequest, RunningBuildSummary } from './running-build-types.js';
 
 /** The contract's request and response types, one file per area; import them from here. */
 export type * from './build-types.js';
 export type * from './image-types.js';
 export type * from './cache-types.js';
+export type * from './running-build-types.js';
 export { RECORD_TYPES } from './cache-types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -71,6 +73,12 @@ export interface BuildCallOptions extends CallOptions {
   readonly secrets?: SecretLookup;
   /** Where outputs with `dest=-` are written (the client's standard output). Default: none (such an output fails). */
   readonly stdout?: ByteSink;
+}
+
+/** `attach`: the attached build's progress (replayed from its beginning, then live). */
+export interface AttachCallOptions extends CallOptions {
+  /** Every progress event of the build, in order, as plain data. Must not throw or block. */
+  readonly onProgress?: (event: ProgressEvent) => void;
 }
 
 /** Calls that can read an archive from the client's standard input (`image load -`, `image import -`). */
@@ -114,6 +122,18 @@ export interface Client {
   info(opts: CallOptions): Promise<EngineInfo>;
   /** Builds a Dockerfile; progress streams to `opts.onProgress`, outputs land where the request says. */
   build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult>;
+  /**
+   * `tsbuild builds`: the builds running now, oldest first. A daemon lists every client's; the
+   * embedded engine's builds belong to their own process, so the embedded client lists none.
+   */
+  listBuilds(opts: CallOptions): Promise<RunningBuildSummary[]>;
+  /**
+   * `tsbuild attach REF`: follows a running build started by another client: its progress from the
+   * beginning (replayed, then live) to `opts.onProgress`, and its result (or its error, thrown).
+   * While attached, the build goes on when the client that started it goes away. Aborting the
+   * signal only detaches. BUILD_NOT_FOUND when no build has that ref (always, embedded).
+   */
+  attach(req: AttachRequest, opts: AttachCallOptions): Promise<BuildResult>;
   /** `tsbuild parse`: the Dockerfile's syntax tree as text; nothing is built, no data root needed. */
   parse(req: ParseRequest, opts: CallOptions): Promise<ParseResult>;
   /** `tsbuild llb`: the Dockerfile converted to its LLB graph, as JSON or Graphviz dot. */

@@ -5,9 +5,11 @@
  */
 import { isAbsolute, normalize } from 'node:path';
 import { UsageError } from '../util/errors.js';
+import { DEFAULT_SOCKET_PATH } from '../client/default-daemon.js';
 import type { ListenAddress } from './types.js';
 
-export const DEFAULT_ADDRESS = 'unix:///run/tsbuild/tsbuildd.sock';
+/** Where tsbuildd listens without --addr: the socket clients probe when given no address. */
+export const DEFAULT_ADDRESS = `unix://${DEFAULT_SOCKET_PATH}`;
 
 export function parseListenAddress(value: string): ListenAddress {
   if (value.startsWith('unix://')) {

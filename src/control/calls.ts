@@ -54,9 +54,10 @@ function callerInfo(call: AnyCall, method: string): CallerInfo {
 async function runCall(deps: CallDeps, call: AnyCall, method: string, body: (ctx: CallContext) => Promise<void>): Promise<void> {
   const principal = deps.authorizer.authorize(callerInfo(call, method));
   const tracked = deps.inFlight.begin();
+  const gone = new AbortController();
   try {
-    call.on('cancelled', () => tracked.abort(new CancelledError(new Error('the client cancelled the call'))));
-    await body({ principal, signal: tracked.signal });
+    call.on('cancelled', () => gone.abort(new CancelledError(new Error('the client cancelled the call'))));
+    await body({ principal, signal: AbortSignal.any([tracked.signal, gone.signal]), clientGone: gone.signal, stopping: tracked.signal });
   } finally {
     tracked.end();
   }

@@ -4,13 +4,16 @@
  * (`deps.engine`, opened at start, closed after the last call) with the contract's requests
  * (map-requests.ts) and answer with map-responses.ts; auth, cancellation and the error → status
  * mapping are applied around each by calls.ts, so a client sees the engine's own typed errors.
- * Status, ListBuilds and History (past builds) answer UNIMPLEMENTED for now.
+ * Solve registers each build in `deps.builds`, which ListBuilds lists and Status attaches to
+ * (status-handler.ts). History (past builds) answers UNIMPLEMENTED for now.
  */
 import { solveHandler } from './solve-handler.js';
 import type { ControlService } from '../client/gen/control-grpc.js';
 import type { tsbuild } from '../client/gen/control.js';
 import type { Engine } from '../engine/index.js';
 import type { BuildSlots } from './build-slots.js';
+import type { RunningBuilds } from './running-builds.js';
+import { listBuildsHandler, statusHandler } from './status-handler.js';
 import { DaemonErrors } from './errors.js';
 import { diskUsageIn, imageRefIn, pruneIn, removeImageIn, tagImageIn } from './map-requests.js';
 import {
@@ -33,10 +36,12 @@ export interface ControlDeps {
   readonly maxContextBytes: number;
   /** `--allow-insecure-entitlement` values. */
   readonly allowedEntitlements: readonly string[];
+  /** The builds running now (Solve adds them; ListBuilds and Status read them). */
+  readonly builds: RunningBuilds;
 }
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
-export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info'];
+export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info'];
 
 function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
   return () => Promise.reject(DaemonErrors.notImplemented(method));
@@ -45,9 +50,9 @@ function notImplemented(method: keyof typeof ControlService): () => Promise<neve
 export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof ControlService> {
   return {
     // The handler takes the client's build slot itself, for as long as the build runs.
-    Solve: solveHandler({ engine: deps.engine, dataRoot: deps.dataRoot, buildSlots: deps.buildSlots, maxContextBytes: deps.maxContextBytes, allowedEntitlements: deps.allowedEntitlements }),
-    Status: notImplemented('Status'),
-    ListBuilds: notImplemented('ListBuilds'),
+    Solve: solveHandler({ engine: deps.engine, dataRoot: deps.dataRoot, buildSlots: deps.buildSlots, maxContextBytes: deps.maxContextBytes, builds: deps.builds, allowedEntitlements: deps.allowedEntitlements }),
+    Status: statusHandler(deps.builds),
+    ListBuilds: listBuildsHandler(deps.builds),
     DiskUsage: async (req, { signal }) => diskUsageOut(await deps.engine.diskUsage(diskUsageIn(req), { signal })),
     Prune: async (req, send, { signal }) => {
       const result = await deps.engine.prune(pruneIn(req), { signal });

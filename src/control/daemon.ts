@@ -16,6 +16,7 @@ import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
 import { formatListenAddress, grpcBindTarget } from './addresses.js';
 import { Authorizer } from './auth.js';
 import { BuildSlots } from './build-slots.js';
+import { RunningBuilds } from './running-builds.js';
 import { adaptService, type CallDeps } from './calls.js';
 import { controlHandlers, IMPLEMENTED_RPCS, type ControlDeps } from './control-service.js';
 import { HealthState, healthHandlers } from './health.js';
@@ -136,6 +137,7 @@ export class Daemon {
       dataRoot,
       maxContextBytes: opts.limits.maxContextBytes,
       allowedEntitlements: opts.allowedEntitlements,
+      builds: new RunningBuilds(),
     }), deps));
     server.addService(HealthService, adaptService(HealthService, healthHandlers(deps.health), deps));
     await addReflection(server, deps);

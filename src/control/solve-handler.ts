@@ -3,8 +3,13 @@
  * Reads `start`, answers `accepted`, receives the context (synced incrementally into the client's
  * copy, or unpacked from a tar), runs `engine.build` over it while streaming progress, asking the
  * client for secrets on demand and sending `dest`-on-the-client outputs back as chunks, and ends
- * with `result` or `error` (then the matching status, thrown for calls.ts to map). A `cancel`
- * message, a cancelled call or a daemon shutdown aborts the build.
+ * with `result` or `error` (then the matching status, thrown for calls.ts to map).
+ *
+ * The build is registered by its ref (running-builds.ts) for ListBuilds and Status. A daemon
+ * shutdown aborts it. A `cancel` message or a cancelled call (the client went away, Ctrl-C) aborts
+ * it too — unless, once the context has arrived, a Status client is attached to it: then this call
+ * ends with CANCELLED ("detached") while the build goes on for the attached clients, without the
+ * starting client's secrets or client-side outputs; it is cancelled when the last of them leaves.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +22,7 @@ import type { BuildRequest, Engine } from '../engine/index.js';
 import { CancelledError } from '../util/errors.js';
 import { extractTar } from '../util/tar-extract.js';
 import type { BuildSlots } from './build-slots.js';
+import type { RunningBuild, RunningBuilds } from './running-builds.js';
 import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
 import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
@@ -38,6 +44,8 @@ export interface SolveDeps {
   readonly maxContextBytes: number;
   /** `--allow-insecure-entitlement`: what builds may ask for (network.host, security.insecure). */
   readonly allowedEntitlements: readonly string[];
+  /** The daemon's running builds (ListBuilds, Status). */
+  readonly builds: RunningBuilds;
 }
 
 /** The Solve handler (one per daemon: it owns the synced-context store). */
@@ -120,13 +128,44 @@ export async function handleSolve(
 ): Promise<void> {
   const releaseSlot = deps.buildSlots.acquire(ctx.principal.name);
   const abort = new AbortController();
-  const onCallAbort = (): void => abort.abort(ctx.signal.reason);
-  ctx.signal.addEventListener('abort', onCallAbort, { once: true });
-  const inbox = new SolveInbox(requests, (reason) => abort.abort(new CancelledError(new Error(reason || 'the client sent cancel'))));
-  // Every message goes through one chain so they keep their order; a failed send aborts the build.
+  let build: RunningBuild | undefined;
+  /** Set once the context is in: from then on an attached client keeps the build going. */
+  let detachable = false;
+  /** The starting client is gone (or cancelled) but the build goes on for the attached ones. */
+  let detached = false;
+  const inbox = new SolveInbox(requests, (reason) => {
+    const why = new CancelledError(new Error(reason || 'the client sent cancel'));
+    if (!detach(why)) abort.abort(why);
+  });
+  /** Hands the build over to its attached clients; false when there are none (then it is cancelled). */
+  const detach = (why: CancelledError): boolean => {
+    if (detached) return true;
+    if (!detachable || !build || build.watchers === 0) return false;
+    detached = true;
+    const b = build;
+    // The starting client hears why its call ends; nothing else is sent to it.
+    void send({ error: errorDetailOf(new CancelledError(new Error(`${why.message.replace(/^cancelled(: )?/, '')}; the build goes on for the ${b.watchers} client(s) attached to it (tsbuild attach ${b.info.ref})`))) }).catch(() => undefined);
+    inbox.detach();
+    b.onUnwatched(() => abort.abort(new CancelledError(new Error('the client that started the build and every client attached to it went away'))));
+    return true;
+  };
+  const onStop = (): void => abort.abort(ctx.stopping.reason);
+  const onGone = (): void => {
+    if (!detach(ctx.clientGone.reason instanceof CancelledError ? ctx.clientGone.reason : new CancelledError(ctx.clientGone.reason))) abort.abort(ctx.clientGone.reason);
+  };
+  ctx.stopping.addEventListener('abort', onStop, { once: true });
+  ctx.clientGone.addEventListener('abort', onGone, { once: true });
+  if (ctx.stopping.aborted) onStop();
+  else if (ctx.clientGone.aborted) onGone();
+  // Every message goes through one chain so they keep their order; a failed send aborts the build
+  // (unless it was handed over to attached clients: then nothing more goes to this client).
   let chain = Promise.resolve();
   const post = (m: SolveResponse): void => {
-    chain = chain.then(() => send(m)).catch((e: unknown) => abort.abort(e));
+    if (m.progress) build?.progress(m.progress);
+    if (detached) return;
+    chain = chain.then(() => (detached ? undefined : send(m))).catch((e: unknown) => {
+      if (!detached) abort.abort(e);
+    });
   };
   let scratch: string | undefined;
   let prepared: Prepared | undefined;
@@ -135,11 +174,13 @@ export async function handleSolve(
     const start = first?.start;
     if (!start) throw SolveContextErrors.protocol('the first message must be start');
     const ref = start.ref || randomBytes(12).toString('hex');
+    build = deps.builds.add({ ref, client: ctx.principal.name, tags: [...(start.tags ?? [])], target: start.target ?? '', dockerfile: start.dockerfile?.name || 'Dockerfile' });
     post({ accepted: { ref } });
     await mkdir(join(deps.dataRoot, 'solve'), { recursive: true });
     scratch = await mkdtemp(join(deps.dataRoot, 'solve', 'build-'));
     prepared = await receiveContext(start, inbox, post, { ...ctx, signal: abort.signal }, deps, scratch, ref);
     inbox.pump();
+    detachable = true;
 
     const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
     const req = buildRequestOf(start, prepared.contextDir, plan.outputs);
@@ -153,7 +194,7 @@ export async function handleSolve(
       dockerfile = { ...dockerfile, path };
     }
     const secretIds = new Set(start.secretIds ?? []);
-    const result = await deps.engine.build({ ...req, dockerfile }, {
+    const result = await deps.engine.build({ ...req, dockerfile, ref }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
@@ -162,17 +203,22 @@ export async function handleSolve(
     });
     await chain;
     await streamOutputs(plan, async (c) => { post({ output: c }); await chain; }, abort.signal);
-    post({ result: resultToWire(result, ref, (start.outputs ?? []).map((o) => o.type ?? '')) });
+    const wire = resultToWire(result, ref, (start.outputs ?? []).map((o) => o.type ?? ''));
+    build.finish({ result: wire });
+    post({ result: wire });
     await chain;
     if (abort.signal.aborted) throw abort.signal.reason;
   } catch (thrown) {
     const e = abort.signal.aborted && !(thrown instanceof CancelledError) && asTsbuildError(thrown).code === 'INTERNAL'
       ? new CancelledError(abort.signal.reason)
       : asTsbuildError(thrown);
-    await send({ error: errorDetailOf(e) }).catch(() => undefined);
+    build?.finish({ error: e });
+    if (!detached) await send({ error: errorDetailOf(e) }).catch(() => undefined);
     throw e;
   } finally {
-    ctx.signal.removeEventListener('abort', onCallAbort);
+    ctx.stopping.removeEventListener('abort', onStop);
+    ctx.clientGone.removeEventListener('abort', onGone);
+    if (build) deps.builds.remove(build);
     inbox.close();
     prepared?.release();
     if (scratch) await rm(scratch, { recursive: true, force: true });

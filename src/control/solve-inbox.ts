@@ -84,6 +84,15 @@ export class SolveInbox {
   }
 
   /**
+   * The client that started the build no longer answers (its build went on for attached clients):
+   * secret lookups, waiting or new, fail saying so.
+   */
+  detach(): void {
+    this.#ended = true;
+    this.#failWaiting(new TsbuildError('SOLVE_CLIENT_DETACHED', 'the client that started the build is gone; its secrets cannot be read any more'));
+  }
+
+  /**
    * Fails what still waits. The stream is left to the call: ending the iterator would destroy the
    * server stream before calls.ts sends the status (the client would then wait for it forever).
    */

@@ -64,6 +64,13 @@ export interface CallContext {
   readonly principal: Principal;
   /** Aborted when the client cancels, or when the daemon stops waiting for running calls. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted only when the client cancelled the call or went away (`signal` fires too). Lets Solve
+   * keep a build running for the clients attached to it by Status.
+   */
+  readonly clientGone: AbortSignal;
+  /** Aborted only when the daemon cancels its running calls (shutdown; `signal` fires too). */
+  readonly stopping: AbortSignal;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;

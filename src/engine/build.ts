@@ -202,7 +202,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       };
     };
     if (graph.target) {
-      const solved = await engine.solver.solve({ target: graph.target, signal, progress, ...registry.solveOptions() });
+      const solved = await engine.solver.solve({ target: graph.target, signal, progress, ...(req.ref ? { label: `build ${req.ref}` } : {}), ...registry.solveOptions() });
       summary = solved.summary;
       try {
         snapshot = snapshotOf(solved.result, 'build result');

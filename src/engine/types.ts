@@ -93,6 +93,7 @@ export interface BuildRequest {
   readonly cacheFrom?: readonly CacheImportSpec[];
   readonly cacheTo?: readonly CacheExportSpec[];
   readonly registry?: RegistryAccess;
+  readonly ref?: string;
 }
 
 export interface BuildStep {

@@ -68,8 +68,10 @@ export interface CacheRecordStore {
 
 export interface LeaseOptions {
   readonly signal: AbortSignal;
-  /** Called once if the lease is held elsewhere and the caller starts waiting for it. */
+  /** Called once if the lease is held elsewhere and the caller starts waiting for it, with the holder's name. */
   readonly onWait?: (holder: string) => void;
+  /** How waiters in this process name the caller while it holds the lease ("build REF"). */
+  readonly holder?: string;
 }
 
 /** A held step lease. `release()` is idempotent. */

@@ -17,6 +17,7 @@ import type { CacheMap, MissReason, OpContext, Result, Vertex } from './types.js
 import type { SolverDeps } from './solver-deps.js';
 import { VertexProgressWriter } from '../progress/vertex-progress.js';
 import { VertexEvents } from './vertex-events.js';
+import { WAITING_STATUS_ID, waitingMessage } from './joined-progress.js';
 
 /** An input of a shared vertex: output `index` of another shared vertex. */
 export interface InputLink {
@@ -57,6 +58,8 @@ export class SharedVertex {
   readonly vertex: Vertex;
   /** Registry id: the digest, plus whether the cache is ignored (those never share with users of it). */
   readonly id: string;
+  /** The label of the build that created this state ("build REF"); other builds wait on its runs. */
+  readonly owner: string | undefined;
   readonly #inputs: readonly InputLink[];
   readonly #deps: SolverDeps;
   readonly #ac = new AbortController();
@@ -81,9 +84,10 @@ export class SharedVertex {
     completed?: number;
   } = { exec: 'none' };
 
-  constructor(vertex: Vertex, id: string, inputs: readonly InputLink[], deps: SolverDeps) {
+  constructor(vertex: Vertex, id: string, inputs: readonly InputLink[], deps: SolverDeps, owner?: string) {
     this.vertex = vertex;
     this.id = id;
+    this.owner = owner;
     this.#inputs = inputs;
     this.#deps = deps;
     for (const l of inputs) l.state.retain();
@@ -343,19 +347,31 @@ export class SharedVertex {
   }
 
   /**
-   * The store's lease on `key` (identical steps of concurrent builds in other processes run once):
-   * waits while another build computes the same key, saying so in the step's log.
+   * The store's lease on `key` (identical steps of concurrent builds, in this process or others,
+   * run once): waits while another build computes the same key, saying so under the step — it
+   * shows as started with the status "waiting for the same step in HOLDER" (and a log line), then
+   * CACHED once the holder saved its result.
    */
   async #lease(key: string): Promise<StepLease | undefined> {
     const lease = this.#deps.cache.lease;
     if (!lease) return undefined;
+    let waiting: { since: number; name: string } | undefined;
     try {
       return await lease.call(this.#deps.cache, key, {
         signal: this.#ac.signal,
-        onWait: (holder) => this.#ctx.progress.log(2, `waiting for ${holder}, which is running the same step\n`),
+        ...(this.owner !== undefined ? { holder: this.owner } : {}),
+        onWait: (holder) => {
+          const now = this.#deps.now();
+          waiting = { since: now, name: waitingMessage(holder) };
+          this.#events.vertex('started', now, { started: now });
+          this.#ctx.progress.status({ id: WAITING_STATUS_ID, name: waiting.name, current: 0, started: now });
+          this.#ctx.progress.log(2, `waiting for ${holder}, which is running the same step\n`);
+        },
       });
     } catch (e) {
       throw this.#ac.signal.aborted ? asCancelled(this.#ac.signal.reason) : this.#wrap(e);
+    } finally {
+      if (waiting) this.#ctx.progress.status({ id: WAITING_STATUS_ID, name: waiting.name, current: 0, started: waiting.since, completed: this.#deps.now() });
     }
   }
 

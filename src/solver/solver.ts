@@ -13,6 +13,7 @@ import { SharedVertex, type InputLink } from './shared-vertex.js';
 import type { SolverDeps } from './solver-deps.js';
 import { stepRecord, summarize } from './summary.js';
 import { safeWrite } from './vertex-events.js';
+import { JoinedVertexWriter } from './joined-progress.js';
 import type { Result, SolveOptions, SolveResult, SolverOptions, Vertex } from './types.js';
 
 export class Solver {
@@ -59,7 +60,7 @@ export class Solver {
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const own = opts.cache !== undefined || opts.loader !== undefined;
     const deps: SolverDeps = own ? { ...this.#deps, cache: opts.cache ?? this.#deps.cache, loader: opts.loader ?? this.#deps.loader } : this.#deps;
-    const states = this.#attach(graph, opts.progress, deps, own ? `+solve:${++this.#ownStores}` : '');
+    const { states, writers, joined } = this.#attach(graph, opts.progress, deps, own ? `+solve:${++this.#ownStores}` : '', opts.label);
 
     let result: Result | undefined;
     let error: unknown;
@@ -83,11 +84,15 @@ export class Solver {
     const succeeded = error === undefined;
     const steps = graph.order.map((d) => {
       const s = states.get(d) as SharedVertex;
-      return stepRecord(s.vertex, s.view(), { buildSucceeded: succeeded });
+      const step = stepRecord(s.vertex, s.view(), { buildSucceeded: succeeded });
+      // Run by the build that started the shared vertex: this one only waited for it.
+      if (joined.has(d) && step.outcome === 'executed') return { ...step, outcome: 'cached' as const, missReason: undefined, started: undefined, completed: undefined, durationMs: 0 };
+      return step;
     });
     if (opts.progress) this.#closeOut(graph, states, opts.progress, succeeded);
-    for (const s of states.values()) {
-      if (opts.progress) s.detach(opts.progress);
+    for (const [d, s] of states) {
+      const w = writers.get(d);
+      if (w) s.detach(w);
       s.release();
     }
     // Steps only this build wanted are being aborted now; wait until they stopped and let go.
@@ -102,9 +107,17 @@ export class Solver {
     throw error;
   }
 
-  /** Gets or creates the shared state of every vertex (inputs first), holding each for this build. */
-  #attach(graph: BuildGraph, progress: ProgressWriter | undefined, deps: SolverDeps, scope: string): Map<string, SharedVertex> {
+  /**
+   * Gets or creates the shared state of every vertex (inputs first), holding each for this build.
+   * `joined`: the vertices another build had already started (this build waits on their runs);
+   * `writers`: the writer attached to each vertex's events (a JoinedVertexWriter for joined ones).
+   */
+  #attach(graph: BuildGraph, progress: ProgressWriter | undefined, deps: SolverDeps, scope: string, label: string | undefined): {
+    states: Map<string, SharedVertex>; writers: Map<string, ProgressWriter>; joined: Set<string>;
+  } {
     const states = new Map<string, SharedVertex>();
+    const writers = new Map<string, ProgressWriter>();
+    const joined = new Set<string>();
     for (const digest of graph.order) {
       const v = graph.vertices.get(digest) as Vertex;
       const inputs: InputLink[] = v.inputs.map((e) => ({ state: states.get(e.vertex.digest) as SharedVertex, index: e.index }));
@@ -113,15 +126,21 @@ export class Solver {
       const id = stateId(v, inputs) + scope;
       let s = this.#states.get(id);
       if (!s) {
-        s = new SharedVertex(v, id, inputs, deps);
+        s = new SharedVertex(v, id, inputs, deps, label);
         this.#states.set(id, s);
+      } else {
+        joined.add(digest);
       }
       s.retain();
       s.want(graph.wanted.get(digest) ?? []);
-      if (progress) s.attach(progress);
+      if (progress) {
+        const w = joined.has(digest) ? new JoinedVertexWriter(progress, digest, s.owner) : progress;
+        writers.set(digest, w);
+        s.attach(w);
+      }
       states.set(digest, s);
     }
-    return states;
+    return { states, writers, joined };
   }
 
   /**

@@ -182,6 +182,11 @@ export interface SolveOptions {
   readonly cache?: CacheRecordStore;
   /** Loads the results of this build's cache hits (pairs with `cache`). Default: the solver's. */
   readonly loader?: ResultLoader;
+  /**
+   * How other builds name this one when they wait on a step it runs ("build REF"). Default: none
+   * ("another build in this process").
+   */
+  readonly label?: string;
 }
 
 export interface SolveResult {

@@ -252,6 +252,14 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       expect(formatError(err, false)).toBe('error: No such image: nope:1\n');
     });
 
+    test('listBuilds with no build running is empty; attach to an unknown ref is BUILD_NOT_FOUND', async () => {
+      expect(await c().listBuilds({ signal })).toEqual([]);
+      const err = await c().attach({ ref: 'nope' }, { signal }).then(() => undefined, (e: unknown) => e);
+      expect(isTsbuildError(err)).toBe(true);
+      expect(err).toMatchObject({ code: 'BUILD_NOT_FOUND', message: 'no running build has ref "nope"' });
+      expect(formatError(err, false)).toBe('error: no running build has ref "nope"\n');
+    });
+
     testWhen(canBuild, 'a Dockerfile error: typed, located, printed with the offending line and a caret', async () => {
       const events: ProgressEvent[] = [];
       const err = await c().build(buildRequest(ctxDir, BAD_DOCKERFILE, []), { signal, onProgress: (e) => events.push(e) }).then(() => undefined, (e: unknown) => e);

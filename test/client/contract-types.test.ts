@@ -17,7 +17,8 @@ import type { Client } from '../../src/client/types.js';
  */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 
-type Method = Exclude<keyof Client, 'close'>;
+/** listBuilds and attach reach other clients' builds, which only a daemon has: no engine twin. */
+type Method = Exclude<keyof Client, 'close' | 'listBuilds' | 'attach'>;
 type Static = 'parse' | 'llb' | 'login' | 'logout';
 type EngineSide<M extends Method> = M extends Static ? (typeof Engine)[M] : M extends keyof Engine ? Engine[M] : never;
 

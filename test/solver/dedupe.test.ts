@@ -11,7 +11,7 @@ const vertexStates = (events: ProgressEvent[], name: string): string[] =>
 const logsOf = (events: ProgressEvent[]): string[] => events.flatMap((e) => (e.type === 'log' ? [e.data] : []));
 
 describe('dedupe across concurrent builds', () => {
-  test('two solves of graphs sharing a vertex run it once; both get the result and its events', async () => {
+  test('two solves of graphs sharing a vertex run it once; the second shows it waiting on the first, then CACHED', async () => {
     const h = harness();
     const gate = deferred();
     // Separate Vertex objects with equal digests, as two loads of one definition produce.
@@ -20,22 +20,28 @@ describe('dedupe across concurrent builds', () => {
     const topB = fakeVertex(h.world, { name: 'topB', inputs: [shared()] });
     const eventsA: ProgressEvent[] = [];
     const eventsB: ProgressEvent[] = [];
-    const pa = h.solve(topA, { events: eventsA });
+    const pa = h.solve(topA, { events: eventsA, label: 'build A' });
     await waitFor(() => h.world.execCount('shared') === 1, { what: 'shared to start' });
-    const pb = h.solve(topB, { events: eventsB });
+    const pb = h.solve(topB, { events: eventsB, label: 'build B' });
     gate.resolve();
     const [a, b] = await Promise.all([pa, pb]);
 
     expect(h.world.execCount('shared')).toBe(1);
     expect((a.result as { value?: string }).value).toBe('topA(shared())');
     expect((b.result as { value?: string }).value).toBe('topB(shared())');
+    // A ran it; B waited for A's run and took its result: a cache hit from B's point of view.
     expect(step(a, 'shared').outcome).toBe('executed');
-    expect(step(b, 'shared').outcome).toBe('executed');
-    // B attached while shared was running: it still sees its start, its log and its end.
-    for (const events of [eventsA, eventsB]) {
-      expect(vertexStates(events, 'shared')).toEqual(['started', 'completed']);
-      expect(logsOf(events)).toEqual(['compiling\n']);
-    }
+    expect(step(b, 'shared').outcome).toBe('cached');
+    expect(b.summary.executed).toBe(1);
+    expect(vertexStates(eventsA, 'shared')).toEqual(['started', 'completed']);
+    expect(logsOf(eventsA)).toEqual(['compiling\n']);
+    expect(vertexStates(eventsB, 'shared')).toEqual(['started', 'cached']);
+    expect(logsOf(eventsB)).toEqual([]);
+    const waiting = eventsB.flatMap((e) => (e.type === 'status' ? [{ name: e.name, done: e.completed !== undefined }] : []));
+    expect(waiting).toEqual([
+      { name: 'waiting for the same step in build A', done: false },
+      { name: 'waiting for the same step in build A', done: true },
+    ]);
     expect(vertexStates(eventsA, 'topB')).toEqual([]);
     await a.result.release();
     await b.result.release();

@@ -13,7 +13,7 @@ export interface Harness {
   readonly scheduler: QueueScheduler;
   readonly solver: Solver;
   /** Solves, records the events, releases nothing (the test does). */
-  solve(target: Vertex | Edge, opts?: { signal?: AbortSignal; events?: ProgressEvent[] }): Promise<SolveResult>;
+  solve(target: Vertex | Edge, opts?: { signal?: AbortSignal; events?: ProgressEvent[]; label?: string }): Promise<SolveResult>;
 }
 
 export function harness(opts: { maxParallelism?: number } = {}): Harness {
@@ -34,6 +34,7 @@ export function harness(opts: { maxParallelism?: number } = {}): Harness {
       return solver.solve({
         target: edge,
         ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.label !== undefined ? { label: o.label } : {}),
         ...(events ? { progress: { write: (ev: ProgressEvent) => void events.push(ev) } } : {}),
       });
     },

@@ -1476,6 +1476,8 @@ export namespace tsbuild {
                 verticesTotal: number;
                 verticesDone: number;
                 verticesCached: number;
+                dockerfile: string;
+                attached: number;
                 static create(properties: tsbuild.control.v1.RunningBuild.$Shape): tsbuild.control.v1.RunningBuild & tsbuild.control.v1.RunningBuild.$Shape;
                 static create(properties?: tsbuild.control.v1.RunningBuild.$Properties): tsbuild.control.v1.RunningBuild;
                 static encode(message: tsbuild.control.v1.RunningBuild.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1493,6 +1495,8 @@ export namespace tsbuild {
                     verticesTotal?: (number|null);
                     verticesDone?: (number|null);
                     verticesCached?: (number|null);
+                    dockerfile?: (string|null);
+                    attached?: (number|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.RunningBuild.$Properties;

@@ -6004,6 +6004,8 @@ export const tsbuild = $root.tsbuild = (() => {
                 RunningBuild.prototype.verticesTotal = 0;
                 RunningBuild.prototype.verticesDone = 0;
                 RunningBuild.prototype.verticesCached = 0;
+                RunningBuild.prototype.dockerfile = "";
+                RunningBuild.prototype.attached = 0;
 
                 RunningBuild.create = function(properties) {
                     return new RunningBuild(properties);
@@ -6033,6 +6035,10 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(56).uint32(message.verticesDone);
                     if (message.verticesCached != null && $Object.hasOwnProperty.call(message, "verticesCached") && message.verticesCached !== 0)
                         writer.uint32(64).uint32(message.verticesCached);
+                    if (message.dockerfile != null && $Object.hasOwnProperty.call(message, "dockerfile") && message.dockerfile !== "")
+                        writer.uint32(74).string(message.dockerfile);
+                    if (message.attached != null && $Object.hasOwnProperty.call(message, "attached") && message.attached !== 0)
+                        writer.uint32(80).uint32(message.attached);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -6135,6 +6141,24 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.verticesCached = value;
                                 else
                                     delete message.verticesCached;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.dockerfile = value;
+                                else
+                                    delete message.dockerfile;
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.attached = value;
+                                else
+                                    delete message.attached;
                                 continue;
                             }
                         }

@@ -26,6 +26,7 @@ import { BuildSlots } from '../../../src/control/build-slots.js';
 import { adaptService } from '../../../src/control/calls.js';
 import { DaemonErrors } from '../../../src/control/errors.js';
 import { InFlightCalls } from '../../../src/control/in-flight.js';
+import { RunningBuilds } from '../../../src/control/running-builds.js';
 import { solveHandler } from '../../../src/control/solve-handler.js';
 import { TRANSFER_VERTEX_NAME } from '../../../src/control/solve-transfer-progress.js';
 import type { ServiceHandlers } from '../../../src/control/types.js';
@@ -75,7 +76,7 @@ describeBuilds('Solve over gRPC', () => {
   beforeAll(async () => {
     engine = await Engine.open({ root: daemonEnv.root });
     const handlers: ServiceHandlers<typeof ControlService> = {
-      Solve: solveHandler({ engine, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0, allowedEntitlements: [] }),
+      Solve: solveHandler({ engine, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0, builds: new RunningBuilds(), allowedEntitlements: [] }),
       Status: reject, ListBuilds: reject, DiskUsage: reject, Prune: reject, ListImages: reject, RemoveImage: reject,
       TagImage: reject, Inspect: reject, History: reject, Info: reject,
     };

@@ -68,7 +68,7 @@ describe('tsbuildd on a unix socket', () => {
       }
     })();
     expect(info.runcVersion).toBe(runc);
-    expect(info.features?.rpcs).toEqual(['Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info']);
+    expect(info.features?.rpcs).toEqual(['Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info']);
     expect(info.features?.outputs).toEqual(expect.arrayContaining(['image', 'oci', 'docker', 'local', 'tar', 'registry']));
     expect(info.features?.networkModes).toEqual(['default', 'none', 'host']);
     expect(info.features?.auth).toEqual([]);
@@ -81,15 +81,13 @@ describe('tsbuildd on a unix socket', () => {
     expect(Math.abs(Date.now() - (info.startedMs ?? 0))).toBeLessThan(60_000);
   });
 
-  test('the build RPCs answer UNIMPLEMENTED with a typed error the client rebuilds', async () => {
-    const err = await callError(unary(c, ControlService.ListBuilds, {}));
-    expect(err.code).toBe(Status.UNIMPLEMENTED);
-    const typed = errorFromStatus(err);
-    expect(typed).toBeInstanceOf(TsbuildError);
-    expect((typed as TsbuildError).code).toBe('NOT_IMPLEMENTED');
-    expect((typed as TsbuildError).message).toMatch(/ListBuilds is not implemented/);
+  test('ListBuilds lists no build on an idle daemon; Status of an unknown ref is NOT_FOUND with a typed error', async () => {
+    expect((await unary(c, ControlService.ListBuilds, {})).builds).toEqual([]);
     const status = await serverStream(c, ControlService.Status, { ref: 'x' });
-    expect(status.error?.code).toBe(Status.UNIMPLEMENTED);
+    expect(status.error?.code).toBe(Status.NOT_FOUND);
+    const typed = errorFromStatus(status.error);
+    expect(typed).toBeInstanceOf(TsbuildError);
+    expect(typed).toMatchObject({ code: 'BUILD_NOT_FOUND', message: 'no running build has ref "x"' });
   });
 
   test('the image RPCs answer from the engine; a domain error keeps its code and message', async () => {
