@@ -97,7 +97,10 @@ function serverStream<Req, Res>(deps: CallDeps, path: string, h: ServerStreamHan
 
 function bidiStream<Req, Res>(deps: CallDeps, path: string, h: BidiStreamHandler<Req, Res>): UntypedHandleCall {
   return (call: ServerDuplexStream<Req, Res>) => {
-    runCall(deps, call, path, (ctx) => h(call as AsyncIterable<Req>, sender(call, ctx.signal), ctx)).then(
+    // Not the stream's own async iterator: when the client half-closes (a Python client does, once
+    // its request generator ends) it would destroy the whole duplex, and with it the responses.
+    const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>;
+    runCall(deps, call, path, (ctx) => h(requests, sender(call, ctx.signal), ctx)).then(
       () => call.end(),
       (e: unknown) => call.emit('error', statusOf(e)),
     );
