@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -61,6 +62,44 @@ function kindOf(mode: number): 'dir' | 'file' | 'link' | 'other' {
 
 function checkPath(p: string): void {
   if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) throw SolveContextErrors.badPath(p);
+}
+
+/** Entries stat'ed at once; more only queue in libuv's pool. */
+const STAT_BATCH = 64;
+
+/** lstat of each listed entry in the copy (undefined: missing), in listing order. */
+async function statAll(dir: string, entries: readonly FileStat[]): Promise<(BigIntStats | undefined)[]> {
+  const out: (BigIntStats | undefined)[] = new Array<BigIntStats | undefined>(entries.length);
+  for (let i = 0; i < entries.length; i += STAT_BATCH) {
+    const batch = entries.slice(i, i + STAT_BATCH);
+    const stats = await Promise.all(batch.map((e) => lstat(join(dir, e.path ?? ''), { bigint: true }).catch(() => undefined)));
+    for (const [j, st] of stats.entries()) out[i + j] = st;
+  }
+  return out;
+}
+
+/**
+ * Times equal as far as lutimes can set them: it takes seconds as a double, which near today's
+ * dates resolves a few hundred nanoseconds.
+ */
+function sameTime(a: bigint, b: bigint): boolean {
+  const d = a - b;
+  return d < 1000n && d > -1000n;
+}
+
+/**
+ * The directories whose contents this sync changed: the parent of every entry written, replaced
+ * or created (missing from `onDisk`). Their mtimes moved and must be set back.
+ */
+function changedDirs(entries: readonly FileStat[], onDisk: readonly (BigIntStats | undefined)[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const [i, e] of entries.entries()) {
+    if (onDisk[i] !== undefined) continue;
+    const path = e.path ?? '';
+    const slash = path.lastIndexOf('/');
+    dirs.add(slash < 0 ? '' : path.slice(0, slash));
+  }
+  return dirs;
 }
 
 export class ContextSyncStore {
@@ -119,29 +158,35 @@ export class ContextSyncStore {
     }
     await this.#removeUnlisted(dir, '', listed);
 
+    // One lstat per entry, in parallel batches (libuv's pool): a no-op sync of a large context is
+    // this walk and nothing else.
+    const onDisk = await statAll(dir, entries);
     const wanted: FileStat[] = [];
     let totalBytes = 0;
     let totalFiles = 0;
-    for (const e of entries) {
+    for (const [i, e] of entries.entries()) {
       const p = join(dir, e.path ?? '');
-      const mode = e.mode ?? 0;
-      switch (kindOf(mode)) {
+      const st = onDisk[i];
+      switch (kindOf(e.mode ?? 0)) {
         case 'dir':
-          await mkdir(p, { recursive: true });
+          if (!st?.isDirectory()) await mkdir(p, { recursive: true });
           break;
         case 'link': {
-          const current = await readlink(p).catch(() => undefined);
+          const current = st?.isSymbolicLink() ? await readlink(p).catch(() => undefined) : undefined;
           if (current !== e.linkTarget) {
             await rm(p, { force: true, recursive: true });
             await symlink(e.linkTarget ?? '', p);
+            onDisk[i] = undefined;
           }
           break;
         }
         case 'file': {
           totalFiles++;
           totalBytes += Number(e.size ?? 0);
-          const present = await lstat(p).then((s) => s.isFile(), () => false);
-          if (!present || !e.contentDigest || manifest[e.path ?? '']?.digest !== e.contentDigest) wanted.push(e);
+          if (!st?.isFile() || !e.contentDigest || manifest[e.path ?? '']?.digest !== e.contentDigest) {
+            wanted.push(e);
+            onDisk[i] = undefined;
+          }
           break;
         }
         case 'other':
@@ -153,15 +198,27 @@ export class ContextSyncStore {
     const received = await this.#receive(dir, wanted, fetch, opts);
 
     const next: Record<string, ManifestEntry> = {};
-    // Children before parents, so a directory's time is set after its entries changed.
-    for (const e of [...entries].reverse()) {
+    // Children before parents, so a directory's time is set after its entries changed. Only
+    // entries whose mode, owner or time differ are touched: each change bumps the file's ctime,
+    // and the engine's stat cache (size, mtime, ctime, inode) would then re-read every file of
+    // every build.
+    const dirty = changedDirs(entries, onDisk);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i] as FileStat;
       const p = join(dir, e.path ?? '');
       const kind = kindOf(e.mode ?? 0);
       if (kind === 'other') continue;
-      if (kind !== 'link') await chmod(p, (e.mode ?? 0) & 0o7777);
-      await lchown(p, e.uid ?? 0, e.gid ?? 0);
-      const mtime = Number(e.mtimeNs ?? 0) / 1e9;
-      await lutimes(p, mtime, mtime);
+      const st = onDisk[i];
+      const mode = (e.mode ?? 0) & 0o7777;
+      const uid = e.uid ?? 0;
+      const gid = e.gid ?? 0;
+      const mtimeNs = BigInt(e.mtimeNs ?? 0);
+      if (kind !== 'link' && (!st || Number(st.mode & 0o7777n) !== mode)) await chmod(p, mode);
+      if (!st || Number(st.uid) !== uid || Number(st.gid) !== gid) await lchown(p, uid, gid);
+      if (!st || !sameTime(st.mtimeNs, mtimeNs) || (kind === 'dir' && dirty.has(e.path ?? ''))) {
+        const mtime = Number(mtimeNs) / 1e9;
+        await lutimes(p, mtime, mtime);
+      }
       if (kind === 'file' && e.contentDigest) next[e.path ?? ''] = { digest: e.contentDigest };
     }
     const rootStat = await lstat(dir);
