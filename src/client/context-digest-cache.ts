@@ -10,13 +10,15 @@
  * parsed or written is ignored, and the listing is then computed from the files.
  */
 import type { Stats } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** As the engine's stat cache (src/cache/context-hash.ts). */
 const RACY_WINDOW_MS = 2000;
 const FORMAT = 1;
+/** Context caches kept per user; the least recently written beyond this are removed on save. */
+const KEEP_FILES = 64;
 
 /** size, mtimeMs, ctimeMs, ino, digest. */
 type Row = readonly [number, number, number, number, string];
@@ -37,18 +39,25 @@ export class ContextDigestCache {
   readonly #old: Readonly<Record<string, Row>>;
   readonly #next: Record<string, Row> = {};
   readonly #walkStartedMs: number;
+  readonly #racyWindowMs: number;
   #changed = false;
 
-  private constructor(file: string | undefined, old: Readonly<Record<string, Row>>, walkStartedMs: number) {
+  private constructor(file: string | undefined, old: Readonly<Record<string, Row>>, walkStartedMs: number, racyWindowMs: number) {
     this.#file = file;
     this.#old = old;
     this.#walkStartedMs = walkStartedMs;
+    this.#racyWindowMs = racyWindowMs;
   }
 
-  /** Loads the cache of context `key` from `dir` (undefined: no cache, every lookup misses). */
-  static async open(dir: string | undefined, key: string): Promise<ContextDigestCache> {
+  /**
+   * Loads the cache of context `key` from `dir` (undefined: no cache, every lookup misses).
+   * `racyWindowMs` (default 2000, as the engine's): how long ago a file must have last changed
+   * for its digest to be remembered.
+   */
+  static async open(dir: string | undefined, key: string, opts: { readonly racyWindowMs?: number } = {}): Promise<ContextDigestCache> {
     const started = Date.now();
-    if (dir === undefined) return new ContextDigestCache(undefined, {}, started);
+    const racy = opts.racyWindowMs ?? RACY_WINDOW_MS;
+    if (dir === undefined) return new ContextDigestCache(undefined, {}, started, racy);
     const file = join(dir, `${key}.json`);
     let old: Readonly<Record<string, Row>> = {};
     try {
@@ -57,7 +66,7 @@ export class ContextDigestCache {
     } catch {
       // Missing or unreadable: start empty.
     }
-    return new ContextDigestCache(file, old, started);
+    return new ContextDigestCache(file, old, started, racy);
   }
 
   /** The remembered digest of `path` when the file is unchanged since it was recorded. */
@@ -71,7 +80,7 @@ export class ContextDigestCache {
   /** Records a digest just computed from the file's bytes. */
   set(path: string, st: Stats, digest: string): void {
     this.#changed = true;
-    if (this.#walkStartedMs - Math.max(st.mtimeMs, st.ctimeMs) < RACY_WINDOW_MS) return;
+    if (this.#walkStartedMs - Math.max(st.mtimeMs, st.ctimeMs) < this.#racyWindowMs) return;
     this.#next[path] = [st.size, st.mtimeMs, st.ctimeMs, st.ino, digest];
   }
 
@@ -82,11 +91,21 @@ export class ContextDigestCache {
     const body: CacheFile = { format: FORMAT, entries: this.#next };
     const tmp = `${this.#file}.${process.pid}.tmp`;
     try {
-      await mkdir(join(this.#file, '..'), { recursive: true, mode: 0o700 });
+      await mkdir(dirname(this.#file), { recursive: true, mode: 0o700 });
       await writeFile(tmp, JSON.stringify(body), { mode: 0o600 });
       await rename(tmp, this.#file);
+      await prune(dirname(this.#file));
     } catch {
       // A read-only home or a full disk costs only the next build's hashing.
     }
   }
+}
+
+/** Keeps the KEEP_FILES most recently written caches: contexts come and go (temp dirs, CI checkouts). */
+async function prune(dir: string): Promise<void> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  if (names.length <= KEEP_FILES) return;
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  dated.sort((a, b) => b.t - a.t);
+  await Promise.all(dated.slice(KEEP_FILES).map((d) => rm(join(dir, d.n), { force: true })));
 }
