@@ -126,7 +126,7 @@ export async function runLoad(b: DaemonBuilder, work: string, opts: LoadOptions,
       rssAfter: await b.daemon.rssBytes(),
     };
     rounds.push(figures);
-    log(`  round ${round}: ${opts.clients} builds in ${seconds(wallMs)}, ${failures.length} failed, shared step executed ${figures.sharedExecutions}x`);
+    log(`  round ${round}: ${opts.clients} builds in ${seconds(wallMs)}, ${opts.clients - failures.length} ok, shared step executed ${figures.sharedExecutions}x`);
     for (const f of failures) log(`    ${f}`);
   }
   return rounds;
