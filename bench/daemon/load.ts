@@ -10,6 +10,7 @@
  * non-cached completions are the executions.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -86,6 +87,8 @@ export async function runLoad(b: DaemonBuilder, work: string, opts: LoadOptions,
     );
     contexts.push(ctx);
   }
+  // Every client process listens on the run's signal (to stop it on Ctrl-C).
+  setMaxListeners(opts.clients + 16, signal);
   const rounds: RoundFigures[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
     const rssBefore = await b.daemon.rssBytes();

@@ -147,8 +147,6 @@ export class ContextSyncStore {
     } catch {
       await rm(dir, { recursive: true, force: true });
     }
-    // The manifest is rewritten at the end; a sync that fails midway leaves none, so the next one starts afresh.
-    await rm(manifestFile, { force: true });
     await mkdir(dir, { recursive: true });
 
     const listed = new Map<string, FileStat>();
@@ -202,6 +200,11 @@ export class ContextSyncStore {
       }
     }
 
+    // The manifest vouches for the bytes of the files present: it is removed before any file is
+    // written and rewritten at the end, so a sync that fails midway leaves none and the next one
+    // starts afresh. A sync that writes nothing keeps it (on a large context, parsing is cheaper
+    // than rewriting). Removed files need no manifest change: a missing file is fetched anyway.
+    if (wanted.length > 0) await rm(manifestFile, { force: true });
     const received = await this.#receive(dir, wanted, fetch, opts);
 
     const next: Record<string, ManifestEntry> = {};
@@ -230,7 +233,7 @@ export class ContextSyncStore {
     }
     const rootStat = await lstat(dir);
     await lutimes(dir, rootStat.atime, rootStat.mtime);
-    await writeFile(manifestFile, JSON.stringify(next));
+    if (wanted.length > 0 || Object.keys(next).length !== Object.keys(manifest).length) await writeFile(manifestFile, JSON.stringify(next));
     return { bytes: received.bytes, files: wanted.length, totalFiles, totalBytes };
   }
 
