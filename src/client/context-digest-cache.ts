@@ -37,7 +37,8 @@ export function defaultDigestCacheDir(env: NodeJS.ProcessEnv): string {
 export class ContextDigestCache {
   readonly #file: string | undefined;
   readonly #old: Readonly<Record<string, Row>>;
-  readonly #next: Record<string, Row> = {};
+  /** A Map: thousands of keys added one by one to a plain object cost a hidden-class change each. */
+  readonly #next = new Map<string, Row>();
   readonly #walkStartedMs: number;
   readonly #racyWindowMs: number;
   #changed = false;
@@ -73,7 +74,7 @@ export class ContextDigestCache {
   get(path: string, st: Stats): string | undefined {
     const row = this.#old[path];
     if (!Array.isArray(row) || row[0] !== st.size || row[1] !== st.mtimeMs || row[2] !== st.ctimeMs || row[3] !== st.ino || typeof row[4] !== 'string') return undefined;
-    this.#next[path] = row;
+    this.#next.set(path, row);
     return row[4];
   }
 
@@ -81,14 +82,14 @@ export class ContextDigestCache {
   set(path: string, st: Stats, digest: string): void {
     this.#changed = true;
     if (this.#walkStartedMs - Math.max(st.mtimeMs, st.ctimeMs) < this.#racyWindowMs) return;
-    this.#next[path] = [st.size, st.mtimeMs, st.ctimeMs, st.ino, digest];
+    this.#next.set(path, [st.size, st.mtimeMs, st.ctimeMs, st.ino, digest]);
   }
 
   /** Writes what this walk saw, when it differs from what was loaded (best effort, atomic). */
   async save(): Promise<void> {
     if (this.#file === undefined) return;
-    if (!this.#changed && Object.keys(this.#next).length === Object.keys(this.#old).length) return;
-    const body: CacheFile = { format: FORMAT, entries: this.#next };
+    if (!this.#changed && this.#next.size === Object.keys(this.#old).length) return;
+    const body: CacheFile = { format: FORMAT, entries: Object.fromEntries(this.#next) };
     const tmp = `${this.#file}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(this.#file), { recursive: true, mode: 0o700 });
