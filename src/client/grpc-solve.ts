@@ -14,6 +14,7 @@ import { CancelledError } from '../util/errors.js';
 import { ControlService } from './gen/control-grpc.js';
 import type { tsbuild } from './gen/control.js';
 import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
+import { ContextDigestCache, defaultDigestCacheDir } from './context-digest-cache.js';
 import { contextKeyOf, listContext, readDockerignore } from './solve-context-listing.js';
 import { OutputWriter } from './solve-output-writer.js';
 import { buildStartOf, resultFromWire } from './solve-wire-build.js';
@@ -37,9 +38,10 @@ function writer(call: Call): (m: SolveRequest) => Promise<void> {
   });
 }
 
-async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, req: BuildRequest, ignore: Buffer | undefined, paths: Map<number, string>, signal: AbortSignal): Promise<void> {
+async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, req: BuildRequest, ignore: Buffer | undefined, paths: Map<number, string>, contextKey: string, signal: AbortSignal): Promise<void> {
+  const digests = await ContextDigestCache.open(defaultDigestCacheDir(process.env), contextKey);
   let batch: FileStat[] = [];
-  for await (const e of listContext(req.contextDir, ignore, signal)) {
+  for await (const e of listContext(req.contextDir, ignore, signal, digests)) {
     paths.set(e.stat.fileId ?? 0, e.absPath);
     batch.push(e.stat);
     if (batch.length >= LISTING_BATCH) {
@@ -48,6 +50,7 @@ async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId:
     }
   }
   await write({ contextEntries: { requestId, entries: batch, done: true } });
+  await digests.save();
 }
 
 async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: number, fileIds: readonly number[], paths: ReadonlyMap<number, string>, signal: AbortSignal): Promise<void> {
@@ -66,7 +69,8 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
   const { signal } = opts;
   if (signal.aborted) throw new CancelledError(signal.reason);
   const ignore = await readDockerignore(req.contextDir, req.dockerfile.path);
-  const start = buildStartOf(req, { contextKey: await contextKeyOf(req.contextDir), secretIds: [] });
+  const contextKey = await contextKeyOf(req.contextDir);
+  const start = buildStartOf(req, { contextKey, secretIds: [] });
   start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
 
   const m = ControlService.Solve;
@@ -96,7 +100,7 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
           const ev = progressFromWire(res.progress);
           if (ev) opts.onProgress?.(ev);
         } else if (res.files?.list) {
-          await sendListing(write, res.files.id ?? 0, req, ignore, paths, local.signal);
+          await sendListing(write, res.files.id ?? 0, req, ignore, paths, contextKey, local.signal);
         } else if (res.files?.fetch) {
           await sendFiles(write, res.files.id ?? 0, res.files.fetch.fileIds ?? [], paths, local.signal);
         } else if (res.secret) {

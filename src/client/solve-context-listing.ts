@@ -4,16 +4,19 @@
  * as the engine picks it), the listing of what survives it — lstat facts and an `xxh64:` digest of
  * each regular file's content — and the key naming the daemon's copy of this context. The walk is
  * the engine's own (src/util/pattern-matcher), so the daemon receives exactly the files the
- * engine would read.
+ * engine would read. Digests of files unchanged since the last build come from the client's
+ * digest cache (context-digest-cache.ts) instead of the files' bytes.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { readFile, readlink, realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { PatternMatcher, PatternSyntaxError, readIgnoreFile, walkContext } from '../util/pattern-matcher/index.js';
 import type { tsbuild } from './gen/control.js';
+import type { ContextDigestCache } from './context-digest-cache.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
 
@@ -53,8 +56,17 @@ async function xxh64File(h: Awaited<ReturnType<typeof xxhash>>, path: string, si
  * the matcher rejects are left to the engine, which reports them with their file and line: the
  * walk then sends everything.
  */
-export async function* listContext(contextDir: string, ignore: Buffer | undefined, signal: AbortSignal): AsyncGenerator<ListedEntry> {
-  const h = await xxhash();
+export async function* listContext(contextDir: string, ignore: Buffer | undefined, signal: AbortSignal, digests?: ContextDigestCache): AsyncGenerator<ListedEntry> {
+  // Loaded (a WebAssembly compile) only when some file's digest is not remembered.
+  let h: Awaited<ReturnType<typeof xxhash>> | undefined;
+  const digestOf = async (path: string, absPath: string, st: Stats): Promise<string> => {
+    const known = digests?.get(path, st);
+    if (known !== undefined) return known;
+    h ??= await xxhash();
+    const d = await xxh64File(h, absPath, signal);
+    digests?.set(path, st, d);
+    return d;
+  };
   let excludes = readIgnoreFile(ignore?.toString('utf8'));
   try {
     for (const p of new PatternMatcher(excludes).patterns) p.check();
@@ -74,7 +86,7 @@ export async function* listContext(contextDir: string, ignore: Buffer | undefine
       size: stat.isFile() ? stat.size : 0,
       mtimeNs: Math.floor(stat.mtimeMs * 1e6),
       linkTarget: stat.isSymbolicLink() ? await readlink(absPath) : '',
-      contentDigest: stat.isFile() ? await xxh64File(h, absPath, signal) : '',
+      contentDigest: stat.isFile() ? await digestOf(path, absPath, stat) : '',
       devMajor: stat.isBlockDevice() || stat.isCharacterDevice() ? Math.floor(stat.rdev / 256) : 0,
       devMinor: stat.isBlockDevice() || stat.isCharacterDevice() ? stat.rdev % 256 : 0,
     };

@@ -8,7 +8,8 @@
  * Builds of the same key wait for each other (the build reads the copy while it runs).
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, lstatSync } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -63,6 +64,52 @@ function checkPath(p: string): void {
   if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) throw SolveContextErrors.badPath(p);
 }
 
+/** Entries stat'ed between yields to the event loop (other builds keep moving). */
+const STAT_BATCH = 256;
+
+/**
+ * lstat of each listed entry in the copy (undefined: missing), in listing order. Synchronous, as
+ * the context walk does it (src/util/pattern-matcher/walk-context.ts): a cached inode's lstatSync
+ * costs ~1 µs, fs.promises.lstat ~10 µs of main-thread work plus a thread-pool round trip.
+ */
+async function statAll(dir: string, entries: readonly FileStat[]): Promise<(BigIntStats | undefined)[]> {
+  const out: (BigIntStats | undefined)[] = new Array<BigIntStats | undefined>(entries.length);
+  for (const [i, e] of entries.entries()) {
+    if (i > 0 && i % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
+    try {
+      out[i] = lstatSync(join(dir, e.path ?? ''), { bigint: true, throwIfNoEntry: false });
+    } catch {
+      // ENOTDIR and the like: not there as listed; written afresh.
+      out[i] = undefined;
+    }
+  }
+  return out;
+}
+
+/**
+ * Times equal as far as lutimes can set them: it takes seconds as a double, which near today's
+ * dates resolves a few hundred nanoseconds.
+ */
+function sameTime(a: bigint, b: bigint): boolean {
+  const d = a - b;
+  return d < 1000n && d > -1000n;
+}
+
+/**
+ * The directories whose contents this sync changed: the parent of every entry written, replaced
+ * or created (missing from `onDisk`). Their mtimes moved and must be set back.
+ */
+function changedDirs(entries: readonly FileStat[], onDisk: readonly (BigIntStats | undefined)[]): Set<string> {
+  const dirs = new Set<string>();
+  for (const [i, e] of entries.entries()) {
+    if (onDisk[i] !== undefined) continue;
+    const path = e.path ?? '';
+    const slash = path.lastIndexOf('/');
+    dirs.add(slash < 0 ? '' : path.slice(0, slash));
+  }
+  return dirs;
+}
+
 export class ContextSyncStore {
   readonly #root: string;
   readonly #locks = new Map<string, Promise<void>>();
@@ -100,8 +147,6 @@ export class ContextSyncStore {
     } catch {
       await rm(dir, { recursive: true, force: true });
     }
-    // The manifest is rewritten at the end; a sync that fails midway leaves none, so the next one starts afresh.
-    await rm(manifestFile, { force: true });
     await mkdir(dir, { recursive: true });
 
     const listed = new Map<string, FileStat>();
@@ -119,29 +164,34 @@ export class ContextSyncStore {
     }
     await this.#removeUnlisted(dir, '', listed);
 
+    // One lstat per entry: a no-op sync of a large context is this walk and nothing else.
+    const onDisk = await statAll(dir, entries);
     const wanted: FileStat[] = [];
     let totalBytes = 0;
     let totalFiles = 0;
-    for (const e of entries) {
+    for (const [i, e] of entries.entries()) {
       const p = join(dir, e.path ?? '');
-      const mode = e.mode ?? 0;
-      switch (kindOf(mode)) {
+      const st = onDisk[i];
+      switch (kindOf(e.mode ?? 0)) {
         case 'dir':
-          await mkdir(p, { recursive: true });
+          if (!st?.isDirectory()) await mkdir(p, { recursive: true });
           break;
         case 'link': {
-          const current = await readlink(p).catch(() => undefined);
+          const current = st?.isSymbolicLink() ? await readlink(p).catch(() => undefined) : undefined;
           if (current !== e.linkTarget) {
             await rm(p, { force: true, recursive: true });
             await symlink(e.linkTarget ?? '', p);
+            onDisk[i] = undefined;
           }
           break;
         }
         case 'file': {
           totalFiles++;
           totalBytes += Number(e.size ?? 0);
-          const present = await lstat(p).then((s) => s.isFile(), () => false);
-          if (!present || !e.contentDigest || manifest[e.path ?? '']?.digest !== e.contentDigest) wanted.push(e);
+          if (!st?.isFile() || !e.contentDigest || manifest[e.path ?? '']?.digest !== e.contentDigest) {
+            wanted.push(e);
+            onDisk[i] = undefined;
+          }
           break;
         }
         case 'other':
@@ -150,23 +200,40 @@ export class ContextSyncStore {
       }
     }
 
+    // The manifest vouches for the bytes of the files present: it is removed before any file is
+    // written and rewritten at the end, so a sync that fails midway leaves none and the next one
+    // starts afresh. A sync that writes nothing keeps it (on a large context, parsing is cheaper
+    // than rewriting). Removed files need no manifest change: a missing file is fetched anyway.
+    if (wanted.length > 0) await rm(manifestFile, { force: true });
     const received = await this.#receive(dir, wanted, fetch, opts);
 
     const next: Record<string, ManifestEntry> = {};
-    // Children before parents, so a directory's time is set after its entries changed.
-    for (const e of [...entries].reverse()) {
+    // Children before parents, so a directory's time is set after its entries changed. Only
+    // entries whose mode, owner or time differ are touched: each change bumps the file's ctime,
+    // and the engine's stat cache (size, mtime, ctime, inode) would then re-read every file of
+    // every build.
+    const dirty = changedDirs(entries, onDisk);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i] as FileStat;
       const p = join(dir, e.path ?? '');
       const kind = kindOf(e.mode ?? 0);
       if (kind === 'other') continue;
-      if (kind !== 'link') await chmod(p, (e.mode ?? 0) & 0o7777);
-      await lchown(p, e.uid ?? 0, e.gid ?? 0);
-      const mtime = Number(e.mtimeNs ?? 0) / 1e9;
-      await lutimes(p, mtime, mtime);
+      const st = onDisk[i];
+      const mode = (e.mode ?? 0) & 0o7777;
+      const uid = e.uid ?? 0;
+      const gid = e.gid ?? 0;
+      const mtimeNs = BigInt(e.mtimeNs ?? 0);
+      if (kind !== 'link' && (!st || Number(st.mode & 0o7777n) !== mode)) await chmod(p, mode);
+      if (!st || Number(st.uid) !== uid || Number(st.gid) !== gid) await lchown(p, uid, gid);
+      if (!st || !sameTime(st.mtimeNs, mtimeNs) || (kind === 'dir' && dirty.has(e.path ?? ''))) {
+        const mtime = Number(mtimeNs) / 1e9;
+        await lutimes(p, mtime, mtime);
+      }
       if (kind === 'file' && e.contentDigest) next[e.path ?? ''] = { digest: e.contentDigest };
     }
     const rootStat = await lstat(dir);
     await lutimes(dir, rootStat.atime, rootStat.mtime);
-    await writeFile(manifestFile, JSON.stringify(next));
+    if (wanted.length > 0 || Object.keys(next).length !== Object.keys(manifest).length) await writeFile(manifestFile, JSON.stringify(next));
     return { bytes: received.bytes, files: wanted.length, totalFiles, totalBytes };
   }
 

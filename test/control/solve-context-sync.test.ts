@@ -1,10 +1,12 @@
 /**
  * The daemon's copy of a client context: a listing that would write outside the copy (`..`, an
  * absolute path, a path beneath a listed symlink, a file without its parent directory) is refused
- * before anything is written; an unchanged listing fetches nothing; removed files disappear.
+ * before anything is written; an unchanged listing fetches nothing; removed files disappear; an
+ * unchanged listing touches no file (ctimes stay, so the engine's stat cache keeps answering) while
+ * changed modes and times are applied and a directory's time is set back after a file was added.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +70,39 @@ test('fetches only what changed and removes what the listing dropped', async () 
     expect(asked).toEqual([[2, 3], [2]]);
     expect(readFileSync(join(held.dir, 'sub/a'), 'utf8')).toBe('AAA');
     expect(existsSync(join(held.dir, 'b'))).toBe(false);
+  } finally {
+    held.release();
+  }
+});
+
+test('an unchanged listing touches nothing; changed modes and times are applied, directory times restored', async () => {
+  const store = new ContextSyncStore(join(dir, 'contexts'));
+  const held = await store.acquire('local', 'k');
+  const ns = (s: number): number => s * 1e9 + 123_456_789;
+  const at = (e: FileStat, s: number): FileStat => ({ ...e, mtimeNs: ns(s) });
+  try {
+    const first = [at(d(1, 'sub'), 1_600_000_000), at(f(2, 'sub/a', 'xxh64:a', 1), 1_600_000_100), at(f(3, 'b', 'xxh64:b', 2), 1_600_000_200)];
+    await store.sync(held.dir, first, serving({ 2: 'A', 3: 'BB' }, []), opts());
+    const stats = (): Record<string, { ctimeNs: bigint; mtimeNs: bigint; mode: bigint }> => Object.fromEntries(
+      ['sub', 'sub/a', 'b', 'sub/c'].filter((p) => existsSync(join(held.dir, p))).map((p) => {
+        const st = lstatSync(join(held.dir, p), { bigint: true });
+        return [p, { ctimeNs: st.ctimeNs, mtimeNs: st.mtimeNs, mode: st.mode & 0o7777n }];
+      }),
+    );
+    const before = stats();
+    // Wait until the clock has moved on, so that any touch would show as a new ctime.
+    const t0 = process.hrtime.bigint();
+    while (process.hrtime.bigint() - t0 < 20_000_000n) await new Promise((r) => setImmediate(r));
+    await store.sync(held.dir, first, serving({}, []), opts());
+    expect(stats()).toEqual(before);
+
+    const second = [at(d(1, 'sub'), 1_600_000_000), { ...at(f(2, 'sub/a', 'xxh64:a', 1), 1_600_000_300), mode: 0o100600 }, at(f(3, 'b', 'xxh64:b', 2), 1_600_000_200), at(f(4, 'sub/c', 'xxh64:c', 1), 1_600_000_400)];
+    await store.sync(held.dir, second, serving({ 4: 'C' }, []), opts());
+    const after = stats();
+    expect(after['sub/a']?.mode).toBe(0o600n);
+    expect(Number(after['sub/a']?.mtimeNs) / 1e9).toBeCloseTo(1_600_000_300.123456789, 5);
+    expect(Number(after['sub']?.mtimeNs) / 1e9).toBeCloseTo(1_600_000_000.123456789, 5);
+    expect(after['b']).toEqual(before['b']);
   } finally {
     held.release();
   }

@@ -1,0 +1,78 @@
+/**
+ * The client's context digest cache: a second listing of an unchanged context takes each file's
+ * digest from the cache (shown by planting a digest in the cache file: a listing that re-read the
+ * file would not return it), while a file whose content or metadata changed (ctime moved) is read
+ * again; files changed inside the racy window are never remembered; a corrupt cache file is
+ * ignored.
+ */
+import { afterEach, beforeEach, expect, test } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { appendFile, chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContextDigestCache } from '../../src/client/context-digest-cache.js';
+import { listContext } from '../../src/client/solve-context-listing.js';
+
+let dir: string;
+let ctx: string;
+let cacheDir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tsbuild-digests-'));
+  ctx = join(dir, 'ctx');
+  cacheDir = join(dir, 'cache');
+  await mkdir(ctx);
+  await writeFile(join(ctx, 'a.txt'), 'alpha\n');
+  await writeFile(join(ctx, 'b.txt'), 'beta\n');
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function digests(cache: ContextDigestCache | undefined): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for await (const e of listContext(ctx, undefined, new AbortController().signal, cache)) {
+    if (e.stat.contentDigest) out[e.stat.path ?? ''] = e.stat.contentDigest;
+  }
+  await cache?.save();
+  return out;
+}
+
+const PLANTED = 'xxh64:0123456789abcdef';
+
+async function plant(path: string): Promise<void> {
+  const [file] = await readdir(cacheDir);
+  const full = join(cacheDir, file as string);
+  const body = JSON.parse(await readFile(full, 'utf8')) as { entries: Record<string, unknown[]> };
+  const row = body.entries[path];
+  if (!row) throw new Error(`${path} is not in the cache`);
+  row[4] = PLANTED;
+  await writeFile(full, JSON.stringify(body));
+}
+
+test('unchanged files come from the cache; changed content or metadata is read again', async () => {
+  const real = await digests(undefined);
+  expect(await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 0 }))).toEqual(real);
+  await plant('a.txt');
+  await plant('b.txt');
+  // Both unchanged: both planted digests come back (nothing was read).
+  expect(await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 0 }))).toEqual({ 'a.txt': PLANTED, 'b.txt': PLANTED });
+
+  await appendFile(join(ctx, 'a.txt'), 'more\n');
+  await chmod(join(ctx, 'b.txt'), 0o600);
+  const after = await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 0 }));
+  expect(after['a.txt']).not.toBe(PLANTED);
+  expect(after['a.txt']).not.toBe(real['a.txt']);
+  // Same bytes, new ctime: read again, so the real digest is back.
+  expect(after['b.txt']).toBe(real['b.txt']);
+});
+
+test('files changed within the racy window are not remembered; a corrupt cache is ignored', async () => {
+  const real = await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 60_000 }));
+  // Nothing old enough to remember: no entries written.
+  const files = existsSync(cacheDir) ? await readdir(cacheDir) : [];
+  for (const f of files) expect(JSON.parse(await readFile(join(cacheDir, f), 'utf8'))).toMatchObject({ entries: {} });
+
+  await mkdir(cacheDir, { recursive: true });
+  await writeFile(join(cacheDir, 'k.json'), '{not json');
+  expect(await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 0 }))).toEqual(real);
+});
