@@ -4,7 +4,8 @@
  * (`deps.engine`, opened at start, closed after the last call) with the contract's requests
  * (map-requests.ts) and answer with map-responses.ts; auth, cancellation and the error → status
  * mapping are applied around each by calls.ts, so a client sees the engine's own typed errors.
- * Status, ListBuilds and History (past builds) answer UNIMPLEMENTED for now.
+ * Pull, Push, Load, Import, Check and Repair live in image-transfer-handlers.ts. Status,
+ * ListBuilds and History (past builds) answer UNIMPLEMENTED for now.
  */
 import { solveHandler } from './solve-handler.js';
 import type { ControlService } from '../client/gen/control-grpc.js';
@@ -12,6 +13,7 @@ import type { tsbuild } from '../client/gen/control.js';
 import type { Engine } from '../engine/index.js';
 import type { BuildSlots } from './build-slots.js';
 import { DaemonErrors } from './errors.js';
+import { checkHandler, importHandler, loadHandler, pullHandler, pushHandler, repairHandler } from './image-transfer-handlers.js';
 import { diskUsageIn, imageRefIn, pruneIn, removeImageIn, tagImageIn } from './map-requests.js';
 import {
   diskUsageOut, historyRowOut, imageInspectOut, imageRecordOut, imageSummaryOut, prunedRecordOut, pruneSummaryOut, removedImageOut,
@@ -34,7 +36,9 @@ export interface ControlDeps {
 }
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
-export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info'];
+export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = [
+  'Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair',
+];
 
 function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
   return () => Promise.reject(DaemonErrors.notImplemented(method));
@@ -63,5 +67,11 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
     },
     History: notImplemented('History'),
     Info: async () => deps.info(),
+    Pull: pullHandler(deps),
+    Push: pushHandler(deps),
+    Load: loadHandler(deps),
+    Import: importHandler(deps),
+    Check: checkHandler(deps),
+    Repair: repairHandler(deps),
   };
 }

@@ -3,6 +3,8 @@
  * Reads `start`, answers `accepted`, receives the context (synced incrementally into the client's
  * copy, or unpacked from a tar), runs `engine.build` over it while streaming progress, asking the
  * client for secrets on demand and sending `dest`-on-the-client outputs back as chunks, and ends
+ * and registry credentials on demand (when the client says it answers them) and sending
+ * `dest`-on-the-client outputs back as chunks, and ends
  * with `result` or `error` (then the matching status, thrown for calls.ts to map). A `cancel`
  * message, a cancelled call or a daemon shutdown aborts the build.
  */
@@ -144,6 +146,8 @@ export async function handleSolve(
       onProgress: (e) => post({ progress: progressToWire(e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
       secrets: (id, signal) => (secretIds.size === 0 || secretIds.has(id) ? inbox.askSecret(id, post, signal) : Promise.resolve(undefined)),
+      // The client's credentials first (it holds the docker config); the engine's own when it has none.
+      ...(start.answersAuth ? { credentials: (host: string, signal: AbortSignal) => inbox.askAuth(host, post, signal) } : {}),
       ...(plan.stdoutIndex !== undefined ? { stdout: stdoutSink(plan.stdoutIndex, async (c) => { post({ output: c }); await chain; }) } : {}),
     });
     await chain;
