@@ -24,6 +24,7 @@ import { formatError } from '../../cmd/cli/main.js';
 import { busyboxTar, mountsUnder } from '../helpers/build-env.js';
 import { haveBusybox } from '../helpers/busybox.js';
 import { describeIf, haveBinary, isRoot } from '../helpers/skip.js';
+import { transferContract } from './client-contract-transfer.js';
 
 export type ClientFactory = (root: string) => Client | Promise<Client>;
 
@@ -252,6 +253,8 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       expect(formatError(err, false)).toBe('error: No such image: nope:1\n');
     });
 
+    transferContract({ client: c, signal, dir: () => dir, image: () => ({ imageDigest, configDigest }) });
+
     testWhen(canBuild, 'a Dockerfile error: typed, located, printed with the offending line and a caret', async () => {
       const events: ProgressEvent[] = [];
       const err = await c().build(buildRequest(ctxDir, BAD_DOCKERFILE, []), { signal, onProgress: (e) => events.push(e) }).then(() => undefined, (e: unknown) => e);
@@ -288,14 +291,16 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       expect(JSON.parse(llb.text)).toMatchObject({ target: 'stage-0', image: { config: { Env: expect.arrayContaining(['MODE=test']) } } });
     });
 
-    test('diskUsage, check, prune: the cache', async () => {
+    test('diskUsage, check, repair, prune: the cache', async () => {
       const du = await c().diskUsage({ verbose: true }, { signal });
       expect(du.records.length).toBeGreaterThan(0);
       expect(du.totalBytes).toBeGreaterThan(0);
       expect(du.records.find((r) => r.description.includes('RUN echo built'))).toMatchObject({ recordType: 'regular', inUse: false, parent: expect.any(String) });
       if (canCheck) {
-        const check = await c().check({}, { signal });
+        const check = await c().check({ deep: true }, { signal });
         expect(check).toMatchObject({ ok: true, problems: [], recovered: [] });
+        expect(check.blobsChecked).toBeGreaterThan(0);
+        expect(await c().repair({}, { signal })).toMatchObject({ fixed: [], remaining: [] });
       }
       const pruned = await c().prune({ all: true }, { signal });
       expect(pruned.records.map((r) => r.description)).toEqual(expect.arrayContaining(['[3/3] RUN echo built > /b.txt && cat /a.txt']));
