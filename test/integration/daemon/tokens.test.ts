@@ -1,6 +1,6 @@
 /**
  * tsbuildd with --token-file: no token or a wrong one is UNAUTHENTICATED; a readonly token may call
- * Info but not Solve or Prune (PERMISSION_DENIED); an admin token passes (those RPCs then answer
+ * Info and Check but not Solve, Prune, Repair, Pull, Push, Load or Import (PERMISSION_DENIED); an admin token passes (those RPCs then answer
  * UNIMPLEMENTED until the engine is wired); health needs no token; SIGHUP re-reads the file; a bad
  * file stops the start-up with exit 2.
  */
