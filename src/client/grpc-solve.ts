@@ -14,7 +14,7 @@ import { CancelledError } from '../util/errors.js';
 import { ControlService } from './gen/control-grpc.js';
 import type { tsbuild } from './gen/control.js';
 import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
-import { clientCredentials } from './grpc-credentials.js';
+import { caPemOf, clientCredentials } from './grpc-credentials.js';
 import { authResponseOf } from './grpc-map-registry.js';
 import { contextKeyOf, listContext, readDockerignore } from './solve-context-listing.js';
 import { OutputWriter } from './solve-output-writer.js';
@@ -70,6 +70,9 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
   const ignore = await readDockerignore(req.contextDir, req.dockerfile.path);
   const start = buildStartOf(req, { contextKey: await contextKeyOf(req.contextDir), secretIds: [] });
   start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
+  // `--registry-ca` names a client file: its bytes travel.
+  const caPem = await caPemOf(req.registry);
+  if (caPem) start.registry = { ...start.registry, caPem };
 
   const credentials = clientCredentials(req.registry, opts.credentials);
   const m = ControlService.Solve;

@@ -131,7 +131,13 @@ export async function handleSolve(
     inbox.pump();
 
     const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
-    const req = buildRequestOf(start, prepared.contextDir, plan.outputs);
+    let req = buildRequestOf(start, prepared.contextDir, plan.outputs);
+    if (start.registry?.caPem?.length) {
+      // The client's `--registry-ca`, as a file the build's registry client reads (gone with the scratch).
+      const caFile = join(scratch, 'registry-ca.pem');
+      await writeFile(caFile, start.registry.caPem, { mode: 0o600 });
+      req = { ...req, registry: { ...req.registry, caFile } };
+    }
     let dockerfile = req.dockerfile;
     if (start.dockerfile?.hasDockerignore) {
       // The engine reads `<Dockerfile path>.dockerignore` first: the client's ignore file, whichever it was.

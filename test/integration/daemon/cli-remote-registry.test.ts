@@ -3,8 +3,9 @@
  * import` and `image load -i` stream the client's file, `push`/`pull` and a `build --pull` FROM an
  * htpasswd-protected registry work with credentials that only the client's docker config holds
  * (the daemon's DOCKER_CONFIG is empty: Pull/Push carry the host's credentials, Solve asks for
- * them), and without them fail with the registry's refusal; `cache check` works; a `type=local`
- * cache is refused with a clear message instead of using a daemon path.
+ * them), and without them fail with the registry's refusal; `--registry-ca` (a client file)
+ * reaches a TLS registry from push, pull and build; `cache check` works; a `type=local` cache is
+ * refused with a clear message instead of using a daemon path.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { BASE, busyboxTar, mountsUnder } from '../../helpers/build-env.js';
 import { haveBusybox } from '../../helpers/busybox.js';
 import { runTsbuild, type CliResult } from '../../helpers/cli.js';
 import { startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
-import { haveRegistry, registryMissingWhy, startRegistry, type TestRegistry } from '../../helpers/registry.js';
+import { haveRegistry, makeSelfSignedCert, registryMissingWhy, startRegistry, type CertPair, type TestRegistry } from '../../helpers/registry.js';
 import { describeIf, haveBinary, isRoot } from '../../helpers/skip.js';
 
 const canRun = isRoot && haveBinary('runc') && haveBusybox && haveRegistry;
@@ -26,6 +27,8 @@ describeIf(canRun, `needs root, runc, busybox; ${registryMissingWhy}`, 'tsbuild 
   let clientConfig = '';
   let emptyConfig = '';
   let reg: TestRegistry | undefined;
+  let tlsReg: TestRegistry | undefined;
+  let cert: CertPair | undefined;
   let daemon: DaemonProcess | undefined;
 
   /** The CLI against the daemon, with the client's docker config (credentials) or an empty one. */
@@ -40,6 +43,9 @@ describeIf(canRun, `needs root, runc, busybox; ${registryMissingWhy}`, 'tsbuild 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tsbuild-cli-remote-reg-'));
     reg = await startRegistry({ auth: { kind: 'htpasswd', users: { ci: 'remote-pass' } } });
+    // 127.0.0.2 is not treated as local: HTTPS, with a CA only the client's --registry-ca names.
+    cert = makeSelfSignedCert(dir, 'registry', { cn: '127.0.0.2', ip: '127.0.0.2' });
+    tlsReg = await startRegistry({ host: '127.0.0.2', tls: cert });
     clientConfig = join(dir, 'client-docker');
     emptyConfig = join(dir, 'daemon-docker');
     await mkdir(clientConfig);
@@ -55,6 +61,7 @@ describeIf(canRun, `needs root, runc, busybox; ${registryMissingWhy}`, 'tsbuild 
   afterAll(async () => {
     if (daemon) expect((await daemon.stop()).code).toBe(0);
     await reg?.stop();
+    await tlsReg?.stop();
     if (dir) {
       expect(await mountsUnder(dir)).toEqual([]);
       await rm(dir, { recursive: true, force: true });
@@ -89,6 +96,23 @@ describeIf(canRun, `needs root, runc, busybox; ${registryMissingWhy}`, 'tsbuild 
     expect(loaded.stdout).toContain('loaded:1');
     const missing = await remote(['image', 'load', '-i', join(dir, 'nope.tar')]);
     expect([missing.code, missing.stderr]).toEqual([1, `error: open ${join(dir, 'nope.tar')}: no such file or directory\n`]);
+  });
+
+  test('--registry-ca, a client file, reaches a TLS registry from push, pull and build through the daemon', async () => {
+    const name = `${tlsReg?.host}/team/base:1`;
+    const ca = ['--registry-ca', cert?.certFile ?? ''];
+    await ok(['tag', BASE, name]);
+    const untrusted = await remote(['push', name]);
+    expect(untrusted.code).toBe(1);
+    await ok(['push', ...ca, name]);
+    await ok(['rmi', name]);
+    await ok(['pull', ...ca, name]);
+    const tlsCtx = join(dir, 'tls-ctx');
+    await mkdir(tlsCtx);
+    await writeFile(join(tlsCtx, 'Dockerfile'), `FROM ${name}\nRUN echo tls > /t.txt\n`);
+    await ok(['build', '--pull', '--progress', 'quiet', ...ca, '-t', 'tls:1', tlsCtx]);
+    const noCa = await remote(['build', '--pull', '--progress', 'quiet', '-t', 'tls:1', tlsCtx]);
+    expect(noCa.code).toBe(1);
   });
 
   test('cache check answers; a type=local cache is refused with a clear message', async () => {
