@@ -230,7 +230,8 @@ export class GrpcClient implements Client {
     this.#check(opts.signal);
     // Checked before the call, so a missing source fails as embedded, without reaching the daemon.
     const open = await importSource(req.source, opts.input);
-    const start = { name: req.name, message: req.message ?? '', sourceName: req.source };
+    // The engine's default comment names the client's source (an empty message, as proto3 has no presence, gets it too).
+    const start = { name: req.name, message: req.message ?? `Imported from ${req.source}`, sourceName: req.source };
     const res = await this.#clientStream(ControlService.Import, async function* (signal) {
       yield { start };
       for await (const data of open(signal)) yield { data: { data } };

@@ -64,29 +64,48 @@ async function archiveStream<S>(
   return { start, bytes: bytes() };
 }
 
+/**
+ * Progress messages sent in order from a synchronous listener; `flush` waits for the last one and
+ * throws the first send failure (a send that fails is never left as an unhandled rejection).
+ */
+function inOrder<M>(send: (m: M) => Promise<void>): { post(m: M): void; flush(): Promise<void> } {
+  let chain = Promise.resolve();
+  let failed: { error: unknown } | undefined;
+  return {
+    post(m) {
+      chain = chain.then(() => (failed ? undefined : send(m))).catch((error: unknown) => {
+        failed ??= { error };
+      });
+    },
+    async flush() {
+      await chain;
+      if (failed) throw failed.error;
+    },
+  };
+}
+
 export function pullHandler(deps: TransferDeps): Handler<'Pull'> {
   return (req, send, { signal }) => withCaFile(deps.dataRoot, req.registry?.caPem, async (caFile) => {
-    // Progress is sent in order; the summary waits for the last one to be taken.
-    let chain = Promise.resolve();
+    const progress = inOrder(send);
     const summary = await deps.engine.pull(pullRequestFromWire(req, caFile), {
       signal,
       credentials: lookupOf(req.credentials),
-      onProgress: (e) => { chain = chain.then(() => send({ progress: transferEventToWire(e) })); },
+      onProgress: (e) => progress.post({ progress: transferEventToWire(e) }),
     });
-    await chain;
+    await progress.flush();
     await send({ summary: pullSummaryToWire(summary) });
   });
 }
 
 export function pushHandler(deps: TransferDeps): Handler<'Push'> {
   return (req, send, { signal }) => withCaFile(deps.dataRoot, req.registry?.caPem, async (caFile) => {
-    let chain = Promise.resolve();
+    const progress = inOrder(send);
     const summary = await deps.engine.push(pushRequestFromWire(req, caFile), {
       signal,
       credentials: lookupOf(req.credentials),
-      onProgress: (e) => { chain = chain.then(() => send({ progress: transferEventToWire(e) })); },
+      onProgress: (e) => progress.post({ progress: transferEventToWire(e) }),
     });
-    await chain;
+    await progress.flush();
     await send({ summary: pushSummaryToWire(summary) });
   });
 }
@@ -102,6 +121,7 @@ export function loadHandler(deps: TransferDeps): Handler<'Load'> {
 export function importHandler(deps: TransferDeps): Handler<'Import'> {
   return async (requests, { signal }) => {
     const { start, bytes } = await archiveStream(requests, 'Import');
+    // Empty: the engine's default comment (tsbuild's client always sends the one it wants).
     const message = start.message || `Imported from ${start.sourceName || '-'}`;
     const rec = await deps.engine.importImage({ source: '-', name: start.name ?? '', message }, { signal, input: bytes });
     return { image: imageRecordOut(rec) };
