@@ -9,13 +9,22 @@
  *
  * What the daemon does not serve: `parse`, `llb` (static Dockerfile tools) and `login`, `logout`
  * (they write the client's docker config) run here, in the client's process, loading that code
- * only when called. `importImage`, `loadImages`, `pull`, `push`, `check` and `repair` have no RPC
- * yet and fail with NOT_IMPLEMENTED saying so. `build` is the Solve stream (grpc-solve.ts).
+ * only when called. `build` is the Solve stream (grpc-solve.ts); `pull` and `push` carry the
+ * credentials of their one registry host, read here from the client's docker config
+ * (grpc-credentials.ts); `loadImages` and `importImage` stream the archive, opened here
+ * (grpc-archive.ts), to the daemon.
  */
 import { solveOverGrpc } from './grpc-solve.js';
 import { readFile } from 'node:fs/promises';
 import { Client as GrpcJsClient, credentials, Metadata } from '@grpc/grpc-js';
-import type { CallOptions as GrpcCallOptions, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
+import type { CallOptions as GrpcCallOptions, ClientReadableStream, ClientWritableStream, ServiceError } from '@grpc/grpc-js';
+import { importSource, loadSource } from './grpc-archive.js';
+import { caPemOf, clientCredentials, registryHost } from './grpc-credentials.js';
+import { checkResultFromWire, repairReportFromWire } from './grpc-map-check.js';
+import {
+  credentialsToWire, loadedImageFromWire, pullRequestToWire, pullSummaryFromWire, pushRequestToWire, pushSummaryFromWire, registryOptionsToWire,
+  transferEventFromWire,
+} from './grpc-map-registry.js';
 import { ControlService, type GrpcMethod } from './gen/control-grpc.js';
 import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
 import { progressFromWire } from './solve-wire-progress.js';
@@ -54,10 +63,6 @@ export function grpcTarget(address: string): string {
   const tcp = /^tcp:\/\/(.+:\d+)$/.exec(address);
   if (tcp) return tcp[1] as string;
   throw new UsageError(`invalid daemon address "${address}": expected unix:///ABSOLUTE/PATH or tcp://HOST:PORT`);
-}
-
-function notServed(what: string): TsbuildError {
-  return new TsbuildError('NOT_IMPLEMENTED', `${what} is not supported through tsbuildd yet; run it without --addr (TSBUILD_ADDR) on the daemon's machine`);
 }
 
 function cancelled(signal: AbortSignal): CancelledError {
@@ -140,6 +145,50 @@ export class GrpcClient implements Client {
     });
   }
 
+  /**
+   * A client-streaming call: sends `messages` (with flow control), half-closes, and resolves with
+   * the answer. Stops reading `messages` as soon as the call ends, whichever way.
+   */
+  #clientStream<Req, Res>(m: Method<Req, Res>, messages: (signal: AbortSignal) => AsyncIterable<Req>, signal: AbortSignal): Promise<Res> {
+    this.#check(signal);
+    // Aborted when the call ends: stops reading the source (a file, a tar child, stdin).
+    const local = new AbortController();
+    return new Promise<Res>((resolve, reject) => {
+      let failed: unknown;
+      const call: ClientWritableStream<Req> = this.#client.makeClientStreamRequest(
+        m.path, m.requestSerialize, m.responseDeserialize, this.#metadata(), {},
+        (err: ServiceError | null, res?: Res) => {
+          signal.removeEventListener('abort', onAbort);
+          local.abort();
+          if (failed !== undefined) reject(failed);
+          else if (err) reject(signal.aborted ? cancelled(signal) : errorFromStatus(err));
+          else resolve(res as Res);
+        },
+      );
+      const onAbort = (): void => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      void (async () => {
+        try {
+          for await (const msg of messages(local.signal)) {
+            if (local.signal.aborted) return;
+            if (!call.write(msg)) {
+              await new Promise<void>((r) => {
+                const done = (): void => { call.off('drain', done); local.signal.removeEventListener('abort', done); r(); };
+                call.once('drain', done);
+                local.signal.addEventListener('abort', done, { once: true });
+              });
+            }
+          }
+          if (!local.signal.aborted) call.end();
+        } catch (e) {
+          if (local.signal.aborted) return;
+          failed = e;
+          call.cancel();
+        }
+      })();
+    });
+  }
+
   async info(opts: CallOptions): Promise<EngineInfo> {
     return engineInfoIn(await this.#unary(ControlService.Info, {}, opts.signal));
   }
@@ -207,20 +256,58 @@ export class GrpcClient implements Client {
     return imageInspectIn(res.image ?? {});
   }
 
-  importImage(_req: ImportRequest, _opts: InputCallOptions): Promise<ImageRecord> {
-    return Promise.reject(notServed('image import'));
+  async importImage(req: ImportRequest, opts: InputCallOptions): Promise<ImageRecord> {
+    this.#check(opts.signal);
+    // Checked before the call, so a missing source fails as embedded, without reaching the daemon.
+    const open = await importSource(req.source, opts.input);
+    // The engine's default comment names the client's source (an empty message, as proto3 has no presence, gets it too).
+    const start = { name: req.name, message: req.message ?? `Imported from ${req.source}`, sourceName: req.source };
+    const res = await this.#clientStream(ControlService.Import, async function* (signal) {
+      yield { start };
+      for await (const data of open(signal)) yield { data: { data } };
+    }, opts.signal);
+    if (!res.image) throw new TsbuildError('DAEMON_PROTOCOL', 'the daemon imported the image but did not return its record');
+    return imageRecordIn(res.image);
   }
 
-  loadImages(_req: LoadRequest, _opts: InputCallOptions): Promise<LoadedImage[]> {
-    return Promise.reject(notServed('image load'));
+  async loadImages(req: LoadRequest, opts: InputCallOptions): Promise<LoadedImage[]> {
+    this.#check(opts.signal);
+    const open = await loadSource(req.source, opts.input);
+    // The daemon names a streamed archive as the engine names this source in its messages.
+    const start = { sourceName: req.source === '-' ? (opts.inputLabel ?? '') : req.source };
+    const res = await this.#clientStream(ControlService.Load, async function* (signal) {
+      yield { start };
+      for await (const data of open(signal)) yield { data: { data } };
+    }, opts.signal);
+    return (res.images ?? []).map(loadedImageFromWire);
   }
 
-  pull(_req: PullRequest, _opts: TransferCallOptions): Promise<PullSummary> {
-    return Promise.reject(notServed('pull'));
+  async pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {
+    this.#check(opts.signal);
+    const host = await registryHost(req.ref);
+    const creds = await clientCredentials(req.registry, opts.credentials)(host, opts.signal);
+    const wire = pullRequestToWire(req, registryOptionsToWire(req.registry, await caPemOf(req.registry)), credentialsToWire(host, creds));
+    let summary: PullSummary | undefined;
+    await this.#serverStream(ControlService.Pull, wire, opts.signal, (m) => {
+      if (m.progress) opts.onProgress?.(transferEventFromWire(m.progress));
+      else if (m.summary) summary = pullSummaryFromWire(m.summary);
+    });
+    if (!summary) throw new TsbuildError('DAEMON_PROTOCOL', 'the Pull stream ended without its summary');
+    return summary;
   }
 
-  push(_req: PushRequest, _opts: TransferCallOptions): Promise<PushSummary> {
-    return Promise.reject(notServed('push'));
+  async push(req: PushRequest, opts: TransferCallOptions): Promise<PushSummary> {
+    this.#check(opts.signal);
+    const host = await registryHost(req.name);
+    const creds = await clientCredentials(req.registry, opts.credentials)(host, opts.signal);
+    const wire = pushRequestToWire(req, registryOptionsToWire(req.registry, await caPemOf(req.registry)), credentialsToWire(host, creds));
+    let summary: PushSummary | undefined;
+    await this.#serverStream(ControlService.Push, wire, opts.signal, (m) => {
+      if (m.progress) opts.onProgress?.(transferEventFromWire(m.progress));
+      else if (m.summary) summary = pushSummaryFromWire(m.summary);
+    });
+    if (!summary) throw new TsbuildError('DAEMON_PROTOCOL', 'the Push stream ended without its summary');
+    return summary;
   }
 
   async login(req: LoginRequest, opts: CallOptions): Promise<LoginResult> {
@@ -249,12 +336,12 @@ export class GrpcClient implements Client {
     return summary;
   }
 
-  check(_req: CheckRequest, _opts: CallOptions): Promise<CheckResult> {
-    return Promise.reject(notServed('cache check'));
+  async check(req: CheckRequest, opts: CallOptions): Promise<CheckResult> {
+    return checkResultFromWire(await this.#unary(ControlService.Check, { deep: req.deep ?? false }, opts.signal));
   }
 
-  repair(_req: CheckRequest, _opts: CallOptions): Promise<RepairReport> {
-    return Promise.reject(notServed('cache check --repair'));
+  async repair(req: CheckRequest, opts: CallOptions): Promise<RepairReport> {
+    return repairReportFromWire(await this.#unary(ControlService.Repair, { deep: req.deep ?? false }, opts.signal));
   }
 
   close(): Promise<void> {

@@ -2,7 +2,8 @@
  * The client side of the Solve RPC: one build over a bidirectional stream to tsbuildd. Sends
  * `start` (the request without its client paths), answers the daemon's context listing and fetch
  * requests from the context directory (only files whose digest the daemon lacks travel), its
- * secret requests from the call's lookup, hands progress to `onProgress`, writes outputs streamed
+ * secret requests from the call's lookup and its `auth` requests from the client's registry
+ * credentials (grpc-credentials.ts: only the host asked for), hands progress to `onProgress`, writes outputs streamed
  * back at their client-side destinations, and returns the result — or throws the same typed error
  * the embedded engine would have. Aborting the signal sends `cancel` and waits for the daemon's
  * answer (the build stopped and cleaned up, or — when other clients are attached to it — handed
@@ -15,11 +16,13 @@ import { ControlService } from './gen/control-grpc.js';
 import type { tsbuild } from './gen/control.js';
 import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
 import { ContextDigestCache, defaultDigestCacheDir } from './context-digest-cache.js';
+import { caPemOf, clientCredentials } from './grpc-credentials.js';
+import { authResponseOf } from './grpc-map-registry.js';
 import { contextKeyOf, listContext, readDockerignore } from './solve-context-listing.js';
 import { OutputWriter } from './solve-output-writer.js';
 import { buildStartOf, resultFromWire } from './solve-wire-build.js';
 import { progressFromWire } from './solve-wire-progress.js';
-import type { BuildCallOptions, BuildRequest, BuildResult } from './types.js';
+import type { BuildCallOptions, BuildRequest, BuildResult, RegistryCredentials } from './types.js';
 
 type SolveRequest = tsbuild.control.v1.SolveRequest.$Properties;
 type SolveResponse = tsbuild.control.v1.SolveResponse;
@@ -72,7 +75,11 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
   const contextKey = await contextKeyOf(req.contextDir);
   const start = buildStartOf(req, { contextKey, secretIds: [] });
   start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
+  // `--registry-ca` names a client file: its bytes travel.
+  const caPem = await caPemOf(req.registry);
+  if (caPem) start.registry = { ...start.registry, caPem };
 
+  const credentials = clientCredentials(req.registry, opts.credentials);
   const m = ControlService.Solve;
   const call: Call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, meta);
   const write = writer(call);
@@ -106,6 +113,10 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
         } else if (res.secret) {
           const value = opts.secrets ? await opts.secrets(res.secret.secretId ?? '', local.signal) : undefined;
           await write({ secret: { requestId: res.secret.id ?? 0, data: value ?? new Uint8Array(), notFound: value === undefined } });
+        } else if (res.auth) {
+          // A lookup that fails (a broken helper) answers anonymous, as the engine treats its own failures.
+          const creds = await credentials(res.auth.host ?? '', local.signal).catch((): RegistryCredentials => ({ kind: 'anonymous' }));
+          await write({ auth: authResponseOf(res.auth.id ?? 0, creds) });
         } else if (res.output) {
           await outputs.chunk(res.output.outputIndex ?? 0, res.output.data ?? new Uint8Array(), res.output.eof ?? false);
         } else if (res.result) {
@@ -116,7 +127,7 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
           // keep it running: the error is all this call will get, so stop waiting for its end.
           if (signal.aborted) call.cancel();
         }
-        // `accepted`, ssh and auth requests: this client names no ssh ids and lets the daemon use its own credentials.
+        // `accepted`; ssh requests do not come (this client refuses --ssh, solve-wire-build.ts).
       }
     } catch (e) {
       // The status after an `error` message repeats it; keep the message's.

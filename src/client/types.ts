@@ -61,6 +61,27 @@ export interface CallOptions {
  */
 export type SecretLookup = (id: string, signal: AbortSignal) => Promise<Uint8Array | undefined>;
 
+/**
+ * Credentials for one registry host, as plain data: the four forms a docker config holds. Secret
+ * values: never logged, never put in messages.
+ */
+export type RegistryCredentials =
+  | { readonly kind: 'anonymous' }
+  /** Username and password (or personal access token), sent as Basic or traded for a Bearer token. */
+  | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+  /** An OAuth2 refresh token (`identitytoken` in config.json), traded for access tokens. */
+  | { readonly kind: 'identity-token'; readonly token: string; readonly username?: string }
+  /** A bearer token used as it is (`registrytoken` in config.json). */
+  | { readonly kind: 'registry-token'; readonly token: string };
+
+/**
+ * Looks up credentials for a registry host (`docker.io`, `127.0.0.1:5000`) on the client's side,
+ * when the engine needs them (a remote daemon asks its client, as BuildKit's auth session does).
+ * Resolves to `{kind: 'anonymous'}` when the client has none; the engine then uses its own docker
+ * config. Without a lookup the engine reads `registry.dockerConfigDir`.
+ */
+export type CredentialLookup = (host: string, signal: AbortSignal) => Promise<RegistryCredentials>;
+
 /** Receives the bytes of a `dest=-` output, in order; each write resolves once the bytes are taken. */
 export interface ByteSink {
   write(chunk: Uint8Array): Promise<void>;
@@ -73,6 +94,8 @@ export interface BuildCallOptions extends CallOptions {
   readonly secrets?: SecretLookup;
   /** Where outputs with `dest=-` are written (the client's standard output). Default: none (such an output fails). */
   readonly stdout?: ByteSink;
+  /** Where registry credentials come from. Default: the docker config at `registry.dockerConfigDir`. */
+  readonly credentials?: CredentialLookup;
 }
 
 /** `attach`: the attached build's progress (replayed from its beginning, then live). */
@@ -85,11 +108,15 @@ export interface AttachCallOptions extends CallOptions {
 export interface InputCallOptions extends CallOptions {
   /** The bytes a `-` source stands for. Read only when the request's source is `-`. */
   readonly input?: AsyncIterable<Uint8Array>;
+  /** How messages name `input` (a remote client's file name). Default `stdin`. */
+  readonly inputLabel?: string;
 }
 
 /** Calls that move images to or from a registry report each blob's progress. */
 export interface TransferCallOptions extends CallOptions {
   readonly onProgress?: (event: TransferEvent) => void;
+  /** Where registry credentials come from. Default: the docker config at `registry.dockerConfigDir`. */
+  readonly credentials?: CredentialLookup;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import type { Principal, Role } from './types.js';
 type Required = Role | 'none';
 
 const CONTROL = '/tsbuild.control.v1.Control/';
-const READONLY_CONTROL = ['Info', 'ListImages', 'Inspect', 'History', 'DiskUsage', 'ListBuilds', 'Status'];
-const ADMIN_CONTROL = ['Solve', 'Prune', 'RemoveImage', 'TagImage'];
+const READONLY_CONTROL = ['Info', 'ListImages', 'Inspect', 'History', 'DiskUsage', 'ListBuilds', 'Status', 'Check'];
+// Everything that changes the store or reaches a registry with the daemon's network.
+const ADMIN_CONTROL = ['Solve', 'Prune', 'RemoveImage', 'TagImage', 'Pull', 'Push', 'Load', 'Import', 'Repair'];
 
 const REQUIRED_BY_METHOD: ReadonlyMap<string, Required> = new Map<string, Required>([
   ...READONLY_CONTROL.map((m) => [`${CONTROL}${m}`, 'readonly'] as const),

@@ -7,13 +7,13 @@
  * authorization only.
  */
 import type {
-  Metadata, ServerDuplexStream, ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedHandleCall, UntypedServiceImplementation,
+  Metadata, ServerDuplexStream, ServerReadableStream, ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedHandleCall, UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { CancelledError } from '../util/errors.js';
 import type { Authorizer, CallerInfo } from './auth.js';
 import { statusOf } from './errors.js';
 import type { InFlightCalls } from './in-flight.js';
-import type { BidiStreamHandler, CallContext, ServerStreamHandler, ServiceHandlers, UnaryHandler } from './types.js';
+import type { BidiStreamHandler, CallContext, ClientStreamHandler, ServerStreamHandler, ServiceHandlers, UnaryHandler } from './types.js';
 
 export interface CallDeps {
   readonly authorizer: Authorizer;
@@ -95,6 +95,18 @@ function serverStream<Req, Res>(deps: CallDeps, path: string, h: ServerStreamHan
   };
 }
 
+function clientStream<Req, Res>(deps: CallDeps, path: string, h: ClientStreamHandler<Req, Res>): UntypedHandleCall {
+  return (call: ServerReadableStream<Req, Res>, callback: sendUnaryData<Res>) => {
+    let response: Res | undefined;
+    runCall(deps, call, path, async (ctx) => {
+      response = await h(call as AsyncIterable<Req>, ctx);
+    }).then(
+      () => callback(null, response),
+      (e: unknown) => callback(statusOf(e)),
+    );
+  };
+}
+
 function bidiStream<Req, Res>(deps: CallDeps, path: string, h: BidiStreamHandler<Req, Res>): UntypedHandleCall {
   return (call: ServerDuplexStream<Req, Res>) => {
     // Not the stream's own async iterator: when the client half-closes (a Python client does, once
@@ -116,7 +128,7 @@ export function adaptService<S extends Record<string, MethodShape>>(service: S, 
     if (m.requestStream && m.responseStream) impl[name] = bidiStream(deps, m.path, h as BidiStreamHandler<unknown, unknown>);
     else if (m.responseStream) impl[name] = serverStream(deps, m.path, h as ServerStreamHandler<unknown, unknown>);
     else if (!m.requestStream) impl[name] = unary(deps, m.path, h as UnaryHandler<unknown, unknown>);
-    else throw new Error(`${m.path}: client-streaming methods are not supported by the call adapter`);
+    else impl[name] = clientStream(deps, m.path, h as ClientStreamHandler<unknown, unknown>);
   }
   return impl;
 }

@@ -5,7 +5,8 @@
  * (map-requests.ts) and answer with map-responses.ts; auth, cancellation and the error → status
  * mapping are applied around each by calls.ts, so a client sees the engine's own typed errors.
  * Solve registers each build in `deps.builds`, which ListBuilds lists and Status attaches to
- * (status-handler.ts). History (past builds) answers UNIMPLEMENTED for now.
+ * (status-handler.ts). Pull, Push, Load, Import, Check and Repair live in image-transfer-handlers.ts.
+ * History (past builds) answers UNIMPLEMENTED for now.
  */
 import { solveHandler } from './solve-handler.js';
 import type { ControlService } from '../client/gen/control-grpc.js';
@@ -15,6 +16,7 @@ import type { BuildSlots } from './build-slots.js';
 import type { RunningBuilds } from './running-builds.js';
 import { listBuildsHandler, statusHandler } from './status-handler.js';
 import { DaemonErrors } from './errors.js';
+import { checkHandler, importHandler, loadHandler, pullHandler, pushHandler, repairHandler } from './image-transfer-handlers.js';
 import { diskUsageIn, imageRefIn, pruneIn, removeImageIn, tagImageIn } from './map-requests.js';
 import {
   diskUsageOut, historyRowOut, imageInspectOut, imageRecordOut, imageSummaryOut, prunedRecordOut, pruneSummaryOut, removedImageOut,
@@ -41,7 +43,9 @@ export interface ControlDeps {
 }
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
-export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info'];
+export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = [
+  'Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair',
+];
 
 function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
   return () => Promise.reject(DaemonErrors.notImplemented(method));
@@ -70,5 +74,11 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
     },
     History: notImplemented('History'),
     Info: async () => deps.info(),
+    Pull: pullHandler(deps),
+    Push: pushHandler(deps),
+    Load: loadHandler(deps),
+    Import: importHandler(deps),
+    Check: checkHandler(deps),
+    Repair: repairHandler(deps),
   };
 }

@@ -22,13 +22,14 @@ export const DaemonErrors = {
   permissionDenied: (method: string, who: string) =>
     new TsbuildError('PERMISSION_DENIED', `${method} needs the admin role; ${who} has read-only access`),
   notImplemented: (method: string) =>
-    new TsbuildError('NOT_IMPLEMENTED', `${method} is not implemented by this tsbuildd yet (builds land with the Solve wiring); Info and the image and cache RPCs work`),
+    new TsbuildError('NOT_IMPLEMENTED', `${method} is not implemented by this tsbuildd yet`),
   tooManyBuilds: (who: string, limit: number) =>
     new TsbuildError('TOO_MANY_BUILDS', `${who} already runs ${limit} build${limit === 1 ? '' : 's'} (--max-builds-per-client); wait for one to finish`),
   contextTooLarge: (limit: number) => new UserInputError('CONTEXT_TOO_LARGE', `the build context is larger than this daemon accepts (--max-context-size ${limit} bytes)`),
   shuttingDown: () => new TsbuildError('SHUTTING_DOWN', 'tsbuildd is shutting down; retry against a running daemon'),
   entitlementNotAllowed: (entitlement: string, why: string) =>
     new TsbuildError('ENTITLEMENT_NOT_ALLOWED', `${entitlement} is not allowed by this tsbuildd (${why}); start it with --allow-insecure-entitlement ${entitlement}`),
+  protocol: (why: string) => new TsbuildError('CALL_PROTOCOL', why),
   buildNotFound: (ref: string) => new TsbuildError('BUILD_NOT_FOUND', `no running build has ref ${JSON.stringify(ref)}`),
 } as const;
 
@@ -46,6 +47,7 @@ const STATUS_BY_CODE: Readonly<Record<string, Status>> = {
   SHUTTING_DOWN: Status.UNAVAILABLE,
   REGISTRY_UNREACHABLE: Status.UNAVAILABLE,
   HTTP_FETCH_FAILED: Status.UNAVAILABLE,
+  CALL_PROTOCOL: Status.INVALID_ARGUMENT,
   BUILD_NOT_FOUND: Status.NOT_FOUND,
   BUILD_REF_IN_USE: Status.ALREADY_EXISTS,
   HEALTH_SERVICE_UNKNOWN: Status.NOT_FOUND,
@@ -57,6 +59,7 @@ const STATUS_BY_CODE: Readonly<Record<string, Status>> = {
   CONTEXT_PATH_NOT_FOUND: Status.NOT_FOUND,
   DOCKERFILE_NOT_FOUND: Status.NOT_FOUND,
   GIT_REF_NOT_FOUND: Status.NOT_FOUND,
+  MANIFEST_NOT_FOUND: Status.NOT_FOUND,
   PLATFORM_NOT_FOUND: Status.NOT_FOUND,
   IMAGE_AMBIGUOUS: Status.FAILED_PRECONDITION,
   IMAGE_CONFLICT: Status.FAILED_PRECONDITION,

@@ -10,6 +10,8 @@
  * it too — unless, once the context has arrived, a Status client is attached to it: then this call
  * ends with CANCELLED ("detached") while the build goes on for the attached clients, without the
  * starting client's secrets or client-side outputs; it is cancelled when the last of them leaves.
+ * Registry credentials are asked on demand (when the client says it answers them), and
+ * `dest`-on-the-client outputs are sent back as chunks.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -183,7 +185,13 @@ export async function handleSolve(
     detachable = true;
 
     const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
-    const req = buildRequestOf(start, prepared.contextDir, plan.outputs);
+    let req = buildRequestOf(start, prepared.contextDir, plan.outputs);
+    if (start.registry?.caPem?.length) {
+      // The client's `--registry-ca`, as a file the build's registry client reads (gone with the scratch).
+      const caFile = join(scratch, 'registry-ca.pem');
+      await writeFile(caFile, start.registry.caPem, { mode: 0o600 });
+      req = { ...req, registry: { ...req.registry, caFile } };
+    }
     checkEntitlements(req, deps.allowedEntitlements);
     let dockerfile = req.dockerfile;
     if (start.dockerfile?.hasDockerignore) {
@@ -199,6 +207,8 @@ export async function handleSolve(
       onProgress: (e) => post({ progress: progressToWire(e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
       secrets: (id, signal) => (secretIds.size === 0 || secretIds.has(id) ? inbox.askSecret(id, post, signal) : Promise.resolve(undefined)),
+      // The client's credentials first (it holds the docker config); the engine's own when it has none.
+      ...(start.answersAuth ? { credentials: (host: string, signal: AbortSignal) => inbox.askAuth(host, post, signal) } : {}),
       ...(plan.stdoutIndex !== undefined ? { stdout: stdoutSink(plan.stdoutIndex, async (c) => { post({ output: c }); await chain; }) } : {}),
     });
     await chain;

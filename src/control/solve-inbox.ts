@@ -1,18 +1,24 @@
 /**
  * The client's side of a Solve stream, as the handler reads it: first in order (start, the context
  * listing and file chunks, or the context tar), then — once the build runs — by a pump that routes
- * secret answers to the lookups waiting for them and turns `cancel` into an abort. A stream that
- * ends early fails the waiting lookups; it does not cancel the build (a disconnect cancels the call,
- * which calls.ts turns into an abort).
+ * secret and registry-credential answers to the lookups waiting for them and turns `cancel` into an
+ * abort. A stream that ends early fails the waiting lookups; it does not cancel the build (a
+ * disconnect cancels the call, which calls.ts turns into an abort). Credential answers are handed
+ * on as they are: never logged.
  */
 import type { tsbuild } from '../client/gen/control.js';
+import { credentialsFromWire } from '../client/grpc-map-registry.js';
+import type { RegistryCredentials } from '../client/types.js';
 import { CancelledError, TsbuildError } from '../util/errors.js';
 
 type SolveRequest = tsbuild.control.v1.SolveRequest;
 type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
 
+/** What a waiting lookup is resolved with: a secret's bytes (or none), or a host's credentials. */
+type Answer = Uint8Array | undefined | RegistryCredentials;
+
 interface Waiter {
-  resolve(v: Uint8Array | undefined): void;
+  resolve(v: Answer): void;
   reject(e: unknown): void;
 }
 
@@ -55,10 +61,14 @@ export class SolveInbox {
             const w = this.#waiting.get(m.secret.requestId ?? 0);
             this.#waiting.delete(m.secret.requestId ?? 0);
             w?.resolve(m.secret.notFound ? undefined : (m.secret.data ?? new Uint8Array()));
+          } else if (m.auth) {
+            const w = this.#waiting.get(m.auth.requestId ?? 0);
+            this.#waiting.delete(m.auth.requestId ?? 0);
+            w?.resolve(m.auth.anonymous ? { kind: 'anonymous' } : credentialsFromWire(m.auth));
           }
-          // Anything else (ssh, auth answers) is not asked for by this daemon; it is ignored.
+          // Anything else (ssh) is not asked for by this daemon; it is ignored.
         }
-        this.#failWaiting(new TsbuildError('SOLVE_PROTOCOL', 'Solve: the client closed its stream while a secret was requested'));
+        this.#failWaiting(new TsbuildError('SOLVE_PROTOCOL', 'Solve: the client closed its stream while a secret or credentials were requested'));
       } catch (e) {
         this.#failWaiting(e);
       }
@@ -67,7 +77,16 @@ export class SolveInbox {
 
   /** Asks the client for a secret's value (undefined: it has none). */
   askSecret(secretId: string, post: (m: SolveResponse) => void, signal: AbortSignal): Promise<Uint8Array | undefined> {
-    if (this.#ended) return Promise.reject(new TsbuildError('SOLVE_PROTOCOL', 'Solve: the client closed its stream; secrets cannot be requested'));
+    return this.#ask((id) => post({ secret: { id, secretId } }), signal) as Promise<Uint8Array | undefined>;
+  }
+
+  /** Asks the client for its credentials for a registry host (anonymous: it has none). */
+  askAuth(host: string, post: (m: SolveResponse) => void, signal: AbortSignal): Promise<RegistryCredentials> {
+    return this.#ask((id) => post({ auth: { id, host } }), signal) as Promise<RegistryCredentials>;
+  }
+
+  #ask(send: (id: number) => void, signal: AbortSignal): Promise<Answer> {
+    if (this.#ended) return Promise.reject(new TsbuildError('SOLVE_PROTOCOL', 'Solve: the client closed its stream; secrets and credentials cannot be requested'));
     const id = ++this.#nextId;
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
@@ -79,7 +98,7 @@ export class SolveInbox {
         resolve: (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
         reject: (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
       });
-      post({ secret: { id, secretId } });
+      send(id);
     });
   }
 

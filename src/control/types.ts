@@ -49,7 +49,7 @@ export interface DaemonOptions {
   readonly limits: DaemonLimits;
 }
 
-/** What a caller may do. `readonly` may only read (Info, ListImages, Inspect, History, DiskUsage, ListBuilds, Status). */
+/** What a caller may do. `readonly` may only read (Info, ListImages, Inspect, History, DiskUsage, ListBuilds, Status, Check). */
 export type Role = 'admin' | 'readonly';
 
 /** Who is calling, as authentication established it. */
@@ -76,12 +76,14 @@ export interface CallContext {
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
 /** Sends responses with `send` (resolves once the message is handed to the transport). */
 export type ServerStreamHandler<Req, Res> = (request: Req, send: (response: Res) => Promise<void>, ctx: CallContext) => Promise<void>;
+/** Reads the client's messages from `requests` (ends when it half-closes), then answers once. */
+export type ClientStreamHandler<Req, Res> = (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<Res>;
 /** Reads requests from `requests` (ends when the client half-closes). */
 export type BidiStreamHandler<Req, Res> = (requests: AsyncIterable<Req>, send: (response: Res) => Promise<void>, ctx: CallContext) => Promise<void>;
 
 /**
- * The handler a generated method definition needs: unary, server-streaming or bidirectional, typed
- * by the method's decoded request and plain response. (No service here streams only requests.)
+ * The handler a generated method definition needs: unary, server-streaming, client-streaming or
+ * bidirectional, typed by the method's decoded request and plain response.
  */
 export type HandlerFor<M> = M extends {
   readonly requestStream: infer RS;
@@ -90,7 +92,7 @@ export type HandlerFor<M> = M extends {
   readonly responseSerialize: (m: infer Res) => Buffer;
 }
   ? RS extends true
-    ? SS extends true ? BidiStreamHandler<Req, Res> : never
+    ? SS extends true ? BidiStreamHandler<Req, Res> : ClientStreamHandler<Req, Res>
     : SS extends true ? ServerStreamHandler<Req, Res> : UnaryHandler<Req, Res>
   : never;
 

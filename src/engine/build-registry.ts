@@ -23,11 +23,13 @@ import { ChainMaterializer } from './chain-materialize.js';
 import { pushFromStore } from './image-push.js';
 import { openRegistryClient } from './registry-access.js';
 import { RemoteResultLoader } from './remote-loader.js';
-import type { PushSummary, RegistryAccess, RemoteCacheReport } from './types.js';
+import type { CredentialLookup, PushSummary, RegistryAccess, RemoteCacheReport } from './types.js';
 
 export interface BuildRegistryOptions {
   readonly services: WorkerServices;
   readonly access: RegistryAccess;
+  /** The caller's credential lookup (a remote client's docker config), tried before the engine's own. */
+  readonly credentials?: CredentialLookup;
   readonly pull: boolean;
   readonly cacheFrom: readonly CacheImportSpec[];
   readonly cacheTo: readonly CacheExportSpec[];
@@ -66,7 +68,7 @@ export class BuildRegistry {
 
   /** The build's registry client (made on first use). */
   client(): RegistryClient {
-    return (this.#client ??= openRegistryClient(this.#o.access));
+    return (this.#client ??= openRegistryClient(this.#o.access, this.#o.credentials));
   }
 
   /** Reads every `--cache-from` (metadata only); unreadable ones become warnings. */

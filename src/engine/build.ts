@@ -100,6 +100,7 @@ async function build(engine: BuildEngine, b: Build): Promise<BuildResult> {
   const registry = new BuildRegistry({
     services: engine.services,
     access: req.registry ?? {},
+    ...(b.opts.credentials ? { credentials: b.opts.credentials } : {}),
     pull: req.pull ?? false,
     cacheFrom: req.cacheFrom ?? [],
     cacheTo: req.cacheTo ?? [],

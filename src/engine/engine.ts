@@ -37,10 +37,11 @@ import { pullToStore } from './image-pull.js';
 import { pushFromStore } from './image-push.js';
 import { removeImage, tagImage } from './image-remove.js';
 import { registryLogin, registryLogout } from './registry-login.js';
+import { dockerConfigCredentials, registryHostOf } from './registry-credentials.js';
 import type {
   BuildOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
-  LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
+  LoginRequest, LoginResult, LogoutRequest, LogoutResult, RegistryAccess, RegistryCredentials, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
   PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest, TransferOptions,
 } from './types.js';
 
@@ -185,6 +186,16 @@ export class Engine {
     return registryLogout(req, opts);
   }
 
+  /** What the docker config (`registry.dockerConfigDir`, else the process's) holds for a registry host. */
+  static registryCredentials(host: string, registry: RegistryAccess | undefined, opts: CallOptions): Promise<RegistryCredentials> {
+    return dockerConfigCredentials(host, registry, opts.signal);
+  }
+
+  /** The registry host an image reference names (`alpine` → `docker.io`); throws on a malformed reference. */
+  static registryHost(ref: string): string {
+    return registryHostOf(ref);
+  }
+
   // --- Builds and engine facts ------------------------------------------------------------------
 
   /**
@@ -260,17 +271,23 @@ export class Engine {
   }
 
   loadImages(req: LoadRequest, opts: InputOptions): Promise<LoadedImage[]> {
-    return this.#op('image load', { protects: true, signal: opts.signal }, () =>
-      loadImages(this.services.storage, { source: req.source, signal: opts.signal, layerLimits: this.layerLimits, ...(opts.input ? { input: opts.input } : {}) }));
+    return this.#op('image load', { protects: true, signal: opts.signal }, () => loadImages(this.services.storage, {
+      source: req.source, signal: opts.signal, layerLimits: this.layerLimits,
+      ...(opts.input ? { input: opts.input } : {}),
+      ...(opts.inputLabel !== undefined ? { inputLabel: opts.inputLabel } : {}),
+    }));
   }
 
   pull(req: PullRequest, opts: TransferOptions): Promise<PullSummary> {
-    return this.#op('pull', { protects: true, signal: opts.signal }, () =>
-      pullToStore(this.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) }));
+    return this.#op('pull', { protects: true, signal: opts.signal }, () => pullToStore(this.services.storage, req, {
+      signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    }));
   }
 
   push(req: PushRequest, opts: TransferOptions): Promise<PushSummary> {
-    return pushFromStore(this.services.storage, req, { signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+    return pushFromStore(this.services.storage, req, {
+      signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    });
   }
 
   // --- The build cache ----------------------------------------------------------------------------

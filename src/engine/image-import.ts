@@ -3,17 +3,17 @@
  * xz, zstd), a directory, or stdin — becomes a one-layer image in the local store. The layer is
  * stored gzip-compressed; it is unpacked into a snapshot the first time a build uses the image.
  */
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { ImageEntry } from '../cache/types.js';
 import { normalizeImageRef } from '../llb/image-ref.js';
 import type { ImageConfig } from '../oci/types.js';
 import { assembleImage } from '../exporter/image-assemble.js';
 import { writeLayerBlob } from '../exporter/layer-blob.js';
-import { TsbuildError, UserInputError } from '../util/errors.js';
+import { ArchiveSourceErrors } from '../util/archive-source-errors.js';
+import { tarDirectory } from '../util/tar-directory.js';
 import { openDecompressed } from './decompress.js';
 
 export interface ImportOptions {
@@ -27,33 +27,18 @@ export interface ImportOptions {
   readonly signal: AbortSignal;
 }
 
-/** A tar stream of a directory's contents (GNU tar: numeric owners, xattrs, sorted). */
-function tarDirectory(dir: string, signal: AbortSignal): Readable {
-  const child = spawn('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--sort=name', '-C', dir, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'], signal });
-  const out = new PassThrough();
-  let err = '';
-  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-  child.stdout.pipe(out, { end: false });
-  child.on('error', (e) => out.destroy(e));
-  child.on('close', (code) => {
-    if (code === 0) out.end();
-    else out.destroy(new TsbuildError('IMPORT_TAR_FAILED', `tar of ${dir} failed (${code}): ${err.trim()}`));
-  });
-  return out;
-}
-
 export async function importImage(storage: CacheStorage, opts: ImportOptions): Promise<ImageEntry> {
   const name = normalizeImageRef(opts.name);
   let tar: Readable;
   if (opts.source === '-') {
-    if (!opts.input) throw new UserInputError('IMPORT_NO_STDIN', 'import from - needs standard input');
+    if (!opts.input) throw ArchiveSourceErrors.importNoStdin();
     tar = await openDecompressed(Readable.from(opts.input), opts.signal);
   } else {
     let st;
     try {
       st = await stat(opts.source);
     } catch {
-      throw new UserInputError('IMPORT_SOURCE_MISSING', `${opts.source}: no such file or directory`);
+      throw ArchiveSourceErrors.importMissing(opts.source);
     }
     tar = st.isDirectory() ? tarDirectory(opts.source, opts.signal) : await openDecompressed(createReadStream(opts.source), opts.signal);
   }

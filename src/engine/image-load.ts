@@ -12,7 +12,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
-import { UserInputError } from '../util/errors.js';
+import { ArchiveSourceErrors } from '../util/archive-source-errors.js';
 import { openDecompressed } from './decompress.js';
 import { danglingName, isDanglingName, putName } from './dangling.js';
 import { cancelledBy, readImageArchive } from './image-archive-reader.js';
@@ -28,6 +28,8 @@ export interface LoadOptions {
   readonly source: string;
   /** The archive's bytes when `source` is `-` (the client's standard input). */
   readonly input?: AsyncIterable<Uint8Array>;
+  /** How messages name `input` (a remote client's file name). Default `stdin`. */
+  readonly inputLabel?: string;
   readonly signal: AbortSignal;
   /** Bound the measuring of compressed legacy layers (their diff_ids). Default DEFAULT_LAYER_LIMITS. */
   readonly layerLimits?: LayerLimits;
@@ -42,18 +44,18 @@ interface Source {
 
 async function openSource(opts: LoadOptions): Promise<Source> {
   if (opts.source === '-') {
-    if (!opts.input) throw new UserInputError('IMAGE_LOAD_NO_STDIN', 'load from - needs standard input');
+    if (!opts.input) throw ArchiveSourceErrors.loadNoStdin();
     // Destroying the stream ends the iteration, which closes the client's side (a pipe, stdin).
     const raw = Readable.from(opts.input);
-    return { input: await openDecompressed(raw, opts.signal), label: 'stdin', close: () => raw.destroy() };
+    return { input: await openDecompressed(raw, opts.signal), label: opts.inputLabel ?? 'stdin', close: () => raw.destroy() };
   }
   let st;
   try {
     st = await stat(opts.source);
   } catch {
-    throw new UserInputError('IMAGE_LOAD_SOURCE_MISSING', `open ${opts.source}: no such file or directory`);
+    throw ArchiveSourceErrors.loadMissing(opts.source);
   }
-  if (st.isDirectory()) throw new UserInputError('IMAGE_LOAD_NOT_TAR', `${opts.source} is a directory; image load reads a tar archive (tar an OCI layout with: tar -C DIR -cf IMAGE.tar .)`);
+  if (st.isDirectory()) throw ArchiveSourceErrors.loadDirectory(opts.source);
   const raw = createReadStream(opts.source);
   return { input: await openDecompressed(raw, opts.signal), label: opts.source, close: () => raw.destroy() };
 }

@@ -9,18 +9,20 @@ import { normalizeImageRef } from '../llb/image-ref.js';
 import { DEFAULT_PLATFORM, parsePlatformSpec } from '../registry/platform.js';
 import type { TransferEvent } from '../registry/types.js';
 import { openRegistryClient, contentSink } from './registry-access.js';
-import type { PullRequest, PullSummary } from './types.js';
+import type { CredentialLookup, PullRequest, PullSummary } from './types.js';
 
 export interface PullOptions {
   readonly signal: AbortSignal;
   readonly onProgress?: (e: TransferEvent) => void;
+  /** Where credentials come from besides the docker config (a remote client's lookup). */
+  readonly credentials?: CredentialLookup;
 }
 
 export async function pullToStore(storage: CacheStorage, req: PullRequest, opts: PullOptions): Promise<PullSummary> {
   const name = normalizeImageRef(req.ref);
   const platform = req.platform !== undefined ? parsePlatformSpec(req.platform) : DEFAULT_PLATFORM;
   const before = storage.images.get(name);
-  const client = openRegistryClient(req.registry);
+  const client = openRegistryClient(req.registry, opts.credentials);
   try {
     const outcomes = new Map<string, 'downloaded' | 'present'>();
     const res = await client.pull({

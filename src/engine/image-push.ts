@@ -11,11 +11,13 @@ import type { RegistryClient } from '../registry/client.js';
 import type { TransferEvent } from '../registry/types.js';
 import { throwIfAborted, UserInputError } from '../util/errors.js';
 import { contentSource, openRegistryClient } from './registry-access.js';
-import type { PushRequest, PushSummary } from './types.js';
+import type { CredentialLookup, PushRequest, PushSummary } from './types.js';
 
 export interface PushOptions {
   readonly signal: AbortSignal;
   readonly onProgress?: (e: TransferEvent) => void;
+  /** Where credentials come from besides the docker config (a remote client's lookup). */
+  readonly credentials?: CredentialLookup;
   /** A client to reuse (a build's); default: one made from the request and closed after. */
   readonly client?: RegistryClient;
 }
@@ -58,7 +60,7 @@ export async function pushFromStore(storage: CacheStorage, req: PushRequest, opt
   if (!entry) throw new UserInputError('IMAGE_NOT_FOUND', `An image does not exist locally with the tag: ${req.name}`);
   const info = await storage.content.info(entry.manifestDigest, { signal: opts.signal });
   if (!info) throw new UserInputError('IMAGE_BLOB_MISSING', `image ${name}: manifest ${entry.manifestDigest} is missing from the content store (run "tsbuild cache check")`);
-  const client = opts.client ?? openRegistryClient(req.registry);
+  const client = opts.client ?? openRegistryClient(req.registry, opts.credentials);
   try {
     const mounts = await mountSources(storage, parseImageRef(name).domain, opts.signal);
     const res = await client.push({

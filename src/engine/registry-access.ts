@@ -1,21 +1,37 @@
 /**
  * How the engine reaches registries: one RegistryClient per operation (a build, a pull, a push)
  * configured from the request — insecure registries, an extra CA, the client's docker config
- * directory for credentials — and the content store adapted to the client's blob seams.
+ * directory for credentials, or a caller's credential lookup (a remote client answering for its
+ * own docker config) — and the content store adapted to the client's blob seams.
  */
 import { Readable, Writable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
-import type { RegistryAccess } from './types.js';
+import type { CredentialLookup, RegistryAccess } from './types.js';
 import { RegistryClient } from '../registry/client.js';
 import { DockerConfigCredentials } from '../registry/docker-credentials.js';
-import type { BlobSink, BlobSource, BlobWriter, BlobWriterOptions, BlobOpenOptions, SignalOptions } from '../registry/types.js';
+import type { BlobSink, BlobSource, BlobWriter, BlobWriterOptions, BlobOpenOptions, CredentialStore, SignalOptions } from '../registry/types.js';
+
+/**
+ * The caller's lookup first; when it has nothing for a host (anonymous), the engine's own docker
+ * config — so a daemon's configured credentials still serve clients that have none.
+ */
+function lookupThenOwn(lookup: CredentialLookup, own: CredentialStore): CredentialStore {
+  return {
+    async get(domain, opts = {}) {
+      const c = await lookup(domain, opts.signal ?? new AbortController().signal);
+      return c.kind === 'anonymous' ? own.get(domain, opts) : c;
+    },
+  };
+}
 
 /** A client for one operation; close() it when done. */
-export function openRegistryClient(access: RegistryAccess = {}): RegistryClient {
+export function openRegistryClient(access: RegistryAccess = {}, lookup?: CredentialLookup): RegistryClient {
+  const own = access.dockerConfigDir !== undefined ? new DockerConfigCredentials({ configDir: access.dockerConfigDir }) : undefined;
+  const credentials = lookup ? lookupThenOwn(lookup, own ?? new DockerConfigCredentials()) : own;
   return new RegistryClient({
     ...(access.insecureRegistries?.length ? { insecureRegistries: access.insecureRegistries } : {}),
     ...(access.caFile !== undefined ? { caFile: access.caFile } : {}),
-    ...(access.dockerConfigDir !== undefined ? { credentials: new DockerConfigCredentials({ configDir: access.dockerConfigDir }) } : {}),
+    ...(credentials ? { credentials } : {}),
   });
 }
 

@@ -11,7 +11,7 @@
  * define as plain data (du, prune, check, transfer events) are used as they are.
  */
 import type { ProgressEvent } from '../progress/types.js';
-import type { TransferEvent, TransferOutcome } from '../registry/types.js';
+import type { Credentials, TransferEvent, TransferOutcome } from '../registry/types.js';
 import type { CacheExportSpec, CacheImportSpec } from '../cache/remote/types.js';
 import type { CheckReport, RecordType, RepairReport } from '../cache/types.js';
 import type { ContainerConfig } from '../oci/types.js';
@@ -33,19 +33,28 @@ export interface ByteSink {
   write(chunk: Uint8Array): Promise<void>;
 }
 
+/** Registry credentials as plain data (the distribution client's own shape). */
+export type RegistryCredentials = Credentials;
+
+/** Looks up credentials for a registry host where the caller keeps them (a remote client's docker config). */
+export type CredentialLookup = (host: string, signal: AbortSignal) => Promise<RegistryCredentials>;
+
 export interface BuildOptions extends CallOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   readonly secrets?: SecretLookup;
   readonly stdout?: ByteSink;
+  readonly credentials?: CredentialLookup;
 }
 
 export interface InputOptions extends CallOptions {
   /** The bytes of a `-` source (standard input). */
   readonly input?: AsyncIterable<Uint8Array>;
+  readonly inputLabel?: string;
 }
 
 export interface TransferOptions extends CallOptions {
   readonly onProgress?: (event: TransferEvent) => void;
+  readonly credentials?: CredentialLookup;
 }
 
 // ---------------------------------------------------------------------------------------------

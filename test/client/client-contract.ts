@@ -24,6 +24,7 @@ import { formatError } from '../../cmd/cli/main.js';
 import { busyboxTar, mountsUnder } from '../helpers/build-env.js';
 import { haveBusybox } from '../helpers/busybox.js';
 import { describeIf, haveBinary, isRoot } from '../helpers/skip.js';
+import { transferContract } from './client-contract-transfer.js';
 
 export type ClientFactory = (root: string) => Client | Promise<Client>;
 
@@ -259,6 +260,7 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       expect(err).toMatchObject({ code: 'BUILD_NOT_FOUND', message: 'no running build has ref "nope"' });
       expect(formatError(err, false)).toBe('error: no running build has ref "nope"\n');
     });
+    transferContract({ client: c, signal, dir: () => dir, image: () => ({ imageDigest, configDigest }) });
 
     testWhen(canBuild, 'a Dockerfile error: typed, located, printed with the offending line and a caret', async () => {
       const events: ProgressEvent[] = [];
@@ -296,14 +298,16 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       expect(JSON.parse(llb.text)).toMatchObject({ target: 'stage-0', image: { config: { Env: expect.arrayContaining(['MODE=test']) } } });
     });
 
-    test('diskUsage, check, prune: the cache', async () => {
+    test('diskUsage, check, repair, prune: the cache', async () => {
       const du = await c().diskUsage({ verbose: true }, { signal });
       expect(du.records.length).toBeGreaterThan(0);
       expect(du.totalBytes).toBeGreaterThan(0);
       expect(du.records.find((r) => r.description.includes('RUN echo built'))).toMatchObject({ recordType: 'regular', inUse: false, parent: expect.any(String) });
       if (canCheck) {
-        const check = await c().check({}, { signal });
+        const check = await c().check({ deep: true }, { signal });
         expect(check).toMatchObject({ ok: true, problems: [], recovered: [] });
+        expect(check.blobsChecked).toBeGreaterThan(0);
+        expect(await c().repair({}, { signal })).toMatchObject({ fixed: [], remaining: [] });
       }
       const pruned = await c().prune({ all: true }, { signal });
       expect(pruned.records.map((r) => r.description)).toEqual(expect.arrayContaining(['[3/3] RUN echo built > /b.txt && cat /a.txt']));

@@ -9,4 +9,4 @@ import { overJsonWire } from './json-wire.js';
 
 clientContract('embedded', (root) => EmbeddedClient.open({ root }));
 clientContract('embedded behind a JSON wire', (root) => overJsonWire(new EmbeddedClient({ root })));
-clientContract('gRPC client to tsbuildd', grpcClientOnDaemon, { build: false, importImage: false, check: false });
+clientContract('gRPC client to tsbuildd', grpcClientOnDaemon, { build: false });

@@ -23,6 +23,12 @@ export namespace tsbuild {
                 inspect: tsbuild.control.v1.Control.Inspect;
                 history: tsbuild.control.v1.Control.History;
                 info: tsbuild.control.v1.Control.Info;
+                pull: tsbuild.control.v1.Control.Pull;
+                push: tsbuild.control.v1.Control.Push;
+                load: tsbuild.control.v1.Control.Load;
+                import: tsbuild.control.v1.Control.Import;
+                check: tsbuild.control.v1.Control.Check;
+                repair: tsbuild.control.v1.Control.Repair;
             }
 
             namespace Control {
@@ -144,6 +150,72 @@ export namespace tsbuild {
                   readonly path: "/tsbuild.control.v1.Control/Info";
                   readonly requestType: "InfoRequest";
                   readonly responseType: "InfoResponse";
+                  readonly requestStream: undefined;
+                  readonly responseStream: undefined;
+                };
+                type PullCallback = (error: (Error|null), response?: tsbuild.control.v1.PullResponse) => void;
+                type Pull = {
+                  (request: tsbuild.control.v1.IPullRequest, callback: tsbuild.control.v1.Control.PullCallback): void;
+                  (request: tsbuild.control.v1.IPullRequest): Promise<tsbuild.control.v1.PullResponse>;
+                  readonly name: "Pull";
+                  readonly path: "/tsbuild.control.v1.Control/Pull";
+                  readonly requestType: "PullRequest";
+                  readonly responseType: "PullResponse";
+                  readonly requestStream: undefined;
+                  readonly responseStream: true;
+                };
+                type PushCallback = (error: (Error|null), response?: tsbuild.control.v1.PushResponse) => void;
+                type Push = {
+                  (request: tsbuild.control.v1.IPushRequest, callback: tsbuild.control.v1.Control.PushCallback): void;
+                  (request: tsbuild.control.v1.IPushRequest): Promise<tsbuild.control.v1.PushResponse>;
+                  readonly name: "Push";
+                  readonly path: "/tsbuild.control.v1.Control/Push";
+                  readonly requestType: "PushRequest";
+                  readonly responseType: "PushResponse";
+                  readonly requestStream: undefined;
+                  readonly responseStream: true;
+                };
+                type LoadCallback = (error: (Error|null), response?: tsbuild.control.v1.LoadResponse) => void;
+                type Load = {
+                  (request: tsbuild.control.v1.ILoadRequest, callback: tsbuild.control.v1.Control.LoadCallback): void;
+                  (request: tsbuild.control.v1.ILoadRequest): Promise<tsbuild.control.v1.LoadResponse>;
+                  readonly name: "Load";
+                  readonly path: "/tsbuild.control.v1.Control/Load";
+                  readonly requestType: "LoadRequest";
+                  readonly responseType: "LoadResponse";
+                  readonly requestStream: true;
+                  readonly responseStream: undefined;
+                };
+                type ImportCallback = (error: (Error|null), response?: tsbuild.control.v1.ImportResponse) => void;
+                type Import = {
+                  (request: tsbuild.control.v1.IImportRequest, callback: tsbuild.control.v1.Control.ImportCallback): void;
+                  (request: tsbuild.control.v1.IImportRequest): Promise<tsbuild.control.v1.ImportResponse>;
+                  readonly name: "Import";
+                  readonly path: "/tsbuild.control.v1.Control/Import";
+                  readonly requestType: "ImportRequest";
+                  readonly responseType: "ImportResponse";
+                  readonly requestStream: true;
+                  readonly responseStream: undefined;
+                };
+                type CheckCallback = (error: (Error|null), response?: tsbuild.control.v1.CheckResponse) => void;
+                type Check = {
+                  (request: tsbuild.control.v1.ICheckRequest, callback: tsbuild.control.v1.Control.CheckCallback): void;
+                  (request: tsbuild.control.v1.ICheckRequest): Promise<tsbuild.control.v1.CheckResponse>;
+                  readonly name: "Check";
+                  readonly path: "/tsbuild.control.v1.Control/Check";
+                  readonly requestType: "CheckRequest";
+                  readonly responseType: "CheckResponse";
+                  readonly requestStream: undefined;
+                  readonly responseStream: undefined;
+                };
+                type RepairCallback = (error: (Error|null), response?: tsbuild.control.v1.RepairResponse) => void;
+                type Repair = {
+                  (request: tsbuild.control.v1.ICheckRequest, callback: tsbuild.control.v1.Control.RepairCallback): void;
+                  (request: tsbuild.control.v1.ICheckRequest): Promise<tsbuild.control.v1.RepairResponse>;
+                  readonly name: "Repair";
+                  readonly path: "/tsbuild.control.v1.Control/Repair";
+                  readonly requestType: "CheckRequest";
+                  readonly responseType: "RepairResponse";
                   readonly requestStream: undefined;
                   readonly responseStream: undefined;
                 };
@@ -347,6 +419,7 @@ export namespace tsbuild {
                 registry?: (tsbuild.control.v1.RegistryOptions.$Properties|null);
                 maxParallelism: number;
                 contextKey: string;
+                answersAuth: boolean;
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -378,6 +451,7 @@ export namespace tsbuild {
                     registry?: (tsbuild.control.v1.RegistryOptions.$Properties|null);
                     maxParallelism?: (number|null);
                     contextKey?: (string|null);
+                    answersAuth?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;
@@ -858,6 +932,7 @@ export namespace tsbuild {
                 secret: string;
                 identityToken: string;
                 anonymous: boolean;
+                registryToken: string;
                 static create(properties: tsbuild.control.v1.AuthResponse.$Shape): tsbuild.control.v1.AuthResponse & tsbuild.control.v1.AuthResponse.$Shape;
                 static create(properties?: tsbuild.control.v1.AuthResponse.$Properties): tsbuild.control.v1.AuthResponse;
                 static encode(message: tsbuild.control.v1.AuthResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -872,6 +947,7 @@ export namespace tsbuild {
                     secret?: (string|null);
                     identityToken?: (string|null);
                     anonymous?: (boolean|null);
+                    registryToken?: (string|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.AuthResponse.$Properties;
@@ -2402,6 +2478,586 @@ export namespace tsbuild {
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.Limits.$Properties;
+            }
+
+            interface IRegistryCredentials extends tsbuild.control.v1.RegistryCredentials.$Properties {
+            }
+
+            class RegistryCredentials {
+                constructor(properties?: tsbuild.control.v1.RegistryCredentials.$Properties);
+                $unknowns?: Uint8Array[];
+                host: string;
+                username: string;
+                password: string;
+                identityToken: string;
+                registryToken: string;
+                static create(properties: tsbuild.control.v1.RegistryCredentials.$Shape): tsbuild.control.v1.RegistryCredentials & tsbuild.control.v1.RegistryCredentials.$Shape;
+                static create(properties?: tsbuild.control.v1.RegistryCredentials.$Properties): tsbuild.control.v1.RegistryCredentials;
+                static encode(message: tsbuild.control.v1.RegistryCredentials.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.RegistryCredentials & tsbuild.control.v1.RegistryCredentials.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace RegistryCredentials {
+                interface $Properties {
+                    host?: (string|null);
+                    username?: (string|null);
+                    password?: (string|null);
+                    identityToken?: (string|null);
+                    registryToken?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.RegistryCredentials.$Properties;
+            }
+
+            interface IPullRequest extends tsbuild.control.v1.PullRequest.$Properties {
+            }
+
+            class PullRequest {
+                constructor(properties?: tsbuild.control.v1.PullRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                ref: string;
+                platform: string;
+                registry?: (tsbuild.control.v1.RegistryOptions.$Properties|null);
+                credentials?: (tsbuild.control.v1.RegistryCredentials.$Properties|null);
+                static create(properties: tsbuild.control.v1.PullRequest.$Shape): tsbuild.control.v1.PullRequest & tsbuild.control.v1.PullRequest.$Shape;
+                static create(properties?: tsbuild.control.v1.PullRequest.$Properties): tsbuild.control.v1.PullRequest;
+                static encode(message: tsbuild.control.v1.PullRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.PullRequest & tsbuild.control.v1.PullRequest.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PullRequest {
+                interface $Properties {
+                    ref?: (string|null);
+                    platform?: (string|null);
+                    registry?: (tsbuild.control.v1.RegistryOptions.$Properties|null);
+                    credentials?: (tsbuild.control.v1.RegistryCredentials.$Properties|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.PullRequest.$Properties;
+            }
+
+            interface IPushRequest extends tsbuild.control.v1.PushRequest.$Properties {
+            }
+
+            class PushRequest {
+                constructor(properties?: tsbuild.control.v1.PushRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                registry?: (tsbuild.control.v1.RegistryOptions.$Properties|null);
+                credentials?: (tsbuild.control.v1.RegistryCredentials.$Properties|null);
+                static create(properties: tsbuild.control.v1.PushRequest.$Shape): tsbuild.control.v1.PushRequest & tsbuild.control.v1.PushRequest.$Shape;
+                static create(properties?: tsbuild.control.v1.PushRequest.$Properties): tsbuild.control.v1.PushRequest;
+                static encode(message: tsbuild.control.v1.PushRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.PushRequest & tsbuild.control.v1.PushRequest.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PushRequest {
+                interface $Properties {
+                    name?: (string|null);
+                    registry?: (tsbuild.control.v1.RegistryOptions.$Properties|null);
+                    credentials?: (tsbuild.control.v1.RegistryCredentials.$Properties|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.PushRequest.$Properties;
+            }
+
+            interface ITransferEvent extends tsbuild.control.v1.TransferEvent.$Properties {
+            }
+
+            class TransferEvent {
+                constructor(properties?: tsbuild.control.v1.TransferEvent.$Properties);
+                $unknowns?: Uint8Array[];
+                digest: string;
+                mediaType: string;
+                done: boolean;
+                current: number;
+                total: number;
+                size: number;
+                outcome: string;
+                static create(properties: tsbuild.control.v1.TransferEvent.$Shape): tsbuild.control.v1.TransferEvent & tsbuild.control.v1.TransferEvent.$Shape;
+                static create(properties?: tsbuild.control.v1.TransferEvent.$Properties): tsbuild.control.v1.TransferEvent;
+                static encode(message: tsbuild.control.v1.TransferEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.TransferEvent & tsbuild.control.v1.TransferEvent.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace TransferEvent {
+                interface $Properties {
+                    digest?: (string|null);
+                    mediaType?: (string|null);
+                    done?: (boolean|null);
+                    current?: (number|null);
+                    total?: (number|null);
+                    size?: (number|null);
+                    outcome?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.TransferEvent.$Properties;
+            }
+
+            interface IPullResponse extends tsbuild.control.v1.PullResponse.$Properties {
+            }
+
+            class PullResponse {
+                constructor(properties?: tsbuild.control.v1.PullResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                progress?: (tsbuild.control.v1.TransferEvent.$Properties|null);
+                summary?: (tsbuild.control.v1.PullSummary.$Properties|null);
+                msg?: ("progress"|"summary");
+                static create(properties: tsbuild.control.v1.PullResponse.$Shape): tsbuild.control.v1.PullResponse & tsbuild.control.v1.PullResponse.$Shape;
+                static create(properties?: tsbuild.control.v1.PullResponse.$Properties): tsbuild.control.v1.PullResponse;
+                static encode(message: tsbuild.control.v1.PullResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.PullResponse & tsbuild.control.v1.PullResponse.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PullResponse {
+                interface $Properties {
+                    progress?: (tsbuild.control.v1.TransferEvent.$Properties|null);
+                    summary?: (tsbuild.control.v1.PullSummary.$Properties|null);
+                    msg?: ("progress"|"summary");
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = {
+                  progress?: tsbuild.control.v1.TransferEvent.$Shape|null;
+                  summary?: tsbuild.control.v1.PullSummary.$Shape|null;
+                  $unknowns?: Uint8Array[];
+                } & (
+                  ({ msg?: undefined; progress?: null; summary?: null }|{ msg?: "progress"; progress: tsbuild.control.v1.TransferEvent.$Shape; summary?: null }|{ msg?: "summary"; progress?: null; summary: tsbuild.control.v1.PullSummary.$Shape })
+                );
+            }
+
+            interface IPullSummary extends tsbuild.control.v1.PullSummary.$Properties {
+            }
+
+            class PullSummary {
+                constructor(properties?: tsbuild.control.v1.PullSummary.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                digest: string;
+                manifestDigest: string;
+                configDigest: string;
+                layers: tsbuild.control.v1.PulledLayer.$Properties[];
+                upToDate: boolean;
+                static create(properties: tsbuild.control.v1.PullSummary.$Shape): tsbuild.control.v1.PullSummary & tsbuild.control.v1.PullSummary.$Shape;
+                static create(properties?: tsbuild.control.v1.PullSummary.$Properties): tsbuild.control.v1.PullSummary;
+                static encode(message: tsbuild.control.v1.PullSummary.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.PullSummary & tsbuild.control.v1.PullSummary.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PullSummary {
+                interface $Properties {
+                    name?: (string|null);
+                    digest?: (string|null);
+                    manifestDigest?: (string|null);
+                    configDigest?: (string|null);
+                    layers?: (tsbuild.control.v1.PulledLayer.$Properties[]|null);
+                    upToDate?: (boolean|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.PullSummary.$Properties;
+            }
+
+            interface IPulledLayer extends tsbuild.control.v1.PulledLayer.$Properties {
+            }
+
+            class PulledLayer {
+                constructor(properties?: tsbuild.control.v1.PulledLayer.$Properties);
+                $unknowns?: Uint8Array[];
+                digest: string;
+                size: number;
+                outcome: string;
+                static create(properties: tsbuild.control.v1.PulledLayer.$Shape): tsbuild.control.v1.PulledLayer & tsbuild.control.v1.PulledLayer.$Shape;
+                static create(properties?: tsbuild.control.v1.PulledLayer.$Properties): tsbuild.control.v1.PulledLayer;
+                static encode(message: tsbuild.control.v1.PulledLayer.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.PulledLayer & tsbuild.control.v1.PulledLayer.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PulledLayer {
+                interface $Properties {
+                    digest?: (string|null);
+                    size?: (number|null);
+                    outcome?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.PulledLayer.$Properties;
+            }
+
+            interface IPushResponse extends tsbuild.control.v1.PushResponse.$Properties {
+            }
+
+            class PushResponse {
+                constructor(properties?: tsbuild.control.v1.PushResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                progress?: (tsbuild.control.v1.TransferEvent.$Properties|null);
+                summary?: (tsbuild.control.v1.PushSummary.$Properties|null);
+                msg?: ("progress"|"summary");
+                static create(properties: tsbuild.control.v1.PushResponse.$Shape): tsbuild.control.v1.PushResponse & tsbuild.control.v1.PushResponse.$Shape;
+                static create(properties?: tsbuild.control.v1.PushResponse.$Properties): tsbuild.control.v1.PushResponse;
+                static encode(message: tsbuild.control.v1.PushResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.PushResponse & tsbuild.control.v1.PushResponse.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PushResponse {
+                interface $Properties {
+                    progress?: (tsbuild.control.v1.TransferEvent.$Properties|null);
+                    summary?: (tsbuild.control.v1.PushSummary.$Properties|null);
+                    msg?: ("progress"|"summary");
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = {
+                  progress?: tsbuild.control.v1.TransferEvent.$Shape|null;
+                  summary?: tsbuild.control.v1.PushSummary.$Shape|null;
+                  $unknowns?: Uint8Array[];
+                } & (
+                  ({ msg?: undefined; progress?: null; summary?: null }|{ msg?: "progress"; progress: tsbuild.control.v1.TransferEvent.$Shape; summary?: null }|{ msg?: "summary"; progress?: null; summary: tsbuild.control.v1.PushSummary.$Shape })
+                );
+            }
+
+            interface IPushSummary extends tsbuild.control.v1.PushSummary.$Properties {
+            }
+
+            class PushSummary {
+                constructor(properties?: tsbuild.control.v1.PushSummary.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                digest: string;
+                size: number;
+                blobs: tsbuild.control.v1.PushedBlob.$Properties[];
+                static create(properties: tsbuild.control.v1.PushSummary.$Shape): tsbuild.control.v1.PushSummary & tsbuild.control.v1.PushSummary.$Shape;
+                static create(properties?: tsbuild.control.v1.PushSummary.$Properties): tsbuild.control.v1.PushSummary;
+                static encode(message: tsbuild.control.v1.PushSummary.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.PushSummary & tsbuild.control.v1.PushSummary.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PushSummary {
+                interface $Properties {
+                    name?: (string|null);
+                    digest?: (string|null);
+                    size?: (number|null);
+                    blobs?: (tsbuild.control.v1.PushedBlob.$Properties[]|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.PushSummary.$Properties;
+            }
+
+            interface IPushedBlob extends tsbuild.control.v1.PushedBlob.$Properties {
+            }
+
+            class PushedBlob {
+                constructor(properties?: tsbuild.control.v1.PushedBlob.$Properties);
+                $unknowns?: Uint8Array[];
+                digest: string;
+                outcome: string;
+                static create(properties: tsbuild.control.v1.PushedBlob.$Shape): tsbuild.control.v1.PushedBlob & tsbuild.control.v1.PushedBlob.$Shape;
+                static create(properties?: tsbuild.control.v1.PushedBlob.$Properties): tsbuild.control.v1.PushedBlob;
+                static encode(message: tsbuild.control.v1.PushedBlob.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.PushedBlob & tsbuild.control.v1.PushedBlob.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace PushedBlob {
+                interface $Properties {
+                    digest?: (string|null);
+                    outcome?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.PushedBlob.$Properties;
+            }
+
+            interface ILoadRequest extends tsbuild.control.v1.LoadRequest.$Properties {
+            }
+
+            class LoadRequest {
+                constructor(properties?: tsbuild.control.v1.LoadRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                start?: (tsbuild.control.v1.LoadStart.$Properties|null);
+                data?: (tsbuild.control.v1.DataChunk.$Properties|null);
+                msg?: ("start"|"data");
+                static create(properties: tsbuild.control.v1.LoadRequest.$Shape): tsbuild.control.v1.LoadRequest & tsbuild.control.v1.LoadRequest.$Shape;
+                static create(properties?: tsbuild.control.v1.LoadRequest.$Properties): tsbuild.control.v1.LoadRequest;
+                static encode(message: tsbuild.control.v1.LoadRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.LoadRequest & tsbuild.control.v1.LoadRequest.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace LoadRequest {
+                interface $Properties {
+                    start?: (tsbuild.control.v1.LoadStart.$Properties|null);
+                    data?: (tsbuild.control.v1.DataChunk.$Properties|null);
+                    msg?: ("start"|"data");
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = {
+                  start?: tsbuild.control.v1.LoadStart.$Shape|null;
+                  data?: tsbuild.control.v1.DataChunk.$Shape|null;
+                  $unknowns?: Uint8Array[];
+                } & (
+                  ({ msg?: undefined; start?: null; data?: null }|{ msg?: "start"; start: tsbuild.control.v1.LoadStart.$Shape; data?: null }|{ msg?: "data"; start?: null; data: tsbuild.control.v1.DataChunk.$Shape })
+                );
+            }
+
+            interface ILoadStart extends tsbuild.control.v1.LoadStart.$Properties {
+            }
+
+            class LoadStart {
+                constructor(properties?: tsbuild.control.v1.LoadStart.$Properties);
+                $unknowns?: Uint8Array[];
+                sourceName: string;
+                static create(properties: tsbuild.control.v1.LoadStart.$Shape): tsbuild.control.v1.LoadStart & tsbuild.control.v1.LoadStart.$Shape;
+                static create(properties?: tsbuild.control.v1.LoadStart.$Properties): tsbuild.control.v1.LoadStart;
+                static encode(message: tsbuild.control.v1.LoadStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.LoadStart & tsbuild.control.v1.LoadStart.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace LoadStart {
+                interface $Properties {
+                    sourceName?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.LoadStart.$Properties;
+            }
+
+            interface ILoadResponse extends tsbuild.control.v1.LoadResponse.$Properties {
+            }
+
+            class LoadResponse {
+                constructor(properties?: tsbuild.control.v1.LoadResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                images: tsbuild.control.v1.LoadedImage.$Properties[];
+                static create(properties: tsbuild.control.v1.LoadResponse.$Shape): tsbuild.control.v1.LoadResponse & tsbuild.control.v1.LoadResponse.$Shape;
+                static create(properties?: tsbuild.control.v1.LoadResponse.$Properties): tsbuild.control.v1.LoadResponse;
+                static encode(message: tsbuild.control.v1.LoadResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.LoadResponse & tsbuild.control.v1.LoadResponse.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace LoadResponse {
+                interface $Properties {
+                    images?: (tsbuild.control.v1.LoadedImage.$Properties[]|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.LoadResponse.$Properties;
+            }
+
+            interface ILoadedImage extends tsbuild.control.v1.LoadedImage.$Properties {
+            }
+
+            class LoadedImage {
+                constructor(properties?: tsbuild.control.v1.LoadedImage.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                manifestDigest: string;
+                configDigest: string;
+                static create(properties: tsbuild.control.v1.LoadedImage.$Shape): tsbuild.control.v1.LoadedImage & tsbuild.control.v1.LoadedImage.$Shape;
+                static create(properties?: tsbuild.control.v1.LoadedImage.$Properties): tsbuild.control.v1.LoadedImage;
+                static encode(message: tsbuild.control.v1.LoadedImage.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.LoadedImage & tsbuild.control.v1.LoadedImage.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace LoadedImage {
+                interface $Properties {
+                    name?: (string|null);
+                    manifestDigest?: (string|null);
+                    configDigest?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.LoadedImage.$Properties;
+            }
+
+            interface IImportRequest extends tsbuild.control.v1.ImportRequest.$Properties {
+            }
+
+            class ImportRequest {
+                constructor(properties?: tsbuild.control.v1.ImportRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                start?: (tsbuild.control.v1.ImportStart.$Properties|null);
+                data?: (tsbuild.control.v1.DataChunk.$Properties|null);
+                msg?: ("start"|"data");
+                static create(properties: tsbuild.control.v1.ImportRequest.$Shape): tsbuild.control.v1.ImportRequest & tsbuild.control.v1.ImportRequest.$Shape;
+                static create(properties?: tsbuild.control.v1.ImportRequest.$Properties): tsbuild.control.v1.ImportRequest;
+                static encode(message: tsbuild.control.v1.ImportRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.ImportRequest & tsbuild.control.v1.ImportRequest.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ImportRequest {
+                interface $Properties {
+                    start?: (tsbuild.control.v1.ImportStart.$Properties|null);
+                    data?: (tsbuild.control.v1.DataChunk.$Properties|null);
+                    msg?: ("start"|"data");
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = {
+                  start?: tsbuild.control.v1.ImportStart.$Shape|null;
+                  data?: tsbuild.control.v1.DataChunk.$Shape|null;
+                  $unknowns?: Uint8Array[];
+                } & (
+                  ({ msg?: undefined; start?: null; data?: null }|{ msg?: "start"; start: tsbuild.control.v1.ImportStart.$Shape; data?: null }|{ msg?: "data"; start?: null; data: tsbuild.control.v1.DataChunk.$Shape })
+                );
+            }
+
+            interface IImportStart extends tsbuild.control.v1.ImportStart.$Properties {
+            }
+
+            class ImportStart {
+                constructor(properties?: tsbuild.control.v1.ImportStart.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                message: string;
+                sourceName: string;
+                static create(properties: tsbuild.control.v1.ImportStart.$Shape): tsbuild.control.v1.ImportStart & tsbuild.control.v1.ImportStart.$Shape;
+                static create(properties?: tsbuild.control.v1.ImportStart.$Properties): tsbuild.control.v1.ImportStart;
+                static encode(message: tsbuild.control.v1.ImportStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.ImportStart & tsbuild.control.v1.ImportStart.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ImportStart {
+                interface $Properties {
+                    name?: (string|null);
+                    message?: (string|null);
+                    sourceName?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.ImportStart.$Properties;
+            }
+
+            interface IImportResponse extends tsbuild.control.v1.ImportResponse.$Properties {
+            }
+
+            class ImportResponse {
+                constructor(properties?: tsbuild.control.v1.ImportResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                image?: (tsbuild.control.v1.ImageRecord.$Properties|null);
+                static create(properties: tsbuild.control.v1.ImportResponse.$Shape): tsbuild.control.v1.ImportResponse & tsbuild.control.v1.ImportResponse.$Shape;
+                static create(properties?: tsbuild.control.v1.ImportResponse.$Properties): tsbuild.control.v1.ImportResponse;
+                static encode(message: tsbuild.control.v1.ImportResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.ImportResponse & tsbuild.control.v1.ImportResponse.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ImportResponse {
+                interface $Properties {
+                    image?: (tsbuild.control.v1.ImageRecord.$Properties|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.ImportResponse.$Properties;
+            }
+
+            interface ICheckRequest extends tsbuild.control.v1.CheckRequest.$Properties {
+            }
+
+            class CheckRequest {
+                constructor(properties?: tsbuild.control.v1.CheckRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                deep: boolean;
+                static create(properties: tsbuild.control.v1.CheckRequest.$Shape): tsbuild.control.v1.CheckRequest & tsbuild.control.v1.CheckRequest.$Shape;
+                static create(properties?: tsbuild.control.v1.CheckRequest.$Properties): tsbuild.control.v1.CheckRequest;
+                static encode(message: tsbuild.control.v1.CheckRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.CheckRequest & tsbuild.control.v1.CheckRequest.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace CheckRequest {
+                interface $Properties {
+                    deep?: (boolean|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.CheckRequest.$Properties;
+            }
+
+            interface ICheckProblem extends tsbuild.control.v1.CheckProblem.$Properties {
+            }
+
+            class CheckProblem {
+                constructor(properties?: tsbuild.control.v1.CheckProblem.$Properties);
+                $unknowns?: Uint8Array[];
+                kind: string;
+                fields: { [k: string]: string };
+                static create(properties: tsbuild.control.v1.CheckProblem.$Shape): tsbuild.control.v1.CheckProblem & tsbuild.control.v1.CheckProblem.$Shape;
+                static create(properties?: tsbuild.control.v1.CheckProblem.$Properties): tsbuild.control.v1.CheckProblem;
+                static encode(message: tsbuild.control.v1.CheckProblem.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.CheckProblem & tsbuild.control.v1.CheckProblem.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace CheckProblem {
+                interface $Properties {
+                    kind?: (string|null);
+                    fields?: ({ [k: string]: string }|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.CheckProblem.$Properties;
+            }
+
+            interface ICheckResponse extends tsbuild.control.v1.CheckResponse.$Properties {
+            }
+
+            class CheckResponse {
+                constructor(properties?: tsbuild.control.v1.CheckResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                ok: boolean;
+                problems: tsbuild.control.v1.CheckProblem.$Properties[];
+                recordsChecked: number;
+                blobsChecked: number;
+                recovered: string[];
+                reportJson: string;
+                static create(properties: tsbuild.control.v1.CheckResponse.$Shape): tsbuild.control.v1.CheckResponse & tsbuild.control.v1.CheckResponse.$Shape;
+                static create(properties?: tsbuild.control.v1.CheckResponse.$Properties): tsbuild.control.v1.CheckResponse;
+                static encode(message: tsbuild.control.v1.CheckResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.CheckResponse & tsbuild.control.v1.CheckResponse.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace CheckResponse {
+                interface $Properties {
+                    ok?: (boolean|null);
+                    problems?: (tsbuild.control.v1.CheckProblem.$Properties[]|null);
+                    recordsChecked?: (number|null);
+                    blobsChecked?: (number|null);
+                    recovered?: (string[]|null);
+                    reportJson?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.CheckResponse.$Properties;
+            }
+
+            interface IRepairResponse extends tsbuild.control.v1.RepairResponse.$Properties {
+            }
+
+            class RepairResponse {
+                constructor(properties?: tsbuild.control.v1.RepairResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                fixed: tsbuild.control.v1.CheckProblem.$Properties[];
+                remaining: tsbuild.control.v1.CheckProblem.$Properties[];
+                reportJson: string;
+                recovered: string[];
+                static create(properties: tsbuild.control.v1.RepairResponse.$Shape): tsbuild.control.v1.RepairResponse & tsbuild.control.v1.RepairResponse.$Shape;
+                static create(properties?: tsbuild.control.v1.RepairResponse.$Properties): tsbuild.control.v1.RepairResponse;
+                static encode(message: tsbuild.control.v1.RepairResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.RepairResponse & tsbuild.control.v1.RepairResponse.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace RepairResponse {
+                interface $Properties {
+                    fixed?: (tsbuild.control.v1.CheckProblem.$Properties[]|null);
+                    remaining?: (tsbuild.control.v1.CheckProblem.$Properties[]|null);
+                    reportJson?: (string|null);
+                    recovered?: (string[]|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.RepairResponse.$Properties;
             }
         }
     }

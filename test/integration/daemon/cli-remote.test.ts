@@ -150,10 +150,11 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect((await remote(['images'])).stdout).toMatch(/^app\s+remote\s/m);
   });
 
-  test('commands the daemon cannot serve yet say so', async () => {
-    const r = await remote(['pull', 'localhost:1/nothing:1']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/not supported through tsbuildd yet/);
+  test('pull through the daemon fails as embedded does: same line, same exit code', async () => {
+    const [e, d] = await both(['pull', 'localhost:1/nothing:1']);
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/^error: .*localhost:1/);
+    expect([d.code, d.stderr]).toEqual([e.code, e.stderr]);
   });
 
   test('the CLI talking to a daemon does not load the engine (its bundle graph has no SQLite)', async () => {

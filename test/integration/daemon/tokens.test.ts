@@ -1,6 +1,6 @@
 /**
  * tsbuildd with --token-file: no token or a wrong one is UNAUTHENTICATED; a readonly token may call
- * Info but not Solve or Prune (PERMISSION_DENIED); an admin token passes (those RPCs then answer
+ * Info and Check but not Solve, Prune, Repair, Pull, Push, Load or Import (PERMISSION_DENIED); an admin token passes (those RPCs then answer
  * UNIMPLEMENTED until the engine is wired); health needs no token; SIGHUP re-reads the file; a bad
  * file stops the start-up with exit 2.
  */
@@ -14,6 +14,7 @@ import { status as Status } from '@grpc/grpc-js';
 import { ControlService } from '../../../src/client/gen/control-grpc.js';
 import { HealthService } from '../../../src/client/gen/health-grpc.js';
 import { errorFromStatus } from '../../../src/client/grpc-errors.js';
+import { GrpcClient } from '../../../src/client/grpc-client.js';
 import type { TsbuildError } from '../../../src/util/errors.js';
 import { runDaemonToExit, startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
 import { callError, connect, reflect, unary, type TestClient } from '../../helpers/grpc.js';
@@ -92,6 +93,29 @@ describe('tsbuildd --token-file', () => {
     expect(s.code).toBe(Status.PERMISSION_DENIED);
     const rm = await callError(unary(c, ControlService.RemoveImage, { name: 'x' }));
     expect(rm.code).toBe(Status.PERMISSION_DENIED);
+  });
+
+  test('a readonly token may Check the cache but not Repair it, Pull, Push, Load or Import', async () => {
+    const reader = await GrpcClient.connect({ address: `unix://${sock}`, token: READER });
+    try {
+      const signal = AbortSignal.timeout(60_000);
+      expect(await reader.check({}, { signal })).toMatchObject({ ok: true, problems: [] });
+      const archive = join(dir, 'some.tar');
+      writeFileSync(archive, 'not read: the call is refused first');
+      const calls: [string, () => Promise<unknown>][] = [
+        ['Repair', () => reader.repair({}, { signal })],
+        ['Pull', () => reader.pull({ ref: '127.0.0.1:9/team/app:1' }, { signal })],
+        ['Push', () => reader.push({ name: '127.0.0.1:9/team/app:1' }, { signal })],
+        ['Load', () => reader.loadImages({ source: archive }, { signal })],
+        ['Import', () => reader.importImage({ source: archive, name: 'app:1' }, { signal })],
+      ];
+      for (const [method, call] of calls) {
+        const err = await call().then(() => undefined, (e: unknown) => e);
+        expect([method, err]).toEqual([method, expect.objectContaining({ code: 'PERMISSION_DENIED', message: `${method} needs the admin role; dashboards has read-only access` })]);
+      }
+    } finally {
+      await reader.close();
+    }
   });
 
   test('an admin token passes authorization (Solve runs; this empty request is not a build)', async () => {

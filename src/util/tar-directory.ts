@@ -1,0 +1,23 @@
+/**
+ * A tar stream of a directory's contents, made by GNU tar (numeric owners, xattrs, sorted names, so
+ * the same tree gives the same bytes). `image import DIR` uses it: the engine when the directory is
+ * on its machine, tsbuild's gRPC client when it streams the directory to tsbuildd — one producer,
+ * so both give the same layer.
+ */
+import { spawn } from 'node:child_process';
+import { PassThrough, type Readable } from 'node:stream';
+import { TsbuildError } from './errors.js';
+
+export function tarDirectory(dir: string, signal: AbortSignal): Readable {
+  const child = spawn('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--sort=name', '-C', dir, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'], signal });
+  const out = new PassThrough();
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  child.stdout.pipe(out, { end: false });
+  child.on('error', (e) => out.destroy(e));
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(new TsbuildError('IMPORT_TAR_FAILED', `tar of ${dir} failed (${code}): ${err.trim()}`));
+  });
+  return out;
+}
