@@ -31,7 +31,6 @@ export function dispatchEnv(s: StageState, ins: EnvInstruction, d: DispatchConte
   for (const { key, value } of pairs) {
     s.state = s.state.addEnv(key, value);
     setEnv(s.image, key, value);
-    s.envKeys.add(key);
   }
   history(s, d, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
 }
@@ -46,11 +45,6 @@ export function dispatchLabel(s: StageState, ins: LabelInstruction, d: DispatchC
   history(s, d, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
 }
 
-/**
- * ARG: a --build-arg wins, else the default (expanded), else the global value of the same name.
- * The value joins the state's env (so RUN steps see it and their digests change with it) unless an
- * ENV of that name is in effect: ENV always wins over ARG.
- */
 /** Position of each declared ARG in a stage's list (a scan per ARG made many ARG lines quadratic). */
 const argIndexes = new WeakMap<Array<{ key: string }>, Map<string, number>>();
 
@@ -65,6 +59,12 @@ function buildArgIndex(args: Array<{ key: string }>, key: string): number {
   return i ?? -1;
 }
 
+/**
+ * ARG: a --build-arg wins, else the default (expanded), else the global value of the same name.
+ * The value joins the state's env, so RUN steps and later expansions see it and their digests
+ * change with it — also over an ENV of the same name set earlier (or by the base image), as in
+ * BuildKit; the image config keeps the ENV value. An ENV after the ARG wins again.
+ */
 export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchContext): void {
   const at = site(d, ins);
   const parts: string[] = [];
@@ -75,7 +75,7 @@ export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchConte
     if (given !== undefined) value = given;
     else if (a.value !== undefined) value = d.expander.word(a.value, s.envLookup(), at);
     else value = d.globals.get(a.key);
-    if (value !== undefined && !s.envKeys.has(a.key)) s.state = s.state.addEnv(a.key, value);
+    if (value !== undefined) s.state = s.state.addEnv(a.key, value);
     // Re-declaring keeps the first position and the latest value (BuildKit's runCommandString).
     const i = buildArgIndex(s.buildArgs, a.key);
     if (i >= 0) s.buildArgs[i] = { key: a.key, value };
