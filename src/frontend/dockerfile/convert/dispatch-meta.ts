@@ -93,16 +93,22 @@ export function dispatchUser(s: StageState, ins: UserInstruction, d: DispatchCon
   history(s, d, `USER ${user}`);
 }
 
-/** WORKDIR: relative to the previous one; the directory is created (owned by USER) like BuildKit. */
+/**
+ * WORKDIR: relative to the previous one; the directory is created (owned by USER) like BuildKit, a
+ * step (and a layer) unless the path is `/`.
+ */
 export function dispatchWorkdir(s: StageState, ins: WorkdirInstruction, d: DispatchContext): void {
   const env = s.envLookup();
   const path = d.expander.word(ins.path, env, site(d, ins));
   if (path === '') fail(Diagnostics.badArguments, ['WORKDIR requires a non-empty path'], site(d, ins));
   const wd = posix.resolve(s.image.config.WorkingDir || '/', path);
-  s.image.config.WorkingDir = wd;
+  // The config and history keep an absolute path as written (`/a/b/` stays `/a/b/`), a relative one
+  // joined and cleaned, as BuildKit; the build itself works with the clean path.
+  const shown = path.startsWith('/') ? path : wd;
+  s.image.config.WorkingDir = shown;
   s.state = s.state.dir(wd);
   let layer = false;
-  if (wd !== '/') {
+  if (shown !== '/') {
     const name = uppercaseCmd(d.expander.forDisplay(ins.original, env));
     const { description, step } = s.prefixed(name);
     const user = s.image.config.User;
@@ -114,7 +120,7 @@ export function dispatchWorkdir(s: StageState, ins: WorkdirInstruction, d: Dispa
   } else {
     s.prefixed(''); // the step still counts, as in BuildKit
   }
-  commitHistory(s.image, `WORKDIR ${wd}`, { layer, withState: false, epoch: d.epoch });
+  commitHistory(s.image, `WORKDIR ${shown}`, { layer, withState: false, epoch: d.epoch });
 }
 
 function commandArgs(s: StageState, ins: CmdInstruction | EntrypointInstruction): string[] {
