@@ -51,7 +51,7 @@ function registryFetcher(ctx: ImportContext, ref: Reference): CacheBlobFetcher {
   };
 }
 
-/** Image config fields and manifest layers, paired by diff_id (empty layers are not in manifests). */
+/** Image config diff_ids and manifest layers, paired by position (an empty layer is in both). */
 function blobsByDiffId(config: ImageConfig, manifest: ImageManifest): Map<string, Descriptor> {
   const out = new Map<string, Descriptor>();
   const ids = config.rootfs?.diff_ids ?? [];

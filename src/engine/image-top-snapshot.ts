@@ -22,7 +22,10 @@ async function isCommitted(snapshotter: Snapshotter, id: string): Promise<boolea
   return snapshotter.stat(id).then((s) => s.kind === 'committed', () => false);
 }
 
-/** True when the snapshot's chain, minus layers that changed nothing, carries exactly these diff_ids. */
+/**
+ * True when the snapshot's chain carries exactly these diff_ids: every layer, or (an image stored
+ * before empty layers were kept) every layer that changed something.
+ */
 async function chainMatches(s: TopSnapshotServices, id: string, diffIds: readonly string[]): Promise<boolean> {
   let chain: readonly string[];
   try {
@@ -34,10 +37,10 @@ async function chainMatches(s: TopSnapshotServices, id: string, diffIds: readonl
   for (const snap of chain) {
     const entry = s.storage.layerBlobs.forSnapshot(snap)[0];
     if (!entry) return false;
-    // Steps that changed nothing have a snapshot but no layer in the image.
-    if (entry.diffId !== EMPTY_TAR_DIFF_ID) ids.push(entry.diffId);
+    ids.push(entry.diffId);
   }
-  return ids.length === diffIds.length && ids.every((d, i) => d === diffIds[i]);
+  const same = (xs: readonly string[]): boolean => xs.length === diffIds.length && xs.every((d, i) => d === diffIds[i]);
+  return same(ids) || same(ids.filter((d) => d !== EMPTY_TAR_DIFF_ID));
 }
 
 /** Without unpacking: the image's top snapshot if it exists on this data root. */

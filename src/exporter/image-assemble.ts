@@ -1,8 +1,9 @@
 /**
  * Assembles the image config and manifest from the frontend's config/history and the layer blobs.
- * Empty layers (steps that changed nothing) are dropped and their history entry marked
- * `empty_layer`, as BuildKit does, so the config's diff_ids and the non-empty history entries stay in
- * step with the manifest's layers.
+ * Every filesystem step keeps its layer, also when it changed nothing (an empty tar: `RUN true`,
+ * WORKDIR of an existing directory, COPY of an empty directory), with a non-empty history entry, as
+ * Docker's BuildKit builds do: one layer per instruction. The config's diff_ids and the non-empty
+ * history entries stay in step with the manifest's layers.
  */
 import { createHash } from 'node:crypto';
 import type { Descriptor, HistoryEntry, ImageConfig, ImageManifest, Platform } from '../oci/types.js';
@@ -35,7 +36,7 @@ export interface AssembledImage {
   readonly manifest: ImageManifest;
   readonly manifestBytes: Buffer;
   readonly manifestDescriptor: Descriptor;
-  /** The layers kept (empty ones dropped). */
+  /** The image's layers, in order (empty ones included). */
   readonly layers: readonly LayerBlobInfo[];
 }
 
@@ -43,7 +44,7 @@ export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-/** Pairs layers with history: drops empty layers and keeps one non-empty history entry per layer. */
+/** Pairs layers with history: one non-empty history entry per layer, empty layers included. */
 export function normalizeLayersAndHistory(layers: readonly LayerBlobInfo[], history: readonly HistoryEntry[]): { layers: LayerBlobInfo[]; history: HistoryEntry[] } {
   const keptLayers: LayerBlobInfo[] = [];
   const outHistory: HistoryEntry[] = [];
@@ -56,10 +57,6 @@ export function normalizeLayersAndHistory(layers: readonly LayerBlobInfo[], hist
     const layer = layers[li++];
     if (layer === undefined) {
       // More non-empty history entries than layers: the step produced nothing.
-      outHistory.push({ ...h, empty_layer: true });
-      continue;
-    }
-    if (layer.diffId === EMPTY_TAR_DIFF_ID) {
       outHistory.push({ ...h, empty_layer: true });
       continue;
     }

@@ -121,14 +121,21 @@ function image(history: HistoryEntry[], changes: number[], config: ImageConfig['
 }
 
 describe('comparableImage and compareImages', () => {
-  test('a no-op layer kept by Docker 20.10 equals the empty_layer entry BuildKit writes instead', () => {
+  test('a no-op layer is a layer: one side keeping it and the other writing an empty_layer entry differ', () => {
     const d = image([{ comment: 'Imported from -' }, { created_by: 'WORKDIR /tmp' }, { created_by: 'RUN /bin/sh -c x # buildkit' }], [10, 0, 3]);
     const t = image([{ created_by: '' }, { created_by: 'WORKDIR /tmp', empty_layer: true }, { created_by: 'RUN /bin/sh -c x # buildkit' }], [10, 3]);
     const di = comparableImage(d.archive, d.flat);
     const ti = comparableImage(t.archive, t.flat);
+    // the layers that change something are counted for the report
     expect(di.layers).toBe(2);
     expect(di.rawLayers).toBe(3);
-    expect(compareImages(di, ti)).toEqual([]);
+    expect(compareImages(di, ti)).toEqual([
+      { field: 'layers', a: 3, b: 2 },
+      { field: 'history[1]', a: { created_by: 'WORKDIR /tmp', empty_layer: false }, b: { created_by: 'WORKDIR /tmp', empty_layer: true } },
+    ]);
+    // both keeping the empty layer: equal
+    const t2 = image([{ created_by: '' }, { created_by: 'WORKDIR /tmp' }, { created_by: 'RUN /bin/sh -c x # buildkit' }], [10, 0, 3]);
+    expect(compareImages(di, comparableImage(t2.archive, t2.flat))).toEqual([]);
   });
 
   test('config fields, layer counts and history entries that differ are all reported', () => {

@@ -112,8 +112,8 @@ describeIf(haveDockerd && haveBusybox, haveBusybox ? dockerdMissingWhy : 'needs 
     rows.push({
       name: spec.name,
       outcome: report === '' ? 'equal' : 'different',
-      dockerLayers: di.layers,
-      tsbuildLayers: ti.layers,
+      dockerLayers: di.rawLayers,
+      tsbuildLayers: ti.rawLayers,
       dockerMs: d.value.buildMs,
       tsbuildMs: t.value.buildMs,
     });

@@ -3,10 +3,13 @@
  * on two host directories.
  *
  * - A source directory's contents are copied (with `dirCopyContents`, as Dockerfile COPY sets it);
- *   a file is copied as a file. A destination ending in `/` (or `.`), a wildcard source and
- *   `--parents` make the destination a directory, which must be one if it exists.
+ *   a file is copied as a file. A destination ending in `/` (or `.`) and `--parents` make the
+ *   destination a directory, which must be one if it exists.
  * - Otherwise an existing destination directory receives the source under its own name, and a
- *   missing destination becomes the copy itself.
+ *   missing destination becomes the copy itself. Each match of a wildcard is copied that way, as
+ *   fsutil does: `COPY f*.go /one.go` with one match makes the file `/one.go` (several file matches
+ *   overwrite each other there, as in Docker; the Dockerfile check for several sources counts the
+ *   instruction's sources, not the matches).
  * - Destination parents that do not exist are created 0755, owned by `--chown` (BuildKit does the
  *   same), stamped with `timestamp` when one is given.
  * - The destination path is resolved inside destRoot following symlinks (a symlink to a directory
@@ -63,7 +66,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     if (action.allowEmptyWildcard) return { sources: [], entries: 0, bytes: 0, unpacked: [] };
     throw fileOpUserError('FILEOP_NO_MATCH', [posix.join('/', src)], { location: loc });
   }
-  const destIsDir = destDirHint || expansion.wildcard || !!action.parents;
+  const destIsDir = destDirHint || !!action.parents;
 
   const dest = await resolveInRoot(destRoot, destIn, { followFinal: true, location: loc });
   if (!action.createDestPath) await requireParent(dest.host, destIn, loc);

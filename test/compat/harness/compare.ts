@@ -129,6 +129,7 @@ export const CONFIG_FIELDS = [
 
 export interface ComparableHistory {
   readonly created_by: string | undefined;
+  /** As written: one layer per filesystem step, also when the step changed nothing (Docker does). */
   readonly empty_layer: boolean;
 }
 
@@ -136,9 +137,9 @@ export interface ComparableHistory {
 export interface ComparableImage {
   readonly fields: Readonly<Record<string, unknown>>;
   readonly history: readonly ComparableHistory[];
-  /** Layers that change something besides directory mtimes (no-op layers are not counted). */
+  /** Layers that change something besides directory mtimes (reported, not compared). */
   readonly layers: number;
-  /** Layers as the archive has them. */
+  /** Layers as the archive has them (compared). */
   readonly rawLayers: number;
   /** Inconsistencies inside this one image (history vs layers). */
   readonly problems: readonly string[];
@@ -187,9 +188,11 @@ export function normalizeCreatedBy(s: string): string {
 }
 
 /**
- * Extracts the comparable parts of an image. No-op layers (an empty tar, which Docker 20.10 keeps
- * and BuildKit's exporter drops, or only directories whose mtime moved, which Docker 20.10's RUN
- * mount stubs leave) are not counted, and their history entries are marked empty.
+ * Extracts the comparable parts of an image. Layers and history are taken as written: Docker keeps
+ * a layer (and a non-empty history entry) for every filesystem step, also one that changed nothing,
+ * and tsbuild must do the same. `layers` counts only the layers that change something besides
+ * directory mtimes (Docker 20.10's RUN leaves `/etc` with a new mtime; see docs/compat.md), for the
+ * report.
  */
 export function comparableImage(archive: ImageArchive, flat: Flattened): ComparableImage {
   const cfg: ImageConfig = archive.config;
@@ -200,12 +203,8 @@ export function comparableImage(archive: ImageArchive, flat: Flattened): Compara
   const history: ComparableHistory[] = [];
   let li = 0;
   for (const h of cfg.history ?? []) {
-    let empty = h.empty_layer === true;
-    if (!empty) {
-      const changes = flat.changesByLayer[li++];
-      if (changes === undefined) problems.push(`history entry ${JSON.stringify(h.created_by ?? '')} has no layer`);
-      else if (changes === 0) empty = true;
-    }
+    const empty = h.empty_layer === true;
+    if (!empty && flat.changesByLayer[li++] === undefined) problems.push(`history entry ${JSON.stringify(h.created_by ?? '')} has no layer`);
     // Go's omitempty: an empty created_by is the same as none.
     history.push({ created_by: h.created_by ? normalizeCreatedBy(h.created_by) : undefined, empty_layer: empty });
   }
@@ -221,13 +220,13 @@ export interface ConfigDifference {
 
 const same = (x: unknown, y: unknown): boolean => JSON.stringify(x) === JSON.stringify(y);
 
-/** Differences in config fields, layer count and history (created_by, empty_layer), in report order. */
+/** Differences in config fields, layer count (as in the archive) and history (created_by, empty_layer), in report order. */
 export function compareImages(a: ComparableImage, b: ComparableImage): ConfigDifference[] {
   const out: ConfigDifference[] = [];
   for (const [i, p] of a.problems.entries()) out.push({ field: `problem[${i}]`, a: p, b: undefined });
   for (const [i, p] of b.problems.entries()) out.push({ field: `problem[${i}]`, a: undefined, b: p });
   for (const f of Object.keys({ ...a.fields, ...b.fields })) if (!same(a.fields[f], b.fields[f])) out.push({ field: f, a: a.fields[f], b: b.fields[f] });
-  if (a.layers !== b.layers) out.push({ field: 'layers', a: a.layers, b: b.layers });
+  if (a.rawLayers !== b.rawLayers) out.push({ field: 'layers', a: a.rawLayers, b: b.rawLayers });
   const n = Math.max(a.history.length, b.history.length);
   for (let i = 0; i < n; i++) {
     const ha = a.history[i];

@@ -1,4 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
+import type { ImageConfig } from '../../../src/oci/types.js';
 import { opCacheDigest } from '../../../src/llb/cache-digest.js';
 import { byName, convert, execOf, fileOf, sourceOf, vertices } from './helpers.js';
 
@@ -32,14 +33,26 @@ describe('ARG semantics', () => {
     expect(d2.image.config.Env?.some((e) => e.startsWith('V='))).toBe(false);
   });
 
-  test('ENV wins over an ARG of the same name, before or after it', async () => {
-    const r = await convert('FROM alpine\nARG A=arg\nENV A=env\nENV B=env\nARG B=arg\nRUN echo $A $B\n', { buildArgs: new Map([['B', 'cli']]) });
+  test('of an ARG and an ENV of the same name the later one wins for RUN; the image keeps the ENV value', async () => {
+    const r = await convert('FROM alpine\nARG A=arg\nENV A=env\nENV B=env\nARG B=arg\nRUN echo $A $B\nENV C=$B\n', { buildArgs: new Map([['B', 'cli']]) });
     const env = execOf(byName(r, 'RUN echo')).meta?.env ?? [];
     expect(env).toContain('A=env');
-    expect(env).toContain('B=env');
+    expect(env).toContain('B=cli');
     expect(env.filter((e) => e.startsWith('A=') || e.startsWith('B='))).toHaveLength(2);
-    expect(byName(r, 'RUN echo').metadata.description).toBe('[2/2] RUN echo env env');
-    expect(r.image.history?.find((h) => h.created_by?.startsWith('RUN'))?.created_by).toBe('RUN |2 A=env B=env /bin/sh -c echo $A $B # buildkit');
+    expect(byName(r, 'RUN echo').metadata.description).toBe('[2/2] RUN echo env cli');
+    expect(r.image.history?.find((h) => h.created_by?.startsWith('RUN'))?.created_by).toBe('RUN |2 A=env B=cli /bin/sh -c echo $A $B # buildkit');
+    // later expansions see the ARG value too; the config keeps what ENV set
+    expect(r.image.config.Env).toEqual(expect.arrayContaining(['A=env', 'B=env', 'C=cli']));
+  });
+
+  test('an ARG overrides the base image\'s ENV of the same name for RUN, with or without a default', async () => {
+    const base: ImageConfig = { architecture: 'amd64', os: 'linux', config: { Env: ['PATH=/bin', 'X=base', 'Y=base'] }, rootfs: { type: 'layers', diff_ids: ['sha256:' + '1'.repeat(64)] }, history: [{}] };
+    const r = await convert('FROM base\nARG X=arg\nARG Y\nRUN echo\n', { imageResolver: async () => base });
+    const env = execOf(byName(r, 'RUN echo')).meta?.env ?? [];
+    expect(env).toContain('X=arg');
+    expect(env).toContain('Y=base');
+    expect(r.image.config.Env).toEqual(['PATH=/bin', 'X=base', 'Y=base']);
+    expect(r.image.history?.find((h) => h.created_by?.startsWith('RUN'))?.created_by).toBe('RUN |2 X=arg Y=base /bin/sh -c echo # buildkit');
   });
 
   test('global ARGs in FROM, --build-arg overriding them, and re-declaration inside stages', async () => {

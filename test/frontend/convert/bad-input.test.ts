@@ -15,8 +15,9 @@ import { byName, convert, execOf } from './helpers.js';
 function manyEnv(n: number): string {
   const lines = ['FROM alpine'];
   for (let i = 0; i < n; i++) lines.push(`ENV V${i}=x${i}`);
-  // Replaced keys keep their first position; a RUN sees the latest value.
-  lines.push('ENV V0=again', 'ARG V1=arg-loses', 'ARG EXTRA=e', 'RUN true', '');
+  // Replaced keys keep their first position; a RUN sees the latest value (an ARG after an ENV of
+  // the same name included; the image Env keeps the ENV value).
+  lines.push('ENV V0=again', 'ARG V1=arg-wins', 'ARG EXTRA=e', 'RUN true', '');
   return lines.join('\n');
 }
 
@@ -31,7 +32,7 @@ describe('many ENV and ARG lines', () => {
     expect(env[n]).toBe(`V${n - 1}=x${n - 1}`);
     const runEnv = execOf(byName(r, 'RUN true')).meta?.env ?? [];
     expect(runEnv).toHaveLength(n + 2);
-    expect(runEnv.slice(0, 3)).toEqual([env[0], 'V0=again', 'V1=x1']);
+    expect(runEnv.slice(0, 3)).toEqual([env[0], 'V0=again', 'V1=arg-wins']);
     expect(runEnv[runEnv.length - 1]).toBe('EXTRA=e');
     expect(r.image.history).toHaveLength(n + 4);
   });

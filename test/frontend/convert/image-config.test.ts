@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ImageConfig } from '../../../src/oci/types.js';
 import type { ImageResolver } from '../../../src/frontend/types.js';
-import { byName, convert, execOf, vertices } from './helpers.js';
+import { byName, convert, execOf, fileOf, vertices } from './helpers.js';
 
 const CONFIG_DOCKERFILE = [
   'FROM alpine',
@@ -88,6 +88,16 @@ describe('image config and history', () => {
     expect(byName(r, 'WORKDIR ../logs').op.kind).toBe('file');
     expect(r.image.config.WorkingDir).toBe('/');
     expect(vertices(r).filter((v) => v.op.kind === 'file')).toHaveLength(2);
+  });
+
+  test('WORKDIR keeps an absolute path as written in the config and history (trailing slash too); relative ones are joined and cleaned', async () => {
+    const r = await convert('FROM alpine\nWORKDIR /a/b/\nRUN pwd\nWORKDIR c/\nRUN pwd\nWORKDIR /z//w/\n');
+    expect(r.image.history?.map((h) => h.created_by).filter((c) => c?.startsWith('WORKDIR'))).toEqual(['WORKDIR /a/b/', 'WORKDIR /a/b/c', 'WORKDIR /z//w/']);
+    expect(r.image.config.WorkingDir).toBe('/z//w/');
+    // the build works with the clean path
+    expect(execOf(byName(r, '[3/6] RUN pwd')).meta?.cwd).toBe('/a/b');
+    expect(execOf(byName(r, '[5/6] RUN pwd')).meta?.cwd).toBe('/a/b/c');
+    expect(fileOf(byName(r, 'WORKDIR /z//w/')).actions[0]?.mkdir?.path).toBe('/z/w');
   });
 });
 

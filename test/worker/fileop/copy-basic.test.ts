@@ -139,14 +139,26 @@ describe('copy: wildcards', () => {
     expect(listTree(join(r.dest, 'go'))).toEqual(['f x.go', 'f y.go']);
   });
 
-  test('a wildcard makes the destination a directory even without trailing slash', async () => {
+  test('a wildcard match goes where a plain source would: one file match without trailing slash is that file', async () => {
     await run(dockerCopy('b.*', '/docs'));
-    expect(listTree(r.dest)).toEqual(['d docs', 'f docs/b.md']);
+    expect(listTree(r.dest)).toEqual(['f docs']);
+    expect(read(r.dest, 'docs')).toBe('b');
+    // a directory match copies its contents to the destination
+    await run(dockerCopy('di?', '/src'));
+    expect(listTree(join(r.dest, 'src'))).toEqual(['f x.go', 'f y.go', 'f z.c']);
+    // into an existing directory, matches go inside it
+    mkdirSync(join(r.dest, 'texts'));
+    await run(dockerCopy('a?.txt', '/texts'));
+    expect(listTree(join(r.dest, 'texts'))).toEqual(['f a1.txt', 'f a2.txt']);
   });
 
-  test('a wildcard into an existing file is an error', async () => {
+  test('a wildcard into an existing file replaces it; several file matches land on one name, the last wins (as Docker)', async () => {
     writeTree(r.dest, { docs: 'file' });
-    await expect(run(dockerCopy('*.md', '/docs'))).rejects.toMatchObject({ code: 'FILEOP_DEST_NOT_DIR' });
+    await run(dockerCopy('*.md', '/docs'));
+    expect(read(r.dest, 'docs')).toBe('b');
+    await run(dockerCopy('a?.txt', '/one'));
+    expect(listTree(r.dest)).toEqual(['f docs', 'f one']);
+    expect(read(r.dest, 'one')).toBe('2');
   });
 
   test('no match is a clear error naming the pattern and the instruction location', async () => {

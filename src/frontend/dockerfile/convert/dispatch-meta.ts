@@ -31,7 +31,6 @@ export function dispatchEnv(s: StageState, ins: EnvInstruction, d: DispatchConte
   for (const { key, value } of pairs) {
     s.state = s.state.addEnv(key, value);
     setEnv(s.image, key, value);
-    s.envKeys.add(key);
   }
   history(s, d, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
 }
@@ -46,11 +45,6 @@ export function dispatchLabel(s: StageState, ins: LabelInstruction, d: DispatchC
   history(s, d, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
 }
 
-/**
- * ARG: a --build-arg wins, else the default (expanded), else the global value of the same name.
- * The value joins the state's env (so RUN steps see it and their digests change with it) unless an
- * ENV of that name is in effect: ENV always wins over ARG.
- */
 /** Position of each declared ARG in a stage's list (a scan per ARG made many ARG lines quadratic). */
 const argIndexes = new WeakMap<Array<{ key: string }>, Map<string, number>>();
 
@@ -65,6 +59,12 @@ function buildArgIndex(args: Array<{ key: string }>, key: string): number {
   return i ?? -1;
 }
 
+/**
+ * ARG: a --build-arg wins, else the default (expanded), else the global value of the same name.
+ * The value joins the state's env, so RUN steps and later expansions see it and their digests
+ * change with it — also over an ENV of the same name set earlier (or by the base image), as in
+ * BuildKit; the image config keeps the ENV value. An ENV after the ARG wins again.
+ */
 export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchContext): void {
   const at = site(d, ins);
   const parts: string[] = [];
@@ -75,7 +75,7 @@ export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchConte
     if (given !== undefined) value = given;
     else if (a.value !== undefined) value = d.expander.word(a.value, s.envLookup(), at);
     else value = d.globals.get(a.key);
-    if (value !== undefined && !s.envKeys.has(a.key)) s.state = s.state.addEnv(a.key, value);
+    if (value !== undefined) s.state = s.state.addEnv(a.key, value);
     // Re-declaring keeps the first position and the latest value (BuildKit's runCommandString).
     const i = buildArgIndex(s.buildArgs, a.key);
     if (i >= 0) s.buildArgs[i] = { key: a.key, value };
@@ -93,16 +93,22 @@ export function dispatchUser(s: StageState, ins: UserInstruction, d: DispatchCon
   history(s, d, `USER ${user}`);
 }
 
-/** WORKDIR: relative to the previous one; the directory is created (owned by USER) like BuildKit. */
+/**
+ * WORKDIR: relative to the previous one; the directory is created (owned by USER) like BuildKit, a
+ * step (and a layer) unless the path is `/`.
+ */
 export function dispatchWorkdir(s: StageState, ins: WorkdirInstruction, d: DispatchContext): void {
   const env = s.envLookup();
   const path = d.expander.word(ins.path, env, site(d, ins));
   if (path === '') fail(Diagnostics.badArguments, ['WORKDIR requires a non-empty path'], site(d, ins));
   const wd = posix.resolve(s.image.config.WorkingDir || '/', path);
-  s.image.config.WorkingDir = wd;
+  // The config and history keep an absolute path as written (`/a/b/` stays `/a/b/`), a relative one
+  // joined and cleaned, as BuildKit; the build itself works with the clean path.
+  const shown = path.startsWith('/') ? path : wd;
+  s.image.config.WorkingDir = shown;
   s.state = s.state.dir(wd);
   let layer = false;
-  if (wd !== '/') {
+  if (shown !== '/') {
     const name = uppercaseCmd(d.expander.forDisplay(ins.original, env));
     const { description, step } = s.prefixed(name);
     const user = s.image.config.User;
@@ -114,7 +120,7 @@ export function dispatchWorkdir(s: StageState, ins: WorkdirInstruction, d: Dispa
   } else {
     s.prefixed(''); // the step still counts, as in BuildKit
   }
-  commitHistory(s.image, `WORKDIR ${wd}`, { layer, withState: false, epoch: d.epoch });
+  commitHistory(s.image, `WORKDIR ${shown}`, { layer, withState: false, epoch: d.epoch });
 }
 
 function commandArgs(s: StageState, ins: CmdInstruction | EntrypointInstruction): string[] {

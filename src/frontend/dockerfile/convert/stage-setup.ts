@@ -119,7 +119,6 @@ export function initStage(s: StageState): void {
     s.platform = base.platform;
     s.image = cloneImage(base.image);
     s.buildArgs = [...base.buildArgs];
-    s.envKeys = new Set(base.envKeys);
   } else if (s.baseName.toLowerCase() === SCRATCH || s.baseIsScratch) {
     s.state = State.scratch().platform(s.platform);
   } else {
@@ -135,10 +134,7 @@ export function initStage(s: StageState): void {
   const env = s.image.config.Env ?? [];
   if (!env.some((e) => envKey(e) === 'PATH')) s.image.config.Env = [...env, `PATH=${DEFAULT_PATH}`];
   s.state = s.state.platform(s.platform);
-  for (const e of s.image.config.Env ?? []) {
-    s.state = s.state.addEnv(envKey(e), envValue(e));
-    s.envKeys.add(envKey(e));
-  }
+  for (const e of s.image.config.Env ?? []) s.state = s.state.addEnv(envKey(e), envValue(e));
   if (s.image.config.WorkingDir) s.state = s.state.dir(s.image.config.WorkingDir);
   if (s.image.config.User) s.state = s.state.user(s.image.config.User);
 }

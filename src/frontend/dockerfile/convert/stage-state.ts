@@ -36,8 +36,6 @@ export class StageState {
 
   state: State = State.scratch();
   image: ImageConfig;
-  /** Keys set by ENV or by the base image's Env: an ARG of the same name does not override them. */
-  envKeys = new Set<string>();
   /** ARGs declared in the stage, in order (BuildKit's buildArgs). */
   buildArgs: BuildArg[] = [];
   commands: StageCommand[];
@@ -69,7 +67,7 @@ export class StageState {
     return this.def === undefined;
   }
 
-  /** Variables for expansion: the state's env (ENV, and ARGs not shadowed by ENV). */
+  /** Variables for expansion: the state's env (ENV and ARG values, the latest of a name winning). */
   envLookup(): EnvLookup {
     const st = this.state;
     return (k) => st.getEnv(k);
