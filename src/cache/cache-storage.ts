@@ -67,7 +67,7 @@ export class CacheStorage {
     this.statCache = new SqliteStatCache({ db });
     this.layerBlobs = new LayerBlobCache({ db, now });
     this.images = new ImageStore({ db, now });
-    this.history = new BuildHistory({ db, now });
+    this.history = new BuildHistory({ db });
     this.parts = {
       paths: this.paths, db, content: this.content, records: this.records, refs: this.refs, layerBlobs: this.layerBlobs,
       images: this.images, locks: this.locks, inventory: this.inventory, now,
