@@ -105,6 +105,11 @@ export interface BuildRequest {
   readonly cacheTo?: readonly CacheExportSpec[];
   /** How registries are reached (base images, pushes, remote caches). */
   readonly registry?: RegistryAccess;
+  /**
+   * Which Dockerfile this is for the build history (earlier builds of it explain misses). Default:
+   * the Dockerfile's absolute path; the daemon names it by the client's context key and file name.
+   */
+  readonly historyKey?: string;
 }
 
 /** Why a step ran instead of coming from the cache. */

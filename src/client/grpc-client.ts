@@ -23,8 +23,9 @@ import {
   diskUsageIn, engineInfoIn, historyRowIn, imageInspectIn, imageRecordIn, imageSummaryIn, prunedRecordIn, removedImageIn,
 } from './grpc-map-responses.js';
 import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
+import { buildHistoryOut, pastBuildIn } from './grpc-build-history.js';
 import type {
-  BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
+  BuildHistoryRequest, PastBuild, BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
   HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PrunedRecord, PruneRequest, PruneResult,
   PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
@@ -199,6 +200,10 @@ export class GrpcClient implements Client {
 
   async logout(req: LogoutRequest, opts: CallOptions): Promise<LogoutResult> {
     return (await GrpcClient.#local()).logout(req, opts);
+  }
+
+  async buildHistory(req: BuildHistoryRequest, opts: CallOptions): Promise<PastBuild[]> {
+    return (await this.#unary(ControlService.History, buildHistoryOut(req), opts.signal)).builds.map(pastBuildIn);
   }
 
   async diskUsage(req: DiskUsageRequest, opts: CallOptions): Promise<DiskUsage> {

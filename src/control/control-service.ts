@@ -4,7 +4,7 @@
  * (`deps.engine`, opened at start, closed after the last call) with the contract's requests
  * (map-requests.ts) and answer with map-responses.ts; auth, cancellation and the error → status
  * mapping are applied around each by calls.ts, so a client sees the engine's own typed errors.
- * Status, ListBuilds and History (past builds) answer UNIMPLEMENTED for now.
+ * Status and ListBuilds answer UNIMPLEMENTED for now.
  */
 import { solveHandler } from './solve-handler.js';
 import type { ControlService } from '../client/gen/control-grpc.js';
@@ -12,6 +12,7 @@ import type { tsbuild } from '../client/gen/control.js';
 import type { Engine } from '../engine/index.js';
 import type { BuildSlots } from './build-slots.js';
 import { DaemonErrors } from './errors.js';
+import { buildHistoryIn, pastBuildOut } from './map-build-history.js';
 import { diskUsageIn, imageRefIn, pruneIn, removeImageIn, tagImageIn } from './map-requests.js';
 import {
   diskUsageOut, historyRowOut, imageInspectOut, imageRecordOut, imageSummaryOut, prunedRecordOut, pruneSummaryOut, removedImageOut,
@@ -34,7 +35,7 @@ export interface ControlDeps {
 }
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
-export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info'];
+export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = ['Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'History', 'Info'];
 
 function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
   return () => Promise.reject(DaemonErrors.notImplemented(method));
@@ -61,7 +62,7 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
       const history = await deps.engine.history(ref, { signal });
       return { image: imageInspectOut(image), history: history.map(historyRowOut) };
     },
-    History: notImplemented('History'),
+    History: async (req, { signal }) => ({ builds: (await deps.engine.buildHistory(buildHistoryIn(req), { signal })).map(pastBuildOut) }),
     Info: async () => deps.info(),
   };
 }

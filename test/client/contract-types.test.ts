@@ -46,6 +46,7 @@ const checks: Checks = {
   push: both,
   login: both,
   logout: both,
+  buildHistory: both,
   diskUsage: both,
   prune: both,
   check: both,
@@ -53,5 +54,5 @@ const checks: Checks = {
 };
 
 test('every Client method mirrors an Engine method (checked by tsc)', () => {
-  expect(Object.keys(checks)).toHaveLength(19);
+  expect(Object.keys(checks)).toHaveLength(20);
 });
