@@ -133,10 +133,12 @@ export class BuildHistory {
   record(o: RecordBuildOptions): BuildRecord {
     const id = o.buildId ?? randomBytes(10).toString('hex');
     const s = this.db.sqlite;
-    const count = (x: HistoryStepOutcome): number => o.steps.filter((st) => st.outcome === x).length;
+    // The counts are of Dockerfile steps, as the progress summary counts them (internal ones have no stage).
+    const own = o.steps.filter((st) => st.stage !== '');
+    const count = (x: HistoryStepOutcome): number => own.filter((st) => st.outcome === x).length;
     this.db.write(() => {
       s.prepare(`INSERT INTO builds (build_id, description, dockerfile, status, started_at, finished_at, steps_total, steps_cached, steps_executed)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, o.description, o.dockerfile, o.status, o.startedAt, o.finishedAt, o.steps.length, count('cached'), count('executed'));
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, o.description, o.dockerfile, o.status, o.startedAt, o.finishedAt, own.length, count('cached'), count('executed'));
       const ins = s.prepare(`INSERT INTO build_steps (build_id, idx, vertex_digest, name, stage, instruction, cache_key, parent_key, outcome, reason, why,
         started_at, finished_at, duration_ms, layer_size, bytes_read, facts, files_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       const set = s.prepare('INSERT OR IGNORE INTO history_file_sets (digest, files, count, truncated) VALUES (?, ?, ?, ?)');

@@ -44,6 +44,7 @@ export class HistoryRecorder implements StepObserver {
   /** The solver's vertices by their own digest. */
   readonly #vertices = new Map<string, Vertex>();
   #dockerfileSeen: boolean | undefined;
+  readonly #lines = new Map<number, readonly string[]>();
 
   constructor(o: HistoryRecorderOptions) {
     this.#o = o;
@@ -71,19 +72,21 @@ export class HistoryRecorder implements StepObserver {
     if (!q.vertex.options.stage) return undefined; // [internal] steps
     const h = this.#o.history;
     this.#dockerfileSeen ??= h.hasBuildsOf(this.#o.dockerfile);
-    const instruction = instructionOf(q.vertex.name);
+    const instruction = this.#instruction(q.vertex);
     const parentKey = parentKeyOf(q.parts);
     const earlier = this.#dockerfileSeen
       ? h.closest({ dockerfile: this.#o.dockerfile, stage: q.vertex.options.stage, instruction, parentKey })
       : undefined;
     const llb = this.#llb.get(q.vertex.digest);
+    const input = q.reason.kind === 'input-changed' ? q.vertex.inputs[q.reason.input]?.vertex : undefined;
     return explainMiss({
       instruction,
-      imageRef: isImageSource(llb) ? instruction.replace(/^FROM\s+/i, '').split(/\s+/)[0] : undefined,
+      imageRef: isImageSource(llb) ? instructionOf(q.vertex.name).replace(/^FROM\s+/i, '').split(/\s+/)[0] : undefined,
       parentKey,
       facts: this.#facts(q.vertex, q.opDigest, q.parts),
       files: this.#files(llb),
       reason: q.reason,
+      ...(input ? { inputInstruction: this.#instruction(input) } : {}),
     }, earlier, { dockerfileSeen: this.#dockerfileSeen });
   };
 
@@ -112,7 +115,7 @@ export class HistoryRecorder implements StepObserver {
       vertexDigest: st.digest,
       name: st.name,
       stage: v?.options.stage ?? '',
-      instruction: instructionOf(st.name),
+      instruction: v ? this.#instruction(v) : instructionOf(st.name),
       cacheKey: st.cacheKey,
       parentKey: st.keyParts ? parentKeyOf(st.keyParts) : undefined,
       outcome: st.outcome satisfies HistoryStepOutcome,
@@ -143,6 +146,32 @@ export class HistoryRecorder implements StepObserver {
     const seen = llb ? this.#seen.get(llb.digest) : undefined;
     if (!seen || seen.files.size === 0) return undefined;
     return [...seen.files].map(([p, f]): FileFingerprint => [p, f.fingerprint]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  /**
+   * The instruction as written in the Dockerfile (continuation lines joined), so a changed ARG
+   * value reads as a changed build arg rather than a changed instruction; else the progress name
+   * without its `[stage n/m]` prefix.
+   */
+  #instruction(v: Vertex): string {
+    const loc = this.#llb.get(v.digest)?.metadata.locations[0];
+    const lines = loc ? this.#sourceLines(loc.sourceIndex) : undefined;
+    if (loc && lines && loc.startLine > 0 && loc.endLine >= loc.startLine) {
+      const text = lines.slice(loc.startLine - 1, loc.endLine).map((l) => l.trim().replace(/\\$/, '').trim()).filter((l) => l !== '').join(' ');
+      if (text !== '') return text;
+    }
+    return instructionOf(v.name);
+  }
+
+  #sourceLines(index: number): readonly string[] | undefined {
+    let lines = this.#lines.get(index);
+    if (!lines) {
+      const src = this.#o.definition.sources[index];
+      if (!src) return undefined;
+      lines = Buffer.from(src.data).toString('utf8').split(/\r?\n/);
+      this.#lines.set(index, lines);
+    }
+    return lines;
   }
 
   #at(vertex: string): Seen {

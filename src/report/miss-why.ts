@@ -23,6 +23,8 @@ export interface CurrentStep {
   readonly files: readonly FileFingerprint[] | undefined;
   /** The solver's own reason (ignore-cache, an input that itself missed…). */
   readonly reason: MissReason;
+  /** For an `input-changed` reason: that input's instruction as written. */
+  readonly inputInstruction?: string;
 }
 
 /** File names listed per kind of change before `…`. */
@@ -32,8 +34,9 @@ const LISTED = 2;
 export function explainMiss(cur: CurrentStep, earlier: EarlierStep | undefined, opts: { readonly dockerfileSeen: boolean }): string {
   if (cur.reason.kind === 'ignore-cache') return '--no-cache';
   if (!opts.dockerfileSeen) return 'first build of this Dockerfile';
-  if (cur.reason.kind === 'input-changed' && earlier?.step.instruction === cur.instruction) return `parent step rebuilt (${instructionOf(cur.reason.inputName)})`;
-  if (!earlier) return cur.reason.kind === 'input-changed' ? `parent step rebuilt (${instructionOf(cur.reason.inputName)})` : 'new step: no earlier build ran it';
+  const rebuilt = cur.reason.kind === 'input-changed' ? `parent step rebuilt (${cur.inputInstruction ?? instructionOf(cur.reason.inputName)})` : undefined;
+  if (rebuilt !== undefined && (!earlier || earlier.step.instruction === cur.instruction)) return rebuilt;
+  if (!earlier) return 'new step: no earlier build ran it';
   const was = earlier.step;
   if (was.instruction !== cur.instruction) return 'instruction text changed';
   if (cur.imageRef !== undefined && cur.facts.imageId !== undefined && was.facts.imageId !== cur.facts.imageId) {
