@@ -68,7 +68,7 @@ describe('tsbuildd on a unix socket', () => {
       }
     })();
     expect(info.runcVersion).toBe(runc);
-    expect(info.features?.rpcs).toEqual(['Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info']);
+    expect(info.features?.rpcs).toEqual(['Solve', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'History', 'Info']);
     expect(info.features?.outputs).toEqual(expect.arrayContaining(['image', 'oci', 'docker', 'local', 'tar', 'registry']));
     expect(info.features?.networkModes).toEqual(['default', 'none', 'host']);
     expect(info.features?.auth).toEqual([]);
