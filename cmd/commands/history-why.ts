@@ -12,8 +12,9 @@ export function whyLine(s: PastBuildStep): string {
     case 'cached':
       return `${label}: cached`;
     case 'executed':
+      return `${label}: ${s.why ?? 'executed'}`;
     case 'failed':
-      return `${label}: ${s.why ?? 'executed'}${s.outcome === 'failed' ? ' (failed)' : ''}`;
+      return `${label}: failed${s.why !== undefined ? ` (ran because: ${s.why})` : ''}`;
     case 'skipped':
       return `${label}: not needed (a later step was cached)`;
     case 'canceled':

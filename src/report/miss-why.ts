@@ -49,6 +49,9 @@ export function explainMiss(cur: CurrentStep, earlier: EarlierStep | undefined, 
   if (files) return files;
   if (!sameList(was.facts.inputs, cur.facts.inputs)) return 'the files it reads changed';
   if (was.facts.opDigest !== cur.facts.opDigest) return 'instruction options or environment changed';
+  // Nothing that goes into the key differs: the earlier run left no result to reuse.
+  if (was.outcome === 'failed') return 'same inputs as an earlier build, where this step failed';
+  if (was.outcome === 'canceled' || was.outcome === 'skipped') return 'same inputs as an earlier build, where this step did not finish';
   return 'same inputs as an earlier build whose cached result is gone (pruned)';
 }
 

@@ -65,6 +65,7 @@ describe('explainMiss', () => {
   test('nothing differs but the result: it was pruned', () => {
     const same = current({ facts: { opDigest: 'sha256:op', inputs: ['sha256:p', 'content:x'] } });
     expect(explainMiss(same, earlier({}), seen)).toBe('same inputs as an earlier build whose cached result is gone (pruned)');
+    expect(explainMiss(same, earlier({ outcome: 'failed' }), seen)).toBe('same inputs as an earlier build, where this step failed');
     expect(explainMiss(current({ facts: { opDigest: 'sha256:op2', inputs: ['sha256:p', 'content:x'] } }), earlier({}), seen)).toBe('instruction options or environment changed');
   });
 
