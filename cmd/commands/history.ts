@@ -1,9 +1,13 @@
-/** `tsbuild history`: the layers and history of an image, as `docker history` shows them. */
-import type { Command } from '../cli/command.js';
+/**
+ * `tsbuild history IMAGE`: the layers and history of an image, as `docker history` shows them.
+ * `tsbuild history --why [BUILD]`: a past build's steps and why each executed one missed the cache.
+ */
+import type { Command, CommandContext } from '../cli/command.js';
 import { flagBool, flagString } from '../cli/args.js';
 import type { HistoryRow } from '../../src/client/types.js';
-import { assertNever } from '../../src/util/errors.js';
+import { assertNever, UsageError, UserInputError } from '../../src/util/errors.js';
 import { withClient } from './client.js';
+import { renderWhy } from './history-why.js';
 import { dockerTimestamp, humanSize, since } from './human-units.js';
 import { ellipsis, renderTable } from './table.js';
 
@@ -32,10 +36,11 @@ function show(r: HistoryRow, o: { noTrunc: boolean; human: boolean; now: number 
 export const historyCommand: Command = {
   name: 'history',
   summary: 'Show the history of an image, like docker history',
-  usage: '[OPTIONS] IMAGE',
-  minArgs: 1,
+  usage: '[OPTIONS] IMAGE | --why [BUILD]',
+  minArgs: 0,
   maxArgs: 1,
   flags: [
+    { name: 'why', kind: 'bool', description: 'show a past build (default: the newest) and why each executed step missed the cache' },
     { name: 'no-trunc', kind: 'bool', description: 'do not truncate IDs or CREATED BY' },
     { name: 'human', short: 'H', kind: 'bool', description: 'print sizes and dates in human readable form; --human=false for bytes and RFC 3339 (default true)' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'only show image IDs' },
@@ -44,7 +49,9 @@ export const historyCommand: Command = {
   details: 'Newest first. SIZE is the uncompressed file content of the step\'s layer (0B for steps that\n'
     + 'changed no files). Rows below the top show <missing>: their intermediate images are not stored.',
   async run(ctx) {
-    const image = ctx.args.positionals[0] as string;
+    if (flagBool(ctx.args, 'why')) return runWhy(ctx);
+    const image = ctx.args.positionals[0];
+    if (image === undefined) throw new UsageError('history: an IMAGE is needed (or --why for a past build)');
     const rows = await withClient(ctx, { readOnly: true }, (c) => c.history({ name: image }, { signal: ctx.signal }));
     const o = { noTrunc: flagBool(ctx.args, 'no-trunc'), human: ctx.args.flags.get('human') !== false, now: Date.now() };
     if (flagBool(ctx.args, 'quiet')) {
@@ -70,3 +77,13 @@ export const historyCommand: Command = {
     }
   },
 };
+
+async function runWhy(ctx: CommandContext): Promise<number> {
+  const buildId = ctx.args.positionals[0];
+  const builds = await withClient(ctx, { readOnly: true }, (c) => c.buildHistory(buildId !== undefined ? { buildId } : { limit: 1 }, { signal: ctx.signal }));
+  const b = builds[0];
+  if (!b) throw new UserInputError('NO_BUILD_HISTORY', 'no builds in the history yet');
+  if (flagString(ctx.args, 'format') === 'json') ctx.io.stdout.write(`${JSON.stringify(b)}\n`);
+  else ctx.io.stdout.write(renderWhy(b));
+  return 0;
+}

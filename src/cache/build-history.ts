@@ -1,15 +1,24 @@
 /**
- * Build history: one row per build (counts of steps cached/executed) and one per step (cache key,
- * hit or miss and the reason), the raw data of the cache-hit reports (src/report).
+ * Build history: one row per build and one per step, with what went into each step's cache key
+ * (instruction, parent key, ARG values, base image, the files it read). It is the raw data of miss
+ * explanations and cache-hit reports (src/report). A build is written once, when it ends, in one
+ * transaction; the history keeps the newest N builds. The files a step read are stored once per
+ * distinct set (history_file_sets), so unchanged rebuilds add no file rows.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { TsbuildError } from '../util/errors.js';
 import type { MetadataDb } from './metadata-db.js';
-import type { BuildRecord, BuildStatus, BuildStepRecord, StepOutcome } from './types.js';
+import type { BuildRecord, BuildStatus, FileFingerprint, HistoryStep, HistoryStepInput, HistoryStepOutcome, StepFacts } from './types.js';
+
+/** At most this many files are kept per step; a bigger set is cut and marked truncated. */
+export const MAX_FILES_PER_STEP = 10_000;
+/** Builds kept when nobody says otherwise (`--history-keep`, TSBUILD_HISTORY_KEEP). */
+export const DEFAULT_HISTORY_KEEP = 50;
 
 interface BuildRow {
   build_id: string;
   description: string;
+  dockerfile: string;
   status: string;
   started_at: number;
   finished_at: number | null;
@@ -19,22 +28,38 @@ interface BuildRow {
 }
 
 interface StepRow {
+  build_id: string;
   idx: number;
   vertex_digest: string;
   name: string;
+  stage: string;
+  instruction: string;
   cache_key: string | null;
+  parent_key: string | null;
   outcome: string;
-  reason: string | null;
+  why: string | null;
   started_at: number | null;
   finished_at: number | null;
+  duration_ms: number;
+  layer_size: number | null;
+  bytes_read: number | null;
+  facts: string | null;
+  files_digest: string | null;
+  files_count: number | null;
+  files_truncated: number | null;
 }
 
 const STATUSES: ReadonlySet<string> = new Set<BuildStatus>(['running', 'succeeded', 'failed', 'cancelled']);
+const OUTCOMES: ReadonlySet<string> = new Set<HistoryStepOutcome>(['cached', 'executed', 'skipped', 'failed', 'canceled']);
+
+const STEP_SELECT = `SELECT s.*, f.count AS files_count, f.truncated AS files_truncated
+  FROM build_steps s JOIN builds b ON b.build_id = s.build_id LEFT JOIN history_file_sets f ON f.digest = s.files_digest`;
 
 function toBuild(r: BuildRow): BuildRecord {
   return {
     buildId: r.build_id,
     description: r.description,
+    dockerfile: r.dockerfile,
     status: (STATUSES.has(r.status) ? r.status : 'failed') as BuildStatus,
     startedAt: r.started_at,
     finishedAt: r.finished_at ?? undefined,
@@ -44,69 +69,93 @@ function toBuild(r: BuildRow): BuildRecord {
   };
 }
 
-function toStep(r: StepRow): BuildStepRecord {
+function parseFacts(s: string | null): StepFacts {
+  if (!s) return {};
+  try {
+    const v: unknown = JSON.parse(s);
+    return v !== null && typeof v === 'object' ? (v as StepFacts) : {};
+  } catch {
+    return {};
+  }
+}
+
+function toStep(r: StepRow): HistoryStep {
   return {
     index: r.idx,
     vertexDigest: r.vertex_digest,
     name: r.name,
+    stage: r.stage,
+    instruction: r.instruction,
     cacheKey: r.cache_key ?? undefined,
-    outcome: (r.outcome === 'hit' ? 'hit' : 'miss') as StepOutcome,
-    reason: r.reason ?? undefined,
+    parentKey: r.parent_key ?? undefined,
+    outcome: (OUTCOMES.has(r.outcome) ? r.outcome : 'failed') as HistoryStepOutcome,
+    why: r.why ?? undefined,
     startedAt: r.started_at ?? undefined,
     finishedAt: r.finished_at ?? undefined,
+    durationMs: r.duration_ms,
+    layerSize: r.layer_size ?? undefined,
+    bytesRead: r.bytes_read ?? undefined,
+    facts: parseFacts(r.facts),
+    filesCount: r.files_count ?? 0,
+    filesTruncated: r.files_truncated === 1,
   };
 }
 
-export interface StartBuildOptions {
+export interface RecordBuildOptions {
   /** Default: 20 random hex characters. */
   readonly buildId?: string;
   readonly description: string;
+  readonly dockerfile: string;
+  readonly status: Exclude<BuildStatus, 'running'>;
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly steps: readonly HistoryStepInput[];
+  /** Builds to keep after this one is added (older ones are removed). Default DEFAULT_HISTORY_KEEP. */
+  readonly keep?: number;
 }
 
-export interface FinishBuildOptions {
-  readonly status: Exclude<BuildStatus, 'running'>;
-  readonly stepsTotal: number;
-  readonly stepsCached: number;
-  readonly stepsExecuted: number;
+/** A step of an earlier build, with the files its key read. */
+export interface EarlierStep {
+  readonly buildId: string;
+  readonly step: HistoryStep;
+  /** Sorted by path; undefined when the step read no context files. */
+  readonly files: readonly FileFingerprint[] | undefined;
 }
 
 export class BuildHistory {
   private readonly db: MetadataDb;
-  private readonly now: () => number;
 
-  constructor(opts: { readonly db: MetadataDb; readonly now?: () => number }) {
+  constructor(opts: { readonly db: MetadataDb }) {
     this.db = opts.db;
-    this.now = opts.now ?? Date.now;
   }
 
-  start(o: StartBuildOptions): BuildRecord {
+  /** Stores a finished build and its steps, then trims the history to `keep` builds. */
+  record(o: RecordBuildOptions): BuildRecord {
     const id = o.buildId ?? randomBytes(10).toString('hex');
-    this.db.write(() => {
-      this.db.sqlite.prepare("INSERT INTO builds (build_id, description, status, started_at) VALUES (?, ?, 'running', ?)").run(id, o.description, this.now());
-    });
-    return this.get(id) as BuildRecord;
-  }
-
-  /** Appends or replaces step records (by index). */
-  recordSteps(buildId: string, steps: readonly BuildStepRecord[]): void {
     const s = this.db.sqlite;
+    // The counts are of Dockerfile steps, as the progress summary counts them (internal ones have no stage).
+    const own = o.steps.filter((st) => st.stage !== '');
+    const count = (x: HistoryStepOutcome): number => own.filter((st) => st.outcome === x).length;
     this.db.write(() => {
-      if (!s.prepare('SELECT 1 FROM builds WHERE build_id = ?').get(buildId)) throw unknownBuild(buildId);
-      const ins = s.prepare(`INSERT OR REPLACE INTO build_steps (build_id, idx, vertex_digest, name, cache_key, outcome, reason, started_at, finished_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      for (const st of steps) {
-        ins.run(buildId, st.index, st.vertexDigest, st.name, st.cacheKey ?? null, st.outcome, st.reason ?? null, st.startedAt ?? null, st.finishedAt ?? null);
+      s.prepare(`INSERT INTO builds (build_id, description, dockerfile, status, started_at, finished_at, steps_total, steps_cached, steps_executed)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, o.description, o.dockerfile, o.status, o.startedAt, o.finishedAt, own.length, count('cached'), count('executed'));
+      const ins = s.prepare(`INSERT INTO build_steps (build_id, idx, vertex_digest, name, stage, instruction, cache_key, parent_key, outcome, reason, why,
+        started_at, finished_at, duration_ms, layer_size, bytes_read, facts, files_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const set = s.prepare('INSERT OR IGNORE INTO history_file_sets (digest, files, count, truncated) VALUES (?, ?, ?, ?)');
+      for (const st of o.steps) {
+        let filesDigest: string | null = null;
+        if (st.files !== undefined) {
+          const truncated = st.files.length > MAX_FILES_PER_STEP;
+          const json = JSON.stringify(truncated ? st.files.slice(0, MAX_FILES_PER_STEP) : st.files);
+          filesDigest = `sha256:${createHash('sha256').update(json).digest('hex')}`;
+          set.run(filesDigest, json, st.files.length, truncated ? 1 : 0);
+        }
+        ins.run(id, st.index, st.vertexDigest, st.name, st.stage, st.instruction, st.cacheKey ?? null, st.parentKey ?? null, st.outcome, st.why ?? null, st.why ?? null,
+          st.startedAt ?? null, st.finishedAt ?? null, st.durationMs, st.layerSize ?? null, st.bytesRead ?? null, JSON.stringify(st.facts), filesDigest);
       }
     });
-  }
-
-  finish(buildId: string, o: FinishBuildOptions): BuildRecord {
-    this.db.write(() => {
-      const r = this.db.sqlite.prepare('UPDATE builds SET status = ?, finished_at = ?, steps_total = ?, steps_cached = ?, steps_executed = ? WHERE build_id = ?')
-        .run(o.status, this.now(), o.stepsTotal, o.stepsCached, o.stepsExecuted, buildId);
-      if (r.changes === 0) throw unknownBuild(buildId);
-    });
-    return this.get(buildId) as BuildRecord;
+    this.trim(o.keep ?? DEFAULT_HISTORY_KEEP);
+    return this.get(id) as BuildRecord;
   }
 
   get(buildId: string): BuildRecord | undefined {
@@ -116,24 +165,76 @@ export class BuildHistory {
 
   /** Most recent first. */
   list(opts: { readonly limit?: number } = {}): BuildRecord[] {
-    return (this.db.sqlite.prepare('SELECT * FROM builds ORDER BY started_at DESC, build_id LIMIT ?').all(opts.limit ?? -1) as BuildRow[]).map(toBuild);
+    return (this.db.sqlite.prepare('SELECT * FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT ?').all(opts.limit ?? -1) as BuildRow[]).map(toBuild);
   }
 
-  steps(buildId: string): BuildStepRecord[] {
-    return (this.db.sqlite.prepare('SELECT * FROM build_steps WHERE build_id = ? ORDER BY idx').all(buildId) as StepRow[]).map(toStep);
+  steps(buildId: string): HistoryStep[] {
+    return (this.db.sqlite.prepare(`${STEP_SELECT} WHERE s.build_id = ? ORDER BY s.idx`).all(buildId) as StepRow[]).map(toStep);
+  }
+
+  /** Whether any build of `dockerfile` is recorded. */
+  hasBuildsOf(dockerfile: string): boolean {
+    return this.db.sqlite.prepare('SELECT 1 FROM builds WHERE dockerfile = ? LIMIT 1').get(dockerfile) !== undefined;
+  }
+
+  /**
+   * The closest earlier record of a step: the newest step of the same Dockerfile and stage with the
+   * same instruction (one with the same parent key first); else the newest step with the same
+   * parent key (of any Dockerfile, this one first). Undefined when there is neither.
+   */
+  closest(q: { readonly dockerfile: string; readonly stage: string; readonly instruction: string; readonly parentKey: string | undefined }): EarlierStep | undefined {
+    const s = this.db.sqlite;
+    let row = s.prepare(`${STEP_SELECT} WHERE b.dockerfile = ? AND s.stage = ? AND s.instruction = ? AND s.cache_key IS NOT NULL
+      ORDER BY (s.parent_key IS ?) DESC, b.started_at DESC, b.finished_at DESC LIMIT 1`).get(q.dockerfile, q.stage, q.instruction, q.parentKey ?? null) as StepRow | undefined;
+    if (!row && q.parentKey !== undefined) {
+      row = s.prepare(`${STEP_SELECT} WHERE s.parent_key = ? AND s.cache_key IS NOT NULL
+        ORDER BY (b.dockerfile = ?) DESC, b.started_at DESC, b.finished_at DESC LIMIT 1`).get(q.parentKey, q.dockerfile) as StepRow | undefined;
+    }
+    if (!row) return undefined;
+    return { buildId: row.build_id, step: toStep(row), files: this.#files(row.files_digest) };
+  }
+
+  /** The files a recorded step read, sorted by path (undefined: none recorded). */
+  filesOf(buildId: string, index: number): readonly FileFingerprint[] | undefined {
+    const r = this.db.sqlite.prepare('SELECT files_digest FROM build_steps WHERE build_id = ? AND idx = ?').get(buildId, index) as { files_digest: string | null } | undefined;
+    return this.#files(r?.files_digest ?? null);
   }
 
   delete(buildId: string): boolean {
-    return this.db.write(() => this.db.sqlite.prepare('DELETE FROM builds WHERE build_id = ?').run(buildId).changes > 0);
+    return this.db.write(() => {
+      const n = this.db.sqlite.prepare('DELETE FROM builds WHERE build_id = ?').run(buildId).changes;
+      this.#dropUnusedFileSets();
+      return n > 0;
+    });
   }
 
-  /** Keeps the newest `keep` builds. Returns how many were removed. */
+  /** Keeps the newest `keep` builds (and the file sets they use). Returns how many were removed. */
   trim(keep: number): number {
-    return this.db.write(() => this.db.sqlite.prepare(`DELETE FROM builds WHERE build_id NOT IN
-      (SELECT build_id FROM builds ORDER BY started_at DESC, build_id LIMIT ?)`).run(Math.max(0, keep)).changes);
+    return this.db.write(() => {
+      const n = this.db.sqlite.prepare(`DELETE FROM builds WHERE build_id NOT IN
+        (SELECT build_id FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT ?)`).run(Math.max(0, keep)).changes;
+      if (n > 0) this.#dropUnusedFileSets();
+      return n;
+    });
+  }
+
+  #dropUnusedFileSets(): void {
+    this.db.sqlite.prepare('DELETE FROM history_file_sets WHERE digest NOT IN (SELECT files_digest FROM build_steps WHERE files_digest IS NOT NULL)').run();
+  }
+
+  #files(digest: string | null): readonly FileFingerprint[] | undefined {
+    if (digest === null) return undefined;
+    const r = this.db.sqlite.prepare('SELECT files FROM history_file_sets WHERE digest = ?').get(digest) as { files: string } | undefined;
+    if (!r) return undefined;
+    try {
+      return JSON.parse(r.files) as FileFingerprint[];
+    } catch {
+      return undefined;
+    }
   }
 }
 
-function unknownBuild(id: string): TsbuildError {
+/** The error for a build id the history does not hold. */
+export function unknownBuild(id: string): TsbuildError {
   return new TsbuildError('BUILD_NOT_FOUND', `no build ${id} in the history`);
 }

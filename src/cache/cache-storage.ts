@@ -71,7 +71,7 @@ export class CacheStorage {
     this.statCache = new SqliteStatCache({ db });
     this.layerBlobs = new LayerBlobCache({ db, now });
     this.images = new ImageStore({ db, now });
-    this.history = new BuildHistory({ db, now });
+    this.history = new BuildHistory({ db });
     this.leases = new LeaseStore({ db, clockDir: this.paths.tmp });
     this.parts = {
       paths: this.paths, db, content: this.content, records: this.records, refs: this.refs, layerBlobs: this.layerBlobs,

@@ -238,9 +238,12 @@ export class ContextHasher {
 
     const h = this.xx.create64();
     const strip = base === '' ? 0 : base.length + 1;
+    const onEntry = opts.onEntry;
     entries.forEach((e, i) => {
       const rel = e.path === base ? '' : e.path.slice(strip);
+      const own = `${kindOf(e.stat)}\0${e.stat.mode.toString(8)}\0${e.stat.uid}\0${e.stat.gid}\0${extra[i]}`;
       h.update(`${kindOf(e.stat)}\0${rel}\0${e.stat.mode.toString(8)}\0${e.stat.uid}\0${e.stat.gid}\0${extra[i]}\n`);
+      if (onEntry) onEntry(e.path, hex64(this.xx.h64Raw(Buffer.from(own))), e.stat.isFile() ? e.stat.size : 0);
     });
     return { digest: `xxh64:${hex64(h.digest())}`, entries: entries.length, bytes, filesRead };
   }

@@ -174,6 +174,36 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    description: 'build history: what went into each step (for exact miss reasons), sizes, file fingerprints',
+    sql: `
+      -- Which Dockerfile a build ran (its absolute path, or the daemon's client context key and
+      -- name): earlier builds of the same Dockerfile are what a miss is compared with.
+      ALTER TABLE builds ADD COLUMN dockerfile TEXT NOT NULL DEFAULT '';
+      CREATE INDEX builds_dockerfile ON builds (dockerfile, started_at);
+      ALTER TABLE build_steps ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+      ALTER TABLE build_steps ADD COLUMN instruction TEXT NOT NULL DEFAULT '';
+      -- The cache key of the step's first input keyed by cache key (its parent layer).
+      ALTER TABLE build_steps ADD COLUMN parent_key TEXT;
+      -- JSON: the other parts of the key (op digest, input keys, ARG values, base image).
+      ALTER TABLE build_steps ADD COLUMN facts TEXT;
+      ALTER TABLE build_steps ADD COLUMN files_digest TEXT;
+      ALTER TABLE build_steps ADD COLUMN why TEXT;
+      ALTER TABLE build_steps ADD COLUMN duration_ms INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE build_steps ADD COLUMN layer_size INTEGER;
+      ALTER TABLE build_steps ADD COLUMN bytes_read INTEGER;
+      CREATE INDEX build_steps_parent ON build_steps (parent_key);
+      -- The files a step read, with their fingerprints: one row per distinct set, shared by every
+      -- build that read the same files (a rebuild with nothing changed stores nothing new).
+      CREATE TABLE history_file_sets (
+        digest    TEXT    PRIMARY KEY,
+        files     TEXT    NOT NULL,
+        count     INTEGER NOT NULL,
+        truncated INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

@@ -184,6 +184,12 @@ export interface ChecksumOptions extends SignalOptions {
   readonly readFile?: FileReader;
   /** Where the selector came from, for the error when it matches nothing. */
   readonly location?: SourceLocation;
+  /**
+   * Called once per entry a checksum covers: its root-relative path, a fingerprint of just that
+   * entry (type, mode, owner, content digest or link target; never timestamps) and its size in
+   * bytes (0 for non-files). The build history keeps these to name the files that made a step miss.
+   */
+  readonly onEntry?: (path: string, fingerprint: string, size: number) => void;
 }
 
 export interface ChecksumPathOptions extends ChecksumOptions {
@@ -257,26 +263,65 @@ export interface PutImageOptions {
 // ---------------------------------------------------------------------------------------------
 // Build history
 
-export type StepOutcome = 'hit' | 'miss';
+/** How a step ended in one build (the solver's outcomes). */
+export type HistoryStepOutcome = 'cached' | 'executed' | 'skipped' | 'failed' | 'canceled';
 
-export interface BuildStepRecord {
+/** What went into a step's cache key besides its parent and the files it read. */
+export interface StepFacts {
+  /** The op's own definition digest (for a FROM, derived from the image ID). */
+  readonly opDigest?: string;
+  /** Every input part of the key, in order: an input's cache key or `content:<checksum>`. */
+  readonly inputs?: readonly string[];
+  /** Build ARG values the step sees (RUN steps), by name. */
+  readonly args?: Readonly<Record<string, string>>;
+  /** For FROM: the image ID (config digest) the reference resolved to. */
+  readonly imageId?: string;
+}
+
+/** One file a step read, as the history keeps it: root-relative path and entry fingerprint. */
+export type FileFingerprint = readonly [path: string, fingerprint: string];
+
+export interface HistoryStepInput {
   readonly index: number;
   readonly vertexDigest: string;
+  /** Progress name (`[2/3] COPY package.json ./`). */
   readonly name: string;
+  /** Stage name or index; "" for internal vertices. */
+  readonly stage: string;
+  /** The instruction as written (the name without its `[stage n/m]` prefix). */
+  readonly instruction: string;
   readonly cacheKey: string | undefined;
-  readonly outcome: StepOutcome;
-  /** For misses: why ("no record for key", "ignore-cache", "input X changed"). */
-  readonly reason: string | undefined;
+  /** Cache key of the step's parent (its first input keyed by cache key). */
+  readonly parentKey: string | undefined;
+  readonly outcome: HistoryStepOutcome;
+  /** For executed steps: why they were not served from the cache. */
+  readonly why: string | undefined;
   readonly startedAt: number | undefined;
   readonly finishedAt: number | undefined;
+  readonly durationMs: number;
+  /** Bytes of the step's layer, when known. */
+  readonly layerSize: number | undefined;
+  /** Bytes of the context files the step's key read. */
+  readonly bytesRead: number | undefined;
+  readonly facts: StepFacts;
+  /** The context files the key read, sorted by path; undefined when it read none. */
+  readonly files: readonly FileFingerprint[] | undefined;
+}
+
+export interface HistoryStep extends Omit<HistoryStepInput, 'files'> {
+  /** Set when the step's file list was loaded (filesOf) and kept; `truncated` when cut at the bound. */
+  readonly filesTruncated: boolean;
+  readonly filesCount: number;
 }
 
 export type BuildStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface BuildRecord {
   readonly buildId: string;
-  /** Free-form description (e.g. the tag or target). */
+  /** Free-form description (e.g. the tags or target). */
   readonly description: string;
+  /** Which Dockerfile: an absolute path, or the daemon's client context key and file name. */
+  readonly dockerfile: string;
   readonly status: BuildStatus;
   readonly startedAt: number;
   readonly finishedAt: number | undefined;

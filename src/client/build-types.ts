@@ -115,6 +115,11 @@ export interface BuildRequest {
    * REF"); a daemon uses its Solve ref (the one `tsbuild builds` lists). Default: unnamed.
    */
   readonly ref?: string;
+  /**
+   * Which Dockerfile this is for the build history (earlier builds of it explain misses). Default:
+   * the Dockerfile's absolute path; the daemon names it by the client's context key and file name.
+   */
+  readonly historyKey?: string;
 }
 
 /** Why a step ran instead of coming from the cache. */

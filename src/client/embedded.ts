@@ -11,6 +11,7 @@
 import { Engine } from '../engine/index.js';
 import { TsbuildError } from '../util/errors.js';
 import type {
+  BuildHistoryRequest, PastBuild,
   AttachCallOptions, AttachRequest, RunningBuildSummary, BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
   HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PruneResult, PullRequest,
@@ -125,6 +126,10 @@ export class EmbeddedClient implements Client {
 
   logout(req: LogoutRequest, opts: CallOptions): Promise<LogoutResult> {
     return Engine.logout(req, opts);
+  }
+
+  async buildHistory(req: BuildHistoryRequest, opts: CallOptions): Promise<PastBuild[]> {
+    return (await this.#open()).buildHistory(req, opts);
   }
 
   async diskUsage(req: DiskUsageRequest, opts: CallOptions): Promise<DiskUsage> {

@@ -35,7 +35,9 @@ import {
 } from './grpc-map-responses.js';
 import { runningBuildIn } from './grpc-running-builds.js';
 import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
+import { buildHistoryOut, pastBuildIn } from './grpc-build-history.js';
 import type {
+  BuildHistoryRequest, PastBuild,
   AttachCallOptions, AttachRequest, RunningBuildSummary, BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
   HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PrunedRecord, PruneRequest, PruneResult,
@@ -316,6 +318,10 @@ export class GrpcClient implements Client {
 
   async logout(req: LogoutRequest, opts: CallOptions): Promise<LogoutResult> {
     return (await GrpcClient.#local()).logout(req, opts);
+  }
+
+  async buildHistory(req: BuildHistoryRequest, opts: CallOptions): Promise<PastBuild[]> {
+    return (await this.#unary(ControlService.History, buildHistoryOut(req), opts.signal)).builds.map(pastBuildIn);
   }
 
   async diskUsage(req: DiskUsageRequest, opts: CallOptions): Promise<DiskUsage> {

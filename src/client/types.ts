@@ -39,12 +39,14 @@ import type {
 } from './image-types.js';
 import type { CheckRequest, CheckResult, DiskUsage, DiskUsageRequest, PruneRequest, PruneResult, RepairReport } from './cache-types.js';
 import type { AttachRequest, RunningBuildSummary } from './running-build-types.js';
+import type { BuildHistoryRequest, PastBuild } from './build-history-types.js';
 
 /** The contract's request and response types, one file per area; import them from here. */
 export type * from './build-types.js';
 export type * from './image-types.js';
 export type * from './cache-types.js';
 export type * from './running-build-types.js';
+export type * from './build-history-types.js';
 export { RECORD_TYPES } from './cache-types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -188,6 +190,12 @@ export interface Client {
   login(req: LoginRequest, opts: CallOptions): Promise<LoginResult>;
   /** `tsbuild logout`: removes saved credentials. */
   logout(req: LogoutRequest, opts: CallOptions): Promise<LogoutResult>;
+
+  /**
+   * `tsbuild history --why`: past builds with their steps (cached or executed, why, durations,
+   * sizes), newest first. An unknown `buildId` fails with BUILD_NOT_FOUND.
+   */
+  buildHistory(req: BuildHistoryRequest, opts: CallOptions): Promise<PastBuild[]>;
 
   /** `tsbuild du`: what the build cache holds. */
   diskUsage(req: DiskUsageRequest, opts: CallOptions): Promise<DiskUsage>;

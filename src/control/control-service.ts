@@ -6,7 +6,6 @@
  * mapping are applied around each by calls.ts, so a client sees the engine's own typed errors.
  * Solve registers each build in `deps.builds`, which ListBuilds lists and Status attaches to
  * (status-handler.ts). Pull, Push, Load, Import, Check and Repair live in image-transfer-handlers.ts.
- * History (past builds) answers UNIMPLEMENTED for now.
  */
 import { solveHandler } from './solve-handler.js';
 import type { ControlService } from '../client/gen/control-grpc.js';
@@ -17,6 +16,7 @@ import type { RunningBuilds } from './running-builds.js';
 import { listBuildsHandler, statusHandler } from './status-handler.js';
 import { DaemonErrors } from './errors.js';
 import { checkHandler, importHandler, loadHandler, pullHandler, pushHandler, repairHandler } from './image-transfer-handlers.js';
+import { buildHistoryIn, pastBuildOut } from './map-build-history.js';
 import { diskUsageIn, imageRefIn, pruneIn, removeImageIn, tagImageIn } from './map-requests.js';
 import {
   diskUsageOut, historyRowOut, imageInspectOut, imageRecordOut, imageSummaryOut, prunedRecordOut, pruneSummaryOut, removedImageOut,
@@ -44,7 +44,7 @@ export interface ControlDeps {
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
 export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = [
-  'Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair',
+  'Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'History', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair',
 ];
 
 function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
@@ -72,7 +72,7 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
       const history = await deps.engine.history(ref, { signal });
       return { image: imageInspectOut(image), history: history.map(historyRowOut) };
     },
-    History: notImplemented('History'),
+    History: async (req, { signal }) => ({ builds: (await deps.engine.buildHistory(buildHistoryIn(req), { signal })).map(pastBuildOut) }),
     Info: async () => deps.info(),
     Pull: pullHandler(deps),
     Push: pushHandler(deps),

@@ -202,7 +202,9 @@ export async function handleSolve(
       dockerfile = { ...dockerfile, path };
     }
     const secretIds = new Set(start.secretIds ?? []);
-    const result = await deps.engine.build({ ...req, dockerfile, ref }, {
+    // Earlier builds of the same client context and Dockerfile name explain this build's misses.
+    const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
+    const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}) }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.

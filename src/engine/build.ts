@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseDockerfileAsync } from '../frontend/dockerfile/parse.js';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
@@ -26,6 +26,8 @@ import { normalizeImageRef } from '../llb/image-ref.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
+import { HistoryRecorder } from './build-history-recorder.js';
+import { StepError, isCancellation } from '../solver/errors.js';
 import { layerLimitWarning } from './layer-limit.js';
 import { ExportOutputs, exportError } from './export-outputs.js';
 import { dockerfileBytes } from './dockerfile-tools.js';
@@ -36,6 +38,8 @@ export interface BuildEngine {
   readonly services: WorkerServices;
   readonly solver: Solver;
   readonly exporters: ExporterRegistry;
+  /** Builds the build history keeps. */
+  readonly historyKeep: number;
 }
 
 /** The request as the build runs it: the Dockerfile's bytes decoded, attribute maps made Maps. */
@@ -137,8 +141,10 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   const load = startVertex(progress, { name: `[internal] load build definition from ${req.dockerfile.name}` });
   let converted;
   let ignore;
+  const argNames = new Set<string>();
   try {
     const ast = await parseDockerfileAsync(b.dockerfile, { file: req.dockerfile.name, signal });
+    for (const n of ast.children) if (n.keyword.toUpperCase() === 'ARG') for (const a of n.args) argNames.add(a.split('=')[0] ?? a);
     for (const w of ast.warnings) progress.write({ type: 'warning', message: w.message, location: { file: req.dockerfile.name, line: w.line, column: 1 }, timestamp: Date.now() });
     ignore = await loadDockerignore({ contextDir: req.contextDir, signal, ...(req.dockerfile.path ? { dockerfilePath: req.dockerfile.path } : {}) });
     converted = await convertDockerfile(ast, {
@@ -163,7 +169,17 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     progress.write({ type: 'warning', message: w.message, timestamp: Date.now(), ...(w.location ? { location: w.location } : {}) });
   }
 
+  const recorder = new HistoryRecorder({
+    history: storage.history,
+    records: storage.records,
+    dockerfile: req.historyKey ?? resolve(req.dockerfile.path ?? join(req.contextDir, req.dockerfile.name)),
+    description: req.tags.length > 0 ? req.tags.join(', ') : (req.target ?? req.dockerfile.name),
+    definition: converted.definition.loaded,
+    argNames,
+    keep: engine.historyKeep,
+  });
   const session: BuildSession = {
+    observer: recorder,
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
     secrets: secretProvider(b.opts),
@@ -176,6 +192,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     images: registry.images,
   };
   const graph = solverGraph(converted.definition.loaded, { services, session });
+  recorder.useVertices(graph.vertices);
   try {
     await registry.importCaches(signal);
     let snapshot: string | undefined;
@@ -203,8 +220,15 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       };
     };
     if (graph.target) {
-      const solved = await engine.solver.solve({ target: graph.target, signal, progress, ...(req.ref ? { label: `build ${req.ref}` } : {}), ...registry.solveOptions() });
+      let solved;
+      try {
+        solved = await engine.solver.solve({ target: graph.target, signal, progress, explainMiss: recorder.explain, ...(req.ref ? { label: `build ${req.ref}` } : {}), ...registry.solveOptions() });
+      } catch (e) {
+        await recorder.record(e instanceof StepError ? e.summary : undefined, isCancellation(e) ? 'cancelled' : 'failed');
+        throw e;
+      }
       summary = solved.summary;
+      await recorder.record(summary, 'succeeded');
       try {
         snapshot = snapshotOf(solved.result, 'build result');
         return await finish();
@@ -227,7 +251,7 @@ function stepOf(st: StepRecord): BuildStep {
     name: st.name,
     outcome: st.outcome,
     ...(st.cacheKey !== undefined ? { cacheKey: st.cacheKey } : {}),
-    ...(st.missReason !== undefined ? { missReason: st.missReason, cacheMiss: describeMissReason(st.missReason) } : {}),
+    ...(st.missReason !== undefined ? { missReason: st.missReason, cacheMiss: st.why ?? describeMissReason(st.missReason) } : {}),
     ...(st.started !== undefined ? { started: st.started } : {}),
     ...(st.completed !== undefined ? { completed: st.completed } : {}),
     durationMs: st.durationMs,

@@ -27,6 +27,7 @@ import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
 import type { CheckProblem, DiskUsage, PruneResult } from '../cache/types.js';
 import { runBuild } from './build.js';
+import { historyKeepFromEnv, pastBuilds } from './build-history-list.js';
 import { convertToText, parseToText } from './dockerfile-tools.js';
 import { engineInfo } from './engine-info.js';
 import { importImage } from './image-import.js';
@@ -39,7 +40,7 @@ import { removeImage, tagImage } from './image-remove.js';
 import { registryLogin, registryLogout } from './registry-login.js';
 import { dockerConfigCredentials, registryHostOf } from './registry-credentials.js';
 import type {
-  BuildOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
+  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
   LoginRequest, LoginResult, LogoutRequest, LogoutResult, RegistryAccess, RegistryCredentials, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
   PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest, TransferOptions,
@@ -85,6 +86,8 @@ export interface EngineOptions {
    * Default true; `cache check` turns it off to report what it finds without changing it.
    */
   readonly recover?: boolean;
+  /** Builds the build history keeps (prune trims it too). Default: TSBUILD_HISTORY_KEEP, else 50. */
+  readonly historyKeep?: number;
   readonly signal?: AbortSignal;
 }
 
@@ -95,6 +98,8 @@ export class Engine {
   readonly snapshotter: Overlay2Snapshotter;
   /** The limits every layer this engine applies or measures is held to. */
   readonly layerLimits: LayerLimits;
+  /** Builds the build history keeps. */
+  readonly historyKeep: number;
   /**
    * What this engine's start recovered from processes that died on the data root (one line each):
    * mounts undone, containers and active snapshots removed, unfinished writes and holds dropped.
@@ -102,8 +107,9 @@ export class Engine {
   readonly recovery: readonly string[];
   #closed = false;
 
-  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits) {
+  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number) {
     this.services = services;
+    this.historyKeep = historyKeep;
     this.snapshotter = snapshotter;
     this.layerLimits = layerLimits;
     this.solver = solver;
@@ -114,6 +120,7 @@ export class Engine {
   static async open(opts: EngineOptions): Promise<Engine> {
     // First, so a bad TSBUILD_LAYER_MAX_* value is reported before anything is touched.
     const layerLimits: LayerLimits = { ...layerLimitsFromEnv(process.env), ...opts.layerLimits };
+    const historyKeep = opts.historyKeep ?? historyKeepFromEnv(process.env);
     if (!opts.skipPreflight) await preflight();
     const root = opts.root;
     const paths = dataRootPaths(root);
@@ -158,7 +165,7 @@ export class Engine {
         loader: new SnapshotResultLoader(services),
         maxParallelism: opts.maxParallelism ?? Math.max(1, cpus().length),
       });
-      return new Engine(services, snapshotter, solver, recovery, layerLimits);
+      return new Engine(services, snapshotter, solver, recovery, layerLimits, historyKeep);
     } catch (e) {
       storage.close();
       throw e;
@@ -296,9 +303,18 @@ export class Engine {
     return this.services.storage.du({ signal: opts.signal, verbose: req.verbose ?? false });
   }
 
-  prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult> {
+  /** Removes build cache, and build history beyond the newest `historyKeep` builds. */
+  async prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult> {
     // prune collects garbage itself; its lease only marks it as running (for crash recovery).
-    return this.#op('prune', { protects: false, signal: opts.signal, collect: false }, () => this.services.storage.prune({ ...req, signal: opts.signal }));
+    const result = await this.#op('prune', { protects: false, signal: opts.signal, collect: false }, () => this.services.storage.prune({ ...req, signal: opts.signal }));
+    this.services.storage.history.trim(this.historyKeep);
+    return result;
+  }
+
+  /** Past builds with their steps, newest first (`tsbuild history --why`, the History RPC). */
+  async buildHistory(req: BuildHistoryRequest, opts: CallOptions): Promise<PastBuild[]> {
+    throwIfAborted(opts.signal);
+    return pastBuilds(this.services.storage.history, req);
   }
 
   /**

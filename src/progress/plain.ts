@@ -3,6 +3,7 @@
  * first shown, with log lines stamped in seconds since the step started:
  *
  *     #5 [stage-0 2/3] RUN make
+ *     #5 CACHE MISS: parent step rebuilt (COPY . /src)
  *     #5 0.231 cc -o app main.c
  *     #5 DONE 0.4s
  *
@@ -10,7 +11,7 @@
  * when that step finishes — or, after 5 s of waiting (by event time), interrupting it with `#N ...`
  * — so blocks stay readable, as in BuildKit's printer. It reads no clock except through `now`.
  */
-import { errorBoxes, firstMissLine, summaryLine, warningList } from './epilogue.js';
+import { errorBoxes, firstMissLine, isBookkeeping, summaryLine, warningList } from './epilogue.js';
 import { formatBytes, formatSeconds } from './format.js';
 import { Trace, type TraceVertex } from './trace.js';
 import type { ProgressEvent, ProgressRenderer, RenderTarget, StatusEvent } from './types.js';
@@ -83,6 +84,8 @@ export class PlainRenderer implements ProgressRenderer {
         if (ch.ev.state === 'started') {
           s.wantsHeader = true;
           s.final = undefined;
+          // Why the step runs instead of coming from the cache, first under its header.
+          if (ch.ev.cacheMiss !== undefined && !isBookkeeping(ch.v.name)) this.#enqueue(s, `CACHE MISS: ${ch.ev.cacheMiss}`, ev.timestamp);
           this.#offer(ch.v);
           break;
         }

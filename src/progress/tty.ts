@@ -4,7 +4,7 @@
  * progress bar per transfer, and the last output lines of running steps — left on screen when the
  * build ends, followed by the failed steps' logs and the summary line.
  */
-import { errorBoxes, firstMissLine, summaryLine, warningList } from './epilogue.js';
+import { errorBoxes, firstMissLine, isBookkeeping, summaryLine, warningList } from './epilogue.js';
 import { formatBytes } from './format.js';
 import { Trace } from './trace.js';
 import type { ProgressEvent, ProgressRenderer, RenderTarget, StatusEvent } from './types.js';
@@ -139,6 +139,9 @@ export class TtyRenderer implements ProgressRenderer {
       if (v.cached) name = `CACHED ${name}`;
       const color = !done ? undefined : v.error !== undefined ? RED : v.canceled ? YELLOW : BLUE;
       rows.push({ text: row(' => ', name, this.#trace.duration(v, now), width), done, color });
+      if (v.cacheMiss !== undefined && !v.cached && !isBookkeeping(v.name)) {
+        rows.push({ text: ` => => CACHE MISS: ${v.cacheMiss}`.slice(0, width - 1), done, color: undefined });
+      }
       for (const st of v.statuses.values()) {
         const end = st.completed ?? (done ? (v.intervals[v.intervals.length - 1]?.stop ?? now) : now);
         const dt = st.started === undefined ? 0 : end - st.started;

@@ -52,6 +52,9 @@ export interface VertexView {
   readonly execReason: MissReason | undefined;
   readonly started: number | undefined;
   readonly completed: number | undefined;
+  readonly why: string | undefined;
+  readonly opDigest: string | undefined;
+  readonly keyParts: readonly KeyPart[] | undefined;
 }
 
 export class SharedVertex {
@@ -82,6 +85,9 @@ export class SharedVertex {
     execReason?: MissReason;
     started?: number;
     completed?: number;
+    why?: string;
+    opDigest?: string;
+    keyParts?: readonly KeyPart[];
   } = { exec: 'none' };
 
   constructor(vertex: Vertex, id: string, inputs: readonly InputLink[], deps: SolverDeps, owner?: string) {
@@ -115,6 +121,9 @@ export class SharedVertex {
       execReason: v.execReason,
       started: v.started,
       completed: v.completed,
+      why: v.why,
+      opDigest: v.opDigest,
+      keyParts: v.keyParts,
     };
   }
 
@@ -196,6 +205,8 @@ export class SharedVertex {
     );
     const key = computeCacheKey(cacheMap.digest, parts);
     this.#view.key = key;
+    this.#view.opDigest = cacheMap.digest;
+    this.#view.keyParts = parts;
     return { key, cacheMap, parts };
   }
 
@@ -295,11 +306,13 @@ export class SharedVertex {
         const saved = await this.#savedMeanwhile(key);
         if (saved) return saved;
       }
+      const why = await this.#explain(key, reason);
+      if (why !== undefined) this.#view.why = why;
       const outs = await this.#deps.scheduler.run(async () => {
         const now = this.#deps.now();
         this.#view.exec = 'running';
         this.#view.started = now;
-        this.#events.vertex('started', now, { started: now, cacheMiss: describeMissReason(reason) });
+        this.#events.vertex('started', now, { started: now, cacheMiss: why ?? describeMissReason(reason) });
         return this.vertex.op.exec(this.#ctx, inputs);
       }, { signal });
       this.#owned.push(...outs);
@@ -343,6 +356,17 @@ export class SharedVertex {
     } finally {
       await lease?.release();
       await Promise.allSettled(inputs.map((r) => r.release()));
+    }
+  }
+
+  /** The build's explanation of this miss in words; undefined when it has none (or failed). */
+  async #explain(key: KeyInfo, reason: MissReason): Promise<string | undefined> {
+    const explain = this.#deps.explainMiss;
+    if (!explain) return undefined;
+    try {
+      return await explain({ vertex: this.vertex, reason, opDigest: key.cacheMap.digest, parts: key.parts });
+    } catch {
+      return undefined;
     }
   }
 

@@ -1,12 +1,14 @@
 /** What a SharedVertex needs from the Solver that owns it. Internal to the solver. */
 import type { CacheRecordStore } from './cache-types.js';
-import type { ResultLoader, Scheduler } from './types.js';
+import type { MissExplainer, ResultLoader, Scheduler } from './types.js';
 
 export interface SolverDeps {
   readonly cache: CacheRecordStore;
   readonly loader: ResultLoader;
   readonly scheduler: Scheduler;
   readonly now: () => number;
+  /** The build's miss explainer (SolveOptions.explainMiss), if any. */
+  readonly explainMiss?: MissExplainer;
   /**
    * Called once when a shared vertex (registry id `id`) loses its last hold; `idle` settles when its
    * work has stopped and its results are released.

@@ -59,7 +59,8 @@ export class Solver {
     const onAbort = (): void => build.abort(opts.signal?.reason);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     const own = opts.cache !== undefined || opts.loader !== undefined;
-    const deps: SolverDeps = own ? { ...this.#deps, cache: opts.cache ?? this.#deps.cache, loader: opts.loader ?? this.#deps.loader } : this.#deps;
+    let deps: SolverDeps = own ? { ...this.#deps, cache: opts.cache ?? this.#deps.cache, loader: opts.loader ?? this.#deps.loader } : this.#deps;
+    if (opts.explainMiss) deps = { ...deps, explainMiss: opts.explainMiss };
     const { states, writers, joined } = this.#attach(graph, opts.progress, deps, own ? `+solve:${++this.#ownStores}` : '', opts.label);
 
     let result: Result | undefined;

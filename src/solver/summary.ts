@@ -16,6 +16,9 @@ export function stepRecord(vertex: Vertex, v: VertexView, opts: { readonly build
     started: ran ? v.started : undefined,
     completed: ran ? v.completed : undefined,
     durationMs: ran && v.started !== undefined && v.completed !== undefined ? v.completed - v.started : 0,
+    why: outcome === 'executed' || outcome === 'failed' ? v.why : undefined,
+    opDigest: v.opDigest,
+    keyParts: v.keyParts,
   };
 }
 

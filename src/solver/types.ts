@@ -8,6 +8,7 @@
 import type { SourceLocation } from '../util/errors.js';
 import type { ProgressWriter, VertexProgress } from '../progress/types.js';
 import type { CacheRecordStore, RecordType } from './cache-types.js';
+import type { KeyPart } from './cache-key.js';
 
 /**
  * A node of the build graph: one op and the edges it reads from. Vertices are immutable and may be
@@ -187,7 +188,24 @@ export interface SolveOptions {
    * ("another build in this process").
    */
   readonly label?: string;
+  /**
+   * Says in words why a step is about to execute (e.g. by comparing it with earlier builds); its
+   * answer replaces describeMissReason's in the step's events and record. Undefined or a throw:
+   * the generic words. A vertex shared with a concurrent build uses the first build's explainer.
+   */
+  readonly explainMiss?: MissExplainer;
 }
+
+/** What an explainer gets: the vertex, the solver's reason, and what its cache key was made of. */
+export interface MissQuery {
+  readonly vertex: Vertex;
+  readonly reason: MissReason;
+  /** CacheMap.digest: the op's own definition. */
+  readonly opDigest: string;
+  readonly parts: readonly KeyPart[];
+}
+
+export type MissExplainer = (q: MissQuery) => Promise<string | undefined>;
 
 export interface SolveResult {
   /** The target's result; the caller owns it and must release it. */
@@ -227,6 +245,11 @@ export interface StepRecord {
   readonly completed: number | undefined;
   /** Milliseconds the op ran (0 for cache hits). */
   readonly durationMs: number;
+  /** The explainer's words for an executed (or failed) step, when it had some. */
+  readonly why: string | undefined;
+  /** What the cache key was made of (CacheMap.digest and the input parts), when it was computed. */
+  readonly opDigest: string | undefined;
+  readonly keyParts: readonly KeyPart[] | undefined;
 }
 
 export interface BuildSummary {

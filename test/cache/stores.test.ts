@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import type { CacheStorage } from '../../src/cache/cache-storage.js';
+import type { HistoryStepInput } from '../../src/cache/types.js';
 import type { TestRoot } from './helpers/temp-root.js';
 import { makeTestRoot } from './helpers/temp-root.js';
 
@@ -38,22 +39,36 @@ describe('image store, layer-blob cache, build history, stat cache, locks', () =
     expect(s.layerBlobs.forSnapshot('snap')).toEqual([]);
   });
 
-  test('build history keeps per-step hit/miss records', () => {
-    const b = s.history.start({ description: 'build -t app .' });
-    expect(b.status).toBe('running');
-    s.history.recordSteps(b.buildId, [
-      { index: 0, vertexDigest: d('1'), name: '[1/2] FROM busybox', cacheKey: d('3'), outcome: 'hit', reason: undefined, startedAt: 1, finishedAt: 2 },
-      { index: 1, vertexDigest: d('2'), name: '[2/2] RUN make', cacheKey: d('4'), outcome: 'miss', reason: 'no record for key', startedAt: 2, finishedAt: 9 },
-    ]);
-    const done = s.history.finish(b.buildId, { status: 'succeeded', stepsTotal: 2, stepsCached: 1, stepsExecuted: 1 });
-    expect(done).toMatchObject({ status: 'succeeded', stepsTotal: 2, stepsCached: 1, stepsExecuted: 1 });
-    expect(done.finishedAt).toBeGreaterThanOrEqual(done.startedAt);
-    expect(s.history.steps(b.buildId).map((x) => [x.outcome, x.reason])).toEqual([['hit', undefined], ['miss', 'no record for key']]);
-    expect(() => s.history.recordSteps('nope', [])).toThrow(expect.objectContaining({ code: 'BUILD_NOT_FOUND' }));
-    s.history.start({ description: 'second' });
-    expect(s.history.trim(1)).toBe(1);
-    expect(s.history.list().map((x) => x.description)).toEqual(['second']);
+  test('build history keeps each step with what went into it, and the newest N builds', () => {
+    const step = (i: number, o: Partial<HistoryStepInput>): HistoryStepInput => ({
+      index: i, vertexDigest: d(String(i)), name: `[${i + 1}/2] X`, stage: '0', instruction: 'X', cacheKey: d('9'), parentKey: undefined, outcome: 'cached',
+      why: undefined, startedAt: 1, finishedAt: 2, durationMs: 1, layerSize: 10, bytesRead: undefined, facts: {}, files: undefined, ...o,
+    });
+    const files = [['a.txt', '01'], ['b.txt', '02']] as const;
+    const b = s.history.record({
+      description: 'build -t app .', dockerfile: '/ctx/Dockerfile', status: 'succeeded', startedAt: 1, finishedAt: 9,
+      steps: [
+        step(0, { instruction: 'FROM busybox', facts: { imageId: d('5') } }),
+        step(1, { instruction: 'COPY . /src', parentKey: d('3'), outcome: 'executed', why: 'first build of this Dockerfile', files: [...files], bytesRead: 7 }),
+      ],
+    });
+    expect(b).toMatchObject({ status: 'succeeded', stepsTotal: 2, stepsCached: 1, stepsExecuted: 1, dockerfile: '/ctx/Dockerfile' });
+    expect(s.history.steps(b.buildId).map((x) => [x.outcome, x.why, x.filesCount])).toEqual([['cached', undefined, 0], ['executed', 'first build of this Dockerfile', 2]]);
+    expect(s.history.steps(b.buildId)[0]?.facts).toEqual({ imageId: d('5') });
+    expect(s.history.hasBuildsOf('/ctx/Dockerfile')).toBe(true);
+    expect(s.history.hasBuildsOf('/other/Dockerfile')).toBe(false);
+    // Same Dockerfile, stage and instruction; else the same parent key.
+    expect(s.history.closest({ dockerfile: '/ctx/Dockerfile', stage: '0', instruction: 'COPY . /src', parentKey: d('4') })?.files).toEqual(files);
+    expect(s.history.closest({ dockerfile: '/x/Dockerfile', stage: '0', instruction: 'RUN y', parentKey: d('3') })?.step.instruction).toBe('COPY . /src');
+    expect(s.history.closest({ dockerfile: '/x/Dockerfile', stage: '0', instruction: 'RUN y', parentKey: d('4') })).toBeUndefined();
+    // A second build with the same files shares their row; trimming to 1 keeps it.
+    const b2 = s.history.record({ description: 'second', dockerfile: '/ctx/Dockerfile', status: 'failed', startedAt: 10, finishedAt: 11, steps: [step(0, { files: [...files] })], keep: 1 });
+    expect(s.history.list().map((x) => x.buildId)).toEqual([b2.buildId]);
     expect(s.history.steps(b.buildId)).toEqual([]);
+    expect(s.history.filesOf(b2.buildId, 0)).toEqual(files);
+    expect(s.db.sqlite.prepare('SELECT COUNT(*) AS n FROM history_file_sets').get()).toEqual({ n: 1 });
+    expect(s.history.trim(0)).toBe(1);
+    expect(s.db.sqlite.prepare('SELECT COUNT(*) AS n FROM history_file_sets').get()).toEqual({ n: 0 });
   });
 
   test('stat cache entries are per root', () => {

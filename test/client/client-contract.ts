@@ -158,14 +158,15 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       expect(s.steps.map((st) => st.name)).toEqual(expect.arrayContaining(['[1/3] FROM localhost/busybox:latest', '[2/3] COPY a.txt /a.txt', '[3/3] RUN echo built > /b.txt && cat /a.txt']));
       expect(s.total).toBe(s.steps.length);
       expect(s.executed + s.cached + s.skipped).toBe(s.total);
-      // Why each step ran, as data and in words: on a fresh root the chain breaks at the base image.
+      // Why each step ran, as data (the chain breaks at the base image) and in words (a fresh root
+      // has no earlier build of this Dockerfile).
       const step = (n: string): unknown => s.steps.find((st) => st.name === n);
       expect(step('[2/3] COPY a.txt /a.txt')).toMatchObject({
         outcome: 'executed', missReason: { kind: 'input-changed', inputName: '[1/3] FROM localhost/busybox:latest' },
-        cacheKey: expect.stringMatching(/^sha256:/), cacheMiss: 'input [1/3] FROM localhost/busybox:latest changed',
+        cacheKey: expect.stringMatching(/^sha256:/), cacheMiss: 'first build of this Dockerfile',
       });
       expect(step('[3/3] RUN echo built > /b.txt && cat /a.txt')).toMatchObject({
-        outcome: 'executed', missReason: { kind: 'input-changed', inputName: '[2/3] COPY a.txt /a.txt' }, cacheMiss: 'input [2/3] COPY a.txt /a.txt changed',
+        outcome: 'executed', missReason: { kind: 'input-changed', inputName: '[2/3] COPY a.txt /a.txt' }, cacheMiss: 'first build of this Dockerfile',
       });
 
       // Every vertex starts once and completes once; the definition loads first, the export last.
@@ -213,6 +214,26 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
         ['[3/3] RUN echo built > /b.txt && cat /a.txt', ['cached']],
         ['exporting to image', ['started', 'completed']],
       ]);
+    });
+
+    testWhen(canBuild, 'buildHistory: the two builds, newest first, each step with its outcome and why', async () => {
+      const builds = await c().buildHistory({}, { signal });
+      expect(builds.map((b) => [b.description, b.status, b.stepsTotal, b.stepsCached, b.stepsExecuted])).toEqual([
+        ['app:1', 'succeeded', 3, 3, 0],
+        ['app:1', 'succeeded', 3, 0, 3],
+      ]);
+      const own = (b: (typeof builds)[number]): unknown[] => b.steps.filter((st) => st.stage !== '').map((st) => [st.instruction, st.outcome, st.why]);
+      expect(own(builds[1] as (typeof builds)[number])).toEqual([
+        ['FROM localhost/busybox:latest', 'executed', 'first build of this Dockerfile'],
+        ['COPY a.txt /a.txt', 'executed', 'first build of this Dockerfile'],
+        ['RUN echo built > /b.txt && cat /a.txt', 'executed', 'first build of this Dockerfile'],
+      ]);
+      const copy = builds[1]?.steps.find((st) => st.instruction === 'COPY a.txt /a.txt');
+      expect(copy).toMatchObject({ filesRead: 1, bytesRead: 6, layerSize: expect.any(Number), cacheKey: expect.stringMatching(/^sha256:/) });
+      const one = await c().buildHistory({ buildId: builds[1]?.buildId ?? '' }, { signal });
+      expect(one).toEqual([builds[1]]);
+      const err = await c().buildHistory({ buildId: 'nosuchbuild' }, { signal }).then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'BUILD_NOT_FOUND', message: 'no build nosuchbuild in the history' });
     });
 
     test('listImages, tagImage: names, IDs, sizes', async () => {

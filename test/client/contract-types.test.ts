@@ -47,6 +47,7 @@ const checks: Checks = {
   push: both,
   login: both,
   logout: both,
+  buildHistory: both,
   diskUsage: both,
   prune: both,
   check: both,
@@ -54,5 +55,5 @@ const checks: Checks = {
 };
 
 test('every Client method mirrors an Engine method (checked by tsc)', () => {
-  expect(Object.keys(checks)).toHaveLength(19);
+  expect(Object.keys(checks)).toHaveLength(20);
 });

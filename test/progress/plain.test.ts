@@ -218,6 +218,18 @@ describe('the first cache miss line', () => {
     expect(text.split('\n').slice(-3)).toEqual(['steps: 3 total, 1 cached, 2 executed in 4.0s', 'first cache miss: [2/3] COPY a: no cache record', '']);
   });
 
+  test('an executed step says why under its header; internal steps do not', () => {
+    const s = script();
+    const text = render([
+      miss(s.start('ctx', '[internal] load build context', 1000), 'no cache record'),
+      s.done('ctx', 1001),
+      miss(s.start('a', '[2/3] COPY a', 1100), 'a changed'),
+      s.done('a', 1200),
+    ]);
+    expect(text).toContain('#2 [2/3] COPY a\n#2 CACHE MISS: a changed\n#2 DONE 0.1s\n');
+    expect(text).not.toContain('CACHE MISS: no cache record');
+  });
+
   test('no line when nothing missed, or when nothing came from the cache (a first build)', () => {
     const s = script();
     expect(render([s.cached('from', '[1/2] FROM busybox', 1000), s.cached('a', '[2/2] COPY a', 1000)])).not.toContain('first cache miss');

@@ -57,6 +57,21 @@ describe('tty renderer', () => {
     expect(out.text).toContain('\x1b[34m => CACHED [1/3] FROM');
   });
 
+  test('an executed step shows why it missed the cache on the row under it', () => {
+    const out = new Recorder({ isTTY: true, columns: 80, rows: 30 });
+    const r = new TtyRenderer({ out, now: () => 2000, frameMs: 0 });
+    const s = script();
+    r.write({ ...s.start('ctx', '[internal] load build context', 1000), cacheMiss: 'no cache record' });
+    r.write(s.done('ctx', 1001));
+    r.write({ ...s.start('copy', '[2/3] COPY package.json ./', 1100), cacheMiss: 'package.json changed' });
+    r.write(s.done('copy', 1200));
+    r.close();
+    const final = screen(out.text);
+    const at = final.findIndex((l) => l.startsWith(' => [2/3] COPY package.json ./'));
+    expect(final[at + 1]).toBe(' => => CACHE MISS: package.json changed');
+    expect(final.join('\n')).not.toContain('no cache record');
+  });
+
   test('a shorter frame clears what the taller one left', () => {
     const now = 0;
     const out = new Recorder({ isTTY: true, columns: 60, rows: 30 });

@@ -2241,6 +2241,7 @@ export namespace tsbuild {
                 stepsCached: number;
                 stepsExecuted: number;
                 steps: tsbuild.control.v1.BuildStep.$Properties[];
+                dockerfile: string;
                 static create(properties: tsbuild.control.v1.BuildRecord.$Shape): tsbuild.control.v1.BuildRecord & tsbuild.control.v1.BuildRecord.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildRecord.$Properties): tsbuild.control.v1.BuildRecord;
                 static encode(message: tsbuild.control.v1.BuildRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2259,6 +2260,7 @@ export namespace tsbuild {
                     stepsCached?: (number|null);
                     stepsExecuted?: (number|null);
                     steps?: (tsbuild.control.v1.BuildStep.$Properties[]|null);
+                    dockerfile?: (string|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildRecord.$Properties;
@@ -2278,6 +2280,13 @@ export namespace tsbuild {
                 reason: string;
                 startedMs: number;
                 finishedMs: number;
+                stage: string;
+                instruction: string;
+                outcome: tsbuild.control.v1.StepOutcome;
+                durationMs: number;
+                layerSize: number;
+                bytesRead: number;
+                filesRead: number;
                 static create(properties: tsbuild.control.v1.BuildStep.$Shape): tsbuild.control.v1.BuildStep & tsbuild.control.v1.BuildStep.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStep.$Properties): tsbuild.control.v1.BuildStep;
                 static encode(message: tsbuild.control.v1.BuildStep.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2295,6 +2304,13 @@ export namespace tsbuild {
                     reason?: (string|null);
                     startedMs?: (number|null);
                     finishedMs?: (number|null);
+                    stage?: (string|null);
+                    instruction?: (string|null);
+                    outcome?: (tsbuild.control.v1.StepOutcome|null);
+                    durationMs?: (number|null);
+                    layerSize?: (number|null);
+                    bytesRead?: (number|null);
+                    filesRead?: (number|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStep.$Properties;

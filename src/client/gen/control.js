@@ -9262,6 +9262,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildRecord.prototype.stepsCached = 0;
                 BuildRecord.prototype.stepsExecuted = 0;
                 BuildRecord.prototype.steps = $util.emptyArray;
+                BuildRecord.prototype.dockerfile = "";
 
                 BuildRecord.create = function(properties) {
                     return new BuildRecord(properties);
@@ -9293,6 +9294,8 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.steps != null && message.steps.length)
                         for (let i = 0; i < message.steps.length; ++i)
                             $root.tsbuild.control.v1.BuildStep.encode(message.steps[i], writer.uint32(74).fork(), _depth + 1).ldelim();
+                    if (message.dockerfile != null && $Object.hasOwnProperty.call(message, "dockerfile") && message.dockerfile !== "")
+                        writer.uint32(82).string(message.dockerfile);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -9406,6 +9409,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                 message.steps.push($root.tsbuild.control.v1.BuildStep.decode(reader, reader.size(), $undefined, _depth + 1));
                                 continue;
                             }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.dockerfile = value;
+                                else
+                                    delete message.dockerfile;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -9449,6 +9461,13 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStep.prototype.reason = "";
                 BuildStep.prototype.startedMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 BuildStep.prototype.finishedMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                BuildStep.prototype.stage = "";
+                BuildStep.prototype.instruction = "";
+                BuildStep.prototype.outcome = 0;
+                BuildStep.prototype.durationMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                BuildStep.prototype.layerSize = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                BuildStep.prototype.bytesRead = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                BuildStep.prototype.filesRead = 0;
 
                 BuildStep.create = function(properties) {
                     return new BuildStep(properties);
@@ -9477,6 +9496,20 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(56).int64(message.startedMs);
                     if (message.finishedMs != null && $Object.hasOwnProperty.call(message, "finishedMs") && (typeof message.finishedMs === "object" ? message.finishedMs.low || message.finishedMs.high : message.finishedMs !== 0))
                         writer.uint32(64).int64(message.finishedMs);
+                    if (message.stage != null && $Object.hasOwnProperty.call(message, "stage") && message.stage !== "")
+                        writer.uint32(74).string(message.stage);
+                    if (message.instruction != null && $Object.hasOwnProperty.call(message, "instruction") && message.instruction !== "")
+                        writer.uint32(82).string(message.instruction);
+                    if (message.outcome != null && $Object.hasOwnProperty.call(message, "outcome") && message.outcome !== 0)
+                        writer.uint32(88).int32(message.outcome);
+                    if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs") && (typeof message.durationMs === "object" ? message.durationMs.low || message.durationMs.high : message.durationMs !== 0))
+                        writer.uint32(96).int64(message.durationMs);
+                    if (message.layerSize != null && $Object.hasOwnProperty.call(message, "layerSize") && (typeof message.layerSize === "object" ? message.layerSize.low || message.layerSize.high : message.layerSize !== 0))
+                        writer.uint32(104).int64(message.layerSize);
+                    if (message.bytesRead != null && $Object.hasOwnProperty.call(message, "bytesRead") && (typeof message.bytesRead === "object" ? message.bytesRead.low || message.bytesRead.high : message.bytesRead !== 0))
+                        writer.uint32(112).int64(message.bytesRead);
+                    if (message.filesRead != null && $Object.hasOwnProperty.call(message, "filesRead") && message.filesRead !== 0)
+                        writer.uint32(120).uint32(message.filesRead);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -9580,6 +9613,69 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.finishedMs = value;
                                 else
                                     delete message.finishedMs;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.stage = value;
+                                else
+                                    delete message.stage;
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.instruction = value;
+                                else
+                                    delete message.instruction;
+                                continue;
+                            }
+                        case 11: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.int32())
+                                    message.outcome = value;
+                                else
+                                    delete message.outcome;
+                                continue;
+                            }
+                        case 12: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.durationMs = value;
+                                else
+                                    delete message.durationMs;
+                                continue;
+                            }
+                        case 13: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.layerSize = value;
+                                else
+                                    delete message.layerSize;
+                                continue;
+                            }
+                        case 14: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.bytesRead = value;
+                                else
+                                    delete message.bytesRead;
+                                continue;
+                            }
+                        case 15: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.filesRead = value;
+                                else
+                                    delete message.filesRead;
                                 continue;
                             }
                         }

@@ -36,7 +36,12 @@ export async function selectedContentDigest(
   deps: OpDeps,
   input: Result,
   selectors: readonly SelectorSpec[],
-  opts: { readonly signal: AbortSignal; readonly location?: SourceLocation },
+  opts: {
+    readonly signal: AbortSignal;
+    readonly location?: SourceLocation;
+    /** Each context entry the checksum covers (build history); snapshots are not reported. */
+    readonly onEntry?: (path: string, fingerprint: string, size: number) => void;
+  },
 ): Promise<string> {
   const t = targetOf(input);
   const h = createHash('sha256');
@@ -49,6 +54,7 @@ export async function selectedContentDigest(
       excludes,
       signal: opts.signal,
       ...(useStatCache ? { statCache: deps.services.storage.statCache } : {}),
+      ...(useStatCache && opts.onEntry ? { onEntry: opts.onEntry } : {}),
       ...(opts.location ? { location: opts.location } : {}),
     });
   switch (t.kind) {

@@ -55,6 +55,25 @@ export interface BuildSession {
   readonly scratch: string[];
   /** Where FROM images come from (local store, registries); local store only when absent. */
   readonly images?: ImageProvider;
+  /** Told what each step's cache key read (the engine's build history); none: nobody listens. */
+  readonly observer?: StepObserver;
+}
+
+/**
+ * What went into a step's cache key beyond its definition, reported by the ops as they compute it
+ * (vertices are named by their LLB digest). Calls are synchronous and must not throw.
+ */
+export interface StepObserver {
+  /** A context entry the step's key covers: root-relative path, per-entry fingerprint, bytes. */
+  fileRead(vertex: string, path: string, fingerprint: string, size: number): void;
+  /** The image a FROM step's reference resolved to (its config digest, the image ID). */
+  imageResolved(vertex: string, imageId: string): void;
+}
+
+/** The `onEntry` option that reports a vertex's context reads to the session's observer, if any. */
+export function fileReadReporter(deps: OpDeps, vertex: string): { onEntry?: (path: string, fingerprint: string, size: number) => void } {
+  const o = deps.session.observer;
+  return o ? { onEntry: (path, fingerprint, size) => o.fileRead(vertex, path, fingerprint, size) } : {};
 }
 
 export interface OpDeps {

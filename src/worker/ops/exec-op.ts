@@ -16,7 +16,7 @@ import type { CacheSharing } from '../cache-mounts/types.js';
 import { resolveInRoot } from '../exec/root-path.js';
 import { selectedContentDigest } from './content-digest.js';
 import { snapshotOf, targetOf } from './worker-result.js';
-import { openReadRoot, snapshotResult, type OpDeps } from './context.js';
+import { fileReadReporter, openReadRoot, snapshotResult, type OpDeps } from './context.js';
 
 const { MountType, NetMode, SecurityMode, CacheSharingOpt } = tsbuild.llb;
 
@@ -63,6 +63,7 @@ export class ExecOpImpl implements Op {
           selectedContentDigest(this.#deps, r, sels.map((p) => ({ path: p, wildcard: false, allowEmpty: false, followLinks: true })), {
             signal: c.signal,
             ...(this.#location ? { location: this.#location } : {}),
+            ...fileReadReporter(this.#deps, this.#v.digest),
           }),
       };
     });

@@ -13,7 +13,7 @@ import { selectedContentDigest, type SelectorSpec } from './content-digest.js';
 import { snapshotOf, targetOf } from './worker-result.js';
 
 const ROOT_OWNER = { uid: 0, gid: 0 } as const;
-import { openReadRoot, snapshotResult, type OpDeps, type ReadRoot } from './context.js';
+import { fileReadReporter, openReadRoot, snapshotResult, type OpDeps, type ReadRoot } from './context.js';
 
 /** The actions that produce output 0, base first, and the op input they start from (-1: scratch). */
 function outputChain(file: PbFileOp, inputCount: number): { base: number; chain: PbFileAction[] } {
@@ -82,7 +82,11 @@ export class FileOpImpl implements Op {
       return {
         selector: sels.map((s) => s.path).join(','),
         computeDigest: (r: Result, c: OpContext) =>
-          selectedContentDigest(this.#deps, r, sels, { signal: c.signal, ...(this.#location ? { location: this.#location } : {}) }),
+          selectedContentDigest(this.#deps, r, sels, {
+            signal: c.signal,
+            ...(this.#location ? { location: this.#location } : {}),
+            ...fileReadReporter(this.#deps, this.#v.digest),
+          }),
       };
     });
     return { digest: opCacheDigest(this.#v), deps };

@@ -25,7 +25,7 @@ function sha256(s: string): string {
 
 export function sourceOpFor(v: LLBVertex, src: PbSourceOp, deps: OpDeps, location: SourceLocation | undefined): Op {
   const id = src.identifier;
-  if (id.startsWith('docker-image://')) return new ImageSourceOp(id.slice('docker-image://'.length), src, deps, location);
+  if (id.startsWith('docker-image://')) return new ImageSourceOp(id.slice('docker-image://'.length), v.digest, src, deps, location);
   if (id.startsWith('local://')) return new LocalSourceOp(id.slice('local://'.length), src, deps);
   const remote = parseRemoteSourceOp(src);
   if (remote) return new RemoteSourceOp(remote, deps, location);
@@ -38,6 +38,7 @@ class ImageSourceOp implements Op {
   readonly #mode: ImageResolveMode | undefined;
   constructor(
     private readonly ref: string,
+    private readonly vertexDigest: string,
     src: PbSourceOp,
     private readonly deps: OpDeps,
     private readonly location: SourceLocation | undefined,
@@ -61,6 +62,7 @@ class ImageSourceOp implements Op {
 
   async cacheMap(ctx: OpContext): Promise<CacheMap> {
     const img = await this.#resolve(ctx.signal);
+    this.deps.session.observer?.imageResolved(this.vertexDigest, img.configDigest);
     return { digest: sha256(`docker-image\0${img.configDigest}`), deps: [], recordType: 'source.image' };
   }
 
