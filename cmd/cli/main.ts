@@ -156,7 +156,8 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     });
   } catch (e) {
     if (e instanceof UsageError) {
-      io.stderr.write(`${prog}: ${e.message}\n`);
+      // Flag errors already name the command (`tsbuild images: unknown flag: --x`): no second prefix.
+      io.stderr.write(e.message.startsWith(`${prog} `) ? `${e.message}\n` : `${prog}: ${e.message}\n`);
       return 2;
     }
     io.stderr.write(formatError(e, debug));

@@ -59,7 +59,7 @@ export const buildCommand: Command = {
     { name: 'ssh', kind: 'list', placeholder: 'default|ID[=SOCKET]', description: 'SSH agent socket to expose to RUN --mount=type=ssh' },
     { name: 'network', kind: 'string', placeholder: 'MODE', default: 'default', choices: ['default', 'none', 'host'], description: "network for RUN instructions (default: private, outbound only, not the host's loopback)" },
     { name: 'platform', kind: 'string', placeholder: 'PLATFORM', description: 'target platform (linux/amd64)' },
-    { name: 'iidfile', kind: 'string', placeholder: 'FILE', description: 'write the image ID (manifest digest) to the file' },
+    { name: 'iidfile', kind: 'string', placeholder: 'FILE', description: 'write the image ID (config digest) to the file' },
     { name: 'metadata-file', kind: 'string', placeholder: 'FILE', description: 'write build result metadata (JSON) to the file' },
     { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'steps to run at once (default: number of cores)' },
     { name: 'allow', kind: 'list', placeholder: 'ENTITLEMENT', description: 'allow extra privileges (security.insecure)' },
@@ -174,7 +174,7 @@ export const buildCommand: Command = {
         }
       });
       const iid = flagString(a, 'iidfile');
-      if (iid !== undefined && result.imageDigest) await writeFile(iid, result.imageDigest);
+      if (iid !== undefined && result.configDigest) await writeFile(iid, result.configDigest);
       const meta = flagString(a, 'metadata-file');
       if (meta !== undefined) {
         const s = result.summary;
@@ -196,7 +196,7 @@ export const buildCommand: Command = {
           )}\n`,
         );
       }
-      if (flagBool(a, 'quiet') && result.imageDigest) ctx.io.stdout.write(`${result.imageDigest}\n`);
+      if (flagBool(a, 'quiet') && result.configDigest) ctx.io.stdout.write(`${result.configDigest}\n`);
       return 0;
     } finally {
       if (tempContext) await rm(tempContext, { recursive: true, force: true });

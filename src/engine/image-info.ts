@@ -7,7 +7,7 @@ import type { CacheStorage } from '../cache/cache-storage.js';
 import type { HistoryEntry } from '../oci/types.js';
 import type { LocalImage } from '../worker/ops/local-image.js';
 import type { HistoryRow, ImageInspect } from './types.js';
-import { isDanglingName } from './dangling.js';
+import { isDanglingName } from '../cache/dangling-images.js';
 import { requireImage, type FoundImage } from './image-lookup.js';
 import { familiarName, repoTag } from './image-names.js';
 import { ensureTopSnapshot, type TopSnapshotServices } from './image-top-snapshot.js';

@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
 import { UserInputError } from '../util/errors.js';
 import { openDecompressed } from './decompress.js';
-import { danglingName, isDanglingName, putName } from './dangling.js';
+import { danglingName, isDanglingName, putName } from '../cache/dangling-images.js';
 import { cancelledBy, readImageArchive } from './image-archive-reader.js';
 import { deleteUnreferencedBlobs } from './image-blob-gc.js';
 import { LoadContext, type PlannedImage } from './image-load-context.js';
