@@ -54,7 +54,7 @@ function findCommand(commands: readonly Command[], argv: readonly string[]): { c
   }
   for (let n = words.length; n > 0; n--) {
     const name = words.slice(0, n).join(' ');
-    const cmd = commands.find((c) => c.name === name);
+    const cmd = commands.find((c) => c.name === name || c.aliases?.includes(name));
     if (cmd) {
       const drop = new Set(idx.slice(0, n));
       return { cmd, rest: argv.filter((_, i) => !drop.has(i)), words: words.slice(0, n) };
@@ -65,6 +65,7 @@ function findCommand(commands: readonly Command[], argv: readonly string[]): { c
 
 export function helpText(prog: string, cmd: Command): string {
   let s = `Usage: ${prog} ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n`;
+  if (cmd.aliases?.length) s += `\nAliases:\n  ${[cmd.name, ...cmd.aliases].map((a) => `${prog} ${a}`).join(', ')}\n`;
   if (cmd.flags.length) s += `\nOptions:\n${formatFlags(cmd.flags)}\n`;
   s += `\nGlobal options:\n${formatFlags([...GLOBAL_FLAGS, ...CLIENT_FLAGS])}\n`;
   if (cmd.details) s += `\n${cmd.details.trimEnd()}\n`;

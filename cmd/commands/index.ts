@@ -17,6 +17,7 @@ import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { infoCommand } from './info.js';
+import { imagePruneCommand } from './image-prune.js';
 
 export const commands: readonly Command[] = [
   buildCommand,
@@ -37,4 +38,5 @@ export const commands: readonly Command[] = [
   loginCommand,
   logoutCommand,
   infoCommand,
+  imagePruneCommand,
 ];
