@@ -18,6 +18,7 @@ import { pushCommand } from './push.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { infoCommand } from './info.js';
 import { imagePruneCommand } from './image-prune.js';
+import { saveCommand } from './save.js';
 
 export const commands: readonly Command[] = [
   buildCommand,
@@ -39,4 +40,5 @@ export const commands: readonly Command[] = [
   logoutCommand,
   infoCommand,
   imagePruneCommand,
+  saveCommand,
 ];

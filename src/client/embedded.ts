@@ -12,7 +12,7 @@ import { Engine } from '../engine/index.js';
 import { TsbuildError } from '../util/errors.js';
 import type {
   BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
-  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
+  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest, OutputCallOptions, SaveRequest, SavedImage,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PruneResult, PullRequest,
   PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
 } from './types.js';
@@ -95,6 +95,10 @@ export class EmbeddedClient implements Client {
 
   async loadImages(req: LoadRequest, opts: InputCallOptions): Promise<LoadedImage[]> {
     return (await this.#open()).loadImages(req, opts);
+  }
+
+  async saveImages(req: SaveRequest, opts: OutputCallOptions): Promise<SavedImage[]> {
+    return (await this.#open()).saveImages(req, opts);
   }
 
   async pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {

@@ -9,7 +9,7 @@
  *
  * What the daemon does not serve: `parse`, `llb` (static Dockerfile tools) and `login`, `logout`
  * (they write the client's docker config) run here, in the client's process, loading that code
- * only when called. `importImage`, `loadImages`, `pull`, `push`, `check` and `repair` have no RPC
+ * only when called. `importImage`, `loadImages`, `saveImages`, `pull`, `push`, `check` and `repair` have no RPC
  * yet and fail with NOT_IMPLEMENTED saying so. `build` is the Solve stream (grpc-solve.ts).
  */
 import { solveOverGrpc } from './grpc-solve.js';
@@ -25,7 +25,7 @@ import {
 import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
 import type {
   BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
-  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
+  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest, OutputCallOptions, SaveRequest, SavedImage,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PrunedRecord, PruneRequest, PruneResult,
   PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
 } from './types.js';
@@ -183,6 +183,10 @@ export class GrpcClient implements Client {
 
   loadImages(_req: LoadRequest, _opts: InputCallOptions): Promise<LoadedImage[]> {
     return Promise.reject(notServed('image load'));
+  }
+
+  saveImages(_req: SaveRequest, _opts: OutputCallOptions): Promise<SavedImage[]> {
+    return Promise.reject(notServed('save'));
   }
 
   pull(_req: PullRequest, _opts: TransferCallOptions): Promise<PullSummary> {

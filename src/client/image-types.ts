@@ -181,6 +181,19 @@ export interface LoadedImage {
   readonly configDigest: string;
 }
 
+export interface SaveRequest {
+  /** Images to save: names (`app`, `app:1`) or image IDs (or unique prefixes), as `docker save`. */
+  readonly names: readonly string[];
+}
+
+/** One image a save wrote (by name: with the name; by ID: untagged, without one). */
+export interface SavedImage {
+  readonly name?: string;
+  readonly manifestDigest: string;
+  /** The image ID. */
+  readonly configDigest: string;
+}
+
 export interface PullRequest {
   /** Image reference (`alpine:3.19`, `host:5000/team/app@sha256:…`). */
   readonly ref: string;

@@ -33,6 +33,7 @@ import { importImage } from './image-import.js';
 import { imageHistory, inspectImage } from './image-info.js';
 import { listImages } from './image-list.js';
 import { loadImages } from './image-load.js';
+import { saveImages } from './image-save.js';
 import { pullToStore } from './image-pull.js';
 import { pushFromStore } from './image-push.js';
 import { removeImage, tagImage } from './image-remove.js';
@@ -41,7 +42,7 @@ import type {
   BuildOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
   LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
-  PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest, TransferOptions,
+  OutputOptions, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, SaveRequest, SavedImage, TagImageRequest, TransferOptions,
 } from './types.js';
 
 function describeRecovered(p: CheckProblem): string {
@@ -215,6 +216,10 @@ export class Engine {
 
   loadImages(req: LoadRequest, opts: InputOptions): Promise<LoadedImage[]> {
     return loadImages(this.services.storage, { source: req.source, signal: opts.signal, layerLimits: this.layerLimits, ...(opts.input ? { input: opts.input } : {}) });
+  }
+
+  saveImages(req: SaveRequest, opts: OutputOptions): Promise<SavedImage[]> {
+    return saveImages(this.services.storage, req.names, { signal: opts.signal, output: opts.output });
   }
 
   pull(req: PullRequest, opts: TransferOptions): Promise<PullSummary> {

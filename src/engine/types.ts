@@ -242,6 +242,20 @@ export interface LoadedImage {
   readonly configDigest: string;
 }
 
+export interface SaveRequest {
+  readonly names: readonly string[];
+}
+
+export interface SavedImage {
+  readonly name?: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+}
+
+export interface OutputOptions extends CallOptions {
+  readonly output: ByteSink;
+}
+
 export interface PullRequest {
   readonly ref: string;
   readonly platform?: string;

@@ -42,6 +42,7 @@ const checks: Checks = {
   inspect: both,
   importImage: both,
   loadImages: both,
+  saveImages: both,
   pull: both,
   push: both,
   login: both,
@@ -53,5 +54,5 @@ const checks: Checks = {
 };
 
 test('every Client method mirrors an Engine method (checked by tsc)', () => {
-  expect(Object.keys(checks)).toHaveLength(19);
+  expect(Object.keys(checks)).toHaveLength(20);
 });

@@ -1,7 +1,8 @@
 /**
  * Interop with the real tools (issue 5 acceptance): a `docker save` from Docker 20.10 loads into
  * tsbuild and a tsbuild build FROM it reads what the docker build wrote; tsbuild's `type=docker`
- * archive loads into Docker (and `docker run` prints what a tsbuild RUN step wrote) and into podman.
+ * archive loads into Docker (and `docker run` prints what a tsbuild RUN step wrote) and into podman;
+ * `tsbuild save -o` writes an archive `docker load` reads, keeping the image ID.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -63,6 +64,16 @@ describeIf(haveDockerd && haveBusybox, haveBusybox ? dockerdMissingWhy : 'needs 
     expect(loaded).toMatch(/Loaded image: tsapp:1/);
     const out = await dockerd.dockerOk(['run', '--rm', '--network=none', 'tsapp:1']);
     expect(out).toBe('written by a tsbuild RUN step\n');
+  }, 300_000);
+
+  test('tsbuild save -o → docker load: the same image ID, and docker run prints what RUN wrote', async () => {
+    const ctx = await ws.context('ts-saved', 'FROM busybox\nRUN echo "saved by tsbuild save" > /saved.txt\nCMD ["cat", "/saved.txt"]\n');
+    const id = (await ws.ok('ts', ['build', '-q', '-t', 'tssaved:2', ctx])).stdout.trim();
+    const file = ws.path('tssaved.tar');
+    await ws.ok('ts', ['save', '-o', file, 'tssaved:2']);
+    expect(await dockerd.dockerOk(['load', '-i', file])).toMatch(/Loaded image: tssaved:2/);
+    expect((await dockerd.dockerOk(['image', 'inspect', '--format', '{{.Id}}', 'tssaved:2'])).trim()).toBe(id);
+    expect(await dockerd.dockerOk(['run', '--rm', '--network=none', 'tssaved:2'])).toBe('saved by tsbuild save\n');
   }, 300_000);
 
   describe('podman', () => {

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { haveBusybox } from '../../helpers/busybox.js';
 import { cliPath } from '../../helpers/paths.js';
@@ -88,21 +89,19 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image identi
   }, 120_000);
 
   test('a moved name leaves its old image as <none>; images -a, image prune and rmi by ID prefix', async () => {
-    const old = (await ws.ok(root, ['build', '-q', '-t', 'moving', ctx])).stdout.trim();
+    // A name moved to another image leaves the image it held as <none> when nothing else names it.
     const ctx2 = await ws.context('app2', 'FROM busybox\nRUN echo two > /two\n');
-    const moved = (await ws.ok(root, ['build', '-q', '-t', 'moving', ctx2])).stdout.trim();
-    expect(moved).not.toBe(old);
-    let dangling = await images('--filter', 'dangling=true', '-q');
-    expect(dangling).toEqual(['']);
-    // A name that held an image nothing else names: moving it leaves that image as <none>.
     const ctx4 = await ws.context('app4', 'FROM busybox\nRUN echo four > /four\n');
     const lone = (await ws.ok(root, ['build', '-q', '-t', 'lone', ctx4])).stdout.trim();
-    await ws.ok(root, ['build', '-q', '-t', 'lone', ctx2]);
-    dangling = await images('--filter', 'dangling=true', '-q');
-    expect(dangling).toEqual([lone.slice(7, 19)]);
+    expect(await images('--filter', 'dangling=true', '-q')).toEqual(['']);
+    const moved = (await ws.ok(root, ['build', '-q', '-t', 'lone', ctx2])).stdout.trim();
+    expect(moved).not.toBe(lone);
+    expect(await images('--filter', 'dangling=true', '-q')).toEqual([lone.slice(7, 19)]);
     expect(await images('-a')).toContainEqual(expect.stringMatching(new RegExp(`^<none>\\s+<none>\\s+${lone.slice(7, 19)}\\s`)));
-    // `old` is the same image as `app` (same Dockerfile, cached): still named, so not dangling.
-    expect(dangling).not.toContain(old.slice(7, 19));
+    // A name moved away from an image another name still holds leaves no <none> row.
+    await ws.ok(root, ['tag', 'lone', 'twin']);
+    await ws.ok(root, ['build', '-q', '-t', 'twin', ctx]);
+    expect(await images('--filter', 'dangling=true', '-q')).toEqual([lone.slice(7, 19)]);
     // rmi by a short ID prefix.
     const ctx3 = await ws.context('app3', 'FROM busybox\nRUN echo three > /three\n');
     const three = (await ws.ok(root, ['build', '-q', ctx3])).stdout.trim();
@@ -116,6 +115,24 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image identi
     expect(await images('--filter', 'dangling=true', '-q')).toEqual(['']);
     expect(await images('--filter', 'dangling=false', '-q')).toEqual(before);
   }, 180_000);
+
+  test('save -o and load -i (docker save / docker load) keep the name and the image ID', async () => {
+    const id = (await ws.ok(root, ['images', '-q', '--no-trunc', 'app'])).stdout.trim();
+    const file = ws.path('app-save.tar');
+    await ws.ok(root, ['save', '-o', file, 'app']);
+    const r = await ws.ok('other', ['load', '-i', file]);
+    expect(r.stdout).toBe('Loaded image: app:latest\n');
+    expect((await ws.ok('other', ['images', '-q', '--no-trunc', 'app'])).stdout.trim()).toBe(id);
+    // By ID: untagged, as docker saves it.
+    const byId = ws.path('id-save.tar');
+    await ws.ok(root, ['image', 'save', '-o', byId, id.slice(7, 19)]);
+    expect((await ws.ok('third', ['image', 'load', byId])).stdout).toBe(`Loaded image ID: ${id}\n`);
+    // An unknown image fails before anything is written.
+    const bad = await ws.run(root, ['save', '-o', ws.path('bad.tar'), 'app', 'nosuch']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('error: No such image: nosuch\n');
+    expect(existsSync(ws.path('bad.tar'))).toBe(false);
+  }, 120_000);
 
   test('the step totals of the summary line and of --metadata-file agree', async () => {
     const c = await ws.context('copy', 'FROM busybox\nCOPY f /f\nRUN cat /f\n', { f: 'hello\n' });
