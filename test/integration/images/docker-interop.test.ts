@@ -76,6 +76,25 @@ describeIf(haveDockerd && haveBusybox, haveBusybox ? dockerdMissingWhy : 'needs 
     expect(await dockerd.dockerOk(['run', '--rm', '--network=none', 'tssaved:2'])).toBe('saved by tsbuild save\n');
   }, 300_000);
 
+  test('inspect of the same build: tsbuild shows the fields Docker does, with the same values where builds agree', async () => {
+    const dockerfile = 'FROM %BASE%\nWORKDIR /w\nRUN echo same > /w/same.txt\nENV K=v\nLABEL l=1\nEXPOSE 80\nUSER 1:1\nCMD ["sh"]\n';
+    const dctx = await ws.context('inspect-docker', dockerfile.replace('%BASE%', 'bbase'));
+    await dockerd.dockerOk(['build', '--network=host', '-t', 'cmp:1', dctx]);
+    const tctx = await ws.context('inspect-ts', dockerfile.replace('%BASE%', 'busybox'));
+    await ws.ok('ts', ['build', '-q', '-t', 'cmp:1', tctx]);
+    const [docker] = JSON.parse(await dockerd.dockerOk(['image', 'inspect', 'cmp:1'])) as [Record<string, unknown>];
+    const [ours] = JSON.parse((await ws.ok('ts', ['inspect', 'cmp:1'])).stdout) as [Record<string, unknown>];
+    // Docker-only fields of its legacy builder (empty for BuildKit builds): see docs/commands.md.
+    const dockerOnly = ['Container', 'ContainerConfig'];
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(docker ?? {}).filter((k) => !dockerOnly.includes(k)).sort());
+    for (const k of ['RepoTags', 'Parent', 'Comment', 'DockerVersion', 'Author', 'Config', 'Architecture', 'Os', 'Variant']) {
+      expect({ k, v: ours?.[k] }).toEqual({ k, v: docker?.[k] });
+    }
+    const layers = (i: Record<string, unknown> | undefined): number => ((i?.['RootFS'] as { Layers: string[] }).Layers).length;
+    expect(layers(ours)).toBe(layers(docker));
+    expect(ours?.['Size']).toBe(docker?.['Size']);
+  }, 300_000);
+
   describe('podman', () => {
     testIf(haveBinary('podman'), 'podman is not installed', 'tsbuild type=docker archive → podman load', async () => {
       const dir = await mkdtemp(join(ws.dir, 'podman-'));
