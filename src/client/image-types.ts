@@ -2,7 +2,7 @@
  * The contract's image-store part (see types.ts for the rules every type here follows): listing,
  * naming, removing, history and inspect, import and load, registry pull, push and login.
  */
-import type { ContainerConfig } from '../oci/types.js';
+import type { InspectConfig } from '../oci/types.js';
 
 /** How registries are reached. Resolved by the client from its flags and environment. */
 export interface RegistryAccess {
@@ -142,7 +142,7 @@ export interface ImageInspect {
   readonly DockerVersion: string;
   readonly Author: string;
   /** The image config's `config` member (Env, Cmd, Entrypoint, Labels…). */
-  readonly Config: ContainerConfig;
+  readonly Config: InspectConfig;
   readonly Architecture: string;
   readonly Variant?: string;
   readonly Os: string;
