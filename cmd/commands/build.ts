@@ -11,7 +11,7 @@ import { parseCacheExportSpec, parseCacheImportSpec, parseOutputSpec } from '../
 import { parseSecretFlag, parseSshFlag, secretLookup, type SecretSource } from '../../src/client/secrets.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { DockerfileSource } from '../../src/client/types.js';
-import { stepMetadata } from '../../src/client/build-metadata.js';
+import { buildStepCounts, stepMetadata } from '../../src/client/build-metadata.js';
 import { byteSink } from './io.js';
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -185,7 +185,7 @@ export const buildCommand: Command = {
               'containerimage.digest': result.imageDigest,
               'containerimage.config.digest': result.configDigest,
               ...(flagList(a, 'tag').length ? { 'image.name': flagList(a, 'tag').join(',') } : {}),
-              'tsbuild.cache': { total: s.total, cached: s.cached, executed: s.executed, durationMs: s.durationMs },
+              'tsbuild.cache': { ...buildStepCounts(result), durationMs: s.durationMs },
               // Every step, and for each one that ran, why the cache could not answer it.
               'tsbuild.steps': stepMetadata(result),
               ...(result.pushed.length ? { 'tsbuild.pushed': result.pushed.map((p) => ({ name: p.name, digest: p.digest })) } : {}),

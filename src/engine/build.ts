@@ -13,7 +13,6 @@ import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
 import { loadDockerignore } from '../frontend/dockerignore.js';
 import type { ConvertWarning } from '../frontend/types.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
-import { isBookkeeping } from '../progress/epilogue.js';
 import { describeMissReason } from '../solver/miss-reason.js';
 import type { Solver } from '../solver/solver.js';
 import type { BuildSummary as SolverSummary, StepRecord } from '../solver/types.js';
@@ -234,24 +233,8 @@ function stepOf(st: StepRecord): BuildStep {
   };
 }
 
-/**
- * The build's summary. The totals count build steps only, as the progress summary line does:
- * bookkeeping such as `[internal] load build context` always runs and is listed in `steps` but not
- * counted, so `--metadata-file` and `steps: N total, …` agree.
- */
 function summaryOf(s: SolverSummary): BuildSummary {
-  const counted = s.steps.filter((st) => !isBookkeeping(st.name));
-  const count = (o: StepRecord['outcome']): number => counted.filter((st) => st.outcome === o).length;
-  return {
-    ...s,
-    total: counted.length,
-    cached: count('cached'),
-    executed: count('executed'),
-    skipped: count('skipped'),
-    failed: count('failed'),
-    canceled: count('canceled'),
-    steps: s.steps.map(stepOf),
-  };
+  return { ...s, steps: s.steps.map(stepOf) };
 }
 
 function warningOf(w: ConvertWarning): BuildWarning {
