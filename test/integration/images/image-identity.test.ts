@@ -54,7 +54,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image identi
     expect(m['containerimage.digest']).toMatch(ID);
     expect(m['containerimage.digest']).not.toBe(id);
     expect(r.stderr).toMatch(/^#\d+ exporting layers( [\d.]+s)? done$/m);
-    expect(r.stderr).toContain(`writing image ${id} done`);
+    expect(r.stderr).toMatch(new RegExp(`^#\\d+ writing image ${id}( [\\d.]+s)? done$`, 'm'));
     expect(r.stderr).not.toContain('naming to');
     expect(await images()).toContainEqual(expect.stringMatching(new RegExp(`^<none>\\s+<none>\\s+${id.slice(7, 19)}\\s`)));
     expect(await images('--filter', 'dangling=true', '-q', '--no-trunc')).toEqual([id]);
