@@ -35,6 +35,8 @@ export interface CommandContext {
 export interface Command {
   /** The words that select it, e.g. `build` or `image import`. */
   readonly name: string;
+  /** Other words that select it, as docker's (`image ls` for `images`, `load` for `image load`). */
+  readonly aliases?: readonly string[];
   readonly summary: string;
   /** Usage line after `tsbuild NAME`, e.g. `[OPTIONS] PATH | -`. */
   readonly usage: string;

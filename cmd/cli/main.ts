@@ -70,7 +70,7 @@ function findCommand(commands: readonly Command[], argv: readonly string[]): { c
   }
   for (let n = words.length; n > 0; n--) {
     const name = words.slice(0, n).join(' ');
-    const cmd = commands.find((c) => c.name === name);
+    const cmd = commands.find((c) => c.name === name || c.aliases?.includes(name));
     if (cmd) {
       const drop = new Set(idx.slice(0, n));
       return { cmd, rest: argv.filter((_, i) => !drop.has(i)), words: words.slice(0, n) };
@@ -81,6 +81,7 @@ function findCommand(commands: readonly Command[], argv: readonly string[]): { c
 
 export function helpText(prog: string, cmd: Command): string {
   let s = `Usage: ${prog} ${cmd.name} ${cmd.usage}\n\n${cmd.summary}\n`;
+  if (cmd.aliases?.length) s += `\nAliases:\n  ${[cmd.name, ...cmd.aliases].map((a) => `${prog} ${a}`).join(', ')}\n`;
   if (cmd.flags.length) s += `\nOptions:\n${formatFlags(cmd.flags)}\n`;
   s += `\nGlobal options:\n${formatFlags([...GLOBAL_FLAGS, ...CLIENT_FLAGS])}\n`;
   if (cmd.details) s += `\n${cmd.details.trimEnd()}\n`;
@@ -110,6 +111,19 @@ export function formatError(e: unknown, debug: boolean): string {
   return out;
 }
 
+/**
+ * Signals that cancel a command and let it clean up: Ctrl-C, a service manager's stop, and a closed
+ * terminal (SIGHUP), which would otherwise kill the process with its mounts still in place.
+ */
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** Exit code of a command whose output pipe closed: 128 + SIGPIPE, what a shell shows for docker. */
+const EXIT_PIPE = 141;
+
+function ignoreEpipe(err: unknown): void {
+  if ((err as { code?: unknown }).code !== 'EPIPE') throw err;
+}
+
 export interface RunOptions {
   readonly prog: string;
   readonly summary: string;
@@ -131,8 +145,17 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
     }
     ac.abort(new CancelledError(new Error(`received ${sig}`)));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A closed pipe on stdout or stderr (`tsbuild du | head -1`) ends the command quietly, as SIGPIPE
+  // ends docker: the command is cancelled (a build cleans up) and exits 141, with no stack trace.
+  let pipeClosed = false;
+  const onStreamError = (err: unknown): void => {
+    if ((err as { code?: unknown }).code !== 'EPIPE' || pipeClosed) return;
+    pipeClosed = true;
+    ac.abort(new CancelledError(new Error('output pipe closed')));
+  };
+  io.stdout.on('error', onStreamError);
+  io.stderr.on('error', onStreamError);
+  for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
     if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help'))) {
       io.stdout.write(overviewText(prog, opts.summary, opts.commands));
@@ -162,7 +185,7 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
       throw new UsageError(`"${prog} ${cmd.name}" accepts ${cmd.maxArgs === 0 ? 'no arguments' : `at most ${cmd.maxArgs} argument${cmd.maxArgs === 1 ? '' : 's'}`}; usage: ${prog} ${cmd.name} ${cmd.usage}`);
     }
     const daemon = daemonTarget(args, io.env) ?? (await defaultDaemonTarget(args, io.env));
-    return await cmd.run({
+    const code = await cmd.run({
       args,
       io,
       signal: ac.signal,
@@ -170,15 +193,21 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
       ...(daemon ? { daemon } : {}),
       debug,
     });
+    return pipeClosed ? EXIT_PIPE : code;
   } catch (e) {
+    if (pipeClosed) return EXIT_PIPE;
     if (e instanceof UsageError) {
-      io.stderr.write(`${prog}: ${e.message}\n`);
+      // Flag errors already name the command (`tsbuild images: unknown flag: --x`): no second prefix.
+      io.stderr.write(e.message.startsWith(`${prog} `) ? `${e.message}\n` : `${prog}: ${e.message}\n`);
       return 2;
     }
     io.stderr.write(formatError(e, debug));
     return e instanceof TsbuildError && e.code === 'CANCELLED' ? 130 : 1;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const sig of SIGNALS) process.off(sig, onSignal);
+    // Writes still queued may fail after the command returned: keep them quiet too.
+    io.stdout.off('error', onStreamError);
+    io.stderr.off('error', onStreamError);
+    for (const s of [io.stdout, io.stderr]) if (!s.listeners('error').includes(ignoreEpipe)) s.on('error', ignoreEpipe);
   }
 }

@@ -11,7 +11,7 @@ import { parseCacheExportSpec, parseCacheImportSpec, parseOutputSpec } from '../
 import { parseSecretFlag, parseSshFlag, secretLookup, type SecretSource } from '../../src/client/secrets.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { DockerfileSource } from '../../src/client/types.js';
-import { stepMetadata } from '../../src/client/build-metadata.js';
+import { buildStepCounts, stepMetadata } from '../../src/client/build-metadata.js';
 import { byteSink } from './io.js';
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
@@ -59,7 +59,7 @@ export const buildCommand: Command = {
     { name: 'ssh', kind: 'list', placeholder: 'default|ID[=SOCKET]', description: 'SSH agent socket to expose to RUN --mount=type=ssh' },
     { name: 'network', kind: 'string', placeholder: 'MODE', default: 'default', choices: ['default', 'none', 'host'], description: "network for RUN instructions (default: private, outbound only, not the host's loopback)" },
     { name: 'platform', kind: 'string', placeholder: 'PLATFORM', description: 'target platform (linux/amd64)' },
-    { name: 'iidfile', kind: 'string', placeholder: 'FILE', description: 'write the image ID (manifest digest) to the file' },
+    { name: 'iidfile', kind: 'string', placeholder: 'FILE', description: 'write the image ID (config digest) to the file' },
     { name: 'metadata-file', kind: 'string', placeholder: 'FILE', description: 'write build result metadata (JSON) to the file' },
     { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'steps to run at once (default: number of cores)' },
     { name: 'allow', kind: 'list', placeholder: 'ENTITLEMENT', description: 'allow extra privileges: network.host (RUN --network=host), security.insecure (RUN --security=insecure)' },
@@ -175,7 +175,7 @@ export const buildCommand: Command = {
         }
       });
       const iid = flagString(a, 'iidfile');
-      if (iid !== undefined && result.imageDigest) await writeFile(iid, result.imageDigest);
+      if (iid !== undefined && result.configDigest) await writeFile(iid, result.configDigest);
       const meta = flagString(a, 'metadata-file');
       if (meta !== undefined) {
         const s = result.summary;
@@ -186,7 +186,7 @@ export const buildCommand: Command = {
               'containerimage.digest': result.imageDigest,
               'containerimage.config.digest': result.configDigest,
               ...(flagList(a, 'tag').length ? { 'image.name': flagList(a, 'tag').join(',') } : {}),
-              'tsbuild.cache': { total: s.total, cached: s.cached, executed: s.executed, durationMs: s.durationMs },
+              'tsbuild.cache': { ...buildStepCounts(result), durationMs: s.durationMs },
               // Every step, and for each one that ran, why the cache could not answer it.
               'tsbuild.steps': stepMetadata(result),
               ...(result.pushed.length ? { 'tsbuild.pushed': result.pushed.map((p) => ({ name: p.name, digest: p.digest })) } : {}),
@@ -197,7 +197,7 @@ export const buildCommand: Command = {
           )}\n`,
         );
       }
-      if (flagBool(a, 'quiet') && result.imageDigest) ctx.io.stdout.write(`${result.imageDigest}\n`);
+      if (flagBool(a, 'quiet') && result.configDigest) ctx.io.stdout.write(`${result.configDigest}\n`);
       return 0;
     } finally {
       if (tempContext) await rm(tempContext, { recursive: true, force: true });

@@ -35,6 +35,7 @@ function show(r: HistoryRow, o: { noTrunc: boolean; human: boolean; now: number 
 
 export const historyCommand: Command = {
   name: 'history',
+  aliases: ['image history'],
   summary: 'Show the history of an image, like docker history',
   usage: '[OPTIONS] IMAGE | --why [BUILD]',
   minArgs: 0,

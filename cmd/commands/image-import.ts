@@ -6,6 +6,7 @@ import { stdinBytes } from './io.js';
 
 export const imageImportCommand: Command = {
   name: 'image import',
+  aliases: ['import'],
   summary: 'Import a root filesystem (tarball, directory or -) as an image, like docker import',
   usage: '[OPTIONS] ROOTFS.tar|DIR|- NAME[:TAG]',
   minArgs: 2,

@@ -8,6 +8,7 @@ import { stdinBytes } from './io.js';
 
 export const imageLoadCommand: Command = {
   name: 'image load',
+  aliases: ['load'],
   summary: 'Load images from a docker save archive or an OCI image layout tar, like docker load',
   usage: '[-i FILE | FILE | < FILE]',
   maxArgs: 1,

@@ -1,9 +1,9 @@
 /** `tsbuild images`: the local image store, as `docker images` lists it. */
 import type { Command } from '../cli/command.js';
-import { flagBool, flagString } from '../cli/args.js';
+import { flagBool, flagList, flagString } from '../cli/args.js';
 import type { ImageSummary } from '../../src/client/types.js';
 import { familiarImageRef, parseImageRef } from '../../src/llb/image-ref.js';
-import { UserInputError, assertNever, errorMessage } from '../../src/util/errors.js';
+import { UsageError, UserInputError, assertNever, errorMessage } from '../../src/util/errors.js';
 import { withClient } from './client.js';
 import { dockerTimestamp, humanSize, since } from './human-units.js';
 import { renderTable } from './table.js';
@@ -28,12 +28,38 @@ function matcher(arg: string): (s: ImageSummary) => boolean {
   return (s) => s.repository === repo && (tag === undefined || s.tag === tag);
 }
 
+/** Shell-style glob (`*`, `?`) over a whole string, as docker's reference filter. */
+function glob(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+}
+
+/** docker's `--filter dangling=true|false` and `--filter reference=PATTERN`. */
+function filterOf(spec: string): (s: ImageSummary) => boolean {
+  const eq = spec.indexOf('=');
+  const key = eq > 0 ? spec.slice(0, eq) : spec;
+  const value = eq > 0 ? spec.slice(eq + 1) : '';
+  switch (key) {
+    case 'dangling':
+      if (value !== 'true' && value !== 'false') throw new UsageError(`invalid filter 'dangling=${value}': expected true or false`);
+      return (s) => (s.name === undefined) === (value === 'true');
+    case 'reference': {
+      const re = glob(value);
+      return (s) => s.name !== undefined && (re.test(s.repository) || re.test(`${s.repository}:${s.tag}`));
+    }
+    default:
+      throw new UsageError(`invalid filter '${spec}': expected dangling=true|false or reference=PATTERN`);
+  }
+}
+
 export const imagesCommand: Command = {
   name: 'images',
+  aliases: ['image ls', 'image list'],
   summary: 'List images in the local store, like docker images',
   usage: '[OPTIONS] [REPOSITORY[:TAG]]',
   maxArgs: 1,
   flags: [
+    { name: 'all', short: 'a', kind: 'bool', description: 'show all images (tsbuild keeps no intermediate images: the same list)' },
+    { name: 'filter', short: 'f', kind: 'list', placeholder: 'FILTER', description: 'filter the list: dangling=true|false, reference=PATTERN' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'only show image IDs' },
     { name: 'digests', kind: 'bool', description: 'show manifest digests' },
     { name: 'no-trunc', kind: 'bool', description: 'do not truncate image IDs' },
@@ -47,6 +73,7 @@ export const imagesCommand: Command = {
     const arg = ctx.args.positionals[0];
     let rows = await withClient(ctx, { readOnly: true }, (c) => c.listImages({ signal: ctx.signal }));
     if (arg !== undefined) rows = rows.filter(matcher(arg));
+    for (const f of flagList(ctx.args, 'filter')) rows = rows.filter(filterOf(f));
     if (flagBool(ctx.args, 'quiet')) {
       for (const r of rows) ctx.io.stdout.write(`${shortId(r.id, noTrunc)}\n`);
       return 0;

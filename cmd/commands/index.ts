@@ -19,6 +19,8 @@ import { loginCommand, logoutCommand } from './login.js';
 import { infoCommand } from './info.js';
 import { buildsCommand } from './builds.js';
 import { attachCommand } from './attach.js';
+import { imagePruneCommand } from './image-prune.js';
+import { saveCommand } from './save.js';
 
 export const commands: readonly Command[] = [
   buildCommand,
@@ -41,4 +43,6 @@ export const commands: readonly Command[] = [
   infoCommand,
   buildsCommand,
   attachCommand,
+  imagePruneCommand,
+  saveCommand,
 ];

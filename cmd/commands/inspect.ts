@@ -6,6 +6,7 @@ import { withClient } from './client.js';
 
 export const inspectCommand: Command = {
   name: 'inspect',
+  aliases: ['image inspect'],
   summary: 'Show details of one or more images as JSON, like docker inspect',
   usage: 'IMAGE [IMAGE...]',
   minArgs: 1,

@@ -6,6 +6,7 @@ import { REGISTRY_FLAGS, registryAccess, shortDigest } from './registry-flags.js
 
 export const pullCommand: Command = {
   name: 'pull',
+  aliases: ['image pull'],
   summary: 'Download an image from a registry, like docker pull',
   usage: '[OPTIONS] NAME[:TAG|@DIGEST]',
   minArgs: 1,

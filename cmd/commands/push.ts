@@ -14,6 +14,7 @@ const OUTCOME: Readonly<Record<string, string>> = {
 
 export const pushCommand: Command = {
   name: 'push',
+  aliases: ['image push'],
   summary: 'Upload an image to a registry, like docker push',
   usage: '[OPTIONS] NAME[:TAG]',
   minArgs: 1,

@@ -7,6 +7,7 @@ import { withClient } from './client.js';
 
 export const rmiCommand: Command = {
   name: 'rmi',
+  aliases: ['image rm', 'image remove'],
   summary: 'Remove one or more images from the local store, like docker rmi',
   usage: '[OPTIONS] IMAGE [IMAGE...]',
   minArgs: 1,

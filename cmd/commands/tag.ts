@@ -4,6 +4,7 @@ import { withClient } from './client.js';
 
 export const tagCommand: Command = {
   name: 'tag',
+  aliases: ['image tag'],
   summary: 'Create a name TARGET_IMAGE that refers to SOURCE_IMAGE, like docker tag',
   usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
   minArgs: 2,

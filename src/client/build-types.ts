@@ -174,8 +174,9 @@ export interface BuildSummary {
 
 /** What one output produced. */
 export interface ExportResult {
-  /** Manifest digest (what `--iidfile` receives), for image-producing outputs. */
+  /** Manifest digest (`containerimage.digest`), for image-producing outputs. */
   readonly imageDigest?: string;
+  /** Config digest: the image ID (what `-q` prints and `--iidfile` receives). */
   readonly configDigest?: string;
   /** Extra facts for `--metadata-file`. */
   readonly metadata?: Readonly<Record<string, string>>;

@@ -13,7 +13,7 @@ import { TsbuildError } from '../util/errors.js';
 import type {
   BuildHistoryRequest, PastBuild,
   AttachCallOptions, AttachRequest, RunningBuildSummary, BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
-  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
+  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest, OutputCallOptions, SaveRequest, SavedImage,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PruneRequest, PruneResult, PullRequest,
   PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
 } from './types.js';
@@ -110,6 +110,10 @@ export class EmbeddedClient implements Client {
 
   async loadImages(req: LoadRequest, opts: InputCallOptions): Promise<LoadedImage[]> {
     return (await this.#open()).loadImages(req, opts);
+  }
+
+  async saveImages(req: SaveRequest, opts: OutputCallOptions): Promise<SavedImage[]> {
+    return (await this.#open()).saveImages(req, opts);
   }
 
   async pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {

@@ -13,6 +13,7 @@
  * credentials of their one registry host, read here from the client's docker config
  * (grpc-credentials.ts); `loadImages` and `importImage` stream the archive, opened here
  * (grpc-archive.ts), to the daemon.
+ * `saveImages` (`tsbuild save`) has no RPC yet and fails with NOT_IMPLEMENTED saying so.
  */
 import { solveOverGrpc } from './grpc-solve.js';
 import { readFile } from 'node:fs/promises';
@@ -39,7 +40,7 @@ import { buildHistoryOut, pastBuildIn } from './grpc-build-history.js';
 import type {
   BuildHistoryRequest, PastBuild,
   AttachCallOptions, AttachRequest, RunningBuildSummary, BuildCallOptions, BuildRequest, BuildResult, CallOptions, CheckRequest, CheckResult, Client, DiskUsage, DiskUsageRequest, EngineInfo,
-  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest,
+  HistoryRow, ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputCallOptions, LlbRequest, LlbResult, LoadRequest, OutputCallOptions, SaveRequest, SavedImage,
   LoadedImage, LoginRequest, LoginResult, LogoutRequest, LogoutResult, ParseRequest, ParseResult, PrunedRecord, PruneRequest, PruneResult,
   PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, RepairReport, TagImageRequest, TransferCallOptions,
 } from './types.js';
@@ -69,6 +70,10 @@ export function grpcTarget(address: string): string {
 
 function cancelled(signal: AbortSignal): CancelledError {
   return signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason instanceof Error ? signal.reason : undefined);
+}
+
+function notServed(what: string): TsbuildError {
+  return new TsbuildError('NOT_IMPLEMENTED', `${what} is not supported through tsbuildd yet; run it without --addr (TSBUILD_ADDR) on the daemon's machine`);
 }
 
 export class GrpcClient implements Client {
@@ -282,6 +287,10 @@ export class GrpcClient implements Client {
       for await (const data of open(signal)) yield { data: { data } };
     }, opts.signal);
     return (res.images ?? []).map(loadedImageFromWire);
+  }
+
+  saveImages(_req: SaveRequest, _opts: OutputCallOptions): Promise<SavedImage[]> {
+    return Promise.reject(notServed('save'));
   }
 
   async pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {

@@ -74,7 +74,7 @@ export function imageInspectIn(i: Props<'ImageInspect'>): ImageInspect {
     ...opt('Created', i.created),
     DockerVersion: i.dockerVersion ?? '',
     Author: i.author ?? '',
-    Config: i.configJson ? (JSON.parse(i.configJson) as ImageInspect['Config']) : {},
+    Config: (i.configJson ? JSON.parse(i.configJson) : {}) as ImageInspect['Config'],
     Architecture: i.architecture ?? '',
     ...opt('Variant', i.variant),
     Os: i.os ?? '',

@@ -2,7 +2,7 @@
  * The contract's image-store part (see types.ts for the rules every type here follows): listing,
  * naming, removing, history and inspect, import and load, registry pull, push and login.
  */
-import type { ContainerConfig } from '../oci/types.js';
+import type { InspectConfig } from '../oci/types.js';
 
 /** How registries are reached. Resolved by the client from its flags and environment. */
 export interface RegistryAccess {
@@ -142,7 +142,7 @@ export interface ImageInspect {
   readonly DockerVersion: string;
   readonly Author: string;
   /** The image config's `config` member (Env, Cmd, Entrypoint, Labels…). */
-  readonly Config: ContainerConfig;
+  readonly Config: InspectConfig;
   readonly Architecture: string;
   readonly Variant?: string;
   readonly Os: string;
@@ -175,6 +175,19 @@ export interface LoadRequest {
 /** One image a load put into the store (one per name; untagged images once, without a name). */
 export interface LoadedImage {
   /** Full reference; absent for an untagged image. */
+  readonly name?: string;
+  readonly manifestDigest: string;
+  /** The image ID. */
+  readonly configDigest: string;
+}
+
+export interface SaveRequest {
+  /** Images to save: names (`app`, `app:1`) or image IDs (or unique prefixes), as `docker save`. */
+  readonly names: readonly string[];
+}
+
+/** One image a save wrote (by name: with the name; by ID: untagged, without one). */
+export interface SavedImage {
   readonly name?: string;
   readonly manifestDigest: string;
   /** The image ID. */

@@ -35,7 +35,8 @@ import type { SourceLocation } from '../util/errors.js';
 import type { BuildRequest, BuildResult, EngineInfo, LlbRequest, LlbResult, ParseRequest, ParseResult } from './build-types.js';
 import type {
   HistoryRow, ImageInspect, TransferEvent, ImageRecord, ImageRef, ImageSummary, ImportRequest, LoadRequest, LoadedImage, LoginRequest, LoginResult,
-  LogoutRequest, LogoutResult, PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest,
+  LogoutRequest, LogoutResult, PullRequest, PullSummary, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, SaveRequest, SavedImage,
+  TagImageRequest,
 } from './image-types.js';
 import type { CheckRequest, CheckResult, DiskUsage, DiskUsageRequest, PruneRequest, PruneResult, RepairReport } from './cache-types.js';
 import type { AttachRequest, RunningBuildSummary } from './running-build-types.js';
@@ -104,6 +105,12 @@ export interface BuildCallOptions extends CallOptions {
 export interface AttachCallOptions extends CallOptions {
   /** Every progress event of the build, in order, as plain data. Must not throw or block. */
   readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Calls that write an archive to the client (`tsbuild save`). */
+export interface OutputCallOptions extends CallOptions {
+  /** Receives the archive's bytes, in order. */
+  readonly output: ByteSink;
 }
 
 /** Calls that can read an archive from the client's standard input (`image load -`, `image import -`). */
@@ -182,6 +189,8 @@ export interface Client {
   importImage(req: ImportRequest, opts: InputCallOptions): Promise<ImageRecord>;
   /** `docker save` or OCI layout archives (a file, or `-` for `opts.input`); returns the images loaded. */
   loadImages(req: LoadRequest, opts: InputCallOptions): Promise<LoadedImage[]>;
+  /** `tsbuild save`: images of the store as one `docker save` archive written to `opts.output`. */
+  saveImages(req: SaveRequest, opts: OutputCallOptions): Promise<SavedImage[]>;
   /** `tsbuild pull`: an image from its registry into the local store (layers already stored are skipped). */
   pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary>;
   /** `tsbuild push`: an image of the local store to the registry its name designates. */

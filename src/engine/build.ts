@@ -83,7 +83,8 @@ function normalizeOutputs(given: readonly OutputSpec[], req: Pick<BuildRequest, 
     if (!outputs.some((o) => o.type === 'image')) outputs.push({ type: 'image', attrs: new Map([['push', 'true']]) });
     else for (const [i, o] of outputs.entries()) if (o.type === 'image') outputs[i] = { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) };
   }
-  if (outputs.length === 0 && req.tags.length > 0) outputs.push({ type: 'image', attrs: new Map() });
+  // As `docker build`: without any output the image is stored, untagged without -t.
+  if (outputs.length === 0) outputs.push({ type: 'image', attrs: new Map() });
   return outputs;
 }
 
@@ -308,7 +309,10 @@ async function exportAll(engine: BuildEngine, b: Build, outputs: readonly Output
         },
       );
       await files.commit();
-      if (res.imageDigest) v.progress.log(1, `writing image ${res.imageDigest} done\n`);
+      if (res.imageDigest && out.type !== 'image') {
+        v.progress.status({ id: `exporting manifest ${res.imageDigest}`, current: 0, completed: Date.now() });
+        if (res.configDigest) v.progress.status({ id: `exporting config ${res.configDigest}`, current: 0, completed: Date.now() });
+      }
       v.done();
       exports.push(res);
     } catch (err) {

@@ -34,6 +34,7 @@ import { importImage } from './image-import.js';
 import { imageHistory, inspectImage } from './image-info.js';
 import { listImages } from './image-list.js';
 import { loadImages } from './image-load.js';
+import { saveImages } from './image-save.js';
 import { pullToStore } from './image-pull.js';
 import { pushFromStore } from './image-push.js';
 import { removeImage, tagImage } from './image-remove.js';
@@ -43,7 +44,7 @@ import type {
   BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
   LoginRequest, LoginResult, LogoutRequest, LogoutResult, RegistryAccess, RegistryCredentials, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
-  PushRequest, PushSummary, RemoveImageRequest, RemovedImage, TagImageRequest, TransferOptions,
+  OutputOptions, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, SaveRequest, SavedImage, TagImageRequest, TransferOptions,
 } from './types.js';
 
 function describeRecovered(p: CheckProblem): string {
@@ -283,6 +284,10 @@ export class Engine {
       ...(opts.input ? { input: opts.input } : {}),
       ...(opts.inputLabel !== undefined ? { inputLabel: opts.inputLabel } : {}),
     }));
+  }
+
+  saveImages(req: SaveRequest, opts: OutputOptions): Promise<SavedImage[]> {
+    return saveImages(this.services.storage, req.names, { signal: opts.signal, output: opts.output });
   }
 
   pull(req: PullRequest, opts: TransferOptions): Promise<PullSummary> {

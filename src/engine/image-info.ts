@@ -4,10 +4,10 @@
  * for overlay2 layers), learned once per blob (layer-sizes.ts).
  */
 import type { CacheStorage } from '../cache/cache-storage.js';
-import type { HistoryEntry } from '../oci/types.js';
+import type { ContainerConfig, HistoryEntry, InspectConfig } from '../oci/types.js';
 import type { LocalImage } from '../worker/ops/local-image.js';
 import type { HistoryRow, ImageInspect } from './types.js';
-import { isDanglingName } from './dangling.js';
+import { isDanglingName } from '../cache/dangling-images.js';
 import { requireImage, type FoundImage } from './image-lookup.js';
 import { familiarName, repoTag } from './image-names.js';
 import { ensureTopSnapshot, type TopSnapshotServices } from './image-top-snapshot.js';
@@ -67,6 +67,34 @@ function repoDigests(found: FoundImage, manifestDigest: string): string[] {
   return [...repos].map((r) => `${r}@${manifestDigest}`);
 }
 
+/** The image's container config the way `docker inspect` prints it (Docker 20.10's struct). */
+export function inspectConfig(c: ContainerConfig): InspectConfig {
+  return {
+    Hostname: '',
+    Domainname: '',
+    User: c.User ?? '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    ...(c.ExposedPorts !== undefined ? { ExposedPorts: c.ExposedPorts } : {}),
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: c.Env ?? null,
+    Cmd: c.Cmd ?? null,
+    ...(c.Healthcheck !== undefined ? { Healthcheck: c.Healthcheck } : {}),
+    ...(c.ArgsEscaped ? { ArgsEscaped: true } : {}),
+    Image: '',
+    Volumes: c.Volumes ?? null,
+    WorkingDir: c.WorkingDir ?? '',
+    Entrypoint: c.Entrypoint ?? null,
+    OnBuild: c.OnBuild ?? null,
+    Labels: c.Labels ?? null,
+    ...(c.StopSignal !== undefined ? { StopSignal: c.StopSignal } : {}),
+    ...(c.Shell !== undefined ? { Shell: c.Shell } : {}),
+  };
+}
+
 export async function inspectImage(services: TopSnapshotServices, ref: string, signal: AbortSignal, limits?: LayerLimits): Promise<ImageInspect> {
   const { storage, snapshotter } = services;
   const { found, image: img } = await requireImage(storage, ref, signal);
@@ -87,7 +115,7 @@ export async function inspectImage(services: TopSnapshotServices, ref: string, s
     ...(c.created !== undefined ? { Created: c.created } : {}),
     DockerVersion: '',
     Author: c.author ?? '',
-    Config: c.config,
+    Config: inspectConfig(c.config),
     Architecture: c.architecture,
     ...(c.variant !== undefined ? { Variant: c.variant } : {}),
     Os: c.os,

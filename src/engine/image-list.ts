@@ -3,7 +3,7 @@ import type { CacheStorage } from '../cache/cache-storage.js';
 import type { ImageSummary } from './types.js';
 import { throwIfAborted } from '../util/errors.js';
 import { loadImageByDigest, type LocalImage } from '../worker/ops/local-image.js';
-import { isDanglingName } from './dangling.js';
+import { isDanglingName } from '../cache/dangling-images.js';
 import { layerContentSizes } from './image-info.js';
 import { repoTag } from './image-names.js';
 import type { LayerLimits } from '../worker/diff/layer-limits.js';

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
 import { ArchiveSourceErrors } from '../util/archive-source-errors.js';
 import { openDecompressed } from './decompress.js';
-import { danglingName, isDanglingName, putName } from './dangling.js';
+import { danglingName, isDanglingName, putName } from '../cache/dangling-images.js';
 import { cancelledBy, readImageArchive } from './image-archive-reader.js';
 import { LoadContext, type PlannedImage } from './image-load-context.js';
 import { planDockerArchive } from './image-load-docker.js';

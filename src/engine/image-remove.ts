@@ -9,7 +9,7 @@ import type { ImageEntry } from '../cache/types.js';
 import type { RemovedImage } from './types.js';
 import { InvalidReferenceError, normalizeImageRef } from '../llb/image-ref.js';
 import { UserInputError } from '../util/errors.js';
-import { isDanglingName, putName } from './dangling.js';
+import { isDanglingName, putName } from '../cache/dangling-images.js';
 import { findImage } from './image-lookup.js';
 import { shortId } from './image-names.js';
 

@@ -14,7 +14,7 @@ import type { ProgressEvent } from '../progress/types.js';
 import type { Credentials, TransferEvent, TransferOutcome } from '../registry/types.js';
 import type { CacheExportSpec, CacheImportSpec } from '../cache/remote/types.js';
 import type { CheckReport, RecordType, RepairReport } from '../cache/types.js';
-import type { ContainerConfig } from '../oci/types.js';
+import type { InspectConfig } from '../oci/types.js';
 import type { SourceLocation } from '../util/errors.js';
 import type { MissReason, StepOutcome } from '../solver/types.js';
 
@@ -231,7 +231,7 @@ export interface ImageInspect {
   readonly Created?: string;
   readonly DockerVersion: string;
   readonly Author: string;
-  readonly Config: ContainerConfig;
+  readonly Config: InspectConfig;
   readonly Architecture: string;
   readonly Variant?: string;
   readonly Os: string;
@@ -256,6 +256,20 @@ export interface LoadedImage {
   readonly name?: string;
   readonly manifestDigest: string;
   readonly configDigest: string;
+}
+
+export interface SaveRequest {
+  readonly names: readonly string[];
+}
+
+export interface SavedImage {
+  readonly name?: string;
+  readonly manifestDigest: string;
+  readonly configDigest: string;
+}
+
+export interface OutputOptions extends CallOptions {
+  readonly output: ByteSink;
 }
 
 export interface PullRequest {

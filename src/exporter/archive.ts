@@ -68,8 +68,16 @@ export async function writeImageArchive(out: Writable, images: readonly ArchiveI
     });
   const addBlob = async (d: Descriptor): Promise<void> => {
     const src = await openBlob(d.digest);
-    const entry = pack.entry({ name: blobPath(d.digest), size: d.size, mode: 0o644, mtime, uid: 0, gid: 0 });
-    await pipeline(src, entry);
+    // An abort (a closed output pipe) can fail the blob stream before pipeline() listens to it, or
+    // make pack.entry() throw: that error is reported through the pipeline or the throw, not as an
+    // unhandled 'error' event.
+    src.on('error', () => undefined);
+    try {
+      const entry = pack.entry({ name: blobPath(d.digest), size: d.size, mode: 0o644, mtime, uid: 0, gid: 0 });
+      await pipeline(src, entry);
+    } finally {
+      src.destroy();
+    }
   };
 
   try {

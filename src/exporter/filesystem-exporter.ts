@@ -50,6 +50,8 @@ export class TarExporter implements Exporter {
         child.on('error', reject);
         child.on('close', (code) => resolve(code ?? 1));
       });
+      // When the pipe fails first (a reader that went away), the abort's error is not the news.
+      exited.catch(() => undefined);
       await pipeline(child.stdout, out);
       const code = await exited;
       if (code !== 0) throw new TsbuildError('EXPORT_TAR_FAILED', `tar exited with ${code}: ${err.trim()}`);

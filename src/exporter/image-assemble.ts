@@ -4,6 +4,12 @@
  * WORKDIR of an existing directory, COPY of an empty directory), with a non-empty history entry, as
  * Docker's BuildKit builds do: one layer per instruction. The config's diff_ids and the non-empty
  * history entries stay in step with the manifest's layers.
+ *
+ * Created times, as BuildKit's exporter sets them: a layer's history entry without a time takes the
+ * time its snapshot was made (a cached step's snapshot is the one made when it first ran); entries
+ * still without one (metadata steps) take the first new layer's time, else the last time known;
+ * the config's `created` is the last history time. So a fully cached rebuild yields the same config,
+ * hence the same image ID, and SOURCE_DATE_EPOCH pins every time.
  */
 import { createHash } from 'node:crypto';
 import type { Descriptor, HistoryEntry, ImageConfig, ImageManifest, Platform } from '../oci/types.js';
@@ -22,8 +28,11 @@ export interface AssembleInput {
   /** One entry per layer of the result, bottom first (base image layers included). */
   readonly layers: readonly LayerBlobInfo[];
   readonly flavour: ManifestFlavour;
-  /** Creation time (ISO 8601); with SOURCE_DATE_EPOCH the caller passes that instant. */
-  readonly created: string;
+  /**
+   * Creation time (ISO 8601); with SOURCE_DATE_EPOCH the caller passes that instant. Absent: the
+   * last history entry's time (see the header), now when no entry has one.
+   */
+  readonly created?: string;
   /** When set, history `created` times later than this are clamped to it (SOURCE_DATE_EPOCH). */
   readonly clampHistory?: string;
   readonly annotations?: Readonly<Record<string, string>>;
@@ -61,14 +70,15 @@ export function normalizeLayersAndHistory(layers: readonly LayerBlobInfo[], hist
       continue;
     }
     keptLayers.push(layer);
-    outHistory.push(withoutEmptyFlag(h));
+    const kept = withoutEmptyFlag(h);
+    outHistory.push(kept.created === undefined && layer.createdAt !== undefined ? { ...kept, created: layer.createdAt } : kept);
   }
   // Layers without history (e.g. an imported rootfs without history): add entries for them.
   for (; li < layers.length; li++) {
     const layer = layers[li] as LayerBlobInfo;
     if (layer.diffId === EMPTY_TAR_DIFF_ID) continue;
     keptLayers.push(layer);
-    outHistory.push({ created_by: '', comment: 'layer without history' });
+    outHistory.push({ ...(layer.createdAt !== undefined ? { created: layer.createdAt } : {}), created_by: '', comment: 'layer without history' });
   }
   return { layers: keptLayers, history: outHistory };
 }
@@ -83,16 +93,31 @@ function clamp(created: string | undefined, max: string | undefined): string | u
   return Date.parse(created) > Date.parse(max) ? max : created;
 }
 
+/** BuildKit's time for entries without one: the first time after an entry lacking one, else the last. */
+function fillTime(history: readonly HistoryEntry[]): string | undefined {
+  let time: string | undefined;
+  let gap = false;
+  for (const h of history) {
+    if (h.created !== undefined) {
+      time = h.created;
+      if (gap) break;
+    } else {
+      gap = true;
+    }
+  }
+  return time;
+}
+
 export function assembleImage(input: AssembleInput): AssembledImage {
-  const { layers, history } = normalizeLayersAndHistory(input.layers, input.config.history ?? []);
+  const { layers, history: raw } = normalizeLayersAndHistory(input.layers, input.config.history ?? []);
+  const fill = fillTime(raw) ?? input.created ?? new Date().toISOString();
+  const history = raw.map((h) => ({ ...h, created: clamp(h.created ?? fill, input.clampHistory) as string }));
+  const created = input.created ?? history[history.length - 1]?.created ?? fill;
   const config: ImageConfig = {
     ...input.config,
-    created: input.created,
+    created,
     rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-    history: history.map((h) => {
-      const c = clamp(h.created ?? input.created, input.clampHistory);
-      return c === undefined ? h : { ...h, created: c };
-    }),
+    history,
   };
   const configBytes = Buffer.from(stringifyJsonLikeGo(orderConfig(config)));
   const configDescriptor: Descriptor = {

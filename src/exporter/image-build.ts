@@ -28,13 +28,13 @@ export function createdTime(sourceDateEpoch: number | undefined): string {
 
 export async function buildImage(req: ExportRequest, ctx: ExportContext, flavour: ManifestFlavour): Promise<AssembledImage> {
   const layers = await chainLayers(req.snapshot, { ...layerOptions(req.attrs), sourceDateEpoch: req.sourceDateEpoch }, ctx);
-  const created = createdTime(req.sourceDateEpoch);
+  // Without SOURCE_DATE_EPOCH the times come from the layers' snapshots (see image-assemble.ts).
+  const created = req.sourceDateEpoch !== undefined ? createdTime(req.sourceDateEpoch) : undefined;
   const img = assembleImage({
     config: req.config,
     layers,
     flavour,
-    created,
-    ...(req.sourceDateEpoch !== undefined ? { clampHistory: created } : {}),
+    ...(created !== undefined ? { created, clampHistory: created } : {}),
   });
   await ctx.storage.content.put(img.configBytes, { signal: ctx.signal });
   await ctx.storage.content.put(img.manifestBytes, { signal: ctx.signal });

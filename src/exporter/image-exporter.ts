@@ -1,4 +1,9 @@
-/** `type=image` (the default with `-t`): the image goes into the local image store under its names. */
+/**
+ * `type=image` (the default): the image goes into the local image store under its names; without
+ * a name it is kept untagged (`<none>`), as docker keeps an untagged build. A name that moves
+ * leaves its old image dangling.
+ */
+import { putName, putUntagged } from '../cache/dangling-images.js';
 import { normalizeImageRef } from '../llb/image-ref.js';
 import { buildImage } from './image-build.js';
 import type { Exporter, ExportContext, ExportRequest, ExportResponse } from './types.js';
@@ -7,11 +12,20 @@ export class ImageStoreExporter implements Exporter {
   readonly type = 'image';
 
   async export(req: ExportRequest, ctx: ExportContext): Promise<ExportResponse> {
+    const row = (id: string, started: number): void => ctx.progress.status({ id, current: 0, started, completed: Date.now() });
+    let started = Date.now();
     const img = await buildImage(req, ctx, 'oci');
+    row('exporting layers', started);
+    started = Date.now();
     const names = [...req.names, ...(req.attrs.get('name')?.split(',').filter(Boolean).map(normalizeImageRef) ?? [])];
-    for (const name of new Set(names)) {
-      ctx.storage.images.put({ name, manifestDigest: img.manifestDescriptor.digest, configDigest: img.configDescriptor.digest, mediaType: img.manifest.mediaType });
-    }
+    const target = { manifestDigest: img.manifestDescriptor.digest, configDigest: img.configDescriptor.digest, mediaType: img.manifest.mediaType };
+    ctx.storage.db.write(() => {
+      if (names.length === 0) putUntagged(ctx.storage.images, target);
+      for (const name of new Set(names)) putName(ctx.storage.images, name, target);
+    });
+    // Docker's rows: the image ID is the config digest.
+    row(`writing image ${target.configDigest}`, started);
+    for (const name of new Set(names)) row(`naming to ${name}`, Date.now());
     return {
       imageDigest: img.manifestDescriptor.digest,
       configDigest: img.configDescriptor.digest,

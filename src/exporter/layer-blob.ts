@@ -19,6 +19,11 @@ export interface LayerBlobInfo {
   readonly diffId: string;
   readonly uncompressedSize: number;
   readonly compression: Compression;
+  /**
+   * When the layer's snapshot was made (ISO 8601), for the history `created` time of a step whose
+   * entry has none: a cached step keeps its time, so an unchanged rebuild keeps its image ID.
+   */
+  readonly createdAt?: string;
 }
 
 export interface CompressOptions {

@@ -72,7 +72,8 @@ export async function chainLayers(snapshot: string | undefined, opts: LayerOptio
   const out = new Array<LayerBlobInfo>(chain.length);
   await allOrFirstError(chain, { concurrency: CONCURRENCY, signal: ctx.signal }, async (id, i, signal) => {
     const started = Date.now();
-    const info = await layerBlobFor(id, opts, Object.assign(Object.create(ctx) as ExportContext, { signal }));
+    const blob = await layerBlobFor(id, opts, Object.assign(Object.create(ctx) as ExportContext, { signal }));
+    const info: LayerBlobInfo = { ...blob, createdAt: new Date(Math.floor((await ctx.snapshotter.stat(id)).createdAt)).toISOString() };
     ctx.progress.status({ id: `layer-${id}`, name: `exporting layer ${i + 1}/${chain.length} ${info.digest.slice(0, 19)}`, current: info.size, total: info.size, started, completed: Date.now() });
     out[i] = info;
   });

@@ -37,8 +37,9 @@ export interface ExportRequest {
 }
 
 export interface ExportResponse {
-  /** Manifest digest (what `--iidfile` receives for image outputs). */
+  /** Manifest digest (`containerimage.digest` in `--metadata-file`). */
   readonly imageDigest?: string;
+  /** Config digest: the image ID (`--iidfile`, `-q`, `tsbuild images`). */
   readonly configDigest?: string;
   /** Extra facts for `--metadata-file`, e.g. `image.name`. */
   readonly metadata?: Readonly<Record<string, string>>;

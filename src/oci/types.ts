@@ -64,6 +64,35 @@ export interface ContainerConfig {
   ArgsEscaped?: boolean;
 }
 
+/**
+ * A container config as `docker inspect` shows an image's `Config`: Docker's whole struct, its zero
+ * values spelled out (`"Hostname": ""`, `"Entrypoint": null`), in Docker's field order.
+ */
+export interface InspectConfig {
+  Hostname: string;
+  Domainname: string;
+  User: string;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  Env: string[] | null;
+  Cmd: string[] | null;
+  Healthcheck?: HealthConfig;
+  ArgsEscaped?: boolean;
+  Image: string;
+  Volumes: Record<string, Record<string, never>> | null;
+  WorkingDir: string;
+  Entrypoint: string[] | null;
+  OnBuild: string[] | null;
+  Labels: Record<string, string> | null;
+  StopSignal?: string;
+  Shell?: string[];
+}
+
 export interface HistoryEntry {
   created?: string;
   created_by?: string;

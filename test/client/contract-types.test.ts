@@ -43,6 +43,7 @@ const checks: Checks = {
   inspect: both,
   importImage: both,
   loadImages: both,
+  saveImages: both,
   pull: both,
   push: both,
   login: both,

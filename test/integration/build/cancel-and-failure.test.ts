@@ -78,6 +78,35 @@ describeBuilds('failure and cancellation', () => {
     expect(rawVertices(r.stderr).get('[2/3] RUN echo first > /first')?.cached).toBe(true);
   }, 120_000);
 
+  // A closed terminal (SIGHUP) and a service manager's stop (SIGTERM) cancel like Ctrl-C; SIGHUP
+  // used to kill the process with the RUN's overlay mount still in place.
+  test.each(['SIGHUP', 'SIGTERM'] as const)('%s during a RUN cancels like SIGINT: exit 130, nothing left mounted or running', async (sig) => {
+    const ctx = await env.context(`cancel-${sig}`, {
+      Dockerfile: ['FROM localhost/busybox:latest', `RUN echo ${sig} && sleep 60`, ''].join('\n'),
+    });
+    const child = spawn(process.execPath, [cliPath, '--root', env.root, 'build', '--progress=plain', ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the RUN never started:\n${stderr}`)), 60_000);
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        // The RUN's own output line (`#3 0.104 SIGHUP`), not the step's title.
+        if (new RegExp(`^#\\d+ \\d+\\.\\d+ ${sig}$`, 'm').test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill(sig);
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/CANCELED|cancel/);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(await mountsUnder(env.dir)).toEqual([]);
+    expect(runcContainers(env.root)).toEqual([]);
+    expect(await activeSnapshots(env.root)).toEqual([]);
+  }, 120_000);
+
   test('two tsbuild processes on one data root at the same time both succeed', async () => {
     const mk = (n: number): Promise<string> =>
       env.context(`conc${n}`, { Dockerfile: ['FROM localhost/busybox:latest', 'RUN echo shared > /shared', `RUN echo ${n} > /n`, ''].join('\n') });

@@ -132,8 +132,10 @@ describeIf(isRoot && haveBinary('runc'), 'needs root and runc', 'build outputs',
     const digest = await readFile(iid, 'utf8');
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     const m = JSON.parse(await readFile(meta, 'utf8')) as Record<string, unknown>;
-    expect(m['containerimage.digest']).toBe(digest);
-    expect(m['containerimage.config.digest']).toMatch(/^sha256:/);
+    // The image ID is the config digest, as in Docker; the manifest digest is containerimage.digest.
+    expect(m['containerimage.config.digest']).toBe(digest);
+    expect(m['containerimage.digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(m['containerimage.digest']).not.toBe(digest);
     expect(m['tsbuild.cache']).toMatchObject({ total: expect.any(Number), cached: expect.any(Number) });
   });
 

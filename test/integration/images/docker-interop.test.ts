@@ -1,7 +1,8 @@
 /**
  * Interop with the real tools (issue 5 acceptance): a `docker save` from Docker 20.10 loads into
  * tsbuild and a tsbuild build FROM it reads what the docker build wrote; tsbuild's `type=docker`
- * archive loads into Docker (and `docker run` prints what a tsbuild RUN step wrote) and into podman.
+ * archive loads into Docker (and `docker run` prints what a tsbuild RUN step wrote) and into podman;
+ * `tsbuild save -o` writes an archive `docker load` reads, keeping the image ID.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -63,6 +64,35 @@ describeIf(haveDockerd && haveBusybox, haveBusybox ? dockerdMissingWhy : 'needs 
     expect(loaded).toMatch(/Loaded image: tsapp:1/);
     const out = await dockerd.dockerOk(['run', '--rm', '--network=none', 'tsapp:1']);
     expect(out).toBe('written by a tsbuild RUN step\n');
+  }, 300_000);
+
+  test('tsbuild save -o → docker load: the same image ID, and docker run prints what RUN wrote', async () => {
+    const ctx = await ws.context('ts-saved', 'FROM busybox\nRUN echo "saved by tsbuild save" > /saved.txt\nCMD ["cat", "/saved.txt"]\n');
+    const id = (await ws.ok('ts', ['build', '-q', '-t', 'tssaved:2', ctx])).stdout.trim();
+    const file = ws.path('tssaved.tar');
+    await ws.ok('ts', ['save', '-o', file, 'tssaved:2']);
+    expect(await dockerd.dockerOk(['load', '-i', file])).toMatch(/Loaded image: tssaved:2/);
+    expect((await dockerd.dockerOk(['image', 'inspect', '--format', '{{.Id}}', 'tssaved:2'])).trim()).toBe(id);
+    expect(await dockerd.dockerOk(['run', '--rm', '--network=none', 'tssaved:2'])).toBe('saved by tsbuild save\n');
+  }, 300_000);
+
+  test('inspect of the same build: tsbuild shows the fields Docker does, with the same values where builds agree', async () => {
+    const dockerfile = 'FROM %BASE%\nWORKDIR /w\nRUN echo same > /w/same.txt\nENV K=v\nLABEL l=1\nEXPOSE 80\nUSER 1:1\nCMD ["sh"]\n';
+    const dctx = await ws.context('inspect-docker', dockerfile.replace('%BASE%', 'bbase'));
+    await dockerd.dockerOk(['build', '--network=host', '-t', 'cmp:1', dctx]);
+    const tctx = await ws.context('inspect-ts', dockerfile.replace('%BASE%', 'busybox'));
+    await ws.ok('ts', ['build', '-q', '-t', 'cmp:1', tctx]);
+    const [docker] = JSON.parse(await dockerd.dockerOk(['image', 'inspect', 'cmp:1'])) as [Record<string, unknown>];
+    const [ours] = JSON.parse((await ws.ok('ts', ['inspect', 'cmp:1'])).stdout) as [Record<string, unknown>];
+    // Docker-only fields of its legacy builder (empty for BuildKit builds): see docs/commands.md.
+    const dockerOnly = ['Container', 'ContainerConfig'];
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(docker ?? {}).filter((k) => !dockerOnly.includes(k)).sort());
+    for (const k of ['RepoTags', 'Parent', 'Comment', 'DockerVersion', 'Author', 'Config', 'Architecture', 'Os', 'Variant']) {
+      expect({ k, v: ours?.[k] }).toEqual({ k, v: docker?.[k] });
+    }
+    const layers = (i: Record<string, unknown> | undefined): number => ((i?.['RootFS'] as { Layers: string[] }).Layers).length;
+    expect(layers(ours)).toBe(layers(docker));
+    expect(ours?.['Size']).toBe(docker?.['Size']);
   }, 300_000);
 
   describe('podman', () => {

@@ -30,10 +30,11 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image load o
     const ctx = await ws.context('app', 'FROM busybox\nRUN echo "written on A" > /a.txt\nCMD ["cat", "/a.txt"]\n');
     dockerTar = ws.path('app-docker.tar');
     ociTar = ws.path('app-oci.tar');
-    const iid = ws.path('iid');
-    await ws.ok('a', ['build', '--progress', 'plain', '-t', 'app:1', '-t', 'registry.example:5000/team/app:2', '--iidfile', iid,
+    const meta = ws.path('meta.json');
+    await ws.ok('a', ['build', '--progress', 'plain', '-t', 'app:1', '-t', 'registry.example:5000/team/app:2', '--metadata-file', meta,
       '-o', `type=docker,dest=${dockerTar}`, '-o', `type=oci,dest=${ociTar}`, ctx]);
-    manifestDigest = (await readFile(iid, 'utf8')).trim();
+    // The manifest digest (the image ID, in --iidfile, is the config digest).
+    manifestDigest = (JSON.parse(await readFile(meta, 'utf8')) as Record<string, string>)['containerimage.digest'] as string;
   }, 180_000);
 
   afterAll(async () => {

@@ -119,15 +119,16 @@ describeIf(canRun, cannotRunWhy, 'pull and push through the CLI', () => {
 
   test('build --push and -o type=image,push=true push the result; another root pulls the same manifest', async () => {
     const ctx = await w.context('pushed', `FROM ${base}\nRUN echo pushed > /p.txt\n`);
-    const iid = w.path('iid-pushed');
+    // The pushed manifest's digest is `containerimage.digest` (--iidfile holds the config digest).
+    const meta = w.path('meta-pushed.json');
+    const manifestOf = async (): Promise<string> => (JSON.parse(await readFile(meta, 'utf8')) as Record<string, string>)['containerimage.digest'] as string;
     const name = `${w.host}/app/pushed:1`;
-    await w.ok('seed', ['build', '--progress', 'quiet', '-t', name, '--push', '--iidfile', iid, ctx]);
-    const digest = (await readFile(iid, 'utf8')).trim();
-    expect((await w.ok('p2', ['pull', name])).stdout).toContain(`Digest: ${digest}\n`);
+    await w.ok('seed', ['build', '--progress', 'quiet', '-t', name, '--push', '--metadata-file', meta, ctx]);
+    expect((await w.ok('p2', ['pull', name])).stdout).toContain(`Digest: ${await manifestOf()}\n`);
 
     const name2 = `${w.host}/app/pushed:2`;
-    await w.ok('seed', ['build', '--progress', 'quiet', '-o', `type=image,name=${name2},push=true`, '--iidfile', iid, ctx]);
-    expect((await w.ok('p2', ['pull', name2])).stdout).toContain(`Digest: ${(await readFile(iid, 'utf8')).trim()}\n`);
+    await w.ok('seed', ['build', '--progress', 'quiet', '-o', `type=image,name=${name2},push=true`, '--metadata-file', meta, ctx]);
+    expect((await w.ok('p2', ['pull', name2])).stdout).toContain(`Digest: ${await manifestOf()}\n`);
   }, 120_000);
 
   test('push needs a name, and an unknown local image is one clear error', async () => {

@@ -31,10 +31,17 @@ export function cloneImage(img: ImageConfig): ImageConfig {
   return structuredClone(img);
 }
 
-/** A resolved base config, prepared for inheritance: `created` dropped, lists owned. */
+/**
+ * The fields of a base config a build inherits: BuildKit reads the base config as an OCI image
+ * (plus `variant`), so Docker-only fields such as `comment` ("Imported from -"), `container`,
+ * `container_config` and `docker_version` do not reach the built image.
+ */
+const INHERITED: ReadonlySet<string> = new Set(['author', 'architecture', 'os', 'os.version', 'os.features', 'variant', 'config', 'rootfs', 'history']);
+
+/** A resolved base config, prepared for inheritance: `created` and Docker-only fields dropped, lists owned. */
 export function inheritImage(base: ImageConfig, platform: LLBPlatform): ImageConfig {
   const img = cloneImage(base);
-  delete img.created;
+  for (const k of Object.keys(img)) if (!INHERITED.has(k)) delete (img as unknown as Record<string, unknown>)[k];
   img.config ??= {};
   img.rootfs ??= { type: 'layers', diff_ids: [] };
   img.history ??= [];

@@ -3,10 +3,11 @@
  * untagged image keeps it, addressable by ID and shown as `<none>`. tsbuild stores such an image
  * under a placeholder name that can never be a reference (`<none>@sha256:<manifest>`), so it is
  * listed, protected from blob GC and can be tagged; tagging or loading it under a real name drops
- * the placeholder.
+ * the placeholder. A build without a name stores its image the same way (as `docker build` without
+ * `-t` does), and a name moved to a new build leaves its old image dangling.
  */
-import type { ImageStore } from '../cache/image-store.js';
-import type { ImageEntry } from '../cache/types.js';
+import type { ImageStore } from './image-store.js';
+import type { ImageEntry } from './types.js';
 
 const PREFIX = '<none>@';
 
@@ -31,4 +32,13 @@ export function putName(images: ImageStore, name: string, target: { readonly man
     images.put({ name: danglingName(before.manifestDigest), manifestDigest: before.manifestDigest, configDigest: before.configDigest, mediaType: before.mediaType });
   }
   return entry;
+}
+
+/**
+ * Keeps an image without a name, as docker keeps an untagged build: a `<none>` entry unless some
+ * name already holds the same manifest. Call inside a write transaction.
+ */
+export function putUntagged(images: ImageStore, target: { readonly manifestDigest: string; readonly configDigest: string; readonly mediaType: string }): void {
+  if (images.list().some((e) => e.manifestDigest === target.manifestDigest)) return;
+  images.put({ name: danglingName(target.manifestDigest), ...target });
 }
