@@ -52,7 +52,7 @@ export const historyCommand: Command = {
   async run(ctx) {
     if (flagBool(ctx.args, 'why')) return runWhy(ctx);
     const image = ctx.args.positionals[0];
-    if (image === undefined) throw new UsageError('history: an IMAGE is needed (or --why for a past build)');
+    if (image === undefined) throw new UsageError(`"tsbuild history" requires exactly 1 argument (an IMAGE), or --why for past builds; usage: tsbuild history ${historyCommand.usage}`);
     const rows = await withClient(ctx, { readOnly: true }, (c) => c.history({ name: image }, { signal: ctx.signal }));
     const o = { noTrunc: flagBool(ctx.args, 'no-trunc'), human: ctx.args.flags.get('human') !== false, now: Date.now() };
     if (flagBool(ctx.args, 'quiet')) {
