@@ -33,7 +33,9 @@ export interface StartTsbuilddOptions {
 
 export function startTsbuildd(opts: StartTsbuilddOptions): Promise<PrivateTsbuildd> {
   const addr = `unix://${opts.socket}`;
-  const child: ChildProcess = spawn(process.execPath, [opts.bin, '--root', opts.root, '--addr', addr], {
+  // Builds here run with --network=host, as Docker's side does (no slirp4netns in the timing):
+  // the daemon must allow that entitlement.
+  const child: ChildProcess = spawn(process.execPath, [opts.bin, '--root', opts.root, '--addr', addr, '--allow-insecure-entitlement', 'network.host'], {
     env: { ...process.env, NODE_OPTIONS: '' },
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
