@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Builds examples/layer end to end on a fresh Debian 12 machine (as root): installs what tsbuild
-# needs, compiles it, makes the offline busybox base image, builds the seed example twice (the
-# second build is all cached) and shows the image with `tsbuild history`.
+# Builds examples/layer end to end on a fresh Debian 12 machine (as root): installs only what the
+# example needs (runc and slirp4netns for RUN steps, busybox-static for the offline base image; the
+# test tools come with scripts/install-deps.sh), compiles tsbuild, makes the busybox base image,
+# builds the seed example twice (the second build is all cached) and shows it with `tsbuild history`.
+# Data goes to $TSBUILD_ROOT, by default .tsbuild-example/ in this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh runc slirp4netns iproute2 busybox-static
 npm run build --silent
-export TSBUILD_ROOT=${TSBUILD_ROOT:-/var/lib/tsbuild}
+export TSBUILD_ROOT=${TSBUILD_ROOT:-$PWD/.tsbuild-example}
+echo "data root: $TSBUILD_ROOT"
 tsbuild() { node dist/bin/tsbuild.mjs "$@"; }
 
 base_tar=$(mktemp --suffix=.tar)
@@ -20,3 +23,11 @@ echo '--- rebuild (every step should be CACHED) ---'
 tsbuild build --progress=plain -t layer examples/layer 2>&1 | grep -E 'CACHED|steps:'
 echo
 tsbuild history layer
+cat <<MSG
+
+Done. The images and build cache are in $TSBUILD_ROOT (tsbuild --root DIR, or TSBUILD_ROOT=DIR,
+picks a data root; the default is /var/lib/tsbuild). To run tsbuild as a command from anywhere:
+  npm link            # links this checkout globally: tsbuild and tsbuildd on the PATH
+  npm install -g .    # or installs a copy
+then: TSBUILD_ROOT=$TSBUILD_ROOT tsbuild images
+MSG

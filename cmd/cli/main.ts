@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CLIENT_FLAGS, formatFlags, GLOBAL_FLAGS, parseArgs, flagBool, flagString } from './args.js';
 import type { ParsedArgs } from './args.js';
 import type { Command, CommandIO, DaemonTarget } from './command.js';
-import { UsageError, isTsbuildError, CancelledError, errorMessage, TsbuildError } from '../../src/util/errors.js';
+import { UsageError, isTsbuildError, CancelledError, errorMessage, TsbuildError, hintLines } from '../../src/util/errors.js';
 import { didYouMean } from '../../src/util/did-you-mean.js';
 import { probeDefaultDaemon } from '../../src/client/default-daemon.js';
 
@@ -103,7 +103,7 @@ export function formatError(e: unknown, debug: boolean): string {
       const n = String(e.location.line);
       out += ` ${n} | ${e.sourceLine}\n ${' '.repeat(n.length)} | ${' '.repeat(Math.max(0, e.location.column - 1))}^\n`;
     }
-    if (!e.detailShown) for (const d of e.detail) out += `${d}\n`;
+    for (const d of e.detailShown ? hintLines(e.detail) : e.detail) out += `${d}\n`;
   } else {
     out = `error: ${errorMessage(e)}\n`;
   }

@@ -10,7 +10,6 @@ import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseDockerfileAsync } from '../frontend/dockerfile/parse.js';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
-import { loadDockerignore } from '../frontend/dockerignore.js';
 import type { ConvertWarning } from '../frontend/types.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
 import { describeMissReason } from '../solver/miss-reason.js';
@@ -26,6 +25,7 @@ import { normalizeImageRef } from '../llb/image-ref.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
+import { loadDockerignoreStep, MetadataSteps, withBaseImageHint } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { StepError, isCancellation } from '../solver/errors.js';
 import { layerLimitWarning } from './layer-limit.js';
@@ -138,16 +138,28 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   }
   const buildArgs = new Map(Object.entries(req.buildArgs));
 
-  // Front end: parse, .dockerignore, convert (base image configs: local store, else the registry).
+  // Front end, as BuildKit shows it: the definition loads (read and parse), then the ignore file,
+  // then one metadata step per base image (local store, else the registry) while converting.
   const load = startVertex(progress, { name: `[internal] load build definition from ${req.dockerfile.name}` });
-  let converted;
-  let ignore;
   const argNames = new Set<string>();
+  let ast;
   try {
-    const ast = await parseDockerfileAsync(b.dockerfile, { file: req.dockerfile.name, signal });
+    const now = Date.now();
+    load.progress.status({ id: 'transferring dockerfile:', name: 'transferring dockerfile:', current: b.dockerfile.length, started: now, completed: now });
+    ast = await parseDockerfileAsync(b.dockerfile, { file: req.dockerfile.name, signal });
     for (const n of ast.children) if (n.keyword.toUpperCase() === 'ARG') for (const a of n.args) argNames.add(a.split('=')[0] ?? a);
     for (const w of ast.warnings) progress.write({ type: 'warning', message: w.message, location: { file: req.dockerfile.name, line: w.line, column: 1 }, timestamp: Date.now() });
-    ignore = await loadDockerignore({ contextDir: req.contextDir, signal, ...(req.dockerfile.path ? { dockerfilePath: req.dockerfile.path } : {}) });
+    load.done();
+  } catch (e) {
+    load.fail(e);
+    throw e;
+  }
+  const ignore = await loadDockerignoreStep(progress, { contextDir: req.contextDir, signal, ...(req.dockerfile.path ? { dockerfilePath: req.dockerfile.path } : {}) });
+  // Base images absent locally (or all of them with --pull) are resolved at their registry; their
+  // layers are downloaded only if the FROM step runs.
+  const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal })).config);
+  let converted;
+  try {
     converted = await convertDockerfile(ast, {
       buildArgs,
       labels: new Map(Object.entries(req.labels)),
@@ -157,14 +169,10 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       signal,
       ...(req.target !== undefined ? { target: req.target } : {}),
       ...(req.platform !== undefined ? { platform: req.platform } : {}),
-      // Base images absent locally (or all of them with --pull) are resolved at their registry;
-      // their layers are downloaded only if the FROM step runs.
-      imageResolver: async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal })).config,
+      imageResolver: metadata.resolve,
     });
-    load.done();
   } catch (e) {
-    load.fail(e);
-    throw e;
+    throw withBaseImageHint(e, metadata.failed);
   }
   for (const w of converted.warnings) {
     progress.write({ type: 'warning', message: w.message, timestamp: Date.now(), ...(w.location ? { location: w.location } : {}) });

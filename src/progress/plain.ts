@@ -18,9 +18,14 @@ import type { ProgressEvent, ProgressRenderer, RenderTarget, StatusEvent } from 
 
 /** Output of a non-current step waits at most this long before it interrupts the current one. */
 const ANTI_FLICKER_MS = 5000;
-/** A status row in progress is reprinted only after this much time or this share of its total. */
+/**
+ * A status row in progress is reprinted after STATUS_MIN_MS, or after STATUS_SHARE_MS once it moved
+ * by STATUS_MIN_SHARE of its total: a fast transfer (a 1 MB layer) shows its first and its done
+ * line, a slow one at most a line a second.
+ */
 const STATUS_MIN_MS = 5000;
-const STATUS_MIN_SHARE = 0.05;
+const STATUS_SHARE_MS = 1000;
+const STATUS_MIN_SHARE = 0.1;
 
 export interface PlainRendererOptions {
   readonly out: RenderTarget;
@@ -54,7 +59,7 @@ export class PlainRenderer implements ProgressRenderer {
   readonly #summary: boolean;
   readonly #trace = new Trace();
   readonly #shown = new Map<string, Shown>();
-  readonly #lastStatus = new Map<string, { current: number; ts: number }>();
+  readonly #lastStatus = new Map<string, { current: number; ts: number; done: boolean }>();
   #nextIndex = 0;
   #current: string | undefined;
   #printedAny = false;
@@ -235,9 +240,12 @@ export class PlainRenderer implements ProgressRenderer {
     const last = this.#lastStatus.get(ev.id);
     if (last && ev.completed === undefined) {
       const share = ev.total ? (ev.current - last.current) / ev.total : 0;
-      if (share < STATUS_MIN_SHARE && ev.timestamp - last.ts < STATUS_MIN_MS) return undefined;
+      const since = ev.timestamp - last.ts;
+      if (since < STATUS_MIN_MS && !(share >= STATUS_MIN_SHARE && since >= STATUS_SHARE_MS)) return undefined;
     }
-    this.#lastStatus.set(ev.id, { current: ev.current, ts: ev.timestamp });
+    // A row shown done is not shown done again.
+    if (last?.done && ev.completed !== undefined && ev.current === last.current) return undefined;
+    this.#lastStatus.set(ev.id, { current: ev.current, ts: ev.timestamp, done: ev.completed !== undefined });
     let bytes = '';
     if (ev.total) bytes = ` ${formatBytes(ev.current)} / ${formatBytes(ev.total)}`;
     else if (ev.current) bytes = ` ${formatBytes(ev.current)}`;

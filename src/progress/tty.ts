@@ -145,7 +145,8 @@ export class TtyRenderer implements ProgressRenderer {
       for (const st of v.statuses.values()) {
         const end = st.completed ?? (done ? (v.intervals[v.intervals.length - 1]?.stop ?? now) : now);
         const dt = st.started === undefined ? 0 : end - st.started;
-        rows.push({ text: row(' => => ', statusText(st, width), dt, width), done: st.completed !== undefined || done, color: undefined });
+        // The final frame keeps status rows whole (`writing image sha256:…` ends with the full ID).
+        rows.push({ text: row(' => => ', statusText(st, width), dt, width, final), done: st.completed !== undefined || done, color: undefined });
       }
       if (!final && !done) {
         const tail = [...v.lastLines.slice(-TAIL_LINES)];
@@ -160,23 +161,33 @@ export class TtyRenderer implements ProgressRenderer {
   }
 }
 
-/** ` => name ... 1.2s`, the name cut to fit and the time right-aligned to the terminal width. */
-function row(prefix: string, name: string, ms: number, width: number): string {
+/**
+ * ` => name ... 1.2s`, the name cut to fit and the time right-aligned to the terminal width; with
+ * `whole`, a name too long for the width is not cut (the line wraps) and the time follows it.
+ */
+function row(prefix: string, name: string, ms: number, width: number, whole = false): string {
   const sec = ms < 50 ? 0 : ms / 1000;
   const timer = ` ${sec.toFixed(1)}s`;
   const room = Math.max(1, width - prefix.length - timer.length - 1);
+  if (whole && name.length > room) return `${prefix}${name}${timer}`;
   const text = name.length > room ? name.slice(0, room) : name;
   return `${prefix}${text}`.padEnd(width - timer.length - 1) + timer;
 }
 
+/**
+ * A status row's text: label and bytes, and a bar while it runs and the bar fits whole (a finished
+ * row shows none, as BuildKit's display: `exporting layer … 1.06MB / 1.06MB`).
+ */
 function statusText(st: StatusEvent, width: number): string {
   const label = st.name ?? st.id;
+  if (st.total && st.completed !== undefined) return `${label} ${formatBytes(st.current)} / ${formatBytes(st.total)}`;
   if (st.total) {
     const share = Math.min(1, Math.max(0, st.current / st.total));
     const filled = Math.round(share * BAR_WIDTH);
     const bar = filled >= BAR_WIDTH ? '='.repeat(BAR_WIDTH) : `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}`.padEnd(BAR_WIDTH);
     const text = `${label} ${formatBytes(st.current)} / ${formatBytes(st.total)} [${bar}]`;
-    return width >= 60 ? text : `${label} ${formatBytes(st.current)} / ${formatBytes(st.total)}`;
+    // ` => => ` and ` 0.0s ` take 14 columns; a bar that would be cut is left out.
+    return text.length <= width - 14 ? text : `${label} ${formatBytes(st.current)} / ${formatBytes(st.total)}`;
   }
   return st.current ? `${label} ${formatBytes(st.current)}` : label;
 }

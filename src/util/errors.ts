@@ -17,8 +17,18 @@ export interface TsbuildErrorOptions {
   readonly location?: SourceLocation;
   /** The offending source line, shown under the message. */
   readonly sourceLine?: string;
-  /** Extra lines of detail shown after the message (e.g. the last log lines of a failed RUN). */
+  /**
+   * Extra lines of detail shown after the message (e.g. the last log lines of a failed RUN). Lines
+   * from the first one starting `hint: ` on are advice: printed even when a progress display
+   * already showed the log lines (they travel as detail lines, so they cross the daemon's wire too).
+   */
   readonly detail?: readonly string[];
+}
+
+/** The advice part of an error's detail lines (see TsbuildErrorOptions.detail). */
+export function hintLines(detail: readonly string[]): readonly string[] {
+  const i = detail.findIndex((l) => l.startsWith('hint: '));
+  return i < 0 ? [] : detail.slice(i);
 }
 
 export class TsbuildError extends Error {

@@ -130,15 +130,19 @@ describe('plain renderer (BuildKit --progress=plain)', () => {
     );
   });
 
-  test('status rows: byte counts, a progress row is reprinted only after 5% or 5s, and warnings', () => {
+  test('status rows: byte counts, a progress row is reprinted only after 10% and 1s or after 5s, done once, and warnings', () => {
     const out = new Recorder();
     const r = new PlainRenderer({ out, now: () => 9000, summary: false });
     const s = script();
     r.write(s.start('ctx', '[internal] load build context', 0));
     r.write(s.status('ctx', 'transferring context:', 100, { current: 1_234_567, total: 10_000_000, started: 0 }));
     r.write(s.status('ctx', 'transferring context:', 200, { current: 1_300_000, total: 10_000_000, started: 0 }));
+    // 7% later: not shown; 60% within a second: not shown either (a fast transfer is two lines).
     r.write(s.status('ctx', 'transferring context:', 300, { current: 2_000_000, total: 10_000_000, started: 0 }));
+    r.write(s.status('ctx', 'transferring context:', 900, { current: 7_000_000, total: 10_000_000, started: 0 }));
+    r.write(s.status('ctx', 'transferring context:', 1200, { current: 8_000_000, total: 10_000_000, started: 0 }));
     r.write(s.status('ctx', 'transferring context:', 2600, { current: 10_000_000, total: 10_000_000, started: 0, completed: 2600 }));
+    r.write(s.status('ctx', 'transferring context:', 2650, { current: 10_000_000, total: 10_000_000, started: 0, completed: 2650 }));
     r.write(s.warn('ctx', 'FromAsCasing: "as" and "FROM" keywords\' casing do not match', 2700));
     r.write(s.done('ctx', 2700));
     r.close();
@@ -146,7 +150,7 @@ describe('plain renderer (BuildKit --progress=plain)', () => {
       [
         '#1 [internal] load build context',
         '#1 transferring context: 1.23MB / 10.00MB 0.1s',
-        '#1 transferring context: 2.00MB / 10.00MB 0.3s',
+        '#1 transferring context: 8.00MB / 10.00MB 1.2s',
         '#1 transferring context: 10.00MB / 10.00MB 2.6s done',
         '#1 WARN: FromAsCasing: "as" and "FROM" keywords\' casing do not match',
         '#1 DONE 2.7s',

@@ -41,7 +41,8 @@ describe('tty renderer', () => {
       ' => [internal] load build definition from Dockerfile                       0.0s',
       ' => CACHED [1/3] FROM docker.io/library/alpine                             0.0s',
       ' => [internal] load build context                                          0.6s',
-      ' => => transferring context: 10.00MB / 10.00MB [====================]      0.6s',
+      // A finished transfer shows no bar (as BuildKit), so nothing is cut to `[=====`.
+      ' => => transferring context: 10.00MB / 10.00MB                             0.6s',
       ' => ERROR [2/3] RUN make                                                   1.9s',
       '------',
       ' > [2/3] RUN make:',
