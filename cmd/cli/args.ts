@@ -5,7 +5,8 @@
 import { UsageError } from '../../src/util/errors.js';
 import { didYouMean } from '../../src/util/did-you-mean.js';
 
-export type FlagKind = 'bool' | 'string' | 'list';
+/** `optional-list`: `--flag` alone adds an empty value, `--flag=V` adds V (never takes the next word). */
+export type FlagKind = 'bool' | 'string' | 'list' | 'optional-list';
 
 export interface FlagSpec {
   /** Long name without dashes, e.g. `build-arg`. */
@@ -64,7 +65,7 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
     if (spec.choices && !spec.choices.includes(value)) {
       throw new UsageError(`${command}: invalid value "${value}" for ${shown}: expected one of ${spec.choices.join(', ')}`);
     }
-    if (spec.kind === 'list') {
+    if (spec.kind === 'list' || spec.kind === 'optional-list') {
       const cur = flags.get(spec.name);
       flags.set(spec.name, [...(Array.isArray(cur) ? cur : []), value]);
     } else {
@@ -83,6 +84,7 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], c
         throw new UsageError(`${command}: unknown flag: --${name}${didYouMean(name, [...byLong.keys()].map((k) => k)).replace(/mean (\S+)\?/, 'mean --$1?')}`);
       }
       let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : undefined;
+      if (value === undefined && spec.kind === 'optional-list') value = '';
       if (value === undefined && spec.kind !== 'bool') {
         value = argv[i + 1];
         if (value === undefined) throw new UsageError(`${command}: flag --${name} needs a value`);
@@ -146,11 +148,12 @@ export function keyValues(list: readonly string[], flag: string, env: NodeJS.Pro
 
 export function formatFlags(specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
-    const names = `${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.kind === 'bool' ? '' : ` ${s.placeholder ?? 'VALUE'}`}`;
+    const value = s.kind === 'bool' ? '' : s.kind === 'optional-list' ? `[=${s.placeholder ?? 'VALUE'}]` : ` ${s.placeholder ?? 'VALUE'}`;
+    const names = `${s.short ? `-${s.short}, ` : '    '}--${s.name}${value}`;
     let d = s.description;
     if (s.choices) d += ` (${s.choices.join('|')})`;
     if (s.default !== undefined) d += ` (default ${s.default})`;
-    if (s.kind === 'list') d += ' (repeatable)';
+    if (s.kind === 'list' || s.kind === 'optional-list') d += ' (repeatable)';
     return [names, d] as const;
   });
   const w = Math.min(36, Math.max(0, ...rows.map(([n]) => n.length)));

@@ -13,6 +13,7 @@ import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { DockerfileSource } from '../../src/client/types.js';
 import { buildStepCounts, stepMetadata } from '../../src/client/build-metadata.js';
 import { byteSink } from './io.js';
+import { CacheExpectation } from './expect-cached.js';
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -63,6 +64,7 @@ export const buildCommand: Command = {
     { name: 'metadata-file', kind: 'string', placeholder: 'FILE', description: 'write build result metadata (JSON) to the file' },
     { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'steps to run at once (default: number of cores)' },
     { name: 'allow', kind: 'list', placeholder: 'ENTITLEMENT', description: 'allow extra privileges: network.host (RUN --network=host), security.insecure (RUN --security=insecure)' },
+    { name: 'expect-cached', kind: 'optional-list', placeholder: 'STEP', description: 'fail at the first step that executes instead of coming from the cache (only steps whose instruction contains STEP when given), naming it and why it missed' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'suppress the progress output and print the image ID on success' },
     { name: 'pull', kind: 'bool', description: 'always resolve base images at their registry (download them when they changed)' },
     { name: 'push', kind: 'bool', description: 'push the image to its registry (same as -o type=image,push=true)' },
@@ -135,6 +137,12 @@ export const buildCommand: Command = {
         dockerfile = { content: content.toString('base64'), name: given, path: abs };
       }
       const renderer = createRenderer(progressMode, { out: process.stderr as NodeJS.WriteStream, env: ctx.io.env });
+      const expectFlag = ctx.args.flags.get('expect-cached');
+      const buildAc = new AbortController();
+      const onAbort = (): void => buildAc.abort(ctx.signal.reason);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      if (ctx.signal.aborted) onAbort();
+      const expectation = expectFlag === undefined ? undefined : new CacheExpectation(flagList(a, 'expect-cached'), buildAc);
       const result = await withClient(ctx, maxParallelism !== undefined ? { maxParallelism } : {}, async (client) => {
         try {
           return await client.build(
@@ -160,18 +168,23 @@ export const buildCommand: Command = {
               ...(platform !== undefined ? { platform } : {}),
             },
             {
-              signal: ctx.signal,
-              onProgress: (e) => renderer.write(e),
+              signal: buildAc.signal,
+              onProgress: (e) => {
+                renderer.write(e);
+                expectation?.observe(e);
+              },
               secrets: secretLookup(secrets, ctx.io.env),
               stdout: byteSink(ctx.io.stdout),
             },
           );
         } catch (e) {
+          if (expectation?.violation) throw expectation.error();
           // Every renderer (quiet too) showed the failed step's last log lines between ------ lines.
           if (e instanceof TsbuildError) e.detailShown = true;
           throw e;
         } finally {
           renderer.close();
+          ctx.signal.removeEventListener('abort', onAbort);
         }
       });
       const iid = flagString(a, 'iidfile');

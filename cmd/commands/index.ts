@@ -9,6 +9,7 @@ import { imagesCommand } from './images.js';
 import { rmiCommand } from './rmi.js';
 import { tagCommand } from './tag.js';
 import { historyCommand } from './history.js';
+import { reportCommand } from './report.js';
 import { inspectCommand } from './inspect.js';
 import { duCommand } from './du.js';
 import { pruneCommand } from './prune.js';
@@ -32,6 +33,7 @@ export const commands: readonly Command[] = [
   rmiCommand,
   tagCommand,
   historyCommand,
+  reportCommand,
   inspectCommand,
   duCommand,
   pruneCommand,

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { TsbuildError } from '../util/errors.js';
 import type { MetadataDb } from './metadata-db.js';
-import type { BuildRecord, BuildStatus, FileFingerprint, HistoryStep, HistoryStepInput, HistoryStepOutcome, StepFacts } from './types.js';
+import type { BuildRecord, LayerUsage, BuildStatus, FileFingerprint, HistoryStep, HistoryStepInput, HistoryStepOutcome, StepFacts } from './types.js';
 
 /** At most this many files are kept per step; a bigger set is cut and marked truncated. */
 export const MAX_FILES_PER_STEP = 10_000;
@@ -25,6 +25,7 @@ interface BuildRow {
   steps_total: number;
   steps_cached: number;
   steps_executed: number;
+  layers: string | null;
 }
 
 interface StepRow {
@@ -66,7 +67,18 @@ function toBuild(r: BuildRow): BuildRecord {
     stepsTotal: r.steps_total,
     stepsCached: r.steps_cached,
     stepsExecuted: r.steps_executed,
+    layers: parseLayers(r.layers),
   };
+}
+
+function parseLayers(s: string | null): LayerUsage[] | undefined {
+  if (!s) return undefined;
+  try {
+    const v: unknown = JSON.parse(s);
+    return Array.isArray(v) ? (v as LayerUsage[]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseFacts(s: string | null): StepFacts {
@@ -110,6 +122,8 @@ export interface RecordBuildOptions {
   readonly startedAt: number;
   readonly finishedAt: number;
   readonly steps: readonly HistoryStepInput[];
+  /** The built image's layers, bottom first, when the build made one. */
+  readonly layers?: readonly LayerUsage[];
   /** Builds to keep after this one is added (older ones are removed). Default DEFAULT_HISTORY_KEEP. */
   readonly keep?: number;
 }
@@ -137,8 +151,9 @@ export class BuildHistory {
     const own = o.steps.filter((st) => st.stage !== '');
     const count = (x: HistoryStepOutcome): number => own.filter((st) => st.outcome === x).length;
     this.db.write(() => {
-      s.prepare(`INSERT INTO builds (build_id, description, dockerfile, status, started_at, finished_at, steps_total, steps_cached, steps_executed)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, o.description, o.dockerfile, o.status, o.startedAt, o.finishedAt, own.length, count('cached'), count('executed'));
+      s.prepare(`INSERT INTO builds (build_id, description, dockerfile, status, started_at, finished_at, steps_total, steps_cached, steps_executed, layers)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, o.description, o.dockerfile, o.status, o.startedAt, o.finishedAt, own.length, count('cached'), count('executed'),
+        o.layers ? JSON.stringify(o.layers) : null);
       const ins = s.prepare(`INSERT INTO build_steps (build_id, idx, vertex_digest, name, stage, instruction, cache_key, parent_key, outcome, reason, why,
         started_at, finished_at, duration_ms, layer_size, bytes_read, facts, files_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
       const set = s.prepare('INSERT OR IGNORE INTO history_file_sets (digest, files, count, truncated) VALUES (?, ?, ?, ?)');

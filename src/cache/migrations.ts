@@ -204,6 +204,14 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    description: 'build history: the built image\'s layers (sizes and bytes hidden by later layers), for reports',
+    sql: `
+      -- JSON: [{size, files, wastedBytes}] bottom layer first; NULL when the build made no image.
+      ALTER TABLE builds ADD COLUMN layers TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

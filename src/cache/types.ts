@@ -328,6 +328,17 @@ export interface BuildRecord {
   readonly stepsTotal: number;
   readonly stepsCached: number;
   readonly stepsExecuted: number;
+  /** The built image's layers, bottom first (undefined: not recorded, e.g. a failed build). */
+  readonly layers: readonly LayerUsage[] | undefined;
+}
+
+/** One layer of a built image (src/engine/layer-usage.ts). */
+export interface LayerUsage {
+  /** Bytes of the regular files the layer holds (uncompressed). */
+  readonly size: number;
+  readonly files: number;
+  /** Bytes of this layer's files that a later layer replaces or deletes (they ship but are unseen). */
+  readonly wastedBytes: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,4 +50,15 @@ export interface PastBuild {
   readonly stepsExecuted: number;
   /** In build order (inputs first). */
   readonly steps: readonly PastBuildStep[];
+  /** The built image's layers, bottom first; absent when not recorded (failed build, or through tsbuildd). */
+  readonly layers?: readonly PastLayer[];
+}
+
+/** One layer of a past build's image. */
+export interface PastLayer {
+  /** Bytes of its regular files (uncompressed). */
+  readonly size: number;
+  readonly files: number;
+  /** Bytes of its files that a later layer replaces or deletes. */
+  readonly wastedBytes: number;
 }

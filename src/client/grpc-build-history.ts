@@ -68,5 +68,6 @@ export function pastBuildIn(b: Wire<'BuildRecord'>): PastBuild {
     stepsCached: b.stepsCached ?? 0,
     stepsExecuted: b.stepsExecuted ?? 0,
     steps: (b.steps ?? []).map(stepIn),
+    ...(b.layers?.length ? { layers: b.layers.map((l) => ({ size: num(l.size), files: l.files ?? 0, wastedBytes: num(l.wastedBytes) })) } : {}),
   };
 }

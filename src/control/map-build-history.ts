@@ -61,5 +61,6 @@ export function pastBuildOut(b: PastBuild): Wire<'BuildRecord'> {
     stepsExecuted: b.stepsExecuted,
     steps: b.steps.map(stepOut),
     dockerfile: b.dockerfile,
+    layers: (b.layers ?? []).map((l) => ({ size: l.size, files: l.files, wastedBytes: l.wastedBytes })),
   };
 }

@@ -46,6 +46,7 @@ function buildOut(history: BuildHistory, b: BuildRecord): PastBuild {
     stepsCached: b.stepsCached,
     stepsExecuted: b.stepsExecuted,
     steps: history.steps(b.buildId).map(stepOut),
+    ...(b.layers ? { layers: b.layers.map((l) => ({ size: l.size, files: l.files, wastedBytes: l.wastedBytes })) } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  * fails a build.
  */
 import type { BuildHistory } from '../cache/build-history.js';
-import type { FileFingerprint, HistoryStepInput, HistoryStepOutcome, StepFacts } from '../cache/types.js';
+import type { FileFingerprint, HistoryStepInput, LayerUsage, HistoryStepOutcome, StepFacts } from '../cache/types.js';
 import type { LoadedDefinition, LLBVertex } from '../llb/types.js';
 import type { CacheRecordStore } from '../solver/cache-types.js';
 import type { KeyPart } from '../solver/cache-key.js';
@@ -91,13 +91,14 @@ export class HistoryRecorder implements StepObserver {
   };
 
   /** Writes the build (best effort). `summary` is undefined when the build failed before solving. */
-  async record(summary: BuildSummary | undefined, status: 'succeeded' | 'failed' | 'cancelled'): Promise<string | undefined> {
+  async record(summary: BuildSummary | undefined, status: 'succeeded' | 'failed' | 'cancelled', layers?: readonly LayerUsage[]): Promise<string | undefined> {
     if (!summary) return undefined;
     try {
       const steps: HistoryStepInput[] = [];
       for (const [index, st] of summary.steps.entries()) steps.push(await this.#step(index, st));
       return this.#o.history.record({
         description: this.#o.description, dockerfile: this.#o.dockerfile, status, startedAt: this.#started, finishedAt: Date.now(), steps, keep: this.#o.keep,
+        ...(layers ? { layers } : {}),
       }).buildId;
     } catch {
       return undefined;

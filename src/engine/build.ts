@@ -18,6 +18,7 @@ import type { BuildSummary as SolverSummary, StepRecord } from '../solver/types.
 import type { SecretProvider } from '../worker/exec/secrets.js';
 import { solverGraph } from '../worker/ops/vertices.js';
 import { snapshotOf } from '../worker/ops/worker-result.js';
+import { layerUsage } from './layer-usage.js';
 import type { BuildSession, WorkerServices } from '../worker/ops/context.js';
 import type { ExporterRegistry } from '../exporter/registry.js';
 import type { OutputSpec } from '../exporter/types.js';
@@ -237,9 +238,11 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
         throw e;
       }
       summary = solved.summary;
-      await recorder.record(summary, 'succeeded');
       try {
         snapshot = snapshotOf(solved.result, 'build result');
+        // Best effort, as the history is: a report without layers beats a failed build.
+        const layers = snapshot !== undefined ? await layerUsage(services.snapshotter, snapshot, signal).catch(() => undefined) : undefined;
+        await recorder.record(summary, 'succeeded', layers);
         return await finish();
       } finally {
         await solved.result.release();

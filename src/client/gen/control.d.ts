@@ -2242,6 +2242,7 @@ export namespace tsbuild {
                 stepsExecuted: number;
                 steps: tsbuild.control.v1.BuildStep.$Properties[];
                 dockerfile: string;
+                layers: tsbuild.control.v1.BuildLayer.$Properties[];
                 static create(properties: tsbuild.control.v1.BuildRecord.$Shape): tsbuild.control.v1.BuildRecord & tsbuild.control.v1.BuildRecord.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildRecord.$Properties): tsbuild.control.v1.BuildRecord;
                 static encode(message: tsbuild.control.v1.BuildRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2261,9 +2262,36 @@ export namespace tsbuild {
                     stepsExecuted?: (number|null);
                     steps?: (tsbuild.control.v1.BuildStep.$Properties[]|null);
                     dockerfile?: (string|null);
+                    layers?: (tsbuild.control.v1.BuildLayer.$Properties[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildRecord.$Properties;
+            }
+
+            interface IBuildLayer extends tsbuild.control.v1.BuildLayer.$Properties {
+            }
+
+            class BuildLayer {
+                constructor(properties?: tsbuild.control.v1.BuildLayer.$Properties);
+                $unknowns?: Uint8Array[];
+                size: number;
+                files: number;
+                wastedBytes: number;
+                static create(properties: tsbuild.control.v1.BuildLayer.$Shape): tsbuild.control.v1.BuildLayer & tsbuild.control.v1.BuildLayer.$Shape;
+                static create(properties?: tsbuild.control.v1.BuildLayer.$Properties): tsbuild.control.v1.BuildLayer;
+                static encode(message: tsbuild.control.v1.BuildLayer.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.BuildLayer & tsbuild.control.v1.BuildLayer.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace BuildLayer {
+                interface $Properties {
+                    size?: (number|null);
+                    files?: (number|null);
+                    wastedBytes?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.BuildLayer.$Properties;
             }
 
             interface IBuildStep extends tsbuild.control.v1.BuildStep.$Properties {

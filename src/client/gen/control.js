@@ -9247,6 +9247,7 @@ export const tsbuild = $root.tsbuild = (() => {
 
                 const BuildRecord = function (properties) {
                     this.steps = [];
+                    this.layers = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -9263,6 +9264,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildRecord.prototype.stepsExecuted = 0;
                 BuildRecord.prototype.steps = $util.emptyArray;
                 BuildRecord.prototype.dockerfile = "";
+                BuildRecord.prototype.layers = $util.emptyArray;
 
                 BuildRecord.create = function(properties) {
                     return new BuildRecord(properties);
@@ -9296,6 +9298,9 @@ export const tsbuild = $root.tsbuild = (() => {
                             $root.tsbuild.control.v1.BuildStep.encode(message.steps[i], writer.uint32(74).fork(), _depth + 1).ldelim();
                     if (message.dockerfile != null && $Object.hasOwnProperty.call(message, "dockerfile") && message.dockerfile !== "")
                         writer.uint32(82).string(message.dockerfile);
+                    if (message.layers != null && message.layers.length)
+                        for (let i = 0; i < message.layers.length; ++i)
+                            $root.tsbuild.control.v1.BuildLayer.encode(message.layers[i], writer.uint32(90).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -9418,6 +9423,14 @@ export const tsbuild = $root.tsbuild = (() => {
                                     delete message.dockerfile;
                                 continue;
                             }
+                        case 11: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.layers && message.layers.length))
+                                    message.layers = [];
+                                message.layers.push($root.tsbuild.control.v1.BuildLayer.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -9442,6 +9455,122 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildRecord;
+            })();
+
+            v1.BuildLayer = (function() {
+
+                const BuildLayer = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                BuildLayer.prototype.size = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                BuildLayer.prototype.files = 0;
+                BuildLayer.prototype.wastedBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                BuildLayer.create = function(properties) {
+                    return new BuildLayer(properties);
+                };
+
+                BuildLayer.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.size != null && $Object.hasOwnProperty.call(message, "size") && (typeof message.size === "object" ? message.size.low || message.size.high : message.size !== 0))
+                        writer.uint32(8).int64(message.size);
+                    if (message.files != null && $Object.hasOwnProperty.call(message, "files") && message.files !== 0)
+                        writer.uint32(16).uint32(message.files);
+                    if (message.wastedBytes != null && $Object.hasOwnProperty.call(message, "wastedBytes") && (typeof message.wastedBytes === "object" ? message.wastedBytes.low || message.wastedBytes.high : message.wastedBytes !== 0))
+                        writer.uint32(24).int64(message.wastedBytes);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                BuildLayer.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.BuildLayer();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.size = value;
+                                else
+                                    delete message.size;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.files = value;
+                                else
+                                    delete message.files;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.wastedBytes = value;
+                                else
+                                    delete message.wastedBytes;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                BuildLayer.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.BuildLayer";
+                };
+
+                return BuildLayer;
             })();
 
             v1.BuildStep = (function() {

@@ -1,0 +1,86 @@
+/**
+ * What each layer of a built image holds and how much of it a later layer hides: a file of layer N
+ * that a later layer replaces, deletes (a whiteout) or buries under a replaced parent still ships in
+ * layer N's blob, so `RUN rm /big` in its own layer saves nothing. Read from the snapshots' own
+ * changes (overlay `diff/` directories: a whiteout is a 0:0 character device), bottom layer first,
+ * at the end of a build, and stored with the build's history so reports need no engine.
+ * Sizes are the regular files' byte counts (uncompressed; directories, links and metadata count 0).
+ * Not seen: overlay's opaque-directory marker (an xattr), which hides a lower directory's files
+ * without naming them; those bytes are not counted as wasted.
+ */
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Snapshotter } from '../worker/types.js';
+import type { LayerUsage } from '../cache/types.js';
+import { throwIfAborted } from '../util/errors.js';
+
+type Entry = { readonly kind: 'file'; readonly size: number } | { readonly kind: 'dir' | 'other' | 'whiteout' };
+
+/** The layers of `snapshot`'s chain, bottom first. */
+export async function layerUsage(snapshotter: Snapshotter, snapshot: string, signal: AbortSignal): Promise<LayerUsage[]> {
+  const chain = [...(await snapshotter.chain(snapshot))].reverse();
+  /** The files visible so far: path → the layer that holds it and its size. */
+  const live = new Map<string, { layer: number; size: number }>();
+  const out: { size: number; files: number; wastedBytes: number }[] = [];
+  for (const [n, id] of chain.entries()) {
+    throwIfAborted(signal);
+    const entries = await walk(snapshotter.diffDir(id), signal);
+    const mine = { size: 0, files: 0, wastedBytes: 0 };
+    out.push(mine);
+    const hide = (path: string, self: boolean): void => {
+      const hit = live.get(path);
+      if (hit) {
+        live.delete(path);
+        const l = out[hit.layer];
+        if (l) l.wastedBytes += hit.size;
+      }
+      if (self) return;
+      const prefix = `${path}/`;
+      for (const [p, f] of live) {
+        if (!p.startsWith(prefix)) continue;
+        live.delete(p);
+        const l = out[f.layer];
+        if (l) l.wastedBytes += f.size;
+      }
+    };
+    for (const [path, e] of entries) {
+      // A directory over a lower directory merges with it; anything else replaces what was there.
+      if (e.kind === 'dir') {
+        hide(path, true);
+        continue;
+      }
+      hide(path, false);
+      if (e.kind === 'file') {
+        mine.size += e.size;
+        mine.files++;
+        live.set(path, { layer: n, size: e.size });
+      }
+    }
+  }
+  return out;
+}
+
+/** Every entry under `root` (paths relative, `/`-separated), parents before their children. */
+async function walk(root: string, signal: AbortSignal): Promise<Map<string, Entry>> {
+  const out = new Map<string, Entry>();
+  const visit = async (rel: string): Promise<void> => {
+    throwIfAborted(signal);
+    const names = (await readdir(join(root, rel)).catch(() => [] as string[])).sort();
+    for (const name of names) {
+      const p = rel === '' ? name : `${rel}/${name}`;
+      const st = await lstat(join(root, p));
+      if (st.isDirectory()) {
+        out.set(p, { kind: 'dir' });
+        await visit(p);
+      } else if (st.isFile()) {
+        out.set(p, { kind: 'file', size: st.size });
+      } else if (st.isCharacterDevice() && st.rdev === 0) {
+        out.set(p, { kind: 'whiteout' });
+      } else {
+        out.set(p, { kind: 'other' });
+      }
+    }
+  };
+  await visit('');
+  return out;
+}
