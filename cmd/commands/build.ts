@@ -7,7 +7,7 @@ import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
 import { withClient } from './client.js';
 import { TsbuildError, UsageError, UserInputError } from '../../src/util/errors.js';
 import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
-import { parseCacheExportSpec, parseCacheImportSpec, parseOutputSpec } from '../../src/client/build-flags.js';
+import { parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
 import { parseSecretFlag, parseSshFlag, secretLookup, type SecretSource } from '../../src/client/secrets.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { DockerfileSource } from '../../src/client/types.js';
@@ -90,8 +90,7 @@ export const buildCommand: Command = {
     const mp = flagString(a, 'max-parallelism');
     const maxParallelism = mp === undefined ? undefined : Number(mp);
     if (maxParallelism !== undefined && (!Number.isInteger(maxParallelism) || maxParallelism < 1)) throw new UsageError(`build: invalid --max-parallelism "${mp}"`);
-    const allow = flagList(a, 'allow');
-    for (const e of allow) if (e !== 'security.insecure' && e !== 'network.host') throw new UsageError(`build: unknown entitlement "${e}" for --allow (supported: network.host, security.insecure)`);
+    const allow = parseEntitlements(flagList(a, 'allow'), '--allow', 'build: ');
     const progressMode = flagBool(a, 'quiet') ? 'quiet' : parseProgressMode(flagString(a, 'progress') ?? 'auto');
 
     const buildArgs = keyValues(flagList(a, 'build-arg'), 'build-arg', ctx.io.env);

@@ -11,6 +11,7 @@ import { UsageError } from '../../src/util/errors.js';
 import { DEFAULT_ADDRESS, parseListenAddress } from '../../src/control/addresses.js';
 import type { DaemonOptions } from '../../src/control/types.js';
 import { parseDuration, parseSize } from '../commands/human-units.js';
+import { parseEntitlements } from '../../src/client/build-flags.js';
 
 export const DAEMON_FLAGS: readonly FlagSpec[] = [
   { name: 'addr', kind: 'list', placeholder: 'ADDR', description: `listen address: unix:///PATH or tcp://HOST:PORT (default ${DEFAULT_ADDRESS})` },
@@ -100,10 +101,7 @@ export async function daemonOptions(args: ParsedArgs, defaultRoot: string): Prom
   const socketGroup = str('socket-group');
   const tokenFile = str('token-file');
   const ent = merged.get('allow-insecure-entitlement');
-  const entitlements = Array.isArray(ent) ? [...(ent as readonly string[])] : typeof ent === 'string' ? [ent] : [];
-  for (const e of entitlements) {
-    if (e !== 'network.host' && e !== 'security.insecure') throw new UsageError(`unknown entitlement "${e}" for --allow-insecure-entitlement (supported: network.host, security.insecure)`);
-  }
+  const entitlements = parseEntitlements(Array.isArray(ent) ? (ent as readonly string[]) : typeof ent === 'string' ? [ent] : [], '--allow-insecure-entitlement');
 
   return {
     addresses,

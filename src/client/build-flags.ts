@@ -5,7 +5,7 @@
  * reference). Attributes BuildKit knows but tsbuild does not need (compression and media-type
  * switches) are accepted and ignored, so CI command lines carry over. Secrets and SSH: secrets.ts.
  */
-import { UserInputError } from '../util/errors.js';
+import { UsageError, UserInputError } from '../util/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import type { CacheExportSpec, CacheImportSpec, CacheMode, OutputSpec } from './build-types.js';
 
@@ -147,4 +147,16 @@ export function parseCacheImportSpec(spec: string): CacheImportSpec {
     default:
       throw fail(flag, spec, `unsupported type "${type}"${didYouMean(type, ['registry', 'local'])} (registry or local)`);
   }
+}
+
+/** What a build may ask for beyond the default sandbox (`--allow`, tsbuildd's --allow-insecure-entitlement). */
+export const ENTITLEMENTS = ['network.host', 'security.insecure'] as const;
+export type Entitlement = (typeof ENTITLEMENTS)[number];
+
+/** The entitlement names given to `flag`; a usage error (after `prefix`) names any other. */
+export function parseEntitlements(values: readonly string[], flag: string, prefix = ''): Entitlement[] {
+  for (const e of values) {
+    if (!(ENTITLEMENTS as readonly string[]).includes(e)) throw new UsageError(`${prefix}unknown entitlement "${e}" for ${flag} (supported: ${ENTITLEMENTS.join(', ')})`);
+  }
+  return values as Entitlement[];
 }

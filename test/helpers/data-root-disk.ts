@@ -64,6 +64,19 @@ export async function snapshotDirs(root: string): Promise<string[]> {
   return existsSync(d) ? (await readdir(d)).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort() : [];
 }
 
+/**
+ * What the snapshotter keeps under ROOT/overlay2 besides its bookkeeping (`.empty`, `.init`, `l`):
+ * snapshot directories and anything else left there, then `l/NAME` for each short link. Empty for
+ * a root that never held a snapshot (it has no overlay2/ yet).
+ */
+export async function overlayEntries(root: string): Promise<string[]> {
+  const list = async (d: string): Promise<string[]> => (existsSync(d) ? readdir(d) : []);
+  return [
+    ...(await list(join(root, 'overlay2'))).filter((n) => !['.empty', '.init', 'l'].includes(n)),
+    ...(await list(join(root, 'overlay2', 'l'))).map((n) => `l/${n}`),
+  ];
+}
+
 /** Blob names under ROOT/content/blobs/sha256, sorted. */
 export async function blobNames(root: string): Promise<string[]> {
   const d = join(root, 'content', 'blobs', 'sha256');

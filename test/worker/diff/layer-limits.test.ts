@@ -7,7 +7,6 @@
  * generator that was never stopped (an apply without limits) quickly instead of filling the disk.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +15,7 @@ import { Overlay2Applier } from '../../../src/worker/diff/applier.js';
 import { DEFAULT_LAYER_LIMITS, layerLimitsFromEnv } from '../../../src/worker/diff/layer-limits.js';
 import type { LayerLimits } from '../../../src/worker/diff/layer-limits.js';
 import { Overlay2Snapshotter } from '../../../src/worker/snapshot/overlay2-snapshotter.js';
+import { overlayEntries } from '../../helpers/data-root-disk.js';
 import { describeIf } from '../../helpers/skip.js';
 import { canMount, makeTempDir, removeTempDir, whyNoMount } from '../snapshot/fixtures.js';
 import { END_OF_ARCHIVE, buildTar, paxBody, rawEntry, rawHeader } from './tar-fixtures.js';
@@ -104,13 +104,7 @@ describeIf(canMount, whyNoMount, 'layer limits on apply', () => {
   async function overLimit(layer: Readable, limits: Partial<LayerLimits>, env: string): Promise<string> {
     const applier = new Overlay2Applier({ snapshotter: snap, limits });
     const snapshotsBefore = await snap.list();
-    // Snapshot directories and their links (a data root that never held a snapshot has no
-    // overlay2/ yet; the first apply makes the bookkeeping directories .empty, .init and l).
-    const list = (d: string): Promise<string[]> => readdir(d).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
-    const dirs = async (): Promise<string[]> => [
-      ...(await list(join(root, 'overlay2'))).filter((n) => !['.empty', '.init', 'l'].includes(n)),
-      ...(await list(join(root, 'overlay2', 'l'))).map((n) => `l/${n}`),
-    ];
+    const dirs = (): Promise<string[]> => overlayEntries(root);
     const dirsBefore = await dirs();
     const err = await applier.apply(layer, { digest: DIGEST }).then(() => undefined, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'LAYER_LIMIT_EXCEEDED' });
