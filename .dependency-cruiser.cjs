@@ -41,7 +41,9 @@ module.exports = {
         + 'progress (renderers), util, the version and the image-reference grammar (src/llb/image-ref.ts: a pure leaf, to '
         + 'show names the docker way)',
       from: { path: '^cmd/' },
-      to: { path: '^src/', pathNot: '^src/(client|control|progress|util)/|^src/version\\.ts$|^src/llb/image-ref\\.ts$' } },
+      to: { path: '^src/', pathNot: '^src/(client|control|progress|report|util)/|^src/version\\.ts$|^src/llb/image-ref\\.ts$' } },
+    forbid('report-is-presentation', '^src/report/', '^src/(?!client/|util/)',
+      'src/report renders reports from the client contract (PastBuild, compare results); it computes nothing from the store'),
     forbid('cli-not-daemon', '^cmd/(tsbuild\\.ts$|cli/|commands/)', '^src/control/',
       'the tsbuild CLI is a client; only tsbuildd hosts the gRPC server (src/control)'),
     forbid('engine-not-client', '^src/engine/', '^src/(client|control)/',

@@ -8,7 +8,7 @@ import { flagBool, flagString } from '../cli/args.js';
 import { assertNever, UsageError, UserInputError } from '../../src/util/errors.js';
 import { formatSeconds } from '../../src/progress/format.js';
 import { withClient } from './client.js';
-import { buildReport, type BuildReport } from './build-report.js';
+import { buildReport, type BuildReport } from '../../src/report/build-report.js';
 import { humanSize } from './human-units.js';
 import { ellipsis, renderTable } from './table.js';
 

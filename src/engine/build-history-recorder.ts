@@ -12,7 +12,7 @@ import type { CacheRecordStore } from '../solver/cache-types.js';
 import type { KeyPart } from '../solver/cache-key.js';
 import type { BuildSummary, MissQuery, StepRecord, Vertex } from '../solver/types.js';
 import type { StepObserver } from '../worker/ops/context.js';
-import { explainMiss, instructionOf } from '../report/miss-why.js';
+import { explainMiss, instructionOf } from './miss-why.js';
 
 export interface HistoryRecorderOptions {
   readonly history: BuildHistory;

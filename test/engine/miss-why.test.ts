@@ -1,5 +1,5 @@
 /**
- * The words for why a step executed (src/report/miss-why.ts), for each kind of difference from the
+ * The words for why a step executed (src/engine/miss-why.ts), for each kind of difference from the
  * closest earlier record, and the order in which differences win (the first along a rebuild's
  * cascade). The integration suite (test/integration/build/miss-reasons.test.ts) checks the same
  * words come out of real builds.
@@ -7,7 +7,7 @@
 import { describe, expect, test } from '@jest/globals';
 import type { EarlierStep } from '../../src/cache/build-history.js';
 import type { FileFingerprint, HistoryStep } from '../../src/cache/types.js';
-import { explainMiss, fileChanges, instructionOf, type CurrentStep } from '../../src/report/miss-why.js';
+import { explainMiss, fileChanges, instructionOf, type CurrentStep } from '../../src/engine/miss-why.js';
 
 const files: FileFingerprint[] = [['package.json', '01'], ['src', 'dd'], ['src/a.js', '0a'], ['src/b.js', '0b'], ['src/d.js', '0d']];
 

@@ -9,7 +9,7 @@
  * cache key that executed, in any build the history still holds (unknown when none: it then counts
  * 0 in both sums, and `coldUnknown` says how many such steps there were).
  */
-import type { PastBuild, PastBuildStep } from '../../src/client/types.js';
+import type { PastBuild, PastBuildStep } from '../client/types.js';
 
 export interface ReportStep {
   readonly name: string;
