@@ -2,8 +2,9 @@
  * The agreed data-root layout (docs/cache.md). Every engineer's code derives its paths from here
  * or from the same literal names.
  */
-import { mkdir, mkdtemp } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { UserInputError } from '../util/errors.js';
 import { currentProcess, ownerPrefix } from './process-identity.js';
 
 export interface DataRootPaths {
@@ -33,8 +34,37 @@ export function dataRootPaths(root: string): DataRootPaths {
   };
 }
 
+/**
+ * Creates the data root itself, one component at a time from its deepest existing ancestor.
+ * Node's `mkdir(…, { recursive: true })` never returns for a path under /proc (mkdir there fails
+ * with ENOENT however often the parent is "created", and Node retries forever, spinning a core);
+ * a component-wise walk fails once, with the path that could not be made.
+ */
+export async function ensureDataRoot(root: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = resolve(root); ; p = dirname(p)) {
+    const st = await stat(p).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+      throw new UserInputError('DATA_ROOT_UNUSABLE', `data root ${root}: cannot use ${p}: ${e.message}`);
+    });
+    if (st) {
+      if (!st.isDirectory()) throw new UserInputError('DATA_ROOT_UNUSABLE', `data root ${root}: ${p} is not a directory`);
+      break;
+    }
+    missing.unshift(p);
+    if (dirname(p) === p) break;
+  }
+  for (const dir of missing) {
+    await mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'EEXIST') return;
+      throw new UserInputError('DATA_ROOT_UNUSABLE', `data root ${root}: cannot create ${dir}: ${e.code ?? e.message}`);
+    });
+  }
+}
+
 /** Creates the directories the cache layer owns (content store, tmp). */
 export async function ensureCacheDirs(paths: DataRootPaths): Promise<void> {
+  await ensureDataRoot(paths.root);
   await mkdir(paths.blobs, { recursive: true, mode: 0o700 });
   await mkdir(paths.ingest, { recursive: true, mode: 0o700 });
   await mkdir(paths.tmp, { recursive: true, mode: 0o700 });

@@ -20,4 +20,16 @@ describe('tsbuild command line', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^tsbuild \d+\.\d+\.\d+/);
   });
+
+  // Node's recursive mkdir never returns under /proc (it retries ENOENT forever); the data root
+  // is created component by component instead, so this is one located error, not a hung command.
+  test.each([
+    ['/proc/nonexistent/root', 'cannot create /proc/nonexistent: ENOENT'],
+    ['/etc/hostname/root', '/etc/hostname is not a directory'],
+  ])('an unusable --root %s is one error, exit 1', async (root, message) => {
+    const r = await runTsbuild(['--root', root, 'du'], { timeoutMs: 30_000 });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`error: data root ${root}: ${message}`]);
+  });
 });
