@@ -170,6 +170,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       signal,
       ...(req.target !== undefined ? { target: req.target } : {}),
       ...(req.platform !== undefined ? { platform: req.platform } : {}),
+      ...(req.network === 'none' || req.network === 'host' ? { forceNetwork: req.network } : {}),
       imageResolver: metadata.resolve,
     });
   } catch (e) {

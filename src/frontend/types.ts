@@ -38,6 +38,11 @@ export interface ConvertOptions {
   readonly noCache?: boolean;
   /** Ignore the cache only for the steps of these stages (`--no-cache-filter`). */
   readonly noCacheFilter?: readonly string[];
+  /**
+   * The build's `--network` when it is not the sandbox: every RUN without its own `--network`
+   * gets this mode in its op, so it is part of the step's cache key (BuildKit's force-network-mode).
+   */
+  readonly forceNetwork?: 'none' | 'host';
   /** Base image config lookup, for ENV/WORKDIR/USER/ONBUILD/history inheritance. Default: none. */
   readonly imageResolver?: ImageResolver;
   readonly signal?: AbortSignal;

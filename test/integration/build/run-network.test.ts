@@ -73,6 +73,25 @@ describeBuilds('RUN networking', () => {
     expect(hits).toBe(1);
   });
 
+  // The build's --network is part of every RUN's op (BuildKit's force-network-mode), so a step
+  // run on the host's network is not served from the cache to a sandboxed build, nor the reverse.
+  test('a RUN cached under --network=host runs again under the default network (and fails there)', async () => {
+    const ctx = await env.context('network-key', {
+      Dockerfile: [`FROM ${BASE}`, `RUN wget -q -O /got http://127.0.0.1:${port}/key && cat /got`, ''].join('\n'),
+    });
+    const before = hits;
+    const host = await env.run(['build', '--progress=plain', '--network=host', ctx]);
+    expect(host.code).toBe(0);
+    const again = await env.run(['build', '--progress=plain', '--network=host', ctx]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/\[2\/2\] RUN wget[^\n]*\n#\d+ CACHED/);
+    expect(hits).toBe(before + 1);
+    const sandboxed = await env.run(['build', '--progress=plain', ctx]);
+    expect(sandboxed.code).toBe(1);
+    expect(sandboxed.stderr).toMatch(/can't connect to remote host \(127\.0\.0\.1\): Connection refused/);
+    expect(hits).toBe(before + 1);
+  });
+
   test('RUN --network=host in the Dockerfile needs --allow network.host, then reaches it too; RUN --network=default does not', async () => {
     const ctx = await env.context('per-step', {
       Dockerfile: [

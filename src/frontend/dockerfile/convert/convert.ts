@@ -141,6 +141,7 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
     globals: globals.values,
     buildArgs,
     proxyEnv: proxyEnvFromBuildArgs(buildArgs),
+    forceNetwork: opts.forceNetwork,
     epoch,
     usedArgs,
     sourceOf: (from, ins, reader) => {

@@ -20,6 +20,8 @@ export interface DispatchContext {
   readonly globals: ReadonlyMap<string, string>;
   readonly buildArgs: ReadonlyMap<string, string>;
   readonly proxyEnv: ProxyEnv | undefined;
+  /** ConvertOptions.forceNetwork. */
+  readonly forceNetwork: 'none' | 'host' | undefined;
   readonly epoch: number | undefined;
   /** ARG names that were declared somewhere in converted stages (for the unused --build-arg warning). */
   readonly usedArgs: Set<string>;

@@ -123,12 +123,13 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
   const env = s.envLookup();
   const name = uppercaseCmd(d.expander.forDisplay(customName, env));
   const { description, step } = s.prefixed(name, { onbuild: opts.onbuild });
+  const network = ins.network ?? d.forceNetwork;
   s.state = s.state.run({
     args,
     mounts: [...extra, ...mounts.mounts],
     secretEnv: mounts.secretEnv,
     ...(d.proxyEnv ? { proxyEnv: d.proxyEnv } : {}),
-    ...(ins.network ? { network: ins.network } : {}),
+    ...(network ? { network } : {}),
     ...(ins.security ? { security: ins.security } : {}),
     constraints: s.constraints(description, step, lineOf(ins)),
   }).root();
