@@ -26,6 +26,11 @@ export type BuildEnd = { readonly result: WireResult } | { readonly error: Tsbui
 
 /** A client attached to a build (a Status call). Must not throw. */
 export interface BuildWatcher {
+  /**
+   * Whether this client keeps the build alive when the client that started it goes away: only a
+   * client that could have started a build itself (admin). A read-only token may watch, never hold.
+   */
+  readonly keepsAlive: boolean;
   progress(event: WireProgress): void;
   end(end: BuildEnd): void;
 }
@@ -55,9 +60,11 @@ export class RunningBuild {
     this.info = info;
   }
 
-  /** Clients attached now. */
-  get watchers(): number {
-    return this.#watchers.size;
+  /** Clients attached now that keep the build alive (BuildWatcher.keepsAlive). */
+  get keepers(): number {
+    let n = 0;
+    for (const w of this.#watchers) if (w.keepsAlive) n++;
+    return n;
   }
 
   /** Records an event of the build and hands it to every attached client. */
@@ -99,11 +106,11 @@ export class RunningBuild {
     this.#watchers.add(w);
     return () => {
       if (!this.#watchers.delete(w)) return;
-      if (this.#watchers.size === 0) this.#onUnwatched?.();
+      if (w.keepsAlive && this.keepers === 0) this.#onUnwatched?.();
     };
   }
 
-  /** Calls `f` when the last attached client detaches (Solve cancels a build nobody is left for). */
+  /** Calls `f` when the last attached keeper detaches (Solve cancels a build nobody is left for). */
   onUnwatched(f: () => void): void {
     this.#onUnwatched = f;
   }

@@ -142,11 +142,11 @@ export async function handleSolve(
   /** Hands the build over to its attached clients; false when there are none (then it is cancelled). */
   const detach = (why: CancelledError): boolean => {
     if (detached) return true;
-    if (!detachable || !build || build.watchers === 0) return false;
+    if (!detachable || !build || build.keepers === 0) return false;
     detached = true;
     const b = build;
     // The starting client hears why its call ends; nothing else is sent to it.
-    void send({ error: errorDetailOf(new CancelledError(new Error(`${why.message.replace(/^cancelled(: )?/, '')}; the build goes on for the ${b.watchers} client(s) attached to it (tsbuild attach ${b.info.ref})`))) }).catch(() => undefined);
+    void send({ error: errorDetailOf(new CancelledError(new Error(`${why.message.replace(/^cancelled(: )?/, '')}; the build goes on for the ${b.keepers} client(s) attached to it (tsbuild attach ${b.info.ref})`))) }).catch(() => undefined);
     inbox.detach();
     b.onUnwatched(() => abort.abort(new CancelledError(new Error('the client that started the build and every client attached to it went away'))));
     return true;

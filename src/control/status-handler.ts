@@ -33,6 +33,7 @@ export function statusHandler(builds: RunningBuilds): ServerStreamHandler<Status
       const onAbort = (): void => resolve(undefined);
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       detach = build.watch({
+        keepsAlive: ctx.principal.role === 'admin',
         progress: (progress) => post({ progress }),
         end: (e) => {
           ctx.signal.removeEventListener('abort', onAbort);

@@ -2,11 +2,11 @@
  * The daemon's registry of running builds (src/control/running-builds.ts), in process: a watcher
  * gets every event from the beginning, then the live ones and the end; a watcher coming after the
  * end gets the replay and the end at once; step counts follow the vertex events; refs are unique;
- * the last watcher leaving calls onUnwatched; old log events give way past the replay bound.
+ * the last keeping watcher leaving calls onUnwatched (a read-only one never holds a build); old log events give way past the replay bound.
  */
 import { describe, expect, test } from '@jest/globals';
 import { tsbuild } from '../../src/client/gen/control.js';
-import { RunningBuilds, type BuildEnd } from '../../src/control/running-builds.js';
+import { RunningBuilds, type BuildEnd, type BuildWatcher } from '../../src/control/running-builds.js';
 import { TsbuildError } from '../../src/util/errors.js';
 
 const S = tsbuild.control.v1.VertexState;
@@ -15,10 +15,10 @@ type Wire = tsbuild.control.v1.ProgressEvent.$Properties;
 const vertex = (digest: string, state: number): Wire => ({ vertex: { digest, name: digest, state } });
 const log = (data: string | Uint8Array): Wire => ({ log: { vertex: 'a', stream: 1, data: typeof data === 'string' ? Buffer.from(data) : data } });
 
-function recorder(): { events: Wire[]; ends: BuildEnd[]; watcher: { progress(e: Wire): void; end(e: BuildEnd): void } } {
+function recorder(keepsAlive = true): { events: Wire[]; ends: BuildEnd[]; watcher: BuildWatcher } {
   const events: Wire[] = [];
   const ends: BuildEnd[] = [];
-  return { events, ends, watcher: { progress: (e) => events.push(e), end: (e) => ends.push(e) } };
+  return { events, ends, watcher: { keepsAlive, progress: (e) => events.push(e), end: (e) => ends.push(e) } };
 }
 
 const info = (ref: string) => ({ ref, client: 'local', tags: ['app:1'], target: '', dockerfile: 'Dockerfile' });
@@ -41,7 +41,7 @@ describe('RunningBuilds', () => {
     })]);
     b.finish({ result: { ref: 'r1' } });
     expect(late.ends).toEqual([{ result: { ref: 'r1' } }]);
-    expect(b.watchers).toBe(0);
+    expect(b.keepers).toBe(0);
     detach();
     // After the end: the replay and the end at once.
     const after = recorder();
@@ -70,6 +70,21 @@ describe('RunningBuilds', () => {
     b.watch(w.watcher);
     b.finish({ error: err });
     expect(w.ends).toEqual([{ error: err }]);
+  });
+
+  test('a watcher that does not keep the build alive (read-only token) neither holds it nor counts as a keeper', () => {
+    const b = new RunningBuilds().add(info('r4'));
+    let unwatched = 0;
+    b.onUnwatched(() => unwatched++);
+    const reader = b.watch(recorder(false).watcher);
+    expect(b.keepers).toBe(0);
+    expect(b.toWire().attached).toBe(1);
+    const admin = b.watch(recorder(true).watcher);
+    expect(b.keepers).toBe(1);
+    admin();
+    expect(unwatched).toBe(1);
+    reader();
+    expect(unwatched).toBe(1);
   });
 
   test('log events past the replay bound drop the oldest; vertex events stay', () => {

@@ -152,6 +152,39 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect((await cli(['images'])).stdout).toMatch(/^killed +1 /m);
   }, 120_000);
 
+  // A read-only token may watch a build but not hold it: only a client that could have started a
+  // build itself keeps one going when its own client dies.
+  test('a read-only token attached to a build does not keep it alive when its client dies', async () => {
+    const tokens = join(dir, 'tokens');
+    await writeFile(tokens, 'admin-token-for-attach-test-0123 admin ci\nreader-token-for-attach-test-0123 readonly watcher\n', { mode: 0o600 });
+    const taddr = `unix://${join(dir, 'tokens.sock')}`;
+    const d = await startDaemon(['--addr', taddr, '--root', join(dir, 'root-tokens'), '--token-file', tokens]);
+    const runAs = (token: string, args: readonly string[]): Running => {
+      const r = startCli(['--addr', taddr, ...args], { TSBUILD_TOKEN: token });
+      children.push(r);
+      return r;
+    };
+    try {
+      const load = await runTsbuild(['--addr', taddr, 'image', 'import', await busyboxTar(), BASE], { env: { TSBUILD_TOKEN: 'admin-token-for-attach-test-0123' } });
+      expect(load.stderr).toBe('');
+      const ctx = await context('readonly-attach', `FROM ${BASE}\nRUN echo ro-marker && sleep 60\n`);
+      const starter = runAs('admin-token-for-attach-test-0123', ['build', '--progress=plain', '-t', 'ro:1', ctx]);
+      await waitFor(() => starter.stderr().includes('ro-marker'), { what: 'the RUN step to start', timeoutMs: 60_000 });
+      const list = async () => (await runTsbuild(['--addr', taddr, 'builds', '--format', 'json'], { env: { TSBUILD_TOKEN: 'reader-token-for-attach-test-0123' } })).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+      const [row] = await list();
+      const watcher = runAs('reader-token-for-attach-test-0123', ['attach', '--progress=plain', (row as Row).ref]);
+      await waitFor(() => watcher.stderr().includes('ro-marker'), { what: 'the read-only attach to replay the marker', timeoutMs: 30_000 });
+      starter.child.kill('SIGKILL');
+      await starter.exit;
+      // Far sooner than the step's 60 s: nobody who may build was left for it.
+      expect(await watcher.exit).not.toBe(0);
+      expect(watcher.stderr()).toMatch(/cancel/i);
+      await waitFor(async () => (await list()).length === 0, { what: 'the cancelled build to end', timeoutMs: 30_000, intervalMs: 100 });
+    } finally {
+      expect((await d.stop()).code).toBe(0);
+    }
+  }, 180_000);
+
   test('the same step in two concurrent builds runs once; the second waits for the first, then shows CACHED', async () => {
     const step = 'RUN echo shared-marker && sleep 10 && echo shared > /shared';
     const a = await context('share-a', `FROM ${BASE}\n${step}\nRUN echo a > /own\n`);
