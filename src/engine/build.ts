@@ -232,10 +232,14 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     };
     if (graph.target) {
       let solved;
+      let solvedSummary: SolverSummary | undefined;
       try {
-        solved = await engine.solver.solve({ target: graph.target, signal, progress, explainMiss: recorder.explain, ...(req.ref ? { label: `build ${req.ref}` } : {}), ...registry.solveOptions() });
+        solved = await engine.solver.solve({
+          target: graph.target, signal, progress, explainMiss: recorder.explain, onSummary: (s) => (solvedSummary = s),
+          ...(req.ref ? { label: `build ${req.ref}` } : {}), ...registry.solveOptions(),
+        });
       } catch (e) {
-        await recorder.record(e instanceof StepError ? e.summary : undefined, isCancellation(e) ? 'cancelled' : 'failed');
+        await recorder.record(solvedSummary ?? (e instanceof StepError ? e.summary : undefined), isCancellation(e) ? 'cancelled' : 'failed');
         throw e;
       }
       summary = solved.summary;

@@ -99,6 +99,7 @@ export class Solver {
     // Steps only this build wanted are being aborted now; wait until they stopped and let go.
     while (this.#settling.size > 0) await Promise.allSettled([...this.#settling]);
     const summary = summarize(steps, started, this.#deps.now());
+    opts.onSummary?.(summary);
 
     if (succeeded && result) return { result, summary };
     if (result) await result.release();

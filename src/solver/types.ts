@@ -194,6 +194,11 @@ export interface SolveOptions {
    * the generic words. A vertex shared with a concurrent build uses the first build's explainer.
    */
   readonly explainMiss?: MissExplainer;
+  /**
+   * Gets what the build did, once, before solve() returns or throws: also when it failed or was
+   * cancelled (a cancellation's error carries no summary), so a history can record every build.
+   */
+  readonly onSummary?: (summary: BuildSummary) => void;
 }
 
 /** What an explainer gets: the vertex, the solver's reason, and what its cache key was made of. */

@@ -69,6 +69,11 @@ describeBuilds('failure and cancellation', () => {
     expect(await mountsUnder(env.dir)).toEqual([]);
     expect(runcContainers(env.root)).toEqual([]);
     expect(await activeSnapshots(env.root)).toEqual([]);
+    // The cancelled build is in the history, its running step marked canceled.
+    const why = await env.run(['history', '--why']);
+    expect(why.code).toBe(0);
+    expect(why.stdout).toMatch(/^build [0-9a-f]+ \(.*Dockerfile\) cancelled in [\d.]+s: 3 steps/m);
+    expect(why.stdout).toMatch(/^RUN echo sleeping && sleep 60: canceled$/m);
 
     const ctx2 = await env.context('cancel2', {
       Dockerfile: ['FROM localhost/busybox:latest', 'RUN echo first > /first', 'RUN test -f /first', ''].join('\n'),
