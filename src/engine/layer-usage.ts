@@ -5,16 +5,17 @@
  * changes (overlay `diff/` directories: a whiteout is a 0:0 character device), bottom layer first,
  * at the end of a build, and stored with the build's history so reports need no engine.
  * Sizes are the regular files' byte counts (uncompressed; directories, links and metadata count 0).
- * Not seen: overlay's opaque-directory marker (an xattr), which hides a lower directory's files
- * without naming them; those bytes are not counted as wasted.
+ * An opaque directory (overlay's `trusted.overlay.opaque=y`, what `rm -rf d && mkdir d` in a RUN
+ * or a layer's `.wh..wh..opq` makes) hides every lower file under it: those bytes are wasted too.
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshotter } from '../worker/types.js';
 import type { LayerUsage } from '../cache/types.js';
 import { throwIfAborted } from '../util/errors.js';
+import { isOpaqueDir } from '../worker/diff/whiteout.js';
 
-type Entry = { readonly kind: 'file'; readonly size: number } | { readonly kind: 'dir' | 'other' | 'whiteout' };
+type Entry = { readonly kind: 'file'; readonly size: number } | { readonly kind: 'dir'; readonly opaque: boolean } | { readonly kind: 'other' | 'whiteout' };
 
 /** The layers of `snapshot`'s chain, bottom first. */
 export async function layerUsage(snapshotter: Snapshotter, snapshot: string, signal: AbortSignal): Promise<LayerUsage[]> {
@@ -44,9 +45,10 @@ export async function layerUsage(snapshotter: Snapshotter, snapshot: string, sig
       }
     };
     for (const [path, e] of entries) {
-      // A directory over a lower directory merges with it; anything else replaces what was there.
+      // A directory over a lower directory merges with it, unless it is opaque; anything else
+      // replaces what was there.
       if (e.kind === 'dir') {
-        hide(path, true);
+        hide(path, !e.opaque);
         continue;
       }
       hide(path, false);
@@ -70,7 +72,7 @@ async function walk(root: string, signal: AbortSignal): Promise<Map<string, Entr
       const p = rel === '' ? name : `${rel}/${name}`;
       const st = await lstat(join(root, p));
       if (st.isDirectory()) {
-        out.set(p, { kind: 'dir' });
+        out.set(p, { kind: 'dir', opaque: isOpaqueDir(Buffer.from(join(root, p), 'utf8').toString('latin1')) });
         await visit(p);
       } else if (st.isFile()) {
         out.set(p, { kind: 'file', size: st.size });
