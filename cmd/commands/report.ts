@@ -27,11 +27,12 @@ export const reportCommand: Command = {
   maxArgs: 1,
   flags: [
     { name: 'last', kind: 'bool', description: 'report the newest build (the default)' },
-    { name: 'format', kind: 'string', placeholder: 'FORMAT', default: 'table', choices: ['table', 'json', 'html'], description: 'output format (html: one self-contained page with charts)' },
+    { name: 'format', kind: 'string', placeholder: 'FORMAT', default: 'table', choices: ['table', 'json', 'html'], description: 'output format' },
     { name: 'output', short: 'o', kind: 'string', placeholder: 'FILE', description: 'write the report to FILE instead of standard output' },
   ],
   details: 'BUILD is an id from `tsbuild history --why` or --metadata-file. Wasted bytes are bytes of a layer\n'
-    + 'that a later layer replaces or deletes: they ship with the image but are never seen.',
+    + 'that a later layer replaces or deletes: they ship with the image but are never seen.\n'
+    + '--format html writes one self-contained page with charts (it fetches nothing; see docs/report.md).',
   async run(ctx) {
     const buildId = ctx.args.positionals[0];
     if (buildId !== undefined && flagBool(ctx.args, 'last')) throw new UsageError('report: give either BUILD or --last, not both');

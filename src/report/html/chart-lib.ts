@@ -12,14 +12,10 @@ import { dirname, join } from 'node:path';
 
 declare const TSBUILD_CHART_JS: string | undefined;
 
-let cached: string | undefined;
-
 /** The library's source, ready to stand in a script element. */
 export function chartJsSource(): string {
-  if (cached !== undefined) return cached;
   const src = typeof TSBUILD_CHART_JS === 'string' ? TSBUILD_CHART_JS : readChartJs();
-  cached = src.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n');
-  return cached;
+  return src.replace(/\n\/\/# sourceMappingURL=\S*\s*$/, '\n');
 }
 
 function readChartJs(): string {

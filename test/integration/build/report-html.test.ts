@@ -4,7 +4,7 @@
  * headless Chromium loads with no console or page error and no request, whose two charts (time per
  * step, layer sizes with wasted bytes) draw a bar per step and per layer for each series, whose
  * embedded data is exactly `report --format json`, and whose tables and miss reasons read without
- * JavaScript. Without -o the same page goes to standard output.
+ * JavaScript. Without -o the same page goes to standard output; an unwritable FILE is one error line.
  */
 import { expect, test } from '@jest/globals';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -50,6 +50,8 @@ describeBuilds('tsbuild report --format html', () => {
     const written = await env.run(['report', '--last', '--format', 'html', '-o', file]);
     expect({ code: written.code, stdout: written.stdout, stderr: written.stderr }).toEqual({ code: 0, stdout: '', stderr: '' });
     const html = await readFile(file, 'utf8');
+    expect(html).toContain('Chart.js v4');
+    expect(html).not.toContain('sourceMappingURL');
     const toStdout = await env.run(['report', '--last', '--format', 'html']);
     expect(toStdout.code).toBe(0);
     expect(toStdout.stdout).toBe(html);
@@ -69,5 +71,9 @@ describeBuilds('tsbuild report --format html', () => {
     expect(stepRows.map((r) => r.split('\t')).map((c) => [c[1], c[3]])).toEqual(report.steps.map((s) => [s.instruction, s.outcome]));
     expect(report.missReasons).toEqual(['COPY b.txt /b.txt: b.txt changed']);
     for (const m of report.missReasons) expect(html).toContain(`<li><code>${m}</code></li>`);
+
+    const unwritable = await env.run(['report', '--format', 'html', '-o', join(env.dir, 'no-such-dir', 'r.html')]);
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stderr).toMatch(/^error: cannot write the report to .*no-such-dir\/r\.html: ENOENT/);
   }, 300_000);
 });
