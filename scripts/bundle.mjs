@@ -13,6 +13,9 @@
  * Code splitting: a dynamic `import()` becomes its own chunk (dist/bin/chunks/), so the CLI talking
  * to a daemon never loads the engine (SQLite, parser, solver) and the embedded CLI never loads gRPC
  * (cmd/commands/client.ts picks one with `import()`).
+ * Chart.js, which the HTML report pages embed, goes into the bundle as a string (the
+ * TSBUILD_CHART_JS define, read by src/report/html/chart-lib.ts), so the installed CLI renders a page
+ * without reading node_modules; the page renderer is imported lazily, so only `--format html` loads it.
  * Bundled CommonJS dependencies call `require` for Node built-ins, so the banner provides one.
  * Each bin is a two-line launcher (dist/bin/NAME.mjs) that turns on source maps when `--debug` is
  * given, so stacks then name src/ files and lines, and imports the bundle (dist/bin/NAME.bundle.mjs).
@@ -20,7 +23,8 @@
  * launcher.
  */
 import { build } from 'esbuild';
-import { chmod, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +33,9 @@ const entries = ['tsbuild', 'tsbuildd'];
 
 // Chunk names carry content hashes: drop the previous build's so none goes stale.
 await rm(join(root, 'dist', 'bin', 'chunks'), { recursive: true, force: true });
+
+// chart.js's exports map names only its entry points: find its dist/ folder from the CommonJS one.
+const chartJs = await readFile(join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.js'), 'utf8');
 
 await build({
   entryPoints: Object.fromEntries(entries.map((e) => [e, join(root, 'dist', 'cmd', `${e}.js`)])),
@@ -42,6 +49,7 @@ await build({
   target: 'node20',
   external: ['better-sqlite3', '@napi-rs/xattr', '@grpc/reflection'],
   banner: { js: "import { createRequire as __tsbuildCreateRequire } from 'node:module'; const require = __tsbuildCreateRequire(import.meta.url);" },
+  define: { TSBUILD_CHART_JS: JSON.stringify(chartJs) },
   sourcemap: 'linked',
   logLevel: 'warning',
 });

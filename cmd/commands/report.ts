@@ -1,18 +1,21 @@
 /**
- * `tsbuild report [BUILD|--last] [--format table|json]`: what a past build's layering cost and
- * saved — each step cached or executed (and why), the time-weighted cache-hit ratio, the image's
- * layer sizes and the bytes later layers hide (wasted), from the build history. See docs/report.md.
+ * `tsbuild report [BUILD|--last] [--format table|json|html] [-o FILE]`: what a past build's layering
+ * cost and saved — each step cached or executed (and why), the time-weighted cache-hit ratio, the
+ * image's layer sizes and the bytes later layers hide (wasted), from the build history. `html` is one
+ * self-contained page with charts (src/report/html). See docs/report.md.
  */
 import type { Command } from '../cli/command.js';
 import { flagBool, flagString } from '../cli/args.js';
-import { assertNever, UsageError, UserInputError } from '../../src/util/errors.js';
+import { assertNever, errorMessage, UsageError, UserInputError } from '../../src/util/errors.js';
 import { formatSeconds } from '../../src/progress/format.js';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { withClient } from './client.js';
 import { buildReport, type BuildReport } from '../../src/report/build-report.js';
 import { humanSize } from './human-units.js';
 import { ellipsis, renderTable } from './table.js';
 
-type Format = 'table' | 'json';
+type Format = 'table' | 'json' | 'html';
 
 /** Builds read for the cold durations of cached steps: as many as the history keeps by default. */
 const HISTORY_SCAN = 1000;
@@ -24,10 +27,12 @@ export const reportCommand: Command = {
   maxArgs: 1,
   flags: [
     { name: 'last', kind: 'bool', description: 'report the newest build (the default)' },
-    { name: 'format', kind: 'string', placeholder: 'FORMAT', default: 'table', choices: ['table', 'json'], description: 'output format' },
+    { name: 'format', kind: 'string', placeholder: 'FORMAT', default: 'table', choices: ['table', 'json', 'html'], description: 'output format' },
+    { name: 'output', short: 'o', kind: 'string', placeholder: 'FILE', description: 'write the report to FILE instead of standard output' },
   ],
   details: 'BUILD is an id from `tsbuild history --why` or --metadata-file. Wasted bytes are bytes of a layer\n'
-    + 'that a later layer replaces or deletes: they ship with the image but are never seen.',
+    + 'that a later layer replaces or deletes: they ship with the image but are never seen.\n'
+    + '--format html writes one self-contained page with charts (it fetches nothing; see docs/report.md).',
   async run(ctx) {
     const buildId = ctx.args.positionals[0];
     if (buildId !== undefined && flagBool(ctx.args, 'last')) throw new UsageError('report: give either BUILD or --last, not both');
@@ -39,18 +44,35 @@ export const reportCommand: Command = {
     if (!build) throw new UserInputError('NO_BUILD_HISTORY', 'no builds in the history yet');
     const report = buildReport(build, history);
     const format = (flagString(ctx.args, 'format') ?? 'table') as Format;
-    switch (format) {
-      case 'json':
-        ctx.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        return 0;
-      case 'table':
-        ctx.io.stdout.write(renderReport(report));
-        return 0;
-      default:
-        return assertNever(format, 'format');
-    }
+    const text = await renderAs(report, format);
+    const output = flagString(ctx.args, 'output');
+    if (output === undefined || output === '-') ctx.io.stdout.write(text);
+    else await writeOutput(resolve(ctx.io.cwd, output), text);
+    return 0;
   },
 };
+
+/** The page renderer (and the Chart.js it embeds) loads only when asked for: its own bundle chunk. */
+async function renderAs(report: BuildReport, format: Format): Promise<string> {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'table':
+      return renderReport(report);
+    case 'html':
+      return (await import('../../src/report/html/report-html.js')).renderReportHtml(report);
+    default:
+      return assertNever(format, 'format');
+  }
+}
+
+async function writeOutput(file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text);
+  } catch (err) {
+    throw new UserInputError('REPORT_OUTPUT', `cannot write the report to ${file}: ${errorMessage(err)}`, { cause: err });
+  }
+}
 
 const seconds = (ms: number | null): string => (ms === null ? '?' : formatSeconds(ms));
 

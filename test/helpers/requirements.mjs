@@ -41,6 +41,8 @@ export const DOCKER_BIN = '/usr/bin/docker';
 export const DOCKERD_BIN = '/usr/sbin/dockerd';
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 export const busyboxBinary = process.env.BUSYBOX ?? '/bin/busybox';
+/** Debian's chromium, which the HTML report tests drive headless through puppeteer-core. */
+export const CHROMIUM_BIN = '/usr/bin/chromium';
 /**
  * Conformance data from upstream projects, never copied into the repo: ../shared/anchors beside
  * the checkout unless TSBUILD_ANCHORS_DIR names another place.
@@ -66,6 +68,7 @@ export const testRequirements = [
   atPath('docker-registry', REGISTRY_BIN, 'docker-registry'),
   atPath('busybox-static', busyboxBinary, 'busybox-static'),
   { what: `anchors folder (${anchorsDir})`, present: () => existsSync(anchorsDir), hint: 'the shared conformance data beside the checkout (../shared/anchors), or TSBUILD_ANCHORS_DIR' },
+  atPath('chromium', CHROMIUM_BIN, 'chromium'),
   onPath('openssl', 'openssl'),
   onPath('htpasswd', 'apache2-utils'),
   onPath('podman', 'podman'),
