@@ -141,6 +141,10 @@ export const buildCommand: Command = {
       const onAbort = (): void => buildAc.abort(ctx.signal.reason);
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       if (ctx.signal.aborted) onAbort();
+      // A context from standard input unpacks to a new directory each time; the history names the
+      // build by its Dockerfile and tags instead, so earlier builds of it still explain misses.
+      const tags = flagList(a, 'tag');
+      const historyKey = contextArg === '-' ? `stdin:${fileArg !== undefined && fileArg !== '-' ? (dockerfile.path ?? fileArg) : 'Dockerfile'}:${tags.join(',')}` : undefined;
       const expectation = expectFlag === undefined ? undefined : new CacheExpectation(flagList(a, 'expect-cached'), buildAc);
       const result = await withClient(ctx, maxParallelism !== undefined ? { maxParallelism } : {}, async (client) => {
         try {
@@ -154,7 +158,7 @@ export const buildCommand: Command = {
               noCacheFilter: flagList(a, 'no-cache-filter'),
               network: (flagString(a, 'network') ?? 'default') as 'default' | 'none' | 'host',
               ssh,
-              tags: flagList(a, 'tag'),
+              tags,
               outputs,
               allowInsecure: allow.includes('security.insecure'),
               allowNetworkHost: allow.includes('network.host'),
@@ -165,6 +169,7 @@ export const buildCommand: Command = {
               registry,
               ...(flagString(a, 'target') !== undefined ? { target: flagString(a, 'target') as string } : {}),
               ...(platform !== undefined ? { platform } : {}),
+              ...(historyKey !== undefined ? { historyKey } : {}),
             },
             {
               signal: buildAc.signal,

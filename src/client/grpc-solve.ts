@@ -72,7 +72,7 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
   const { signal } = opts;
   if (signal.aborted) throw new CancelledError(signal.reason);
   const ignore = await readDockerignore(req.contextDir, req.dockerfile.path);
-  const contextKey = await contextKeyOf(req.contextDir);
+  const contextKey = await contextKeyOf(req.contextDir, req.historyKey);
   const start = buildStartOf(req, { contextKey, secretIds: [] });
   start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
   // `--registry-ca` names a client file: its bytes travel.

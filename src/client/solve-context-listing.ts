@@ -33,10 +33,12 @@ export async function readDockerignore(contextDir: string, dockerfilePath: strin
   return undefined;
 }
 
-/** Names the daemon's copy of this context: this host and the context's real path. */
-export async function contextKeyOf(contextDir: string): Promise<string> {
-  const real = await realpath(contextDir);
-  return createHash('sha256').update(`${hostname()}\0${real}`).digest('hex');
+/** Names the daemon's copy of this context: this host and the context's real path (or the request's history key). */
+export async function contextKeyOf(contextDir: string, historyKey?: string): Promise<string> {
+  // A request that names itself for the history (a context from standard input, unpacked to a new
+  // directory each time) keeps one key across builds: its snapshot on the daemon and its history.
+  const id = historyKey !== undefined ? `history:${historyKey}` : await realpath(contextDir);
+  return createHash('sha256').update(`${hostname()}\0${id}`).digest('hex');
 }
 
 export interface ListedEntry {

@@ -8,6 +8,7 @@
  * the embedded CLI prints.
  */
 import { expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BASE, describeBuilds, useBuildEnv } from '../../helpers/build-env.js';
@@ -202,5 +203,30 @@ describeBuilds('miss reasons and build history', () => {
       expect((await daemon.stop()).code).toBe(0);
     }
     await rm(join(env.dir, 'd.sock'), { force: true });
+  });
+
+  // A context on standard input unpacks to a new directory every build; the history still finds
+  // the earlier build of the same Dockerfile and tags, embedded and through the daemon.
+  test('a tar context from standard input: the second build names the changed file, not "first build"', async () => {
+    const addr = `unix://${join(env.dir, 'd2.sock')}`;
+    const daemon = await startDaemon(['--addr', addr, '--root', env.root]);
+    const tarOf = async (content: string): Promise<Buffer> => {
+      const dir = await env.context(`stdin-${content.trim()}`, { Dockerfile: `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN cat /a.txt\n`, 'a.txt': content });
+      return execFileSync('tar', ['-c', '-C', dir, '.']);
+    };
+    try {
+      for (const [via, where] of [['embedded', ['--root', env.root]], ['daemon', ['--addr', addr]]] as const) {
+        const tag = `stdin-${via}`;
+        const first = await runTsbuild([...where, 'build', '--progress=plain', '-t', tag, '-'], { input: await tarOf(`one ${via}\n`) });
+        expect(first.stderr).not.toContain('ERROR');
+        expect(first.code).toBe(0);
+        const second = await runTsbuild([...where, 'build', '--progress=plain', '-t', tag, '-'], { input: await tarOf(`two ${via}\n`) });
+        expect(second.code).toBe(0);
+        expect(missLines(second.stderr).get('[2/3] COPY a.txt /a.txt')).toBe('a.txt changed');
+      }
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
+    await rm(join(env.dir, 'd2.sock'), { force: true });
   });
 });
