@@ -137,6 +137,8 @@ export async function handleSolve(
   let detachable = false;
   /** The starting client is gone (or cancelled) but the build goes on for the attached ones. */
   let detached = false;
+  // The client's ssh agents (messages go through `post`, below, in order with the rest).
+  const tunnels = new SshTunnels(async (m) => { post(m); await chain; });
   const inbox = new SolveInbox(requests, (reason) => {
     const why = new CancelledError(new Error(reason || 'the client sent cancel'));
     if (!detach(why)) abort.abort(why);
@@ -146,6 +148,8 @@ export async function handleSolve(
     if (detached) return true;
     if (!detachable || !build || build.watchers === 0) return false;
     detached = true;
+    // Its agents are gone with it: a RUN connecting to one now fails at once instead of waiting.
+    void tunnels.close();
     const b = build;
     // The starting client hears why its call ends; nothing else is sent to it.
     void send({ error: errorDetailOf(new CancelledError(new Error(`${why.message.replace(/^cancelled(: )?/, '')}; the build goes on for the ${b.watchers} client(s) attached to it (tsbuild attach ${b.info.ref})`))) }).catch(() => undefined);
@@ -173,7 +177,6 @@ export async function handleSolve(
   };
   let scratch: string | undefined;
   let prepared: Prepared | undefined;
-  const tunnels = new SshTunnels(async (m) => { post(m); await chain; });
   let caches: SolveLocalCaches | undefined;
   inbox.onSsh((m) => tunnels.receive(m));
   try {
