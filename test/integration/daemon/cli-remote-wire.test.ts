@@ -212,6 +212,13 @@ describeIf(canRun, 'needs root, runc, busybox, openssh-client (ssh-agent, ssh-ke
     expect(await docs(await readFile(viaDaemon), 'daemon -o FILE')).toEqual(e);
     expect(await docs(stdout.stdout, 'daemon -o -')).toEqual(e);
 
+    // An unknown name fails as embedded (same line, same exit code) and leaves no file.
+    const e2 = await runTsbuild(['--root', root('daemon-a'), 'save', '-o', root('bad-e.tar'), 'saved:1', 'nosuch:1']);
+    const d2 = await runTsbuild(['--addr', addrA, 'save', '-o', root('bad-d.tar'), 'saved:1', 'nosuch:1']);
+    expect(e2.code).toBe(1);
+    expect([d2.code, d2.stderr]).toEqual([e2.code, e2.stderr]);
+    expect((await readdir(dir)).filter((n) => n.includes('bad-'))).toEqual([]);
+
     await ok(['--root', root('fresh'), 'image', 'load', '-i', viaDaemon]);
     expect((await ok(['--root', root('fresh'), 'images'])).stdout).toMatch(/^saved\s+1\s/m);
   }, 300_000);
