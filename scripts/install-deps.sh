@@ -5,13 +5,14 @@
 # docker-registry for registry tests, gcc with a static libc for the seccomp probe, openssl for
 # test certificates, python3-grpcio and python3-grpc-tools for the daemon's non-TypeScript client
 # test, systemd (systemd-analyze checks deploy/tsbuildd.service), chromium (headless, to load the
-# HTML report pages in tests), and the npm packages.
+# HTML report pages in tests), openssh-client (ssh-agent, ssh-keygen for the ssh forwarding tests),
+# and the npm packages.
 # With arguments, installs only those Debian packages (scripts/example.sh passes its short list).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=("$@")
-[ "${#pkgs[@]}" -gt 0 ] || pkgs=(runc slirp4netns iproute2 busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin time gcc libc6-dev openssl python3-grpcio python3-grpc-tools systemd chromium)
+[ "${#pkgs[@]}" -gt 0 ] || pkgs=(runc slirp4netns iproute2 busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin time gcc libc6-dev openssl python3-grpcio python3-grpc-tools systemd chromium openssh-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

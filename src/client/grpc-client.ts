@@ -13,7 +13,8 @@
  * credentials of their one registry host, read here from the client's docker config
  * (grpc-credentials.ts); `loadImages` and `importImage` stream the archive, opened here
  * (grpc-archive.ts), to the daemon.
- * `saveImages` (`tsbuild save`) has no RPC yet and fails with NOT_IMPLEMENTED saying so.
+ * `saveImages` (`tsbuild save`) reads the Save stream into the call's output, pausing the call while
+ * a write waits (the output's pace is the daemon's).
  */
 import { solveOverGrpc } from './grpc-solve.js';
 import { readFile } from 'node:fs/promises';
@@ -27,6 +28,7 @@ import {
   transferEventFromWire,
 } from './grpc-map-registry.js';
 import { ControlService, type GrpcMethod } from './gen/control-grpc.js';
+import type { tsbuild } from './gen/control.js';
 import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
 import { progressFromWire } from './solve-wire-progress.js';
 import { resultFromWire } from './solve-wire-build.js';
@@ -57,6 +59,8 @@ export interface GrpcClientOptions {
   readonly token?: string;
 }
 
+type SaveResponse = tsbuild.control.v1.SaveResponse;
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Method<Req, Res> = GrpcMethod<Req, any, any, Res>;
 
@@ -70,10 +74,6 @@ export function grpcTarget(address: string): string {
 
 function cancelled(signal: AbortSignal): CancelledError {
   return signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason instanceof Error ? signal.reason : undefined);
-}
-
-function notServed(what: string): TsbuildError {
-  return new TsbuildError('NOT_IMPLEMENTED', `${what} is not supported through tsbuildd yet; run it without --addr (TSBUILD_ADDR) on the daemon's machine`);
 }
 
 export class GrpcClient implements Client {
@@ -289,8 +289,27 @@ export class GrpcClient implements Client {
     return (res.images ?? []).map(loadedImageFromWire);
   }
 
-  saveImages(_req: SaveRequest, _opts: OutputCallOptions): Promise<SavedImage[]> {
-    return Promise.reject(notServed('save'));
+  async saveImages(req: SaveRequest, opts: OutputCallOptions): Promise<SavedImage[]> {
+    this.#check(opts.signal);
+    const m = ControlService.Save;
+    const call: ClientReadableStream<SaveResponse> = this.#client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, { names: [...req.names] }, this.#metadata(), {});
+    const onAbort = (): void => call.cancel();
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    let saved: SavedImage[] | undefined;
+    try {
+      // Iterating the stream reads one message at a time: a slow output holds the daemon back.
+      for await (const r of call as AsyncIterable<SaveResponse>) {
+        if (r.data?.data?.length) await opts.output.write(r.data.data);
+        else if (r.summary) saved = (r.summary.images ?? []).map((i) => ({ ...(i.name ? { name: i.name } : {}), manifestDigest: i.manifestDigest ?? '', configDigest: i.configDigest ?? '' }));
+      }
+    } catch (e) {
+      call.cancel();
+      throw opts.signal.aborted ? cancelled(opts.signal) : (e instanceof TsbuildError ? e : errorFromStatus(e as ServiceError));
+    } finally {
+      opts.signal.removeEventListener('abort', onAbort);
+    }
+    if (!saved) throw new TsbuildError('DAEMON_PROTOCOL', 'the Save stream ended without its summary');
+    return saved;
   }
 
   async pull(req: PullRequest, opts: TransferCallOptions): Promise<PullSummary> {

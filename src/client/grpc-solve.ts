@@ -3,7 +3,8 @@
  * `start` (the request without its client paths), answers the daemon's context listing and fetch
  * requests from the context directory (only files whose digest the daemon lacks travel), its
  * secret requests from the call's lookup and its `auth` requests from the client's registry
- * credentials (grpc-credentials.ts: only the host asked for), hands progress to `onProgress`, writes outputs streamed
+ * credentials (grpc-credentials.ts: only the host asked for), relays ssh agent connections
+ * (solve-ssh-relay.ts), serves and receives `type=local` caches (solve-local-cache.ts), hands progress to `onProgress`, writes outputs streamed
  * back at their client-side destinations, and returns the result — or throws the same typed error
  * the embedded engine would have. Aborting the signal sends `cancel` and waits for the daemon's
  * answer (the build stopped and cleaned up, or — when other clients are attached to it — handed
@@ -22,6 +23,8 @@ import { contextKeyOf, listContext, readDockerignore } from './solve-context-lis
 import { OutputWriter } from './solve-output-writer.js';
 import { buildStartOf, resultFromWire } from './solve-wire-build.js';
 import { progressFromWire } from './solve-wire-progress.js';
+import { missingAgentSockets, SshRelay } from './solve-ssh-relay.js';
+import { CacheExportReceiver, serveCacheFiles } from './solve-local-cache.js';
 import type { BuildCallOptions, BuildRequest, BuildResult, RegistryCredentials } from './types.js';
 
 type SolveRequest = tsbuild.control.v1.SolveRequest.$Properties;
@@ -74,6 +77,7 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
   const ignore = await readDockerignore(req.contextDir, req.dockerfile.path);
   const contextKey = await contextKeyOf(req.contextDir, req.historyKey);
   const start = buildStartOf(req, { contextKey, secretIds: [] });
+  start.sshMissingSockets = await missingAgentSockets(req.ssh);
   start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
   // `--registry-ca` names a client file: its bytes travel.
   const caPem = await caPemOf(req.registry);
@@ -85,6 +89,8 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
   const write = writer(call);
   const outputs = new OutputWriter(req.outputs, opts.stdout, signal);
   const paths = new Map<number, string>();
+  const ssh = new SshRelay(req.ssh, write);
+  const cacheExports = new CacheExportReceiver(req.cacheTo ?? []);
   // The client's own work (walking, reading files) stops at once on abort; the build stops when the daemon says so.
   const local = new AbortController();
   let cutTimer: NodeJS.Timeout | undefined;
@@ -110,6 +116,10 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
           await sendListing(write, res.files.id ?? 0, req, ignore, paths, contextKey, local.signal);
         } else if (res.files?.fetch) {
           await sendFiles(write, res.files.id ?? 0, res.files.fetch.fileIds ?? [], paths, local.signal);
+        } else if (res.files?.cacheRead) {
+          await serveCacheFiles(write, res.files.id ?? 0, res.files.cacheRead, req.cacheFrom ?? [], local.signal);
+        } else if (res.cacheExport) {
+          await cacheExports.chunk(res.cacheExport);
         } else if (res.secret) {
           const value = opts.secrets ? await opts.secrets(res.secret.secretId ?? '', local.signal) : undefined;
           await write({ secret: { requestId: res.secret.id ?? 0, data: value ?? new Uint8Array(), notFound: value === undefined } });
@@ -117,6 +127,8 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
           // A lookup that fails (a broken helper) answers anonymous, as the engine treats its own failures.
           const creds = await credentials(res.auth.host ?? '', local.signal).catch((): RegistryCredentials => ({ kind: 'anonymous' }));
           await write({ auth: authResponseOf(res.auth.id ?? 0, creds) });
+        } else if (res.ssh) {
+          ssh.receive(res.ssh);
         } else if (res.output) {
           await outputs.chunk(res.output.outputIndex ?? 0, res.output.data ?? new Uint8Array(), res.output.eof ?? false);
         } else if (res.result) {
@@ -127,7 +139,7 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
           // keep it running: the error is all this call will get, so stop waiting for its end.
           if (signal.aborted) call.cancel();
         }
-        // `accepted`; ssh requests do not come (this client refuses --ssh, solve-wire-build.ts).
+        // `accepted` needs nothing.
       }
     } catch (e) {
       // The status after an `error` message repeats it; keep the message's.
@@ -139,6 +151,8 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
     call.end();
     return result;
   } finally {
+    ssh.close();
+    await cacheExports.close();
     signal.removeEventListener('abort', onAbort);
     if (cutTimer) clearTimeout(cutTimer);
     if (failure !== undefined || !result) await outputs.close();

@@ -6,11 +6,9 @@
  * structured miss reason, the solve's start time, per-blob push outcomes) is rebuilt from what it
  * does or left empty.
  *
- * What the wire refuses, on both sides with the same error (docs/solve.md): `type=local` caches
- * (their directory is on the client, and the daemon must not read or write its own paths for a
- * remote caller) and ssh forwarding (not carried yet).
+ * `type=local` caches keep their client path in the specs; the daemon never uses it (it fetches and
+ * sends the layout over the stream instead: src/control/solve-local-cache.ts).
  */
-import { UserInputError } from '../util/errors.js';
 import type { BuildRequest, BuildResult, BuildStep, CacheExportSpec, CacheImportSpec, StepOutcome } from './build-types.js';
 import { tsbuild } from './gen/control.js';
 import { locationFromWire, locationToWire } from './solve-wire-progress.js';
@@ -44,24 +42,8 @@ function cacheFromWire<T>(w: WireCacheSpec): T {
   return out as T;
 }
 
-/** What a build through tsbuildd cannot do yet: each a user error with a way out. */
-export const SolveWireErrors = {
-  localCache: (flag: '--cache-from' | '--cache-to', path: string) => new UserInputError('CACHE_LOCAL_REMOTE',
-    `${flag} type=local (${path}) is not supported through tsbuildd: the directory is on the client and is not streamed; use type=registry, or build without --addr`),
-  ssh: (ids: readonly string[]) => new UserInputError('SSH_NOT_FORWARDED',
-    `--ssh ${ids.join(',')} is not forwarded through tsbuildd yet; build without --addr, or pass the key as a --secret`),
-} as const;
-
-/** Throws for what the wire refuses (above); called by the client before it sends and by the daemon on what it received. */
-export function refuseUnsupported(cacheFrom: readonly CacheImportSpec[], cacheTo: readonly CacheExportSpec[], sshIds: readonly string[]): void {
-  for (const c of cacheFrom) if (c.kind === 'local') throw SolveWireErrors.localCache('--cache-from', c.src);
-  for (const c of cacheTo) if (c.kind === 'local') throw SolveWireErrors.localCache('--cache-to', c.dest);
-  if (sshIds.length > 0) throw SolveWireErrors.ssh(sshIds);
-}
-
 /** The BuildStart for a request (its context travels separately). */
 export function buildStartOf(req: BuildRequest, extra: { readonly ref?: string; readonly contextKey: string; readonly secretIds: readonly string[] }): Start {
-  refuseUnsupported(req.cacheFrom ?? [], req.cacheTo ?? [], Object.keys(req.ssh));
   return {
     ref: extra.ref ?? req.ref ?? '',
     contextKey: extra.contextKey,
@@ -94,7 +76,6 @@ export function buildRequestOf(s: Start, contextDir: string, outputs: BuildReque
   const insecure = s.registry?.insecureRegistries ?? [];
   const cacheFrom = (s.cacheFrom ?? []).map((c) => cacheFromWire<CacheImportSpec>(c));
   const cacheTo = (s.cacheTo ?? []).map((c) => cacheFromWire<CacheExportSpec>(c));
-  refuseUnsupported(cacheFrom, cacheTo, s.sshIds ?? []);
   return {
     contextDir,
     dockerfile: { name: s.dockerfile?.name || 'Dockerfile', content: Buffer.from(s.dockerfile?.content ?? new Uint8Array()).toString('base64') },

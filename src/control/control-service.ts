@@ -5,7 +5,7 @@
  * (map-requests.ts) and answer with map-responses.ts; auth, cancellation and the error → status
  * mapping are applied around each by calls.ts, so a client sees the engine's own typed errors.
  * Solve registers each build in `deps.builds`, which ListBuilds lists and Status attaches to
- * (status-handler.ts). Pull, Push, Load, Import, Check and Repair live in image-transfer-handlers.ts.
+ * (status-handler.ts). Pull, Push, Load, Import, Save, Check and Repair live in image-transfer-handlers.ts.
  */
 import { solveHandler } from './solve-handler.js';
 import type { ControlService } from '../client/gen/control-grpc.js';
@@ -15,7 +15,7 @@ import type { BuildSlots } from './build-slots.js';
 import type { RunningBuilds } from './running-builds.js';
 import { listBuildsHandler, statusHandler } from './status-handler.js';
 import { DaemonErrors } from './errors.js';
-import { checkHandler, importHandler, loadHandler, pullHandler, pushHandler, repairHandler } from './image-transfer-handlers.js';
+import { checkHandler, importHandler, loadHandler, pullHandler, pushHandler, repairHandler, saveHandler } from './image-transfer-handlers.js';
 import { buildHistoryIn, pastBuildOut } from './map-build-history.js';
 import { diskUsageIn, imageRefIn, pruneIn, removeImageIn, tagImageIn } from './map-requests.js';
 import {
@@ -44,7 +44,7 @@ export interface ControlDeps {
 
 /** Control RPCs with a real handler (reported by Info.features.rpcs). */
 export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = [
-  'Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'History', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair',
+  'Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'History', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair', 'Save',
 ];
 
 function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
@@ -80,5 +80,6 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
     Import: importHandler(deps),
     Check: checkHandler(deps),
     Repair: repairHandler(deps),
+    Save: saveHandler(deps),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The Control RPCs that move images in and out of the daemon's store and check it: Pull and Push
  * (transfer progress streamed, then a summary), Load and Import (the client streams an archive that
- * the engine reads as its `-` input), Check and Repair. Registry credentials come with the request,
+ * the engine reads as its `-` input), Save (the engine's archive streamed back as it is written),
+ * Check and Repair. Registry credentials come with the request,
  * for the one host the call reaches (see docs/grpc.md, "Registry credentials"): the engine asks the
  * lookup made from them first and its own docker config after. A CA the client sent is written to a
  * scratch file for the call's registry client and removed after.
@@ -125,6 +126,24 @@ export function importHandler(deps: TransferDeps): Handler<'Import'> {
     const message = start.message || `Imported from ${start.sourceName || '-'}`;
     const rec = await deps.engine.importImage({ source: '-', name: start.name ?? '', message }, { signal, input: bytes });
     return { image: imageRecordOut(rec) };
+  };
+}
+
+const SAVE_CHUNK = 1024 * 1024;
+
+/** Save: the archive's bytes go out as the engine writes them (each write waits for its send: flow control). */
+export function saveHandler(deps: TransferDeps): Handler<'Save'> {
+  return async (req, send, { signal }) => {
+    const saved = await deps.engine.saveImages({ names: [...(req.names ?? [])] }, {
+      signal,
+      output: {
+        write: async (chunk) => {
+          for (let at = 0; at < chunk.length; at += SAVE_CHUNK) await send({ data: { data: chunk.subarray(at, Math.min(chunk.length, at + SAVE_CHUNK)) } });
+        },
+      },
+    });
+    await send({ data: { data: new Uint8Array(), eof: true } });
+    await send({ summary: { images: saved.map((i) => ({ name: i.name ?? '', manifestDigest: i.manifestDigest, configDigest: i.configDigest })) } });
   };
 }
 

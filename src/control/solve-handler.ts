@@ -2,7 +2,7 @@
  * The Solve RPC: one build over one bidirectional stream (proto/control.proto, docs/grpc.md).
  * Reads `start`, answers `accepted`, receives the context (synced incrementally into the client's
  * copy, or unpacked from a tar), runs `engine.build` over it while streaming progress, asking the
- * client for secrets on demand and sending `dest`-on-the-client outputs back as chunks, and ends
+ * client for secrets on demand, tunnelling ssh agent connections to it, and sending `dest`-on-the-client outputs back as chunks, and ends
  * with `result` or `error` (then the matching status, thrown for calls.ts to map).
  *
  * The build is registered by its ref (running-builds.ts) for ListBuilds and Status. A daemon
@@ -28,6 +28,8 @@ import type { RunningBuild, RunningBuilds } from './running-builds.js';
 import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
 import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
+import { SshTunnels } from './solve-ssh-tunnels.js';
+import { SolveLocalCaches } from './solve-local-cache.js';
 import { planOutputs, stdoutSink, streamOutputs } from './solve-outputs.js';
 import { reportTransfer } from './solve-transfer-progress.js';
 import type { BidiStreamHandler, CallContext } from './types.js';
@@ -135,6 +137,8 @@ export async function handleSolve(
   let detachable = false;
   /** The starting client is gone (or cancelled) but the build goes on for the attached ones. */
   let detached = false;
+  // The client's ssh agents (messages go through `post`, below, in order with the rest).
+  const tunnels = new SshTunnels(async (m) => { post(m); await chain; });
   const inbox = new SolveInbox(requests, (reason) => {
     const why = new CancelledError(new Error(reason || 'the client sent cancel'));
     if (!detach(why)) abort.abort(why);
@@ -144,6 +148,8 @@ export async function handleSolve(
     if (detached) return true;
     if (!detachable || !build || build.keepers === 0) return false;
     detached = true;
+    // Its agents are gone with it: a RUN connecting to one now fails at once instead of waiting.
+    void tunnels.close();
     const b = build;
     // The starting client hears why its call ends; nothing else is sent to it.
     void send({ error: errorDetailOf(new CancelledError(new Error(`${why.message.replace(/^cancelled(: )?/, '')}; the build goes on for the ${b.keepers} client(s) attached to it (tsbuild attach ${b.info.ref})`))) }).catch(() => undefined);
@@ -171,6 +177,8 @@ export async function handleSolve(
   };
   let scratch: string | undefined;
   let prepared: Prepared | undefined;
+  let caches: SolveLocalCaches | undefined;
+  inbox.onSsh((m) => tunnels.receive(m));
   try {
     const first = await inbox.next();
     const start = first?.start;
@@ -181,11 +189,15 @@ export async function handleSolve(
     await mkdir(join(deps.dataRoot, 'solve'), { recursive: true });
     scratch = await mkdtemp(join(deps.dataRoot, 'solve', 'build-'));
     prepared = await receiveContext(start, inbox, post, { ...ctx, signal: abort.signal }, deps, scratch, ref);
+    const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
+    // Local caches are on the client: what a cache-from needs is fetched now, while the inbox is read in order.
+    caches = new SolveLocalCaches(scratch);
+    let req = await caches.prepare(buildRequestOf(start, prepared.contextDir, plan.outputs), inbox, post, deps.engine, abort.signal);
     inbox.pump();
     detachable = true;
 
-    const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
-    let req = buildRequestOf(start, prepared.contextDir, plan.outputs);
+    // The client's agents, as sockets here whose connections it relays (solve-ssh-tunnels.ts).
+    if ((start.sshIds ?? []).length > 0) req = { ...req, ssh: await tunnels.listen(start.sshIds ?? [], scratch, start.sshMissingSockets ?? {}) };
     if (start.registry?.caPem?.length) {
       // The client's `--registry-ca`, as a file the build's registry client reads (gone with the scratch).
       const caFile = join(scratch, 'registry-ca.pem');
@@ -206,7 +218,7 @@ export async function handleSolve(
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
     const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}) }, {
       signal: abort.signal,
-      onProgress: (e) => post({ progress: progressToWire(e) }),
+      onProgress: (e) => post({ progress: progressToWire(caches?.renameEvent(e) ?? e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
       secrets: (id, signal) => (secretIds.size === 0 || secretIds.has(id) ? inbox.askSecret(id, post, signal) : Promise.resolve(undefined)),
       // The client's credentials first (it holds the docker config); the engine's own when it has none.
@@ -214,8 +226,9 @@ export async function handleSolve(
       ...(plan.stdoutIndex !== undefined ? { stdout: stdoutSink(plan.stdoutIndex, async (c) => { post({ output: c }); await chain; }) } : {}),
     });
     await chain;
+    await caches.sendExports(async (m) => { post(m); await chain; }, abort.signal);
     await streamOutputs(plan, async (c) => { post({ output: c }); await chain; }, abort.signal);
-    const wire = resultToWire(result, ref, (start.outputs ?? []).map((o) => o.type ?? ''));
+    const wire = resultToWire(caches.renameResult(result), ref, (start.outputs ?? []).map((o) => o.type ?? ''));
     build.finish({ result: wire });
     post({ result: wire });
     await chain;
@@ -224,6 +237,8 @@ export async function handleSolve(
     const e = abort.signal.aborted && !(thrown instanceof CancelledError) && asTsbuildError(thrown).code === 'INTERNAL'
       ? new CancelledError(abort.signal.reason)
       : asTsbuildError(thrown);
+    // The client's own paths (its agents, its cache directories), not the daemon's scratch, in what it reads.
+    e.message = tunnels.rename(caches?.rename(e.message) ?? e.message);
     build?.finish({ error: e });
     if (!detached) await send({ error: errorDetailOf(e) }).catch(() => undefined);
     throw e;
@@ -232,6 +247,7 @@ export async function handleSolve(
     ctx.clientGone.removeEventListener('abort', onGone);
     if (build) deps.builds.remove(build);
     inbox.close();
+    await tunnels.close();
     prepared?.release();
     if (scratch) await rm(scratch, { recursive: true, force: true });
     releaseSlot();

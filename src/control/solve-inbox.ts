@@ -1,8 +1,8 @@
 /**
  * The client's side of a Solve stream, as the handler reads it: first in order (start, the context
  * listing and file chunks, or the context tar), then — once the build runs — by a pump that routes
- * secret and registry-credential answers to the lookups waiting for them and turns `cancel` into an
- * abort. A stream that ends early fails the waiting lookups; it does not cancel the build (a
+ * secret and registry-credential answers to the lookups waiting for them, ssh agent bytes to the
+ * build's tunnels (solve-ssh-tunnels.ts), and turns `cancel` into an abort. A stream that ends early fails the waiting lookups; it does not cancel the build (a
  * disconnect cancels the call, which calls.ts turns into an abort). Credential answers are handed
  * on as they are: never logged.
  */
@@ -13,6 +13,7 @@ import { CancelledError, TsbuildError } from '../util/errors.js';
 
 type SolveRequest = tsbuild.control.v1.SolveRequest;
 type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
+type SshData = tsbuild.control.v1.SshData.$Properties;
 
 /** What a waiting lookup is resolved with: a secret's bytes (or none), or a host's credentials. */
 type Answer = Uint8Array | undefined | RegistryCredentials;
@@ -28,6 +29,7 @@ export class SolveInbox {
   readonly #waiting = new Map<number, Waiter>();
   #nextId = 0;
   #ended = false;
+  #onSsh: ((m: SshData) => void) | undefined;
 
   constructor(requests: AsyncIterable<SolveRequest>, onCancel: (reason: string) => void) {
     this.#it = requests[Symbol.asyncIterator]();
@@ -50,6 +52,11 @@ export class SolveInbox {
     return r.value;
   }
 
+  /** Where `ssh` messages go once the pump runs (without it they are dropped). */
+  onSsh(handler: (m: SshData) => void): void {
+    this.#onSsh = handler;
+  }
+
   /** Reads the rest of the stream in the background. */
   pump(): void {
     void (async () => {
@@ -65,8 +72,9 @@ export class SolveInbox {
             const w = this.#waiting.get(m.auth.requestId ?? 0);
             this.#waiting.delete(m.auth.requestId ?? 0);
             w?.resolve(m.auth.anonymous ? { kind: 'anonymous' } : credentialsFromWire(m.auth));
+          } else if (m.ssh) {
+            this.#onSsh?.(m.ssh);
           }
-          // Anything else (ssh) is not asked for by this daemon; it is ignored.
         }
         this.#failWaiting(new TsbuildError('SOLVE_PROTOCOL', 'Solve: the client closed its stream while a secret or credentials were requested'));
       } catch (e) {

@@ -29,6 +29,7 @@ export namespace tsbuild {
                 import: tsbuild.control.v1.Control.Import;
                 check: tsbuild.control.v1.Control.Check;
                 repair: tsbuild.control.v1.Control.Repair;
+                save: tsbuild.control.v1.Control.Save;
             }
 
             namespace Control {
@@ -219,6 +220,17 @@ export namespace tsbuild {
                   readonly requestStream: undefined;
                   readonly responseStream: undefined;
                 };
+                type SaveCallback = (error: (Error|null), response?: tsbuild.control.v1.SaveResponse) => void;
+                type Save = {
+                  (request: tsbuild.control.v1.ISaveRequest, callback: tsbuild.control.v1.Control.SaveCallback): void;
+                  (request: tsbuild.control.v1.ISaveRequest): Promise<tsbuild.control.v1.SaveResponse>;
+                  readonly name: "Save";
+                  readonly path: "/tsbuild.control.v1.Control/Save";
+                  readonly requestType: "SaveRequest";
+                  readonly responseType: "SaveResponse";
+                  readonly requestStream: undefined;
+                  readonly responseStream: true;
+                };
             }
 
             interface IErrorDetail extends tsbuild.control.v1.ErrorDetail.$Properties {
@@ -353,7 +365,8 @@ export namespace tsbuild {
                 output?: (tsbuild.control.v1.OutputChunk.$Properties|null);
                 result?: (tsbuild.control.v1.BuildResult.$Properties|null);
                 error?: (tsbuild.control.v1.ErrorDetail.$Properties|null);
-                msg?: ("accepted"|"progress"|"files"|"secret"|"ssh"|"auth"|"output"|"result"|"error");
+                cacheExport?: (tsbuild.control.v1.CacheExportChunk.$Properties|null);
+                msg?: ("accepted"|"progress"|"files"|"secret"|"ssh"|"auth"|"output"|"result"|"error"|"cacheExport");
                 static create(properties: tsbuild.control.v1.SolveResponse.$Shape): tsbuild.control.v1.SolveResponse & tsbuild.control.v1.SolveResponse.$Shape;
                 static create(properties?: tsbuild.control.v1.SolveResponse.$Properties): tsbuild.control.v1.SolveResponse;
                 static encode(message: tsbuild.control.v1.SolveResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -372,7 +385,8 @@ export namespace tsbuild {
                     output?: (tsbuild.control.v1.OutputChunk.$Properties|null);
                     result?: (tsbuild.control.v1.BuildResult.$Properties|null);
                     error?: (tsbuild.control.v1.ErrorDetail.$Properties|null);
-                    msg?: ("accepted"|"progress"|"files"|"secret"|"ssh"|"auth"|"output"|"result"|"error");
+                    cacheExport?: (tsbuild.control.v1.CacheExportChunk.$Properties|null);
+                    msg?: ("accepted"|"progress"|"files"|"secret"|"ssh"|"auth"|"output"|"result"|"error"|"cacheExport");
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = {
@@ -385,9 +399,10 @@ export namespace tsbuild {
                   output?: tsbuild.control.v1.OutputChunk.$Shape|null;
                   result?: tsbuild.control.v1.BuildResult.$Shape|null;
                   error?: tsbuild.control.v1.ErrorDetail.$Shape|null;
+                  cacheExport?: tsbuild.control.v1.CacheExportChunk.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ msg?: undefined; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null }|{ msg?: "accepted"; accepted: tsbuild.control.v1.SolveAccepted.$Shape; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null }|{ msg?: "progress"; accepted?: null; progress: tsbuild.control.v1.ProgressEvent.$Shape; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null }|{ msg?: "files"; accepted?: null; progress?: null; files: tsbuild.control.v1.FilesRequest.$Shape; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null }|{ msg?: "secret"; accepted?: null; progress?: null; files?: null; secret: tsbuild.control.v1.SecretRequest.$Shape; ssh?: null; auth?: null; output?: null; result?: null; error?: null }|{ msg?: "ssh"; accepted?: null; progress?: null; files?: null; secret?: null; ssh: tsbuild.control.v1.SshData.$Shape; auth?: null; output?: null; result?: null; error?: null }|{ msg?: "auth"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth: tsbuild.control.v1.AuthRequest.$Shape; output?: null; result?: null; error?: null }|{ msg?: "output"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output: tsbuild.control.v1.OutputChunk.$Shape; result?: null; error?: null }|{ msg?: "result"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result: tsbuild.control.v1.BuildResult.$Shape; error?: null }|{ msg?: "error"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error: tsbuild.control.v1.ErrorDetail.$Shape })
+                  ({ msg?: undefined; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null; cacheExport?: null }|{ msg?: "accepted"; accepted: tsbuild.control.v1.SolveAccepted.$Shape; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null; cacheExport?: null }|{ msg?: "progress"; accepted?: null; progress: tsbuild.control.v1.ProgressEvent.$Shape; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null; cacheExport?: null }|{ msg?: "files"; accepted?: null; progress?: null; files: tsbuild.control.v1.FilesRequest.$Shape; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null; cacheExport?: null }|{ msg?: "secret"; accepted?: null; progress?: null; files?: null; secret: tsbuild.control.v1.SecretRequest.$Shape; ssh?: null; auth?: null; output?: null; result?: null; error?: null; cacheExport?: null }|{ msg?: "ssh"; accepted?: null; progress?: null; files?: null; secret?: null; ssh: tsbuild.control.v1.SshData.$Shape; auth?: null; output?: null; result?: null; error?: null; cacheExport?: null }|{ msg?: "auth"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth: tsbuild.control.v1.AuthRequest.$Shape; output?: null; result?: null; error?: null; cacheExport?: null }|{ msg?: "output"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output: tsbuild.control.v1.OutputChunk.$Shape; result?: null; error?: null; cacheExport?: null }|{ msg?: "result"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result: tsbuild.control.v1.BuildResult.$Shape; error?: null; cacheExport?: null }|{ msg?: "error"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error: tsbuild.control.v1.ErrorDetail.$Shape; cacheExport?: null }|{ msg?: "cacheExport"; accepted?: null; progress?: null; files?: null; secret?: null; ssh?: null; auth?: null; output?: null; result?: null; error?: null; cacheExport: tsbuild.control.v1.CacheExportChunk.$Shape })
                 );
             }
 
@@ -420,6 +435,7 @@ export namespace tsbuild {
                 maxParallelism: number;
                 contextKey: string;
                 answersAuth: boolean;
+                sshMissingSockets: { [k: string]: string };
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -452,6 +468,7 @@ export namespace tsbuild {
                     maxParallelism?: (number|null);
                     contextKey?: (string|null);
                     answersAuth?: (boolean|null);
+                    sshMissingSockets?: ({ [k: string]: string }|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;
@@ -647,7 +664,8 @@ export namespace tsbuild {
                 id: number;
                 list?: (tsbuild.control.v1.ListFiles.$Properties|null);
                 fetch?: (tsbuild.control.v1.FetchFiles.$Properties|null);
-                kind?: ("list"|"fetch");
+                cacheRead?: (tsbuild.control.v1.ReadCacheFiles.$Properties|null);
+                kind?: ("list"|"fetch"|"cacheRead");
                 static create(properties: tsbuild.control.v1.FilesRequest.$Shape): tsbuild.control.v1.FilesRequest & tsbuild.control.v1.FilesRequest.$Shape;
                 static create(properties?: tsbuild.control.v1.FilesRequest.$Properties): tsbuild.control.v1.FilesRequest;
                 static encode(message: tsbuild.control.v1.FilesRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -660,17 +678,43 @@ export namespace tsbuild {
                     id?: (number|null);
                     list?: (tsbuild.control.v1.ListFiles.$Properties|null);
                     fetch?: (tsbuild.control.v1.FetchFiles.$Properties|null);
-                    kind?: ("list"|"fetch");
+                    cacheRead?: (tsbuild.control.v1.ReadCacheFiles.$Properties|null);
+                    kind?: ("list"|"fetch"|"cacheRead");
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = {
                   id?: number|null;
                   list?: tsbuild.control.v1.ListFiles.$Shape|null;
                   fetch?: tsbuild.control.v1.FetchFiles.$Shape|null;
+                  cacheRead?: tsbuild.control.v1.ReadCacheFiles.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ kind?: undefined; list?: null; fetch?: null }|{ kind?: "list"; list: tsbuild.control.v1.ListFiles.$Shape; fetch?: null }|{ kind?: "fetch"; list?: null; fetch: tsbuild.control.v1.FetchFiles.$Shape })
+                  ({ kind?: undefined; list?: null; fetch?: null; cacheRead?: null }|{ kind?: "list"; list: tsbuild.control.v1.ListFiles.$Shape; fetch?: null; cacheRead?: null }|{ kind?: "fetch"; list?: null; fetch: tsbuild.control.v1.FetchFiles.$Shape; cacheRead?: null }|{ kind?: "cacheRead"; list?: null; fetch?: null; cacheRead: tsbuild.control.v1.ReadCacheFiles.$Shape })
                 );
+            }
+
+            interface IReadCacheFiles extends tsbuild.control.v1.ReadCacheFiles.$Properties {
+            }
+
+            class ReadCacheFiles {
+                constructor(properties?: tsbuild.control.v1.ReadCacheFiles.$Properties);
+                $unknowns?: Uint8Array[];
+                cacheIndex: number;
+                paths: string[];
+                static create(properties: tsbuild.control.v1.ReadCacheFiles.$Shape): tsbuild.control.v1.ReadCacheFiles & tsbuild.control.v1.ReadCacheFiles.$Shape;
+                static create(properties?: tsbuild.control.v1.ReadCacheFiles.$Properties): tsbuild.control.v1.ReadCacheFiles;
+                static encode(message: tsbuild.control.v1.ReadCacheFiles.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.ReadCacheFiles & tsbuild.control.v1.ReadCacheFiles.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ReadCacheFiles {
+                interface $Properties {
+                    cacheIndex?: (number|null);
+                    paths?: (string[]|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.ReadCacheFiles.$Properties;
             }
 
             interface IListFiles extends tsbuild.control.v1.ListFiles.$Properties {
@@ -799,6 +843,7 @@ export namespace tsbuild {
                 fileId: number;
                 data: Uint8Array;
                 eof: boolean;
+                notFound: boolean;
                 static create(properties: tsbuild.control.v1.FileChunk.$Shape): tsbuild.control.v1.FileChunk & tsbuild.control.v1.FileChunk.$Shape;
                 static create(properties?: tsbuild.control.v1.FileChunk.$Properties): tsbuild.control.v1.FileChunk;
                 static encode(message: tsbuild.control.v1.FileChunk.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -812,6 +857,7 @@ export namespace tsbuild {
                     fileId?: (number|null);
                     data?: (Uint8Array|null);
                     eof?: (boolean|null);
+                    notFound?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.FileChunk.$Properties;
@@ -951,6 +997,36 @@ export namespace tsbuild {
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.AuthResponse.$Properties;
+            }
+
+            interface ICacheExportChunk extends tsbuild.control.v1.CacheExportChunk.$Properties {
+            }
+
+            class CacheExportChunk {
+                constructor(properties?: tsbuild.control.v1.CacheExportChunk.$Properties);
+                $unknowns?: Uint8Array[];
+                cacheIndex: number;
+                path: string;
+                data: Uint8Array;
+                eof: boolean;
+                done: boolean;
+                static create(properties: tsbuild.control.v1.CacheExportChunk.$Shape): tsbuild.control.v1.CacheExportChunk & tsbuild.control.v1.CacheExportChunk.$Shape;
+                static create(properties?: tsbuild.control.v1.CacheExportChunk.$Properties): tsbuild.control.v1.CacheExportChunk;
+                static encode(message: tsbuild.control.v1.CacheExportChunk.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.CacheExportChunk & tsbuild.control.v1.CacheExportChunk.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace CacheExportChunk {
+                interface $Properties {
+                    cacheIndex?: (number|null);
+                    path?: (string|null);
+                    data?: (Uint8Array|null);
+                    eof?: (boolean|null);
+                    done?: (boolean|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.CacheExportChunk.$Properties;
             }
 
             interface IOutputChunk extends tsbuild.control.v1.OutputChunk.$Properties {
@@ -3102,6 +3178,108 @@ export namespace tsbuild {
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.RepairResponse.$Properties;
+            }
+
+            interface ISaveRequest extends tsbuild.control.v1.SaveRequest.$Properties {
+            }
+
+            class SaveRequest {
+                constructor(properties?: tsbuild.control.v1.SaveRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                names: string[];
+                static create(properties: tsbuild.control.v1.SaveRequest.$Shape): tsbuild.control.v1.SaveRequest & tsbuild.control.v1.SaveRequest.$Shape;
+                static create(properties?: tsbuild.control.v1.SaveRequest.$Properties): tsbuild.control.v1.SaveRequest;
+                static encode(message: tsbuild.control.v1.SaveRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.SaveRequest & tsbuild.control.v1.SaveRequest.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SaveRequest {
+                interface $Properties {
+                    names?: (string[]|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.SaveRequest.$Properties;
+            }
+
+            interface ISaveResponse extends tsbuild.control.v1.SaveResponse.$Properties {
+            }
+
+            class SaveResponse {
+                constructor(properties?: tsbuild.control.v1.SaveResponse.$Properties);
+                $unknowns?: Uint8Array[];
+                data?: (tsbuild.control.v1.DataChunk.$Properties|null);
+                summary?: (tsbuild.control.v1.SaveSummary.$Properties|null);
+                msg?: ("data"|"summary");
+                static create(properties: tsbuild.control.v1.SaveResponse.$Shape): tsbuild.control.v1.SaveResponse & tsbuild.control.v1.SaveResponse.$Shape;
+                static create(properties?: tsbuild.control.v1.SaveResponse.$Properties): tsbuild.control.v1.SaveResponse;
+                static encode(message: tsbuild.control.v1.SaveResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.SaveResponse & tsbuild.control.v1.SaveResponse.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SaveResponse {
+                interface $Properties {
+                    data?: (tsbuild.control.v1.DataChunk.$Properties|null);
+                    summary?: (tsbuild.control.v1.SaveSummary.$Properties|null);
+                    msg?: ("data"|"summary");
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = {
+                  data?: tsbuild.control.v1.DataChunk.$Shape|null;
+                  summary?: tsbuild.control.v1.SaveSummary.$Shape|null;
+                  $unknowns?: Uint8Array[];
+                } & (
+                  ({ msg?: undefined; data?: null; summary?: null }|{ msg?: "data"; data: tsbuild.control.v1.DataChunk.$Shape; summary?: null }|{ msg?: "summary"; data?: null; summary: tsbuild.control.v1.SaveSummary.$Shape })
+                );
+            }
+
+            interface ISaveSummary extends tsbuild.control.v1.SaveSummary.$Properties {
+            }
+
+            class SaveSummary {
+                constructor(properties?: tsbuild.control.v1.SaveSummary.$Properties);
+                $unknowns?: Uint8Array[];
+                images: tsbuild.control.v1.SavedImage.$Properties[];
+                static create(properties: tsbuild.control.v1.SaveSummary.$Shape): tsbuild.control.v1.SaveSummary & tsbuild.control.v1.SaveSummary.$Shape;
+                static create(properties?: tsbuild.control.v1.SaveSummary.$Properties): tsbuild.control.v1.SaveSummary;
+                static encode(message: tsbuild.control.v1.SaveSummary.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.SaveSummary & tsbuild.control.v1.SaveSummary.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SaveSummary {
+                interface $Properties {
+                    images?: (tsbuild.control.v1.SavedImage.$Properties[]|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.SaveSummary.$Properties;
+            }
+
+            interface ISavedImage extends tsbuild.control.v1.SavedImage.$Properties {
+            }
+
+            class SavedImage {
+                constructor(properties?: tsbuild.control.v1.SavedImage.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                manifestDigest: string;
+                configDigest: string;
+                static create(properties: tsbuild.control.v1.SavedImage.$Shape): tsbuild.control.v1.SavedImage & tsbuild.control.v1.SavedImage.$Shape;
+                static create(properties?: tsbuild.control.v1.SavedImage.$Properties): tsbuild.control.v1.SavedImage;
+                static encode(message: tsbuild.control.v1.SavedImage.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.SavedImage & tsbuild.control.v1.SavedImage.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace SavedImage {
+                interface $Properties {
+                    name?: (string|null);
+                    manifestDigest?: (string|null);
+                    configDigest?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.SavedImage.$Properties;
             }
         }
     }

@@ -253,6 +253,19 @@ export const tsbuild = $root.tsbuild = (() => {
                     responseStream: { value: $undefined }
                 });
 
+
+
+                $Object.defineProperties(Control.prototype.save = function(request, callback) {
+                    return $protobuf.rpc.Service.prototype.rpcCall.call(this, Control.prototype.save, $root.tsbuild.control.v1.SaveRequest, $root.tsbuild.control.v1.SaveResponse, request, callback);
+                }, {
+                    name: { value: "Save" },
+                    path: { value: "/tsbuild.control.v1.Control/Save" },
+                    requestType: { value: "SaveRequest" },
+                    responseType: { value: "SaveResponse" },
+                    requestStream: { value: $undefined },
+                    responseStream: { value: true }
+                });
+
                 return Control;
             })();
 
@@ -728,11 +741,12 @@ export const tsbuild = $root.tsbuild = (() => {
                 SolveResponse.prototype.output = null;
                 SolveResponse.prototype.result = null;
                 SolveResponse.prototype.error = null;
+                SolveResponse.prototype.cacheExport = null;
 
                 let $oneOfFields;
 
                 $Object.defineProperty(SolveResponse.prototype, "msg", {
-                    get: $util.oneOfGetter($oneOfFields = ["accepted", "progress", "files", "secret", "ssh", "auth", "output", "result", "error"]),
+                    get: $util.oneOfGetter($oneOfFields = ["accepted", "progress", "files", "secret", "ssh", "auth", "output", "result", "error", "cacheExport"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -765,6 +779,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         $root.tsbuild.control.v1.BuildResult.encode(message.result, writer.uint32(66).fork(), _depth + 1).ldelim();
                     if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
                         $root.tsbuild.control.v1.ErrorDetail.encode(message.error, writer.uint32(74).fork(), _depth + 1).ldelim();
+                    if (message.cacheExport != null && $Object.hasOwnProperty.call(message, "cacheExport"))
+                        $root.tsbuild.control.v1.CacheExportChunk.encode(message.cacheExport, writer.uint32(82).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -861,6 +877,13 @@ export const tsbuild = $root.tsbuild = (() => {
                                 message.msg = "error";
                                 continue;
                             }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                message.cacheExport = $root.tsbuild.control.v1.CacheExportChunk.decode(reader, reader.size(), $undefined, _depth + 1, message.cacheExport);
+                                message.msg = "cacheExport";
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -900,6 +923,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     this.entitlements = [];
                     this.cacheFrom = [];
                     this.cacheTo = [];
+                    this.sshMissingSockets = {};
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -929,6 +953,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStart.prototype.maxParallelism = 0;
                 BuildStart.prototype.contextKey = "";
                 BuildStart.prototype.answersAuth = false;
+                BuildStart.prototype.sshMissingSockets = $util.emptyObject;
 
                 BuildStart.create = function(properties) {
                     return new BuildStart(properties);
@@ -997,6 +1022,9 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(178).string(message.contextKey);
                     if (message.answersAuth != null && $Object.hasOwnProperty.call(message, "answersAuth") && message.answersAuth !== false)
                         writer.uint32(184).bool(message.answersAuth);
+                    if (message.sshMissingSockets != null && $Object.hasOwnProperty.call(message, "sshMissingSockets"))
+                        for (let keys = $Object.keys(message.sshMissingSockets), i = 0; i < keys.length; ++i)
+                            writer.uint32(194).fork().uint32(10).string(keys[i]).uint32(18).string(message.sshMissingSockets[keys[i]]).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1275,6 +1303,42 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.answersAuth = value;
                                 else
                                     delete message.answersAuth;
+                                continue;
+                            }
+                        case 24: {
+                                if (wireType !== 2)
+                                    break;
+                                if (message.sshMissingSockets === $util.emptyObject)
+                                    message.sshMissingSockets = {};
+                                let end2 = reader.size() + reader.pos;
+                                if (end2 > reader.len)
+                                    throw $RangeError("index out of range");
+                                reader.len = end2;
+                                key = "";
+                                value = "";
+                                while (reader.pos < end2) {
+                                    let tag2 = reader.tag();
+                                    wireType = tag2 & 7;
+                                    switch (tag2 >>>= 3) {
+                                    case 1:
+                                        if (wireType !== 2)
+                                            break;
+                                        key = reader.stringVerify();
+                                        continue;
+                                    case 2:
+                                        if (wireType !== 2)
+                                            break;
+                                        value = reader.stringVerify();
+                                        continue;
+                                    }
+                                    reader.skipType(wireType, _depth, tag2);
+                                }
+                                if (reader.pos !== end2)
+                                    throw $RangeError("index out of range");
+                                reader.len = end;
+                                if (key === "__proto__")
+                                    $util.makeProp(message.sshMissingSockets, key);
+                                message.sshMissingSockets[key] = value;
                                 continue;
                             }
                         }
@@ -2119,11 +2183,12 @@ export const tsbuild = $root.tsbuild = (() => {
                 FilesRequest.prototype.id = 0;
                 FilesRequest.prototype.list = null;
                 FilesRequest.prototype.fetch = null;
+                FilesRequest.prototype.cacheRead = null;
 
                 let $oneOfFields;
 
                 $Object.defineProperty(FilesRequest.prototype, "kind", {
-                    get: $util.oneOfGetter($oneOfFields = ["list", "fetch"]),
+                    get: $util.oneOfGetter($oneOfFields = ["list", "fetch", "cacheRead"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -2144,6 +2209,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         $root.tsbuild.control.v1.ListFiles.encode(message.list, writer.uint32(18).fork(), _depth + 1).ldelim();
                     if (message.fetch != null && $Object.hasOwnProperty.call(message, "fetch"))
                         $root.tsbuild.control.v1.FetchFiles.encode(message.fetch, writer.uint32(26).fork(), _depth + 1).ldelim();
+                    if (message.cacheRead != null && $Object.hasOwnProperty.call(message, "cacheRead"))
+                        $root.tsbuild.control.v1.ReadCacheFiles.encode(message.cacheRead, writer.uint32(34).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2200,6 +2267,13 @@ export const tsbuild = $root.tsbuild = (() => {
                                 message.kind = "fetch";
                                 continue;
                             }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                message.cacheRead = $root.tsbuild.control.v1.ReadCacheFiles.decode(reader, reader.size(), $undefined, _depth + 1, message.cacheRead);
+                                message.kind = "cacheRead";
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -2224,6 +2298,111 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return FilesRequest;
+            })();
+
+            v1.ReadCacheFiles = (function() {
+
+                const ReadCacheFiles = function (properties) {
+                    this.paths = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                ReadCacheFiles.prototype.cacheIndex = 0;
+                ReadCacheFiles.prototype.paths = $util.emptyArray;
+
+                ReadCacheFiles.create = function(properties) {
+                    return new ReadCacheFiles(properties);
+                };
+
+                ReadCacheFiles.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.cacheIndex != null && $Object.hasOwnProperty.call(message, "cacheIndex") && message.cacheIndex !== 0)
+                        writer.uint32(8).uint32(message.cacheIndex);
+                    if (message.paths != null && message.paths.length)
+                        for (let i = 0; i < message.paths.length; ++i)
+                            writer.uint32(18).string(message.paths[i]);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                ReadCacheFiles.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.ReadCacheFiles();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.cacheIndex = value;
+                                else
+                                    delete message.cacheIndex;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.paths && message.paths.length))
+                                    message.paths = [];
+                                message.paths.push(reader.stringVerify());
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                ReadCacheFiles.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.ReadCacheFiles";
+                };
+
+                return ReadCacheFiles;
             })();
 
             v1.ListFiles = (function() {
@@ -2785,6 +2964,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 FileChunk.prototype.fileId = 0;
                 FileChunk.prototype.data = $util.newBuffer([]);
                 FileChunk.prototype.eof = false;
+                FileChunk.prototype.notFound = false;
 
                 FileChunk.create = function(properties) {
                     return new FileChunk(properties);
@@ -2805,6 +2985,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(26).bytes(message.data);
                     if (message.eof != null && $Object.hasOwnProperty.call(message, "eof") && message.eof !== false)
                         writer.uint32(32).bool(message.eof);
+                    if (message.notFound != null && $Object.hasOwnProperty.call(message, "notFound") && message.notFound !== false)
+                        writer.uint32(40).bool(message.notFound);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2872,6 +3054,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.eof = value;
                                 else
                                     delete message.eof;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.notFound = value;
+                                else
+                                    delete message.notFound;
                                 continue;
                             }
                         }
@@ -3514,6 +3705,146 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return AuthResponse;
+            })();
+
+            v1.CacheExportChunk = (function() {
+
+                const CacheExportChunk = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                CacheExportChunk.prototype.cacheIndex = 0;
+                CacheExportChunk.prototype.path = "";
+                CacheExportChunk.prototype.data = $util.newBuffer([]);
+                CacheExportChunk.prototype.eof = false;
+                CacheExportChunk.prototype.done = false;
+
+                CacheExportChunk.create = function(properties) {
+                    return new CacheExportChunk(properties);
+                };
+
+                CacheExportChunk.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.cacheIndex != null && $Object.hasOwnProperty.call(message, "cacheIndex") && message.cacheIndex !== 0)
+                        writer.uint32(8).uint32(message.cacheIndex);
+                    if (message.path != null && $Object.hasOwnProperty.call(message, "path") && message.path !== "")
+                        writer.uint32(18).string(message.path);
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data") && message.data.length)
+                        writer.uint32(26).bytes(message.data);
+                    if (message.eof != null && $Object.hasOwnProperty.call(message, "eof") && message.eof !== false)
+                        writer.uint32(32).bool(message.eof);
+                    if (message.done != null && $Object.hasOwnProperty.call(message, "done") && message.done !== false)
+                        writer.uint32(40).bool(message.done);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                CacheExportChunk.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.CacheExportChunk();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.uint32())
+                                    message.cacheIndex = value;
+                                else
+                                    delete message.cacheIndex;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.path = value;
+                                else
+                                    delete message.path;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.data = value;
+                                else
+                                    delete message.data;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.eof = value;
+                                else
+                                    delete message.eof;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.done = value;
+                                else
+                                    delete message.done;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                CacheExportChunk.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.CacheExportChunk";
+                };
+
+                return CacheExportChunk;
             })();
 
             v1.OutputChunk = (function() {
@@ -13148,6 +13479,415 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return RepairResponse;
+            })();
+
+            v1.SaveRequest = (function() {
+
+                const SaveRequest = function (properties) {
+                    this.names = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                SaveRequest.prototype.names = $util.emptyArray;
+
+                SaveRequest.create = function(properties) {
+                    return new SaveRequest(properties);
+                };
+
+                SaveRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.names != null && message.names.length)
+                        for (let i = 0; i < message.names.length; ++i)
+                            writer.uint32(10).string(message.names[i]);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                SaveRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.SaveRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.names && message.names.length))
+                                    message.names = [];
+                                message.names.push(reader.stringVerify());
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                SaveRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.SaveRequest";
+                };
+
+                return SaveRequest;
+            })();
+
+            v1.SaveResponse = (function() {
+
+                const SaveResponse = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                SaveResponse.prototype.data = null;
+                SaveResponse.prototype.summary = null;
+
+                let $oneOfFields;
+
+                $Object.defineProperty(SaveResponse.prototype, "msg", {
+                    get: $util.oneOfGetter($oneOfFields = ["data", "summary"]),
+                    set: $util.oneOfSetter($oneOfFields)
+                });
+
+                SaveResponse.create = function(properties) {
+                    return new SaveResponse(properties);
+                };
+
+                SaveResponse.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.data != null && $Object.hasOwnProperty.call(message, "data"))
+                        $root.tsbuild.control.v1.DataChunk.encode(message.data, writer.uint32(10).fork(), _depth + 1).ldelim();
+                    if (message.summary != null && $Object.hasOwnProperty.call(message, "summary"))
+                        $root.tsbuild.control.v1.SaveSummary.encode(message.summary, writer.uint32(18).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                SaveResponse.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.SaveResponse();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                message.data = $root.tsbuild.control.v1.DataChunk.decode(reader, reader.size(), $undefined, _depth + 1, message.data);
+                                message.msg = "data";
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                message.summary = $root.tsbuild.control.v1.SaveSummary.decode(reader, reader.size(), $undefined, _depth + 1, message.summary);
+                                message.msg = "summary";
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                SaveResponse.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.SaveResponse";
+                };
+
+                return SaveResponse;
+            })();
+
+            v1.SaveSummary = (function() {
+
+                const SaveSummary = function (properties) {
+                    this.images = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                SaveSummary.prototype.images = $util.emptyArray;
+
+                SaveSummary.create = function(properties) {
+                    return new SaveSummary(properties);
+                };
+
+                SaveSummary.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.images != null && message.images.length)
+                        for (let i = 0; i < message.images.length; ++i)
+                            $root.tsbuild.control.v1.SavedImage.encode(message.images[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                SaveSummary.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.SaveSummary();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.images && message.images.length))
+                                    message.images = [];
+                                message.images.push($root.tsbuild.control.v1.SavedImage.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                SaveSummary.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.SaveSummary";
+                };
+
+                return SaveSummary;
+            })();
+
+            v1.SavedImage = (function() {
+
+                const SavedImage = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                SavedImage.prototype.name = "";
+                SavedImage.prototype.manifestDigest = "";
+                SavedImage.prototype.configDigest = "";
+
+                SavedImage.create = function(properties) {
+                    return new SavedImage(properties);
+                };
+
+                SavedImage.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                        writer.uint32(10).string(message.name);
+                    if (message.manifestDigest != null && $Object.hasOwnProperty.call(message, "manifestDigest") && message.manifestDigest !== "")
+                        writer.uint32(18).string(message.manifestDigest);
+                    if (message.configDigest != null && $Object.hasOwnProperty.call(message, "configDigest") && message.configDigest !== "")
+                        writer.uint32(26).string(message.configDigest);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                SavedImage.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.SavedImage();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.name = value;
+                                else
+                                    delete message.name;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.manifestDigest = value;
+                                else
+                                    delete message.manifestDigest;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.configDigest = value;
+                                else
+                                    delete message.configDigest;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                SavedImage.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.SavedImage";
+                };
+
+                return SavedImage;
             })();
 
             return v1;

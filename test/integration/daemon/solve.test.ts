@@ -79,7 +79,7 @@ describeBuilds('Solve over gRPC', () => {
       Solve: solveHandler({ engine, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0, builds: new RunningBuilds(), allowedEntitlements: [] }),
       Status: reject, ListBuilds: reject, DiskUsage: reject, Prune: reject, ListImages: reject, RemoveImage: reject,
       TagImage: reject, Inspect: reject, History: reject, Info: reject, Pull: reject, Push: reject, Load: reject, Import: reject,
-      Check: reject, Repair: reject,
+      Check: reject, Repair: reject, Save: reject,
     };
     server = new Server();
     server.addService(ControlService, adaptService(ControlService, handlers, { authorizer: new Authorizer(undefined), inFlight: new InFlightCalls() }));

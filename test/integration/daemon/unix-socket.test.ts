@@ -68,7 +68,7 @@ describe('tsbuildd on a unix socket', () => {
       }
     })();
     expect(info.runcVersion).toBe(runc);
-    expect(info.features?.rpcs).toEqual(['Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'History', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair']);
+    expect(info.features?.rpcs).toEqual(['Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'History', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair', 'Save']);
     expect(info.features?.outputs).toEqual(expect.arrayContaining(['image', 'oci', 'docker', 'local', 'tar', 'registry']));
     expect(info.features?.networkModes).toEqual(['default', 'none', 'host']);
     expect(info.features?.auth).toEqual([]);
