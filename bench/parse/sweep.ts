@@ -16,6 +16,12 @@ import { parseDockerfile } from '../../src/frontend/dockerfile/parse.js';
 import { convertDockerfile } from '../../src/frontend/dockerfile/convert/convert.js';
 import { generate, type Shape } from './generate.js';
 
+if (process.argv.includes('--help')) {
+  process.stdout.write('usage: node dist/bench/parse/sweep.js [--sizes 100,1000,10000,100000,200000,env:1000,env:20000] [--rounds 3]\n'
+    + '  N = the mixed generated Dockerfile of N instructions; env:N = N-2 ENV lines and a RUN\n');
+  process.exit(0);
+}
+
 function option(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] ?? def : def;
