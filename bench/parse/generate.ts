@@ -42,3 +42,17 @@ export function generateDockerfile(instructions: number): string {
   }
   return `${out.join('\n')}\n`;
 }
+
+/** The hostile shape of issue 14: one stage of N-2 ENV lines and a RUN that sees them all. */
+export function generateEnvDockerfile(instructions: number): string {
+  const out: string[] = ['FROM alpine'];
+  for (let i = 0; i < instructions - 2; i++) out.push(`ENV V${i}=x${i}`);
+  out.push('RUN true');
+  return `${out.join('\n')}\n`;
+}
+
+export type Shape = 'mixed' | 'env';
+
+export function generate(shape: Shape, instructions: number): string {
+  return shape === 'env' ? generateEnvDockerfile(instructions) : generateDockerfile(instructions);
+}

@@ -7,7 +7,8 @@
  * `--profile` then runs R more rounds under the CPU profiler (so the timings above are not
  * skewed by it), prints the functions with the most self time and writes FILE (.cpuprofile) if
  * given. `node dist/bench/parse/digests.js` is the companion check that a speed-up changed no
- * digest (see docs/llb.md, Performance).
+ * digest (see docs/llb.md, Performance), and `node dist/bench/parse/sweep.js` checks that the time per
+ * instruction stays flat from 100 to 200,000 instructions.
  *
  * Each stage COPYs from the one before it, so the last stage reaches all of them: every instruction
  * is typed, expanded, turned into ops and marshalled. Wall time on a shared machine is noisy, so
@@ -22,6 +23,12 @@ import { convertDockerfile } from '../../src/frontend/dockerfile/convert/convert
 import { loadDefinition } from '../../src/llb/definition.js';
 import { generateDockerfile } from './generate.js';
 import { summarizeProfile, withCpuProfile } from './profile.js';
+
+if (process.argv.includes('--help')) {
+  process.stdout.write('usage: node dist/bench/parse/run.js [--instructions N] [--rounds R] [--warmup W] [--profile [FILE]]\n'
+    + '  (node dist/bench/parse/sweep.js --help: time per instruction across sizes)\n');
+  process.exit(0);
+}
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -16,6 +16,8 @@ import { writeInputFieldSha256, writeMetadataEntrySha256, writeOpBody, writePlat
 import type { OpBody, OpNode, Output } from './op-node.js';
 import { LEN, ProtoWriter } from './proto-writer.js';
 import type { Definition, DefinitionSource, LoadedDefinition, OpConstraints } from './types.js';
+import { throwIfAborted } from '../util/errors.js';
+import { yieldToEventLoop } from '../util/yield.js';
 
 export interface MarshalOptions {
   /** Source files that op locations refer to (by index). */
@@ -80,22 +82,36 @@ function referenceOp(n: OpNode, body: OpBody, digests: ReadonlyMap<OpNode, strin
 /** Marks a node being visited in the marshaller's digest map (no digest is empty). */
 const ON_STACK = '';
 
-export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {}): Definition {
-  const checking = process.env[VERIFY_ENCODING_ENV] === '1';
-  const w = new ProtoWriter(64 * 1024);
+/**
+ * One marshalling in progress: `walk` encodes up to a budget of ops at a time and `writeMetadata`
+ * up to a budget of metadata entries, so that an async caller can give the event loop turns in
+ * between (a 200,000-step graph takes seconds).
+ */
+class Marshaller {
+  private readonly checking = process.env[VERIFY_ENCODING_ENV] === '1';
+  private readonly w = new ProtoWriter(64 * 1024);
   // Digests are kept as bare hex (`sha256:` is written, never concatenated): flat strings hash
   // and compare faster as map keys, and every digest sorts the same with or without the prefix.
-  const digests = new Map<OpNode, string>();
+  private readonly digests = new Map<OpNode, string>();
   /** Constraints of each distinct vertex: the first node with a digest gives its metadata. */
-  const metadata = new Map<string, OpConstraints>();
+  private readonly metadata = new Map<string, OpConstraints>();
+  // Post-order DFS with an explicit stack (node and next input to visit, side by side): a node
+  // is emitted once all its inputs are. A node on the stack maps to ON_STACK until its digest
+  // replaces it, so one map also finds cycles.
+  private readonly nodes: OpNode[] = [];
+  private readonly nexts: number[] = [];
 
-  if (root) {
-    // Post-order DFS with an explicit stack (node and next input to visit, side by side): a node
-    // is emitted once all its inputs are. A node on the stack maps to ON_STACK until its digest
-    // replaces it, so one map also finds cycles.
-    const nodes: OpNode[] = [root.node];
-    const nexts: number[] = [0];
-    digests.set(root.node, ON_STACK);
+  constructor(private readonly root: Output | undefined) {
+    if (!root) return;
+    this.nodes.push(root.node);
+    this.nexts.push(0);
+    this.digests.set(root.node, ON_STACK);
+  }
+
+  /** Encodes up to `budget` ops; true once every op is encoded. */
+  walk(budget: number): boolean {
+    const { w, digests, metadata, nodes, nexts, checking } = this;
+    let left = budget;
     while (nodes.length > 0) {
       const top = nodes.length - 1;
       const n = nodes[top] as OpNode;
@@ -113,6 +129,7 @@ export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {
         }
         continue;
       }
+      if (left-- === 0) return false;
       nodes.pop();
       nexts.pop();
       // Definition.def entry: the op's fields in number order — inputs (1), body (2..5), platform (10).
@@ -132,26 +149,80 @@ export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {
       if (metadata.has(hex)) w.pos = mark;
       else metadata.set(hex, n.constraints);
     }
-    w.tag(1, LEN);
-    const at = w.fork();
-    writeInputFieldSha256(w, digests.get(root.node) as string, root.index);
-    w.ldelim(at);
+    return true;
   }
 
-  // The default sort compares UTF-16 code units, as `<` does, without a call per comparison.
-  for (const hex of [...metadata.keys()].sort()) {
-    const c = metadata.get(hex) as OpConstraints;
-    w.tag(2, LEN);
-    const at = w.fork();
-    writeMetadataEntrySha256(w, hex, c);
-    if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest: `sha256:${hex}`, metadata: metadataOf(c) }).finish());
-    w.ldelim(at);
+  /** Sorted digests of the distinct ops, made when the metadata is first written. */
+  private sorted: string[] | undefined;
+  private written = 0;
+
+  /**
+   * After `walk` has returned true: the terminal op, then metadata entries, up to `budget` of
+   * them; true once all are written.
+   */
+  writeMetadata(budget: number): boolean {
+    const { w, digests, metadata, root, checking } = this;
+    if (!this.sorted) {
+      if (root) {
+        w.tag(1, LEN);
+        const at = w.fork();
+        writeInputFieldSha256(w, digests.get(root.node) as string, root.index);
+        w.ldelim(at);
+      }
+      // The default sort compares UTF-16 code units, as `<` does, without a call per comparison.
+      this.sorted = [...metadata.keys()].sort();
+    }
+    const sorted = this.sorted;
+    const end = Math.min(sorted.length, this.written + budget);
+    for (let k = this.written; k < end; k++) {
+      const hex = sorted[k] as string;
+      const c = metadata.get(hex) as OpConstraints;
+      w.tag(2, LEN);
+      const at = w.fork();
+      writeMetadataEntrySha256(w, hex, c);
+      if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest: `sha256:${hex}`, metadata: metadataOf(c) }).finish());
+      w.ldelim(at);
+    }
+    this.written = end;
+    return end === sorted.length;
   }
-  for (const s of opts.sources ?? []) {
-    w.tag(3, LEN);
-    const at = w.fork();
-    writeSource(w, s);
-    w.ldelim(at);
+
+  /** The sources, after `writeMetadata` has returned true: the whole definition. */
+  finish(opts: MarshalOptions): Definition {
+    const w = this.w;
+    for (const s of opts.sources ?? []) {
+      w.tag(3, LEN);
+      const at = w.fork();
+      writeSource(w, s);
+      w.ldelim(at);
+    }
+    return new MarshalledDefinition(w.finish());
   }
-  return new MarshalledDefinition(w.finish());
+}
+
+export function marshalOutput(root: Output | undefined, opts: MarshalOptions = {}): Definition {
+  const m = new Marshaller(root);
+  m.walk(Infinity);
+  m.writeMetadata(Infinity);
+  return m.finish(opts);
+}
+
+/** Ops encoded between two turns of the event loop in `marshalOutputAsync` (~10–50 ms). */
+const OPS_PER_TURN = 2000;
+
+/**
+ * `marshalOutput` for a process that must answer signals: the event loop gets a turn every few
+ * thousand ops, and an aborted `signal` stops the marshalling with a CancelledError.
+ */
+export async function marshalOutputAsync(root: Output | undefined, opts: MarshalOptions & { readonly signal?: AbortSignal | undefined } = {}): Promise<Definition> {
+  const m = new Marshaller(root);
+  while (!m.walk(OPS_PER_TURN)) {
+    await yieldToEventLoop();
+    throwIfAborted(opts.signal);
+  }
+  while (!m.writeMetadata(OPS_PER_TURN)) {
+    await yieldToEventLoop();
+    throwIfAborted(opts.signal);
+  }
+  return m.finish(opts);
 }

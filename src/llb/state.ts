@@ -12,7 +12,7 @@ import type { ExecNode, RunOptions } from './exec.js';
 import { buildFileNode } from './file-actions.js';
 import type { FileActions } from './file-actions.js';
 import { buildMerge } from './merge.js';
-import { marshalOutput } from './marshal.js';
+import { marshalOutput, marshalOutputAsync } from './marshal.js';
 import type { MarshalOptions } from './marshal.js';
 import type { Output } from './op-node.js';
 import { gitSource, httpSource, imageSource, localSource } from './sources.js';
@@ -147,6 +147,11 @@ export class State implements StateLike {
   /** Encodes the graph that produces this state's filesystem. */
   marshal(opts: MarshalOptions = {}): Definition {
     return marshalOutput(this.output, opts);
+  }
+
+  /** `marshal()` that yields to the event loop every few thousand ops and honours `signal`. */
+  marshalAsync(opts: MarshalOptions & { readonly signal?: AbortSignal | undefined } = {}): Promise<Definition> {
+    return marshalOutputAsync(this.output, opts);
   }
 }
 

@@ -186,13 +186,13 @@ describe('marshalled definitions equal the protobufjs-based marshaller', () => {
   test('the generated 600-instruction Dockerfile: every op and the whole definition', async () => {
     const ast = parseDockerfile(generateDockerfile(600), { file: 'Dockerfile' });
     let target: State | undefined;
-    const marshal = State.prototype.marshal;
+    const marshalAsync = State.prototype.marshalAsync;
     // Keep the State convert marshals, to marshal it again with the reference (no behaviour changed).
-    const spy = function (this: State, opts?: Parameters<State['marshal']>[0]): ReturnType<State['marshal']> {
+    const spy = function (this: State, opts?: Parameters<State['marshalAsync']>[0]): ReturnType<State['marshalAsync']> {
       target = this;
-      return marshal.call(this, opts);
+      return marshalAsync.call(this, opts);
     };
-    State.prototype.marshal = spy;
+    State.prototype.marshalAsync = spy;
     try {
       const r = await convertDockerfile(ast, { platform: 'linux/amd64', buildArgs: new Map([['VERSION', '2']]) });
       expect(target).toBeDefined();
@@ -200,7 +200,7 @@ describe('marshalled definitions equal the protobufjs-based marshaller', () => {
       expect(Buffer.from(r.definition.bytes).equals(Buffer.from(referenceMarshal(target?.output, sources)))).toBe(true);
       expect(r.definition.loaded.vertices.size).toBe(409);
     } finally {
-      State.prototype.marshal = marshal;
+      State.prototype.marshalAsync = marshalAsync;
     }
   });
 });

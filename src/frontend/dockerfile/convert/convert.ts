@@ -15,7 +15,7 @@ import { didYouMean } from '../../../util/did-you-mean.js';
 import type { DockerfileAST } from '../ast.js';
 import type { ConvertOptions, ConvertResult, ConvertWarning, StageInfo } from '../../types.js';
 import { Diagnostics, fail } from '../instructions/diagnostics.js';
-import { parseInstructions } from '../instructions/stages.js';
+import { parseInstructionsAsync } from '../instructions/stages.js';
 import { siteOf } from '../instructions/site.js';
 import type { ParseContext } from '../instructions/site.js';
 import { evalGlobalArgs, isPredefinedArg, platformArgs, proxyEnvFromBuildArgs, sourceDateEpoch } from './args.js';
@@ -102,7 +102,7 @@ function stageInfos(set: StageSet, reachable: ReadonlySet<StageState>): Map<Stag
 export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions = {}): Promise<ConvertResult> {
   throwIfAborted(opts.signal);
   const ctx: ParseContext = { file: ast.file, lines: ast.lines };
-  const typed = parseInstructions(ast);
+  const typed = await parseInstructionsAsync(ast, opts.signal);
   if (typed.stages.length === 0) fail(Diagnostics.noStages, [], { file: ast.file, lines: ast.lines, line: Math.max(1, ast.lines.length), column: 1 });
   const warnings: ConvertWarning[] = ast.warnings.map((w) => ({
     code: w.code ?? 'ParseWarning',
@@ -170,7 +170,10 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
   const unused = [...buildArgs.keys()].filter((k) => !usedArgs.has(k) && !isPredefinedArg(k)).sort();
   if (unused.length > 0) warnings.push({ code: 'UnusedBuildArgs', message: `one or more build-args [${unused.join(' ')}] were not consumed` });
 
-  const definition = target.state.marshal({ sources: [{ filename: ast.file, data: new TextEncoder().encode(ast.lines.join('\n')) }] });
+  const definition = await target.state.marshalAsync({
+    sources: [{ filename: ast.file, data: new TextEncoder().encode(ast.lines.join('\n')) }],
+    signal: opts.signal,
+  });
   const infos = stageInfos(set, reachable);
   return {
     definition,
