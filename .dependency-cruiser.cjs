@@ -42,7 +42,7 @@ module.exports = {
         + 'show names the docker way)',
       from: { path: '^cmd/' },
       to: { path: '^src/', pathNot: '^src/(client|control|progress|report|util)/|^src/version\\.ts$|^src/llb/image-ref\\.ts$' } },
-    forbid('report-is-presentation', '^src/report/', '^src/(?!client/|util/)',
+    forbid('report-is-presentation', '^src/report/', '^src/(?!client/|util/|report/)',
       'src/report renders reports from the client contract (PastBuild, compare results); it computes nothing from the store'),
     forbid('cli-not-daemon', '^cmd/(tsbuild\\.ts$|cli/|commands/)', '^src/control/',
       'the tsbuild CLI is a client; only tsbuildd hosts the gRPC server (src/control)'),
