@@ -39,9 +39,12 @@ export interface CompareRebuild {
   /** CompareScenario.id */
   readonly scenario: string;
   readonly run: CompareRun;
-  /** Layers (compressed) a push must send when the registry holds the previous image. */
+  /**
+   * Blobs a push must send when the registry holds the previous (cold) image: the compressed
+   * layers and the image config it lacks (the config counts too: it is a blob a push uploads).
+   */
   readonly pushBytes: number;
-  /** Layers (compressed) a pull by a host holding the previous image must fetch. */
+  /** Blobs (compressed layers and config) a pull by a host holding the previous image must fetch. */
   readonly pullBytes: number;
   /** Every executed step: `RUN npm ci: parent step rebuilt (COPY package.json ./)`. */
   readonly missReasons: readonly string[];
