@@ -1,7 +1,8 @@
 /**
  * The terminal rendering of `tsbuild compare` (CompareReport): one table of the variants' images
  * (cold build, layers, sizes, wasted bytes), one of the rebuilds (per scenario and variant: time,
- * steps cached, hit ratio, bytes to push and pull, the first miss), then every miss reason.
+ * steps cached, hit ratio, bytes to push and pull, the first miss reason — where the cache broke;
+ * the steps after it miss because their parent did). Every miss reason is in the JSON.
  */
 import type { CompareReport, CompareRun } from '../../src/report/compare-types.js';
 import { formatSeconds } from '../../src/progress/format.js';
@@ -25,19 +26,10 @@ export function renderCompare(r: CompareReport): string {
       if (!b) continue;
       rows.push([
         `${sc.id} ${ellipsis(sc.description, 40)}`, v.name, formatSeconds(b.run.durationMs), steps(b.run), ratio(b.run), humanSize(b.pushBytes), humanSize(b.pullBytes),
-        ellipsis(b.missReasons[0] ?? '', 60),
+        b.missReasons.length === 0 ? '-' : `${ellipsis(b.missReasons[0] ?? '', 60)}${b.missReasons.length > 1 ? ` (+${b.missReasons.length - 1} more)` : ''}`,
       ]);
     }
   }
   out += renderTable(['SCENARIO', 'VARIANT', 'REBUILD', 'CACHED', 'HIT RATIO', 'PUSH', 'PULL', 'FIRST MISS'], rows);
-  out += '\nmiss reasons:\n';
-  for (const [i, sc] of r.scenarios.entries()) {
-    for (const v of r.variants) {
-      const b = v.rebuilds[i];
-      if (!b) continue;
-      out += `  ${sc.id} ${v.name}: ${b.missReasons.length === 0 ? 'none (every step cached)' : ''}\n`;
-      for (const m of b.missReasons) out += `    ${m}\n`;
-    }
-  }
   return out;
 }

@@ -112,6 +112,11 @@ export const compareCommand: Command = {
           else await touchFiles(work, sc.files, i + 1);
           finalScenarios.push({ ...sc, files: changed });
           for (const [n, v] of variants.entries()) rebuilds[n]?.push(await runner(runners, n).build(v, sc.id, { ...base(v), noCache: false }));
+          if (i === scenarios.length - 1) continue;
+          // A cached build of the original context makes it the newest record of every step again,
+          // so the next scenario's misses are explained against the cold state, not this change.
+          await resetContext(contextDir, work);
+          for (const [n, v] of variants.entries()) await runner(runners, n).restore(v, sc.id, { ...base(v), noCache: false });
         }
         const histories: PastBuild[][] = [];
         for (const st of stores) histories.push(await st.client.buildHistory({ limit: HISTORY_SCAN }, { signal: ctx.signal }));
@@ -208,6 +213,17 @@ class Runner {
     else await rm(archive, { force: true });
     this.#ctx.io.stderr.write(`compare: ${v.name}: ${summary(past)}\n`);
     return { past, image };
+  }
+
+  /** Builds the original context again (all cached): only its history record matters. */
+  async restore(v: Variant, after: string, req: Omit<BuildRequest, 'tags' | 'outputs'>): Promise<void> {
+    const archive = join(this.#dir, `restore-${++this.#count}.tar`);
+    const tag = `tsbuild-compare-${this.#nonce}/${v.name.toLowerCase().replace(/[^a-z0-9._-]+/g, '-')}:restore-${after}`;
+    try {
+      await this.#client.build({ ...req, tags: [tag], outputs: [{ type: 'oci', attrs: { dest: archive } }] }, { signal: this.#ctx.signal });
+    } finally {
+      await rm(archive, { force: true });
+    }
   }
 
   /** rename(2) fails across file systems: copy, then remove. */

@@ -51,9 +51,9 @@ describeBuilds('tsbuild compare --change', () => {
     expect(lines[3]).toMatch(new RegExp(`^split +[0-9.]+s +4 +4 +\\S+ +\\S+ +0B +${split}$`));
     expect(lines[4]).toMatch(new RegExp(`^single +[0-9.]+s +3 +3 +\\S+ +\\S+ +0B +${single}$`));
     expect(lines[6]).toMatch(/^SCENARIO +VARIANT +REBUILD +CACHED +HIT RATIO +PUSH +PULL +FIRST MISS$/);
-    expect(lines[7]).toMatch(/^s1 echo x >> a\.txt +split +[0-9.]+s +2\/4 +[0-9.]+% +\S+ +\S+ +COPY a\.txt \/a\.txt: a\.txt changed$/);
-    expect(lines[8]).toMatch(/^s1 echo x >> a\.txt +single +[0-9.]+s +1\/3 +[0-9.]+% +\S+ +\S+ +COPY a\.txt b\.txt \/src\/: a\.txt changed$/);
-    expect(t.stdout).toContain('\nmiss reasons:\n  s1 split: \n    COPY a.txt /a.txt: a.txt changed\n    RUN cat /a.txt /b.txt > /ab: parent step rebuilt (COPY a.txt /a.txt)\n');
+    expect(lines[7]).toMatch(/^s1 echo x >> a\.txt +split +[0-9.]+s +2\/4 +[0-9.]+% +\S+ +\S+ +COPY a\.txt \/a\.txt: a\.txt changed \(\+1 more\)$/);
+    expect(lines[8]).toMatch(/^s1 echo x >> a\.txt +single +[0-9.]+s +1\/3 +[0-9.]+% +\S+ +\S+ +COPY a\.txt b\.txt \/src\/: a\.txt changed \(\+1 more\)$/);
+    expect(lines.slice(9)).toEqual(['']);
 
     const out = join(env.dir, 'compare.json');
     const j = await compare(['--change', CHANGE, '--format', 'json', '-o', out]);
