@@ -63,7 +63,7 @@ export interface PastBuild {
 
 /** One layer of a past build's image. */
 export interface PastLayer {
-  /** Bytes of its regular files (uncompressed). */
+  /** Bytes of its file content, uncompressed, as `docker history` counts it (regular files, hard links once, symlink targets). */
   readonly size: number;
   readonly files: number;
   /** Bytes of its files that a later layer replaces or deletes. */

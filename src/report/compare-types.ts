@@ -18,7 +18,7 @@ export interface CompareRun {
 export interface CompareLayer {
   /** The instruction that made it (`COPY package.json ./`), or `FROM IMAGE` for base layers. */
   readonly instruction: string;
-  /** Uncompressed bytes of its regular files. */
+  /** Uncompressed bytes of its file content, as `docker history` counts it (regular files, hard links once, symlink targets). */
   readonly size: number;
   /** Bytes of its blob as pushed (compressed). */
   readonly compressedSize: number;
