@@ -10,6 +10,7 @@ import { rmiCommand } from './rmi.js';
 import { tagCommand } from './tag.js';
 import { historyCommand } from './history.js';
 import { reportCommand } from './report.js';
+import { compareCommand } from './compare.js';
 import { inspectCommand } from './inspect.js';
 import { duCommand } from './du.js';
 import { pruneCommand } from './prune.js';
@@ -34,6 +35,7 @@ export const commands: readonly Command[] = [
   tagCommand,
   historyCommand,
   reportCommand,
+  compareCommand,
   inspectCommand,
   duCommand,
   pruneCommand,

@@ -334,7 +334,7 @@ export interface BuildRecord {
 
 /** One layer of a built image (src/engine/layer-usage.ts). */
 export interface LayerUsage {
-  /** Bytes of the regular files the layer holds (uncompressed). */
+  /** Bytes of the file content the layer holds, uncompressed (regular files, hard links once, symlink targets). */
   readonly size: number;
   readonly files: number;
   /** Bytes of this layer's files that a later layer replaces or deletes (they ship but are unseen). */

@@ -8,6 +8,8 @@ export interface BuildHistoryRequest {
   readonly buildId?: string;
   /** At most this many builds (newest first); default 50. */
   readonly limit?: number;
+  /** Include the context paths each step's cache key read (PastBuildStep.files). Default false. */
+  readonly files?: boolean;
 }
 
 export type PastBuildStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -34,6 +36,11 @@ export interface PastBuildStep {
   readonly bytesRead?: number;
   /** How many context files (and directories) its cache key read. */
   readonly filesRead: number;
+  /**
+   * The context paths (files and directories, sorted) its cache key read, when the request asked
+   * for them (`files`) and the history kept them (at most 10000 per step).
+   */
+  readonly files?: readonly string[];
 }
 
 export interface PastBuild {
@@ -50,13 +57,13 @@ export interface PastBuild {
   readonly stepsExecuted: number;
   /** In build order (inputs first). */
   readonly steps: readonly PastBuildStep[];
-  /** The built image's layers, bottom first; absent when not recorded (failed build, or through tsbuildd). */
+  /** The built image's layers, bottom first; absent when not recorded (a failed build, or one recorded before history schema 6). */
   readonly layers?: readonly PastLayer[];
 }
 
 /** One layer of a past build's image. */
 export interface PastLayer {
-  /** Bytes of its regular files (uncompressed). */
+  /** Bytes of its file content, uncompressed, as `docker history` counts it (regular files, hard links once, symlink targets). */
   readonly size: number;
   readonly files: number;
   /** Bytes of its files that a later layer replaces or deletes. */

@@ -25,7 +25,7 @@ const OUTCOME_FROM_WIRE = new Map<number, PastStepOutcome>([
 ]);
 
 export function buildHistoryOut(req: BuildHistoryRequest): Wire<'HistoryRequest'> {
-  return { buildId: req.buildId ?? '', limit: req.limit ?? 0, steps: true };
+  return { buildId: req.buildId ?? '', limit: req.limit ?? 0, steps: true, files: req.files === true };
 }
 
 function num(v: number | { toNumber(): number } | null | undefined): number {
@@ -52,6 +52,7 @@ function stepIn(s: Wire<'BuildStep'>): PastBuildStep {
     ...(layerSize >= 0 ? { layerSize } : {}),
     ...(bytesRead >= 0 ? { bytesRead } : {}),
     filesRead: s.filesRead ?? 0,
+    ...(s.files?.length ? { files: [...s.files] } : {}),
   };
 }
 

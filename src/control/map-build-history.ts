@@ -26,7 +26,7 @@ const OUTCOME_TO_WIRE: Readonly<Record<PastStepOutcome, tsbuild.control.v1.StepO
 };
 
 export function buildHistoryIn(req: Wire<'HistoryRequest'>): BuildHistoryRequest {
-  return { ...(req.buildId ? { buildId: req.buildId } : {}), ...(req.limit ? { limit: req.limit } : {}) };
+  return { ...(req.buildId ? { buildId: req.buildId } : {}), ...(req.limit ? { limit: req.limit } : {}), ...(req.files ? { files: true } : {}) };
 }
 
 function stepOut(s: PastBuildStep): Wire<'BuildStep'> {
@@ -46,6 +46,7 @@ function stepOut(s: PastBuildStep): Wire<'BuildStep'> {
     layerSize: s.layerSize ?? -1,
     bytesRead: s.bytesRead ?? -1,
     filesRead: s.filesRead,
+    files: [...(s.files ?? [])],
   };
 }
 

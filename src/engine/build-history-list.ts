@@ -16,7 +16,8 @@ export function historyKeepFromEnv(env: NodeJS.ProcessEnv): number {
   return n;
 }
 
-function stepOut(s: HistoryStep): PastBuildStep {
+function stepOut(history: BuildHistory, buildId: string, s: HistoryStep, withFiles: boolean): PastBuildStep {
+  const files = withFiles ? history.filesOf(buildId, s.index) : undefined;
   return {
     index: s.index,
     name: s.name,
@@ -31,10 +32,11 @@ function stepOut(s: HistoryStep): PastBuildStep {
     ...(s.layerSize !== undefined ? { layerSize: s.layerSize } : {}),
     ...(s.bytesRead !== undefined ? { bytesRead: s.bytesRead } : {}),
     filesRead: s.filesCount,
+    ...(files ? { files: files.map(([path]) => path) } : {}),
   };
 }
 
-function buildOut(history: BuildHistory, b: BuildRecord): PastBuild {
+function buildOut(history: BuildHistory, b: BuildRecord, withFiles: boolean): PastBuild {
   return {
     buildId: b.buildId,
     description: b.description,
@@ -45,7 +47,7 @@ function buildOut(history: BuildHistory, b: BuildRecord): PastBuild {
     stepsTotal: b.stepsTotal,
     stepsCached: b.stepsCached,
     stepsExecuted: b.stepsExecuted,
-    steps: history.steps(b.buildId).map(stepOut),
+    steps: history.steps(b.buildId).map((s) => stepOut(history, b.buildId, s, withFiles)),
     ...(b.layers ? { layers: b.layers.map((l) => ({ size: l.size, files: l.files, wastedBytes: l.wastedBytes })) } : {}),
   };
 }
@@ -54,7 +56,7 @@ export function pastBuilds(history: BuildHistory, req: BuildHistoryRequest): Pas
   if (req.buildId !== undefined && req.buildId !== '') {
     const b = history.get(req.buildId);
     if (!b) throw unknownBuild(req.buildId);
-    return [buildOut(history, b)];
+    return [buildOut(history, b, req.files === true)];
   }
-  return history.list({ limit: req.limit ?? DEFAULT_HISTORY_KEEP }).map((b) => buildOut(history, b));
+  return history.list({ limit: req.limit ?? DEFAULT_HISTORY_KEEP }).map((b) => buildOut(history, b, req.files === true));
 }

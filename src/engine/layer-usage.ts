@@ -4,18 +4,20 @@
  * layer N's blob, so `RUN rm /big` in its own layer saves nothing. Read from the snapshots' own
  * changes (overlay `diff/` directories: a whiteout is a 0:0 character device), bottom layer first,
  * at the end of a build, and stored with the build's history so reports need no engine.
- * Sizes are the regular files' byte counts (uncompressed; directories, links and metadata count 0).
+ * Sizes count file content as `docker history` and `tsbuild inspect` do (Docker's DiffSize): regular
+ * files' bytes, hard links to one file once per layer, plus each symlink's target length;
+ * directories and metadata count 0. `files` counts regular files.
  * An opaque directory (overlay's `trusted.overlay.opaque=y`, what `rm -rf d && mkdir d` in a RUN
  * or a layer's `.wh..wh..opq` makes) hides every lower file under it: those bytes are wasted too.
  */
-import { lstat, readdir } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Snapshotter } from '../worker/types.js';
 import type { LayerUsage } from '../cache/types.js';
 import { throwIfAborted } from '../util/errors.js';
 import { isOpaqueDir } from '../worker/diff/whiteout.js';
 
-type Entry = { readonly kind: 'file'; readonly size: number } | { readonly kind: 'dir'; readonly opaque: boolean } | { readonly kind: 'other' | 'whiteout' };
+type Entry = { readonly kind: 'file' | 'symlink'; readonly size: number } | { readonly kind: 'dir'; readonly opaque: boolean } | { readonly kind: 'other' | 'whiteout' };
 
 /** The layers of `snapshot`'s chain, bottom first. */
 export async function layerUsage(snapshotter: Snapshotter, snapshot: string, signal: AbortSignal): Promise<LayerUsage[]> {
@@ -52,9 +54,9 @@ export async function layerUsage(snapshotter: Snapshotter, snapshot: string, sig
         continue;
       }
       hide(path, false);
-      if (e.kind === 'file') {
+      if (e.kind === 'file' || e.kind === 'symlink') {
         mine.size += e.size;
-        mine.files++;
+        if (e.kind === 'file') mine.files++;
         live.set(path, { layer: n, size: e.size });
       }
     }
@@ -65,6 +67,8 @@ export async function layerUsage(snapshotter: Snapshotter, snapshot: string, sig
 /** Every entry under `root` (paths relative, `/`-separated), parents before their children. */
 async function walk(root: string, signal: AbortSignal): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
+  /** Inodes of regular files seen: a second hard link to one adds no bytes. */
+  const inodes = new Set<number>();
   const visit = async (rel: string): Promise<void> => {
     throwIfAborted(signal);
     const names = (await readdir(join(root, rel)).catch(() => [] as string[])).sort();
@@ -75,7 +79,11 @@ async function walk(root: string, signal: AbortSignal): Promise<Map<string, Entr
         out.set(p, { kind: 'dir', opaque: isOpaqueDir(Buffer.from(join(root, p), 'utf8').toString('latin1')) });
         await visit(p);
       } else if (st.isFile()) {
-        out.set(p, { kind: 'file', size: st.size });
+        const again = st.nlink > 1 && inodes.has(st.ino);
+        if (st.nlink > 1) inodes.add(st.ino);
+        out.set(p, { kind: 'file', size: again ? 0 : st.size });
+      } else if (st.isSymbolicLink()) {
+        out.set(p, { kind: 'symlink', size: Buffer.byteLength(await readlink(join(root, p)), 'latin1') });
       } else if (st.isCharacterDevice() && st.rdev === 0) {
         out.set(p, { kind: 'whiteout' });
       } else {

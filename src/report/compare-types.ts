@@ -18,7 +18,7 @@ export interface CompareRun {
 export interface CompareLayer {
   /** The instruction that made it (`COPY package.json ./`), or `FROM IMAGE` for base layers. */
   readonly instruction: string;
-  /** Uncompressed bytes of its regular files. */
+  /** Uncompressed bytes of its file content, as `docker history` counts it (regular files, hard links once, symlink targets). */
   readonly size: number;
   /** Bytes of its blob as pushed (compressed). */
   readonly compressedSize: number;
@@ -39,9 +39,12 @@ export interface CompareRebuild {
   /** CompareScenario.id */
   readonly scenario: string;
   readonly run: CompareRun;
-  /** Layers (compressed) a push must send when the registry holds the previous image. */
+  /**
+   * Blobs a push must send when the registry holds the previous (cold) image: the compressed
+   * layers and the image config it lacks (the config counts too: it is a blob a push uploads).
+   */
   readonly pushBytes: number;
-  /** Layers (compressed) a pull by a host holding the previous image must fetch. */
+  /** Blobs (compressed layers and config) a pull by a host holding the previous image must fetch. */
   readonly pullBytes: number;
   /** Every executed step: `RUN npm ci: parent step rebuilt (COPY package.json ./)`. */
   readonly missReasons: readonly string[];

@@ -233,6 +233,10 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       ]);
       const copy = builds[1]?.steps.find((st) => st.instruction === 'COPY a.txt /a.txt');
       expect(copy).toMatchObject({ filesRead: 1, bytesRead: 6, layerSize: expect.any(Number), cacheKey: expect.stringMatching(/^sha256:/) });
+      // The paths a step read come only when asked for (`tsbuild compare` touches them).
+      expect(copy?.files).toBeUndefined();
+      const withFiles = await c().buildHistory({ buildId: builds[1]?.buildId ?? '', files: true }, { signal });
+      expect(withFiles[0]?.steps.filter((st) => st.files !== undefined).map((st) => [st.instruction, st.files])).toEqual([['COPY a.txt /a.txt', ['a.txt']]]);
       const one = await c().buildHistory({ buildId: builds[1]?.buildId ?? '' }, { signal });
       expect(one).toEqual([builds[1]]);
       const err = await c().buildHistory({ buildId: 'nosuchbuild' }, { signal }).then(() => undefined, (e: unknown) => e);

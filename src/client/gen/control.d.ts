@@ -2255,6 +2255,7 @@ export namespace tsbuild {
                 buildId: string;
                 limit: number;
                 steps: boolean;
+                files: boolean;
                 static create(properties: tsbuild.control.v1.HistoryRequest.$Shape): tsbuild.control.v1.HistoryRequest & tsbuild.control.v1.HistoryRequest.$Shape;
                 static create(properties?: tsbuild.control.v1.HistoryRequest.$Properties): tsbuild.control.v1.HistoryRequest;
                 static encode(message: tsbuild.control.v1.HistoryRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2267,6 +2268,7 @@ export namespace tsbuild {
                     buildId?: (string|null);
                     limit?: (number|null);
                     steps?: (boolean|null);
+                    files?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.HistoryRequest.$Properties;
@@ -2391,6 +2393,7 @@ export namespace tsbuild {
                 layerSize: number;
                 bytesRead: number;
                 filesRead: number;
+                files: string[];
                 static create(properties: tsbuild.control.v1.BuildStep.$Shape): tsbuild.control.v1.BuildStep & tsbuild.control.v1.BuildStep.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStep.$Properties): tsbuild.control.v1.BuildStep;
                 static encode(message: tsbuild.control.v1.BuildStep.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2415,6 +2418,7 @@ export namespace tsbuild {
                     layerSize?: (number|null);
                     bytesRead?: (number|null);
                     filesRead?: (number|null);
+                    files?: (string[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStep.$Properties;

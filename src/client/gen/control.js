@@ -9367,6 +9367,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 HistoryRequest.prototype.buildId = "";
                 HistoryRequest.prototype.limit = 0;
                 HistoryRequest.prototype.steps = false;
+                HistoryRequest.prototype.files = false;
 
                 HistoryRequest.create = function(properties) {
                     return new HistoryRequest(properties);
@@ -9385,6 +9386,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(16).uint32(message.limit);
                     if (message.steps != null && $Object.hasOwnProperty.call(message, "steps") && message.steps !== false)
                         writer.uint32(24).bool(message.steps);
+                    if (message.files != null && $Object.hasOwnProperty.call(message, "files") && message.files !== false)
+                        writer.uint32(32).bool(message.files);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -9443,6 +9446,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.steps = value;
                                 else
                                     delete message.steps;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.files = value;
+                                else
+                                    delete message.files;
                                 continue;
                             }
                         }
@@ -9907,6 +9919,7 @@ export const tsbuild = $root.tsbuild = (() => {
             v1.BuildStep = (function() {
 
                 const BuildStep = function (properties) {
+                    this.files = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -9928,6 +9941,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStep.prototype.layerSize = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 BuildStep.prototype.bytesRead = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 BuildStep.prototype.filesRead = 0;
+                BuildStep.prototype.files = $util.emptyArray;
 
                 BuildStep.create = function(properties) {
                     return new BuildStep(properties);
@@ -9970,6 +9984,9 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(112).int64(message.bytesRead);
                     if (message.filesRead != null && $Object.hasOwnProperty.call(message, "filesRead") && message.filesRead !== 0)
                         writer.uint32(120).uint32(message.filesRead);
+                    if (message.files != null && message.files.length)
+                        for (let i = 0; i < message.files.length; ++i)
+                            writer.uint32(130).string(message.files[i]);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -10136,6 +10153,14 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.filesRead = value;
                                 else
                                     delete message.filesRead;
+                                continue;
+                            }
+                        case 16: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.files && message.files.length))
+                                    message.files = [];
+                                message.files.push(reader.stringVerify());
                                 continue;
                             }
                         }
