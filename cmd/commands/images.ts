@@ -61,7 +61,7 @@ export const imagesCommand: Command = {
     { name: 'all', short: 'a', kind: 'bool', description: 'show all images (tsbuild keeps no intermediate images: the same list)' },
     { name: 'filter', short: 'f', kind: 'list', placeholder: 'FILTER', description: 'filter the list: dangling=true|false, reference=PATTERN' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'only show image IDs' },
-    { name: 'digests', kind: 'bool', description: 'show manifest digests' },
+    { name: 'digests', kind: 'bool', description: 'show digests (the RepoDigest in the row\'s repository, after a push or pull)' },
     { name: 'no-trunc', kind: 'bool', description: 'do not truncate image IDs' },
     { name: 'format', kind: 'string', placeholder: 'FORMAT', choices: ['table', 'json'], default: 'table', description: 'output format (json: one object per line, as docker --format json)' },
   ],
@@ -86,7 +86,7 @@ export const imagesCommand: Command = {
             Containers: 'N/A',
             CreatedAt: dockerTimestamp(r.created),
             CreatedSince: since(r.created, now),
-            Digest: r.manifestDigest,
+            Digest: r.digest ?? '<none>',
             ID: shortId(r.id, noTrunc),
             Repository: r.repository,
             SharedSize: 'N/A',
@@ -101,7 +101,7 @@ export const imagesCommand: Command = {
         const digests = flagBool(ctx.args, 'digests');
         const header = ['REPOSITORY', 'TAG', ...(digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
         ctx.io.stdout.write(renderTable(header, rows.map((r) => [
-          r.repository, r.tag, ...(digests ? [r.manifestDigest] : []), shortId(r.id, noTrunc), since(r.created, now), humanSize(r.size),
+          r.repository, r.tag, ...(digests ? [r.digest ?? '<none>'] : []), shortId(r.id, noTrunc), since(r.created, now), humanSize(r.size),
         ])));
         return 0;
       }

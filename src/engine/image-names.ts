@@ -30,6 +30,26 @@ export function familiarName(name: string): string | undefined {
   }
 }
 
+/** The full repository of a stored name (`docker.io/library/app`); undefined for a `<none>` entry. */
+export function repositoryOf(name: string): string | undefined {
+  if (isDanglingName(name)) return undefined;
+  try {
+    const r = parseImageRef(name);
+    return `${r.domain}/${r.path}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `app@sha256:…` for repository `docker.io/library/app` and a digest, as docker shows RepoDigests. */
+export function familiarRepoDigest(repository: string, digest: string): string {
+  try {
+    return familiarImageRef(`${repository}@${digest}`);
+  } catch {
+    return `${repository}@${digest}`;
+  }
+}
+
 /** Short image ID as docker prints it: the first 12 hex digits of the config digest. */
 export function shortId(configDigest: string): string {
   return configDigest.replace(/^sha256:/, '').slice(0, 12);

@@ -71,6 +71,9 @@ export async function pushFromStore(storage: CacheStorage, req: PushRequest, opt
       signal: opts.signal,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
+    const r = parseImageRef(name);
+    // Docker's RepoDigests: the image (by ID) is now this digest in this repository.
+    storage.images.setRepoDigest(entry.configDigest, `${r.domain}/${r.path}`, res.digest);
     return { name, digest: res.digest, size: res.size, blobs: res.blobs };
   } finally {
     if (!opts.client) client.close();
