@@ -2,7 +2,7 @@
 import type { Command } from '../cli/command.js';
 import { flagBool, flagList, flagString } from '../cli/args.js';
 import type { ImageSummary } from '../../src/client/types.js';
-import { familiarImageRef, parseImageRef } from '../../src/llb/image-ref.js';
+import { familiarImageRef, parseReference } from '../../src/oci/reference.js';
 import { UsageError, UserInputError, assertNever, errorMessage } from '../../src/util/errors.js';
 import { withClient } from './client.js';
 import { dockerTimestamp, humanSize, since } from './human-units.js';
@@ -19,7 +19,7 @@ function matcher(arg: string): (s: ImageSummary) => boolean {
   let repo: string;
   let tag: string | undefined;
   try {
-    const r = parseImageRef(arg);
+    const r = parseReference(arg);
     repo = familiarImageRef(`${r.domain}/${r.path}`);
     tag = r.tag;
   } catch (e) {

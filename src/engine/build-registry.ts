@@ -10,7 +10,7 @@
 import { RemoteRecordStore, type CacheExportSpec, type CacheImportSpec, INLINE_CACHE_FIELD } from '../cache/remote/index.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
 import type { RegistryClient } from '../registry/client.js';
-import { parseReference } from '../registry/reference.js';
+import { parseReference } from '../oci/reference.js';
 import type { CacheRecordStore } from '../solver/cache-types.js';
 import type { ResultLoader } from '../solver/types.js';
 import { CancelledError, errorMessage } from '../util/errors.js';

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { ImageEntry } from '../cache/types.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
+import { normalizeImageRef } from '../oci/reference.js';
 import type { ImageConfig } from '../oci/types.js';
 import { assembleImage } from '../exporter/image-assemble.js';
 import { writeLayerBlob } from '../exporter/layer-blob.js';

@@ -11,7 +11,7 @@
  */
 import type { ImageConfig, ImageManifest } from '../oci/types.js';
 import { MediaType } from '../oci/types.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
+import { normalizeImageRef } from '../oci/reference.js';
 import { errorMessage } from '../util/errors.js';
 import type { LayerSizes } from './layer-sizes.js';
 import type { LoadContext, PlannedImage } from './image-load-context.js';
@@ -54,7 +54,7 @@ async function checkDiffIds(ctx: LoadContext, sizes: LayerSizes, layers: readonl
     const compression = await ctx.compressionOf(digest);
     let diffId: string | undefined;
     switch (compression) {
-      case 'plain':
+      case 'none':
         diffId = digest;
         mediaTypes.push(MediaType.dockerLayer);
         break;

@@ -7,7 +7,7 @@
  */
 import type { Descriptor, ImageConfig } from '../oci/types.js';
 import { MediaType } from '../oci/types.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
+import { normalizeImageRef } from '../oci/reference.js';
 import { errorMessage } from '../util/errors.js';
 import type { LoadContext, PlannedImage } from './image-load-context.js';
 

@@ -5,7 +5,7 @@
  */
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { ImageEntry } from '../cache/types.js';
-import { InvalidReferenceError, normalizeImageRef, parseImageRef, formatImageRef } from '../llb/image-ref.js';
+import { InvalidReferenceError, normalizeImageRef, parseReference, formatReference } from '../oci/reference.js';
 import { UserInputError } from '../util/errors.js';
 import { loadImageByDigest, type LocalImage } from '../worker/ops/local-image.js';
 
@@ -26,10 +26,10 @@ function notFound(ref: string): UserInputError {
 }
 
 function byName(storage: CacheStorage, ref: string): ImageEntry | undefined {
-  const r = parseImageRef(ref);
+  const r = parseReference(ref);
   if (r.digest === undefined) return storage.images.get(normalizeImageRef(ref));
   // `name@digest` (or `name:tag@digest`): a stored name of that repository holding that manifest.
-  const exact = storage.images.get(formatImageRef(r));
+  const exact = storage.images.get(formatReference(r));
   if (exact) return exact;
   const repo = `${r.domain}/${r.path}`;
   return storage.images.list().find((e) => e.manifestDigest === r.digest && (e.name.startsWith(`${repo}:`) || e.name.startsWith(`${repo}@`)));

@@ -1,5 +1,5 @@
 /** How docker shows stored image names: `app` / `latest`, `<none>` for untagged images. */
-import { familiarImageRef, parseImageRef } from '../llb/image-ref.js';
+import { familiarImageRef, parseReference } from '../oci/reference.js';
 import { isDanglingName } from '../cache/dangling-images.js';
 
 export interface RepoTag {
@@ -12,7 +12,7 @@ export interface RepoTag {
 export function repoTag(name: string): RepoTag {
   if (isDanglingName(name)) return { repository: '<none>', tag: '<none>' };
   try {
-    const r = parseImageRef(name);
+    const r = parseReference(name);
     return { repository: familiarImageRef(`${r.domain}/${r.path}`), tag: r.tag ?? '<none>' };
   } catch {
     // Not a reference (written by something else): show it as it is.
@@ -34,7 +34,7 @@ export function familiarName(name: string): string | undefined {
 export function repositoryOf(name: string): string | undefined {
   if (isDanglingName(name)) return undefined;
   try {
-    const r = parseImageRef(name);
+    const r = parseReference(name);
     return `${r.domain}/${r.path}`;
   } catch {
     return undefined;

@@ -5,7 +5,7 @@
  * was (plus complete blobs that the next pull reuses).
  */
 import type { CacheStorage } from '../cache/cache-storage.js';
-import { normalizeImageRef, parseImageRef } from '../llb/image-ref.js';
+import { normalizeImageRef, parseReference } from '../oci/reference.js';
 import { putName } from '../cache/dangling-images.js';
 import { DEFAULT_PLATFORM, parsePlatformSpec } from '../registry/platform.js';
 import type { TransferEvent } from '../registry/types.js';
@@ -38,7 +38,7 @@ export async function pullToStore(storage: CacheStorage, req: PullRequest, opts:
     });
     const manifestDigest = res.manifestDescriptor.digest;
     const configDigest = res.manifest.config.digest;
-    const r = parseImageRef(name);
+    const r = parseReference(name);
     storage.db.write(() => {
       // A tag that moved leaves its old image dangling, as docker does; the pulled digest (the
       // index's, for a multi-platform image, as docker records it) becomes a RepoDigest.

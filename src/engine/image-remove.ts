@@ -7,7 +7,7 @@
 import type { CacheStorage } from '../cache/cache-storage.js';
 import type { ImageEntry } from '../cache/types.js';
 import type { RemovedImage } from './types.js';
-import { InvalidReferenceError, normalizeImageRef } from '../llb/image-ref.js';
+import { InvalidReferenceError, normalizeImageRef } from '../oci/reference.js';
 import { UserInputError } from '../util/errors.js';
 import { isDanglingName, putName } from '../cache/dangling-images.js';
 import { findImage } from './image-lookup.js';
