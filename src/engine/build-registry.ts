@@ -20,7 +20,7 @@ import { BaseImages } from './base-images.js';
 import { collectCache, inlineCache, writeCache, type BuildOutcomeForCache } from './cache-export.js';
 import { importCache, importName } from './cache-import.js';
 import { ChainMaterializer } from './chain-materialize.js';
-import { pushFromStore } from './image-push.js';
+import { pushFromStore } from './images/push.js';
 import { openRegistryClient } from './registry-access.js';
 import { RemoteResultLoader } from './remote-loader.js';
 import type { CredentialLookup, PushSummary, RegistryAccess, RemoteCacheReport } from './types.js';

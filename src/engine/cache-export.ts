@@ -24,7 +24,7 @@ import { throwIfAborted } from '../util/errors.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { sha256 } from '../exporter/image-assemble.js';
 import { resolve } from 'node:path';
-import { mountSources } from './image-push.js';
+import { mountSources } from './images/push.js';
 import { contentSource } from './registry-access.js';
 import { chainIds } from '../oci/chain-id.js';
 

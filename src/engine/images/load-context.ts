@@ -4,11 +4,11 @@
  * referenced blobs are present, reading small JSON blobs, and one error shape that names the
  * archive and the document at fault.
  */
-import { COMPRESSION_HEAD_BYTES, detectCompression, type Compression } from '../util/compression.js';
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { isSha256Digest, sha256Digest } from '../cache/digest.js';
-import { UserInputError, type TsbuildError } from '../util/errors.js';
-import { archivePath, climbsOut, type ArchiveContents, type StoredFile } from './image-archive-reader.js';
+import { COMPRESSION_HEAD_BYTES, detectCompression, type Compression } from '../../util/compression.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { isSha256Digest, sha256Digest } from '../../cache/digest.js';
+import { UserInputError, type TsbuildError } from '../../util/errors.js';
+import { archivePath, climbsOut, type ArchiveContents, type StoredFile } from './archive-reader.js';
 
 /** One image the archive yields, ready for the image store. */
 export interface PlannedImage {

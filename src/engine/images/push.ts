@@ -4,14 +4,14 @@
  * mounted from it, the rest are uploaded from the content store; the manifest goes last, so the
  * tag never names an incomplete image.
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { normalizeImageRef, parseReference } from '../oci/reference.js';
-import type { ImageIndex, ImageManifest } from '../oci/types.js';
-import type { RegistryClient } from '../registry/client.js';
-import type { TransferEvent } from '../registry/types.js';
-import { throwIfAborted, UserInputError } from '../util/errors.js';
-import { contentSource, openRegistryClient } from './registry-access.js';
-import type { CredentialLookup, PushRequest, PushSummary } from './types.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { normalizeImageRef, parseReference } from '../../oci/reference.js';
+import type { ImageIndex, ImageManifest } from '../../oci/types.js';
+import type { RegistryClient } from '../../registry/client.js';
+import type { TransferEvent } from '../../registry/types.js';
+import { throwIfAborted, UserInputError } from '../../util/errors.js';
+import { contentSource, openRegistryClient } from '../registry-access.js';
+import type { CredentialLookup, PushRequest, PushSummary } from '../types.js';
 
 export interface PushOptions {
   readonly signal: AbortSignal;

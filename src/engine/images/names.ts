@@ -1,6 +1,6 @@
 /** How docker shows stored image names: `app` / `latest`, `<none>` for untagged images. */
-import { familiarImageRef, parseReference } from '../oci/reference.js';
-import { isDanglingName } from '../cache/dangling-images.js';
+import { familiarImageRef, parseReference } from '../../oci/reference.js';
+import { isDanglingName } from '../../cache/dangling-images.js';
 
 export interface RepoTag {
   /** Familiar repository (`app`, `myorg/app`, `localhost:5000/app`), or `<none>`. */

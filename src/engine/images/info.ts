@@ -3,15 +3,15 @@
  * like docker's answers. Sizes are uncompressed file-content bytes per layer (what Docker reports
  * for overlay2 layers), learned once per blob (layer-sizes.ts).
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ContainerConfig, HistoryEntry, InspectConfig } from '../oci/types.js';
-import type { LocalImage } from '../worker/ops/local-image.js';
-import type { HistoryRow, ImageInspect } from './types.js';
-import { requireImage } from './image-lookup.js';
-import { familiarName, familiarRepoDigest } from './image-names.js';
-import { ensureTopSnapshot, type TopSnapshotServices } from './image-top-snapshot.js';
-import { LayerSizes } from './layer-sizes.js';
-import type { LayerLimits } from '../worker/diff/layer-limits.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import type { ContainerConfig, HistoryEntry, InspectConfig } from '../../oci/types.js';
+import type { LocalImage } from '../../worker/ops/local-image.js';
+import type { HistoryRow, ImageInspect } from '../types.js';
+import { requireImage } from './lookup.js';
+import { familiarName, familiarRepoDigest } from './names.js';
+import { ensureTopSnapshot, type TopSnapshotServices } from './top-snapshot.js';
+import { LayerSizes } from '../layer-sizes.js';
+import type { LayerLimits } from '../../worker/diff/layer-limits.js';
 
 export { requireImage };
 

@@ -4,13 +4,13 @@
  * name is written last, after every blob is whole, so an interrupted pull leaves the store as it
  * was (plus complete blobs that the next pull reuses).
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { normalizeImageRef, parseReference } from '../oci/reference.js';
-import { putName } from '../cache/dangling-images.js';
-import { DEFAULT_PLATFORM, parsePlatformSpec } from '../registry/platform.js';
-import type { TransferEvent } from '../registry/types.js';
-import { openRegistryClient, contentSink } from './registry-access.js';
-import type { CredentialLookup, PullRequest, PullSummary } from './types.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { normalizeImageRef, parseReference } from '../../oci/reference.js';
+import { putName } from '../../cache/dangling-images.js';
+import { DEFAULT_PLATFORM, parsePlatformSpec } from '../../registry/platform.js';
+import type { TransferEvent } from '../../registry/types.js';
+import { openRegistryClient, contentSink } from '../registry-access.js';
+import type { CredentialLookup, PullRequest, PullSummary } from '../types.js';
 
 export interface PullOptions {
   readonly signal: AbortSignal;

@@ -4,14 +4,14 @@
  * operation ends with; layers that back snapshots stay for the build cache, and prune frees them
  * with their snapshots.
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ImageEntry } from '../cache/types.js';
-import type { RemovedImage } from './types.js';
-import { InvalidReferenceError, normalizeImageRef } from '../oci/reference.js';
-import { UserInputError } from '../util/errors.js';
-import { isDanglingName, putName } from '../cache/dangling-images.js';
-import { findImage } from './image-lookup.js';
-import { repositoryOf, shortId } from './image-names.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import type { ImageEntry } from '../../cache/types.js';
+import type { RemovedImage } from '../types.js';
+import { InvalidReferenceError, normalizeImageRef } from '../../oci/reference.js';
+import { UserInputError } from '../../util/errors.js';
+import { isDanglingName, putName } from '../../cache/dangling-images.js';
+import { findImage } from './lookup.js';
+import { repositoryOf, shortId } from './names.js';
 
 export interface RemoveOptions {
   readonly signal: AbortSignal;

@@ -3,11 +3,11 @@
  * `docker.io/library/app:latest`), by name and manifest digest (`app@sha256:…`), or by image ID —
  * the config digest, in full (`sha256:…`) or as a unique hex prefix (`3f2a9c1b0d7e`).
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ImageEntry } from '../cache/types.js';
-import { InvalidReferenceError, normalizeImageRef, parseReference, formatReference } from '../oci/reference.js';
-import { UserInputError } from '../util/errors.js';
-import { loadImageByDigest, type LocalImage } from '../worker/ops/local-image.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import type { ImageEntry } from '../../cache/types.js';
+import { InvalidReferenceError, normalizeImageRef, parseReference, formatReference } from '../../oci/reference.js';
+import { UserInputError } from '../../util/errors.js';
+import { loadImageByDigest, type LocalImage } from '../../worker/ops/local-image.js';
 
 /** Image ID forms: `sha256:<hex prefix>` or a bare hex prefix (docker accepts any unique prefix). */
 const ID_RE = /^(?:sha256:)?([0-9a-f]{1,64})$/;

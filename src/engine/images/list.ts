@@ -4,14 +4,14 @@
  * RepoDigest whose repository has no tag on the image shows as its own `REPO <none>` row (an
  * untagged image with RepoDigests has those rows instead of `<none> <none>`).
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ImageSummary } from './types.js';
-import { throwIfAborted } from '../util/errors.js';
-import { loadImageByDigest, type LocalImage } from '../worker/ops/local-image.js';
-import { isDanglingName } from '../cache/dangling-images.js';
-import { layerContentSizes } from './image-info.js';
-import { familiarRepoDigest, repoTag, repositoryOf } from './image-names.js';
-import type { LayerLimits } from '../worker/diff/layer-limits.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import type { ImageSummary } from '../types.js';
+import { throwIfAborted } from '../../util/errors.js';
+import { loadImageByDigest, type LocalImage } from '../../worker/ops/local-image.js';
+import { isDanglingName } from '../../cache/dangling-images.js';
+import { layerContentSizes } from './info.js';
+import { familiarRepoDigest, repoTag, repositoryOf } from './names.js';
+import type { LayerLimits } from '../../worker/diff/layer-limits.js';
 
 /** What every row of one image shares. */
 type Row = Pick<ImageSummary, 'id' | 'manifestDigest' | 'created' | 'size'>;
