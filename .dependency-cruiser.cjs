@@ -38,10 +38,10 @@ module.exports = {
       'progress events are a leaf every layer may use'),
     { name: 'cmd-through-client', severity: 'error',
       comment: 'the command line reaches the engine only through the Client interface (src/client); besides it, only '
-        + 'progress (renderers), util, the version and the image-reference grammar (src/llb/image-ref.ts: a pure leaf, to '
+        + 'progress (renderers), util, the version and the image-reference grammar (src/oci/reference.ts: a pure leaf, to '
         + 'show names the docker way)',
       from: { path: '^cmd/' },
-      to: { path: '^src/', pathNot: '^src/(client|control|progress|report|util)/|^src/version\\.ts$|^src/llb/image-ref\\.ts$' } },
+      to: { path: '^src/', pathNot: '^src/(client|control|progress|report|util)/|^src/version\\.ts$|^src/oci/reference\\.ts$' } },
     forbid('report-is-presentation', '^src/report/', '^src/(?!client/|util/|report/)',
       'src/report renders reports from the client contract (PastBuild, compare results); it computes nothing from the store'),
     forbid('cli-not-daemon', '^cmd/(tsbuild\\.ts$|cli/|commands/)', '^src/control/',

@@ -2,7 +2,7 @@
 import type { Command } from '../cli/command.js';
 import { flagString } from '../cli/args.js';
 import { UsageError } from '../../src/util/errors.js';
-import { familiarImageRef } from '../../src/llb/image-ref.js';
+import { familiarImageRef } from '../../src/oci/reference.js';
 import { withClient } from './client.js';
 import { stdinBytes } from './io.js';
 

@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { Command, CommandContext } from '../cli/command.js';
 import { flagBool } from '../cli/args.js';
-import { familiarImageRef } from '../../src/llb/image-ref.js';
+import { familiarImageRef } from '../../src/oci/reference.js';
 import { isTsbuildError } from '../../src/util/errors.js';
 import { withClient } from './client.js';
 import { humanSize } from './human-units.js';

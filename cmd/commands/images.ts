@@ -2,7 +2,7 @@
 import type { Command } from '../cli/command.js';
 import { flagBool, flagList, flagString } from '../cli/args.js';
 import type { ImageSummary } from '../../src/client/types.js';
-import { familiarImageRef, parseImageRef } from '../../src/llb/image-ref.js';
+import { familiarImageRef, parseReference } from '../../src/oci/reference.js';
 import { UsageError, UserInputError, assertNever, errorMessage } from '../../src/util/errors.js';
 import { withClient } from './client.js';
 import { dockerTimestamp, humanSize, since } from './human-units.js';
@@ -19,7 +19,7 @@ function matcher(arg: string): (s: ImageSummary) => boolean {
   let repo: string;
   let tag: string | undefined;
   try {
-    const r = parseImageRef(arg);
+    const r = parseReference(arg);
     repo = familiarImageRef(`${r.domain}/${r.path}`);
     tag = r.tag;
   } catch (e) {
@@ -61,7 +61,7 @@ export const imagesCommand: Command = {
     { name: 'all', short: 'a', kind: 'bool', description: 'show all images (tsbuild keeps no intermediate images: the same list)' },
     { name: 'filter', short: 'f', kind: 'list', placeholder: 'FILTER', description: 'filter the list: dangling=true|false, reference=PATTERN' },
     { name: 'quiet', short: 'q', kind: 'bool', description: 'only show image IDs' },
-    { name: 'digests', kind: 'bool', description: 'show manifest digests' },
+    { name: 'digests', kind: 'bool', description: 'show digests (the RepoDigest in the row\'s repository, after a push or pull)' },
     { name: 'no-trunc', kind: 'bool', description: 'do not truncate image IDs' },
     { name: 'format', kind: 'string', placeholder: 'FORMAT', choices: ['table', 'json'], default: 'table', description: 'output format (json: one object per line, as docker --format json)' },
   ],
@@ -86,7 +86,7 @@ export const imagesCommand: Command = {
             Containers: 'N/A',
             CreatedAt: dockerTimestamp(r.created),
             CreatedSince: since(r.created, now),
-            Digest: r.manifestDigest,
+            Digest: r.digest ?? '<none>',
             ID: shortId(r.id, noTrunc),
             Repository: r.repository,
             SharedSize: 'N/A',
@@ -101,7 +101,7 @@ export const imagesCommand: Command = {
         const digests = flagBool(ctx.args, 'digests');
         const header = ['REPOSITORY', 'TAG', ...(digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
         ctx.io.stdout.write(renderTable(header, rows.map((r) => [
-          r.repository, r.tag, ...(digests ? [r.manifestDigest] : []), shortId(r.id, noTrunc), since(r.created, now), humanSize(r.size),
+          r.repository, r.tag, ...(digests ? [r.digest ?? '<none>'] : []), shortId(r.id, noTrunc), since(r.created, now), humanSize(r.size),
         ])));
         return 0;
       }

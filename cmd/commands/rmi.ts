@@ -1,7 +1,7 @@
 /** `tsbuild rmi`: remove image names (docker rmi); blobs only those images used are deleted. */
 import type { Command } from '../cli/command.js';
 import { flagBool } from '../cli/args.js';
-import { familiarImageRef } from '../../src/llb/image-ref.js';
+import { familiarImageRef } from '../../src/oci/reference.js';
 import { isTsbuildError } from '../../src/util/errors.js';
 import { withClient } from './client.js';
 

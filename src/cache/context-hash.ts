@@ -12,10 +12,11 @@
 import type { Stats } from 'node:fs';
 import { open, readFile, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
-import { throwIfAborted, UserInputError } from '../util/errors.js';
+import { throwIfAborted, TsbuildError, UserInputError } from '../util/errors.js';
 import { globMatch } from '../util/pattern-matcher/glob-match.js';
 import { walkContext } from '../util/pattern-matcher/index.js';
-import { cleanRelative, resolveInRoot } from './scoped-path.js';
+import { cleanRelative } from './scoped-path.js';
+import { resolveInRoot } from '../util/root-path.js';
 import type {
   ChecksumOptions, ChecksumPathOptions, ContentChecksum, ContextHashResult, FileReader, HashContextOptions, SignalOptions, StatCacheEntry,
 } from './types.js';
@@ -123,8 +124,12 @@ export class ContextHasher {
   }
 
   private async checksumLiteral(root: string, sel: string, opts: ChecksumPathOptions): Promise<ContentChecksum> {
-    const resolved = await resolveInRoot(root, sel, { followFinal: opts.followLinks ?? true });
-    if (resolved === undefined) throw notFound(sel, opts);
+    const found = await resolveInRoot(root, sel, {
+      followFinal: opts.followLinks ?? true,
+      loopError: () => new TsbuildError('CONTEXT_SYMLINK_LOOP', `too many levels of symbolic links resolving ${sel}`),
+    });
+    if (!found.exists) throw notFound(sel, opts);
+    const resolved = found.inRoot.slice(1);
     const entries: Entry[] = [];
     const prefix = `${resolved}/`;
     for await (const e of walkContext(root, {

@@ -1,9 +1,13 @@
-/** The local image store: image name → manifest digest and config digest (blobs in the content store). */
+/**
+ * The local image store: image name → manifest digest and config digest (blobs in the content
+ * store), and each image's RepoDigests (by image ID, as docker keeps them: a tag may move or go,
+ * the digests stay with the image until its last name goes).
+ */
 import { MediaType } from '../oci/types.js';
 import { UserInputError } from '../util/errors.js';
 import { digestHex } from './digest.js';
 import type { MetadataDb } from './metadata-db.js';
-import type { ImageEntry, PutImageOptions } from './types.js';
+import type { ImageEntry, PutImageOptions, RepoDigestEntry } from './types.js';
 
 interface Row {
   name: string;
@@ -58,9 +62,44 @@ export class ImageStore {
     return (this.db.sqlite.prepare('SELECT * FROM images ORDER BY name').all() as Row[]).map(toEntry);
   }
 
-  /** Removes a name; false when it did not exist. Blobs stay until prune. */
+  /**
+   * Removes a name; false when it did not exist. Blobs stay until prune. The image's RepoDigests go
+   * with its last name (a name moved to another image by put() keeps them: the image stays, dangling).
+   */
   delete(name: string): boolean {
-    return this.db.write(() => this.db.sqlite.prepare('DELETE FROM images WHERE name = ?').run(name).changes > 0);
+    return this.db.write(() => {
+      const before = this.get(name);
+      if (!before) return false;
+      this.db.sqlite.prepare('DELETE FROM images WHERE name = ?').run(name);
+      const left = this.db.sqlite.prepare('SELECT 1 FROM images WHERE config_digest = ? LIMIT 1').get(before.configDigest);
+      if (left === undefined) this.db.sqlite.prepare('DELETE FROM repo_digests WHERE image_id = ?').run(before.configDigest);
+      return true;
+    });
+  }
+
+  /** Records that `imageId` is `digest` in `repository` (after a push or pull); replaces that repository's previous one. */
+  setRepoDigest(imageId: string, repository: string, digest: string): void {
+    digestHex(imageId);
+    digestHex(digest);
+    checkName(repository);
+    this.db.write(() => {
+      this.db.sqlite.prepare(`INSERT INTO repo_digests (image_id, repository, digest, updated_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (image_id, repository) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`)
+        .run(imageId, repository, digest, this.now());
+    });
+  }
+
+  /** The image's RepoDigests, by repository name. */
+  repoDigests(imageId: string): RepoDigestEntry[] {
+    return this.db.sqlite.prepare('SELECT repository, digest FROM repo_digests WHERE image_id = ? ORDER BY repository')
+      .all(imageId) as RepoDigestEntry[];
+  }
+
+  /** Forgets the image's digest in one repository (docker's rmi of the repository's last tag). */
+  dropRepoDigest(imageId: string, repository: string): void {
+    this.db.write(() => {
+      this.db.sqlite.prepare('DELETE FROM repo_digests WHERE image_id = ? AND repository = ?').run(imageId, repository);
+    });
   }
 
   /** Gives `target` the image `source` names. Throws IMAGE_NOT_FOUND. */

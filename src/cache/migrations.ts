@@ -212,6 +212,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE builds ADD COLUMN layers TEXT;
     `,
   },
+  {
+    version: 7,
+    description: 'RepoDigests: the manifest digest an image has in each repository it was pushed to or pulled from',
+    sql: `
+      -- As docker's RepoDigests: keyed by the image ID (config digest), not by a tag, so a retag or a
+      -- moved tag keeps them; one row per repository (the full name, docker.io/library/app), the
+      -- latest push or pull winning. Rows go when the image's last name goes (ImageStore.delete).
+      CREATE TABLE repo_digests (
+        image_id   TEXT    NOT NULL,
+        repository TEXT    NOT NULL,
+        digest     TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (image_id, repository)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

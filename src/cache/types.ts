@@ -252,6 +252,14 @@ export interface ImageEntry {
   readonly updatedAt: number;
 }
 
+/** A RepoDigest: the digest an image (by ID) has in one registry repository, as docker keeps them. */
+export interface RepoDigestEntry {
+  /** Full repository name without tag, e.g. "docker.io/library/app", "127.0.0.1:5000/app". */
+  readonly repository: string;
+  /** The manifest (or index) digest the registry holds for the image in that repository. */
+  readonly digest: string;
+}
+
 export interface PutImageOptions {
   readonly name: string;
   readonly manifestDigest: string;

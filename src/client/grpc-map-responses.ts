@@ -35,7 +35,7 @@ export function engineInfoIn(r: Props<'InfoResponse'>): EngineInfo {
 export function imageSummaryIn(s: Props<'ImageSummary'>): ImageSummary {
   return {
     ...opt('name', s.name), repository: s.repository ?? '', tag: s.tag ?? '', id: s.id ?? '', manifestDigest: s.manifestDigest ?? '',
-    ...opt('created', s.created), size: s.size ?? 0,
+    ...opt('created', s.created), size: s.size ?? 0, ...opt('digest', s.digest),
   };
 }
 

@@ -68,6 +68,8 @@ export interface ImageSummary {
   readonly created?: string;
   /** Bytes of file content in all layers (uncompressed), as `docker images` counts them. */
   readonly size: number;
+  /** The image's RepoDigest digest in this row's repository (after a push or pull), as docker's DIGEST column. */
+  readonly digest?: string;
 }
 
 /** An image named the docker way: `app`, `app:1`, `app@sha256:…`, or an image ID (or a unique prefix of one). */

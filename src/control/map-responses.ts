@@ -15,7 +15,7 @@ type Props<T extends keyof v1> = v1[T] extends { encode(m: infer M, ...rest: nev
 
 export function imageSummaryOut(s: ImageSummary): Props<'ImageSummary'> {
   return {
-    name: s.name ?? '', repository: s.repository, tag: s.tag, id: s.id, manifestDigest: s.manifestDigest, created: s.created ?? '', size: s.size,
+    name: s.name ?? '', repository: s.repository, tag: s.tag, id: s.id, manifestDigest: s.manifestDigest, created: s.created ?? '', size: s.size, digest: s.digest ?? '',
   };
 }
 

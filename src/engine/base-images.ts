@@ -6,10 +6,10 @@
  * imported) never downloads the base image.
  */
 import type { CacheStorage } from '../cache/cache-storage.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
+import { normalizeImageRef } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/client.js';
 import { DEFAULT_PLATFORM } from '../registry/platform.js';
-import { parseReference } from '../registry/reference.js';
+import { parseReference } from '../oci/reference.js';
 import { UserInputError } from '../util/errors.js';
 import { findLocalImage, type LocalImage } from '../worker/ops/local-image.js';
 import type { ImageProgress, ImageProvider, ImageResolveMode, ProvideOptions } from '../worker/ops/image-provider.js';

@@ -10,7 +10,7 @@
 import { RemoteRecordStore, type CacheExportSpec, type CacheImportSpec, INLINE_CACHE_FIELD } from '../cache/remote/index.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
 import type { RegistryClient } from '../registry/client.js';
-import { parseReference } from '../registry/reference.js';
+import { parseReference } from '../oci/reference.js';
 import type { CacheRecordStore } from '../solver/cache-types.js';
 import type { ResultLoader } from '../solver/types.js';
 import { CancelledError, errorMessage } from '../util/errors.js';
@@ -20,7 +20,7 @@ import { BaseImages } from './base-images.js';
 import { collectCache, inlineCache, writeCache, type BuildOutcomeForCache } from './cache-export.js';
 import { importCache, importName } from './cache-import.js';
 import { ChainMaterializer } from './chain-materialize.js';
-import { pushFromStore } from './image-push.js';
+import { pushFromStore } from './images/push.js';
 import { openRegistryClient } from './registry-access.js';
 import { RemoteResultLoader } from './remote-loader.js';
 import type { CredentialLookup, PushSummary, RegistryAccess, RemoteCacheReport } from './types.js';

@@ -22,7 +22,7 @@ import { layerUsage } from './layer-usage.js';
 import type { BuildSession, WorkerServices } from '../worker/ops/context.js';
 import type { ExporterRegistry } from '../exporter/registry.js';
 import type { OutputSpec } from '../exporter/types.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
+import { normalizeImageRef } from '../oci/reference.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';

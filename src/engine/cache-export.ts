@@ -18,13 +18,13 @@ import type { ExportContext } from '../exporter/types.js';
 import { MediaType, type Descriptor, type ImageManifest } from '../oci/types.js';
 import type { VertexProgress } from '../progress/types.js';
 import type { RegistryClient } from '../registry/client.js';
-import { parseReference, formatReference } from '../registry/reference.js';
+import { parseReference, formatReference } from '../oci/reference.js';
 import type { StepRecord } from '../solver/types.js';
 import { throwIfAborted } from '../util/errors.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { sha256 } from '../exporter/image-assemble.js';
 import { resolve } from 'node:path';
-import { mountSources } from './image-push.js';
+import { mountSources } from './images/push.js';
 import { contentSource } from './registry-access.js';
 import { chainIds } from '../oci/chain-id.js';
 

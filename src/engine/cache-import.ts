@@ -14,8 +14,8 @@ import {
 import type { Descriptor, ImageConfig, ImageManifest } from '../oci/types.js';
 import type { RegistryClient } from '../registry/client.js';
 import { DEFAULT_PLATFORM } from '../registry/platform.js';
-import { formatReference, parseReference } from '../registry/reference.js';
-import type { Reference } from '../registry/types.js';
+import { formatReference, parseReference } from '../oci/reference.js';
+import type { Reference } from '../oci/reference.js';
 import { resolve } from 'node:path';
 import { contentSink, discardSink } from './registry-access.js';
 

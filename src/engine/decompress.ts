@@ -1,28 +1,20 @@
 /**
  * Opens a possibly compressed stream as plain bytes, detecting gzip, bzip2, xz and zstd by their
- * magic bytes (gzip through zlib; the others through the Debian tools, streaming).
+ * magic bytes (src/util/compression.ts; gzip through zlib; the others through the Debian tools, streaming).
  */
 import { spawn } from 'node:child_process';
 import { createGunzip } from 'node:zlib';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsbuildError } from '../util/errors.js';
+import { COMPRESSION_HEAD_BYTES, detectCompression } from '../util/compression.js';
 
-type Kind = 'gzip' | 'bzip2' | 'xz' | 'zstd' | 'plain';
-
-function detect(head: Buffer): Kind {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
-  return 'plain';
-}
 
 export async function openDecompressed(src: Readable, signal: AbortSignal): Promise<Readable> {
   // Pull the first bytes, then replay them ahead of the rest of the stream.
   const iter = src[Symbol.asyncIterator]();
   const first: Buffer[] = [];
   let len = 0;
-  while (len < 6) {
+  while (len < COMPRESSION_HEAD_BYTES) {
     const r = await iter.next();
     if (r.done) break;
     const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
@@ -42,9 +34,9 @@ export async function openDecompressed(src: Readable, signal: AbortSignal): Prom
       replay.destroy(e as Error);
     }
   })();
-  const kind = detect(head);
+  const kind = detectCompression(head);
   switch (kind) {
-    case 'plain':
+    case 'none':
       return replay;
     case 'gzip':
       return replay.pipe(createGunzip());

@@ -4,7 +4,7 @@
  * asks for on the client's machine, where the docker config is, and sends only that host's
  * credentials. Also the registry host an image reference names (`alpine` → `docker.io`).
  */
-import { parseImageRef } from '../llb/image-ref.js';
+import { parseReference } from '../oci/reference.js';
 import { DockerConfigCredentials } from '../registry/docker-credentials.js';
 import type { RegistryAccess, RegistryCredentials } from './types.js';
 
@@ -16,5 +16,5 @@ export function dockerConfigCredentials(host: string, access: RegistryAccess | u
 
 /** The registry host of an image reference (`alpine:3` → `docker.io`, `127.0.0.1:5000/a` → `127.0.0.1:5000`). */
 export function registryHostOf(ref: string): string {
-  return parseImageRef(ref).domain;
+  return parseReference(ref).domain;
 }

@@ -184,6 +184,8 @@ export interface ImageSummary {
   readonly manifestDigest: string;
   readonly created?: string;
   readonly size: number;
+  /** The image's RepoDigest digest in this row's repository (after a push or pull), as docker's DIGEST column. */
+  readonly digest?: string;
 }
 
 export interface ImageRef {

@@ -2,7 +2,7 @@
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { UserInputError } from '../util/errors.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
+import { normalizeImageRef } from '../oci/reference.js';
 import { buildImage } from './image-build.js';
 import { writeImageArchive } from './archive.js';
 import type { Exporter, ExportContext, ExportRequest, ExportResponse } from './types.js';

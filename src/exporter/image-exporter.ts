@@ -4,7 +4,7 @@
  * leaves its old image dangling.
  */
 import { putName, putUntagged } from '../cache/dangling-images.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
+import { normalizeImageRef } from '../oci/reference.js';
 import { buildImage } from './image-build.js';
 import type { Exporter, ExportContext, ExportRequest, ExportResponse } from './types.js';
 

@@ -9,7 +9,7 @@ import { InputList, OpNode } from './op-node.js';
 import { resolvePath } from './state-meta.js';
 import { chownOpt } from './chown.js';
 import type { StateLike } from './state-meta.js';
-import type { OpConstraints } from './types.js';
+import type { CopyFlags, OpConstraints } from './types.js';
 
 export interface OwnedOptions {
   /** `user[:group]`; names are resolved against the destination's /etc/passwd and /etc/group. */
@@ -27,27 +27,10 @@ export interface RmOptions {
   readonly allowWildcard?: boolean;
 }
 
-/** Absent and `undefined` options mean the same (callers may build one object shape for every copy). */
-export interface CopyOptions extends OwnedOptions {
-  /** Permission bits for every copied entry (`--chmod=0755`). */
-  readonly mode?: number | undefined;
-  /** Symbolic chmod (`u=rwX,go=rX`); wins over `mode`. */
-  readonly modeStr?: string | undefined;
-  readonly followSymlink?: boolean | undefined;
-  /** A source directory's contents are copied, not the directory itself (Docker's COPY rule). */
-  readonly dirCopyContents?: boolean | undefined;
-  /** ADD: unpack local archives. */
-  readonly attemptUnpack?: boolean | undefined;
-  readonly createDestPath?: boolean | undefined;
-  readonly allowWildcard?: boolean | undefined;
-  readonly allowEmptyWildcard?: boolean | undefined;
-  readonly includePatterns?: readonly string[] | undefined;
-  readonly excludePatterns?: readonly string[] | undefined;
-  readonly alwaysReplaceExistingDestPaths?: boolean | undefined;
-  readonly parents?: boolean | undefined;
-  /** ADD --unpack as written (informational; attemptUnpack decides). */
-  readonly unpack?: boolean | undefined;
-  readonly requiredPaths?: readonly string[] | undefined;
+/** The copy flags (src/llb/types.ts; absent, `undefined` and null mean the proto3 default) and an owner. */
+export interface CopyOptions extends CopyFlags, OwnedOptions {
+  /** Unix seconds; default: keep the source times. */
+  readonly timestamp?: number | undefined;
 }
 
 type Action =
@@ -143,7 +126,7 @@ export function buildFileNode(base: StateLike, chain: FileActions, constraints: 
           modeStr: o.modeStr ?? '',
           followSymlink: o.followSymlink ?? false,
           dirCopyContents: o.dirCopyContents ?? false,
-          attemptUnpackDockerCompatibility: o.attemptUnpack ?? false,
+          attemptUnpackDockerCompatibility: o.attemptUnpackDockerCompatibility ?? false,
           createDestPath: o.createDestPath ?? false,
           allowWildcard: o.allowWildcard ?? false,
           allowEmptyWildcard: o.allowEmptyWildcard ?? false,
@@ -152,7 +135,7 @@ export function buildFileNode(base: StateLike, chain: FileActions, constraints: 
           excludePatterns: [...(o.excludePatterns ?? [])],
           alwaysReplaceExistingDestPaths: o.alwaysReplaceExistingDestPaths ?? false,
           parents: o.parents ?? false,
-          unpackSet: o.unpack !== undefined,
+          unpackSet: o.unpackSet ?? (o.unpack !== undefined && o.unpack !== null),
           unpack: o.unpack ?? false,
           requiredPaths: [...(o.requiredPaths ?? [])],
           ...owner(o.owner, input),

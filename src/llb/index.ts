@@ -18,8 +18,6 @@ export { loadDefinition, reachableVertices, outputCount, InvalidDefinitionError 
 export { opCacheDigest } from './cache-digest.js';
 export { sha256Digest, isDigest } from './digest.js';
 export { encodeOp, canonicalOp } from './canonical.js';
-export { normalizeImageRef, parseImageRef, formatImageRef, familiarImageRef, InvalidReferenceError } from './image-ref.js';
-export type { ImageRef } from './image-ref.js';
 export { parsePlatform, formatPlatform, hostPlatform, normalizeArch, samePlatform, InvalidPlatformError } from './platform.js';
 export { SourceScheme, LocalAttr, HttpAttr, GitAttr, ImageAttr, attr, listAttr } from './source-attrs.js';
 export { chownOpt } from './chown.js';

@@ -3,7 +3,7 @@
  * git repositories. Identifiers are normalized so that one source always has one digest.
  */
 import { OpNode } from './op-node.js';
-import { normalizeImageRef } from './image-ref.js';
+import { normalizeImageRef } from '../oci/reference.js';
 import { GitAttr, HttpAttr, ImageAttr, LocalAttr, SourceScheme } from './source-attrs.js';
 import type { LLBPlatform, OpConstraints } from './types.js';
 

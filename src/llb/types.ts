@@ -140,3 +140,50 @@ export interface LLBPlatform {
   readonly architecture: string;
   readonly variant?: string;
 }
+
+/**
+ * The flags of a copy file action (`FileActionCopy` in proto/llb.proto without src, dest and
+ * owner): one shape for the builder that takes them (src/llb/file-actions.ts, absent = proto3
+ * default) and the file-op worker that receives them decoded (src/worker/fileop: protobufjs gives
+ * null for absent fields).
+ */
+export interface CopyFlags {
+  /** Octal permission bits for every copied entry; `-1` or absent keeps the source modes. */
+  readonly mode?: number | null | undefined;
+  /** Symbolic or octal chmod string (`u=rwX,go=rX`, `+x`, `0755`); wins over `mode` when non-empty. */
+  readonly modeStr?: string | null | undefined;
+  /** Follow the source path itself when it is a symlink (within `srcRoot`). Entries below are never followed. */
+  readonly followSymlink?: boolean | null | undefined;
+  /** A source directory's contents are copied, not the directory itself (Dockerfile COPY sets this). */
+  readonly dirCopyContents?: boolean | null | undefined;
+  /** ADD: unpack local tar archives (plain, gzip, bzip2, xz, zstd; detected by content). */
+  readonly attemptUnpackDockerCompatibility?: boolean | null | undefined;
+  /** Create missing parents of the destination (0755, owned by `owner`). Without it a missing parent is an error. */
+  readonly createDestPath?: boolean | null | undefined;
+  /** `src` may hold `*`, `?`, `[...]` (Go filepath.Match syntax; `\` escapes). */
+  readonly allowWildcard?: boolean | null | undefined;
+  /** A wildcard that matches nothing copies nothing instead of failing. */
+  readonly allowEmptyWildcard?: boolean | null | undefined;
+  /**
+   * Times for every copied entry. Unix seconds; values of 1e15 or more are read as nanoseconds
+   * (BuildKit's unit). `-1` or absent keeps the source times.
+   */
+  readonly timestamp?: number | null | undefined;
+  /** Only entries matching one of these (Docker patternmatcher syntax, relative to the copied directory) are copied. */
+  readonly includePatterns?: readonly string[] | null | undefined;
+  /** Entries matching these (Docker patternmatcher syntax, `!` re-includes) are skipped (`--exclude`). */
+  readonly excludePatterns?: readonly string[] | null | undefined;
+  /** Replace destination entries of a different type (a directory over a file or symlink, a file over a directory). */
+  readonly alwaysReplaceExistingDestPaths?: boolean | null | undefined;
+  /**
+   * `COPY --parents`. As the frontend emits it (BuildKit's way): `src` is the pivot directory and
+   * `includePatterns` select the paths below it, whose parents are kept. Without include patterns,
+   * `src` itself may hold the pivot (`a/./b/c` keeps `b/c`; no pivot keeps the whole path).
+   */
+  readonly parents?: boolean | null | undefined;
+  /** `ADD --unpack=` was given, and its value. Informational: `attemptUnpackDockerCompatibility` decides. */
+  readonly unpackSet?: boolean | null | undefined;
+  readonly unpack?: boolean | null | undefined;
+  /** Paths (in-root, or relative to `src`) that must exist (`COPY --parents` of wildcard-free sources). */
+  readonly requiredPaths?: readonly string[] | null | undefined;
+}

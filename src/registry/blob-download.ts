@@ -14,7 +14,8 @@ import type { RegistryHttp } from './registry-http.js';
 import { responseError } from './registry-http.js';
 import { backoffMs, sleep } from './retry.js';
 import type { HttpResponse } from './transport.js';
-import type { BlobSink, BlobWriter, ProgressListener, Reference, TransferOutcome } from './types.js';
+import type { BlobSink, BlobWriter, ProgressListener, TransferOutcome } from './types.js';
+import type { Reference } from '../oci/reference.js';
 
 export interface BlobFetchOptions {
   readonly http: RegistryHttp;

@@ -16,7 +16,8 @@ import { responseError, unreachable } from './registry-http.js';
 import { backoffMs, sleep } from './retry.js';
 import type { HttpResponse } from './transport.js';
 import { TransportError } from './transport.js';
-import type { BlobSource, ProgressListener, Reference, TransferOutcome } from './types.js';
+import type { BlobSource, ProgressListener, TransferOutcome } from './types.js';
+import type { Reference } from '../oci/reference.js';
 
 export interface UploadBlobOptions {
   readonly http: RegistryHttp;

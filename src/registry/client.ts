@@ -11,23 +11,12 @@ import { DockerConfigCredentials } from './docker-credentials.js';
 import { fetchManifest } from './manifest-fetch.js';
 import { pullImage } from './pull.js';
 import { pushImage } from './push.js';
-import { formatReference, isValidDomain, parseReference, withDefaultTag } from './reference.js';
+import { formatReference, isValidDomain, parseReference, withDefaultTag } from '../oci/reference.js';
 import { RegistryHttp, responseError } from './registry-http.js';
 import type { RetryPolicy } from './retry.js';
 import { Transport } from './transport.js';
-import type {
-  BlobSink,
-  FetchManifestResult,
-  ProgressListener,
-  PullOptions,
-  PullResult,
-  PushOptions,
-  PushResult,
-  Reference,
-  RegistryClientOptions,
-  SignalOptions,
-  TransferOutcome,
-} from './types.js';
+import type { BlobSink, FetchManifestResult, ProgressListener, PullOptions, PullResult, PushOptions, PushResult, RegistryClientOptions, SignalOptions, TransferOutcome } from './types.js';
+import type { Reference } from '../oci/reference.js';
 
 export interface FetchBlobOptions extends SignalOptions {
   /** The repository to read from (tag/digest ignored). */

@@ -1,53 +1,11 @@
 /**
- * Content digests (`algorithm:hex`) validated the way go-digest does, and sha256 helpers. Pulled
+ * Hashing content digests (the grammar is src/oci/digest.ts): sha256 helpers and a hasher for the
+ * algorithm a digest names. Pulled
  * content is always verified with the algorithm its digest names; tsbuild produces sha256 only.
  */
 import { createHash } from 'node:crypto';
 import type { Hash } from 'node:crypto';
-import { UserInputError } from '../util/errors.js';
-
-/** Hex length of each supported algorithm. */
-const HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
-const DIGEST_GRAMMAR = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-
-export type DigestErrorReason = 'digest-format' | 'digest-unsupported' | 'digest-length';
-
-export class DigestError extends UserInputError {
-  readonly reason: DigestErrorReason;
-  /** The message without the digest. */
-  readonly why: string;
-
-  constructor(digest: string, reason: DigestErrorReason, why: string) {
-    super('INVALID_DIGEST', `${why}: ${JSON.stringify(digest)}`);
-    this.name = 'DigestError';
-    this.reason = reason;
-    this.why = why;
-  }
-}
-
-/** Throws DigestError unless `d` is a well-formed digest of a supported algorithm. */
-export function validateDigest(d: string): void {
-  const i = d.indexOf(':');
-  if (i <= 0 || i + 1 === d.length) throw new DigestError(d, 'digest-format', 'invalid checksum digest format');
-  const alg = d.slice(0, i);
-  const hex = d.slice(i + 1);
-  const want = HEX_LENGTH[alg];
-  if (want === undefined) {
-    if (!DIGEST_GRAMMAR.test(d)) throw new DigestError(d, 'digest-format', 'invalid checksum digest format');
-    throw new DigestError(d, 'digest-unsupported', 'unsupported digest algorithm');
-  }
-  if (hex.length !== want) throw new DigestError(d, 'digest-length', 'invalid checksum digest length');
-  if (!/^[a-f0-9]+$/.test(hex)) throw new DigestError(d, 'digest-format', 'invalid checksum digest format');
-}
-
-export function isValidDigest(d: string): boolean {
-  try {
-    validateDigest(d);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { validateDigest } from '../oci/digest.js';
 
 /** `sha256:<hex>` of the bytes. */
 export function sha256Digest(data: Uint8Array | string): string {

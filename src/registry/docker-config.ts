@@ -9,7 +9,8 @@ import { dirname, join } from 'node:path';
 import { dockerConfigDir } from '../util/docker-config-dir.js';
 import { throwIfAborted } from '../util/errors.js';
 import { RegistryError } from './errors.js';
-import { DEFAULT_DOMAIN, DOCKER_HUB_AUTH_KEY, LEGACY_DEFAULT_DOMAIN, DOCKER_HUB_API_HOST } from './reference.js';
+import { DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN } from '../oci/reference.js';
+import { DOCKER_HUB_AUTH_KEY, DOCKER_HUB_API_HOST } from './hosts.js';
 import type { SignalOptions } from './types.js';
 
 /** One `auths` entry as docker writes it. All fields optional. */

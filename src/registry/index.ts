@@ -20,9 +20,10 @@ export {
   isValidDomain,
   InvalidReferenceError,
   DEFAULT_DOMAIN,
-} from './reference.js';
-export type { RawReference, ReferenceErrorReason } from './reference.js';
-export { validateDigest, isValidDigest, sha256Digest, DigestError } from './digest.js';
+} from '../oci/reference.js';
+export type { RawReference, ReferenceErrorReason } from '../oci/reference.js';
+export { sha256Digest } from './digest.js';
+export { validateDigest, isValidDigest, DigestError } from '../oci/digest.js';
 export { DEFAULT_PLATFORM, parsePlatformSpec, formatPlatform, selectPlatform } from './platform.js';
 export { MANIFEST_ACCEPT, parseManifest, isIndexMediaType } from './manifest.js';
 export { DockerConfigCredentials, StaticCredentials, credentialsFromEntry } from './docker-credentials.js';

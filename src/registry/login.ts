@@ -7,7 +7,8 @@ import { RegistryClient } from './client.js';
 import type { DockerConfigLocation } from './docker-config.js';
 import { keyToHost } from './docker-config.js';
 import { DockerConfigCredentials, StaticCredentials } from './docker-credentials.js';
-import { DEFAULT_DOMAIN, DOCKER_HUB_API_HOST, isValidDomain, LEGACY_DEFAULT_DOMAIN } from './reference.js';
+import { DEFAULT_DOMAIN, isValidDomain, LEGACY_DEFAULT_DOMAIN } from '../oci/reference.js';
+import { DOCKER_HUB_API_HOST } from './hosts.js';
 import type { RegistryClientOptions, SignalOptions } from './types.js';
 
 /** `docker.io` for none/Hub spellings; `host[:port]` for anything else (scheme and path dropped). */

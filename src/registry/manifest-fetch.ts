@@ -14,8 +14,8 @@ import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, parseManifest } from './manifest.j
 import type { RegistryHttp } from './registry-http.js';
 import { responseError } from './registry-http.js';
 import { backoffMs, sleep } from './retry.js';
-import { formatReference } from './reference.js';
-import type { Reference } from './types.js';
+import { formatReference } from '../oci/reference.js';
+import type { Reference } from '../oci/reference.js';
 
 export interface FetchedManifest {
   readonly descriptor: Descriptor;

@@ -5,7 +5,7 @@
  */
 import type { Descriptor, ImageIndex, ImageManifest } from '../oci/types.js';
 import { MediaType } from '../oci/types.js';
-import { isValidDigest } from './digest.js';
+import { isValidDigest } from '../oci/digest.js';
 import { RegistryError } from './errors.js';
 
 /** Index media types, in Accept-header preference order. */

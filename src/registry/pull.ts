@@ -9,9 +9,10 @@ import { downloadBlob, fetchBlobBytes, storeBytes } from './blob-download.js';
 import { RegistryError } from './errors.js';
 import { fetchManifest } from './manifest-fetch.js';
 import { DEFAULT_PLATFORM, formatPlatform, selectPlatform } from './platform.js';
-import { formatReference } from './reference.js';
+import { formatReference } from '../oci/reference.js';
 import type { RegistryHttp } from './registry-http.js';
-import type { BlobSink, ProgressListener, PullResult, Reference, PlatformSpec } from './types.js';
+import type { BlobSink, ProgressListener, PullResult, PlatformSpec } from './types.js';
+import type { Reference } from '../oci/reference.js';
 
 /** Image configs are small; this bounds a hostile one. */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;

@@ -12,10 +12,11 @@ import { hasherFor } from './digest.js';
 import { RegistryError } from './errors.js';
 import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.js';
 import type { ParsedManifest } from './manifest.js';
-import { formatReference } from './reference.js';
+import { formatReference } from '../oci/reference.js';
 import type { RegistryHttp } from './registry-http.js';
 import { responseError } from './registry-http.js';
-import type { BlobSource, ProgressListener, PushResult, Reference, TransferOutcome } from './types.js';
+import type { BlobSource, ProgressListener, PushResult, TransferOutcome } from './types.js';
+import type { Reference } from '../oci/reference.js';
 
 export interface PushRun {
   readonly http: RegistryHttp;

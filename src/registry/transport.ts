@@ -11,7 +11,7 @@ import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { CancelledError } from '../util/errors.js';
-import { apiHost, hostnameOf } from './reference.js';
+import { apiHost, hostnameOf } from './hosts.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

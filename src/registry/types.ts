@@ -6,20 +6,10 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from '../oci/types.js';
+import type { Reference } from '../oci/reference.js';
 
 export interface SignalOptions {
   readonly signal?: AbortSignal;
-}
-
-/** A normalized image reference (see reference.ts): always has a domain; tag and digest optional. */
-export interface Reference {
-  /** Registry `host[:port]`, e.g. `docker.io`, `127.0.0.1:5000`, `[::1]:5000`. */
-  readonly domain: string;
-  /** Repository path inside the registry, e.g. `library/alpine`. */
-  readonly path: string;
-  readonly tag?: string;
-  /** `algorithm:hex`. */
-  readonly digest?: string;
 }
 
 /** A platform to select from an index: os, architecture and optional variant. */

@@ -140,6 +140,11 @@ export function transferContract(t: TransferContext): void {
       const done = events.filter((e) => e.kind === 'done');
       expect(new Set(done.map((e) => e.digest))).toEqual(new Set(pushed.blobs.map((b) => b.digest)));
       expect(JSON.parse(JSON.stringify(events))).toEqual(events);
+      // The push is the image's RepoDigest in that repository (docker's DIGEST column and RepoDigests).
+      const rows = await c().listImages({ signal });
+      expect(rows.find((r) => r.name === name)).toMatchObject({ digest: pushed.digest });
+      expect(rows.find((r) => r.name === 'docker.io/library/app:1')?.digest).toBeUndefined();
+      expect((await c().inspect({ name }, { signal })).RepoDigests).toEqual([`${host}/contract/app@${pushed.digest}`]);
     });
 
     registryTest('pull back: the name returns, every layer already present', async () => {

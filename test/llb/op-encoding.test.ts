@@ -158,7 +158,7 @@ function everyBuilderShape(): State[] {
       .rm('/tmp/*', { allowNotFound: true, allowWildcard: true })
       .symlink('../a', 'link', { owner: 'root:0', timestamp: 2 ** 40 })
       .copy(ctx, 'src/./pkg', '/dst/', {
-        owner: 'user:1000', mode: 0o644, followSymlink: true, dirCopyContents: true, attemptUnpack: true, createDestPath: true,
+        owner: 'user:1000', mode: 0o644, followSymlink: true, dirCopyContents: true, attemptUnpackDockerCompatibility: true, createDestPath: true,
         allowWildcard: true, allowEmptyWildcard: true, includePatterns: ['pkg/**', odd], excludePatterns: ['*.o'],
         alwaysReplaceExistingDestPaths: true, parents: true, unpack: false, requiredPaths: ['/src/pkg'], timestamp: 0,
       })

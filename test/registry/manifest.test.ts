@@ -2,7 +2,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { MediaType } from '../../src/oci/types.js';
 import { MANIFEST_ACCEPT, parseManifest } from '../../src/registry/manifest.js';
-import { validateDigest } from '../../src/registry/digest.js';
+import { validateDigest } from '../../src/oci/digest.js';
 
 const D = `sha256:${'a'.repeat(64)}`;
 const desc = { mediaType: MediaType.ociLayerGzip, digest: D, size: 3 };

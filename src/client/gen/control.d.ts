@@ -1963,6 +1963,7 @@ export namespace tsbuild {
                 manifestDigest: string;
                 created: string;
                 size: number;
+                digest: string;
                 static create(properties: tsbuild.control.v1.ImageSummary.$Shape): tsbuild.control.v1.ImageSummary & tsbuild.control.v1.ImageSummary.$Shape;
                 static create(properties?: tsbuild.control.v1.ImageSummary.$Properties): tsbuild.control.v1.ImageSummary;
                 static encode(message: tsbuild.control.v1.ImageSummary.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1979,6 +1980,7 @@ export namespace tsbuild {
                     manifestDigest?: (string|null);
                     created?: (string|null);
                     size?: (number|null);
+                    digest?: (string|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ImageSummary.$Properties;

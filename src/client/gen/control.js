@@ -7966,6 +7966,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ImageSummary.prototype.manifestDigest = "";
                 ImageSummary.prototype.created = "";
                 ImageSummary.prototype.size = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                ImageSummary.prototype.digest = "";
 
                 ImageSummary.create = function(properties) {
                     return new ImageSummary(properties);
@@ -7992,6 +7993,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(50).string(message.created);
                     if (message.size != null && $Object.hasOwnProperty.call(message, "size") && (typeof message.size === "object" ? message.size.low || message.size.high : message.size !== 0))
                         writer.uint32(56).int64(message.size);
+                    if (message.digest != null && $Object.hasOwnProperty.call(message, "digest") && message.digest !== "")
+                        writer.uint32(66).string(message.digest);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -8086,6 +8089,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.size = value;
                                 else
                                     delete message.size;
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.digest = value;
+                                else
+                                    delete message.digest;
                                 continue;
                             }
                         }

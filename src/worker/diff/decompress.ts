@@ -2,16 +2,8 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { LayerError, LayerErrorCode } from './errors.js';
+import { COMPRESSION_HEAD_BYTES, detectCompression } from '../../util/compression.js';
 
-const MAGIC: ReadonlyArray<readonly [string, readonly number[]]> = [
-  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
-  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
-  ['bzip2', [0x42, 0x5a, 0x68]],
-];
-
-function startsWith(b: Buffer, magic: readonly number[]): boolean {
-  return b.length >= magic.length && magic.every((m, i) => b[i] === m);
-}
 
 /** Yields `first` and then the rest of `it`. */
 async function* prepend(first: Buffer[], it: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
@@ -32,7 +24,7 @@ export async function* decompressLayer(source: AsyncIterable<Uint8Array>): Async
   const it = source[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let have = 0;
-  while (have < 6) {
+  while (have < COMPRESSION_HEAD_BYTES) {
     const r = await it.next();
     if (r.done) break;
     const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
@@ -40,11 +32,10 @@ export async function* decompressLayer(source: AsyncIterable<Uint8Array>): Async
     have += b.length;
   }
   const start = Buffer.concat(head);
-  for (const [name, magic] of MAGIC) {
-    if (startsWith(start, magic)) throw new LayerError(LayerErrorCode.unsupported, `${name}-compressed layers are not supported (use gzip or none)`);
-  }
+  const kind = detectCompression(start);
+  if (kind !== 'none' && kind !== 'gzip') throw new LayerError(LayerErrorCode.unsupported, `${kind}-compressed layers are not supported (use gzip or none)`);
   const rest = prepend(start.length > 0 ? [start] : [], it);
-  if (!startsWith(start, [0x1f, 0x8b])) {
+  if (kind === 'none') {
     yield* rest;
     return;
   }

@@ -7,7 +7,7 @@
 import { lstat, mkdir, readdir, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { TsbuildError } from '../../util/errors.js';
-import { errnoCode, resolveInRoot } from './root-path.js';
+import { errnoCode, hostPathInRootfs } from './root-path.js';
 
 export interface StubTarget {
   /** Absolute path in the container. */
@@ -98,7 +98,7 @@ export class MountStubs {
   }
 
   private async ensure(t: StubTarget): Promise<void> {
-    const host = await resolveInRoot(this.rootfs, t.path);
+    const host = await hostPathInRootfs(this.rootfs, t.path);
     const missing: string[] = [];
     let cur = host;
     while (cur !== this.rootfs && !(await exists(cur))) {

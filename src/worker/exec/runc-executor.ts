@@ -15,7 +15,7 @@ import { writeInitFiles } from './init-files.js';
 import { LogTail } from './log-lines.js';
 import { MountStubs } from './mount-stubs.js';
 import { processEnv } from './process-env.js';
-import { errnoCode, resolveInRoot } from './root-path.js';
+import { errnoCode, hostPathInRootfs } from './root-path.js';
 import { Runc } from './runc.js';
 import { checkRuntimeDirs } from './runtime-dirs.js';
 import { prepareMounts } from './run-mounts.js';
@@ -199,7 +199,7 @@ export class RuncExecutor implements Executor {
     // mount it belongs to the mount's source, not to the rootfs: runc handles that case.
     const cwd = posix.normalize(req.cwd ?? '/');
     if (!prepared.specMounts.some((m) => under(m.destination, cwd))) {
-      await mkdir(await resolveInRoot(rootfs, cwd), { recursive: true, mode: 0o755 });
+      await mkdir(await hostPathInRootfs(rootfs, cwd), { recursive: true, mode: 0o755 });
     }
 
     const stubs = await MountStubs.create(rootfs, [

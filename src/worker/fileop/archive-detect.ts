@@ -4,7 +4,8 @@
  * "not an archive" there too, so it is copied as a file.
  */
 import { lstat } from 'node:fs/promises';
-import { detectCompression, openDecompressed, readHead, readStreamHead, type Compression } from './decompress.js';
+import { openDecompressed, readHead, readStreamHead } from './decompress.js';
+import { detectCompression, type Compression } from '../../util/compression.js';
 
 const BLOCK = 512;
 

@@ -1,6 +1,5 @@
 /**
- * Compression detection by magic bytes (never by file name, as Docker's ADD) and streaming
- * decompression: gzip through zlib, bzip2/xz/zstd through the `bzip2 -dc`, `xz -dc` and
+ * Streaming decompression of a file whose compression src/util/compression.ts detected: gzip through zlib, bzip2/xz/zstd through the `bzip2 -dc`, `xz -dc` and
  * `zstd -dc` binaries, so nothing is buffered whole and no extra npm packages are needed.
  */
 import { spawn } from 'node:child_process';
@@ -9,18 +8,8 @@ import { open } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { assertNever } from '../../util/errors.js';
+import type { Compression } from '../../util/compression.js';
 
-export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
-
-/** The compression of a file's first bytes. */
-export function detectCompression(head: Uint8Array): Compression {
-  const b = (i: number): number | undefined => head[i];
-  if (b(0) === 0x1f && b(1) === 0x8b) return 'gzip';
-  if (b(0) === 0x42 && b(1) === 0x5a && b(2) === 0x68) return 'bzip2';
-  if (b(0) === 0xfd && b(1) === 0x37 && b(2) === 0x7a && b(3) === 0x58 && b(4) === 0x5a && b(5) === 0x00) return 'xz';
-  if (b(0) === 0x28 && b(1) === 0xb5 && b(2) === 0x2f && b(3) === 0xfd) return 'zstd';
-  return 'none';
-}
 
 /** Reads up to `n` bytes from the start of a file. */
 export async function readHead(path: string, n: number): Promise<Buffer> {

@@ -21,5 +21,6 @@ export { symlinkAction } from './symlink.js';
 export { fromLlbFileAction, runFileAction, type FileActionResult } from './file-action.js';
 export { parseChownSpec, resolveOwner } from './owner.js';
 export { parseModeSpec, applyModeSpec, type ModeSpec } from './chmod.js';
-export { resolveInRoot, type RootedPath } from './root-path.js';
+export { resolveInRoot } from './root-path.js';
+export type { RootedPath } from '../../util/root-path.js';
 export { detectArchive } from './archive-detect.js';

@@ -10,7 +10,8 @@ import { errnoCode, fileOpIoError, fileOpUserError } from './errors.js';
 import { setTimes } from './metadata.js';
 import { mkdirAllInRoot } from './mkdirp.js';
 import { resolveOwner } from './owner.js';
-import { cleanRooted, resolveInRoot } from './root-path.js';
+import { resolveInRoot } from './root-path.js';
+import { cleanRooted } from '../../util/root-path.js';
 import { timestampSeconds } from './timestamp.js';
 import type { FileOpContext, MkdirAction } from './types.js';
 

@@ -7,7 +7,8 @@ import { chmod, lchown, lstat, mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { SourceLocation } from '../../util/errors.js';
 import { errnoCode, fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
-import { resolveInRoot, splitComponents, type RootedPath } from './root-path.js';
+import { resolveInRoot } from './root-path.js';
+import { splitComponents, type RootedPath } from '../../util/root-path.js';
 import type { Owner } from './types.js';
 
 export interface MkdirAllOptions {

@@ -10,7 +10,8 @@ import { throwIfAborted } from '../../util/errors.js';
 import { errnoCode, fileOpIoError, fileOpUserError } from './errors.js';
 import { setTimes } from './metadata.js';
 import { resolveOwner } from './owner.js';
-import { cleanRooted, resolveInRoot } from './root-path.js';
+import { resolveInRoot } from './root-path.js';
+import { cleanRooted } from '../../util/root-path.js';
 import { timestampSeconds } from './timestamp.js';
 import type { FileOpContext, MkfileAction } from './types.js';
 

@@ -8,7 +8,8 @@ import { lstat, rm } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { throwIfAborted, type SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
-import { cleanRooted, resolveInRoot } from './root-path.js';
+import { resolveInRoot } from './root-path.js';
+import { cleanRooted } from '../../util/root-path.js';
 import type { FileOpContext, RmAction } from './types.js';
 import { expandSource } from './wildcard.js';
 

@@ -8,7 +8,7 @@
 const NANOSECOND_THRESHOLD = 1e15;
 
 /** The override in Unix seconds, or undefined to keep source times / use now. */
-export function timestampSeconds(action: { readonly timestamp?: number | null }): number | undefined {
+export function timestampSeconds(action: { readonly timestamp?: number | null | undefined }): number | undefined {
   if (!Object.hasOwn(action, 'timestamp')) return undefined;
   const ts = action.timestamp;
   if (ts == null || ts === -1 || !Number.isFinite(ts)) return undefined;

@@ -14,6 +14,7 @@
  * and no read happens outside `srcRoot`.
  */
 import type { SourceLocation } from '../../util/errors.js';
+import type { CopyFlags } from '../../llb/types.js';
 
 /** A user or group: by name (looked up in the owner root's /etc/passwd or /etc/group) or by id. */
 export interface UserOpt {
@@ -35,8 +36,8 @@ export interface ChownOpt {
   readonly group?: UserOpt | null;
 }
 
-/** Mirror of `tsbuild.llb.FileActionCopy`. */
-export interface CopyAction {
+/** Mirror of `tsbuild.llb.FileActionCopy`: the shared flags (src/llb/types.ts) plus what the worker resolves. */
+export interface CopyAction extends CopyFlags {
   /** Source path inside `srcRoot` (relative paths are taken from `/`). May hold wildcards when `allowWildcard`. */
   readonly src?: string | null;
   /**
@@ -45,44 +46,6 @@ export interface CopyAction {
    */
   readonly dest?: string | null;
   readonly owner?: ChownOpt | null;
-  /** Octal permission bits for every copied entry; `-1` or absent keeps the source modes. */
-  readonly mode?: number | null;
-  /** Symbolic or octal chmod string (`u=rwX,go=rX`, `+x`, `0755`); wins over `mode` when non-empty. */
-  readonly modeStr?: string | null;
-  /** Follow the source path itself when it is a symlink (within `srcRoot`). Entries below are never followed. */
-  readonly followSymlink?: boolean | null;
-  /** A source directory's contents are copied, not the directory itself (Dockerfile COPY sets this). */
-  readonly dirCopyContents?: boolean | null;
-  /** ADD: unpack local tar archives (plain, gzip, bzip2, xz, zstd; detected by content). */
-  readonly attemptUnpackDockerCompatibility?: boolean | null;
-  /** Create missing parents of the destination (0755, owned by `owner`). Without it a missing parent is an error. */
-  readonly createDestPath?: boolean | null;
-  /** `src` may hold `*`, `?`, `[...]` (Go filepath.Match syntax; `\` escapes). */
-  readonly allowWildcard?: boolean | null;
-  /** A wildcard that matches nothing copies nothing instead of failing. */
-  readonly allowEmptyWildcard?: boolean | null;
-  /**
-   * Times for every copied entry. Unix seconds; values of 1e15 or more are read as nanoseconds
-   * (BuildKit's unit). `-1` or absent keeps the source times.
-   */
-  readonly timestamp?: number | null;
-  /** Only entries matching one of these (Docker patternmatcher syntax, relative to the copied directory) are copied. */
-  readonly includePatterns?: readonly string[] | null;
-  /** Entries matching these (Docker patternmatcher syntax, `!` re-includes) are skipped (`--exclude`). */
-  readonly excludePatterns?: readonly string[] | null;
-  /** Replace destination entries of a different type (a directory over a file or symlink, a file over a directory). */
-  readonly alwaysReplaceExistingDestPaths?: boolean | null;
-  /**
-   * `COPY --parents`. As the frontend emits it (BuildKit's way): `src` is the pivot directory and
-   * `includePatterns` select the paths below it, whose parents are kept. Without include patterns,
-   * `src` itself may hold the pivot (`a/./b/c` keeps `b/c`; no pivot keeps the whole path).
-   */
-  readonly parents?: boolean | null;
-  /** `ADD --unpack=` was given, and its value. Informational: `attemptUnpackDockerCompatibility` decides. */
-  readonly unpackSet?: boolean | null;
-  readonly unpack?: boolean | null;
-  /** Paths (in-root, or relative to `src`) that must exist (`COPY --parents` of wildcard-free sources). */
-  readonly requiredPaths?: readonly string[] | null;
 }
 
 /** Mirror of `tsbuild.llb.FileActionMkDir`. */

@@ -11,7 +11,7 @@ import { constants, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import tar, { type Header } from 'tar-stream';
 import { isTsbuildError, throwIfAborted, type SourceLocation } from '../../util/errors.js';
-import type { Compression } from './decompress.js';
+import type { Compression } from '../../util/compression.js';
 import { openDecompressed } from './decompress.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
 import { setTimes, setXattr } from './metadata.js';

@@ -10,7 +10,8 @@ import type { SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
 import { BadGlobError, checkGlobSyntax, globMatch } from '../../util/pattern-matcher/index.js';
 import { hasWildcards, unescapeLiteral } from './wildcard-syntax.js';
-import { hostPathOf, resolveInRoot, splitComponents } from './root-path.js';
+import { resolveInRoot } from './root-path.js';
+import { hostPathOf, splitComponents } from '../../util/root-path.js';
 
 export interface SourceMatch {
   /** In-root path of the match: the resolved directory it was found in, plus its name. */

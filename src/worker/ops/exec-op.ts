@@ -13,7 +13,7 @@ import type { ExecMount, NetworkMode } from '../exec/types.js';
 import { resolveSecretEnv, resolveSecretMount, resolveSshMount } from '../exec/secrets.js';
 import { cacheMountId } from '../cache-mounts/manager.js';
 import type { CacheSharing } from '../cache-mounts/types.js';
-import { resolveInRoot } from '../exec/root-path.js';
+import { hostPathInRootfs } from '../exec/root-path.js';
 import { selectedContentDigest } from './content-digest.js';
 import { snapshotOf, targetOf } from './worker-result.js';
 import { fileReadReporter, openReadRoot, snapshotResult, type OpDeps } from './context.js';
@@ -191,7 +191,7 @@ export class ExecOpImpl implements Op {
     const root = await openReadRoot(this.#deps, input, signal);
     cleanups.push(() => root.release());
     const rel = selector || '/';
-    return rel === '/' ? root.path : resolveInRoot(root.path, rel);
+    return rel === '/' ? root.path : hostPathInRootfs(root.path, rel);
   }
 }
 

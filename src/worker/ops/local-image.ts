@@ -5,7 +5,7 @@
 import type { CacheStorage } from '../../cache/cache-storage.js';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest } from '../../oci/types.js';
 import { MediaType } from '../../oci/types.js';
-import { normalizeImageRef } from '../../llb/image-ref.js';
+import { normalizeImageRef } from '../../oci/reference.js';
 import { TsbuildError } from '../../util/errors.js';
 
 export interface LocalImage {

@@ -4,6 +4,7 @@
  * imported the way users do it. cleanup() unmounts anything a crashed build left and removes it all.
  * The registry tests' RegistryWorld extends it with a registry behind a fault proxy.
  */
+import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,20 @@ export class Workspace {
     const dir = await mkdtemp(join(this.dir, 'out-'));
     const result = await this.ok(root, ['build', '--progress', 'plain', ...extra, '-o', `type=local,dest=${dir}`, contextDir]);
     return { dir, result };
+  }
+
+  /**
+   * The manifest each stored name points at (full name → digest), read from the root's metadata
+   * database: docker shows no local manifest digest (its DIGEST column is the RepoDigest).
+   */
+  storedManifests(root: string): Map<string, string> {
+    const db = new Database(join(this.root(root), 'metadata.db'), { readonly: true, fileMustExist: true });
+    try {
+      const rows = db.prepare('SELECT name, manifest_digest FROM images').all() as { name: string; manifest_digest: string }[];
+      return new Map(rows.map((r) => [r.name, r.manifest_digest]));
+    } finally {
+      db.close();
+    }
   }
 
   /** Names of the blobs in a root's content store, sorted. */

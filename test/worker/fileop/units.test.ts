@@ -4,7 +4,7 @@ import { parseChownSpec } from '../../../src/worker/fileop/owner.js';
 import { resolveInRoot } from '../../../src/worker/fileop/root-path.js';
 import { timestampSeconds } from '../../../src/worker/fileop/timestamp.js';
 import { isTarHeader } from '../../../src/worker/fileop/archive-detect.js';
-import { detectCompression } from '../../../src/worker/fileop/decompress.js';
+import { detectCompression } from '../../../src/util/compression.js';
 import { makeRoots, writeTree, type Roots } from './fixture.js';
 
 const spec = (s: string): ModeSpec => {

@@ -53,12 +53,12 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
   // (this runs for every source of every COPY/ADD).
   const owner = chown ? chown : undefined;
   const excludePatterns = exclude.length > 0 ? exclude : undefined;
-  const options = (o: Pick<CopyOptions, 'followSymlink' | 'dirCopyContents' | 'attemptUnpack' | 'unpack' | 'allowWildcard' | 'allowEmptyWildcard' | 'includePatterns' | 'parents' | 'requiredPaths'>): CopyOptions => ({
+  const options = (o: Pick<CopyOptions, 'followSymlink' | 'dirCopyContents' | 'attemptUnpackDockerCompatibility' | 'unpack' | 'allowWildcard' | 'allowEmptyWildcard' | 'includePatterns' | 'parents' | 'requiredPaths'>): CopyOptions => ({
     mode,
     modeStr,
     followSymlink: o.followSymlink,
     dirCopyContents: o.dirCopyContents,
-    attemptUnpack: o.attemptUnpack,
+    attemptUnpackDockerCompatibility: o.attemptUnpackDockerCompatibility,
     unpack: o.unpack,
     createDestPath: true,
     allowWildcard: o.allowWildcard,
@@ -115,7 +115,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
       const file = State.http(src, { filename, ...(checksum ? { checksum } : {}), constraints: { description, stage: s.metaStage, step, steps: s.cmdTotal } });
       // Remote archives are not unpacked unless --unpack=true says so.
       const unpack = ins.kind === 'ADD' ? ins.unpack : undefined;
-      add(file, filename, options({ attemptUnpack: unpack === true, unpack }));
+      add(file, filename, options({ attemptUnpackDockerCompatibility: unpack === true, unpack }));
     } else {
       let path = src;
       let includePatterns: string[] | undefined;
@@ -133,7 +133,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
       add(from ? from.state : d.context, posix.join('/', path), options({
         followSymlink: true,
         dirCopyContents: true,
-        attemptUnpack: unpack,
+        attemptUnpackDockerCompatibility: unpack,
         unpack: ins.kind === 'ADD' ? ins.unpack : undefined,
         allowWildcard: true,
         allowEmptyWildcard: true,

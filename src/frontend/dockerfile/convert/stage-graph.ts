@@ -4,7 +4,7 @@
  * stages reachable from the target — the only ones converted.
  */
 import { alg, Graph } from '@dagrejs/graphlib';
-import { normalizeImageRef } from '../../../llb/image-ref.js';
+import { normalizeImageRef } from '../../../oci/reference.js';
 import type { LLBPlatform } from '../../../llb/types.js';
 import { Diagnostics, fail } from '../instructions/diagnostics.js';
 import type { ErrorSite } from '../instructions/diagnostics.js';

@@ -3,7 +3,7 @@
  * (config inherited through the image resolver), and each stage's starting state — the base stage's
  * state, scratch, or the image source — with the base config's Env/WORKDIR/USER applied.
  */
-import { normalizeImageRef } from '../../../llb/image-ref.js';
+import { normalizeImageRef } from '../../../oci/reference.js';
 import { parsePlatform } from '../../../llb/platform.js';
 import { State } from '../../../llb/state.js';
 import type { LLBPlatform } from '../../../llb/types.js';

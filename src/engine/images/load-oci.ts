@@ -5,11 +5,11 @@
  * BuildKit and tsbuild write it) or `org.opencontainers.image.ref.name` when that holds a full
  * reference rather than just a tag.
  */
-import type { Descriptor, ImageConfig } from '../oci/types.js';
-import { MediaType } from '../oci/types.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
-import { errorMessage } from '../util/errors.js';
-import type { LoadContext, PlannedImage } from './image-load-context.js';
+import type { Descriptor, ImageConfig } from '../../oci/types.js';
+import { MediaType } from '../../oci/types.js';
+import { normalizeImageRef } from '../../oci/reference.js';
+import { errorMessage } from '../../util/errors.js';
+import type { LoadContext, PlannedImage } from './load-context.js';
 
 /** A leaf image manifest found in the layout (for matching docker's manifest.json entries). */
 export interface LeafManifest {

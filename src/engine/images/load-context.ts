@@ -4,10 +4,11 @@
  * referenced blobs are present, reading small JSON blobs, and one error shape that names the
  * archive and the document at fault.
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { isSha256Digest, sha256Digest } from '../cache/digest.js';
-import { UserInputError, type TsbuildError } from '../util/errors.js';
-import { archivePath, climbsOut, type ArchiveContents, type StoredFile } from './image-archive-reader.js';
+import { COMPRESSION_HEAD_BYTES, detectCompression, type Compression } from '../../util/compression.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { isSha256Digest, sha256Digest } from '../../cache/digest.js';
+import { UserInputError, type TsbuildError } from '../../util/errors.js';
+import { archivePath, climbsOut, type ArchiveContents, type StoredFile } from './archive-reader.js';
 
 /** One image the archive yields, ready for the image store. */
 export interface PlannedImage {
@@ -20,7 +21,6 @@ export interface PlannedImage {
 }
 
 /** Blob compressions recognised by magic bytes. */
-export type BlobCompression = 'gzip' | 'zstd' | 'xz' | 'bzip2' | 'plain';
 
 export class LoadContext {
   readonly storage: CacheStorage;
@@ -104,22 +104,18 @@ export class LoadContext {
   }
 
   /** How a stored blob is compressed, from its first bytes. */
-  async compressionOf(digest: string): Promise<BlobCompression> {
+  async compressionOf(digest: string): Promise<Compression> {
     const src = await this.storage.content.reader(digest, { signal: this.signal });
     let head = Buffer.alloc(0);
     try {
       for await (const c of src) {
         head = Buffer.concat([head, c as Buffer]);
-        if (head.length >= 6) break;
+        if (head.length >= COMPRESSION_HEAD_BYTES) break;
       }
     } finally {
       src.destroy();
     }
-    if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-    if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
-    if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-    if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-    return 'plain';
+    return detectCompression(head);
   }
 
   /** Stores a document this load made (a manifest); an existing copy is claimed instead. */

@@ -4,11 +4,11 @@
  * exporter writes), which `docker load` and `tsbuild load` read. Layers go out as stored.
  */
 import { PassThrough } from 'node:stream';
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { isDanglingName } from '../cache/dangling-images.js';
-import { writeImageArchive, type ArchiveImage } from '../exporter/archive.js';
-import { requireImage } from './image-lookup.js';
-import type { ByteSink, SavedImage } from './types.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { isDanglingName } from '../../cache/dangling-images.js';
+import { writeImageArchive, type ArchiveImage } from '../../exporter/archive.js';
+import { requireImage } from './lookup.js';
+import type { ByteSink, SavedImage } from '../types.js';
 
 export interface SaveOptions {
   readonly signal: AbortSignal;

@@ -11,17 +11,17 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { ArchiveSourceErrors } from '../util/archive-source-errors.js';
-import { openDecompressed } from './decompress.js';
-import { danglingName, isDanglingName, putName } from '../cache/dangling-images.js';
-import { cancelledBy, readImageArchive } from './image-archive-reader.js';
-import { LoadContext, type PlannedImage } from './image-load-context.js';
-import { planDockerArchive } from './image-load-docker.js';
-import { planOciLayout } from './image-load-oci.js';
-import { LayerSizes } from './layer-sizes.js';
-import type { LayerLimits } from '../worker/diff/layer-limits.js';
-import type { LoadedImage } from './types.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { ArchiveSourceErrors } from '../../util/archive-source-errors.js';
+import { openDecompressed } from '../decompress.js';
+import { danglingName, isDanglingName, putName } from '../../cache/dangling-images.js';
+import { cancelledBy, readImageArchive } from './archive-reader.js';
+import { LoadContext, type PlannedImage } from './load-context.js';
+import { planDockerArchive } from './load-docker.js';
+import { planOciLayout } from './load-oci.js';
+import { LayerSizes } from '../layer-sizes.js';
+import type { LayerLimits } from '../../worker/diff/layer-limits.js';
+import type { LoadedImage } from '../types.js';
 
 export interface LoadOptions {
   /** An archive path, or `-` for `input`. */

@@ -4,14 +4,14 @@
  * mounted from it, the rest are uploaded from the content store; the manifest goes last, so the
  * tag never names an incomplete image.
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { normalizeImageRef, parseImageRef } from '../llb/image-ref.js';
-import type { ImageIndex, ImageManifest } from '../oci/types.js';
-import type { RegistryClient } from '../registry/client.js';
-import type { TransferEvent } from '../registry/types.js';
-import { throwIfAborted, UserInputError } from '../util/errors.js';
-import { contentSource, openRegistryClient } from './registry-access.js';
-import type { CredentialLookup, PushRequest, PushSummary } from './types.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { normalizeImageRef, parseReference } from '../../oci/reference.js';
+import type { ImageIndex, ImageManifest } from '../../oci/types.js';
+import type { RegistryClient } from '../../registry/client.js';
+import type { TransferEvent } from '../../registry/types.js';
+import { throwIfAborted, UserInputError } from '../../util/errors.js';
+import { contentSource, openRegistryClient } from '../registry-access.js';
+import type { CredentialLookup, PushRequest, PushSummary } from '../types.js';
 
 export interface PushOptions {
   readonly signal: AbortSignal;
@@ -32,7 +32,7 @@ export async function mountSources(storage: CacheStorage, domain: string, signal
     throwIfAborted(signal);
     let repo: string;
     try {
-      const r = parseImageRef(e.name);
+      const r = parseReference(e.name);
       if (r.domain !== domain) continue;
       repo = r.path;
     } catch {
@@ -62,7 +62,7 @@ export async function pushFromStore(storage: CacheStorage, req: PushRequest, opt
   if (!info) throw new UserInputError('IMAGE_BLOB_MISSING', `image ${name}: manifest ${entry.manifestDigest} is missing from the content store (run "tsbuild cache check")`);
   const client = opts.client ?? openRegistryClient(req.registry, opts.credentials);
   try {
-    const mounts = await mountSources(storage, parseImageRef(name).domain, opts.signal);
+    const mounts = await mountSources(storage, parseReference(name).domain, opts.signal);
     const res = await client.push({
       ref: name,
       root: { mediaType: entry.mediaType, digest: entry.manifestDigest, size: info.size },
@@ -71,6 +71,9 @@ export async function pushFromStore(storage: CacheStorage, req: PushRequest, opt
       signal: opts.signal,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
+    const r = parseReference(name);
+    // Docker's RepoDigests: the image (by ID) is now this digest in this repository.
+    storage.images.setRepoDigest(entry.configDigest, `${r.domain}/${r.path}`, res.digest);
     return { name, digest: res.digest, size: res.size, blobs: res.blobs };
   } finally {
     if (!opts.client) client.close();

@@ -1,6 +1,6 @@
 /** How docker shows stored image names: `app` / `latest`, `<none>` for untagged images. */
-import { familiarImageRef, parseImageRef } from '../llb/image-ref.js';
-import { isDanglingName } from '../cache/dangling-images.js';
+import { familiarImageRef, parseReference } from '../../oci/reference.js';
+import { isDanglingName } from '../../cache/dangling-images.js';
 
 export interface RepoTag {
   /** Familiar repository (`app`, `myorg/app`, `localhost:5000/app`), or `<none>`. */
@@ -12,7 +12,7 @@ export interface RepoTag {
 export function repoTag(name: string): RepoTag {
   if (isDanglingName(name)) return { repository: '<none>', tag: '<none>' };
   try {
-    const r = parseImageRef(name);
+    const r = parseReference(name);
     return { repository: familiarImageRef(`${r.domain}/${r.path}`), tag: r.tag ?? '<none>' };
   } catch {
     // Not a reference (written by something else): show it as it is.
@@ -27,6 +27,26 @@ export function familiarName(name: string): string | undefined {
     return familiarImageRef(name);
   } catch {
     return name;
+  }
+}
+
+/** The full repository of a stored name (`docker.io/library/app`); undefined for a `<none>` entry. */
+export function repositoryOf(name: string): string | undefined {
+  if (isDanglingName(name)) return undefined;
+  try {
+    const r = parseReference(name);
+    return `${r.domain}/${r.path}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `app@sha256:…` for repository `docker.io/library/app` and a digest, as docker shows RepoDigests. */
+export function familiarRepoDigest(repository: string, digest: string): string {
+  try {
+    return familiarImageRef(`${repository}@${digest}`);
+  } catch {
+    return `${repository}@${digest}`;
   }
 }
 

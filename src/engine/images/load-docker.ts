@@ -9,13 +9,13 @@
  *    is kept as is (so the manifest digest survives the round trip).
  * Names come from `RepoTags` (or, when it is empty, the matching index entries' annotations).
  */
-import type { ImageConfig, ImageManifest } from '../oci/types.js';
-import { MediaType } from '../oci/types.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
-import { errorMessage } from '../util/errors.js';
-import type { LayerSizes } from './layer-sizes.js';
-import type { LoadContext, PlannedImage } from './image-load-context.js';
-import type { LeafManifest } from './image-load-oci.js';
+import type { ImageConfig, ImageManifest } from '../../oci/types.js';
+import { MediaType } from '../../oci/types.js';
+import { normalizeImageRef } from '../../oci/reference.js';
+import { errorMessage } from '../../util/errors.js';
+import type { LayerSizes } from '../layer-sizes.js';
+import type { LoadContext, PlannedImage } from './load-context.js';
+import type { LeafManifest } from './load-oci.js';
 
 interface ManifestEntry {
   Config?: unknown;
@@ -54,7 +54,7 @@ async function checkDiffIds(ctx: LoadContext, sizes: LayerSizes, layers: readonl
     const compression = await ctx.compressionOf(digest);
     let diffId: string | undefined;
     switch (compression) {
-      case 'plain':
+      case 'none':
         diffId = digest;
         mediaTypes.push(MediaType.dockerLayer);
         break;

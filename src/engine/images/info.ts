@@ -3,16 +3,15 @@
  * like docker's answers. Sizes are uncompressed file-content bytes per layer (what Docker reports
  * for overlay2 layers), learned once per blob (layer-sizes.ts).
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ContainerConfig, HistoryEntry, InspectConfig } from '../oci/types.js';
-import type { LocalImage } from '../worker/ops/local-image.js';
-import type { HistoryRow, ImageInspect } from './types.js';
-import { isDanglingName } from '../cache/dangling-images.js';
-import { requireImage, type FoundImage } from './image-lookup.js';
-import { familiarName, repoTag } from './image-names.js';
-import { ensureTopSnapshot, type TopSnapshotServices } from './image-top-snapshot.js';
-import { LayerSizes } from './layer-sizes.js';
-import type { LayerLimits } from '../worker/diff/layer-limits.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import type { ContainerConfig, HistoryEntry, InspectConfig } from '../../oci/types.js';
+import type { LocalImage } from '../../worker/ops/local-image.js';
+import type { HistoryRow, ImageInspect } from '../types.js';
+import { requireImage } from './lookup.js';
+import { familiarName, familiarRepoDigest } from './names.js';
+import { ensureTopSnapshot, type TopSnapshotServices } from './top-snapshot.js';
+import { LayerSizes } from '../layer-sizes.js';
+import type { LayerLimits } from '../../worker/diff/layer-limits.js';
 
 export { requireImage };
 
@@ -58,13 +57,9 @@ export async function imageHistory(storage: CacheStorage, ref: string, signal: A
   return rows;
 }
 
-function repoDigests(found: FoundImage, manifestDigest: string): string[] {
-  const repos = new Set<string>();
-  for (const n of found.names) {
-    if (isDanglingName(n)) continue;
-    repos.add(repoTag(n).repository);
-  }
-  return [...repos].map((r) => `${r}@${manifestDigest}`);
+/** Docker's RepoDigests: `repository@digest` for each repository the image was pushed to or pulled from. */
+function repoDigests(storage: CacheStorage, imageId: string): string[] {
+  return storage.images.repoDigests(imageId).map((d) => familiarRepoDigest(d.repository, d.digest));
 }
 
 /** The image's container config the way `docker inspect` prints it (Docker 20.10's struct). */
@@ -109,7 +104,7 @@ export async function inspectImage(services: TopSnapshotServices, ref: string, s
   return {
     Id: img.configDigest,
     RepoTags: tagged,
-    RepoDigests: repoDigests(found, found.entry.manifestDigest),
+    RepoDigests: repoDigests(storage, img.configDigest),
     Parent: '',
     Comment: typeof topLevelComment === 'string' ? topLevelComment : (lastComment ?? ''),
     ...(c.created !== undefined ? { Created: c.created } : {}),

@@ -5,12 +5,12 @@
  * (checking that the whole snapshot chain carries the image's diff_ids); else the layers are
  * unpacked now, as FROM would.
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { EMPTY_TAR_DIFF_ID } from '../exporter/image-assemble.js';
-import type { LayerApplier, Snapshotter } from '../worker/types.js';
-import { chainRecordKey, unpackImage } from '../worker/ops/image-unpack.js';
-import { chainIds } from '../oci/chain-id.js';
-import type { LocalImage } from '../worker/ops/local-image.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { EMPTY_TAR_DIFF_ID } from '../../exporter/image-assemble.js';
+import type { LayerApplier, Snapshotter } from '../../worker/types.js';
+import { chainRecordKey, unpackImage } from '../../worker/ops/image-unpack.js';
+import { chainIds } from '../../oci/chain-id.js';
+import type { LocalImage } from '../../worker/ops/local-image.js';
 
 export interface TopSnapshotServices {
   readonly storage: CacheStorage;

@@ -14,8 +14,8 @@ import {
   parseReferenceRaw,
   repositoryName,
   withDefaultTag,
-} from '../../src/registry/reference.js';
-import type { ReferenceErrorReason } from '../../src/registry/reference.js';
+} from '../../src/oci/reference.js';
+import type { ReferenceErrorReason } from '../../src/oci/reference.js';
 
 const F64 = 'f'.repeat(64);
 const F128 = 'f'.repeat(128);

@@ -4,12 +4,13 @@
  * name is written last, after every blob is whole, so an interrupted pull leaves the store as it
  * was (plus complete blobs that the next pull reuses).
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
-import { DEFAULT_PLATFORM, parsePlatformSpec } from '../registry/platform.js';
-import type { TransferEvent } from '../registry/types.js';
-import { openRegistryClient, contentSink } from './registry-access.js';
-import type { CredentialLookup, PullRequest, PullSummary } from './types.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { normalizeImageRef, parseReference } from '../../oci/reference.js';
+import { putName } from '../../cache/dangling-images.js';
+import { DEFAULT_PLATFORM, parsePlatformSpec } from '../../registry/platform.js';
+import type { TransferEvent } from '../../registry/types.js';
+import { openRegistryClient, contentSink } from '../registry-access.js';
+import type { CredentialLookup, PullRequest, PullSummary } from '../types.js';
 
 export interface PullOptions {
   readonly signal: AbortSignal;
@@ -36,12 +37,19 @@ export async function pullToStore(storage: CacheStorage, req: PullRequest, opts:
       },
     });
     const manifestDigest = res.manifestDescriptor.digest;
-    storage.images.put({ name, manifestDigest, configDigest: res.manifest.config.digest, mediaType: res.manifest.mediaType });
+    const configDigest = res.manifest.config.digest;
+    const r = parseReference(name);
+    storage.db.write(() => {
+      // A tag that moved leaves its old image dangling, as docker does; the pulled digest (the
+      // index's, for a multi-platform image, as docker records it) becomes a RepoDigest.
+      putName(storage.images, name, { manifestDigest, configDigest, mediaType: res.manifest.mediaType });
+      storage.images.setRepoDigest(configDigest, `${r.domain}/${r.path}`, res.digest);
+    });
     return {
       name,
       digest: res.digest,
       manifestDigest,
-      configDigest: res.manifest.config.digest,
+      configDigest,
       layers: res.layers.map((l) => ({ digest: l.digest, size: l.size, outcome: outcomes.get(l.digest) ?? 'present' })),
       upToDate: before?.manifestDigest === manifestDigest,
     };

@@ -1,5 +1,8 @@
 /**
- * Image references parsed exactly as Docker parses them (distribution/reference): the raw grammar
+ * Image references, the one parser every layer uses (the frontend's FROM, the image store, the
+ * distribution client, the command line). A pure leaf: no I/O, no other layer's code.
+ *
+ * Parsed exactly as Docker parses them (distribution/reference): the raw grammar
  * (`parseReferenceRaw`, Go's `reference.Parse`) and the normalized form every command uses
  * (`parseReference`, Go's `ParseNormalizedNamed`): `alpine` → `docker.io/library/alpine`,
  * `index.docker.io/x` → `docker.io/x`. A first path component is a registry host when it contains
@@ -7,16 +10,20 @@
  */
 import { UserInputError } from '../util/errors.js';
 import { validateDigest, DigestError } from './digest.js';
-import type { Reference } from './types.js';
 
-export type { Reference } from './types.js';
+/** A normalized image reference: always has a domain; tag and digest optional. */
+export interface Reference {
+  /** Registry `host[:port]`, e.g. `docker.io`, `127.0.0.1:5000`, `[::1]:5000`. */
+  readonly domain: string;
+  /** Repository path inside the registry, e.g. `library/alpine`. */
+  readonly path: string;
+  readonly tag?: string;
+  /** `algorithm:hex`. */
+  readonly digest?: string;
+}
 
 export const DEFAULT_DOMAIN = 'docker.io';
 export const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
-/** Where Docker Hub's API really lives. */
-export const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
-/** The key Docker Hub credentials are stored under in config.json. */
-export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 export const DEFAULT_TAG = 'latest';
 const OFFICIAL_REPO_PREFIX = 'library/';
 const NAME_TOTAL_LENGTH_MAX = 255;
@@ -200,19 +207,15 @@ export function isValidDomain(domain: string): boolean {
 }
 
 /**
- * The host the API is reached at: Docker Hub's `docker.io` lives at registry-1.docker.io;
- * everything else is itself.
+ * The fully qualified form with `:latest` added when neither tag nor digest is given
+ * (`alpine` → `docker.io/library/alpine:latest`): the image store's names and the identifier of a
+ * `docker-image://` source, so one spelling of an image always yields one digest.
  */
-export function apiHost(domain: string): string {
-  return domain === DEFAULT_DOMAIN || domain === LEGACY_DEFAULT_DOMAIN ? DOCKER_HUB_API_HOST : domain;
+export function normalizeImageRef(input: string): string {
+  return formatReference(withDefaultTag(parseReference(input)));
 }
 
-/** The hostname without port or IPv6 brackets (for loopback checks and TLS server names). */
-export function hostnameOf(domain: string): string {
-  if (domain.startsWith('[')) {
-    const end = domain.indexOf(']');
-    return end > 0 ? domain.slice(1, end) : domain;
-  }
-  const colon = domain.lastIndexOf(':');
-  return colon >= 0 ? domain.slice(0, colon) : domain;
+/** The short form Docker shows (`alpine:latest`, `myorg/app:1`) of any spelling of a reference. */
+export function familiarImageRef(input: string): string {
+  return familiarString(parseReference(input));
 }

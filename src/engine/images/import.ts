@@ -6,15 +6,15 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ImageEntry } from '../cache/types.js';
-import { normalizeImageRef } from '../llb/image-ref.js';
-import type { ImageConfig } from '../oci/types.js';
-import { assembleImage } from '../exporter/image-assemble.js';
-import { writeLayerBlob } from '../exporter/layer-blob.js';
-import { ArchiveSourceErrors } from '../util/archive-source-errors.js';
-import { tarDirectory } from '../util/tar-directory.js';
-import { openDecompressed } from './decompress.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import type { ImageEntry } from '../../cache/types.js';
+import { normalizeImageRef } from '../../oci/reference.js';
+import type { ImageConfig } from '../../oci/types.js';
+import { assembleImage } from '../../exporter/image-assemble.js';
+import { writeLayerBlob } from '../../exporter/layer-blob.js';
+import { ArchiveSourceErrors } from '../../util/archive-source-errors.js';
+import { tarDirectory } from '../../util/tar-directory.js';
+import { openDecompressed } from '../decompress.js';
 
 export interface ImportOptions {
   /** A rootfs tarball (plain or compressed), a directory, or `-` for `input`. */

@@ -4,7 +4,7 @@
  * held in memory), `blobs/sha256/<hex>` and legacy `<hex>.json` files are verified against the
  * digest their name claims, and the small index documents (`manifest.json`, `index.json`,
  * `oci-layout`, `repositories`) are kept as bytes. What the documents mean is decided afterwards
- * (image-load.ts), because tar order puts them last. Nothing is extracted to disk; an entry whose
+ * (load.ts), because tar order puts them last. Nothing is extracted to disk; an entry whose
  * name climbs out of the archive with `..` is refused (as docker load refuses it), and links
  * pointing outside the archive are recorded as such, never followed.
  */
@@ -13,8 +13,8 @@ import { posix } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
-import type { CacheStorage } from '../cache/cache-storage.js';
-import { CancelledError, TsbuildError, UserInputError, errorMessage, isTsbuildError } from '../util/errors.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import { CancelledError, TsbuildError, UserInputError, errorMessage, isTsbuildError } from '../../util/errors.js';
 
 /** The archive-level documents, buffered; anything larger than this is refused. */
 const DOCUMENTS = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);

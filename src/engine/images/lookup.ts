@@ -3,11 +3,11 @@
  * `docker.io/library/app:latest`), by name and manifest digest (`app@sha256:…`), or by image ID —
  * the config digest, in full (`sha256:…`) or as a unique hex prefix (`3f2a9c1b0d7e`).
  */
-import type { CacheStorage } from '../cache/cache-storage.js';
-import type { ImageEntry } from '../cache/types.js';
-import { InvalidReferenceError, normalizeImageRef, parseImageRef, formatImageRef } from '../llb/image-ref.js';
-import { UserInputError } from '../util/errors.js';
-import { loadImageByDigest, type LocalImage } from '../worker/ops/local-image.js';
+import type { CacheStorage } from '../../cache/cache-storage.js';
+import type { ImageEntry } from '../../cache/types.js';
+import { InvalidReferenceError, normalizeImageRef, parseReference, formatReference } from '../../oci/reference.js';
+import { UserInputError } from '../../util/errors.js';
+import { loadImageByDigest, type LocalImage } from '../../worker/ops/local-image.js';
 
 /** Image ID forms: `sha256:<hex prefix>` or a bare hex prefix (docker accepts any unique prefix). */
 const ID_RE = /^(?:sha256:)?([0-9a-f]{1,64})$/;
@@ -26,10 +26,10 @@ function notFound(ref: string): UserInputError {
 }
 
 function byName(storage: CacheStorage, ref: string): ImageEntry | undefined {
-  const r = parseImageRef(ref);
+  const r = parseReference(ref);
   if (r.digest === undefined) return storage.images.get(normalizeImageRef(ref));
   // `name@digest` (or `name:tag@digest`): a stored name of that repository holding that manifest.
-  const exact = storage.images.get(formatImageRef(r));
+  const exact = storage.images.get(formatReference(r));
   if (exact) return exact;
   const repo = `${r.domain}/${r.path}`;
   return storage.images.list().find((e) => e.manifestDigest === r.digest && (e.name.startsWith(`${repo}:`) || e.name.startsWith(`${repo}@`)));
