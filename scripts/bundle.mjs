@@ -14,6 +14,9 @@
  * to a daemon never loads the engine (SQLite, parser, solver) and the embedded CLI never loads gRPC
  * (cmd/commands/client.ts picks one with `import()`).
  * Bundled CommonJS dependencies call `require` for Node built-ins, so the banner provides one.
+ * protobufjs' `require("long")` resolves to `null`: src/llb/pb-runtime.ts turns Long off anyway
+ * (int64 decodes to numbers), and long.js compiles a WebAssembly module when it loads, about 20 ms
+ * of every daemon-talking command's start-up (issue 10).
  * Each bin is a two-line launcher (dist/bin/NAME.mjs) that turns on source maps when `--debug` is
  * given, so stacks then name src/ files and lines, and imports the bundle (dist/bin/NAME.bundle.mjs).
  * Node reads a module's source map only if source maps are on when the module loads, hence the
@@ -43,6 +46,13 @@ await build({
   external: ['better-sqlite3', '@napi-rs/xattr', '@grpc/reflection'],
   banner: { js: "import { createRequire as __tsbuildCreateRequire } from 'node:module'; const require = __tsbuildCreateRequire(import.meta.url);" },
   sourcemap: 'linked',
+  plugins: [{
+    name: 'protobufjs-without-long',
+    setup(b) {
+      b.onResolve({ filter: /^long$/ }, (args) => (/node_modules\/protobufjs\/src\/util\/minimal\.js$/.test(args.importer) ? { path: 'long', namespace: 'no-long' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'no-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+    },
+  }],
   logLevel: 'warning',
 });
 
