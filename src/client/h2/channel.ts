@@ -28,7 +28,8 @@ export class H2Channel {
   #session: ClientHttp2Session | undefined;
   /** Why a session failed, if it did (named in the UNAVAILABLE status of its calls). */
   readonly #sessionErrors = new WeakMap<ClientHttp2Session, Error>();
-  #active = 0;
+  /** Calls in progress, per session. */
+  readonly #active = new WeakMap<ClientHttp2Session, number>();
   #closed = false;
 
   constructor(opts: ChannelOptions) {
@@ -54,11 +55,13 @@ export class H2Channel {
     }, { endStream: false });
     // A call on a session that failed (refused, TLS handshake) ends UNAVAILABLE, naming why.
     const call = new H2Call<Req, Res>(stream, codec, () => this.#sessionErrors.get(session));
-    this.#active++;
-    if (this.#active === 1) session.ref();
+    // Counted per session: a replaced session may still be finishing calls of its own.
+    this.#active.set(session, (this.#active.get(session) ?? 0) + 1);
+    session.ref();
     stream.once('close', () => {
-      this.#active--;
-      if (this.#active === 0 && !session.destroyed) session.unref();
+      const left = (this.#active.get(session) ?? 1) - 1;
+      this.#active.set(session, left);
+      if (left === 0 && !session.destroyed) session.unref();
     });
     return call;
   }
