@@ -83,6 +83,9 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
   const credentials = clientCredentials(req.registry, opts.credentials);
   const m = ControlService.Solve;
   const call: Call = channel.call(m.path, m);
+  // A failure before the loop below starts reading (a refused connection while `start` is being
+  // written) must not be an unhandled 'error': the loop throws it from the call's errored state.
+  call.on('error', () => {});
   const write = writer(call);
   const outputs = new OutputWriter(req.outputs, opts.stdout, signal);
   const paths = new Map<number, string>();

@@ -173,12 +173,19 @@ describe('h2 transport against a grpc-js server on a unix socket', () => {
     clearTimeout(timer);
   });
 
-  test('GrpcClient on a socket nobody listens on fails DAEMON_UNAVAILABLE, naming the cause', async () => {
+  test('GrpcClient on a socket nobody listens on fails DAEMON_UNAVAILABLE, naming the cause, unary and Solve alike', async () => {
     const c = await GrpcClient.connect({ address: `unix://${join(dir, 'nobody.sock')}` });
     try {
-      await expect(c.listImages({ signal: new AbortController().signal })).rejects.toMatchObject({
+      const unavailable = {
         code: 'DAEMON_UNAVAILABLE', message: expect.stringMatching(/^cannot reach tsbuildd: .*connect ENOENT .*nobody\.sock/) as unknown as string,
-      });
+      };
+      await expect(c.listImages({ signal: new AbortController().signal })).rejects.toMatchObject(unavailable);
+      // The Solve stream fails the same way (the refusal may come while `start` is being written).
+      const build = c.build({
+        contextDir: dir, dockerfile: { name: 'Dockerfile', content: Buffer.from('FROM scratch\n').toString('base64') }, buildArgs: {}, labels: {},
+        noCache: false, noCacheFilter: [], network: 'default', ssh: {}, tags: [], outputs: [],
+      }, { signal: new AbortController().signal });
+      await expect(build).rejects.toMatchObject(unavailable);
     } finally {
       await c.close();
     }
