@@ -1,14 +1,24 @@
 #!/usr/bin/env node
-/** `tsbuild`: the command-line front door. Argument parsing and wiring only. */
-import { runCli } from './cli/main.js';
-import { commands } from './commands/index.js';
+/**
+ * `tsbuild`: the command-line front door. Argument parsing and wiring only. `--version` is
+ * answered before anything else loads (the commands and their Node built-ins cost more start-up
+ * than the version line is worth, issue 10); runCli answers it the same way for other callers.
+ */
 import { VERSION } from '../src/version.js';
 
-const code = await runCli(process.argv.slice(2), {
-  prog: 'tsbuild',
-  summary: 'tsbuild builds container images from Dockerfiles, with a content-addressed layer cache.',
-  version: VERSION,
-  commands,
-  io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() },
-});
-process.exitCode = code;
+const PROG = 'tsbuild';
+const argv = process.argv.slice(2);
+
+if (argv[0] === '--version' || argv[0] === 'version') {
+  process.stdout.write(`${PROG} ${VERSION}\n`);
+} else {
+  const [{ runCli }, { commands }] = await Promise.all([import('./cli/main.js'), import('./commands/index.js')]);
+  const code = await runCli(argv, {
+    prog: PROG,
+    summary: 'tsbuild builds container images from Dockerfiles, with a content-addressed layer cache.',
+    version: VERSION,
+    commands,
+    io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() },
+  });
+  process.exitCode = code;
+}

@@ -17,6 +17,9 @@
  * TSBUILD_CHART_JS define, read by src/report/html/chart-lib.ts), so the installed CLI renders a page
  * without reading node_modules; the page renderer is imported lazily, so only `--format html` loads it.
  * Bundled CommonJS dependencies call `require` for Node built-ins, so the banner provides one.
+ * protobufjs' `require("long")` resolves to `null`: src/llb/pb-runtime.ts turns Long off anyway
+ * (int64 decodes to numbers), and long.js compiles a WebAssembly module when it loads, about 20 ms
+ * of every daemon-talking command's start-up (issue 10).
  * Each bin is a two-line launcher (dist/bin/NAME.mjs) that turns on source maps when `--debug` is
  * given, so stacks then name src/ files and lines, and imports the bundle (dist/bin/NAME.bundle.mjs).
  * Node reads a module's source map only if source maps are on when the module loads, hence the
@@ -51,6 +54,13 @@ await build({
   banner: { js: "import { createRequire as __tsbuildCreateRequire } from 'node:module'; const require = __tsbuildCreateRequire(import.meta.url);" },
   define: { TSBUILD_CHART_JS: JSON.stringify(chartJs) },
   sourcemap: 'linked',
+  plugins: [{
+    name: 'protobufjs-without-long',
+    setup(b) {
+      b.onResolve({ filter: /^long$/ }, (args) => (/node_modules\/protobufjs\/src\/util\/minimal\.js$/.test(args.importer) ? { path: 'long', namespace: 'no-long' } : undefined));
+      b.onLoad({ filter: /.*/, namespace: 'no-long' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+    },
+  }],
   logLevel: 'warning',
 });
 

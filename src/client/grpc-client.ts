@@ -1,6 +1,7 @@
 /**
- * The gRPC Client: the contract (types.ts) over tsbuildd's API (proto/control.proto), with
- * @grpc/grpc-js. Requests and answers go through grpc-map-requests.ts / grpc-map-responses.ts,
+ * The gRPC Client: the contract (types.ts) over tsbuildd's API (proto/control.proto), on the
+ * client's own small gRPC transport over node:http2 (h2/: loading @grpc/grpc-js cost more start-up
+ * than a no-op build through the daemon may take, issue 10). Requests and answers go through grpc-map-requests.ts / grpc-map-responses.ts,
  * failed calls become the same typed errors the embedded engine throws (grpc-errors.ts: the
  * daemon's ErrorDetail trailer), and the call's AbortSignal cancels the RPC (CANCELLED).
  *
@@ -18,8 +19,10 @@
  */
 import { solveOverGrpc } from './grpc-solve.js';
 import { readFile } from 'node:fs/promises';
-import { Client as GrpcJsClient, credentials, Metadata } from '@grpc/grpc-js';
-import type { CallOptions as GrpcCallOptions, ClientReadableStream, ClientWritableStream, ServiceError } from '@grpc/grpc-js';
+import { H2Channel, type ChannelOptions } from './h2/channel.js';
+import type { H2Call } from './h2/call.js';
+import { GRPC_STATUS } from './h2/status-codes.js';
+import { GrpcStatusError, ResponseMetadata } from './h2/status.js';
 import { importSource, loadSource } from './grpc-archive.js';
 import { caPemOf, clientCredentials, registryHost } from './grpc-credentials.js';
 import { checkResultFromWire, repairReportFromWire } from './grpc-map-check.js';
@@ -64,11 +67,12 @@ type SaveResponse = tsbuild.control.v1.SaveResponse;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Method<Req, Res> = GrpcMethod<Req, any, any, Res>;
 
-/** The target grpc-js dials for a daemon address; usage errors for anything else. */
-export function grpcTarget(address: string): string {
-  if (/^unix:\/\/\/./.test(address)) return address;
-  const tcp = /^tcp:\/\/(.+:\d+)$/.exec(address);
-  if (tcp) return tcp[1] as string;
+/** Where a daemon address points; usage errors for anything else. */
+export function channelTarget(address: string): ChannelOptions['target'] {
+  const unix = /^unix:\/\/(\/.+)$/.exec(address);
+  if (unix) return { kind: 'unix', path: unix[1] as string };
+  const tcp = /^tcp:\/\/(?:\[([^\]]+)\]|([^:/]+)):(\d+)$/.exec(address);
+  if (tcp) return { kind: 'tcp', host: (tcp[1] ?? tcp[2]) as string, port: Number(tcp[3]) };
   throw new UsageError(`invalid daemon address "${address}": expected unix:///ABSOLUTE/PATH or tcp://HOST:PORT`);
 }
 
@@ -76,34 +80,52 @@ function cancelled(signal: AbortSignal): CancelledError {
   return signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason instanceof Error ? signal.reason : undefined);
 }
 
+/**
+ * Calls `done` once with a unary or client-streaming call's one answer, or its failure (a
+ * call that ends OK without exactly one message is an INTERNAL failure, as in grpc-js).
+ */
+function answerOf<Req, Res>(call: H2Call<Req, Res>, done: (err: Error | undefined, res?: Res) => void): void {
+  let answer: { res: Res } | undefined;
+  let extra = false;
+  call.on('data', (res: Res) => {
+    if (answer) extra = true;
+    else answer = { res };
+  });
+  call.on('error', (err: Error) => done(err));
+  call.on('end', () => {
+    if (answer && !extra) done(undefined, answer.res);
+    else done(new GrpcStatusError({ code: GRPC_STATUS.INTERNAL, details: answer ? 'Too many responses received' : 'No message received', metadata: new ResponseMetadata() }));
+  });
+}
+
 export class GrpcClient implements Client {
-  readonly #client: GrpcJsClient;
-  readonly #token: string | undefined;
+  readonly #channel: H2Channel;
   readonly address: string;
   #closed = false;
 
-  private constructor(address: string, client: GrpcJsClient, token: string | undefined) {
+  private constructor(address: string, channel: H2Channel) {
     this.address = address;
-    this.#client = client;
-    this.#token = token;
+    this.#channel = channel;
   }
 
-  /** A client for the daemon at `opts.address` (reads the TLS files; connects on the first call). */
+  /**
+   * A client for the daemon at `opts.address`: reads the TLS files and starts connecting, so the
+   * connection is being set up while the caller prepares its first call.
+   */
   static async connect(opts: GrpcClientOptions): Promise<GrpcClient> {
-    const target = grpcTarget(opts.address);
+    const target = channelTarget(opts.address);
     if ((opts.tlsCertFile === undefined) !== (opts.tlsKeyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     if (opts.tlsCertFile !== undefined && opts.tlsCaFile === undefined) throw new UsageError('--tls-cert needs --tls-ca (the CA that signed the daemon\'s certificate)');
-    if (opts.tlsCaFile !== undefined && target.startsWith('unix:')) throw new UsageError('TLS options apply to tcp:// addresses only');
-    const read = (f: string | undefined): Promise<Buffer | null> => (f === undefined ? Promise.resolve(null) : readFile(f));
+    if (opts.tlsCaFile !== undefined && target.kind === 'unix') throw new UsageError('TLS options apply to tcp:// addresses only');
+    const read = (f: string | undefined): Promise<Buffer | undefined> => (f === undefined ? Promise.resolve(undefined) : readFile(f));
     const [ca, cert, key] = await Promise.all([read(opts.tlsCaFile), read(opts.tlsCertFile), read(opts.tlsKeyFile)]);
-    const creds = ca ? credentials.createSsl(ca, key, cert) : credentials.createInsecure();
-    return new GrpcClient(opts.address, new GrpcJsClient(target, creds, {}), opts.token);
-  }
-
-  #metadata(): Metadata {
-    const md = new Metadata();
-    if (this.#token !== undefined) md.set('authorization', `Bearer ${this.#token}`);
-    return md;
+    const channel = new H2Channel({
+      target,
+      ...(ca ? { tls: { ca, ...(cert ? { cert } : {}), ...(key ? { key } : {}) } } : {}),
+      ...(opts.token !== undefined ? { headers: { authorization: `Bearer ${opts.token}` } } : {}),
+    });
+    channel.connect();
+    return new GrpcClient(opts.address, channel);
   }
 
   #check(signal: AbortSignal): void {
@@ -114,21 +136,23 @@ export class GrpcClient implements Client {
   #unary<Req, Res>(m: Method<Req, Res>, req: Req, signal: AbortSignal): Promise<Res> {
     this.#check(signal);
     return new Promise<Res>((resolve, reject) => {
-      const callOpts: GrpcCallOptions = {};
-      const call = this.#client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, this.#metadata(), callOpts, (err: ServiceError | null, res?: Res) => {
+      const call = this.#channel.call(m.path, m);
+      const onAbort = (): void => call.cancel();
+      signal.addEventListener('abort', onAbort, { once: true });
+      answerOf(call, (err, res) => {
         signal.removeEventListener('abort', onAbort);
         if (err) reject(signal.aborted ? cancelled(signal) : errorFromStatus(err));
         else resolve(res as Res);
       });
-      const onAbort = (): void => call.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
+      call.end(req);
     });
   }
 
   #serverStream<Req, Res>(m: Method<Req, Res>, req: Req, signal: AbortSignal, onMessage: (r: Res) => void): Promise<void> {
     this.#check(signal);
     return new Promise<void>((resolve, reject) => {
-      const call: ClientReadableStream<Res> = this.#client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, req, this.#metadata(), {});
+      const call: H2Call<Req, Res> = this.#channel.call(m.path, m);
+      call.end(req);
       const onAbort = (): void => call.cancel();
       signal.addEventListener('abort', onAbort, { once: true });
       let failed: unknown;
@@ -140,7 +164,7 @@ export class GrpcClient implements Client {
           call.cancel();
         }
       });
-      call.on('error', (err: ServiceError) => {
+      call.on('error', (err: Error) => {
         signal.removeEventListener('abort', onAbort);
         reject(failed ?? (signal.aborted ? cancelled(signal) : errorFromStatus(err)));
       });
@@ -162,16 +186,14 @@ export class GrpcClient implements Client {
     const local = new AbortController();
     return new Promise<Res>((resolve, reject) => {
       let failed: unknown;
-      const call: ClientWritableStream<Req> = this.#client.makeClientStreamRequest(
-        m.path, m.requestSerialize, m.responseDeserialize, this.#metadata(), {},
-        (err: ServiceError | null, res?: Res) => {
-          signal.removeEventListener('abort', onAbort);
-          local.abort();
-          if (failed !== undefined) reject(failed);
-          else if (err) reject(signal.aborted ? cancelled(signal) : errorFromStatus(err));
-          else resolve(res as Res);
-        },
-      );
+      const call: H2Call<Req, Res> = this.#channel.call(m.path, m);
+      answerOf(call, (err, res) => {
+        signal.removeEventListener('abort', onAbort);
+        local.abort();
+        if (failed !== undefined) reject(failed);
+        else if (err) reject(signal.aborted ? cancelled(signal) : errorFromStatus(err));
+        else resolve(res as Res);
+      });
       const onAbort = (): void => call.cancel();
       signal.addEventListener('abort', onAbort, { once: true });
       void (async () => {
@@ -201,7 +223,7 @@ export class GrpcClient implements Client {
   }
 
   build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
-    return solveOverGrpc(this.#client, req, opts, this.#metadata());
+    return solveOverGrpc(this.#channel, req, opts);
   }
 
   async listBuilds(opts: CallOptions): Promise<RunningBuildSummary[]> {
@@ -292,7 +314,8 @@ export class GrpcClient implements Client {
   async saveImages(req: SaveRequest, opts: OutputCallOptions): Promise<SavedImage[]> {
     this.#check(opts.signal);
     const m = ControlService.Save;
-    const call: ClientReadableStream<SaveResponse> = this.#client.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, { names: [...req.names] }, this.#metadata(), {});
+    const call: H2Call<tsbuild.control.v1.SaveRequest.$Properties, SaveResponse> = this.#channel.call(m.path, m);
+    call.end({ names: [...req.names] });
     const onAbort = (): void => call.cancel();
     opts.signal.addEventListener('abort', onAbort, { once: true });
     let saved: SavedImage[] | undefined;
@@ -304,7 +327,7 @@ export class GrpcClient implements Client {
       }
     } catch (e) {
       call.cancel();
-      throw opts.signal.aborted ? cancelled(opts.signal) : (e instanceof TsbuildError ? e : errorFromStatus(e as ServiceError));
+      throw opts.signal.aborted ? cancelled(opts.signal) : (e instanceof TsbuildError ? e : errorFromStatus(e as Error));
     } finally {
       opts.signal.removeEventListener('abort', onAbort);
     }
@@ -381,7 +404,7 @@ export class GrpcClient implements Client {
   close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      this.#client.close();
+      this.#channel.close();
     }
     return Promise.resolve();
   }

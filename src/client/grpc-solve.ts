@@ -11,9 +11,10 @@
  * over to them); a daemon that does not answer is cut off.
  */
 import { createReadStream } from 'node:fs';
-import type { Client as GrpcJsClient, ClientDuplexStream, Metadata } from '@grpc/grpc-js';
 import { CancelledError } from '../util/errors.js';
 import { ControlService } from './gen/control-grpc.js';
+import type { H2Call } from './h2/call.js';
+import type { H2Channel } from './h2/channel.js';
 import type { tsbuild } from './gen/control.js';
 import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
 import { ContextDigestCache, defaultDigestCacheDir } from './context-digest-cache.js';
@@ -30,7 +31,7 @@ import type { BuildCallOptions, BuildRequest, BuildResult, RegistryCredentials }
 type SolveRequest = tsbuild.control.v1.SolveRequest.$Properties;
 type SolveResponse = tsbuild.control.v1.SolveResponse;
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
-type Call = ClientDuplexStream<SolveRequest, SolveResponse>;
+type Call = H2Call<SolveRequest, SolveResponse>;
 
 const LISTING_BATCH = 512;
 const FILE_CHUNK = 1024 * 1024;
@@ -71,7 +72,7 @@ async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: n
   }
 }
 
-export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opts: BuildCallOptions, meta: Metadata): Promise<BuildResult> {
+export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
   const { signal } = opts;
   if (signal.aborted) throw new CancelledError(signal.reason);
   const ignore = await readDockerignore(req.contextDir, req.dockerfile.path);
@@ -85,7 +86,10 @@ export async function solveOverGrpc(client: GrpcJsClient, req: BuildRequest, opt
 
   const credentials = clientCredentials(req.registry, opts.credentials);
   const m = ControlService.Solve;
-  const call: Call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, meta);
+  const call: Call = channel.call(m.path, m);
+  // A failure before the loop below starts reading (a refused connection while `start` is being
+  // written) must not be an unhandled 'error': the loop throws it from the call's errored state.
+  call.on('error', () => {});
   const write = writer(call);
   const outputs = new OutputWriter(req.outputs, opts.stdout, signal);
   const paths = new Map<number, string>();

@@ -159,11 +159,34 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect([d.code, d.stderr]).toEqual([e.code, e.stderr]);
   });
 
-  test('the CLI talking to a daemon does not load the engine (its bundle graph has no SQLite)', async () => {
+  test('the CLI talking to a daemon does not load the engine (its bundle graph has no SQLite) nor grpc-js', async () => {
     // The embedded client is a separate chunk loaded by import() only when no daemon is given.
-    const bundle = await readFile(join(repoRoot, 'dist', 'bin', 'tsbuild.bundle.mjs'), 'utf8');
-    expect(bundle).not.toContain('better-sqlite3');
-    expect(bundle).toMatch(/import\("\.\/chunks\/embedded-[^"]+"\)/);
-    expect(bundle).toMatch(/import\("\.\/chunks\/grpc-client-[^"]+"\)/);
+    // The entry loads the command modules by import() too (`--version` needs none of them), so
+    // the graph is followed: the entry, the command chunk, and every chunk they import statically.
+    const bin = join(repoRoot, 'dist', 'bin');
+    const entry = await readFile(join(bin, 'tsbuild.bundle.mjs'), 'utf8');
+    const commandsChunk = /import\("\.\/(chunks\/commands-[^"]+)"\)/.exec(entry)?.[1];
+    expect(commandsChunk).toBeDefined();
+    const seen = new Map<string, string>();
+    const visit = async (rel: string): Promise<void> => {
+      if (seen.has(rel)) return;
+      const text = await readFile(join(bin, rel), 'utf8');
+      seen.set(rel, text);
+      const dir = rel.includes('/') ? 'chunks/' : '';
+      for (const m of text.matchAll(/(?:from|import) "\.\/([^"]+\.mjs)"/g)) await visit(`${dir}${m[1] as string}`);
+    };
+    await visit('tsbuild.bundle.mjs');
+    await visit(commandsChunk as string);
+    for (const [rel, text] of seen) expect([rel, text.includes('better-sqlite3')]).toEqual([rel, false]);
+    const commands = seen.get(commandsChunk as string) ?? '';
+    expect(commands).toMatch(/import\("\.\/embedded-[^"]+"\)/);
+    const grpcChunk = /import\("\.\/(grpc-client-[^"]+)"\)/.exec(commands)?.[1];
+    expect(grpcChunk).toBeDefined();
+    // Nor @grpc/grpc-js: the CLI has its own transport (src/client/h2); grpc-js is the daemon's.
+    const before = new Set(seen.keys());
+    await visit(`chunks/${grpcChunk as string}`);
+    for (const [rel, text] of seen) {
+      if (!before.has(rel)) expect([rel, text.includes('better-sqlite3'), text.includes('node_modules/@grpc/grpc-js/')]).toEqual([rel, false, false]);
+    }
   });
 });

@@ -3,7 +3,7 @@
  * (through calls.ts, the adapter every daemon call passes through) with a real engine, and the
  * client side `solveOverGrpc`. Until the handler is registered in tsbuildd (control-service.ts),
  * the server is made here; the engine, runc, overlay mounts and the stream are the real thing.
- * Checks: the same image as an embedded build, progress, a Dockerfile error with its location,
+ * The client side runs on the CLI's own transport (src/client/h2). Checks: the same image as an embedded build, progress, a Dockerfile error with its location,
  * secrets on demand, tar and local outputs written on the client, incremental context transfer
  * (0 bytes when unchanged, one file after one change), and cancel leaving no mounts.
  */
@@ -18,6 +18,7 @@ import { EmbeddedClient } from '../../../src/client/embedded.js';
 import type { tsbuild } from '../../../src/client/gen/control.js';
 import { ControlService } from '../../../src/client/gen/control-grpc.js';
 import { solveOverGrpc } from '../../../src/client/grpc-solve.js';
+import { H2Channel } from '../../../src/client/h2/channel.js';
 import { buildStartOf } from '../../../src/client/solve-wire-build.js';
 import type { BuildCallOptions, BuildRequest, BuildResult, OutputSpec } from '../../../src/client/types.js';
 import type { ProgressEvent } from '../../../src/progress/types.js';
@@ -71,6 +72,7 @@ describeBuilds('Solve over gRPC', () => {
   let engine: Engine;
   let server: Server;
   let client: GrpcJsClient;
+  let channel: H2Channel;
   let sockDir: string;
 
   beforeAll(async () => {
@@ -87,10 +89,12 @@ describeBuilds('Solve over gRPC', () => {
     const addr = `unix://${join(sockDir, 'd.sock')}`;
     await new Promise<void>((res, rej) => server.bindAsync(addr, ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
     client = new GrpcJsClient(addr, credentials.createInsecure());
+    channel = new H2Channel({ target: { kind: 'unix', path: join(sockDir, 'd.sock') } });
   }, 60_000);
 
   afterAll(async () => {
     client?.close();
+    channel?.close();
     if (server) await new Promise<void>((r) => server.tryShutdown(() => r()));
     await engine?.close();
     if (sockDir) await rm(sockDir, { recursive: true, force: true });
@@ -98,7 +102,7 @@ describeBuilds('Solve over gRPC', () => {
 
   async function solve(req: BuildRequest, opts: Partial<BuildCallOptions> = {}): Promise<{ result: BuildResult; events: ProgressEvent[] }> {
     const events: ProgressEvent[] = [];
-    const result = await solveOverGrpc(client, req, { signal: new AbortController().signal, onProgress: (e) => events.push(e), ...opts }, new Metadata());
+    const result = await solveOverGrpc(channel, req, { signal: new AbortController().signal, onProgress: (e) => events.push(e), ...opts });
     return { result, events };
   }
 
@@ -211,13 +215,13 @@ describeBuilds('Solve over gRPC', () => {
     const ac = new AbortController();
     let runStarted = false;
     const events: ProgressEvent[] = [];
-    const p = solveOverGrpc(client, request(ctx, `FROM ${BASE}\nRUN echo sleeping && sleep 60\n`, { noCache: true }), {
+    const p = solveOverGrpc(channel, request(ctx, `FROM ${BASE}\nRUN echo sleeping && sleep 60\n`, { noCache: true }), {
       signal: ac.signal,
       onProgress: (e) => {
         events.push(e);
         if (e.type === 'log' && e.data.includes('sleeping')) runStarted = true;
       },
-    }, new Metadata()).catch((e: unknown) => e);
+    }).catch((e: unknown) => e);
     await until('the RUN step to start', () => runStarted);
     const t0 = Date.now();
     ac.abort(new Error('test cancels'));
