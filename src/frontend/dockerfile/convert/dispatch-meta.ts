@@ -45,20 +45,6 @@ export function dispatchLabel(s: StageState, ins: LabelInstruction, d: DispatchC
   history(s, d, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
 }
 
-/** Position of each declared ARG in a stage's list (a scan per ARG made many ARG lines quadratic). */
-const argIndexes = new WeakMap<Array<{ key: string }>, Map<string, number>>();
-
-function buildArgIndex(args: Array<{ key: string }>, key: string): number {
-  let index = argIndexes.get(args);
-  if (index === undefined || index.size !== args.length) {
-    index = new Map(args.map((b, i) => [b.key, i]));
-    argIndexes.set(args, index);
-  }
-  const i = index.get(key);
-  if (i === undefined) index.set(key, args.length);
-  return i ?? -1;
-}
-
 /**
  * ARG: a --build-arg wins, else the default (expanded), else the global value of the same name.
  * The value joins the state's env, so RUN steps and later expansions see it and their digests
@@ -76,10 +62,9 @@ export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchConte
     else if (a.value !== undefined) value = d.expander.word(a.value, s.envLookup(), at);
     else value = d.globals.get(a.key);
     if (value !== undefined) s.state = s.state.addEnv(a.key, value);
-    // Re-declaring keeps the first position and the latest value (BuildKit's runCommandString).
-    const i = buildArgIndex(s.buildArgs, a.key);
-    if (i >= 0) s.buildArgs[i] = { key: a.key, value };
-    else s.buildArgs.push({ key: a.key, value });
+    // Every declaration is listed, a re-declared name again (Docker 20.10's BuildKit v0.8 does; a
+    // RUN's history shows each with the value in effect then: `|3 A=1 B=2 A=1`).
+    s.buildArgs.push({ key: a.key, value });
     parts.push(value === undefined ? a.key : `${a.key}=${value}`);
   }
   history(s, d, `ARG ${parts.join(' ')}`);
@@ -106,7 +91,9 @@ export function dispatchWorkdir(s: StageState, ins: WorkdirInstruction, d: Dispa
   // joined and cleaned, as BuildKit; the build itself works with the clean path.
   const shown = path.startsWith('/') ? path : wd;
   s.image.config.WorkingDir = shown;
-  s.state = s.state.dir(wd);
+  // An absolute path with `.`/`..` segments stays as written in the RUN working directory (BuildKit
+  // v0.8 passes it to runc, whose MkdirAll also creates `/a` for `/a/../b`); others are cleaned.
+  s.state = s.state.dir(shown, { asWritten: true });
   let layer = false;
   if (shown !== '/') {
     const name = uppercaseCmd(d.expander.forDisplay(ins.original, env));

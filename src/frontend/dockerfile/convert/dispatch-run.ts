@@ -23,10 +23,12 @@ function summarizeHeredoc(doc: string): string {
   return (lines[0] ?? '') + (lines.length > 1 ? '...' : '');
 }
 
-/** History text: `|2 A=1 B=2 /bin/sh -c make` (ARGs in scope, ENV values winning). */
+/**
+ * History text: `|2 A=1 B=2 /bin/sh -c make` (the stage's ARG declarations in order, a re-declared
+ * name once per declaration, each with the value in effect: ENV values winning), as Docker 20.10.
+ */
 export function runCommandString(args: readonly string[], buildArgs: readonly BuildArg[], env: EnvLookup): string {
   if (buildArgs.length === 0) return args.join(' ');
-  // buildArgs holds one entry per name (dispatchArg replaces re-declarations in place).
   const kv = buildArgs.map((a) => `${a.key}=${env(a.key) ?? a.value ?? ''}`);
   return `|${kv.length} ${kv.join(' ')} ${args.join(' ')}`;
 }

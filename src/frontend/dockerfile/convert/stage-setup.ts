@@ -118,7 +118,8 @@ export function initStage(s: StageState): void {
     s.state = base.state;
     s.platform = base.platform;
     s.image = cloneImage(base.image);
-    s.buildArgs = [...base.buildArgs];
+    // The base stage's ARG values stay in the env, but its declarations are not this stage's: a RUN
+    // here lists only the ARGs declared after this FROM (Docker 20.10).
   } else if (s.baseName.toLowerCase() === SCRATCH || s.baseIsScratch) {
     s.state = State.scratch().platform(s.platform);
   } else {
@@ -135,6 +136,6 @@ export function initStage(s: StageState): void {
   if (!env.some((e) => envKey(e) === 'PATH')) s.image.config.Env = [...env, `PATH=${DEFAULT_PATH}`];
   s.state = s.state.platform(s.platform);
   for (const e of s.image.config.Env ?? []) s.state = s.state.addEnv(envKey(e), envValue(e));
-  if (s.image.config.WorkingDir) s.state = s.state.dir(s.image.config.WorkingDir);
+  if (s.image.config.WorkingDir) s.state = s.state.dir(s.image.config.WorkingDir, { asWritten: true });
   if (s.image.config.User) s.state = s.state.user(s.image.config.User);
 }
