@@ -22,6 +22,9 @@ import { INITIAL_META, resolvePath } from './state-meta.js';
 import type { NetworkMode, SecurityMode, StateLike, StateMeta } from './state-meta.js';
 import type { Definition, LLBPlatform, OpConstraints } from './types.js';
 
+/** A `.` or `..` segment in a path. */
+const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+
 export class State implements StateLike {
   private constructor(
     readonly output: Output | undefined,
@@ -97,9 +100,15 @@ export class State implements StateLike {
     return this.meta.env.entries();
   }
 
-  /** Sets the working directory; relative paths resolve against the current one. */
-  dir(path: string): State {
-    return this.derive(this.output, { ...this.meta, cwd: resolvePath(this.meta.cwd, path) });
+  /**
+   * Sets the working directory; relative paths resolve against the current one. With `asWritten`
+   * an absolute path with `.`/`..` segments is kept as given (`/a/../b`, as BuildKit's llb.Dir
+   * keeps it): the executor cleans it, but first creates every directory the path names (`/a`
+   * too), as runc does. Other paths are cleaned either way.
+   */
+  dir(path: string, opts: { readonly asWritten?: boolean } = {}): State {
+    const cwd = opts.asWritten && path.startsWith('/') && DOT_SEGMENT.test(path) ? path : resolvePath(this.meta.cwd, path);
+    return this.derive(this.output, { ...this.meta, cwd });
   }
 
   getDir(): string {

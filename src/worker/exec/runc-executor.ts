@@ -73,6 +73,21 @@ async function checkRootfs(rootfs: string): Promise<void> {
   throw invalidRequest(`rootfs ${rootfs} is not a directory`);
 }
 
+/**
+ * The clean forms of the prefixes of `path` that end in a name, when it has a `..` segment
+ * (`/a/../b` → [`/a`]; the whole path is left to the caller); none for any other path.
+ */
+function namedPrefixes(path: string): string[] {
+  const parts = path.split('/');
+  if (!parts.includes('..')) return [];
+  const out: string[] = [];
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i] as string;
+    if (part !== '' && part !== '.' && part !== '..') out.push(posix.normalize(`/${parts.slice(0, i + 1).join('/')}`));
+  }
+  return out;
+}
+
 /** True when container path `p` is `dir` or lies under it. */
 function under(dir: string, p: string): boolean {
   return p === dir || p.startsWith(`${dir}/`);
@@ -197,9 +212,13 @@ export class RuncExecutor implements Executor {
 
     // Docker creates a missing working directory as root 0755, and it stays in the layer. Under a
     // mount it belongs to the mount's source, not to the rootfs: runc handles that case.
+    // A cwd as written (`/a/../b`) names more directories than its clean form: runc's MkdirAll
+    // creates `/a` too, so each prefix ending in a name is created, the clean cwd last.
     const cwd = posix.normalize(req.cwd ?? '/');
-    if (!prepared.specMounts.some((m) => under(m.destination, cwd))) {
-      await mkdir(await hostPathInRootfs(rootfs, cwd), { recursive: true, mode: 0o755 });
+    for (const dir of [...namedPrefixes(req.cwd ?? '/'), cwd]) {
+      if (!prepared.specMounts.some((m) => under(m.destination, dir))) {
+        await mkdir(await hostPathInRootfs(rootfs, dir), { recursive: true, mode: 0o755 });
+      }
     }
 
     const stubs = await MountStubs.create(rootfs, [

@@ -186,6 +186,16 @@ describeIf(canRunContainers, whyNot, 'runc executor basics', () => {
     expect(st.uid).toBe(0);
   });
 
+  test('a working directory with `..` creates every directory it names, as runc\'s MkdirAll', async () => {
+    const out = await f.run(['/bin/sh', '-c', 'pwd'], { cwd: '/dd/x/../y/./z/..' });
+    expect(out.stdout).toBe('/dd/y\n');
+    for (const p of [['dd', 'x'], ['dd', 'y', 'z']]) {
+      const st = await stat(join(f.rootfs, ...p));
+      expect(st.isDirectory()).toBe(true);
+      expect(st.mode & 0o7777).toBe(0o755);
+    }
+  });
+
   test('default PATH and HOME, image env kept, later duplicates win, secret env added', async () => {
     const def = await f.run(['/bin/sh', '-c', 'echo "$PATH|$HOME"'], { user: 'app' });
     expect(def.stdout).toBe(`${DEFAULT_PATH}|/home/app\n`);
