@@ -127,4 +127,26 @@ describe('ARG semantics', () => {
       '[5/5] RUN echo after',
     ]);
   });
+
+  test('RUN history lists every ARG declaration of its own stage, as Docker 20.10 (compat: arg-duplicate-history, arg-global-history)', async () => {
+    const dup = await convert('ARG G=global\nFROM alpine\nARG A=1\nARG B\nARG A\nRUN echo 1\nARG G\nARG A=3 C=c\nRUN echo 2\n', { buildArgs: new Map([['B', 'bee']]) });
+    const runs = dup.image.history?.filter((h) => h.created_by?.startsWith('RUN')).map((h) => h.created_by);
+    expect(runs).toEqual([
+      'RUN |3 A=1 B=bee A=1 /bin/sh -c echo 1 # buildkit',
+      'RUN |6 A=3 B=bee A=3 G=global A=3 C=c /bin/sh -c echo 2 # buildkit',
+    ]);
+    // A stage based on a stage keeps the values (env) but not the declarations.
+    const child = await convert('ARG P=parent\nFROM alpine AS parent\nARG X=x\nRUN echo p\nFROM ${P}\nARG Y=y\nRUN echo $X $Y\n');
+    expect(child.image.history?.filter((h) => h.created_by?.startsWith('RUN')).at(-1)?.created_by).toBe('RUN |1 Y=y /bin/sh -c echo $X $Y # buildkit');
+    expect(execOf(byName(child, 'RUN echo x y')).meta?.env).toEqual(expect.arrayContaining(['X=x', 'Y=y']));
+  });
+
+  test('WORKDIR with `..` in an absolute path: kept as written in the RUN cwd, WorkingDir and history (compat: workdir-dotdot)', async () => {
+    const r = await convert('FROM alpine\nWORKDIR /a/../b\nRUN echo one\nWORKDIR /c/\nRUN echo two\n');
+    expect(execOf(byName(r, 'RUN echo one')).meta?.cwd).toBe('/a/../b');
+    expect(execOf(byName(r, 'RUN echo two')).meta?.cwd).toBe('/c');
+    expect(fileOf(byName(r, 'WORKDIR /a/../b')).actions[0]?.mkdir?.path).toBe('/b');
+    expect(r.image.config.WorkingDir).toBe('/c/');
+    expect(r.image.history?.map((h) => h.created_by)).toContain('WORKDIR /a/../b');
+  });
 });
