@@ -85,22 +85,6 @@ describeBuilds('tsbuild report', () => {
     expect(table.stdout).toContain('miss reasons:\n  FROM');
   }, 300_000);
 
-  // `rm -rf /d && mkdir /d` in one RUN makes /d an opaque directory in that layer (overlay's
-  // trusted.overlay.opaque xattr): every lower file under it is hidden without being named.
-  test('files hidden by an opaque directory count as wasted', async () => {
-    const octx = await env.context('opaque', {
-      Dockerfile: [`FROM ${BASE}`, 'RUN mkdir -p /d/sub && head -c 50000 /dev/urandom > /d/sub/a && head -c 7000 /dev/urandom > /d/b', 'RUN rm -rf /d && mkdir /d && echo new > /d/c', ''].join('\n'),
-    });
-    expect((await env.run(['build', '-t', 'opaque', octx])).code).toBe(0);
-    const r = await env.run(['report', '--format', 'json', '--last']);
-    expect(r.code).toBe(0);
-    const rep = JSON.parse(r.stdout) as ReportJson;
-    const [hidden, opaque] = (rep.layers ?? []).slice(-2);
-    expect(hidden).toMatchObject({ size: 57000, files: 2, wastedBytes: 57000 });
-    expect(opaque).toMatchObject({ size: 4, files: 1, wastedBytes: 0 });
-    expect(rep.wastedBytes).toBe(57000);
-  }, 300_000);
-
   test('through tsbuildd: the same report (layers too), and --expect-cached fails as embedded', async () => {
     const addr = `unix://${join(env.dir, 'd.sock')}`;
     const daemon = await startDaemon(['--addr', addr, '--root', env.root]);
@@ -120,5 +104,21 @@ describeBuilds('tsbuild report', () => {
       expect((await daemon.stop()).code).toBe(0);
     }
     await rm(join(env.dir, 'd.sock'), { force: true });
+  }, 300_000);
+
+  // `rm -rf /d && mkdir /d` in one RUN makes /d an opaque directory in that layer (overlay's
+  // trusted.overlay.opaque xattr): every lower file under it is hidden without being named.
+  test('files hidden by an opaque directory count as wasted', async () => {
+    const octx = await env.context('opaque', {
+      Dockerfile: [`FROM ${BASE}`, 'RUN mkdir -p /d/sub && head -c 50000 /dev/urandom > /d/sub/a && head -c 7000 /dev/urandom > /d/b', 'RUN rm -rf /d && mkdir /d && echo new > /d/c', ''].join('\n'),
+    });
+    expect((await env.run(['build', '-t', 'opaque', octx])).code).toBe(0);
+    const r = await env.run(['report', '--format', 'json', '--last']);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.stdout) as ReportJson;
+    const [hidden, opaque] = (rep.layers ?? []).slice(-2);
+    expect(hidden).toMatchObject({ size: 57000, files: 2, wastedBytes: 57000 });
+    expect(opaque).toMatchObject({ size: 4, files: 1, wastedBytes: 0 });
+    expect(rep.wastedBytes).toBe(57000);
   }, 300_000);
 });
