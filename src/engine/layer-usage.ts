@@ -28,6 +28,11 @@ export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffD
   const chain = [...(await snapshotter.chain(snapshot))].reverse();
   /** The files visible so far: path → the layer that holds it and its size. */
   const live = new Map<string, { layer: number; size: number }>();
+  /**
+   * Directories seen and not replaced since: only under one of them can a live file sit (a layer
+   * holds the parents of what it changes), so only replacing one needs the scan below.
+   */
+  const dirs = new Set<string>();
   const out: { size: number; files: number; wastedBytes: number }[] = [];
   for (const [n, id] of chain.entries()) {
     throwIfAborted(signal);
@@ -41,7 +46,7 @@ export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffD
         const l = out[hit.layer];
         if (l) l.wastedBytes += hit.size;
       }
-      if (self) return;
+      if (self || !dirs.has(path)) return;
       const prefix = `${path}/`;
       for (const [p, f] of live) {
         if (!p.startsWith(prefix)) continue;
@@ -49,12 +54,15 @@ export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffD
         const l = out[f.layer];
         if (l) l.wastedBytes += f.size;
       }
+      dirs.delete(path);
+      for (const d of dirs) if (d.startsWith(prefix)) dirs.delete(d);
     };
     for (const [path, e] of entries) {
       // A directory over a lower directory merges with it, unless it is opaque; anything else
       // replaces what was there.
       if (e.kind === 'dir') {
         hide(path, !e.opaque);
+        dirs.add(path);
         continue;
       }
       hide(path, false);

@@ -50,3 +50,18 @@ test('the same top snapshot is walked once; another top is walked; the oldest to
   await cache.get(s, 'b', signal);
   expect(walked).toEqual(['b', 'c', 'b']);
 });
+
+test('a file over a lower directory wastes everything under it, and only that (opaque directories: test/integration/build/report.test.ts)', async () => {
+  for (const [layer, files] of Object.entries({ a: { 'd/x': 'xxxx', 'd/s/y': 'yy', 'e/z': 'z' }, b: { d: 'file' }, c: { 'e/z2': 'new' } })) {
+    for (const [p, data] of Object.entries(files)) {
+      await mkdir(join(dir, layer, p, '..'), { recursive: true });
+      await writeFile(join(dir, layer, p), data);
+    }
+  }
+  const s = snapshotter({ c: ['c', 'b', 'a'] }, []);
+  expect(await new LayerUsageCache().get(s, 'c', new AbortController().signal)).toEqual([
+    { size: 7, files: 3, wastedBytes: 6 },
+    { size: 4, files: 1, wastedBytes: 0 },
+    { size: 3, files: 1, wastedBytes: 0 },
+  ]);
+});
