@@ -18,7 +18,7 @@ import type { BuildSummary as SolverSummary, StepRecord } from '../solver/types.
 import type { SecretProvider } from '../worker/exec/secrets.js';
 import { solverGraph } from '../worker/ops/vertices.js';
 import { snapshotOf } from '../worker/ops/worker-result.js';
-import { layerUsage } from './layer-usage.js';
+import type { LayerUsageCache } from './layer-usage.js';
 import type { BuildSession, WorkerServices } from '../worker/ops/context.js';
 import type { ExporterRegistry } from '../exporter/registry.js';
 import type { OutputSpec } from '../exporter/types.js';
@@ -41,6 +41,8 @@ export interface BuildEngine {
   readonly exporters: ExporterRegistry;
   /** Builds the build history keeps. */
   readonly historyKeep: number;
+  /** Layer figures of the snapshots this engine built, for the history (layer-usage.ts). */
+  readonly layerUsages: LayerUsageCache;
 }
 
 /** The request as the build runs it: the Dockerfile's bytes decoded, attribute maps made Maps. */
@@ -246,7 +248,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       try {
         snapshot = snapshotOf(solved.result, 'build result');
         // Best effort, as the history is: a report without layers beats a failed build.
-        const layers = snapshot !== undefined ? await layerUsage(services.snapshotter, snapshot, signal).catch(() => undefined) : undefined;
+        const layers = snapshot !== undefined ? await engine.layerUsages.get(services.snapshotter, snapshot, signal).catch(() => undefined) : undefined;
         await recorder.record(summary, 'succeeded', layers);
         return await finish();
       } finally {

@@ -27,6 +27,7 @@ import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
 import type { CheckProblem, DiskUsage, PruneResult } from '../cache/types.js';
 import { runBuild } from './build.js';
+import { LayerUsageCache } from './layer-usage.js';
 import { historyKeepFromEnv, pastBuilds } from './build-history-list.js';
 import { convertToText, parseToText } from './dockerfile-tools.js';
 import { engineInfo } from './engine-info.js';
@@ -101,6 +102,8 @@ export class Engine {
   readonly layerLimits: LayerLimits;
   /** Builds the build history keeps. */
   readonly historyKeep: number;
+  /** Layer figures by top snapshot, kept across builds (a no-op rebuild reuses its last one's). */
+  readonly layerUsages = new LayerUsageCache();
   /**
    * What this engine's start recovered from processes that died on the data root (one line each):
    * mounts undone, containers and active snapshots removed, unfinished writes and holds dropped.

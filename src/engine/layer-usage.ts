@@ -9,6 +9,10 @@
  * directories and metadata count 0. `files` counts regular files.
  * An opaque directory (overlay's `trusted.overlay.opaque=y`, what `rm -rf d && mkdir d` in a RUN
  * or a layer's `.wh..wh..opq` makes) hides every lower file under it: those bytes are wasted too.
+ *
+ * A committed snapshot never changes and neither does its chain, so a warm engine keeps the
+ * figures by top snapshot (`LayerUsageCache`): a no-op rebuild ends on the same snapshot as the
+ * build before it and would otherwise walk every file of every layer again.
  */
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,10 +24,15 @@ import { isOpaqueDir } from '../worker/diff/whiteout.js';
 type Entry = { readonly kind: 'file' | 'symlink'; readonly size: number } | { readonly kind: 'dir'; readonly opaque: boolean } | { readonly kind: 'other' | 'whiteout' };
 
 /** The layers of `snapshot`'s chain, bottom first. */
-export async function layerUsage(snapshotter: Snapshotter, snapshot: string, signal: AbortSignal): Promise<LayerUsage[]> {
+export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffDir'>, snapshot: string, signal: AbortSignal): Promise<LayerUsage[]> {
   const chain = [...(await snapshotter.chain(snapshot))].reverse();
   /** The files visible so far: path → the layer that holds it and its size. */
   const live = new Map<string, { layer: number; size: number }>();
+  /**
+   * Directories seen and not replaced since: only under one of them can a live file sit (a layer
+   * holds the parents of what it changes), so only replacing one needs the scan below.
+   */
+  const dirs = new Set<string>();
   const out: { size: number; files: number; wastedBytes: number }[] = [];
   for (const [n, id] of chain.entries()) {
     throwIfAborted(signal);
@@ -37,7 +46,7 @@ export async function layerUsage(snapshotter: Snapshotter, snapshot: string, sig
         const l = out[hit.layer];
         if (l) l.wastedBytes += hit.size;
       }
-      if (self) return;
+      if (self || !dirs.has(path)) return;
       const prefix = `${path}/`;
       for (const [p, f] of live) {
         if (!p.startsWith(prefix)) continue;
@@ -45,12 +54,15 @@ export async function layerUsage(snapshotter: Snapshotter, snapshot: string, sig
         const l = out[f.layer];
         if (l) l.wastedBytes += f.size;
       }
+      dirs.delete(path);
+      for (const d of dirs) if (d.startsWith(prefix)) dirs.delete(d);
     };
     for (const [path, e] of entries) {
       // A directory over a lower directory merges with it, unless it is opaque; anything else
       // replaces what was there.
       if (e.kind === 'dir') {
         hide(path, !e.opaque);
+        dirs.add(path);
         continue;
       }
       hide(path, false);
@@ -62,6 +74,36 @@ export async function layerUsage(snapshotter: Snapshotter, snapshot: string, sig
     }
   }
   return out;
+}
+
+/** Top snapshots whose figures are kept (a few per Dockerfile a warm daemon builds). */
+const CACHED_TOPS = 64;
+
+/** `layerUsage` by top snapshot id, the least recently used dropped beyond `max`. */
+export class LayerUsageCache {
+  readonly #byTop = new Map<string, readonly LayerUsage[]>();
+  readonly #max: number;
+
+  constructor(opts: { readonly max?: number } = {}) {
+    this.#max = opts.max ?? CACHED_TOPS;
+  }
+
+  /** The figures of `snapshot`'s chain (a committed snapshot: its layers never change). */
+  async get(snapshotter: Pick<Snapshotter, 'chain' | 'diffDir'>, snapshot: string, signal: AbortSignal): Promise<readonly LayerUsage[]> {
+    const hit = this.#byTop.get(snapshot);
+    if (hit) {
+      this.#byTop.delete(snapshot);
+      this.#byTop.set(snapshot, hit);
+      return hit;
+    }
+    const usage = await layerUsage(snapshotter, snapshot, signal);
+    this.#byTop.set(snapshot, usage);
+    for (const old of this.#byTop.keys()) {
+      if (this.#byTop.size <= this.#max) break;
+      this.#byTop.delete(old);
+    }
+    return usage;
+  }
 }
 
 /** Every entry under `root` (paths relative, `/`-separated), parents before their children. */

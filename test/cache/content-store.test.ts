@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -39,6 +39,23 @@ describe('content store', () => {
     expect(await store.readAll(info.digest)).toEqual(data);
     expect((await store.info(info.digest))?.size).toBe(data.length);
     expect(await readdir(join(t.root, 'content', 'ingest'))).toEqual([]);
+  });
+
+  test('putting bytes already stored claims the blob instead of writing it again', async () => {
+    const data = Buffer.from('same config');
+    const first = await store.put(data);
+    const file = join(t.root, 'content', 'blobs', 'sha256', first.digest.slice(7));
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(file, old, old);
+    const ino = (await stat(file)).ino;
+    const again = await store.put(data);
+    expect(again).toMatchObject({ digest: first.digest, size: data.length });
+    // The same file (no rename over it), young again for garbage collection.
+    expect((await stat(file)).ino).toBe(ino);
+    expect(again.committedAt).toBeGreaterThan(old.getTime() + 1_800_000);
+    expect(await store.readAll(again.digest)).toEqual(data);
+    // A size that does not match still fails as before.
+    expect(await codeOf(store.put(data, { expectedSize: data.length + 1 }))).toBe('BLOB_SIZE_MISMATCH');
   });
 
   test('the empty blob is a blob', async () => {

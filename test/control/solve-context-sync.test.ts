@@ -3,7 +3,9 @@
  * absolute path, a path beneath a listed symlink, a file without its parent directory) is refused
  * before anything is written; an unchanged listing fetches nothing; removed files disappear; an
  * unchanged listing touches no file (ctimes stay, so the engine's stat cache keeps answering) while
- * changed modes and times are applied and a directory's time is set back after a file was added.
+ * changed modes and times are applied and a directory's time is set back after a file was added;
+ * the listing a store last synced is answered from memory, but a store that did not sync it (a
+ * restarted daemon) compares the copy again, and a sync that failed midway is never trusted.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
@@ -103,6 +105,57 @@ test('an unchanged listing touches nothing; changed modes and times are applied,
     expect(Number(after['sub/a']?.mtimeNs) / 1e9).toBeCloseTo(1_600_000_300.123456789, 5);
     expect(Number(after['sub']?.mtimeNs) / 1e9).toBeCloseTo(1_600_000_000.123456789, 5);
     expect(after['b']).toEqual(before['b']);
+  } finally {
+    held.release();
+  }
+});
+
+test('a new store over the same copy compares it again: an unchanged listing fetches and touches nothing', async () => {
+  const root = join(dir, 'contexts');
+  const listing = [d(1, 'sub'), f(2, 'sub/a', 'xxh64:a', 1), f(3, 'b', 'xxh64:b', 2)];
+  const first = new ContextSyncStore(root);
+  const held = await first.acquire('local', 'k');
+  try {
+    await first.sync(held.dir, listing, serving({ 2: 'A', 3: 'BB' }, []), opts());
+  } finally {
+    held.release();
+  }
+  const ctimeOf = (p: string): bigint => lstatSync(join(held.dir, p), { bigint: true }).ctimeNs;
+  const before = ['sub', 'sub/a', 'b'].map(ctimeOf);
+  const t0 = process.hrtime.bigint();
+  while (process.hrtime.bigint() - t0 < 20_000_000n) await new Promise((r) => setImmediate(r));
+  const second = new ContextSyncStore(root);
+  const again = await second.acquire('local', 'k');
+  try {
+    const asked: number[][] = [];
+    expect(await second.sync(again.dir, listing, serving({}, asked), opts())).toEqual({ bytes: 0, files: 0, totalFiles: 2, totalBytes: 3 });
+    expect(asked).toEqual([]);
+    expect(['sub', 'sub/a', 'b'].map(ctimeOf)).toEqual(before);
+  } finally {
+    again.release();
+  }
+});
+
+test('after a sync that failed midway, the listing synced before it is compared and restored again', async () => {
+  const store = new ContextSyncStore(join(dir, 'contexts'));
+  const held = await store.acquire('local', 'k');
+  try {
+    const asked: number[][] = [];
+    const first = [f(1, 'a', 'xxh64:a', 1)];
+    await store.sync(held.dir, first, serving({ 1: 'A' }, asked), opts());
+    // The client sends file 2 and then ends without file 3: file 2 is already in the copy.
+    const broken: FetchFiles = (ids) => {
+      asked.push([...ids]);
+      return (async function* () {
+        yield { fileId: 2, data: Buffer.from('B'), eof: true };
+      })();
+    };
+    const second = [f(1, 'a', 'xxh64:a', 1), f(2, 'b', 'xxh64:b', 1), f(3, 'c', 'xxh64:c', 1)];
+    await expect(store.sync(held.dir, second, broken, opts())).rejects.toMatchObject({ code: 'SOLVE_PROTOCOL' });
+    expect(existsSync(join(held.dir, 'b'))).toBe(true);
+    expect(await store.sync(held.dir, first, serving({ 1: 'A' }, asked), opts())).toMatchObject({ totalFiles: 1, totalBytes: 1 });
+    expect(existsSync(join(held.dir, 'b'))).toBe(false);
+    expect(readFileSync(join(held.dir, 'a'), 'utf8')).toBe('A');
   } finally {
     held.release();
   }

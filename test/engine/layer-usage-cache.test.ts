@@ -1,0 +1,67 @@
+/**
+ * Layer figures kept by top snapshot (src/engine/layer-usage.ts): a committed snapshot's layers
+ * never change, so the second ask for the same top snapshot (a no-op rebuild ends on it) answers
+ * from memory without walking any layer, a new top is walked, and the least recently used top is
+ * dropped beyond the bound. The snapshotter is a real directory per layer behind the two methods
+ * the figures read.
+ */
+import { afterEach, beforeEach, expect, test } from '@jest/globals';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LayerUsageCache } from '../../src/engine/layer-usage.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tsbuild-usage-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Layers `a` (bottom) … as directories; `chains` says each top's chain, top first. */
+function snapshotter(chains: Readonly<Record<string, readonly string[]>>, walked: string[]) {
+  return {
+    chain: async (id: string): Promise<readonly string[]> => {
+      walked.push(id);
+      return chains[id] ?? [];
+    },
+    diffDir: (id: string): string => join(dir, id),
+  };
+}
+
+test('the same top snapshot is walked once; another top is walked; the oldest top is dropped beyond the bound', async () => {
+  await mkdir(join(dir, 'a'));
+  await writeFile(join(dir, 'a', 'x'), 'xxxx');
+  await mkdir(join(dir, 'b'));
+  await writeFile(join(dir, 'b', 'x'), 'yy');
+  await mkdir(join(dir, 'c'));
+  await writeFile(join(dir, 'c', 'z'), 'z');
+  const walked: string[] = [];
+  const s = snapshotter({ b: ['b', 'a'], c: ['c', 'a'] }, walked);
+  const cache = new LayerUsageCache({ max: 1 });
+  const signal = new AbortController().signal;
+  const first = await cache.get(s, 'b', signal);
+  expect(first).toEqual([{ size: 4, files: 1, wastedBytes: 4 }, { size: 2, files: 1, wastedBytes: 0 }]);
+  expect(await cache.get(s, 'b', signal)).toEqual(first);
+  expect(walked).toEqual(['b']);
+  expect(await cache.get(s, 'c', signal)).toEqual([{ size: 4, files: 1, wastedBytes: 0 }, { size: 1, files: 1, wastedBytes: 0 }]);
+  // max 1: b was dropped when c came in.
+  await cache.get(s, 'b', signal);
+  expect(walked).toEqual(['b', 'c', 'b']);
+});
+
+test('a file over a lower directory wastes everything under it, and only that (opaque directories: test/integration/build/report.test.ts)', async () => {
+  for (const [layer, files] of Object.entries({ a: { 'd/x': 'xxxx', 'd/s/y': 'yy', 'e/z': 'z' }, b: { d: 'file' }, c: { 'e/z2': 'new' } })) {
+    for (const [p, data] of Object.entries(files)) {
+      await mkdir(join(dir, layer, p, '..'), { recursive: true });
+      await writeFile(join(dir, layer, p), data);
+    }
+  }
+  const s = snapshotter({ c: ['c', 'b', 'a'] }, []);
+  expect(await new LayerUsageCache().get(s, 'c', new AbortController().signal)).toEqual([
+    { size: 7, files: 3, wastedBytes: 6 },
+    { size: 4, files: 1, wastedBytes: 0 },
+    { size: 3, files: 1, wastedBytes: 0 },
+  ]);
+});
