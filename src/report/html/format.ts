@@ -3,18 +3,10 @@
  * significant digits (as the docker CLI and `tsbuild report` print them), times in seconds, ratios
  * in percent. The charts format their axes in the page script (page-assets.ts), the same way.
  */
-
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'] as const;
+import { humanSize } from '../../util/human-size.js';
 
 export function formatBytes(bytes: number | null): string {
-  if (bytes === null) return '-';
-  let v = Math.max(0, bytes);
-  let u = 0;
-  while (v >= 999.5 && u < UNITS.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${Number(v.toPrecision(3))}${UNITS[u] as string}`;
+  return bytes === null ? '-' : humanSize(bytes);
 }
 
 export function formatMs(ms: number | null): string {
