@@ -8,7 +8,10 @@
 #   scripts/make-busybox-rootfs.sh OUT.tar       write the root filesystem as a tar
 #   scripts/make-busybox-rootfs.sh --dir DIR     write it into DIR (created; must be empty)
 #
-# Environment: BUSYBOX (default /bin/busybox), SOURCE_DATE_EPOCH (default 946684800, 2000-01-01).
+# Environment: BUSYBOX (default /bin/busybox; /opt/tsbuild-test/arm64/bin/busybox, from
+# scripts/install-deps.sh, for the arm64 base), SOURCE_DATE_EPOCH (default 946684800, 2000-01-01).
+# The applet list comes from the host's /bin/busybox when BUSYBOX is a foreign binary that cannot
+# run here (no emulator registered); Debian builds both from the same configuration.
 # Run as root so owners are exact (root everywhere, 1000:1000 for /home/app).
 set -euo pipefail
 
@@ -36,7 +39,9 @@ make_rootfs() {
   mkdir -p "$d"/{bin,dev,etc,home/app,proc,root,sys,tmp,usr/bin,var}
   install -m 0755 "$busybox" "$d/bin/busybox"
   local applet
-  for applet in $("$busybox" --list); do
+  local applets
+  applets=$("$busybox" --list 2>/dev/null) || applets=$(/bin/busybox --list)
+  for applet in $applets; do
     [ "$applet" = busybox ] || ln -s busybox "$d/bin/$applet"
   done
   ln -s ../../bin/busybox "$d/usr/bin/env"

@@ -41,6 +41,10 @@ export const DOCKER_BIN = '/usr/bin/docker';
 export const DOCKERD_BIN = '/usr/sbin/dockerd';
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 export const busyboxBinary = process.env.BUSYBOX ?? '/bin/busybox';
+/** Debian's arm64 busybox-static, unpacked by scripts/install-deps.sh (the arm64 test base). */
+export const arm64BusyboxBinary = process.env.BUSYBOX_ARM64 ?? '/opt/tsbuild-test/arm64/bin/busybox';
+/** The kernel's registration of qemu's aarch64 emulator (scripts/setup-binfmt.sh). */
+export const ARM64_BINFMT = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
 /** Debian's chromium, which the HTML report tests drive headless through puppeteer-core. */
 export const CHROMIUM_BIN = '/usr/bin/chromium';
 /**
@@ -69,6 +73,8 @@ export const testRequirements = [
   atPath('busybox-static', busyboxBinary, 'busybox-static'),
   { what: `anchors folder (${anchorsDir})`, present: () => existsSync(anchorsDir), hint: 'the shared conformance data beside the checkout (../shared/anchors), or TSBUILD_ANCHORS_DIR' },
   atPath('chromium', CHROMIUM_BIN, 'chromium'),
+  { what: `arm64 busybox-static (${arm64BusyboxBinary})`, present: () => existsSync(arm64BusyboxBinary), hint: 'bash scripts/install-deps.sh (downloads busybox-static:arm64 and unpacks it there)' },
+  { what: `qemu aarch64 emulator registered (${ARM64_BINFMT})`, present: () => existsSync(ARM64_BINFMT), hint: 'apt-get install qemu-user-static, then bash scripts/setup-binfmt.sh' },
   onPath('openssl', 'openssl'),
   onPath('htpasswd', 'apache2-utils'),
   onPath('podman', 'podman'),
