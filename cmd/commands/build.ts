@@ -59,7 +59,7 @@ export const buildCommand: Command = {
     { name: 'secret', kind: 'list', placeholder: 'id=ID,src=PATH|env=VAR', description: 'secret to expose to RUN --mount=type=secret' },
     { name: 'ssh', kind: 'list', placeholder: 'default|ID[=SOCKET]', description: 'SSH agent socket to expose to RUN --mount=type=ssh' },
     { name: 'network', kind: 'string', placeholder: 'MODE', default: 'default', choices: ['default', 'none', 'host'], description: "network for RUN instructions (default: private, outbound only, not the host's loopback)" },
-    { name: 'platform', kind: 'string', placeholder: 'PLATFORM', description: 'target platform (linux/amd64)' },
+    { name: 'platform', kind: 'list', placeholder: 'PLATFORM', description: 'target platform (linux/amd64); several, comma-separated or repeated, build one image index' },
     { name: 'iidfile', kind: 'string', placeholder: 'FILE', description: 'write the image ID (config digest) to the file' },
     { name: 'metadata-file', kind: 'string', placeholder: 'FILE', description: 'write build result metadata (JSON) to the file' },
     { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'steps to run at once (default: number of cores)' },
@@ -83,7 +83,9 @@ export const buildCommand: Command = {
     const contextArg = a.positionals[0] as string;
     const fileArg = flagString(a, 'file');
     if (contextArg === '-' && fileArg === '-') throw new UsageError('build: cannot read both the context and the Dockerfile from standard input');
-    const platform = flagString(a, 'platform');
+    // `--platform a,b` and `--platform a --platform b` alike (buildx); several make an image index.
+    const platforms = [...new Set(flagList(a, 'platform').flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== ''))];
+    const platform = platforms.length === 1 ? platforms[0] : undefined;
     if (platform !== undefined && !/^linux\/(amd64|x86_64)$/.test(platform)) {
       throw new UserInputError('UNSUPPORTED_PLATFORM', `platform ${platform} is not supported on this machine (linux/amd64)`);
     }
@@ -169,6 +171,7 @@ export const buildCommand: Command = {
               registry,
               ...(flagString(a, 'target') !== undefined ? { target: flagString(a, 'target') as string } : {}),
               ...(platform !== undefined ? { platform } : {}),
+              ...(platforms.length > 1 ? { platforms } : {}),
               ...(historyKey !== undefined ? { historyKey } : {}),
             },
             {
@@ -192,7 +195,9 @@ export const buildCommand: Command = {
         }
       });
       const iid = flagString(a, 'iidfile');
-      if (iid !== undefined && result.configDigest) await writeFile(iid, result.configDigest);
+      // A multi-platform image is known by its index digest (it has no single config).
+      const imageId = result.configDigest ?? (platforms.length > 1 ? result.imageDigest : undefined);
+      if (iid !== undefined && imageId) await writeFile(iid, imageId);
       const meta = flagString(a, 'metadata-file');
       if (meta !== undefined) {
         const s = result.summary;
@@ -214,7 +219,7 @@ export const buildCommand: Command = {
           )}\n`,
         );
       }
-      if (flagBool(a, 'quiet') && result.configDigest) ctx.io.stdout.write(`${result.configDigest}\n`);
+      if (flagBool(a, 'quiet') && imageId) ctx.io.stdout.write(`${imageId}\n`);
       return 0;
     } finally {
       if (tempContext) await rm(tempContext, { recursive: true, force: true });

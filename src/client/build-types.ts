@@ -85,6 +85,11 @@ export interface BuildRequest {
   readonly noCacheFilter: readonly string[];
   /** Target platform (`linux/amd64`). Default: the engine's. */
   readonly platform?: string;
+  /**
+   * Several target platforms (`--platform linux/amd64,linux/arm64`): one solve each, sharing the
+   * steps that do not depend on the target, and one image index. Wins over `platform`.
+   */
+  readonly platforms?: readonly string[];
   /** Network for RUN steps without --network (`default` is the host's, as in BuildKit). */
   readonly network: 'default' | 'none' | 'host';
   /** `--ssh`: agent socket paths on the client, by id (`default`…). */

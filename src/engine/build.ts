@@ -7,15 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseDockerfileAsync } from '../frontend/dockerfile/parse.js';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
-import type { ConvertWarning } from '../frontend/types.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
-import { describeMissReason } from '../solver/miss-reason.js';
 import type { Solver } from '../solver/solver.js';
-import type { BuildSummary as SolverSummary, StepRecord } from '../solver/types.js';
-import type { SecretProvider } from '../worker/exec/secrets.js';
+import type { BuildSummary as SolverSummary } from '../solver/types.js';
 import { solverGraph } from '../worker/ops/vertices.js';
 import { snapshotOf } from '../worker/ops/worker-result.js';
 import type { LayerUsageCache } from './layer-usage.js';
@@ -23,6 +19,8 @@ import type { BuildSession, WorkerServices } from '../worker/ops/context.js';
 import type { ExporterRegistry } from '../exporter/registry.js';
 import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
+import { buildPlatforms, targetPlatforms } from './multi-platform-build.js';
+import { normalizeOutputs, type BuildEngine, pushFlag, pushNames, secretProvider, sinkStream, sourceDateEpoch, summaryOf, warningOf } from './build-parts.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
@@ -32,18 +30,8 @@ import { StepError, isCancellation } from '../solver/errors.js';
 import { layerLimitWarning } from './layer-limit.js';
 import { ExportOutputs, exportError } from './export-outputs.js';
 import { dockerfileBytes } from './dockerfile-tools.js';
-import type { BuildOptions, BuildRequest, BuildResult, BuildStep, BuildSummary, BuildWarning, ByteSink, ExportResult } from './types.js';
+import type { BuildOptions, BuildRequest, BuildResult, ExportResult } from './types.js';
 
-/** What a build needs of the engine (the Engine itself, seen through this to keep imports one-way). */
-export interface BuildEngine {
-  readonly services: WorkerServices;
-  readonly solver: Solver;
-  readonly exporters: ExporterRegistry;
-  /** Builds the build history keeps. */
-  readonly historyKeep: number;
-  /** Layer figures of the snapshots this engine built, for the history (layer-usage.ts). */
-  readonly layerUsages: LayerUsageCache;
-}
 
 /** The request as the build runs it: the Dockerfile's bytes decoded, attribute maps made Maps. */
 interface Build {
@@ -54,13 +42,6 @@ interface Build {
   readonly progress: ProgressWriter;
 }
 
-function sourceDateEpoch(args: ReadonlyMap<string, string>): number | undefined {
-  const v = args.get('SOURCE_DATE_EPOCH');
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UserInputError('INVALID_SOURCE_DATE_EPOCH', `invalid SOURCE_DATE_EPOCH "${v}": expected whole seconds since 1970`);
-  return n;
-}
 
 export async function runBuild(engine: BuildEngine, req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
   const dockerfile = dockerfileBytes(req.dockerfile);
@@ -76,32 +57,8 @@ export async function runBuild(engine: BuildEngine, req: BuildRequest, opts: Bui
   }
 }
 
-/**
- * The outputs with `type=registry` (buildx's name for a pushed image) and `--push` folded into
- * image outputs with `push=true`.
- */
-function normalizeOutputs(given: readonly OutputSpec[], req: Pick<BuildRequest, 'tags' | 'push'>): OutputSpec[] {
-  const outputs: OutputSpec[] = given.map((o) => (o.type === 'registry' ? { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) } : o));
-  if (req.push) {
-    if (!outputs.some((o) => o.type === 'image')) outputs.push({ type: 'image', attrs: new Map([['push', 'true']]) });
-    else for (const [i, o] of outputs.entries()) if (o.type === 'image') outputs[i] = { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) };
-  }
-  // As `docker build`: without any output the image is stored, untagged without -t.
-  if (outputs.length === 0) outputs.push({ type: 'image', attrs: new Map() });
-  return outputs;
-}
 
-function pushFlag(o: OutputSpec): boolean {
-  const v = o.attrs.get('push');
-  if (v === undefined || v === 'false') return false;
-  if (v === 'true' || v === '') return true;
-  throw new UserInputError('INVALID_OUTPUT', `invalid push=${v} for type=${o.type}: expected true or false`);
-}
 
-/** Names an image output pushes: the `-t` names and its own `name=`. */
-function pushNames(o: OutputSpec, tags: readonly string[]): string[] {
-  return [...new Set([...tags, ...(o.attrs.get('name')?.split(',').filter(Boolean) ?? [])].map(normalizeImageRef))];
-}
 
 async function build(engine: BuildEngine, b: Build): Promise<BuildResult> {
   const { req } = b;
@@ -121,11 +78,6 @@ async function build(engine: BuildEngine, b: Build): Promise<BuildResult> {
   }
 }
 
-/** The client's secret lookup as the worker asks for it; no lookup means no secrets. */
-function secretProvider(opts: BuildOptions): SecretProvider {
-  const lookup = opts.secrets;
-  return { get: (id, signal) => (lookup ? lookup(id, signal) : Promise.resolve(undefined)) };
-}
 
 async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build): Promise<BuildResult> {
   const { req, progress } = b;
@@ -161,6 +113,10 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   // Base images absent locally (or all of them with --pull) are resolved at their registry; their
   // layers are downloaded only if the FROM step runs.
   const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal })).config);
+  const platforms = targetPlatforms(req);
+  if (platforms.length > 1) {
+    return buildPlatforms(engine, registry, { req, opts: b.opts, progress, ast, argNames, dockerignore: ignore.patterns, buildArgs, outputs, metadata, platforms });
+  }
   let converted;
   try {
     converted = await convertDockerfile(ast, {
@@ -263,27 +219,8 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   }
 }
 
-/** A solver step as data: absent fields left out, the miss reason also in words. */
-function stepOf(st: StepRecord): BuildStep {
-  return {
-    digest: st.digest,
-    name: st.name,
-    outcome: st.outcome,
-    ...(st.cacheKey !== undefined ? { cacheKey: st.cacheKey } : {}),
-    ...(st.missReason !== undefined ? { missReason: st.missReason, cacheMiss: st.why ?? describeMissReason(st.missReason) } : {}),
-    ...(st.started !== undefined ? { started: st.started } : {}),
-    ...(st.completed !== undefined ? { completed: st.completed } : {}),
-    durationMs: st.durationMs,
-  };
-}
 
-function summaryOf(s: SolverSummary): BuildSummary {
-  return { ...s, steps: s.steps.map(stepOf) };
-}
 
-function warningOf(w: ConvertWarning): BuildWarning {
-  return { code: w.code, message: w.message, ...(w.location ? { location: w.location } : {}) };
-}
 
 /** Outputs that make an image someone will run (a local/tar output is a filesystem). */
 const IMAGE_OUTPUTS: ReadonlySet<string> = new Set(['image', 'oci', 'docker', 'registry']);
@@ -294,14 +231,6 @@ interface Solved {
   readonly epoch: number | undefined;
 }
 
-/** A `dest=-` output: the client's sink as a stream the exporters can pipe into. */
-function sinkStream(sink: ByteSink): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      sink.write(chunk).then(() => callback(), callback);
-    },
-  });
-}
 
 async function exportAll(engine: BuildEngine, b: Build, outputs: readonly OutputSpec[], solved: Solved): Promise<ExportResult[]> {
   const { signal } = b.opts;

@@ -91,6 +91,8 @@ export interface BuildRequest {
   readonly noCache: boolean;
   readonly noCacheFilter: readonly string[];
   readonly platform?: string;
+  /** Several target platforms (`--platform linux/amd64,linux/arm64`): one image index. Wins over `platform`. */
+  readonly platforms?: readonly string[];
   readonly network: 'default' | 'none' | 'host';
   readonly ssh: Readonly<Record<string, string>>;
   readonly tags: readonly string[];

@@ -17,9 +17,13 @@ export interface ArchiveImage {
   readonly name: string | undefined;
   readonly manifestDescriptor: Descriptor;
   readonly manifestBytes: Buffer;
-  readonly configDescriptor: Descriptor;
-  readonly configBytes: Buffer;
+  /** Absent when the root is an image index (a multi-platform image: its manifests are in `blobs`). */
+  readonly configDescriptor?: Descriptor;
+  readonly configBytes?: Buffer;
+  /** Every layer, of every platform for an index. */
   readonly layers: readonly Descriptor[];
+  /** Further small blobs written before the root: an index's manifests and configs. */
+  readonly blobs?: ReadonlyArray<readonly [Descriptor, Buffer]>;
 }
 
 export interface ArchiveOptions {
@@ -90,7 +94,8 @@ export async function writeImageArchive(out: Writable, images: readonly ArchiveI
         written.add(layer.digest);
         await addBlob(layer);
       }
-      for (const [d, bytes] of [[img.configDescriptor, img.configBytes], [img.manifestDescriptor, img.manifestBytes]] as const) {
+      const own: Array<readonly [Descriptor, Buffer]> = img.configDescriptor && img.configBytes ? [[img.configDescriptor, img.configBytes]] : [];
+      for (const [d, bytes] of [...(img.blobs ?? []), ...own, [img.manifestDescriptor, img.manifestBytes] as const]) {
         if (written.has(d.digest)) continue;
         written.add(d.digest);
         await addBuffer(blobPath(d.digest), bytes);
@@ -112,7 +117,7 @@ export async function writeImageArchive(out: Writable, images: readonly ArchiveI
     await addBuffer('index.json', Buffer.from(JSON.stringify(index)));
     if (opts.format === 'docker') {
       const manifest = images.map((img) => ({
-        Config: blobPath(img.configDescriptor.digest),
+        Config: img.configDescriptor ? blobPath(img.configDescriptor.digest) : '',
         RepoTags: img.name ? [familiarName(img.name)] : [],
         Layers: img.layers.map((l) => blobPath(l.digest)),
       }));

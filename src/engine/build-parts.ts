@@ -1,0 +1,108 @@
+/**
+ * Pieces of a build that both the single-platform build (build.ts) and the multi-platform one
+ * (multi-platform-build.ts) use: request checks, output normalisation, step/summary mapping.
+ */
+import { Writable } from 'node:stream';
+import { describeMissReason } from '../solver/miss-reason.js';
+import type { BuildSummary as SolverSummary, StepRecord } from '../solver/types.js';
+import type { SecretProvider } from '../worker/exec/secrets.js';
+import type { ConvertWarning } from '../frontend/types.js';
+import type { OutputSpec } from '../exporter/types.js';
+import { normalizeImageRef } from '../oci/reference.js';
+import { UserInputError } from '../util/errors.js';
+import type { Solver } from '../solver/solver.js';
+import type { WorkerServices } from '../worker/ops/context.js';
+import type { ExporterRegistry } from '../exporter/registry.js';
+import type { LayerUsageCache } from './layer-usage.js';
+import type { BuildOptions, BuildRequest, BuildStep, BuildSummary, BuildWarning, ByteSink } from './types.js';
+
+/** What a build needs of the engine (the Engine itself, seen through this to keep imports one-way). */
+export interface BuildEngine {
+  readonly services: WorkerServices;
+  readonly solver: Solver;
+  readonly exporters: ExporterRegistry;
+  /** Builds the build history keeps. */
+  readonly historyKeep: number;
+  /** Layer figures of the snapshots this engine built, for the history (layer-usage.ts). */
+  readonly layerUsages: LayerUsageCache;
+}
+
+export function sourceDateEpoch(args: ReadonlyMap<string, string>): number | undefined {
+  const v = args.get('SOURCE_DATE_EPOCH');
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UserInputError('INVALID_SOURCE_DATE_EPOCH', `invalid SOURCE_DATE_EPOCH "${v}": expected whole seconds since 1970`);
+  return n;
+}
+
+
+/**
+ * The outputs with `type=registry` (buildx's name for a pushed image) and `--push` folded into
+ * image outputs with `push=true`.
+ */
+export function normalizeOutputs(given: readonly OutputSpec[], req: Pick<BuildRequest, 'tags' | 'push'>): OutputSpec[] {
+  const outputs: OutputSpec[] = given.map((o) => (o.type === 'registry' ? { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) } : o));
+  if (req.push) {
+    if (!outputs.some((o) => o.type === 'image')) outputs.push({ type: 'image', attrs: new Map([['push', 'true']]) });
+    else for (const [i, o] of outputs.entries()) if (o.type === 'image') outputs[i] = { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) };
+  }
+  // As `docker build`: without any output the image is stored, untagged without -t.
+  if (outputs.length === 0) outputs.push({ type: 'image', attrs: new Map() });
+  return outputs;
+}
+
+
+export function pushFlag(o: OutputSpec): boolean {
+  const v = o.attrs.get('push');
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true' || v === '') return true;
+  throw new UserInputError('INVALID_OUTPUT', `invalid push=${v} for type=${o.type}: expected true or false`);
+}
+
+
+/** Names an image output pushes: the `-t` names and its own `name=`. */
+export function pushNames(o: OutputSpec, tags: readonly string[]): string[] {
+  return [...new Set([...tags, ...(o.attrs.get('name')?.split(',').filter(Boolean) ?? [])].map(normalizeImageRef))];
+}
+
+
+/** The client's secret lookup as the worker asks for it; no lookup means no secrets. */
+export function secretProvider(opts: BuildOptions): SecretProvider {
+  const lookup = opts.secrets;
+  return { get: (id, signal) => (lookup ? lookup(id, signal) : Promise.resolve(undefined)) };
+}
+
+
+/** A solver step as data: absent fields left out, the miss reason also in words. */
+export function stepOf(st: StepRecord): BuildStep {
+  return {
+    digest: st.digest,
+    name: st.name,
+    outcome: st.outcome,
+    ...(st.cacheKey !== undefined ? { cacheKey: st.cacheKey } : {}),
+    ...(st.missReason !== undefined ? { missReason: st.missReason, cacheMiss: st.why ?? describeMissReason(st.missReason) } : {}),
+    ...(st.started !== undefined ? { started: st.started } : {}),
+    ...(st.completed !== undefined ? { completed: st.completed } : {}),
+    durationMs: st.durationMs,
+  };
+}
+
+
+export function summaryOf(s: SolverSummary): BuildSummary {
+  return { ...s, steps: s.steps.map(stepOf) };
+}
+
+
+export function warningOf(w: ConvertWarning): BuildWarning {
+  return { code: w.code, message: w.message, ...(w.location ? { location: w.location } : {}) };
+}
+
+
+/** A `dest=-` output: the client's sink as a stream the exporters can pipe into. */
+export function sinkStream(sink: ByteSink): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      sink.write(chunk).then(() => callback(), callback);
+    },
+  });
+}

@@ -1,0 +1,158 @@
+/**
+ * Multi-platform builds through the real CLI, runc and a real registry: the cross-compile pattern
+ * (`FROM --platform=$BUILDPLATFORM … AS build` + `ARG TARGETARCH`, copied into a `FROM scratch`
+ * stage) built for linux/amd64 and linux/arm64. The build stage runs natively; a step that does not
+ * depend on the target runs once for both, the TARGETARCH step once per platform. The result is an
+ * image index in the store, an OCI archive with that index, one folder per platform for local/tar,
+ * a pushed index that pulls back per platform; type=docker is refused, as buildx refuses it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describeIf } from '../../helpers/skip.js';
+import { validateOci } from '../../helpers/oci-validate.js';
+import { canRun, cannotRunWhy, expectOneError, RegistryWorld } from '../registry/world.js';
+
+const run = promisify(execFile);
+
+const DOCKERFILE = `FROM --platform=$BUILDPLATFORM busybox AS build
+RUN echo common > /common
+ARG TARGETARCH
+RUN echo $TARGETARCH > /out
+FROM scratch
+COPY --from=build /common /common
+COPY --from=build /out /arch
+`;
+
+interface Desc { mediaType: string; digest: string; size: number; platform?: { os: string; architecture: string } }
+interface Index { mediaType: string; manifests: Desc[] }
+interface Manifest { config: Desc; layers: Desc[] }
+interface Step { name: string; outcome: string }
+
+const INDEX = 'application/vnd.oci.image.index.v1+json';
+const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+describeIf(canRun, cannotRunWhy, 'multi-platform builds (--platform linux/amd64,linux/arm64)', () => {
+  let w: RegistryWorld;
+  let ctx: string;
+
+  beforeAll(async () => {
+    w = await RegistryWorld.create('multiplat');
+    await w.importBusybox('r');
+    ctx = await w.context('cross', DOCKERFILE);
+  }, 120_000);
+
+  afterAll(async () => {
+    expect(await w.mounts()).toEqual([]);
+    await w.cleanup();
+  }, 60_000);
+
+  test('the build stage runs natively, a target-independent step once; the store holds an index of two images', async () => {
+    const meta = w.path('meta.json');
+    const r = await w.ok('r', ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-t', 'cross:1', '--metadata-file', meta, ctx]);
+    const m = JSON.parse(await readFile(meta, 'utf8')) as { 'containerimage.digest': string; 'tsbuild.steps': Step[] };
+    const steps = m['tsbuild.steps'];
+    const executed = (re: RegExp): number => steps.filter((s) => re.test(s.name) && s.outcome === 'executed').length;
+    expect(executed(/RUN echo common/)).toBe(1);
+    // The TARGETARCH step differs per target (its value is in the command): once per platform.
+    expect(executed(/RUN echo amd64 > \/out/)).toBe(1);
+    expect(executed(/RUN echo arm64 > \/out/)).toBe(1);
+    // The plain progress shows the shared step once.
+    expect(r.stderr.split('\n').filter((l) => /^#\d+ \[.*\] RUN echo common/.test(l)).length).toBe(1);
+
+    const digest = w.storedManifests('r').get('docker.io/library/cross:1') as string;
+    expect(digest).toBe(m['containerimage.digest']);
+    const index = await w.storeJson<Index>('r', digest);
+    expect(index.mediaType).toBe(INDEX);
+    expect(index.manifests.map((d) => `${d.platform?.os}/${d.platform?.architecture}`)).toEqual(['linux/amd64', 'linux/arm64']);
+    for (const d of index.manifests) {
+      const man = await w.storeJson<Manifest>('r', d.digest);
+      const config = await w.storeJson<{ architecture: string; os: string }>('r', man.config.digest);
+      expect(config.architecture).toBe(d.platform?.architecture);
+    }
+    expect((await w.run('r', ['cache', 'check'])).code).toBe(0);
+  }, 300_000);
+
+  test('type=local writes one folder per platform, each with its own /arch; a rebuild is all cached', async () => {
+    const dir = await mkdtemp(w.path('local-'));
+    const r = await w.ok('r', ['build', '--progress', 'plain', '--platform', 'linux/amd64', '--platform', 'linux/arm64', '-o', `type=local,dest=${dir}`, ctx]);
+    expect(r.stderr).not.toMatch(/RUN echo.*\n#\d+ DONE/);
+    expect(await readFile(join(dir, 'linux_amd64', 'arch'), 'utf8')).toBe('amd64\n');
+    expect(await readFile(join(dir, 'linux_arm64', 'arch'), 'utf8')).toBe('arm64\n');
+    expect(await readFile(join(dir, 'linux_arm64', 'common'), 'utf8')).toBe('common\n');
+  }, 300_000);
+
+  test('type=tar holds the same folders', async () => {
+    const tar = w.path('fs.tar');
+    await w.ok('r', ['build', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '-o', `type=tar,dest=${tar}`, ctx]);
+    const { stdout } = await run('tar', ['-tf', tar]);
+    expect(stdout.split('\n')).toEqual(expect.arrayContaining(['./linux_amd64/arch', './linux_arm64/arch']));
+    expect((await run('tar', ['-xOf', tar, './linux_arm64/arch'])).stdout).toBe('arm64\n');
+  }, 300_000);
+
+  test('type=oci writes one index with both platforms, valid against the OCI schemas', async () => {
+    const tar = w.path('oci.tar');
+    const out = await mkdtemp(w.path('oci-'));
+    await w.ok('r', ['build', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '-t', 'cross:oci', '-o', `type=oci,dest=${tar}`, ctx]);
+    await run('tar', ['-xf', tar, '-C', out]);
+    const top = await readFile(join(out, 'index.json'));
+    expect(validateOci(INDEX, top)).toEqual([]);
+    const root = (JSON.parse(top.toString()) as Index).manifests;
+    expect(root).toHaveLength(1);
+    expect(root[0]?.mediaType).toBe(INDEX);
+    const blob = (d: string): Promise<Buffer> => readFile(join(out, 'blobs', 'sha256', d.slice('sha256:'.length)));
+    const idxBytes = await blob(root[0]?.digest as string);
+    expect(validateOci(INDEX, idxBytes)).toEqual([]);
+    const idx = JSON.parse(idxBytes.toString()) as Index;
+    expect(idx.manifests.map((d) => d.platform?.architecture)).toEqual(['amd64', 'arm64']);
+    for (const d of idx.manifests) {
+      const manBytes = await blob(d.digest);
+      expect(validateOci(MANIFEST, manBytes)).toEqual([]);
+      const man = JSON.parse(manBytes.toString()) as Manifest;
+      expect(validateOci('application/vnd.oci.image.config.v1+json', await blob(man.config.digest))).toEqual([]);
+      for (const l of man.layers) expect((await blob(l.digest)).length).toBe(l.size);
+    }
+  }, 300_000);
+
+  test('type=docker is refused for several platforms, before anything runs', async () => {
+    const r = await w.run('r', ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-o', `type=docker,dest=${w.path('d.tar')}`, ctx]);
+    expectOneError(r, /docker exporter does not currently support exporting manifest lists/);
+    expect(r.stderr).not.toMatch(/RUN echo/);
+  }, 120_000);
+
+  test('--push sends the index and both manifests; each platform pulls back with its own /arch', async () => {
+    const ref = `${w.host}/mp/cross:1`;
+    await w.ok('r', ['build', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '-t', ref, '--push', ctx]);
+    const res = await fetch(`${w.registry.url}/v2/mp/cross/manifests/1`, { headers: { accept: INDEX } });
+    expect(res.headers.get('content-type')).toBe(INDEX);
+    const idx = (await res.json()) as Index;
+    expect(idx.manifests.map((d) => d.platform?.architecture)).toEqual(['amd64', 'arm64']);
+    for (const [i, arch] of ['amd64', 'arm64'].entries()) {
+      const d = idx.manifests[i] as Desc;
+      const man = (await (await fetch(`${w.registry.url}/v2/mp/cross/manifests/${d.digest}`, { headers: { accept: MANIFEST } })).json()) as Manifest;
+      const last = man.layers[man.layers.length - 1] as Desc;
+      const layer = Buffer.from(await (await fetch(`${w.registry.url}/v2/mp/cross/blobs/${last.digest}`)).arrayBuffer());
+      const file = w.path(`layer-${arch}.tgz`);
+      await writeFile(file, layer);
+      expect((await run('tar', ['-xzOf', file, 'arch'])).stdout).toBe(`${arch}\n`);
+      // `tsbuild pull --platform` picks that platform's manifest out of the index.
+      const root = `pull-${arch}`;
+      const p = await w.ok(root, ['pull', '--platform', `linux/${arch}`, ref]);
+      expect(p.stdout).toContain(`Digest: ${res.headers.get('docker-content-digest')}`);
+      const inspected = JSON.parse((await w.ok(root, ['image', 'inspect', ref])).stdout) as { Architecture: string }[];
+      expect(inspected[0]?.Architecture).toBe(arch);
+    }
+  }, 300_000);
+});
+
+describe('platform lists', () => {
+  test('targetPlatforms splits, normalizes and dedupes', async () => {
+    const { targetPlatforms } = await import('../../../src/engine/multi-platform-build.js');
+    expect(targetPlatforms({ platforms: ['linux/amd64,linux/arm64', 'linux/x86_64', 'arm64'] })).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(targetPlatforms({ platform: 'linux/arm/v7' })).toEqual(['linux/arm/v7']);
+    expect(targetPlatforms({})).toEqual([]);
+    expect(() => targetPlatforms({ platforms: ['linux/amd64', 'lin ux'] })).toThrow(/--platform/);
+  });
+});
