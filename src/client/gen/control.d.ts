@@ -436,6 +436,7 @@ export namespace tsbuild {
                 contextKey: string;
                 answersAuth: boolean;
                 sshMissingSockets: { [k: string]: string };
+                platforms: string[];
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -469,6 +470,7 @@ export namespace tsbuild {
                     contextKey?: (string|null);
                     answersAuth?: (boolean|null);
                     sshMissingSockets?: ({ [k: string]: string }|null);
+                    platforms?: (string[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;

@@ -924,6 +924,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     this.cacheFrom = [];
                     this.cacheTo = [];
                     this.sshMissingSockets = {};
+                    this.platforms = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -954,6 +955,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStart.prototype.contextKey = "";
                 BuildStart.prototype.answersAuth = false;
                 BuildStart.prototype.sshMissingSockets = $util.emptyObject;
+                BuildStart.prototype.platforms = $util.emptyArray;
 
                 BuildStart.create = function(properties) {
                     return new BuildStart(properties);
@@ -1025,6 +1027,9 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.sshMissingSockets != null && $Object.hasOwnProperty.call(message, "sshMissingSockets"))
                         for (let keys = $Object.keys(message.sshMissingSockets), i = 0; i < keys.length; ++i)
                             writer.uint32(194).fork().uint32(10).string(keys[i]).uint32(18).string(message.sshMissingSockets[keys[i]]).ldelim();
+                    if (message.platforms != null && message.platforms.length)
+                        for (let i = 0; i < message.platforms.length; ++i)
+                            writer.uint32(202).string(message.platforms[i]);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1339,6 +1344,14 @@ export const tsbuild = $root.tsbuild = (() => {
                                 if (key === "__proto__")
                                     $util.makeProp(message.sshMissingSockets, key);
                                 message.sshMissingSockets[key] = value;
+                                continue;
+                            }
+                        case 25: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.platforms && message.platforms.length))
+                                    message.platforms = [];
+                                message.platforms.push(reader.stringVerify());
                                 continue;
                             }
                         }

@@ -12,6 +12,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describeIf } from '../../helpers/skip.js';
+import { startDaemon } from '../../helpers/daemon.js';
 import { validateOci } from '../../helpers/oci-validate.js';
 import { canRun, cannotRunWhy, expectOneError, RegistryWorld } from '../registry/world.js';
 
@@ -114,6 +115,24 @@ describeIf(canRun, cannotRunWhy, 'multi-platform builds (--platform linux/amd64,
       expect(validateOci('application/vnd.oci.image.config.v1+json', await blob(man.config.digest))).toEqual([]);
       for (const l of man.layers) expect((await blob(l.digest)).length).toBe(l.size);
     }
+  }, 300_000);
+
+  test('through tsbuildd: the platforms reach the daemon, which builds the index; type=local comes back per platform', async () => {
+    const sock = `unix://${w.path('d.sock')}`;
+    await w.importBusybox('daemon');
+    const d = await startDaemon(['--addr', sock, '--root', w.root('daemon')]);
+    try {
+      const dir = await mkdtemp(w.path('remote-'));
+      await w.ok('r', ['--addr', sock, 'build', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '-t', 'cross:remote', '-o', 'type=image', '-o', `type=local,dest=${dir}`, ctx]);
+      expect(await readFile(join(dir, 'linux_amd64', 'arch'), 'utf8')).toBe('amd64\n');
+      expect(await readFile(join(dir, 'linux_arm64', 'arch'), 'utf8')).toBe('arm64\n');
+      const images = (await w.ok('r', ['--addr', sock, 'images', '--format', 'json'])).stdout;
+      expect(images).toMatch(/"Tag":"remote"/);
+    } finally {
+      expect((await d.stop()).code).toBe(0);
+    }
+    const digest = w.storedManifests('daemon').get('docker.io/library/cross:remote') as string;
+    expect((await w.storeJson<Index>('daemon', digest)).manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
   }, 300_000);
 
   test('type=docker is refused for several platforms, before anything runs', async () => {
