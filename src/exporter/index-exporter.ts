@@ -49,9 +49,13 @@ export function platformFolder(platform: string): string {
   return platform.replaceAll('/', '_');
 }
 
-function platformOf(img: AssembledImage): Platform {
-  const c = img.config;
-  return { architecture: c.architecture, os: c.os, ...(c.variant ? { variant: c.variant } : {}) };
+/**
+ * The index entry's platform: the one the result was built for (normalized `os/arch[/variant]`),
+ * not the config's, which a base image imported without its platform may get wrong.
+ */
+function platformOf(platform: string): Platform {
+  const [os = 'linux', architecture = '', variant] = platform.split('/');
+  return { architecture, os, ...(variant ? { variant } : {}) };
 }
 
 export interface AssembledIndex {
@@ -68,7 +72,7 @@ export async function buildIndex(parts: readonly PlatformExport[], ctx: ExportCo
   const index: ImageIndex = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,
-    manifests: images.map((img) => ({ ...img.manifestDescriptor, mediaType: MediaType.ociManifest, platform: platformOf(img) })),
+    manifests: images.map((img, i) => ({ ...img.manifestDescriptor, mediaType: MediaType.ociManifest, platform: platformOf((parts[i] as PlatformExport).platform) })),
   };
   const bytes = Buffer.from(stringifyJsonLikeGo(index));
   await ctx.storage.content.put(bytes, { signal: ctx.signal });

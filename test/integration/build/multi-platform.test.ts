@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describeIf } from '../../helpers/skip.js';
 import { startDaemon } from '../../helpers/daemon.js';
+import { arm64Why, haveArm64Busybox, haveArm64Emulation, makeArm64BusyboxTar } from '../../helpers/busybox-arm64.js';
 import { validateOci } from '../../helpers/oci-validate.js';
 import { canRun, cannotRunWhy, expectOneError, RegistryWorld } from '../registry/world.js';
 
@@ -163,6 +164,34 @@ describeIf(canRun, cannotRunWhy, 'multi-platform builds (--platform linux/amd64,
       const inspected = JSON.parse((await w.ok(root, ['image', 'inspect', ref])).stdout) as { Architecture: string }[];
       expect(inspected[0]?.Architecture).toBe(arch);
     }
+  }, 300_000);
+});
+
+describeIf(canRun && haveArm64Busybox && haveArm64Emulation, `${cannotRunWhy}; ${arm64Why}`, 'multi-platform builds with an emulated arm64 RUN', () => {
+  let w: RegistryWorld;
+
+  beforeAll(async () => {
+    w = await RegistryWorld.create('multiplat-arm');
+    await w.importBusybox('r', 'base-amd64');
+    const arm = w.path('busybox-arm64.tar');
+    await makeArm64BusyboxTar(arm);
+    await w.ok('r', ['image', 'import', arm, 'base-arm64']);
+  }, 120_000);
+
+  afterAll(async () => {
+    expect(await w.mounts()).toEqual([]);
+    await w.cleanup();
+  }, 60_000);
+
+  test('each platform RUNs on its own base: uname -m says x86_64 and aarch64 (qemu)', async () => {
+    // The base is picked by TARGETARCH here: choosing it from a multi-platform index is base-images.ts's job.
+    const ctx = await w.context('uname', 'ARG TARGETARCH\nFROM base-${TARGETARCH}\nRUN uname -m > /m\n');
+    const dir = await mkdtemp(w.path('uname-'));
+    await w.ok('r', ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-t', 'uname:1', '-o', 'type=image', '-o', `type=local,dest=${dir}`, ctx]);
+    expect(await readFile(join(dir, 'linux_amd64', 'm'), 'utf8')).toBe('x86_64\n');
+    expect(await readFile(join(dir, 'linux_arm64', 'm'), 'utf8')).toBe('aarch64\n');
+    const index = await w.storeJson<Index>('r', w.storedManifests('r').get('docker.io/library/uname:1') as string);
+    expect(index.manifests.map((d) => d.platform?.architecture)).toEqual(['amd64', 'arm64']);
   }, 300_000);
 });
 
