@@ -94,14 +94,18 @@ export const imagesCommand: Command = {
             Tag: r.tag,
             UniqueSize: 'N/A',
             VirtualSize: humanSize(r.size),
+            ...(r.platforms ? { Platforms: r.platforms.join(',') } : {}),
           })}\n`);
         }
         return 0;
       case 'table': {
         const digests = flagBool(ctx.args, 'digests');
-        const header = ['REPOSITORY', 'TAG', ...(digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
+        // Multi-platform images add a PLATFORMS column (docker's own table has none to show).
+        const platforms = rows.some((r) => r.platforms !== undefined);
+        const header = ['REPOSITORY', 'TAG', ...(digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE', ...(platforms ? ['PLATFORMS'] : [])];
         ctx.io.stdout.write(renderTable(header, rows.map((r) => [
           r.repository, r.tag, ...(digests ? [r.digest ?? '<none>'] : []), shortId(r.id, noTrunc), since(r.created, now), humanSize(r.size),
+          ...(platforms ? [r.platforms?.join(',') ?? ''] : []),
         ])));
         return 0;
       }

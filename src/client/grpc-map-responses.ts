@@ -36,6 +36,7 @@ export function imageSummaryIn(s: Props<'ImageSummary'>): ImageSummary {
   return {
     ...opt('name', s.name), repository: s.repository ?? '', tag: s.tag ?? '', id: s.id ?? '', manifestDigest: s.manifestDigest ?? '',
     ...opt('created', s.created), size: s.size ?? 0, ...opt('digest', s.digest),
+    ...(s.platforms && s.platforms.length > 0 ? { platforms: [...s.platforms] } : {}),
   };
 }
 
@@ -83,6 +84,7 @@ export function imageInspectIn(i: Props<'ImageInspect'>): ImageInspect {
     GraphDriver: { Name: 'overlay2', Data: graphDriverData(i.graphDriverData) },
     RootFS: { Type: 'layers', Layers: [...(i.layers ?? [])] },
     Metadata: { LastTagTime: i.lastTagTime ?? '' },
+    ...(i.platforms && i.platforms.length > 0 ? { Platforms: [...i.platforms] } : {}),
   };
 }
 

@@ -70,6 +70,8 @@ export interface ImageSummary {
   readonly size: number;
   /** The image's RepoDigest digest in this row's repository (after a push or pull), as docker's DIGEST column. */
   readonly digest?: string;
+  /** A multi-platform image's platforms (`linux/amd64`…), in index order; absent for one manifest. */
+  readonly platforms?: readonly string[];
 }
 
 /** An image named the docker way: `app`, `app:1`, `app@sha256:…`, or an image ID (or a unique prefix of one). */
@@ -158,6 +160,8 @@ export interface ImageInspect {
   readonly RootFS: { readonly Type: 'layers'; readonly Layers: readonly string[] };
   /** LastTagTime: when the name last moved (ISO 8601). */
   readonly Metadata: { readonly LastTagTime: string };
+  /** A multi-platform image's platforms; the other fields describe its linux/amd64 (else first) image. */
+  readonly Platforms?: readonly string[];
 }
 
 export interface ImportRequest {

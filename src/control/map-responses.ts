@@ -15,7 +15,7 @@ type Props<T extends keyof v1> = v1[T] extends { encode(m: infer M, ...rest: nev
 
 export function imageSummaryOut(s: ImageSummary): Props<'ImageSummary'> {
   return {
-    name: s.name ?? '', repository: s.repository, tag: s.tag, id: s.id, manifestDigest: s.manifestDigest, created: s.created ?? '', size: s.size, digest: s.digest ?? '',
+    name: s.name ?? '', repository: s.repository, tag: s.tag, id: s.id, manifestDigest: s.manifestDigest, created: s.created ?? '', size: s.size, digest: s.digest ?? '', platforms: [...(s.platforms ?? [])],
   };
 }
 
@@ -55,6 +55,7 @@ export function imageInspectOut(i: ImageInspect): Props<'ImageInspect'> {
     graphDriverData: data,
     layers: [...i.RootFS.Layers],
     lastTagTime: i.Metadata.LastTagTime,
+    platforms: [...(i.Platforms ?? [])],
   };
 }
 

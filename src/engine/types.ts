@@ -188,6 +188,8 @@ export interface ImageSummary {
   readonly size: number;
   /** The image's RepoDigest digest in this row's repository (after a push or pull), as docker's DIGEST column. */
   readonly digest?: string;
+  /** A multi-platform image's platforms (`linux/amd64`…), in index order; absent for one manifest. */
+  readonly platforms?: readonly string[];
 }
 
 export interface ImageRef {
@@ -244,6 +246,8 @@ export interface ImageInspect {
   readonly GraphDriver: { readonly Name: 'overlay2'; readonly Data: GraphDriverData | null };
   readonly RootFS: { readonly Type: 'layers'; readonly Layers: readonly string[] };
   readonly Metadata: { readonly LastTagTime: string };
+  /** A multi-platform image's platforms; the other fields describe the first (linux/amd64 if there). */
+  readonly Platforms?: readonly string[];
 }
 
 export interface ImportRequest {

@@ -1966,6 +1966,7 @@ export namespace tsbuild {
                 created: string;
                 size: number;
                 digest: string;
+                platforms: string[];
                 static create(properties: tsbuild.control.v1.ImageSummary.$Shape): tsbuild.control.v1.ImageSummary & tsbuild.control.v1.ImageSummary.$Shape;
                 static create(properties?: tsbuild.control.v1.ImageSummary.$Properties): tsbuild.control.v1.ImageSummary;
                 static encode(message: tsbuild.control.v1.ImageSummary.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1983,6 +1984,7 @@ export namespace tsbuild {
                     created?: (string|null);
                     size?: (number|null);
                     digest?: (string|null);
+                    platforms?: (string[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ImageSummary.$Properties;
@@ -2184,6 +2186,7 @@ export namespace tsbuild {
                 graphDriverData: { [k: string]: string };
                 layers: string[];
                 lastTagTime: string;
+                platforms: string[];
                 static create(properties: tsbuild.control.v1.ImageInspect.$Shape): tsbuild.control.v1.ImageInspect & tsbuild.control.v1.ImageInspect.$Shape;
                 static create(properties?: tsbuild.control.v1.ImageInspect.$Properties): tsbuild.control.v1.ImageInspect;
                 static encode(message: tsbuild.control.v1.ImageInspect.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2211,6 +2214,7 @@ export namespace tsbuild {
                     graphDriverData?: ({ [k: string]: string }|null);
                     layers?: (string[]|null);
                     lastTagTime?: (string|null);
+                    platforms?: (string[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ImageInspect.$Properties;

@@ -7966,6 +7966,7 @@ export const tsbuild = $root.tsbuild = (() => {
             v1.ImageSummary = (function() {
 
                 const ImageSummary = function (properties) {
+                    this.platforms = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -7980,6 +7981,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ImageSummary.prototype.created = "";
                 ImageSummary.prototype.size = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 ImageSummary.prototype.digest = "";
+                ImageSummary.prototype.platforms = $util.emptyArray;
 
                 ImageSummary.create = function(properties) {
                     return new ImageSummary(properties);
@@ -8008,6 +8010,9 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(56).int64(message.size);
                     if (message.digest != null && $Object.hasOwnProperty.call(message, "digest") && message.digest !== "")
                         writer.uint32(66).string(message.digest);
+                    if (message.platforms != null && message.platforms.length)
+                        for (let i = 0; i < message.platforms.length; ++i)
+                            writer.uint32(74).string(message.platforms[i]);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -8111,6 +8116,14 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.digest = value;
                                 else
                                     delete message.digest;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.platforms && message.platforms.length))
+                                    message.platforms = [];
+                                message.platforms.push(reader.stringVerify());
                                 continue;
                             }
                         }
@@ -8895,6 +8908,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     this.repoDigests = [];
                     this.graphDriverData = {};
                     this.layers = [];
+                    this.platforms = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -8919,6 +8933,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ImageInspect.prototype.graphDriverData = $util.emptyObject;
                 ImageInspect.prototype.layers = $util.emptyArray;
                 ImageInspect.prototype.lastTagTime = "";
+                ImageInspect.prototype.platforms = $util.emptyArray;
 
                 ImageInspect.create = function(properties) {
                     return new ImageInspect(properties);
@@ -8971,6 +8986,9 @@ export const tsbuild = $root.tsbuild = (() => {
                             writer.uint32(138).string(message.layers[i]);
                     if (message.lastTagTime != null && $Object.hasOwnProperty.call(message, "lastTagTime") && message.lastTagTime !== "")
                         writer.uint32(146).string(message.lastTagTime);
+                    if (message.platforms != null && message.platforms.length)
+                        for (let i = 0; i < message.platforms.length; ++i)
+                            writer.uint32(154).string(message.platforms[i]);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -9188,6 +9206,14 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.lastTagTime = value;
                                 else
                                     delete message.lastTagTime;
+                                continue;
+                            }
+                        case 19: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.platforms && message.platforms.length))
+                                    message.platforms = [];
+                                message.platforms.push(reader.stringVerify());
                                 continue;
                             }
                         }

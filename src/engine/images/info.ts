@@ -8,6 +8,7 @@ import type { ContainerConfig, HistoryEntry, InspectConfig } from '../../oci/typ
 import type { LocalImage } from '../../worker/ops/local-image.js';
 import type { HistoryRow, ImageInspect } from '../types.js';
 import { requireImage } from './lookup.js';
+import { indexPlatforms } from './platforms.js';
 import { familiarName, familiarRepoDigest } from './names.js';
 import { ensureTopSnapshot, type TopSnapshotServices } from './top-snapshot.js';
 import { LayerSizes } from '../layer-sizes.js';
@@ -100,6 +101,7 @@ export async function inspectImage(services: TopSnapshotServices, ref: string, s
   const c = img.config;
   const lastComment = [...(c.history ?? [])].reverse().find((h) => h.comment)?.comment;
   const topLevelComment = (c as { comment?: unknown }).comment;
+  const platforms = await indexPlatforms(storage, found.entry.manifestDigest, signal);
   const tagged = found.names.map(familiarName).filter((n): n is string => n !== undefined && !n.includes('@'));
   return {
     Id: img.configDigest,
@@ -119,5 +121,6 @@ export async function inspectImage(services: TopSnapshotServices, ref: string, s
     GraphDriver: { Name: 'overlay2', Data: top === undefined ? null : await snapshotter.graphDriverData(top) },
     RootFS: { Type: 'layers', Layers: [...c.rootfs.diff_ids] },
     Metadata: { LastTagTime: new Date(found.entry.updatedAt).toISOString() },
+    ...(platforms ? { Platforms: platforms } : {}),
   };
 }

@@ -10,17 +10,18 @@ import { throwIfAborted } from '../../util/errors.js';
 import { loadImageByDigest, type LocalImage } from '../../worker/ops/local-image.js';
 import { isDanglingName } from '../../cache/dangling-images.js';
 import { layerContentSizes } from './info.js';
+import { indexPlatforms } from './platforms.js';
 import { familiarRepoDigest, repoTag, repositoryOf } from './names.js';
 import type { LayerLimits } from '../../worker/diff/layer-limits.js';
 
 /** What every row of one image shares. */
-type Row = Pick<ImageSummary, 'id' | 'manifestDigest' | 'created' | 'size'>;
+type Row = Pick<ImageSummary, 'id' | 'manifestDigest' | 'created' | 'size' | 'platforms'>;
 
 export async function listImages(storage: CacheStorage, signal: AbortSignal, limits?: LayerLimits): Promise<ImageSummary[]> {
   const out: ImageSummary[] = [];
   const untagged: Row[] = [];
   // Several names often share one manifest: read it (and size its layers) once.
-  const byManifest = new Map<string, { image: LocalImage | undefined; size: number }>();
+  const byManifest = new Map<string, { image: LocalImage | undefined; size: number; platforms?: string[] | undefined }>();
   for (const e of storage.images.list()) {
     throwIfAborted(signal);
     let info = byManifest.get(e.manifestDigest);
@@ -34,10 +35,11 @@ export async function listImages(storage: CacheStorage, signal: AbortSignal, lim
         void err;
         info = { image: undefined, size: 0 };
       }
+      info.platforms = await indexPlatforms(storage, e.manifestDigest, signal);
       byManifest.set(e.manifestDigest, info);
     }
     const created = info.image?.config.created;
-    const row: Row = { id: e.configDigest, manifestDigest: e.manifestDigest, ...(created !== undefined ? { created } : {}), size: info.size };
+    const row: Row = { id: e.configDigest, manifestDigest: e.manifestDigest, ...(created !== undefined ? { created } : {}), size: info.size, ...(info.platforms ? { platforms: info.platforms } : {}) };
     const digests = storage.images.repoDigests(e.configDigest);
     if (isDanglingName(e.name)) {
       if (digests.length === 0) out.push({ repository: '<none>', tag: '<none>', ...row });
@@ -64,7 +66,7 @@ function untaggedRepoDigestRows(storage: CacheStorage, rows: readonly ImageSumma
     for (const d of storage.images.repoDigests(r.id)) {
       if (tagged.has(d.repository)) continue;
       const repository = familiarRepoDigest(d.repository, d.digest).replace(/@.*$/, '');
-      out.push({ repository, tag: '<none>', id: r.id, manifestDigest: r.manifestDigest, ...(r.created !== undefined ? { created: r.created } : {}), size: r.size, digest: d.digest });
+      out.push({ repository, tag: '<none>', id: r.id, manifestDigest: r.manifestDigest, ...(r.created !== undefined ? { created: r.created } : {}), size: r.size, digest: d.digest, ...(r.platforms ? { platforms: r.platforms } : {}) });
     }
   }
   return out;

@@ -75,6 +75,13 @@ describeIf(canRun, cannotRunWhy, 'multi-platform builds (--platform linux/amd64,
       expect(config.architecture).toBe(d.platform?.architecture);
     }
     expect((await w.run('r', ['cache', 'check'])).code).toBe(0);
+
+    // images and inspect show the platforms.
+    const rows = (await w.ok('r', ['images', '--format', 'json', 'cross:1'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { Platforms?: string });
+    expect(rows.map((row) => row.Platforms)).toEqual(['linux/amd64,linux/arm64']);
+    expect((await w.ok('r', ['images', 'cross'])).stdout).toMatch(/PLATFORMS\n.*linux\/amd64,linux\/arm64\n/);
+    const inspected = JSON.parse((await w.ok('r', ['inspect', 'cross:1'])).stdout) as { Platforms?: string[]; Architecture: string }[];
+    expect(inspected[0]).toMatchObject({ Platforms: ['linux/amd64', 'linux/arm64'], Architecture: 'amd64' });
   }, 300_000);
 
   test('type=local writes one folder per platform, each with its own /arch; a rebuild is all cached', async () => {
@@ -128,7 +135,9 @@ describeIf(canRun, cannotRunWhy, 'multi-platform builds (--platform linux/amd64,
       expect(await readFile(join(dir, 'linux_amd64', 'arch'), 'utf8')).toBe('amd64\n');
       expect(await readFile(join(dir, 'linux_arm64', 'arch'), 'utf8')).toBe('arm64\n');
       const images = (await w.ok('r', ['--addr', sock, 'images', '--format', 'json'])).stdout;
-      expect(images).toMatch(/"Tag":"remote"/);
+      expect(images).toMatch(/"Tag":"remote".*"Platforms":"linux\/amd64,linux\/arm64"/);
+      const inspected = JSON.parse((await w.ok('r', ['--addr', sock, 'inspect', 'cross:remote'])).stdout) as { Platforms?: string[] }[];
+      expect(inspected[0]?.Platforms).toEqual(['linux/amd64', 'linux/arm64']);
     } finally {
       expect((await d.stop()).code).toBe(0);
     }
