@@ -39,6 +39,8 @@ export interface BuildOutcomeForCache {
   readonly steps: readonly StepRecord[];
   /** The final result's snapshot (mode=min keeps records on its chain). */
   readonly finalSnapshot: string | undefined;
+  /** The other platforms' final snapshots in a multi-platform build (mode=min keeps their chains too). */
+  readonly otherFinalSnapshots?: readonly string[];
   /** The build's imported caches, when it had `--cache-from`. */
   readonly imported: RemoteRecordStore | undefined;
 }
@@ -85,8 +87,10 @@ class ChainLayers {
 export async function collectCache(ctx: CacheExportContext, build: BuildOutcomeForCache, mode: CacheMode): Promise<CollectedCache> {
   const layers = new ChainLayers(exportContext(ctx));
   const storage = ctx.services.storage;
-  const finalChain = build.finalSnapshot !== undefined ? await layers.of(build.finalSnapshot) : [];
-  const onFinalChain = new Set(chainIds(finalChain.map((l) => l.diffId)));
+  const onFinalChain = new Set<string>();
+  for (const s of [...(build.finalSnapshot !== undefined ? [build.finalSnapshot] : []), ...(build.otherFinalSnapshots ?? [])]) {
+    for (const id of chainIds((await layers.of(s)).map((l) => l.diffId))) onFinalChain.add(id);
+  }
   const keep = (chain: readonly ExportLayer[]): boolean => {
     if (mode === 'max') return true;
     const top = chainIds(chain.map((l) => l.diffId)).at(-1);

@@ -177,6 +177,8 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
         solved[i] = await engine.solver.solve({
           target: g.target, signal: ac.signal, progress: shared.writer(i), explainMiss: recorder.explain, onSummary: (s) => (summaries[i] = s),
           label: `build ${req.ref ?? ''} ${f.platforms[i] ?? ''}`.replace(/\s+/g, ' ').trim(), ...registry.solveOptions(),
+          // With an imported cache the solves bring their own store: still one scope, so shared steps run once.
+          storeScope: session.id,
         });
       } catch (e) {
         ac.abort(e);
@@ -208,7 +210,8 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
     }));
     const exports = await exportAll(engine, f, parts);
     const pushed = await registry.push([...new Set(f.outputs.filter((o) => o.type === 'image' && pushFlag(o)).flatMap((o) => pushNames(o, req.tags)))], signal);
-    await registry.exportCaches({ steps: summary.steps, finalSnapshot: parts[0]?.req.snapshot }, signal);
+    const finals = parts.map((p) => p.req.snapshot).filter((s): s is string => s !== undefined);
+    await registry.exportCaches({ steps: summary.steps, finalSnapshot: finals[0], otherFinalSnapshots: finals.slice(1) }, signal);
     const firstExport = exports.find((e) => e.imageDigest);
     return {
       summary: summaryOf(summary),

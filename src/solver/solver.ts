@@ -61,7 +61,7 @@ export class Solver {
     const own = opts.cache !== undefined || opts.loader !== undefined;
     let deps: SolverDeps = own ? { ...this.#deps, cache: opts.cache ?? this.#deps.cache, loader: opts.loader ?? this.#deps.loader } : this.#deps;
     if (opts.explainMiss) deps = { ...deps, explainMiss: opts.explainMiss };
-    const { states, writers, joined } = this.#attach(graph, opts.progress, deps, own ? `+solve:${++this.#ownStores}` : '', opts.label);
+    const { states, writers, joined } = this.#attach(graph, opts.progress, deps, own ? (opts.storeScope !== undefined ? `+scope:${opts.storeScope}` : `+solve:${++this.#ownStores}`) : '', opts.label);
 
     let result: Result | undefined;
     let error: unknown;

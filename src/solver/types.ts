@@ -189,6 +189,12 @@ export interface SolveOptions {
    */
   readonly label?: string;
   /**
+   * With its own `cache`/`loader`: solves that give the same scope share vertex states with each
+   * other (the platforms of one multi-platform build, which bring one imported cache). Default: a
+   * scope of this solve alone.
+   */
+  readonly storeScope?: string;
+  /**
    * Says in words why a step is about to execute (e.g. by comparing it with earlier builds); its
    * answer replaces describeMissReason's in the step's events and record. Undefined or a throw:
    * the generic words. A vertex shared with a concurrent build uses the first build's explainer.

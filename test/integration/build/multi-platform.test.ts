@@ -145,6 +145,32 @@ describeIf(canRun, cannotRunWhy, 'multi-platform builds (--platform linux/amd64,
     expect((await w.storeJson<Index>('daemon', digest)).manifests.map((m) => m.platform?.architecture)).toEqual(['amd64', 'arm64']);
   }, 300_000);
 
+  test('registry cache (mode=min) keeps every platform\'s final chain: a fresh root rebuilds both platforms from it', async () => {
+    const cache = `${w.host}/mp/cache:min`;
+    await w.importBusybox('c1');
+    await w.ok('c1', ['build', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '--cache-to', `type=registry,ref=${cache},mode=min`, ctx]);
+    await w.importBusybox('c2');
+    const meta = w.path('meta-c2.json');
+    const dir = await mkdtemp(w.path('cached-'));
+    await w.ok('c2', ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '--cache-from', `type=registry,ref=${cache}`, '--metadata-file', meta, '-o', `type=local,dest=${dir}`, ctx]);
+    const steps = (JSON.parse(await readFile(meta, 'utf8')) as { 'tsbuild.steps': Step[] })['tsbuild.steps'];
+    // The COPY steps' keys need the build stage's files (content checksums), so that stage runs; the
+    // final stage of both platforms comes from the cache.
+    const copies = steps.filter((s) => /COPY --from=build/.test(s.name));
+    expect(copies.map((s) => s.outcome)).toEqual(['cached', 'cached', 'cached', 'cached']);
+    expect(await readFile(join(dir, 'linux_arm64', 'arch'), 'utf8')).toBe('arm64\n');
+    expect(await readFile(join(dir, 'linux_amd64', 'arch'), 'utf8')).toBe('amd64\n');
+  }, 300_000);
+
+  test('with an imported cache the platforms still share a step: it runs once', async () => {
+    const cache = `${w.host}/mp/cache:min`;
+    const other = await w.context('cross2', DOCKERFILE.replace('echo common', 'echo common2'));
+    const meta = w.path('meta-c3.json');
+    await w.ok('c2', ['build', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '--cache-from', `type=registry,ref=${cache}`, '--metadata-file', meta, other]);
+    const steps = (JSON.parse(await readFile(meta, 'utf8')) as { 'tsbuild.steps': Step[] })['tsbuild.steps'];
+    expect(steps.filter((s) => /RUN echo common2/.test(s.name) && s.outcome === 'executed')).toHaveLength(1);
+  }, 300_000);
+
   test('type=docker is refused for several platforms, before anything runs', async () => {
     const r = await w.run('r', ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-o', `type=docker,dest=${w.path('d.tar')}`, ctx]);
     expectOneError(r, /docker exporter does not currently support exporting manifest lists/);
