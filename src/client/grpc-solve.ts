@@ -75,13 +75,14 @@ async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: n
 export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
   const { signal } = opts;
   if (signal.aborted) throw new CancelledError(signal.reason);
-  const ignore = await readDockerignore(req.contextDir, req.dockerfile.path);
-  const contextKey = await contextKeyOf(req.contextDir, req.historyKey);
-  const start = buildStartOf(req, { contextKey, secretIds: [] });
-  start.sshMissingSockets = await missingAgentSockets(req.ssh);
-  start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
+  // Independent file-system lookups, at once: each is a thread-pool round trip before `start` can go.
   // `--registry-ca` names a client file: its bytes travel.
-  const caPem = await caPemOf(req.registry);
+  const [ignore, contextKey, sshMissingSockets, caPem] = await Promise.all([
+    readDockerignore(req.contextDir, req.dockerfile.path), contextKeyOf(req.contextDir, req.historyKey), missingAgentSockets(req.ssh), caPemOf(req.registry),
+  ]);
+  const start = buildStartOf(req, { contextKey, secretIds: [] });
+  start.sshMissingSockets = sshMissingSockets;
+  start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
   if (caPem) start.registry = { ...start.registry, caPem };
 
   const credentials = clientCredentials(req.registry, opts.credentials);
