@@ -62,6 +62,8 @@ export function solveHandler(deps: SolveDeps): BidiStreamHandler<SolveRequest, S
 interface Prepared {
   readonly contextDir: string;
   readonly release: () => void;
+  /** The synced copy's listing digest (BuildRequest.contextVersion), while this build holds it. */
+  readonly version?: string;
 }
 
 async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext, deps: SolveDeps & { contexts: ContextSyncStore }, scratch: string, ref: string): Promise<Prepared> {
@@ -121,7 +123,9 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
       })();
     }, { signal: ctx.signal, maxBytes: deps.maxContextBytes });
     reportTransfer(post, ref, started, report);
-    return { contextDir: held.dir, release: held.release };
+    // The copy stays equal to this listing while held: the engine may reuse its checksums of it.
+    const version = deps.contexts.knownDigest(held.dir);
+    return { contextDir: held.dir, release: held.release, ...(version !== '' ? { version } : {}) };
   } catch (e) {
     held.release();
     throw e;
@@ -228,7 +232,7 @@ export async function handleSolve(
     const secretIds = new Set(start.secretIds ?? []);
     // Earlier builds of the same client context and Dockerfile name explain this build's misses.
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
-    const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}) }, {
+    const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}), ...(prepared.version !== undefined ? { contextVersion: prepared.version } : {}) }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(caches?.renameEvent(e) ?? e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
