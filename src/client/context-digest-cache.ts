@@ -27,9 +27,6 @@ const ROW = 5;
 /** Context caches kept per user; the least recently written beyond this are removed on save. */
 const KEEP_FILES = 64;
 
-/** size, mtimeMs, ctimeMs, ino, digest. */
-type Row = readonly [number, number, number, number, string];
-
 interface CacheFile {
   readonly format: number;
   /** In walk order. */
@@ -52,8 +49,9 @@ export class ContextDigestCache {
   /** The next path expected (walk order), and an index of #old.paths built when one is not. */
   #cursor = 0;
   #index: Map<string, number> | undefined;
-  /** A Map: thousands of keys added one by one to a plain object cost a hidden-class change each. */
-  readonly #next = new Map<string, Row>();
+  /** What this walk saw, in walk order, as the file holds it (appended: no per-path hashing). */
+  readonly #nextPaths: string[] = [];
+  readonly #nextRows: (number | string)[] = [];
   readonly #walkStartedMs: number;
   readonly #racyWindowMs: number;
   #changed = false;
@@ -95,7 +93,8 @@ export class ContextDigestCache {
     const o = i * ROW;
     const digest = r[o + 4];
     if (r[o] !== st.size || r[o + 1] !== st.mtimeMs || r[o + 2] !== st.ctimeMs || r[o + 3] !== st.ino || typeof digest !== 'string') return undefined;
-    this.#next.set(path, [st.size, st.mtimeMs, st.ctimeMs, st.ino, digest]);
+    this.#nextPaths.push(path);
+    this.#nextRows.push(st.size, st.mtimeMs, st.ctimeMs, st.ino, digest);
     return digest;
   }
 
@@ -116,20 +115,15 @@ export class ContextDigestCache {
   set(path: string, st: Stats, digest: string): void {
     this.#changed = true;
     if (this.#walkStartedMs - Math.max(st.mtimeMs, st.ctimeMs) < this.#racyWindowMs) return;
-    this.#next.set(path, [st.size, st.mtimeMs, st.ctimeMs, st.ino, digest]);
+    this.#nextPaths.push(path);
+    this.#nextRows.push(st.size, st.mtimeMs, st.ctimeMs, st.ino, digest);
   }
 
   /** Writes what this walk saw, when it differs from what was loaded (best effort, atomic). */
   async save(): Promise<void> {
     if (this.#file === undefined) return;
-    if (!this.#changed && this.#next.size === this.#old.paths.length) return;
-    const paths: string[] = [];
-    const rows: (number | string)[] = [];
-    for (const [p, row] of this.#next) {
-      paths.push(p);
-      rows.push(...row);
-    }
-    const body: CacheFile = { format: FORMAT, paths, rows };
+    if (!this.#changed && this.#nextPaths.length === this.#old.paths.length) return;
+    const body: CacheFile = { format: FORMAT, paths: this.#nextPaths, rows: this.#nextRows };
     const tmp = `${this.#file}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(this.#file), { recursive: true, mode: 0o700 });
