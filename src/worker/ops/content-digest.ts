@@ -40,9 +40,12 @@ interface LocalChecksum {
   readonly entries: readonly (string | number)[];
 }
 
-/** Versioned-context checksums, most recently used last; few, as each holds its entry list. */
+/**
+ * Versioned-context checksums, most recently used last. Few: each holds its entry list (~100 bytes
+ * an entry, so ~10 MB for a 100,000-file context), and a daemon's clients rebuild a few contexts.
+ */
 const localMemo = new Map<string, Promise<LocalChecksum>>();
-const LOCAL_MEMO_LIMIT = 16;
+const LOCAL_MEMO_LIMIT = 8;
 
 function localMemoized(key: string, fn: () => Promise<LocalChecksum>): Promise<LocalChecksum> {
   let p = localMemo.get(key);
