@@ -16,8 +16,9 @@
  * group when it is setgid; copyFile sets the source's mode), so chown and chmod calls that would
  * change nothing are left out. Timestamps and xattrs are still written for every entry.
  */
-import { constants, lstatSync, type Stats } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readdir, readlink, rm, symlink, unlink } from 'node:fs/promises';
+import { constants, copyFileSync, lstatSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
+import { copyFile, link, lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { posix } from 'node:path';
 import { throwIfAborted, type SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
@@ -57,6 +58,14 @@ interface DestDir {
 const UNKNOWN_DIR: DirState = { created: false, childOwner: undefined };
 const READY: DestDir = { ensure: async () => UNKNOWN_DIR };
 const S_ISGID = 0o2000;
+/**
+ * Files up to this size are copied with synchronous calls (as `cp -a` and the layer applier do):
+ * for a small file the trip through the thread pool costs more than the copy. Bigger ones go
+ * through the pool, a bounded number at a time.
+ */
+const SYNC_COPY_MAX = 128 * 1024;
+/** Entries of one directory started per event-loop turn, so a huge directory does not block it. */
+const ENTRIES_PER_TURN = 256;
 
 /** Names in byte order (what the on-disk order of a layer tar would be), each encoded once. */
 function sortNames(names: readonly string[]): string[] {
@@ -160,15 +169,20 @@ export class Copier {
     }
     // Every child (subdirectories too) runs at once, bounded by the limiter; each task settles into
     // an outcome right away, so a failure waiting here is never "unhandled".
-    const tasks = names.map((name) =>
-      this.visitChild(posix.join(src, name), posix.join(dst, name), rel === '' ? name : `${rel}/${name}`, self).then(
-        () => undefined,
-        (e: unknown) => {
-          this.failed = true;
-          return { error: e };
-        },
-      ),
-    );
+    const tasks: Promise<{ readonly error: unknown } | undefined>[] = [];
+    for (let i = 0; i < names.length; i++) {
+      if (i > 0 && i % ENTRIES_PER_TURN === 0) await nextTurn();
+      const name = names[i] as string;
+      tasks.push(
+        this.visitChild(posix.join(src, name), posix.join(dst, name), rel === '' ? name : `${rel}/${name}`, self).then(
+          () => undefined,
+          (e: unknown) => {
+            this.failed = true;
+            return { error: e };
+          },
+        ),
+      );
+    }
     const outcomes = await Promise.all(tasks);
     for (const o of outcomes) if (o) throw o.error;
     if (made === undefined) return;
@@ -252,11 +266,13 @@ export class Copier {
     try {
       if (st.isFile()) {
         // copyFile gives the new file the source's mode (an fchmod, so the umask plays no part).
-        await copyFile(src, dst, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+        const flags = constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE;
+        if (st.size <= SYNC_COPY_MAX) copyFileSync(src, dst, flags);
+        else await copyFile(src, dst, flags);
         this.bytes += st.size;
         if (owner) created = { ...owner, bits: st.mode & 0o7777 };
       } else if (st.isSymbolicLink()) {
-        await symlink(await readlink(src), dst);
+        symlinkSync(readlinkSync(src), dst);
         if (owner) created = { ...owner, bits: undefined };
       } else {
         const kind = st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? 'char' : 'block';
