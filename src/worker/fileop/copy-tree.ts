@@ -130,17 +130,23 @@ export class Copier {
     await this.leafTask(src, st, dst, parent);
   }
 
-  /** Schedules a non-directory entry; hardlinks to an inode already being copied just link to it. */
+  /**
+   * Schedules a non-directory entry; hardlinks to an inode already being copied just link to it.
+   * Small files and symlinks are copied with synchronous calls, so they run at once: queueing them
+   * would only keep their stats alive (100,000 queued entries cost more in GC than they save).
+   */
   private leafTask(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
+    const direct = st.isSymbolicLink() || (st.isFile() && st.size <= SYNC_COPY_MAX);
+    const run = (): Promise<void> => (direct ? this.leaf(src, st, dst, parent) : this.limiter.run(() => this.leaf(src, st, dst, parent)));
     if (st.isFile() && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const first = this.inodes.get(key);
       if (first) return this.linkTo(first, dst, parent);
-      const copied = this.limiter.run(() => this.leaf(src, st, dst, parent)).then(() => dst);
+      const copied = run().then(() => dst);
       this.inodes.set(key, copied);
       return copied.then(() => undefined);
     }
-    return this.limiter.run(() => this.leaf(src, st, dst, parent));
+    return run();
   }
 
   private async linkTo(first: Promise<string>, dst: string, parent: DestDir): Promise<void> {
