@@ -8,13 +8,15 @@
  * Destination entries are created with exclusive flags and without following links: an existing
  * symlink in the destination is replaced, never written through.
  *
- * Small files are bound by per-file system calls, so the copier makes as few as `cp -a` does
- * (issue 14): siblings and subdirectories are walked concurrently (every stat, readdir and copy goes
- * through one limiter, so the thread pool stays busy and descriptors stay bounded); a directory the
- * copy created itself is known to be empty, so its entries are not looked up before being written;
- * and the owner and mode a new entry got at creation are known (the creator's ids, or the directory's
- * group when it is setgid; copyFile sets the source's mode), so chown and chmod calls that would
- * change nothing are left out. Timestamps and xattrs are still written for every entry.
+ * Small files are bound by per-file system calls and thread-pool trips, so the copier makes as few
+ * as `cp -a` does (issue 14). Files up to 128 KiB, symlinks, source lstats, xattr listings and times
+ * use synchronous calls, as the layer applier does: for them a trip through the pool costs more than
+ * the call (a directory's entries are started 256 per event-loop turn, so the loop keeps turning).
+ * Bigger files, readdirs and fifos go through one limiter. Subdirectories are walked concurrently.
+ * A directory the copy created itself is known to be empty, so its entries are not looked up before
+ * being written; and the owner and mode a new entry got at creation are known (the creator's ids, or
+ * the directory's group when it is setgid; copyFile sets the source's mode), so chown and chmod calls
+ * that would change nothing are left out. Times and xattrs are still written for every entry.
  */
 import { constants, copyFileSync, lstatSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
