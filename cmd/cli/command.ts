@@ -49,3 +49,13 @@ export interface Command {
   /** Returns the process exit code. */
   run(ctx: CommandContext): Promise<number>;
 }
+
+/**
+ * A row of the command table (cmd/commands/index.ts): the words that select a command, and its
+ * file, imported only when it is the one chosen (or for the overview of all commands).
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  load(): Promise<Command>;
+}

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CLIENT_FLAGS, formatFlags, GLOBAL_FLAGS, parseArgs, flagBool, flagString } from './args.js';
 import type { ParsedArgs } from './args.js';
-import type { Command, CommandIO, DaemonTarget } from './command.js';
+import type { Command, CommandEntry, CommandIO, DaemonTarget } from './command.js';
 import { UsageError, isTsbuildError, CancelledError, errorMessage, TsbuildError, hintLines } from '../../src/util/errors.js';
 import { didYouMean } from '../../src/util/did-you-mean.js';
 import { probeDefaultDaemon } from '../../src/client/default-daemon.js';
@@ -54,7 +54,7 @@ export async function defaultDaemonTarget(args: ParsedArgs, env: NodeJS.ProcessE
   return { address, source: 'default-socket', ...(token !== undefined ? { token } : {}) };
 }
 
-function findCommand(commands: readonly Command[], argv: readonly string[]): { cmd: Command | undefined; rest: string[]; words: string[] } {
+function findCommand(commands: readonly CommandEntry[], argv: readonly string[]): { cmd: CommandEntry | undefined; rest: string[]; words: string[] } {
   // Longest match of leading non-flag words against command names (`image import` before `image`).
   const words: string[] = [];
   const idx: number[] = [];
@@ -128,7 +128,8 @@ export interface RunOptions {
   readonly prog: string;
   readonly summary: string;
   readonly version: string;
-  readonly commands: readonly Command[];
+  /** The command table; only the chosen command's file is loaded (all of them for the overview). */
+  readonly commands: readonly CommandEntry[];
   readonly io: CommandIO;
 }
 
@@ -158,20 +159,21 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
   for (const sig of SIGNALS) process.on(sig, onSignal);
   try {
     if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help'))) {
-      io.stdout.write(overviewText(prog, opts.summary, opts.commands));
+      io.stdout.write(overviewText(prog, opts.summary, await Promise.all(opts.commands.map((c) => c.load()))));
       return 0;
     }
     if (argv[0] === '--version' || argv[0] === 'version') {
       io.stdout.write(`${prog} ${opts.version}\n`);
       return 0;
     }
-    const { cmd, rest, words } = findCommand(opts.commands, argv);
-    if (!cmd) {
+    const { cmd: entry, rest, words } = findCommand(opts.commands, argv);
+    if (!entry) {
       const word = words[0];
       if (word === undefined) throw new UsageError(`no command given; run '${prog} --help'`);
       const names = opts.commands.map((c) => c.name);
       throw new UsageError(`unknown command "${words.join(' ')}" for "${prog}"${didYouMean(words.join(' '), names) || didYouMean(word, names)}`);
     }
+    const cmd = await entry.load();
     const args = parseArgs(rest, [...cmd.flags, ...CLIENT_FLAGS], `${prog} ${cmd.name}`);
     if (flagBool(args, 'help')) {
       io.stdout.write(helpText(prog, cmd));

@@ -1,5 +1,4 @@
 /** `tsbuild build`: docker buildx's build command line. */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../cli/command.js';
@@ -25,6 +24,8 @@ async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
 async function contextFromStdin(ctx: CommandContext): Promise<string> {
   await mkdir(join(ctx.root, 'tmp'), { recursive: true });
   const dir = await mkdtemp(join(ctx.root, 'tmp', 'context-'));
+  // Loaded here: only `tsbuild build -` runs tar, and the module costs every build's start-up.
+  const { spawn } = await import('node:child_process');
   const child = spawn('tar', ['-x', '-C', dir, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (b: Buffer) => (err += b.toString()));

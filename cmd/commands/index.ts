@@ -1,52 +1,35 @@
-/** Every `tsbuild` subcommand, one file each. Add new commands to this list. */
-import type { Command } from '../cli/command.js';
-import { buildCommand } from './build.js';
-import { imageImportCommand } from './image-import.js';
-import { llbCommand } from './llb.js';
-import { parseCommand } from './parse.js';
-import { imageLoadCommand } from './image-load.js';
-import { imagesCommand } from './images.js';
-import { rmiCommand } from './rmi.js';
-import { tagCommand } from './tag.js';
-import { historyCommand } from './history.js';
-import { reportCommand } from './report.js';
-import { compareCommand } from './compare.js';
-import { inspectCommand } from './inspect.js';
-import { duCommand } from './du.js';
-import { pruneCommand } from './prune.js';
-import { cacheCheckCommand } from './cache-check.js';
-import { pullCommand } from './pull.js';
-import { pushCommand } from './push.js';
-import { loginCommand, logoutCommand } from './login.js';
-import { infoCommand } from './info.js';
-import { buildsCommand } from './builds.js';
-import { attachCommand } from './attach.js';
-import { imagePruneCommand } from './image-prune.js';
-import { saveCommand } from './save.js';
+/**
+ * Every `tsbuild` subcommand, one file each, loaded only when chosen: the table holds the words
+ * that select a command, and `load` imports its file. A command's file pulls in what it needs
+ * (progress renderers, the HTML report with Chart.js, tar streams, readline…), and loading all of
+ * them cost about 20 ms of every command's start-up (issue 10). Add new commands to this list;
+ * test/cmd/command-table.test.ts checks each entry's words against its command.
+ */
+import type { CommandEntry } from '../cli/command.js';
 
-export const commands: readonly Command[] = [
-  buildCommand,
-  imageImportCommand,
-  llbCommand,
-  parseCommand,
-  imageLoadCommand,
-  imagesCommand,
-  rmiCommand,
-  tagCommand,
-  historyCommand,
-  reportCommand,
-  compareCommand,
-  inspectCommand,
-  duCommand,
-  pruneCommand,
-  cacheCheckCommand,
-  pullCommand,
-  pushCommand,
-  loginCommand,
-  logoutCommand,
-  infoCommand,
-  buildsCommand,
-  attachCommand,
-  imagePruneCommand,
-  saveCommand,
+export const commands: readonly CommandEntry[] = [
+  { name: 'build', load: async () => (await import('./build.js')).buildCommand },
+  { name: 'image import', aliases: ['import'], load: async () => (await import('./image-import.js')).imageImportCommand },
+  { name: 'llb', load: async () => (await import('./llb.js')).llbCommand },
+  { name: 'parse', load: async () => (await import('./parse.js')).parseCommand },
+  { name: 'image load', aliases: ['load'], load: async () => (await import('./image-load.js')).imageLoadCommand },
+  { name: 'images', aliases: ['image ls', 'image list'], load: async () => (await import('./images.js')).imagesCommand },
+  { name: 'rmi', aliases: ['image rm', 'image remove'], load: async () => (await import('./rmi.js')).rmiCommand },
+  { name: 'tag', aliases: ['image tag'], load: async () => (await import('./tag.js')).tagCommand },
+  { name: 'history', aliases: ['image history'], load: async () => (await import('./history.js')).historyCommand },
+  { name: 'report', load: async () => (await import('./report.js')).reportCommand },
+  { name: 'compare', load: async () => (await import('./compare.js')).compareCommand },
+  { name: 'inspect', aliases: ['image inspect'], load: async () => (await import('./inspect.js')).inspectCommand },
+  { name: 'du', load: async () => (await import('./du.js')).duCommand },
+  { name: 'prune', load: async () => (await import('./prune.js')).pruneCommand },
+  { name: 'cache check', load: async () => (await import('./cache-check.js')).cacheCheckCommand },
+  { name: 'pull', aliases: ['image pull'], load: async () => (await import('./pull.js')).pullCommand },
+  { name: 'push', aliases: ['image push'], load: async () => (await import('./push.js')).pushCommand },
+  { name: 'login', load: async () => (await import('./login.js')).loginCommand },
+  { name: 'logout', load: async () => (await import('./login.js')).logoutCommand },
+  { name: 'info', load: async () => (await import('./info.js')).infoCommand },
+  { name: 'builds', load: async () => (await import('./builds.js')).buildsCommand },
+  { name: 'attach', load: async () => (await import('./attach.js')).attachCommand },
+  { name: 'image prune', load: async () => (await import('./image-prune.js')).imagePruneCommand },
+  { name: 'save', aliases: ['image save'], load: async () => (await import('./save.js')).saveCommand },
 ];

@@ -125,6 +125,12 @@ export interface BuildRequest {
    * the Dockerfile's absolute path; the daemon names it by the client's context key and file name.
    */
   readonly historyKey?: string;
+  /**
+   * Names the content of `contextDir`: the same directory and version promise the same files, so
+   * the engine may reuse context checksums instead of walking it again (the daemon passes its
+   * synced copy's listing digest). Not sent over Solve. Default: always walked.
+   */
+  readonly contextVersion?: string;
 }
 
 /** Why a step ran instead of coming from the cache. */

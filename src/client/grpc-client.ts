@@ -13,7 +13,7 @@
  * only when called. `build` is the Solve stream (grpc-solve.ts); `pull` and `push` carry the
  * credentials of their one registry host, read here from the client's docker config
  * (grpc-credentials.ts); `loadImages` and `importImage` stream the archive, opened here
- * (grpc-archive.ts), to the daemon.
+ * (grpc-archive.ts, loaded only for them: it brings tar and child_process), to the daemon.
  * `saveImages` (`tsbuild save`) reads the Save stream into the call's output, pausing the call while
  * a write waits (the output's pace is the daemon's).
  */
@@ -23,7 +23,6 @@ import { H2Channel, type ChannelOptions } from './h2/channel.js';
 import type { H2Call } from './h2/call.js';
 import { GRPC_STATUS } from './h2/status-codes.js';
 import { GrpcStatusError, ResponseMetadata } from './h2/status.js';
-import { importSource, loadSource } from './grpc-archive.js';
 import { caPemOf, clientCredentials, registryHost } from './grpc-credentials.js';
 import { checkResultFromWire, repairReportFromWire } from './grpc-map-check.js';
 import {
@@ -288,6 +287,7 @@ export class GrpcClient implements Client {
   async importImage(req: ImportRequest, opts: InputCallOptions): Promise<ImageRecord> {
     this.#check(opts.signal);
     // Checked before the call, so a missing source fails as embedded, without reaching the daemon.
+    const { importSource } = await import('./grpc-archive.js');
     const open = await importSource(req.source, opts.input);
     // The engine's default comment names the client's source (an empty message, as proto3 has no presence, gets it too).
     const start = { name: req.name, message: req.message ?? `Imported from ${req.source}`, sourceName: req.source };
@@ -301,6 +301,7 @@ export class GrpcClient implements Client {
 
   async loadImages(req: LoadRequest, opts: InputCallOptions): Promise<LoadedImage[]> {
     this.#check(opts.signal);
+    const { loadSource } = await import('./grpc-archive.js');
     const open = await loadSource(req.source, opts.input);
     // The daemon names a streamed archive as the engine names this source in its messages.
     const start = { sourceName: req.source === '-' ? (opts.inputLabel ?? '') : req.source };

@@ -10,7 +10,7 @@
  * answer (the build stopped and cleaned up, or — when other clients are attached to it — handed
  * over to them); a daemon that does not answer is cut off.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { CancelledError } from '../util/errors.js';
 import { ControlService } from './gen/control-grpc.js';
 import type { H2Call } from './h2/call.js';
@@ -20,6 +20,7 @@ import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
 import { ContextDigestCache, defaultDigestCacheDir } from './context-digest-cache.js';
 import { caPemOf, clientCredentials } from './grpc-credentials.js';
 import { authResponseOf } from './grpc-map-registry.js';
+import { ListingDigest } from './context-listing-digest.js';
 import { contextKeyOf, listContext, readDockerignore } from './solve-context-listing.js';
 import { OutputWriter } from './solve-output-writer.js';
 import { buildStartOf, resultFromWire } from './solve-wire-build.js';
@@ -31,10 +32,15 @@ import type { BuildCallOptions, BuildRequest, BuildResult, RegistryCredentials }
 type SolveRequest = tsbuild.control.v1.SolveRequest.$Properties;
 type SolveResponse = tsbuild.control.v1.SolveResponse;
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
+type FileChunk = tsbuild.control.v1.FileChunk.$Properties;
 type Call = H2Call<SolveRequest, SolveResponse>;
 
 const LISTING_BATCH = 512;
 const FILE_CHUNK = 1024 * 1024;
+/** Files up to this size travel whole, packed into `file_chunks` messages of up to BATCH_BYTES / BATCH_FILES. */
+const SMALL_FILE = 256 * 1024;
+const BATCH_BYTES = 1024 * 1024;
+const BATCH_FILES = 1024;
 /** How long a cancelled build may take to stop before the call is cut. */
 const CANCEL_GRACE_MS = 30_000;
 
@@ -45,43 +51,89 @@ function writer(call: Call): (m: SolveRequest) => Promise<void> {
   });
 }
 
-async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, req: BuildRequest, ignore: Buffer | undefined, paths: Map<number, string>, contextKey: string, signal: AbortSignal): Promise<void> {
+/** A listed file the daemon may fetch: where it is and how large the listing said it was. */
+interface Fetchable {
+  readonly absPath: string;
+  readonly size: number;
+}
+
+/**
+ * Walks the context and answers the daemon's listing request: every entry, in batches — or, when
+ * the listing's digest is the one the daemon says its copy already has, one `unchanged` message.
+ */
+async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, known: string, req: BuildRequest, ignore: Buffer | undefined, files: Map<number, Fetchable>, contextKey: string, signal: AbortSignal): Promise<void> {
   const digests = await ContextDigestCache.open(defaultDigestCacheDir(process.env), contextKey);
-  let batch: FileStat[] = [];
+  const entries: FileStat[] = [];
+  const digest = new ListingDigest();
   for await (const e of listContext(req.contextDir, ignore, signal, digests)) {
-    paths.set(e.stat.fileId ?? 0, e.absPath);
-    batch.push(e.stat);
-    if (batch.length >= LISTING_BATCH) {
-      await write({ contextEntries: { requestId, entries: batch, done: false } });
-      batch = [];
+    files.set(e.stat.fileId ?? 0, { absPath: e.absPath, size: Number(e.stat.size ?? 0) });
+    entries.push(e.stat);
+  }
+  digest.add(entries);
+  const listing = digest.digest();
+  if (known !== '' && listing === known) {
+    await write({ contextEntries: { requestId, entries: [], done: true, listingDigest: listing, unchanged: true } });
+  } else {
+    for (let i = 0; i < entries.length || i === 0; i += LISTING_BATCH) {
+      const last = i + LISTING_BATCH >= entries.length;
+      await write({ contextEntries: { requestId, entries: entries.slice(i, i + LISTING_BATCH), done: last, ...(last ? { listingDigest: listing } : {}) } });
     }
   }
-  await write({ contextEntries: { requestId, entries: batch, done: true } });
   await digests.save();
 }
 
-async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: number, fileIds: readonly number[], paths: ReadonlyMap<number, string>, signal: AbortSignal): Promise<void> {
+/**
+ * Sends the files the daemon asked for, in order: each small file whole (one chunk with eof) and
+ * packed with others into few `file_chunks` messages; a large one streamed in FILE_CHUNK pieces.
+ */
+async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: number, fileIds: readonly number[], files: ReadonlyMap<number, Fetchable>, signal: AbortSignal): Promise<void> {
+  let batch: FileChunk[] = [];
+  let batchBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const chunks = batch;
+    batch = [];
+    batchBytes = 0;
+    await write({ fileChunks: { chunks } });
+  };
   for (const fileId of fileIds) {
-    const path = paths.get(fileId);
-    if (path !== undefined) {
-      for await (const chunk of createReadStream(path, { highWaterMark: FILE_CHUNK, signal })) {
-        await write({ fileChunk: { requestId, fileId, data: chunk as Buffer, eof: false } });
+    if (signal.aborted) throw new CancelledError(signal.reason);
+    const f = files.get(fileId);
+    if (f === undefined) {
+      batch.push({ requestId, fileId, data: new Uint8Array(), eof: true });
+      continue;
+    }
+    if (f.size <= SMALL_FILE) {
+      // A small file's bytes in one read (sync: a cached small file reads in microseconds, and
+      // the thread pool round trip would cost more than the read).
+      const data = readFileSync(f.absPath);
+      if (data.length <= SMALL_FILE) {
+        if (batchBytes + data.length > BATCH_BYTES || batch.length >= BATCH_FILES) await flush();
+        batch.push({ requestId, fileId, data, eof: true });
+        batchBytes += data.length;
+        continue;
       }
+    }
+    await flush();
+    for await (const chunk of createReadStream(f.absPath, { highWaterMark: FILE_CHUNK, signal })) {
+      await write({ fileChunk: { requestId, fileId, data: chunk as Buffer, eof: false } });
     }
     await write({ fileChunk: { requestId, fileId, data: new Uint8Array(), eof: true } });
   }
+  await flush();
 }
 
 export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
   const { signal } = opts;
   if (signal.aborted) throw new CancelledError(signal.reason);
-  const ignore = await readDockerignore(req.contextDir, req.dockerfile.path);
-  const contextKey = await contextKeyOf(req.contextDir, req.historyKey);
-  const start = buildStartOf(req, { contextKey, secretIds: [] });
-  start.sshMissingSockets = await missingAgentSockets(req.ssh);
-  start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
+  // Independent file-system lookups, at once: each is a thread-pool round trip before `start` can go.
   // `--registry-ca` names a client file: its bytes travel.
-  const caPem = await caPemOf(req.registry);
+  const [ignore, contextKey, sshMissingSockets, caPem] = await Promise.all([
+    readDockerignore(req.contextDir, req.dockerfile.path), contextKeyOf(req.contextDir, req.historyKey), missingAgentSockets(req.ssh), caPemOf(req.registry),
+  ]);
+  const start = buildStartOf(req, { contextKey, secretIds: [] });
+  start.sshMissingSockets = sshMissingSockets;
+  start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
   if (caPem) start.registry = { ...start.registry, caPem };
 
   const credentials = clientCredentials(req.registry, opts.credentials);
@@ -92,7 +144,7 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
   call.on('error', () => {});
   const write = writer(call);
   const outputs = new OutputWriter(req.outputs, opts.stdout, signal);
-  const paths = new Map<number, string>();
+  const files = new Map<number, Fetchable>();
   const ssh = new SshRelay(req.ssh, write);
   const cacheExports = new CacheExportReceiver(req.cacheTo ?? []);
   // The client's own work (walking, reading files) stops at once on abort; the build stops when the daemon says so.
@@ -117,9 +169,9 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
           const ev = progressFromWire(res.progress);
           if (ev) opts.onProgress?.(ev);
         } else if (res.files?.list) {
-          await sendListing(write, res.files.id ?? 0, req, ignore, paths, contextKey, local.signal);
+          await sendListing(write, res.files.id ?? 0, res.files.list.knownListingDigest ?? '', req, ignore, files, contextKey, local.signal);
         } else if (res.files?.fetch) {
-          await sendFiles(write, res.files.id ?? 0, res.files.fetch.fileIds ?? [], paths, local.signal);
+          await sendFiles(write, res.files.id ?? 0, res.files.fetch.fileIds ?? [], files, local.signal);
         } else if (res.files?.cacheRead) {
           await serveCacheFiles(write, res.files.id ?? 0, res.files.cacheRead, req.cacheFrom ?? [], local.signal);
         } else if (res.cacheExport) {

@@ -9,7 +9,6 @@ import { dirname, resolve } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { TsbuildError } from '../util/errors.js';
-import { extractTar } from '../util/tar-extract.js';
 import type { ByteSink, OutputSpec } from './types.js';
 
 interface Open {
@@ -57,6 +56,8 @@ export class OutputWriter {
 
   async #start(type: string, dest: string): Promise<Open> {
     if (type === 'local') {
+      // Loaded only for a `type=local` output: tar parsing costs every build's start-up otherwise.
+      const { extractTar } = await import('../util/tar-extract.js');
       const pt = new PassThrough();
       return { stream: pt, done: extractTar(pt, dest, this.#signal) };
     }

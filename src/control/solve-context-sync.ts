@@ -13,11 +13,12 @@
  * fails midway, forgets it and the next sync compares everything again.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, lstatSync } from 'node:fs';
+import { chmodSync, createWriteStream, lchownSync, lstatSync, lutimesSync, renameSync, writeFileSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { chmod, lchown, lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { listingDigest } from '../client/context-listing-digest.js';
 import type { tsbuild } from '../client/gen/control.js';
 import { TsbuildError, UserInputError } from '../util/errors.js';
 
@@ -50,6 +51,8 @@ export interface SyncReport {
   /** Regular files in the context, and their total size. */
   readonly totalFiles: number;
   readonly totalBytes: number;
+  /** Entries the client listed, or 'unchanged' when it sent only its listing's digest (sync only). */
+  readonly listing?: number | 'unchanged';
 }
 
 interface ManifestEntry {
@@ -115,18 +118,6 @@ function changedDirs(entries: readonly FileStat[], onDisk: readonly (BigIntStats
   return dirs;
 }
 
-/**
- * A digest of everything a sync makes the copy equal to (paths, kinds, modes, owners, times, link
- * targets, content digests), in listing order. File ids are left out: they only number the fetches.
- */
-function listingDigest(entries: readonly FileStat[]): string {
-  const h = createHash('sha256');
-  for (const e of entries) {
-    h.update(`${e.path ?? ''}\0${e.mode ?? 0}\0${e.uid ?? 0}\0${e.gid ?? 0}\0${String(e.mtimeNs ?? 0)}\0${String(e.size ?? 0)}\0${e.linkTarget ?? ''}\0${e.contentDigest ?? ''}\0${e.devMajor ?? 0}\0${e.devMinor ?? 0}\n`);
-  }
-  return h.digest('hex');
-}
-
 /** The totals of a listing, as `SyncReport` gives them. */
 function totalsOf(entries: readonly FileStat[]): { totalFiles: number; totalBytes: number } {
   let totalFiles = 0;
@@ -142,8 +133,8 @@ function totalsOf(entries: readonly FileStat[]): { totalFiles: number; totalByte
 export class ContextSyncStore {
   readonly #root: string;
   readonly #locks = new Map<string, Promise<void>>();
-  /** Copy directory → digest of the listing it was last synced to (only while it is still equal). */
-  readonly #synced = new Map<string, string>();
+  /** Copy directory → digest of the listing it was last synced to (only while it is still equal), and its totals. */
+  readonly #synced = new Map<string, { readonly digest: string; readonly totalFiles: number; readonly totalBytes: number }>();
 
   /** `root`: where the copies live (created when missing). */
   constructor(root: string) {
@@ -169,15 +160,35 @@ export class ContextSyncStore {
     };
   }
 
+  /**
+   * The digest of the listing `dir` was last made equal to, while it still is (a held directory's
+   * copy changes only by its holder's sync); '' when unknown (never synced by this process, or a
+   * sync failed midway).
+   */
+  knownDigest(dir: string): string {
+    return this.#synced.get(dir)?.digest ?? '';
+  }
+
+  /**
+   * The client says its listing's digest is `digest`, the one `dir` was last synced to: nothing to
+   * do. Undefined when that is not (or no longer) the copy's digest; the listing is then needed.
+   */
+  unchanged(dir: string, digest: string): SyncReport | undefined {
+    const known = this.#synced.get(dir);
+    if (known === undefined || digest === '' || known.digest !== digest) return undefined;
+    return { bytes: 0, files: 0, totalFiles: known.totalFiles, totalBytes: known.totalBytes, listing: 'unchanged' };
+  }
+
   /** Makes `dir` equal to the listing, fetching what it lacks. */
   async sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
     const digest = listingDigest(entries);
-    if (this.#synced.get(dir) === digest) return { bytes: 0, files: 0, ...totalsOf(entries) };
+    const totals = totalsOf(entries);
+    if (this.#synced.get(dir)?.digest === digest) return { bytes: 0, files: 0, ...totals, listing: entries.length };
     // From here the copy may change: it is vouched for again only once this sync completes.
     this.#synced.delete(dir);
     const report = await this.#sync(dir, entries, fetch, opts);
-    this.#synced.set(dir, digest);
-    return report;
+    this.#synced.set(dir, { digest, ...totals });
+    return { ...report, listing: entries.length };
   }
 
   async #sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
@@ -254,6 +265,7 @@ export class ContextSyncStore {
     // and the engine's stat cache (size, mtime, ctime, inode) would then re-read every file of
     // every build.
     const dirty = changedDirs(entries, onDisk);
+    let touched = 0;
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i] as FileStat;
       const p = join(dir, e.path ?? '');
@@ -264,11 +276,15 @@ export class ContextSyncStore {
       const uid = e.uid ?? 0;
       const gid = e.gid ?? 0;
       const mtimeNs = BigInt(e.mtimeNs ?? 0);
-      if (kind !== 'link' && (!st || Number(st.mode & 0o7777n) !== mode)) await chmod(p, mode);
-      if (!st || Number(st.uid) !== uid || Number(st.gid) !== gid) await lchown(p, uid, gid);
+      // Synchronous, in slices between turns of the event loop: after a cold sync of many small
+      // files every entry needs these three calls, and a thread-pool round trip each costs more
+      // than the call.
+      if (!st && ++touched % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
+      if (kind !== 'link' && (!st || Number(st.mode & 0o7777n) !== mode)) chmodSync(p, mode);
+      if (!st || Number(st.uid) !== uid || Number(st.gid) !== gid) lchownSync(p, uid, gid);
       if (!st || !sameTime(st.mtimeNs, mtimeNs) || (kind === 'dir' && dirty.has(e.path ?? ''))) {
         const mtime = Number(mtimeNs) / 1e9;
-        await lutimes(p, mtime, mtime);
+        lutimesSync(p, mtime, mtime);
       }
       if (kind === 'file' && e.contentDigest) next[e.path ?? ''] = { digest: e.contentDigest };
     }
@@ -295,6 +311,7 @@ export class ContextSyncStore {
     await rm(incoming, { recursive: true, force: true });
     await mkdir(incoming);
     let bytes = 0;
+    let written = 0;
     const open = new Map<number, ReturnType<typeof createWriteStream>>();
     try {
       for await (const c of fetch(wanted.map((e) => e.fileId ?? 0))) {
@@ -303,6 +320,18 @@ export class ContextSyncStore {
         bytes += c.data.length;
         if (opts.maxBytes > 0 && bytes > opts.maxBytes) throw new UserInputError('CONTEXT_TOO_LARGE', `the build context is larger than this daemon accepts (--max-context-size ${opts.maxBytes} bytes)`);
         let out = open.get(c.fileId);
+        if (!out && c.eof) {
+          // A whole file in one chunk (small files come so, packed many to a message): written and
+          // moved into place at once, synchronously — for many small files a stream, a flush and
+          // an async rename each cost more than the writes.
+          const tmp = join(incoming, String(c.fileId));
+          writeFileSync(tmp, c.data);
+          renameSync(tmp, join(dir, e.path ?? ''));
+          byId.delete(c.fileId);
+          if (byId.size === 0) break;
+          if (++written % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
+          continue;
+        }
         if (!out) {
           out = createWriteStream(join(incoming, String(c.fileId)));
           open.set(c.fileId, out);

@@ -27,6 +27,7 @@ import type { BuildSlots } from './build-slots.js';
 import type { RunningBuild, RunningBuilds } from './running-builds.js';
 import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
 import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
+import type { SyncReport } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
 import { SshTunnels } from './solve-ssh-tunnels.js';
 import { SolveLocalCaches } from './solve-local-cache.js';
@@ -61,6 +62,8 @@ export function solveHandler(deps: SolveDeps): BidiStreamHandler<SolveRequest, S
 interface Prepared {
   readonly contextDir: string;
   readonly release: () => void;
+  /** The synced copy's listing digest (BuildRequest.contextVersion), while this build holds it. */
+  readonly version?: string;
 }
 
 async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext, deps: SolveDeps & { contexts: ContextSyncStore }, scratch: string, ref: string): Promise<Prepared> {
@@ -90,26 +93,39 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
   const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
   try {
     const started = Date.now();
-    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [] } } });
+    const known = deps.contexts.knownDigest(held.dir);
+    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known } } });
     const entries: tsbuild.control.v1.FileStat.$Properties[] = [];
+    let unchanged: SyncReport | undefined;
     for (;;) {
       const m = await inbox.next();
       if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
+      if (m.contextEntries.unchanged) {
+        unchanged = deps.contexts.unchanged(held.dir, m.contextEntries.listingDigest ?? '');
+        if (!unchanged) throw SolveContextErrors.protocol('the client answered the listing with "unchanged" for a digest this daemon did not offer');
+        break;
+      }
       entries.push(...(m.contextEntries.entries ?? []));
       if (m.contextEntries.done) break;
     }
-    const report = await deps.contexts.sync(held.dir, entries, (fileIds) => {
+    const report = unchanged ?? await deps.contexts.sync(held.dir, entries, (fileIds) => {
       post({ files: { id: 2, fetch: { fileIds: [...fileIds] } } });
       return (async function* () {
         for (;;) {
           const m = await inbox.next();
+          if (m?.fileChunks) {
+            for (const c of m.fileChunks.chunks ?? []) yield { fileId: c.fileId ?? 0, data: c.data ?? new Uint8Array(), eof: c.eof ?? false };
+            continue;
+          }
           if (!m?.fileChunk) throw SolveContextErrors.protocol('expected file_chunk after files.fetch');
           yield { fileId: m.fileChunk.fileId ?? 0, data: m.fileChunk.data ?? new Uint8Array(), eof: m.fileChunk.eof ?? false };
         }
       })();
     }, { signal: ctx.signal, maxBytes: deps.maxContextBytes });
     reportTransfer(post, ref, started, report);
-    return { contextDir: held.dir, release: held.release };
+    // The copy stays equal to this listing while held: the engine may reuse its checksums of it.
+    const version = deps.contexts.knownDigest(held.dir);
+    return { contextDir: held.dir, release: held.release, ...(version !== '' ? { version } : {}) };
   } catch (e) {
     held.release();
     throw e;
@@ -216,7 +232,7 @@ export async function handleSolve(
     const secretIds = new Set(start.secretIds ?? []);
     // Earlier builds of the same client context and Dockerfile name explain this build's misses.
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
-    const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}) }, {
+    const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}), ...(prepared.version !== undefined ? { contextVersion: prepared.version } : {}) }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(caches?.renameEvent(e) ?? e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.

@@ -1,7 +1,8 @@
 /**
  * The progress line of a context transfer: a vertex `[internal] transfer build context` whose log
- * says what travelled — `transferred N bytes (M files) of T bytes (F files)` — so users (and tests)
- * see that an unchanged context sends nothing. The vertex is `cached` when nothing was sent.
+ * says what travelled — `transferred N bytes (M files) of T bytes (F files)`, then for a synced
+ * context `, listing: E entries` or `, listing unchanged` (the client sent only the listing's
+ * digest) — so users (and tests) see that an unchanged context sends nothing. The vertex is `cached` when nothing was sent.
  */
 import { createHash } from 'node:crypto';
 import type { tsbuild } from '../client/gen/control.js';
@@ -13,7 +14,8 @@ type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
 export const TRANSFER_VERTEX_NAME = '[internal] transfer build context';
 
 export function transferLine(r: SyncReport): string {
-  return `transferred ${r.bytes} bytes (${r.files} files) of ${r.totalBytes} bytes (${r.totalFiles} files)`;
+  const listing = r.listing === undefined ? '' : r.listing === 'unchanged' ? ', listing unchanged' : `, listing: ${r.listing} entries`;
+  return `transferred ${r.bytes} bytes (${r.files} files) of ${r.totalBytes} bytes (${r.totalFiles} files)${listing}`;
 }
 
 export function reportTransfer(post: (m: SolveResponse) => void, ref: string, started: number, r: SyncReport): void {

@@ -151,6 +151,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     observer: recorder,
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
+    ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),
     secrets: secretProvider(b.opts),
     ssh: new Map(Object.entries(req.ssh)),
     defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,

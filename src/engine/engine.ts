@@ -27,6 +27,7 @@ import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
 import type { CheckProblem, DiskUsage, PruneResult } from '../cache/types.js';
 import { runBuild } from './build.js';
+import { BackgroundCollector } from './background-collector.js';
 import { LayerUsageCache } from './layer-usage.js';
 import { historyKeepFromEnv, pastBuilds } from './build-history-list.js';
 import { convertToText, parseToText } from './dockerfile-tools.js';
@@ -90,6 +91,12 @@ export interface EngineOptions {
   readonly recover?: boolean;
   /** Builds the build history keeps (prune trims it too). Default: TSBUILD_HISTORY_KEEP, else 50. */
   readonly historyKeep?: number;
+  /**
+   * When a build's garbage collection runs: `inline` (default) before build() returns, or
+   * `background`, after it returns (the daemon: its client gets the result without waiting for a
+   * walk of the whole store; see background-collector.ts). close() waits for it either way.
+   */
+  readonly collectAfterBuild?: 'inline' | 'background';
   readonly signal?: AbortSignal;
 }
 
@@ -109,10 +116,14 @@ export class Engine {
    * mounts undone, containers and active snapshots removed, unfinished writes and holds dropped.
    */
   readonly recovery: readonly string[];
+  readonly #collectAfterBuild: 'inline' | 'background';
+  readonly #collector: BackgroundCollector;
   #closed = false;
 
-  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number) {
+  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number, collectAfterBuild: 'inline' | 'background') {
     this.services = services;
+    this.#collectAfterBuild = collectAfterBuild;
+    this.#collector = new BackgroundCollector(() => services.storage.collectGarbage().catch(() => undefined));
     this.historyKeep = historyKeep;
     this.snapshotter = snapshotter;
     this.layerLimits = layerLimits;
@@ -169,7 +180,7 @@ export class Engine {
         loader: new SnapshotResultLoader(services),
         maxParallelism: opts.maxParallelism ?? Math.max(1, cpus().length),
       });
-      return new Engine(services, snapshotter, solver, recovery, layerLimits, historyKeep);
+      return new Engine(services, snapshotter, solver, recovery, layerLimits, historyKeep, opts.collectAfterBuild ?? 'inline');
     } catch (e) {
       storage.close();
       throw e;
@@ -215,9 +226,10 @@ export class Engine {
    * it ends, whatever it made unreachable — a cache result that lost a race or was replaced by
    * --no-cache, the image a tag moved away from, the blobs of a failed load or pull — is collected.
    */
-  async #op<T>(label: string, o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: boolean }, fn: () => Promise<T>): Promise<T> {
+  async #op<T>(label: string, o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: 'inline' | 'background' | false }, fn: () => Promise<T>): Promise<T> {
     const storage = this.services.storage;
     const lease = await storage.leases.begin(label, { protects: o.protects, signal: o.signal });
+    let background = false;
     try {
       return await fn();
     } finally {
@@ -228,16 +240,23 @@ export class Engine {
         // it leaves a dead lease, so the next start collects instead.
         if (o.collect !== false) {
           lease.stopProtecting();
-          await storage.collectGarbage().catch(() => undefined);
+          const collected = this.#collector.request();
+          if (o.collect === 'background') {
+            background = true;
+            // A lease that fails to go stays dead-looking for the next start to collect.
+            void collected.then(() => lease.release()).catch(() => undefined);
+          } else {
+            await collected;
+          }
         }
       } finally {
-        lease.release();
+        if (!background) lease.release();
       }
     }
   }
 
   build(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
-    return this.#op('build', { protects: true, signal: opts.signal }, () => runBuild(this, req, opts));
+    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts));
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
@@ -342,6 +361,8 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Background collections hold leases and use the store: they finish before it closes.
+    await this.#collector.idle();
     await this.snapshotter.close().catch(() => undefined);
     await rm(this.services.tmpDir, { recursive: true, force: true }).catch(() => undefined);
     this.services.storage.close();

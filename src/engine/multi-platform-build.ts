@@ -150,6 +150,7 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
     observer: recorder,
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
+    ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),
     secrets: secretProvider(f.opts),
     ssh: new Map(Object.entries(req.ssh)),
     defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,

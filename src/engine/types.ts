@@ -110,6 +110,13 @@ export interface BuildRequest {
    * the Dockerfile's absolute path; the daemon names it by the client's context key and file name.
    */
   readonly historyKey?: string;
+  /**
+   * Names the content of `contextDir`: builds that give the same directory and the same version
+   * promise identical files there (modes, owners and contents), so the engine may reuse the
+   * context checksums it computed for an earlier one instead of walking the directory again. The
+   * daemon passes the digest of the listing its synced copy equals; absent: always walked.
+   */
+  readonly contextVersion?: string;
 }
 
 export interface BuildStep {

@@ -42,10 +42,10 @@ const PLANTED = 'xxh64:0123456789abcdef';
 async function plant(path: string): Promise<void> {
   const [file] = await readdir(cacheDir);
   const full = join(cacheDir, file as string);
-  const body = JSON.parse(await readFile(full, 'utf8')) as { entries: Record<string, unknown[]> };
-  const row = body.entries[path];
-  if (!row) throw new Error(`${path} is not in the cache`);
-  row[4] = PLANTED;
+  const body = JSON.parse(await readFile(full, 'utf8')) as { paths: string[]; rows: unknown[] };
+  const i = body.paths.indexOf(path);
+  if (i < 0) throw new Error(`${path} is not in the cache`);
+  body.rows[i * 5 + 4] = PLANTED;
   await writeFile(full, JSON.stringify(body));
 }
 
@@ -70,9 +70,23 @@ test('files changed within the racy window are not remembered; a corrupt cache i
   const real = await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 60_000 }));
   // Nothing old enough to remember: no entries written.
   const files = existsSync(cacheDir) ? await readdir(cacheDir) : [];
-  for (const f of files) expect(JSON.parse(await readFile(join(cacheDir, f), 'utf8'))).toMatchObject({ entries: {} });
+  for (const f of files) expect(JSON.parse(await readFile(join(cacheDir, f), 'utf8'))).toMatchObject({ paths: [], rows: [] });
 
   await mkdir(cacheDir, { recursive: true });
   await writeFile(join(cacheDir, 'k.json'), '{not json');
   expect(await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 0 }))).toEqual(real);
+});
+
+test('entries are found when the walk order changed: a new file before them, a removed one', async () => {
+  await writeFile(join(ctx, 'c.txt'), 'gamma\n');
+  await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 0 }));
+  await plant('a.txt');
+  await plant('c.txt');
+  await writeFile(join(ctx, '0.txt'), 'first\n');
+  await rm(join(ctx, 'b.txt'));
+  const got = await digests(await ContextDigestCache.open(cacheDir, 'k', { racyWindowMs: 0 }));
+  expect(got['a.txt']).toBe(PLANTED);
+  expect(got['c.txt']).toBe(PLANTED);
+  expect(got['0.txt']).toMatch(/^xxh64:[0-9a-f]{16}$/);
+  expect(Object.keys(got).sort()).toEqual(['0.txt', 'a.txt', 'c.txt']);
 });

@@ -314,7 +314,8 @@ export namespace tsbuild {
                 ssh?: (tsbuild.control.v1.SshData.$Properties|null);
                 auth?: (tsbuild.control.v1.AuthResponse.$Properties|null);
                 cancel?: (tsbuild.control.v1.Cancel.$Properties|null);
-                msg?: ("start"|"contextEntries"|"fileChunk"|"contextTar"|"secret"|"ssh"|"auth"|"cancel");
+                fileChunks?: (tsbuild.control.v1.FileChunks.$Properties|null);
+                msg?: ("start"|"contextEntries"|"fileChunk"|"contextTar"|"secret"|"ssh"|"auth"|"cancel"|"fileChunks");
                 static create(properties: tsbuild.control.v1.SolveRequest.$Shape): tsbuild.control.v1.SolveRequest & tsbuild.control.v1.SolveRequest.$Shape;
                 static create(properties?: tsbuild.control.v1.SolveRequest.$Properties): tsbuild.control.v1.SolveRequest;
                 static encode(message: tsbuild.control.v1.SolveRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -332,7 +333,8 @@ export namespace tsbuild {
                     ssh?: (tsbuild.control.v1.SshData.$Properties|null);
                     auth?: (tsbuild.control.v1.AuthResponse.$Properties|null);
                     cancel?: (tsbuild.control.v1.Cancel.$Properties|null);
-                    msg?: ("start"|"contextEntries"|"fileChunk"|"contextTar"|"secret"|"ssh"|"auth"|"cancel");
+                    fileChunks?: (tsbuild.control.v1.FileChunks.$Properties|null);
+                    msg?: ("start"|"contextEntries"|"fileChunk"|"contextTar"|"secret"|"ssh"|"auth"|"cancel"|"fileChunks");
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = {
@@ -344,9 +346,10 @@ export namespace tsbuild {
                   ssh?: tsbuild.control.v1.SshData.$Shape|null;
                   auth?: tsbuild.control.v1.AuthResponse.$Shape|null;
                   cancel?: tsbuild.control.v1.Cancel.$Shape|null;
+                  fileChunks?: tsbuild.control.v1.FileChunks.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ msg?: undefined; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null }|{ msg?: "start"; start: tsbuild.control.v1.BuildStart.$Shape; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null }|{ msg?: "contextEntries"; start?: null; contextEntries: tsbuild.control.v1.ContextEntries.$Shape; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null }|{ msg?: "fileChunk"; start?: null; contextEntries?: null; fileChunk: tsbuild.control.v1.FileChunk.$Shape; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null }|{ msg?: "contextTar"; start?: null; contextEntries?: null; fileChunk?: null; contextTar: tsbuild.control.v1.DataChunk.$Shape; secret?: null; ssh?: null; auth?: null; cancel?: null }|{ msg?: "secret"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret: tsbuild.control.v1.SecretResponse.$Shape; ssh?: null; auth?: null; cancel?: null }|{ msg?: "ssh"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh: tsbuild.control.v1.SshData.$Shape; auth?: null; cancel?: null }|{ msg?: "auth"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth: tsbuild.control.v1.AuthResponse.$Shape; cancel?: null }|{ msg?: "cancel"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel: tsbuild.control.v1.Cancel.$Shape })
+                  ({ msg?: undefined; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "start"; start: tsbuild.control.v1.BuildStart.$Shape; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "contextEntries"; start?: null; contextEntries: tsbuild.control.v1.ContextEntries.$Shape; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "fileChunk"; start?: null; contextEntries?: null; fileChunk: tsbuild.control.v1.FileChunk.$Shape; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "contextTar"; start?: null; contextEntries?: null; fileChunk?: null; contextTar: tsbuild.control.v1.DataChunk.$Shape; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "secret"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret: tsbuild.control.v1.SecretResponse.$Shape; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "ssh"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh: tsbuild.control.v1.SshData.$Shape; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "auth"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth: tsbuild.control.v1.AuthResponse.$Shape; cancel?: null; fileChunks?: null }|{ msg?: "cancel"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel: tsbuild.control.v1.Cancel.$Shape; fileChunks?: null }|{ msg?: "fileChunks"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks: tsbuild.control.v1.FileChunks.$Shape })
                 );
             }
 
@@ -728,6 +731,7 @@ export namespace tsbuild {
                 includePatterns: string[];
                 excludePatterns: string[];
                 followPaths: string[];
+                knownListingDigest: string;
                 static create(properties: tsbuild.control.v1.ListFiles.$Shape): tsbuild.control.v1.ListFiles & tsbuild.control.v1.ListFiles.$Shape;
                 static create(properties?: tsbuild.control.v1.ListFiles.$Properties): tsbuild.control.v1.ListFiles;
                 static encode(message: tsbuild.control.v1.ListFiles.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -740,6 +744,7 @@ export namespace tsbuild {
                     includePatterns?: (string[]|null);
                     excludePatterns?: (string[]|null);
                     followPaths?: (string[]|null);
+                    knownListingDigest?: (string|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ListFiles.$Properties;
@@ -776,6 +781,8 @@ export namespace tsbuild {
                 requestId: number;
                 entries: tsbuild.control.v1.FileStat.$Properties[];
                 done: boolean;
+                listingDigest: string;
+                unchanged: boolean;
                 static create(properties: tsbuild.control.v1.ContextEntries.$Shape): tsbuild.control.v1.ContextEntries & tsbuild.control.v1.ContextEntries.$Shape;
                 static create(properties?: tsbuild.control.v1.ContextEntries.$Properties): tsbuild.control.v1.ContextEntries;
                 static encode(message: tsbuild.control.v1.ContextEntries.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -788,6 +795,8 @@ export namespace tsbuild {
                     requestId?: (number|null);
                     entries?: (tsbuild.control.v1.FileStat.$Properties[]|null);
                     done?: (boolean|null);
+                    listingDigest?: (string|null);
+                    unchanged?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ContextEntries.$Properties;
@@ -833,6 +842,28 @@ export namespace tsbuild {
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.FileStat.$Properties;
+            }
+
+            interface IFileChunks extends tsbuild.control.v1.FileChunks.$Properties {
+            }
+
+            class FileChunks {
+                constructor(properties?: tsbuild.control.v1.FileChunks.$Properties);
+                $unknowns?: Uint8Array[];
+                chunks: tsbuild.control.v1.FileChunk.$Properties[];
+                static create(properties: tsbuild.control.v1.FileChunks.$Shape): tsbuild.control.v1.FileChunks & tsbuild.control.v1.FileChunks.$Shape;
+                static create(properties?: tsbuild.control.v1.FileChunks.$Properties): tsbuild.control.v1.FileChunks;
+                static encode(message: tsbuild.control.v1.FileChunks.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.FileChunks & tsbuild.control.v1.FileChunks.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace FileChunks {
+                interface $Properties {
+                    chunks?: (tsbuild.control.v1.FileChunk.$Properties[]|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.FileChunks.$Properties;
             }
 
             interface IFileChunk extends tsbuild.control.v1.FileChunk.$Properties {

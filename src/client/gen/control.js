@@ -573,11 +573,12 @@ export const tsbuild = $root.tsbuild = (() => {
                 SolveRequest.prototype.ssh = null;
                 SolveRequest.prototype.auth = null;
                 SolveRequest.prototype.cancel = null;
+                SolveRequest.prototype.fileChunks = null;
 
                 let $oneOfFields;
 
                 $Object.defineProperty(SolveRequest.prototype, "msg", {
-                    get: $util.oneOfGetter($oneOfFields = ["start", "contextEntries", "fileChunk", "contextTar", "secret", "ssh", "auth", "cancel"]),
+                    get: $util.oneOfGetter($oneOfFields = ["start", "contextEntries", "fileChunk", "contextTar", "secret", "ssh", "auth", "cancel", "fileChunks"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -608,6 +609,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         $root.tsbuild.control.v1.AuthResponse.encode(message.auth, writer.uint32(58).fork(), _depth + 1).ldelim();
                     if (message.cancel != null && $Object.hasOwnProperty.call(message, "cancel"))
                         $root.tsbuild.control.v1.Cancel.encode(message.cancel, writer.uint32(66).fork(), _depth + 1).ldelim();
+                    if (message.fileChunks != null && $Object.hasOwnProperty.call(message, "fileChunks"))
+                        $root.tsbuild.control.v1.FileChunks.encode(message.fileChunks, writer.uint32(74).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -695,6 +698,13 @@ export const tsbuild = $root.tsbuild = (() => {
                                     break;
                                 message.cancel = $root.tsbuild.control.v1.Cancel.decode(reader, reader.size(), $undefined, _depth + 1, message.cancel);
                                 message.msg = "cancel";
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 2)
+                                    break;
+                                message.fileChunks = $root.tsbuild.control.v1.FileChunks.decode(reader, reader.size(), $undefined, _depth + 1, message.fileChunks);
+                                message.msg = "fileChunks";
                                 continue;
                             }
                         }
@@ -2433,6 +2443,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ListFiles.prototype.includePatterns = $util.emptyArray;
                 ListFiles.prototype.excludePatterns = $util.emptyArray;
                 ListFiles.prototype.followPaths = $util.emptyArray;
+                ListFiles.prototype.knownListingDigest = "";
 
                 ListFiles.create = function(properties) {
                     return new ListFiles(properties);
@@ -2454,6 +2465,8 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.followPaths != null && message.followPaths.length)
                         for (let i = 0; i < message.followPaths.length; ++i)
                             writer.uint32(26).string(message.followPaths[i]);
+                    if (message.knownListingDigest != null && $Object.hasOwnProperty.call(message, "knownListingDigest") && message.knownListingDigest !== "")
+                        writer.uint32(34).string(message.knownListingDigest);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2467,7 +2480,7 @@ export const tsbuild = $root.tsbuild = (() => {
                         _depth = 0;
                     if (_depth > $Reader.recursionLimit)
                         throw $Error("max depth exceeded");
-                    let end, message;
+                    let end, message, value;
                     if (length === $undefined)
                         end = reader.len;
                     else {
@@ -2509,6 +2522,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                 if (!(message.followPaths && message.followPaths.length))
                                     message.followPaths = [];
                                 message.followPaths.push(reader.stringVerify());
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.knownListingDigest = value;
+                                else
+                                    delete message.knownListingDigest;
                                 continue;
                             }
                         }
@@ -2648,6 +2670,8 @@ export const tsbuild = $root.tsbuild = (() => {
                 ContextEntries.prototype.requestId = 0;
                 ContextEntries.prototype.entries = $util.emptyArray;
                 ContextEntries.prototype.done = false;
+                ContextEntries.prototype.listingDigest = "";
+                ContextEntries.prototype.unchanged = false;
 
                 ContextEntries.create = function(properties) {
                     return new ContextEntries(properties);
@@ -2667,6 +2691,10 @@ export const tsbuild = $root.tsbuild = (() => {
                             $root.tsbuild.control.v1.FileStat.encode(message.entries[i], writer.uint32(18).fork(), _depth + 1).ldelim();
                     if (message.done != null && $Object.hasOwnProperty.call(message, "done") && message.done !== false)
                         writer.uint32(24).bool(message.done);
+                    if (message.listingDigest != null && $Object.hasOwnProperty.call(message, "listingDigest") && message.listingDigest !== "")
+                        writer.uint32(34).string(message.listingDigest);
+                    if (message.unchanged != null && $Object.hasOwnProperty.call(message, "unchanged") && message.unchanged !== false)
+                        writer.uint32(40).bool(message.unchanged);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2724,6 +2752,24 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.done = value;
                                 else
                                     delete message.done;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.listingDigest = value;
+                                else
+                                    delete message.listingDigest;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.unchanged = value;
+                                else
+                                    delete message.unchanged;
                                 continue;
                             }
                         }
@@ -2962,6 +3008,99 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return FileStat;
+            })();
+
+            v1.FileChunks = (function() {
+
+                const FileChunks = function (properties) {
+                    this.chunks = [];
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                FileChunks.prototype.chunks = $util.emptyArray;
+
+                FileChunks.create = function(properties) {
+                    return new FileChunks(properties);
+                };
+
+                FileChunks.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.chunks != null && message.chunks.length)
+                        for (let i = 0; i < message.chunks.length; ++i)
+                            $root.tsbuild.control.v1.FileChunk.encode(message.chunks[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                FileChunks.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.FileChunks();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.chunks && message.chunks.length))
+                                    message.chunks = [];
+                                message.chunks.push($root.tsbuild.control.v1.FileChunk.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                FileChunks.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.FileChunks";
+                };
+
+                return FileChunks;
             })();
 
             v1.FileChunk = (function() {

@@ -4,9 +4,9 @@
  * then xattrs (so file capabilities survive), then times last (every other change touches ctime,
  * and creating children touches a directory's mtime).
  */
-import { chmod, lchown, lutimes } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { getAttribute, listAttributes, setAttribute } from '@napi-rs/xattr';
+import { chmod, lchown } from 'node:fs/promises';
+import { lutimesSync, type Stats } from 'node:fs';
+import { getAttribute, listAttributesSync, setAttribute } from '@napi-rs/xattr';
 import { applyModeSpec, type ModeSpec } from './chmod.js';
 import { fileOpIoError } from './errors.js';
 import type { Owner } from './types.js';
@@ -34,11 +34,16 @@ const EPERM = 1;
 const ENODATA = 61;
 const EOPNOTSUPP = 95;
 
-/** Copies extended attributes (including `security.capability`) from `src` to `dst`, never following symlinks. */
+/**
+ * Copies extended attributes (including `security.capability`) from `src` to `dst`, never following
+ * symlinks. The listing is a synchronous call: one read-only system call on an inode the copy has
+ * just looked up, cheaper than a trip through the thread pool — and almost every file has none, so
+ * for most files it is the only xattr call (issue 14).
+ */
 export async function copyXattrs(src: string, dst: string, opts: { readonly isSymlink: boolean }): Promise<void> {
   let names: string[];
   try {
-    names = await listAttributes(src);
+    names = listAttributesSync(src);
   } catch (e) {
     if (xattrErrno(e) === EOPNOTSUPP) return;
     throw fileOpIoError(`list xattrs of ${src}`, e);
@@ -80,22 +85,40 @@ export function entryKind(st: Stats): EntryKind {
 }
 
 /**
+ * What a freshly created entry already has: the owner the kernel gave it and the permission bits its
+ * creation set. With it, applyCopiedMetadata leaves out the chown and chmod calls that would change
+ * nothing (most COPYs of context files: root-owned, mode kept), as `cp -a` does.
+ */
+export interface CreatedState {
+  readonly uid: number;
+  readonly gid: number;
+  /** Permission bits after creation; undefined when unknown (a symlink has none to set). */
+  readonly bits: number | undefined;
+}
+
+/**
  * Gives `dst` the metadata of the source entry `src` (whose lstat is `st`), with the overrides.
  * Times are set by the caller for directories (after their children), so `skipTimes` lets it defer.
+ * `created` (see CreatedState) lets calls that would not change anything be skipped.
  */
 export async function applyCopiedMetadata(
   src: string,
   st: Stats,
   dst: string,
   ov: MetadataOverrides,
-  opts: { readonly skipTimes?: boolean } = {},
+  opts: { readonly skipTimes?: boolean; readonly created?: CreatedState | undefined } = {},
 ): Promise<void> {
   const kind = entryKind(st);
+  const uid = ov.owner?.uid ?? st.uid;
+  const gid = ov.owner?.gid ?? st.gid;
+  const c = opts.created;
   try {
-    await lchown(dst, ov.owner?.uid ?? st.uid, ov.owner?.gid ?? st.gid);
+    const chown = c === undefined || c.uid !== uid || c.gid !== gid;
+    if (chown) await lchown(dst, uid, gid);
     if (kind !== 'symlink') {
       const bits = ov.mode ? applyModeSpec(ov.mode, st.mode, kind === 'dir') : st.mode & 0o7777;
-      await chmod(dst, bits);
+      // A chown clears the setuid and setgid bits of a regular file, even for root (Linux ≥ 2.2.13).
+      if (c?.bits !== bits || (chown && (bits & 0o6000) !== 0)) await chmod(dst, bits);
     }
   } catch (e) {
     throw fileOpIoError(`set owner and mode of ${dst}`, e);
@@ -104,12 +127,16 @@ export async function applyCopiedMetadata(
   if (!opts.skipTimes) await setTimes(dst, st, ov.time);
 }
 
-/** Sets atime/mtime to the source's (from `st`) or to the override, without following symlinks. */
+/**
+ * Sets atime/mtime to the source's (from `st`) or to the override, without following symlinks.
+ * Synchronous, like the layer applier's: one system call on an inode just written, cheaper than a
+ * thread-pool trip, and done for every copied entry (issue 14).
+ */
 export async function setTimes(dst: string, st: Pick<Stats, 'atimeMs' | 'mtimeMs'>, override: number | undefined): Promise<void> {
   const atime = override ?? st.atimeMs / 1000;
   const mtime = override ?? st.mtimeMs / 1000;
   try {
-    await lutimes(dst, atime, mtime);
+    lutimesSync(dst, atime, mtime);
   } catch (e) {
     throw fileOpIoError(`set times of ${dst}`, e);
   }

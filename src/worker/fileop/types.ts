@@ -119,7 +119,7 @@ export interface FileOpContext {
   readonly tmpDir?: string;
   /** Dockerfile location of the instruction; user errors carry it. */
   readonly location?: SourceLocation;
-  /** Files copied at once. Default 8. */
+  /** Files over 128 KiB copied at once (smaller ones are copied synchronously). Default 8. */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
 }

@@ -1,7 +1,10 @@
 /**
  * Content-based cache-key parts: the checksum of just the selected paths of an input (COPY sources,
  * bind-mount selectors). Snapshots are immutable, so their checksums are memoized per process;
- * the live context goes through the stat cache so unchanged files are not read again.
+ * the live context goes through the stat cache so unchanged files are not read again — and a
+ * context whose caller vouches for its version (the daemon's synced copy, named by its listing
+ * digest) is not even walked again: its checksums are memoized by directory and version, with the
+ * entries they covered, which are reported again to the build history.
  */
 import { createHash } from 'node:crypto';
 import type { Result } from '../../solver/types.js';
@@ -28,6 +31,33 @@ function memoized(key: string, fn: () => Promise<string>): Promise<string> {
     memo.set(key, p);
     p.catch(() => memo.delete(key));
   }
+  return p;
+}
+
+/** A versioned context's checksum and the entries it covered (path, fingerprint, size each). */
+interface LocalChecksum {
+  readonly digest: string;
+  readonly entries: readonly (string | number)[];
+}
+
+/**
+ * Versioned-context checksums, most recently used last. Few: each holds its entry list (~100 bytes
+ * an entry, so ~10 MB for a 100,000-file context), and a daemon's clients rebuild a few contexts.
+ */
+const localMemo = new Map<string, Promise<LocalChecksum>>();
+const LOCAL_MEMO_LIMIT = 8;
+
+function localMemoized(key: string, fn: () => Promise<LocalChecksum>): Promise<LocalChecksum> {
+  let p = localMemo.get(key);
+  if (p) {
+    localMemo.delete(key);
+  } else {
+    p = fn();
+    p.catch(() => localMemo.delete(key));
+    const oldest = localMemo.keys().next();
+    if (localMemo.size >= LOCAL_MEMO_LIMIT && !oldest.done) localMemo.delete(oldest.value);
+  }
+  localMemo.set(key, p);
   return p;
 }
 
@@ -62,9 +92,37 @@ export async function selectedContentDigest(
       h.update('scratch');
       for (const s of selectors) h.update(`\0${s.path}`);
       break;
-    case 'local':
-      for (const s of selectors) h.update(`${s.path}\0${await one(t.dir, s, t.excludes, true)}\0`);
+    case 'local': {
+      const { version, dir } = t;
+      for (const s of selectors) {
+        let digest: string;
+        if (version === undefined) {
+          digest = await one(dir, s, t.excludes, true);
+        } else {
+          const key = `${dir}\0${version}\0${t.excludes.join('\n')}\0${s.path}\0${s.wildcard}\0${s.allowEmpty}\0${s.followLinks}`;
+          const c = await localMemoized(key, async () => {
+            const entries: (string | number)[] = [];
+            const d = await hasher.checksumPath(dir, s.path, {
+              wildcard: s.wildcard,
+              allowEmptyWildcard: s.allowEmpty,
+              followLinks: s.followLinks,
+              excludes: t.excludes,
+              signal: opts.signal,
+              statCache: deps.services.storage.statCache,
+              onEntry: (path, fingerprint, size) => entries.push(path, fingerprint, size),
+              ...(opts.location ? { location: opts.location } : {}),
+            });
+            return { digest: d, entries };
+          });
+          if (opts.onEntry) {
+            for (let i = 0; i + 2 < c.entries.length; i += 3) opts.onEntry(c.entries[i] as string, c.entries[i + 1] as string, c.entries[i + 2] as number);
+          }
+          digest = c.digest;
+        }
+        h.update(`${s.path}\0${digest}\0`);
+      }
       break;
+    }
     case 'snapshot': {
       const id = t.id;
       const parts: string[] = [];

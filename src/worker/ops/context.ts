@@ -37,6 +37,11 @@ export interface BuildSession {
   readonly id: string;
   /** Local sources by name (`local://context` → the context directory). */
   readonly locals: ReadonlyMap<string, string>;
+  /**
+   * Versions of local sources whose content the caller vouches for (BuildRequest.contextVersion):
+   * the same directory and version always hold the same files, so their checksums may be reused.
+   */
+  readonly localVersions?: ReadonlyMap<string, string>;
   readonly secrets: SecretProvider;
   /** SSH agent sockets by id (`default` = $SSH_AUTH_SOCK). */
   readonly ssh: ReadonlyMap<string, string>;

@@ -112,7 +112,8 @@ class LocalSourceOp implements Op {
     const dir = this.deps.session.locals.get(this.name);
     if (dir === undefined) throw new TsbuildError('LOCAL_SOURCE_MISSING', `no local source named ${JSON.stringify(this.name)} in this build`);
     const excludes = listAttr(this.src.attrs, LocalAttr.excludePatterns);
-    return [WorkerResult.create({ kind: 'local', dir, excludes, name: this.name })];
+    const version = this.deps.session.localVersions?.get(this.name);
+    return [WorkerResult.create({ kind: 'local', dir, excludes, name: this.name, ...(version !== undefined ? { version } : {}) })];
   }
 }
 

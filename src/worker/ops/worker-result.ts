@@ -10,7 +10,7 @@ export type ResultTarget =
   | { readonly kind: 'snapshot'; readonly id: string }
   | { readonly kind: 'scratch' }
   /** The build context directory: read in place, never stored as a record. */
-  | { readonly kind: 'local'; readonly dir: string; readonly excludes: readonly string[]; readonly name: string };
+  | { readonly kind: 'local'; readonly dir: string; readonly excludes: readonly string[]; readonly name: string; readonly version?: string };
 
 class Holding {
   count = 1;

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client as GrpcJsClient, Metadata, Server, ServerCredentials, credentials } from '@grpc/grpc-js';
@@ -59,6 +59,17 @@ async function until(what: string, ok: () => Promise<boolean> | boolean, ms = 20
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Every regular file under `dir`, by `/`-separated relative path, with its text. */
+async function readTree(dir: string, rel = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const d of await readdir(join(dir, rel), { withFileTypes: true })) {
+    const p = rel === '' ? d.name : `${rel}/${d.name}`;
+    if (d.isDirectory()) Object.assign(out, await readTree(dir, p));
+    else if (d.isFile()) out[p] = await readFile(join(dir, p), 'utf8');
+  }
+  return out;
 }
 
 function logText(events: readonly ProgressEvent[], vertexName: string): string {
@@ -124,16 +135,16 @@ describeBuilds('Solve over gRPC', () => {
     const states = remote.events.flatMap((e) => (e.type === 'vertex' && e.name.includes('RUN') ? [e.state] : []));
     expect(states).toEqual(expect.arrayContaining(['started', 'completed']));
     expect(remote.events.some((e) => e.type === 'log' && e.data.includes('hello'))).toBe(true);
-    expect(logText(remote.events, TRANSFER_VERTEX_NAME)).toMatch(/^transferred \d+ bytes \(3 files\) of \d+ bytes \(3 files\)\n$/);
+    expect(logText(remote.events, TRANSFER_VERTEX_NAME)).toMatch(/^transferred \d+ bytes \(3 files\) of \d+ bytes \(3 files\), listing: 4 entries\n$/);
   }, 120_000);
 
   test('an unchanged context transfers nothing and is all cached; one change sends only that file', async () => {
     const ctx = await daemonEnv.context('incremental', { 'a.txt': 'one\n', 'b.txt': 'two\n', 'big.bin': 'x'.repeat(100_000) });
     const df = `FROM ${BASE}\nCOPY . /ctx\nRUN cat /ctx/a.txt\n`;
     const first = await solve(request(ctx, df));
-    expect(logText(first.events, TRANSFER_VERTEX_NAME)).toBe('transferred 100008 bytes (3 files) of 100008 bytes (3 files)\n');
+    expect(logText(first.events, TRANSFER_VERTEX_NAME)).toBe('transferred 100008 bytes (3 files) of 100008 bytes (3 files), listing: 3 entries\n');
     const second = await solve(request(ctx, df));
-    expect(logText(second.events, TRANSFER_VERTEX_NAME)).toBe('transferred 0 bytes (0 files) of 100008 bytes (3 files)\n');
+    expect(logText(second.events, TRANSFER_VERTEX_NAME)).toBe('transferred 0 bytes (0 files) of 100008 bytes (3 files), listing unchanged\n');
     // The context's load step always runs (it reads the synced copy, as BuildKit re-reads a local source); every other step is cached.
     const rest = second.result.summary.steps.filter((s) => s.name !== '[internal] load build context');
     expect(rest.map((s) => s.outcome)).toEqual(rest.map(() => 'cached'));
@@ -141,10 +152,50 @@ describeBuilds('Solve over gRPC', () => {
     expect(second.result.configDigest).toBe(first.result.configDigest);
     await writeFile(join(ctx, 'a.txt'), 'changed\n');
     const third = await solve(request(ctx, df));
-    expect(logText(third.events, TRANSFER_VERTEX_NAME)).toBe('transferred 8 bytes (1 files) of 100012 bytes (3 files)\n');
+    expect(logText(third.events, TRANSFER_VERTEX_NAME)).toBe('transferred 8 bytes (1 files) of 100012 bytes (3 files), listing: 3 entries\n');
     expect(third.result.summary.executed).toBeGreaterThan(0);
     expect(third.events.some((e) => e.type === 'log' && e.data.includes('changed'))).toBe(true);
   }, 120_000);
+
+  test('many small files travel packed; deletes, an ignore-file change and a same-size edit are all seen', async () => {
+    const files: Record<string, string> = { 'big.bin': 'y'.repeat(300_000) };
+    for (let i = 0; i < 1500; i++) files[`d${i % 7}/f${i}.txt`] = `file ${i}\n`;
+    const ctx = await daemonEnv.context('many', files);
+    const out = await mkdtemp(join(tmpdir(), 'tsbuild-solve-many-'));
+    try {
+      let n = 0;
+      const build = async (): Promise<{ line: string; tree: Record<string, string> }> => {
+        const dest = join(out, String(++n));
+        const r = await solve(request(ctx, 'FROM scratch\nCOPY . /\n', { outputs: [{ type: 'local', attrs: { dest } }], tags: [] }));
+        return { line: logText(r.events, TRANSFER_VERTEX_NAME), tree: await readTree(dest) };
+      };
+      const total = Object.values(files).reduce((a, c) => a + c.length, 0);
+      const first = await build();
+      // 1,501 files and 7 directories; the small ones packed many to a message, the large one streamed.
+      expect(first.line).toBe(`transferred ${total} bytes (1501 files) of ${total} bytes (1501 files), listing: 1508 entries\n`);
+      expect(first.tree).toEqual(files);
+      const second = await build();
+      expect(second.line).toBe(`transferred 0 bytes (0 files) of ${total} bytes (1501 files), listing unchanged\n`);
+      expect(second.tree).toEqual(files);
+
+      // Same size and the same mtime as before, a deleted file, and an ignore file that drops d6.
+      const f0 = join(ctx, 'd0', 'f0.txt');
+      const { mtime } = await stat(f0);
+      await writeFile(f0, 'FILE 0\n');
+      await utimes(f0, mtime, mtime);
+      await rm(join(ctx, 'd1', 'f1.txt'));
+      await writeFile(join(ctx, '.dockerignore'), 'd6\n');
+      const third = await build();
+      const want: Record<string, string> = { '.dockerignore': 'd6\n' };
+      for (const [p, c] of Object.entries(files)) if (!p.startsWith('d6/') && p !== 'd1/f1.txt') want[p] = c;
+      want['d0/f0.txt'] = 'FILE 0\n';
+      const wantTotal = Object.values(want).reduce((a, c) => a + c.length, 0);
+      expect(third.line).toBe(`transferred 10 bytes (2 files) of ${wantTotal} bytes (${Object.keys(want).length} files), listing: ${Object.keys(want).length + 6} entries\n`);
+      expect(third.tree).toEqual(want);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 180_000);
 
   test('a Dockerfile error comes back as the embedded engine throws it, with its location', async () => {
     const df = `FROM ${BASE}\nCOPY --chmodd=755 a.txt /a\n`;

@@ -103,6 +103,42 @@ describeIf(isRoot, 'chown needs root', 'copy: --chown', () => {
     await run(dockerCopy('app/a', '/suid', { owner: parseChownSpec('1:1') }));
     expect(modeOf(r.dest, 'suid')).toBe(0o4755);
   });
+
+  // The copier leaves out chown/chmod calls when a new entry already has the wanted owner and mode:
+  // these cases are the ones where the kernel gives a new entry something else.
+  test('root-owned sources copied into a setgid directory of another group stay root:root', async () => {
+    mkdirSync(join(r.dest, 'sg'));
+    chownSync(join(r.dest, 'sg'), 0, 4321);
+    chmodSync(join(r.dest, 'sg'), 0o2775);
+    chownSync(join(r.src, 'app/sub'), 0, 0);
+    chownSync(join(r.src, 'app/sub/b'), 0, 0);
+    chownSync(join(r.src, 'app/a'), 0, 0);
+    chmodSync(join(r.src, 'app/sub'), 0o755);
+    await run(dockerCopy('app', '/sg/'));
+    for (const p of ['sg/a', 'sg/sub', 'sg/sub/b', 'sg/link']) expect(owner(p)).toBe('0:0');
+    expect(modeOf(r.dest, 'sg/sub')).toBe(0o755);
+  });
+
+  test('--chown to the setgid directory group applies to files in a directory the copy creates', async () => {
+    mkdirSync(join(r.dest, 'sg'));
+    chownSync(join(r.dest, 'sg'), 0, 4321);
+    chmodSync(join(r.dest, 'sg'), 0o2775);
+    await run(dockerCopy('app', '/sg/new/', { owner: parseChownSpec('0:0') }));
+    for (const p of ['sg/new', 'sg/new/a', 'sg/new/sub', 'sg/new/sub/b', 'sg/new/link']) expect(owner(p)).toBe('0:0');
+  });
+
+  test('setuid/setgid source files copied as root keep their bits; with --chown to root too', async () => {
+    chmodSync(join(r.src, 'app/a'), 0o6755);
+    chownSync(join(r.src, 'app/sub/b'), 5, 6);
+    chmodSync(join(r.src, 'app/sub/b'), 0o6711);
+    await run(dockerCopy('app', '/keep/'));
+    expect(modeOf(r.dest, 'keep/a')).toBe(0o6755);
+    expect(modeOf(r.dest, 'keep/sub/b')).toBe(0o6711);
+    expect(owner('keep/sub/b')).toBe('5:6');
+    await run(dockerCopy('app', '/root/', { owner: parseChownSpec('0:0') }));
+    expect(modeOf(r.dest, 'root/a')).toBe(0o6755);
+    expect(modeOf(r.dest, 'root/sub/b')).toBe(0o6711);
+  });
 });
 
 describe('copy: --chmod', () => {
