@@ -25,7 +25,8 @@ import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
-import { BuildRegistry } from './build-registry.js';
+import { BuildRegistry, type PushTarget } from './build-registry.js';
+import { layerOptions } from '../exporter/image-build.js';
 import { loadDockerignoreStep, MetadataSteps, withBaseImageHint } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { StepError, isCancellation } from '../solver/errors.js';
@@ -98,6 +99,17 @@ function pushFlag(o: OutputSpec): boolean {
   throw new UserInputError('INVALID_OUTPUT', `invalid push=${v} for type=${o.type}: expected true or false`);
 }
 
+/** What the image outputs push: each name once (the first output naming it), with its output's layer options. */
+function pushTargets(outputs: readonly OutputSpec[], tags: readonly string[]): PushTarget[] {
+  const out = new Map<string, PushTarget>();
+  for (const o of outputs) {
+    if (o.type !== 'image' || !pushFlag(o)) continue;
+    const layers = layerOptions(o.attrs);
+    for (const name of pushNames(o, tags)) if (!out.has(name)) out.set(name, { name, layers });
+  }
+  return [...out.values()];
+}
+
 /** Names an image output pushes: the `-t` names and its own `name=`. */
 function pushNames(o: OutputSpec, tags: readonly string[]): string[] {
   return [...new Set([...tags, ...(o.attrs.get('name')?.split(',').filter(Boolean) ?? [])].map(normalizeImageRef))];
@@ -138,6 +150,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     if (o.type === 'image' && pushFlag(o) && pushNames(o, req.tags).length === 0) {
       throw new UserInputError('PUSH_NO_NAME', 'pushing needs an image name: add -t NAME (or name=NAME to the image output)');
     }
+    if (IMAGE_OUTPUTS.has(o.type)) layerOptions(o.attrs);
   }
   const buildArgs = new Map(Object.entries(req.buildArgs));
 
@@ -219,7 +232,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       const inline = await registry.inlineField(built, signal);
       const config = inline ? ({ ...converted.image, ...inline } as ImageConfig) : converted.image;
       const exports = await exportAll(engine, b, outputs, { snapshot, config, epoch: session.sourceDateEpoch });
-      const pushed = await registry.push([...new Set(outputs.filter((o) => o.type === 'image' && pushFlag(o)).flatMap((o) => pushNames(o, req.tags)))], signal);
+      const pushed = await registry.push(pushTargets(outputs, req.tags), signal);
       await registry.exportCaches(built, signal);
       const first = exports.find((e) => e.imageDigest);
       return {
