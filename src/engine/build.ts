@@ -235,10 +235,13 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       const pushed = await registry.push(pushTargets(outputs, req.tags), signal);
       await registry.exportCaches(built, signal);
       const first = exports.find((e) => e.imageDigest);
+      // A pushed image's digest is the registry's (its layers compressed on the way), as BuildKit
+      // reports `containerimage.digest`; the local store keeps the uncompressed manifest.
+      const imageDigest = pushed[0]?.digest ?? first?.imageDigest;
       return {
         summary: summaryOf(summary),
         exports,
-        ...(first?.imageDigest !== undefined ? { imageDigest: first.imageDigest } : {}),
+        ...(imageDigest !== undefined ? { imageDigest } : {}),
         ...(first?.configDigest !== undefined ? { configDigest: first.configDigest } : {}),
         warnings: converted.warnings.map(warningOf),
         pushed,
