@@ -24,12 +24,14 @@ function toInfo(e: LayerBlobEntry, uncompressedSize: number): LayerBlobInfo {
 /**
  * The stored blob an export can use as it is: one in the asked compression; else, unless forced,
  * a base image's own blob in whatever compression it came (mixed compressions in one manifest are
- * valid, and BuildKit keeps base layers as they are the same way).
+ * valid, and BuildKit keeps base layers as they are the same way) — and for `uncompressed` (the
+ * local store) any blob at all: there is nothing to save by decoding one (a layer pulled from a
+ * registry cache, a data root from before lazy compression).
  */
 export function reusableBlob(present: readonly LayerBlobEntry[], opts: LayerOptions): LayerBlobEntry | undefined {
   const exact = present.find((e) => e.compression === opts.compression);
   if (exact || opts.force === true) return exact;
-  return present.find((e) => e.origin === 'image');
+  return present.find((e) => e.origin === 'image') ?? (opts.compression === 'uncompressed' ? present[0] : undefined);
 }
 
 /** The blob of one snapshot's own layer, creating and caching it when needed. */

@@ -16,14 +16,15 @@ function load(): Promise<ZstdModule> {
 export interface ZstdCompressOptions {
   /** 1-22; 0 means zstd's default (3). */
   readonly level: number;
-  /** zstd's own worker threads; ≥ 1 gives output that does not depend on the count. */
+  /** zstd's own worker threads; ≥ 1 gives output that does not depend on the count. Frames carry a
+   * content checksum, as the zstd CLI writes them, so a corrupt blob fails to decode. */
   readonly workers: number;
 }
 
 /** A Transform from bytes to one zstd frame. */
 export async function zstdCompressStream(o: ZstdCompressOptions): Promise<Transform> {
   const z = await load();
-  return new z.CompressStream({ compressionLevel: o.level, nbWorkers: o.workers, checksumFlag: false });
+  return new z.CompressStream({ compressionLevel: o.level, nbWorkers: o.workers, checksumFlag: true });
 }
 
 /** A Transform from zstd frames (one or several, concatenated) to the bytes. */
