@@ -57,11 +57,19 @@ export function rememberBlob(storage: CacheStorage, rows: readonly LayerBlobEntr
   }
 }
 
+/** A blob made for one transfer that no entry remembers: garbage once the transfer is done. */
+export interface TransientBlob {
+  readonly digest: string;
+  /** A time (ms) not before its commit: a later mtime means someone claimed it. */
+  readonly madeAtMs: number;
+}
+
 /**
  * The layer whose blob is `from` (as named by a manifest) in `opts.compression`: a blob made
- * earlier for the same diff_id when the store still has it, else converted now.
+ * earlier for the same diff_id when the store still has it, else converted now (and `transient`
+ * when no snapshot's entry can remember it).
  */
-export async function blobInCompression(storage: CacheStorage, from: BlobRef, opts: LayerOptions, signal: AbortSignal): Promise<LayerBlobInfo> {
+export async function blobInCompression(storage: CacheStorage, from: BlobRef, opts: LayerOptions, signal: AbortSignal): Promise<LayerBlobInfo & { readonly transient?: TransientBlob }> {
   const rows = storage.layerBlobs.byDiffId(from.diffId);
   for (const r of rows) {
     if (r.compression !== opts.compression) continue;
@@ -73,6 +81,7 @@ export async function blobInCompression(storage: CacheStorage, from: BlobRef, op
     }
   }
   const info = await convertBlob(storage, from, opts, signal);
+  if (rows.length === 0) return { ...info, transient: { digest: info.digest, madeAtMs: Date.now() } };
   rememberBlob(storage, rows, info);
   return info;
 }

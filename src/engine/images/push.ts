@@ -6,7 +6,7 @@
  * (src/exporter/manifest-convert.ts), once: the blob is kept for the next push.
  */
 import type { CacheStorage } from '../../cache/cache-storage.js';
-import { imageForTransfer } from '../../exporter/manifest-convert.js';
+import { dropTransient, imageForTransfer } from '../../exporter/manifest-convert.js';
 import type { LayerOptions } from '../../exporter/types.js';
 import { normalizeImageRef, parseReference } from '../../oci/reference.js';
 import type { ImageIndex, ImageManifest } from '../../oci/types.js';
@@ -69,14 +69,14 @@ export async function pushFromStore(storage: CacheStorage, req: PushRequest, opt
   if (!entry) throw new UserInputError('IMAGE_NOT_FOUND', `An image does not exist locally with the tag: ${req.name}`);
   const info = await storage.content.info(entry.manifestDigest, { signal: opts.signal });
   if (!info) throw new UserInputError('IMAGE_BLOB_MISSING', `image ${name}: manifest ${entry.manifestDigest} is missing from the content store (run "tsbuild cache check")`);
-  const root = await imageForTransfer(storage, { mediaType: entry.mediaType, digest: entry.manifestDigest, size: info.size }, opts.layers ?? { compression: 'gzip' }, opts.signal);
+  const image = await imageForTransfer(storage, { mediaType: entry.mediaType, digest: entry.manifestDigest, size: info.size }, opts.layers ?? { compression: 'gzip' }, opts.signal);
   const client = opts.client ?? openRegistryClient(req.registry, opts.credentials);
   try {
     const mounts = await mountSources(storage, parseReference(name).domain, opts.signal);
     const res = await client.push({
       ref: name,
-      root,
-      source: contentSource(storage),
+      root: image.root,
+      source: contentSource(storage, { extra: image.documents }),
       mountFrom: (blob) => mounts.get(blob.digest) ?? [],
       signal: opts.signal,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -87,5 +87,6 @@ export async function pushFromStore(storage: CacheStorage, req: PushRequest, opt
     return { name, digest: res.digest, size: res.size, blobs: res.blobs };
   } finally {
     if (!opts.client) client.close();
+    await dropTransient(storage, image);
   }
 }

@@ -142,5 +142,20 @@ describeIf(canRun, cannotRunWhy, 'lazy compression', () => {
     const reqs = w.since(mark);
     expect(reqs.filter((q) => q.method === 'POST' || q.method === 'PATCH' || (q.method === 'PUT' && /\/blobs\//.test(q.path)))).toEqual([]);
     expect(await w.registryManifest<Manifest>('lazy/gzip:1')).toEqual(first);
+    // The pushed manifest lives in the registry only: the data root holds no orphan.
+    expect((await w.run('store', ['cache', 'check'])).code).toBe(0);
+  }, 120_000);
+
+  test('with SOURCE_DATE_EPOCH a push compresses the layer for the push only, and the same bytes come out each time', async () => {
+    const name = `${w.host}/lazy/epoch:1`;
+    const epoch = ['--build-arg', 'SOURCE_DATE_EPOCH=1700000000'];
+    await build('epoch', [...epoch, '-t', name, '--push']);
+    const first = await w.registryManifest<Manifest>('lazy/epoch:1');
+    expect(first.layers.map((l) => l.mediaType)).toEqual([GZIP, GZIP]);
+    const blobs = await w.blobs('epoch');
+    expect(blobs).not.toContain((first.layers[1] as Descriptor).digest.slice('sha256:'.length));
+    expect((await w.run('epoch', ['cache', 'check'])).code).toBe(0);
+    await w.ok('epoch', ['push', name]);
+    expect(await w.registryManifest<Manifest>('lazy/epoch:1')).toEqual(first);
   }, 120_000);
 });
