@@ -5,7 +5,7 @@
  * run. Resolving, reading and compiling ~360 small modules cost about 0.35 s of every command's
  * start-up on the reference machine (`tsbuild --help` 0.57 s unbundled, 0.25 s bundled).
  *
- * Native add-ons (better-sqlite3, @napi-rs/xattr) stay external and load from node_modules, as does
+ * Native add-ons (better-sqlite3, @napi-rs/xattr, zstd-napi) stay external and load from node_modules, as does
  * chevrotain's own single-file bundle (src/frontend/dockerfile/chevrotain.ts imports it by path).
  * @grpc/reflection stays external too: it reads its reflection.proto relative to its own directory
  * (tsbuildd imports it lazily; it loads its own @grpc/grpc-js from node_modules, which is fine: a
@@ -50,7 +50,7 @@ await build({
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   target: 'node20',
-  external: ['better-sqlite3', '@napi-rs/xattr', '@grpc/reflection'],
+  external: ['better-sqlite3', '@napi-rs/xattr', '@grpc/reflection', 'zstd-napi'],
   banner: { js: "import { createRequire as __tsbuildCreateRequire } from 'node:module'; const require = __tsbuildCreateRequire(import.meta.url);" },
   define: { TSBUILD_CHART_JS: JSON.stringify(chartJs) },
   sourcemap: 'linked',

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 pkgs=("$@")
-[ "${#pkgs[@]}" -gt 0 ] || pkgs=(runc slirp4netns iproute2 busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip apache2-utils graphviz git ca-certificates zstd libcap2-bin time gcc libc6-dev openssl python3-grpcio python3-grpc-tools systemd chromium openssh-client qemu-user-static)
+[ "${#pkgs[@]}" -gt 0 ] || pkgs=(runc slirp4netns iproute2 busybox-static docker.io docker-registry buildah podman xz-utils bzip2 gzip pigz apache2-utils graphviz git ca-certificates zstd libcap2-bin time gcc libc6-dev openssl python3-grpcio python3-grpc-tools systemd chromium openssh-client qemu-user-static)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -55,7 +55,7 @@ export const buildCommand: Command = {
     { name: 'no-cache', kind: 'bool', description: 'do not use the cache when building' },
     { name: 'no-cache-filter', kind: 'list', placeholder: 'STAGE', description: 'do not use the cache for this stage' },
     { name: 'progress', kind: 'string', placeholder: 'MODE', default: 'auto', choices: ['auto', 'plain', 'tty', 'rawjson', 'quiet'], description: 'progress output' },
-    { name: 'output', short: 'o', kind: 'list', placeholder: 'SPEC', description: 'output destination (type=image|oci|docker|local|tar,dest=...)' },
+    { name: 'output', short: 'o', kind: 'list', placeholder: 'SPEC', description: 'output destination (type=image|oci|docker|local|tar,dest=...; image and archive layers: compression=gzip|zstd|uncompressed,compression-level=N,force-compression=true)' },
     { name: 'label', kind: 'list', placeholder: 'KEY=VALUE', description: 'set metadata for the image' },
     { name: 'secret', kind: 'list', placeholder: 'id=ID,src=PATH|env=VAR', description: 'secret to expose to RUN --mount=type=secret' },
     { name: 'ssh', kind: 'list', placeholder: 'default|ID[=SOCKET]', description: 'SSH agent socket to expose to RUN --mount=type=ssh' },

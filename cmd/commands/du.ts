@@ -44,6 +44,7 @@ function summary(du: DiskUsage): string {
     ['Total:', du.totalBytes],
     ['Content store:', du.contentBytes],
   ].map(([k, v]) => `${String(k).padEnd(15)}${humanSize(v as number)}\n`).join('')
+    + `${'Layer blobs:'.padEnd(15)}${humanSize(du.uncompressedLayerBytes)} uncompressed, ${humanSize(du.compressedLayerBytes)} compressed\n`
     + `${'Data root:'.padEnd(15)}${humanSize(d.total)} (snapshots ${humanSize(d.snapshots)}, content ${humanSize(d.content)}, `
     + `metadata ${humanSize(d.metadata)}, other ${humanSize(d.other)})\n`;
 }
@@ -59,7 +60,9 @@ export const duCommand: Command = {
   ],
   details: 'One row per cache record, largest first; "*" marks records whose data is shared with another\n'
     + 'record. RECLAIMABLE is false while a running build holds the record. The totals count every\n'
-    + 'snapshot once; "Content store" is the size of all blobs (layers, configs, manifests). "Data root"\n'
+    + 'snapshot once; "Content store" is the size of all blobs (layers, configs, manifests), of which\n'
+    + '"Layer blobs" are layers stored uncompressed (as builds keep them) and compressed (made when\n'
+    + 'they were pushed or exported, kept for the next time; or pulled). "Data root"\n'
     + 'is everything on disk under the data root, as du(1) counts it (allocated bytes), by place.',
   async run(ctx) {
     const verbose = flagBool(ctx.args, 'verbose');

@@ -58,8 +58,27 @@ export async function diskUsage(parts: CacheParts, opts: DuOptions = {}): Promis
     privateBytes: totalBytes - sharedBytes,
     reclaimableBytes,
     contentBytes: await parts.content.totalBytes(opts),
+    ...(await layerBlobBytes(parts, opts)),
     disk: await dataRootUsage(parts, known, opts),
   };
+}
+
+/**
+ * Bytes of the layer blobs in the content store, uncompressed and compressed (each blob once; a
+ * blob some entry names but the store lacks counts nothing).
+ */
+async function layerBlobBytes(parts: CacheParts, opts: SignalOptions): Promise<{ uncompressedLayerBytes: number; compressedLayerBytes: number }> {
+  const kinds = new Map<string, boolean>();
+  for (const e of parts.layerBlobs.list()) if (!kinds.has(e.blobDigest)) kinds.set(e.blobDigest, e.compression !== 'uncompressed');
+  let uncompressedLayerBytes = 0;
+  let compressedLayerBytes = 0;
+  for (const [digest, compressed] of kinds) {
+    const info = await parts.content.info(digest, opts);
+    if (!info) continue;
+    if (compressed) compressedLayerBytes += info.size;
+    else uncompressedLayerBytes += info.size;
+  }
+  return { uncompressedLayerBytes, compressedLayerBytes };
 }
 
 /** `{ parent }` when there is one: records leave absent fields out rather than set them undefined. */

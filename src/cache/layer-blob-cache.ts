@@ -1,6 +1,8 @@
 /**
  * Remembers which blob a snapshot was exported as, per compression, so re-exports and pushes cost
- * nothing: (snapshot id, compression) → (blob digest, diff_id, size, media type).
+ * nothing: (snapshot id, compression) → (blob digest, diff_id, size, media type). A build stores its
+ * layers uncompressed (the blob digest is the diff_id); compressed blobs are added as layers leave
+ * the machine, found by diff_id (one tar, whichever snapshot it came from).
  */
 import { digestHex } from './digest.js';
 import type { MetadataDb } from './metadata-db.js';
@@ -60,6 +62,11 @@ export class LayerBlobCache {
   /** Any compression of the snapshot (its diff_id is the same for all). */
   forSnapshot(snapshotId: string): LayerBlobEntry[] {
     return (this.db.sqlite.prepare('SELECT * FROM layer_blobs WHERE snapshot_id = ? ORDER BY compression').all(snapshotId) as Row[]).map(toEntry);
+  }
+
+  /** Every entry whose layer tar is `diffId` (any snapshot, any compression). */
+  byDiffId(diffId: string): LayerBlobEntry[] {
+    return (this.db.sqlite.prepare('SELECT * FROM layer_blobs WHERE diff_id = ? ORDER BY snapshot_id, compression').all(diffId) as Row[]).map(toEntry);
   }
 
   put(o: PutLayerBlobOptions): LayerBlobEntry {

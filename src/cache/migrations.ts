@@ -228,6 +228,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    description: 'lazy compression: layer blobs found by diff_id',
+    sql: `
+      -- Builds store layers uncompressed; a push or an export finds the compressed blob of a layer
+      -- by its diff_id (the manifest names the uncompressed blob, whose digest is the diff_id).
+      -- Data roots from before keep their gzip rows: they are read as they are.
+      CREATE INDEX layer_blobs_diff ON layer_blobs (diff_id);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((m, x) => Math.max(m, x.version), 0);

@@ -382,6 +382,10 @@ export interface DiskUsage {
   readonly reclaimableBytes: number;
   /** Bytes of the content store (blobs). */
   readonly contentBytes: number;
+  /** Layer blobs of the content store stored uncompressed (as builds keep their layers). */
+  readonly uncompressedLayerBytes: number;
+  /** Layer blobs stored compressed (made when layers left the machine, or pulled so). */
+  readonly compressedLayerBytes: number;
   /** Everything under the data root, by place. */
   readonly disk: DataRootUsage;
 }

@@ -56,6 +56,10 @@ export interface DiskUsage {
   readonly reclaimableBytes: number;
   /** Bytes of the content store (blobs: layers, configs, manifests). */
   readonly contentBytes: number;
+  /** Layer blobs stored uncompressed (builds keep their layers so until they leave the machine). */
+  readonly uncompressedLayerBytes: number;
+  /** Layer blobs stored compressed (made for a push or an export and kept for the next; or pulled). */
+  readonly compressedLayerBytes: number;
   /** Everything under the data root, by place. */
   readonly disk: DataRootUsage;
 }

@@ -103,6 +103,7 @@ export function diskUsageIn(d: Props<'DiskUsageResponse'>, verbose: boolean): Di
     records: (d.records ?? []).map((r) => cacheRecordIn(r, verbose)),
     totalBytes: d.totalBytes ?? 0, privateBytes: d.privateBytes ?? 0, sharedBytes: d.sharedBytes ?? 0,
     reclaimableBytes: d.reclaimableBytes ?? 0, contentBytes: d.contentBytes ?? 0,
+    uncompressedLayerBytes: d.uncompressedLayerBytes ?? 0, compressedLayerBytes: d.compressedLayerBytes ?? 0,
     disk: {
       snapshots: d.disk?.snapshots ?? 0, content: d.disk?.content ?? 0, metadata: d.disk?.metadata ?? 0,
       other: d.disk?.other ?? 0, total: d.disk?.total ?? 0,

@@ -71,6 +71,7 @@ export function diskUsageOut(d: DiskUsage): Props<'DiskUsageResponse'> {
   return {
     records: d.records.map(cacheRecordOut),
     totalBytes: d.totalBytes, privateBytes: d.privateBytes, sharedBytes: d.sharedBytes, reclaimableBytes: d.reclaimableBytes, contentBytes: d.contentBytes,
+    uncompressedLayerBytes: d.uncompressedLayerBytes, compressedLayerBytes: d.compressedLayerBytes,
     disk: { ...d.disk },
   };
 }

@@ -9,6 +9,8 @@ import type { SecretProvider } from '../worker/exec/secrets.js';
 import type { ConvertWarning } from '../frontend/types.js';
 import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
+import { layerOptions } from '../exporter/image-build.js';
+import type { PushTarget } from './build-registry.js';
 import { UserInputError } from '../util/errors.js';
 import type { Solver } from '../solver/solver.js';
 import type { WorkerServices } from '../worker/ops/context.js';
@@ -63,6 +65,17 @@ export function pushFlag(o: OutputSpec): boolean {
 /** Names an image output pushes: the `-t` names and its own `name=`. */
 export function pushNames(o: OutputSpec, tags: readonly string[]): string[] {
   return [...new Set([...tags, ...(o.attrs.get('name')?.split(',').filter(Boolean) ?? [])].map(normalizeImageRef))];
+}
+
+/** What the image outputs push: each name once (the first output naming it), with its output's layer options. */
+export function pushTargets(outputs: readonly OutputSpec[], tags: readonly string[]): PushTarget[] {
+  const out = new Map<string, PushTarget>();
+  for (const o of outputs) {
+    if (o.type !== 'image' || !pushFlag(o)) continue;
+    const layers = layerOptions(o.attrs);
+    for (const name of pushNames(o, tags)) if (!out.has(name)) out.set(name, { name, layers });
+  }
+  return [...out.values()];
 }
 
 

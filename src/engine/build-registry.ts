@@ -21,9 +21,16 @@ import { collectCache, inlineCache, writeCache, type BuildOutcomeForCache } from
 import { importCache, importName } from './cache-import.js';
 import { ChainMaterializer } from './chain-materialize.js';
 import { pushFromStore } from './images/push.js';
+import type { LayerOptions } from '../exporter/types.js';
 import { openRegistryClient } from './registry-access.js';
 import { RemoteResultLoader } from './remote-loader.js';
 import type { CredentialLookup, PushSummary, RegistryAccess, RemoteCacheReport } from './types.js';
+
+/** One name a build pushes, and how its layers leave (the image output's `compression=`…). */
+export interface PushTarget {
+  readonly name: string;
+  readonly layers: LayerOptions;
+}
 
 export interface BuildRegistryOptions {
   readonly services: WorkerServices;
@@ -170,14 +177,15 @@ export class BuildRegistry {
   }
 
   /** Pushes image names of the local store (build --push), one progress step each. */
-  async push(names: readonly string[], signal: AbortSignal): Promise<PushSummary[]> {
+  async push(targets: readonly PushTarget[], signal: AbortSignal): Promise<PushSummary[]> {
     const out: PushSummary[] = [];
-    for (const name of names) {
+    for (const { name, layers } of targets) {
       const v = startVertex(this.#o.progress, { name: `pushing ${name}` });
       try {
         const res = await pushFromStore(this.#o.services.storage, { name }, {
           signal,
           client: this.client(),
+          layers,
           onProgress: (e) => {
             if (e.kind === 'done') v.progress.status({ id: e.digest, name: `${e.outcome} ${e.digest.slice(0, 19)}`, current: e.size, total: e.size, completed: Date.now() });
           },

@@ -20,10 +20,11 @@ import type { ExporterRegistry } from '../exporter/registry.js';
 import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
 import { buildPlatforms, targetPlatforms } from './multi-platform-build.js';
-import { normalizeOutputs, type BuildEngine, pushFlag, pushNames, secretProvider, sinkStream, sourceDateEpoch, summaryOf, warningOf } from './build-parts.js';
+import { normalizeOutputs, type BuildEngine, pushFlag, pushNames, pushTargets, secretProvider, sinkStream, sourceDateEpoch, summaryOf, warningOf } from './build-parts.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
+import { layerOptions } from '../exporter/image-build.js';
 import { loadDockerignoreStep, MetadataSteps, withBaseImageHint } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { StepError, isCancellation } from '../solver/errors.js';
@@ -90,6 +91,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     if (o.type === 'image' && pushFlag(o) && pushNames(o, req.tags).length === 0) {
       throw new UserInputError('PUSH_NO_NAME', 'pushing needs an image name: add -t NAME (or name=NAME to the image output)');
     }
+    if (IMAGE_OUTPUTS.has(o.type)) layerOptions(o.attrs);
   }
   const buildArgs = new Map(Object.entries(req.buildArgs));
 
@@ -176,13 +178,16 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       const inline = await registry.inlineField(built, signal);
       const config = inline ? ({ ...converted.image, ...inline } as ImageConfig) : converted.image;
       const exports = await exportAll(engine, b, outputs, { snapshot, config, epoch: session.sourceDateEpoch });
-      const pushed = await registry.push([...new Set(outputs.filter((o) => o.type === 'image' && pushFlag(o)).flatMap((o) => pushNames(o, req.tags)))], signal);
+      const pushed = await registry.push(pushTargets(outputs, req.tags), signal);
       await registry.exportCaches(built, signal);
       const first = exports.find((e) => e.imageDigest);
+      // A pushed image's digest is the registry's (its layers compressed on the way), as BuildKit
+      // reports `containerimage.digest`; the local store keeps the uncompressed manifest.
+      const imageDigest = pushed[0]?.digest ?? first?.imageDigest;
       return {
         summary: summaryOf(summary),
         exports,
-        ...(first?.imageDigest !== undefined ? { imageDigest: first.imageDigest } : {}),
+        ...(imageDigest !== undefined ? { imageDigest } : {}),
         ...(first?.configDigest !== undefined ? { configDigest: first.configDigest } : {}),
         warnings: converted.warnings.map(warningOf),
         pushed,

@@ -29,7 +29,7 @@ import type { BuildRegistry } from './build-registry.js';
 import { withBaseImageHint, type MetadataSteps } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { ExportOutputs, exportError } from './export-outputs.js';
-import { type BuildEngine, pushFlag, pushNames, secretProvider, sinkStream, sourceDateEpoch, summaryOf, warningOf } from './build-parts.js';
+import { type BuildEngine, pushFlag, pushNames, pushTargets, secretProvider, sinkStream, sourceDateEpoch, summaryOf, warningOf } from './build-parts.js';
 import type { BuildOptions, BuildRequest, BuildResult, ExportResult } from './types.js';
 
 /**
@@ -210,7 +210,7 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
       },
     }));
     const exports = await exportAll(engine, f, parts);
-    const pushed = await registry.push([...new Set(f.outputs.filter((o) => o.type === 'image' && pushFlag(o)).flatMap((o) => pushNames(o, req.tags)))], signal);
+    const pushed = await registry.push(pushTargets(f.outputs, req.tags), signal);
     const finals = parts.map((p) => p.req.snapshot).filter((s): s is string => s !== undefined);
     await registry.exportCaches({ steps: summary.steps, finalSnapshot: finals[0], otherFinalSnapshots: finals.slice(1) }, signal);
     const firstExport = exports.find((e) => e.imageDigest);

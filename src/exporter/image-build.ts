@@ -6,33 +6,46 @@ import { assembleImage, type AssembledImage, type ManifestFlavour } from './imag
 import { chainLayers } from './layers.js';
 import type { ExportContext, ExportRequest, LayerOptions } from './types.js';
 import { UserInputError } from '../util/errors.js';
-import type { Compression } from './layer-blob.js';
+import { COMPRESSIONS, LEVELS, type Compression } from './layer-compress.js';
 
+/**
+ * The layer options of an output's attributes, as buildx has them: `compression=gzip|zstd|
+ * uncompressed` (default gzip), `compression-level=N`, `force-compression=true|false`.
+ */
 export function layerOptions(attrs: ReadonlyMap<string, string>): LayerOptions {
   const c = attrs.get('compression') ?? 'gzip';
-  if (c !== 'gzip' && c !== 'uncompressed') {
-    throw new UserInputError('INVALID_OUTPUT', `unsupported compression "${c}" (use gzip or uncompressed)`);
+  if (!(COMPRESSIONS as readonly string[]).includes(c)) {
+    throw new UserInputError('INVALID_OUTPUT', `unsupported compression "${c}" (use gzip, zstd or uncompressed)`);
   }
+  const compression = c as Compression;
   const lv = attrs.get('compression-level');
   let level: number | undefined;
-  if (lv !== undefined) {
+  if (lv !== undefined && compression !== 'uncompressed') {
+    const [min, max] = LEVELS[compression];
     level = Number(lv);
-    if (!Number.isInteger(level) || level < 0 || level > 9) throw new UserInputError('INVALID_OUTPUT', `invalid compression-level "${lv}" (0-9)`);
+    if (lv.trim() === '' || !Number.isInteger(level) || level < min || level > max) {
+      throw new UserInputError('INVALID_OUTPUT', `invalid compression-level "${lv}" for ${compression} (${min}-${max})`);
+    }
   }
-  return { compression: c as Compression, ...(level !== undefined ? { level } : {}) };
+  const f = attrs.get('force-compression');
+  if (f !== undefined && f !== 'true' && f !== 'false') {
+    throw new UserInputError('INVALID_OUTPUT', `invalid force-compression=${f}: expected true or false`);
+  }
+  return { compression, ...(level !== undefined ? { level } : {}), ...(f === 'true' ? { force: true } : {}) };
 }
 
 export function createdTime(sourceDateEpoch: number | undefined): string {
   return new Date(sourceDateEpoch !== undefined ? sourceDateEpoch * 1000 : Date.now()).toISOString();
 }
 
-export async function buildImage(req: ExportRequest, ctx: ExportContext, flavour: ManifestFlavour): Promise<AssembledImage> {
-  const layers = await chainLayers(req.snapshot, { ...layerOptions(req.attrs), sourceDateEpoch: req.sourceDateEpoch }, ctx);
+/** `layers`: how the layers are stored (default: as the output's attributes say). */
+export async function buildImage(req: ExportRequest, ctx: ExportContext, flavour: ManifestFlavour, layers: LayerOptions = layerOptions(req.attrs)): Promise<AssembledImage> {
+  const blobs = await chainLayers(req.snapshot, { ...layers, sourceDateEpoch: req.sourceDateEpoch }, ctx);
   // Without SOURCE_DATE_EPOCH the times come from the layers' snapshots (see image-assemble.ts).
   const created = req.sourceDateEpoch !== undefined ? createdTime(req.sourceDateEpoch) : undefined;
   const img = assembleImage({
     config: req.config,
-    layers,
+    layers: blobs,
     flavour,
     ...(created !== undefined ? { created, clampHistory: created } : {}),
   });

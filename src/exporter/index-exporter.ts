@@ -17,10 +17,10 @@ import { MediaType, type Descriptor, type ImageIndex, type Platform } from '../o
 import { UserInputError } from '../util/errors.js';
 import { stringifyJsonLikeGo } from '../util/utf8-lossless.js';
 import { sha256, type AssembledImage } from './image-assemble.js';
-import { buildImage } from './image-build.js';
+import { buildImage, layerOptions } from './image-build.js';
 import { writeImageArchive } from './archive.js';
 import { LocalDirExporter, tarDirectory } from './filesystem-exporter.js';
-import type { ExportContext, ExportRequest, ExportResponse, OutputSpec } from './types.js';
+import type { ExportContext, ExportRequest, ExportResponse, LayerOptions, OutputSpec } from './types.js';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 
@@ -42,6 +42,8 @@ export function checkMultiPlatformOutput(o: OutputSpec): void {
   if (!['image', 'oci', 'local', 'tar'].includes(o.type)) {
     throw new UserInputError('MULTI_PLATFORM_OUTPUT', `output type=${o.type} cannot hold several platforms (use image, oci, local or tar)`);
   }
+  // A typo in compression= fails before anything is built, as for one platform.
+  if (o.type === 'image' || o.type === 'oci') layerOptions(o.attrs);
 }
 
 /** buildx's folder name of a platform in local/tar outputs: `linux/arm/v7` → `linux_arm_v7`. */
@@ -65,10 +67,14 @@ export interface AssembledIndex {
   readonly descriptor: Descriptor;
 }
 
-/** Builds each platform's image and the index over them; all of it lands in the content store. */
-export async function buildIndex(parts: readonly PlatformExport[], ctx: ExportContext): Promise<AssembledIndex> {
+/**
+ * Builds each platform's image and the index over them; all of it lands in the content store.
+ * `layers`: how the layers are stored — uncompressed for the local store (compressed when pushed,
+ * as single-platform images are), the output's `compression=` options for an archive.
+ */
+export async function buildIndex(parts: readonly PlatformExport[], ctx: ExportContext, layers: LayerOptions): Promise<AssembledIndex> {
   const images: AssembledImage[] = [];
-  for (const p of parts) images.push(await buildImage(p.req, ctx, 'oci'));
+  for (const p of parts) images.push(await buildImage(p.req, ctx, 'oci', layers));
   const index: ImageIndex = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,
@@ -86,7 +92,8 @@ function namesOf(parts: readonly PlatformExport[], attrs: ReadonlyMap<string, st
 
 async function toStore(parts: readonly PlatformExport[], attrs: ReadonlyMap<string, string>, ctx: ExportContext): Promise<ExportResponse> {
   const started = Date.now();
-  const built = await buildIndex(parts, ctx);
+  layerOptions(attrs);
+  const built = await buildIndex(parts, ctx, { compression: 'uncompressed' });
   ctx.progress.status({ id: 'exporting layers', current: 0, started, completed: Date.now() });
   for (const img of built.images) ctx.progress.status({ id: `exporting manifest ${img.manifestDescriptor.digest}`, current: 0, completed: Date.now() });
   ctx.progress.status({ id: `exporting manifest list ${built.descriptor.digest}`, current: 0, completed: Date.now() });
@@ -103,7 +110,7 @@ async function toStore(parts: readonly PlatformExport[], attrs: ReadonlyMap<stri
 async function toOciArchive(parts: readonly PlatformExport[], attrs: ReadonlyMap<string, string>, ctx: ExportContext): Promise<ExportResponse> {
   const dest = attrs.get('dest');
   if (!dest) throw new UserInputError('INVALID_OUTPUT', 'output type=oci needs dest=FILE (or dest=- for stdout)');
-  const built = await buildIndex(parts, ctx);
+  const built = await buildIndex(parts, ctx, layerOptions(attrs));
   const names = namesOf(parts, attrs);
   const blobs: Array<readonly [Descriptor, Buffer]> = built.images.flatMap((img) => [[img.configDescriptor, img.configBytes], [img.manifestDescriptor, img.manifestBytes]] as const);
   const layers = built.images.flatMap((img) => img.manifest.layers);

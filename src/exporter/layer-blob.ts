@@ -1,15 +1,14 @@
 /**
  * Turns an uncompressed layer tar stream into a blob: the diff_id (sha256 of the tar) and the blob
  * digest (sha256 of what is stored) are computed while streaming, so a layer is never held in memory
- * (gzip-blocks.ts keeps at most a few 1 MiB blocks).
+ * (gzip-blocks.ts keeps at most a few 1 MiB blocks; zstd a few of its jobs).
  */
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { DigestStream } from './digest-stream.js';
-import { BlockGzip } from './gzip-blocks.js';
-import { MediaType } from '../oci/types.js';
+import { compressor, layerMediaType, type Compression } from './layer-compress.js';
 
-export type Compression = 'gzip' | 'uncompressed';
+export { layerMediaType, type Compression };
 
 export interface LayerBlobInfo {
   /** sha256 of the stored blob. */
@@ -28,28 +27,21 @@ export interface LayerBlobInfo {
 
 export interface CompressOptions {
   readonly compression: Compression;
-  /** gzip level 0-9 (default 6, as zlib). */
+  /** gzip 0-9 (default 6, as zlib); zstd 0-22 (default 3). */
   readonly level?: number;
   readonly signal?: AbortSignal;
 }
 
-/** Streams `tar` through optional gzip into `sink`, measuring both ends. */
+/** Streams `tar` through the compression into `sink`, measuring both ends. */
 export async function writeLayerBlob(tar: Readable, sink: Writable, opts: CompressOptions): Promise<LayerBlobInfo> {
   const raw = new DigestStream();
   const stored = new DigestStream();
   const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream | NodeJS.ReadWriteStream> = [tar, raw];
-  if (opts.compression === 'gzip') {
-    stages.push(new BlockGzip(opts.level !== undefined ? { level: opts.level } : {}));
-  }
+  const c = await compressor(opts.compression, opts.level);
+  if (c) stages.push(c);
   stages.push(stored, sink);
   await pipeline(stages as unknown as [Readable, ...NodeJS.ReadWriteStream[], Writable], opts.signal ? { signal: opts.signal } : {});
   const r = raw.result();
   const s = stored.result();
   return { digest: s.digest, size: s.size, diffId: r.digest, uncompressedSize: r.size, compression: opts.compression };
-}
-
-/** The layer media type for a compression, in OCI or Docker flavour. */
-export function layerMediaType(compression: Compression, flavour: 'oci' | 'docker'): string {
-  if (flavour === 'docker') return compression === 'gzip' ? MediaType.dockerLayerGzip : MediaType.dockerLayer;
-  return compression === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayer;
 }

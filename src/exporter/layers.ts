@@ -1,8 +1,10 @@
 /**
  * The layer blobs of a snapshot chain, made lazily and remembered per (snapshot, compression) in the
- * metadata DB, so re-exports and pushes cost nothing. Base-image layers keep the blobs they were
- * imported from (their cache entries are written when they are applied), so their diff_ids match
- * the base image's config.
+ * metadata DB, so re-exports and pushes cost nothing. A build's own layers go into the local store
+ * uncompressed (the image exporter asks for `uncompressed`); a compressed blob is made when a layer
+ * leaves the machine, from the stored blob rather than by diffing the snapshot again. Base-image
+ * layers keep the blobs they were imported from (their cache entries are written when they are
+ * applied), so their diff_ids match the base image's config; only `force-compression` converts them.
  */
 import { availableParallelism } from 'node:os';
 import type { LayerBlobEntry } from '../cache/types.js';
@@ -11,30 +13,45 @@ import { allOrFirstError } from '../util/parallel.js';
 import { MediaType } from '../oci/types.js';
 import type { ExportContext, LayerOptions } from './types.js';
 import { layerMediaType, writeLayerBlob, type LayerBlobInfo } from './layer-blob.js';
+import { convertBlob, rememberBlob } from './layer-convert.js';
+
+export type LayerRequest = LayerOptions & { readonly sourceDateEpoch: number | undefined };
 
 function toInfo(e: LayerBlobEntry, uncompressedSize: number): LayerBlobInfo {
-  return {
-    digest: e.blobDigest,
-    size: e.size,
-    diffId: e.diffId,
-    uncompressedSize,
-    compression: e.compression === 'uncompressed' ? 'uncompressed' : 'gzip',
-  };
+  return { digest: e.blobDigest, size: e.size, diffId: e.diffId, uncompressedSize, compression: e.compression };
+}
+
+/**
+ * The stored blob an export can use as it is: one in the asked compression; else, unless forced,
+ * a base image's own blob in whatever compression it came (mixed compressions in one manifest are
+ * valid, and BuildKit keeps base layers as they are the same way) — and for `uncompressed` (the
+ * local store) any blob at all: there is nothing to save by decoding one (a layer pulled from a
+ * registry cache, a data root from before lazy compression).
+ */
+export function reusableBlob(present: readonly LayerBlobEntry[], opts: LayerOptions): LayerBlobEntry | undefined {
+  const exact = present.find((e) => e.compression === opts.compression);
+  if (exact || opts.force === true) return exact;
+  return present.find((e) => e.origin === 'image') ?? (opts.compression === 'uncompressed' ? present[0] : undefined);
 }
 
 /** The blob of one snapshot's own layer, creating and caching it when needed. */
-export async function layerBlobFor(snapshotId: string, opts: LayerOptions & { readonly sourceDateEpoch: number | undefined }, ctx: ExportContext): Promise<LayerBlobInfo> {
+export async function layerBlobFor(snapshotId: string, opts: LayerRequest, ctx: ExportContext): Promise<LayerBlobInfo> {
   const cache = ctx.storage.layerBlobs;
   // Reproducible exports must not reuse a blob diffed with other mtimes — except a base image's own
   // layer blob, which is the layer (its diff_id is in the base config) whatever the epoch.
   const cacheable = opts.sourceDateEpoch === undefined;
-  {
-    const all = cache.forSnapshot(snapshotId).filter((e) => e.compression !== 'zstd' && (cacheable || e.origin === 'image'));
-    const exact = all.find((e) => e.compression === opts.compression);
-    // A base-image layer (or any earlier export) may exist in another compression; using it keeps
-    // diff_ids stable, and mixed compressions in one manifest are valid.
-    const hit = exact ?? all[0];
-    if (hit && (await ctx.storage.content.has(hit.blobDigest))) return toInfo(hit, -1);
+  const present: LayerBlobEntry[] = [];
+  for (const e of cache.forSnapshot(snapshotId)) {
+    if ((cacheable || e.origin === 'image') && (await ctx.storage.content.claim(e.blobDigest, { signal: ctx.signal }))) present.push(e);
+  }
+  const reuse = reusableBlob(present, opts);
+  if (reuse) return toInfo(reuse, -1);
+  // The same tar is already stored in another compression: convert that (no diff, same diff_id).
+  const from = present.find((e) => e.compression === 'uncompressed') ?? present[0];
+  if (from) {
+    const info = await convertBlob(ctx.storage, { digest: from.blobDigest, diffId: from.diffId }, opts, ctx.signal);
+    rememberBlob(ctx.storage, [from], info);
+    return info;
   }
   const writer = ctx.storage.content.writer({ signal: ctx.signal });
   let info: LayerBlobInfo;
@@ -66,7 +83,7 @@ export async function layerBlobFor(snapshotId: string, opts: LayerOptions & { re
  * machine the split example's export went from 2.9 s to about half). The first failure cancels the
  * others; every one has settled (committed or aborted its blob) before the error is thrown.
  */
-export async function chainLayers(snapshot: string | undefined, opts: LayerOptions & { readonly sourceDateEpoch: number | undefined }, ctx: ExportContext): Promise<LayerBlobInfo[]> {
+export async function chainLayers(snapshot: string | undefined, opts: LayerRequest, ctx: ExportContext): Promise<LayerBlobInfo[]> {
   if (snapshot === undefined) return [];
   const chain = [...(await ctx.snapshotter.chain(snapshot))].reverse();
   const out = new Array<LayerBlobInfo>(chain.length);

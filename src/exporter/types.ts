@@ -58,7 +58,11 @@ export interface OutputSpec {
   readonly attrs: ReadonlyMap<string, string>;
 }
 
+/** How layers leave the machine (`compression=`, `compression-level=`, `force-compression=`). */
 export interface LayerOptions {
   readonly compression: Compression;
+  /** gzip 0-9 (default 6), zstd 0-22 (default 3). */
   readonly level?: number;
+  /** Convert also base-image layers stored in another compression (default false). */
+  readonly force?: boolean;
 }

@@ -1722,6 +1722,8 @@ export namespace tsbuild {
                 reclaimableBytes: number;
                 contentBytes: number;
                 disk?: (tsbuild.control.v1.DataRootUsage.$Properties|null);
+                uncompressedLayerBytes: number;
+                compressedLayerBytes: number;
                 static create(properties: tsbuild.control.v1.DiskUsageResponse.$Shape): tsbuild.control.v1.DiskUsageResponse & tsbuild.control.v1.DiskUsageResponse.$Shape;
                 static create(properties?: tsbuild.control.v1.DiskUsageResponse.$Properties): tsbuild.control.v1.DiskUsageResponse;
                 static encode(message: tsbuild.control.v1.DiskUsageResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -1738,6 +1740,8 @@ export namespace tsbuild {
                     reclaimableBytes?: (number|null);
                     contentBytes?: (number|null);
                     disk?: (tsbuild.control.v1.DataRootUsage.$Properties|null);
+                    uncompressedLayerBytes?: (number|null);
+                    compressedLayerBytes?: (number|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.DiskUsageResponse.$Properties;

@@ -6881,6 +6881,8 @@ export const tsbuild = $root.tsbuild = (() => {
                 DiskUsageResponse.prototype.reclaimableBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 DiskUsageResponse.prototype.contentBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
                 DiskUsageResponse.prototype.disk = null;
+                DiskUsageResponse.prototype.uncompressedLayerBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                DiskUsageResponse.prototype.compressedLayerBytes = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
                 DiskUsageResponse.create = function(properties) {
                     return new DiskUsageResponse(properties);
@@ -6908,6 +6910,10 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(48).int64(message.contentBytes);
                     if (message.disk != null && $Object.hasOwnProperty.call(message, "disk"))
                         $root.tsbuild.control.v1.DataRootUsage.encode(message.disk, writer.uint32(58).fork(), _depth + 1).ldelim();
+                    if (message.uncompressedLayerBytes != null && $Object.hasOwnProperty.call(message, "uncompressedLayerBytes") && (typeof message.uncompressedLayerBytes === "object" ? message.uncompressedLayerBytes.low || message.uncompressedLayerBytes.high : message.uncompressedLayerBytes !== 0))
+                        writer.uint32(64).int64(message.uncompressedLayerBytes);
+                    if (message.compressedLayerBytes != null && $Object.hasOwnProperty.call(message, "compressedLayerBytes") && (typeof message.compressedLayerBytes === "object" ? message.compressedLayerBytes.low || message.compressedLayerBytes.high : message.compressedLayerBytes !== 0))
+                        writer.uint32(72).int64(message.compressedLayerBytes);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -6998,6 +7004,24 @@ export const tsbuild = $root.tsbuild = (() => {
                                 if (wireType !== 2)
                                     break;
                                 message.disk = $root.tsbuild.control.v1.DataRootUsage.decode(reader, reader.size(), $undefined, _depth + 1, message.disk);
+                                continue;
+                            }
+                        case 8: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.uncompressedLayerBytes = value;
+                                else
+                                    delete message.uncompressedLayerBytes;
+                                continue;
+                            }
+                        case 9: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.compressedLayerBytes = value;
+                                else
+                                    delete message.compressedLayerBytes;
                                 continue;
                             }
                         }

@@ -2,9 +2,12 @@
  * `tsbuild push NAME` and `build --push`: an image of the local store to its registry. Blobs the
  * registry already has are skipped (HEAD), blobs another repository of the same registry holds are
  * mounted from it, the rest are uploaded from the content store; the manifest goes last, so the
- * tag never names an incomplete image.
+ * tag never names an incomplete image. Layers stored uncompressed are compressed first
+ * (src/exporter/manifest-convert.ts), once: the blob is kept for the next push.
  */
 import type { CacheStorage } from '../../cache/cache-storage.js';
+import { dropTransient, imageForTransfer } from '../../exporter/manifest-convert.js';
+import type { LayerOptions } from '../../exporter/types.js';
 import { normalizeImageRef, parseReference } from '../../oci/reference.js';
 import type { ImageIndex, ImageManifest } from '../../oci/types.js';
 import type { RegistryClient } from '../../registry/client.js';
@@ -20,6 +23,8 @@ export interface PushOptions {
   readonly credentials?: CredentialLookup;
   /** A client to reuse (a build's); default: one made from the request and closed after. */
   readonly client?: RegistryClient;
+  /** How layers stored uncompressed are shipped (an image output's `compression=`…); default gzip. */
+  readonly layers?: LayerOptions;
 }
 
 /**
@@ -46,9 +51,13 @@ export async function mountSources(storage: CacheStorage, domain: string, signal
     }
     if (!('layers' in doc) || !Array.isArray(doc.layers)) continue;
     for (const l of doc.layers) {
-      const list = out.get(l.digest) ?? [];
-      if (!list.includes(repo)) list.push(repo);
-      out.set(l.digest, list);
+      // The repository also holds the compressed blobs this layer was pushed as.
+      const same = storage.layerBlobs.byDiffId(l.digest).map((e) => e.blobDigest);
+      for (const digest of new Set([l.digest, ...same])) {
+        const list = out.get(digest) ?? [];
+        if (!list.includes(repo)) list.push(repo);
+        out.set(digest, list);
+      }
     }
   }
   return out;
@@ -60,13 +69,14 @@ export async function pushFromStore(storage: CacheStorage, req: PushRequest, opt
   if (!entry) throw new UserInputError('IMAGE_NOT_FOUND', `An image does not exist locally with the tag: ${req.name}`);
   const info = await storage.content.info(entry.manifestDigest, { signal: opts.signal });
   if (!info) throw new UserInputError('IMAGE_BLOB_MISSING', `image ${name}: manifest ${entry.manifestDigest} is missing from the content store (run "tsbuild cache check")`);
+  const image = await imageForTransfer(storage, { mediaType: entry.mediaType, digest: entry.manifestDigest, size: info.size }, opts.layers ?? { compression: 'gzip' }, opts.signal);
   const client = opts.client ?? openRegistryClient(req.registry, opts.credentials);
   try {
     const mounts = await mountSources(storage, parseReference(name).domain, opts.signal);
     const res = await client.push({
       ref: name,
-      root: { mediaType: entry.mediaType, digest: entry.manifestDigest, size: info.size },
-      source: contentSource(storage),
+      root: image.root,
+      source: contentSource(storage, { extra: image.documents }),
       mountFrom: (blob) => mounts.get(blob.digest) ?? [],
       signal: opts.signal,
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
@@ -77,5 +87,6 @@ export async function pushFromStore(storage: CacheStorage, req: PushRequest, opt
     return { name, digest: res.digest, size: res.size, blobs: res.blobs };
   } finally {
     if (!opts.client) client.close();
+    await dropTransient(storage, image);
   }
 }
