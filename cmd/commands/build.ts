@@ -84,9 +84,6 @@ export const buildCommand: Command = {
     const fileArg = flagString(a, 'file');
     if (contextArg === '-' && fileArg === '-') throw new UsageError('build: cannot read both the context and the Dockerfile from standard input');
     const platform = flagString(a, 'platform');
-    if (platform !== undefined && !/^linux\/(amd64|x86_64)$/.test(platform)) {
-      throw new UserInputError('UNSUPPORTED_PLATFORM', `platform ${platform} is not supported on this machine (linux/amd64)`);
-    }
     const mp = flagString(a, 'max-parallelism');
     const maxParallelism = mp === undefined ? undefined : Number(mp);
     if (maxParallelism !== undefined && (!Number.isInteger(maxParallelism) || maxParallelism < 1)) throw new UsageError(`build: invalid --max-parallelism "${mp}"`);

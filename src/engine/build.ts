@@ -32,6 +32,8 @@ import { StepError, isCancellation } from '../solver/errors.js';
 import { layerLimitWarning } from './layer-limit.js';
 import { ExportOutputs, exportError } from './export-outputs.js';
 import { dockerfileBytes } from './dockerfile-tools.js';
+import { requireRunnablePlatforms } from './platform-check.js';
+import type { Emulators } from '../worker/platforms/emulators.js';
 import type { BuildOptions, BuildRequest, BuildResult, BuildStep, BuildSummary, BuildWarning, ByteSink, ExportResult } from './types.js';
 
 /** What a build needs of the engine (the Engine itself, seen through this to keep imports one-way). */
@@ -43,6 +45,8 @@ export interface BuildEngine {
   readonly historyKeep: number;
   /** Layer figures of the snapshots this engine built, for the history (layer-usage.ts). */
   readonly layerUsages: LayerUsageCache;
+  /** The platforms RUN steps can run for on this machine. */
+  readonly emulators: Emulators;
 }
 
 /** The request as the build runs it: the Dockerfile's bytes decoded, attribute maps made Maps. */
@@ -160,7 +164,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   const ignore = await loadDockerignoreStep(progress, { contextDir: req.contextDir, signal, ...(req.dockerfile.path ? { dockerfilePath: req.dockerfile.path } : {}) });
   // Base images absent locally (or all of them with --pull) are resolved at their registry; their
   // layers are downloaded only if the FROM step runs.
-  const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal })).config);
+  const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config);
   let converted;
   try {
     converted = await convertDockerfile(ast, {
@@ -178,6 +182,8 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   } catch (e) {
     throw withBaseImageHint(e, metadata.failed);
   }
+  await requireRunnablePlatforms(engine.emulators, converted.definition.loaded, signal);
+  for (const message of registry.images.platformWarnings) progress.write({ type: 'warning', message: `InvalidBaseImagePlatform: ${message}`, timestamp: Date.now() });
   for (const w of converted.warnings) {
     progress.write({ type: 'warning', message: w.message, timestamp: Date.now(), ...(w.location ? { location: w.location } : {}) });
   }

@@ -2500,6 +2500,7 @@ export namespace tsbuild {
                 snapshotter: string;
                 outputs: string[];
                 features: string[];
+                platforms: string[];
                 static create(properties: tsbuild.control.v1.EngineFacts.$Shape): tsbuild.control.v1.EngineFacts & tsbuild.control.v1.EngineFacts.$Shape;
                 static create(properties?: tsbuild.control.v1.EngineFacts.$Properties): tsbuild.control.v1.EngineFacts;
                 static encode(message: tsbuild.control.v1.EngineFacts.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2513,6 +2514,7 @@ export namespace tsbuild {
                     snapshotter?: (string|null);
                     outputs?: (string[]|null);
                     features?: (string[]|null);
+                    platforms?: (string[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.EngineFacts.$Properties;
@@ -3041,6 +3043,7 @@ export namespace tsbuild {
                 name: string;
                 message: string;
                 sourceName: string;
+                platform: string;
                 static create(properties: tsbuild.control.v1.ImportStart.$Shape): tsbuild.control.v1.ImportStart & tsbuild.control.v1.ImportStart.$Shape;
                 static create(properties?: tsbuild.control.v1.ImportStart.$Properties): tsbuild.control.v1.ImportStart;
                 static encode(message: tsbuild.control.v1.ImportStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -3053,6 +3056,7 @@ export namespace tsbuild {
                     name?: (string|null);
                     message?: (string|null);
                     sourceName?: (string|null);
+                    platform?: (string|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ImportStart.$Properties;
