@@ -49,7 +49,7 @@ export class Emulators {
 
   /** The current report: from memory or the file when binfmt_misc is unchanged, else probed. */
   async report(signal: AbortSignal): Promise<EmulatorReport> {
-    const state = await readBinfmt(this.binfmtDir);
+    const state = readBinfmt(this.binfmtDir);
     if (this.#last?.key === state.key) return this.#last;
     const saved = await this.#load();
     if (saved?.key === state.key) return (this.#last = saved);
