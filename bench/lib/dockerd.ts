@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TsbuildError } from '../../src/util/errors.js';
 import { runCommand } from './run-command.js';
 import { unmountAndRemove } from './teardown.js';
+import { binfmtForDocker, type BinfmtForDocker } from './binfmt-switch.js';
 
 export const DOCKERD_BIN = '/usr/sbin/dockerd';
 /** Debian's CLI, matching the daemon (not whatever sits in /usr/local/bin). */
@@ -26,6 +27,8 @@ export interface PrivateDockerd {
   /** The environment for docker CLI calls against this daemon. */
   readonly env: NodeJS.ProcessEnv;
   readonly dir: string;
+  /** What binfmt_misc was while this daemon ran (binfmt-switch.ts); also printed to stderr at start. */
+  readonly binfmtNote: string;
   /** Stops the daemon and its containerd, unmounts what is left, removes the dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -69,6 +72,7 @@ export async function startDockerd(opts: { readonly signal: AbortSignal; readonl
   };
   let child: ChildProcess | undefined;
   let stopped: Promise<void> | undefined;
+  let binfmt: BinfmtForDocker | undefined;
   const stopNow = async (): Promise<void> => {
     if (child && !exited(child)) {
       child.kill('SIGTERM');
@@ -85,10 +89,13 @@ export async function startDockerd(opts: { readonly signal: AbortSignal; readonl
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
     await unmountAndRemove(dir);
+    await binfmt?.restore();
   };
   const stop = (): Promise<void> => (stopped ??= stopNow());
 
   try {
+    binfmt = await binfmtForDocker(opts.signal);
+    process.stderr.write(`${binfmt.note}\n`);
     await mkdir(env['DOCKER_CONFIG'] as string);
     await writeFile(join(dir, 'daemon.json'), '{}\n');
     const log = openSync(logFile, 'a');
@@ -119,5 +126,5 @@ export async function startDockerd(opts: { readonly signal: AbortSignal; readonl
     await stop();
     throw e;
   }
-  return { env, dir, stop };
+  return { env, dir, stop, binfmtNote: binfmt.note };
 }

@@ -87,9 +87,6 @@ export const buildCommand: Command = {
     // `--platform a,b` and `--platform a --platform b` alike (buildx); several make an image index.
     const platforms = [...new Set(flagList(a, 'platform').flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== ''))];
     const platform = platforms.length === 1 ? platforms[0] : undefined;
-    if (platform !== undefined && !/^linux\/(amd64|x86_64)$/.test(platform)) {
-      throw new UserInputError('UNSUPPORTED_PLATFORM', `platform ${platform} is not supported on this machine (linux/amd64)`);
-    }
     const mp = flagString(a, 'max-parallelism');
     const maxParallelism = mp === undefined ? undefined : Number(mp);
     if (maxParallelism !== undefined && (!Number.isInteger(maxParallelism) || maxParallelism < 1)) throw new UsageError(`build: invalid --max-parallelism "${mp}"`);

@@ -64,9 +64,6 @@ export const compareCommand: Command = {
     if (files.length < 2) throw new UsageError('compare: give at least two Dockerfiles with -f');
     const format = (flagString(a, 'format') ?? 'table') as Format;
     const platform = flagString(a, 'platform');
-    if (platform !== undefined && !/^linux\/(amd64|x86_64)$/.test(platform)) {
-      throw new UserInputError('UNSUPPORTED_PLATFORM', `platform ${platform} is not supported on this machine (linux/amd64)`);
-    }
     const contextArg = a.positionals[0] as string;
     const contextDir = resolve(ctx.io.cwd, contextArg);
     if (!(await stat(contextDir).catch(() => undefined))?.isDirectory()) throw new UserInputError('CONTEXT_NOT_FOUND', `unable to prepare context: path "${contextArg}" not found`);

@@ -11,12 +11,16 @@ export const imageImportCommand: Command = {
   usage: '[OPTIONS] ROOTFS.tar|DIR|- NAME[:TAG]',
   minArgs: 2,
   maxArgs: 2,
-  flags: [{ name: 'message', short: 'm', kind: 'string', placeholder: 'TEXT', description: 'commit message for the imported layer' }],
+  flags: [
+    { name: 'message', short: 'm', kind: 'string', placeholder: 'TEXT', description: 'commit message for the imported layer' },
+    { name: 'platform', kind: 'string', placeholder: 'PLATFORM', description: "platform the image config records (linux/arm64; default the engine's)" },
+  ],
   async run(ctx) {
     const [source, name] = ctx.args.positionals as [string, string];
     const message = flagString(ctx.args, 'message');
+    const platform = flagString(ctx.args, 'platform');
     const entry = await withClient(ctx, { readOnly: true }, (c) =>
-      c.importImage({ source, name, ...(message !== undefined ? { message } : {}) }, { signal: ctx.signal, input: stdinBytes(ctx.io.stdin) }),
+      c.importImage({ source, name, ...(message !== undefined ? { message } : {}), ...(platform !== undefined ? { platform } : {}) }, { signal: ctx.signal, input: stdinBytes(ctx.io.stdin) }),
     );
     ctx.io.stdout.write(`${entry.manifestDigest}\n`);
     return 0;

@@ -33,6 +33,7 @@ export const infoCommand: Command = {
       `Runc:        ${runc}`,
       `Kernel:      ${info.kernel}`,
       `Platform:    ${info.platform}`,
+      `Platforms:   ${info.platforms.join(', ')}`,
       `Snapshotter: ${info.snapshotter}`,
       `Outputs:     ${info.outputs.join(', ')}`,
       `Features:    ${info.features.join(', ')}`,

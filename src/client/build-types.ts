@@ -239,6 +239,11 @@ export interface EngineInfo {
   readonly runc: { readonly path?: string; readonly version?: string };
   /** The engine's platform (`linux/amd64`). */
   readonly platform: string;
+  /**
+   * Platforms RUN steps can run for on the engine's machine: its own first, then the ones its CPU
+   * runs natively or a binfmt_misc emulator (qemu-user-static) runs (`linux/arm64`…).
+   */
+  readonly platforms: readonly string[];
   /** Snapshot storage. */
   readonly snapshotter: 'overlay2';
   /** Output types `--output type=` accepts. */

@@ -290,7 +290,7 @@ export class GrpcClient implements Client {
     const { importSource } = await import('./grpc-archive.js');
     const open = await importSource(req.source, opts.input);
     // The engine's default comment names the client's source (an empty message, as proto3 has no presence, gets it too).
-    const start = { name: req.name, message: req.message ?? `Imported from ${req.source}`, sourceName: req.source };
+    const start = { name: req.name, message: req.message ?? `Imported from ${req.source}`, sourceName: req.source, platform: req.platform ?? '' };
     const res = await this.#clientStream(ControlService.Import, async function* (signal) {
       yield { start };
       for await (const data of open(signal)) yield { data: { data } };

@@ -26,6 +26,7 @@ export function engineInfoIn(r: Props<'InfoResponse'>): EngineInfo {
     kernel: r.kernel ?? '',
     runc: { ...opt('path', e?.runcPath), ...opt('version', r.runcVersion) },
     platform: r.platform ?? '',
+    platforms: [...(e?.platforms ?? [])],
     snapshotter: 'overlay2',
     outputs: [...(e?.outputs ?? [])],
     features: [...(e?.features ?? [])],

@@ -171,6 +171,8 @@ export interface ImportRequest {
   readonly name: string;
   /** The history comment. Default `Imported from SOURCE`. */
   readonly message?: string;
+  /** The platform the config records (`linux/arm64`, like `docker import --platform`). Default: the engine's. */
+  readonly platform?: string;
 }
 
 export interface LoadRequest {

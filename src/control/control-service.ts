@@ -26,8 +26,8 @@ import type { ServiceHandlers } from './types.js';
 type InfoResponse = tsbuild.control.v1.InfoResponse.$Properties;
 
 export interface ControlDeps {
-  /** The Info answer, computed per call (uptime changes). */
-  readonly info: () => InfoResponse;
+  /** The Info answer, computed per call (uptime and, when binfmt_misc changes, the platforms change). */
+  readonly info: (signal: AbortSignal) => InfoResponse | Promise<InfoResponse>;
   /** Per-client build limit (`--max-builds-per-client`). */
   readonly buildSlots: BuildSlots;
   /** The daemon's engine on `--root`: every handler (and the build handler) uses this one. */
@@ -73,7 +73,7 @@ export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof Contr
       return { image: imageInspectOut(image), history: history.map(historyRowOut) };
     },
     History: async (req, { signal }) => ({ builds: (await deps.engine.buildHistory(buildHistoryIn(req), { signal })).map(pastBuildOut) }),
-    Info: async () => deps.info(),
+    Info: async (_req, { signal }) => deps.info(signal),
     Pull: pullHandler(deps),
     Push: pushHandler(deps),
     Load: loadHandler(deps),

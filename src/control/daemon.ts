@@ -132,7 +132,12 @@ export class Daemon {
     const auth = [...(tokens ? ['token'] : []), ...(opts.tls?.caFile ? ['tls-client-cert'] : [])];
     const makeControl = hooks.control ?? controlHandlers;
     server.addService(ControlService, adaptService(ControlService, makeControl({
-      info: () => infoResponse({ options: opts, dataRoot, addresses: bound, rpcs: IMPLEMENTED_RPCS, auth, startedMs, runcVersion: runc, engine: engineInfo }),
+      info: async (signal) => infoResponse({
+        options: opts, dataRoot, addresses: bound, rpcs: IMPLEMENTED_RPCS, auth, startedMs, runcVersion: runc,
+        // The emulators are re-read per call (cheap unless binfmt_misc changed): a handler
+        // registered after the daemon started shows up without a restart.
+        engine: { ...engineInfo, platforms: await engine.emulators.runnable(signal) },
+      }),
       buildSlots: new BuildSlots(opts.limits.maxBuildsPerClient),
       engine,
       dataRoot,

@@ -124,7 +124,7 @@ export function importHandler(deps: TransferDeps): Handler<'Import'> {
     const { start, bytes } = await archiveStream(requests, 'Import');
     // Empty: the engine's default comment (tsbuild's client always sends the one it wants).
     const message = start.message || `Imported from ${start.sourceName || '-'}`;
-    const rec = await deps.engine.importImage({ source: '-', name: start.name ?? '', message }, { signal, input: bytes });
+    const rec = await deps.engine.importImage({ source: '-', name: start.name ?? '', message, ...(start.platform ? { platform: start.platform } : {}) }, { signal, input: bytes });
     return { image: imageRecordOut(rec) };
   };
 }

@@ -82,7 +82,9 @@ export function infoResponse(i: InfoInputs, now = Date.now()): InfoResponse {
     uptimeMs: Math.max(0, now - i.startedMs),
     pid: process.pid,
     ...(i.engine ? {
-      engine: { runcPath: i.engine.runc.path ?? '', snapshotter: i.engine.snapshotter, outputs: [...i.engine.outputs], features: [...i.engine.features] },
+      engine: {
+        runcPath: i.engine.runc.path ?? '', snapshotter: i.engine.snapshotter, outputs: [...i.engine.outputs], features: [...i.engine.features], platforms: [...i.engine.platforms],
+      },
     } : {}),
   };
 }

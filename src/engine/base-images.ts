@@ -8,9 +8,10 @@
 import type { CacheStorage } from '../cache/cache-storage.js';
 import { normalizeImageRef } from '../oci/reference.js';
 import type { RegistryClient } from '../registry/client.js';
-import { DEFAULT_PLATFORM } from '../registry/platform.js';
+import { DEFAULT_PLATFORM, formatPlatform, selectPlatform, type PlatformSpec } from '../registry/platform.js';
+import type { ImageConfig } from '../oci/types.js';
 import { parseReference } from '../oci/reference.js';
-import { UserInputError } from '../util/errors.js';
+import { isTsbuildError, UserInputError } from '../util/errors.js';
 import { findLocalImage, type LocalImage } from '../worker/ops/local-image.js';
 import type { ImageProgress, ImageProvider, ImageResolveMode, ProvideOptions } from '../worker/ops/image-provider.js';
 import { contentSink } from './registry-access.js';
@@ -23,12 +24,23 @@ export interface BaseImagesOptions {
   readonly defaultMode: ImageResolveMode;
 }
 
+/** True when an image config is for `want` (or names no platform). */
+function configMatches(config: ImageConfig, want: PlatformSpec): boolean {
+  if (!config.architecture || !config.os) return true;
+  const have = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  return selectPlatform([{ mediaType: '', digest: '', size: 0, platform: have }], want) !== undefined;
+}
+
 export class BaseImages implements ImageProvider {
   readonly #opts: BaseImagesOptions;
   readonly #resolved = new Map<string, Promise<LocalImage>>();
   /** Images whose metadata came from a registry (their layers may still be missing). */
   readonly #remote = new WeakSet<LocalImage>();
   readonly #pulls = new Map<string, Promise<void>>();
+  /** The index a registry image was chosen from: the local store names the index, not one platform's manifest. */
+  readonly #indexOf = new WeakMap<LocalImage, { readonly digest: string; readonly mediaType: string }>();
+  /** InvalidBaseImagePlatform warnings of the bases resolved so far (the build shows them). */
+  readonly platformWarnings: string[] = [];
 
   constructor(opts: BaseImagesOptions) {
     this.#opts = opts;
@@ -37,10 +49,11 @@ export class BaseImages implements ImageProvider {
   resolve(ref: string, opts: ProvideOptions): Promise<LocalImage> {
     const name = normalizeImageRef(ref);
     const mode = opts.mode ?? this.#opts.defaultMode;
-    const key = `${mode}\0${name}`;
+    const platform = opts.platform ?? DEFAULT_PLATFORM;
+    const key = `${mode}\0${name}\0${formatPlatform(platform)}`;
     let p = this.#resolved.get(key);
     if (!p) {
-      p = this.#resolve(name, mode, opts.signal);
+      p = this.#resolve(name, mode, platform, opts.signal);
       this.#resolved.set(key, p);
       // A failed or cancelled resolve is not remembered: the next caller tries again.
       p.catch(() => this.#resolved.delete(key));
@@ -48,14 +61,35 @@ export class BaseImages implements ImageProvider {
     return p;
   }
 
-  async #resolve(name: string, mode: ImageResolveMode, signal: AbortSignal): Promise<LocalImage> {
+  async #resolve(name: string, mode: ImageResolveMode, platform: PlatformSpec, signal: AbortSignal): Promise<LocalImage> {
     const storage = this.#opts.storage;
     if (mode !== 'pull') {
-      const local = await findLocalImage(storage, name, { signal });
-      if (local) return local;
-      if (mode === 'local') throw new UserInputError('IMAGE_NOT_FOUND', `base image ${name} is not in the local image store and its resolve mode is local`);
+      // A local index without the platform's entry is looked up at the registry like a missing image.
+      let noPlatform: unknown;
+      const local = await findLocalImage(storage, name, { signal, platform }).catch((e: unknown) => {
+        if (isTsbuildError(e) && e.code === 'IMAGE_NO_PLATFORM') return void (noPlatform = e);
+        throw e;
+      });
+      // A single-platform image made for another platform is used as it is (as BuildKit uses a
+      // single-platform base), with a warning; --pull asks its registry for the platform's.
+      if (local) {
+        if (!configMatches(local.config, platform)) {
+          this.platformWarnings.push(`base image ${name} is ${local.config.os}/${local.config.architecture}${local.config.variant ? `/${local.config.variant}` : ''}, `
+            + `not ${formatPlatform(platform)} as this build expects (use --pull to ask its registry for a ${formatPlatform(platform)} image)`);
+        }
+        return local;
+      }
+      if (mode === 'local') {
+        if (noPlatform !== undefined) throw new UserInputError('IMAGE_NO_PLATFORM', `base image ${name} in the local image store has no manifest for ${formatPlatform(platform)} and its resolve mode is local`);
+        throw new UserInputError('IMAGE_NOT_FOUND', `base image ${name} is not in the local image store and its resolve mode is local`);
+      }
     }
-    const res = await this.#opts.registry().pull({ ref: name, sink: contentSink(storage), layers: 'none', platform: DEFAULT_PLATFORM, signal });
+    return this.#fromRegistry(name, platform, signal);
+  }
+
+  async #fromRegistry(name: string, platform: PlatformSpec, signal: AbortSignal): Promise<LocalImage> {
+    const storage = this.#opts.storage;
+    const res = await this.#opts.registry().pull({ ref: name, sink: contentSink(storage), layers: 'none', platform, signal });
     const img: LocalImage = {
       name,
       manifestDigest: res.manifestDescriptor.digest,
@@ -64,9 +98,11 @@ export class BaseImages implements ImageProvider {
       config: res.config,
       layers: res.layers,
     };
+    // The local entry may be the index this manifest came from: then its layers are local too.
     const local = storage.images.get(name);
-    if (local?.manifestDigest === img.manifestDigest) return img;
+    if (local?.manifestDigest === img.manifestDigest || (local !== undefined && local.manifestDigest === res.index?.descriptor.digest)) return img;
     this.#remote.add(img);
+    if (res.index) this.#indexOf.set(img, { digest: res.index.descriptor.digest, mediaType: res.index.descriptor.mediaType });
     return img;
   }
 
@@ -101,6 +137,10 @@ export class BaseImages implements ImageProvider {
         },
       } : {}),
     });
-    storage.images.put({ name: image.name, manifestDigest: image.manifestDigest, configDigest: image.configDigest, mediaType: image.manifest.mediaType });
+    // An image chosen from an index is stored as the index (its blob came with the pull), so a
+    // build for another platform finds that platform missing and pulls it, instead of taking
+    // this platform's manifest for its own.
+    const idx = this.#indexOf.get(image);
+    storage.images.put({ name: image.name, manifestDigest: idx?.digest ?? image.manifestDigest, configDigest: image.configDigest, mediaType: idx?.mediaType ?? image.manifest.mediaType });
   }
 }

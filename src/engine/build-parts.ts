@@ -16,10 +16,13 @@ import type { Solver } from '../solver/solver.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import type { ExporterRegistry } from '../exporter/registry.js';
 import type { LayerUsageCache } from './layer-usage.js';
+import type { Emulators } from '../worker/platforms/emulators.js';
 import type { BuildOptions, BuildRequest, BuildStep, BuildSummary, BuildWarning, ByteSink } from './types.js';
 
 /** What a build needs of the engine (the Engine itself, seen through this to keep imports one-way). */
 export interface BuildEngine {
+  /** The platforms RUN steps can run for on this machine. */
+  readonly emulators: Emulators;
   readonly services: WorkerServices;
   readonly solver: Solver;
   readonly exporters: ExporterRegistry;

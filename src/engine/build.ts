@@ -31,6 +31,7 @@ import { StepError, isCancellation } from '../solver/errors.js';
 import { layerLimitWarning } from './layer-limit.js';
 import { ExportOutputs, exportError } from './export-outputs.js';
 import { dockerfileBytes } from './dockerfile-tools.js';
+import { requireRunnablePlatforms } from './platform-check.js';
 import type { BuildOptions, BuildRequest, BuildResult, ExportResult } from './types.js';
 
 
@@ -114,7 +115,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   const ignore = await loadDockerignoreStep(progress, { contextDir: req.contextDir, signal, ...(req.dockerfile.path ? { dockerfilePath: req.dockerfile.path } : {}) });
   // Base images absent locally (or all of them with --pull) are resolved at their registry; their
   // layers are downloaded only if the FROM step runs.
-  const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal })).config);
+  const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config);
   const platforms = targetPlatforms(req);
   if (platforms.length > 1) {
     return buildPlatforms(engine, registry, { req, opts: b.opts, progress, ast, argNames, dockerignore: ignore.patterns, buildArgs, outputs, metadata, platforms });
@@ -136,6 +137,8 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   } catch (e) {
     throw withBaseImageHint(e, metadata.failed);
   }
+  await requireRunnablePlatforms(engine.emulators, converted.definition.loaded, signal);
+  for (const message of registry.images.platformWarnings) progress.write({ type: 'warning', message: `InvalidBaseImagePlatform: ${message}`, timestamp: Date.now() });
   for (const w of converted.warnings) {
     progress.write({ type: 'warning', message: w.message, timestamp: Date.now(), ...(w.location ? { location: w.location } : {}) });
   }

@@ -1,6 +1,7 @@
 /**
  * `Engine.info()`: what a client needs to know about the engine it talks to before it sends work —
- * version, data root, kernel, runc, platform and what it supports. Cheap: one `runc --version`.
+ * version, data root, kernel, runc, platforms and what it supports. Cheap: one `runc --version` and
+ * the emulator report (probed only when binfmt_misc changed since the last one).
  */
 import { execFile } from 'node:child_process';
 import { release } from 'node:os';
@@ -9,6 +10,7 @@ import { formatPlatform, hostPlatform } from '../llb/platform.js';
 import { VERSION } from '../version.js';
 import { findOnPath } from './preflight.js';
 import type { CallOptions, EngineInfo } from './types.js';
+import type { Emulators } from '../worker/platforms/emulators.js';
 
 const run = promisify(execFile);
 
@@ -27,7 +29,7 @@ async function runcVersion(path: string, signal: AbortSignal): Promise<string | 
   }
 }
 
-export async function engineInfo(root: string, outputs: readonly string[], opts: CallOptions): Promise<EngineInfo> {
+export async function engineInfo(root: string, outputs: readonly string[], emulators: Emulators, opts: CallOptions): Promise<EngineInfo> {
   const path = await findOnPath('runc');
   const version = path === undefined ? undefined : await runcVersion(path, opts.signal);
   return {
@@ -36,6 +38,7 @@ export async function engineInfo(root: string, outputs: readonly string[], opts:
     kernel: release(),
     runc: { ...(path !== undefined ? { path } : {}), ...(version !== undefined ? { version } : {}) },
     platform: formatPlatform(hostPlatform()),
+    platforms: await emulators.runnable(opts.signal),
     snapshotter: 'overlay2',
     outputs: [...outputs],
     features: [...FEATURES],

@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { throwIfAborted } from '../util/errors.js';
 import { CacheStorage } from '../cache/cache-storage.js';
 import { ContextHasher } from '../cache/context-hash.js';
@@ -20,6 +21,7 @@ import { Overlay2Differ } from '../worker/diff/differ.js';
 import { Overlay2Applier } from '../worker/diff/applier.js';
 import { layerLimitsFromEnv, type LayerLimits } from '../worker/diff/layer-limits.js';
 import { RuncExecutor } from '../worker/exec/runc-executor.js';
+import { Emulators } from '../worker/platforms/emulators.js';
 import { DiskCacheMountManager } from '../worker/cache-mounts/manager.js';
 import { SnapshotResultLoader } from '../worker/ops/loader.js';
 import type { WorkerServices } from '../worker/ops/context.js';
@@ -97,6 +99,11 @@ export interface EngineOptions {
    * walk of the whole store; see background-collector.ts). close() waits for it either way.
    */
   readonly collectAfterBuild?: 'inline' | 'background';
+  /**
+   * Where binfmt_misc is mounted, for finding the platforms RUN steps can run for (emulators.ts).
+   * Default: TSBUILD_BINFMT_MISC, else /proc/sys/fs/binfmt_misc.
+   */
+  readonly binfmtDir?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -109,6 +116,8 @@ export class Engine {
   readonly layerLimits: LayerLimits;
   /** Builds the build history keeps. */
   readonly historyKeep: number;
+  /** The platforms RUN steps can run for here (probed once per binfmt_misc change). */
+  readonly emulators: Emulators;
   /** Layer figures by top snapshot, kept across builds (a no-op rebuild reuses its last one's). */
   readonly layerUsages = new LayerUsageCache();
   /**
@@ -120,8 +129,9 @@ export class Engine {
   readonly #collector: BackgroundCollector;
   #closed = false;
 
-  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number, collectAfterBuild: 'inline' | 'background') {
+  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number, collectAfterBuild: 'inline' | 'background', emulators: Emulators) {
     this.services = services;
+    this.emulators = emulators;
     this.#collectAfterBuild = collectAfterBuild;
     this.#collector = new BackgroundCollector(() => services.storage.collectGarbage().catch(() => undefined));
     this.historyKeep = historyKeep;
@@ -180,7 +190,9 @@ export class Engine {
         loader: new SnapshotResultLoader(services),
         maxParallelism: opts.maxParallelism ?? Math.max(1, cpus().length),
       });
-      return new Engine(services, snapshotter, solver, recovery, layerLimits, historyKeep, opts.collectAfterBuild ?? 'inline');
+      const binfmtDir = opts.binfmtDir ?? process.env['TSBUILD_BINFMT_MISC'];
+      const emulators = new Emulators({ tmpDir, cacheFile: join(root, 'emulators.json'), ...(binfmtDir ? { binfmtDir } : {}) });
+      return new Engine(services, snapshotter, solver, recovery, layerLimits, historyKeep, opts.collectAfterBuild ?? 'inline', emulators);
     } catch (e) {
       storage.close();
       throw e;
@@ -260,7 +272,7 @@ export class Engine {
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
-    return engineInfo(this.services.root, this.exporters.types(), opts);
+    return engineInfo(this.services.root, this.exporters.types(), this.emulators, opts);
   }
 
   // --- The image store ----------------------------------------------------------------------------
@@ -297,6 +309,7 @@ export class Engine {
       signal: opts.signal,
       ...(opts.input ? { input: opts.input } : {}),
       ...(req.message !== undefined ? { message: req.message } : {}),
+      ...(req.platform !== undefined ? { platform: req.platform } : {}),
     }));
   }
 

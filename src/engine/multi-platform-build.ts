@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
+import { requireRunnablePlatforms } from './platform-check.js';
 import type { ConvertResult } from '../frontend/types.js';
 import type { DockerfileAST } from '../frontend/dockerfile/ast.js';
 import { formatPlatform, parsePlatform } from '../llb/platform.js';
@@ -130,6 +131,8 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
       throw withBaseImageHint(e, f.metadata.failed);
     }
   }
+  // Every platform's RUN steps must run here (natively or emulated) before any step runs.
+  for (const c of converted) await requireRunnablePlatforms(engine.emulators, c.definition.loaded, signal);
   const seenWarnings = new Set<string>();
   const warnings = converted.flatMap((c) => c.warnings).filter((w) => !seenWarnings.has(w.message) && seenWarnings.add(w.message));
   for (const w of warnings) progress.write({ type: 'warning', message: w.message, timestamp: Date.now(), ...(w.location ? { location: w.location } : {}) });

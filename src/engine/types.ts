@@ -261,6 +261,8 @@ export interface ImportRequest {
   readonly source: string;
   readonly name: string;
   readonly message?: string;
+  /** `linux/arm64`; default the host's. */
+  readonly platform?: string;
 }
 
 export interface LoadRequest {
@@ -356,6 +358,8 @@ export interface EngineInfo {
   readonly kernel: string;
   readonly runc: { readonly path?: string; readonly version?: string };
   readonly platform: string;
+  /** Platforms RUN steps can run for here: the host's, then the ones its CPU or an emulator runs. */
+  readonly platforms: readonly string[];
   readonly snapshotter: 'overlay2';
   readonly outputs: readonly string[];
   readonly features: readonly string[];

@@ -57,7 +57,7 @@ function slowInfo(): { control: (deps: ControlDeps) => ReturnType<typeof control
         });
         reason = ctx.signal.reason;
         throwIfAborted(ctx.signal);
-        return deps.info();
+        return deps.info(ctx.signal);
       },
     }),
   };

@@ -2541,6 +2541,7 @@ export namespace tsbuild {
                 snapshotter: string;
                 outputs: string[];
                 features: string[];
+                platforms: string[];
                 static create(properties: tsbuild.control.v1.EngineFacts.$Shape): tsbuild.control.v1.EngineFacts & tsbuild.control.v1.EngineFacts.$Shape;
                 static create(properties?: tsbuild.control.v1.EngineFacts.$Properties): tsbuild.control.v1.EngineFacts;
                 static encode(message: tsbuild.control.v1.EngineFacts.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -2554,6 +2555,7 @@ export namespace tsbuild {
                     snapshotter?: (string|null);
                     outputs?: (string[]|null);
                     features?: (string[]|null);
+                    platforms?: (string[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.EngineFacts.$Properties;
@@ -3082,6 +3084,7 @@ export namespace tsbuild {
                 name: string;
                 message: string;
                 sourceName: string;
+                platform: string;
                 static create(properties: tsbuild.control.v1.ImportStart.$Shape): tsbuild.control.v1.ImportStart & tsbuild.control.v1.ImportStart.$Shape;
                 static create(properties?: tsbuild.control.v1.ImportStart.$Properties): tsbuild.control.v1.ImportStart;
                 static encode(message: tsbuild.control.v1.ImportStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -3094,6 +3097,7 @@ export namespace tsbuild {
                     name?: (string|null);
                     message?: (string|null);
                     sourceName?: (string|null);
+                    platform?: (string|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ImportStart.$Properties;

@@ -10696,6 +10696,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 const EngineFacts = function (properties) {
                     this.outputs = [];
                     this.features = [];
+                    this.platforms = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -10706,6 +10707,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 EngineFacts.prototype.snapshotter = "";
                 EngineFacts.prototype.outputs = $util.emptyArray;
                 EngineFacts.prototype.features = $util.emptyArray;
+                EngineFacts.prototype.platforms = $util.emptyArray;
 
                 EngineFacts.create = function(properties) {
                     return new EngineFacts(properties);
@@ -10728,6 +10730,9 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.features != null && message.features.length)
                         for (let i = 0; i < message.features.length; ++i)
                             writer.uint32(34).string(message.features[i]);
+                    if (message.platforms != null && message.platforms.length)
+                        for (let i = 0; i < message.platforms.length; ++i)
+                            writer.uint32(42).string(message.platforms[i]);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -10793,6 +10798,14 @@ export const tsbuild = $root.tsbuild = (() => {
                                 if (!(message.features && message.features.length))
                                     message.features = [];
                                 message.features.push(reader.stringVerify());
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.platforms && message.platforms.length))
+                                    message.platforms = [];
+                                message.platforms.push(reader.stringVerify());
                                 continue;
                             }
                         }
@@ -13017,6 +13030,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ImportStart.prototype.name = "";
                 ImportStart.prototype.message = "";
                 ImportStart.prototype.sourceName = "";
+                ImportStart.prototype.platform = "";
 
                 ImportStart.create = function(properties) {
                     return new ImportStart(properties);
@@ -13035,6 +13049,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(18).string(message.message);
                     if (message.sourceName != null && $Object.hasOwnProperty.call(message, "sourceName") && message.sourceName !== "")
                         writer.uint32(26).string(message.sourceName);
+                    if (message.platform != null && $Object.hasOwnProperty.call(message, "platform") && message.platform !== "")
+                        writer.uint32(34).string(message.platform);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -13093,6 +13109,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.sourceName = value;
                                 else
                                     delete message.sourceName;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.platform = value;
+                                else
+                                    delete message.platform;
                                 continue;
                             }
                         }

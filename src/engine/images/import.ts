@@ -2,6 +2,7 @@
  * `tsbuild image import` (like `docker import`): a root filesystem — a tarball (plain, gzip, bzip2,
  * xz, zstd), a directory, or stdin — becomes a one-layer image in the local store. The layer is
  * stored gzip-compressed; it is unpacked into a snapshot the first time a build uses the image.
+ * `--platform` sets the config's os/architecture/variant (Docker 20.10 documents it but writes amd64).
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -15,6 +16,17 @@ import { writeLayerBlob } from '../../exporter/layer-blob.js';
 import { ArchiveSourceErrors } from '../../util/archive-source-errors.js';
 import { tarDirectory } from '../../util/tar-directory.js';
 import { openDecompressed } from '../decompress.js';
+import { hostPlatform, parsePlatform } from '../../llb/platform.js';
+import type { LLBPlatform } from '../../llb/types.js';
+import { UserInputError } from '../../util/errors.js';
+
+function platformOf(spec: string): LLBPlatform {
+  try {
+    return parsePlatform(spec);
+  } catch (e) {
+    throw new UserInputError('INVALID_PLATFORM', `--platform: ${(e as Error).message}`);
+  }
+}
 
 export interface ImportOptions {
   /** A rootfs tarball (plain or compressed), a directory, or `-` for `input`. */
@@ -23,12 +35,16 @@ export interface ImportOptions {
   readonly input?: AsyncIterable<Uint8Array>;
   readonly name: string;
   readonly message?: string;
+  /** The platform the config records (`linux/arm64`); default the host's. */
+  readonly platform?: string;
   readonly config?: Partial<ImageConfig['config']>;
   readonly signal: AbortSignal;
 }
 
 export async function importImage(storage: CacheStorage, opts: ImportOptions): Promise<ImageEntry> {
   const name = normalizeImageRef(opts.name);
+  // Checked before the tarball is read: a typo must not cost a large import.
+  const platform = opts.platform !== undefined ? platformOf(opts.platform) : hostPlatform();
   let tar: Readable;
   if (opts.source === '-') {
     if (!opts.input) throw ArchiveSourceErrors.importNoStdin();
@@ -53,8 +69,9 @@ export async function importImage(storage: CacheStorage, opts: ImportOptions): P
   }
   const created = new Date().toISOString();
   const config: ImageConfig = {
-    architecture: 'amd64',
-    os: 'linux',
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant ? { variant: platform.variant } : {}),
     config: { ...(opts.config ?? {}) },
     rootfs: { type: 'layers', diff_ids: [] },
     history: [{ created, created_by: '', comment: opts.message ?? `Imported from ${opts.source}` }],

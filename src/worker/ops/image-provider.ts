@@ -3,6 +3,7 @@
  * provider into the build session; without one, images come from the local store only.
  */
 import type { LocalImage } from './local-image.js';
+import type { PlatformSpec } from '../../registry/types.js';
 
 /**
  * BuildKit's `image.resolvemode`: `default` uses the local image when there is one and pulls
@@ -22,6 +23,8 @@ export interface ProvideOptions {
   readonly signal: AbortSignal;
   /** The LLB op's resolve mode when it sets one; else the build's (`--pull`). */
   readonly mode?: ImageResolveMode;
+  /** The platform to pick from a manifest list / index (the op's); default linux/amd64. */
+  readonly platform?: PlatformSpec;
 }
 
 export interface ImageProvider {

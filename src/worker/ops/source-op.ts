@@ -16,6 +16,7 @@ import { fetchGitSource, resolveGitRef } from '../source/git.js';
 import { findLocalImage, type LocalImage } from './local-image.js';
 import { unpackImage } from './image-unpack.js';
 import type { ImageResolveMode } from './image-provider.js';
+import type { PlatformSpec } from '../../registry/types.js';
 import { WorkerResult } from './worker-result.js';
 import { snapshotResult, type OpDeps } from './context.js';
 
@@ -25,12 +26,19 @@ function sha256(s: string): string {
 
 export function sourceOpFor(v: LLBVertex, src: PbSourceOp, deps: OpDeps, location: SourceLocation | undefined): Op {
   const id = src.identifier;
-  if (id.startsWith('docker-image://')) return new ImageSourceOp(id.slice('docker-image://'.length), v.digest, src, deps, location);
+  if (id.startsWith('docker-image://')) return new ImageSourceOp(id.slice('docker-image://'.length), v.digest, src, platformOf(v), deps, location);
   if (id.startsWith('local://')) return new LocalSourceOp(id.slice('local://'.length), src, deps);
   const remote = parseRemoteSourceOp(src);
   if (remote) return new RemoteSourceOp(remote, deps, location);
   void v;
   throw new UserInputError('UNKNOWN_SOURCE', `unsupported source ${JSON.stringify(id)}`, location ? { location } : {});
+}
+
+/** The op's platform (which entry of a multi-platform base it wants), when it names one. */
+function platformOf(v: LLBVertex): PlatformSpec | undefined {
+  const p = v.op.pb.platform;
+  if (!p?.os || !p.architecture) return undefined;
+  return p.variant ? { os: p.os, architecture: p.architecture, variant: p.variant } : { os: p.os, architecture: p.architecture };
 }
 
 class ImageSourceOp implements Op {
@@ -40,6 +48,7 @@ class ImageSourceOp implements Op {
     private readonly ref: string,
     private readonly vertexDigest: string,
     src: PbSourceOp,
+    private readonly platform: PlatformSpec | undefined,
     private readonly deps: OpDeps,
     private readonly location: SourceLocation | undefined,
   ) {
@@ -50,8 +59,9 @@ class ImageSourceOp implements Op {
   #resolve(signal: AbortSignal): Promise<LocalImage> {
     this.#image ??= (async () => {
       const provider = this.deps.session.images;
-      if (provider) return provider.resolve(this.ref, { signal, ...(this.#mode ? { mode: this.#mode } : {}) });
-      const img = await findLocalImage(this.deps.services.storage, this.ref, { signal });
+      const platform = this.platform ? { platform: this.platform } : {};
+      if (provider) return provider.resolve(this.ref, { signal, ...(this.#mode ? { mode: this.#mode } : {}), ...platform });
+      const img = await findLocalImage(this.deps.services.storage, this.ref, { signal, ...platform });
       if (!img) {
         throw new UserInputError('IMAGE_NOT_FOUND', `base image ${this.ref} not found in the local image store (import it with "tsbuild image import" or "tsbuild image load")`, this.location ? { location: this.location } : {});
       }

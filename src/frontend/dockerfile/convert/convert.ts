@@ -166,6 +166,14 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
   }
 
   const image = cloneImage(target.image);
+  if (opts.platform !== undefined) {
+    // As BuildKit: a requested platform names the result's, whatever its base image's config said
+    // (an imported or single-platform base may say amd64). Without one, the base's stays.
+    image.os = targetPlatform.os;
+    image.architecture = targetPlatform.architecture;
+    if (targetPlatform.variant) image.variant = targetPlatform.variant;
+    else delete image.variant;
+  }
   if (opts.labels && opts.labels.size > 0) image.config.Labels = { ...(image.config.Labels ?? {}), ...Object.fromEntries(opts.labels) };
   const unused = [...buildArgs.keys()].filter((k) => !usedArgs.has(k) && !isPredefinedArg(k)).sort();
   if (unused.length > 0) warnings.push({ code: 'UnusedBuildArgs', message: `one or more build-args [${unused.join(' ')}] were not consumed` });
