@@ -228,6 +228,29 @@ describeIf(canRun && haveArm64Busybox && haveArm64Emulation, `${cannotRunWhy}; $
     const index = await w.storeJson<Index>('r', w.storedManifests('r').get('docker.io/library/uname:1') as string);
     expect(index.manifests.map((d) => d.platform?.architecture)).toEqual(['amd64', 'arm64']);
   }, 300_000);
+
+  test('a base that is a multi-platform index in a registry: each platform pulls its own entry', async () => {
+    // The base index: each platform's busybox, pushed as one index (the build that makes it picks
+    // its bases by TARGETARCH; the builds below do not).
+    const base = `${w.host}/mp/busybox:multi`;
+    const make = await w.context('mkbase', 'ARG TARGETARCH\nFROM base-${TARGETARCH}\nLABEL made=index\n');
+    await w.ok('r', ['build', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '-t', base, '--push', make]);
+
+    // Fresh data roots, so the base comes from the registry and is chosen per platform there.
+    const ctx = await w.context('from-index', `FROM ${base}\nRUN uname -m > /m\n`);
+    const dir = await mkdtemp(w.path('from-index-'));
+    await w.ok('both', ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${dir}`, ctx]);
+    expect(await readFile(join(dir, 'linux_amd64', 'm'), 'utf8')).toBe('x86_64\n');
+    expect(await readFile(join(dir, 'linux_arm64', 'm'), 'utf8')).toBe('aarch64\n');
+
+    // One foreign platform alone: only its entry is used, and the image says arm64.
+    await w.ok('arm', ['build', '--progress', 'quiet', '--platform', 'linux/arm64', '-t', 'from-index:arm', ctx]);
+    const inspected = JSON.parse((await w.ok('arm', ['image', 'inspect', 'from-index:arm'])).stdout) as { Architecture: string }[];
+    expect(inspected[0]?.Architecture).toBe('arm64');
+    const one = await mkdtemp(w.path('from-index-arm-'));
+    await w.ok('arm', ['build', '--progress', 'quiet', '--platform', 'linux/arm64', '-o', `type=local,dest=${one}`, ctx]);
+    expect(await readFile(join(one, 'm'), 'utf8')).toBe('aarch64\n');
+  }, 400_000);
 });
 
 describe('platform lists', () => {
