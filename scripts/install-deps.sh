@@ -7,8 +7,8 @@
 # test, systemd (systemd-analyze checks deploy/tsbuildd.service), chromium (headless, to load the
 # HTML report pages in tests), openssh-client (ssh-agent, ssh-keygen for the ssh forwarding tests),
 # qemu-user-static (arm64 and other emulators for multi-platform RUN steps; registered with the
-# kernel by scripts/setup-binfmt.sh), Debian's arm64 busybox-static (downloaded and unpacked to
-# /opt/tsbuild-test/arm64, never installed over the host's: the arm64 test base image),
+# kernel by scripts/setup-binfmt.sh), Debian's arm64 and armhf busybox-static (downloaded and unpacked to
+# /opt/tsbuild-test/ARCH, never installed over the host's: the foreign test base images),
 # and the npm packages.
 # With arguments, installs only those Debian packages (scripts/example.sh passes its short list).
 set -euo pipefail
@@ -30,16 +30,27 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The arm64 busybox for the multi-platform tests' base image (scripts/make-busybox-rootfs.sh with
-# BUSYBOX=/opt/tsbuild-test/arm64/bin/busybox).
-arm64_busybox=/opt/tsbuild-test/arm64/bin/busybox
-if [ $# -eq 0 ] && [ ! -x "$arm64_busybox" ] && [ "$(id -u)" = 0 ]; then
-  dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64; apt-get update -qq; }
+# Foreign busybox binaries for the multi-platform tests' base images (scripts/make-busybox-rootfs.sh
+# with BUSYBOX=/opt/tsbuild-test/ARCH/bin/busybox): Debian's arm64 and armhf (linux/arm/v7) builds.
+# `apt-get update` may report a mirror in sync for one index (seen here for bookworm-security);
+# what matters is that the package downloads, so the update's status is not the verdict.
+foreign_busybox() {
+  local arch=$1 dest=/opt/tsbuild-test/$1/bin/busybox tmp try
+  [ -x "$dest" ] && return 0
+  dpkg --print-foreign-architectures | grep -qx "$arch" || { dpkg --add-architecture "$arch"; apt-get update -qq || true; }
   tmp=$(mktemp -d)
-  (cd "$tmp" && apt-get download -qq busybox-static:arm64 >/dev/null 2>&1) || { apt-get update -qq; (cd "$tmp" && apt-get download -qq busybox-static:arm64 >/dev/null); }
-  dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$tmp/x"
-  install -D -m 0755 "$tmp/x/bin/busybox" "$arm64_busybox"
+  for try in 1 2 3; do
+    (cd "$tmp" && apt-get download -qq "busybox-static:$arch" >/dev/null 2>&1) && break
+    [ "$try" = 3 ] && { echo "cannot download busybox-static:$arch" >&2; rm -rf "$tmp"; return 1; }
+    apt-get update -qq || true
+  done
+  dpkg-deb -x "$tmp"/busybox-static_*_"$arch".deb "$tmp/x"
+  install -D -m 0755 "$tmp/x/bin/busybox" "$dest"
   rm -rf "$tmp"
+}
+if [ $# -eq 0 ] && [ "$(id -u)" = 0 ]; then
+  foreign_busybox arm64
+  foreign_busybox armhf
 fi
 if [ $# -eq 0 ] && [ "$(id -u)" = 0 ]; then
   bash scripts/setup-binfmt.sh

@@ -43,6 +43,10 @@ export const REGISTRY_BIN = '/usr/bin/docker-registry';
 export const busyboxBinary = process.env.BUSYBOX ?? '/bin/busybox';
 /** Debian's arm64 busybox-static, unpacked by scripts/install-deps.sh (the arm64 test base). */
 export const arm64BusyboxBinary = process.env.BUSYBOX_ARM64 ?? '/opt/tsbuild-test/arm64/bin/busybox';
+/** Debian's armhf busybox-static (linux/arm/v7), unpacked by scripts/install-deps.sh. */
+export const armhfBusyboxBinary = process.env.BUSYBOX_ARMHF ?? '/opt/tsbuild-test/armhf/bin/busybox';
+/** The kernel's registration of qemu's 32-bit arm emulator (scripts/setup-binfmt.sh). */
+export const ARM_BINFMT = '/proc/sys/fs/binfmt_misc/qemu-arm';
 /** The kernel's registration of qemu's aarch64 emulator (scripts/setup-binfmt.sh). */
 export const ARM64_BINFMT = '/proc/sys/fs/binfmt_misc/qemu-aarch64';
 /** Debian's chromium, which the HTML report tests drive headless through puppeteer-core. */
@@ -74,6 +78,8 @@ export const testRequirements = [
   { what: `anchors folder (${anchorsDir})`, present: () => existsSync(anchorsDir), hint: 'the shared conformance data beside the checkout (../shared/anchors), or TSBUILD_ANCHORS_DIR' },
   atPath('chromium', CHROMIUM_BIN, 'chromium'),
   { what: `arm64 busybox-static (${arm64BusyboxBinary})`, present: () => existsSync(arm64BusyboxBinary), hint: 'bash scripts/install-deps.sh (downloads busybox-static:arm64 and unpacks it there)' },
+  { what: `armhf busybox-static (${armhfBusyboxBinary})`, present: () => existsSync(armhfBusyboxBinary), hint: 'bash scripts/install-deps.sh (downloads busybox-static:armhf and unpacks it there)' },
+  { what: `qemu arm emulator registered (${ARM_BINFMT})`, present: () => existsSync(ARM_BINFMT), hint: 'apt-get install qemu-user-static, then bash scripts/setup-binfmt.sh' },
   { what: `qemu aarch64 emulator registered (${ARM64_BINFMT})`, present: () => existsSync(ARM64_BINFMT), hint: 'apt-get install qemu-user-static, then bash scripts/setup-binfmt.sh' },
   onPath('openssl', 'openssl'),
   onPath('htpasswd', 'apache2-utils'),
