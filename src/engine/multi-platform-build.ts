@@ -123,6 +123,7 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
         dockerignore: [...f.dockerignore],
         signal,
         platform,
+        prefixPlatform: true,
         ...(req.target !== undefined ? { target: req.target } : {}),
         ...(req.network === 'none' || req.network === 'host' ? { forceNetwork: req.network } : {}),
         imageResolver: f.metadata.resolve,

@@ -43,6 +43,11 @@ export interface ConvertOptions {
    * gets this mode in its op, so it is part of the step's cache key (BuildKit's force-network-mode).
    */
   readonly forceNetwork?: 'none' | 'host';
+  /**
+   * Step names start with the stage's platform (`[linux/arm64 build 1/2] RUN …`), as BuildKit names
+   * them when several platforms are built at once.
+   */
+  readonly prefixPlatform?: boolean;
   /** Base image config lookup, for ENV/WORKDIR/USER/ONBUILD/history inheritance. Default: none. */
   readonly imageResolver?: ImageResolver;
   readonly signal?: AbortSignal;

@@ -63,6 +63,11 @@ describeIf(canRun, cannotRunWhy, 'multi-platform builds (--platform linux/amd64,
     expect(executed(/RUN echo arm64 > \/out/)).toBe(1);
     // The plain progress shows the shared step once.
     expect(r.stderr.split('\n').filter((l) => /^#\d+ \[.*\] RUN echo common/.test(l)).length).toBe(1);
+    // Step names carry the stage's platform, as BuildKit names them for several platforms: the
+    // build stage runs on the build platform for both targets.
+    expect(r.stderr).toMatch(/^#\d+ \[linux\/amd64 build 2\/3\] RUN echo common/m);
+    expect(r.stderr).toMatch(/^#\d+ \[linux\/amd64 build 3\/3\] RUN echo arm64 > \/out/m);
+    expect(r.stderr).toMatch(/^#\d+ \[linux\/arm64 stage-1 2\/2\] COPY --from=build \/out \/arch/m);
 
     const digest = w.storedManifests('r').get('docker.io/library/cross:1') as string;
     expect(digest).toBe(m['containerimage.digest']);

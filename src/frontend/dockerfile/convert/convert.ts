@@ -122,7 +122,7 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
   const target = pickTarget(set, opts.target);
   checkCycles(set, ctx);
   const reachable = await resolveReachable(set, target, opts, expander, ctx, warnings);
-  numberSteps(set);
+  numberSteps(set, opts.prefixPlatform === true);
 
   const ctxPaths = new Set<string>();
   const contextName = opts.contextName ?? 'context';

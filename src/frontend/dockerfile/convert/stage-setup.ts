@@ -4,7 +4,7 @@
  * state, scratch, or the image source — with the base config's Env/WORKDIR/USER applied.
  */
 import { normalizeImageRef } from '../../../oci/reference.js';
-import { parsePlatform } from '../../../llb/platform.js';
+import { formatPlatform, parsePlatform } from '../../../llb/platform.js';
 import { State } from '../../../llb/state.js';
 import type { LLBPlatform } from '../../../llb/types.js';
 import { isTsbuildError, throwIfAborted } from '../../../util/errors.js';
@@ -92,10 +92,10 @@ export async function resolveBases(stages: readonly StageState[], opts: ConvertO
 }
 
 /** Step totals and progress names, once triggers are known (BuildKit counts FROM, RUN, COPY, ADD, WORKDIR). */
-export function numberSteps(set: StageSet): void {
+export function numberSteps(set: StageSet, prefixPlatform = false): void {
   const multi = set.states.length > 1;
   for (const s of set.states) {
-    s.displayName = multi && !s.isPseudo ? s.id : '';
+    s.displayName = [prefixPlatform ? formatPlatform(s.platform) : '', multi && !s.isPseudo ? s.id : ''].filter((p) => p !== '').join(' ');
     if (s.isPseudo) { s.cmdTotal = 0; continue; }
     let total = !s.base && s.baseName.toLowerCase() !== SCRATCH && !s.baseIsScratch ? 1 : 0;
     for (const c of s.commands.slice(s.triggerCount)) {
