@@ -7,7 +7,7 @@
 import type { InstructionNode } from './ast.js';
 import { parseTokens } from './cst-parser.js';
 import { visitInstruction, type InstructionHeader } from './cst-visitor.js';
-import { goToLower, isGoSpace } from './go-text.js';
+import { goToLower, goTrimSpace, isAsciiSeparator, isGoSpace } from './go-text.js';
 import { ArgumentError, parseArguments } from './line-parsers.js';
 import { instructionLexers } from './tokens.js';
 
@@ -31,6 +31,8 @@ export function splitInstruction(text: string, escape: '\\' | '`'): InstructionH
   while (start < end && isGoSpace(text.charCodeAt(start))) start++;
   while (end > start && isGoSpace(text.charCodeAt(end - 1))) end--;
   const trimmed = start === 0 && end === text.length ? text : text.slice(start, end);
+  const plain = splitWithoutFlags(trimmed, start);
+  if (plain) return plain;
   const lexed = instructionLexers[escape].tokenize(trimmed);
   // The lexer modes cover every character and every token sequence fits the grammar; a failure
   // here is a bug in tokens.ts/cst-parser.ts, not bad input.
@@ -38,6 +40,23 @@ export function splitInstruction(text: string, escape: '\\' | '`'): InstructionH
   const cst = parseTokens(lexed.tokens, 'instruction');
   if (!cst) throw new Error(`internal: instruction grammar rejected ${JSON.stringify(trimmed)}`);
   return visitInstruction(cst, trimmed, escape, start);
+}
+
+/**
+ * The header of a line whose arguments do not start with `--` (most lines), found without the
+ * lexer and parser (their tokens and CST nodes were a large share of parse time and garbage). It is
+ * what they produce for such a line: the keyword runs to the first `[\t\v\f\r ]`, Go spaces
+ * follow, and the rest is the arguments. undefined when the line may have flags (or is empty).
+ */
+function splitWithoutFlags(trimmed: string, shift: number): InstructionHeader | undefined {
+  if (trimmed === '') return undefined;
+  let i = 0;
+  while (i < trimmed.length && !isAsciiSeparator(trimmed.charCodeAt(i))) i++;
+  if (i === trimmed.length) return { keyword: trimmed, keywordOffset: shift, flags: [], args: '', argsOffset: trimmed.length + shift };
+  let j = i;
+  while (j < trimmed.length && isGoSpace(trimmed.charCodeAt(j))) j++;
+  if (trimmed.startsWith('--', j)) return undefined;
+  return { keyword: trimmed.slice(0, i), keywordOffset: shift, flags: [], args: goTrimSpace(trimmed.slice(j)), argsOffset: j + shift };
 }
 
 /** A node under construction; the parser fills in heredocs and comments before handing it out. */
