@@ -27,12 +27,21 @@ const MAX_GRAMMAR_DEPTH = 64;
 
 export const NOT_STRING_ARRAY = 'when using JSON array syntax, arrays must be comprised of strings only';
 
+/** A JSON string without escapes (any other character JSON allows in a string). */
+const SIMPLE_STRING = /"[^"\\\x00-\x1f]*"/g;
+/** A whole JSON array of such strings (JSON whitespace only). */
+const SIMPLE_ARRAY = /^\[[ \t\n\r]*(?:"[^"\\\x00-\x1f]*"(?:[ \t\n\r]*,[ \t\n\r]*"[^"\\\x00-\x1f]*")*[ \t\n\r]*)?\]$/;
+
 /** Parses `text` (leading whitespace allowed) as an exec-form array. */
 export function parseExecForm(text: string): ExecFormResult {
   let start = 0;
   while (start < text.length && isGoSpace(text.charCodeAt(start))) start++;
   if (text[start] !== '[') return { kind: 'notJson' };
   const body = start === 0 ? text : text.slice(start);
+  if (SIMPLE_ARRAY.test(body)) {
+    // The usual exec form: what the grammar yields for it, without its tokens and CST.
+    return { kind: 'json', values: (body.match(SIMPLE_STRING) ?? []).map((s) => goJsonUnquote(s)) };
+  }
   const lexed = jsonLexer.tokenize(body);
   if (lexed.errors.length > 0) return { kind: 'notJson' };
   const tokens = lexed.tokens;

@@ -7,7 +7,7 @@
 import type { InstructionNode } from './ast.js';
 import { parseTokens } from './cst-parser.js';
 import { visitInstruction, type InstructionHeader } from './cst-visitor.js';
-import { goToLower, isGoSpace } from './go-text.js';
+import { goToLower, goTrimSpace, isAsciiSeparator, isGoSpace } from './go-text.js';
 import { ArgumentError, parseArguments } from './line-parsers.js';
 import { instructionLexers } from './tokens.js';
 
@@ -31,13 +31,53 @@ export function splitInstruction(text: string, escape: '\\' | '`'): InstructionH
   while (start < end && isGoSpace(text.charCodeAt(start))) start++;
   while (end > start && isGoSpace(text.charCodeAt(end - 1))) end--;
   const trimmed = start === 0 && end === text.length ? text : text.slice(start, end);
+  return splitPlain(trimmed, start) ?? splitWithParser(trimmed, escape, start);
+}
+
+/** The split by the Chevrotain lexer and grammar (any line); `shift` is added to every offset. */
+export function splitWithParser(trimmed: string, escape: '\\' | '`', shift: number): InstructionHeader {
   const lexed = instructionLexers[escape].tokenize(trimmed);
   // The lexer modes cover every character and every token sequence fits the grammar; a failure
   // here is a bug in tokens.ts/cst-parser.ts, not bad input.
   if (lexed.errors.length > 0) throw new Error(`internal: instruction lexer failed on ${JSON.stringify(trimmed)}`);
   const cst = parseTokens(lexed.tokens, 'instruction');
   if (!cst) throw new Error(`internal: instruction grammar rejected ${JSON.stringify(trimmed)}`);
-  return visitInstruction(cst, trimmed, escape, start);
+  return visitInstruction(cst, trimmed, escape, shift);
+}
+
+/** Characters that make a flag word need the grammar's quote and escape handling. */
+const QUOTE_OR_ESCAPE = /["'\\`]/;
+
+/**
+ * The split of a line whose flag words (if any) have no quotes or escapes, the usual case, without
+ * the lexer and parser (their tokens and CST nodes were most of parse time and a large share of
+ * the garbage); undefined for other lines. It is what the grammar yields for such lines: the
+ * keyword runs to the first `[\t\v\f\r ]`; then words separated by Go spaces that start with
+ * `--` are flags, taken as written, a bare `--` ending them; the rest is the arguments.
+ */
+export function splitPlain(trimmed: string, shift: number): InstructionHeader | undefined {
+  const n = trimmed.length;
+  if (n === 0) return undefined;
+  let i = 0;
+  while (i < n && !isAsciiSeparator(trimmed.charCodeAt(i))) i++;
+  if (i === n) return { keyword: trimmed, keywordOffset: shift, flags: [], args: '', argsOffset: n + shift };
+  const flags: string[] = [];
+  let j = i;
+  for (;;) {
+    while (j < n && isGoSpace(trimmed.charCodeAt(j))) j++;
+    if (!trimmed.startsWith('--', j)) break;
+    let end = j + 2;
+    while (end < n && !isGoSpace(trimmed.charCodeAt(end))) end++;
+    const word = trimmed.slice(j, end);
+    if (QUOTE_OR_ESCAPE.test(word)) return undefined;
+    j = end;
+    if (word === '--') {
+      while (j < n && isGoSpace(trimmed.charCodeAt(j))) j++;
+      break;
+    }
+    flags.push(word);
+  }
+  return { keyword: trimmed.slice(0, i), keywordOffset: shift, flags, args: goTrimSpace(trimmed.slice(j)), argsOffset: j + shift };
 }
 
 /** A node under construction; the parser fills in heredocs and comments before handing it out. */
