@@ -65,8 +65,8 @@ test('fetches only what changed and removes what the listing dropped', async () 
   try {
     const asked: number[][] = [];
     const first = [d(1, 'sub'), f(2, 'sub/a', 'xxh64:a', 1), f(3, 'b', 'xxh64:b', 2)];
-    expect(await store.sync(held.dir, first, serving({ 2: 'A', 3: 'BB' }, asked), opts())).toEqual({ bytes: 3, files: 2, totalFiles: 2, totalBytes: 3 });
-    expect(await store.sync(held.dir, first, serving({}, asked), opts())).toEqual({ bytes: 0, files: 0, totalFiles: 2, totalBytes: 3 });
+    expect(await store.sync(held.dir, first, serving({ 2: 'A', 3: 'BB' }, asked), opts())).toEqual({ bytes: 3, files: 2, totalFiles: 2, totalBytes: 3, listing: 3 });
+    expect(await store.sync(held.dir, first, serving({}, asked), opts())).toEqual({ bytes: 0, files: 0, totalFiles: 2, totalBytes: 3, listing: 3 });
     const second = [d(1, 'sub'), f(2, 'sub/a', 'xxh64:a2', 3)];
     expect(await store.sync(held.dir, second, serving({ 2: 'AAA' }, asked), opts())).toMatchObject({ bytes: 3, files: 1 });
     expect(asked).toEqual([[2, 3], [2]]);
@@ -128,7 +128,7 @@ test('a new store over the same copy compares it again: an unchanged listing fet
   const again = await second.acquire('local', 'k');
   try {
     const asked: number[][] = [];
-    expect(await second.sync(again.dir, listing, serving({}, asked), opts())).toEqual({ bytes: 0, files: 0, totalFiles: 2, totalBytes: 3 });
+    expect(await second.sync(again.dir, listing, serving({}, asked), opts())).toEqual({ bytes: 0, files: 0, totalFiles: 2, totalBytes: 3, listing: 3 });
     expect(asked).toEqual([]);
     expect(['sub', 'sub/a', 'b'].map(ctimeOf)).toEqual(before);
   } finally {
