@@ -2,11 +2,15 @@
  * Pieces of a build that both the single-platform build (build.ts) and the multi-platform one
  * (multi-platform-build.ts) use: request checks, output normalisation, step/summary mapping.
  */
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { describeMissReason } from '../solver/miss-reason.js';
 import type { BuildSummary as SolverSummary, StepRecord } from '../solver/types.js';
 import type { SecretProvider } from '../worker/exec/secrets.js';
-import type { ConvertWarning } from '../frontend/types.js';
+import type { ConvertOptions, ConvertWarning, ImageResolver } from '../frontend/types.js';
+import type { BuildSession, StepObserver } from '../worker/ops/context.js';
+import type { BuildRegistry } from './build-registry.js';
 import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
 import { layerOptions } from '../exporter/image-build.js';
@@ -121,4 +125,45 @@ export function sinkStream(sink: ByteSink): Writable {
       sink.write(chunk).then(() => callback(), callback);
     },
   });
+}
+
+/** The Dockerfile a build's history is kept under (its path, or the stdin key). */
+export function historyDockerfile(req: BuildRequest): string {
+  return req.historyKey ?? resolve(req.dockerfile.path ?? join(req.contextDir, req.dockerfile.name));
+}
+
+/** The converter's options for `req`: one platform's (`platform`), or the request's own. */
+export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<string, string>; dockerignore: readonly string[]; imageResolver: ImageResolver; signal: AbortSignal; platform?: string; prefixPlatform?: boolean }): ConvertOptions {
+  const platform = o.platform ?? req.platform;
+  return {
+    buildArgs: new Map(o.buildArgs),
+    labels: new Map(Object.entries(req.labels)),
+    noCache: req.noCache,
+    noCacheFilter: req.noCacheFilter,
+    dockerignore: [...o.dockerignore],
+    signal: o.signal,
+    ...(req.target !== undefined ? { target: req.target } : {}),
+    ...(platform !== undefined ? { platform } : {}),
+    ...(o.prefixPlatform ? { prefixPlatform: true } : {}),
+    ...(req.network === 'none' || req.network === 'host' ? { forceNetwork: req.network } : {}),
+    imageResolver: o.imageResolver,
+  };
+}
+
+/** The solver session of one build (every platform's solve shares it). */
+export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: ReadonlyMap<string, string>, observer: StepObserver, registry: BuildRegistry): BuildSession {
+  return {
+    observer,
+    id: randomBytes(16).toString('hex'),
+    locals: new Map([['context', resolve(req.contextDir)]]),
+    ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),
+    secrets: secretProvider(opts),
+    ssh: new Map(Object.entries(req.ssh)),
+    defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,
+    allowInsecure: req.allowInsecure ?? false,
+    allowNetworkHost: (req.allowNetworkHost ?? false) || req.network === 'host',
+    sourceDateEpoch: sourceDateEpoch(buildArgs),
+    scratch: [],
+    images: registry.images,
+  };
 }

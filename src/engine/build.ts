@@ -3,24 +3,17 @@
  * Everything the build mounts, leases or writes to scratch is released when it ends, also on
  * failure and cancellation.
  */
-import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { parseDockerfileAsync } from '../frontend/dockerfile/parse.js';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
-import type { Solver } from '../solver/solver.js';
 import type { BuildSummary as SolverSummary } from '../solver/types.js';
 import { solverGraph } from '../worker/ops/vertices.js';
 import { snapshotOf } from '../worker/ops/worker-result.js';
-import type { LayerUsageCache } from './layer-usage.js';
-import type { BuildSession, WorkerServices } from '../worker/ops/context.js';
-import type { ExporterRegistry } from '../exporter/registry.js';
 import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
 import { buildPlatforms, targetPlatforms } from './multi-platform-build.js';
-import { normalizeOutputs, type BuildEngine, pushFlag, pushNames, pushTargets, secretProvider, sinkStream, sourceDateEpoch, summaryOf, warningOf } from './build-parts.js';
+import { buildSession, convertOptions, historyDockerfile, normalizeOutputs, type BuildEngine, pushFlag, pushNames, pushTargets, sinkStream, summaryOf, warningOf } from './build-parts.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
@@ -122,18 +115,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   }
   let converted;
   try {
-    converted = await convertDockerfile(ast, {
-      buildArgs,
-      labels: new Map(Object.entries(req.labels)),
-      noCache: req.noCache,
-      noCacheFilter: req.noCacheFilter,
-      dockerignore: ignore.patterns,
-      signal,
-      ...(req.target !== undefined ? { target: req.target } : {}),
-      ...(req.platform !== undefined ? { platform: req.platform } : {}),
-      ...(req.network === 'none' || req.network === 'host' ? { forceNetwork: req.network } : {}),
-      imageResolver: metadata.resolve,
-    });
+    converted = await convertDockerfile(ast, convertOptions(req, { buildArgs, dockerignore: ignore.patterns, imageResolver: metadata.resolve, signal }));
   } catch (e) {
     throw withBaseImageHint(e, metadata.failed);
   }
@@ -146,26 +128,13 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   const recorder = new HistoryRecorder({
     history: storage.history,
     records: storage.records,
-    dockerfile: req.historyKey ?? resolve(req.dockerfile.path ?? join(req.contextDir, req.dockerfile.name)),
+    dockerfile: historyDockerfile(req),
     description: req.tags.length > 0 ? req.tags.join(', ') : (req.target ?? req.dockerfile.name),
     definition: converted.definition.loaded,
     argNames,
     keep: engine.historyKeep,
   });
-  const session: BuildSession = {
-    observer: recorder,
-    id: randomBytes(16).toString('hex'),
-    locals: new Map([['context', resolve(req.contextDir)]]),
-    ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),
-    secrets: secretProvider(b.opts),
-    ssh: new Map(Object.entries(req.ssh)),
-    defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,
-    allowInsecure: req.allowInsecure ?? false,
-    allowNetworkHost: (req.allowNetworkHost ?? false) || req.network === 'host',
-    sourceDateEpoch: sourceDateEpoch(buildArgs),
-    scratch: [],
-    images: registry.images,
-  };
+  const session = buildSession(req, b.opts, buildArgs, recorder, registry);
   const graph = solverGraph(converted.definition.loaded, { services, session });
   recorder.useVertices(graph.vertices);
   try {

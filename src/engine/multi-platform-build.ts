@@ -7,9 +7,7 @@
  * (the other platforms wait for that run). The results go out together (exporter/index-exporter.ts):
  * an image index in the store, an OCI archive with that index, a folder per platform.
  */
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
 import { requireRunnablePlatforms } from './platform-check.js';
 import type { ConvertResult } from '../frontend/types.js';
@@ -20,7 +18,6 @@ import { summarize } from '../solver/summary.js';
 import type { BuildSummary as SolverSummary, SolveResult, StepRecord } from '../solver/types.js';
 import { solverGraph } from '../worker/ops/vertices.js';
 import { snapshotOf } from '../worker/ops/worker-result.js';
-import type { BuildSession } from '../worker/ops/context.js';
 import { checkMultiPlatformOutput, exportPlatforms, type PlatformExport } from '../exporter/index-exporter.js';
 import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
@@ -30,7 +27,7 @@ import type { BuildRegistry } from './build-registry.js';
 import { withBaseImageHint, type MetadataSteps } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { ExportOutputs, exportError } from './export-outputs.js';
-import { type BuildEngine, pushFlag, pushNames, pushTargets, secretProvider, sinkStream, sourceDateEpoch, summaryOf, warningOf } from './build-parts.js';
+import { buildSession, convertOptions, historyDockerfile, type BuildEngine, pushTargets, sinkStream, summaryOf, warningOf } from './build-parts.js';
 import type { BuildOptions, BuildRequest, BuildResult, ExportResult } from './types.js';
 
 /**
@@ -115,19 +112,7 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
   const converted: ConvertResult[] = [];
   for (const platform of f.platforms) {
     try {
-      converted.push(await convertDockerfile(f.ast, {
-        buildArgs: new Map(f.buildArgs),
-        labels: new Map(Object.entries(req.labels)),
-        noCache: req.noCache,
-        noCacheFilter: req.noCacheFilter,
-        dockerignore: [...f.dockerignore],
-        signal,
-        platform,
-        prefixPlatform: true,
-        ...(req.target !== undefined ? { target: req.target } : {}),
-        ...(req.network === 'none' || req.network === 'host' ? { forceNetwork: req.network } : {}),
-        imageResolver: f.metadata.resolve,
-      }));
+      converted.push(await convertDockerfile(f.ast, convertOptions(req, { buildArgs: f.buildArgs, dockerignore: f.dockerignore, imageResolver: f.metadata.resolve, signal, platform, prefixPlatform: true })));
     } catch (e) {
       throw withBaseImageHint(e, f.metadata.failed);
     }
@@ -144,26 +129,13 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
   const recorder = new HistoryRecorder({
     history: services.storage.history,
     records: services.storage.records,
-    dockerfile: req.historyKey ?? resolve(req.dockerfile.path ?? join(req.contextDir, req.dockerfile.name)),
+    dockerfile: historyDockerfile(req),
     description: `${req.tags.length > 0 ? req.tags.join(', ') : (req.target ?? req.dockerfile.name)} (${f.platforms.join(', ')})`,
     definition: { ...first.definition.loaded, vertices },
     argNames: f.argNames,
     keep: engine.historyKeep,
   });
-  const session: BuildSession = {
-    observer: recorder,
-    id: randomBytes(16).toString('hex'),
-    locals: new Map([['context', resolve(req.contextDir)]]),
-    ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),
-    secrets: secretProvider(f.opts),
-    ssh: new Map(Object.entries(req.ssh)),
-    defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,
-    allowInsecure: req.allowInsecure ?? false,
-    allowNetworkHost: (req.allowNetworkHost ?? false) || req.network === 'host',
-    sourceDateEpoch: sourceDateEpoch(f.buildArgs),
-    scratch: [],
-    images: registry.images,
-  };
+  const session = buildSession(req, f.opts, f.buildArgs, recorder, registry);
   const graphs = converted.map((c) => solverGraph(c.definition.loaded, { services, session }));
   for (const g of graphs) recorder.useVertices(g.vertices);
   const started = Date.now();
