@@ -95,7 +95,7 @@ export class ProtoWriter {
     const buf = this.buf;
     const n = this.pos;
     if (n > 64) {
-      buf.copy(dst, at, 0, n);
+      dst.set(new Uint8Array(buf.buffer, buf.byteOffset, n), at);
       return;
     }
     for (let i = 0; i < n; i++) dst[at + i] = buf[i] as number;
