@@ -202,7 +202,7 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
   };
   const node = new OpNode({
     inputs: inputs.outputs(),
-    body: () => ({ exec }),
+    body: { exec },
     outputs: next,
     platform: meta.platform,
     constraints: opts.constraints,

@@ -148,7 +148,7 @@ export function buildFileNode(base: StateLike, chain: FileActions, constraints: 
   const file: tsbuild.llb.FileOp.$Properties = { actions: pb };
   return new OpNode({
     inputs: inputs.outputs(),
-    body: () => ({ file }),
+    body: { file },
     outputs: 1,
     platform: base.meta.platform,
     constraints,

@@ -6,16 +6,18 @@
  * Everything is written into one ProtoWriter as the Definition message itself: each op is encoded
  * in place (op-encoding.ts, no intermediate message objects), hashed where it lies and, when its
  * digest was seen already, rewound. Set TSBUILD_VERIFY_LLB_ENCODING=1 to have every op and
- * metadata entry also encoded by protobufjs and compared (tests do; it is slow).
+ * metadata entry also encoded by protobufjs and compared (tests do; it is slow). Exec, file and merge
+ * bodies and all metadata arrive already encoded (op-node.ts) and are copied as they are.
  */
 import { tsbuild } from './gen/llb.js';
 import { canonicalAttrs, canonicalOp } from './canonical.js';
 import { loadDefinition } from './definition.js';
 import { sha256Hex } from './digest.js';
-import { writeInputFieldSha256, writeMetadataEntrySha256, writeOpBody, writePlatformField, writeSource } from './op-encoding.js';
+import { writeInputFieldSha256, writeOpBody, writePlatformField, writeSource } from './op-encoding.js';
+import { VERIFY_ENCODING_ENV, checkSameEncoding, metadataOf } from './op-node.js';
 import type { OpBody, OpNode, Output } from './op-node.js';
 import { LEN, ProtoWriter } from './proto-writer.js';
-import type { Definition, DefinitionSource, LoadedDefinition, OpConstraints } from './types.js';
+import type { Definition, DefinitionSource, LoadedDefinition } from './types.js';
 import { throwIfAborted } from '../util/errors.js';
 import { yieldToEventLoop } from '../util/yield.js';
 
@@ -23,9 +25,6 @@ export interface MarshalOptions {
   /** Source files that op locations refer to (by index). */
   readonly sources?: readonly DefinitionSource[];
 }
-
-/** Environment variable that turns on the protobufjs cross-check of every encoding. */
-export const VERIFY_ENCODING_ENV = 'TSBUILD_VERIFY_LLB_ENCODING';
 
 class MarshalledDefinition implements Definition {
   readonly bytes: Uint8Array;
@@ -41,34 +40,12 @@ class MarshalledDefinition implements Definition {
   }
 }
 
-function metadataOf(c: OpConstraints): tsbuild.llb.OpMetadata.$Properties {
-  return {
-    ignoreCache: c.ignoreCache ?? false,
-    description: c.description ?? '',
-    stage: c.stage ?? '',
-    step: c.step ?? 0,
-    steps: c.steps ?? 0,
-    locations: (c.locations ?? []).map((l) => ({
-      sourceIndex: l.sourceIndex,
-      startLine: l.startLine,
-      endLine: l.endLine,
-      startColumn: l.startColumn,
-    })),
-  };
-}
-
 /** The body with SourceOp attrs in canonical order (a copy only when they are not). */
 function canonicalBody(body: OpBody): OpBody {
   const attrs = body.source?.attrs;
   if (!attrs || attrs.length < 2) return body;
   const sorted = canonicalAttrs(attrs);
   return sorted === attrs ? body : { ...body, source: { ...body.source, attrs: [...sorted] } };
-}
-
-/** Throws when `got` (ours) and `expected` (protobufjs') differ: the verification mode's check. */
-export function checkSameEncoding(what: string, got: Uint8Array, expected: Uint8Array): void {
-  if (Buffer.from(got).equals(Buffer.from(expected))) return;
-  throw new Error(`internal: hand-written LLB encoding of ${what} differs from protobufjs: ${Buffer.from(got).toString('hex')} != ${Buffer.from(expected).toString('hex')}`);
 }
 
 /** The op as a protobufjs message object, exactly as marshalling used to build it (for the cross-check). */
@@ -93,8 +70,8 @@ class Marshaller {
   // Digests are kept as bare hex (`sha256:` is written, never concatenated): flat strings hash
   // and compare faster as map keys, and every digest sorts the same with or without the prefix.
   private readonly digests = new Map<OpNode, string>();
-  /** Constraints of each distinct vertex: the first node with a digest gives its metadata. */
-  private readonly metadata = new Map<string, OpConstraints>();
+  /** Each distinct vertex's first node: the one whose metadata the definition carries. */
+  private readonly metadata = new Map<string, OpNode>();
   // Post-order DFS with an explicit stack (node and next input to visit, side by side): a node
   // is emitted once all its inputs are. A node on the stack maps to ON_STACK until its digest
   // replaces it, so one map also finds cycles.
@@ -137,17 +114,19 @@ class Marshaller {
       w.tag(1, LEN);
       const at = w.fork();
       for (const i of n.inputs) writeInputFieldSha256(w, digests.get(i.node) as string, i.index);
-      const body = canonicalBody(n.body());
-      writeOpBody(w, body);
+      const encoded = n.encodedBody;
+      const body = encoded === undefined ? canonicalBody(n.body()) : undefined;
+      if (body === undefined) w.raw(encoded as Uint8Array);
+      else writeOpBody(w, body);
       if (n.platform) writePlatformField(w, n.platform);
       const len = w.pos - at - 1;
       w.ldelim(at);
       const bytes = w.view(w.pos - len);
-      if (checking) checkSameEncoding('op', bytes, tsbuild.llb.Op.encode(referenceOp(n, body, digests)).finish());
+      if (checking) checkSameEncoding('op', bytes, tsbuild.llb.Op.encode(referenceOp(n, body ?? n.body(), digests)).finish());
       const hex = sha256Hex(bytes);
       digests.set(n, hex);
       if (metadata.has(hex)) w.pos = mark;
-      else metadata.set(hex, n.constraints);
+      else metadata.set(hex, n);
     }
     return true;
   }
@@ -176,11 +155,12 @@ class Marshaller {
     const end = Math.min(sorted.length, this.written + budget);
     for (let k = this.written; k < end; k++) {
       const hex = sorted[k] as string;
-      const c = metadata.get(hex) as OpConstraints;
+      const n = metadata.get(hex) as OpNode;
       w.tag(2, LEN);
       const at = w.fork();
-      writeMetadataEntrySha256(w, hex, c);
-      if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest: `sha256:${hex}`, metadata: metadataOf(c) }).finish());
+      w.sha256Field(1, hex);
+      w.raw(n.encodedMetadata);
+      if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest: `sha256:${hex}`, metadata: metadataOf(n.constraints) }).finish());
       w.ldelim(at);
     }
     this.written = end;

@@ -13,6 +13,6 @@ export function buildMerge(outputs: readonly (Output | undefined)[], constraints
   if (present.length === 1) return present[0];
   const inputs = new InputList();
   const merge = { inputs: present.map((o) => ({ input: inputs.add(o) })) };
-  const node = new OpNode({ inputs: inputs.outputs(), body: () => ({ merge }), outputs: 1, constraints });
+  const node = new OpNode({ inputs: inputs.outputs(), body: { merge }, outputs: 1, constraints });
   return node.output(0);
 }

@@ -322,7 +322,8 @@ export function writeMetadataEntrySha256(w: ProtoWriter, hex: string, c: OpConst
   writeMetadataField(w, c);
 }
 
-function writeMetadataField(w: ProtoWriter, c: OpConstraints): void {
+/** The OpMetadataEntry's `metadata` field (tag 2) from builder constraints. */
+export function writeMetadataField(w: ProtoWriter, c: OpConstraints): void {
   w.tag(2, LEN);
   const at = w.fork();
   w.boolField(1, c.ignoreCache ?? false);

@@ -1,10 +1,14 @@
 /**
- * The builder's internal vertex: an op body plus references to the outputs it consumes. Bodies are
- * computed when the graph is marshalled, not when the node is made, so a node may depend on facts
- * that are only known later (the build context's followpaths are the union of every COPY source,
- * collected while the rest of the graph is being built) — BuildKit's async outputs, without async.
+ * The builder's internal vertex: an op body plus references to the outputs it consumes. A body is
+ * either encoded when the node is made (exec, file and merge ops: `encodedBody`, see op-bytes.ts)
+ * or computed when the graph is marshalled (sources), so that a node may depend on facts that are
+ * only known later (the build context's followpaths are the union of every COPY source, collected
+ * while the rest of the graph is being built) — BuildKit's async outputs, without async. The
+ * op's metadata (its constraints) is always encoded when the node is made.
  */
-import type { tsbuild } from './gen/llb.js';
+import { tsbuild } from './gen/llb.js';
+import { encodePart } from './op-bytes.js';
+import { writeMetadataField, writeOpBody } from './op-encoding.js';
 import type { LLBPlatform, OpConstraints } from './types.js';
 
 /** The op message minus `inputs`, which marshalling fills in from `OpNode.inputs`. */
@@ -16,28 +20,113 @@ export interface Output {
   readonly index: number;
 }
 
+/** Environment variable that turns on the protobufjs cross-check of every encoding. */
+export const VERIFY_ENCODING_ENV = 'TSBUILD_VERIFY_LLB_ENCODING';
+
+/**
+ * Whether the cross-check is on. process.env is slow to read (about a microsecond: a lookup in the
+ * C++ environment each time) and nodes are made by the ten thousand, so the answer is kept until
+ * the current job's microtasks run: a change of the variable counts from the next turn on.
+ */
+let verifyCached: boolean | undefined;
+function verifying(): boolean {
+  if (verifyCached === undefined) {
+    verifyCached = process.env[VERIFY_ENCODING_ENV] === '1';
+    queueMicrotask(() => {
+      verifyCached = undefined;
+    });
+  }
+  return verifyCached;
+}
+
 export interface OpNodeInit {
   readonly inputs: readonly Output[];
-  /** Called once per marshal; must be deterministic. */
-  readonly body: () => OpBody;
+  /**
+   * The body: an object (encoded at once; it must not change afterwards) or a function called
+   * once per marshal, which must be deterministic.
+   */
+  readonly body: OpBody | (() => OpBody);
   readonly outputs: number;
   readonly platform?: LLBPlatform | undefined;
   readonly constraints?: OpConstraints | undefined;
 }
 
+/** Throws when `got` (ours) and `expected` (protobufjs') differ: the verification mode's check. */
+export function checkSameEncoding(what: string, got: Uint8Array, expected: Uint8Array): void {
+  if (Buffer.from(got).equals(Buffer.from(expected))) return;
+  throw new Error(`internal: hand-written LLB encoding of ${what} differs from protobufjs: ${Buffer.from(got).toString('hex')} != ${Buffer.from(expected).toString('hex')}`);
+}
+
+/** The OpMetadata message of `c`, every field filled (defaults for absent ones). */
+export function metadataOf(c: OpConstraints): tsbuild.llb.OpMetadata.$Properties {
+  return {
+    ignoreCache: c.ignoreCache ?? false,
+    description: c.description ?? '',
+    stage: c.stage ?? '',
+    step: c.step ?? 0,
+    steps: c.steps ?? 0,
+    locations: (c.locations ?? []).map((l) => ({
+      sourceIndex: l.sourceIndex,
+      startLine: l.startLine,
+      endLine: l.endLine,
+      startColumn: l.startColumn,
+    })),
+  };
+}
+
+/** Bytes after a field's one-byte tag and its length (parts here are short or prefixed by a tag). */
+function afterTagAndLength(bytes: Uint8Array): Uint8Array {
+  let i = 1;
+  while ((bytes[i] as number) & 0x80) i++;
+  return bytes.subarray(i + 1);
+}
+
 export class OpNode {
   readonly inputs: readonly Output[];
-  readonly body: () => OpBody;
   readonly outputs: number;
   readonly platform: LLBPlatform | undefined;
-  readonly constraints: OpConstraints;
+  /** Op fields 2..5 as encoded (exactly what `writeOpBody` writes); undefined for lazy bodies. */
+  readonly encodedBody: Uint8Array | undefined;
+  /** The OpMetadataEntry's `metadata` field (tag, length, OpMetadata) as `writeMetadataField` writes it. */
+  readonly encodedMetadata: Uint8Array;
+  private readonly lazyBody: (() => OpBody) | undefined;
 
   constructor(init: OpNodeInit) {
     this.inputs = init.inputs;
-    this.body = init.body;
     this.outputs = init.outputs;
     this.platform = init.platform;
-    this.constraints = init.constraints ?? {};
+    const checking = verifying();
+    const c = init.constraints ?? {};
+    this.encodedMetadata = encodePart((w) => writeMetadataField(w, c));
+    if (checking) checkSameEncoding('metadata', afterTagAndLength(this.encodedMetadata), tsbuild.llb.OpMetadata.encode(metadataOf(c)).finish());
+    const body = init.body;
+    if (typeof body === 'function') {
+      this.lazyBody = body;
+      this.encodedBody = undefined;
+    } else {
+      this.lazyBody = undefined;
+      this.encodedBody = encodePart((w) => writeOpBody(w, body));
+      if (checking) checkSameEncoding('op body', this.encodedBody, tsbuild.llb.Op.encode({ ...body }).finish());
+    }
+  }
+
+  /** The body as a message object (decoded from its bytes when it was encoded at construction). */
+  body(): OpBody {
+    if (this.lazyBody) return this.lazyBody();
+    return tsbuild.llb.Op.decode(this.encodedBody as Uint8Array);
+  }
+
+  /** The metadata as constraints (decoded from its bytes). */
+  get constraints(): OpConstraints {
+    const m = tsbuild.llb.OpMetadata.decode(afterTagAndLength(this.encodedMetadata));
+    return {
+      ignoreCache: m.ignoreCache,
+      description: m.description,
+      stage: m.stage,
+      step: m.step,
+      steps: m.steps,
+      locations: m.locations.map((l) => ({ sourceIndex: l.sourceIndex ?? 0, startLine: l.startLine ?? 0, endLine: l.endLine ?? 0, startColumn: l.startColumn ?? 0 })),
+    };
   }
 
   output(index: number): Output {

@@ -63,8 +63,11 @@ export class ProtoWriter {
   private buf: Utf8Writable;
   /** Write position; everything before it is output. */
   pos = 0;
-  /** Encodings written by `sharedStringsField`, by array identity (see there). */
-  private readonly stringsMemo = new Map<readonly string[], { readonly field: number; readonly bytes: Uint8Array }>();
+  /**
+   * Encodings written by `sharedStringsField`, by array identity (see there); weak, because one
+   * writer encodes the op parts of every build in the process (op-bytes.ts).
+   */
+  private readonly stringsMemo = new WeakMap<readonly string[], { readonly field: number; readonly bytes: Uint8Array }>();
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialSize)) as Utf8Writable;
@@ -81,7 +84,21 @@ export class ProtoWriter {
 
   /** The bytes written from `start` to the current position, as a view (valid until the next write). */
   view(start: number): Uint8Array {
-    return this.buf.subarray(start, this.pos);
+    // A plain Uint8Array: Buffer#subarray goes through FastBuffer's constructor, a visible cost
+    // when the marshaller takes one view per op to hash it.
+    const buf = this.buf;
+    return new Uint8Array(buf.buffer, buf.byteOffset + start, this.pos - start);
+  }
+
+  /** Copies everything written to `dst` at `at` (no view object is made on the way). */
+  copyTo(dst: Uint8Array, at: number): void {
+    const buf = this.buf;
+    const n = this.pos;
+    if (n > 64) {
+      dst.set(new Uint8Array(buf.buffer, buf.byteOffset, n), at);
+      return;
+    }
+    for (let i = 0; i < n; i++) dst[at + i] = buf[i] as number;
   }
 
   /**

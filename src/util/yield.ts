@@ -21,7 +21,20 @@ export class Pacer {
 
   /** Call once per item; every `every` items, yields and throws if the signal aborted. */
   async tick(): Promise<void> {
-    if (++this.#count % this.every !== 0) return;
+    if (this.due()) await this.pause();
+  }
+
+  /**
+   * `tick()` in two halves for hot loops, `if (pacer.due()) await pacer.pause();`: an await per
+   * item (a promise and a microtask each, 30,000 per 10,000-instruction conversion) costs more
+   * than the work of a small instruction.
+   */
+  due(): boolean {
+    return ++this.#count % this.every === 0;
+  }
+
+  /** Yields to the event loop, then throws if the signal aborted. */
+  async pause(): Promise<void> {
     await yieldToEventLoop();
     throwIfAborted(this.signal);
   }

@@ -16,7 +16,7 @@ import { tsbuild } from '../../src/llb/gen/llb.js';
 import { canonicalOp, encodeOp } from '../../src/llb/canonical.js';
 import { sha256Digest } from '../../src/llb/digest.js';
 import { FileActions, State } from '../../src/llb/index.js';
-import { VERIFY_ENCODING_ENV, checkSameEncoding } from '../../src/llb/marshal.js';
+import { VERIFY_ENCODING_ENV, checkSameEncoding } from '../../src/llb/op-node.js';
 import { writeMetadataEntry } from '../../src/llb/op-encoding.js';
 import type { OpNode, Output } from '../../src/llb/op-node.js';
 import { ProtoWriter } from '../../src/llb/proto-writer.js';
@@ -174,10 +174,26 @@ function everyBuilderShape(): State[] {
   return [arm, ctx, http, git, base, run.root(), files, linked, both, State.scratch(), State.scratch().file(FileActions.mkdir('/x', 0o700))];
 }
 
+/**
+ * Runs `fn` with the cross-check on. Exec, file and merge bodies and all metadata are encoded when
+ * their node is made (op-node.ts), and the reference marshaller reads them back decoded; the check
+ * made at construction is what compares those bytes with protobufjs' encoding of the objects.
+ */
+async function withVerify<T>(fn: () => T | Promise<T>): Promise<T> {
+  const saved = process.env[VERIFY_ENCODING_ENV];
+  process.env[VERIFY_ENCODING_ENV] = '1';
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env[VERIFY_ENCODING_ENV];
+    else process.env[VERIFY_ENCODING_ENV] = saved;
+  }
+}
+
 describe('marshalled definitions equal the protobufjs-based marshaller', () => {
-  test('every builder shape, with and without sources', () => {
+  test('every builder shape, with and without sources', async () => {
     const sources = [{ filename: 'Dockerfile', data: new TextEncoder().encode('FROM a\n'.repeat(3000)) }, { filename: 'empty', data: new Uint8Array(0) }];
-    for (const st of everyBuilderShape()) {
+    for (const st of await withVerify(everyBuilderShape)) {
       expect(hex(st.marshal().bytes)).toBe(hex(referenceMarshal(st.output)));
       expect(hex(st.marshal({ sources }).bytes)).toBe(hex(referenceMarshal(st.output, sources)));
     }
@@ -194,7 +210,7 @@ describe('marshalled definitions equal the protobufjs-based marshaller', () => {
     };
     State.prototype.marshalAsync = spy;
     try {
-      const r = await convertDockerfile(ast, { platform: 'linux/amd64', buildArgs: new Map([['VERSION', '2']]) });
+      const r = await withVerify(() => convertDockerfile(ast, { platform: 'linux/amd64', buildArgs: new Map([['VERSION', '2']]) }));
       expect(target).toBeDefined();
       const sources = [{ filename: 'Dockerfile', data: new TextEncoder().encode(ast.lines.join('\n')) }];
       expect(Buffer.from(r.definition.bytes).equals(Buffer.from(referenceMarshal(target?.output, sources)))).toBe(true);

@@ -100,7 +100,7 @@ export class FileParser implements InstructionSite {
     const pacer = new Pacer(signal);
     while (this.next < this.lines.length) {
       this.parseInstructionAt(this.next);
-      await pacer.tick();
+      if (pacer.due()) await pacer.pause();
     }
     return this.finish();
   }

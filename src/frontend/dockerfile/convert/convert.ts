@@ -160,7 +160,7 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
     initStage(s);
     for (const [i, c] of s.commands.entries()) {
       dispatch(s, c, dctx, { onbuild: i < s.triggerCount });
-      await pacer.tick();
+      if (pacer.due()) await pacer.pause();
     }
     s.dispatched = true;
   }

@@ -88,7 +88,9 @@ export function envValue(entry: string): string {
 /** Appends a history entry. `withState` adds BuildKit's ` # buildkit` marker (steps that make ops). */
 export function commitHistory(img: ImageConfig, msg: string, opts: { layer: boolean; withState: boolean; epoch: number | undefined }): void {
   const entry: HistoryEntry = {
-    created_by: opts.withState ? `${msg} # buildkit` : msg,
+    // Joined, not concatenated: a flat string, where `msg` is often a rope of several pieces that
+    // the image config would keep (one object each) for the rest of the conversion.
+    created_by: [msg, opts.withState ? ' # buildkit' : ''].join(''),
     comment: HISTORY_COMMENT,
   };
   if (opts.epoch !== undefined) entry.created = new Date(opts.epoch * 1000).toISOString().replace('.000Z', 'Z');

@@ -69,7 +69,7 @@ export async function parseInstructionsAsync(ast: DockerfileAST, signal: AbortSi
   const pacer = new Pacer(signal);
   for (const node of ast.children) {
     c.add(node);
-    await pacer.tick();
+    if (pacer.due()) await pacer.pause();
   }
   return c.finish();
 }
