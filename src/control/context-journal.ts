@@ -222,7 +222,7 @@ export class ContextJournals {
     this.#watches -= j.watchers.length;
     const close = (): void => { for (const w of j.watchers) w.close(); };
     if (opts.now) close();
-    else void this.#barrier().then(close);
+    else void this.#barrier().then(close, close);
   }
 
   /** One more event in this read of the queue; a burst this large may have overflowed it. */
@@ -236,8 +236,19 @@ export class ContextJournals {
     }
   }
 
-  /** Resolves true once every inotify event queued before this call has been delivered. */
+  /**
+   * Resolves true once every inotify event queued before this call has been delivered; false when
+   * that could not be seen in time (or the barrier directory is unusable): nothing is vouched for.
+   */
   async #barrier(): Promise<boolean> {
+    try {
+      return await this.#barrierOnce();
+    } catch {
+      return false;
+    }
+  }
+
+  async #barrierOnce(): Promise<boolean> {
     if (this.#barrierWatcher === undefined) {
       mkdirSync(this.#dir, { recursive: true });
       for (const name of readdirSync(this.#dir)) rmSync(join(this.#dir, name), { force: true });
@@ -249,13 +260,23 @@ export class ContextJournals {
           done(true);
         }
       });
+      this.#barrierWatcher.on('error', () => {
+        // The directory went away: the next barrier makes it again.
+        this.#barrierWatcher?.close();
+        this.#barrierWatcher = undefined;
+      });
     }
     const name = `b${++this.#barrierSeq}`;
     let timer: NodeJS.Timeout | undefined;
     const seen = await new Promise<boolean>((resolve) => {
       this.#barriers.set(name, resolve);
       timer = setTimeout(() => { this.#barriers.delete(name); resolve(false); }, this.#barrierTimeoutMs);
-      writeFileSync(join(this.#dir, name), '');
+      try {
+        writeFileSync(join(this.#dir, name), '');
+      } catch {
+        this.#barriers.delete(name);
+        resolve(false);
+      }
     });
     clearTimeout(timer);
     rmSync(join(this.#dir, name), { force: true });
