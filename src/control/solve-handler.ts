@@ -101,8 +101,9 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
   try {
     const started = Date.now();
     const known = deps.contexts.knownDigest(held.dir);
-    // A client on this machine that named its context directory: the journal may spare its walk.
-    const watched = start.contextWatch;
+    // A client on this machine (a unix socket) that named its context directory: the journal may
+    // spare its walk. A tcp client's directory is not ours to watch, whatever it names.
+    const watched = ctx.local === true ? start.contextWatch : undefined;
     const journalClean = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
       ? await deps.journals.begin(held.dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal)
       : false;
