@@ -7,7 +7,7 @@
  * retargeted, a write through a hard link from outside the context, a new file re-included under an
  * excluded directory, the ignore file, a write while a build runs — makes the next build walk and
  * see it; a daemon restart walks; a burst of events large enough to have overflowed the kernel's
- * queue makes every journal walk.
+ * queue makes every journal walk; a tcp caller, or a client with TSBUILD_CONTEXT_JOURNAL=0, gets none.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { appendFileSync, chmodSync, linkSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -194,7 +194,7 @@ describeBuilds('Solve: the context journal', () => {
     current = solveHandler(deps);
   }, 120_000);
 
-  test('without a same-machine client (tcp, or TSBUILD_CONTEXT_JOURNAL=0) every build walks', async () => {
+  test('with TSBUILD_CONTEXT_JOURNAL=0 every build walks', async () => {
     const ctx = join(work, 'optout');
     mkdirSync(ctx);
     writeFileSync(join(ctx, 'o.txt'), 'o\n');
@@ -204,6 +204,23 @@ describeBuilds('Solve: the context journal', () => {
       expect((await build(ctx)).line).toMatch(/listing unchanged\n$/);
     } finally {
       delete process.env['TSBUILD_CONTEXT_JOURNAL'];
+    }
+  }, 120_000);
+
+  test('a tcp caller that names its context directory anyway gets no journal', async () => {
+    const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+    const tcp = new H2Channel({ target: { kind: 'tcp', host: '127.0.0.1', port } });
+    const unix = channel;
+    channel = tcp;
+    try {
+      const ctx = join(work, 'tcp');
+      mkdirSync(ctx);
+      writeFileSync(join(ctx, 't.txt'), 't\n');
+      await build(ctx);
+      expect((await build(ctx)).line).toMatch(/listing unchanged\n$/);
+    } finally {
+      channel = unix;
+      tcp.close();
     }
   }, 120_000);
 });
