@@ -222,7 +222,7 @@ export class GrpcClient implements Client {
   }
 
   build(req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
-    return solveOverGrpc(this.#channel, req, opts);
+    return solveOverGrpc(this.#channel, req, opts, { sameHost: this.address.startsWith('unix://') });
   }
 
   async listBuilds(opts: CallOptions): Promise<RunningBuildSummary[]> {

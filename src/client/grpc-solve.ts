@@ -11,6 +11,7 @@
  * over to them); a daemon that does not answer is cut off.
  */
 import { createReadStream, readFileSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { CancelledError } from '../util/errors.js';
 import { ControlService } from './gen/control-grpc.js';
 import type { H2Call } from './h2/call.js';
@@ -21,6 +22,7 @@ import { ContextDigestCache, defaultDigestCacheDir } from './context-digest-cach
 import { caPemOf, clientCredentials } from './grpc-credentials.js';
 import { authResponseOf } from './grpc-map-registry.js';
 import { ListingDigest } from './context-listing-digest.js';
+import { contextRootId } from './context-root-id.js';
 import { contextKeyOf, listContext, readDockerignore } from './solve-context-listing.js';
 import { OutputWriter } from './solve-output-writer.js';
 import { buildStartOf, resultFromWire } from './solve-wire-build.js';
@@ -61,7 +63,13 @@ interface Fetchable {
  * Walks the context and answers the daemon's listing request: every entry, in batches — or, when
  * the listing's digest is the one the daemon says its copy already has, one `unchanged` message.
  */
-async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, known: string, req: BuildRequest, ignore: Buffer | undefined, files: Map<number, Fetchable>, contextKey: string, signal: AbortSignal): Promise<void> {
+async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, list: tsbuild.control.v1.IListFiles, req: BuildRequest, ignore: Buffer | undefined, files: Map<number, Fetchable>, contextKey: string, signal: AbortSignal): Promise<void> {
+  const known = list.knownListingDigest ?? '';
+  if (known !== '' && list.journalClean === true) {
+    // The daemon has watched this directory since the listing `known` was taken and saw no change.
+    await write({ contextEntries: { requestId, entries: [], done: true, listingDigest: known, unchanged: true } });
+    return;
+  }
   const digests = await ContextDigestCache.open(defaultDigestCacheDir(process.env), contextKey);
   const entries: FileStat[] = [];
   const digest = new ListingDigest();
@@ -123,15 +131,35 @@ async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: n
   await flush();
 }
 
-export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts: BuildCallOptions): Promise<BuildResult> {
+/**
+ * What the daemon may watch for a change journal of the context (BuildStart.context_watch): only
+ * over a unix socket (the daemon shares this machine; it still checks that it sees the same
+ * directory), never for a context unpacked from standard input (a new directory each time), and
+ * not when TSBUILD_CONTEXT_JOURNAL=0.
+ */
+async function contextWatchOf(req: BuildRequest, sameHost: boolean): Promise<tsbuild.control.v1.IContextWatch | undefined> {
+  if (!sameHost || req.historyKey !== undefined || process.env['TSBUILD_CONTEXT_JOURNAL'] === '0') return undefined;
+  const path = await realpath(req.contextDir).catch(() => undefined);
+  const rootId = path === undefined ? undefined : contextRootId(path);
+  return path !== undefined && rootId !== undefined ? { path, rootId } : undefined;
+}
+
+export interface SolveTransport {
+  /** The daemon is on this machine (a unix socket): it may keep a change journal of the context. */
+  readonly sameHost: boolean;
+}
+
+export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts: BuildCallOptions, transport: SolveTransport = { sameHost: false }): Promise<BuildResult> {
   const { signal } = opts;
   if (signal.aborted) throw new CancelledError(signal.reason);
   // Independent file-system lookups, at once: each is a thread-pool round trip before `start` can go.
   // `--registry-ca` names a client file: its bytes travel.
-  const [ignore, contextKey, sshMissingSockets, caPem] = await Promise.all([
+  const [ignore, contextKey, sshMissingSockets, caPem, contextWatch] = await Promise.all([
     readDockerignore(req.contextDir, req.dockerfile.path), contextKeyOf(req.contextDir, req.historyKey), missingAgentSockets(req.ssh), caPemOf(req.registry),
+    contextWatchOf(req, transport.sameHost),
   ]);
   const start = buildStartOf(req, { contextKey, secretIds: [] });
+  if (contextWatch) start.contextWatch = contextWatch;
   start.sshMissingSockets = sshMissingSockets;
   start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
   if (caPem) start.registry = { ...start.registry, caPem };
@@ -169,7 +197,7 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
           const ev = progressFromWire(res.progress);
           if (ev) opts.onProgress?.(ev);
         } else if (res.files?.list) {
-          await sendListing(write, res.files.id ?? 0, res.files.list.knownListingDigest ?? '', req, ignore, files, contextKey, local.signal);
+          await sendListing(write, res.files.id ?? 0, res.files.list, req, ignore, files, contextKey, local.signal);
         } else if (res.files?.fetch) {
           await sendFiles(write, res.files.id ?? 0, res.files.fetch.fileIds ?? [], files, local.signal);
         } else if (res.files?.cacheRead) {

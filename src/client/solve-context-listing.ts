@@ -14,7 +14,8 @@ import { readFile, readlink, realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import xxhash from 'xxhash-wasm';
-import { PatternMatcher, PatternSyntaxError, readIgnoreFile, walkContext } from '../util/pattern-matcher/index.js';
+import { walkContext } from '../util/pattern-matcher/index.js';
+import { listingExcludes } from './context-excludes.js';
 import type { tsbuild } from './gen/control.js';
 import type { ContextDigestCache } from './context-digest-cache.js';
 
@@ -81,13 +82,7 @@ export async function* listContext(contextDir: string, ignore: Buffer | undefine
     digests?.set(path, st, d);
     return d;
   };
-  let excludes = readIgnoreFile(ignore?.toString('utf8'));
-  try {
-    for (const p of new PatternMatcher(excludes).patterns) p.check();
-  } catch (e) {
-    if (!(e instanceof PatternSyntaxError)) throw e;
-    excludes = [];
-  }
+  const excludes = listingExcludes(ignore);
   let id = 0;
   for await (const { path, stat } of walkContext(contextDir, { excludes, signal })) {
     const absPath = join(contextDir, path);

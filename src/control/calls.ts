@@ -52,12 +52,13 @@ function callerInfo(call: AnyCall, method: string): CallerInfo {
  * Throws (before `body`) when the caller may not call the method or the daemon is draining.
  */
 async function runCall(deps: CallDeps, call: AnyCall, method: string, body: (ctx: CallContext) => Promise<void>): Promise<void> {
-  const principal = deps.authorizer.authorize(callerInfo(call, method));
+  const caller = callerInfo(call, method);
+  const principal = deps.authorizer.authorize(caller);
   const tracked = deps.inFlight.begin();
   const gone = new AbortController();
   try {
     call.on('cancelled', () => gone.abort(new CancelledError(new Error('the client cancelled the call'))));
-    await body({ principal, signal: AbortSignal.any([tracked.signal, gone.signal]), clientGone: gone.signal, stopping: tracked.signal });
+    await body({ principal, signal: AbortSignal.any([tracked.signal, gone.signal]), clientGone: gone.signal, stopping: tracked.signal, local: caller.peer === undefined });
   } finally {
     tracked.end();
   }

@@ -51,8 +51,11 @@ export interface SyncReport {
   /** Regular files in the context, and their total size. */
   readonly totalFiles: number;
   readonly totalBytes: number;
-  /** Entries the client listed, or 'unchanged' when it sent only its listing's digest (sync only). */
-  readonly listing?: number | 'unchanged';
+  /**
+   * Entries the client listed, or 'unchanged' when it sent only its listing's digest (sync only),
+   * 'journal' when it did so without walking because the daemon's context journal said nothing had changed.
+   */
+  readonly listing?: number | 'unchanged' | 'journal';
 }
 
 interface ManifestEntry {

@@ -29,6 +29,8 @@ import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
 import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
 import type { SyncReport } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
+import { ContextJournals } from './context-journal.js';
+import type { ContextJournalOptions } from './context-journal.js';
 import { SshTunnels } from './solve-ssh-tunnels.js';
 import { SolveLocalCaches } from './solve-local-cache.js';
 import { planOutputs, stdoutSink, streamOutputs } from './solve-outputs.js';
@@ -51,13 +53,18 @@ export interface SolveDeps {
   readonly allowedEntitlements: readonly string[];
   /** The daemon's running builds (ListBuilds, Status). */
   readonly builds: RunningBuilds;
+  /** Change journals of same-machine clients' contexts (context-journal.ts); false: none, every no-op walks. */
+  readonly contextJournal?: Omit<ContextJournalOptions, 'dir'> | false;
 }
 
 /** The Solve handler (one per daemon: it owns the synced-context store). */
 export function solveHandler(deps: SolveDeps): BidiStreamHandler<SolveRequest, SolveResponse> {
   const contexts = new ContextSyncStore(join(deps.dataRoot, 'solve', 'contexts'));
-  return (requests, send, ctx) => handleSolve(requests, send, ctx, { ...deps, contexts });
+  const journals = deps.contextJournal === false ? undefined : new ContextJournals({ ...deps.contextJournal, dir: join(deps.dataRoot, 'solve', 'journal') });
+  return (requests, send, ctx) => handleSolve(requests, send, ctx, { ...deps, contexts, ...(journals ? { journals } : {}) });
 }
+
+type HandlerDeps = SolveDeps & { readonly contexts: ContextSyncStore; readonly journals?: ContextJournals };
 
 interface Prepared {
   readonly contextDir: string;
@@ -66,7 +73,7 @@ interface Prepared {
   readonly version?: string;
 }
 
-async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext, deps: SolveDeps & { contexts: ContextSyncStore }, scratch: string, ref: string): Promise<Prepared> {
+async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext, deps: HandlerDeps, scratch: string, ref: string): Promise<Prepared> {
   const transfer = start.contextTransfer ?? pb.ContextTransfer.CONTEXT_TRANSFER_UNSPECIFIED;
   if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE) {
     const contextDir = join(scratch, 'context');
@@ -94,7 +101,13 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
   try {
     const started = Date.now();
     const known = deps.contexts.knownDigest(held.dir);
-    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known } } });
+    // A client on this machine (a unix socket) that named its context directory: the journal may
+    // spare its walk. A tcp client's directory is not ours to watch, whatever it names.
+    const watched = ctx.local === true ? start.contextWatch : undefined;
+    const journalClean = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
+      ? await deps.journals.begin(held.dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal)
+      : false;
+    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean } } });
     const entries: tsbuild.control.v1.FileStat.$Properties[] = [];
     let unchanged: SyncReport | undefined;
     for (;;) {
@@ -103,6 +116,7 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
       if (m.contextEntries.unchanged) {
         unchanged = deps.contexts.unchanged(held.dir, m.contextEntries.listingDigest ?? '');
         if (!unchanged) throw SolveContextErrors.protocol('the client answered the listing with "unchanged" for a digest this daemon did not offer');
+        if (journalClean) unchanged = { ...unchanged, listing: 'journal' };
         break;
       }
       entries.push(...(m.contextEntries.entries ?? []));
@@ -125,6 +139,7 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
     reportTransfer(post, ref, started, report);
     // The copy stays equal to this listing while held: the engine may reuse its checksums of it.
     const version = deps.contexts.knownDigest(held.dir);
+    if (version !== '') deps.journals?.settle(held.dir, version);
     return { contextDir: held.dir, release: held.release, ...(version !== '' ? { version } : {}) };
   } catch (e) {
     held.release();
@@ -144,7 +159,7 @@ function checkEntitlements(req: BuildRequest, allowed: readonly string[]): void 
 }
 
 export async function handleSolve(
-  requests: AsyncIterable<SolveRequest>, send: (m: SolveResponse) => Promise<void>, ctx: CallContext, deps: SolveDeps & { contexts: ContextSyncStore },
+  requests: AsyncIterable<SolveRequest>, send: (m: SolveResponse) => Promise<void>, ctx: CallContext, deps: HandlerDeps,
 ): Promise<void> {
   const releaseSlot = deps.buildSlots.acquire(ctx.principal.name);
   const abort = new AbortController();

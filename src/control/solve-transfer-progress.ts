@@ -2,7 +2,9 @@
  * The progress line of a context transfer: a vertex `[internal] transfer build context` whose log
  * says what travelled — `transferred N bytes (M files) of T bytes (F files)`, then for a synced
  * context `, listing: E entries` or `, listing unchanged` (the client sent only the listing's
- * digest) — so users (and tests) see that an unchanged context sends nothing. The vertex is `cached` when nothing was sent.
+ * digest), `, listing unchanged (journal)` (the daemon's context journal saw no change, and the
+ * client did not even walk) — so users (and tests) see that an unchanged context sends nothing.
+ * The vertex is `cached` when nothing was sent.
  */
 import { createHash } from 'node:crypto';
 import type { tsbuild } from '../client/gen/control.js';
@@ -14,7 +16,7 @@ type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
 export const TRANSFER_VERTEX_NAME = '[internal] transfer build context';
 
 export function transferLine(r: SyncReport): string {
-  const listing = r.listing === undefined ? '' : r.listing === 'unchanged' ? ', listing unchanged' : `, listing: ${r.listing} entries`;
+  const listing = r.listing === undefined ? '' : r.listing === 'unchanged' ? ', listing unchanged' : r.listing === 'journal' ? ', listing unchanged (journal)' : `, listing: ${r.listing} entries`;
   return `transferred ${r.bytes} bytes (${r.files} files) of ${r.totalBytes} bytes (${r.totalFiles} files)${listing}`;
 }
 

@@ -71,6 +71,8 @@ export interface CallContext {
   readonly clientGone: AbortSignal;
   /** Aborted only when the daemon cancels its running calls (shutdown; `signal` fires too). */
   readonly stopping: AbortSignal;
+  /** The call came over a unix socket (the client is on this machine); unset: unknown, treated as remote. */
+  readonly local?: boolean;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;

@@ -440,6 +440,7 @@ export namespace tsbuild {
                 answersAuth: boolean;
                 sshMissingSockets: { [k: string]: string };
                 platforms: string[];
+                contextWatch?: (tsbuild.control.v1.ContextWatch.$Properties|null);
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -474,9 +475,34 @@ export namespace tsbuild {
                     answersAuth?: (boolean|null);
                     sshMissingSockets?: ({ [k: string]: string }|null);
                     platforms?: (string[]|null);
+                    contextWatch?: (tsbuild.control.v1.ContextWatch.$Properties|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;
+            }
+
+            interface IContextWatch extends tsbuild.control.v1.ContextWatch.$Properties {
+            }
+
+            class ContextWatch {
+                constructor(properties?: tsbuild.control.v1.ContextWatch.$Properties);
+                $unknowns?: Uint8Array[];
+                path: string;
+                rootId: string;
+                static create(properties: tsbuild.control.v1.ContextWatch.$Shape): tsbuild.control.v1.ContextWatch & tsbuild.control.v1.ContextWatch.$Shape;
+                static create(properties?: tsbuild.control.v1.ContextWatch.$Properties): tsbuild.control.v1.ContextWatch;
+                static encode(message: tsbuild.control.v1.ContextWatch.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.ContextWatch & tsbuild.control.v1.ContextWatch.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace ContextWatch {
+                interface $Properties {
+                    path?: (string|null);
+                    rootId?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.ContextWatch.$Properties;
             }
 
             interface IDockerfile extends tsbuild.control.v1.Dockerfile.$Properties {
@@ -732,6 +758,7 @@ export namespace tsbuild {
                 excludePatterns: string[];
                 followPaths: string[];
                 knownListingDigest: string;
+                journalClean: boolean;
                 static create(properties: tsbuild.control.v1.ListFiles.$Shape): tsbuild.control.v1.ListFiles & tsbuild.control.v1.ListFiles.$Shape;
                 static create(properties?: tsbuild.control.v1.ListFiles.$Properties): tsbuild.control.v1.ListFiles;
                 static encode(message: tsbuild.control.v1.ListFiles.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -745,6 +772,7 @@ export namespace tsbuild {
                     excludePatterns?: (string[]|null);
                     followPaths?: (string[]|null);
                     knownListingDigest?: (string|null);
+                    journalClean?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ListFiles.$Properties;

@@ -966,6 +966,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStart.prototype.answersAuth = false;
                 BuildStart.prototype.sshMissingSockets = $util.emptyObject;
                 BuildStart.prototype.platforms = $util.emptyArray;
+                BuildStart.prototype.contextWatch = null;
 
                 BuildStart.create = function(properties) {
                     return new BuildStart(properties);
@@ -1040,6 +1041,8 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.platforms != null && message.platforms.length)
                         for (let i = 0; i < message.platforms.length; ++i)
                             writer.uint32(202).string(message.platforms[i]);
+                    if (message.contextWatch != null && $Object.hasOwnProperty.call(message, "contextWatch"))
+                        $root.tsbuild.control.v1.ContextWatch.encode(message.contextWatch, writer.uint32(210).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1364,6 +1367,12 @@ export const tsbuild = $root.tsbuild = (() => {
                                 message.platforms.push(reader.stringVerify());
                                 continue;
                             }
+                        case 26: {
+                                if (wireType !== 2)
+                                    break;
+                                message.contextWatch = $root.tsbuild.control.v1.ContextWatch.decode(reader, reader.size(), $undefined, _depth + 1, message.contextWatch);
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -1388,6 +1397,110 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildStart;
+            })();
+
+            v1.ContextWatch = (function() {
+
+                const ContextWatch = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                ContextWatch.prototype.path = "";
+                ContextWatch.prototype.rootId = "";
+
+                ContextWatch.create = function(properties) {
+                    return new ContextWatch(properties);
+                };
+
+                ContextWatch.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.path != null && $Object.hasOwnProperty.call(message, "path") && message.path !== "")
+                        writer.uint32(10).string(message.path);
+                    if (message.rootId != null && $Object.hasOwnProperty.call(message, "rootId") && message.rootId !== "")
+                        writer.uint32(18).string(message.rootId);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                ContextWatch.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.ContextWatch();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.path = value;
+                                else
+                                    delete message.path;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.rootId = value;
+                                else
+                                    delete message.rootId;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                ContextWatch.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.ContextWatch";
+                };
+
+                return ContextWatch;
             })();
 
             v1.Dockerfile = (function() {
@@ -2444,6 +2557,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ListFiles.prototype.excludePatterns = $util.emptyArray;
                 ListFiles.prototype.followPaths = $util.emptyArray;
                 ListFiles.prototype.knownListingDigest = "";
+                ListFiles.prototype.journalClean = false;
 
                 ListFiles.create = function(properties) {
                     return new ListFiles(properties);
@@ -2467,6 +2581,8 @@ export const tsbuild = $root.tsbuild = (() => {
                             writer.uint32(26).string(message.followPaths[i]);
                     if (message.knownListingDigest != null && $Object.hasOwnProperty.call(message, "knownListingDigest") && message.knownListingDigest !== "")
                         writer.uint32(34).string(message.knownListingDigest);
+                    if (message.journalClean != null && $Object.hasOwnProperty.call(message, "journalClean") && message.journalClean !== false)
+                        writer.uint32(40).bool(message.journalClean);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2531,6 +2647,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.knownListingDigest = value;
                                 else
                                     delete message.knownListingDigest;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.journalClean = value;
+                                else
+                                    delete message.journalClean;
                                 continue;
                             }
                         }

@@ -42,6 +42,13 @@ export interface WalkContextOptions {
    * added to `includes`, as BuildKit does for the sources of a COPY.
    */
   readonly followPaths?: readonly string[];
+  /**
+   * Called for every directory below the root whose entries the walk reads — also those it only
+   * walks through (excluded, but an exception may re-include something beneath), which are not
+   * yielded when nothing beneath survives — before it reads them. The daemon's context journal
+   * watches exactly these directories.
+   */
+  readonly onDirectory?: (absPath: string, stat: Stats) => void;
   readonly signal?: AbortSignal;
 }
 
