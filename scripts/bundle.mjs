@@ -5,9 +5,10 @@
  * reading and compiling ~360 small modules cost about 0.35 s of every command's start-up on the
  * reference machine (`tsbuild --help` 0.57 s unbundled, 0.25 s bundled).
  *
- * tsbuild (issue 10's start-up): three files.
- *   tsbuild.mjs         the launcher (cmd/launcher/tsbuild-launcher.ts), the `bin`: answers
+ * tsbuild (issue 10's start-up): three files, and a shim.
+ *   tsbuild.cjs         the launcher (cmd/launcher/tsbuild-launcher.ts), the `bin`: answers
  *                       --version, loads the CLI bundle through a V8 code cache;
+ *                       (tsbuild.mjs only requires it, for `node dist/bin/tsbuild.mjs`);
  *   tsbuild-cli.cjs     the command line (cmd/tsbuild.ts): commands, progress, the gRPC client;
  *   tsbuild-engine.cjs  the engine (src/engine/index.ts and src/client/embedded.ts), loaded by the
  *                       CLI bundle only when it runs the engine in this process.
@@ -161,15 +162,20 @@ if ((await readFile(join(bin, 'tsbuild-cli.cjs'), 'latin1')).includes('better-sq
   throw new Error('tsbuild-cli.cjs names better-sqlite3: the engine leaked into the CLI bundle');
 }
 
+// The launcher: CommonJS too, since an ES module entry sets up Node's ES module loader (and a
+// facade module for each built-in it imports), ~10 ms that `--version` would pay for nothing.
 await build({
   entryPoints: [join(root, 'dist', 'cmd', 'launcher', 'tsbuild-launcher.js')],
-  outfile: join(bin, 'tsbuild.mjs'),
+  outfile: join(bin, 'tsbuild.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  define: { TSBUILD_BUNDLE_HASHES: JSON.stringify(hashes) },
-  banner: { js: '#!/usr/bin/env node' },
+  define: { TSBUILD_BUNDLE_HASHES: JSON.stringify(hashes), 'import.meta.url': '__tsbuildUrl' },
+  banner: { js: '#!/usr/bin/env node\nvar __tsbuildUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
+await chmod(join(bin, 'tsbuild.cjs'), 0o755);
+// `node dist/bin/tsbuild.mjs`, as the README and older scripts run it: the same launcher.
+await writeFile(join(bin, 'tsbuild.mjs'), "#!/usr/bin/env node\nimport { createRequire } from 'node:module';\ncreateRequire(import.meta.url)('./tsbuild.cjs');\n");
 await chmod(join(bin, 'tsbuild.mjs'), 0o755);

@@ -1,5 +1,5 @@
 /**
- * The `tsbuild` binary (bundled by scripts/bundle.mjs into dist/bin/tsbuild.mjs, the package's
+ * The `tsbuild` binary (bundled by scripts/bundle.mjs into dist/bin/tsbuild.cjs, the package's
  * `bin`): answers `--version` itself, and otherwise runs the command line from its CommonJS bundle
  * (dist/bin/tsbuild-cli.cjs, from cmd/tsbuild.ts) through a V8 code cache (code-cache.ts), so a
  * command stops paying the compile of its code on every run (issue 10's start-up). The engine

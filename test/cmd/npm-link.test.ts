@@ -24,7 +24,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-testIf(haveBinary('npm') && existsSync(join(repoRoot, 'dist', 'bin', 'tsbuild.mjs')), 'needs npm and a built dist/', 'npm link puts tsbuild on the PATH', async () => {
+testIf(haveBinary('npm') && existsSync(join(repoRoot, 'dist', 'bin', 'tsbuild.cjs')), 'needs npm and a built dist/', 'npm link puts tsbuild on the PATH', async () => {
   const pkg = join(dir, 'pkg');
   for (const f of ['package.json', 'package-lock.json', 'dist', 'proto', 'node_modules']) {
     await cp(join(repoRoot, f), join(pkg, f), { recursive: true, verbatimSymlinks: true });
