@@ -10,9 +10,9 @@
  * bundle and command word (`build`, `images`…: each command compiles different code), only when
  * the command succeeded (a mistyped word makes no file), atomically (temp name, rename), and
  * never when the directory cannot be written (the command does not notice).
- * File names carry the bundle's content hash (from the build), the Node version and the arch:
- * V8 checks its own version and flags, but checks the source only by length, so a rebuilt bundle
- * of the same length must never meet an old cache. Writing a cache removes the bundle's files
+ * File names carry the bundle's content hash (from the build), the Node version, the arch and a
+ * tag of node's options: V8 checks its own version and flags, but checks the source only by
+ * length, so a rebuilt bundle of the same length must never meet an old cache. Writing a cache removes the bundle's files
  * with another hash. TSBUILD_CODE_CACHE names the directory, or `off`; the default is
  * $XDG_CACHE_HOME/tsbuild/code-cache (~/.cache/tsbuild/code-cache).
  */
@@ -66,7 +66,7 @@ export class BundleLoader {
     // The bundles are ASCII (the build checks it): latin1 makes a one-byte string without a UTF-8 pass.
     const source = readFileSync(file, 'latin1');
     const hash = this.#opts.hashes[basename(file)];
-    const cacheFile = this.#opts.dir !== undefined && hash !== undefined ? join(this.#opts.dir, `${basename(file)}-${this.#opts.key}-${hash}-${process.version}-${process.arch}.v8`) : undefined;
+    const cacheFile = this.#opts.dir !== undefined && hash !== undefined ? join(this.#opts.dir, `${basename(file)}-${this.#opts.key}-${hash}-${process.version}-${process.arch}-${flagsTag()}.v8`) : undefined;
     let cachedData: Buffer | undefined;
     if (cacheFile !== undefined) {
       try {
@@ -96,6 +96,18 @@ export class BundleLoader {
       for (const { entry } of this.#loaded.values()) if (entry.write !== undefined) writeCache(entry);
     });
   }
+}
+
+/**
+ * A short tag of node's own options: V8 rejects a cache made under other V8 flags (the bin's `#!`
+ * line adds one, `node dist/bin/tsbuild.cjs` does not), so each set of options keeps its own file
+ * instead of the two rewriting one file in turn. FNV-1a: node:crypto would cost more than it saves.
+ */
+function flagsTag(): string {
+  const text = `${process.execArgv.join(' ')}|${process.env['NODE_OPTIONS'] ?? ''}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }
 
 function writeCache(e: Loaded): void {

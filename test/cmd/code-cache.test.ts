@@ -31,7 +31,7 @@ test('a successful command writes its cache once; the next run uses it; failures
   expect(first.code).toBe(0);
   const written = await files(cache);
   expect(written).toHaveLength(1);
-  expect(written[0]).toMatch(new RegExp(`^tsbuild-cli\\.cjs-none-[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}\\.v8$`));
+  expect(written[0]).toMatch(new RegExp(`^tsbuild-cli\\.cjs-none-[0-9a-f]{16}-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]{8}\\.v8$`));
   const file = join(cache, written[0] as string);
   const before = await stat(file);
 
