@@ -164,11 +164,9 @@ if ((await readFile(join(bin, 'tsbuild-cli.cjs'), 'latin1')).includes('better-sq
 
 // The launcher: CommonJS too, since an ES module entry sets up Node's ES module loader (and a
 // facade module for each built-in it imports), ~10 ms that `--version` would pay for nothing.
-// Its `#!` line starts V8's young generation at its full size (16 MB, V8's default maximum): a
-// command talking to a daemon then ends before its first scavenge instead of after two (~5-10 ms).
-// The flag must be on node's command line (V8 sizes the heap before any script runs); `env -S`
-// splits it from `node` (coreutils 8.30+, BSD/macOS env). `node dist/bin/tsbuild.cjs` runs
-// without it, the same otherwise.
+// Its `#!` line passes node no flags: a young generation started at full size
+// (--min-semi-space-size=16) spares a no-op build its two scavenges but costs more CPU than they do
+// (measured: node -e 0 alone +13 ms).
 await build({
   entryPoints: [join(root, 'dist', 'cmd', 'launcher', 'tsbuild-launcher.js')],
   outfile: join(bin, 'tsbuild.cjs'),
@@ -177,7 +175,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   define: { TSBUILD_BUNDLE_HASHES: JSON.stringify(hashes), 'import.meta.url': '__tsbuildUrl' },
-  banner: { js: '#!/usr/bin/env -S node --min-semi-space-size=16\nvar __tsbuildUrl = require("node:url").pathToFileURL(__filename).href;' },
+  banner: { js: '#!/usr/bin/env node\nvar __tsbuildUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: 'warning',
 });
 await chmod(join(bin, 'tsbuild.cjs'), 0o755);

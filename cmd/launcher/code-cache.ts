@@ -99,9 +99,9 @@ export class BundleLoader {
 }
 
 /**
- * A short tag of node's own options: V8 rejects a cache made under other V8 flags (the bin's `#!`
- * line adds one, `node dist/bin/tsbuild.cjs` does not), so each set of options keeps its own file
- * instead of the two rewriting one file in turn. FNV-1a: node:crypto would cost more than it saves.
+ * A short tag of node's own options: V8 rejects a cache made under other V8 flags (`node
+ * --some-v8-flag tsbuild.cjs`, NODE_OPTIONS), so each set of options keeps its own file instead of
+ * two ways of running rewriting one file in turn. FNV-1a: node:crypto would cost more than it saves.
  */
 function flagsTag(): string {
   const text = `${process.execArgv.join(' ')}|${process.env['NODE_OPTIONS'] ?? ''}`;
