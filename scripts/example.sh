@@ -10,7 +10,7 @@ bash scripts/install-deps.sh runc slirp4netns iproute2 busybox-static
 npm run build --silent
 export TSBUILD_ROOT=${TSBUILD_ROOT:-$PWD/.tsbuild-example}
 echo "data root: $TSBUILD_ROOT"
-tsbuild() { node dist/bin/tsbuild.mjs "$@"; }
+tsbuild() { node dist/bin/tsbuild.cjs "$@"; }
 
 base_tar=$(mktemp --suffix=.tar)
 trap 'rm -f "$base_tar"' EXIT

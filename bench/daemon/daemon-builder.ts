@@ -25,8 +25,13 @@ export interface DaemonBuilderOptions {
   readonly signal: AbortSignal;
 }
 
+/**
+ * The environment of the CLI's runs: no NODE_OPTIONS, no tsbuild defaults, and this node first on
+ * the PATH, since the CLI runs as a user runs the installed bin: the file itself, whose `#!` line
+ * finds `node` through env (and passes node's flags; scripts/bundle.mjs).
+ */
 export function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}` };
   delete env['TSBUILD_ROOT'];
   delete env['TSBUILD_ADDR'];
   return env;
@@ -52,7 +57,7 @@ export class DaemonBuilder implements Builder {
 
   static async open(opts: DaemonBuilderOptions): Promise<DaemonBuilder> {
     await mkdir(opts.dir, { recursive: true });
-    const v = await runOk(process.execPath, [opts.cli, '--version'], { signal: opts.signal, env: childEnv() });
+    const v = await runOk(opts.cli, ['--version'], { signal: opts.signal, env: childEnv() });
     const b = new DaemonBuilder(opts, `${v.stdout.trim()} through tsbuildd on a unix socket (node ${process.version})`);
     try {
       await b.reset({ signal: opts.signal });
@@ -75,13 +80,13 @@ export class DaemonBuilder implements Builder {
 
   /** Runs the CLI against the daemon (`--addr` prepended). */
   client(args: readonly string[], opts: OpOptions): Promise<CommandResult> {
-    return runCommand(process.execPath, [this.cli, '--addr', this.daemon.addr, ...args], { signal: opts.signal, env: childEnv(), stopSignal: 'SIGINT' });
+    return runCommand(this.cli, ['--addr', this.daemon.addr, ...args], { signal: opts.signal, env: childEnv(), stopSignal: 'SIGINT' });
   }
 
   async reset(opts: OpOptions): Promise<void> {
     await this.#stopDaemon();
     await this.#removeRoot();
-    const r = await runCommand(process.execPath, [this.cli, '--root', this.#root, 'image', 'import', this.#baseTar, BASE_IMAGE], { signal: opts.signal, env: childEnv() });
+    const r = await runCommand(this.cli, ['--root', this.#root, 'image', 'import', this.#baseTar, BASE_IMAGE], { signal: opts.signal, env: childEnv() });
     if (r.code !== 0) throw new CommandFailedError('tsbuild image import', r);
     this.#daemon = await startTsbuildd({ bin: join(dirname(this.cli), 'tsbuildd.mjs'), root: this.#root, socket: join(this.#dir, 'd.sock'), signal: opts.signal });
   }

@@ -1,6 +1,6 @@
 /**
  * A private copy of the built CLI for one benchmark run. The working tree is shared and `dist/` is
- * rebuilt by others at any time; a run that spawns `dist/bin/tsbuild.mjs` a hundred times over
+ * rebuilt by others at any time; a run that spawns `dist/bin/tsbuild.cjs` a hundred times over
  * twenty minutes would otherwise mix versions or die on a half-written file. The copy holds
  * dist/bin (the bundled CLI), package.json and a symlink to node_modules.
  */
@@ -18,7 +18,7 @@ export async function snapshotCli(dir: string, opts: { readonly signal: AbortSig
   await cp(join(repoRoot, 'dist', 'bin'), join(dir, 'dist', 'bin'), { recursive: true });
   await cp(join(repoRoot, 'package.json'), join(dir, 'package.json'));
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  const entry = join(dir, 'dist', 'bin', 'tsbuild.mjs');
+  const entry = join(dir, 'dist', 'bin', 'tsbuild.cjs');
   // --version loads the whole bundle: a copy taken mid-rebuild fails here, not later.
   const r = await runCommand(process.execPath, [entry, '--version'], { signal: opts.signal, env: { ...process.env, NODE_OPTIONS: '' } });
   if (r.code !== 0) throw new TsbuildError('BENCH_CLI_BROKEN', `the built CLI does not start (is someone rebuilding dist/? retry in a minute):\n${r.stderr.trim().split('\n').slice(0, 6).join('\n')}`);

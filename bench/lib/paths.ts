@@ -15,7 +15,7 @@ function findRepoRoot(): string {
 }
 
 export const repoRoot = findRepoRoot();
-export const cliPath = join(repoRoot, 'dist', 'bin', 'tsbuild.mjs');
+export const cliPath = join(repoRoot, 'dist', 'bin', 'tsbuild.cjs');
 export const examplesDir = join(repoRoot, 'examples');
 export const busyboxScript = join(repoRoot, 'scripts', 'make-busybox-rootfs.sh');
 

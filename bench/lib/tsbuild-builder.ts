@@ -1,5 +1,5 @@
 /**
- * tsbuild through its real CLI (`node dist/bin/tsbuild.mjs`, run from a snapshotCli copy), so every
+ * tsbuild through its real CLI (`node dist/bin/tsbuild.cjs`, the package's bin, run from a snapshotCli copy), so every
  * figure includes process start, as a user sees it. Each builder owns one data root under the benchmark's work dir; reset
  * replaces it with a fresh one holding only the imported base image.
  */
@@ -22,7 +22,7 @@ export interface TsbuildBuilderOptions {
   readonly dir: string;
   /** The busybox root filesystem tar, imported as the base image. */
   readonly baseTar: string;
-  /** The CLI entry point to run (a snapshotCli copy; default dist/bin/tsbuild.mjs). */
+  /** The CLI entry point to run (a snapshotCli copy; default dist/bin/tsbuild.cjs). */
   readonly cli?: string;
   readonly signal: AbortSignal;
 }

@@ -58,7 +58,7 @@ export function parseSize(value: string, flag: string): number {
 }
 
 const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)/y;
+const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h|d)/y; // \u00b5: the bundles stay ASCII (scripts/bundle.mjs)
 
 /** A duration flag value in Go's syntax (`24h`, `30m`, `1h30m`, `90s`), plus `d` for days. In ms. */
 export function parseDuration(value: string, flag: string): number {

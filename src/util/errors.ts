@@ -31,7 +31,39 @@ export function hintLines(detail: readonly string[]): readonly string[] {
   return i < 0 ? [] : detail.slice(i);
 }
 
+/**
+ * The classes an error was made as, by brand (see TsbuildError's Symbol.hasInstance). A registered
+ * symbol: the same key in every copy of this module.
+ */
+const BRANDS = Symbol.for('tsbuild.error-brands');
+
+/** The brands of `ctor` and its base classes, for a new error's BRANDS property. */
+function brandsOf(ctor: unknown): readonly string[] {
+  const out: string[] = [];
+  for (let c = ctor; typeof c === 'function'; c = Object.getPrototypeOf(c)) {
+    if (Object.hasOwn(c, 'brand')) out.push((c as unknown as { brand: string }).brand);
+  }
+  return out;
+}
+
 export class TsbuildError extends Error {
+  /**
+   * The installed CLI runs two bundles with a copy of this module each (scripts/bundle.mjs: the
+   * command line, and the engine it loads only to build in-process), so an error the engine throws
+   * is not an instance of the command line's classes by prototype. `instanceof` on these classes
+   * therefore also accepts an error whose brands (recorded at construction) include the class's own
+   * `brand`. Each class here declares one; a subclass elsewhere that is matched across the two
+   * bundles needs its own too.
+   */
+  static readonly brand: string = 'TsbuildError';
+
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, v)) return true;
+    if (typeof v !== 'object' || v === null || !Object.hasOwn(this, 'brand')) return false;
+    const brands = (v as { [BRANDS]?: unknown })[BRANDS];
+    return Array.isArray(brands) && brands.includes((this as unknown as { brand: string }).brand);
+  }
+
   readonly code: string;
   readonly location: SourceLocation | undefined;
   /** The offending source line; front ends may attach it later (see attachSource). */
@@ -47,6 +79,7 @@ export class TsbuildError extends Error {
     this.location = opts.location;
     this.sourceLine = opts.sourceLine;
     this.detail = opts.detail ?? [];
+    Object.defineProperty(this, BRANDS, { value: brandsOf(new.target) });
   }
 
   /** Attaches the source line of the error's location when it lies in `file` and none is set. */
@@ -65,6 +98,8 @@ export class TsbuildError extends Error {
 
 /** Bad input the user can fix (Dockerfile, flags, context). Exit code 1. */
 export class UserInputError extends TsbuildError {
+  static override readonly brand: string = 'UserInputError';
+
   constructor(code: string, message: string, opts: TsbuildErrorOptions = {}) {
     super(code, message, opts);
     this.name = 'UserInputError';
@@ -73,6 +108,8 @@ export class UserInputError extends TsbuildError {
 
 /** Wrong command-line usage (unknown command or flag). Exit code 2. */
 export class UsageError extends TsbuildError {
+  static override readonly brand: string = 'UsageError';
+
   constructor(message: string, opts: TsbuildErrorOptions = {}) {
     super('USAGE', message, opts);
     this.name = 'UsageError';
@@ -81,6 +118,8 @@ export class UsageError extends TsbuildError {
 
 /** The operation was cancelled through an AbortSignal. */
 export class CancelledError extends TsbuildError {
+  static override readonly brand: string = 'CancelledError';
+
   constructor(reason?: unknown) {
     super('CANCELLED', reason instanceof Error ? `cancelled: ${reason.message}` : 'cancelled', { cause: reason });
     this.name = 'CancelledError';

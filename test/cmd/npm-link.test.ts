@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/paths.js';
@@ -24,7 +24,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-testIf(haveBinary('npm') && existsSync(join(repoRoot, 'dist', 'bin', 'tsbuild.mjs')), 'needs npm and a built dist/', 'npm link puts tsbuild on the PATH', async () => {
+testIf(haveBinary('npm') && existsSync(join(repoRoot, 'dist', 'bin', 'tsbuild.cjs')), 'needs npm and a built dist/', 'npm link puts tsbuild on the PATH', async () => {
   const pkg = join(dir, 'pkg');
   for (const f of ['package.json', 'package-lock.json', 'dist', 'proto', 'node_modules']) {
     await cp(join(repoRoot, f), join(pkg, f), { recursive: true, verbatimSymlinks: true });
@@ -38,6 +38,14 @@ testIf(haveBinary('npm') && existsSync(join(repoRoot, 'dist', 'bin', 'tsbuild.mj
   expect(version.status).toBe(0);
   const { version: v } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
   expect(version.stdout.trim()).toBe(`tsbuild ${v}`);
+  // Through the linked bin the launcher finds its bundles: the command line's and the engine's
+  // (the parser runs in-process), each through the code cache.
+  const cache = join(dir, 'code-cache');
+  const dockerfile = join(dir, 'Dockerfile');
+  await writeFile(dockerfile, 'FROM busybox\nRUN echo hi\n');
+  const parse = spawnSync('tsbuild', ['parse', '--format', 'dump', '-f', dockerfile], { env: { ...env, TSBUILD_CODE_CACHE: cache, PATH: `${join(prefix, 'bin')}:${process.env['PATH'] ?? ''}` }, encoding: 'utf8' });
+  expect([parse.status, parse.stderr, parse.stdout]).toEqual([0, '', '(from "busybox")\n(run "echo hi")\n']);
+  expect((await readdir(cache)).map((f) => f.replace(/-[0-9a-f]{16}-.*$/, '')).sort()).toEqual(['tsbuild-cli.cjs-parse', 'tsbuild-engine.cjs-parse']);
 }, 180_000);
 
 test('scripts/example.sh installs only what the example needs, says where it writes and how to get tsbuild on the PATH', async () => {

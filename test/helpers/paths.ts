@@ -4,6 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { anchorsDir } from './requirements.mjs';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cliPath = join(repoRoot, 'dist', 'bin', 'tsbuild.mjs');
+export const cliPath = join(repoRoot, 'dist', 'bin', 'tsbuild.cjs');
 /** Conformance data (../shared/anchors or TSBUILD_ANCHORS_DIR); never copied into the repo. */
 export { anchorsDir };

@@ -160,43 +160,24 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect([d.code, d.stderr]).toEqual([e.code, e.stderr]);
   });
 
-  test('the CLI talking to a daemon does not load the engine (its bundle graph has no SQLite) nor grpc-js', async () => {
-    // The embedded client is a separate chunk loaded by import() only when no daemon is given.
-    // The entry loads the command table by import() (`--version` needs none of it), and the table
-    // loads each command's chunk by import() when it is chosen (issue 10), so the graph is followed
-    // from `build`'s chunk: the entry, the table, the build chunk and every chunk they import statically.
+  test('the CLI talking to a daemon does not load the engine nor grpc-js, nor what only other commands need', async () => {
+    // The CLI's bundle (scripts/bundle.mjs) holds no engine and no grpc-js: the engine is a bundle
+    // of its own, read only to build in-process; the CLI has its own transport (src/client/h2).
     const bin = join(repoRoot, 'dist', 'bin');
-    const entry = await readFile(join(bin, 'tsbuild.bundle.mjs'), 'utf8');
-    const commandsChunk = /import\("\.\/(chunks\/commands-[^"]+)"\)/.exec(entry)?.[1];
-    expect(commandsChunk).toBeDefined();
-    const seen = new Map<string, string>();
-    const visit = async (rel: string): Promise<void> => {
-      if (seen.has(rel)) return;
-      const text = await readFile(join(bin, rel), 'utf8');
-      seen.set(rel, text);
-      const dir = rel.includes('/') ? 'chunks/' : '';
-      for (const m of text.matchAll(/(?:from|import) "\.\/([^"]+\.mjs)"/g)) await visit(`${dir}${m[1] as string}`);
-    };
-    await visit('tsbuild.bundle.mjs');
-    await visit(commandsChunk as string);
-    const buildChunk = /import\("\.\/(build-[^"]+)"\)/.exec(seen.get(commandsChunk as string) ?? '')?.[1];
-    expect(buildChunk).toBeDefined();
-    await visit(`chunks/${buildChunk as string}`);
-    for (const [rel, text] of seen) expect([rel, text.includes('better-sqlite3')]).toEqual([rel, false]);
-    const picker = [...seen.values()].find((t) => /import\("\.\/embedded-[^"]+"\)/.test(t)) ?? '';
-    expect(picker).toMatch(/import\("\.\/embedded-[^"]+"\)/);
-    const grpcChunk = /import\("\.\/(grpc-client-[^"]+)"\)/.exec(picker)?.[1];
-    expect(grpcChunk).toBeDefined();
-    // Nor @grpc/grpc-js: the CLI has its own transport (src/client/h2); grpc-js is the daemon's.
-    const before = new Set(seen.keys());
-    await visit(`chunks/${grpcChunk as string}`);
-    for (const [rel, text] of seen) {
-      if (!before.has(rel)) expect([rel, text.includes('better-sqlite3'), text.includes('node_modules/@grpc/grpc-js/')]).toEqual([rel, false, false]);
-    }
-    // Nor what only other commands or outputs need (issue 10's start-up): tar streams, child processes,
-    // the HTML report. Only static imports count; `import()` loads on use.
-    for (const [rel, text] of seen) {
-      expect([rel, /^import [^;]*"node:child_process"/m.test(text), text.includes('node_modules/tar-stream/'), text.includes('src/report/html/')]).toEqual([rel, false, false, false]);
-    }
+    const cli = await readFile(join(bin, 'tsbuild-cli.cjs'), 'latin1');
+    expect([cli.includes('better-sqlite3'), cli.includes('node_modules/@grpc/grpc-js/'), cli.includes('dist/src/solver/')]).toEqual([false, false, false]);
+    expect((await readFile(join(bin, 'tsbuild-engine.cjs'), 'latin1')).includes('better-sqlite3')).toBe(true);
+    // And at run time: a build through the daemon runs no engine bundle, loads no native add-on
+    // and no Node module that only other commands or outputs need (child processes, workers, zlib).
+    const ctx = join(dir, 'ctx');
+    const report = join(dir, 'loaded.json');
+    const hook = join(dir, 'loaded-hook.cjs');
+    await writeFile(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ builtins: process.moduleLoadList, required: Object.keys(require('node:module')._cache) })));\n`);
+    const r = await remote(['build', '--progress', 'quiet', '-t', 'app:1', ctx], { NODE_OPTIONS: `--require ${hook}` });
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const loaded = JSON.parse(await readFile(report, 'utf8')) as { builtins: string[]; required: string[] };
+    // The engine bundle, once run, requires better-sqlite3 and the other add-ons from node_modules.
+    expect(loaded.required.filter((f) => f !== hook)).toEqual([]);
+    expect(loaded.builtins.filter((m) => /^NativeModule (child_process|worker_threads|zlib|sqlite)$/.test(m))).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { ControlService } from '../../../src/client/gen/control-grpc.js';
@@ -26,11 +26,12 @@ function stageContext(dir: string): void {
   for (const f of ['package.json', 'package-lock.json']) cpSync(join(repoRoot, f), join(dir, f));
   cpSync(join(repoRoot, 'proto'), join(dir, 'proto'), { recursive: true });
   mkdirSync(join(dir, 'dist', 'bin'), { recursive: true });
-  for (const f of ['tsbuildd.mjs', 'tsbuildd.bundle.mjs', 'tsbuild.mjs', 'tsbuild.bundle.mjs']) cpSync(join(repoRoot, 'dist', 'bin', f), join(dir, 'dist', 'bin', f));
-  // The bundles' shared and lazily loaded chunks (scripts/bundle.mjs splits at each import()).
-  mkdirSync(join(dir, 'dist', 'bin', 'chunks'));
-  for (const f of readdirSync(join(repoRoot, 'dist', 'bin', 'chunks'))) {
-    if (f.endsWith('.mjs')) cpSync(join(repoRoot, 'dist', 'bin', 'chunks', f), join(dir, 'dist', 'bin', 'chunks', f));
+  for (const f of ['tsbuildd.mjs', 'tsbuildd.bundle.mjs', 'tsbuild.mjs', 'tsbuild.cjs', 'tsbuild-cli.cjs', 'tsbuild-engine.cjs']) cpSync(join(repoRoot, 'dist', 'bin', f), join(dir, 'dist', 'bin', f));
+  // The daemon bundle's lazily loaded chunks, when it has any (scripts/bundle.mjs splits at each import()).
+  const chunks = join(repoRoot, 'dist', 'bin', 'chunks');
+  if (existsSync(chunks)) {
+    mkdirSync(join(dir, 'dist', 'bin', 'chunks'));
+    for (const f of readdirSync(chunks)) if (f.endsWith('.mjs')) cpSync(join(chunks, f), join(dir, 'dist', 'bin', 'chunks', f));
   }
   const prod = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repoRoot, encoding: 'utf8' }).split('\n');
   for (const p of prod) {

@@ -1,0 +1,52 @@
+/**
+ * The `tsbuild` binary (bundled by scripts/bundle.mjs into dist/bin/tsbuild.cjs, the package's
+ * `bin`): answers `--version` itself, and otherwise runs the command line from its CommonJS bundle
+ * (dist/bin/tsbuild-cli.cjs, from cmd/tsbuild.ts) through a V8 code cache (code-cache.ts), so a
+ * command stops paying the compile of its code on every run (issue 10's start-up). The engine
+ * (SQLite, parser, solver, worker) is a bundle of its own, dist/bin/tsbuild-engine.cjs, which the
+ * CLI bundle loads through the same cache only when it runs the engine in this process: talking
+ * to a daemon never reads it.
+ *
+ * With `--debug` the bundles are loaded by `require` instead, with source maps on, so stack traces
+ * name src/ files and lines (Node applies source maps only to modules its own loaders compile).
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VERSION } from '../../src/version.js';
+import { CLIENT_FLAGS, GLOBAL_FLAGS } from '../cli/args.js';
+import { BUNDLE_LOADER } from './bundle-loader-key.js';
+import { BundleLoader, codeCacheDir } from './code-cache.js';
+
+/** The content hash of each bundle, by file name (scripts/bundle.mjs defines it). */
+declare const TSBUILD_BUNDLE_HASHES: Readonly<Record<string, string>>;
+
+const VALUE_FLAGS = new Set([...GLOBAL_FLAGS, ...CLIENT_FLAGS].filter((f) => f.kind !== 'bool').map((f) => `--${f.name}`));
+
+/** The command's first word (`build`, `images`…), which names its code cache; `none` without one. */
+function commandWord(argv: readonly string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a.startsWith('-')) {
+      if (VALUE_FLAGS.has(a)) i++;
+      continue;
+    }
+    return /^[a-z][a-z-]{0,23}$/.test(a) ? a : 'other';
+  }
+  return 'none';
+}
+
+const argv = process.argv.slice(2);
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, 'tsbuild-cli.cjs');
+
+if (argv[0] === '--version' || argv[0] === 'version') {
+  process.stdout.write(`tsbuild ${VERSION}\n`);
+} else if (argv.includes('--debug')) {
+  process.setSourceMapsEnabled(true);
+  createRequire(import.meta.url)(cli);
+} else {
+  const loader = new BundleLoader({ dir: codeCacheDir(process.env), key: commandWord(argv), hashes: TSBUILD_BUNDLE_HASHES });
+  (globalThis as Record<symbol, unknown>)[BUNDLE_LOADER] = (file: string): unknown => loader.load(file);
+  loader.load(cli);
+}
