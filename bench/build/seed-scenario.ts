@@ -64,7 +64,7 @@ export async function makeSeedContext(dir: string, files: number, signal: AbortS
 }
 
 export async function benchSeed(tools: readonly SeedTool[], work: string, opts: SeedOptions, signal: AbortSignal, log: (s: string) => void): Promise<SeedRuns[]> {
-  const ctxOf = (t: SeedTool): string => join(work, `seed-${opts.files}-${t.label}`);
+  const ctxOf = (t: SeedTool): string => join(work, `seed-${opts.files}-${t.label.replace(/[^a-z0-9]+/gi, '-')}`);
   for (const t of tools) await makeSeedContext(ctxOf(t), opts.files, signal);
   // Let the files age past the stat cache's racy window so that warm runs can trust them.
   await sleep(2100, undefined, { signal });

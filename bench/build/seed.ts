@@ -12,14 +12,17 @@
  * files; one file changed ≤ 0.8x at 1,000 and ≤ 0.3x at 100,000.
  *
  *   npm run build && node dist/bench/build/seed.js [--files 1000,100000] [--runs 5]
- *        [--tools daemon,embedded,docker] [--dir /tmp] [--keep]
+ *        [--tools daemon,embedded,docker] [--old DIST] [--dir /tmp] [--keep]
+ *
+ * `--old DIST` (another build's dist/ directory) adds that build's daemon and embedded rows, run
+ * interleaved with the others: a before/after comparison on a shared machine.
  *
  * Needs root. Every temp dir, mount, daemon and runc container is removed at the end, also after a
  * failure or Ctrl-C (exit 130).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../../src/util/errors.js';
 import { choiceList, intList, parseFlags, positiveInt } from '../lib/args.js';
 import { makeBaseTar } from '../lib/base-image.js';
@@ -37,7 +40,7 @@ import { DaemonBuilder } from '../daemon/daemon-builder.js';
 import { benchSeed, seedReport } from './seed-scenario.js';
 import type { SeedTool } from './seed-scenario.js';
 
-const USAGE = 'usage: node dist/bench/build/seed.js [--files N,N] [--runs N] [--tools daemon,embedded,docker] [--dir DIR] [--keep]';
+const USAGE = 'usage: node dist/bench/build/seed.js [--files N,N] [--runs N] [--tools daemon,embedded,docker] [--old DIST] [--dir DIR] [--keep]';
 const TOOLS = ['daemon', 'embedded', 'docker'] as const;
 
 const say = (s: string): void => {
@@ -52,6 +55,7 @@ async function main(signal: AbortSignal): Promise<void> {
     files: { type: 'string', help: 'numbers of f* files, one scenario each (default 1000,100000)' },
     runs: { type: 'string', help: 'runs per tool and kind; the median is reported (default 5)' },
     tools: { type: 'string', help: 'daemon, embedded, docker (default all three)' },
+    old: { type: 'string', help: "another build's dist/ dir: adds its daemon and embedded rows (before/after)" },
     dir: { type: 'string', help: `parent of the temp work dir (default ${tmpdir()})` },
     keep: { type: 'boolean', help: 'keep the work dir (for debugging; default: removed)' },
   });
@@ -66,6 +70,7 @@ async function main(signal: AbortSignal): Promise<void> {
   // Short parent: the daemon's unix socket lives in the work dir.
   await withWorkDir({ parent: typeof flags['dir'] === 'string' ? flags['dir'] : tmpdir(), prefix: 'tsb-seed-', keep: flags['keep'] === true }, async (work) => {
     const cli = await snapshotCli(join(work, 'cli'), { signal });
+    const old = typeof flags['old'] === 'string' ? await snapshotCli(join(work, 'cli-old'), { signal, dist: resolve(flags['old']) }) : undefined;
     const baseTar = await makeBaseTar(work, { signal });
     const warmCtx = join(work, 'warm');
     await mkdir(warmCtx);
@@ -75,16 +80,20 @@ async function main(signal: AbortSignal): Promise<void> {
     try {
       for (const t of wanted) {
         if (t === 'daemon') {
-          const d = await DaemonBuilder.open({ dir: join(work, 'tsd'), baseTar, cli, signal });
-          builders.push(d);
-          const afterReset = async (s: AbortSignal): Promise<void> => {
-            await d.build({ contextDir: warmCtx, tag: 'warm' }, { signal: s });
-          };
-          tools.push({ label: 'tsbuild daemon', builder: d, afterReset });
+          for (const [suffix, c] of [['', cli], ...(old ? [[' (old)', old]] : [])] as const) {
+            const d = await DaemonBuilder.open({ dir: join(work, `tsd${suffix === '' ? '' : 'o'}`), baseTar, cli: c, signal });
+            builders.push(d);
+            const afterReset = async (s: AbortSignal): Promise<void> => {
+              await d.build({ contextDir: warmCtx, tag: 'warm' }, { signal: s });
+            };
+            tools.push({ label: `tsbuild daemon${suffix}`, builder: d, afterReset });
+          }
         } else if (t === 'embedded') {
-          const e = await TsbuildBuilder.open({ dir: join(work, 'tse'), baseTar, cli, signal });
-          builders.push(e);
-          tools.push({ label: 'tsbuild embedded', builder: e });
+          for (const [suffix, c] of [['', cli], ...(old ? [[' (old)', old]] : [])] as const) {
+            const e = await TsbuildBuilder.open({ dir: join(work, `tse${suffix === '' ? '' : 'o'}`), baseTar, cli: c, signal });
+            builders.push(e);
+            tools.push({ label: `tsbuild embedded${suffix}`, builder: e });
+          }
         } else if (haveDocker()) {
           const k = await DockerBuilder.open({ dir: work, baseTar, signal });
           builders.push(k);
