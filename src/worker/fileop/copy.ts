@@ -106,8 +106,9 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
 
   for (const m of expansion.matches) {
     throwIfAborted(ctx.signal);
-    // A wildcard match is already resolved up to its last component, and was looked up when found.
-    const known = m.stat !== undefined && !action.followSymlink;
+    // A wildcard match is already resolved up to its last component, and was looked up when found:
+    // only a symlink to be followed needs resolving.
+    const known = m.stat !== undefined && !(action.followSymlink && m.stat.isSymbolicLink());
     const s = known ? { host: hostPathOf(srcRoot, m.inRoot) } : await resolveInRoot(srcRoot, m.inRoot, { followFinal: !!action.followSymlink, location: loc });
     const st = known ? m.stat : await lstatOrUndefined(s.host);
     if (!st) throw fileOpUserError('FILEOP_SOURCE_NOT_FOUND', [m.inRoot], { location: loc });
