@@ -8,14 +8,19 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TsbuildError } from '../../src/util/errors.js';
-import { cliPath, repoRoot } from './paths.js';
+import { repoRoot } from './paths.js';
 import { runCommand } from './run-command.js';
 
-/** Copies the CLI into `dir` and returns the path of its entry point; checks that it starts. */
-export async function snapshotCli(dir: string, opts: { readonly signal: AbortSignal }): Promise<string> {
-  if (!existsSync(cliPath)) throw new TsbuildError('BENCH_NOT_BUILT', `${cliPath} is missing: run npm run build first`);
+/**
+ * Copies the CLI into `dir` and returns the path of its entry point; checks that it starts.
+ * `dist`: another build's dist/ directory to take it from (a before/after comparison); default
+ * this repository's.
+ */
+export async function snapshotCli(dir: string, opts: { readonly signal: AbortSignal; readonly dist?: string }): Promise<string> {
+  const bin = join(opts.dist ?? join(repoRoot, 'dist'), 'bin');
+  if (!existsSync(join(bin, 'tsbuild.mjs'))) throw new TsbuildError('BENCH_NOT_BUILT', `${join(bin, 'tsbuild.mjs')} is missing: run npm run build first`);
   await mkdir(join(dir, 'dist'), { recursive: true });
-  await cp(join(repoRoot, 'dist', 'bin'), join(dir, 'dist', 'bin'), { recursive: true });
+  await cp(bin, join(dir, 'dist', 'bin'), { recursive: true });
   await cp(join(repoRoot, 'package.json'), join(dir, 'package.json'));
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
   const entry = join(dir, 'dist', 'bin', 'tsbuild.cjs');

@@ -14,7 +14,8 @@
  * figures by top snapshot (`LayerUsageCache`): a no-op rebuild ends on the same snapshot as the
  * build before it and would otherwise walk every file of every layer again.
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import type { Snapshotter } from '../worker/types.js';
 import type { LayerUsage } from '../cache/types.js';
@@ -106,17 +107,36 @@ export class LayerUsageCache {
   }
 }
 
-/** Every entry under `root` (paths relative, `/`-separated), parents before their children. */
+/** Entries looked up between two turns of the event loop (a daemon serves other builds meanwhile). */
+const ENTRIES_PER_TURN = 2000;
+
+/**
+ * Every entry under `root` (paths relative, `/`-separated), parents before their children. The
+ * lookups are synchronous, yielding to the event loop every ENTRIES_PER_TURN entries: it runs at
+ * the end of every build over every layer of the image, and a thread-pool trip per entry costs more
+ * than the call (issue 14).
+ */
 async function walk(root: string, signal: AbortSignal): Promise<Map<string, Entry>> {
   const out = new Map<string, Entry>();
   /** Inodes of regular files seen: a second hard link to one adds no bytes. */
   const inodes = new Set<number>();
+  let sinceTurn = 0;
   const visit = async (rel: string): Promise<void> => {
     throwIfAborted(signal);
-    const names = (await readdir(join(root, rel)).catch(() => [] as string[])).sort();
+    let names: string[];
+    try {
+      names = readdirSync(join(root, rel)).sort();
+    } catch {
+      names = [];
+    }
     for (const name of names) {
+      if (++sinceTurn >= ENTRIES_PER_TURN) {
+        sinceTurn = 0;
+        await nextTurn();
+        throwIfAborted(signal);
+      }
       const p = rel === '' ? name : `${rel}/${name}`;
-      const st = await lstat(join(root, p));
+      const st = lstatSync(join(root, p));
       if (st.isDirectory()) {
         out.set(p, { kind: 'dir', opaque: isOpaqueDir(Buffer.from(join(root, p), 'utf8').toString('latin1')) });
         await visit(p);
@@ -125,7 +145,7 @@ async function walk(root: string, signal: AbortSignal): Promise<Map<string, Entr
         if (st.nlink > 1) inodes.add(st.ino);
         out.set(p, { kind: 'file', size: again ? 0 : st.size });
       } else if (st.isSymbolicLink()) {
-        out.set(p, { kind: 'symlink', size: Buffer.byteLength(await readlink(join(root, p)), 'latin1') });
+        out.set(p, { kind: 'symlink', size: Buffer.byteLength(readlinkSync(join(root, p)), 'latin1') });
       } else if (st.isCharacterDevice() && st.rdev === 0) {
         out.set(p, { kind: 'whiteout' });
       } else {

@@ -4,8 +4,17 @@
  * system (`du -x`: a mounted overlay is somebody else's data, not this tree's). Paths are handled
  * as bytes (latin1 strings), so names that are not UTF-8 are walked like any other.
  */
+import { lstatSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { throwIfAborted } from './errors.js';
+
+/**
+ * Entries looked up synchronously between two turns of the event loop. A snapshot's usage is taken
+ * after every build step: one thread-pool trip per entry cost more than the lstat itself (issue 14),
+ * and the turns keep a daemon answering while a big tree is walked.
+ */
+const ENTRIES_PER_TURN = 2000;
 
 export interface TreeUsageOptions {
   readonly signal?: AbortSignal;
@@ -43,6 +52,7 @@ export async function treeUsage(root: string, opts: TreeUsageOptions = {}): Prom
   let inodes = 1;
   if (!rootStat.isDirectory()) return { bytes, inodes };
   const stack = [top];
+  let sinceTurn = 0;
   while (stack.length > 0) {
     throwIfAborted(opts.signal);
     const dir = stack.pop() as string;
@@ -61,13 +71,13 @@ export async function treeUsage(root: string, opts: TreeUsageOptions = {}): Prom
         bytes += sub;
         continue;
       }
-      let st;
-      try {
-        st = await lstat(fsPath(p));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
+      if (++sinceTurn >= ENTRIES_PER_TURN) {
+        sinceTurn = 0;
+        await nextTurn();
+        throwIfAborted(opts.signal);
       }
+      const st = lstatSync(fsPath(p), { throwIfNoEntry: false });
+      if (st === undefined) continue;
       if (st.dev !== rootStat.dev) continue;
       if (st.nlink > 1 && !st.isDirectory()) {
         const key = `${st.dev}:${st.ino}`;

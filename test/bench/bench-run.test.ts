@@ -17,7 +17,8 @@ import { describeIf, haveBinary, isRoot } from '../helpers/skip.js';
 
 const cacheBench = join(repoRoot, 'dist', 'bench', 'cache', 'run.js');
 const buildBench = join(repoRoot, 'dist', 'bench', 'build', 'run.js');
-const built = existsSync(cacheBench) && existsSync(buildBench);
+const seedBench = join(repoRoot, 'dist', 'bench', 'build', 'seed.js');
+const built = existsSync(cacheBench) && existsSync(buildBench) && existsSync(seedBench);
 const haveDocker = existsSync('/usr/sbin/dockerd') && existsSync('/usr/bin/docker');
 const haveBuildah = existsSync('/usr/bin/buildah');
 const installed = ['tsbuild', ...(haveDocker ? ['docker'] : []), ...(haveBuildah ? ['buildah'] : [])];
@@ -98,6 +99,20 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox && built, 'needs root, ru
     expect(r.stdout).toContain('== export of a 4.00 MiB layer (copies of /bin/busybox)');
     expect(r.stdout.match(/^tsbuild +\d+(\.\d+)? m?s /gm)).toHaveLength(2);
     expect(r.stdout.match(/^tsbuild -o type=oci +\d+(\.\d+)? m?s /gm)).toHaveLength(2);
+  }, 300_000);
+
+  test('seed bench: daemon, embedded and docker rows; cold runs every step, no-op none, one changed file reruns COPY f* and the RUN', async () => {
+    const r = await bench(seedBench, ['--files', '20', '--runs', '1', '--dir', dir]);
+    expect(r.stderr).not.toContain('failed');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('COPY f* of 20 one-line files');
+    for (const tool of ['tsbuild daemon', 'tsbuild embedded', ...(haveDocker ? ['docker'] : [])]) {
+      // cold, steps run, export, no-op, steps run, one file changed, steps run, export
+      expect(r.stdout).toMatch(new RegExp(`^${tool} +\\d+(\\.\\d+)? m?s +6/6 +\\S+ m?s +\\d+(\\.\\d+)? m?s +0/6 +\\d+(\\.\\d+)? m?s +2/6 +\\S+ m?s$`, 'm'));
+    }
+    if (haveDocker) {
+      expect(r.stdout).toMatch(/^tsbuild daemon +\d+\.\d\dx \(≤ 1\.0x: (met|MISSED)\) +\d+\.\d\dx \(≤ 0\.8x: (met|MISSED)\) +\d+\.\d\dx$/m);
+    }
   }, 300_000);
 
   test('SIGINT during the runs stops the bench with exit 130 and removes its data roots', async () => {

@@ -6,6 +6,8 @@
 import { execFile } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError } from '../../util/errors.js';
 import { spawnUnderShim } from './run-shim.js';
@@ -66,8 +68,14 @@ export class Runc {
     }
   }
 
-  /** `runc delete --force`: kills what is left and removes state and cgroups. Missing is fine. */
+  /**
+   * `runc delete --force`: kills what is left and removes state and cgroups. Missing is fine. A
+   * container without a state directory under --root is already gone (a `runc run` that returned
+   * removed it): then no runc process is started, which saves one process start per RUN (issue 14;
+   * the run's cgroups are the executor's own cleanup).
+   */
   async forceDelete(id: string): Promise<void> {
+    if (!existsSync(join(this.stateDir, id))) return;
     try {
       await this.control(['delete', '--force', id]);
     } catch (e) {

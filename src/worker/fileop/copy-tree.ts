@@ -93,10 +93,17 @@ export class Copier {
   /**
    * Copies the source entry `src` (lstat `st`) to `dst`. `rel` is the entry's path for include and
    * exclude patterns ('' = not filtered). A top-level directory that already exists keeps its own
-   * metadata, as in BuildKit; nested ones take the source's.
+   * metadata, as in BuildKit; nested ones take the source's. `into`, the lstat of the existing
+   * directory `dst` is created in, tells the owner a new entry gets there (so a chown or chmod that
+   * would change nothing is left out, as for entries of directories the copy made).
    */
-  async copy(src: string, st: Stats, dst: string, rel: string): Promise<void> {
-    await this.visit(src, st, dst, rel, READY, true);
+  async copy(src: string, st: Stats, dst: string, rel: string, into?: Stats): Promise<void> {
+    let parent = READY;
+    if (into !== undefined) {
+      const state: DirState = { created: false, childOwner: this.childOwnerIn(into) };
+      parent = { ensure: async () => state };
+    }
+    await this.visit(src, st, dst, rel, parent, true);
   }
 
   private display(dst: string): string {
@@ -246,13 +253,15 @@ export class Copier {
 
   /** Removes what is at `dst` so a non-directory can be created there. */
   private async clearForNonDir(dst: string): Promise<void> {
-    let existing: Stats;
+    // Synchronous, like the source lstats: usually the answer is "nothing there", one cheap call.
+    let existing: Stats | undefined;
     try {
-      existing = await lstat(dst);
+      existing = lstatSync(dst, { throwIfNoEntry: false });
     } catch (e) {
       if (isNotFound(e)) return;
       throw fileOpIoError(`stat ${this.display(dst)}`, e);
     }
+    if (existing === undefined) return;
     if (existing.isDirectory()) {
       if (!this.opts.alwaysReplace) {
         throw fileOpUserError('FILEOP_REPLACE_DIR_WITH_FILE', [this.display(dst)], { location: this.opts.location });

@@ -30,7 +30,7 @@ import { mkdirAllInRoot } from './mkdirp.js';
 import { resolveOwner } from './owner.js';
 import { compilePatterns } from './pattern-filter.js';
 import { resolveInRoot } from './root-path.js';
-import { cleanRooted } from '../../util/root-path.js';
+import { cleanRooted, hostPathOf } from '../../util/root-path.js';
 import { timestampSeconds } from './timestamp.js';
 import type { CopyAction, CopyResult, FileOpContext } from './types.js';
 import { unpackArchive } from './unpack.js';
@@ -80,6 +80,11 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     createdDirs.push(...r.created);
     return r.host;
   };
+  // The destination directory of a wildcard's many matches is made (and looked up) once: what the
+  // matches write goes below it and cannot move or replace it.
+  let destDir: Promise<{ readonly host: string; readonly st: Stats }> | undefined;
+  const destDirOnce = (): Promise<{ readonly host: string; readonly st: Stats }> =>
+    (destDir ??= mkdirs(destIn).then(async (host) => ({ host, st: await lstat(host) })));
   const copier = new Copier({
     destRoot,
     overrides,
@@ -101,8 +106,11 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
 
   for (const m of expansion.matches) {
     throwIfAborted(ctx.signal);
-    const s = await resolveInRoot(srcRoot, m.inRoot, { followFinal: !!action.followSymlink, location: loc });
-    const st = await lstatOrUndefined(s.host);
+    // A wildcard match is already resolved up to its last component, and was looked up when found:
+    // only a symlink to be followed needs resolving.
+    const known = m.stat !== undefined && !(action.followSymlink && m.stat.isSymbolicLink());
+    const s = known ? { host: hostPathOf(srcRoot, m.inRoot) } : await resolveInRoot(srcRoot, m.inRoot, { followFinal: !!action.followSymlink, location: loc });
+    const st = known ? m.stat : await lstatOrUndefined(s.host);
     if (!st) throw fileOpUserError('FILEOP_SOURCE_NOT_FOUND', [m.inRoot], { location: loc });
     if (expansion.wildcard && exclude?.matchesOrParentMatches(m.rel)) continue;
     const fromRoot = m.inRoot.replace(/^\/+/, '');
@@ -125,12 +133,16 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     }
 
     let target: string;
+    /** The directory `target` is created in, when known (lets the copier skip no-op chown/chmod). */
+    let into: Stats | undefined;
     if (pivotParents) {
-      const dirHost = await mkdirs(destIn);
+      const dirHost = (await destDirOnce()).host;
       target = await parentDirs.ensure(srcRoot, base, m, dirHost);
     } else if (destIsDir) {
-      const dirHost = await mkdirs(destIn);
-      target = st.isDirectory() && action.dirCopyContents ? dirHost : posix.join(dirHost, posix.basename(m.inRoot));
+      const dir = await destDirOnce();
+      const contents = st.isDirectory() && action.dirCopyContents;
+      target = contents ? dir.host : posix.join(dir.host, posix.basename(m.inRoot));
+      if (!contents) into = dir.st;
     } else {
       const current = await statOrUndefined(dest.host);
       if (current?.isDirectory()) {
@@ -142,7 +154,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
         target = dest.host;
       }
     }
-    await copier.copy(s.host, st, target, '');
+    await copier.copy(s.host, st, target, '', into);
   }
 
   await parentDirs.finish();

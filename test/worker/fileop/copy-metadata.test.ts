@@ -119,6 +119,23 @@ describeIf(isRoot, 'chown needs root', 'copy: --chown', () => {
     expect(modeOf(r.dest, 'sg/sub')).toBe(0o755);
   });
 
+  // Wildcard matches go straight into the existing destination directory, whose state the copier
+  // takes once for all of them: a setgid directory gives new entries its group, so a chown is due.
+  test('wildcard matches copied into an existing setgid directory of another group stay root:root; --chown to that group works', async () => {
+    mkdirSync(join(r.dest, 'sg'));
+    chownSync(join(r.dest, 'sg'), 0, 4321);
+    chmodSync(join(r.dest, 'sg'), 0o2775);
+    writeTree(r.src, { 'w/f1': '1', 'w/f2': '2', 'w/fl': { link: 'f1' } });
+    for (const p of ['w/f1', 'w/f2']) chownSync(join(r.src, p), 0, 0);
+    chmodSync(join(r.src, 'w/f2'), 0o600);
+    await run(dockerCopy('w/f*', '/sg/'));
+    for (const p of ['sg/f1', 'sg/f2', 'sg/fl']) expect(owner(p)).toBe('0:0');
+    expect(modeOf(r.dest, 'sg/f2')).toBe(0o600);
+    await run(dockerCopy('w/f*', '/sg/again/', { owner: parseChownSpec('0:4321') }));
+    await run(dockerCopy('w/f*', '/sg/', { owner: parseChownSpec('0:4321') }));
+    for (const p of ['sg/f1', 'sg/f2', 'sg/fl', 'sg/again/f1']) expect(owner(p)).toBe('0:4321');
+  });
+
   test('--chown to the setgid directory group applies to files in a directory the copy creates', async () => {
     mkdirSync(join(r.dest, 'sg'));
     chownSync(join(r.dest, 'sg'), 0, 4321);
