@@ -147,7 +147,7 @@ export class Copier {
     if (st.isFile() && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const first = this.inodes.get(key);
-      if (first) return this.linkTo(first, dst, parent);
+      if (first) return this.linkTo(first, src, st, dst, parent);
       const copied = run().then(() => dst);
       this.inodes.set(key, copied);
       return copied.then(() => undefined);
@@ -155,7 +155,7 @@ export class Copier {
     return run();
   }
 
-  private async linkTo(first: Promise<string>, dst: string, parent: DestDir): Promise<void> {
+  private async linkTo(first: Promise<string>, src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
     const target = await first;
     const dir = await parent.ensure();
     if (!dir.created) await this.clearForNonDir(dst);
@@ -165,6 +165,7 @@ export class Copier {
       throw fileOpIoError(`hardlink ${this.display(dst)}`, e);
     }
     this.entries++;
+    this.opts.reuse?.written(src, st, dst, 'hardlink');
   }
 
   private async visitDir(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean, lazy: boolean): Promise<void> {
@@ -280,7 +281,7 @@ export class Copier {
       const from = reuse.linkSource(src, st, dst, copiedAttrs(st, this.opts.overrides));
       if (from !== undefined && this.tryLink(from, dst)) {
         this.entries++;
-        reuse.written(src, st, dst, true);
+        reuse.written(src, st, dst, 'linked');
         return;
       }
     }
@@ -304,7 +305,7 @@ export class Copier {
     }
     this.entries++;
     await applyCopiedMetadata(src, st, dst, this.opts.overrides, { created });
-    if (reuse && st.isFile()) reuse.written(src, st, dst, false);
+    if (reuse && st.isFile()) reuse.written(src, st, dst, 'copied');
   }
 
   /**

@@ -138,11 +138,12 @@ export interface CopiedAttrs {
  * Incremental COPY's side of the copier. `linkSource` names an existing file (in an immutable
  * earlier layer of the same data root) that is exactly what copying `src` to `dst` would produce,
  * given the owner and permission bits the copy would give it; undefined: copy as usual. `written`
- * is told about every regular file the copy writes, and whether it was linked.
+ * is told about every regular file the copy writes: linked from the earlier layer, copied, or a
+ * hardlink to a file this copy wrote (the source's own hardlinks).
  */
 export interface FileReuse {
   linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): string | undefined;
-  written(src: string, st: Stats, dst: string, linked: boolean): void;
+  written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink'): void;
 }
 
 /** What a copy did, for progress and tests. */

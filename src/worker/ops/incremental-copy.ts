@@ -186,9 +186,9 @@ export function reuseFrom(opts: {
       claimed.set(key, source);
       return prev;
     },
-    written(src: string, st: Stats, dst: string, linked: boolean): void {
-      if (linked) opts.counts.linked++;
-      else opts.counts.copied++;
+    written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink'): void {
+      if (how === 'linked') opts.counts.linked++;
+      else if (how === 'copied') opts.counts.copied++;
       opts.out.add(src, st, dst);
     },
   };
