@@ -165,7 +165,7 @@ export class Copier {
       throw fileOpIoError(`hardlink ${this.display(dst)}`, e);
     }
     this.entries++;
-    this.opts.reuse?.written(src, st, dst, 'hardlink');
+    this.opts.reuse?.written(src, st, dst, 'hardlink', copiedAttrs(st, this.opts.overrides));
   }
 
   private async visitDir(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean, lazy: boolean): Promise<void> {
@@ -277,11 +277,12 @@ export class Copier {
     const owner = dir.childOwner;
     let created: CreatedState | undefined;
     const reuse = this.opts.reuse;
-    if (reuse && st.isFile()) {
-      const from = reuse.linkSource(src, st, dst, copiedAttrs(st, this.opts.overrides));
+    const want = reuse && st.isFile() ? copiedAttrs(st, this.opts.overrides) : undefined;
+    if (reuse && want) {
+      const from = reuse.linkSource(src, st, dst, want);
       if (from !== undefined && this.tryLink(from, dst)) {
         this.entries++;
-        reuse.written(src, st, dst, 'linked');
+        reuse.written(src, st, dst, 'linked', want);
         return;
       }
     }
@@ -305,7 +306,7 @@ export class Copier {
     }
     this.entries++;
     await applyCopiedMetadata(src, st, dst, this.opts.overrides, { created });
-    if (reuse && st.isFile()) reuse.written(src, st, dst, 'copied');
+    if (reuse && want) reuse.written(src, st, dst, 'copied', want);
   }
 
   /**

@@ -143,7 +143,7 @@ export interface CopiedAttrs {
  */
 export interface FileReuse {
   linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): string | undefined;
-  written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink'): void;
+  written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs): void;
 }
 
 /** What a copy did, for progress and tests. */

@@ -195,10 +195,11 @@ export class FileOpImpl implements Op {
     let committed = false;
     try {
       const counts = { linked: 0, copied: 0 };
-      const out = new ManifestWriter(active.upperDir, src.dir, fingerprints, timestampSeconds(copyAction) ?? null);
+      const time = timestampSeconds(copyAction) ?? null;
+      const out = new ManifestWriter(time);
       const reuse = reuseFrom({
-        prevDiff: prevId !== undefined ? s.snapshotter.diffDir(prevId) : '', manifest, destRoot: active.upperDir, srcRoot: src.dir,
-        fingerprints, action: copyAction, out, counts,
+        prevDiff: prevId !== undefined ? s.snapshotter.diffDir(prevId) : undefined, manifest, destRoot: active.upperDir, srcRoot: src.dir,
+        fingerprints, time, out, counts,
       });
       await runFileAction(fromLlbFileAction(a as unknown as tsbuild.llb.FileAction.$Properties), {
         destRoot: active.upperDir,

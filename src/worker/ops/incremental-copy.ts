@@ -5,25 +5,24 @@
  * mount), and every regular file that a full copy would make identical to the previous layer's file
  * at the same path is hard-linked from that layer's `diff/` instead of copied.
  *
- * "Identical" is decided per file, from facts a full copy depends on: the source's content
- * fingerprint (the one its cache key read) and mtime equal to what the previous copy recorded in its
- * manifest, and the previous file's size, owner, permission bits and xattrs equal to what this copy
- * would give it. Directories, symlinks and changed or added files go through the normal copier;
- * removed files are simply not created. Two source files never share one earlier inode.
+ * "Identical" is decided per file, from every fact a full copy depends on, as the previous copy
+ * recorded them in its manifest: the source's fingerprint (content, type, mode, uid, gid: the one the
+ * cache key read), its mtime and xattrs, and the owner and permission bits the copy gave the file
+ * (after --chown/--chmod). Directories, symlinks and changed or added files go through the normal
+ * copier; removed files are simply not created. Two source files never share one earlier inode.
  *
  * Where that is exact (see `directCopyPlan`): one copy action, from the context, owner by id or
  * none, no archive unpacking, into a top-level path the parent snapshot does not have — so writing
  * into `diff/` is exactly what overlayfs would have written (nothing to copy up, no whiteouts).
  * Each such copy leaves a manifest beside its `diff/` for the next one.
  */
+import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstatSync } from 'node:fs';
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import type { CopiedAttrs, FileReuse } from '../fileop/types.js';
 import { copyableXattr } from '../fileop/metadata.js';
-import { timestampSeconds } from '../fileop/timestamp.js';
 import type { PbFileAction } from '../../llb/types.js';
 import { cleanRooted } from '../../util/root-path.js';
 import type { Snapshotter } from '../types.js';
@@ -32,11 +31,24 @@ import type { Snapshotter } from '../types.js';
 const MANIFEST = 'copy-sources.json';
 const MANIFEST_VERSION = 1;
 
-/** What the previous copy wrote: per destination path, its source's fingerprint and mtime. */
+/** What the previous copy wrote at one destination path (a regular file). */
+export interface ManifestEntry {
+  /** The source's fingerprint as the step's cache key read it (content, type, mode, uid, gid). */
+  readonly fingerprint: string;
+  /** The source's mtime as the copy read it (what the copy's setTimes was given). */
+  readonly mtimeMs: number;
+  /** `uid:gid:bits` (octal) the copy gave the file (after --chown/--chmod). */
+  readonly attrs: string;
+  /** Digest of the source's copyable xattrs; '' for none. */
+  readonly xattrs: string;
+  /** Part of a hardlink group of the source: not a file of its own inode in that layer. */
+  readonly group: boolean;
+}
+
 export interface CopyManifest {
   /** The action's time override (seconds), or null. */
   readonly time: number | null;
-  readonly files: ReadonlyMap<string, { readonly fingerprint: string; readonly mtimeMs: number }>;
+  readonly files: ReadonlyMap<string, ManifestEntry>;
 }
 
 /** How many files an incremental copy linked and copied. */
@@ -90,11 +102,12 @@ export async function readManifest(snapshots: Snapshotter, id: string): Promise<
   try {
     const v = JSON.parse(raw) as { version?: unknown; time?: unknown; files?: unknown };
     if (v.version !== MANIFEST_VERSION || !Array.isArray(v.files)) return undefined;
-    const files = new Map<string, { fingerprint: string; mtimeMs: number }>();
+    const files = new Map<string, ManifestEntry>();
     const f = v.files as unknown[];
-    for (let i = 0; i + 2 < f.length; i += 3) {
-      const [p, fp, m] = [f[i], f[i + 1], f[i + 2]];
-      if (typeof p === 'string' && typeof fp === 'string' && typeof m === 'number') files.set(p, { fingerprint: fp, mtimeMs: m });
+    for (let i = 0; i + 5 < f.length; i += 6) {
+      const [p, fingerprint, mtimeMs, attrs, xattrs, group] = f.slice(i, i + 6);
+      if (typeof p !== 'string' || typeof fingerprint !== 'string' || typeof mtimeMs !== 'number' || typeof attrs !== 'string' || typeof xattrs !== 'string') continue;
+      files.set(p, { fingerprint, mtimeMs, attrs, xattrs, group: group === 1 });
     }
     return { time: typeof v.time === 'number' ? v.time : null, files };
   } catch {
@@ -106,16 +119,10 @@ export async function readManifest(snapshots: Snapshotter, id: string): Promise<
 export class ManifestWriter {
   readonly #files: (string | number)[] = [];
 
-  constructor(
-    private readonly destRoot: string,
-    private readonly srcRoot: string,
-    private readonly fingerprints: ReadonlyMap<string, string>,
-    private readonly time: number | null,
-  ) {}
+  constructor(private readonly time: number | null) {}
 
-  add(src: string, st: Stats, dst: string): void {
-    const fp = this.fingerprints.get(posix.relative(this.srcRoot, src));
-    if (fp !== undefined) this.#files.push(posix.relative(this.destRoot, dst), fp, st.mtimeMs);
+  add(dest: string, e: ManifestEntry): void {
+    this.#files.push(dest, e.fingerprint, e.mtimeMs, e.attrs, e.xattrs, e.group ? 1 : 0);
   }
 
   async write(snapshots: Snapshotter, id: string): Promise<void> {
@@ -123,73 +130,78 @@ export class ManifestWriter {
   }
 }
 
-/** Copyable xattrs of a path, by name (none on error). */
-function xattrsOf(p: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
+/** Digest of a path's copyable xattrs ('' for none, and when they cannot be listed). */
+function xattrDigest(p: string): string {
   let names: string[];
   try {
     names = listAttributesSync(p);
   } catch {
-    return out;
+    return '';
   }
-  for (const n of names) {
-    if (!copyableXattr(n)) continue;
+  if (names.length === 0) return '';
+  const h = createHash('sha256');
+  for (const n of names.filter(copyableXattr).sort()) {
     const v = getAttributeSync(p, n);
-    if (v) out.set(n, v);
+    if (v) h.update(`${n}\0${v.length}\0`).update(v);
   }
-  return out;
+  return h.digest('hex');
 }
 
-function sameXattrs(a: string, b: string): boolean {
-  const x = xattrsOf(a);
-  const y = xattrsOf(b);
-  if (x.size !== y.size) return false;
-  for (const [k, v] of x) if (!y.get(k)?.equals(v)) return false;
-  return true;
+/** `p` relative to `root` (a path the copier made by joining below it). */
+function below(root: string, p: string): string {
+  return p.startsWith(`${root}/`) ? p.slice(root.length + 1) : posix.relative(root, p);
+}
+
+function attrsKey(a: CopiedAttrs): string {
+  return `${a.uid}:${a.gid}:${a.bits.toString(8)}`;
 }
 
 /**
- * The copier's reuse hook for one incremental copy: links a file from `prevDiff` when the previous
- * copy wrote the same source content with the same mtime there and its metadata is what this copy
- * would set. Also feeds the manifest writer and counts linked and copied files.
+ * The copier's reuse hook for one direct copy: links a file from `prevDiff` when the previous copy
+ * wrote that path from a source with the same fingerprint, mtime and xattrs, and gave it the owner
+ * and bits this copy would; feeds the manifest writer and counts linked and copied files.
+ *
+ * Why no file of the previous layer is read: its content, size, mode, owner, times and xattrs are
+ * exactly what the previous copy made from a source whose facts its manifest records (a committed
+ * layer never changes), so equal facts mean an equal file. And why two sources never share one
+ * earlier inode: in a layer, only a source hardlink group (marked `group`, never linked from) puts
+ * several paths on one inode; every other path links the same path of the layer before, so by
+ * induction the unmarked paths of a layer are distinct inodes.
  */
 export function reuseFrom(opts: {
-  readonly prevDiff: string;
+  readonly prevDiff: string | undefined;
   readonly manifest: CopyManifest | undefined;
   readonly destRoot: string;
   readonly srcRoot: string;
   /** Source fingerprints by context-relative path, as this step's cache key read them. */
   readonly fingerprints: ReadonlyMap<string, string>;
-  readonly action: NonNullable<PbFileAction['copy']>;
+  readonly time: number | null;
   readonly out: ManifestWriter;
   readonly counts: ReuseCounts;
 }): FileReuse {
-  const time = timestampSeconds(opts.action) ?? null;
-  const manifest = opts.manifest?.time === time ? opts.manifest : undefined;
-  /** Earlier inode (dev:ino) → the source inode linked to it: two sources never share one. */
-  const claimed = new Map<string, string>();
+  const manifest = opts.manifest?.time === opts.time ? opts.manifest : undefined;
+  const prevDiff = opts.prevDiff;
+  /** Destination path → the source's xattr digest, listed once per file by linkSource. */
+  let lastXattrs: { readonly dst: string; readonly digest: string } | undefined;
   return {
     linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): string | undefined {
-      if (!manifest) return undefined;
-      const rel = posix.relative(opts.destRoot, dst);
+      if (!manifest || prevDiff === undefined) return undefined;
+      const rel = below(opts.destRoot, dst);
       const was = manifest.files.get(rel);
-      if (was === undefined || was.mtimeMs !== st.mtimeMs) return undefined;
-      if (opts.fingerprints.get(posix.relative(opts.srcRoot, src)) !== was.fingerprint) return undefined;
-      const prev = join(opts.prevDiff, rel);
-      const p = lstatSync(prev, { throwIfNoEntry: false });
-      if (!p?.isFile() || p.size !== st.size || p.uid !== want.uid || p.gid !== want.gid || (p.mode & 0o7777) !== want.bits) return undefined;
-      const key = `${p.dev}:${p.ino}`;
-      const source = `${st.dev}:${st.ino}`;
-      const owner = claimed.get(key);
-      if (owner !== undefined && owner !== source) return undefined;
-      if (!sameXattrs(src, prev)) return undefined;
-      claimed.set(key, source);
-      return prev;
+      if (was === undefined || was.group || was.mtimeMs !== st.mtimeMs || was.attrs !== attrsKey(want)) return undefined;
+      if (opts.fingerprints.get(below(opts.srcRoot, src)) !== was.fingerprint) return undefined;
+      const digest = xattrDigest(src);
+      lastXattrs = { dst, digest };
+      if (digest !== was.xattrs) return undefined;
+      return `${prevDiff}/${rel}`;
     },
-    written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink'): void {
+    written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs): void {
       if (how === 'linked') opts.counts.linked++;
       else if (how === 'copied') opts.counts.copied++;
-      opts.out.add(src, st, dst);
+      const fingerprint = opts.fingerprints.get(below(opts.srcRoot, src));
+      if (fingerprint === undefined) return;
+      const xattrs = lastXattrs?.dst === dst ? lastXattrs.digest : xattrDigest(src);
+      opts.out.add(below(opts.destRoot, dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: attrsKey(want), xattrs, group: st.nlink > 1 });
     },
   };
 }

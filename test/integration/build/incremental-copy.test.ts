@@ -1,8 +1,8 @@
 /**
  * Issue 14, "Incremental COPY", through the real CLI, overlay and runc: a `COPY . /app` that misses
- * because a few context files changed (edited, added, removed, touched, chmodded, a hardlink pair
- * split) hard-links the unchanged files from the previous layer — the step says how many it linked
- * and copied — and makes the layer a `--no-cache` build makes (same diff_id). A later RUN that
+ * because a few context files changed (edited, added, removed, touched, chmodded, given an xattr,
+ * a hardlink pair split) hard-links the unchanged files from the previous layer — the step says how
+ * many it linked and copied — and makes the layer a `--no-cache` build makes (same diff_id). A RUN that
  * appends to a shared file leaves the earlier layers as they were (overlay copies it up), and a COPY
  * into a directory the parent already has is not done incrementally.
  *
@@ -13,6 +13,7 @@ import { expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { chmod, link, lstat, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setAttributeSync } from '@napi-rs/xattr';
 import { describeBuilds, useBuildEnv } from '../../helpers/build-env.js';
 import { BASE } from '../../helpers/build-env.js';
 import { layerTar } from '../../../src/worker/diff/layer-tar.js';
@@ -106,11 +107,14 @@ describeBuilds('incremental COPY', () => {
     await writeFile(join(ctx, 'h2'), 'linked pair\n');
     await stamp([name(3), 'added.txt', 'h2', '.'], OLD);
     await stamp([name(4)], new Date('2021-01-01T00:00:00Z'));
+    // An xattr changes neither content nor mtime; the layer carries it.
+    setAttributeSync(join(ctx, name(7)), 'user.incremental', 'yes');
 
     const second = await build(ctx, dockerfile, 'v2');
-    // f003 edited, f004 touched, f005 chmodded, added.txt, and h2 (no longer h1's inode) are
-    // copied; h1, sub/deep/a.txt and the other 196 fNNN files are linked.
-    expect(incrementalLine(second, 'COPY . /app')).toBe(`incremental: ${FILES - 4 + 2} linked, 5 copied`);
+    // f003 edited, f004 touched, f005 chmodded, f007 given an xattr, added.txt, and h1 and h2 (one
+    // inode in the earlier layer, never linked from) are copied; sub/deep/a.txt and the other 195
+    // fNNN files are linked.
+    expect(incrementalLine(second, 'COPY . /app')).toBe(`incremental: ${FILES - 5 + 1} linked, 7 copied`);
     const v2 = await inspect('v2');
     const [snap1, snap2] = (await copySnapshots()) as [string, string];
     const copy1 = join(snap1, 'diff');
