@@ -29,7 +29,7 @@ import type { Snapshotter } from '../types.js';
 
 /** Beside `diff/` in the snapshot's directory; removed with the snapshot. */
 const MANIFEST = 'copy-sources.json';
-const MANIFEST_VERSION = 1;
+const MANIFEST_VERSION = 2;
 
 /** What the previous copy wrote at one destination path (a regular file). */
 export interface ManifestEntry {
