@@ -90,6 +90,30 @@ export class HistoryRecorder implements StepObserver {
     }, earlier, { dockerfileSeen: this.#dockerfileSeen });
   };
 
+  /**
+   * The solver's finder of earlier results (SolveOptions.previousResult), for incremental COPY: the
+   * cache key of the closest earlier run of a file op step with the same parent key, instruction and
+   * definition whose inputs differ only in the content its key read. Undefined otherwise.
+   */
+  readonly previous = async (q: MissQuery): Promise<string | undefined> => {
+    const stage = q.vertex.options.stage;
+    const llb = this.#llb.get(q.vertex.digest);
+    if (!stage || llb?.op.kind !== 'file' || !q.parts.some((p) => p.kind === 'content')) return undefined;
+    const h = this.#o.history;
+    this.#dockerfileSeen ??= h.hasBuildsOf(this.#o.dockerfile);
+    if (!this.#dockerfileSeen) return undefined;
+    const instruction = this.#instruction(q.vertex);
+    const parentKey = parentKeyOf(q.parts);
+    const was = h.closest({ dockerfile: this.#o.dockerfile, stage, instruction, parentKey })?.step;
+    if (!was || was.cacheKey === undefined || was.instruction !== instruction || was.parentKey !== parentKey) return undefined;
+    if ((was.outcome !== 'executed' && was.outcome !== 'cached') || was.facts.opDigest !== q.opDigest) return undefined;
+    const before = was.facts.inputs ?? [];
+    const now = this.#facts(q.vertex, q.opDigest, q.parts).inputs ?? [];
+    const sameButContent = before.length === now.length
+      && now.every((x, i) => x === before[i] || (x.startsWith('content:') && before[i]?.startsWith('content:') === true));
+    return sameButContent ? was.cacheKey : undefined;
+  };
+
   /** Writes the build (best effort). `summary` is undefined when the build failed before solving. */
   async record(summary: BuildSummary | undefined, status: 'succeeded' | 'failed' | 'cancelled', layers?: readonly LayerUsage[]): Promise<string | undefined> {
     if (!summary) return undefined;

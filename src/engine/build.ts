@@ -171,7 +171,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       let solvedSummary: SolverSummary | undefined;
       try {
         solved = await engine.solver.solve({
-          target: graph.target, signal, progress, explainMiss: recorder.explain, onSummary: (s) => (solvedSummary = s),
+          target: graph.target, signal, progress, explainMiss: recorder.explain, previousResult: recorder.previous, onSummary: (s) => (solvedSummary = s),
           ...(req.ref ? { label: `build ${req.ref}` } : {}), ...registry.solveOptions(),
         });
       } catch (e) {

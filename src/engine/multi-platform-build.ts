@@ -152,7 +152,7 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
       if (!g.target) return;
       try {
         solved[i] = await engine.solver.solve({
-          target: g.target, signal: ac.signal, progress: shared.writer(i), explainMiss: recorder.explain, onSummary: (s) => (summaries[i] = s),
+          target: g.target, signal: ac.signal, progress: shared.writer(i), explainMiss: recorder.explain, previousResult: recorder.previous, onSummary: (s) => (summaries[i] = s),
           label: `build ${req.ref ?? ''} ${f.platforms[i] ?? ''}`.replace(/\s+/g, ' ').trim(), ...registry.solveOptions(),
           // With an imported cache the solves bring their own store: still one scope, so shared steps run once.
           storeScope: session.id,

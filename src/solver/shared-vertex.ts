@@ -299,6 +299,7 @@ export class SharedVertex {
     const signal = this.#ac.signal;
     const inputs = await this.#acquireInputs();
     let lease: StepLease | undefined;
+    let previous: Result | undefined;
     try {
       // Results that are not persisted (cacheMap.persist false) have no record to wait for.
       if (key.cacheMap.persist !== false) lease = await this.#lease(key.key);
@@ -308,12 +309,14 @@ export class SharedVertex {
       }
       const why = await this.#explain(key, reason);
       if (why !== undefined) this.#view.why = why;
+      previous = await this.#previous(key, reason);
+      const ctx: OpContext = previous ? { ...this.#ctx, previous } : this.#ctx;
       const outs = await this.#deps.scheduler.run(async () => {
         const now = this.#deps.now();
         this.#view.exec = 'running';
         this.#view.started = now;
         this.#events.vertex('started', now, { started: now, cacheMiss: why ?? describeMissReason(reason) });
-        return this.vertex.op.exec(this.#ctx, inputs);
+        return this.vertex.op.exec(ctx, inputs);
       }, { signal });
       this.#owned.push(...outs);
       if (signal.aborted) throw asCancelled(signal.reason);
@@ -354,8 +357,28 @@ export class SharedVertex {
       }
       throw err;
     } finally {
+      await previous?.release().catch(noop);
       await lease?.release();
       await Promise.allSettled(inputs.map((r) => r.release()));
+    }
+  }
+
+  /**
+   * A handle on the earlier result the build names for this step (SolveOptions.previousResult),
+   * loaded like a cache hit so that nothing removes it while the op reads it; undefined when there
+   * is none, the cache is disabled for the step, or anything fails (the op then starts from scratch).
+   */
+  async #previous(key: KeyInfo, reason: MissReason): Promise<Result | undefined> {
+    const find = this.#deps.previousResult;
+    if (!find || reason.kind === 'ignore-cache' || this.vertex.options.ignoreCache) return undefined;
+    try {
+      const earlier = await find({ vertex: this.vertex, reason, opDigest: key.cacheMap.digest, parts: key.parts });
+      if (earlier === undefined || earlier === key.key) return undefined;
+      const rec = await this.#deps.cache.lookup(earlier, 0);
+      if (!rec) return undefined;
+      return await this.#deps.loader.load(rec.resultId, { signal: this.#ac.signal, recordType: rec.recordType });
+    } catch {
+      return undefined;
     }
   }
 

@@ -61,6 +61,7 @@ export class Solver {
     const own = opts.cache !== undefined || opts.loader !== undefined;
     let deps: SolverDeps = own ? { ...this.#deps, cache: opts.cache ?? this.#deps.cache, loader: opts.loader ?? this.#deps.loader } : this.#deps;
     if (opts.explainMiss) deps = { ...deps, explainMiss: opts.explainMiss };
+    if (opts.previousResult) deps = { ...deps, previousResult: opts.previousResult };
     const { states, writers, joined } = this.#attach(graph, opts.progress, deps, own ? (opts.storeScope !== undefined ? `+scope:${opts.storeScope}` : `+solve:${++this.#ownStores}`) : '', opts.label);
 
     let result: Result | undefined;

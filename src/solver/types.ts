@@ -76,6 +76,13 @@ export interface OpContext {
   readonly signal: AbortSignal;
   /** Logs, status rows and warnings of this vertex; reaches every build attached to it. */
   readonly progress: VertexProgress;
+  /**
+   * Exec only: an earlier result of the same step (same parent, same definition; only the content
+   * its key read differed), when the build found one (SolveOptions.previousResult). Borrowed for
+   * the call, and held so that nothing removes it meanwhile. An op may build on it (incremental
+   * COPY) but must produce exactly what it would have produced without it.
+   */
+  readonly previous?: Result;
 }
 
 /**
@@ -201,6 +208,12 @@ export interface SolveOptions {
    */
   readonly explainMiss?: MissExplainer;
   /**
+   * Names an earlier result of a step about to execute that its op may build on (OpContext.previous),
+   * as the cache key of that earlier run (its output 0 record is loaded). Not asked for steps whose
+   * cache is disabled. Undefined or a throw: none.
+   */
+  readonly previousResult?: PreviousResultFinder;
+  /**
    * Gets what the build did, once, before solve() returns or throws: also when it failed or was
    * cancelled (a cancellation's error carries no summary), so a history can record every build.
    */
@@ -217,6 +230,9 @@ export interface MissQuery {
 }
 
 export type MissExplainer = (q: MissQuery) => Promise<string | undefined>;
+
+/** The cache key of an earlier run of the step (see SolveOptions.previousResult), or undefined. */
+export type PreviousResultFinder = (q: MissQuery) => Promise<string | undefined>;
 
 export interface SolveResult {
   /** The target's result; the caller owns it and must release it. */

@@ -18,14 +18,15 @@
  * the directory's group when it is setgid; copyFile sets the source's mode), so chown and chmod calls
  * that would change nothing are left out. Times and xattrs are still written for every entry.
  */
-import { constants, copyFileSync, lstatSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
+import { constants, copyFileSync, linkSync, lstatSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { posix } from 'node:path';
 import { throwIfAborted, type SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
 import { Limiter } from './limiter.js';
-import { applyCopiedMetadata, setTimes, type CreatedState, type MetadataOverrides } from './metadata.js';
+import { applyCopiedMetadata, copiedAttrs, setTimes, type CreatedState, type MetadataOverrides } from './metadata.js';
+import type { FileReuse } from './types.js';
 import type { PatternMatcher } from '../../util/pattern-matcher/index.js';
 import { mayReincludeBelow } from './pattern-filter.js';
 import { makeSpecialFile, splitDevice } from './special-files.js';
@@ -42,7 +43,10 @@ export interface CopierOptions {
   readonly concurrency: number;
   readonly signal: AbortSignal | undefined;
   readonly location: SourceLocation | undefined;
+  /** Incremental COPY (docs/incremental-copy.md): regular files that may be hard-linked instead of copied. */
+  readonly reuse?: FileReuse | undefined;
 }
+
 
 /** What the copier knows about a destination directory once it exists. */
 interface DirState {
@@ -150,7 +154,7 @@ export class Copier {
     if (st.isFile() && st.nlink > 1) {
       const key = `${st.dev}:${st.ino}`;
       const first = this.inodes.get(key);
-      if (first) return this.linkTo(first, dst, parent);
+      if (first) return this.linkTo(first, src, st, dst, parent);
       const copied = run().then(() => dst);
       this.inodes.set(key, copied);
       return copied.then(() => undefined);
@@ -158,7 +162,7 @@ export class Copier {
     return run();
   }
 
-  private async linkTo(first: Promise<string>, dst: string, parent: DestDir): Promise<void> {
+  private async linkTo(first: Promise<string>, src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
     const target = await first;
     const dir = await parent.ensure();
     if (!dir.created) await this.clearForNonDir(dst);
@@ -168,6 +172,7 @@ export class Copier {
       throw fileOpIoError(`hardlink ${this.display(dst)}`, e);
     }
     this.entries++;
+    this.opts.reuse?.written(src, st, dst, 'hardlink', copiedAttrs(st, this.opts.overrides));
   }
 
   private async visitDir(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean, lazy: boolean): Promise<void> {
@@ -280,6 +285,16 @@ export class Copier {
     if (!dir.created) await this.clearForNonDir(dst);
     const owner = dir.childOwner;
     let created: CreatedState | undefined;
+    const reuse = this.opts.reuse;
+    const want = reuse && st.isFile() ? copiedAttrs(st, this.opts.overrides) : undefined;
+    if (reuse && want) {
+      const from = reuse.linkSource(src, st, dst, want);
+      if (from !== undefined && this.tryLink(from, dst)) {
+        this.entries++;
+        reuse.written(src, st, dst, 'linked', want);
+        return;
+      }
+    }
     try {
       if (st.isFile()) {
         // copyFile gives the new file the source's mode (an fchmod, so the umask plays no part).
@@ -300,6 +315,20 @@ export class Copier {
     }
     this.entries++;
     await applyCopiedMetadata(src, st, dst, this.opts.overrides, { created });
+    if (reuse && want) reuse.written(src, st, dst, 'copied', want);
+  }
+
+  /**
+   * Hard-links an earlier layer's file; false when the kernel refuses (EMLINK after very many
+   * layers share the inode, EXDEV), so the file is copied instead.
+   */
+  private tryLink(from: string, dst: string): boolean {
+    try {
+      linkSync(from, dst);
+      return true;
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -95,6 +95,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     concurrency: ctx.concurrency ?? DEFAULT_CONCURRENCY,
     signal: ctx.signal,
     location: loc,
+    reuse: ctx.reuse,
   });
   // unpackSet/unpack only record what `ADD --unpack` said; the frontend folds it into this flag.
   const unpack = !!action.attemptUnpackDockerCompatibility;

@@ -9,7 +9,7 @@ import { lutimesSync, type Stats } from 'node:fs';
 import { getAttribute, listAttributesSync, setAttribute } from '@napi-rs/xattr';
 import { applyModeSpec, type ModeSpec } from './chmod.js';
 import { fileOpIoError } from './errors.js';
-import type { Owner } from './types.js';
+import type { CopiedAttrs, Owner } from './types.js';
 
 /** What to change on copied entries; undefined fields keep the source's value. */
 export interface MetadataOverrides {
@@ -20,7 +20,7 @@ export interface MetadataOverrides {
 }
 
 /** Overlay's own bookkeeping attributes describe a layer, not a file; they never travel. */
-function copyableXattr(name: string): boolean {
+export function copyableXattr(name: string): boolean {
   return !name.startsWith('trusted.overlay.') && !name.startsWith('user.overlay.');
 }
 
@@ -96,6 +96,15 @@ export interface CreatedState {
   readonly bits: number | undefined;
 }
 
+/** The owner and permission bits a copy of an entry (lstat `st`) gets, with the overrides. */
+export function copiedAttrs(st: Stats, ov: MetadataOverrides): CopiedAttrs {
+  return {
+    uid: ov.owner?.uid ?? st.uid,
+    gid: ov.owner?.gid ?? st.gid,
+    bits: ov.mode ? applyModeSpec(ov.mode, st.mode, st.isDirectory()) : st.mode & 0o7777,
+  };
+}
+
 /**
  * Gives `dst` the metadata of the source entry `src` (whose lstat is `st`), with the overrides.
  * Times are set by the caller for directories (after their children), so `skipTimes` lets it defer.
@@ -109,14 +118,13 @@ export async function applyCopiedMetadata(
   opts: { readonly skipTimes?: boolean; readonly created?: CreatedState | undefined } = {},
 ): Promise<void> {
   const kind = entryKind(st);
-  const uid = ov.owner?.uid ?? st.uid;
-  const gid = ov.owner?.gid ?? st.gid;
+  const { uid, gid, bits: wanted } = copiedAttrs(st, ov);
   const c = opts.created;
   try {
     const chown = c === undefined || c.uid !== uid || c.gid !== gid;
     if (chown) await lchown(dst, uid, gid);
     if (kind !== 'symlink') {
-      const bits = ov.mode ? applyModeSpec(ov.mode, st.mode, kind === 'dir') : st.mode & 0o7777;
+      const bits = wanted;
       // A chown clears the setuid and setgid bits of a regular file, even for root (Linux ≥ 2.2.13).
       if (c?.bits !== bits || (chown && (bits & 0o6000) !== 0)) await chmod(dst, bits);
     }

@@ -13,6 +13,7 @@
  * symlink to `/etc` or `../../x` resolves inside the root), so no write lands outside `destRoot`
  * and no read happens outside `srcRoot`.
  */
+import type { Stats } from 'node:fs';
 import type { SourceLocation } from '../../util/errors.js';
 import type { CopyFlags } from '../../llb/types.js';
 
@@ -122,6 +123,27 @@ export interface FileOpContext {
   /** Files over 128 KiB copied at once (smaller ones are copied synchronously). Default 8. */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
+  /** Incremental COPY: files that may be hard-linked from an earlier layer instead of copied. */
+  readonly reuse?: FileReuse;
+}
+
+/** The owner and permission bits a copy of an entry gets (the source's, or the overrides). */
+export interface CopiedAttrs {
+  readonly uid: number;
+  readonly gid: number;
+  readonly bits: number;
+}
+
+/**
+ * Incremental COPY's side of the copier. `linkSource` names an existing file (in an immutable
+ * earlier layer of the same data root) that is exactly what copying `src` to `dst` would produce,
+ * given the owner and permission bits the copy would give it; undefined: copy as usual. `written`
+ * is told about every regular file the copy writes: linked from the earlier layer, copied, or a
+ * hardlink to a file this copy wrote (the source's own hardlinks).
+ */
+export interface FileReuse {
+  linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): string | undefined;
+  written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs): void;
 }
 
 /** What a copy did, for progress and tests. */

@@ -10,10 +10,12 @@ import { opCacheDigest } from '../../llb/cache-digest.js';
 import { fromLlbFileAction, runFileAction } from '../fileop/file-action.js';
 import type { tsbuild } from '../../llb/gen/llb.js';
 import { selectedContentDigest, type SelectorSpec } from './content-digest.js';
-import { snapshotOf, targetOf } from './worker-result.js';
+import { snapshotOf, targetOf, type ResultTarget } from './worker-result.js';
+import { fileReadReporter, openReadRoot, snapshotResult, type OpDeps, type ReadRoot } from './context.js';
+import { directCopyPlan, ManifestWriter, readManifest, reuseFrom } from './incremental-copy.js';
+import { timestampSeconds } from '../fileop/timestamp.js';
 
 const ROOT_OWNER = { uid: 0, gid: 0 } as const;
-import { fileReadReporter, openReadRoot, snapshotResult, type OpDeps, type ReadRoot } from './context.js';
 
 /** The actions that produce output 0, base first, and the op input they start from (-1: scratch). */
 function outputChain(file: PbFileOp, inputCount: number): { base: number; chain: PbFileAction[] } {
@@ -54,6 +56,8 @@ export class FileOpImpl implements Op {
   readonly #file: PbFileOp;
   readonly #deps: OpDeps;
   readonly #location: SourceLocation | undefined;
+  /** Context fingerprints by path, per input, as the cache key read them (for incremental COPY). */
+  readonly #fingerprints = new Map<number, Map<string, string>>();
 
   constructor(v: LLBVertex, file: PbFileOp, deps: OpDeps, location: SourceLocation | undefined) {
     this.#v = v;
@@ -79,14 +83,21 @@ export class FileOpImpl implements Op {
     const deps: CacheMapDep[] = this.#v.inputs.map((_, i) => {
       const sels = selectors.get(i);
       if (!sels || byKey.has(i)) return {};
+      const report = fileReadReporter(this.#deps, this.#v.digest).onEntry;
       return {
         selector: sels.map((s) => s.path).join(','),
-        computeDigest: (r: Result, c: OpContext) =>
-          selectedContentDigest(this.#deps, r, sels, {
+        computeDigest: (r: Result, c: OpContext) => {
+          const seen = new Map<string, string>();
+          this.#fingerprints.set(i, seen);
+          return selectedContentDigest(this.#deps, r, sels, {
             signal: c.signal,
             ...(this.#location ? { location: this.#location } : {}),
-            ...fileReadReporter(this.#deps, this.#v.digest),
-          }),
+            onEntry: (path, fingerprint, size) => {
+              seen.set(path, fingerprint);
+              report?.(path, fingerprint, size);
+            },
+          });
+        },
       };
     });
     return { digest: opCacheDigest(this.#v), deps };
@@ -98,6 +109,12 @@ export class FileOpImpl implements Op {
     const { base, chain } = outputChain(this.#file, inputs.length);
     const baseInput = base >= 0 ? inputs[base] : undefined;
     const parent = baseInput ? snapshotOf(baseInput, 'file operation') : undefined;
+    const first = chain[0];
+    const from = first?.copy && first.secondaryInput < inputs.length ? inputs[first.secondaryInput] : undefined;
+    const fromTarget = from ? targetOf(from) : undefined;
+    if (first && fromTarget?.kind === 'local' && (await directCopyPlan(chain, { snapshots: s.snapshotter, parent, sourceIsContext: true }))) {
+      return [await this.#directCopy(ctx, first, fromTarget, parent)];
+    }
     const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
     const roots = new Map<number, ReadRoot>();
     let committed = false;
@@ -156,6 +173,51 @@ export class FileOpImpl implements Op {
       return [await snapshotResult(this.#deps, active.id, parent, signal)];
     } finally {
       for (const r of roots.values()) await r.release().catch(() => undefined);
+      if (!committed) await s.snapshotter.remove(active.id).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The op's one copy from the context, written straight into the new snapshot's diff/ (see
+   * incremental-copy.ts for when that is exact); with an earlier result of the step, unchanged files
+   * are hard-linked from its layer.
+   */
+  async #directCopy(ctx: OpContext, a: PbFileAction, src: Extract<ResultTarget, { kind: 'local' }>, parent: string | undefined): Promise<Result> {
+    const s = this.#deps.services;
+    const signal = ctx.signal;
+    const copyAction = a.copy;
+    if (!copyAction) throw new Error('internal: direct copy of an action that is not a copy');
+    const prev = ctx.previous ? targetOf(ctx.previous) : undefined;
+    const prevId = prev?.kind === 'snapshot' ? prev.id : undefined;
+    const manifest = prevId !== undefined ? await readManifest(s.snapshotter, prevId) : undefined;
+    const fingerprints = this.#fingerprints.get(a.secondaryInput) ?? new Map<string, string>();
+    const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
+    let committed = false;
+    try {
+      const counts = { linked: 0, copied: 0 };
+      const time = timestampSeconds(copyAction) ?? null;
+      const out = new ManifestWriter(time);
+      const reuse = reuseFrom({
+        prevDiff: prevId !== undefined ? s.snapshotter.diffDir(prevId) : undefined, manifest, destRoot: active.upperDir, srcRoot: src.dir,
+        fingerprints, time, out, counts,
+      });
+      await runFileAction(fromLlbFileAction(a as unknown as tsbuild.llb.FileAction.$Properties), {
+        destRoot: active.upperDir,
+        ownerRoot: active.upperDir,
+        tmpDir: s.tmpDir,
+        signal,
+        srcRoot: src.dir,
+        ...(src.excludes.length ? { srcExcludes: src.excludes } : {}),
+        defaultOwner: ROOT_OWNER,
+        ...(this.#location ? { location: this.#location } : {}),
+        reuse,
+      });
+      await out.write(s.snapshotter, active.id);
+      await s.snapshotter.commit(active, { signal });
+      committed = true;
+      if (manifest) ctx.progress.log(1, `incremental: ${counts.linked} linked, ${counts.copied} copied\n`);
+      return await snapshotResult(this.#deps, active.id, parent, signal);
+    } finally {
       if (!committed) await s.snapshotter.remove(active.id).catch(() => undefined);
     }
   }

@@ -1,0 +1,207 @@
+/**
+ * Incremental COPY (issue 14, docs/incremental-copy.md): a COPY from the build context that misses
+ * only because some of its files changed builds its layer from the previous result of the same step
+ * plus the file-level delta. The copy writes straight into the new snapshot's `diff/` (no overlay
+ * mount), and every regular file that a full copy would make identical to the previous layer's file
+ * at the same path is hard-linked from that layer's `diff/` instead of copied.
+ *
+ * "Identical" is decided per file, from every fact a full copy depends on, as the previous copy
+ * recorded them in its manifest: the source's fingerprint (content, type, mode, uid, gid: the one the
+ * cache key read), its mtime and xattrs, and the owner and permission bits the copy gave the file
+ * (after --chown/--chmod). Directories, symlinks and changed or added files go through the normal
+ * copier; removed files are simply not created. Two source files never share one earlier inode.
+ *
+ * Where that is exact (see `directCopyPlan`): one copy action, from the context, owner by id or
+ * none, no archive unpacking, into a top-level path the parent snapshot does not have — so writing
+ * into `diff/` is exactly what overlayfs would have written (nothing to copy up, no whiteouts).
+ * Each such copy leaves a manifest beside its `diff/` for the next one.
+ */
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, posix } from 'node:path';
+import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
+import type { CopiedAttrs, FileReuse } from '../fileop/types.js';
+import { copyableXattr } from '../fileop/metadata.js';
+import type { PbFileAction } from '../../llb/types.js';
+import { cleanRooted } from '../../util/root-path.js';
+import type { Snapshotter } from '../types.js';
+
+/** Beside `diff/` in the snapshot's directory; removed with the snapshot. */
+const MANIFEST = 'copy-sources.json';
+const MANIFEST_VERSION = 2;
+
+/** What the previous copy wrote at one destination path (a regular file). */
+export interface ManifestEntry {
+  /** The source's fingerprint as the step's cache key read it (content, type, mode, uid, gid). */
+  readonly fingerprint: string;
+  /** The source's mtime as the copy read it (what the copy's setTimes was given). */
+  readonly mtimeMs: number;
+  /** `uid:gid:bits` (octal) the copy gave the file (after --chown/--chmod). */
+  readonly attrs: string;
+  /** Digest of the source's copyable xattrs; '' for none. */
+  readonly xattrs: string;
+  /** Part of a hardlink group of the source: not a file of its own inode in that layer. */
+  readonly group: boolean;
+}
+
+export interface CopyManifest {
+  /** The action's time override (seconds), or null. */
+  readonly time: number | null;
+  readonly files: ReadonlyMap<string, ManifestEntry>;
+}
+
+/** How many files an incremental copy linked and copied. */
+export interface ReuseCounts {
+  linked: number;
+  copied: number;
+}
+
+function manifestPath(snapshots: Snapshotter, id: string): string {
+  return join(dirname(snapshots.diffDir(id)), MANIFEST);
+}
+
+/**
+ * Whether the op's output is exactly one copy action from the context whose destination can be
+ * written straight into a new `diff/` with the same result as through the overlay mount.
+ */
+export async function directCopyPlan(
+  chain: readonly PbFileAction[],
+  opts: { readonly snapshots: Snapshotter; readonly parent: string | undefined; readonly sourceIsContext: boolean },
+): Promise<boolean> {
+  const a = chain[0];
+  const c = a?.copy;
+  if (chain.length !== 1 || !c || !opts.sourceIsContext) return false;
+  if (c.attemptUnpackDockerCompatibility) return false;
+  // Owner names are resolved in the merged destination's /etc files, which a bare diff/ lacks.
+  if (c.owner?.user?.byName || c.owner?.group?.byName) return false;
+  const dest = cleanRooted(c.dest?.startsWith('/') ? c.dest : posix.join('/', c.dest ?? ''));
+  const first = dest.split('/').filter((x) => x !== '')[0];
+  if (first === undefined) return false;
+  if (opts.parent === undefined) return true;
+  // Any entry of that name in any parent layer (file, directory, symlink, whiteout): full copy.
+  for (const id of await opts.snapshots.chain(opts.parent)) {
+    try {
+      await lstat(join(opts.snapshots.diffDir(id), first));
+      return false;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+  }
+  return true;
+}
+
+/** The manifest a direct copy left beside snapshot `id`'s `diff/`, if any. */
+export async function readManifest(snapshots: Snapshotter, id: string): Promise<CopyManifest | undefined> {
+  let raw: string;
+  try {
+    raw = await readFile(manifestPath(snapshots, id), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const v = JSON.parse(raw) as { version?: unknown; time?: unknown; files?: unknown };
+    if (v.version !== MANIFEST_VERSION || !Array.isArray(v.files)) return undefined;
+    const files = new Map<string, ManifestEntry>();
+    const f = v.files as unknown[];
+    for (let i = 0; i + 5 < f.length; i += 6) {
+      const [p, fingerprint, mtimeMs, attrs, xattrs, group] = f.slice(i, i + 6);
+      if (typeof p !== 'string' || typeof fingerprint !== 'string' || typeof mtimeMs !== 'number' || typeof attrs !== 'string' || typeof xattrs !== 'string') continue;
+      files.set(p, { fingerprint, mtimeMs, attrs, xattrs, group: group === 1 });
+    }
+    return { time: typeof v.time === 'number' ? v.time : null, files };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Collects what the copy wrote, for the next incremental copy. */
+export class ManifestWriter {
+  readonly #files: (string | number)[] = [];
+
+  constructor(private readonly time: number | null) {}
+
+  add(dest: string, e: ManifestEntry): void {
+    this.#files.push(dest, e.fingerprint, e.mtimeMs, e.attrs, e.xattrs, e.group ? 1 : 0);
+  }
+
+  async write(snapshots: Snapshotter, id: string): Promise<void> {
+    await writeFile(manifestPath(snapshots, id), JSON.stringify({ version: MANIFEST_VERSION, time: this.time, files: this.#files }));
+  }
+}
+
+/** Digest of a path's copyable xattrs ('' for none, and when they cannot be listed). */
+function xattrDigest(p: string): string {
+  let names: string[];
+  try {
+    names = listAttributesSync(p);
+  } catch {
+    return '';
+  }
+  if (names.length === 0) return '';
+  const h = createHash('sha256');
+  for (const n of names.filter(copyableXattr).sort()) {
+    const v = getAttributeSync(p, n);
+    if (v) h.update(`${n}\0${v.length}\0`).update(v);
+  }
+  return h.digest('hex');
+}
+
+/** `p` relative to `root` (a path the copier made by joining below it). */
+function below(root: string, p: string): string {
+  return p.startsWith(`${root}/`) ? p.slice(root.length + 1) : posix.relative(root, p);
+}
+
+function attrsKey(a: CopiedAttrs): string {
+  return `${a.uid}:${a.gid}:${a.bits.toString(8)}`;
+}
+
+/**
+ * The copier's reuse hook for one direct copy: links a file from `prevDiff` when the previous copy
+ * wrote that path from a source with the same fingerprint, mtime and xattrs, and gave it the owner
+ * and bits this copy would; feeds the manifest writer and counts linked and copied files.
+ *
+ * Why no file of the previous layer is read: its content, size, mode, owner, times and xattrs are
+ * exactly what the previous copy made from a source whose facts its manifest records (a committed
+ * layer never changes), so equal facts mean an equal file. And why two sources never share one
+ * earlier inode: in a layer, only a source hardlink group (marked `group`, never linked from) puts
+ * several paths on one inode; every other path links the same path of the layer before, so by
+ * induction the unmarked paths of a layer are distinct inodes.
+ */
+export function reuseFrom(opts: {
+  readonly prevDiff: string | undefined;
+  readonly manifest: CopyManifest | undefined;
+  readonly destRoot: string;
+  readonly srcRoot: string;
+  /** Source fingerprints by context-relative path, as this step's cache key read them. */
+  readonly fingerprints: ReadonlyMap<string, string>;
+  readonly time: number | null;
+  readonly out: ManifestWriter;
+  readonly counts: ReuseCounts;
+}): FileReuse {
+  const manifest = opts.manifest?.time === opts.time ? opts.manifest : undefined;
+  const prevDiff = opts.prevDiff;
+  /** Destination path → the source's xattr digest, listed once per file by linkSource. */
+  let lastXattrs: { readonly dst: string; readonly digest: string } | undefined;
+  return {
+    linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): string | undefined {
+      if (!manifest || prevDiff === undefined) return undefined;
+      const rel = below(opts.destRoot, dst);
+      const was = manifest.files.get(rel);
+      if (was === undefined || was.group || was.mtimeMs !== st.mtimeMs || was.attrs !== attrsKey(want)) return undefined;
+      if (opts.fingerprints.get(below(opts.srcRoot, src)) !== was.fingerprint) return undefined;
+      const digest = xattrDigest(src);
+      lastXattrs = { dst, digest };
+      if (digest !== was.xattrs) return undefined;
+      return `${prevDiff}/${rel}`;
+    },
+    written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs): void {
+      if (how === 'linked') opts.counts.linked++;
+      else if (how === 'copied') opts.counts.copied++;
+      const fingerprint = opts.fingerprints.get(below(opts.srcRoot, src));
+      if (fingerprint === undefined) return;
+      const xattrs = lastXattrs?.dst === dst ? lastXattrs.digest : xattrDigest(src);
+      opts.out.add(below(opts.destRoot, dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: attrsKey(want), xattrs, group: st.nlink > 1 });
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * Issue 14, "Incremental COPY", through the real CLI, overlay and runc: a `COPY . /app` that misses
+ * because a few context files changed (edited, added, removed, touched, chmodded, given an xattr,
+ * a hardlink pair split) hard-links the unchanged files from the previous layer — the step says how
+ * many it linked and copied — and makes the layer a `--no-cache` build makes (same diff_id). A RUN that
+ * appends to a shared file leaves the earlier layers as they were (overlay copies it up), and a COPY
+ * into a directory the parent already has is not done incrementally.
+ *
+ * SOURCE_DATE_EPOCH clamps the times of /app and / (which a COPY sets to "now") so that builds made
+ * at different seconds can make the same layer; the context's own times lie before it.
+ */
+import { expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { chmod, link, lstat, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setAttributeSync } from '@napi-rs/xattr';
+import { describeBuilds, useBuildEnv } from '../../helpers/build-env.js';
+import { BASE } from '../../helpers/build-env.js';
+import { layerTar } from '../../../src/worker/diff/layer-tar.js';
+
+const EPOCH = 1_640_995_200; // 2022-01-01
+const OLD = new Date('2020-01-01T00:00:00.123Z');
+const FILES = 200;
+
+interface Inspected {
+  readonly RootFS: { readonly Layers: readonly string[] };
+}
+
+function name(i: number): string {
+  return `f${String(i).padStart(3, '0')}`;
+}
+
+/** The `incremental: N linked, M copied` line under the step, if any. */
+function incrementalLine(stderr: string, step: string): string | undefined {
+  const n = new RegExp(`^#(\\d+) \\[\\d+/\\d+\\] ${step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').exec(stderr)?.[1];
+  if (n === undefined) return undefined;
+  return new RegExp(`^#${n} [0-9.]+ (incremental: .*)$`, 'm').exec(stderr)?.[1];
+}
+
+async function tarDigest(diffDir: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of layerTar(diffDir, { sourceDateEpoch: EPOCH })) h.update(chunk);
+  return `sha256:${h.digest('hex')}`;
+}
+
+describeBuilds('incremental COPY', () => {
+  const env = useBuildEnv();
+  const epoch = ['--build-arg', `SOURCE_DATE_EPOCH=${EPOCH}`];
+
+  const inspect = async (ref: string): Promise<Inspected> => {
+    const r = await env.run(['inspect', ref]);
+    expect(r.code).toBe(0);
+    return (JSON.parse(r.stdout) as Inspected[])[0] as Inspected;
+  };
+  const build = async (ctx: string, dockerfile: string, tag: string, extra: readonly string[] = []): Promise<string> => {
+    const r = await env.run(['build', '--progress=plain', ...epoch, ...extra, '-f', dockerfile, '-t', tag, ctx]);
+    expect(r.stderr).not.toContain('ERROR');
+    expect(r.code).toBe(0);
+    return r.stderr;
+  };
+  /**
+   * The build's own snapshots of direct copies (they leave a manifest beside diff/), oldest first.
+   * Not the image's GraphDriver: images are materialized from their layer blobs on their own.
+   */
+  const copySnapshots = async (): Promise<string[]> => {
+    const dir = join(env.root, 'overlay2');
+    const found: { id: string; t: number }[] = [];
+    for (const id of await readdir(dir)) {
+      const st = await stat(join(dir, id, 'copy-sources.json')).catch(() => undefined);
+      if (st) found.push({ id, t: st.mtimeMs });
+    }
+    return found.sort((a, b) => a.t - b.t).map((f) => join(dir, f.id));
+  };
+  /** The snapshot whose parent is `snap` (the RUN on top of a COPY). */
+  const childOf = async (snap: string): Promise<string> => {
+    const dir = join(env.root, 'overlay2');
+    const id = snap.slice(dir.length + 1);
+    for (const c of await readdir(join(snap, 'children'))) {
+      if ((await readFile(join(dir, c, 'parent'), 'utf8').catch(() => '')).trim() === id) return join(dir, c);
+    }
+    throw new Error(`no child of ${id}`);
+  };
+
+  test('a one-file edit links the rest, and the layer equals a --no-cache build', async () => {
+    const files: Record<string, string> = { 'sub/deep/a.txt': 'a\n', 'h1': 'linked pair\n' };
+    for (let i = 0; i < FILES; i++) files[name(i)] = `file ${i}\n`;
+    const ctx = await env.context('ctx', files);
+    await link(join(ctx, 'h1'), join(ctx, 'h2'));
+    const dockerfile = join(env.dir, 'app.Dockerfile');
+    await writeFile(dockerfile, `FROM ${BASE}\nCOPY . /app\nRUN cat /app/${name(1)} >> /app/${name(2)}\n`);
+    const stamp = async (paths: readonly string[], t: Date): Promise<void> => {
+      for (const p of paths) await utimes(join(ctx, p), t, t);
+    };
+    await stamp([...Object.keys(files), 'h2', 'sub/deep', 'sub', '.'], OLD);
+
+    const first = await build(ctx, dockerfile, 'v1');
+    expect(incrementalLine(first, 'COPY . /app')).toBeUndefined();
+    const v1 = await inspect('v1');
+    expect(await copySnapshots()).toHaveLength(1);
+
+    // Edited, added, removed, touched only, chmodded only; the hardlink pair becomes two files.
+    await writeFile(join(ctx, name(3)), 'changed content\n');
+    await writeFile(join(ctx, 'added.txt'), 'new\n');
+    await rm(join(ctx, name(6)));
+    await chmod(join(ctx, name(5)), 0o600);
+    await rm(join(ctx, 'h2'));
+    await writeFile(join(ctx, 'h2'), 'linked pair\n');
+    await stamp([name(3), 'added.txt', 'h2', '.'], OLD);
+    await stamp([name(4)], new Date('2021-01-01T00:00:00Z'));
+    // An xattr changes neither content nor mtime; the layer carries it.
+    setAttributeSync(join(ctx, name(7)), 'user.incremental', 'yes');
+
+    const second = await build(ctx, dockerfile, 'v2');
+    // f003 edited, f004 touched, f005 chmodded, f007 given an xattr, added.txt, and h1 and h2 (one
+    // inode in the earlier layer, never linked from) are copied; sub/deep/a.txt and the other 195
+    // fNNN files are linked.
+    expect(incrementalLine(second, 'COPY . /app')).toBe(`incremental: ${FILES - 5 + 1} linked, 7 copied`);
+    const v2 = await inspect('v2');
+    const [snap1, snap2] = (await copySnapshots()) as [string, string];
+    const copy1 = join(snap1, 'diff');
+    const copy2 = join(snap2, 'diff');
+
+    // The RUN appended to f002, which both COPY layers share: overlay copied it up into the RUN's
+    // layer, the COPY layers still hold the old bytes and their tars still give their diff_ids.
+    const shared1 = await lstat(join(copy1, 'app', name(2)));
+    const shared2 = await lstat(join(copy2, 'app', name(2)));
+    expect(shared2.ino).toBe(shared1.ino);
+    expect(await readFile(join(copy1, 'app', name(2)), 'utf8')).toBe('file 2\n');
+    expect(await readFile(join(copy2, 'app', name(2)), 'utf8')).toBe('file 2\n');
+    expect(await readFile(join(await childOf(snap2), 'diff', 'app', name(2)), 'utf8')).toBe('file 2\nfile 1\n');
+    expect(await tarDigest(copy1)).toBe(v1.RootFS.Layers[1]);
+    expect(await tarDigest(copy2)).toBe(v2.RootFS.Layers[1]);
+    // h1 and h2 are one inode in v1's layer, separate files in v2's.
+    expect((await lstat(join(copy1, 'app', 'h2'))).ino).toBe((await lstat(join(copy1, 'app', 'h1'))).ino);
+    expect((await lstat(join(copy2, 'app', 'h2'))).ino).not.toBe((await lstat(join(copy2, 'app', 'h1'))).ino);
+
+    const full = await build(ctx, dockerfile, 'v3', ['--no-cache']);
+    expect(incrementalLine(full, 'COPY . /app')).toBeUndefined();
+    const v3 = await inspect('v3');
+    expect(v3.RootFS.Layers).toEqual(v2.RootFS.Layers);
+    expect(v2.RootFS.Layers[1]).not.toBe(v1.RootFS.Layers[1]);
+  }, 300_000);
+
+  test('a COPY into a directory the parent has is done in full', async () => {
+    const ctx = await env.context('ctx-etc', { 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    const dockerfile = join(env.dir, 'etc.Dockerfile');
+    await writeFile(dockerfile, `FROM ${BASE}\nCOPY . /etc/app/\n`);
+    await build(ctx, dockerfile, 'etc1');
+    await writeFile(join(ctx, 'a.txt'), 'changed\n');
+    const again = await build(ctx, dockerfile, 'etc2');
+    expect(again).toMatch(/CACHE MISS: a\.txt changed/);
+    expect(incrementalLine(again, 'COPY . /etc/app/')).toBeUndefined();
+  }, 300_000);
+});
