@@ -37,7 +37,7 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     .replace(/overlay2\/[0-9a-f]{64}/g, 'overlay2/SNAPSHOT')
     // Bytes on disk by place: the two roots' databases and scratch differ in size.
     .replace(/^Data root: .*$/m, 'Data root: N')
-    .replace(/(About a minute|About an hour|Less than a second|\d+ (seconds|minutes|hours)) ago/g, 'N ago')
+    .replace(/(About a minute|About an hour|Less than a second|1 second|\d+ (seconds|minutes|hours)) ago/g, 'N ago')
     // Relative times of different widths pad their table columns differently.
     .replace(/ {2,}/g, '  ');
 

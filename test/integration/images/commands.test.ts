@@ -69,7 +69,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image comman
       const out = (await ws.ok(root, ['images'])).stdout;
       const lines = out.trimEnd().split('\n');
       expect(lines[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
-      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^app\\s+latest\\s+${imageId.slice(7, 19)}\\s+(Less than a second|\\d+ seconds|About a minute|\\d+ minutes) ago\\s+\\d+(\\.\\d+)?MB$`)));
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^app\\s+latest\\s+${imageId.slice(7, 19)}\\s+(Less than a second|1 second|\\d+ seconds|About a minute|\\d+ minutes) ago\\s+\\d+(\\.\\d+)?MB$`)));
       expect(lines).toContainEqual(expect.stringMatching(/^busybox\s+latest\s+[0-9a-f]{12}\s+.+ ago\s+\d+(\.\d+)?MB$/));
       // Columns line up: every row starts its IMAGE ID column where the header does.
       const col = (lines[0] as string).indexOf('IMAGE ID');
