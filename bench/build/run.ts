@@ -22,7 +22,7 @@ import { makeBaseTar } from '../lib/base-image.js';
 import { benchMain } from '../lib/bench-main.js';
 import { closeBuilders, openBuilders } from '../lib/builders.js';
 import { snapshotCli } from '../lib/cli-snapshot.js';
-import { loadLine, machineLine } from '../lib/report.js';
+import { loadLine, machineLine, say } from '../lib/report.js';
 import { withWorkDir } from '../lib/work-dir.js';
 import { EXAMPLES, benchExample } from './examples.js';
 import type { ExampleResult } from './examples.js';
@@ -30,10 +30,6 @@ import { benchExport } from './export.js';
 import { printExample, printExport, printSizes } from './print.js';
 
 const USAGE = 'usage: node dist/bench/build/run.js [--runs N] [--only split,single,export] [--export-mb MB] [--tools tsbuild,docker,buildah] [--isolation oci|chroot] [--dir DIR] [--keep]';
-
-const say = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
 
 async function main(signal: AbortSignal): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), USAGE, {

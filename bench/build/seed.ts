@@ -32,7 +32,7 @@ import { snapshotCli } from '../lib/cli-snapshot.js';
 import { DockerBuilder } from '../lib/docker-builder.js';
 import { haveDocker } from '../lib/dockerd.js';
 import { BASE_IMAGE } from '../lib/paths.js';
-import { loadLine, machineLine } from '../lib/report.js';
+import { loadLine, machineLine, note, say } from '../lib/report.js';
 import { TsbuildBuilder } from '../lib/tsbuild-builder.js';
 import type { Builder } from '../lib/types.js';
 import { withWorkDir } from '../lib/work-dir.js';
@@ -42,13 +42,6 @@ import type { SeedTool } from './seed-scenario.js';
 
 const USAGE = 'usage: node dist/bench/build/seed.js [--files N,N] [--runs N] [--tools daemon,embedded,docker] [--old DIST] [--dir DIR] [--keep]';
 const TOOLS = ['daemon', 'embedded', 'docker'] as const;
-
-const say = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
-const note = (s: string): void => {
-  process.stderr.write(`${s}\n`);
-};
 
 async function main(signal: AbortSignal): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), USAGE, {

@@ -25,7 +25,7 @@ import { closeBuilders, openBuilders } from '../lib/builders.js';
 import { snapshotCli } from '../lib/cli-snapshot.js';
 import { makeTree } from '../lib/context-tree.js';
 import { BASE_IMAGE } from '../lib/paths.js';
-import { bytes, loadLine, machineLine, median, ratio, seconds, table } from '../lib/report.js';
+import { bytes, loadLine, machineLine, median, ratio, say, seconds, table } from '../lib/report.js';
 import type { BuildOutcome, Builder } from '../lib/types.js';
 import { withWorkDir } from '../lib/work-dir.js';
 import { fmt as fmtHashing, measureHashing } from './hash-context.js';
@@ -39,10 +39,6 @@ interface ToolResult {
   /** One rebuild after appending to one file deep in the tree: proves the no-op really hashed. */
   readonly change: BuildOutcome;
 }
-
-const say = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
 
 function dockerfile(): string {
   return `FROM ${BASE_IMAGE}\nCOPY . /ctx\nRUN find /ctx -type f | wc -l > /ctx-files\n`;

@@ -24,7 +24,7 @@ import { benchMain } from '../lib/bench-main.js';
 import { snapshotCli } from '../lib/cli-snapshot.js';
 import { DockerBuilder } from '../lib/docker-builder.js';
 import { haveDocker } from '../lib/dockerd.js';
-import { loadLine, machineLine } from '../lib/report.js';
+import { loadLine, machineLine, note, say } from '../lib/report.js';
 import type { Builder } from '../lib/types.js';
 import { withWorkDir } from '../lib/work-dir.js';
 import { compareSize } from './compare.js';
@@ -34,13 +34,6 @@ import { measureStartup, startupTable } from './startup.js';
 
 const USAGE = 'usage: node dist/bench/daemon/run.js [--only startup,compare,load] [--runs N] [--startup-runs N] [--files N,N] [--change-files N,N] [--tools tsbuild,docker] [--clients N] [--dockerfiles N] [--rounds N] [--shared-sleep S] [--dir DIR] [--keep]';
 const PARTS = ['startup', 'compare', 'load'] as const;
-
-const say = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
-const note = (s: string): void => {
-  process.stderr.write(`${s}\n`);
-};
 
 async function main(signal: AbortSignal): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), USAGE, {

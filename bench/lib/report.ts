@@ -53,3 +53,13 @@ export function machineLine(): string {
 export function loadLine(): string {
   return `load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}`;
 }
+
+/** One line of the report on stdout. */
+export const say = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+/** One progress line on stderr (kept out of the report). */
+export const note = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};

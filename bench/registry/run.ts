@@ -26,7 +26,7 @@ import { benchMain } from '../lib/bench-main.js';
 import { snapshotCli } from '../lib/cli-snapshot.js';
 import { DOCKER_BIN, haveDocker, startDockerd, type PrivateDockerd } from '../lib/dockerd.js';
 import { BASE_IMAGE } from '../lib/paths.js';
-import { bytes, loadLine, machineLine, median, seconds, table } from '../lib/report.js';
+import { bytes, loadLine, machineLine, median, say, seconds, table } from '../lib/report.js';
 import { runOk, type CommandResult } from '../lib/run-command.js';
 import { unmountAndRemove } from '../lib/teardown.js';
 import { withWorkDir } from '../lib/work-dir.js';
@@ -37,10 +37,6 @@ const TOOLS = ['tsbuild', 'docker'] as const;
 type Tool = (typeof TOOLS)[number];
 const CASES = ['push, cold', 'push, warm', 'pull, cold', 'pull, warm'] as const;
 type Case = (typeof CASES)[number];
-
-const say = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
 
 interface Env {
   readonly work: string;
