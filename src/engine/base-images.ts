@@ -73,6 +73,15 @@ export class BaseImages implements ImageProvider {
       // A single-platform image made for another platform is used as it is (as BuildKit uses a
       // single-platform base), with a warning; --pull asks its registry for the platform's.
       if (local) {
+        // A platform's entry of an index that another platform's pull stored (this build, or one
+        // running beside it): its manifest and config came with a metadata-only resolve, and its
+        // layers may not be here yet. Then they come from the index's registry, like a remote image.
+        const entry = storage.images.get(name);
+        if (entry !== undefined && entry.manifestDigest !== local.manifestDigest && !(await this.#layersHere(local, signal))) {
+          this.#remote.add(local);
+          this.#indexOf.set(local, { digest: entry.manifestDigest, mediaType: entry.mediaType });
+          return local;
+        }
         if (!configMatches(local.config, platform)) {
           this.platformWarnings.push(`base image ${name} is ${local.config.os}/${local.config.architecture}${local.config.variant ? `/${local.config.variant}` : ''}, `
             + `not ${formatPlatform(platform)} as this build expects (use --pull to ask its registry for a ${formatPlatform(platform)} image)`);
@@ -99,11 +108,20 @@ export class BaseImages implements ImageProvider {
       layers: res.layers,
     };
     // The local entry may be the index this manifest came from: then its layers are local too.
+    // The local entry may be this manifest, or the index it came from; its layers are local only
+    // when they are all here (an index stored by one platform's pull lacks the others' layers).
     const local = storage.images.get(name);
-    if (local?.manifestDigest === img.manifestDigest || (local !== undefined && local.manifestDigest === res.index?.descriptor.digest)) return img;
+    const named = local?.manifestDigest === img.manifestDigest || (local !== undefined && local.manifestDigest === res.index?.descriptor.digest);
+    if (named && (await this.#layersHere(img, signal))) return img;
     this.#remote.add(img);
     if (res.index) this.#indexOf.set(img, { digest: res.index.descriptor.digest, mediaType: res.index.descriptor.mediaType });
     return img;
+  }
+
+  /** True when every layer blob of `image` is in the content store. */
+  async #layersHere(image: LocalImage, signal: AbortSignal): Promise<boolean> {
+    for (const l of image.layers) if (!(await this.#opts.storage.content.has(l.digest, { signal }))) return false;
+    return true;
   }
 
   ensureLayers(image: LocalImage, opts: { readonly signal: AbortSignal; readonly onProgress?: (p: ImageProgress) => void }): Promise<void> {

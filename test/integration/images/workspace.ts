@@ -15,7 +15,9 @@ import { unmountAndRemove } from '../../helpers/dockerd.js';
 
 export class TsbuildFailed extends Error {
   constructor(readonly args: readonly string[], readonly result: CliResult) {
-    super(`tsbuild ${args.join(' ')} exited with ${result.code ?? result.signal}:\n${`${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-30).join('\n')}`);
+    // The error line first: CI reports cut long messages in the middle.
+    const lastError = result.stderr.trim().split('\n').filter((l) => /error|fail/i.test(l)).at(-1) ?? '';
+    super(`tsbuild ${args.join(' ')} exited with ${result.code ?? result.signal}: ${lastError}\n${`${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-30).join('\n')}`);
     this.name = 'TsbuildFailed';
   }
 }
