@@ -12,7 +12,8 @@ import type { tsbuild } from '../../llb/gen/llb.js';
 import { selectedContentDigest, type SelectorSpec } from './content-digest.js';
 import { snapshotOf, targetOf, type ResultTarget } from './worker-result.js';
 import { fileReadReporter, openReadRoot, snapshotResult, type OpDeps, type ReadRoot } from './context.js';
-import { directCopyPlan, ManifestWriter, readManifest, reuseFrom } from './incremental-copy.js';
+import { directCopyPlan, ManifestWriter, readManifest, reuseFrom, type DirectCopyPlan } from './incremental-copy.js';
+import { dropUnusedAncestors, makeAncestors } from './copy-ancestors.js';
 import { timestampSeconds } from '../fileop/timestamp.js';
 
 const ROOT_OWNER = { uid: 0, gid: 0 } as const;
@@ -112,8 +113,10 @@ export class FileOpImpl implements Op {
     const first = chain[0];
     const from = first?.copy && first.secondaryInput < inputs.length ? inputs[first.secondaryInput] : undefined;
     const fromTarget = from ? targetOf(from) : undefined;
-    if (first && fromTarget?.kind === 'local' && (await directCopyPlan(chain, { snapshots: s.snapshotter, parent, sourceIsContext: true }))) {
-      return [await this.#directCopy(ctx, first, fromTarget, parent)];
+    const plan = first && fromTarget?.kind === 'local' ? await directCopyPlan(chain, { snapshots: s.snapshotter, parent, sourceIsContext: true }) : undefined;
+    if (first && fromTarget?.kind === 'local' && plan) {
+      const direct = await this.#directCopy(ctx, first, fromTarget, parent, plan);
+      if (direct) return [direct];
     }
     const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
     const roots = new Map<number, ReadRoot>();
@@ -180,9 +183,16 @@ export class FileOpImpl implements Op {
   /**
    * The op's one copy from the context, written straight into the new snapshot's diff/ (see
    * incremental-copy.ts for when that is exact); with an earlier result of the step, unchanged files
-   * are hard-linked from its layer.
+   * are hard-linked from its layer. Undefined (a full copy follows) when the destination's existing
+   * ancestors cannot be made in diff/ as copy-up would make them.
    */
-  async #directCopy(ctx: OpContext, a: PbFileAction, src: Extract<ResultTarget, { kind: 'local' }>, parent: string | undefined): Promise<Result> {
+  async #directCopy(
+    ctx: OpContext,
+    a: PbFileAction,
+    src: Extract<ResultTarget, { kind: 'local' }>,
+    parent: string | undefined,
+    plan: DirectCopyPlan,
+  ): Promise<Result | undefined> {
     const s = this.#deps.services;
     const signal = ctx.signal;
     const copyAction = a.copy;
@@ -194,6 +204,12 @@ export class FileOpImpl implements Op {
     const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
     let committed = false;
     try {
+      try {
+        await makeAncestors(active.upperDir, plan.ancestors, signal);
+      } catch (e) {
+        if (signal.aborted) throw e;
+        return undefined; // e.g. an xattr this filesystem refuses: the overlay path copes or fails as before
+      }
       const counts = { linked: 0, copied: 0 };
       const time = timestampSeconds(copyAction) ?? null;
       const out = new ManifestWriter(time);
@@ -212,6 +228,7 @@ export class FileOpImpl implements Op {
         ...(this.#location ? { location: this.#location } : {}),
         reuse,
       });
+      await dropUnusedAncestors(active.upperDir, plan.ancestors);
       await out.write(s.snapshotter, active.id);
       await s.snapshotter.commit(active, { signal });
       committed = true;

@@ -12,19 +12,22 @@
  * copier; removed files are simply not created. Two source files never share one earlier inode.
  *
  * Where that is exact (see `directCopyPlan`): one copy action, from the context, owner by id or
- * none, no archive unpacking, into a top-level path the parent snapshot does not have — so writing
- * into `diff/` is exactly what overlayfs would have written (nothing to copy up, no whiteouts).
- * Each such copy leaves a manifest beside its `diff/` for the next one.
+ * none, no archive unpacking, into a path whose existing ancestors in the parent layers are plain
+ * directories (made in `diff/` first as overlayfs' copy-up would, copy-ancestors.ts) and below which
+ * the parent layers show nothing — so writing into `diff/` is exactly what overlayfs would have
+ * written (no whiteouts, no opaque directories). Each such copy leaves a manifest beside its
+ * `diff/` for the next one.
  */
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { getAttributeSync, listAttributesSync } from '@napi-rs/xattr';
 import type { CopiedAttrs, FileReuse } from '../fileop/types.js';
 import { copyableXattr } from '../fileop/metadata.js';
 import type { PbFileAction } from '../../llb/types.js';
-import { cleanRooted } from '../../util/root-path.js';
+import { cleanRooted, splitComponents } from '../../util/root-path.js';
+import { lowerAncestors, type LowerAncestor } from './copy-ancestors.js';
 import type { Snapshotter } from '../types.js';
 
 /** Beside `diff/` in the snapshot's directory; removed with the snapshot. */
@@ -61,34 +64,33 @@ function manifestPath(snapshots: Snapshotter, id: string): string {
   return join(dirname(snapshots.diffDir(id)), MANIFEST);
 }
 
+/** How a direct copy is written: the destination's ancestors the parent layers already have. */
+export interface DirectCopyPlan {
+  /** Made in `diff/` first, as overlayfs' copy-up would (copy-ancestors.ts); outermost first. */
+  readonly ancestors: readonly LowerAncestor[];
+}
+
 /**
  * Whether the op's output is exactly one copy action from the context whose destination can be
- * written straight into a new `diff/` with the same result as through the overlay mount.
+ * written straight into a new `diff/` with the same result as through the overlay mount, and how.
  */
 export async function directCopyPlan(
   chain: readonly PbFileAction[],
   opts: { readonly snapshots: Snapshotter; readonly parent: string | undefined; readonly sourceIsContext: boolean },
-): Promise<boolean> {
+): Promise<DirectCopyPlan | undefined> {
   const a = chain[0];
   const c = a?.copy;
-  if (chain.length !== 1 || !c || !opts.sourceIsContext) return false;
-  if (c.attemptUnpackDockerCompatibility) return false;
+  if (chain.length !== 1 || !c || !opts.sourceIsContext) return undefined;
+  if (c.attemptUnpackDockerCompatibility) return undefined;
   // Owner names are resolved in the merged destination's /etc files, which a bare diff/ lacks.
-  if (c.owner?.user?.byName || c.owner?.group?.byName) return false;
+  if (c.owner?.user?.byName || c.owner?.group?.byName) return undefined;
   const dest = cleanRooted(c.dest?.startsWith('/') ? c.dest : posix.join('/', c.dest ?? ''));
-  const first = dest.split('/').filter((x) => x !== '')[0];
-  if (first === undefined) return false;
-  if (opts.parent === undefined) return true;
-  // Any entry of that name in any parent layer (file, directory, symlink, whiteout): full copy.
-  for (const id of await opts.snapshots.chain(opts.parent)) {
-    try {
-      await lstat(join(opts.snapshots.diffDir(id), first));
-      return false;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return false;
-    }
-  }
-  return true;
+  const components = splitComponents(dest);
+  if (components.length === 0) return undefined;
+  if (opts.parent === undefined) return { ancestors: [] };
+  const diffDirs = (await opts.snapshots.chain(opts.parent)).map((id) => opts.snapshots.diffDir(id));
+  const ancestors = lowerAncestors(diffDirs, components);
+  return ancestors === undefined ? undefined : { ancestors };
 }
 
 /** The manifest a direct copy left beside snapshot `id`'s `diff/`, if any. */

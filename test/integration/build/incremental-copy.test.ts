@@ -3,8 +3,10 @@
  * because a few context files changed (edited, added, removed, touched, chmodded, given an xattr,
  * a hardlink pair split) hard-links the unchanged files from the previous layer — the step says how
  * many it linked and copied — and makes the layer a `--no-cache` build makes (same diff_id). A RUN that
- * appends to a shared file leaves the earlier layers as they were (overlay copies it up), and a COPY
- * into a directory the parent already has is not done incrementally.
+ * appends to a shared file leaves the earlier layers as they were (overlay copies it up). A COPY
+ * below directories the parent layers have (`RUN mkdir -p /data` then `COPY f* /data/files/`)
+ * makes them in its diff/ as overlay's copy-up would, also with unusual metadata; a symlink or
+ * whiteout on the way, or a destination with content, is a full copy.
  *
  * SOURCE_DATE_EPOCH clamps the times of /app and / (which a COPY sets to "now") so that builds made
  * at different seconds can make the same layer; the context's own times lie before it.
@@ -13,7 +15,7 @@ import { expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { chmod, link, lstat, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setAttributeSync } from '@napi-rs/xattr';
+import { getAttributeSync, setAttributeSync } from '@napi-rs/xattr';
 import { describeBuilds, useBuildEnv } from '../../helpers/build-env.js';
 import { BASE } from '../../helpers/build-env.js';
 import { layerTar } from '../../../src/worker/diff/layer-tar.js';
@@ -71,6 +73,9 @@ describeBuilds('incremental COPY', () => {
     }
     return found.sort((a, b) => a.t - b.t).map((f) => join(dir, f.id));
   };
+  /** The parent snapshot of `snap`. */
+  const parentOf = async (snap: string): Promise<string> =>
+    join(env.root, 'overlay2', (await readFile(join(snap, 'parent'), 'utf8')).trim());
   /** The snapshot whose parent is `snap` (the RUN on top of a COPY). */
   const childOf = async (snap: string): Promise<string> => {
     const dir = join(env.root, 'overlay2');
@@ -141,14 +146,112 @@ describeBuilds('incremental COPY', () => {
     expect(v2.RootFS.Layers[1]).not.toBe(v1.RootFS.Layers[1]);
   }, 300_000);
 
-  test('a COPY into a directory the parent has is done in full', async () => {
-    const ctx = await env.context('ctx-etc', { 'a.txt': 'a\n', 'b.txt': 'b\n' });
-    const dockerfile = join(env.dir, 'etc.Dockerfile');
-    await writeFile(dockerfile, `FROM ${BASE}\nCOPY . /etc/app/\n`);
-    await build(ctx, dockerfile, 'etc1');
-    await writeFile(join(ctx, 'a.txt'), 'changed\n');
-    const again = await build(ctx, dockerfile, 'etc2');
-    expect(again).toMatch(/CACHE MISS: a\.txt changed/);
-    expect(incrementalLine(again, 'COPY . /etc/app/')).toBeUndefined();
+  /** Context files f000…, g000…, h000… (FILES, 20, 20), with old times. */
+  const fileContext = async (dir: string, extra: Readonly<Record<string, string>> = {}): Promise<string> => {
+    const files: Record<string, string> = { ...extra };
+    for (let i = 0; i < FILES; i++) files[name(i)] = `file ${i}\n`;
+    for (let i = 0; i < 20; i++) files[`g${i}`] = files[`h${i}`] = `other ${i}\n`;
+    const ctx = await env.context(dir, files);
+    for (const p of [...Object.keys(files), '.']) await utimes(join(ctx, p), OLD, OLD);
+    return ctx;
+  };
+  /**
+   * Edits context file `file` (copied only by `step`, so that step's parent is unchanged and its
+   * earlier run counts), rebuilds, then builds the same state with --no-cache: the image layers and
+   * the rebuilt step's own diff/ (as a tar) must equal the --no-cache build's. Returns the step's
+   * `incremental:` line and, when it has one, its snapshot (the rebuild's new direct copy that
+   * wrote `marker`).
+   */
+  const editAndRebuild = async (
+    ctx: string, dockerfile: string, tag: string,
+    edit: { file: string; step: string; layer: number; marker: string; check?: (snap: string) => Promise<void> },
+  ): Promise<string | undefined> => {
+    const { file, step, layer } = edit;
+    await writeFile(join(ctx, file), 'changed content\n');
+    await utimes(join(ctx, file), OLD, OLD);
+    const before = new Set(await copySnapshots());
+    const second = await build(ctx, dockerfile, `${tag}-inc`);
+    expect(second).toMatch(`CACHE MISS: ${file} changed`);
+    const v2 = await inspect(`${tag}-inc`);
+    const line = incrementalLine(second, step);
+    if (line !== undefined) {
+      // Checked before the --no-cache build, whose equal result takes the cache record's place.
+      let snap: string | undefined;
+      for (const s of await copySnapshots()) {
+        if (!before.has(s) && (await lstat(join(s, 'diff', edit.marker)).catch(() => undefined))) snap = s;
+      }
+      if (snap === undefined) throw new Error(`no new direct copy wrote ${edit.marker}`);
+      expect(await tarDigest(join(snap, 'diff'))).toBe(v2.RootFS.Layers[layer]);
+      await edit.check?.(snap);
+    }
+    const full = await build(ctx, dockerfile, `${tag}-full`, ['--no-cache']);
+    expect(full).not.toMatch(/incremental:/);
+    const v3 = await inspect(`${tag}-full`);
+    expect(v3.RootFS.Layers).toEqual(v2.RootFS.Layers);
+    return line;
+  };
+
+  test('a COPY below a directory an earlier step made (the seed Dockerfile) is incremental, and its layer equals a --no-cache build', async () => {
+    const ctx = await fileContext('ctx-seed', { a: 'a\n' });
+    const dockerfile = join(env.dir, 'seed.Dockerfile');
+    const step = 'COPY f* /data/files/';
+    await writeFile(dockerfile, `FROM ${BASE}\nRUN mkdir -p /data\nCOPY a /data/a\n${step}\nRUN ls /data/files | wc -l > /count\n`);
+    await build(ctx, dockerfile, 'seed');
+    // The copied-up /data in the incremental copy's diff/ is the one of the layer below (but for its
+    // mtime, moved by creating files/ in it, as through overlayfs).
+    const check = async (snap: string): Promise<void> => {
+      const mine = await lstat(join(snap, 'diff', 'data'));
+      const lower = await lstat(join(await parentOf(snap), 'diff', 'data'));
+      expect([mine.mode, mine.uid, mine.gid]).toEqual([lower.mode, lower.uid, lower.gid]);
+    };
+    const line = await editAndRebuild(ctx, dockerfile, 'seed', { file: name(7), step, layer: 3, marker: 'data/files', check });
+    expect(line).toBe(`incremental: ${FILES - 1} linked, 1 copied`);
+  }, 300_000);
+
+  test('copied-up ancestors keep unusual metadata (mode, owner, xattr, times); an existing empty destination is incremental too', async () => {
+    const ctx = await fileContext('ctx-meta', { 'meta/data/keep': 'keep\n' });
+    await chmod(join(ctx, 'meta/data'), 0o2750);
+    setAttributeSync(join(ctx, 'meta/data'), 'user.ancestor', 'kept');
+    const t = new Date('2019-06-01T00:00:00.999Z');
+    await utimes(join(ctx, 'meta/data/keep'), OLD, OLD);
+    await utimes(join(ctx, 'meta/data'), t, t);
+    await utimes(join(ctx, 'meta'), OLD, OLD);
+    const dockerfile = join(env.dir, 'meta.Dockerfile');
+    const deep = 'COPY f* /top/data/files/';
+    const into = 'COPY g* ./';
+    await writeFile(dockerfile, `FROM ${BASE}\nCOPY --chown=1234:5678 meta/ /top/\n${deep}\nWORKDIR /app\n${into}\n`);
+    await build(ctx, dockerfile, 'meta');
+    const g = await editAndRebuild(ctx, dockerfile, 'meta-g', { file: 'g7', step: into, layer: 4, marker: 'app/g0' });
+    expect(g).toBe('incremental: 19 linked, 1 copied');
+    const check = async (snap: string): Promise<void> => {
+      const lowerSnap = await parentOf(snap);
+      for (const rel of ['top', 'top/data']) {
+        const mine = await lstat(join(snap, 'diff', rel), { bigint: true });
+        const lower = await lstat(join(lowerSnap, 'diff', rel), { bigint: true });
+        expect([mine.mode, mine.uid, mine.gid]).toEqual([lower.mode, lower.uid, lower.gid]);
+        // /top only receives the copied-up /top/data: its mtime stays the lower's, to the nanosecond.
+        if (rel === 'top') expect(mine.mtimeNs).toBe(lower.mtimeNs);
+      }
+      const data = await lstat(join(snap, 'diff', 'top/data'));
+      expect([data.mode & 0o7777, data.uid, data.gid]).toEqual([0o2750, 1234, 5678]);
+      expect(getAttributeSync(join(snap, 'diff', 'top/data'), 'user.ancestor')?.toString()).toBe('kept');
+      expect(await lstat(join(snap, 'diff/top/data/keep')).catch(() => undefined)).toBeUndefined();
+    };
+    const f = await editAndRebuild(ctx, dockerfile, 'meta-f', { file: name(7), step: deep, layer: 2, marker: 'top/data/files', check });
+    expect(f).toBe(`incremental: ${FILES - 1} linked, 1 copied`);
+  }, 300_000);
+
+  test('an ancestor that is a symlink, a whiteout above the destination, or a destination with content: done in full', async () => {
+    const ctx = await fileContext('ctx-fallback');
+    const dockerfile = join(env.dir, 'fallback.Dockerfile');
+    const steps = ['COPY f* /link/files/', 'COPY g* /gone/files/', 'COPY h* /etc/'];
+    await writeFile(dockerfile, `FROM ${BASE}\nRUN mkdir -p /real /gone/files && ln -s /real /link\nRUN rm -r /gone/files\n${steps.join('\n')}\n`);
+    await build(ctx, dockerfile, 'fallback');
+    const cases = [
+      { file: 'h7', step: steps[2] as string, layer: 5, marker: 'etc' },
+      { file: 'g7', step: steps[1] as string, layer: 4, marker: 'gone' },
+      { file: name(7), step: steps[0] as string, layer: 3, marker: 'real' },
+    ];
+    for (const c of cases) expect(await editAndRebuild(ctx, dockerfile, `fb-${c.file}`, c)).toBeUndefined();
   }, 300_000);
 });
