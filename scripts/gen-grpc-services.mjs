@@ -135,14 +135,14 @@ export function grpcServicesSource({ protoDir, proto, genModule }) {
   out.push('}');
   out.push('');
   out.push('function method<Req, ReqOut, Res, ResOut, RS extends boolean, SS extends boolean>(');
-  out.push('  path: string, requestStream: RS, responseStream: SS, req: Codec<Req, ReqOut>, res: Codec<Res, ResOut>, originalName: string,');
+  out.push('  path: string, requestStream: RS, responseStream: SS, req: () => Codec<Req, ReqOut>, res: () => Codec<Res, ResOut>, originalName: string,');
   out.push('): GrpcMethod<Req, ReqOut, Res, ResOut, RS, SS> {');
   out.push('  return {');
   out.push('    path, requestStream, responseStream, originalName,');
-  out.push('    requestSerialize: (m: Req) => toBuffer(req.encode(m).finish()),');
-  out.push('    requestDeserialize: (b: Buffer) => req.decode(b),');
-  out.push('    responseSerialize: (m: Res) => toBuffer(res.encode(m).finish()),');
-  out.push('    responseDeserialize: (b: Buffer) => res.decode(b),');
+  out.push('    requestSerialize: (m: Req) => toBuffer(req().encode(m).finish()),');
+  out.push('    requestDeserialize: (b: Buffer) => req().decode(b),');
+  out.push('    responseSerialize: (m: Res) => toBuffer(res().encode(m).finish()),');
+  out.push('    responseDeserialize: (b: Buffer) => res().decode(b),');
   out.push('  };');
   out.push('}');
   for (const svc of services) {
@@ -153,7 +153,8 @@ export function grpcServicesSource({ protoDir, proto, genModule }) {
     for (const m of svc.methodsArray) {
       const req = typeName(m.resolvedRequestType);
       const res = typeName(m.resolvedResponseType);
-      const codec = (t) => `${t} as Codec<${t}.$Properties, ${t} & ${t}.$Shape>`;
+      // A thunk: the generated module builds each message type on first use (gen-proto.mjs).
+      const codec = (t) => `() => ${t} as Codec<${t}.$Properties, ${t} & ${t}.$Shape>`;
       out.push(`  ${m.name}: method('/${full}/${m.name}', ${Boolean(m.requestStream)}, ${Boolean(m.responseStream)},`);
       out.push(`    ${codec(req)},`);
       out.push(`    ${codec(res)}, '${lowerFirst(m.name)}'),`);

@@ -131,6 +131,8 @@ export interface RunOptions {
   /** The command table; only the chosen command's file is loaded (all of them for the overview). */
   readonly commands: readonly CommandEntry[];
   readonly io: CommandIO;
+  /** Told when the command is about to run through a daemon (the binary then exits without waiting for the connection's teardown). */
+  readonly onDaemon?: () => void;
 }
 
 export async function runCli(argv: readonly string[], opts: RunOptions): Promise<number> {
@@ -187,6 +189,7 @@ export async function runCli(argv: readonly string[], opts: RunOptions): Promise
       throw new UsageError(`"${prog} ${cmd.name}" accepts ${cmd.maxArgs === 0 ? 'no arguments' : `at most ${cmd.maxArgs} argument${cmd.maxArgs === 1 ? '' : 's'}`}; usage: ${prog} ${cmd.name} ${cmd.usage}`);
     }
     const daemon = daemonTarget(args, io.env) ?? (await defaultDaemonTarget(args, io.env));
+    if (daemon) opts.onDaemon?.();
     const code = await cmd.run({
       args,
       io,

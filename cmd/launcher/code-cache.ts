@@ -4,8 +4,9 @@
  * has no compile cache for modules (module.enableCompileCache is Node 22), and compiling the ES
  * module bundle was the largest single cost of a no-op build through the daemon (~35 ms).
  *
- * A bundle is compiled with vm.Script under the same wrapper Node's CommonJS loader uses, with the
- * cached data of an earlier run when there is one. The cache is written when the process exits,
+ * A bundle is compiled with vm.Script, with the cached data of an earlier run when there is one;
+ * the build stores each bundle inside the wrapper Node's CommonJS loader uses, so the script's
+ * value is the module function (see scripts/bundle.mjs). The cache is written when the process exits,
  * after the command ran, so it holds the functions the command actually compiled: one file per
  * bundle and command word (`build`, `images`…: each command compiles different code), only when
  * the command succeeded (a mistyped word makes no file), atomically (temp name, rename), and
@@ -75,8 +76,9 @@ export class BundleLoader {
         // none yet
       }
     }
-    const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-    const script = new Script(wrapped, { filename: file, ...(cachedData ? { cachedData } : {}) });
+    // The bundle is stored wrapped (scripts/bundle.mjs): its value is the CommonJS module function.
+    // Wrapping it here would make V8 flatten a second 1 MB copy of the source (and scavenge).
+    const script = new Script(source, { filename: file, ...(cachedData ? { cachedData } : {}) });
     const write = cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected === true) ? cacheFile : undefined;
     const entry: Loaded = { script, file, hash: hash ?? '', write };
     const mod = { exports: {} as unknown };

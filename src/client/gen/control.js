@@ -7,6 +7,12 @@ const $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.
 const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError;
 
 const $root = $protobuf.roots["control"] || ($protobuf.roots["control"] = {});
+const $lazy = (ns, name, build) => $Object.defineProperty(ns, name, { configurable: true, enumerable: true, get() {
+    const value = build();
+    $Object.defineProperty(ns, name, { value, configurable: true, enumerable: true, writable: true });
+    return value;
+} });
+
 
 export const tsbuild = $root.tsbuild = (() => {
 
@@ -20,7 +26,7 @@ export const tsbuild = $root.tsbuild = (() => {
 
             const v1 = {};
 
-            v1.Control = (function() {
+            $lazy(v1, "Control", function() {
 
                 const Control = function(rpcImpl, requestDelimited, responseDelimited) {
                     $protobuf.rpc.Service.call(this, rpcImpl, requestDelimited, responseDelimited);
@@ -267,9 +273,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 });
 
                 return Control;
-            })();
+            });
 
-            v1.ErrorDetail = (function() {
+            $lazy(v1, "ErrorDetail", function() {
 
                 const ErrorDetail = function (properties) {
                     this.detail = [];
@@ -417,18 +423,18 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ErrorDetail;
-            })();
+            });
 
-            v1.ErrorKind = (function() {
+            $lazy(v1, "ErrorKind", function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "ERROR_KIND_INTERNAL"] = 0;
                 values[valuesById[1] = "ERROR_KIND_USER_INPUT"] = 1;
                 values[valuesById[2] = "ERROR_KIND_USAGE"] = 2;
                 values[valuesById[3] = "ERROR_KIND_CANCELLED"] = 3;
                 return values;
-            })();
+            });
 
-            v1.SourceLocation = (function() {
+            $lazy(v1, "SourceLocation", function() {
 
                 const SourceLocation = function (properties) {
                     if (properties)
@@ -554,9 +560,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SourceLocation;
-            })();
+            });
 
-            v1.SolveRequest = (function() {
+            $lazy(v1, "SolveRequest", function() {
 
                 const SolveRequest = function (properties) {
                     if (properties)
@@ -731,9 +737,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SolveRequest;
-            })();
+            });
 
-            v1.SolveResponse = (function() {
+            $lazy(v1, "SolveResponse", function() {
 
                 const SolveResponse = function (properties) {
                     if (properties)
@@ -918,9 +924,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SolveResponse;
-            })();
+            });
 
-            v1.BuildStart = (function() {
+            $lazy(v1, "BuildStart", function() {
 
                 const BuildStart = function (properties) {
                     this.buildArgs = {};
@@ -1397,9 +1403,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildStart;
-            })();
+            });
 
-            v1.ContextWatch = (function() {
+            $lazy(v1, "ContextWatch", function() {
 
                 const ContextWatch = function (properties) {
                     if (properties)
@@ -1501,9 +1507,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ContextWatch;
-            })();
+            });
 
-            v1.Dockerfile = (function() {
+            $lazy(v1, "Dockerfile", function() {
 
                 const Dockerfile = function (properties) {
                     if (properties)
@@ -1629,26 +1635,26 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return Dockerfile;
-            })();
+            });
 
-            v1.ContextTransfer = (function() {
+            $lazy(v1, "ContextTransfer", function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "CONTEXT_TRANSFER_UNSPECIFIED"] = 0;
                 values[valuesById[1] = "CONTEXT_TRANSFER_SYNC"] = 1;
                 values[valuesById[2] = "CONTEXT_TRANSFER_TAR"] = 2;
                 values[valuesById[3] = "CONTEXT_TRANSFER_NONE"] = 3;
                 return values;
-            })();
+            });
 
-            v1.NetworkMode = (function() {
+            $lazy(v1, "NetworkMode", function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "NETWORK_MODE_DEFAULT"] = 0;
                 values[valuesById[1] = "NETWORK_MODE_NONE"] = 1;
                 values[valuesById[2] = "NETWORK_MODE_HOST"] = 2;
                 return values;
-            })();
+            });
 
-            v1.OutputSpec = (function() {
+            $lazy(v1, "OutputSpec", function() {
 
                 const OutputSpec = function (properties) {
                     this.attrs = {};
@@ -1779,9 +1785,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return OutputSpec;
-            })();
+            });
 
-            v1.CacheSpec = (function() {
+            $lazy(v1, "CacheSpec", function() {
 
                 const CacheSpec = function (properties) {
                     this.attrs = {};
@@ -1912,9 +1918,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return CacheSpec;
-            })();
+            });
 
-            v1.RegistryOptions = (function() {
+            $lazy(v1, "RegistryOptions", function() {
 
                 const RegistryOptions = function (properties) {
                     this.insecureRegistries = [];
@@ -2017,9 +2023,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return RegistryOptions;
-            })();
+            });
 
-            v1.SolveAccepted = (function() {
+            $lazy(v1, "SolveAccepted", function() {
 
                 const SolveAccepted = function (properties) {
                     if (properties)
@@ -2109,9 +2115,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SolveAccepted;
-            })();
+            });
 
-            v1.Cancel = (function() {
+            $lazy(v1, "Cancel", function() {
 
                 const Cancel = function (properties) {
                     if (properties)
@@ -2201,9 +2207,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return Cancel;
-            })();
+            });
 
-            v1.DataChunk = (function() {
+            $lazy(v1, "DataChunk", function() {
 
                 const DataChunk = function (properties) {
                     if (properties)
@@ -2305,9 +2311,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return DataChunk;
-            })();
+            });
 
-            v1.FilesRequest = (function() {
+            $lazy(v1, "FilesRequest", function() {
 
                 const FilesRequest = function (properties) {
                     if (properties)
@@ -2434,9 +2440,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return FilesRequest;
-            })();
+            });
 
-            v1.ReadCacheFiles = (function() {
+            $lazy(v1, "ReadCacheFiles", function() {
 
                 const ReadCacheFiles = function (properties) {
                     this.paths = [];
@@ -2539,9 +2545,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ReadCacheFiles;
-            })();
+            });
 
-            v1.ListFiles = (function() {
+            $lazy(v1, "ListFiles", function() {
 
                 const ListFiles = function (properties) {
                     this.includePatterns = [];
@@ -2682,9 +2688,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ListFiles;
-            })();
+            });
 
-            v1.FetchFiles = (function() {
+            $lazy(v1, "FetchFiles", function() {
 
                 const FetchFiles = function (properties) {
                     this.fileIds = [];
@@ -2780,9 +2786,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return FetchFiles;
-            })();
+            });
 
-            v1.ContextEntries = (function() {
+            $lazy(v1, "ContextEntries", function() {
 
                 const ContextEntries = function (properties) {
                     this.entries = [];
@@ -2921,9 +2927,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ContextEntries;
-            })();
+            });
 
-            v1.FileStat = (function() {
+            $lazy(v1, "FileStat", function() {
 
                 const FileStat = function (properties) {
                     if (properties)
@@ -3133,9 +3139,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return FileStat;
-            })();
+            });
 
-            v1.FileChunks = (function() {
+            $lazy(v1, "FileChunks", function() {
 
                 const FileChunks = function (properties) {
                     this.chunks = [];
@@ -3226,9 +3232,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return FileChunks;
-            })();
+            });
 
-            v1.FileChunk = (function() {
+            $lazy(v1, "FileChunk", function() {
 
                 const FileChunk = function (properties) {
                     if (properties)
@@ -3366,9 +3372,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return FileChunk;
-            })();
+            });
 
-            v1.SecretRequest = (function() {
+            $lazy(v1, "SecretRequest", function() {
 
                 const SecretRequest = function (properties) {
                     if (properties)
@@ -3470,9 +3476,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SecretRequest;
-            })();
+            });
 
-            v1.SecretResponse = (function() {
+            $lazy(v1, "SecretResponse", function() {
 
                 const SecretResponse = function (properties) {
                     if (properties)
@@ -3586,9 +3592,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SecretResponse;
-            })();
+            });
 
-            v1.SshData = (function() {
+            $lazy(v1, "SshData", function() {
 
                 const SshData = function (properties) {
                     if (properties)
@@ -3726,9 +3732,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SshData;
-            })();
+            });
 
-            v1.AuthRequest = (function() {
+            $lazy(v1, "AuthRequest", function() {
 
                 const AuthRequest = function (properties) {
                     if (properties)
@@ -3830,9 +3836,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return AuthRequest;
-            })();
+            });
 
-            v1.AuthResponse = (function() {
+            $lazy(v1, "AuthResponse", function() {
 
                 const AuthResponse = function (properties) {
                     if (properties)
@@ -3982,9 +3988,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return AuthResponse;
-            })();
+            });
 
-            v1.CacheExportChunk = (function() {
+            $lazy(v1, "CacheExportChunk", function() {
 
                 const CacheExportChunk = function (properties) {
                     if (properties)
@@ -4122,9 +4128,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return CacheExportChunk;
-            })();
+            });
 
-            v1.OutputChunk = (function() {
+            $lazy(v1, "OutputChunk", function() {
 
                 const OutputChunk = function (properties) {
                     if (properties)
@@ -4238,9 +4244,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return OutputChunk;
-            })();
+            });
 
-            v1.ProgressEvent = (function() {
+            $lazy(v1, "ProgressEvent", function() {
 
                 const ProgressEvent = function (properties) {
                     if (properties)
@@ -4365,9 +4371,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ProgressEvent;
-            })();
+            });
 
-            v1.VertexState = (function() {
+            $lazy(v1, "VertexState", function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "VERTEX_STATE_UNSPECIFIED"] = 0;
                 values[valuesById[1] = "VERTEX_STATE_STARTED"] = 1;
@@ -4376,9 +4382,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 values[valuesById[4] = "VERTEX_STATE_ERROR"] = 4;
                 values[valuesById[5] = "VERTEX_STATE_CANCELED"] = 5;
                 return values;
-            })();
+            });
 
-            v1.VertexEvent = (function() {
+            $lazy(v1, "VertexEvent", function() {
 
                 const VertexEvent = function (properties) {
                     this.inputs = [];
@@ -4565,9 +4571,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return VertexEvent;
-            })();
+            });
 
-            v1.StatusEvent = (function() {
+            $lazy(v1, "StatusEvent", function() {
 
                 const StatusEvent = function (properties) {
                     if (properties)
@@ -4741,9 +4747,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return StatusEvent;
-            })();
+            });
 
-            v1.LogEvent = (function() {
+            $lazy(v1, "LogEvent", function() {
 
                 const LogEvent = function (properties) {
                     if (properties)
@@ -4869,9 +4875,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return LogEvent;
-            })();
+            });
 
-            v1.WarningEvent = (function() {
+            $lazy(v1, "WarningEvent", function() {
 
                 const WarningEvent = function (properties) {
                     this.detail = [];
@@ -5019,9 +5025,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return WarningEvent;
-            })();
+            });
 
-            v1.BuildResult = (function() {
+            $lazy(v1, "BuildResult", function() {
 
                 const BuildResult = function (properties) {
                     this.exports = [];
@@ -5192,9 +5198,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildResult;
-            })();
+            });
 
-            v1.BuildSummary = (function() {
+            $lazy(v1, "BuildSummary", function() {
 
                 const BuildSummary = function (properties) {
                     this.steps = [];
@@ -5369,9 +5375,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildSummary;
-            })();
+            });
 
-            v1.StepOutcome = (function() {
+            $lazy(v1, "StepOutcome", function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "STEP_OUTCOME_UNSPECIFIED"] = 0;
                 values[valuesById[1] = "STEP_OUTCOME_CACHED"] = 1;
@@ -5380,9 +5386,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 values[valuesById[4] = "STEP_OUTCOME_FAILED"] = 4;
                 values[valuesById[5] = "STEP_OUTCOME_CANCELED"] = 5;
                 return values;
-            })();
+            });
 
-            v1.StepRecord = (function() {
+            $lazy(v1, "StepRecord", function() {
 
                 const StepRecord = function (properties) {
                     if (properties)
@@ -5556,9 +5562,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return StepRecord;
-            })();
+            });
 
-            v1.ExportResult = (function() {
+            $lazy(v1, "ExportResult", function() {
 
                 const ExportResult = function (properties) {
                     this.metadata = {};
@@ -5713,9 +5719,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ExportResult;
-            })();
+            });
 
-            v1.BuildWarning = (function() {
+            $lazy(v1, "BuildWarning", function() {
 
                 const BuildWarning = function (properties) {
                     if (properties)
@@ -5826,9 +5832,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildWarning;
-            })();
+            });
 
-            v1.PushedImage = (function() {
+            $lazy(v1, "PushedImage", function() {
 
                 const PushedImage = function (properties) {
                     if (properties)
@@ -5942,9 +5948,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PushedImage;
-            })();
+            });
 
-            v1.RemoteCacheReport = (function() {
+            $lazy(v1, "RemoteCacheReport", function() {
 
                 const RemoteCacheReport = function (properties) {
                     this.imported = [];
@@ -6316,9 +6322,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 })();
 
                 return RemoteCacheReport;
-            })();
+            });
 
-            v1.StatusRequest = (function() {
+            $lazy(v1, "StatusRequest", function() {
 
                 const StatusRequest = function (properties) {
                     if (properties)
@@ -6408,9 +6414,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return StatusRequest;
-            })();
+            });
 
-            v1.StatusResponse = (function() {
+            $lazy(v1, "StatusResponse", function() {
 
                 const StatusResponse = function (properties) {
                     if (properties)
@@ -6525,9 +6531,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return StatusResponse;
-            })();
+            });
 
-            v1.ListBuildsRequest = (function() {
+            $lazy(v1, "ListBuildsRequest", function() {
 
                 const ListBuildsRequest = function (properties) {
                     if (properties)
@@ -6601,9 +6607,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ListBuildsRequest;
-            })();
+            });
 
-            v1.ListBuildsResponse = (function() {
+            $lazy(v1, "ListBuildsResponse", function() {
 
                 const ListBuildsResponse = function (properties) {
                     this.builds = [];
@@ -6694,9 +6700,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ListBuildsResponse;
-            })();
+            });
 
-            v1.RunningBuild = (function() {
+            $lazy(v1, "RunningBuild", function() {
 
                 const RunningBuild = function (properties) {
                     this.tags = [];
@@ -6895,9 +6901,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return RunningBuild;
-            })();
+            });
 
-            v1.DiskUsageRequest = (function() {
+            $lazy(v1, "DiskUsageRequest", function() {
 
                 const DiskUsageRequest = function (properties) {
                     if (properties)
@@ -6987,9 +6993,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return DiskUsageRequest;
-            })();
+            });
 
-            v1.DiskUsageResponse = (function() {
+            $lazy(v1, "DiskUsageResponse", function() {
 
                 const DiskUsageResponse = function (properties) {
                     this.records = [];
@@ -7173,9 +7179,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return DiskUsageResponse;
-            })();
+            });
 
-            v1.DataRootUsage = (function() {
+            $lazy(v1, "DataRootUsage", function() {
 
                 const DataRootUsage = function (properties) {
                     if (properties)
@@ -7313,9 +7319,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return DataRootUsage;
-            })();
+            });
 
-            v1.CacheRecord = (function() {
+            $lazy(v1, "CacheRecord", function() {
 
                 const CacheRecord = function (properties) {
                     this.inputKeys = [];
@@ -7550,9 +7556,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return CacheRecord;
-            })();
+            });
 
-            v1.PruneRequest = (function() {
+            $lazy(v1, "PruneRequest", function() {
 
                 const PruneRequest = function (properties) {
                     this.filterTypes = [];
@@ -7691,9 +7697,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PruneRequest;
-            })();
+            });
 
-            v1.PruneResponse = (function() {
+            $lazy(v1, "PruneResponse", function() {
 
                 const PruneResponse = function (properties) {
                     if (properties)
@@ -7798,9 +7804,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PruneResponse;
-            })();
+            });
 
-            v1.PrunedRecord = (function() {
+            $lazy(v1, "PrunedRecord", function() {
 
                 const PrunedRecord = function (properties) {
                     if (properties)
@@ -7950,9 +7956,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PrunedRecord;
-            })();
+            });
 
-            v1.PruneSummary = (function() {
+            $lazy(v1, "PruneSummary", function() {
 
                 const PruneSummary = function (properties) {
                     this.snapshotsRemoved = [];
@@ -8080,9 +8086,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PruneSummary;
-            })();
+            });
 
-            v1.ListImagesRequest = (function() {
+            $lazy(v1, "ListImagesRequest", function() {
 
                 const ListImagesRequest = function (properties) {
                     if (properties)
@@ -8156,9 +8162,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ListImagesRequest;
-            })();
+            });
 
-            v1.ListImagesResponse = (function() {
+            $lazy(v1, "ListImagesResponse", function() {
 
                 const ListImagesResponse = function (properties) {
                     this.images = [];
@@ -8249,9 +8255,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ListImagesResponse;
-            })();
+            });
 
-            v1.ImageSummary = (function() {
+            $lazy(v1, "ImageSummary", function() {
 
                 const ImageSummary = function (properties) {
                     this.platforms = [];
@@ -8438,9 +8444,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ImageSummary;
-            })();
+            });
 
-            v1.RemoveImageRequest = (function() {
+            $lazy(v1, "RemoveImageRequest", function() {
 
                 const RemoveImageRequest = function (properties) {
                     if (properties)
@@ -8542,9 +8548,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return RemoveImageRequest;
-            })();
+            });
 
-            v1.RemoveImageResponse = (function() {
+            $lazy(v1, "RemoveImageResponse", function() {
 
                 const RemoveImageResponse = function (properties) {
                     this.untagged = [];
@@ -8648,9 +8654,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return RemoveImageResponse;
-            })();
+            });
 
-            v1.TagImageRequest = (function() {
+            $lazy(v1, "TagImageRequest", function() {
 
                 const TagImageRequest = function (properties) {
                     if (properties)
@@ -8752,9 +8758,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return TagImageRequest;
-            })();
+            });
 
-            v1.TagImageResponse = (function() {
+            $lazy(v1, "TagImageResponse", function() {
 
                 const TagImageResponse = function (properties) {
                     if (properties)
@@ -8841,9 +8847,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return TagImageResponse;
-            })();
+            });
 
-            v1.ImageRecord = (function() {
+            $lazy(v1, "ImageRecord", function() {
 
                 const ImageRecord = function (properties) {
                     if (properties)
@@ -8993,9 +8999,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ImageRecord;
-            })();
+            });
 
-            v1.InspectRequest = (function() {
+            $lazy(v1, "InspectRequest", function() {
 
                 const InspectRequest = function (properties) {
                     if (properties)
@@ -9085,9 +9091,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return InspectRequest;
-            })();
+            });
 
-            v1.InspectResponse = (function() {
+            $lazy(v1, "InspectResponse", function() {
 
                 const InspectResponse = function (properties) {
                     this.history = [];
@@ -9187,9 +9193,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return InspectResponse;
-            })();
+            });
 
-            v1.ImageInspect = (function() {
+            $lazy(v1, "ImageInspect", function() {
 
                 const ImageInspect = function (properties) {
                     this.repoTags = [];
@@ -9528,9 +9534,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ImageInspect;
-            })();
+            });
 
-            v1.ImageHistoryRow = (function() {
+            $lazy(v1, "ImageHistoryRow", function() {
 
                 const ImageHistoryRow = function (properties) {
                     if (properties)
@@ -9692,9 +9698,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ImageHistoryRow;
-            })();
+            });
 
-            v1.HistoryRequest = (function() {
+            $lazy(v1, "HistoryRequest", function() {
 
                 const HistoryRequest = function (properties) {
                     if (properties)
@@ -9820,9 +9826,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return HistoryRequest;
-            })();
+            });
 
-            v1.HistoryResponse = (function() {
+            $lazy(v1, "HistoryResponse", function() {
 
                 const HistoryResponse = function (properties) {
                     this.builds = [];
@@ -9913,9 +9919,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return HistoryResponse;
-            })();
+            });
 
-            v1.BuildStatus = (function() {
+            $lazy(v1, "BuildStatus", function() {
                 const valuesById = $Object.create(null), values = $Object.create(valuesById);
                 values[valuesById[0] = "BUILD_STATUS_UNSPECIFIED"] = 0;
                 values[valuesById[1] = "BUILD_STATUS_RUNNING"] = 1;
@@ -9923,9 +9929,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 values[valuesById[3] = "BUILD_STATUS_FAILED"] = 3;
                 values[valuesById[4] = "BUILD_STATUS_CANCELLED"] = 4;
                 return values;
-            })();
+            });
 
-            v1.BuildRecord = (function() {
+            $lazy(v1, "BuildRecord", function() {
 
                 const BuildRecord = function (properties) {
                     this.steps = [];
@@ -10137,9 +10143,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildRecord;
-            })();
+            });
 
-            v1.BuildLayer = (function() {
+            $lazy(v1, "BuildLayer", function() {
 
                 const BuildLayer = function (properties) {
                     if (properties)
@@ -10253,9 +10259,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildLayer;
-            })();
+            });
 
-            v1.BuildStep = (function() {
+            $lazy(v1, "BuildStep", function() {
 
                 const BuildStep = function (properties) {
                     this.files = [];
@@ -10526,9 +10532,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildStep;
-            })();
+            });
 
-            v1.InfoRequest = (function() {
+            $lazy(v1, "InfoRequest", function() {
 
                 const InfoRequest = function (properties) {
                     if (properties)
@@ -10602,9 +10608,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return InfoRequest;
-            })();
+            });
 
-            v1.InfoResponse = (function() {
+            $lazy(v1, "InfoResponse", function() {
 
                 const InfoResponse = function (properties) {
                     if (properties)
@@ -10814,9 +10820,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return InfoResponse;
-            })();
+            });
 
-            v1.EngineFacts = (function() {
+            $lazy(v1, "EngineFacts", function() {
 
                 const EngineFacts = function (properties) {
                     this.outputs = [];
@@ -10957,9 +10963,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return EngineFacts;
-            })();
+            });
 
-            v1.Features = (function() {
+            $lazy(v1, "Features", function() {
 
                 const Features = function (properties) {
                     this.rpcs = [];
@@ -11141,9 +11147,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return Features;
-            })();
+            });
 
-            v1.DaemonConfig = (function() {
+            $lazy(v1, "DaemonConfig", function() {
 
                 const DaemonConfig = function (properties) {
                     this.addresses = [];
@@ -11258,9 +11264,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return DaemonConfig;
-            })();
+            });
 
-            v1.Limits = (function() {
+            $lazy(v1, "Limits", function() {
 
                 const Limits = function (properties) {
                     if (properties)
@@ -11374,9 +11380,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return Limits;
-            })();
+            });
 
-            v1.RegistryCredentials = (function() {
+            $lazy(v1, "RegistryCredentials", function() {
 
                 const RegistryCredentials = function (properties) {
                     if (properties)
@@ -11514,9 +11520,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return RegistryCredentials;
-            })();
+            });
 
-            v1.PullRequest = (function() {
+            $lazy(v1, "PullRequest", function() {
 
                 const PullRequest = function (properties) {
                     if (properties)
@@ -11636,9 +11642,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PullRequest;
-            })();
+            });
 
-            v1.PushRequest = (function() {
+            $lazy(v1, "PushRequest", function() {
 
                 const PushRequest = function (properties) {
                     if (properties)
@@ -11746,9 +11752,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PushRequest;
-            })();
+            });
 
-            v1.TransferEvent = (function() {
+            $lazy(v1, "TransferEvent", function() {
 
                 const TransferEvent = function (properties) {
                     if (properties)
@@ -11910,9 +11916,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return TransferEvent;
-            })();
+            });
 
-            v1.PullResponse = (function() {
+            $lazy(v1, "PullResponse", function() {
 
                 const PullResponse = function (properties) {
                     if (properties)
@@ -12017,9 +12023,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PullResponse;
-            })();
+            });
 
-            v1.PullSummary = (function() {
+            $lazy(v1, "PullSummary", function() {
 
                 const PullSummary = function (properties) {
                     this.layers = [];
@@ -12170,9 +12176,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PullSummary;
-            })();
+            });
 
-            v1.PulledLayer = (function() {
+            $lazy(v1, "PulledLayer", function() {
 
                 const PulledLayer = function (properties) {
                     if (properties)
@@ -12286,9 +12292,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PulledLayer;
-            })();
+            });
 
-            v1.PushResponse = (function() {
+            $lazy(v1, "PushResponse", function() {
 
                 const PushResponse = function (properties) {
                     if (properties)
@@ -12393,9 +12399,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PushResponse;
-            })();
+            });
 
-            v1.PushSummary = (function() {
+            $lazy(v1, "PushSummary", function() {
 
                 const PushSummary = function (properties) {
                     this.blobs = [];
@@ -12522,9 +12528,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PushSummary;
-            })();
+            });
 
-            v1.PushedBlob = (function() {
+            $lazy(v1, "PushedBlob", function() {
 
                 const PushedBlob = function (properties) {
                     if (properties)
@@ -12626,9 +12632,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return PushedBlob;
-            })();
+            });
 
-            v1.LoadRequest = (function() {
+            $lazy(v1, "LoadRequest", function() {
 
                 const LoadRequest = function (properties) {
                     if (properties)
@@ -12733,9 +12739,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return LoadRequest;
-            })();
+            });
 
-            v1.LoadStart = (function() {
+            $lazy(v1, "LoadStart", function() {
 
                 const LoadStart = function (properties) {
                     if (properties)
@@ -12825,9 +12831,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return LoadStart;
-            })();
+            });
 
-            v1.LoadResponse = (function() {
+            $lazy(v1, "LoadResponse", function() {
 
                 const LoadResponse = function (properties) {
                     this.images = [];
@@ -12918,9 +12924,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return LoadResponse;
-            })();
+            });
 
-            v1.LoadedImage = (function() {
+            $lazy(v1, "LoadedImage", function() {
 
                 const LoadedImage = function (properties) {
                     if (properties)
@@ -13034,9 +13040,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return LoadedImage;
-            })();
+            });
 
-            v1.ImportRequest = (function() {
+            $lazy(v1, "ImportRequest", function() {
 
                 const ImportRequest = function (properties) {
                     if (properties)
@@ -13141,9 +13147,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ImportRequest;
-            })();
+            });
 
-            v1.ImportStart = (function() {
+            $lazy(v1, "ImportStart", function() {
 
                 const ImportStart = function (properties) {
                     if (properties)
@@ -13269,9 +13275,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ImportStart;
-            })();
+            });
 
-            v1.ImportResponse = (function() {
+            $lazy(v1, "ImportResponse", function() {
 
                 const ImportResponse = function (properties) {
                     if (properties)
@@ -13358,9 +13364,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return ImportResponse;
-            })();
+            });
 
-            v1.CheckRequest = (function() {
+            $lazy(v1, "CheckRequest", function() {
 
                 const CheckRequest = function (properties) {
                     if (properties)
@@ -13450,9 +13456,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return CheckRequest;
-            })();
+            });
 
-            v1.CheckProblem = (function() {
+            $lazy(v1, "CheckProblem", function() {
 
                 const CheckProblem = function (properties) {
                     this.fields = {};
@@ -13583,9 +13589,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return CheckProblem;
-            })();
+            });
 
-            v1.CheckResponse = (function() {
+            $lazy(v1, "CheckResponse", function() {
 
                 const CheckResponse = function (properties) {
                     this.problems = [];
@@ -13737,9 +13743,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return CheckResponse;
-            })();
+            });
 
-            v1.RepairResponse = (function() {
+            $lazy(v1, "RepairResponse", function() {
 
                 const RepairResponse = function (properties) {
                     this.fixed = [];
@@ -13868,9 +13874,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return RepairResponse;
-            })();
+            });
 
-            v1.SaveRequest = (function() {
+            $lazy(v1, "SaveRequest", function() {
 
                 const SaveRequest = function (properties) {
                     this.names = [];
@@ -13961,9 +13967,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SaveRequest;
-            })();
+            });
 
-            v1.SaveResponse = (function() {
+            $lazy(v1, "SaveResponse", function() {
 
                 const SaveResponse = function (properties) {
                     if (properties)
@@ -14068,9 +14074,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SaveResponse;
-            })();
+            });
 
-            v1.SaveSummary = (function() {
+            $lazy(v1, "SaveSummary", function() {
 
                 const SaveSummary = function (properties) {
                     this.images = [];
@@ -14161,9 +14167,9 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SaveSummary;
-            })();
+            });
 
-            v1.SavedImage = (function() {
+            $lazy(v1, "SavedImage", function() {
 
                 const SavedImage = function (properties) {
                     if (properties)
@@ -14277,7 +14283,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return SavedImage;
-            })();
+            });
 
             return v1;
         })();

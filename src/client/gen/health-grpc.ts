@@ -29,25 +29,25 @@ export interface GrpcMethod<Req, ReqOut, Res, ResOut, RS extends boolean = boole
 }
 
 function method<Req, ReqOut, Res, ResOut, RS extends boolean, SS extends boolean>(
-  path: string, requestStream: RS, responseStream: SS, req: Codec<Req, ReqOut>, res: Codec<Res, ResOut>, originalName: string,
+  path: string, requestStream: RS, responseStream: SS, req: () => Codec<Req, ReqOut>, res: () => Codec<Res, ResOut>, originalName: string,
 ): GrpcMethod<Req, ReqOut, Res, ResOut, RS, SS> {
   return {
     path, requestStream, responseStream, originalName,
-    requestSerialize: (m: Req) => toBuffer(req.encode(m).finish()),
-    requestDeserialize: (b: Buffer) => req.decode(b),
-    responseSerialize: (m: Res) => toBuffer(res.encode(m).finish()),
-    responseDeserialize: (b: Buffer) => res.decode(b),
+    requestSerialize: (m: Req) => toBuffer(req().encode(m).finish()),
+    requestDeserialize: (b: Buffer) => req().decode(b),
+    responseSerialize: (m: Res) => toBuffer(res().encode(m).finish()),
+    responseDeserialize: (b: Buffer) => res().decode(b),
   };
 }
 
 /** grpc.health.v1.Health: the methods as @grpc/grpc-js service definitions (Server.addService, makeGenericClientConstructor). */
 export const HealthService = {
   Check: method('/grpc.health.v1.Health/Check', false, false,
-    grpc.health.v1.HealthCheckRequest as Codec<grpc.health.v1.HealthCheckRequest.$Properties, grpc.health.v1.HealthCheckRequest & grpc.health.v1.HealthCheckRequest.$Shape>,
-    grpc.health.v1.HealthCheckResponse as Codec<grpc.health.v1.HealthCheckResponse.$Properties, grpc.health.v1.HealthCheckResponse & grpc.health.v1.HealthCheckResponse.$Shape>, 'check'),
+    () => grpc.health.v1.HealthCheckRequest as Codec<grpc.health.v1.HealthCheckRequest.$Properties, grpc.health.v1.HealthCheckRequest & grpc.health.v1.HealthCheckRequest.$Shape>,
+    () => grpc.health.v1.HealthCheckResponse as Codec<grpc.health.v1.HealthCheckResponse.$Properties, grpc.health.v1.HealthCheckResponse & grpc.health.v1.HealthCheckResponse.$Shape>, 'check'),
   Watch: method('/grpc.health.v1.Health/Watch', false, true,
-    grpc.health.v1.HealthCheckRequest as Codec<grpc.health.v1.HealthCheckRequest.$Properties, grpc.health.v1.HealthCheckRequest & grpc.health.v1.HealthCheckRequest.$Shape>,
-    grpc.health.v1.HealthCheckResponse as Codec<grpc.health.v1.HealthCheckResponse.$Properties, grpc.health.v1.HealthCheckResponse & grpc.health.v1.HealthCheckResponse.$Shape>, 'watch'),
+    () => grpc.health.v1.HealthCheckRequest as Codec<grpc.health.v1.HealthCheckRequest.$Properties, grpc.health.v1.HealthCheckRequest & grpc.health.v1.HealthCheckRequest.$Shape>,
+    () => grpc.health.v1.HealthCheckResponse as Codec<grpc.health.v1.HealthCheckResponse.$Properties, grpc.health.v1.HealthCheckResponse & grpc.health.v1.HealthCheckResponse.$Shape>, 'watch'),
 } as const;
 
 /** The encoded google.protobuf.FileDescriptorProto of grpc/health/v1/health.proto, for server reflection. */

@@ -7,6 +7,12 @@ const $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.
 const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError;
 
 const $root = $protobuf.roots["health"] || ($protobuf.roots["health"] = {});
+const $lazy = (ns, name, build) => $Object.defineProperty(ns, name, { configurable: true, enumerable: true, get() {
+    const value = build();
+    $Object.defineProperty(ns, name, { value, configurable: true, enumerable: true, writable: true });
+    return value;
+} });
+
 
 export const grpc = $root.grpc = (() => {
 
@@ -20,7 +26,7 @@ export const grpc = $root.grpc = (() => {
 
             const v1 = {};
 
-            v1.HealthCheckRequest = (function() {
+            $lazy(v1, "HealthCheckRequest", function() {
 
                 const HealthCheckRequest = function (properties) {
                     if (properties)
@@ -110,9 +116,9 @@ export const grpc = $root.grpc = (() => {
                 };
 
                 return HealthCheckRequest;
-            })();
+            });
 
-            v1.HealthCheckResponse = (function() {
+            $lazy(v1, "HealthCheckResponse", function() {
 
                 const HealthCheckResponse = function (properties) {
                     if (properties)
@@ -211,9 +217,9 @@ export const grpc = $root.grpc = (() => {
                 })();
 
                 return HealthCheckResponse;
-            })();
+            });
 
-            v1.Health = (function() {
+            $lazy(v1, "Health", function() {
 
                 const Health = function(rpcImpl, requestDelimited, responseDelimited) {
                     $protobuf.rpc.Service.call(this, rpcImpl, requestDelimited, responseDelimited);
@@ -252,7 +258,7 @@ export const grpc = $root.grpc = (() => {
                 });
 
                 return Health;
-            })();
+            });
 
             return v1;
         })();
