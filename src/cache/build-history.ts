@@ -146,7 +146,7 @@ export class BuildHistory {
   /** Stores a finished build and its steps, then trims the history to `keep` builds. */
   record(o: RecordBuildOptions): BuildRecord {
     const id = o.buildId ?? randomBytes(10).toString('hex');
-    const s = this.db.sqlite;
+    const s = this.db;
     // The counts are of Dockerfile steps, as the progress summary counts them (internal ones have no stage).
     const own = o.steps.filter((st) => st.stage !== '');
     const count = (x: HistoryStepOutcome): number => own.filter((st) => st.outcome === x).length;
@@ -174,22 +174,22 @@ export class BuildHistory {
   }
 
   get(buildId: string): BuildRecord | undefined {
-    const r = this.db.sqlite.prepare('SELECT * FROM builds WHERE build_id = ?').get(buildId) as BuildRow | undefined;
+    const r = this.db.prepare('SELECT * FROM builds WHERE build_id = ?').get(buildId) as BuildRow | undefined;
     return r && toBuild(r);
   }
 
   /** Most recent first. */
   list(opts: { readonly limit?: number } = {}): BuildRecord[] {
-    return (this.db.sqlite.prepare('SELECT * FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT ?').all(opts.limit ?? -1) as BuildRow[]).map(toBuild);
+    return (this.db.prepare('SELECT * FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT ?').all(opts.limit ?? -1) as BuildRow[]).map(toBuild);
   }
 
   steps(buildId: string): HistoryStep[] {
-    return (this.db.sqlite.prepare(`${STEP_SELECT} WHERE s.build_id = ? ORDER BY s.idx`).all(buildId) as StepRow[]).map(toStep);
+    return (this.db.prepare(`${STEP_SELECT} WHERE s.build_id = ? ORDER BY s.idx`).all(buildId) as StepRow[]).map(toStep);
   }
 
   /** Whether any build of `dockerfile` is recorded. */
   hasBuildsOf(dockerfile: string): boolean {
-    return this.db.sqlite.prepare('SELECT 1 FROM builds WHERE dockerfile = ? LIMIT 1').get(dockerfile) !== undefined;
+    return this.db.prepare('SELECT 1 FROM builds WHERE dockerfile = ? LIMIT 1').get(dockerfile) !== undefined;
   }
 
   /**
@@ -198,7 +198,7 @@ export class BuildHistory {
    * parent key (of any Dockerfile, this one first). Undefined when there is neither.
    */
   closest(q: { readonly dockerfile: string; readonly stage: string; readonly instruction: string; readonly parentKey: string | undefined }): EarlierStep | undefined {
-    const s = this.db.sqlite;
+    const s = this.db;
     let row = s.prepare(`${STEP_SELECT} WHERE b.dockerfile = ? AND s.stage = ? AND s.instruction = ? AND s.cache_key IS NOT NULL
       ORDER BY (s.parent_key IS ?) DESC, b.started_at DESC, b.finished_at DESC LIMIT 1`).get(q.dockerfile, q.stage, q.instruction, q.parentKey ?? null) as StepRow | undefined;
     if (!row && q.parentKey !== undefined) {
@@ -211,13 +211,13 @@ export class BuildHistory {
 
   /** The files a recorded step read, sorted by path (undefined: none recorded). */
   filesOf(buildId: string, index: number): readonly FileFingerprint[] | undefined {
-    const r = this.db.sqlite.prepare('SELECT files_digest FROM build_steps WHERE build_id = ? AND idx = ?').get(buildId, index) as { files_digest: string | null } | undefined;
+    const r = this.db.prepare('SELECT files_digest FROM build_steps WHERE build_id = ? AND idx = ?').get(buildId, index) as { files_digest: string | null } | undefined;
     return this.#files(r?.files_digest ?? null);
   }
 
   delete(buildId: string): boolean {
     return this.db.write(() => {
-      const n = this.db.sqlite.prepare('DELETE FROM builds WHERE build_id = ?').run(buildId).changes;
+      const n = this.db.prepare('DELETE FROM builds WHERE build_id = ?').run(buildId).changes;
       this.#dropUnusedFileSets();
       return n > 0;
     });
@@ -226,7 +226,7 @@ export class BuildHistory {
   /** Keeps the newest `keep` builds (and the file sets they use). Returns how many were removed. */
   trim(keep: number): number {
     return this.db.write(() => {
-      const n = this.db.sqlite.prepare(`DELETE FROM builds WHERE build_id NOT IN
+      const n = this.db.prepare(`DELETE FROM builds WHERE build_id NOT IN
         (SELECT build_id FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT ?)`).run(Math.max(0, keep)).changes;
       if (n > 0) this.#dropUnusedFileSets();
       return n;
@@ -234,12 +234,12 @@ export class BuildHistory {
   }
 
   #dropUnusedFileSets(): void {
-    this.db.sqlite.prepare('DELETE FROM history_file_sets WHERE digest NOT IN (SELECT files_digest FROM build_steps WHERE files_digest IS NOT NULL)').run();
+    this.db.prepare('DELETE FROM history_file_sets WHERE digest NOT IN (SELECT files_digest FROM build_steps WHERE files_digest IS NOT NULL)').run();
   }
 
   #files(digest: string | null): readonly FileFingerprint[] | undefined {
     if (digest === null) return undefined;
-    const r = this.db.sqlite.prepare('SELECT files FROM history_file_sets WHERE digest = ?').get(digest) as { files: string } | undefined;
+    const r = this.db.prepare('SELECT files FROM history_file_sets WHERE digest = ?').get(digest) as { files: string } | undefined;
     if (!r) return undefined;
     try {
       return JSON.parse(r.files) as FileFingerprint[];

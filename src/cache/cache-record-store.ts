@@ -67,7 +67,7 @@ export class SqliteCacheStore implements CacheRecordStore {
 
   async lookup(key: string, output: number, opts: SignalOptions = {}): Promise<CacheRecord | undefined> {
     throwIfAborted(opts.signal);
-    const s = this.db.sqlite;
+    const s = this.db;
     return this.db.write(() => {
       const now = this.now();
       const changed = s.prepare('UPDATE cache_records SET last_used_at = MAX(last_used_at, ?), use_count = use_count + 1 WHERE key = ? AND output = ?').run(now, key, output);
@@ -92,7 +92,7 @@ export class SqliteCacheStore implements CacheRecordStore {
         const cur = this.get(o.key, o.output);
         if (cur?.resultId !== existing?.resultId) return 'retry' as const;
         if (cur && !replaceable) return cur;
-        const s = this.db.sqlite;
+        const s = this.db;
         if (cur && cur.resultId === o.resultId) {
           s.prepare('UPDATE cache_records SET record_type = ?, description = ?, size = COALESCE(?, size), last_used_at = MAX(last_used_at, ?) WHERE key = ? AND output = ?')
             .run(o.recordType, o.description, o.size ?? null, now, o.key, o.output);
@@ -116,42 +116,42 @@ export class SqliteCacheStore implements CacheRecordStore {
   async invalidate(key: string, output: number, opts: SignalOptions = {}): Promise<void> {
     throwIfAborted(opts.signal);
     this.db.write(() => {
-      this.db.sqlite.prepare('DELETE FROM cache_records WHERE key = ? AND output = ?').run(key, output);
+      this.db.prepare('DELETE FROM cache_records WHERE key = ? AND output = ?').run(key, output);
     });
   }
 
   /** The record without touching its usage. */
   get(key: string, output: number): CacheRecord | undefined {
-    const r = this.db.sqlite.prepare('SELECT * FROM cache_records WHERE key = ? AND output = ?').get(key, output) as RecordRow | undefined;
+    const r = this.db.prepare('SELECT * FROM cache_records WHERE key = ? AND output = ?').get(key, output) as RecordRow | undefined;
     return r && rowToRecord(r);
   }
 
   /** Every record, least recently used first. */
   list(): CacheRecord[] {
-    return (this.db.sqlite.prepare('SELECT * FROM cache_records ORDER BY last_used_at, use_count, key, output').all() as RecordRow[]).map(rowToRecord);
+    return (this.db.prepare('SELECT * FROM cache_records ORDER BY last_used_at, use_count, key, output').all() as RecordRow[]).map(rowToRecord);
   }
 
   /** Records holding a result. */
   byResult(resultId: string): CacheRecord[] {
-    return (this.db.sqlite.prepare('SELECT * FROM cache_records WHERE result_id = ? ORDER BY key, output').all(resultId) as RecordRow[]).map(rowToRecord);
+    return (this.db.prepare('SELECT * FROM cache_records WHERE result_id = ? ORDER BY key, output').all(resultId) as RecordRow[]).map(rowToRecord);
   }
 
   /** The cache keys of a record's inputs, in order. */
   inputKeys(key: string, output: number): string[] {
-    return (this.db.sqlite.prepare('SELECT input_key FROM cache_record_inputs WHERE key = ? AND output = ? ORDER BY idx').all(key, output) as { input_key: string }[])
+    return (this.db.prepare('SELECT input_key FROM cache_record_inputs WHERE key = ? AND output = ? ORDER BY idx').all(key, output) as { input_key: string }[])
       .map((r) => r.input_key);
   }
 
   /** Records that list `inputKey` among their inputs (what depends on it). */
   dependents(inputKey: string): CacheRecord[] {
-    return (this.db.sqlite.prepare(`SELECT r.* FROM cache_records r JOIN cache_record_inputs i ON i.key = r.key AND i.output = r.output
+    return (this.db.prepare(`SELECT r.* FROM cache_records r JOIN cache_record_inputs i ON i.key = r.key AND i.output = r.output
       WHERE i.input_key = ? ORDER BY r.key, r.output`).all(inputKey) as RecordRow[]).map(rowToRecord);
   }
 
   /** Records a result size measured later (du). */
   setSize(resultId: string, size: number): void {
     this.db.write(() => {
-      this.db.sqlite.prepare('UPDATE cache_records SET size = ? WHERE result_id = ?').run(size, resultId);
+      this.db.prepare('UPDATE cache_records SET size = ? WHERE result_id = ?').run(size, resultId);
     });
   }
 }

@@ -97,7 +97,7 @@ async function checkOrphans(parts: CacheParts, problems: CheckProblem[], opts: C
 async function checkRecords(parts: CacheParts, problems: CheckProblem[], opts: CheckOptions): Promise<number> {
   // Results a live prune is removing right now are in flux, not broken.
   const stale = new Set(parts.refs.staleTombstones());
-  const tombstoned = new Set((parts.db.sqlite.prepare('SELECT result_id FROM tombstones').all() as { result_id: string }[]).map((r) => r.result_id));
+  const tombstoned = new Set((parts.db.prepare('SELECT result_id FROM tombstones').all() as { result_id: string }[]).map((r) => r.result_id));
   const records = parts.records.list();
   const exists = new Map<string, boolean>();
   for (const r of records) {
@@ -167,7 +167,7 @@ function repairRank(p: CheckProblem): number {
 async function fixProblems(parts: CacheParts, found: readonly CheckProblem[], opts: SignalOptions & { readonly young: number }): Promise<RepairReport> {
   const fixed: CheckProblem[] = [];
   const remaining: CheckProblem[] = [];
-  const s = parts.db.sqlite;
+  const s = parts.db;
   let deadRefsCleaned = false;
   let leftoversRemoved = false;
   const problems = [...found].map((p, i) => ({ p, i })).sort((a, b) => repairRank(a.p) - repairRank(b.p) || a.i - b.i).map((x) => x.p);

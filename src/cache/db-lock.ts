@@ -21,7 +21,7 @@ export class DbLocks {
 
   /** The lock, or undefined when another live process holds it. */
   tryAcquire(name: string): DbLockHandle | undefined {
-    const s = this.db.sqlite;
+    const s = this.db;
     const got = this.db.write(() => {
       const cur = s.prepare('SELECT pid, pid_start FROM locks WHERE name = ?').get(name) as { pid: number; pid_start: string } | undefined;
       if (cur && isProcessAlive({ pid: cur.pid, start: cur.pid_start })) return false;
@@ -43,13 +43,13 @@ export class DbLocks {
 
   /** The owner of lock `name`, if someone (alive or not) holds it. */
   holder(name: string): ProcessIdentity | undefined {
-    const cur = this.db.sqlite.prepare('SELECT pid, pid_start FROM locks WHERE name = ?').get(name) as { pid: number; pid_start: string } | undefined;
+    const cur = this.db.prepare('SELECT pid, pid_start FROM locks WHERE name = ?').get(name) as { pid: number; pid_start: string } | undefined;
     return cur ? { pid: cur.pid, start: cur.pid_start } : undefined;
   }
 
   /** Locks whose owner is dead. */
   stale(): string[] {
-    return (this.db.sqlite.prepare('SELECT name, pid, pid_start FROM locks ORDER BY name').all() as { name: string; pid: number; pid_start: string }[])
+    return (this.db.prepare('SELECT name, pid, pid_start FROM locks ORDER BY name').all() as { name: string; pid: number; pid_start: string }[])
       .filter((l) => !isProcessAlive({ pid: l.pid, start: l.pid_start })).map((l) => l.name);
   }
 
@@ -57,7 +57,7 @@ export class DbLocks {
     // Re-checked inside the transaction: a live process may have taken a stale lock meanwhile.
     return this.db.write(() => {
       const names = this.stale();
-      for (const n of names) this.db.sqlite.prepare('DELETE FROM locks WHERE name = ?').run(n);
+      for (const n of names) this.db.prepare('DELETE FROM locks WHERE name = ?').run(n);
       return names;
     });
   }

@@ -45,7 +45,7 @@ export class ImageStore {
     digestHex(o.configDigest);
     const now = this.now();
     this.db.write(() => {
-      this.db.sqlite.prepare(`INSERT INTO images (name, manifest_digest, config_digest, media_type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+      this.db.prepare(`INSERT INTO images (name, manifest_digest, config_digest, media_type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
         ON CONFLICT (name) DO UPDATE SET manifest_digest = excluded.manifest_digest, config_digest = excluded.config_digest,
           media_type = excluded.media_type, updated_at = excluded.updated_at`)
         .run(o.name, o.manifestDigest, o.configDigest, o.mediaType ?? MediaType.ociManifest, now, now);
@@ -54,12 +54,12 @@ export class ImageStore {
   }
 
   get(name: string): ImageEntry | undefined {
-    const r = this.db.sqlite.prepare('SELECT * FROM images WHERE name = ?').get(name) as Row | undefined;
+    const r = this.db.prepare('SELECT * FROM images WHERE name = ?').get(name) as Row | undefined;
     return r && toEntry(r);
   }
 
   list(): ImageEntry[] {
-    return (this.db.sqlite.prepare('SELECT * FROM images ORDER BY name').all() as Row[]).map(toEntry);
+    return (this.db.prepare('SELECT * FROM images ORDER BY name').all() as Row[]).map(toEntry);
   }
 
   /**
@@ -70,9 +70,9 @@ export class ImageStore {
     return this.db.write(() => {
       const before = this.get(name);
       if (!before) return false;
-      this.db.sqlite.prepare('DELETE FROM images WHERE name = ?').run(name);
-      const left = this.db.sqlite.prepare('SELECT 1 FROM images WHERE config_digest = ? LIMIT 1').get(before.configDigest);
-      if (left === undefined) this.db.sqlite.prepare('DELETE FROM repo_digests WHERE image_id = ?').run(before.configDigest);
+      this.db.prepare('DELETE FROM images WHERE name = ?').run(name);
+      const left = this.db.prepare('SELECT 1 FROM images WHERE config_digest = ? LIMIT 1').get(before.configDigest);
+      if (left === undefined) this.db.prepare('DELETE FROM repo_digests WHERE image_id = ?').run(before.configDigest);
       return true;
     });
   }
@@ -83,7 +83,7 @@ export class ImageStore {
     digestHex(digest);
     checkName(repository);
     this.db.write(() => {
-      this.db.sqlite.prepare(`INSERT INTO repo_digests (image_id, repository, digest, updated_at) VALUES (?, ?, ?, ?)
+      this.db.prepare(`INSERT INTO repo_digests (image_id, repository, digest, updated_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (image_id, repository) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at`)
         .run(imageId, repository, digest, this.now());
     });
@@ -91,14 +91,14 @@ export class ImageStore {
 
   /** The image's RepoDigests, by repository name. */
   repoDigests(imageId: string): RepoDigestEntry[] {
-    return this.db.sqlite.prepare('SELECT repository, digest FROM repo_digests WHERE image_id = ? ORDER BY repository')
+    return this.db.prepare('SELECT repository, digest FROM repo_digests WHERE image_id = ? ORDER BY repository')
       .all(imageId) as RepoDigestEntry[];
   }
 
   /** Forgets the image's digest in one repository (docker's rmi of the repository's last tag). */
   dropRepoDigest(imageId: string, repository: string): void {
     this.db.write(() => {
-      this.db.sqlite.prepare('DELETE FROM repo_digests WHERE image_id = ? AND repository = ?').run(imageId, repository);
+      this.db.prepare('DELETE FROM repo_digests WHERE image_id = ? AND repository = ?').run(imageId, repository);
     });
   }
 

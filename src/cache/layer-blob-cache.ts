@@ -55,18 +55,18 @@ export class LayerBlobCache {
   }
 
   get(snapshotId: string, compression: LayerCompression): LayerBlobEntry | undefined {
-    const r = this.db.sqlite.prepare('SELECT * FROM layer_blobs WHERE snapshot_id = ? AND compression = ?').get(snapshotId, compression) as Row | undefined;
+    const r = this.db.prepare('SELECT * FROM layer_blobs WHERE snapshot_id = ? AND compression = ?').get(snapshotId, compression) as Row | undefined;
     return r && toEntry(r);
   }
 
   /** Any compression of the snapshot (its diff_id is the same for all). */
   forSnapshot(snapshotId: string): LayerBlobEntry[] {
-    return (this.db.sqlite.prepare('SELECT * FROM layer_blobs WHERE snapshot_id = ? ORDER BY compression').all(snapshotId) as Row[]).map(toEntry);
+    return (this.db.prepare('SELECT * FROM layer_blobs WHERE snapshot_id = ? ORDER BY compression').all(snapshotId) as Row[]).map(toEntry);
   }
 
   /** Every entry whose layer tar is `diffId` (any snapshot, any compression). */
   byDiffId(diffId: string): LayerBlobEntry[] {
-    return (this.db.sqlite.prepare('SELECT * FROM layer_blobs WHERE diff_id = ? ORDER BY snapshot_id, compression').all(diffId) as Row[]).map(toEntry);
+    return (this.db.prepare('SELECT * FROM layer_blobs WHERE diff_id = ? ORDER BY snapshot_id, compression').all(diffId) as Row[]).map(toEntry);
   }
 
   put(o: PutLayerBlobOptions): LayerBlobEntry {
@@ -74,7 +74,7 @@ export class LayerBlobCache {
     digestHex(o.diffId);
     const now = this.now();
     this.db.write(() => {
-      this.db.sqlite.prepare('INSERT OR REPLACE INTO layer_blobs (snapshot_id, compression, blob_digest, diff_id, size, media_type, created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      this.db.prepare('INSERT OR REPLACE INTO layer_blobs (snapshot_id, compression, blob_digest, diff_id, size, media_type, created_at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(o.snapshotId, o.compression, o.blobDigest, o.diffId, o.size, o.mediaType, now, o.origin ?? 'export');
     });
     return { ...o, createdAt: now, origin: o.origin ?? 'export' };
@@ -84,22 +84,22 @@ export class LayerBlobCache {
   deleteSnapshot(snapshotId: string): LayerBlobEntry[] {
     return this.db.write(() => {
       const rows = this.forSnapshot(snapshotId);
-      this.db.sqlite.prepare('DELETE FROM layer_blobs WHERE snapshot_id = ?').run(snapshotId);
+      this.db.prepare('DELETE FROM layer_blobs WHERE snapshot_id = ?').run(snapshotId);
       return rows;
     });
   }
 
   /** Forgets one entry. True when it existed. */
   deleteEntry(snapshotId: string, compression: LayerCompression): boolean {
-    return this.db.write(() => this.db.sqlite.prepare('DELETE FROM layer_blobs WHERE snapshot_id = ? AND compression = ?').run(snapshotId, compression).changes > 0);
+    return this.db.write(() => this.db.prepare('DELETE FROM layer_blobs WHERE snapshot_id = ? AND compression = ?').run(snapshotId, compression).changes > 0);
   }
 
   list(): LayerBlobEntry[] {
-    return (this.db.sqlite.prepare('SELECT * FROM layer_blobs ORDER BY snapshot_id, compression').all() as Row[]).map(toEntry);
+    return (this.db.prepare('SELECT * FROM layer_blobs ORDER BY snapshot_id, compression').all() as Row[]).map(toEntry);
   }
 
   /** True when some snapshot's entry names this blob. */
   isBlobReferenced(blobDigest: string): boolean {
-    return this.db.sqlite.prepare('SELECT 1 FROM layer_blobs WHERE blob_digest = ? LIMIT 1').get(blobDigest) !== undefined;
+    return this.db.prepare('SELECT 1 FROM layer_blobs WHERE blob_digest = ? LIMIT 1').get(blobDigest) !== undefined;
   }
 }

@@ -64,7 +64,7 @@ export class LeaseStore {
     const id = randomBytes(8).toString('hex');
     const startedAt = await fsNow(this.clockDir);
     this.db.write(() => {
-      this.db.sqlite.prepare('INSERT INTO leases (id, label, pid, pid_start, protects, started_at) VALUES (?, ?, ?, ?, ?, ?)')
+      this.db.prepare('INSERT INTO leases (id, label, pid, pid_start, protects, started_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(id, label, this.owner.pid, this.owner.start, opts.protects ? 1 : 0, startedAt);
     });
     let released = false;
@@ -74,12 +74,12 @@ export class LeaseStore {
       startedAt,
       stopProtecting: () => {
         if (released) return;
-        this.db.write(() => this.db.sqlite.prepare('UPDATE leases SET protects = 0 WHERE id = ?').run(id));
+        this.db.write(() => this.db.prepare('UPDATE leases SET protects = 0 WHERE id = ?').run(id));
       },
       release: () => {
         if (released) return;
         released = true;
-        this.db.write(() => this.db.sqlite.prepare('DELETE FROM leases WHERE id = ?').run(id));
+        this.db.write(() => this.db.prepare('DELETE FROM leases WHERE id = ?').run(id));
       },
     };
   }
@@ -102,15 +102,15 @@ export class LeaseStore {
   /** Deletes one dead lease (re-checked in the transaction). */
   removeDead(id: string): boolean {
     return this.db.write(() => {
-      const r = this.db.sqlite.prepare('SELECT * FROM leases WHERE id = ?').get(id) as Row | undefined;
+      const r = this.db.prepare('SELECT * FROM leases WHERE id = ?').get(id) as Row | undefined;
       if (!r || alive(r)) return false;
-      this.db.sqlite.prepare('DELETE FROM leases WHERE id = ?').run(id);
+      this.db.prepare('DELETE FROM leases WHERE id = ?').run(id);
       return true;
     });
   }
 
   private rows(): Row[] {
-    return this.db.sqlite.prepare('SELECT * FROM leases ORDER BY started_at, id').all() as Row[];
+    return this.db.prepare('SELECT * FROM leases ORDER BY started_at, id').all() as Row[];
   }
 }
 

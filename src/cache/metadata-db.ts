@@ -22,10 +22,18 @@ export interface OpenMetadataDbOptions {
 export class MetadataDb {
   readonly path: string;
   readonly sqlite: Database.Database;
+  /** Statements by SQL text, compiled once per connection (compiling costs more than most runs). */
+  readonly #statements = new Map<string, Database.Statement>();
+  /** One transaction function each, reused: making one per call costs as much as a short write. */
+  readonly #immediate: (fn: () => unknown) => unknown;
+  readonly #deferred: (fn: () => unknown) => unknown;
 
   private constructor(path: string, sqlite: Database.Database) {
     this.path = path;
     this.sqlite = sqlite;
+    const run = sqlite.transaction((fn: () => unknown) => fn());
+    this.#immediate = run.immediate;
+    this.#deferred = run.deferred;
   }
 
   /** Opens (creating and migrating when needed) the metadata database. */
@@ -56,17 +64,32 @@ export class MetadataDb {
 
   /** Runs fn in a write transaction (BEGIN IMMEDIATE). fn must be synchronous and short. */
   write<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn).immediate();
+    return this.#immediate(fn) as T;
   }
 
   /** Runs fn in a read transaction: a consistent snapshot across several queries. */
   read<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn).deferred();
+    return this.#deferred(fn) as T;
+  }
+
+  /**
+   * The statement for `sql`, prepared on first use and kept for the connection's life. Callers run
+   * it (`run`, `get`, `all`) and must not change its mode (`pluck`, `raw`, `expand`, `bind`) or
+   * `iterate()` it: an iteration in progress would make the next user of the same text fail.
+   * Prepare those with `sqlite.prepare`.
+   */
+  prepare(sql: string): Database.Statement {
+    let st = this.#statements.get(sql);
+    if (st === undefined) {
+      st = this.sqlite.prepare(sql);
+      this.#statements.set(sql, st);
+    }
+    return st;
   }
 
   /** Highest applied migration. */
   schemaVersion(): number {
-    const row = this.sqlite.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
+    const row = this.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null };
     return row.v ?? 0;
   }
 

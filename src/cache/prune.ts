@@ -119,7 +119,7 @@ function deleteRecords(parts: CacheParts, grp: Group): boolean {
       const then = grp.records.find((x) => x.key === r.key && x.output === r.output);
       if (!then || r.lastUsedAt > then.lastUsedAt) return false;
     }
-    parts.db.sqlite.prepare('DELETE FROM cache_records WHERE result_id = ?').run(grp.id);
+    parts.db.prepare('DELETE FROM cache_records WHERE result_id = ?').run(grp.id);
     return true;
   });
 }

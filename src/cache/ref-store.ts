@@ -53,7 +53,7 @@ export class RefStore {
    */
   async acquire(resultId: string, holder: string, opts: AcquireOptions = {}): Promise<RefLease> {
     throwIfAborted(opts.signal);
-    const s = this.db.sqlite;
+    const s = this.db;
     const id = this.db.write(() => {
       const t = s.prepare('SELECT pid, pid_start FROM tombstones WHERE result_id = ?').get(resultId) as { pid: number; pid_start: string } | undefined;
       if (t && isProcessAlive({ pid: t.pid, start: t.pid_start })) {
@@ -84,19 +84,19 @@ export class RefStore {
 
   /** Live reference count of a result. */
   count(resultId: string): number {
-    const rows = this.db.sqlite.prepare('SELECT * FROM ref_holders WHERE result_id = ?').all(resultId) as HolderRow[];
+    const rows = this.db.prepare('SELECT * FROM ref_holders WHERE result_id = ?').all(resultId) as HolderRow[];
     return rows.filter(alive).length;
   }
 
   /** Results with at least one live holder. */
   referenced(): Set<string> {
     const out = new Set<string>();
-    for (const r of this.db.sqlite.prepare('SELECT * FROM ref_holders').all() as HolderRow[]) if (alive(r)) out.add(r.result_id);
+    for (const r of this.db.prepare('SELECT * FROM ref_holders').all() as HolderRow[]) if (alive(r)) out.add(r.result_id);
     return out;
   }
 
   info(resultId: string): RefInfo | undefined {
-    const s = this.db.sqlite;
+    const s = this.db;
     return this.db.read(() => {
       const r = s.prepare('SELECT * FROM refs WHERE result_id = ?').get(resultId) as RefRow | undefined;
       if (!r) return undefined;
@@ -113,7 +113,7 @@ export class RefStore {
   }
 
   list(): RefInfo[] {
-    const s = this.db.sqlite;
+    const s = this.db;
     return this.db.read(() => {
       const holders = new Map<string, HolderRow[]>();
       for (const h of s.prepare('SELECT * FROM ref_holders ORDER BY id').all() as HolderRow[]) {
@@ -137,13 +137,13 @@ export class RefStore {
 
   /** Holds recorded by processes that no longer run. */
   deadHolders(): { resultId: string; holder: string }[] {
-    return (this.db.sqlite.prepare('SELECT * FROM ref_holders ORDER BY id').all() as HolderRow[])
+    return (this.db.prepare('SELECT * FROM ref_holders ORDER BY id').all() as HolderRow[])
       .filter((h) => !alive(h)).map((h) => ({ resultId: h.result_id, holder: h.holder }));
   }
 
   /** Removes the holds of dead processes. Returns how many were removed. */
   cleanupDead(): number {
-    const s = this.db.sqlite;
+    const s = this.db;
     return this.db.write(() => {
       const dead = (s.prepare('SELECT * FROM ref_holders').all() as HolderRow[]).filter((h) => !alive(h));
       const del = s.prepare('DELETE FROM ref_holders WHERE id = ?');
@@ -154,7 +154,7 @@ export class RefStore {
 
   /** Parent snapshot recorded for a result, if any. */
   parentOf(resultId: string): string | undefined {
-    const r = this.db.sqlite.prepare('SELECT parent FROM refs WHERE result_id = ?').get(resultId) as { parent: string | null } | undefined;
+    const r = this.db.prepare('SELECT parent FROM refs WHERE result_id = ?').get(resultId) as { parent: string | null } | undefined;
     return r?.parent ?? undefined;
   }
 
@@ -163,7 +163,7 @@ export class RefStore {
    * live prune already tombstoned it. True when this process now owns the removal.
    */
   tombstoneIfUnheld(resultId: string): boolean {
-    const s = this.db.sqlite;
+    const s = this.db;
     if (this.count(resultId) > 0) return false;
     const t = s.prepare('SELECT pid, pid_start FROM tombstones WHERE result_id = ?').get(resultId) as { pid: number; pid_start: string } | undefined;
     if (t && isProcessAlive({ pid: t.pid, start: t.pid_start }) && !(t.pid === this.owner.pid && t.pid_start === this.owner.start)) return false;
@@ -174,7 +174,7 @@ export class RefStore {
 
   /** Drops tombstones (after the removal finished) and the refs rows of removed results. */
   finishRemoval(resultIds: readonly string[]): void {
-    const s = this.db.sqlite;
+    const s = this.db;
     this.db.write(() => {
       for (const id of resultIds) {
         s.prepare('DELETE FROM tombstones WHERE result_id = ?').run(id);
@@ -185,19 +185,19 @@ export class RefStore {
 
   /** Results a live prune is removing right now. */
   liveTombstones(): string[] {
-    return (this.db.sqlite.prepare('SELECT result_id, pid, pid_start FROM tombstones ORDER BY result_id').all() as { result_id: string; pid: number; pid_start: string }[])
+    return (this.db.prepare('SELECT result_id, pid, pid_start FROM tombstones ORDER BY result_id').all() as { result_id: string; pid: number; pid_start: string }[])
       .filter((t) => isProcessAlive({ pid: t.pid, start: t.pid_start })).map((t) => t.result_id);
   }
 
   /** Deletes a ref row nobody holds (its snapshot is gone). */
   deleteUnheld(resultId: string): boolean {
-    return this.db.write(() => this.db.sqlite.prepare('DELETE FROM refs WHERE result_id = ? AND NOT EXISTS (SELECT 1 FROM ref_holders WHERE result_id = ?)')
+    return this.db.write(() => this.db.prepare('DELETE FROM refs WHERE result_id = ? AND NOT EXISTS (SELECT 1 FROM ref_holders WHERE result_id = ?)')
       .run(resultId, resultId).changes > 0);
   }
 
   /** Tombstones whose pruning process died before finishing. */
   staleTombstones(): string[] {
-    return (this.db.sqlite.prepare('SELECT result_id, pid, pid_start FROM tombstones ORDER BY result_id').all() as { result_id: string; pid: number; pid_start: string }[])
+    return (this.db.prepare('SELECT result_id, pid, pid_start FROM tombstones ORDER BY result_id').all() as { result_id: string; pid: number; pid_start: string }[])
       .filter((t) => !isProcessAlive({ pid: t.pid, start: t.pid_start })).map((t) => t.result_id);
   }
 }

@@ -41,7 +41,7 @@ export class SqliteStatCache implements StatCache {
   constructor(opts: SqliteStatCacheOptions) {
     this.db = opts.db;
     this.batchSize = Math.max(1, opts.batchSize ?? 2000);
-    this.getStmt = this.db.sqlite.prepare('SELECT path, size, mtime_ms, ctime_ms, ino, mode, digest FROM stat_cache WHERE root = ? AND path = ?');
+    this.getStmt = this.db.prepare('SELECT path, size, mtime_ms, ctime_ms, ino, mode, digest FROM stat_cache WHERE root = ? AND path = ?');
   }
 
   get(root: string, path: string): StatCacheEntry | undefined {
@@ -62,7 +62,7 @@ export class SqliteStatCache implements StatCache {
   putMany(root: string, entries: readonly StatCacheEntry[]): void {
     const all = this.loaded.get(root);
     if (all) for (const e of entries) all.set(e.path, e);
-    const ins = this.db.sqlite.prepare('INSERT OR REPLACE INTO stat_cache (root, path, size, mtime_ms, ctime_ms, ino, mode, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const ins = this.db.prepare('INSERT OR REPLACE INTO stat_cache (root, path, size, mtime_ms, ctime_ms, ino, mode, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     for (let i = 0; i < entries.length; i += this.batchSize) {
       const batch = entries.slice(i, i + this.batchSize);
       this.db.write(() => {
@@ -75,12 +75,12 @@ export class SqliteStatCache implements StatCache {
     if (root === undefined) this.loaded.clear();
     else this.loaded.delete(root);
     return this.db.write(() => (root === undefined
-      ? this.db.sqlite.prepare('DELETE FROM stat_cache').run()
-      : this.db.sqlite.prepare('DELETE FROM stat_cache WHERE root = ?').run(root)).changes);
+      ? this.db.prepare('DELETE FROM stat_cache').run()
+      : this.db.prepare('DELETE FROM stat_cache WHERE root = ?').run(root)).changes);
   }
 
   /** Roots with entries, for pruning entries of contexts that no longer exist. */
   roots(): string[] {
-    return (this.db.sqlite.prepare('SELECT DISTINCT root FROM stat_cache ORDER BY root').all() as { root: string }[]).map((r) => r.root);
+    return (this.db.prepare('SELECT DISTINCT root FROM stat_cache ORDER BY root').all() as { root: string }[]).map((r) => r.root);
   }
 }

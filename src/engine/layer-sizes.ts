@@ -40,7 +40,7 @@ export class LayerSizes {
 
   /** The remembered answer for a blob, without reading it. */
   known(blobDigest: string): LayerSize | undefined {
-    const r = this.#storage.db.sqlite.prepare('SELECT diff_id, uncompressed_size, content_size FROM layer_sizes WHERE blob_digest = ?').get(blobDigest) as Row | undefined;
+    const r = this.#storage.db.prepare('SELECT diff_id, uncompressed_size, content_size FROM layer_sizes WHERE blob_digest = ?').get(blobDigest) as Row | undefined;
     return r && { diffId: r.diff_id, uncompressedSize: r.uncompressed_size, contentSize: r.content_size };
   }
 
@@ -50,7 +50,7 @@ export class LayerSizes {
     if (hit) return hit;
     const measured = await measureLayerBlob(this.#storage, blobDigest, { ...opts, limits: this.#limits });
     this.#storage.db.write(() => {
-      this.#storage.db.sqlite.prepare('INSERT OR REPLACE INTO layer_sizes (blob_digest, diff_id, uncompressed_size, content_size) VALUES (?, ?, ?, ?)')
+      this.#storage.db.prepare('INSERT OR REPLACE INTO layer_sizes (blob_digest, diff_id, uncompressed_size, content_size) VALUES (?, ?, ?, ?)')
         .run(blobDigest, measured.diffId, measured.uncompressedSize, measured.contentSize);
     });
     return measured;

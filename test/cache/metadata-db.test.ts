@@ -78,4 +78,23 @@ describe('metadata database', () => {
       db.close();
     }
   });
+
+  test('statements are prepared once per connection; nested writes still roll back to their own start', () => {
+    const db = MetadataDb.open({ path: join(dir, 'metadata.db') });
+    try {
+      const sql = "INSERT INTO locks (name, pid, pid_start, acquired_at) VALUES (?, 1, '', 0)";
+      expect(db.prepare(sql)).toBe(db.prepare(sql));
+      db.write(() => {
+        db.prepare(sql).run('outer');
+        expect(() => db.write(() => {
+          db.prepare(sql).run('inner');
+          throw new Error('boom');
+        })).toThrow('boom');
+      });
+      expect(db.prepare('SELECT name FROM locks ORDER BY name').all()).toEqual([{ name: 'outer' }]);
+      expect(db.read(() => db.prepare('SELECT COUNT(*) AS n FROM locks').get())).toEqual({ n: 1 });
+    } finally {
+      db.close();
+    }
+  });
 });

@@ -11,6 +11,6 @@ export interface LinkedRecord {
 
 /** Every record stored under `key` (any output), without touching usage. */
 export function recordsForKey(storage: CacheStorage, key: string): LinkedRecord[] {
-  const rows = storage.db.sqlite.prepare('SELECT * FROM cache_records WHERE key = ? ORDER BY output').all(key) as Parameters<typeof rowToRecord>[0][];
+  const rows = storage.db.prepare('SELECT * FROM cache_records WHERE key = ? ORDER BY output').all(key) as Parameters<typeof rowToRecord>[0][];
   return rows.map(rowToRecord).map((record) => ({ record, inputs: storage.records.inputKeys(record.key, record.output) }));
 }

@@ -163,6 +163,7 @@ export class Overlay2Snapshotter implements Snapshotter {
 
   /** Unlinks a snapshot nothing may use any more: its link, the directory (via trash), its child entry. */
   private async discard(id: string, link: string, parent: string | undefined): Promise<void> {
+    this.records.forget(id);
     await rm(this.layout.link(link), { force: true });
     const trash = this.layout.trash(this.owner, id);
     await rename(this.layout.snapshot(id), trash);

@@ -1,4 +1,12 @@
-/** Reading a snapshot's metadata files. Pure reads: safe against concurrent writers. */
+/**
+ * Reading a snapshot's metadata files. Pure reads: safe against concurrent writers.
+ *
+ * A committed snapshot's files (parent, link, lower) never change until it is removed, and ids are
+ * never reused, so what they say is remembered: a later stat only checks that the snapshot is still
+ * there (one lstat of its link file, which is also where its creation time comes from) instead of
+ * reading four files, and its chain is not read again. Another process on the data root may remove
+ * a snapshot at any time; that check sees it. Active snapshots are always read afresh.
+ */
 import { lstat, readlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { SnapshotInfo } from '../types.js';
@@ -8,12 +16,36 @@ import { assertSnapshotId } from './ids.js';
 import type { Overlay2Layout } from './layout.js';
 import type { ChainLayer } from './lower-plan.js';
 
+/** What a committed snapshot's files say (they never change while it exists). */
+interface CommittedFacts {
+  readonly parent: string | undefined;
+  readonly link: string;
+  chain?: readonly ChainLayer[];
+}
+
+/** Remembered snapshots at most; past it the memory starts over (a data root rarely holds this many). */
+const MAX_REMEMBERED = 100_000;
+
 export class SnapshotRecords {
+  readonly #committed = new Map<string, CommittedFacts>();
+
   constructor(private readonly layout: Overlay2Layout) {}
+
+  /** Drops what is remembered of a snapshot (this process is removing it). */
+  forget(id: string): void {
+    this.#committed.delete(id);
+  }
 
   /** The snapshot's info, or undefined when it does not exist or is still being created. */
   async tryStat(id: string): Promise<SnapshotInfo | undefined> {
     assertSnapshotId(id);
+    const known = this.#committed.get(id);
+    if (known !== undefined) {
+      const st = await lstat(this.layout.file(id, 'link')).catch(() => undefined);
+      if (st !== undefined) return { id, kind: 'committed', parent: known.parent, link: known.link, createdAt: st.mtimeMs };
+      // Removed (by another process, or by this one since): read afresh, as if never seen.
+      this.#committed.delete(id);
+    }
     // Read in this order, link last: a concurrent remove renames the whole directory away, so a
     // missing `committed` marker only means "active" if the link file is still there afterwards.
     const committed = await readOptional(this.layout.file(id, 'committed'));
@@ -21,13 +53,18 @@ export class SnapshotRecords {
     const linkStat = await lstat(this.layout.file(id, 'link')).catch(() => undefined);
     const link = await readOptional(this.layout.file(id, 'link'));
     if (link === undefined || linkStat === undefined) return undefined;
-    return {
+    const info: SnapshotInfo = {
       id,
       kind: committed === undefined ? 'active' : 'committed',
       parent: parent?.trim() || undefined,
       link: link.trim(),
       createdAt: linkStat.mtimeMs,
     };
+    if (info.kind === 'committed') {
+      if (this.#committed.size >= MAX_REMEMBERED) this.#committed.clear();
+      this.#committed.set(id, { parent: info.parent, link: info.link });
+    }
+    return info;
   }
 
   async stat(id: string): Promise<SnapshotInfo> {
@@ -60,8 +97,14 @@ export class SnapshotRecords {
 
   /** `[self, parent, …, base]` with link names, read from the `lower` file like Docker does. */
   async chainLayers(info: SnapshotInfo): Promise<ChainLayer[]> {
+    // A committed snapshot's chain is fixed, and its layers stay while it does (a snapshot with
+    // children cannot be removed).
+    const known = info.kind === 'committed' ? this.#committed.get(info.id) : undefined;
+    if (known?.chain !== undefined) return [...known.chain];
     const links = await this.lowerLinks(info.id);
     const ids = await Promise.all(links.map((l) => this.idOfLink(l)));
-    return [{ id: info.id, link: info.link }, ...links.map((link, i) => ({ link, id: ids[i] ?? '' }))];
+    const chain = [{ id: info.id, link: info.link }, ...links.map((link, i) => ({ link, id: ids[i] ?? '' }))];
+    if (known !== undefined) known.chain = chain;
+    return [...chain];
   }
 }

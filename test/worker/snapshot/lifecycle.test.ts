@@ -87,6 +87,32 @@ describeIf(canMount, whyNoMount, 'overlay2 snapshotter lifecycle', () => {
     expect(await readdir(join(dir, 'l'))).toEqual([]);
   });
 
+  test('a snapshot another snapshotter on the root removed is gone for this one too (what it remembers is checked)', async () => {
+    const other = new Overlay2Snapshotter({ root });
+    try {
+      const base = await snap.prepare();
+      await snap.commit(base);
+      const child = await snap.prepare({ parent: base.id });
+      await snap.commit(child);
+      // This snapshotter has read both (stat, chain, list); the other removes them.
+      expect(await snap.chain(child.id)).toEqual([child.id, base.id]);
+      expect((await snap.list()).map((i) => i.id).sort()).toEqual([base.id, child.id].sort());
+      const before = await snap.stat(child.id);
+      await other.remove(child.id);
+      await expect(snap.stat(child.id)).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+      await expect(snap.chain(child.id)).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+      expect((await snap.list()).map((i) => i.id)).toEqual([base.id]);
+      // What stays is still described as the files say.
+      expect(await snap.stat(base.id)).toMatchObject({ id: base.id, kind: 'committed', parent: undefined });
+      expect(before).toMatchObject({ id: child.id, kind: 'committed', parent: base.id });
+      await other.remove(base.id);
+      expect(await snap.list()).toEqual([]);
+      await expect(snap.parent(base.id)).rejects.toMatchObject({ code: 'SNAPSHOT_NOT_FOUND' });
+    } finally {
+      await other.close();
+    }
+  });
+
   test('usage counts allocated bytes and inodes of the own diff, hardlinks once', async () => {
     const a = await snap.prepare();
     await mkdir(join(a.upperDir, 'd'));
