@@ -53,9 +53,10 @@ export interface SyncReport {
   readonly totalBytes: number;
   /**
    * Entries the client listed, or 'unchanged' when it sent only its listing's digest (sync only),
-   * 'journal' when it did so without walking because the daemon's context journal said nothing had changed.
+   * 'journal' when it did so without walking because the daemon's context journal said nothing had changed,
+   * `changed` when it sent only the entries at the paths the journal named (a delta).
    */
-  readonly listing?: number | 'unchanged' | 'journal';
+  readonly listing?: number | 'unchanged' | 'journal' | { readonly changed: number };
 }
 
 interface ManifestEntry {
@@ -259,6 +260,9 @@ export class ContextSyncStore {
     // written and rewritten at the end, so a sync that fails midway leaves none and the next one
     // starts afresh. A sync that writes nothing keeps it (on a large context, parsing is cheaper
     // than rewriting). Removed files need no manifest change: a missing file is fetched anyway.
+    // An entry merged from an earlier listing (context-listing-delta.ts) has no id to fetch it by:
+    // the copy holds it already, or something is wrong.
+    if (wanted.some((e) => !e.fileId)) throw SolveContextErrors.protocol('a listed file the copy lacks has no file id to fetch it by');
     if (wanted.length > 0) await rm(manifestFile, { force: true });
     const received = await this.#receive(dir, wanted, fetch, opts);
 
