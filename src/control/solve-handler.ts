@@ -125,6 +125,10 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
       }
       if (m.contextEntries.delta) {
         if (journal.kind !== 'paths') throw SolveContextErrors.protocol('the client answered the listing with a delta this daemon did not offer');
+        const offered = new Set(journal.paths);
+        if ((m.contextEntries.entries ?? []).some((e) => !offered.has(e.path ?? '')) || (m.contextEntries.removed ?? []).some((p) => !offered.has(p))) {
+          throw SolveContextErrors.protocol('the client\'s delta names a path the journal did not');
+        }
         const merged = mergeListing(journal.previous, m.contextEntries.entries ?? [], m.contextEntries.removed ?? []);
         if (merged !== undefined) {
           entries = merged;
