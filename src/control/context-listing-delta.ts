@@ -38,7 +38,7 @@ export function compareWalkOrder(a: string, b: string): number {
 }
 
 /** The index of `path` in `list` (walk order), or -(insertion point) - 1. */
-function search(list: readonly FileStat[], path: string): number {
+export function search(list: readonly FileStat[], path: string): number {
   let lo = 0;
   let hi = list.length - 1;
   while (lo <= hi) {

@@ -21,6 +21,7 @@ import { finished } from 'node:stream/promises';
 import { listingDigest } from '../client/context-listing-digest.js';
 import type { tsbuild } from '../client/gen/control.js';
 import { TsbuildError, UserInputError } from '../util/errors.js';
+import { applyDelta } from './solve-context-sync-delta.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
 
@@ -193,6 +194,25 @@ export class ContextSyncStore {
     const report = await this.#sync(dir, entries, fetch, opts);
     this.#synced.set(dir, { digest, ...totals });
     return { ...report, listing: entries.length };
+  }
+
+  /**
+   * Makes `dir`, synced to `previousDigest`, equal to `merged` — `previous` with the journal delta
+   * `changed`/`removed` applied (context-listing-delta.ts) — touching only those paths
+   * (solve-context-sync-delta.ts). A copy that is not at `previousDigest`, or has no manifest, is
+   * synced in full.
+   */
+  async syncDelta(dir: string, previousDigest: string, merged: readonly FileStat[], delta: { readonly changed: readonly FileStat[]; readonly removed: readonly string[] }, fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
+    if (previousDigest === '' || this.#synced.get(dir)?.digest !== previousDigest) return this.sync(dir, merged, fetch, opts);
+    const digest = listingDigest(merged);
+    const totals = totalsOf(merged);
+    for (const e of delta.changed) checkPath(e.path ?? '');
+    for (const p of delta.removed) checkPath(p);
+    this.#synced.delete(dir);
+    const applied = await applyDelta(dir, merged, delta.changed, delta.removed, (wanted) => this.#receive(dir, wanted, fetch, opts));
+    if (applied === undefined) return this.sync(dir, merged, fetch, opts);
+    this.#synced.set(dir, { digest, ...totals });
+    return { ...applied, ...totals, listing: merged.length };
   }
 
   async #sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {

@@ -27,7 +27,7 @@ import type { BuildSlots } from './build-slots.js';
 import type { RunningBuild, RunningBuilds } from './running-builds.js';
 import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
 import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
-import type { SyncReport } from './solve-context-sync.js';
+import type { IncomingChunk, SyncReport } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
 import { ContextJournals } from './context-journal.js';
 import type { ContextJournalOptions, JournalAnswer } from './context-journal.js';
@@ -113,7 +113,7 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
     post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}) } } });
     let entries: tsbuild.control.v1.FileStat.$Properties[] = [];
     let unchanged: SyncReport | undefined;
-    let delta = false;
+    let delta: { readonly changed: readonly tsbuild.control.v1.FileStat.$Properties[]; readonly removed: readonly string[] } | undefined;
     for (;;) {
       const m = await inbox.next();
       if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
@@ -132,7 +132,7 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
         const merged = mergeListing(journal.previous, m.contextEntries.entries ?? [], m.contextEntries.removed ?? []);
         if (merged !== undefined) {
           entries = merged;
-          delta = true;
+          delta = { changed: m.contextEntries.entries ?? [], removed: m.contextEntries.removed ?? [] };
           break;
         }
         // Something the merge cannot vouch for (a directory came or went meanwhile): a full listing.
@@ -142,7 +142,7 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
       entries.push(...(m.contextEntries.entries ?? []));
       if (m.contextEntries.done) break;
     }
-    const synced = unchanged ?? await deps.contexts.sync(held.dir, entries, (fileIds) => {
+    const fetch = (fileIds: readonly number[]): AsyncIterable<IncomingChunk> => {
       post({ files: { id: 2, fetch: { fileIds: [...fileIds] } } });
       return (async function* () {
         for (;;) {
@@ -155,7 +155,11 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
           yield { fileId: m.fileChunk.fileId ?? 0, data: m.fileChunk.data ?? new Uint8Array(), eof: m.fileChunk.eof ?? false };
         }
       })();
-    }, { signal: ctx.signal, maxBytes: deps.maxContextBytes });
+    };
+    const syncOpts = { signal: ctx.signal, maxBytes: deps.maxContextBytes };
+    const synced = unchanged ?? (delta !== undefined
+      ? await deps.contexts.syncDelta(held.dir, known, entries, delta, fetch, syncOpts)
+      : await deps.contexts.sync(held.dir, entries, fetch, syncOpts));
     const report = delta && journalPaths ? { ...synced, listing: { changed: journalPaths.length } } : synced;
     reportTransfer(post, ref, started, report);
     // The copy stays equal to this listing while held: the engine may reuse its checksums of it.
