@@ -53,17 +53,16 @@ function setAttributes(p: string, e: FileStat, fresh: boolean): void {
   lutimesSync(p, mtime, mtime);
 }
 
-/**
- * Makes `dir` (equal to the listing `merged` was made from) equal to `merged`. Undefined, touching
- * nothing, when the copy has no manifest to vouch for its files: the caller then syncs in full.
- */
-export async function applyDelta(dir: string, merged: readonly FileStat[], changed: readonly FileStat[], removed: readonly string[], receive: (wanted: readonly FileStat[]) => Promise<{ bytes: number }>): Promise<{ bytes: number; files: number } | undefined> {
+/** Makes `dir` (equal to the listing `merged` was made from) equal to `merged`. */
+export async function applyDelta(dir: string, merged: readonly FileStat[], changed: readonly FileStat[], removed: readonly string[], receive: (wanted: readonly FileStat[]) => Promise<{ bytes: number }>): Promise<{ bytes: number; files: number }> {
   const manifestFile = `${dir}.manifest.json`;
-  let manifest: Record<string, { digest: string }>;
+  let manifest: Record<string, { digest: string }> = {};
   try {
     manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, { digest: string }>;
   } catch {
-    return undefined;
+    // None (a copy that never held a file has none) or unreadable: the copy is still the previous
+    // listing (the store vouches for that); the delta's files are then all fetched, and the next
+    // full sync, finding other files missing from the manifest, fetches them again.
   }
   const parents = new Set<string>();
   const wanted: FileStat[] = [];

@@ -199,8 +199,8 @@ export class ContextSyncStore {
   /**
    * Makes `dir`, synced to `previousDigest`, equal to `merged` — `previous` with the journal delta
    * `changed`/`removed` applied (context-listing-delta.ts) — touching only those paths
-   * (solve-context-sync-delta.ts). A copy that is not at `previousDigest`, or has no manifest, is
-   * synced in full.
+   * (solve-context-sync-delta.ts). A copy that is not (or no longer) at `previousDigest` is synced
+   * in full.
    */
   async syncDelta(dir: string, previousDigest: string, merged: readonly FileStat[], delta: { readonly changed: readonly FileStat[]; readonly removed: readonly string[] }, fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
     if (previousDigest === '' || this.#synced.get(dir)?.digest !== previousDigest) return this.sync(dir, merged, fetch, opts);
@@ -210,7 +210,6 @@ export class ContextSyncStore {
     for (const p of delta.removed) checkPath(p);
     this.#synced.delete(dir);
     const applied = await applyDelta(dir, merged, delta.changed, delta.removed, (wanted) => this.#receive(dir, wanted, fetch, opts));
-    if (applied === undefined) return this.sync(dir, merged, fetch, opts);
     this.#synced.set(dir, { digest, ...totals });
     return { ...applied, ...totals, listing: merged.length };
   }
