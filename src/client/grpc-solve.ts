@@ -23,6 +23,7 @@ import { caPemOf, clientCredentials } from './grpc-credentials.js';
 import { authResponseOf } from './grpc-map-registry.js';
 import { ListingDigest } from './context-listing-digest.js';
 import { contextRootId } from './context-root-id.js';
+import { listChangedPaths } from './solve-context-delta.js';
 import { contextKeyOf, listContext, readDockerignore } from './solve-context-listing.js';
 import { OutputWriter } from './solve-output-writer.js';
 import { buildStartOf, resultFromWire } from './solve-wire-build.js';
@@ -61,7 +62,8 @@ interface Fetchable {
 
 /**
  * Walks the context and answers the daemon's listing request: every entry, in batches — or, when
- * the listing's digest is the one the daemon says its copy already has, one `unchanged` message.
+ * the listing's digest is the one the daemon says its copy already has, one `unchanged` message;
+ * or, when the daemon's journal names the few paths that may have changed, their entries alone.
  */
 async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, list: tsbuild.control.v1.IListFiles, req: BuildRequest, ignore: Buffer | undefined, files: Map<number, Fetchable>, contextKey: string, signal: AbortSignal): Promise<void> {
   const known = list.knownListingDigest ?? '';
@@ -69,6 +71,16 @@ async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId:
     // The daemon has watched this directory since the listing `known` was taken and saw no change.
     await write({ contextEntries: { requestId, entries: [], done: true, listingDigest: known, unchanged: true } });
     return;
+  }
+  if (known !== '' && list.journalDelta === true) {
+    // The daemon's journal names the only paths that may have changed since `known`: lstat those
+    // alone. Without the digest cache: loading it costs more than hashing the few files that changed.
+    const delta = await listChangedPaths(req.contextDir, ignore, list.journalPaths ?? [], signal);
+    if (delta !== undefined) {
+      for (const e of delta.changed) files.set(e.stat.fileId ?? 0, { absPath: e.absPath, size: Number(e.stat.size ?? 0) });
+      await write({ contextEntries: { requestId, entries: delta.changed.map((e) => e.stat), removed: [...delta.removed], delta: true, done: true } });
+      return;
+    }
   }
   const digests = await ContextDigestCache.open(defaultDigestCacheDir(process.env), contextKey);
   const entries: FileStat[] = [];

@@ -66,15 +66,13 @@ async function xxh64File(h: Awaited<ReturnType<typeof xxhash>>, path: string, si
   return `xxh64:${value.toString(16).padStart(16, '0')}`;
 }
 
-/**
- * The context's entries (directories first, then what is beneath them), numbered from 1. Patterns
- * the matcher rejects are left to the engine, which reports them with their file and line: the
- * walk then sends everything.
- */
-export async function* listContext(contextDir: string, ignore: Buffer | undefined, signal: AbortSignal, digests?: ContextDigestCache): AsyncGenerator<ListedEntry> {
-  // Loaded (a WebAssembly compile) only when some file's digest is not remembered.
+/** The content digest of a regular file: remembered in `digests` while unchanged, else hashed from its bytes. */
+export type DigestOf = (path: string, absPath: string, st: Stats) => Promise<string>;
+
+/** A `digestOf` backed by the client's digest cache; the xxhash WebAssembly module is loaded on first need. */
+export function fileDigester(signal: AbortSignal, digests?: ContextDigestCache): DigestOf {
   let h: Awaited<ReturnType<typeof xxhash>> | undefined;
-  const digestOf = async (path: string, absPath: string, st: Stats): Promise<string> => {
+  return async (path, absPath, st) => {
     const known = digests?.get(path, st);
     if (known !== undefined) return known;
     h ??= await xxhash();
@@ -82,23 +80,36 @@ export async function* listContext(contextDir: string, ignore: Buffer | undefine
     digests?.set(path, st, d);
     return d;
   };
+}
+
+/** One listing entry from its lstat, as the walk and the journal's delta (solve-context-delta.ts) both send it. */
+export async function fileStatOf(fileId: number, path: string, absPath: string, stat: Stats, digestOf: DigestOf): Promise<FileStat> {
+  return {
+    fileId,
+    path,
+    mode: stat.mode,
+    uid: stat.uid,
+    gid: stat.gid,
+    size: stat.isFile() ? stat.size : 0,
+    mtimeNs: Math.floor(stat.mtimeMs * 1e6),
+    linkTarget: stat.isSymbolicLink() ? await readlink(absPath) : '',
+    contentDigest: stat.isFile() ? await digestOf(path, absPath, stat) : '',
+    devMajor: stat.isBlockDevice() || stat.isCharacterDevice() ? Math.floor(stat.rdev / 256) : 0,
+    devMinor: stat.isBlockDevice() || stat.isCharacterDevice() ? stat.rdev % 256 : 0,
+  };
+}
+
+/**
+ * The context's entries (directories first, then what is beneath them), numbered from 1. Patterns
+ * the matcher rejects are left to the engine, which reports them with their file and line: the
+ * walk then sends everything.
+ */
+export async function* listContext(contextDir: string, ignore: Buffer | undefined, signal: AbortSignal, digests?: ContextDigestCache): AsyncGenerator<ListedEntry> {
+  const digestOf = fileDigester(signal, digests);
   const excludes = listingExcludes(ignore);
   let id = 0;
   for await (const { path, stat } of walkContext(contextDir, { excludes, signal })) {
     const absPath = join(contextDir, path);
-    const entry: FileStat = {
-      fileId: ++id,
-      path,
-      mode: stat.mode,
-      uid: stat.uid,
-      gid: stat.gid,
-      size: stat.isFile() ? stat.size : 0,
-      mtimeNs: Math.floor(stat.mtimeMs * 1e6),
-      linkTarget: stat.isSymbolicLink() ? await readlink(absPath) : '',
-      contentDigest: stat.isFile() ? await digestOf(path, absPath, stat) : '',
-      devMajor: stat.isBlockDevice() || stat.isCharacterDevice() ? Math.floor(stat.rdev / 256) : 0,
-      devMinor: stat.isBlockDevice() || stat.isCharacterDevice() ? stat.rdev % 256 : 0,
-    };
-    yield { stat: entry, absPath };
+    yield { stat: await fileStatOf(++id, path, absPath, stat, digestOf), absPath };
   }
 }

@@ -21,6 +21,7 @@ import { finished } from 'node:stream/promises';
 import { listingDigest } from '../client/context-listing-digest.js';
 import type { tsbuild } from '../client/gen/control.js';
 import { TsbuildError, UserInputError } from '../util/errors.js';
+import { applyDelta } from './solve-context-sync-delta.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
 
@@ -53,9 +54,10 @@ export interface SyncReport {
   readonly totalBytes: number;
   /**
    * Entries the client listed, or 'unchanged' when it sent only its listing's digest (sync only),
-   * 'journal' when it did so without walking because the daemon's context journal said nothing had changed.
+   * 'journal' when it did so without walking because the daemon's context journal said nothing had changed,
+   * `changed` when it sent only the entries at the paths the journal named (a delta).
    */
-  readonly listing?: number | 'unchanged' | 'journal';
+  readonly listing?: number | 'unchanged' | 'journal' | { readonly changed: number };
 }
 
 interface ManifestEntry {
@@ -194,6 +196,24 @@ export class ContextSyncStore {
     return { ...report, listing: entries.length };
   }
 
+  /**
+   * Makes `dir`, synced to `previousDigest`, equal to `merged` — `previous` with the journal delta
+   * `changed`/`removed` applied (context-listing-delta.ts) — touching only those paths
+   * (solve-context-sync-delta.ts). A copy that is not (or no longer) at `previousDigest` is synced
+   * in full.
+   */
+  async syncDelta(dir: string, previousDigest: string, merged: readonly FileStat[], delta: { readonly changed: readonly FileStat[]; readonly removed: readonly string[] }, fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
+    if (previousDigest === '' || this.#synced.get(dir)?.digest !== previousDigest) return this.sync(dir, merged, fetch, opts);
+    const digest = listingDigest(merged);
+    const totals = totalsOf(merged);
+    for (const e of delta.changed) checkPath(e.path ?? '');
+    for (const p of delta.removed) checkPath(p);
+    this.#synced.delete(dir);
+    const applied = await applyDelta(dir, merged, delta.changed, delta.removed, (wanted) => this.#receive(dir, wanted, fetch, opts));
+    this.#synced.set(dir, { digest, ...totals });
+    return { ...applied, ...totals, listing: merged.length };
+  }
+
   async #sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
     const manifestFile = `${dir}.manifest.json`;
     let manifest: Record<string, ManifestEntry> = {};
@@ -259,6 +279,9 @@ export class ContextSyncStore {
     // written and rewritten at the end, so a sync that fails midway leaves none and the next one
     // starts afresh. A sync that writes nothing keeps it (on a large context, parsing is cheaper
     // than rewriting). Removed files need no manifest change: a missing file is fetched anyway.
+    // An entry merged from an earlier listing (context-listing-delta.ts) has no id to fetch it by:
+    // the copy holds it already, or something is wrong.
+    if (wanted.some((e) => !e.fileId)) throw SolveContextErrors.protocol('a listed file the copy lacks has no file id to fetch it by');
     if (wanted.length > 0) await rm(manifestFile, { force: true });
     const received = await this.#receive(dir, wanted, fetch, opts);
 

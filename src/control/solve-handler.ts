@@ -27,10 +27,11 @@ import type { BuildSlots } from './build-slots.js';
 import type { RunningBuild, RunningBuilds } from './running-builds.js';
 import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
 import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
-import type { SyncReport } from './solve-context-sync.js';
+import type { IncomingChunk, SyncReport } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
 import { ContextJournals } from './context-journal.js';
-import type { ContextJournalOptions } from './context-journal.js';
+import type { ContextJournalOptions, JournalAnswer } from './context-journal.js';
+import { mergeListing } from './context-listing-delta.js';
 import { SshTunnels } from './solve-ssh-tunnels.js';
 import { SolveLocalCaches } from './solve-local-cache.js';
 import { planOutputs, stdoutSink, streamOutputs } from './solve-outputs.js';
@@ -104,12 +105,15 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
     // A client on this machine (a unix socket) that named its context directory: the journal may
     // spare its walk. A tcp client's directory is not ours to watch, whatever it names.
     const watched = ctx.local === true ? start.contextWatch : undefined;
-    const journalClean = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
+    const journal: JournalAnswer = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
       ? await deps.journals.begin(held.dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal)
-      : false;
-    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean } } });
-    const entries: tsbuild.control.v1.FileStat.$Properties[] = [];
+      : { kind: 'walk' };
+    const journalClean = journal.kind === 'clean';
+    const journalPaths = journal.kind === 'paths' ? journal.paths : undefined;
+    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}) } } });
+    let entries: tsbuild.control.v1.FileStat.$Properties[] = [];
     let unchanged: SyncReport | undefined;
+    let delta: { readonly changed: readonly tsbuild.control.v1.FileStat.$Properties[]; readonly removed: readonly string[] } | undefined;
     for (;;) {
       const m = await inbox.next();
       if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
@@ -119,10 +123,26 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
         if (journalClean) unchanged = { ...unchanged, listing: 'journal' };
         break;
       }
+      if (m.contextEntries.delta) {
+        if (journal.kind !== 'paths') throw SolveContextErrors.protocol('the client answered the listing with a delta this daemon did not offer');
+        const offered = new Set(journal.paths);
+        if ((m.contextEntries.entries ?? []).some((e) => !offered.has(e.path ?? '')) || (m.contextEntries.removed ?? []).some((p) => !offered.has(p))) {
+          throw SolveContextErrors.protocol('the client\'s delta names a path the journal did not');
+        }
+        const merged = mergeListing(journal.previous, m.contextEntries.entries ?? [], m.contextEntries.removed ?? []);
+        if (merged !== undefined) {
+          entries = merged;
+          delta = { changed: m.contextEntries.entries ?? [], removed: m.contextEntries.removed ?? [] };
+          break;
+        }
+        // Something the merge cannot vouch for (a directory came or went meanwhile): a full listing.
+        post({ files: { id: 3, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean: false } } });
+        continue;
+      }
       entries.push(...(m.contextEntries.entries ?? []));
       if (m.contextEntries.done) break;
     }
-    const report = unchanged ?? await deps.contexts.sync(held.dir, entries, (fileIds) => {
+    const fetch = (fileIds: readonly number[]): AsyncIterable<IncomingChunk> => {
       post({ files: { id: 2, fetch: { fileIds: [...fileIds] } } });
       return (async function* () {
         for (;;) {
@@ -135,11 +155,16 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
           yield { fileId: m.fileChunk.fileId ?? 0, data: m.fileChunk.data ?? new Uint8Array(), eof: m.fileChunk.eof ?? false };
         }
       })();
-    }, { signal: ctx.signal, maxBytes: deps.maxContextBytes });
+    };
+    const syncOpts = { signal: ctx.signal, maxBytes: deps.maxContextBytes };
+    const synced = unchanged ?? (delta !== undefined
+      ? await deps.contexts.syncDelta(held.dir, known, entries, delta, fetch, syncOpts)
+      : await deps.contexts.sync(held.dir, entries, fetch, syncOpts));
+    const report = delta && journalPaths ? { ...synced, listing: { changed: journalPaths.length } } : synced;
     reportTransfer(post, ref, started, report);
     // The copy stays equal to this listing while held: the engine may reuse its checksums of it.
     const version = deps.contexts.knownDigest(held.dir);
-    if (version !== '') deps.journals?.settle(held.dir, version);
+    if (version !== '') deps.journals?.settle(held.dir, version, unchanged ? undefined : entries);
     return { contextDir: held.dir, release: held.release, ...(version !== '' ? { version } : {}) };
   } catch (e) {
     held.release();

@@ -3,7 +3,8 @@
  * says what travelled — `transferred N bytes (M files) of T bytes (F files)`, then for a synced
  * context `, listing: E entries` or `, listing unchanged` (the client sent only the listing's
  * digest), `, listing unchanged (journal)` (the daemon's context journal saw no change, and the
- * client did not even walk) — so users (and tests) see that an unchanged context sends nothing.
+ * client did not even walk), `, listing: N changed paths (journal)` (the client listed only the paths
+ * the journal named) — so users (and tests) see that an unchanged context sends nothing.
  * The vertex is `cached` when nothing was sent.
  */
 import { createHash } from 'node:crypto';
@@ -16,7 +17,12 @@ type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
 export const TRANSFER_VERTEX_NAME = '[internal] transfer build context';
 
 export function transferLine(r: SyncReport): string {
-  const listing = r.listing === undefined ? '' : r.listing === 'unchanged' ? ', listing unchanged' : r.listing === 'journal' ? ', listing unchanged (journal)' : `, listing: ${r.listing} entries`;
+  const l = r.listing;
+  const listing = l === undefined ? ''
+    : l === 'unchanged' ? ', listing unchanged'
+    : l === 'journal' ? ', listing unchanged (journal)'
+    : typeof l === 'number' ? `, listing: ${l} entries`
+    : `, listing: ${l.changed} changed path${l.changed === 1 ? '' : 's'} (journal)`;
   return `transferred ${r.bytes} bytes (${r.files} files) of ${r.totalBytes} bytes (${r.totalFiles} files)${listing}`;
 }
 

@@ -17,6 +17,8 @@ import type { ContextJournalOptions, WatchedContext } from '../../src/control/co
 import { describeIf, isRoot } from '../helpers/skip.js';
 
 const signal = new AbortController().signal;
+const WALK = { kind: 'walk' };
+const CLEAN = { kind: 'clean' };
 
 describe('ContextJournals', () => {
   let work: string;
@@ -42,21 +44,21 @@ describe('ContextJournals', () => {
 
   /** A journal started for `copy`, then settled at `digest` as a completed sync does. */
   async function settled(j: ContextJournals, copy: string, ctx: WatchedContext, digest: string): Promise<void> {
-    expect(await j.begin(copy, ctx, '', signal)).toBe(false);
-    j.settle(copy, digest);
+    expect(await j.begin(copy, ctx, '', signal)).toEqual(WALK);
+    j.settle(copy, digest, undefined);
   }
 
   test('clean only for the settled listing, and not after a change made just before the question', async () => {
     const j = open();
     const ctx = context('a');
     await settled(j, 'copy-a', ctx, 'D1');
-    expect(await j.begin('copy-a', ctx, 'D1', signal)).toBe(true);
+    expect(await j.begin('copy-a', ctx, 'D1', signal)).toEqual(CLEAN);
     // The copy was synced to something else meanwhile (another client of the same copy key).
-    expect(await j.begin('copy-a', ctx, 'D2', signal)).toBe(false);
-    j.settle('copy-a', 'D2');
-    expect(await j.begin('copy-a', ctx, 'D2', signal)).toBe(true);
+    expect(await j.begin('copy-a', ctx, 'D2', signal)).toEqual(WALK);
+    j.settle('copy-a', 'D2', undefined);
+    expect(await j.begin('copy-a', ctx, 'D2', signal)).toEqual(CLEAN);
     writeFileSync(join(ctx.path, 'd0', 'g'), 'y');
-    expect(await j.begin('copy-a', ctx, 'D2', signal)).toBe(false);
+    expect(await j.begin('copy-a', ctx, 'D2', signal)).toEqual(WALK);
   });
 
   test('a directory the daemon sees differently (another root id) is never journalled', async () => {
@@ -64,19 +66,19 @@ describe('ContextJournals', () => {
     const ctx = context('b');
     const other = { ...ctx, rootId: `${ctx.rootId}0` };
     await settled(j, 'copy-b', other, 'D');
-    expect(await j.begin('copy-b', other, 'D', signal)).toBe(false);
-    expect(await j.begin('copy-b', { ...ctx, path: join(work, 'missing') }, 'D', signal)).toBe(false);
+    expect(await j.begin('copy-b', other, 'D', signal)).toEqual(WALK);
+    expect(await j.begin('copy-b', { ...ctx, path: join(work, 'missing') }, 'D', signal)).toEqual(WALK);
   });
 
   test('a context with more directories than the daemon may watch is not journalled (and not walked again)', async () => {
     const j = open({ maxWatches: 4 });
     const ctx = context('c', 8);
     await settled(j, 'copy-c', ctx, 'D');
-    expect(await j.begin('copy-c', ctx, 'D', signal)).toBe(false);
+    expect(await j.begin('copy-c', ctx, 'D', signal)).toEqual(WALK);
     // A small one still fits.
     const small = context('small');
     await settled(j, 'copy-small', small, 'S');
-    expect(await j.begin('copy-small', small, 'S', signal)).toBe(true);
+    expect(await j.begin('copy-small', small, 'S', signal)).toEqual(CLEAN);
   });
 
   test('beyond maxContexts the least recently used journal is dropped', async () => {
@@ -85,8 +87,8 @@ describe('ContextJournals', () => {
     const b = context('lb');
     await settled(j, 'copy-la', a, 'A');
     await settled(j, 'copy-lb', b, 'B');
-    expect(await j.begin('copy-lb', b, 'B', signal)).toBe(true);
-    expect(await j.begin('copy-la', a, 'A', signal)).toBe(false);
+    expect(await j.begin('copy-lb', b, 'B', signal)).toEqual(CLEAN);
+    expect(await j.begin('copy-la', a, 'A', signal)).toEqual(WALK);
   });
 });
 
@@ -99,9 +101,9 @@ describeIf(isRoot, 'needs root (mounts a tmpfs)', 'ContextJournals and mount poi
     execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', join(path, 'mnt')]);
     try {
       const ctx = { path, rootId: contextRootId(path) ?? '', ignore: undefined };
-      expect(await journals.begin('copy', ctx, '', new AbortController().signal)).toBe(false);
-      journals.settle('copy', 'D');
-      expect(await journals.begin('copy', ctx, 'D', new AbortController().signal)).toBe(false);
+      expect(await journals.begin('copy', ctx, '', new AbortController().signal)).toEqual(WALK);
+      journals.settle('copy', 'D', undefined);
+      expect(await journals.begin('copy', ctx, 'D', new AbortController().signal)).toEqual(WALK);
     } finally {
       journals.close();
       execFileSync('umount', [join(path, 'mnt')]);

@@ -759,6 +759,8 @@ export namespace tsbuild {
                 followPaths: string[];
                 knownListingDigest: string;
                 journalClean: boolean;
+                journalDelta: boolean;
+                journalPaths: string[];
                 static create(properties: tsbuild.control.v1.ListFiles.$Shape): tsbuild.control.v1.ListFiles & tsbuild.control.v1.ListFiles.$Shape;
                 static create(properties?: tsbuild.control.v1.ListFiles.$Properties): tsbuild.control.v1.ListFiles;
                 static encode(message: tsbuild.control.v1.ListFiles.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -773,6 +775,8 @@ export namespace tsbuild {
                     followPaths?: (string[]|null);
                     knownListingDigest?: (string|null);
                     journalClean?: (boolean|null);
+                    journalDelta?: (boolean|null);
+                    journalPaths?: (string[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ListFiles.$Properties;
@@ -811,6 +815,8 @@ export namespace tsbuild {
                 done: boolean;
                 listingDigest: string;
                 unchanged: boolean;
+                delta: boolean;
+                removed: string[];
                 static create(properties: tsbuild.control.v1.ContextEntries.$Shape): tsbuild.control.v1.ContextEntries & tsbuild.control.v1.ContextEntries.$Shape;
                 static create(properties?: tsbuild.control.v1.ContextEntries.$Properties): tsbuild.control.v1.ContextEntries;
                 static encode(message: tsbuild.control.v1.ContextEntries.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -825,6 +831,8 @@ export namespace tsbuild {
                     done?: (boolean|null);
                     listingDigest?: (string|null);
                     unchanged?: (boolean|null);
+                    delta?: (boolean|null);
+                    removed?: (string[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ContextEntries.$Properties;

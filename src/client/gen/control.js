@@ -2553,6 +2553,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     this.includePatterns = [];
                     this.excludePatterns = [];
                     this.followPaths = [];
+                    this.journalPaths = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2564,6 +2565,8 @@ export const tsbuild = $root.tsbuild = (() => {
                 ListFiles.prototype.followPaths = $util.emptyArray;
                 ListFiles.prototype.knownListingDigest = "";
                 ListFiles.prototype.journalClean = false;
+                ListFiles.prototype.journalDelta = false;
+                ListFiles.prototype.journalPaths = $util.emptyArray;
 
                 ListFiles.create = function(properties) {
                     return new ListFiles(properties);
@@ -2589,6 +2592,11 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(34).string(message.knownListingDigest);
                     if (message.journalClean != null && $Object.hasOwnProperty.call(message, "journalClean") && message.journalClean !== false)
                         writer.uint32(40).bool(message.journalClean);
+                    if (message.journalDelta != null && $Object.hasOwnProperty.call(message, "journalDelta") && message.journalDelta !== false)
+                        writer.uint32(320).bool(message.journalDelta);
+                    if (message.journalPaths != null && message.journalPaths.length)
+                        for (let i = 0; i < message.journalPaths.length; ++i)
+                            writer.uint32(330).string(message.journalPaths[i]);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2662,6 +2670,23 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.journalClean = value;
                                 else
                                     delete message.journalClean;
+                                continue;
+                            }
+                        case 40: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.journalDelta = value;
+                                else
+                                    delete message.journalDelta;
+                                continue;
+                            }
+                        case 41: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.journalPaths && message.journalPaths.length))
+                                    message.journalPaths = [];
+                                message.journalPaths.push(reader.stringVerify());
                                 continue;
                             }
                         }
@@ -2792,6 +2817,7 @@ export const tsbuild = $root.tsbuild = (() => {
 
                 const ContextEntries = function (properties) {
                     this.entries = [];
+                    this.removed = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -2803,6 +2829,8 @@ export const tsbuild = $root.tsbuild = (() => {
                 ContextEntries.prototype.done = false;
                 ContextEntries.prototype.listingDigest = "";
                 ContextEntries.prototype.unchanged = false;
+                ContextEntries.prototype.delta = false;
+                ContextEntries.prototype.removed = $util.emptyArray;
 
                 ContextEntries.create = function(properties) {
                     return new ContextEntries(properties);
@@ -2826,6 +2854,11 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(34).string(message.listingDigest);
                     if (message.unchanged != null && $Object.hasOwnProperty.call(message, "unchanged") && message.unchanged !== false)
                         writer.uint32(40).bool(message.unchanged);
+                    if (message.delta != null && $Object.hasOwnProperty.call(message, "delta") && message.delta !== false)
+                        writer.uint32(320).bool(message.delta);
+                    if (message.removed != null && message.removed.length)
+                        for (let i = 0; i < message.removed.length; ++i)
+                            writer.uint32(330).string(message.removed[i]);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2901,6 +2934,23 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.unchanged = value;
                                 else
                                     delete message.unchanged;
+                                continue;
+                            }
+                        case 40: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.delta = value;
+                                else
+                                    delete message.delta;
+                                continue;
+                            }
+                        case 41: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.removed && message.removed.length))
+                                    message.removed = [];
+                                message.removed.push(reader.stringVerify());
                                 continue;
                             }
                         }

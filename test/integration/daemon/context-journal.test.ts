@@ -8,6 +8,8 @@
  * excluded directory, the ignore file, a write while a build runs — makes the next build walk and
  * see it; a daemon restart walks; a burst of events large enough to have overflowed the kernel's
  * queue makes every journal walk; a tcp caller, or a client with TSBUILD_CONTEXT_JOURNAL=0, gets none.
+ * Without `!` exceptions in the ignore file, a one-file edit lists that path alone (`listing: 1
+ * changed path (journal)`), and a new directory walks.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { appendFileSync, chmodSync, linkSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -165,7 +167,8 @@ describeBuilds('Solve: the context journal', () => {
     expect(wrote).toBe(true);
     expect(during.tree['race.txt']).toBeUndefined();
     const after = await build(ctx);
-    expect(after.line).toMatch(/listing: \d+ entries\n$/);
+    // The ignore file has no `!` exception any more: the journal names the one path.
+    expect(after.line).toMatch(/listing: 1 changed path \(journal\)\n$/);
     expect(after.tree['race.txt']).toBe('raced\n');
 
     // A daemon restart has no journal (and no memory of the copy): the client walks.
@@ -173,6 +176,39 @@ describeBuilds('Solve: the context journal', () => {
     expect((await build(ctx)).line).toMatch(/listing: \d+ entries\n$/);
     expect((await build(ctx)).line).toMatch(JOURNAL);
     rmSync(outside, { recursive: true, force: true });
+  }, 300_000);
+
+  test('a one-file edit lists only the paths the journal names; a new directory walks', async () => {
+    const ctx = join(work, 'precise');
+    mkdirSync(join(ctx, 'sub'), { recursive: true });
+    mkdirSync(join(ctx, 'skip'));
+    writeFileSync(join(ctx, 'a.txt'), 'a\n');
+    writeFileSync(join(ctx, 'b.txt'), 'b\n');
+    writeFileSync(join(ctx, 'sub', 'c.txt'), 'c\n');
+    writeFileSync(join(ctx, 'skip', 'x.txt'), 'x\n');
+    writeFileSync(join(ctx, '.dockerignore'), 'skip\n');
+    expect((await build(ctx)).line).toMatch(/listing: 5 entries\n$/);
+    expect((await build(ctx)).line).toMatch(JOURNAL);
+    const steps: [string, () => void, RegExp, (tree: Record<string, string>) => void][] = [
+      ['an edit', () => appendFileSync(join(ctx, 'a.txt'), 'more\n'), /^transferred 7 bytes \(1 files\) of \d+ bytes \(4 files\), listing: 1 changed path \(journal\)\n$/,
+        (t) => expect(t['a.txt']).toBe('a\nmore\n')],
+      ['a new file in a subdirectory (and the directory)', () => writeFileSync(join(ctx, 'sub', 'd.txt'), 'd\n'), /listing: 2 changed paths \(journal\)\n$/,
+        (t) => expect(t['sub/d.txt']).toBe('d\n')],
+      ['a delete', () => unlinkSync(join(ctx, 'b.txt')), /listing: 1 changed path \(journal\)\n$/, (t) => expect(t['b.txt']).toBeUndefined()],
+      ['a rename', () => renameSync(join(ctx, 'sub', 'c.txt'), join(ctx, 'c.txt')), /listing: 3 changed paths \(journal\)\n$/,
+        (t) => expect([t['c.txt'], t['sub/c.txt']]).toEqual(['c\n', undefined])],
+      ['an excluded file', () => writeFileSync(join(ctx, 'skip', 'y.txt'), 'y\n'), JOURNAL, (t) => expect(t['skip/y.txt']).toBeUndefined()],
+      ['a new directory', () => { mkdirSync(join(ctx, 'new')); writeFileSync(join(ctx, 'new', 'e.txt'), 'e\n'); }, /listing: \d+ entries\n$/,
+        (t) => expect(t['new/e.txt']).toBe('e\n')],
+      ['an edit in it', () => writeFileSync(join(ctx, 'new', 'e.txt'), 'E\n'), /listing: 1 changed path \(journal\)\n$/, (t) => expect(t['new/e.txt']).toBe('E\n')],
+    ];
+    for (const [what, change, line, check] of steps) {
+      change();
+      const built = await build(ctx);
+      expect({ what, line: built.line }).toEqual({ what, line: expect.stringMatching(line) });
+      check(built.tree);
+      expect({ what, line: (await build(ctx)).line }).toEqual({ what, line: expect.stringMatching(JOURNAL) });
+    }
   }, 300_000);
 
   test('a burst of events that may have overflowed the inotify queue makes every journal walk', async () => {

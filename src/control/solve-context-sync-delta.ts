@@ -1,0 +1,138 @@
+/**
+ * Applying a journal delta (context-listing-delta.ts) to the daemon's copy of a context: the copy
+ * equals the previous listing, so only the delta's paths are touched — removed entries deleted,
+ * changed ones written or fetched, their modes, owners and times set, and the times of the
+ * directories whose entries came or went put back as listed — instead of the full sync's walk,
+ * lstat of every entry and comparison (at 100,000 files that full pass took seconds for a one-file
+ * edit). The manifest (content digest per file) is kept exact: removed before any file is written
+ * and rewritten at the end, as the full sync does, so a failure midway leaves none and the next
+ * sync compares everything.
+ */
+import { chmodSync, lchownSync, lstatSync, lutimesSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { tsbuild } from '../client/gen/control.js';
+import { search } from './context-listing-delta.js';
+
+type FileStat = tsbuild.control.v1.FileStat.$Properties;
+
+const S_IFMT = 0o170000;
+
+function kindOf(mode: number): 'dir' | 'file' | 'link' | 'other' {
+  switch (mode & S_IFMT) {
+    case 0o040000: return 'dir';
+    case 0o100000: return 'file';
+    case 0o120000: return 'link';
+    default: return 'other';
+  }
+}
+
+function parentOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
+function lstatOrNone(path: string): Stats | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sets mode, owner and time as listed (all of them when `fresh`, else only those that differ). */
+function setAttributes(p: string, e: FileStat, fresh: boolean): void {
+  const kind = kindOf(e.mode ?? 0);
+  const st = fresh ? undefined : lstatOrNone(p);
+  const mode = (e.mode ?? 0) & 0o7777;
+  const mtimeNs = BigInt(e.mtimeNs ?? 0);
+  if (kind !== 'link' && (!st || (st.mode & 0o7777) !== mode)) chmodSync(p, mode);
+  if (!st || st.uid !== (e.uid ?? 0) || st.gid !== (e.gid ?? 0)) lchownSync(p, e.uid ?? 0, e.gid ?? 0);
+  const mtime = Number(mtimeNs) / 1e9;
+  lutimesSync(p, mtime, mtime);
+}
+
+/** Makes `dir` (equal to the listing `merged` was made from) equal to `merged`. */
+export async function applyDelta(dir: string, merged: readonly FileStat[], changed: readonly FileStat[], removed: readonly string[], receive: (wanted: readonly FileStat[]) => Promise<{ bytes: number }>): Promise<{ bytes: number; files: number }> {
+  const manifestFile = `${dir}.manifest.json`;
+  let manifest: Record<string, { digest: string }> = {};
+  try {
+    manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, { digest: string }>;
+  } catch {
+    // None (a copy that never held a file has none) or unreadable: the copy is still the previous
+    // listing (the store vouches for that); the delta's files are then all fetched, and the next
+    // full sync, finding other files missing from the manifest, fetches them again.
+  }
+  const parents = new Set<string>();
+  const wanted: FileStat[] = [];
+  const fresh = new Set<string>();
+  const work: (() => Promise<void> | void)[] = [];
+  for (const path of removed) {
+    delete manifest[path];
+    const st = lstatOrNone(join(dir, path));
+    if (st === undefined) continue;
+    work.push(() => rmSync(join(dir, path), { recursive: true, force: true }));
+    parents.add(parentOf(path));
+  }
+  for (const e of changed) {
+    const path = e.path ?? '';
+    const p = join(dir, path);
+    const st = lstatOrNone(p);
+    switch (kindOf(e.mode ?? 0)) {
+      case 'dir':
+        if (!st?.isDirectory()) {
+          work.push(async () => { rmSync(p, { force: true }); await mkdir(p); });
+          parents.add(parentOf(path));
+          fresh.add(path);
+        }
+        break;
+      case 'link':
+        if (!st?.isSymbolicLink() || readlinkSync(p) !== e.linkTarget) {
+          work.push(() => { rmSync(p, { recursive: true, force: true }); symlinkSync(e.linkTarget ?? '', p); });
+          parents.add(parentOf(path));
+          fresh.add(path);
+        }
+        delete manifest[path];
+        break;
+      case 'file':
+        if (!st?.isFile() || !e.contentDigest || manifest[path]?.digest !== e.contentDigest) {
+          if (st !== undefined && !st.isFile()) work.push(() => rmSync(p, { recursive: true, force: true }));
+          wanted.push(e);
+          parents.add(parentOf(path));
+          fresh.add(path);
+        }
+        break;
+      case 'other':
+        // Not part of the copy, as in the full sync.
+        if (st !== undefined) {
+          work.push(() => rmSync(p, { recursive: true, force: true }));
+          parents.add(parentOf(path));
+        }
+        delete manifest[path];
+        break;
+    }
+  }
+  // From here the copy changes: without a manifest until it is rewritten below.
+  await rm(manifestFile, { force: true });
+  for (const w of work) await w();
+  const received = await receive(wanted);
+  // Children before parents: a directory's time is set after its entries changed.
+  for (const e of [...changed].sort((a, b) => (b.path ?? '').length - (a.path ?? '').length)) {
+    const kind = kindOf(e.mode ?? 0);
+    if (kind === 'other') continue;
+    setAttributes(join(dir, e.path ?? ''), e, fresh.has(e.path ?? ''));
+    if (kind === 'file' && e.contentDigest) manifest[e.path ?? ''] = { digest: e.contentDigest };
+    else delete manifest[e.path ?? ''];
+  }
+  for (const d of [...parents].sort((a, b) => b.length - a.length)) {
+    if (d === '') continue;
+    const i = search(merged, d);
+    const e = i >= 0 ? merged[i] : undefined;
+    if (e === undefined) continue;
+    const mtime = Number(BigInt(e.mtimeNs ?? 0)) / 1e9;
+    lutimesSync(join(dir, d), mtime, mtime);
+  }
+  await writeFile(manifestFile, JSON.stringify(manifest));
+  return { bytes: received.bytes, files: wanted.length };
+}
