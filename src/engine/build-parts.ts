@@ -153,9 +153,10 @@ export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<st
 }
 
 /** The solver session of one build (every platform's solve shares it). */
-export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: ReadonlyMap<string, string>, observer: StepObserver, registry: BuildRegistry): BuildSession {
+export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: ReadonlyMap<string, string>, observer: StepObserver, registry: BuildRegistry, layerCommitted?: BuildSession['layerCommitted']): BuildSession {
   return {
     observer,
+    ...(layerCommitted ? { layerCommitted } : {}),
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
     ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),

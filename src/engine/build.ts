@@ -13,6 +13,7 @@ import { snapshotOf } from '../worker/ops/worker-result.js';
 import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
 import { buildPlatforms, targetPlatforms } from './multi-platform-build.js';
+import { EagerLayers } from './eager-layers.js';
 import { buildSession, convertOptions, historyDockerfile, normalizeOutputs, type BuildEngine, pushFlag, pushNames, pushTargets, sinkStream, summaryOf, warningOf } from './build-parts.js';
 import type { ImageConfig } from '../oci/types.js';
 import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
@@ -141,9 +142,11 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     keep: engine.historyKeep,
     earlierWritten: () => engine.historyWritten(),
   });
-  const session = buildSession(req, b.opts, buildArgs, recorder, registry);
+  const eager = new EagerLayers(services, signal);
+  const session = buildSession(req, b.opts, buildArgs, recorder, registry, eager.committed);
   const graph = solverGraph(converted.definition.loaded, { services, session });
   recorder.useVertices(graph.vertices);
+  if (graph.target && session.sourceDateEpoch === undefined && outputs.some((o) => o.type === 'image')) eager.enable(graph.target.vertex);
   try {
     await registry.importCaches(signal);
     let snapshot: string | undefined;
@@ -212,6 +215,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     summary = { total: 0, cached: 0, executed: 0, skipped: 0, failed: 0, canceled: 0, started: Date.now(), completed: Date.now(), durationMs: 0, steps: [] };
     return await finish();
   } finally {
+    await eager.close();
     for (const d of session.scratch) await rm(d, { recursive: true, force: true }).catch(() => undefined);
   }
 }

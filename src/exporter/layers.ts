@@ -34,8 +34,45 @@ export function reusableBlob(present: readonly LayerBlobEntry[], opts: LayerOpti
   return present.find((e) => e.origin === 'image') ?? (opts.compression === 'uncompressed' ? present[0] : undefined);
 }
 
+/**
+ * Blobs being made now, per content store and (snapshot, options): a second caller for the same
+ * blob — an export that reaches a layer a build started early (src/engine/eager-layers.ts) — waits
+ * for the first instead of diffing the snapshot again. Reproducible (epoch) blobs are never shared.
+ */
+const making = new WeakMap<object, Map<string, Promise<LayerBlobInfo>>>();
+
 /** The blob of one snapshot's own layer, creating and caching it when needed. */
 export async function layerBlobFor(snapshotId: string, opts: LayerRequest, ctx: ExportContext): Promise<LayerBlobInfo> {
+  if (opts.sourceDateEpoch !== undefined) return makeLayerBlob(snapshotId, opts, ctx);
+  let inStore = making.get(ctx.storage.content);
+  if (!inStore) making.set(ctx.storage.content, (inStore = new Map()));
+  const key = `${snapshotId}\0${opts.compression}\0${opts.level ?? ''}\0${opts.force === true}`;
+  const running = inStore.get(key);
+  // The other caller's failure (its own cancellation) is not ours: then this call makes the blob.
+  if (running) {
+    const done = await untilSettledOrAborted(running, ctx.signal);
+    if (done) return done;
+  }
+  const mine = makeLayerBlob(snapshotId, opts, ctx);
+  inStore.set(key, mine);
+  try {
+    return await mine;
+  } finally {
+    if (inStore.get(key) === mine) inStore.delete(key);
+  }
+}
+
+/** `p`'s value, or undefined when it fails; rejects when `signal` aborts first. */
+function untilSettledOrAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  signal.throwIfAborted();
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, () => resolve(undefined)).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+async function makeLayerBlob(snapshotId: string, opts: LayerRequest, ctx: ExportContext): Promise<LayerBlobInfo> {
   const cache = ctx.storage.layerBlobs;
   // Reproducible exports must not reuse a blob diffed with other mtimes — except a base image's own
   // layer blob, which is the layer (its diff_id is in the base config) whatever the epoch.

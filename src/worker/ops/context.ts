@@ -12,7 +12,7 @@ import type { SecretProvider } from '../exec/secrets.js';
 import type { CacheMountManager } from '../cache-mounts/types.js';
 import type { RefLease } from '../../cache/types.js';
 import { WorkerResult, targetOf } from './worker-result.js';
-import type { Result } from '../../solver/types.js';
+import type { Result, Vertex } from '../../solver/types.js';
 import type { ImageProvider } from './image-provider.js';
 
 /** Engine-wide services; one per data root and process. */
@@ -62,6 +62,11 @@ export interface BuildSession {
   readonly images?: ImageProvider;
   /** Told what each step's cache key read (the engine's build history); none: nobody listens. */
   readonly observer?: StepObserver;
+  /**
+   * Told when an executed RUN or file step has committed its snapshot (the engine may start making
+   * the layer's blob while later steps run). Synchronous; must not throw.
+   */
+  readonly layerCommitted?: (vertex: Vertex, snapshotId: string) => void;
 }
 
 /**
@@ -84,6 +89,13 @@ export function fileReadReporter(deps: OpDeps, vertex: string): { onEntry?: (pat
 export interface OpDeps {
   readonly services: WorkerServices;
   readonly session: BuildSession;
+}
+
+/** A step's own new layer: its result, and the session told (BuildSession.layerCommitted). */
+export async function layerResult(deps: OpDeps, ctx: { readonly vertex: Vertex; readonly signal: AbortSignal }, id: string, parent: string | undefined): Promise<WorkerResult> {
+  const r = await snapshotResult(deps, id, parent, ctx.signal);
+  deps.session.layerCommitted?.(ctx.vertex, id);
+  return r;
 }
 
 /** A new result on a freshly committed snapshot, holding a ref on it. */

@@ -16,7 +16,7 @@ import type { CacheSharing } from '../cache-mounts/types.js';
 import { hostPathInRootfs } from '../exec/root-path.js';
 import { selectedContentDigest } from './content-digest.js';
 import { snapshotOf, targetOf } from './worker-result.js';
-import { fileReadReporter, openReadRoot, snapshotResult, type OpDeps } from './context.js';
+import { fileReadReporter, layerResult, openReadRoot, type OpDeps } from './context.js';
 
 const { MountType, NetMode, SecurityMode, CacheSharingOpt } = tsbuild.llb;
 
@@ -132,7 +132,7 @@ export class ExecOpImpl implements Op {
       await s.snapshotter.commit(active, { signal });
       committed = true;
       await failpoint('exec.committed');
-      return [await snapshotResult(this.#deps, active.id, parent, signal)];
+      return [await layerResult(this.#deps, ctx, active.id, parent)];
     } finally {
       await runCleanups(cleanups);
       if (!committed) await s.snapshotter.remove(active.id).catch(() => undefined);

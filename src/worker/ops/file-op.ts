@@ -11,7 +11,7 @@ import { fromLlbFileAction, runFileAction } from '../fileop/file-action.js';
 import type { tsbuild } from '../../llb/gen/llb.js';
 import { selectedContentDigest, type SelectorSpec } from './content-digest.js';
 import { snapshotOf, targetOf, type ResultTarget } from './worker-result.js';
-import { fileReadReporter, openReadRoot, snapshotResult, type OpDeps, type ReadRoot } from './context.js';
+import { fileReadReporter, layerResult, openReadRoot, type OpDeps, type ReadRoot } from './context.js';
 import { directCopyPlan, ManifestWriter, readManifest, reuseFrom, type DirectCopyPlan } from './incremental-copy.js';
 import { dropUnusedAncestors, makeAncestors } from './copy-ancestors.js';
 import { timestampSeconds } from '../fileop/timestamp.js';
@@ -173,7 +173,7 @@ export class FileOpImpl implements Op {
       roots.clear();
       await s.snapshotter.commit(active, { signal });
       committed = true;
-      return [await snapshotResult(this.#deps, active.id, parent, signal)];
+      return [await layerResult(this.#deps, ctx, active.id, parent)];
     } finally {
       for (const r of roots.values()) await r.release().catch(() => undefined);
       if (!committed) await s.snapshotter.remove(active.id).catch(() => undefined);
@@ -233,7 +233,7 @@ export class FileOpImpl implements Op {
       await s.snapshotter.commit(active, { signal });
       committed = true;
       if (manifest) ctx.progress.log(1, `incremental: ${counts.linked} linked, ${counts.copied} copied\n`);
-      return await snapshotResult(this.#deps, active.id, parent, signal);
+      return await layerResult(this.#deps, ctx, active.id, parent);
     } finally {
       if (!committed) await s.snapshotter.remove(active.id).catch(() => undefined);
     }
