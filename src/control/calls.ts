@@ -51,17 +51,14 @@ function callerInfo(call: AnyCall, method: string): CallerInfo {
  * Authorizes and registers a call, runs `body` with its context, and always unregisters it.
  * Throws (before `body`) when the caller may not call the method or the daemon is draining.
  */
-async function runCall(deps: CallDeps, call: AnyCall, method: string, body: (ctx: CallContext) => Promise<void>, endCall?: () => void): Promise<void> {
+async function runCall(deps: CallDeps, call: AnyCall, method: string, body: (ctx: CallContext) => Promise<void>): Promise<void> {
   const caller = callerInfo(call, method);
   const principal = deps.authorizer.authorize(caller);
   const tracked = deps.inFlight.begin();
   const gone = new AbortController();
   try {
     call.on('cancelled', () => gone.abort(new CancelledError(new Error('the client cancelled the call'))));
-    await body({
-      principal, signal: AbortSignal.any([tracked.signal, gone.signal]), clientGone: gone.signal, stopping: tracked.signal, local: caller.peer === undefined,
-      ...(endCall ? { endCall } : {}),
-    });
+    await body({ principal, signal: AbortSignal.any([tracked.signal, gone.signal]), clientGone: gone.signal, stopping: tracked.signal, local: caller.peer === undefined });
   } finally {
     tracked.end();
   }
@@ -90,27 +87,12 @@ function unary<Req, Res>(deps: CallDeps, path: string, h: UnaryHandler<Req, Res>
   };
 }
 
-/** How a streaming call ends: with OK once (`ok`, also early: CallContext.endCall), or with the handler's error, unless it already ended. */
-function streamEnd(call: { end(): void; emit(event: 'error', status: unknown): unknown }): { readonly ok: () => void; readonly failed: (e: unknown) => void } {
-  let ended = false;
-  return {
-    ok: () => {
-      if (ended) return;
-      ended = true;
-      call.end();
-    },
-    failed: (e) => {
-      if (ended) return;
-      ended = true;
-      call.emit('error', statusOf(e));
-    },
-  };
-}
-
 function serverStream<Req, Res>(deps: CallDeps, path: string, h: ServerStreamHandler<Req, Res>): UntypedHandleCall {
   return (call: ServerWritableStream<Req, Res>) => {
-    const end = streamEnd(call);
-    runCall(deps, call, path, (ctx) => h(call.request, sender(call, ctx.signal), ctx), end.ok).then(end.ok, end.failed);
+    runCall(deps, call, path, (ctx) => h(call.request, sender(call, ctx.signal), ctx)).then(
+      () => call.end(),
+      (e: unknown) => call.emit('error', statusOf(e)),
+    );
   };
 }
 
@@ -131,8 +113,10 @@ function bidiStream<Req, Res>(deps: CallDeps, path: string, h: BidiStreamHandler
     // Not the stream's own async iterator: when the client half-closes (a Python client does, once
     // its request generator ends) it would destroy the whole duplex, and with it the responses.
     const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>;
-    const end = streamEnd(call);
-    runCall(deps, call, path, (ctx) => h(requests, sender(call, ctx.signal), ctx), end.ok).then(end.ok, end.failed);
+    runCall(deps, call, path, (ctx) => h(requests, sender(call, ctx.signal), ctx)).then(
+      () => call.end(),
+      (e: unknown) => call.emit('error', statusOf(e)),
+    );
   };
 }
 

@@ -94,9 +94,8 @@ export class Daemon {
     if (tcp.length > 0 && !tlsCreds) log('warning: --insecure-tcp: tcp clients are neither encrypted nor authenticated by TLS');
     else if (tcp.length > 0 && !opts.tls?.caFile && !tokens) log('warning: tcp without --tls-ca or --token-file: anyone who can reach the port can build');
     const gid = opts.addresses.some((a) => a.kind === 'unix') ? await resolveSocketGroup(opts.socketGroup) : 0;
-    // A build's client gets its result before its bookkeeping (history record, GC policy check)
-    // and the garbage collection after it (a walk of the whole store).
-    const engine = await Engine.open({ root: dataRoot, maxParallelism: opts.maxParallelism, afterBuild: 'background' });
+    // A build's client gets its result before the garbage collection after it (a walk of the whole store).
+    const engine = await Engine.open({ root: dataRoot, maxParallelism: opts.maxParallelism, collectAfterBuild: 'background' });
     try {
       return await Daemon.serve(opts, hooks, { dataRoot, tokens, tlsCreds, gid, startedMs, engine });
     } catch (e) {

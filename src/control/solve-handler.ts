@@ -234,7 +234,6 @@ export async function handleSolve(
   let scratch: string | undefined;
   let prepared: Prepared | undefined;
   let caches: SolveLocalCaches | undefined;
-  let succeeded = false;
   inbox.onSsh((m) => tunnels.receive(m));
   try {
     const first = await inbox.next();
@@ -290,7 +289,6 @@ export async function handleSolve(
     post({ result: wire });
     await chain;
     if (abort.signal.aborted) throw abort.signal.reason;
-    succeeded = true;
   } catch (thrown) {
     const e = abort.signal.aborted && !(thrown instanceof CancelledError) && asTsbuildError(thrown).code === 'INTERNAL'
       ? new CancelledError(abort.signal.reason)
@@ -305,15 +303,6 @@ export async function handleSolve(
     ctx.clientGone.removeEventListener('abort', onGone);
     if (build) deps.builds.remove(build);
     inbox.close();
-    if (succeeded) {
-      // The client has all it asked for: what is left is the daemon's own tidying (the engine
-      // writes the build's history meanwhile; History callers wait for it). The build's slot and
-      // context copy are free before the call ends, so the client's next build finds them free.
-      prepared?.release();
-      prepared = undefined;
-      releaseSlot();
-      ctx.endCall?.();
-    }
     await tunnels.close();
     prepared?.release();
     if (scratch) await rm(scratch, { recursive: true, force: true });

@@ -73,12 +73,6 @@ export interface CallContext {
   readonly stopping: AbortSignal;
   /** The call came over a unix socket (the client is on this machine); unset: unknown, treated as remote. */
   readonly local?: boolean;
-  /**
-   * Streaming responses only: ends the call now with OK, before the handler returns, so the client
-   * goes on while the handler tidies up (shutdown still waits for the handler). The handler sends
-   * nothing after it, and what it throws afterwards is not the client's to hear. Idempotent.
-   */
-  readonly endCall?: () => void;
 }
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;

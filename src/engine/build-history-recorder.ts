@@ -27,11 +27,6 @@ export interface HistoryRecorderOptions {
   readonly argNames: ReadonlySet<string>;
   /** Builds the history keeps. */
   readonly keep: number;
-  /**
-   * Settles when the builds that ended before have written their history (a daemon's build
-   * writes it after answering): the explanations read it.
-   */
-  readonly earlierWritten: () => Promise<void>;
 }
 
 interface Seen {
@@ -75,7 +70,6 @@ export class HistoryRecorder implements StepObserver {
   /** The solver's explainer (SolveOptions.explainMiss). */
   readonly explain = async (q: MissQuery): Promise<string | undefined> => {
     if (!q.vertex.options.stage) return undefined; // [internal] steps
-    await this.#o.earlierWritten();
     const h = this.#o.history;
     this.#dockerfileSeen ??= h.hasBuildsOf(this.#o.dockerfile);
     const instruction = this.#instruction(q.vertex);
@@ -105,7 +99,6 @@ export class HistoryRecorder implements StepObserver {
     const stage = q.vertex.options.stage;
     const llb = this.#llb.get(q.vertex.digest);
     if (!stage || llb?.op.kind !== 'file' || !q.parts.some((p) => p.kind === 'content')) return undefined;
-    await this.#o.earlierWritten();
     const h = this.#o.history;
     this.#dockerfileSeen ??= h.hasBuildsOf(this.#o.dockerfile);
     if (!this.#dockerfileSeen) return undefined;

@@ -34,8 +34,6 @@ export interface BuildEngine {
   readonly historyKeep: number;
   /** Layer figures of the snapshots this engine built, for the history (layer-usage.ts). */
   readonly layerUsages: LayerUsageCache;
-  /** Settles when every build that has returned has written its history. */
-  historyWritten(): Promise<void>;
 }
 
 export function sourceDateEpoch(args: ReadonlyMap<string, string>): number | undefined {

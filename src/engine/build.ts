@@ -32,8 +32,6 @@ import type { BuildOptions, BuildRequest, BuildResult, ExportResult } from './ty
 /** The request as the build runs it: the Dockerfile's bytes decoded, attribute maps made Maps. */
 interface Build {
   readonly req: BuildRequest;
-  /** Takes work for after the result is ready: the engine runs it before build() returns, or after (a daemon's). */
-  readonly defer: (work: () => Promise<void>) => void;
   readonly dockerfile: Buffer;
   readonly outputs: readonly OutputSpec[];
   readonly opts: BuildOptions;
@@ -41,17 +39,13 @@ interface Build {
 }
 
 
-/**
- * Runs one build. Its bookkeeping once the result is ready — the history record, then releasing
- * the result — goes to `defer`, which the engine runs before or after it answers.
- */
-export async function runBuild(engine: BuildEngine, req: BuildRequest, opts: BuildOptions, defer: (work: () => Promise<void>) => void): Promise<BuildResult> {
+export async function runBuild(engine: BuildEngine, req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
   const dockerfile = dockerfileBytes(req.dockerfile);
   const onProgress = opts.onProgress;
   const progress: ProgressWriter = { write: onProgress ? (e) => onProgress(e) : () => undefined };
   const outputs = req.outputs.map((o) => ({ type: o.type, attrs: new Map(Object.entries(o.attrs)) }));
   try {
-    return await build(engine, { req, defer, dockerfile, outputs, opts, progress });
+    return await build(engine, { req, dockerfile, outputs, opts, progress });
   } catch (e) {
     // Errors located in the Dockerfile show the offending line under the message.
     if (e instanceof TsbuildError) e.attachSource(req.dockerfile.name, dockerfile.toString('utf8').split(/\r?\n/));
@@ -140,7 +134,6 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     definition: converted.definition.loaded,
     argNames,
     keep: engine.historyKeep,
-    earlierWritten: () => engine.historyWritten(),
   });
   const eager = new EagerLayers(services, signal);
   const session = buildSession(req, b.opts, buildArgs, recorder, registry, eager.committed);
@@ -189,34 +182,22 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
         throw e;
       }
       summary = solved.summary;
-      const result = solved.result;
-      // After the export: the result stays held until the history has its layers.
-      const bookkeep = async (): Promise<void> => {
-        try {
-          // Best effort, as the history is: a report without layers beats a failed build. Not
-          // cancellable: the build has its result (a daemon's client may be gone by now).
-          const layers = snapshot !== undefined ? await engine.layerUsages.get(services.snapshotter, snapshot, new AbortController().signal).catch(() => undefined) : undefined;
-          await recorder.record(summary, 'succeeded', layers);
-        } finally {
-          await result.release();
-        }
-      };
-      let built: BuildResult;
       try {
-        snapshot = snapshotOf(result, 'build result');
-        built = await finish();
-      } catch (e) {
-        await bookkeep();
-        throw e;
+        snapshot = snapshotOf(solved.result, 'build result');
+        // Best effort, as the history is: a report without layers beats a failed build.
+        const layers = snapshot !== undefined ? await engine.layerUsages.get(services.snapshotter, snapshot, signal).catch(() => undefined) : undefined;
+        await recorder.record(summary, 'succeeded', layers);
+        return await finish();
+      } finally {
+        await solved.result.release();
       }
-      b.defer(bookkeep);
-      return built;
     }
     summary = { total: 0, cached: 0, executed: 0, skipped: 0, failed: 0, canceled: 0, started: Date.now(), completed: Date.now(), durationMs: 0, steps: [] };
     return await finish();
   } finally {
     await eager.close();
     for (const d of session.scratch) await rm(d, { recursive: true, force: true }).catch(() => undefined);
+    await storage.maybeGc().catch(() => undefined);
   }
 }
 

@@ -30,7 +30,6 @@ import { preflight } from './preflight.js';
 import type { CheckProblem, DiskUsage, PruneResult } from '../cache/types.js';
 import { runBuild } from './build.js';
 import { BackgroundCollector } from './background-collector.js';
-import { PendingWork } from './pending-work.js';
 import { LayerUsageCache } from './layer-usage.js';
 import { historyKeepFromEnv, pastBuilds } from './build-history-list.js';
 import { convertToText, parseToText } from './dockerfile-tools.js';
@@ -95,13 +94,11 @@ export interface EngineOptions {
   /** Builds the build history keeps (prune trims it too). Default: TSBUILD_HISTORY_KEEP, else 50. */
   readonly historyKeep?: number;
   /**
-   * When what a build does after its result is ready runs — its history record, the GC policy
-   * check, the garbage collection: `inline` (default) before build() returns, or `background`,
-   * after it returns (the daemon: its client gets the result without waiting for bookkeeping or a
-   * walk of the whole store; see background-collector.ts, pending-work.ts). Readers of the
-   * history wait for the records still being written; close() waits for all of it.
+   * When a build's garbage collection runs: `inline` (default) before build() returns, or
+   * `background`, after it returns (the daemon: its client gets the result without waiting for a
+   * walk of the whole store; see background-collector.ts). close() waits for it either way.
    */
-  readonly afterBuild?: 'inline' | 'background';
+  readonly collectAfterBuild?: 'inline' | 'background';
   /**
    * Where binfmt_misc is mounted, for finding the platforms RUN steps can run for (emulators.ts).
    * Default: TSBUILD_BINFMT_MISC, else /proc/sys/fs/binfmt_misc.
@@ -128,18 +125,14 @@ export class Engine {
    * mounts undone, containers and active snapshots removed, unfinished writes and holds dropped.
    */
   readonly recovery: readonly string[];
-  readonly #afterBuild: 'inline' | 'background';
+  readonly #collectAfterBuild: 'inline' | 'background';
   readonly #collector: BackgroundCollector;
-  /** Builds' work after their result (history records): what readers of the history wait for. */
-  readonly #bookkeeping = new PendingWork();
-  /** The same work and the collection after it, per operation: what close() waits for. */
-  readonly #tails = new PendingWork();
   #closed = false;
 
-  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number, afterBuild: 'inline' | 'background', emulators: Emulators) {
+  private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number, collectAfterBuild: 'inline' | 'background', emulators: Emulators) {
     this.services = services;
     this.emulators = emulators;
-    this.#afterBuild = afterBuild;
+    this.#collectAfterBuild = collectAfterBuild;
     this.#collector = new BackgroundCollector(() => services.storage.collectGarbage().catch(() => undefined));
     this.historyKeep = historyKeep;
     this.snapshotter = snapshotter;
@@ -199,7 +192,7 @@ export class Engine {
       });
       const binfmtDir = opts.binfmtDir ?? process.env['TSBUILD_BINFMT_MISC'];
       const emulators = new Emulators({ tmpDir, cacheFile: join(root, 'emulators.json'), ...(binfmtDir ? { binfmtDir } : {}) });
-      return new Engine(services, snapshotter, solver, recovery, layerLimits, historyKeep, opts.afterBuild ?? 'inline', emulators);
+      return new Engine(services, snapshotter, solver, recovery, layerLimits, historyKeep, opts.collectAfterBuild ?? 'inline', emulators);
     } catch (e) {
       storage.close();
       throw e;
@@ -244,62 +237,38 @@ export class Engine {
    * leaves what it makes alone; if its process dies, the next start collects what it left. When
    * it ends, whatever it made unreachable — a cache result that lost a race or was replaced by
    * --no-cache, the image a tag moved away from, the blobs of a failed load or pull — is collected.
-   * `after` (the operation's bookkeeping once it has its result) runs first, then the GC policy
-   * check when `gcPolicy` is set: inline, or with the collection once the operation has returned
-   * (`collect: 'background'`).
    */
-  async #op<T>(
-    label: string,
-    o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: 'inline' | 'background' | false; readonly after?: () => Promise<void>; readonly gcPolicy?: boolean },
-    fn: () => Promise<T>,
-  ): Promise<T> {
+  async #op<T>(label: string, o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: 'inline' | 'background' | false }, fn: () => Promise<T>): Promise<T> {
     const storage = this.services.storage;
     const lease = await storage.leases.begin(label, { protects: o.protects, signal: o.signal });
-    // Not cancellable: a cancelled operation's leftovers are exactly what this is for. A failure
-    // here must not fail an operation that succeeded: the next collection retries. The lease stays
-    // (unprotecting) until the collection is done: a process killed during it leaves a dead lease,
-    // so the next start collects instead.
-    const finish = async (after: Promise<void>): Promise<void> => {
-      try {
-        await after;
-        // Automatic GC (the policy's limits) while the lease still protects what the operation made.
-        if (o.gcPolicy === true) await storage.maybeGc().catch(() => undefined);
-        if (o.collect !== false) {
-          lease.stopProtecting();
-          await this.#collector.request();
-        }
-      } finally {
-        lease.release();
-      }
-    };
+    let background = false;
     try {
       return await fn();
     } finally {
-      const background = o.collect === 'background';
-      const work = o.after;
-      const after = work === undefined ? Promise.resolve() : background ? this.#bookkeeping.run(work) : work().catch(() => undefined);
-      // A lease that fails to go stays dead-looking for the next start to collect.
-      if (background) void this.#tails.run(() => finish(after));
-      else await finish(after);
+      try {
+        // Not cancellable: a cancelled operation's leftovers are exactly what this is for. A
+        // failure here must not fail an operation that succeeded: the next collection retries.
+        // The lease stays (unprotecting) until the collection is done: a process killed during
+        // it leaves a dead lease, so the next start collects instead.
+        if (o.collect !== false) {
+          lease.stopProtecting();
+          const collected = this.#collector.request();
+          if (o.collect === 'background') {
+            background = true;
+            // A lease that fails to go stays dead-looking for the next start to collect.
+            void collected.then(() => lease.release()).catch(() => undefined);
+          } else {
+            await collected;
+          }
+        }
+      } finally {
+        if (!background) lease.release();
+      }
     }
   }
 
   build(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
-    const later: (() => Promise<void>)[] = [];
-    return this.#op('build', {
-      protects: true, signal: opts.signal, collect: this.#afterBuild, gcPolicy: true,
-      after: async () => {
-        for (const work of later) await work();
-      },
-    }, () => runBuild(this, req, opts, (work) => later.push(work)));
-  }
-
-  /**
-   * Settles when every build that has returned has written its history (in the background mode
-   * a build answers first). Never rejects.
-   */
-  historyWritten(): Promise<void> {
-    return this.#bookkeeping.settled();
+    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts));
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
@@ -378,7 +347,6 @@ export class Engine {
   async prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult> {
     // prune collects garbage itself; its lease only marks it as running (for crash recovery).
     const result = await this.#op('prune', { protects: false, signal: opts.signal, collect: false }, () => this.services.storage.prune({ ...req, signal: opts.signal }));
-    await this.historyWritten();
     this.services.storage.history.trim(this.historyKeep);
     return result;
   }
@@ -386,7 +354,6 @@ export class Engine {
   /** Past builds with their steps, newest first (`tsbuild history --why`, the History RPC). */
   async buildHistory(req: BuildHistoryRequest, opts: CallOptions): Promise<PastBuild[]> {
     throwIfAborted(opts.signal);
-    await this.historyWritten();
     return pastBuilds(this.services.storage.history, req);
   }
 
@@ -407,9 +374,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // Bookkeeping and collections after operations hold leases and use the store: they finish
-    // before it closes.
-    await this.#tails.settled();
+    // Background collections hold leases and use the store: they finish before it closes.
     await this.#collector.idle();
     await this.snapshotter.close().catch(() => undefined);
     await rm(this.services.tmpDir, { recursive: true, force: true }).catch(() => undefined);

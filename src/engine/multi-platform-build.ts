@@ -134,7 +134,6 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
     definition: { ...first.definition.loaded, vertices },
     argNames: f.argNames,
     keep: engine.historyKeep,
-    earlierWritten: () => engine.historyWritten(),
   });
   const session = buildSession(req, f.opts, f.buildArgs, recorder, registry);
   const graphs = converted.map((c) => solverGraph(c.definition.loaded, { services, session }));
@@ -202,6 +201,7 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
   } finally {
     for (const s of solved) await s?.result.release();
     for (const d of session.scratch) await rm(d, { recursive: true, force: true }).catch(() => undefined);
+    await services.storage.maybeGc().catch(() => undefined);
   }
 }
 

@@ -87,8 +87,7 @@ describeBuilds('Solve over gRPC', () => {
   let sockDir: string;
 
   beforeAll(async () => {
-    // As tsbuildd opens it: a build answers before its history record is written.
-    engine = await Engine.open({ root: daemonEnv.root, afterBuild: 'background' });
+    engine = await Engine.open({ root: daemonEnv.root });
     const handlers: ServiceHandlers<typeof ControlService> = {
       Solve: solveHandler({ engine, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0, builds: new RunningBuilds(), allowedEntitlements: [] }),
       Status: reject, ListBuilds: reject, DiskUsage: reject, Prune: reject, ListImages: reject, RemoveImage: reject,
@@ -144,13 +143,8 @@ describeBuilds('Solve over gRPC', () => {
     const df = `FROM ${BASE}\nCOPY . /ctx\nRUN cat /ctx/a.txt\n`;
     const first = await solve(request(ctx, df));
     expect(logText(first.events, TRANSFER_VERTEX_NAME)).toBe('transferred 100008 bytes (3 files) of 100008 bytes (3 files), listing: 3 entries\n');
-    const startedSecond = Date.now();
     const second = await solve(request(ctx, df));
     expect(logText(second.events, TRANSFER_VERTEX_NAME)).toBe('transferred 0 bytes (0 files) of 100008 bytes (3 files), listing unchanged\n');
-    // The call ended before the history record was written; History callers still find it.
-    const [newest] = await engine.buildHistory({ limit: 1 }, { signal: new AbortController().signal });
-    expect(newest).toMatchObject({ status: 'succeeded', description: 'localhost/solve-test:latest', stepsTotal: 3, stepsCached: 3 });
-    expect(newest?.started).toBeGreaterThanOrEqual(startedSecond);
     // The context's load step always runs (it reads the synced copy, as BuildKit re-reads a local source); every other step is cached.
     const rest = second.result.summary.steps.filter((s) => s.name !== '[internal] load build context');
     expect(rest.map((s) => s.outcome)).toEqual(rest.map(() => 'cached'));
