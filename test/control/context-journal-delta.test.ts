@@ -23,24 +23,13 @@ import type { WatchedContext } from '../../src/control/context-journal.js';
 import { mergeListing } from '../../src/control/context-listing-delta.js';
 import { ContextSyncStore } from '../../src/control/solve-context-sync.js';
 import type { IncomingChunk } from '../../src/control/solve-context-sync.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
 type Outcome = 'clean' | 'delta' | 'walk' | 'refused';
 
 const signal = new AbortController().signal;
 const IGNORE = Buffer.from('*.log\nignored\n');
-
-/** A small deterministic generator (mulberry32), so that a failing seed can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the path-precise context journal', () => {
   let work: string;
@@ -164,7 +153,7 @@ describe('the path-precise context journal', () => {
 
   test('random edits: every listing equals the full walk', async () => {
     const seed = Number(process.env['JOURNAL_SEED'] ?? Date.now() % 1_000_000);
-    const rand = rng(seed);
+    const rand = mulberry32(seed);
     const pick = <T>(xs: readonly T[]): T | undefined => xs[Math.floor(rand() * xs.length)];
     let next = 0;
     const tree = (): { files: string[]; dirs: string[] } => {
