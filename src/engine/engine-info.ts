@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { release } from 'node:os';
 import { promisify } from 'node:util';
 import { formatPlatform, hostPlatform } from '../llb/platform.js';
+import { nativeSys } from '../util/native-sys.js';
 import { VERSION } from '../version.js';
 import { findOnPath } from './preflight.js';
 import type { CallOptions, EngineInfo } from './types.js';
@@ -41,6 +42,7 @@ export async function engineInfo(root: string, outputs: readonly string[], emula
     platforms: await emulators.runnable(opts.signal),
     snapshotter: 'overlay2',
     outputs: [...outputs],
-    features: [...FEATURES],
+    // 'native-sys': mounts and umounts without a child process (src/util/native-sys.ts).
+    features: [...FEATURES, ...(nativeSys() !== undefined ? ['native-sys'] : [])],
   };
 }

@@ -136,7 +136,7 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       expect(info).toMatchObject({ version: VERSION, root, kernel: release(), platform: 'linux/amd64', snapshotter: 'overlay2' });
       expect(info.runc.version).toMatch(/^\d+\.\d+/);
       expect([...info.outputs].sort()).toEqual(['docker', 'image', 'local', 'oci', 'tar']);
-      expect(info.features).toEqual(expect.arrayContaining(['secrets', 'ssh', 'cache-export:registry']));
+      expect(info.features).toEqual(expect.arrayContaining(['secrets', 'ssh', 'cache-export:registry', 'native-sys']));
     });
 
     testWhen(canImport, 'importImage: a rootfs tarball becomes a one-layer image', async () => {

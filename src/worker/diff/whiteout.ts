@@ -7,8 +7,9 @@ import { getAttributeSync } from '@napi-rs/xattr';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { chmod, rename, rm } from 'node:fs/promises';
 import { assertNever } from '../../util/errors.js';
+import { nativeSys } from '../../util/native-sys.js';
 import { fsPath, utf8Path } from '../snapshot/byte-path.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -98,7 +99,8 @@ function run(cmd: string, args: readonly string[]): Promise<void> {
 
 /**
  * Creates a device node, whiteout or FIFO at `target` (a byte path). Node has neither mknod nor
- * mkfifo, so this spawns the coreutils tools; they are rare in layers. The node is made under an
+ * mkfifo: this uses mknod(2) of the native module (src/util/native-sys.ts), or the coreutils tools
+ * without it; they are rare in layers. The node is made under an
  * ASCII temporary name in `scratchDir` (same filesystem) and renamed into place, so any target
  * name works.
  */
@@ -106,6 +108,16 @@ export async function makeSpecialNode(scratchDir: string, target: string, node: 
   const tmp = `${scratchDir}/.tsbuild-node-${randomBytes(8).toString('hex')}`;
   const perm = (mode & 0o7777).toString(8);
   try {
+    const sys = nativeSys();
+    if (sys !== undefined) {
+      const type = node.kind === 'whiteout' || node.kind === 'char' ? 0o020000 : node.kind === 'block' ? 0o060000 : 0o010000;
+      const dev = node.kind === 'char' || node.kind === 'block' ? node : { major: 0, minor: 0 };
+      sys.mknod(tmp, type, dev.major, dev.minor);
+      // mknod(2) applies the umask; mknod -m does not.
+      await chmod(tmp, node.kind === 'whiteout' ? 0 : mode & 0o7777);
+      await rename(tmp, fsPath(target));
+      return;
+    }
     switch (node.kind) {
       case 'whiteout':
         await run('mknod', ['-m', '000', tmp, 'c', '0', '0']);

@@ -1,8 +1,10 @@
 /**
- * Fifos and device nodes. Node has no mknod/mkfifo binding, so these go through the coreutils
- * binaries; they are rare in build contexts, so a process per entry is fine.
+ * Fifos and device nodes. Node has no mknod/mkfifo binding: mknod(2) of the native module
+ * (src/util/native-sys.ts), else the coreutils binaries (a process per entry).
  */
 import { execFile } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
+import { nativeSys } from '../../util/native-sys.js';
 import { fileOpIoError } from './errors.js';
 
 export type SpecialKind = 'fifo' | 'char' | 'block';
@@ -19,6 +21,18 @@ export interface MakeSpecialOptions {
 
 /** Creates a fifo or device node at `path` (which must not exist). */
 export async function makeSpecialFile(path: string, opts: MakeSpecialOptions): Promise<void> {
+  const sys = nativeSys();
+  if (sys !== undefined) {
+    const type = opts.kind === 'fifo' ? 0o010000 : opts.kind === 'char' ? 0o020000 : 0o060000;
+    try {
+      sys.mknod(path, type, opts.major ?? 0, opts.minor ?? 0);
+      // mknod(2) applies the umask; mknod -m does not.
+      await chmod(path, opts.mode & 0o7777);
+    } catch (e) {
+      throw fileOpIoError(`${opts.kind === 'fifo' ? 'mkfifo' : 'mknod'} ${path}`, e);
+    }
+    return;
+  }
   const mode = (opts.mode & 0o7777).toString(8);
   const [bin, args] =
     opts.kind === 'fifo'

@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { getAttributeSync } from '@napi-rs/xattr';
 import { copyXattrs } from '../fileop/metadata.js';
 import { fileOpIoError } from '../fileop/errors.js';
+import { nativeSys, splitNs } from '../../util/native-sys.js';
 
 /** A destination ancestor the parent layers show as a directory. */
 export interface LowerAncestor {
@@ -79,10 +80,20 @@ export function lowerAncestors(diffDirs: readonly string[], components: readonly
   return out;
 }
 
-function copyTimes(ref: string, target: string, signal: AbortSignal): Promise<void> {
-  // Node sets times in (double) seconds, which cannot hold every nanosecond value; touch -r copies
-  // atime and mtime exactly, as copy-up does.
-  return new Promise((resolve, reject) => {
+async function copyTimes(ref: string, target: string, signal: AbortSignal): Promise<void> {
+  // Node sets times in (double) seconds, which cannot hold every nanosecond value; utimensat through
+  // the native module (or touch -r without it) copies atime and mtime exactly, as copy-up does.
+  const sys = nativeSys();
+  if (sys !== undefined) {
+    try {
+      const st = await lstat(ref, { bigint: true });
+      sys.lutimes(target, ...splitNs(st.atimeNs), ...splitNs(st.mtimeNs));
+    } catch (e) {
+      throw fileOpIoError(`set times of ${target}`, e);
+    }
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
     execFile('touch', ['-h', '-r', ref, target], { signal }, (err, _out, stderr) => {
       if (err) reject(fileOpIoError(`set times of ${target}`, new Error(String(stderr || err.message).trim())));
       else resolve();

@@ -1,10 +1,13 @@
 /**
- * mount(8)/umount(8) for overlay mounts. Node has no mount API; a child process per mount costs a
- * few milliseconds, which is small next to what a mount is used for (a RUN step, a copy).
- * mount(8) is never killed half-way: an abort is honoured after it returns, by unmounting.
+ * Overlay mounts and unmounts: mount(2)/umount2(2) through tsbuild's native module
+ * (src/util/native-sys.ts), or mount(8)/umount(8) as child processes when it is not built. Node has
+ * no mount API, and a spawn stops the daemon's event loop for a fork of its whole heap (10-30 ms
+ * here), twice per RUN step. A mount is never interrupted half-way: an abort is honoured after it
+ * returns, by unmounting.
  */
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MNT_DETACH, nativeSys } from '../../util/native-sys.js';
 import { SnapshotError, SnapshotErrorCode } from './errors.js';
 import { isMountPoint } from './mount-table-proc.js';
 
@@ -38,7 +41,12 @@ export async function mountOverlay(req: OverlayMountRequest): Promise<void> {
     throw new SnapshotError(SnapshotErrorCode.mountFailed,
       `overlay mount of ${req.target}: option string is ${Buffer.byteLength(req.options)} bytes, over the kernel's ${MOUNT_DATA_LIMIT}`);
   }
-  const r = await run('mount', ['-t', 'overlay', 'overlay', '-o', req.options, req.target], req.cwd);
+  const sys = nativeSys();
+  const r = sys
+    ? await sys.mount(req.cwd, 'overlay', req.target, 'overlay', 0, req.options).then(
+      () => ({ ok: true, stderr: '' }),
+      (e: Error) => ({ ok: false, stderr: `mount: ${e.message}` }))
+    : await run('mount', ['-t', 'overlay', 'overlay', '-o', req.options, req.target], req.cwd);
   if (!r.ok) {
     throw new SnapshotError(SnapshotErrorCode.mountFailed, `overlay mount of ${req.target} failed: ${r.stderr.split('\n')[0] ?? ''}`, {
       detail: [`options: ${req.options.length > 300 ? `${req.options.slice(0, 300)}…` : req.options}`],
@@ -54,13 +62,22 @@ export async function mountOverlay(req: OverlayMountRequest): Promise<void> {
 export async function unmount(target: string): Promise<void> {
   let last = '';
   for (let attempt = 0; attempt < 4; attempt++) {
-    const r = await run('umount', [target]);
+    const r = await umount(target, false);
     if (r.ok) return;
     last = r.stderr;
-    if (/not mounted|no mount point|not found/i.test(r.stderr) && !(await isMountPoint(target))) return;
+    if (/not mounted|no mount point|not found|EINVAL|ENOENT/i.test(r.stderr) && !(await isMountPoint(target))) return;
     await sleep(25 * (attempt + 1));
   }
-  const lazy = await run('umount', ['-l', target]);
+  const lazy = await umount(target, true);
   if (lazy.ok || !(await isMountPoint(target))) return;
   throw new SnapshotError(SnapshotErrorCode.unmountFailed, `cannot unmount ${target}: ${last || lazy.stderr}`);
+}
+
+/** One umount2(2) (native) or umount(8); `lazy` detaches a busy mount. */
+function umount(target: string, lazy: boolean): Promise<ExecResult> {
+  const sys = nativeSys();
+  if (sys === undefined) return run('umount', lazy ? ['-l', target] : [target]);
+  return sys.umount(target, lazy ? MNT_DETACH : 0).then(
+    () => ({ ok: true, stderr: '' }),
+    (e: Error) => ({ ok: false, stderr: `umount: ${e.message}` }));
 }

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { ControlService } from '../../../src/client/gen/control-grpc.js';
 import { VERSION } from '../../../src/version.js';
 import { parseArgs } from '../../../cmd/cli/args.js';
@@ -27,6 +27,10 @@ function stageContext(dir: string): void {
   cpSync(join(repoRoot, 'proto'), join(dir, 'proto'), { recursive: true });
   mkdirSync(join(dir, 'dist', 'bin'), { recursive: true });
   for (const f of ['tsbuildd.mjs', 'tsbuildd.bundle.mjs', 'tsbuild.mjs', 'tsbuild.cjs', 'tsbuild-cli.cjs', 'tsbuild-engine.cjs']) cpSync(join(repoRoot, 'dist', 'bin', f), join(dir, 'dist', 'bin', f));
+  // The native module (mount without a child process), built by `npm run build`.
+  const native = join('native', 'build', 'Release', 'tsbuild_sys.node');
+  mkdirSync(join(dir, dirname(native)), { recursive: true });
+  cpSync(join(repoRoot, native), join(dir, native));
   // The daemon bundle's lazily loaded chunks, when it has any (scripts/bundle.mjs splits at each import()).
   const chunks = join(repoRoot, 'dist', 'bin', 'chunks');
   if (existsSync(chunks)) {
@@ -99,7 +103,10 @@ describeBuilds('deploy/Dockerfile built by tsbuild', () => {
     const d = await startDaemon(['--addr', `unix://${sock}`, '--root', join(env.dir, 'daemon-root')], {}, join(out, 'opt', 'tsbuild', 'dist', 'bin', 'tsbuildd.mjs'));
     const c = connect(`unix://${sock}`);
     try {
-      expect((await unary(c, ControlService.Info, {})).version).toBe(VERSION);
+      const info = await unary(c, ControlService.Info, {});
+      expect(info.version).toBe(VERSION);
+      // The image's daemon found the image's native module.
+      expect(info.engine?.features).toContain('native-sys');
     } finally {
       c.close();
       expect((await d.stop()).code).toBe(0);

@@ -1,0 +1,77 @@
+/**
+ * tsbuild's own native module (native/tsbuild_sys.c, built by `npm run build`): mount(2),
+ * umount2(2), utimensat(2) on a link itself to the nanosecond, mknod(2) — the calls Node has no API
+ * for. Without it each was a child process (mount(8), umount(8), touch(1), mknod(1)), and a spawn
+ * stops the daemon's event loop while its whole address space is forked: 10-30 ms per call here.
+ *
+ * Loaded on first use, from `native/build/Release/` found by walking up from this module (the same
+ * file serves src/ under Jest, dist/src/ and the bundles in dist/bin/). When it is missing (a tree
+ * built without a compiler) or `TSBUILD_NATIVE=0`, `nativeSys()` is undefined and callers use the
+ * child-process way; `nativeSysProblem()` says why, for `tsbuild info` and the tests.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeSys {
+  /** mount(2) with the relative paths in `data` resolved against `cwd` (null: the process's). */
+  mount(cwd: string | null, source: string, target: string, fstype: string, flags: number, data: string | null): Promise<void>;
+  /** umount2(2). */
+  umount(target: string, flags: number): Promise<void>;
+  /** utimensat(2) with AT_SYMLINK_NOFOLLOW: `path`'s own times, to the nanosecond. */
+  lutimes(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
+  /** mknod(2); `mode` includes the file type bits. */
+  mknod(path: string, mode: number, major: number, minor: number): void;
+}
+
+/** umount2 flag: detach now, free when no longer busy. */
+export const MNT_DETACH = 2;
+
+const FILE = join('native', 'build', 'Release', 'tsbuild_sys.node');
+
+let loaded: { readonly sys: NativeSys | undefined; readonly problem: string | undefined } | undefined;
+
+function find(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = join(dir, FILE);
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function load(): NonNullable<typeof loaded> {
+  if (process.env['TSBUILD_NATIVE'] === '0') return { sys: undefined, problem: 'disabled by TSBUILD_NATIVE=0' };
+  const file = find();
+  if (file === undefined) return { sys: undefined, problem: `${FILE} not found (run npm run build)` };
+  try {
+    return { sys: createRequire(import.meta.url)(file) as NativeSys, problem: undefined };
+  } catch (e) {
+    return { sys: undefined, problem: `cannot load ${file}: ${(e as Error).message}` };
+  }
+}
+
+/** The native calls, or undefined when the module is not there (callers then spawn). */
+export function nativeSys(): NativeSys | undefined {
+  return (loaded ??= load()).sys;
+}
+
+/** Why `nativeSys()` is undefined; undefined when it is loaded. */
+export function nativeSysProblem(): string | undefined {
+  return (loaded ??= load()).problem;
+}
+
+/** Splits a time in nanoseconds (a Stats' `mtimeNs` bigint) into seconds and nanoseconds. */
+export function splitNs(ns: bigint): [number, number] {
+  const s = ns / 1_000_000_000n;
+  let n = ns % 1_000_000_000n;
+  let sec = s;
+  if (n < 0n) {
+    n += 1_000_000_000n;
+    sec -= 1n;
+  }
+  return [Number(sec), Number(n)];
+}
