@@ -12,7 +12,9 @@
  *
  * A committed snapshot never changes and neither does its chain, so a warm engine keeps the
  * figures by top snapshot (`LayerUsageCache`): a no-op rebuild ends on the same snapshot as the
- * build before it and would otherwise walk every file of every layer again.
+ * build before it and would otherwise walk every file of every layer again. It keeps each layer's
+ * walk too (by snapshot id; ids are random and never reused), so a build that changed its last
+ * steps walks only their new layers, not the base image's and the unchanged steps' again.
  */
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -24,8 +26,14 @@ import { isOpaqueDir } from '../worker/diff/whiteout.js';
 
 type Entry = { readonly kind: 'file' | 'symlink'; readonly size: number } | { readonly kind: 'dir'; readonly opaque: boolean } | { readonly kind: 'other' | 'whiteout' };
 
+/** Layer walks kept by snapshot id (a committed snapshot's `diff/` never changes). */
+export interface LayerWalks {
+  get(id: string): ReadonlyMap<string, Entry> | undefined;
+  set(id: string, entries: ReadonlyMap<string, Entry>): void;
+}
+
 /** The layers of `snapshot`'s chain, bottom first. */
-export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffDir'>, snapshot: string, signal: AbortSignal): Promise<LayerUsage[]> {
+export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffDir'>, snapshot: string, signal: AbortSignal, walks?: LayerWalks): Promise<LayerUsage[]> {
   const chain = [...(await snapshotter.chain(snapshot))].reverse();
   /** The files visible so far: path → the layer that holds it and its size. */
   const live = new Map<string, { layer: number; size: number }>();
@@ -37,7 +45,11 @@ export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffD
   const out: { size: number; files: number; wastedBytes: number }[] = [];
   for (const [n, id] of chain.entries()) {
     throwIfAborted(signal);
-    const entries = await walk(snapshotter.diffDir(id), signal);
+    let entries = walks?.get(id);
+    if (entries === undefined) {
+      entries = await walk(snapshotter.diffDir(id), signal);
+      walks?.set(id, entries);
+    }
     const mine = { size: 0, files: 0, wastedBytes: 0 };
     out.push(mine);
     const hide = (path: string, self: boolean): void => {
@@ -79,14 +91,46 @@ export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffD
 
 /** Top snapshots whose figures are kept (a few per Dockerfile a warm daemon builds). */
 const CACHED_TOPS = 64;
+/** Entries of layer walks kept, in all (~100 bytes each). */
+const CACHED_WALK_ENTRIES = 400_000;
+
+/** Layer walks by snapshot id, the least recently used dropped beyond `maxEntries` entries in all. */
+class WalkCache implements LayerWalks {
+  readonly #byId = new Map<string, ReadonlyMap<string, Entry>>();
+  #entries = 0;
+
+  constructor(private readonly maxEntries: number) {}
+
+  get(id: string): ReadonlyMap<string, Entry> | undefined {
+    const hit = this.#byId.get(id);
+    if (hit) {
+      this.#byId.delete(id);
+      this.#byId.set(id, hit);
+    }
+    return hit;
+  }
+
+  set(id: string, entries: ReadonlyMap<string, Entry>): void {
+    if (entries.size > this.maxEntries || this.#byId.has(id)) return;
+    this.#byId.set(id, entries);
+    this.#entries += entries.size;
+    for (const [old, e] of this.#byId) {
+      if (this.#entries <= this.maxEntries) break;
+      this.#byId.delete(old);
+      this.#entries -= e.size;
+    }
+  }
+}
 
 /** `layerUsage` by top snapshot id, the least recently used dropped beyond `max`. */
 export class LayerUsageCache {
   readonly #byTop = new Map<string, readonly LayerUsage[]>();
   readonly #max: number;
+  readonly #walks: WalkCache;
 
-  constructor(opts: { readonly max?: number } = {}) {
+  constructor(opts: { readonly max?: number; readonly maxWalkEntries?: number } = {}) {
     this.#max = opts.max ?? CACHED_TOPS;
+    this.#walks = new WalkCache(opts.maxWalkEntries ?? CACHED_WALK_ENTRIES);
   }
 
   /** The figures of `snapshot`'s chain (a committed snapshot: its layers never change). */
@@ -97,7 +141,7 @@ export class LayerUsageCache {
       this.#byTop.set(snapshot, hit);
       return hit;
     }
-    const usage = await layerUsage(snapshotter, snapshot, signal);
+    const usage = await layerUsage(snapshotter, snapshot, signal, this.#walks);
     this.#byTop.set(snapshot, usage);
     for (const old of this.#byTop.keys()) {
       if (this.#byTop.size <= this.#max) break;

@@ -65,3 +65,33 @@ test('a file over a lower directory wastes everything under it, and only that (o
     { size: 3, files: 1, wastedBytes: 0 },
   ]);
 });
+
+test('a new top walks only its new layers; layer walks beyond the entry bound are walked again', async () => {
+  for (const [layer, files] of Object.entries({ a: { 'bin/sh': 'shsh', 'etc/p': 'p' }, b: { 'data/f': 'one' }, c: { 'data/f': 'two!' } })) {
+    for (const [p, data] of Object.entries(files)) {
+      await mkdir(join(dir, layer, p, '..'), { recursive: true });
+      await writeFile(join(dir, layer, p), data);
+    }
+  }
+  const read: string[] = [];
+  const s = {
+    chain: async (id: string): Promise<readonly string[]> => ({ b: ['b', 'a'], c: ['c', 'a'] })[id] ?? [],
+    diffDir: (id: string): string => {
+      read.push(id);
+      return join(dir, id);
+    },
+  };
+  const signal = new AbortController().signal;
+  const cache = new LayerUsageCache();
+  await cache.get(s, 'b', signal);
+  expect(await cache.get(s, 'c', signal)).toEqual([{ size: 5, files: 2, wastedBytes: 0 }, { size: 4, files: 1, wastedBytes: 0 }]);
+  // The base layer `a` was walked once, for b; c walked only itself.
+  expect(read).toEqual(['a', 'b', 'c']);
+
+  // Room for 5 entries: a (bin, bin/sh, etc, etc/p) fits, then b's 2 push it out.
+  const small = new LayerUsageCache({ maxWalkEntries: 5 });
+  read.length = 0;
+  await small.get(s, 'b', signal);
+  await small.get(s, 'c', signal);
+  expect(read).toEqual(['a', 'b', 'a', 'c']);
+});
