@@ -4,8 +4,8 @@
  * is whole. Several processes may share it: writers of the same digest both succeed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, rename, stat, unlink, lstat, utimes } from 'node:fs/promises';
+import { createReadStream, utimesSync } from 'node:fs';
+import { readdir, readFile, rename, stat, unlink, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsbuildError, throwIfAborted } from '../util/errors.js';
@@ -93,7 +93,9 @@ export class ContentStore {
     throwIfAborted(opts.signal);
     const now = new Date();
     try {
-      await utimes(this.blobPath(digest), now, now);
+      // Synchronous: one metadata syscall, where a thread-pool trip costs more CPU than the call;
+      // an export claims every layer of its image (issue 10).
+      utimesSync(this.blobPath(digest), now, now);
       return true;
     } catch (e) {
       if (isErrnoCode(e, 'ENOENT')) return false;
