@@ -168,8 +168,9 @@ export class BuildHistory {
         ins.run(id, st.index, st.vertexDigest, st.name, st.stage, st.instruction, st.cacheKey ?? null, st.parentKey ?? null, st.outcome, st.why ?? null, st.why ?? null,
           st.startedAt ?? null, st.finishedAt ?? null, st.durationMs, st.layerSize ?? null, st.bytesRead ?? null, JSON.stringify(st.facts), filesDigest);
       }
+      // In the same transaction: one commit per build instead of two (issue 10).
+      this.#trim(o.keep ?? DEFAULT_HISTORY_KEEP);
     });
-    this.trim(o.keep ?? DEFAULT_HISTORY_KEEP);
     return this.get(id) as BuildRecord;
   }
 
@@ -225,12 +226,15 @@ export class BuildHistory {
 
   /** Keeps the newest `keep` builds (and the file sets they use). Returns how many were removed. */
   trim(keep: number): number {
-    return this.db.write(() => {
-      const n = this.db.prepare(`DELETE FROM builds WHERE build_id NOT IN
-        (SELECT build_id FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT ?)`).run(Math.max(0, keep)).changes;
-      if (n > 0) this.#dropUnusedFileSets();
-      return n;
-    });
+    return this.db.write(() => this.#trim(keep));
+  }
+
+  /** trim()'s body; the caller holds the write transaction. */
+  #trim(keep: number): number {
+    const n = this.db.prepare(`DELETE FROM builds WHERE build_id NOT IN
+      (SELECT build_id FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT ?)`).run(Math.max(0, keep)).changes;
+    if (n > 0) this.#dropUnusedFileSets();
+    return n;
   }
 
   #dropUnusedFileSets(): void {

@@ -52,6 +52,10 @@ export class MetadataDb {
       // a power loss may lose the last few, but leaves the database consistent.
       sqlite.pragma('synchronous = NORMAL');
       sqlite.pragma('foreign_keys = ON');
+      // Sorts and NOT IN lists that no index serves go to temporary b-trees; on the default
+      // (file) store each one creates, writes and unlinks a temp file: the history's trim after
+      // every build took ~2 ms that way, ~50 us in memory (issue 10). The metadata is small.
+      sqlite.pragma('temp_store = MEMORY');
       const db = new MetadataDb(opts.path, sqlite);
       db.migrate(opts.migrations ?? MIGRATIONS);
       return db;

@@ -26,13 +26,27 @@ export function processStartTime(pid: number): string | undefined {
   return rest[19] ?? '';
 }
 
+/**
+ * This process's start time, read once: it cannot change while the process runs, and a daemon asks
+ * for it (and for its own liveness, owning most leases, refs and locks) many times a build, a
+ * /proc read each (issue 10). Keyed by pid; an unreadable /proc is asked again next time.
+ */
+let self: { readonly pid: number; readonly start: string } | undefined;
+
+function ownStartTime(): string | undefined {
+  if (self?.pid === process.pid) return self.start;
+  const start = processStartTime(process.pid);
+  if (start !== undefined) self = { pid: process.pid, start };
+  return start;
+}
+
 export function currentProcess(): ProcessIdentity {
-  return { pid: process.pid, start: processStartTime(process.pid) ?? '' };
+  return { pid: process.pid, start: ownStartTime() ?? '' };
 }
 
 /** True while the process that recorded this identity is still running. */
 export function isProcessAlive(owner: ProcessIdentity): boolean {
-  const start = processStartTime(owner.pid);
+  const start = owner.pid === process.pid ? ownStartTime() : processStartTime(owner.pid);
   if (start === undefined) return false;
   return owner.start === '' || start === owner.start;
 }

@@ -8,7 +8,7 @@
 import type { BuildHistory } from '../cache/build-history.js';
 import type { FileFingerprint, HistoryStepInput, LayerUsage, HistoryStepOutcome, StepFacts } from '../cache/types.js';
 import type { LoadedDefinition, LLBVertex } from '../llb/types.js';
-import type { CacheRecordStore } from '../solver/cache-types.js';
+import type { CacheRecord } from '../solver/cache-types.js';
 import type { KeyPart } from '../solver/cache-key.js';
 import type { BuildSummary, MissQuery, StepRecord, Vertex } from '../solver/types.js';
 import type { StepObserver } from '../worker/ops/context.js';
@@ -16,8 +16,12 @@ import { explainMiss, instructionOf } from './miss-why.js';
 
 export interface HistoryRecorderOptions {
   readonly history: BuildHistory;
-  /** For the layer size of each step (its cache record's size). */
-  readonly records: CacheRecordStore;
+  /**
+   * For the layer size of each step (its cache record's size). Read without counting a use: the
+   * solver's lookup already counted this build's (a lookup here counted each step twice and cost a
+   * write transaction per step; issue 10).
+   */
+  readonly records: { get(key: string, output: number): CacheRecord | undefined };
   /** Which Dockerfile (absolute path, or the daemon's client context key and name). */
   readonly dockerfile: string;
   readonly description: string;
@@ -133,7 +137,7 @@ export class HistoryRecorder implements StepObserver {
     const v = this.#vertices.get(st.digest);
     const llb = this.#llb.get(st.digest);
     const files = this.#files(llb);
-    const rec = st.cacheKey !== undefined && (st.outcome === 'executed' || st.outcome === 'cached') ? await this.#o.records.lookup(st.cacheKey, 0).catch(() => undefined) : undefined;
+    const rec = st.cacheKey !== undefined && (st.outcome === 'executed' || st.outcome === 'cached') ? this.#get(st.cacheKey) : undefined;
     const seen = llb ? this.#seen.get(llb.digest) : undefined;
     return {
       index,
@@ -153,6 +157,14 @@ export class HistoryRecorder implements StepObserver {
       facts: v && st.opDigest !== undefined ? this.#facts(v, st.opDigest, st.keyParts ?? []) : {},
       files,
     };
+  }
+
+  #get(key: string): CacheRecord | undefined {
+    try {
+      return this.#o.records.get(key, 0);
+    } catch {
+      return undefined;
+    }
   }
 
   #facts(v: Vertex, opDigest: string, parts: readonly KeyPart[]): StepFacts {

@@ -7,6 +7,7 @@
  * reading four files, and its chain is not read again. Another process on the data root may remove
  * a snapshot at any time; that check sees it. Active snapshots are always read afresh.
  */
+import { lstatSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { SnapshotInfo } from '../types.js';
@@ -41,7 +42,14 @@ export class SnapshotRecords {
     assertSnapshotId(id);
     const known = this.#committed.get(id);
     if (known !== undefined) {
-      const st = await lstat(this.layout.file(id, 'link')).catch(() => undefined);
+      // Synchronous: one lstat, where a thread-pool trip costs more CPU than the call, and a daemon
+      // build checks every snapshot of the store several times (listing, export; issue 10).
+      let st;
+      try {
+        st = lstatSync(this.layout.file(id, 'link'), { throwIfNoEntry: false });
+      } catch {
+        st = undefined;
+      }
       if (st !== undefined) return { id, kind: 'committed', parent: known.parent, link: known.link, createdAt: st.mtimeMs };
       // Removed (by another process, or by this one since): read afresh, as if never seen.
       this.#committed.delete(id);
