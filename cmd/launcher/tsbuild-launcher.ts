@@ -10,6 +10,7 @@
  * With `--debug` the bundles are loaded by `require` instead, with source maps on, so stack traces
  * name src/ files and lines (Node applies source maps only to modules its own loaders compile).
  */
+import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,8 +41,26 @@ const argv = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, 'tsbuild-cli.cjs');
 
+/**
+ * The version line straight to fd 1: process.stdout would first build a stream for it (Node's
+ * stream modules, and net or tty for a pipe or terminal), more than the rest of `--version` costs
+ * (issue 10). A non-blocking descriptor that is full (EAGAIN) gets the stream after all; a closed
+ * pipe (EPIPE: `tsbuild --version | true`) is not an error.
+ */
+function printVersion(): void {
+  const line = `tsbuild ${VERSION}\n`;
+  try {
+    writeSync(1, line);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return;
+    if (code !== 'EAGAIN') throw e;
+    process.stdout.write(line);
+  }
+}
+
 if (argv[0] === '--version' || argv[0] === 'version') {
-  process.stdout.write(`tsbuild ${VERSION}\n`);
+  printVersion();
 } else if (argv.includes('--debug')) {
   process.setSourceMapsEnabled(true);
   createRequire(import.meta.url)(cli);

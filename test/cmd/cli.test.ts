@@ -1,4 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runTsbuild } from '../helpers/cli.js';
 
 describe('tsbuild command line', () => {
@@ -19,6 +22,23 @@ describe('tsbuild command line', () => {
     const r = await runTsbuild(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^tsbuild \d+\.\d+\.\d+/);
+  });
+
+  // The launcher writes the line to fd 1 itself: a stream for stdout (here a pipe) would load
+  // Node's stream modules and net first, more than the rest of --version costs (issue 10).
+  test('--version loads no stream module', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsbuild-version-'));
+    try {
+      const report = join(dir, 'loaded.json');
+      const hook = join(dir, 'hook.cjs');
+      await writeFile(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify(process.moduleLoadList)));\n`);
+      const r = await runTsbuild(['--version'], { env: { NODE_OPTIONS: `--require ${hook}` } });
+      expect([r.code, r.stdout]).toEqual([0, expect.stringMatching(/^tsbuild \d+\.\d+\.\d+\n$/)]);
+      const loaded = JSON.parse(await readFile(report, 'utf8')) as string[];
+      expect(loaded.filter((m) => /^NativeModule (stream|net|tty|internal\/fs\/sync_write_stream)$/.test(m))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   // Node's recursive mkdir never returns under /proc (it retries ENOENT forever); the data root

@@ -164,18 +164,29 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     // The CLI's bundle (scripts/bundle.mjs) holds no engine and no grpc-js: the engine is a bundle
     // of its own, read only to build in-process; the CLI has its own transport (src/client/h2).
     const bin = join(repoRoot, 'dist', 'bin');
+    // The bundles are minified (no module paths left in the code): the source map lists what went in.
     const cli = await readFile(join(bin, 'tsbuild-cli.cjs'), 'latin1');
-    expect([cli.includes('better-sqlite3'), cli.includes('node_modules/@grpc/grpc-js/'), cli.includes('dist/src/solver/')]).toEqual([false, false, false]);
+    const sources = (JSON.parse(await readFile(join(bin, 'tsbuild-cli.cjs.map'), 'utf8')) as { sources: string[] }).sources;
+    expect(sources).toContain('../../src/client/grpc-solve.ts');
+    expect([cli.includes('better-sqlite3'), sources.filter((f) => /node_modules\/@grpc\/grpc-js\/|\/src\/(solver|engine|worker)\//.test(f))]).toEqual([false, []]);
     expect((await readFile(join(bin, 'tsbuild-engine.cjs'), 'latin1')).includes('better-sqlite3')).toBe(true);
     // And at run time: a build through the daemon runs no engine bundle, loads no native add-on
     // and no Node module that only other commands or outputs need (child processes, workers, zlib).
     const ctx = join(dir, 'ctx');
     const report = join(dir, 'loaded.json');
     const hook = join(dir, 'loaded-hook.cjs');
-    await writeFile(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ builtins: process.moduleLoadList, required: Object.keys(require('node:module')._cache) })));\n`);
+    // It also counts the errors whose stack got formatted: none on a successful build (an AbortError
+    // made when the Solve call was destroyed half-open cost each build's tail its formatting).
+    await writeFile(hook, [
+      'let stacks = 0;',
+      "Error.prepareStackTrace = (e, sites) => { stacks++; return `${String(e)}\\n${sites.map((s) => `    at ${String(s)}`).join('\\n')}`; };",
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ builtins: process.moduleLoadList, required: Object.keys(require('node:module')._cache), stacks })));`,
+      '',
+    ].join('\n'));
     const r = await remote(['build', '--progress', 'quiet', '-t', 'app:1', ctx], { NODE_OPTIONS: `--require ${hook}` });
     expect([r.code, r.stderr]).toEqual([0, '']);
-    const loaded = JSON.parse(await readFile(report, 'utf8')) as { builtins: string[]; required: string[] };
+    const loaded = JSON.parse(await readFile(report, 'utf8')) as { builtins: string[]; required: string[]; stacks: number };
+    expect(loaded.stacks).toBe(0);
     // The engine bundle, once run, requires better-sqlite3 and the other add-ons from node_modules.
     // The launcher itself (the main module, dist/bin/tsbuild.cjs) is the only file in the cache.
     expect(loaded.required.filter((f) => f !== hook && f !== cliPath)).toEqual([]);

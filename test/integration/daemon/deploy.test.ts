@@ -26,7 +26,7 @@ function stageContext(dir: string): void {
   for (const f of ['package.json', 'package-lock.json']) cpSync(join(repoRoot, f), join(dir, f));
   cpSync(join(repoRoot, 'proto'), join(dir, 'proto'), { recursive: true });
   mkdirSync(join(dir, 'dist', 'bin'), { recursive: true });
-  for (const f of ['tsbuildd.mjs', 'tsbuildd.bundle.mjs', 'tsbuild.mjs', 'tsbuild.cjs', 'tsbuild-cli.cjs', 'tsbuild-engine.cjs']) cpSync(join(repoRoot, 'dist', 'bin', f), join(dir, 'dist', 'bin', f));
+  for (const f of ['tsbuildd.mjs', 'tsbuildd.bundle.mjs', 'tsbuild.mjs', 'tsbuild.cjs', 'tsbuild-cli.cjs', 'tsbuild-engine.cjs', 'chart.umd.js']) cpSync(join(repoRoot, 'dist', 'bin', f), join(dir, 'dist', 'bin', f));
   // The native module (mount without a child process), built by `npm run build`.
   const native = join('native', 'build', 'Release', 'tsbuild_sys.node');
   mkdirSync(join(dir, dirname(native)), { recursive: true });
