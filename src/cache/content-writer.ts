@@ -51,6 +51,15 @@ export class ContentWriter extends Writable {
     return this.written;
   }
 
+  /**
+   * sha256 and size of what was written so far (once finished: of the whole blob). Lets a caller
+   * that needs the digest before commit (an uncompressed layer: digest = diff_id) skip hashing the
+   * same bytes a second time.
+   */
+  measured(): { readonly digest: string; readonly size: number } {
+    return { digest: `sha256:${this.hash.copy().digest('hex')}`, size: this.written };
+  }
+
   override _construct(callback: (error?: Error | null) => void): void {
     open(this.tempPath, 'wx', 0o644).then((fh) => {
       this.fh = fh;

@@ -6,6 +6,7 @@
  * layers keep the blobs they were imported from (their cache entries are written when they are
  * applied), so their diff_ids match the base image's config; only `force-compression` converts them.
  */
+import { closeSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { LayerBlobEntry } from '../cache/types.js';
 import { failpoint } from '../util/failpoint.js';
@@ -14,6 +15,7 @@ import { MediaType } from '../oci/types.js';
 import type { ExportContext, LayerOptions } from './types.js';
 import { layerMediaType, writeLayerBlob, type LayerBlobInfo } from './layer-blob.js';
 import { convertBlob, rememberBlob } from './layer-convert.js';
+import { readLinkedFrom, readTarIndex, TarIndexWriter, type TarReuse } from '../worker/diff/tar-index.js';
 
 export type LayerRequest = LayerOptions & { readonly sourceDateEpoch: number | undefined };
 
@@ -90,17 +92,31 @@ async function makeLayerBlob(snapshotId: string, opts: LayerRequest, ctx: Export
     rememberBlob(ctx.storage, [from], info);
     return info;
   }
+  // An uncompressed blob made without an epoch is indexed, and copies the entries of the files it
+  // shares with the layer it was linked from out of that layer's blob (tar-index.ts).
+  const indexed = cacheable && opts.compression === 'uncompressed';
+  const index = indexed ? new TarIndexWriter() : undefined;
+  const earlier = indexed ? await earlierTar(snapshotId, ctx) : undefined;
   const writer = ctx.storage.content.writer({ signal: ctx.signal });
   let info: LayerBlobInfo;
   try {
-    const tar = ctx.differ.diff(snapshotId, { signal: ctx.signal, ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}) });
+    const tar = ctx.differ.diff(snapshotId, {
+      signal: ctx.signal,
+      ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+      ...(earlier ? { reuse: earlier } : {}),
+      ...(index ? { onFileEntry: index.add } : {}),
+    });
     info = await writeLayerBlob(tar, writer, { compression: opts.compression, signal: ctx.signal, ...(opts.level !== undefined ? { level: opts.level } : {}) });
     await failpoint('blob.written');
     await writer.commit();
   } catch (e) {
     await writer.abort();
     throw e;
+  } finally {
+    if (earlier) closeSync(earlier.fd);
   }
+  // Best effort: without its index a later layer's tar reads its files itself.
+  if (index) await index.write(ctx.snapshotter, snapshotId, info.digest).catch(() => undefined);
   if (cacheable) {
     cache.put({
       snapshotId,
@@ -112,6 +128,24 @@ async function makeLayerBlob(snapshotId: string, opts: LayerRequest, ctx: Export
     });
   }
   return info;
+}
+
+/**
+ * The stored uncompressed tar of the layer `snapshotId` hard-links its files from, with its index,
+ * opened for reading; undefined when any part is missing (then the tar reads every file).
+ */
+async function earlierTar(snapshotId: string, ctx: ExportContext): Promise<TarReuse | undefined> {
+  const from = await readLinkedFrom(ctx.snapshotter, snapshotId);
+  if (from === undefined) return undefined;
+  const index = await readTarIndex(ctx.snapshotter, from);
+  if (index === undefined) return undefined;
+  const blob = ctx.storage.layerBlobs.forSnapshot(from).find((e) => e.compression === 'uncompressed' && e.blobDigest === index.blobDigest);
+  if (blob === undefined || !(await ctx.storage.content.claim(blob.blobDigest, { signal: ctx.signal }))) return undefined;
+  try {
+    return { fd: openSync(ctx.storage.content.blobPath(blob.blobDigest), 'r'), index };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -5,7 +5,9 @@
  * Sections: Snapshots (src/worker/snapshot), Layers: diff and apply (src/worker/diff). Other
  * sections are added by their owners below; keep each section self-contained.
  */
+import type { Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { TarReuse } from './diff/tar-index.js';
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 // Snapshots (src/worker/snapshot)
@@ -180,6 +182,10 @@ export interface DiffOptions {
    * for reproducible layers. No clamping when absent.
    */
   readonly sourceDateEpoch?: number;
+  /** An earlier layer's tar to copy the entries of shared (hard-linked) files from (tar-index.ts). */
+  readonly reuse?: TarReuse;
+  /** Each regular file's entry and its place in the tar, for a tar index (tar-index.ts). */
+  readonly onFileEntry?: (path: string, st: Stats, offset: number, length: number) => void;
 }
 
 /**

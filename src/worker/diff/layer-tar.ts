@@ -22,6 +22,7 @@ import { throwIfAborted } from '../../util/errors.js';
 import { fsPath, toBytePath, utf8Path } from '../snapshot/byte-path.js';
 import { LayerError, LayerErrorCode } from './errors.js';
 import { LowerLookup } from './lower-lookup.js';
+import { reusableEntry, type TarIndexEntry, type TarReuse } from './tar-index.js';
 import type { LowerDir } from './lower-lookup.js';
 import { END_OF_ARCHIVE, encodeHeader } from './tar-encode.js';
 import type { TarEntryType, TarHeader } from './tar-types.js';
@@ -38,10 +39,20 @@ export interface LayerTarOptions {
    * (a base layer: every directory is new).
    */
   readonly lowerDirs?: readonly string[];
+  /**
+   * An earlier layer's tar whose file entries may be copied for files that are the same inode at
+   * the same path (tar-index.ts); never with sourceDateEpoch.
+   */
+  readonly reuse?: TarReuse;
+  /** Called for each regular file's full entry (not hardlink entries) with its place in the tar. */
+  readonly onFileEntry?: (path: string, st: Stats, offset: number, length: number) => void;
 }
 
-/** Small entries are gathered into chunks of about this size; big file bodies stream through. */
-const BATCH_BYTES = 64 * 1024;
+/**
+ * Small entries are gathered into chunks of about this size; big file bodies stream through. Each
+ * chunk is one write of the blob: at 64 KiB a 675 MB layer took 10,000 writes (~0.5 s more CPU).
+ */
+const BATCH_BYTES = 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 /**
  * Metadata calls and reads of files up to this size are synchronous: each takes microseconds,
@@ -53,6 +64,9 @@ const SYNC_READ_MAX = 256 * 1024;
 class Batch {
   private parts: Buffer[] = [];
   private bytes = 0;
+  get size(): number {
+    return this.bytes;
+  }
   add(b: Buffer): void {
     if (b.length === 0) return;
     this.parts.push(b);
@@ -125,7 +139,20 @@ function sortedNames(bytePath: string): string[] {
 }
 
 export async function* layerTar(dir: string, opts: LayerTarOptions = {}): AsyncGenerator<Buffer, void, undefined> {
+  const at = { emitted: 0 };
+  for await (const chunk of entries(dir, opts, at)) {
+    at.emitted += chunk.length;
+    yield chunk;
+  }
+}
+
+/** Bytes read from the earlier blob at once, at most (runs of consecutive spliced entries). */
+const SPLICE_MAX = 4 * 1024 * 1024;
+
+/** layerTar's body; `at.emitted` counts the bytes already handed out (kept by layerTar). */
+async function* entries(dir: string, opts: LayerTarOptions, at: { emitted: number }): AsyncGenerator<Buffer, void, undefined> {
   const root = toBytePath(dir);
+  const reuse = opts.sourceDateEpoch === undefined ? opts.reuse : undefined;
   const clamp = opts.sourceDateEpoch;
   const mtimeOf = (st: Stats): number => {
     const t = Math.floor(st.mtimeMs / 1000);
@@ -148,6 +175,29 @@ export async function* layerTar(dir: string, opts: LayerTarOptions = {}): AsyncG
   };
 
   const batch = new Batch();
+  /** A run of earlier entries not yet read: consecutive in the earlier blob and in this tar. */
+  let run: { offset: number; length: number } | undefined;
+  const position = (): number => at.emitted + batch.size + (run?.length ?? 0);
+  const flushRun = (): void => {
+    if (run === undefined || reuse === undefined) return;
+    const buf = Buffer.allocUnsafe(run.length);
+    let got = 0;
+    while (got < run.length) {
+      const n = readSync(reuse.fd, buf, got, run.length - got, run.offset + got);
+      if (n === 0) throw new LayerError(LayerErrorCode.diffFailed, `the earlier layer blob ${reuse.index.blobDigest} is shorter than its index`);
+      got += n;
+    }
+    run = undefined;
+    batch.add(buf);
+  };
+  const splice = (e: TarIndexEntry): void => {
+    if (run !== undefined && run.offset + run.length === e.offset && run.length + e.length <= SPLICE_MAX) {
+      run.length += e.length;
+      return;
+    }
+    flushRun();
+    run = { offset: e.offset, length: e.length };
+  };
   const firstPathOfInode = new Map<string, string>();
   const rootStat = lstatSync(fsPath(root));
   const rootOpaque = isOpaqueDir(root);
@@ -179,6 +229,20 @@ export async function* layerTar(dir: string, opts: LayerTarOptions = {}): AsyncG
     const rel = top.rel === '' ? name : `${top.rel}/${name}`;
     const abs = `${root}/${rel}`;
     const st = lstatSync(fsPath(abs));
+    const earlier = reuse !== undefined && st.isFile() ? reusableEntry(reuse.index, rel, st) : undefined;
+    if (earlier !== undefined && (st.nlink <= 1 || !firstPathOfInode.has(`${st.dev}:${st.ino}`))) {
+      if (heldFrom < stack.length) {
+        flushRun();
+        release();
+      }
+      if (st.nlink > 1) firstPathOfInode.set(`${st.dev}:${st.ino}`, rel);
+      opts.onFileEntry?.(rel, st, position(), earlier.length);
+      splice(earlier);
+      if (run !== undefined && run.length >= BATCH_BYTES) flushRun();
+      if (batch.full) yield batch.take() as Buffer;
+      continue;
+    }
+    flushRun();
 
     if (isOverlayWhiteout(st)) {
       release();
@@ -214,13 +278,16 @@ export async function* layerTar(dir: string, opts: LayerTarOptions = {}): AsyncG
         if (h.type === 'symlink') h = { ...h, linkname: readlinkSync(fsPath(abs), { encoding: 'buffer' }).toString('latin1') };
         if (h.type === 'char' || h.type === 'block') h = { ...h, devmajor: major(st.rdev), devminor: minor(st.rdev) };
         if (h.type === 'file') h = { ...h, size: st.size };
+        const start = position();
         batch.add(encodeHeader(h));
         if (h.type === 'file' && h.size > 0 && h.size <= SYNC_READ_MAX) smallFileBody(abs, h, batch);
         else if (h.type === 'file' && h.size > 0) yield* fileBody(abs, h, batch, opts.signal);
+        if (h.type === 'file') opts.onFileEntry?.(rel, st, start, position() - start);
       }
     }
     if (batch.full) yield batch.take() as Buffer;
   }
+  flushRun();
   batch.add(END_OF_ARCHIVE);
   yield batch.take() as Buffer;
 }

@@ -15,6 +15,7 @@ import { fileReadReporter, layerResult, openReadRoot, type OpDeps, type ReadRoot
 import { directCopyPlan, ManifestWriter, readManifest, reuseFrom, type DirectCopyPlan } from './incremental-copy.js';
 import { dropUnusedAncestors, makeAncestors } from './copy-ancestors.js';
 import { timestampSeconds } from '../fileop/timestamp.js';
+import { writeLinkedFrom } from '../diff/tar-index.js';
 
 const ROOT_OWNER = { uid: 0, gid: 0 } as const;
 
@@ -230,6 +231,8 @@ export class FileOpImpl implements Op {
       });
       await dropUnusedAncestors(active.upperDir, plan.ancestors);
       await out.write(s.snapshotter, active.id);
+      // The layer tar copies linked files' entries from the earlier layer's tar (tar-index.ts).
+      if (prevId !== undefined && counts.linked > 0) await writeLinkedFrom(s.snapshotter, active.id, prevId);
       await s.snapshotter.commit(active, { signal });
       committed = true;
       if (manifest) ctx.progress.log(1, `incremental: ${counts.linked} linked, ${counts.copied} copied\n`);

@@ -32,7 +32,9 @@ import type { Snapshotter } from '../types.js';
 
 /** Beside `diff/` in the snapshot's directory; removed with the snapshot. */
 const MANIFEST = 'copy-sources.json';
-const MANIFEST_VERSION = 2;
+const MANIFEST_VERSION = 3;
+/** A source's ctime vouches for its xattrs only when it was this much older than the copy (racy ctime ticks). */
+const RACY_WINDOW_MS = 2000;
 
 /** What the previous copy wrote at one destination path (a regular file). */
 export interface ManifestEntry {
@@ -46,6 +48,13 @@ export interface ManifestEntry {
   readonly xattrs: string;
   /** Part of a hardlink group of the source: not a file of its own inode in that layer. */
   readonly group: boolean;
+  /**
+   * The source's inode and ctime when `xattrs` was listed; ctime -1 when it was too recent to vouch
+   * for anything. Setting an xattr changes the ctime, so a source with both unchanged has the same
+   * xattrs and is not listed again (listxattr of 100,000 sources was ~1 s of a one-file edit).
+   */
+  readonly srcIno: number;
+  readonly srcCtimeMs: number;
 }
 
 export interface CopyManifest {
@@ -106,10 +115,11 @@ export async function readManifest(snapshots: Snapshotter, id: string): Promise<
     if (v.version !== MANIFEST_VERSION || !Array.isArray(v.files)) return undefined;
     const files = new Map<string, ManifestEntry>();
     const f = v.files as unknown[];
-    for (let i = 0; i + 5 < f.length; i += 6) {
-      const [p, fingerprint, mtimeMs, attrs, xattrs, group] = f.slice(i, i + 6);
+    for (let i = 0; i + 7 < f.length; i += 8) {
+      const [p, fingerprint, mtimeMs, attrs, xattrs, group, srcIno, srcCtimeMs] = f.slice(i, i + 8);
       if (typeof p !== 'string' || typeof fingerprint !== 'string' || typeof mtimeMs !== 'number' || typeof attrs !== 'string' || typeof xattrs !== 'string') continue;
-      files.set(p, { fingerprint, mtimeMs, attrs, xattrs, group: group === 1 });
+      if (typeof srcIno !== 'number' || typeof srcCtimeMs !== 'number') continue;
+      files.set(p, { fingerprint, mtimeMs, attrs, xattrs, group: group === 1, srcIno, srcCtimeMs });
     }
     return { time: typeof v.time === 'number' ? v.time : null, files };
   } catch {
@@ -124,7 +134,7 @@ export class ManifestWriter {
   constructor(private readonly time: number | null) {}
 
   add(dest: string, e: ManifestEntry): void {
-    this.#files.push(dest, e.fingerprint, e.mtimeMs, e.attrs, e.xattrs, e.group ? 1 : 0);
+    this.#files.push(dest, e.fingerprint, e.mtimeMs, e.attrs, e.xattrs, e.group ? 1 : 0, e.srcIno, e.srcCtimeMs);
   }
 
   async write(snapshots: Snapshotter, id: string): Promise<void> {
@@ -192,7 +202,7 @@ export function reuseFrom(opts: {
       const was = manifest.files.get(rel);
       if (was === undefined || was.group || was.mtimeMs !== st.mtimeMs || was.attrs !== attrsKey(want)) return undefined;
       if (opts.fingerprints.get(below(opts.srcRoot, src)) !== was.fingerprint) return undefined;
-      const digest = xattrDigest(src);
+      const digest = was.srcCtimeMs >= 0 && was.srcCtimeMs === st.ctimeMs && was.srcIno === st.ino ? was.xattrs : xattrDigest(src);
       lastXattrs = { dst, digest };
       if (digest !== was.xattrs) return undefined;
       return `${prevDiff}/${rel}`;
@@ -203,7 +213,8 @@ export function reuseFrom(opts: {
       const fingerprint = opts.fingerprints.get(below(opts.srcRoot, src));
       if (fingerprint === undefined) return;
       const xattrs = lastXattrs?.dst === dst ? lastXattrs.digest : xattrDigest(src);
-      opts.out.add(below(opts.destRoot, dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: attrsKey(want), xattrs, group: st.nlink > 1 });
+      const srcCtimeMs = Date.now() - st.ctimeMs >= RACY_WINDOW_MS ? st.ctimeMs : -1;
+      opts.out.add(below(opts.destRoot, dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: attrsKey(want), xattrs, group: st.nlink > 1, srcIno: st.ino, srcCtimeMs });
     },
   };
 }
