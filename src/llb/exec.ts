@@ -59,15 +59,15 @@ export interface ProxyEnv {
 
 export interface RunOptions {
   readonly args: readonly string[];
-  readonly mounts?: readonly ExecMount[];
+  readonly mounts?: readonly ExecMount[] | undefined;
   /** Secrets exposed as environment variables (`--mount=type=secret,env=NAME`). */
-  readonly secretEnv?: readonly { readonly id: string; readonly name: string; readonly optional?: boolean }[];
-  readonly proxyEnv?: ProxyEnv;
+  readonly secretEnv?: readonly { readonly id: string; readonly name: string; readonly optional?: boolean }[] | undefined;
+  readonly proxyEnv?: ProxyEnv | undefined;
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
   /** Overrides of the base state's meta for this step only. */
-  readonly network?: NetworkMode;
-  readonly security?: SecurityMode;
-  readonly constraints?: OpConstraints;
+  readonly network?: NetworkMode | undefined;
+  readonly security?: SecurityMode | undefined;
+  readonly constraints?: OpConstraints | undefined;
 }
 
 const NET: Record<NetworkMode, tsbuild.llb.NetMode> = {
@@ -161,10 +161,11 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
   }
   // Stable sort by target: "/" first, parents before children, independent of flag order.
   if (pending.length > 1) pending.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
-  const outputs = new Map<string, number>();
+  // Most steps have only the root as an output: they share one map (never modified).
+  const outputs = pending.some((p) => p !== root && p.wantOutput) ? new Map<string, number>() : undefined;
   let next = 0;
   const mounts = pending.map((p): tsbuild.llb.Mount.$Properties => {
-    if (p.wantOutput) outputs.set(p.target, next);
+    if (p.wantOutput) outputs?.set(p.target, next);
     return {
       input: p.input,
       selector: p.selector,
@@ -181,7 +182,8 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
   const meta = base.meta;
   const p = opts.proxyEnv;
   const execMeta: tsbuild.llb.Meta.$Properties = {
-    args: [...opts.args],
+    // Not copied either: the body is encoded when the node is made and not kept.
+    args: opts.args as string[],
     // The env list is shared with the state it came from (and other steps on it); op bodies are
     // only ever encoded, never modified, so it is not copied.
     env: (envList ?? meta.env.strings()) as string[],
@@ -207,5 +209,8 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
     platform: meta.platform,
     constraints: opts.constraints,
   });
-  return { node, outputs };
+  return { node, outputs: outputs ?? ROOT_ONLY };
 }
+
+/** The outputs of an exec op whose only output is its root. */
+const ROOT_ONLY: ReadonlyMap<string, number> = new Map([['/', 0]]);

@@ -85,10 +85,18 @@ export class FileActions {
   }
 }
 
-function owner(spec: string | undefined, input: number): { owner?: tsbuild.llb.ChownOpt.$Properties } {
+/**
+ * Sets `owner` on an action message when `spec` names one. Assigned after the literal rather than
+ * spread into it: a spread makes V8 build the (large, per COPY) literal property by property.
+ */
+function withOwner<T extends { owner?: tsbuild.llb.ChownOpt.$Properties | null }>(m: T, spec: string | undefined, input: number): T {
   const o = spec === undefined ? undefined : chownOpt(spec, input);
-  return o ? { owner: o } : {};
+  if (o) m.owner = o;
+  return m;
 }
+
+/** Shared empty pattern list: the body is encoded when the node is made, so lists are not copied. */
+const NO_PATTERNS: string[] = [];
 
 /** Builds the FileOp node that applies `chain` to `base`. */
 export function buildFileNode(base: StateLike, chain: FileActions, constraints: OpConstraints | undefined): OpNode {
@@ -105,21 +113,21 @@ export function buildFileNode(base: StateLike, chain: FileActions, constraints: 
     const out: tsbuild.llb.FileAction.$Properties = { input, secondaryInput: -1, output: k === actions.length - 1 ? 0 : -1 };
     switch (a.kind) {
       case 'mkdir':
-        out.mkdir = { path: resolvePath(cwd, a.path), mode: a.mode, makeParents: a.opts.makeParents ?? false, timestamp: a.opts.timestamp ?? -1, ...owner(a.opts.owner, input) };
+        out.mkdir = withOwner<tsbuild.llb.FileActionMkDir.$Properties>({ path: resolvePath(cwd, a.path), mode: a.mode, makeParents: a.opts.makeParents ?? false, timestamp: a.opts.timestamp ?? -1 }, a.opts.owner, input);
         break;
       case 'mkfile':
-        out.mkfile = { path: resolvePath(cwd, a.path), mode: a.mode, data: a.data, timestamp: a.opts.timestamp ?? -1, ...owner(a.opts.owner, input) };
+        out.mkfile = withOwner<tsbuild.llb.FileActionMkFile.$Properties>({ path: resolvePath(cwd, a.path), mode: a.mode, data: a.data, timestamp: a.opts.timestamp ?? -1 }, a.opts.owner, input);
         break;
       case 'rm':
         out.rm = { path: resolvePath(cwd, a.path), allowNotFound: a.opts.allowNotFound ?? false, allowWildcard: a.opts.allowWildcard ?? false };
         break;
       case 'symlink':
-        out.symlink = { oldpath: a.oldpath, newpath: resolvePath(cwd, a.newpath), timestamp: a.opts.timestamp ?? -1, ...owner(a.opts.owner, input) };
+        out.symlink = withOwner<tsbuild.llb.FileActionSymlink.$Properties>({ oldpath: a.oldpath, newpath: resolvePath(cwd, a.newpath), timestamp: a.opts.timestamp ?? -1 }, a.opts.owner, input);
         break;
       case 'copy': {
         const o = a.opts;
         out.secondaryInput = inputs.add(a.source.output);
-        out.copy = {
+        out.copy = withOwner<tsbuild.llb.FileActionCopy.$Properties>({
           src: resolvePath(a.source.meta.cwd, a.src, { keepSlash: false }),
           dest: resolvePath(cwd, a.dest, { keepSlash: true }),
           mode: o.mode ?? -1,
@@ -131,15 +139,14 @@ export function buildFileNode(base: StateLike, chain: FileActions, constraints: 
           allowWildcard: o.allowWildcard ?? false,
           allowEmptyWildcard: o.allowEmptyWildcard ?? false,
           timestamp: o.timestamp ?? -1,
-          includePatterns: [...(o.includePatterns ?? [])],
-          excludePatterns: [...(o.excludePatterns ?? [])],
+          includePatterns: (o.includePatterns ?? NO_PATTERNS) as string[],
+          excludePatterns: (o.excludePatterns ?? NO_PATTERNS) as string[],
           alwaysReplaceExistingDestPaths: o.alwaysReplaceExistingDestPaths ?? false,
           parents: o.parents ?? false,
           unpackSet: o.unpackSet ?? (o.unpack !== undefined && o.unpack !== null),
           unpack: o.unpack ?? false,
-          requiredPaths: [...(o.requiredPaths ?? [])],
-          ...owner(o.owner, input),
-        };
+          requiredPaths: (o.requiredPaths ?? NO_PATTERNS) as string[],
+        }, o.owner, input);
         break;
       }
     }

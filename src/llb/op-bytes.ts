@@ -11,33 +11,23 @@
  */
 import { ProtoWriter } from './proto-writer.js';
 
-/** Slab size: parts are carved out of slabs this big (a part larger than a slab gets its own). */
+/** Slab size: parts are written into slabs this big, a new one once a slab is three quarters full. */
 const SLAB = 64 * 1024;
 
 /**
- * One writer reused for every part and one slab being filled. Neither is visible state: a part's
- * bytes depend only on what `write` writes, and a slab is only ever appended to.
+ * The writer whose buffer is the slab being filled: a part is written straight into it and handed
+ * out as a view (it used to be written into a scratch writer and copied into the slab, a second
+ * copy of every op's bytes). A part that does not fit makes the writer grow into a new buffer;
+ * views of earlier parts keep the old one, whose bytes are never written again. No visible state:
+ * a part's bytes depend only on what `write` writes, and a slab is only ever appended to.
  */
-const scratch = new ProtoWriter(SLAB);
-let slab = new Uint8Array(SLAB);
-let used = 0;
+const slab = new ProtoWriter(SLAB);
 
 /** The bytes `write` writes, as a view the caller owns (never written to again). */
 export function encodePart(write: (w: ProtoWriter) => void): Uint8Array {
-  scratch.pos = 0;
-  write(scratch);
-  const n = scratch.pos;
-  if (n > SLAB / 4) {
-    const own = new Uint8Array(n);
-    scratch.copyTo(own, 0);
-    return own;
-  }
-  if (used + n > SLAB) {
-    slab = new Uint8Array(SLAB);
-    used = 0;
-  }
-  scratch.copyTo(slab, used);
-  const out = slab.subarray(used, used + n);
-  used += n;
+  const start = slab.pos;
+  write(slab);
+  const out = slab.view(start);
+  if (slab.pos > SLAB - SLAB / 4) slab.restart(SLAB);
   return out;
 }

@@ -82,7 +82,19 @@ export class ProtoWriter {
     this.buf = next;
   }
 
-  /** The bytes written from `start` to the current position, as a view (valid until the next write). */
+  /**
+   * Continues in a fresh buffer of `size` bytes at position 0. Views handed out before keep the
+   * old buffer and its bytes (op-bytes.ts writes parts into slabs this way).
+   */
+  restart(size: number): void {
+    this.buf = Buffer.allocUnsafe(Math.max(16, size)) as Utf8Writable;
+    this.pos = 0;
+  }
+
+  /**
+   * The bytes written from `start` to the current position, as a view (valid until the writer is
+   * rewound over them: growing keeps the old buffer's bytes as they were).
+   */
   view(start: number): Uint8Array {
     // A plain Uint8Array: Buffer#subarray goes through FastBuffer's constructor, a visible cost
     // when the marshaller takes one view per op to hash it.

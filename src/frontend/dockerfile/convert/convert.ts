@@ -18,6 +18,7 @@ import { Diagnostics, fail } from '../instructions/diagnostics.js';
 import { parseInstructionsAsync } from '../instructions/stages.js';
 import { siteOf } from '../instructions/site.js';
 import type { ParseContext } from '../instructions/site.js';
+import type { StageCommand } from '../instructions/instruction.js';
 import { evalGlobalArgs, isPredefinedArg, platformArgs, proxyEnvFromBuildArgs, sourceDateEpoch } from './args.js';
 import { dispatch } from './dispatch.js';
 import type { DispatchContext } from './dispatch-context.js';
@@ -99,6 +100,9 @@ function stageInfos(set: StageSet, reachable: ReadonlySet<StageState>): Map<Stag
   return out;
 }
 
+const ONBUILD = { onbuild: true } as const;
+const NOT_ONBUILD = { onbuild: false } as const;
+
 export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions = {}): Promise<ConvertResult> {
   throwIfAborted(opts.signal);
   const ctx: ParseContext = { file: ast.file, lines: ast.lines };
@@ -158,8 +162,11 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
     if (!reachable.has(s) || s.dispatched || s.isPseudo) continue;
     throwIfAborted(opts.signal);
     initStage(s);
-    for (const [i, c] of s.commands.entries()) {
-      dispatch(s, c, dctx, { onbuild: i < s.triggerCount });
+    // An index loop with two shared option objects: `entries()` made a pair and the call an
+    // options object per instruction.
+    const commands = s.commands;
+    for (let i = 0; i < commands.length; i++) {
+      dispatch(s, commands[i] as StageCommand, dctx, i < s.triggerCount ? ONBUILD : NOT_ONBUILD);
       if (pacer.due()) await pacer.pause();
     }
     s.dispatched = true;

@@ -38,7 +38,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
   const chown = ins.chown === undefined ? undefined : word(ins.chown);
   const chmodRaw = ins.chmod === undefined ? undefined : word(ins.chmod);
   // --exclude patterns are taken literally (shell/expansion-rules.ts).
-  const exclude = [...ins.exclude];
+  const exclude = ins.exclude;
   const from = ins.kind === 'COPY' && ins.from !== undefined ? d.sourceOf(ins.from, ins, s) : undefined;
 
   let mode: number | undefined;
@@ -130,7 +130,8 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
         if (!containsWildcards(path) && !containsWildcards(pattern)) requiredPaths = [posix.join('/', path, pattern)];
       }
       const unpack = ins.kind === 'ADD' ? ins.unpack ?? true : false;
-      add(from ? from.state : d.context, posix.join('/', path), options({
+      const abs = posix.join('/', path);
+      add(from ? from.state : d.context, abs, options({
         followSymlink: true,
         dirCopyContents: true,
         attemptUnpackDockerCompatibility: unpack,
@@ -141,7 +142,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
         parents: includePatterns ? true : undefined,
         requiredPaths,
       }));
-      if (!from) d.ctxPaths.add(posix.join('/', src));
+      if (!from) d.ctxPaths.add(path === src ? abs : posix.join('/', src));
     }
   }
 

@@ -12,6 +12,7 @@ import { heredocBody, heredocMarkerName } from '../instructions/heredoc.js';
 import { parseMountAt } from '../instructions/parse-run.js';
 import type { RunInstruction } from '../instructions/instruction.js';
 import type { EnvLookup } from '../shell/types.js';
+import type { ErrorSite } from '../instructions/diagnostics.js';
 import { commitHistory, shellOf } from './image-config.js';
 import { lineOf, site, uppercaseCmd } from './dispatch-context.js';
 import type { DispatchContext } from './dispatch-context.js';
@@ -41,9 +42,11 @@ interface Mounts {
   readonly secretEnv: { id: string; name: string; optional: boolean }[];
 }
 
-function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext): Mounts {
-  const env = s.envLookup();
-  const at = site(d, ins);
+/** No mounts and no secret env (most RUN steps): one shared value, never modified. */
+const NO_MOUNTS: Mounts = { mounts: [], secretEnv: [] };
+
+function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext, env: EnvLookup, at: ErrorSite): Mounts {
+  if (ins.mounts.length === 0) return NO_MOUNTS;
   const out: Mounts = { mounts: [], secretEnv: [] };
   let sshIndex = 0;
   for (const spec of ins.mounts) {
@@ -95,7 +98,8 @@ function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext): Moun
 
 export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchContext, opts: { onbuild: boolean }): void {
   const at = site(d, ins);
-  let args = [...ins.command.args];
+  // Copied only where it is replaced below; the ExecOp is encoded at once and keeps no reference.
+  let args: readonly string[] = ins.command.args;
   let customName = ins.original;
   const extra: ExecMount[] = [];
   if (ins.heredocs.length > 0) {
@@ -121,18 +125,18 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
     }
   }
   if (ins.command.form === 'shell') args = [...shellOf(s.image), args.join(' ')];
-  const mounts = runMounts(s, ins, d);
   const env = s.envLookup();
+  const mounts = runMounts(s, ins, d, env, at);
   const name = uppercaseCmd(d.expander.forDisplay(customName, env));
-  const { description, step } = s.prefixed(name, { onbuild: opts.onbuild });
-  const network = ins.network ?? d.forceNetwork;
+  const { description, step } = s.prefixed(name, opts);
+  // One options object of one shape, absent options undefined (no spreads: this runs per RUN).
   s.state = s.state.run({
     args,
-    mounts: [...extra, ...mounts.mounts],
+    mounts: extra.length === 0 ? mounts.mounts : [...extra, ...mounts.mounts],
     secretEnv: mounts.secretEnv,
-    ...(d.proxyEnv ? { proxyEnv: d.proxyEnv } : {}),
-    ...(network ? { network } : {}),
-    ...(ins.security ? { security: ins.security } : {}),
+    proxyEnv: d.proxyEnv,
+    network: ins.network ?? d.forceNetwork,
+    security: ins.security,
     constraints: s.constraints(description, step, lineOf(ins)),
   }).root();
   commitHistory(s.image, `RUN ${runCommandString(args, s.buildArgs, env)}`, { layer: true, withState: true, epoch: d.epoch });

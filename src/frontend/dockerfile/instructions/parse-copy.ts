@@ -6,7 +6,7 @@ import { parseFlags } from './flags.js';
 import { heredocBody, heredocMarkerName } from './heredoc.js';
 import { parseChmod } from './chmod.js';
 import type { AddInstruction, CopyInstruction, HeredocSource } from './instruction.js';
-import { baseOf, isLiteral, siteOf } from './site.js';
+import { isLiteral, locationOf, siteOf } from './site.js';
 import type { ParseContext } from './site.js';
 
 interface SourcesAndDest {
@@ -51,8 +51,12 @@ export function parseCopy(node: InstructionNode, ctx: ParseContext): CopyInstruc
   if (from === '') fail(Diagnostics.badFlag, ['--from for COPY must not be empty'], site, '--from');
   return {
     kind: 'COPY',
-    ...baseOf(node, ctx),
-    ...sd,
+    location: locationOf(node, ctx),
+    original: node.original.trim(),
+    node,
+    sources: sd.sources,
+    heredocSources: sd.heredocSources,
+    dest: sd.dest,
     from,
     chown: f.string('chown'),
     chmod,
@@ -76,8 +80,12 @@ export function parseAdd(node: InstructionNode, ctx: ParseContext): AddInstructi
   }
   return {
     kind: 'ADD',
-    ...baseOf(node, ctx),
-    ...sd,
+    location: locationOf(node, ctx),
+    original: node.original.trim(),
+    node,
+    sources: sd.sources,
+    heredocSources: sd.heredocSources,
+    dest: sd.dest,
     chown: f.string('chown'),
     chmod,
     link: f.bool('link') ?? false,

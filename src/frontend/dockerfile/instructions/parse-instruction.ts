@@ -12,7 +12,7 @@ import { parseAdd, parseCopy } from './parse-copy.js';
 import { parseHealthcheck, parseRun } from './parse-run.js';
 import { INSTRUCTION_KINDS } from './instruction.js';
 import type { ArgDecl, Instruction, InstructionKind, KeyValue } from './instruction.js';
-import { atLeastOne, baseOf, commandLine, exactlyOne, isLiteral, siteOf } from './site.js';
+import { atLeastOne, commandLine, exactlyOne, isLiteral, locationOf, siteOf } from './site.js';
 import type { ParseContext } from './site.js';
 
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
@@ -45,7 +45,7 @@ function parseFrom(node: InstructionNode, ctx: ParseContext): Instruction {
   } else if (a.length !== 1) {
     fail(Diagnostics.badArguments, ['FROM requires either one or three arguments (FROM image [AS name])'], site);
   }
-  return { kind: 'FROM', ...baseOf(node, ctx), image: a[0] as string, stageName, platform: f.string('platform') };
+  return { kind: 'FROM', location: locationOf(node, ctx), original: node.original.trim(), node, image: a[0] as string, stageName, platform: f.string('platform') };
 }
 
 function parseArg(node: InstructionNode, ctx: ParseContext): Instruction {
@@ -58,7 +58,7 @@ function parseArg(node: InstructionNode, ctx: ParseContext): Instruction {
     if (key === '') fail(Diagnostics.badArguments, ['ARG names can not be blank'], site);
     return { key, value: eq < 0 ? undefined : w.slice(eq + 1) };
   });
-  return { kind: 'ARG', ...baseOf(node, ctx), args };
+  return { kind: 'ARG', location: locationOf(node, ctx), original: node.original.trim(), node, args };
 }
 
 function parseOnbuild(node: InstructionNode, ctx: ParseContext): Instruction {
@@ -74,7 +74,7 @@ function parseOnbuild(node: InstructionNode, ctx: ParseContext): Instruction {
   let expression = node.original.replace(/^\s*ONBUILD\s*/i, '');
   const heredocs = inner.heredocs.length > 0 ? inner.heredocs : node.heredocs;
   for (const h of heredocs) expression += `\n${h.content}${h.name}`;
-  return { kind: 'ONBUILD', ...baseOf(node, ctx), expression, trigger };
+  return { kind: 'ONBUILD', location: locationOf(node, ctx), original: node.original.trim(), node, expression, trigger };
 }
 
 /** Types one instruction. Throws a located UserInputError for anything Docker would reject. */
@@ -95,21 +95,21 @@ export function parseInstruction(node: InstructionNode, ctx: ParseContext): Inst
     case 'ONBUILD': return parseOnbuild(node, ctx);
     case 'CMD':
       noFlags(node, k, ctx);
-      return { kind: 'CMD', ...baseOf(node, ctx), command: commandLine(node) };
+      return { kind: 'CMD', location: locationOf(node, ctx), original: node.original.trim(), node, command: commandLine(node) };
     case 'ENTRYPOINT':
       noFlags(node, k, ctx);
-      return { kind: 'ENTRYPOINT', ...baseOf(node, ctx), command: commandLine(node) };
+      return { kind: 'ENTRYPOINT', location: locationOf(node, ctx), original: node.original.trim(), node, command: commandLine(node) };
     case 'SHELL':
       noFlags(node, k, ctx);
       atLeastOne(node, k, site);
       if (!node.json) fail(Diagnostics.notJSON, ['SHELL'], site);
-      return { kind: 'SHELL', ...baseOf(node, ctx), shell: [...node.args] };
+      return { kind: 'SHELL', location: locationOf(node, ctx), original: node.original.trim(), node, shell: [...node.args] };
     case 'ENV':
       noFlags(node, k, ctx);
-      return { kind: 'ENV', ...baseOf(node, ctx), pairs: keyValues(node, 'ENV', ctx) };
+      return { kind: 'ENV', location: locationOf(node, ctx), original: node.original.trim(), node, pairs: keyValues(node, 'ENV', ctx) };
     case 'LABEL':
       noFlags(node, k, ctx);
-      return { kind: 'LABEL', ...baseOf(node, ctx), pairs: keyValues(node, 'LABEL', ctx) };
+      return { kind: 'LABEL', location: locationOf(node, ctx), original: node.original.trim(), node, pairs: keyValues(node, 'LABEL', ctx) };
     case 'EXPOSE': {
       noFlags(node, k, ctx);
       atLeastOne(node, k, site);
@@ -118,29 +118,29 @@ export function parseInstruction(node: InstructionNode, ctx: ParseContext): Inst
         const r = parsePortSpec(p);
         if ('error' in r) fail(Diagnostics.badExpose, [p, r.error], site, p);
       }
-      return { kind: 'EXPOSE', ...baseOf(node, ctx), ports: [...node.args] };
+      return { kind: 'EXPOSE', location: locationOf(node, ctx), original: node.original.trim(), node, ports: [...node.args] };
     }
     case 'USER':
       noFlags(node, k, ctx);
-      return { kind: 'USER', ...baseOf(node, ctx), user: exactlyOne(node, k, site) };
+      return { kind: 'USER', location: locationOf(node, ctx), original: node.original.trim(), node, user: exactlyOne(node, k, site) };
     case 'WORKDIR':
       noFlags(node, k, ctx);
-      return { kind: 'WORKDIR', ...baseOf(node, ctx), path: exactlyOne(node, k, site) };
+      return { kind: 'WORKDIR', location: locationOf(node, ctx), original: node.original.trim(), node, path: exactlyOne(node, k, site) };
     case 'VOLUME': {
       noFlags(node, k, ctx);
       atLeastOne(node, k, site);
       const volumes = node.args.map((v) => v.trim());
       if (volumes.some((v) => v === '')) fail(Diagnostics.badArguments, ['VOLUME specified can not be an empty string'], site);
-      return { kind: 'VOLUME', ...baseOf(node, ctx), volumes };
+      return { kind: 'VOLUME', location: locationOf(node, ctx), original: node.original.trim(), node, volumes };
     }
     case 'STOPSIGNAL': {
       noFlags(node, k, ctx);
       const signal = exactlyOne(node, k, site);
       if (isLiteral(signal) && !isValidSignal(signal)) fail(Diagnostics.badSignal, [signal], site, signal);
-      return { kind: 'STOPSIGNAL', ...baseOf(node, ctx), signal };
+      return { kind: 'STOPSIGNAL', location: locationOf(node, ctx), original: node.original.trim(), node, signal };
     }
     case 'MAINTAINER':
       noFlags(node, k, ctx);
-      return { kind: 'MAINTAINER', ...baseOf(node, ctx), maintainer: exactlyOne(node, k, site) };
+      return { kind: 'MAINTAINER', location: locationOf(node, ctx), original: node.original.trim(), node, maintainer: exactlyOne(node, k, site) };
   }
 }

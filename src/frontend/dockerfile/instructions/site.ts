@@ -21,6 +21,11 @@ export function locationOf(node: InstructionNode, ctx: ParseContext): SourceLoca
     : { file: ctx.file, line: node.startLine, column: node.column };
 }
 
+/**
+ * The fields every typed instruction starts with. The parsers write them out in their literals
+ * (`location: locationOf(node, ctx), original: node.original.trim(), node`) rather than spreading
+ * this in: a spread builds the literal property by property, for every instruction.
+ */
 export function baseOf(node: InstructionNode, ctx: ParseContext): { location: SourceLocation; original: string; node: InstructionNode } {
   return { location: locationOf(node, ctx), original: node.original.trim(), node };
 }
