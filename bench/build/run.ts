@@ -8,7 +8,7 @@
  * - export of a 1 GiB layer (the "exporting to image" step of a cold build).
  *
  *   npm run build && node dist/bench/build/run.js [--runs 3] [--only split,single,export]
- *        [--export-mb 1024] [--tools tsbuild,docker,buildah] [--isolation oci|chroot]
+ *        [--export-mb 1024] [--tools tsbuild,docker,buildah] [--isolation oci|chroot] [--tsbuild embedded|daemon]
  *        [--dir /tmp] [--keep]
  *
  * Medians of N runs (interleaved across tools) and ratios tsbuild / tool. Needs root. Every temp
@@ -29,7 +29,7 @@ import type { ExampleResult } from './examples.js';
 import { benchExport } from './export.js';
 import { printExample, printExport, printSizes } from './print.js';
 
-const USAGE = 'usage: node dist/bench/build/run.js [--runs N] [--only split,single,export] [--export-mb MB] [--tools tsbuild,docker,buildah] [--isolation oci|chroot] [--dir DIR] [--keep]';
+const USAGE = 'usage: node dist/bench/build/run.js [--runs N] [--only split,single,export] [--export-mb MB] [--tools tsbuild,docker,buildah] [--isolation oci|chroot] [--tsbuild embedded|daemon] [--dir DIR] [--keep]';
 
 async function main(signal: AbortSignal): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), USAGE, {
@@ -38,6 +38,7 @@ async function main(signal: AbortSignal): Promise<void> {
     'export-mb': { type: 'string', help: 'size of the exported layer in MiB (default 1024)' },
     tools: { type: 'string', help: 'tools to compare (default tsbuild,docker,buildah)' },
     isolation: { type: 'string', help: 'buildah RUN isolation: oci (runc, default) or chroot' },
+    tsbuild: { type: 'string', help: 'how tsbuild runs: embedded (the CLI alone, default) or daemon (through a private tsbuildd)' },
     dir: { type: 'string', help: `parent of the temp work dir (default ${tmpdir()})` },
     keep: { type: 'boolean', help: 'keep the work dir (for debugging; default: removed)' },
   });
@@ -46,6 +47,7 @@ async function main(signal: AbortSignal): Promise<void> {
   const only = choiceList(flags, 'only', [...EXAMPLES, 'export'] as const);
   const tools = toolList(flags);
   const isolation = oneOf(flags, 'isolation', ['oci', 'chroot'] as const, 'oci');
+  const tsbuildMode = oneOf(flags, 'tsbuild', ['embedded', 'daemon'] as const, 'embedded');
   if (process.getuid?.() !== 0) throw new UsageError('run as root: overlay mounts, runc and dockerd need it');
 
   say(`tsbuild bench/build: ${only.join(', ')}; ${runs} runs per measurement (medians)`);
@@ -53,7 +55,7 @@ async function main(signal: AbortSignal): Promise<void> {
   await withWorkDir({ parent: typeof flags['dir'] === 'string' ? flags['dir'] : tmpdir(), prefix: 'tsbuild-bench-build-', keep: flags['keep'] === true }, async (work) => {
     const tsbuildCli = await snapshotCli(join(work, 'cli'), { signal });
     const baseTar = await makeBaseTar(work, { signal });
-    const builders = await openBuilders({ tools, workDir: work, baseTar, tsbuildCli, buildahIsolation: isolation, signal, log: say });
+    const builders = await openBuilders({ tools, workDir: work, baseTar, tsbuildCli, tsbuildMode, buildahIsolation: isolation, signal, log: say });
     try {
       for (const b of builders) say(`  ${b.name}: ${b.version}`);
       const examples: ExampleResult[] = [];

@@ -12,6 +12,7 @@ import { parseTsbuildRawJson } from '../lib/progress-parse.js';
 import { CommandFailedError, runCommand, runOk } from '../lib/run-command.js';
 import type { CommandResult } from '../lib/run-command.js';
 import { removeRuncContainersUnder, unmountAndRemove } from '../lib/teardown.js';
+import { TsbuildLayers } from '../lib/tsbuild-layers.js';
 import { startTsbuildd } from '../lib/tsbuildd.js';
 import type { PrivateTsbuildd } from '../lib/tsbuildd.js';
 import type { BuildOutcome, BuildRequest, Builder, ImageLayer, OpOptions } from '../lib/types.js';
@@ -44,6 +45,9 @@ export class DaemonBuilder implements Builder {
   readonly #dir: string;
   readonly #root: string;
   readonly #baseTar: string;
+  /** Manifest digest of the last build of each tag (from --metadata-file). */
+  readonly #images = new Map<string, string>();
+  readonly #layers = new TsbuildLayers(() => this.#root);
   #daemon: PrivateTsbuildd | undefined;
   #closed: Promise<void> | undefined;
 
@@ -86,6 +90,7 @@ export class DaemonBuilder implements Builder {
   async reset(opts: OpOptions): Promise<void> {
     await this.#stopDaemon();
     await this.#removeRoot();
+    this.#images.clear();
     const r = await runCommand(this.cli, ['--root', this.#root, 'image', 'import', this.#baseTar, BASE_IMAGE], { signal: opts.signal, env: childEnv() });
     if (r.code !== 0) throw new CommandFailedError('tsbuild image import', r);
     this.#daemon = await startTsbuildd({ bin: join(dirname(this.cli), 'tsbuildd.mjs'), root: this.#root, socket: join(this.#dir, 'd.sock'), signal: opts.signal });
@@ -107,13 +112,14 @@ export class DaemonBuilder implements Builder {
     const args = this.buildArgs(req, meta);
     const r = await this.client(args, opts);
     if (r.code !== 0) throw new CommandFailedError(`tsbuild ${args.join(' ')}`, r);
-    JSON.parse(await readFile(meta, 'utf8'));
+    const digest = (JSON.parse(await readFile(meta, 'utf8')) as Record<string, unknown>)['containerimage.digest'];
+    if (typeof digest === 'string') this.#images.set(req.tag, digest);
     const p = parseTsbuildRawJson(r.stderr);
     return { wallMs: r.wallMs, exportMs: p.exportMs, steps: p.steps, cachedSteps: p.cachedSteps };
   }
 
-  layers(): Promise<ImageLayer[]> {
-    return Promise.reject(new TsbuildError('BENCH_UNSUPPORTED', 'bench/daemon compares build times only'));
+  layers(tag: string, opts: OpOptions): Promise<ImageLayer[]> {
+    return this.#layers.of(tag, this.#images.get(tag), opts);
   }
 
   async #stopDaemon(): Promise<void> {

@@ -10,6 +10,7 @@ import type { BuildahIsolation } from './buildah-builder.js';
 import { DockerBuilder } from './docker-builder.js';
 import { haveDocker } from './dockerd.js';
 import { TsbuildBuilder } from './tsbuild-builder.js';
+import { DaemonBuilder } from '../daemon/daemon-builder.js';
 import type { Builder, ToolName } from './types.js';
 
 export interface OpenBuildersOptions {
@@ -19,6 +20,8 @@ export interface OpenBuildersOptions {
   readonly baseTar: string;
   /** tsbuild's CLI entry point (a snapshotCli copy). */
   readonly tsbuildCli: string;
+  /** How tsbuild runs: its CLI with the engine in-process (default), or through a private tsbuildd. */
+  readonly tsbuildMode?: 'embedded' | 'daemon';
   readonly buildahIsolation?: BuildahIsolation;
   readonly signal: AbortSignal;
   /** Where "not installed, skipped" lines go. */
@@ -29,6 +32,7 @@ async function openOne(tool: ToolName, opts: OpenBuildersOptions): Promise<Build
   const dir = join(opts.workDir, tool);
   switch (tool) {
     case 'tsbuild':
+      if (opts.tsbuildMode === 'daemon') return DaemonBuilder.open({ dir, baseTar: opts.baseTar, cli: opts.tsbuildCli, signal: opts.signal });
       return TsbuildBuilder.open({ dir, baseTar: opts.baseTar, cli: opts.tsbuildCli, signal: opts.signal });
     case 'docker':
       if (!haveDocker()) return undefined;

@@ -3,18 +3,16 @@
  * figure includes process start, as a user sees it. Each builder owns one data root under the benchmark's work dir; reset
  * replaces it with a fresh one holding only the imported base image.
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { TsbuildError } from '../../src/util/errors.js';
 import { BASE_IMAGE, cliPath } from './paths.js';
 import { parseTsbuildRawJson } from './progress-parse.js';
 import { CommandFailedError, runCommand, runOk } from './run-command.js';
 import type { CommandResult } from './run-command.js';
 import { removeRuncContainersUnder, unmountAndRemove } from './teardown.js';
+import { TsbuildLayers } from './tsbuild-layers.js';
 import type { BuildOutcome, BuildRequest, Builder, ImageLayer, OpOptions } from './types.js';
 
 export interface TsbuildBuilderOptions {
@@ -27,15 +25,6 @@ export interface TsbuildBuilderOptions {
   readonly signal: AbortSignal;
 }
 
-interface Manifest {
-  readonly config: { readonly digest: string };
-  readonly layers: readonly { readonly digest: string; readonly size: number; readonly mediaType: string }[];
-}
-
-interface ImageConfig {
-  readonly rootfs: { readonly diff_ids: readonly string[] };
-}
-
 export class TsbuildBuilder implements Builder {
   readonly name = 'tsbuild' as const;
   readonly version: string;
@@ -45,8 +34,7 @@ export class TsbuildBuilder implements Builder {
   readonly #cliPath: string;
   /** Manifest digest of the last build of each tag (from --metadata-file). */
   readonly #images = new Map<string, string>();
-  /** Uncompressed tar size by blob digest; a blob's bytes never change. */
-  readonly #tarSizes = new Map<string, number>();
+  readonly #layers = new TsbuildLayers(() => this.#root);
   #closed: Promise<void> | undefined;
 
   private constructor(opts: TsbuildBuilderOptions, version: string) {
@@ -99,41 +87,8 @@ export class TsbuildBuilder implements Builder {
     return { wallMs: r.wallMs, exportMs: p.exportMs, steps: p.steps, cachedSteps: p.cachedSteps };
   }
 
-  async layers(tag: string, opts: OpOptions): Promise<ImageLayer[]> {
-    const digest = this.#images.get(tag);
-    if (digest === undefined) throw new TsbuildError('BENCH_NO_IMAGE', `tsbuild: no image was built as ${tag}`);
-    const manifest = JSON.parse(await readFile(this.#blobPath(digest), 'utf8')) as Manifest;
-    const config = JSON.parse(await readFile(this.#blobPath(manifest.config.digest), 'utf8')) as ImageConfig;
-    const out: ImageLayer[] = [];
-    for (const [i, l] of manifest.layers.entries()) {
-      const diffId = config.rootfs.diff_ids[i];
-      if (diffId === undefined) throw new TsbuildError('BENCH_BAD_IMAGE', `tsbuild: image ${tag} has more layers than diff_ids`);
-      const gzip = l.mediaType.endsWith('+gzip') || l.mediaType.endsWith('.gzip');
-      out.push({ diffId, tarSize: gzip ? await this.#tarSize(l.digest, opts) : l.size, blobSize: l.size });
-    }
-    return out;
-  }
-
-  #blobPath(digest: string): string {
-    const [alg, hex] = digest.split(':');
-    if (alg !== 'sha256' || hex === undefined || !/^[0-9a-f]{64}$/.test(hex)) throw new TsbuildError('BENCH_BAD_DIGEST', `not a sha256 digest: ${digest}`);
-    // The data-root layout agreed in docs/cache.md.
-    return join(this.#root, 'content', 'blobs', 'sha256', hex);
-  }
-
-  async #tarSize(digest: string, opts: OpOptions): Promise<number> {
-    const known = this.#tarSizes.get(digest);
-    if (known !== undefined) return known;
-    let n = 0;
-    const count = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        n += chunk.length;
-        cb();
-      },
-    });
-    await pipeline(createReadStream(this.#blobPath(digest)), createGunzip(), count, { signal: opts.signal });
-    this.#tarSizes.set(digest, n);
-    return n;
+  layers(tag: string, opts: OpOptions): Promise<ImageLayer[]> {
+    return this.#layers.of(tag, this.#images.get(tag), opts);
   }
 
   async #removeRoot(): Promise<void> {
