@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { currentProcess, ownerPrefix } from './process-identity.js';
 
 /** Milliseconds since the epoch, as the file system under `dir` stamps a new file. */
@@ -34,5 +35,19 @@ function fsNowSync(dir: string): number {
     } catch {
       // Left for the orphan cleanup (the name carries this process's prefix).
     }
+  }
+}
+
+/**
+ * Waits until the file-system clock has moved past its value at the call (one coarse tick, a few
+ * milliseconds), so that everything written before the call is stamped strictly earlier than
+ * anything read from fsNow() afterwards. A collection that follows an operation needs it: a blob
+ * the operation wrote in the same tick as the walk's start would count as young and be left behind.
+ */
+export async function fsClockTick(dir: string, signal?: AbortSignal): Promise<void> {
+  const start = fsNowSync(dir);
+  while (fsNowSync(dir) <= start) {
+    signal?.throwIfAborted();
+    await sleep(1);
   }
 }
