@@ -244,10 +244,13 @@ export class ContextSyncStore {
   async #sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
     const manifestFile = `${dir}.manifest.json`;
     let manifest: Record<string, ManifestEntry> = {};
+    // A copy without a manifest is started afresh: empty, so nothing in it needs a look.
+    let empty = false;
     try {
       manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, ManifestEntry>;
     } catch {
       await rm(dir, { recursive: true, force: true });
+      empty = true;
     }
     await mkdir(dir, { recursive: true });
 
@@ -264,10 +267,10 @@ export class ContextSyncStore {
       }
       listed.set(path, e);
     }
-    await this.#removeUnlisted(dir, '', listed);
+    if (!empty) await this.#removeUnlisted(dir, '', listed);
 
     // One lstat per entry: a no-op sync of a large context is this walk and nothing else.
-    const onDisk = await statAll(dir, entries);
+    const onDisk = empty ? new Array<BigIntStats | undefined>(entries.length).fill(undefined) : await statAll(dir, entries);
     const wanted: FileStat[] = [];
     let totalBytes = 0;
     let totalFiles = 0;
