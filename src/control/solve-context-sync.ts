@@ -13,7 +13,7 @@
  * fails midway, forgets it and the next sync compares everything again.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, createWriteStream, lchownSync, lstatSync, lutimesSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, createWriteStream, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -135,6 +135,33 @@ function totalsOf(entries: readonly FileStat[]): { totalFiles: number; totalByte
   return { totalFiles, totalBytes };
 }
 
+/**
+ * Writes `data` as a new file at `p`, always a fresh inode (O_EXCL): what was there before is
+ * removed, never overwritten in place. A sync that fails midway may leave a partial file at its
+ * final path; the copy then has no manifest (removed before any write), so the next sync starts it
+ * afresh. Owner, mode and times are set through the open descriptor (no path lookups), the owner
+ * first: a chown clears set-user-ID and set-group-ID bits.
+ */
+function writeNewFile(p: string, data: Uint8Array, e: FileStat): void {
+  let fd: number;
+  try {
+    fd = openSync(p, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    rmSync(p, { recursive: true, force: true });
+    fd = openSync(p, 'wx');
+  }
+  try {
+    for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
+    fchownSync(fd, e.uid ?? 0, e.gid ?? 0);
+    fchmodSync(fd, (e.mode ?? 0) & 0o7777);
+    const mtime = Number(BigInt(e.mtimeNs ?? 0)) / 1e9;
+    futimesSync(fd, mtime, mtime);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export class ContextSyncStore {
   readonly #root: string;
   readonly #locks = new Map<string, Promise<void>>();
@@ -217,10 +244,13 @@ export class ContextSyncStore {
   async #sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
     const manifestFile = `${dir}.manifest.json`;
     let manifest: Record<string, ManifestEntry> = {};
+    // A copy without a manifest is started afresh: empty, so nothing in it needs a look.
+    let empty = false;
     try {
       manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, ManifestEntry>;
     } catch {
       await rm(dir, { recursive: true, force: true });
+      empty = true;
     }
     await mkdir(dir, { recursive: true });
 
@@ -237,10 +267,10 @@ export class ContextSyncStore {
       }
       listed.set(path, e);
     }
-    await this.#removeUnlisted(dir, '', listed);
+    if (!empty) await this.#removeUnlisted(dir, '', listed);
 
     // One lstat per entry: a no-op sync of a large context is this walk and nothing else.
-    const onDisk = await statAll(dir, entries);
+    const onDisk = empty ? new Array<BigIntStats | undefined>(entries.length).fill(undefined) : await statAll(dir, entries);
     const wanted: FileStat[] = [];
     let totalBytes = 0;
     let totalFiles = 0;
@@ -283,7 +313,8 @@ export class ContextSyncStore {
     // the copy holds it already, or something is wrong.
     if (wanted.some((e) => !e.fileId)) throw SolveContextErrors.protocol('a listed file the copy lacks has no file id to fetch it by');
     if (wanted.length > 0) await rm(manifestFile, { force: true });
-    const received = await this.#receive(dir, wanted, fetch, opts);
+    const settled = new Set<FileStat>();
+    const received = await this.#receive(dir, wanted, fetch, opts, settled);
 
     const next: Record<string, ManifestEntry> = {};
     // Children before parents, so a directory's time is set after its entries changed. Only
@@ -297,6 +328,10 @@ export class ContextSyncStore {
       const p = join(dir, e.path ?? '');
       const kind = kindOf(e.mode ?? 0);
       if (kind === 'other') continue;
+      if (settled.has(e)) {
+        if (e.contentDigest) next[e.path ?? ''] = { digest: e.contentDigest };
+        continue;
+      }
       const st = onDisk[i];
       const mode = (e.mode ?? 0) & 0o7777;
       const uid = e.uid ?? 0;
@@ -306,8 +341,10 @@ export class ContextSyncStore {
       // files every entry needs these three calls, and a thread-pool round trip each costs more
       // than the call.
       if (!st && ++touched % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
-      if (kind !== 'link' && (!st || Number(st.mode & 0o7777n) !== mode)) chmodSync(p, mode);
-      if (!st || Number(st.uid) !== uid || Number(st.gid) !== gid) lchownSync(p, uid, gid);
+      // The owner first: a chown clears set-user-ID and set-group-ID bits.
+      const chown = !st || Number(st.uid) !== uid || Number(st.gid) !== gid;
+      if (chown) lchownSync(p, uid, gid);
+      if (kind !== 'link' && (!st || Number(st.mode & 0o7777n) !== mode || (chown && (mode & 0o6000) !== 0))) chmodSync(p, mode);
       if (!st || !sameTime(st.mtimeNs, mtimeNs) || (kind === 'dir' && dirty.has(e.path ?? ''))) {
         const mtime = Number(mtimeNs) / 1e9;
         lutimesSync(p, mtime, mtime);
@@ -330,12 +367,14 @@ export class ContextSyncStore {
     }
   }
 
-  async #receive(dir: string, wanted: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<{ bytes: number }> {
+  /** Fetches `wanted` into `dir`; the entries written whole with their attributes are added to `settled`. */
+  async #receive(dir: string, wanted: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }, settled?: Set<FileStat>): Promise<{ bytes: number }> {
     if (wanted.length === 0) return { bytes: 0 };
     const byId = new Map(wanted.map((e) => [e.fileId ?? 0, e]));
+    // Files that come in several chunks are streamed here and renamed into place once whole; the
+    // directory is made when the first such file arrives (small contexts never need it).
     const incoming = `${dir}.incoming`;
-    await rm(incoming, { recursive: true, force: true });
-    await mkdir(incoming);
+    let incomingMade = false;
     let bytes = 0;
     let written = 0;
     const open = new Map<number, ReturnType<typeof createWriteStream>>();
@@ -347,18 +386,22 @@ export class ContextSyncStore {
         if (opts.maxBytes > 0 && bytes > opts.maxBytes) throw new UserInputError('CONTEXT_TOO_LARGE', `the build context is larger than this daemon accepts (--max-context-size ${opts.maxBytes} bytes)`);
         let out = open.get(c.fileId);
         if (!out && c.eof) {
-          // A whole file in one chunk (small files come so, packed many to a message): written and
-          // moved into place at once, synchronously — for many small files a stream, a flush and
-          // an async rename each cost more than the writes.
-          const tmp = join(incoming, String(c.fileId));
-          writeFileSync(tmp, c.data);
-          renameSync(tmp, join(dir, e.path ?? ''));
+          // A whole file in one chunk (small files come so, packed many to a message): written in
+          // place at once, synchronously — for many small files a stream, a flush, a temp name and
+          // a rename each cost more than the write.
+          writeNewFile(join(dir, e.path ?? ''), c.data, e);
+          settled?.add(e);
           byId.delete(c.fileId);
           if (byId.size === 0) break;
           if (++written % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
           continue;
         }
         if (!out) {
+          if (!incomingMade) {
+            await rm(incoming, { recursive: true, force: true });
+            await mkdir(incoming);
+            incomingMade = true;
+          }
           out = createWriteStream(join(incoming, String(c.fileId)));
           open.set(c.fileId, out);
         }
@@ -375,7 +418,7 @@ export class ContextSyncStore {
       return { bytes };
     } finally {
       for (const s of open.values()) s.destroy();
-      await rm(incoming, { recursive: true, force: true });
+      if (incomingMade) await rm(incoming, { recursive: true, force: true });
     }
   }
 }

@@ -5,10 +5,11 @@
  * unchanged listing touches no file (ctimes stay, so the engine's stat cache keeps answering) while
  * changed modes and times are applied and a directory's time is set back after a file was added;
  * the listing a store last synced is answered from memory, but a store that did not sync it (a
- * restarted daemon) compares the copy again, and a sync that failed midway is never trusted.
+ * restarted daemon) compares the copy again, and a sync that failed midway is never trusted; a
+ * changed file is written as a new inode, never in place.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
-import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,6 +157,50 @@ test('after a sync that failed midway, the listing synced before it is compared 
     expect(await store.sync(held.dir, first, serving({ 1: 'A' }, asked), opts())).toMatchObject({ totalFiles: 1, totalBytes: 1 });
     expect(existsSync(join(held.dir, 'b'))).toBe(false);
     expect(readFileSync(join(held.dir, 'a'), 'utf8')).toBe('A');
+  } finally {
+    held.release();
+  }
+});
+
+test('a changed file is a new inode (a hard link to the old one keeps its bytes); files in several chunks arrive whole, no temp dir is left', async () => {
+  const store = new ContextSyncStore(join(dir, 'contexts'));
+  const held = await store.acquire('local', 'k');
+  try {
+    const asked: number[][] = [];
+    await store.sync(held.dir, [f(1, 'a', 'xxh64:a', 3)], serving({ 1: 'old' }, asked), opts());
+    linkSync(join(held.dir, 'a'), join(dir, 'shared'));
+    const chunked: FetchFiles = (ids) => {
+      asked.push([...ids]);
+      return (async function* () {
+        yield { fileId: 1, data: Buffer.from('new'), eof: true };
+        yield { fileId: 2, data: Buffer.from('big '), eof: false };
+        yield { fileId: 2, data: Buffer.from('file'), eof: true };
+      })();
+    };
+    const second = [f(1, 'a', 'xxh64:a2', 3), f(2, 'b', 'xxh64:b', 8)];
+    expect(await store.sync(held.dir, second, chunked, opts())).toMatchObject({ bytes: 11, files: 2 });
+    expect(readFileSync(join(held.dir, 'a'), 'utf8')).toBe('new');
+    expect(readFileSync(join(dir, 'shared'), 'utf8')).toBe('old');
+    expect(readFileSync(join(held.dir, 'b'), 'utf8')).toBe('big file');
+    expect(readdirSync(join(dir, 'contexts')).filter((n) => n.endsWith('.incoming'))).toEqual([]);
+  } finally {
+    held.release();
+  }
+});
+
+test('set-user-ID and set-group-ID bits survive the owner being set, for files written whole or in chunks', async () => {
+  const store = new ContextSyncStore(join(dir, 'contexts'));
+  const held = await store.acquire('local', 'k');
+  try {
+    const chunked: FetchFiles = () => (async function* () {
+      yield { fileId: 1, data: Buffer.from('x'), eof: true };
+      yield { fileId: 2, data: Buffer.from('y'), eof: false };
+      yield { fileId: 2, data: Buffer.from('z'), eof: true };
+    })();
+    const listing = [{ ...f(1, 'one', 'xxh64:1', 1), mode: 0o104755 }, { ...f(2, 'two', 'xxh64:2', 2), mode: 0o102755 }];
+    await store.sync(held.dir, listing, chunked, opts());
+    expect(lstatSync(join(held.dir, 'one')).mode & 0o7777).toBe(0o4755);
+    expect(lstatSync(join(held.dir, 'two')).mode & 0o7777).toBe(0o2755);
   } finally {
     held.release();
   }
