@@ -218,10 +218,20 @@ describeBuilds('Solve: the context journal', () => {
     writeFileSync(join(ctx, 'keep.txt'), 'keep\n');
     writeFileSync(join(ctx, 'sub', 'g.txt'), 'g\n');
     const dockerfile = 'FROM scratch\nCOPY f* /files/\nCOPY keep.txt /keep\nCOPY sub /sub/\n';
-    const run = async (): Promise<{ line: string; tree: Record<string, string> }> => build(ctx, undefined, dockerfile);
+    /** Step name → why it missed the cache (the build history's reading of the entries the checksums covered). */
+    let misses = new Map<string, string>();
+    const run = async (): Promise<{ line: string; tree: Record<string, string> }> => {
+      misses = new Map();
+      return build(ctx, (e) => {
+        if (e.type === 'vertex' && e.cacheMiss !== undefined && e.name !== undefined) misses.set(e.name, e.cacheMiss);
+      }, dockerfile);
+    };
     expect((await run()).line).toMatch(/listing: \d+ entries\n$/);
     const steps: [string, () => void, (tree: Record<string, string>) => void][] = [
-      ['an edit of a match', () => writeFileSync(join(ctx, 'f3'), 'F3\n'), (t) => expect([t['files/f3'], t['files/f4']]).toEqual(['F3\n', 'f4\n'])],
+      ['an edit of a match', () => writeFileSync(join(ctx, 'f3'), 'F3\n'), (t) => {
+        expect([t['files/f3'], t['files/f4']]).toEqual(['F3\n', 'f4\n']);
+        expect(misses.get('[1/3] COPY f* /files/')).toBe('f3 changed');
+      }],
       ['an edit back', () => writeFileSync(join(ctx, 'f3'), 'f3\n'), (t) => expect(t['files/f3']).toBe('f3\n')],
       ['a delete', () => unlinkSync(join(ctx, 'f4')), (t) => expect(t['files/f4']).toBeUndefined()],
       ['a new match', () => writeFileSync(join(ctx, 'f40'), 'f40\n'), (t) => expect(t['files/f40']).toBe('f40\n')],
