@@ -4,7 +4,9 @@
  * the live context goes through the stat cache so unchanged files are not read again — and a
  * context whose caller vouches for its version (the daemon's synced copy, named by its listing
  * digest) is not even walked again: its checksums are memoized by directory and version, with the
- * entries they covered, which are reported again to the build history.
+ * entries they covered, which are reported again to the build history. A new version that differs
+ * from a memoized one only at known paths (the daemon's journal delta) updates that version's
+ * checksums at those paths (ContextHasher.checksumPathUpdate) instead of walking the directory.
  */
 import { createHash } from 'node:crypto';
 import type { ChecksumState } from '../../cache/types.js';
