@@ -9,16 +9,17 @@
  * changing one source invalidates only the COPY that reads it; hashContext() answers for a whole
  * selection of the context (the include/follow paths and .dockerignore excludes of a local source).
  */
-import { readFileSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, type Stats } from 'node:fs';
 import { open, readFile, readlink, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted, TsbuildError, UserInputError } from '../util/errors.js';
 import { globMatch } from '../util/pattern-matcher/glob-match.js';
+import { compareGoStrings } from '../util/pattern-matcher/go-compat.js';
 import { walkContext } from '../util/pattern-matcher/index.js';
 import { cleanRelative } from './scoped-path.js';
 import { resolveInRoot } from '../util/root-path.js';
 import type {
-  ChecksumOptions, ChecksumPathOptions, ContentChecksum, ContextHashResult, FileReader, HashContextOptions, SignalOptions, StatCacheEntry,
+  ChecksumGroup, ChecksumOptions, ChecksumPathOptions, ChecksumState, ContentChecksum, ContextHashResult, FileReader, HashContextOptions, SignalOptions, StatCacheEntry,
 } from './types.js';
 import type { Xxh64 } from './xxhash.js';
 import { hex64, loadXxh64 } from './xxhash.js';
@@ -85,6 +86,31 @@ function notFound(sel: string, opts: ChecksumOptions): UserInputError {
   return new UserInputError('CONTEXT_PATH_NOT_FOUND', `failed to compute cache key: "/${sel}": not found`, opts.location ? { location: opts.location } : {});
 }
 
+/** A wildcard selector's test of a root-relative path: is it one of the selector's matches? */
+function matcherOf(sel: string, opts: ChecksumOptions): (path: string) => boolean {
+  const comps = sel.split('/');
+  return (path) => {
+    const parts = path.split('/');
+    if (parts.length !== comps.length) return false;
+    try {
+      return comps.every((c, i) => globMatch(c, parts[i] as string));
+    } catch {
+      throw new UserInputError('CONTEXT_PATTERN_SYNTAX', `invalid wildcard in source path "${sel}"`, opts.location ? { location: opts.location } : {});
+    }
+  };
+}
+
+/** Walk order of two matches of one selector (as many components each): component by component. */
+function compareMatches(a: string, b: string): number {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const c = compareGoStrings(pa[i] as string, pb[i] as string);
+    if (c !== 0) return c;
+  }
+  return pa.length - pb.length;
+}
+
 /** Computes context checksums; holds the xxhash wasm instance. Reuse one for many calls. */
 export class ContextHasher {
   private readonly xx: Xxh64;
@@ -122,10 +148,104 @@ export class ContextHasher {
     // The whole context (`COPY . /dst`: src "/", flagged as a wildcard by the frontend) is a literal
     // path: as a pattern it has no top-level match and would hash to a constant, whatever the files.
     const wildcard = sel !== '' && (opts.wildcard ?? hasWildcard(sel));
-    return wildcard ? this.checksumWildcard(realRoot, sel, opts) : this.checksumLiteral(realRoot, sel, opts);
+    return wildcard ? this.checksumWildcard(realRoot, sel, opts) : (await this.checksumLiteral(realRoot, sel, opts)).digest;
   }
 
-  private async checksumLiteral(root: string, sel: string, opts: ChecksumPathOptions): Promise<ContentChecksum> {
+  /**
+   * checksumPath, with the state checksumPathUpdate needs. The entries covered are in the state
+   * (not reported through opts.onEntry).
+   */
+  async checksumPathState(root: string, selector: string, opts: ChecksumPathOptions = {}): Promise<ChecksumState> {
+    throwIfAborted(opts.signal);
+    const realRoot = await realpath(root);
+    const sel = cleanRelative(selector);
+    const { onEntry: _ignored, ...rest } = opts;
+    if (sel !== '' && (opts.wildcard ?? hasWildcard(sel))) {
+      const groups: ChecksumGroup[] = [];
+      const digest = await this.checksumWildcard(realRoot, sel, rest, groups);
+      return { kind: 'wildcard', digest, groups };
+    }
+    const entries: (string | number)[] = [];
+    const r = await this.checksumLiteral(realRoot, sel, { ...rest, onEntry: (p, f, n) => entries.push(p, f, n) });
+    return { kind: 'literal', digest: r.digest, resolved: r.resolved, direct: r.resolved === sel, entries };
+  }
+
+  /**
+   * The state checksumPathState would give now, from `previous` (the same root, selector and
+   * options, when the root differed from now only at `changed` root-relative paths — and nothing
+   * beneath a changed path unless listed too; no directory came, went or changed kind) — by
+   * walking only the matches those paths touch. Undefined when that cannot be known exactly (a
+   * followed symlink, excludes, the whole context): the caller walks in full.
+   */
+  async checksumPathUpdate(root: string, selector: string, previous: ChecksumState, changed: readonly string[], opts: ChecksumPathOptions = {}): Promise<ChecksumState | undefined> {
+    throwIfAborted(opts.signal);
+    const sel = cleanRelative(selector);
+    if (previous.kind === 'literal') {
+      const r = previous.resolved;
+      if (!previous.direct || r === '') return undefined;
+      return changed.some((p) => p === r || p.startsWith(`${r}/`) || r.startsWith(`${p}/`)) ? undefined : previous;
+    }
+    if ((opts.excludes?.length ?? 0) > 0 || previous.groups.some((g) => g.followed)) return undefined;
+    const realRoot = await realpath(root);
+    const comps = sel.split('/');
+    const isMatch = matcherOf(sel, opts);
+    const touched = new Set<string>();
+    for (const p of changed) {
+      const parts = p.split('/');
+      if (parts.length < comps.length) continue; // above every match: not part of any checksum
+      const prefix = parts.slice(0, comps.length).join('/');
+      if (isMatch(prefix)) touched.add(prefix);
+    }
+    if (touched.size === 0) return previous;
+    const groups = previous.groups.filter((g) => !touched.has(g.match));
+    for (const prefix of [...touched].sort(compareMatches)) {
+      const g = await this.groupAt(realRoot, prefix, opts);
+      if (g === undefined) continue;
+      let lo = 0;
+      let hi = groups.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareMatches((groups[mid] as ChecksumGroup).match, prefix) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      groups.splice(lo, 0, g);
+    }
+    if (groups.length === 0 && !opts.allowEmptyWildcard) throw notFound(sel, opts);
+    return { kind: 'wildcard', digest: this.combineGroups(groups), groups };
+  }
+
+  /** The group of one wildcard match (no excludes), as the full walk would make it; undefined: no such entry. */
+  private async groupAt(root: string, match: string, opts: ChecksumPathOptions): Promise<ChecksumGroup | undefined> {
+    const parts = match.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      if (lstatSync(join(root, ...parts.slice(0, i)), { throwIfNoEntry: false })?.isDirectory() !== true) return undefined;
+    }
+    const abs = join(root, match);
+    const stat = lstatSync(abs, { throwIfNoEntry: false });
+    if (stat === undefined) return undefined;
+    const flat: (string | number)[] = [];
+    const { onEntry: _ignored, ...rest } = opts;
+    const collect = { ...rest, onEntry: (p: string, f: string, n: number) => { flat.push(p, f, n); } };
+    if (stat.isSymbolicLink() && (opts.followLinks ?? true)) {
+      const r = await this.checksumLiteral(root, match, { ...collect, followLinks: true });
+      return { match, digest: r.digest, entries: flat, followed: true };
+    }
+    const entries: Entry[] = [{ path: match, stat }];
+    if (stat.isDirectory()) {
+      for await (const e of walkContext(abs, opts.signal ? { signal: opts.signal } : {})) entries.push({ path: `${match}/${e.path}`, stat: e.stat });
+    }
+    const contents = await this.readContents(root, entries, opts);
+    return { match, digest: this.hashEntries(entries, contents.extra, match, collect), entries: flat, followed: false };
+  }
+
+  /** The digest of a wildcard selector from its matches' (in walk order). */
+  private combineGroups(groups: readonly { readonly match: string; readonly digest: string }[]): ContentChecksum {
+    const h = this.xx.create64();
+    for (const g of groups) h.update(`m\0${g.match}\0${g.digest}\n`);
+    return `xxh64:${hex64(h.digest())}`;
+  }
+
+  private async checksumLiteral(root: string, sel: string, opts: ChecksumPathOptions): Promise<{ readonly digest: ContentChecksum; readonly resolved: string }> {
     const found = await resolveInRoot(root, sel, {
       followFinal: opts.followLinks ?? true,
       loopError: () => new TsbuildError('CONTEXT_SYMLINK_LOOP', `too many levels of symbolic links resolving ${sel}`),
@@ -142,20 +262,12 @@ export class ContextHasher {
       if (resolved === '' || e.path === resolved || e.path.startsWith(prefix)) entries.push(e);
     }
     if (resolved !== '' && entries[0]?.path !== resolved) throw notFound(sel, opts); // excluded
-    return (await this.digest(root, entries, resolved, opts)).digest;
+    return { digest: (await this.digest(root, entries, resolved, opts)).digest, resolved };
   }
 
-  private async checksumWildcard(root: string, sel: string, opts: ChecksumPathOptions): Promise<ContentChecksum> {
-    const comps = sel.split('/');
-    const isMatch = (path: string): boolean => {
-      const parts = path.split('/');
-      if (parts.length !== comps.length) return false;
-      try {
-        return comps.every((c, i) => globMatch(c, parts[i] as string));
-      } catch {
-        throw new UserInputError('CONTEXT_PATTERN_SYNTAX', `invalid wildcard in source path "${sel}"`, opts.location ? { location: opts.location } : {});
-      }
-    };
+  /** `keep`: filled with every match's group (checksumPathState). */
+  private async checksumWildcard(root: string, sel: string, opts: ChecksumPathOptions, keep?: ChecksumGroup[]): Promise<ContentChecksum> {
+    const isMatch = matcherOf(sel, opts);
     // Walk once; every top-level match collects the entries below it.
     const groups: { match: Entry; entries: Entry[] }[] = [];
     for await (const e of walkContext(root, {
@@ -174,20 +286,23 @@ export class ContextHasher {
     const follow = (g: { match: Entry }): boolean => g.match.stat.isSymbolicLink() && (opts.followLinks ?? true);
     const flat = groups.filter((g) => !follow(g)).flatMap((g) => g.entries);
     const contents = await this.readContents(root, flat, opts);
-    const h = this.xx.create64();
+    const digests: { match: string; digest: string }[] = [];
     let at = 0;
     for (const g of groups) {
       throwIfAborted(opts.signal);
+      const entries: (string | number)[] = [];
+      const o = keep ? { ...opts, onEntry: (p: string, f: string, n: number) => { entries.push(p, f, n); } } : opts;
       let digest: string;
       if (follow(g)) {
-        digest = await this.checksumLiteral(root, g.match.path, { ...opts, followLinks: true });
+        digest = (await this.checksumLiteral(root, g.match.path, { ...o, followLinks: true })).digest;
       } else {
-        digest = this.hashEntries(g.entries, contents.extra.slice(at, at + g.entries.length), g.match.path, opts);
+        digest = this.hashEntries(g.entries, contents.extra.slice(at, at + g.entries.length), g.match.path, o);
         at += g.entries.length;
       }
-      h.update(`m\0${g.match.path}\0${digest}\n`);
+      digests.push({ match: g.match.path, digest });
+      keep?.push({ match: g.match.path, digest, entries, followed: follow(g) });
     }
-    return `xxh64:${hex64(h.digest())}`;
+    return this.combineGroups(digests);
   }
 
   /** Hashes entries (in walk order); paths are taken relative to `base`. */

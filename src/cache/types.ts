@@ -201,6 +201,34 @@ export interface ChecksumPathOptions extends ChecksumOptions {
   readonly allowEmptyWildcard?: boolean;
 }
 
+/** One top-level match of a wildcard selector: its checksum and the entries it covered. */
+export interface ChecksumGroup {
+  /** Root-relative path of the match. */
+  readonly match: string;
+  readonly digest: ContentChecksum;
+  /** (path, fingerprint, size) per entry covered, flat, as `onEntry` reports them. */
+  readonly entries: readonly (string | number)[];
+  /** A symlink followed to wherever it points: its checksum may change with other paths. */
+  readonly followed: boolean;
+}
+
+/**
+ * A selector's checksum with what ContextHasher.checksumPathUpdate needs to redo only the part a
+ * set of changed paths touches: every wildcard match on its own, or the literal path it resolved to.
+ */
+export type ChecksumState =
+  | { readonly kind: 'wildcard'; readonly digest: ContentChecksum; readonly groups: readonly ChecksumGroup[] }
+  | {
+    readonly kind: 'literal';
+    readonly digest: ContentChecksum;
+    /** Root-relative path the selector resolved to ('' = the whole context). */
+    readonly resolved: string;
+    /** The selector named `resolved` itself (no symlink on the way). */
+    readonly direct: boolean;
+    /** (path, fingerprint, size) per entry covered, flat. */
+    readonly entries: readonly (string | number)[];
+  };
+
 export interface HashContextOptions extends ChecksumOptions {
   /** The context directory. */
   readonly root: string;

@@ -131,6 +131,13 @@ export interface BuildRequest {
    * synced copy's listing digest). Not sent over Solve. Default: always walked.
    */
   readonly contextVersion?: string;
+  /**
+   * With contextVersion: the earlier version of the context directory this one differs from only
+   * at `paths` (root-relative entries written, changed or removed; nothing beneath a listed path
+   * changed unless listed too; no directory came, went or changed kind), so that its checksums
+   * are updated at those paths. Not sent over Solve (the daemon passes its journal's delta).
+   */
+  readonly contextChanges?: { readonly from: string; readonly paths: readonly string[] };
 }
 
 /** Why a step ran instead of coming from the cache. */

@@ -72,6 +72,8 @@ interface Prepared {
   readonly release: () => void;
   /** The synced copy's listing digest (BuildRequest.contextVersion), while this build holds it. */
   readonly version?: string;
+  /** The copy's earlier version it differs from only at these paths (a journal delta was applied). */
+  readonly changes?: { readonly from: string; readonly paths: readonly string[] };
 }
 
 async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext, deps: HandlerDeps, scratch: string, ref: string): Promise<Prepared> {
@@ -165,7 +167,10 @@ async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: So
     // The copy stays equal to this listing while held: the engine may reuse its checksums of it.
     const version = deps.contexts.knownDigest(held.dir);
     if (version !== '') deps.journals?.settle(held.dir, version, unchanged ? undefined : entries);
-    return { contextDir: held.dir, release: held.release, ...(version !== '' ? { version } : {}) };
+    // A delta sync: the copy at `version` differs from the copy at `known` (the listing the delta
+    // was merged into) only at the delta's paths.
+    const changes = version !== '' && known !== '' && delta !== undefined ? { from: known, paths: [...delta.changed.map((e) => e.path ?? ''), ...delta.removed] } : undefined;
+    return { contextDir: held.dir, release: held.release, ...(version !== '' ? { version } : {}), ...(changes ? { changes } : {}) };
   } catch (e) {
     held.release();
     throw e;
@@ -272,7 +277,7 @@ export async function handleSolve(
     const secretIds = new Set(start.secretIds ?? []);
     // Earlier builds of the same client context and Dockerfile name explain this build's misses.
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
-    const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}), ...(prepared.version !== undefined ? { contextVersion: prepared.version } : {}) }, {
+    const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}), ...(prepared.version !== undefined ? { contextVersion: prepared.version } : {}), ...(prepared.version !== undefined && prepared.changes !== undefined ? { contextChanges: prepared.changes } : {}) }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(caches?.renameEvent(e) ?? e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.

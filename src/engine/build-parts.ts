@@ -158,6 +158,7 @@ export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: R
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
     ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),
+    ...(req.contextVersion !== undefined && req.contextChanges !== undefined ? { localChanges: new Map([['context', req.contextChanges]]) } : {}),
     secrets: secretProvider(opts),
     ssh: new Map(Object.entries(req.ssh)),
     defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,

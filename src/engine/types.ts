@@ -117,6 +117,13 @@ export interface BuildRequest {
    * daemon passes the digest of the listing its synced copy equals; absent: always walked.
    */
   readonly contextVersion?: string;
+  /**
+   * With contextVersion: the earlier version of `contextDir` this one differs from only at `paths`
+   * (root-relative entries written, changed or removed; nothing beneath a listed path changed
+   * unless listed too; no directory came, went or changed kind). The context checksums of the
+   * earlier version are then updated at those paths instead of walking the directory again.
+   */
+  readonly contextChanges?: { readonly from: string; readonly paths: readonly string[] };
 }
 
 export interface BuildStep {

@@ -83,6 +83,11 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
   // The destination directory of a wildcard's many matches is made (and looked up) once: what the
   // matches write goes below it and cannot move or replace it.
   let destDir: Promise<{ readonly host: string; readonly st: Stats }> | undefined;
+  /**
+   * While the destination directory holds only what this copy wrote there by name: the names
+   * written (nothing was there before — the copy makes it). Undefined once that is not known.
+   */
+  let freshNames: Set<string> | undefined = destIsDir && destSt === undefined ? new Set() : undefined;
   const destDirOnce = (): Promise<{ readonly host: string; readonly st: Stats }> =>
     (destDir ??= mkdirs(destIn).then(async (host) => ({ host, st: await lstat(host) })));
   const copier = new Copier({
@@ -124,6 +129,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     if (unpack && st.isFile()) {
       const compression = await detectArchive(s.host, ctx.signal);
       if (compression !== undefined) {
+        freshNames = undefined;
         const into = await mkdirs(destIn);
         const r = await unpackArchive({ archive: s.host, archiveName: m.inRoot, compression, dest: into, owner, location: loc, signal: ctx.signal });
         unpacked.push(m.inRoot);
@@ -135,15 +141,22 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
 
     let target: string;
     /** The directory `target` is created in, when known (lets the copier skip no-op chown/chmod). */
-    let into: Stats | undefined;
+    let into: { readonly st: Stats; readonly absent: boolean } | undefined;
     if (pivotParents) {
+      freshNames = undefined;
       const dirHost = (await destDirOnce()).host;
       target = await parentDirs.ensure(srcRoot, base, m, dirHost);
     } else if (destIsDir) {
       const dir = await destDirOnce();
       const contents = st.isDirectory() && action.dirCopyContents;
       target = contents ? dir.host : posix.join(dir.host, posix.basename(m.inRoot));
-      if (!contents) into = dir.st;
+      if (contents) {
+        freshNames = undefined; // entries of unknown names land in it
+      } else {
+        const name = posix.basename(m.inRoot);
+        into = { st: dir.st, absent: freshNames !== undefined && !freshNames.has(name) };
+        freshNames?.add(name);
+      }
     } else {
       const current = await statOrUndefined(dest.host);
       if (current?.isDirectory()) {

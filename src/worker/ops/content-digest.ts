@@ -4,9 +4,12 @@
  * the live context goes through the stat cache so unchanged files are not read again — and a
  * context whose caller vouches for its version (the daemon's synced copy, named by its listing
  * digest) is not even walked again: its checksums are memoized by directory and version, with the
- * entries they covered, which are reported again to the build history.
+ * entries they covered, which are reported again to the build history. A new version that differs
+ * from a memoized one only at known paths (the daemon's journal delta) updates that version's
+ * checksums at those paths (ContextHasher.checksumPathUpdate) instead of walking the directory.
  */
 import { createHash } from 'node:crypto';
+import type { ChecksumState } from '../../cache/types.js';
 import type { Result } from '../../solver/types.js';
 import type { SourceLocation } from '../../util/errors.js';
 import { targetOf } from './worker-result.js';
@@ -34,10 +37,21 @@ function memoized(key: string, fn: () => Promise<string>): Promise<string> {
   return p;
 }
 
-/** A versioned context's checksum and the entries it covered (path, fingerprint, size each). */
-interface LocalChecksum {
-  readonly digest: string;
-  readonly entries: readonly (string | number)[];
+/** A versioned context's checksum, with the entries it covered and what an update needs. */
+type LocalChecksum = ChecksumState;
+
+/** Each entry a versioned checksum covered, as `onEntry` reports them. */
+function reportEntries(c: LocalChecksum, onEntry: (path: string, fingerprint: string, size: number) => void): void {
+  const lists = c.kind === 'wildcard' ? c.groups.map((g) => g.entries) : [c.entries];
+  for (const list of lists) {
+    for (let i = 0; i + 2 < list.length; i += 3) onEntry(list[i] as string, list[i + 1] as string, list[i + 2] as number);
+  }
+}
+
+/** The settled checksum memoized under `key`, if any (without touching its recency). */
+async function settled(key: string): Promise<LocalChecksum | undefined> {
+  const p = localMemo.get(key);
+  return p === undefined ? undefined : p.catch(() => undefined);
 }
 
 /**
@@ -93,30 +107,29 @@ export async function selectedContentDigest(
       for (const s of selectors) h.update(`\0${s.path}`);
       break;
     case 'local': {
-      const { version, dir } = t;
+      const { version, dir, changes } = t;
       for (const s of selectors) {
         let digest: string;
         if (version === undefined) {
           digest = await one(dir, s, t.excludes, true);
         } else {
-          const key = `${dir}\0${version}\0${t.excludes.join('\n')}\0${s.path}\0${s.wildcard}\0${s.allowEmpty}\0${s.followLinks}`;
-          const c = await localMemoized(key, async () => {
-            const entries: (string | number)[] = [];
-            const d = await hasher.checksumPath(dir, s.path, {
+          const keyOf = (v: string): string => `${dir}\0${v}\0${t.excludes.join('\n')}\0${s.path}\0${s.wildcard}\0${s.allowEmpty}\0${s.followLinks}`;
+          const c = await localMemoized(keyOf(version), async () => {
+            const hashOpts = {
               wildcard: s.wildcard,
               allowEmptyWildcard: s.allowEmpty,
               followLinks: s.followLinks,
               excludes: t.excludes,
               signal: opts.signal,
               statCache: deps.services.storage.statCache,
-              onEntry: (path, fingerprint, size) => entries.push(path, fingerprint, size),
               ...(opts.location ? { location: opts.location } : {}),
-            });
-            return { digest: d, entries };
+            };
+            // The version this one differs from only at known paths: redo just what they touch.
+            const previous = changes !== undefined ? await settled(keyOf(changes.from)) : undefined;
+            const updated = previous !== undefined && changes !== undefined ? await hasher.checksumPathUpdate(dir, s.path, previous, changes.paths, hashOpts) : undefined;
+            return updated ?? hasher.checksumPathState(dir, s.path, hashOpts);
           });
-          if (opts.onEntry) {
-            for (let i = 0; i + 2 < c.entries.length; i += 3) opts.onEntry(c.entries[i] as string, c.entries[i + 1] as string, c.entries[i + 2] as number);
-          }
+          if (opts.onEntry) reportEntries(c, opts.onEntry);
           digest = c.digest;
         }
         h.update(`${s.path}\0${digest}\0`);

@@ -12,6 +12,7 @@ import type { SecretProvider } from '../exec/secrets.js';
 import type { CacheMountManager } from '../cache-mounts/types.js';
 import type { RefLease } from '../../cache/types.js';
 import { WorkerResult, targetOf } from './worker-result.js';
+import type { LocalChanges } from './worker-result.js';
 import type { Result, Vertex } from '../../solver/types.js';
 import type { ImageProvider } from './image-provider.js';
 
@@ -42,6 +43,8 @@ export interface BuildSession {
    * the same directory and version always hold the same files, so their checksums may be reused.
    */
   readonly localVersions?: ReadonlyMap<string, string>;
+  /** For a versioned local source: the earlier version it differs from only at known paths. */
+  readonly localChanges?: ReadonlyMap<string, LocalChanges>;
   readonly secrets: SecretProvider;
   /** SSH agent sockets by id (`default` = $SSH_AUTH_SOCK). */
   readonly ssh: ReadonlyMap<string, string>;

@@ -123,7 +123,8 @@ class LocalSourceOp implements Op {
     if (dir === undefined) throw new TsbuildError('LOCAL_SOURCE_MISSING', `no local source named ${JSON.stringify(this.name)} in this build`);
     const excludes = listAttr(this.src.attrs, LocalAttr.excludePatterns);
     const version = this.deps.session.localVersions?.get(this.name);
-    return [WorkerResult.create({ kind: 'local', dir, excludes, name: this.name, ...(version !== undefined ? { version } : {}) })];
+    const changes = version !== undefined ? this.deps.session.localChanges?.get(this.name) : undefined;
+    return [WorkerResult.create({ kind: 'local', dir, excludes, name: this.name, ...(version !== undefined ? { version } : {}), ...(changes !== undefined ? { changes } : {}) })];
   }
 }
 

@@ -6,11 +6,21 @@
 import type { Result } from '../../solver/types.js';
 import type { RefLease } from '../../cache/types.js';
 
+/**
+ * How a versioned local source differs from an earlier version of the same directory: only at
+ * `paths` (root-relative; an entry written, changed or removed — nothing beneath a listed path
+ * changed unless it is listed too, and no directory came, went or changed kind).
+ */
+export interface LocalChanges {
+  readonly from: string;
+  readonly paths: readonly string[];
+}
+
 export type ResultTarget =
   | { readonly kind: 'snapshot'; readonly id: string }
   | { readonly kind: 'scratch' }
   /** The build context directory: read in place, never stored as a record. */
-  | { readonly kind: 'local'; readonly dir: string; readonly excludes: readonly string[]; readonly name: string; readonly version?: string };
+  | { readonly kind: 'local'; readonly dir: string; readonly excludes: readonly string[]; readonly name: string; readonly version?: string; readonly changes?: LocalChanges };
 
 class Holding {
   count = 1;

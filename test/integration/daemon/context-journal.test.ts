@@ -90,10 +90,10 @@ describeBuilds('Solve: the context journal', () => {
 
   let n = 0;
   /** Builds `ctx` (`COPY . /` to a local directory) over the unix socket; the transfer line and the files built. */
-  async function build(ctx: string, onProgress?: (e: ProgressEvent) => void): Promise<{ line: string; tree: Record<string, string> }> {
+  async function build(ctx: string, onProgress?: (e: ProgressEvent) => void, dockerfile = 'FROM scratch\nCOPY . /\n'): Promise<{ line: string; tree: Record<string, string> }> {
     const dest = join(work, `out-${++n}`);
     const req: BuildRequest = {
-      contextDir: ctx, dockerfile: { name: 'Dockerfile', content: Buffer.from('FROM scratch\nCOPY . /\n').toString('base64') },
+      contextDir: ctx, dockerfile: { name: 'Dockerfile', content: Buffer.from(dockerfile).toString('base64') },
       buildArgs: {}, labels: {}, noCache: false, noCacheFilter: [], network: 'default', ssh: {}, tags: [], outputs: [{ type: 'local', attrs: { dest } }],
     };
     const events: ProgressEvent[] = [];
@@ -208,6 +208,45 @@ describeBuilds('Solve: the context journal', () => {
       expect({ what, line: built.line }).toEqual({ what, line: expect.stringMatching(line) });
       check(built.tree);
       expect({ what, line: (await build(ctx)).line }).toEqual({ what, line: expect.stringMatching(JOURNAL) });
+    }
+  }, 300_000);
+
+  test('after a one-file edit, the COPY checksums updated at the journal\'s paths build what a walk would', async () => {
+    const ctx = join(work, 'checksums');
+    mkdirSync(join(ctx, 'sub'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(join(ctx, `f${i}`), `f${i}\n`);
+    writeFileSync(join(ctx, 'keep.txt'), 'keep\n');
+    writeFileSync(join(ctx, 'sub', 'g.txt'), 'g\n');
+    const dockerfile = 'FROM scratch\nCOPY f* /files/\nCOPY keep.txt /keep\nCOPY sub /sub/\n';
+    /** Step name → why it missed the cache (the build history's reading of the entries the checksums covered). */
+    let misses = new Map<string, string>();
+    const run = async (): Promise<{ line: string; tree: Record<string, string> }> => {
+      misses = new Map();
+      return build(ctx, (e) => {
+        if (e.type === 'vertex' && e.cacheMiss !== undefined && e.name !== undefined) misses.set(e.name, e.cacheMiss);
+      }, dockerfile);
+    };
+    expect((await run()).line).toMatch(/listing: \d+ entries\n$/);
+    const steps: [string, () => void, (tree: Record<string, string>) => void][] = [
+      ['an edit of a match', () => writeFileSync(join(ctx, 'f3'), 'F3\n'), (t) => {
+        expect([t['files/f3'], t['files/f4']]).toEqual(['F3\n', 'f4\n']);
+        expect(misses.get('[1/3] COPY f* /files/')).toBe('f3 changed');
+      }],
+      ['an edit back', () => writeFileSync(join(ctx, 'f3'), 'f3\n'), (t) => expect(t['files/f3']).toBe('f3\n')],
+      ['a delete', () => unlinkSync(join(ctx, 'f4')), (t) => expect(t['files/f4']).toBeUndefined()],
+      ['a new match', () => writeFileSync(join(ctx, 'f40'), 'f40\n'), (t) => expect(t['files/f40']).toBe('f40\n')],
+      ['an edit in a literal directory', () => writeFileSync(join(ctx, 'sub', 'g.txt'), 'G\n'), (t) => expect([t['sub/g.txt'], t.keep]).toEqual(['G\n', 'keep\n'])],
+      ['an edit of a literal file', () => writeFileSync(join(ctx, 'keep.txt'), 'KEEP\n'), (t) => expect(t.keep).toBe('KEEP\n')],
+      ['a match turned symlink', () => { unlinkSync(join(ctx, 'f5')); symlinkSync('keep.txt', join(ctx, 'f5')); }, (t) => expect(t['files/f5']).toBe('KEEP\n')],
+      ['its target edited', () => writeFileSync(join(ctx, 'keep.txt'), 'kept\n'), (t) => expect([t['files/f5'], t.keep]).toEqual(['kept\n', 'kept\n'])],
+    ];
+    for (const [what, change, check] of steps) {
+      change();
+      const built = await run();
+      // A symlink in the delta makes the journal walk (context-journal.ts), and after it the next build.
+      const walks = what.includes('symlink') || what.includes('target');
+      expect({ what, line: built.line }).toEqual({ what, line: expect.stringMatching(walks ? /listing: / : /listing: \d+ changed paths? \(journal\)\n$/) });
+      check(built.tree);
     }
   }, 300_000);
 

@@ -38,6 +38,16 @@ describe('copy: what lands where', () => {
     expect(listTree(r.dest)).toEqual(['d srv', 'd srv/app', 'f srv/app/a.txt']);
   });
 
+  test('wildcard matches of one name into a new directory: the later replaces the earlier (the new directory is not looked up for names not yet written)', async () => {
+    writeTree(r.src, { 'a/x': 'from a', 'b/x': 'from b', 'b/y': 'y', 'c/x': 'from c' });
+    await run(dockerCopy('*/x', '/new/'));
+    expect(listTree(r.dest)).toEqual(['d new', 'f new/x']);
+    expect(read(r.dest, 'new/x')).toBe('from c');
+    await run(dockerCopy('*/[xy]', '/new2/', { alwaysReplaceExistingDestPaths: true }));
+    expect(listTree(r.dest).filter((e) => e.includes('new2'))).toEqual(['d new2', 'f new2/x', 'f new2/y']);
+    expect([read(r.dest, 'new2/x'), read(r.dest, 'new2/y')]).toEqual(['from c', 'y']);
+  });
+
   test('a file to a path without trailing slash becomes that file', async () => {
     writeTree(r.src, { 'a.txt': 'hello' });
     await run(dockerCopy('a.txt', '/etc/b.conf'));
