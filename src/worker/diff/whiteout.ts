@@ -4,12 +4,10 @@
  * files named `.wh.<name>` and `.wh..wh..opq`.
  */
 import { getAttributeSync } from '@napi-rs/xattr';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { chmod, rename, rm } from 'node:fs/promises';
-import { assertNever } from '../../util/errors.js';
-import { nativeSys } from '../../util/native-sys.js';
+import { rename, rm } from 'node:fs/promises';
+import { makeSpecialFile } from '../fileop/special-files.js';
 import { fsPath, utf8Path } from '../snapshot/byte-path.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -88,50 +86,18 @@ export type SpecialNode =
   | { readonly kind: 'char' | 'block'; readonly major: number; readonly minor: number }
   | { readonly kind: 'fifo' };
 
-function run(cmd: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'utf8' }, (err, _out, stderr) => {
-      if (err) reject(new Error(`${cmd} failed: ${(stderr || err.message).trim()}`));
-      else resolve();
-    });
-  });
-}
-
 /**
- * Creates a device node, whiteout or FIFO at `target` (a byte path). Node has neither mknod nor
- * mkfifo: this uses mknod(2) of the native module (src/util/native-sys.ts), or the coreutils tools
- * without it; they are rare in layers. The node is made under an
- * ASCII temporary name in `scratchDir` (same filesystem) and renamed into place, so any target
- * name works.
+ * Creates a device node, whiteout or FIFO at `target` (a byte path), through makeSpecialFile
+ * (mknod(2) of the native module, or the coreutils tools). The node is made under an ASCII
+ * temporary name in `scratchDir` (same filesystem) and renamed into place, so any target name works.
  */
 export async function makeSpecialNode(scratchDir: string, target: string, node: SpecialNode, mode: number): Promise<void> {
   const tmp = `${scratchDir}/.tsbuild-node-${randomBytes(8).toString('hex')}`;
-  const perm = (mode & 0o7777).toString(8);
   try {
-    const sys = nativeSys();
-    if (sys !== undefined) {
-      const type = node.kind === 'whiteout' || node.kind === 'char' ? 0o020000 : node.kind === 'block' ? 0o060000 : 0o010000;
-      const dev = node.kind === 'char' || node.kind === 'block' ? node : { major: 0, minor: 0 };
-      sys.mknod(tmp, type, dev.major, dev.minor);
-      // mknod(2) applies the umask; mknod -m does not.
-      await chmod(tmp, node.kind === 'whiteout' ? 0 : mode & 0o7777);
-      await rename(tmp, fsPath(target));
-      return;
-    }
-    switch (node.kind) {
-      case 'whiteout':
-        await run('mknod', ['-m', '000', tmp, 'c', '0', '0']);
-        break;
-      case 'char':
-      case 'block':
-        await run('mknod', ['-m', perm, tmp, node.kind === 'char' ? 'c' : 'b', String(node.major), String(node.minor)]);
-        break;
-      case 'fifo':
-        await run('mkfifo', ['-m', perm, tmp]);
-        break;
-      default:
-        assertNever(node, 'special node');
-    }
+    // A whiteout is a 0/0 character device with no permission bits.
+    if (node.kind === 'whiteout') await makeSpecialFile(tmp, { kind: 'char', mode: 0, major: 0, minor: 0 });
+    else if (node.kind === 'fifo') await makeSpecialFile(tmp, { kind: 'fifo', mode });
+    else await makeSpecialFile(tmp, { kind: node.kind, mode, major: node.major, minor: node.minor });
     await rename(tmp, fsPath(target));
   } finally {
     await rm(tmp, { force: true });
