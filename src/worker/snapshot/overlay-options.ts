@@ -18,9 +18,31 @@ export function diffSafeOptions(paramsDir = '/sys/module/overlay/parameters'): r
   ];
   if (existsSync(paramsDir)) return wanted.filter(([p]) => existsSync(`${paramsDir}/${p}`)).map(([, o]) => o);
   // Module not loaded yet: every kernel since 4.19 knows all three.
-  const [major = 0, minor = 0] = release().split('.').map((n) => parseInt(n, 10));
-  return major > 4 || (major === 4 && minor >= 19) ? wanted.map(([, o]) => o) : [];
+  return kernelAtLeast(4, 19) ? wanted.map(([, o]) => o) : [];
 }
+
+/** Whether `release` (a kernel release string, default the running one's) is at least major.minor. */
+function kernelAtLeast(major: number, minor: number, rel = release()): boolean {
+  const [a = 0, b = 0] = rel.split('.').map((n) => parseInt(n, 10));
+  return a > major || (a === major && b >= minor);
+}
+
+/**
+ * `volatile` (Linux 5.10+) for a writable mount: overlayfs then skips every sync of the upper
+ * filesystem, above all the `syncfs` of the whole upper filesystem that an unmount does. That sync
+ * cost 30–250 ms per RUN step here (it flushes every dirty page of the data root's filesystem,
+ * other builds' too), more than the rest of the step's own bookkeeping together. Nothing is lost
+ * that tsbuild relied on: snapshot contents were never fsynced (a COPY's files are not either);
+ * only blobs and metadata are durable, and an active snapshot of a dead process is discarded,
+ * never mounted again. The kernel leaves `work/work/incompat/volatile` behind and refuses a
+ * later volatile mount on that work dir while it exists: see VOLATILE_MARKER.
+ */
+export function volatileOptions(rel = release()): readonly string[] {
+  return kernelAtLeast(5, 10, rel) ? ['volatile'] : [];
+}
+
+/** What a volatile mount leaves in its work dir (relative to it); removed before a remount. */
+export const VOLATILE_MARKER = 'work/incompat';
 
 export interface OverlayOptionsInput {
   /** Lower directories, nearest first, relative to the mount's cwd. */

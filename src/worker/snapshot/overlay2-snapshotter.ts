@@ -3,7 +3,7 @@
  * processes on one data root, every mount undone on success, failure and cancellation.
  */
 import { mkdir, readdir, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CancelledError, throwIfAborted } from '../../util/errors.js';
 import type {
   ActiveSnapshot,
@@ -34,7 +34,7 @@ import { MountRegistry } from './mount-registry.js';
 import type { MountActions } from './mount-registry.js';
 import { isMountPoint, mountPointsUnder } from './mount-table-proc.js';
 import { formatOwner, newOwnerToken, ownerAlive } from './owner.js';
-import { overlayOptionString, diffSafeOptions, KERNEL_MAX_LOWERS } from './overlay-options.js';
+import { overlayOptionString, diffSafeOptions, KERNEL_MAX_LOWERS, VOLATILE_MARKER, volatileOptions } from './overlay-options.js';
 import { removeTree } from './remove-tree.js';
 import { SnapshotRecords } from './snapshot-records.js';
 import { cleanupStale } from './stale-cleanup.js';
@@ -63,6 +63,7 @@ export class Overlay2Snapshotter implements Snapshotter {
   private readonly flattening = new Map<string, Promise<void>>();
   private ready: Promise<void> | undefined;
   private extraOptions: readonly string[] | undefined;
+  private writableOptions: readonly string[] | undefined;
 
   constructor(opts: Overlay2SnapshotterOptions) {
     this.layout = new Overlay2Layout(opts.root);
@@ -376,11 +377,15 @@ export class Overlay2Snapshotter implements Snapshotter {
         if (info.parent !== undefined) layers = await this.records.chainLayers(await this.records.stat(info.parent));
         await this.ensureDirs();
         const chain = await this.mountLowers(layers, false, signal, containerRoot ? 1 : 0);
+        this.writableOptions ??= [...this.mountExtras(), ...volatileOptions()];
+        // Only this process mounts its active snapshot, and its last unmount finished (the mount
+        // registry serialises them), so the upper dir is intact: a remount may clear the marker.
+        await rm(join(this.layout.work(info.id), VOLATILE_MARKER), { recursive: true, force: true });
         const options = overlayOptionString({
           lowers: containerRoot ? [INIT_LOWER, ...chain] : chain,
           upper: `../${info.id}/diff`,
           work: `../${info.id}/work`,
-          extra: this.mountExtras(),
+          extra: this.writableOptions,
         });
         await mountOverlay({ cwd: this.layout.linkDir, target, options });
       },

@@ -1,6 +1,6 @@
 /**
  * Real overlay mounts: what a view shows, that writes through a rw mount land in diff/ in overlay
- * format, reference counting, and that no mount survives a failure or an abort.
+ * format, reference counting, volatile rw mounts, and that no mount survives a failure or an abort.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { getAttributeSync } from '@napi-rs/xattr';
@@ -167,5 +167,20 @@ describeIf(canMount, whyNoMount, 'overlay2 snapshotter mounts', () => {
     expect(await readFile(join(a.upperDir, 'f'), 'utf8')).toBe('x');
     await snap.commit(a);
     await snap.withView(a.id, async (v) => expect(await readdir(v)).toEqual(['f']));
+  });
+
+  test('a rw mount is volatile (no sync of the upper filesystem on unmount) and can be mounted again', async () => {
+    const a = await snap.prepare();
+    await snap.withMount(a, async (m) => {
+      const line = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === m) ?? '';
+      // Super options, the last field: `volatile`, or `fsync=volatile` on kernels since 6.x.
+      expect(line.split(' ').pop()?.split(',').some((o) => o === 'volatile' || o === 'fsync=volatile')).toBe(true);
+      await writeFile(join(m, 'f'), 'x');
+    });
+    // The kernel's marker of the first mount would make this one fail.
+    await snap.withMount(a, async (m) => {
+      expect(await readFile(join(m, 'f'), 'utf8')).toBe('x');
+    });
+    await snap.commit(a);
   });
 });
