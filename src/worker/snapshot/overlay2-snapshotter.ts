@@ -2,7 +2,8 @@
  * The overlay2 snapshotter: Docker's overlay2 directory layout (see layout.ts), safe for several
  * processes on one data root, every mount undone on success, failure and cancellation.
  */
-import { mkdir, readdir, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdirSync, renameSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CancelledError, throwIfAborted } from '../../util/errors.js';
 import type {
@@ -85,20 +86,21 @@ export class Overlay2Snapshotter implements Snapshotter {
     const id = newSnapshotId();
     // Built under a temporary name so that `<id>/` always has its owner file.
     const tmp = this.layout.tmp(this.owner, id);
-    await mkdir(tmp, { mode: 0o701 });
+    // Synchronous, as atomic-file.ts's calls are: a few microseconds each, no thread-pool queue.
+    mkdirSync(tmp, { mode: 0o701 });
     let registered = false;
     let linkName: string | undefined;
     try {
       await writeFileAtomic(`${tmp}/owner`, this.owner);
-      await mkdir(`${tmp}/diff`, { mode: 0o755 });
-      await mkdir(`${tmp}/work`, { mode: 0o700 });
-      await mkdir(`${tmp}/merged`, { mode: 0o700 });
-      await mkdir(`${tmp}/children`, { mode: 0o700 });
+      mkdirSync(`${tmp}/diff`, { mode: 0o755 });
+      mkdirSync(`${tmp}/work`, { mode: 0o700 });
+      mkdirSync(`${tmp}/merged`, { mode: 0o700 });
+      mkdirSync(`${tmp}/children`, { mode: 0o700 });
       if (opts.parent !== undefined) {
         await writeFileAtomic(`${tmp}/parent`, opts.parent);
         await writeFileAtomic(`${tmp}/lower`, lower);
       }
-      await rename(tmp, this.layout.snapshot(id));
+      renameSync(tmp, this.layout.snapshot(id));
       if (opts.parent !== undefined) {
         await registerChild(this.layout, opts.parent, id);
         registered = true;
@@ -302,7 +304,7 @@ export class Overlay2Snapshotter implements Snapshotter {
     for (let attempt = 0; ; attempt++) {
       const name = newLinkName();
       try {
-        await symlink(this.layout.linkTarget(id), this.layout.link(name));
+        symlinkSync(this.layout.linkTarget(id), this.layout.link(name));
         return name;
       } catch (e) {
         if (!isErrno(e, 'EEXIST') || attempt > 100) throw e;

@@ -8,7 +8,7 @@
  * a snapshot at any time; that check sees it. Active snapshots are always read afresh.
  */
 import { lstatSync } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { readlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { SnapshotInfo } from '../types.js';
 import { readOptional } from './atomic-file.js';
@@ -58,7 +58,12 @@ export class SnapshotRecords {
     // missing `committed` marker only means "active" if the link file is still there afterwards.
     const committed = await readOptional(this.layout.file(id, 'committed'));
     const parent = await readOptional(this.layout.file(id, 'parent'));
-    const linkStat = await lstat(this.layout.file(id, 'link')).catch(() => undefined);
+    let linkStat;
+    try {
+      linkStat = lstatSync(this.layout.file(id, 'link'), { throwIfNoEntry: false });
+    } catch {
+      linkStat = undefined;
+    }
     const link = await readOptional(this.layout.file(id, 'link'));
     if (link === undefined || linkStat === undefined) return undefined;
     const info: SnapshotInfo = {
