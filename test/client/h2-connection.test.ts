@@ -1,13 +1,14 @@
 /**
  * The client's own HTTP/2 connection (src/client/h2/connection.ts, on node:net) against real
- * servers on unix sockets: grpc-js (the daemon's library) for flow control both ways (24 MiB up
- * in 1 MiB messages, never beyond the server's 64 KiB windows; 24 MiB down to a slow reader, the
- * stream window reopened as it reads), more concurrent calls than the server's
- * SETTINGS_MAX_CONCURRENT_STREAMS, the server's keepalive PINGs answered, GOAWAY (the call in
- * flight finishes, the next one goes to a new connection) and trailers too large for one frame
- * (CONTINUATION); node:http2 with maximal padding (padded DATA and HEADERS); and raw sockets that
- * break the protocol (an HTTP/1.1 answer, an undecodable header block, a dropped connection),
- * which fail the call UNAVAILABLE naming why — after a GOAWAY with the right error code.
+ * servers on unix sockets (and once on plain TCP): grpc-js (the daemon's library) for flow control
+ * both ways (24 MiB up in 1 MiB messages; 24 MiB down to a slow reader, the stream window reopened
+ * as it reads), more concurrent calls than the server's SETTINGS_MAX_CONCURRENT_STREAMS, the
+ * server's keepalive PINGs answered, GOAWAY (the call in flight finishes, the next one goes to a
+ * new connection) and trailers too large for one frame (CONTINUATION); a raw peer that grants
+ * small windows and records any DATA beyond them or above its frame size; node:http2 with maximal
+ * padding (padded DATA and HEADERS); and raw sockets that break the protocol (an HTTP/1.1 answer,
+ * an undecodable header block, a dropped connection), which fail the call UNAVAILABLE naming why —
+ * after a GOAWAY with the right error code.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
@@ -158,6 +159,25 @@ test('more concurrent calls than the server\'s SETTINGS_MAX_CONCURRENT_STREAMS w
     const answers = await Promise.all(Array.from({ length: 4 }, () => unary(ch, ControlService.Info, {})));
     expect(answers.map((a) => a.version)).toEqual(['A', 'A', 'A', 'A']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 200 - 50); // one at a time
+  } finally {
+    ch.close();
+    server.forceShutdown();
+  }
+});
+
+test('plain TCP (tcp://HOST:PORT without TLS) works the same, a 3 MiB message up and 3 MiB down', async () => {
+  const server = grpcServer({});
+  const port = await bind(server, '127.0.0.1:0', ServerCredentials.createInsecure());
+  const ch = new H2Channel({ target: { kind: 'tcp', host: '127.0.0.1', port } });
+  try {
+    const chunk = randomBytes(3 * MiB);
+    const up = await unary(ch, ControlService.Load, { data: { data: chunk } });
+    expect(up.images?.[0]).toMatchObject({ name: String(3 * MiB), manifestDigest: sha256([chunk]) });
+    const call = ch.call(ControlService.Save.path, ControlService.Save);
+    call.end({ names: ['3'] });
+    const down: Buffer[] = [];
+    for await (const m of call as AsyncIterable<SaveRes>) if (m.data) down.push(Buffer.from(m.data.data ?? []));
+    expect(sha256(down)).toBe(sha256([0, 1, 2].map(saveChunk)));
   } finally {
     ch.close();
     server.forceShutdown();
