@@ -8,8 +8,8 @@
  * of every entry. A content digest is only as good as the client's digest cache, which re-reads
  * any file changed within its racy window (context-digest-cache.ts).
  */
-import { createHash } from 'node:crypto';
-import type { Hash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
 import type { tsbuild } from './gen/control.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
@@ -17,9 +17,12 @@ type FileStat = tsbuild.control.v1.FileStat.$Properties;
 /** Entries whose lines are joined before one hash update (fewer native calls). */
 const LINES_PER_UPDATE = 256;
 
+/** Required on first use: a no-op build through the daemon (no listing asked for) needs no crypto. */
+const nodeCrypto = lazyBuiltin<typeof Crypto>('node:crypto');
+
 /** Feeds a listing, in order, batch by batch; `digest()` once at the end. */
 export class ListingDigest {
-  readonly #h: Hash = createHash('sha256');
+  readonly #h: Crypto.Hash = nodeCrypto().createHash('sha256');
   #pending: string[] = [];
 
   add(entries: readonly FileStat[]): void {

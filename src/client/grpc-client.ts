@@ -1,7 +1,8 @@
 /**
  * The gRPC Client: the contract (types.ts) over tsbuildd's API (proto/control.proto), on the
- * client's own small gRPC transport over node:http2 (h2/: loading @grpc/grpc-js cost more start-up
- * than a no-op build through the daemon may take, issue 10). Requests and answers go through grpc-map-requests.ts / grpc-map-responses.ts,
+ * client's own small gRPC transport (h2/: its own HTTP/2 on node:net, node:http2 only for TLS;
+ * loading @grpc/grpc-js, then node:http2, cost more start-up than a no-op build through the daemon
+ * may take, issue 10). Requests and answers go through grpc-map-requests.ts / grpc-map-responses.ts,
  * failed calls become the same typed errors the embedded engine throws (grpc-errors.ts: the
  * daemon's ErrorDetail trailer), and the call's AbortSignal cancels the RPC (CANCELLED).
  *

@@ -7,7 +7,6 @@
  * engine would read. Digests of files unchanged since the last build come from the client's
  * digest cache (context-digest-cache.ts) instead of the files' bytes.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { readFile, readlink, realpath } from 'node:fs/promises';
@@ -15,6 +14,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { walkContext } from '../util/pattern-matcher/index.js';
+import { sha256Hex } from '../util/sha256.js';
 import { listingExcludes } from './context-excludes.js';
 import type { tsbuild } from './gen/control.js';
 import type { ContextDigestCache } from './context-digest-cache.js';
@@ -39,7 +39,9 @@ export async function contextKeyOf(contextDir: string, historyKey?: string): Pro
   // A request that names itself for the history (a context from standard input, unpacked to a new
   // directory each time) keeps one key across builds: its snapshot on the daemon and its history.
   const id = historyKey !== undefined ? `history:${historyKey}` : await realpath(contextDir);
-  return createHash('sha256').update(`${hostname()}\0${id}`).digest('hex');
+  // Plain-JS SHA-256: every build through a daemon computes this key, and node:crypto's loading
+  // would be most of what the hash costs (util/sha256.ts).
+  return sha256Hex(`${hostname()}\0${id}`);
 }
 
 export interface ListedEntry {

@@ -9,15 +9,18 @@
  *   replaced atomically, keeping the entries of other tags (as the embedded export does). A build
  *   that fails or is cancelled leaves `dest` as it was and removes the temp directory.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { Hash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TsbuildError } from '../util/errors.js';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
 import type { CacheExportSpec, CacheImportSpec } from './build-types.js';
 import type { tsbuild } from './gen/control.js';
+
+/** Required on first use: grpc-solve.ts imports this module, and most builds move no local cache. */
+const nodeCrypto = lazyBuiltin<typeof Crypto>('node:crypto');
 
 type SolveRequest = tsbuild.control.v1.SolveRequest.$Properties;
 type ReadCacheFiles = tsbuild.control.v1.ReadCacheFiles.$Properties;
@@ -53,7 +56,7 @@ export async function serveCacheFiles(
 interface Receiving {
   readonly dest: string;
   readonly tmp: string;
-  file?: { readonly path: string; readonly out: WriteStream; readonly hash: Hash } | undefined;
+  file?: { readonly path: string; readonly out: WriteStream; readonly hash: Crypto.Hash } | undefined;
 }
 
 interface IndexDoc { schemaVersion?: number; mediaType?: string; manifests?: { digest?: string; annotations?: Record<string, string> }[] }
@@ -96,7 +99,7 @@ export class CacheExportReceiver {
     if (r.file && r.file.path !== path) throw protocol(`cache export ${index}: ${path} before ${r.file.path} ended`);
     if (!r.file) {
       await mkdir(dirname(join(r.tmp, path)), { recursive: true });
-      r.file = { path, out: createWriteStream(join(r.tmp, path), { flags: 'wx' }), hash: createHash('sha256') };
+      r.file = { path, out: createWriteStream(join(r.tmp, path), { flags: 'wx' }), hash: nodeCrypto().createHash('sha256') };
     }
     const f = r.file;
     if (c.data?.length) {
@@ -118,7 +121,7 @@ export class CacheExportReceiver {
     if (spec?.kind !== 'local') throw protocol(`cache export for cache_to[${index}], which is not a local cache`);
     const dest = resolve(spec.dest);
     await mkdir(dirname(dest), { recursive: true });
-    const tmp = join(dirname(dest), `.${basename(dest)}.tsbuild-cache-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = join(dirname(dest), `.${basename(dest)}.tsbuild-cache-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`);
     await mkdir(tmp);
     const r: Receiving = { dest, tmp };
     this.#open.set(index, r);
@@ -146,7 +149,7 @@ export class CacheExportReceiver {
       const tag = d.annotations?.[REF_NAME];
       return tag === undefined ? !added.some((a) => a.digest === d.digest) : !tags.has(tag);
     });
-    const tmpIndex = join(r.dest, `index.json.tmp-${randomBytes(6).toString('hex')}`);
+    const tmpIndex = join(r.dest, `index.json.tmp-${nodeCrypto().randomBytes(6).toString('hex')}`);
     await writeFile(tmpIndex, JSON.stringify({ ...incoming, manifests: [...kept, ...added] }));
     await rename(tmpIndex, join(r.dest, 'index.json'));
   }

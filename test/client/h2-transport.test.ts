@@ -1,6 +1,7 @@
 /**
  * The CLI's gRPC transport (src/client/h2) against a real @grpc/grpc-js server in this process
- * (the daemon's library), on real unix and TCP sockets: framing both ways (a message larger than
+ * (the daemon's library), on real unix and TCP sockets (the unix socket through the client's own
+ * HTTP/2 connection, connection.ts; TLS through node:http2): framing both ways (a message larger than
  * an HTTP/2 frame, messages split across and packed into DATA chunks), the status from trailers
  * (a daemon error with its ErrorDetail trailer becomes the same typed error; grpc-message is
  * percent-decoded), the bearer header, cancellation of a bidi call as the server sees it, and
@@ -22,6 +23,7 @@ import type { H2Call } from '../../src/client/h2/call.js';
 import { frameMessage, MessageDecoder } from '../../src/client/h2/framing.js';
 import { GrpcStatusError, type CallStatus } from '../../src/client/h2/status.js';
 import { statusOf } from '../../src/control/errors.js';
+import { bind, failure, unary } from './h2-test-helpers.js';
 import { serverCredentials } from '../../src/control/tls.js';
 import { TsbuildError, UserInputError } from '../../src/util/errors.js';
 import { describeIf, haveBinary } from '../helpers/skip.js';
@@ -63,25 +65,6 @@ function startServer(): { server: Server; seen: Seen } {
     },
   });
   return { server, seen };
-}
-
-function bind(server: Server, addr: string, creds: ServerCredentials): Promise<number> {
-  return new Promise((res, rej) => server.bindAsync(addr, creds, (e, port) => (e ? rej(e) : res(port))));
-}
-
-function unary<Req, Res>(ch: H2Channel, m: { path: string; requestSerialize: (r: Req) => Buffer; responseDeserialize: (b: Buffer) => Res }, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const call = ch.call(m.path, m);
-    const got: Res[] = [];
-    call.on('data', (r: Res) => got.push(r));
-    call.on('error', reject);
-    call.on('end', () => (got.length === 1 ? resolve(got[0] as Res) : reject(new Error(`${got.length} answers`))));
-    call.end(req);
-  });
-}
-
-function failure(p: Promise<unknown>): Promise<GrpcStatusError> {
-  return p.then(() => { throw new Error('the call succeeded'); }, (e: unknown) => e as GrpcStatusError);
 }
 
 describe('framing', () => {

@@ -7,11 +7,36 @@
  * GrpcStatusError. `cancel()` resets the stream with CANCEL, which the server sees as a cancelled
  * call, and fails the call with CANCELLED at once.
  */
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader } from 'node:http2';
 import { Duplex } from 'node:stream';
 import { FramingError, frameMessage, MessageDecoder } from './framing.js';
 import { GRPC_STATUS } from './status-codes.js';
-import { GrpcStatusError, ResponseMetadata, statusFromHttp, statusFromReset, statusFromTrailers, type CallStatus } from './status.js';
+import { GrpcStatusError, ResponseMetadata, statusFromHttp, statusFromReset, statusFromTrailers, type CallStatus, type ResponseHeaders } from './status.js';
+
+/** RST_STREAM codes the call sends or tests for (RFC 9113 §7; node:http2's NGHTTP2_* constants). */
+const NO_ERROR = 0x0;
+const CANCEL = 0x8;
+
+/**
+ * The part of an HTTP/2 client stream a call uses: the client's own (stream.ts, on node:net) or
+ * node:http2's ClientHttp2Stream (TLS, node-session.ts), which has this shape.
+ */
+export interface CallStream {
+  /** Kept by the call: a closed node:http2 stream forgets its session. */
+  readonly session: { readonly destroyed: boolean } | undefined;
+  readonly closed: boolean;
+  readonly rstCode: number | undefined;
+  readonly writableEnded: boolean;
+  on(event: 'response' | 'trailers', listener: (headers: ResponseHeaders) => void): this;
+  on(event: 'data', listener: (chunk: Buffer) => void): this;
+  on(event: 'error', listener: (e: Error) => void): this;
+  on(event: 'end' | 'close', listener: () => void): this;
+  pause(): this;
+  resume(): this;
+  isPaused(): boolean;
+  write(chunk: Buffer, cb: (error?: Error | null) => void): boolean;
+  end(): this;
+  close(code?: number): void;
+}
 
 /** How a call's messages become bytes and back (a generated method's serializers). */
 export interface CallCodec<Req, Res> {
@@ -23,9 +48,9 @@ export interface CallCodec<Req, Res> {
 export type TransportFailure = () => Error | undefined;
 
 export class H2Call<Req, Res> extends Duplex {
-  readonly #stream: ClientHttp2Stream;
+  readonly #stream: CallStream;
   /** Kept: a closed stream forgets its session. */
-  readonly #session: ClientHttp2Stream['session'];
+  readonly #session: CallStream['session'];
   readonly #codec: CallCodec<Req, Res>;
   readonly #transportFailure: TransportFailure;
   readonly #decoder = new MessageDecoder();
@@ -34,19 +59,19 @@ export class H2Call<Req, Res> extends Duplex {
   #streamError: Error | undefined;
   #status: CallStatus | undefined;
 
-  constructor(stream: ClientHttp2Stream, codec: CallCodec<Req, Res>, transportFailure: TransportFailure) {
+  constructor(stream: CallStream, codec: CallCodec<Req, Res>, transportFailure: TransportFailure) {
     super({ objectMode: true });
     this.#stream = stream;
     this.#session = stream.session;
     this.#codec = codec;
     this.#transportFailure = transportFailure;
-    stream.on('response', (h: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
+    stream.on('response', (h: ResponseHeaders) => {
       const bad = statusFromHttp(h);
       if (bad) this.#fail(bad);
       // A trailers-only answer (an error before any message) has the status in its headers.
       else this.#headersStatus = statusFromTrailers(h);
     });
-    stream.on('trailers', (h: IncomingHttpHeaders) => {
+    stream.on('trailers', (h: ResponseHeaders) => {
       this.#trailersStatus = statusFromTrailers(h);
     });
     stream.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -105,10 +130,10 @@ export class H2Call<Req, Res> extends Duplex {
     if (this.#status) return;
     const transport = this.#transportFailure() ?? causeOf(this.#streamError);
     // A stream the session dropped (connection lost, handshake refused) without a word is the same.
-    const dropped = this.#session?.destroyed === true && this.#stream.rstCode === constants.NGHTTP2_CANCEL;
+    const dropped = this.#session?.destroyed === true && this.#stream.rstCode === CANCEL;
     if (transport || dropped) {
       this.#fail({ code: GRPC_STATUS.UNAVAILABLE, details: transport ? `No connection established. Last error: ${String(transport)}` : 'Connection dropped', metadata: new ResponseMetadata() });
-    } else if (this.#stream.rstCode !== undefined && this.#stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+    } else if (this.#stream.rstCode !== undefined && this.#stream.rstCode !== NO_ERROR) {
       this.#fail(statusFromReset(this.#stream.rstCode));
     } else {
       this.#fail({ code: GRPC_STATUS.INTERNAL, details: 'the server ended the call without a status', metadata: new ResponseMetadata() });
@@ -131,7 +156,7 @@ export class H2Call<Req, Res> extends Duplex {
   #fail(status: CallStatus): void {
     if (this.#status) return;
     this.#status = status;
-    if (!this.#stream.closed) this.#stream.close(constants.NGHTTP2_CANCEL);
+    if (!this.#stream.closed) this.#stream.close(CANCEL);
     this.emit('status', status);
     this.destroy(new GrpcStatusError(status));
   }
@@ -166,7 +191,7 @@ export class H2Call<Req, Res> extends Duplex {
     // Destroyed from outside before the call ended: the server must not keep working for nobody.
     if (!this.#status) {
       this.#status = { code: GRPC_STATUS.CANCELLED, details: 'Cancelled on client', metadata: new ResponseMetadata() };
-      if (!this.#stream.closed) this.#stream.close(constants.NGHTTP2_CANCEL);
+      if (!this.#stream.closed) this.#stream.close(CANCEL);
     }
     done(error);
   }

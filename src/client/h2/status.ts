@@ -6,8 +6,13 @@
  * `metadata`, message `14 UNAVAILABLE: …`), so grpc-errors.ts maps both the same way and a
  * daemon's typed error (the `tsbuild-error-bin` trailer) arrives as the same typed error.
  */
-import type { IncomingHttpHeaders, IncomingHttpStatusHeader } from 'node:http2';
 import { GRPC_STATUS, statusName } from './status-codes.js';
+
+/**
+ * Response headers or trailers as node:http2 gives them (and the client's own stream, stream.ts):
+ * `:status` a number, a repeated name an array of its values.
+ */
+export type ResponseHeaders = Readonly<Record<string, string | string[] | number | undefined>>;
 
 /** Custom metadata of a response: `-bin` keys hold Buffers (base64 on the wire), others strings. */
 export class ResponseMetadata {
@@ -19,7 +24,7 @@ export class ResponseMetadata {
   }
 
   /** Custom keys only: HTTP/2 pseudo-headers and the transport's own headers are left out. */
-  static from(headers: IncomingHttpHeaders): ResponseMetadata {
+  static from(headers: ResponseHeaders): ResponseMetadata {
     const md = new ResponseMetadata();
     for (const [key, raw] of Object.entries(headers)) {
       if (raw === undefined || key.startsWith(':') || RESERVED.has(key) || key.startsWith('grpc-')) continue;
@@ -67,7 +72,7 @@ export function decodeGrpcMessage(raw: string): string {
 }
 
 /** The status in trailers (or trailers-only headers); undefined when `grpc-status` is absent. */
-export function statusFromTrailers(headers: IncomingHttpHeaders): CallStatus | undefined {
+export function statusFromTrailers(headers: ResponseHeaders): CallStatus | undefined {
   const raw = headers['grpc-status'];
   if (raw === undefined) return undefined;
   const code = Number(Array.isArray(raw) ? raw[0] : raw);
@@ -80,9 +85,9 @@ export function statusFromTrailers(headers: IncomingHttpHeaders): CallStatus | u
 }
 
 /** The status a non-gRPC answer implies (a proxy's 503, a server that is not gRPC). */
-export function statusFromHttp(headers: IncomingHttpHeaders & IncomingHttpStatusHeader): CallStatus | undefined {
-  const http = headers[':status'] ?? 200;
-  const type = headers['content-type'] ?? '';
+export function statusFromHttp(headers: ResponseHeaders): CallStatus | undefined {
+  const http = Number(headers[':status'] ?? 200);
+  const type = String(headers['content-type'] ?? '');
   if (http === 200 && type.startsWith('application/grpc')) return undefined;
   let code: number = GRPC_STATUS.UNKNOWN;
   if (http === 400) code = GRPC_STATUS.INTERNAL;

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,5 +192,23 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     // The launcher itself (the main module, dist/bin/tsbuild.cjs) is the only file in the cache.
     expect(loaded.required.filter((f) => f !== hook && f !== cliPath)).toEqual([]);
     expect(loaded.builtins.filter((m) => /^NativeModule (child_process|worker_threads|zlib|sqlite)$/.test(m))).toEqual([]);
+    // Over a unix socket the CLI speaks HTTP/2 itself (src/client/h2/connection.ts): no node:http2
+    // (nor the http, tls and assert it loads); and a build whose listing is not asked for hashes
+    // nothing with node:crypto (its context key is a plain-JS SHA-256).
+    expect(loaded.builtins.filter((m) => /^NativeModule (http2|http|tls|assert|crypto)$/.test(m))).toEqual([]);
   });
+
+  test('a 24 MiB file travels into the context whole, and back whole in a local output (flow control both ways)', async () => {
+    const ctx = join(dir, 'big-ctx');
+    const out = join(dir, 'big-out');
+    await mkdir(ctx);
+    const big = randomBytes(24 * 1024 * 1024);
+    const hex = createHash('sha256').update(big).digest('hex');
+    await writeFile(join(ctx, 'big.bin'), big);
+    await writeFile(join(ctx, 'Dockerfile'), `FROM ${BASE}\nCOPY big.bin /big.bin\nRUN sha256sum /big.bin\n`);
+    const r = await remote(['build', '--progress=plain', '-o', `type=local,dest=${out}`, ctx]);
+    expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stderr).toContain(`${hex}  /big.bin`);
+    expect(createHash('sha256').update(await readFile(join(out, 'big.bin'))).digest('hex')).toBe(hex);
+  }, 180_000);
 });
