@@ -10,9 +10,7 @@ import { visitInstruction, type InstructionHeader } from './cst-visitor.js';
 import { goToLower, goTrimSpace, isAsciiSeparator, isGoSpace } from './go-text.js';
 import { ArgumentError, parseArguments } from './line-parsers.js';
 import { instructionLexers } from './tokens.js';
-
-/** Shared empty list (nodes are read-only to their users). */
-const NONE: readonly never[] = Object.freeze([]);
+import { compactArray, EMPTY as NONE } from '../../util/compact-array.js';
 
 /** Where the instruction being built sits in the file; offsets are in its logical line. */
 export interface InstructionSite {
@@ -77,7 +75,7 @@ export function splitPlain(trimmed: string, shift: number): InstructionHeader | 
     }
     flags.push(word);
   }
-  return { keyword: trimmed.slice(0, i), keywordOffset: shift, flags, args: goTrimSpace(trimmed.slice(j)), argsOffset: j + shift };
+  return { keyword: trimmed.slice(0, i), keywordOffset: shift, flags: compactArray(flags), args: goTrimSpace(trimmed.slice(j)), argsOffset: j + shift };
 }
 
 /** A node under construction; the parser fills in heredocs and comments before handing it out. */
@@ -133,7 +131,7 @@ function leafNode(
   return {
     keyword: header.keyword,
     flags: header.flags,
-    args: parsed.args,
+    args: compactArray(parsed.args),
     json: parsed.json,
     original,
     startLine: place.startLine,
