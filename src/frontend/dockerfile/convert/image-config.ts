@@ -88,9 +88,10 @@ export function envValue(entry: string): string {
 /** Appends a history entry. `withState` adds BuildKit's ` # buildkit` marker (steps that make ops). */
 export function commitHistory(img: ImageConfig, msg: string, opts: { layer: boolean; withState: boolean; epoch: number | undefined }): void {
   const entry: HistoryEntry = {
-    // Joined, not concatenated: a flat string, where `msg` is often a rope of several pieces that
-    // the image config would keep (one object each) for the rest of the conversion.
-    created_by: [msg, opts.withState ? ' # buildkit' : ''].join(''),
+    // Flat, where `msg` is often a rope of several pieces that the image config would keep (one
+    // object each) for the rest of the conversion. A join with a non-empty piece is flat; a join
+    // with '' hands `msg` back as it is, so without the marker a slice (of a flattened copy) is.
+    created_by: opts.withState ? [msg, ' # buildkit'].join('') : `${msg} `.slice(0, -1),
     comment: HISTORY_COMMENT,
   };
   if (opts.epoch !== undefined) entry.created = new Date(opts.epoch * 1000).toISOString().replace('.000Z', 'Z');
