@@ -82,7 +82,12 @@ function afterTagAndLength(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(i + 1);
 }
 
-export class OpNode {
+/**
+ * An op is its own first output (`output(0)` is the node itself, with `node` and `index` getters):
+ * steps chain through root outputs, and an `{ node, index }` object per op was ~40 bytes more for
+ * the garbage collector to copy and promote per step. Other outputs are plain Output objects.
+ */
+export class OpNode implements Output {
   readonly inputs: readonly Output[];
   readonly outputs: number;
   readonly platform: LLBPlatform | undefined;
@@ -174,7 +179,17 @@ export class OpNode {
 
   output(index: number): Output {
     if (index < 0 || index >= this.outputs) throw new RangeError(`op has ${this.outputs} outputs, no output ${index}`);
-    return { node: this, index };
+    return index === 0 ? this : { node: this, index };
+  }
+
+  /** As output 0 (see the class comment). */
+  get node(): OpNode {
+    return this;
+  }
+
+  /** As output 0 (see the class comment). */
+  get index(): number {
+    return 0;
   }
 }
 
