@@ -190,7 +190,8 @@ export class FileParser implements InstructionSite {
           const at = logical.text.indexOf('<<', searchFrom);
           searchFrom = at < 0 ? searchFrom : at + 2;
           const unterminated = (): never => this.failAt(`unterminated heredoc: no line ${JSON.stringify(m.name)} ends it before the end of the file`, Math.max(0, at));
-          heredocs.push({ ...m, content: this.readHeredocBody(m.name, m.chomp, unterminated) });
+          // Fields written out: a spread gave each heredoc a separate property store for `content`.
+          heredocs.push({ name: m.name, fileDescriptor: m.fileDescriptor, expand: m.expand, chomp: m.chomp, content: this.readHeredocBody(m.name, m.chomp, unterminated) });
         }
         node.heredocs = compactArray(heredocs);
         node.endLine = this.next;
