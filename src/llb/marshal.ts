@@ -114,9 +114,8 @@ class Marshaller {
       w.tag(1, LEN);
       const at = w.fork();
       for (const i of n.inputs) writeInputFieldSha256(w, digests.get(i.node) as string, i.index);
-      const encoded = n.encodedBody;
-      const body = encoded === undefined ? canonicalBody(n.body()) : undefined;
-      if (body === undefined) w.raw(encoded as Uint8Array);
+      const body = n.hasEncodedBody ? undefined : canonicalBody(n.body());
+      if (body === undefined) n.writeEncodedBody(w);
       else writeOpBody(w, body);
       if (n.platform) writePlatformField(w, n.platform);
       const len = w.pos - at - 1;
@@ -159,7 +158,7 @@ class Marshaller {
       w.tag(2, LEN);
       const at = w.fork();
       w.sha256Field(1, hex);
-      w.raw(n.encodedMetadata);
+      n.writeEncodedMetadata(w);
       if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest: `sha256:${hex}`, metadata: metadataOf(n.constraints) }).finish());
       w.ldelim(at);
     }

@@ -280,6 +280,25 @@ export class ProtoWriter {
   }
 
   /** Pre-encoded bytes, appended as they are (unknown fields kept by a decode). */
+  /** Copies `src[start..end)`, as `raw(src.subarray(start, end))` without making the view. */
+  rawRange(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (n <= 0) return;
+    this.reserve(n);
+    const buf = this.buf;
+    if (n > 64) {
+      buf.set(new Uint8Array(src.buffer, src.byteOffset + start, n), this.pos);
+    } else {
+      for (let i = 0; i < n; i++) buf[this.pos + i] = src[start + i] as number;
+    }
+    this.pos += n;
+  }
+
+  /** The buffer being written (a part written at [start, pos) stays in it: see `restart`). */
+  buffer(): Uint8Array {
+    return this.buf;
+  }
+
   raw(value: Uint8Array): void {
     if (value.length === 0) return;
     this.reserve(value.length);

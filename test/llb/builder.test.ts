@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { FileActions, State, loadDefinition, opCacheDigest, tsbuild, listAttr, LocalAttr, sha256Digest } from '../../src/llb/index.js';
 import type { LLBVertex, LoadedDefinition } from '../../src/llb/index.js';
+import { OpNode } from '../../src/llb/op-node.js';
 
 function only<K extends LLBVertex['op']['kind']>(def: LoadedDefinition, kind: K): LLBVertex[] {
   return [...def.vertices.values()].filter((v) => v.op.kind === kind);
@@ -182,6 +183,25 @@ describe('LLB builder', () => {
     for (let i = 0; i < 10_000; i++) st = st.file(FileActions.mkdir(`/d${i}`, 0o755));
     const loaded = st.marshal().loaded;
     expect(loaded.vertices.size).toBe(10_001);
+  });
+});
+
+describe('op outputs', () => {
+  test('an op is its own output 0; other outputs are { node, index }; a marshalled graph reads both', () => {
+    const node = new OpNode({ inputs: [], body: { exec: { meta: { args: ['true'] }, mounts: [{ input: -1, dest: '/', output: 0 }, { input: -1, dest: '/x', output: 1 }] } }, outputs: 2 });
+    expect(node.output(0)).toBe(node);
+    expect(node.node).toBe(node);
+    expect(node.index).toBe(0);
+    const second = node.output(1);
+    expect(second).not.toBe(node);
+    expect(second.node).toBe(node);
+    expect(second.index).toBe(1);
+    expect(() => node.output(2)).toThrow(RangeError);
+    const user = new OpNode({ inputs: [node.output(0), second], body: { exec: { meta: { args: ['ls'] }, mounts: [{ input: 0, dest: '/', output: 0 }, { input: 1, dest: '/y', output: -1 }] } }, outputs: 1 });
+    const loaded = loadDefinition(State.scratch().withOutput(user.output(0)).marshal().bytes);
+    const root = rootVertex(loaded);
+    expect(root.inputs.map((i) => i.index)).toEqual([0, 1]);
+    expect(root.inputs[0]?.digest).toBe(root.inputs[1]?.digest);
   });
 });
 

@@ -76,6 +76,14 @@ describe('ProtoWriter primitives equal protobufjs Writer', () => {
     }
     same((w) => w.bytes('aGVsbG8='), (t) => t.bytes('aGVsbG8='));
   });
+
+  test('rawRange copies exactly its range, short (byte loop) and long, from a view at an offset', () => {
+    const all = new Uint8Array(300).map((_, i) => i * 13);
+    const src = all.subarray(7);
+    for (const [from, to] of [[0, 0], [0, 1], [5, 69], [5, 70], [3, 200], [0, src.length]] as const) {
+      same((w) => { w.uint32(9); w.rawRange(src, from, to); }, (t) => { t.uint32(9).raw(src.slice(from, to)); });
+    }
+  });
 });
 
 // ---- the reference: marshalling as it was done with protobufjs before the hand-written encoder --

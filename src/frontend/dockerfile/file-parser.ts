@@ -15,6 +15,7 @@ import { buildInstruction, canContainHeredoc, type InstructionSite } from './ins
 import { LogicalLine } from './logical-line.js';
 import { utf8ByteLength } from '../../util/utf8-lossless.js';
 import { UserInputError } from '../../util/errors.js';
+import { compactArray } from '../../util/compact-array.js';
 
 /** BuildKit reads lines with a bufio.Scanner, whose 64 KiB token limit makes longer lines errors. */
 export const MAX_LINE_BYTES = 65535;
@@ -189,9 +190,10 @@ export class FileParser implements InstructionSite {
           const at = logical.text.indexOf('<<', searchFrom);
           searchFrom = at < 0 ? searchFrom : at + 2;
           const unterminated = (): never => this.failAt(`unterminated heredoc: no line ${JSON.stringify(m.name)} ends it before the end of the file`, Math.max(0, at));
-          heredocs.push({ ...m, content: this.readHeredocBody(m.name, m.chomp, unterminated) });
+          // Fields written out: a spread gave each heredoc a separate property store for `content`.
+          heredocs.push({ name: m.name, fileDescriptor: m.fileDescriptor, expand: m.expand, chomp: m.chomp, content: this.readHeredocBody(m.name, m.chomp, unterminated) });
         }
-        node.heredocs = heredocs;
+        node.heredocs = compactArray(heredocs);
         node.endLine = this.next;
       }
     }

@@ -10,9 +10,8 @@ import { visitInstruction, type InstructionHeader } from './cst-visitor.js';
 import { goToLower, goTrimSpace, isAsciiSeparator, isGoSpace } from './go-text.js';
 import { ArgumentError, parseArguments } from './line-parsers.js';
 import { instructionLexers } from './tokens.js';
-
-/** Shared empty list (nodes are read-only to their users). */
-const NONE: readonly never[] = Object.freeze([]);
+import { INSTRUCTION_KINDS } from './instructions/instruction.js';
+import { compactArray, EMPTY as NONE } from '../../util/compact-array.js';
 
 /** Where the instruction being built sits in the file; offsets are in its logical line. */
 export interface InstructionSite {
@@ -44,6 +43,12 @@ export function splitWithParser(trimmed: string, escape: '\\' | '`', shift: numb
   if (!cst) throw new Error(`internal: instruction grammar rejected ${JSON.stringify(trimmed)}`);
   return visitInstruction(cst, trimmed, escape, shift);
 }
+
+/**
+ * The instruction keywords as they are usually written (upper and lower case): a node's keyword
+ * is the shared constant instead of a fresh slice per instruction that lived through the build.
+ */
+const KEYWORDS = new Map(INSTRUCTION_KINDS.flatMap((k) => [[k, k], [k.toLowerCase(), k.toLowerCase()]]));
 
 /** Characters that make a flag word need the grammar's quote and escape handling. */
 const QUOTE_OR_ESCAPE = /["'\\`]/;
@@ -77,7 +82,8 @@ export function splitPlain(trimmed: string, shift: number): InstructionHeader | 
     }
     flags.push(word);
   }
-  return { keyword: trimmed.slice(0, i), keywordOffset: shift, flags, args: goTrimSpace(trimmed.slice(j)), argsOffset: j + shift };
+  const keyword = trimmed.slice(0, i);
+  return { keyword: KEYWORDS.get(keyword) ?? keyword, keywordOffset: shift, flags: compactArray(flags), args: goTrimSpace(trimmed.slice(j)), argsOffset: j + shift };
 }
 
 /** A node under construction; the parser fills in heredocs and comments before handing it out. */
@@ -133,7 +139,7 @@ function leafNode(
   return {
     keyword: header.keyword,
     flags: header.flags,
-    args: parsed.args,
+    args: compactArray(parsed.args),
     json: parsed.json,
     original,
     startLine: place.startLine,

@@ -6,6 +6,7 @@ import { haveParserAnchors, parserAnchors } from './anchors.js';
 import {
   chompHeredocContent, dumpAST, heredocsFromLine, parseDockerfile, parseHeredoc,
 } from '../../../src/frontend/dockerfile/parse.js';
+import { lexHeredocWords } from '../../../src/frontend/dockerfile/heredoc-lexer.js';
 import { UserInputError } from '../../../src/util/errors.js';
 
 interface GoHeredoc { Name: string; FileDescriptor: number; Expand: boolean; Chomp: boolean; Content: string }
@@ -56,6 +57,13 @@ describe('ParseHeredoc helper table', () => {
   test('fd, chomp and expand', () => {
     expect(parseHeredoc('3<<-\'X\'')).toEqual({ name: 'X', fileDescriptor: 3, chomp: true, expand: false });
     expect(parseHeredoc('<<eo\\\'f')).toEqual({ name: "eo'f", fileDescriptor: 0, chomp: false, expand: true });
+  });
+  // Plain delimiters skip the shell lexer; the answer must be the lexer's (its two passes agree).
+  test.each(['EOF', 'eof_2', '0', '_', 'A1b2C3'])('plain delimiter %s is the lexer\'s word', (name) => {
+    const words = lexHeredocWords(name, { rawQuotes: false, rawEscapes: false });
+    expect(words).toEqual(lexHeredocWords(name, { rawQuotes: true, rawEscapes: false }));
+    expect(parseHeredoc(`12<<-${name}`)).toEqual({ name: words[0], fileDescriptor: 12, expand: true, chomp: true });
+    expect(parseHeredoc(`<<${name}`)).toEqual({ name: words[0], fileDescriptor: 0, expand: true, chomp: false });
   });
 });
 

@@ -87,14 +87,17 @@ export function envValue(entry: string): string {
 
 /** Appends a history entry. `withState` adds BuildKit's ` # buildkit` marker (steps that make ops). */
 export function commitHistory(img: ImageConfig, msg: string, opts: { layer: boolean; withState: boolean; epoch: number | undefined }): void {
-  const entry: HistoryEntry = {
-    // Joined, not concatenated: a flat string, where `msg` is often a rope of several pieces that
-    // the image config would keep (one object each) for the rest of the conversion.
-    created_by: [msg, opts.withState ? ' # buildkit' : ''].join(''),
-    comment: HISTORY_COMMENT,
-  };
-  if (opts.epoch !== undefined) entry.created = new Date(opts.epoch * 1000).toISOString().replace('.000Z', 'Z');
-  if (!opts.layer) entry.empty_layer = true;
+  // Flat, where `msg` is often a rope of several pieces that the image config would keep (one
+  // object each) for the rest of the conversion. A join with a non-empty piece is flat; a join
+  // with '' hands `msg` back as it is, so without the marker a slice (of a flattened copy) is.
+  const createdBy = opts.withState ? [msg, ' # buildkit'].join('') : `${msg} `.slice(0, -1);
+  const comment = HISTORY_COMMENT;
+  // Whole literals (fields in the order they are written out): a field added afterwards gave
+  // the entry a separate property store, one more object per entry for the rest of the build.
+  const created = opts.epoch === undefined ? undefined : new Date(opts.epoch * 1000).toISOString().replace('.000Z', 'Z');
+  const entry: HistoryEntry = created === undefined
+    ? (opts.layer ? { created_by: createdBy, comment } : { created_by: createdBy, comment, empty_layer: true })
+    : (opts.layer ? { created_by: createdBy, comment, created } : { created_by: createdBy, comment, created, empty_layer: true });
   // The config is the conversion's own working copy: appending in place keeps this linear.
   (img.history ??= []).push(entry);
 }

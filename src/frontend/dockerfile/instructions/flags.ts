@@ -6,6 +6,7 @@
 import { didYouMean } from '../../../util/did-you-mean.js';
 import { Diagnostics, fail } from './diagnostics.js';
 import type { ErrorSite } from './diagnostics.js';
+import { EMPTY } from '../../../util/compact-array.js';
 
 export type FlagKind = 'bool' | 'string' | 'strings';
 
@@ -22,7 +23,7 @@ export interface ParsedFlags {
 const NO_FLAGS: ParsedFlags = {
   string: () => undefined,
   bool: () => undefined,
-  strings: () => [],
+  strings: () => EMPTY,
 };
 
 export function parseFlags(raw: readonly string[], specs: FlagSpecs, kind: string, site: ErrorSite): ParsedFlags {
@@ -75,6 +76,7 @@ export function parseFlags(raw: readonly string[], specs: FlagSpecs, kind: strin
   return {
     string: (n) => { const v = get(n); return typeof v === 'string' ? v : undefined; },
     bool: (n) => { const v = get(n); return typeof v === 'boolean' ? v : undefined; },
-    strings: (n) => { const v = get(n); return Array.isArray(v) ? v : []; },
+    // The shared empty list when absent: typed instructions keep it (COPY --exclude) for the build.
+    strings: (n) => { const v = get(n); return Array.isArray(v) ? v : EMPTY; },
   };
 }

@@ -7,6 +7,7 @@ import { heredocBody, heredocMarkerName } from './heredoc.js';
 import { parseChmod } from './chmod.js';
 import type { AddInstruction, CopyInstruction, HeredocSource } from './instruction.js';
 import { isLiteral, locationOf, siteOf } from './site.js';
+import { compactArray } from '../../../util/compact-array.js';
 import type { ParseContext } from './site.js';
 
 interface SourcesAndDest {
@@ -31,7 +32,7 @@ function sourcesAndDest(node: InstructionNode, kind: string, site: ErrorSite): S
     if (h) heredocSources.push({ path: h.name, data: heredocBody(h), expand: h.expand });
     else sources.push(src);
   }
-  return { sources, heredocSources, dest };
+  return { sources: compactArray(sources), heredocSources: compactArray(heredocSources), dest };
 }
 
 /** Validates a literal --chmod now; values with variables are checked after expansion. */

@@ -3,6 +3,7 @@
  * their own files); each rejects unknown flags and wrong argument counts with a located error.
  */
 import type { InstructionNode } from '../ast.js';
+import { compactArray } from '../../../util/compact-array.js';
 import { didYouMean } from '../../../util/did-you-mean.js';
 import { Diagnostics, fail } from './diagnostics.js';
 import { parseFlags } from './flags.js';
@@ -21,7 +22,7 @@ function noFlags(node: InstructionNode, kind: string, ctx: ParseContext): void {
   if (node.flags.length > 0) parseFlags(node.flags, {}, kind, siteOf(node, ctx));
 }
 
-function keyValues(node: InstructionNode, kind: 'ENV' | 'LABEL', ctx: ParseContext): KeyValue[] {
+function keyValues(node: InstructionNode, kind: 'ENV' | 'LABEL', ctx: ParseContext): readonly KeyValue[] {
   const site = siteOf(node, ctx);
   atLeastOne(node, kind, site);
   if (node.args.length % 3 !== 0) fail(Diagnostics.badArguments, [`bad input to ${kind}, too many arguments`], site);
@@ -31,7 +32,7 @@ function keyValues(node: InstructionNode, kind: 'ENV' | 'LABEL', ctx: ParseConte
     if (key === '') fail(Diagnostics.badArguments, [`${kind} names can not be blank`], site);
     out.push({ key, value: node.args[i + 1] as string, legacy: node.args[i + 2] !== '=' });
   }
-  return out;
+  return compactArray(out);
 }
 
 function parseFrom(node: InstructionNode, ctx: ParseContext): Instruction {

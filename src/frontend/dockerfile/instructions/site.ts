@@ -39,9 +39,12 @@ export function atLeastOne(node: InstructionNode, kind: string, site: ErrorSite)
   if (node.args.length === 0) fail(Diagnostics.badArguments, [`${kind} requires at least one argument`], site);
 }
 
-/** BuildKit's handleJSONArgs: exec form keeps the elements, shell form is one string. */
+/**
+ * BuildKit's handleJSONArgs: exec form keeps the elements, shell form is one string. The node's
+ * own (read-only) list is shared where it already is that: a copy per RUN/CMD lived as long.
+ */
 export function commandLine(node: InstructionNode): CommandLine {
-  return node.json ? { form: 'exec', args: [...node.args] } : { form: 'shell', args: node.args.length ? [node.args.join(' ')] : [] };
+  return node.json ? { form: 'exec', args: node.args } : { form: 'shell', args: node.args.length <= 1 ? node.args : [node.args.join(' ')] };
 }
 
 /**
