@@ -77,8 +77,13 @@ export async function canLimitSwap(): Promise<boolean> {
 
 /** Removes what is left of a container's cgroups (they must hold no process). Returns what it removed. */
 export async function removeCgroupLeftovers(cgroupsPath: string): Promise<string[]> {
+  return removeCgroupDirs(await cgroupDirs(cgroupsPath));
+}
+
+/** Removes the given cgroup directories (`cgroupDirs` of a run) where they still exist. Returns what it removed. */
+export async function removeCgroupDirs(dirs: readonly string[]): Promise<string[]> {
   const removed: string[] = [];
-  for (const dir of await cgroupDirs(cgroupsPath)) {
+  for (const dir of dirs) {
     try {
       await rmdir(dir);
       removed.push(dir);

@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { CancelledError, errorMessage, TsbuildError, throwIfAborted } from '../../util/errors.js';
-import { removeCgroupLeftovers, canLimitSwap, cgroupDirs, cgroupPathFor } from './cgroups.js';
+import { removeCgroupDirs, canLimitSwap, cgroupDirs, cgroupPathFor } from './cgroups.js';
 import { runContainer } from './container-process.js';
 import { ownBoundingCapabilities, ownOpenFilesLimit } from './default-security.js';
 import { ExecErrorCode, ExecFailedError } from './errors.js';
 import { writeInitFiles } from './init-files.js';
+import type { InitFiles } from './init-files.js';
 import { LogTail } from './log-lines.js';
 import { MountStubs } from './mount-stubs.js';
 import { processEnv } from './process-env.js';
@@ -25,7 +26,7 @@ import type { SandboxNetwork } from './sandbox-network.js';
 import type { SpecMount } from './runtime-spec.js';
 import { cleanupStaleRuns, writeOwner } from './stale-runs.js';
 import type { StaleCleanupReport } from './stale-runs.js';
-import type { ExecLogLine, ExecRequest, ExecResult, Executor } from './types.js';
+import type { ExecLogLine, ExecProcess, ExecRequest, ExecResult, ExecSetup, Executor, NetworkMode, PreparedExec } from './types.js';
 import { resolveUser } from './user.js';
 
 export interface RuncExecutorOptions {
@@ -55,7 +56,7 @@ function invalidRequest(message: string): TsbuildError {
   return new TsbuildError(ExecErrorCode.invalidRequest, message);
 }
 
-function checkRequest(req: ExecRequest): void {
+function checkRequest(req: ExecProcess): void {
   if (req.args.length === 0 || req.args[0] === '') throw invalidRequest('a RUN needs a command (args is empty)');
   if (req.args.some((a) => a.includes('\0'))) throw invalidRequest('command arguments must not contain NUL bytes');
   if (req.cwd !== undefined && !posix.isAbsolute(req.cwd)) throw invalidRequest(`working directory ${JSON.stringify(req.cwd)} must be absolute`);
@@ -132,7 +133,7 @@ export class RuncExecutor implements Executor {
    * that runs just before the bundle is removed. `stopSoon` begins the release early (once the
    * container is gone), so it overlaps the other cleanups.
    */
-  private startNetwork(bundle: string, signal: AbortSignal, cleanups: Array<() => Promise<unknown>>): { started: Promise<SandboxNetwork>; stopSoon(): void } {
+  private startNetwork(bundle: string, signal: AbortSignal, cleanups: Cleanup[]): { started: Promise<SandboxNetwork>; stopSoon(): void } {
     const started = startSandboxNetwork({ dir: bundle, signal, ...(this.opts.slirp4netnsBinary !== undefined ? { slirp4netnsBinary: this.opts.slirp4netnsBinary } : {}) });
     // Awaited where the namespace is needed; a failure there (or none, if preparing failed first) is not lost.
     started.catch(() => undefined);
@@ -152,62 +153,124 @@ export class RuncExecutor implements Executor {
   }
 
   async run(req: ExecRequest): Promise<ExecResult> {
-    throwIfAborted(req.signal);
-    checkRequest(req);
-    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
-    await mkdir(this.runc.stateDir, { recursive: true, mode: 0o700 });
-    const id = `tsbuild-${randomBytes(8).toString('hex')}`;
-    const bundle = await mkdtemp(join(this.tmpDir, 'exec-'));
-    // Undone in reverse order: the container first, then stubs, host mounts, the bundle.
-    const cleanups: Array<() => Promise<unknown>> = [() => rm(bundle, { recursive: true, force: true })];
-    let result: ExecResult | undefined;
-    let failure: { error: unknown } | undefined;
-    try {
-      result = await this.runInBundle(req, id, bundle, cleanups);
-    } catch (e) {
-      // fs calls given the signal reject with a DOMException AbortError (not always instanceof
-      // Error across realms); callers expect ours.
-      const aborted = req.signal.aborted && typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
-      failure = { error: aborted ? new CancelledError(req.signal.reason) : e };
-    }
-    const cleanupErrors: unknown[] = [];
-    for (const c of cleanups.reverse()) {
-      try {
-        await c();
-      } catch (e) {
-        cleanupErrors.push(e);
-      }
-    }
-    if (failure !== undefined) throw failure.error;
-    if (cleanupErrors.length > 0) {
-      throw new TsbuildError('EXEC_CLEANUP_FAILED', `cleaning up after the run failed: ${errorMessage(cleanupErrors[0])}`, { cause: cleanupErrors[0] });
-    }
-    return result as ExecResult;
+    return (await this.prepare(req)).run(req);
   }
 
-  private async runInBundle(req: ExecRequest, id: string, bundle: string, cleanups: Array<() => Promise<unknown>>): Promise<ExecResult> {
-    const { signal } = req;
-    await writeOwner(bundle, id);
-    // The sandbox network comes up while the rest is prepared, and goes down while the rest is undone.
-    const network = req.network === 'sandbox' ? this.startNetwork(bundle, signal, cleanups) : undefined;
+  async prepare(setup: ExecSetup): Promise<PreparedExec> {
+    const { signal } = setup;
+    throwIfAborted(signal);
+    await Promise.all([mkdir(this.tmpDir, { recursive: true, mode: 0o700 }), mkdir(this.runc.stateDir, { recursive: true, mode: 0o700 })]);
+    const id = `tsbuild-${randomBytes(8).toString('hex')}`;
+    const dir = await mkdtemp(join(this.tmpDir, 'exec-'));
+    // Undone in reverse order: the container first, then stubs, host mounts, the bundle.
+    const cleanups: Cleanup[] = [() => rm(dir, { recursive: true, force: true })];
+    try {
+      await writeOwner(dir, id);
+      // The sandbox network comes up while the rest is prepared, and goes down while the rest is undone.
+      const network = setup.network === 'sandbox' ? this.startNetwork(dir, signal, cleanups) : undefined;
+      const hostname = setup.hostname ?? this.opts.defaultHostname ?? 'tsbuildsandbox';
+      const [init, facts, cgroups] = await Promise.all([
+        writeInitFiles({
+          dir,
+          hostname,
+          network: setup.network,
+          extraHosts: setup.extraHosts ?? [],
+          hostResolvConfPath: this.opts.hostResolvConfPath ?? '/etc/resolv.conf',
+        }),
+        this.facts(),
+        // Read once: the same directories go to the run shim and to the cleanup after the run.
+        cgroupDirs(cgroupPathFor(id)),
+      ]);
+      const bundle: RunBundle = { id, dir, hostname, network: setup.network, init, facts, cgroupDirs: cgroups, netns: network };
+      return new PreparedRuncRun(this.runc, this.opts, bundle, signal, cleanups);
+    } catch (e) {
+      return settle(cleanups, signal, () => Promise.reject(e));
+    }
+  }
+}
+
+type Cleanup = () => Promise<unknown>;
+
+/** What `prepare` made for a run: everything that needs no rootfs. */
+interface RunBundle {
+  readonly id: string;
+  readonly dir: string;
+  readonly hostname: string;
+  readonly network: NetworkMode;
+  readonly init: InitFiles;
+  readonly facts: HostFacts;
+  readonly cgroupDirs: readonly string[];
+  readonly netns: { readonly started: Promise<SandboxNetwork>; stopSoon(): void } | undefined;
+}
+
+/**
+ * Runs `work`, then the cleanups (last first; the array is emptied), and settles with the work's
+ * result or its error, else the first cleanup error.
+ */
+async function settle<T>(cleanups: Cleanup[], signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  let failure: { error: unknown } | undefined;
+  try {
+    result = await work();
+  } catch (e) {
+    // fs calls given the signal reject with a DOMException AbortError (not always instanceof
+    // Error across realms); callers expect ours.
+    const aborted = signal.aborted && typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
+    failure = { error: aborted ? new CancelledError(signal.reason) : e };
+  }
+  const cleanupErrors: unknown[] = [];
+  for (const c of cleanups.splice(0).reverse()) {
+    try {
+      await c();
+    } catch (e) {
+      cleanupErrors.push(e);
+    }
+  }
+  if (failure !== undefined) throw failure.error;
+  if (cleanupErrors.length > 0) {
+    throw new TsbuildError('EXEC_CLEANUP_FAILED', `cleaning up after the run failed: ${errorMessage(cleanupErrors[0])}`, { cause: cleanupErrors[0] });
+  }
+  return result as T;
+}
+
+class PreparedRuncRun implements PreparedExec {
+  #started = false;
+
+  constructor(
+    private readonly runc: Runc,
+    private readonly opts: RuncExecutorOptions,
+    private readonly b: RunBundle,
+    private readonly signal: AbortSignal,
+    private readonly cleanups: Cleanup[],
+  ) {}
+
+  run(proc: ExecProcess): Promise<ExecResult> {
+    if (this.#started) return Promise.reject(new Error('a prepared run runs once'));
+    this.#started = true;
+    return settle(this.cleanups, this.signal, () => this.#runProcess(proc));
+  }
+
+  async discard(): Promise<void> {
+    // Once running, the run releases everything itself when it settles.
+    if (this.#started) return;
+    this.#started = true;
+    await settle(this.cleanups, this.signal, () => Promise.resolve());
+  }
+
+  async #runProcess(req: ExecProcess): Promise<ExecResult> {
+    const { signal, cleanups } = this;
+    const { id, dir: bundle, facts, init, hostname } = this.b;
+    throwIfAborted(signal);
+    checkRequest(req);
     const rootfs = resolve(req.rootfs);
     await checkRootfs(rootfs);
     await checkRuntimeDirs(rootfs);
     const security = req.security ?? 'sandbox';
     const user = await resolveUser({ rootfs, user: req.user ?? '', signal });
-    const facts = await this.facts();
-    const hostname = req.hostname ?? this.opts.defaultHostname ?? 'tsbuildsandbox';
 
     const secretEnv = req.secretEnv ?? {};
     const prepared = await prepareMounts({ bundle, mounts: req.mounts ?? [], needSecretDir: Object.keys(secretEnv).length > 0 });
     cleanups.push(() => prepared.release());
-    const init = await writeInitFiles({
-      dir: bundle,
-      hostname,
-      network: req.network,
-      extraHosts: req.extraHosts ?? [],
-      hostResolvConfPath: this.opts.hostResolvConfPath ?? '/etc/resolv.conf',
-    });
     const initMounts: SpecMount[] = init.map((f) => ({ destination: f.target, type: 'bind', source: f.source, options: ['rbind', 'rprivate'] }));
 
     // Docker creates a missing working directory as root 0755, and it stays in the layer. Under a
@@ -228,6 +291,7 @@ export class RuncExecutor implements Executor {
     ]);
     cleanups.push(() => stubs.remove());
 
+    const network = this.b.netns;
     const netnsPath = network === undefined ? undefined : (await network.started).nsPath;
     const spec = buildRuntimeSpec({
       rootfs,
@@ -236,7 +300,7 @@ export class RuncExecutor implements Executor {
       cwd,
       user,
       hostname,
-      network: req.network,
+      network: this.b.network,
       ...(netnsPath !== undefined ? { netnsPath } : {}),
       security,
       extraMounts: [...initMounts, ...prepared.specMounts],
@@ -254,7 +318,7 @@ export class RuncExecutor implements Executor {
     cleanups.push(async () => {
       await this.runc.forceDelete(id);
       network?.stopSoon();
-      await removeCgroupLeftovers(cgroupPathFor(id));
+      await removeCgroupDirs(this.b.cgroupDirs);
     });
     const tail = new LogTail(this.opts.logTailLines ?? 10);
     const onLine = (l: ExecLogLine): void => {
@@ -266,7 +330,7 @@ export class RuncExecutor implements Executor {
       id,
       bundle: runcBundle,
       logFile: join(bundle, 'runc.log'),
-      cgroupDirs: await cgroupDirs(cgroupPathFor(id)),
+      cgroupDirs: this.b.cgroupDirs,
       onLine,
       signal,
       killTimeoutMs: this.opts.killTimeoutMs ?? 10_000,

@@ -112,7 +112,18 @@ export interface ExtraHost {
   readonly ip: string;
 }
 
-export interface ExecRequest {
+/** What a run needs before its rootfs exists: `Executor.prepare` sets up the run's bundle from it. */
+export interface ExecSetup {
+  /** Default: the executor's `defaultHostname` (`tsbuildsandbox`). */
+  readonly hostname?: string;
+  readonly network: NetworkMode;
+  readonly extraHosts?: readonly ExtraHost[];
+  /** Aborting kills the container (SIGKILL), cleans up, and rejects with CancelledError. */
+  readonly signal: AbortSignal;
+}
+
+/** The rest of a run, given to a prepared run once the rootfs is mounted. */
+export interface ExecProcess {
   /** Host path of the already-mounted root filesystem. Must be writable (stubs, cwd). */
   readonly rootfs: string;
   /** argv; `args[0]` is looked up in the process PATH by runc when it has no slash. */
@@ -126,12 +137,8 @@ export interface ExecRequest {
    * against the rootfs' /etc/passwd and /etc/group. Default `root`.
    */
   readonly user?: string;
-  /** Default: the executor's `defaultHostname` (`tsbuildsandbox`). */
-  readonly hostname?: string;
-  readonly network: NetworkMode;
   /** Default `sandbox`. */
   readonly security?: SecurityMode;
-  readonly extraHosts?: readonly ExtraHost[];
   /** Mounted in order over the rootfs; later targets may nest inside earlier ones. */
   readonly mounts?: readonly ExecMount[];
   /**
@@ -142,9 +149,9 @@ export interface ExecRequest {
   readonly limits?: ExecLimits;
   /** Called for each output line, in order per stream. Must not throw. */
   readonly onLog?: (line: ExecLogLine) => void;
-  /** Aborting kills the container (SIGKILL), cleans up, and rejects with CancelledError. */
-  readonly signal: AbortSignal;
 }
+
+export interface ExecRequest extends ExecSetup, ExecProcess {}
 
 export interface ExecResult {
   /** Always 0: a non-zero exit rejects with ExecFailedError. */
@@ -159,6 +166,20 @@ export interface ExecResult {
  */
 export interface Executor {
   run(req: ExecRequest): Promise<ExecResult>;
+  /**
+   * The part of a run that needs no rootfs (bundle, init files, sandbox network), so it can overlap
+   * preparing and mounting the rootfs. The caller must settle what it gets: `run` it once, or
+   * `discard` it (after `run`, `discard` does nothing).
+   */
+  prepare(setup: ExecSetup): Promise<PreparedExec>;
+}
+
+/** A run whose bundle is ready; see `Executor.prepare`. */
+export interface PreparedExec {
+  /** Like `Executor.run` with the setup given to `prepare`; releases everything, the bundle too. */
+  run(proc: ExecProcess): Promise<ExecResult>;
+  /** Releases the bundle of a run that will not be run. Idempotent. */
+  discard(): Promise<void>;
 }
 
 /** A USER resolved against the rootfs' passwd and group files. */

@@ -85,8 +85,32 @@ export class ExecOpImpl implements Op {
       }
     }
 
-    const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
-    const cleanups: Cleanup[] = [];
+    const meta = this.#exec.meta;
+    if (!meta) throw new Error('exec op has no meta');
+    if (this.#exec.security === SecurityMode.INSECURE && !session.allowInsecure) {
+      throw new UserInputError('INSECURE_NOT_ALLOWED', 'RUN --security=insecure needs --allow security.insecure', this.#location ? { location: this.#location } : {});
+    }
+    if (this.#exec.network === NetMode.NET_HOST && !session.allowNetworkHost) {
+      throw new UserInputError('NETWORK_HOST_NOT_ALLOWED', 'RUN --network=host needs --allow network.host (or the build\'s --network host)', this.#location ? { location: this.#location } : {});
+    }
+    const network: NetworkMode = this.#exec.network === NetMode.NET_NONE ? 'none' : this.#exec.network === NetMode.NET_HOST ? 'host' : session.defaultNetwork;
+    // The executor's bundle (init files, sandbox network) is made while the rootfs is prepared and mounted.
+    const pendingRun = s.executor.prepare({
+      ...(meta.hostname ? { hostname: meta.hostname } : {}),
+      network,
+      extraHosts: meta.extraHosts.map((h) => ({ host: h.host, ip: h.ip })),
+      signal,
+    });
+    // Awaited below, or discarded by the cleanups: a failure is never lost, nor left unhandled.
+    pendingRun.catch(() => undefined);
+    const cleanups: Cleanup[] = [() => pendingRun.then((p) => p.discard(), () => undefined)];
+    let active: Awaited<ReturnType<typeof s.snapshotter.prepare>>;
+    try {
+      active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
+    } catch (e) {
+      await runCleanups(cleanups);
+      throw e;
+    }
     let committed = false;
     try {
       const rootRef = await s.snapshotter.mount(active, { signal, containerRoot: true });
@@ -99,34 +123,21 @@ export class ExecOpImpl implements Op {
         if (m.mountType === MountType.SSH) sshIndex++;
         if (em) execMounts.push(em);
       }
-      const meta = this.#exec.meta;
-      if (!meta) throw new Error('exec op has no meta');
       const secretEnv = await resolveSecretEnv(
         this.#exec.secretenv.map((e) => ({ id: e.id, name: e.name, required: !e.optional })),
         session.secrets,
         signal,
       );
-      if (this.#exec.security === SecurityMode.INSECURE && !session.allowInsecure) {
-        throw new UserInputError('INSECURE_NOT_ALLOWED', 'RUN --security=insecure needs --allow security.insecure', this.#location ? { location: this.#location } : {});
-      }
-      if (this.#exec.network === NetMode.NET_HOST && !session.allowNetworkHost) {
-        throw new UserInputError('NETWORK_HOST_NOT_ALLOWED', 'RUN --network=host needs --allow network.host (or the build\'s --network host)', this.#location ? { location: this.#location } : {});
-      }
-      const network: NetworkMode = this.#exec.network === NetMode.NET_NONE ? 'none' : this.#exec.network === NetMode.NET_HOST ? 'host' : session.defaultNetwork;
-      await s.executor.run({
+      await (await pendingRun).run({
         rootfs: rootRef.path,
         args: meta.args,
         env: [...meta.env, ...proxyEnv(meta.proxyEnv)],
         ...(meta.cwd ? { cwd: meta.cwd } : {}),
         ...(meta.user ? { user: meta.user } : {}),
-        ...(meta.hostname ? { hostname: meta.hostname } : {}),
-        network,
         security: this.#exec.security === SecurityMode.INSECURE ? 'insecure' : 'sandbox',
-        extraHosts: meta.extraHosts.map((h) => ({ host: h.host, ip: h.ip })),
         mounts: execMounts,
         secretEnv,
         onLog: (l) => ctx.progress.log(l.stream, l.partial ? l.text : `${l.text}\n`),
-        signal,
       });
       await runCleanups(cleanups);
       await s.snapshotter.commit(active, { signal });
