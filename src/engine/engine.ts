@@ -38,6 +38,7 @@ import { importImage } from './images/import.js';
 import { imageHistory, inspectImage } from './images/info.js';
 import { listImages } from './images/list.js';
 import { loadImages } from './images/load.js';
+import { unpackStoredImage } from './images/unpack-stored.js';
 import { saveImages } from './images/save.js';
 import { pullToStore } from './images/pull.js';
 import { pushFromStore } from './images/push.js';
@@ -303,22 +304,30 @@ export class Engine {
   }
 
   importImage(req: ImportRequest, opts: InputOptions): Promise<ImageRecord> {
-    return this.#op('image import', { protects: true, signal: opts.signal }, () => importImage(this.services.storage, {
-      source: req.source,
-      name: req.name,
-      signal: opts.signal,
-      ...(opts.input ? { input: opts.input } : {}),
-      ...(req.message !== undefined ? { message: req.message } : {}),
-      ...(req.platform !== undefined ? { platform: req.platform } : {}),
-    }));
+    return this.#op('image import', { protects: true, signal: opts.signal }, async () => {
+      const record = await importImage(this.services.storage, {
+        source: req.source,
+        name: req.name,
+        signal: opts.signal,
+        ...(opts.input ? { input: opts.input } : {}),
+        ...(req.message !== undefined ? { message: req.message } : {}),
+        ...(req.platform !== undefined ? { platform: req.platform } : {}),
+      });
+      await unpackStoredImage(this.services, record, opts.signal);
+      return record;
+    });
   }
 
   loadImages(req: LoadRequest, opts: InputOptions): Promise<LoadedImage[]> {
-    return this.#op('image load', { protects: true, signal: opts.signal }, () => loadImages(this.services.storage, {
-      source: req.source, signal: opts.signal, layerLimits: this.layerLimits,
-      ...(opts.input ? { input: opts.input } : {}),
-      ...(opts.inputLabel !== undefined ? { inputLabel: opts.inputLabel } : {}),
-    }));
+    return this.#op('image load', { protects: true, signal: opts.signal }, async () => {
+      const loaded = await loadImages(this.services.storage, {
+        source: req.source, signal: opts.signal, layerLimits: this.layerLimits,
+        ...(opts.input ? { input: opts.input } : {}),
+        ...(opts.inputLabel !== undefined ? { inputLabel: opts.inputLabel } : {}),
+      });
+      for (const image of loaded) await unpackStoredImage(this.services, image, opts.signal);
+      return loaded;
+    });
   }
 
   saveImages(req: SaveRequest, opts: OutputOptions): Promise<SavedImage[]> {
