@@ -46,7 +46,7 @@ import { removeImage, tagImage } from './images/remove.js';
 import { registryLogin, registryLogout } from './registry-login.js';
 import { dockerConfigCredentials, registryHostOf } from './registry-credentials.js';
 import type {
-  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
+  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, ReceivedContext, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
   LoginRequest, LoginResult, LogoutRequest, LogoutResult, RegistryAccess, RegistryCredentials, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
   OutputOptions, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, SaveRequest, SavedImage, TagImageRequest, TransferOptions,
@@ -270,6 +270,17 @@ export class Engine {
 
   build(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
     return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts));
+  }
+
+  /**
+   * build(), started while `req.contextDir` is still being filled (tsbuildd receiving the client's
+   * context, as BuildKit starts solving while its session transfers the context): the steps that
+   * read the context wait for `context`; the others (FROM, a RUN before the first COPY) run
+   * meanwhile. A rejected `context` fails the steps waiting for it. `req.contextDir` must not be
+   * read before it resolves: the request's ignore file must come from `req.dockerfile.path`.
+   */
+  buildReceiving(req: BuildRequest, opts: BuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
+    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts, context));
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
