@@ -17,31 +17,26 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { tsbuild } from '../client/gen/control.js';
-import { tsbuild as gen } from '../client/gen/control.js';
 import { buildRequestOf, resultToWire } from '../client/solve-wire-build.js';
 import { progressToWire } from '../client/solve-wire-progress.js';
-import type { BuildRequest, Engine } from '../engine/index.js';
+import type { BuildRequest, Engine, ReceivedContext } from '../engine/index.js';
 import { CancelledError } from '../util/errors.js';
-import { extractTar } from '../util/tar-extract.js';
 import type { BuildSlots } from './build-slots.js';
 import type { RunningBuild, RunningBuilds } from './running-builds.js';
 import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
 import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
-import type { IncomingChunk, SyncReport } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
+import { openContext } from './solve-receive-context.js';
+import type { IncomingContext } from './solve-receive-context.js';
 import { ContextJournals } from './context-journal.js';
-import type { ContextJournalOptions, JournalAnswer } from './context-journal.js';
-import { mergeListing } from './context-listing-delta.js';
+import type { ContextJournalOptions } from './context-journal.js';
 import { SshTunnels } from './solve-ssh-tunnels.js';
 import { SolveLocalCaches } from './solve-local-cache.js';
 import { planOutputs, stdoutSink, streamOutputs } from './solve-outputs.js';
-import { reportTransfer } from './solve-transfer-progress.js';
 import type { BidiStreamHandler, CallContext } from './types.js';
 
-const pb = gen.control.v1;
 type SolveRequest = tsbuild.control.v1.SolveRequest;
 type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
-type BuildStart = tsbuild.control.v1.BuildStart.$Properties;
 
 export interface SolveDeps {
   readonly engine: Engine;
@@ -66,116 +61,6 @@ export function solveHandler(deps: SolveDeps): BidiStreamHandler<SolveRequest, S
 }
 
 type HandlerDeps = SolveDeps & { readonly contexts: ContextSyncStore; readonly journals?: ContextJournals };
-
-interface Prepared {
-  readonly contextDir: string;
-  readonly release: () => void;
-  /** The synced copy's listing digest (BuildRequest.contextVersion), while this build holds it. */
-  readonly version?: string;
-  /** The copy's earlier version it differs from only at these paths (a journal delta was applied). */
-  readonly changes?: { readonly from: string; readonly paths: readonly string[] };
-}
-
-async function receiveContext(start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext, deps: HandlerDeps, scratch: string, ref: string): Promise<Prepared> {
-  const transfer = start.contextTransfer ?? pb.ContextTransfer.CONTEXT_TRANSFER_UNSPECIFIED;
-  if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE) {
-    const contextDir = join(scratch, 'context');
-    await mkdir(contextDir);
-    return { contextDir, release: () => undefined };
-  }
-  if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_TAR) {
-    const contextDir = join(scratch, 'context');
-    const started = Date.now();
-    let bytes = 0;
-    await extractTar((async function* () {
-      for (;;) {
-        const m = await inbox.next();
-        if (!m?.contextTar) throw SolveContextErrors.protocol('expected context_tar chunks after start');
-        bytes += m.contextTar.data?.length ?? 0;
-        if (deps.maxContextBytes > 0 && bytes > deps.maxContextBytes) throw DaemonErrors.contextTooLarge(deps.maxContextBytes);
-        if (m.contextTar.data?.length) yield m.contextTar.data;
-        if (m.contextTar.eof) return;
-      }
-    })(), contextDir, ctx.signal);
-    reportTransfer(post, ref, started, { bytes, files: 0, totalFiles: 0, totalBytes: bytes });
-    return { contextDir, release: () => undefined };
-  }
-  const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
-  try {
-    const started = Date.now();
-    const known = deps.contexts.knownDigest(held.dir);
-    // A client on this machine (a unix socket) that named its context directory: the journal may
-    // spare its walk. A tcp client's directory is not ours to watch, whatever it names.
-    const watched = ctx.local === true ? start.contextWatch : undefined;
-    const journal: JournalAnswer = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
-      ? await deps.journals.begin(held.dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal)
-      : { kind: 'walk' };
-    const journalClean = journal.kind === 'clean';
-    const journalPaths = journal.kind === 'paths' ? journal.paths : undefined;
-    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}) } } });
-    let entries: tsbuild.control.v1.FileStat.$Properties[] = [];
-    let unchanged: SyncReport | undefined;
-    let delta: { readonly changed: readonly tsbuild.control.v1.FileStat.$Properties[]; readonly removed: readonly string[] } | undefined;
-    for (;;) {
-      const m = await inbox.next();
-      if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
-      if (m.contextEntries.unchanged) {
-        unchanged = deps.contexts.unchanged(held.dir, m.contextEntries.listingDigest ?? '');
-        if (!unchanged) throw SolveContextErrors.protocol('the client answered the listing with "unchanged" for a digest this daemon did not offer');
-        if (journalClean) unchanged = { ...unchanged, listing: 'journal' };
-        break;
-      }
-      if (m.contextEntries.delta) {
-        if (journal.kind !== 'paths') throw SolveContextErrors.protocol('the client answered the listing with a delta this daemon did not offer');
-        const offered = new Set(journal.paths);
-        if ((m.contextEntries.entries ?? []).some((e) => !offered.has(e.path ?? '')) || (m.contextEntries.removed ?? []).some((p) => !offered.has(p))) {
-          throw SolveContextErrors.protocol('the client\'s delta names a path the journal did not');
-        }
-        const merged = mergeListing(journal.previous, m.contextEntries.entries ?? [], m.contextEntries.removed ?? []);
-        if (merged !== undefined) {
-          entries = merged;
-          delta = { changed: m.contextEntries.entries ?? [], removed: m.contextEntries.removed ?? [] };
-          break;
-        }
-        // Something the merge cannot vouch for (a directory came or went meanwhile): a full listing.
-        post({ files: { id: 3, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean: false } } });
-        continue;
-      }
-      entries.push(...(m.contextEntries.entries ?? []));
-      if (m.contextEntries.done) break;
-    }
-    const fetch = (fileIds: readonly number[]): AsyncIterable<IncomingChunk> => {
-      post({ files: { id: 2, fetch: { fileIds: [...fileIds] } } });
-      return (async function* () {
-        for (;;) {
-          const m = await inbox.next();
-          if (m?.fileChunks) {
-            for (const c of m.fileChunks.chunks ?? []) yield { fileId: c.fileId ?? 0, data: c.data ?? new Uint8Array(), eof: c.eof ?? false };
-            continue;
-          }
-          if (!m?.fileChunk) throw SolveContextErrors.protocol('expected file_chunk after files.fetch');
-          yield { fileId: m.fileChunk.fileId ?? 0, data: m.fileChunk.data ?? new Uint8Array(), eof: m.fileChunk.eof ?? false };
-        }
-      })();
-    };
-    const syncOpts = { signal: ctx.signal, maxBytes: deps.maxContextBytes };
-    const synced = unchanged ?? (delta !== undefined
-      ? await deps.contexts.syncDelta(held.dir, known, entries, delta, fetch, syncOpts)
-      : await deps.contexts.sync(held.dir, entries, fetch, syncOpts));
-    const report = delta && journalPaths ? { ...synced, listing: { changed: journalPaths.length } } : synced;
-    reportTransfer(post, ref, started, report);
-    // The copy stays equal to this listing while held: the engine may reuse its checksums of it.
-    const version = deps.contexts.knownDigest(held.dir);
-    if (version !== '') deps.journals?.settle(held.dir, version, unchanged ? undefined : entries);
-    // A delta sync: the copy at `version` differs from the copy at `known` (the listing the delta
-    // was merged into) only at the delta's paths.
-    const changes = version !== '' && known !== '' && delta !== undefined ? { from: known, paths: [...delta.changed.map((e) => e.path ?? ''), ...delta.removed] } : undefined;
-    return { contextDir: held.dir, release: held.release, ...(version !== '' ? { version } : {}), ...(changes ? { changes } : {}) };
-  } catch (e) {
-    held.release();
-    throw e;
-  }
-}
 
 /**
  * A build may ask for what the daemon's operator allowed and nothing more (as buildkitd's
@@ -237,7 +122,13 @@ export async function handleSolve(
     });
   };
   let scratch: string | undefined;
-  let prepared: Prepared | undefined;
+  let incoming: IncomingContext | undefined;
+  /** Settles once the context is in (or its receiving stopped); the copy is held until then. */
+  let filled: Promise<unknown> = Promise.resolve();
+  let contextError: unknown;
+  const receiving = new AbortController();
+  const stopReceiving = (): void => receiving.abort(abort.signal.reason);
+  abort.signal.addEventListener('abort', stopReceiving, { once: true });
   let caches: SolveLocalCaches | undefined;
   inbox.onSsh((m) => tunnels.receive(m));
   try {
@@ -249,13 +140,40 @@ export async function handleSolve(
     post({ accepted: { ref } });
     await mkdir(join(deps.dataRoot, 'solve'), { recursive: true });
     scratch = await mkdtemp(join(deps.dataRoot, 'solve', 'build-'));
-    prepared = await receiveContext(start, inbox, post, { ...ctx, signal: abort.signal }, deps, scratch, ref);
+    incoming = await openContext(start, ctx, deps, scratch, ref);
+    const opened = incoming;
     const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
     // Local caches are on the client: what a cache-from needs is fetched now, while the inbox is read in order.
     caches = new SolveLocalCaches(scratch);
-    let req = await caches.prepare(buildRequestOf(start, prepared.contextDir, plan.outputs), inbox, post, deps.engine, abort.signal);
-    inbox.pump();
-    detachable = true;
+    const asked = buildRequestOf(start, opened.contextDir, plan.outputs);
+    // The build starts while the context arrives (its FROM and a RUN before the first COPY run
+    // meanwhile), unless a local cache import must be read from the stream first: that comes after
+    // the context. Once the context is in, the pump routes the rest and attached clients may keep
+    // the build going.
+    const deferred = !(asked.cacheFrom ?? []).some((c) => c.kind === 'local');
+    const receive = async (): Promise<ReceivedContext> => {
+      const got = await opened.fill(inbox, post, receiving.signal);
+      if (!deferred) return got;
+      inbox.pump();
+      detachable = true;
+      return got;
+    };
+    let context: Promise<ReceivedContext>;
+    if (deferred) {
+      context = receive();
+      // A context that fails stops the build; the handler reports the context's error, not the cancellation.
+      filled = context.catch((e: unknown) => {
+        contextError ??= e;
+        abort.abort(e);
+      });
+    } else {
+      context = Promise.resolve(await receive());
+    }
+    let req = await caches.prepare(asked, inbox, post, deps.engine, abort.signal);
+    if (!deferred) {
+      inbox.pump();
+      detachable = true;
+    }
 
     // The client's agents, as sockets here whose connections it relays (solve-ssh-tunnels.ts).
     if ((start.sshIds ?? []).length > 0) req = { ...req, ssh: await tunnels.listen(start.sshIds ?? [], scratch, start.sshMissingSockets ?? {}) };
@@ -266,18 +184,16 @@ export async function handleSolve(
       req = { ...req, registry: { ...req.registry, caFile } };
     }
     checkEntitlements(req, deps.allowedEntitlements);
-    let dockerfile = req.dockerfile;
-    if (start.dockerfile?.hasDockerignore) {
-      // The engine reads `<Dockerfile path>.dockerignore` first: the client's ignore file, whichever it was.
-      const path = join(scratch, 'dockerfile', 'Dockerfile');
-      await mkdir(join(scratch, 'dockerfile'));
-      await writeFile(`${path}.dockerignore`, start.dockerfile.dockerignore ?? new Uint8Array());
-      dockerfile = { ...dockerfile, path };
-    }
+    // The engine reads `<Dockerfile path>.dockerignore` first: the client's ignore file, whichever
+    // it was, or an empty one (the context directory may still hold an old one while it syncs).
+    const path = join(scratch, 'dockerfile', 'Dockerfile');
+    await mkdir(join(scratch, 'dockerfile'));
+    await writeFile(`${path}.dockerignore`, start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : new Uint8Array());
+    const dockerfile = { ...req.dockerfile, path };
     const secretIds = new Set(start.secretIds ?? []);
     // Earlier builds of the same client context and Dockerfile name explain this build's misses.
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
-    const result = await deps.engine.build({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}), ...(prepared.version !== undefined ? { contextVersion: prepared.version } : {}), ...(prepared.version !== undefined && prepared.changes !== undefined ? { contextChanges: prepared.changes } : {}) }, {
+    const result = await deps.engine.buildReceiving({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}) }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(caches?.renameEvent(e) ?? e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
@@ -285,7 +201,9 @@ export async function handleSolve(
       // The client's credentials first (it holds the docker config); the engine's own when it has none.
       ...(start.answersAuth ? { credentials: (host: string, signal: AbortSignal) => inbox.askAuth(host, post, signal) } : {}),
       ...(plan.stdoutIndex !== undefined ? { stdout: stdoutSink(plan.stdoutIndex, async (c) => { post({ output: c }); await chain; }) } : {}),
-    });
+    }, context);
+    // A build that never read its context still ends after it arrived (and the copy stays held until then).
+    await context;
     await chain;
     await caches.sendExports(async (m) => { post(m); await chain; }, abort.signal);
     await streamOutputs(plan, async (c) => { post({ output: c }); await chain; }, abort.signal);
@@ -294,8 +212,9 @@ export async function handleSolve(
     post({ result: wire });
     await chain;
     if (abort.signal.aborted) throw abort.signal.reason;
-  } catch (thrown) {
-    const e = abort.signal.aborted && !(thrown instanceof CancelledError) && asTsbuildError(thrown).code === 'INTERNAL'
+  } catch (caught) {
+    const thrown = contextError ?? caught;
+    const e = contextError === undefined && abort.signal.aborted && !(thrown instanceof CancelledError) && asTsbuildError(thrown).code === 'INTERNAL'
       ? new CancelledError(abort.signal.reason)
       : asTsbuildError(thrown);
     // The client's own paths (its agents, its cache directories), not the daemon's scratch, in what it reads.
@@ -309,7 +228,11 @@ export async function handleSolve(
     if (build) deps.builds.remove(build);
     inbox.close();
     await tunnels.close();
-    prepared?.release();
+    // The copy is released only once nothing writes to it any more.
+    receiving.abort(new CancelledError(new Error('the build ended')));
+    await filled;
+    abort.signal.removeEventListener('abort', stopReceiving);
+    incoming?.release();
     if (scratch) await rm(scratch, { recursive: true, force: true });
     releaseSlot();
   }

@@ -36,46 +36,57 @@ export class SolveInbox {
     this.#onCancel = onCancel;
   }
 
-  /** The next message; undefined when the client ended its side. `cancel` aborts and throws. */
+  /**
+   * The next message; undefined when the client ended its side. `cancel` aborts and throws. Secret
+   * and credential answers and ssh bytes are routed on the way (the build may ask while the
+   * context still arrives), never returned.
+   */
   async next(): Promise<SolveRequest | undefined> {
-    if (this.#ended) return undefined;
-    const r = await this.#it.next();
-    if (r.done) {
-      this.#ended = true;
-      return undefined;
+    for (;;) {
+      if (this.#ended) return undefined;
+      const r = await this.#it.next();
+      if (r.done) {
+        this.#ended = true;
+        return undefined;
+      }
+      if (r.value.cancel) {
+        const reason = r.value.cancel.reason || 'the client sent cancel';
+        this.#onCancel(reason);
+        throw new CancelledError(new Error(reason));
+      }
+      if (!this.#route(r.value)) return r.value;
     }
-    if (r.value.cancel) {
-      const reason = r.value.cancel.reason || 'the client sent cancel';
-      this.#onCancel(reason);
-      throw new CancelledError(new Error(reason));
-    }
-    return r.value;
   }
 
-  /** Where `ssh` messages go once the pump runs (without it they are dropped). */
+  /** Hands an answer to the lookup waiting for it (or ssh bytes to the tunnels); false for other messages. */
+  #route(m: SolveRequest): boolean {
+    if (m.secret) {
+      const w = this.#waiting.get(m.secret.requestId ?? 0);
+      this.#waiting.delete(m.secret.requestId ?? 0);
+      w?.resolve(m.secret.notFound ? undefined : (m.secret.data ?? new Uint8Array()));
+    } else if (m.auth) {
+      const w = this.#waiting.get(m.auth.requestId ?? 0);
+      this.#waiting.delete(m.auth.requestId ?? 0);
+      w?.resolve(m.auth.anonymous ? { kind: 'anonymous' } : credentialsFromWire(m.auth));
+    } else if (m.ssh) {
+      this.#onSsh?.(m.ssh);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** Where `ssh` messages go (before this is set they are dropped). */
   onSsh(handler: (m: SshData) => void): void {
     this.#onSsh = handler;
   }
 
-  /** Reads the rest of the stream in the background. */
+  /** Reads the rest of the stream in the background (once nothing else reads it with next()). */
   pump(): void {
     void (async () => {
       try {
-        for (;;) {
-          const m = await this.next();
-          if (!m) break;
-          if (m.secret) {
-            const w = this.#waiting.get(m.secret.requestId ?? 0);
-            this.#waiting.delete(m.secret.requestId ?? 0);
-            w?.resolve(m.secret.notFound ? undefined : (m.secret.data ?? new Uint8Array()));
-          } else if (m.auth) {
-            const w = this.#waiting.get(m.auth.requestId ?? 0);
-            this.#waiting.delete(m.auth.requestId ?? 0);
-            w?.resolve(m.auth.anonymous ? { kind: 'anonymous' } : credentialsFromWire(m.auth));
-          } else if (m.ssh) {
-            this.#onSsh?.(m.ssh);
-          }
-        }
+        // next() routes the answers; anything else the client sends now is ignored.
+        while (await this.next());
         this.#failWaiting(new TsbuildError('SOLVE_PROTOCOL', 'Solve: the client closed its stream while a secret or credentials were requested'));
       } catch (e) {
         this.#failWaiting(e);

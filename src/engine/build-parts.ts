@@ -21,7 +21,7 @@ import type { WorkerServices } from '../worker/ops/context.js';
 import type { ExporterRegistry } from '../exporter/registry.js';
 import type { LayerUsageCache } from './layer-usage.js';
 import type { Emulators } from '../worker/platforms/emulators.js';
-import type { BuildOptions, BuildRequest, BuildStep, BuildSummary, BuildWarning, ByteSink } from './types.js';
+import type { BuildOptions, BuildRequest, BuildStep, BuildSummary, BuildWarning, ByteSink, ReceivedContext } from './types.js';
 
 /** What a build needs of the engine (the Engine itself, seen through this to keep imports one-way). */
 export interface BuildEngine {
@@ -150,15 +150,29 @@ export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<st
   };
 }
 
-/** The solver session of one build (every platform's solve shares it). */
-export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: ReadonlyMap<string, string>, observer: StepObserver, registry: BuildRegistry, layerCommitted?: BuildSession['layerCommitted']): BuildSession {
+/** The versions the request vouches for of its context (the session's localVersions/localChanges). */
+function localVersionsOf(req: Pick<BuildRequest, 'contextVersion' | 'contextChanges'>): Pick<BuildSession, 'localVersions' | 'localChanges'> {
   return {
+    ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),
+    ...(req.contextVersion !== undefined && req.contextChanges !== undefined ? { localChanges: new Map([['context', req.contextChanges]]) } : {}),
+  };
+}
+
+/**
+ * The solver session of one build (every platform's solve shares it). `context`: the build started
+ * while its context directory is still being filled; local sources wait for it (BuildSession.localsReady).
+ */
+export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: ReadonlyMap<string, string>, observer: StepObserver, registry: BuildRegistry, layerCommitted?: BuildSession['layerCommitted'], context?: Promise<ReceivedContext>): BuildSession {
+  const localsReady = context?.then((c) => localVersionsOf({ ...req, ...c }));
+  // A build that never reads its context never waits for it: its failure is the caller's to report.
+  localsReady?.catch(() => undefined);
+  return {
+    ...(localsReady ? { localsReady } : {}),
     observer,
     ...(layerCommitted ? { layerCommitted } : {}),
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
-    ...(req.contextVersion !== undefined ? { localVersions: new Map([['context', req.contextVersion]]) } : {}),
-    ...(req.contextVersion !== undefined && req.contextChanges !== undefined ? { localChanges: new Map([['context', req.contextChanges]]) } : {}),
+    ...localVersionsOf(req),
     secrets: secretProvider(opts),
     ssh: new Map(Object.entries(req.ssh)),
     defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,

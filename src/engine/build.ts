@@ -26,7 +26,7 @@ import { layerLimitWarning } from './layer-limit.js';
 import { ExportOutputs, exportError } from './export-outputs.js';
 import { dockerfileBytes } from './dockerfile-tools.js';
 import { requireRunnablePlatforms } from './platform-check.js';
-import type { BuildOptions, BuildRequest, BuildResult, ExportResult } from './types.js';
+import type { BuildOptions, BuildRequest, BuildResult, ExportResult, ReceivedContext } from './types.js';
 
 
 /** The request as the build runs it: the Dockerfile's bytes decoded, attribute maps made Maps. */
@@ -36,16 +36,18 @@ interface Build {
   readonly outputs: readonly OutputSpec[];
   readonly opts: BuildOptions;
   readonly progress: ProgressWriter;
+  /** The context directory is still being filled until this resolves (Engine.buildReceiving). */
+  readonly context?: Promise<ReceivedContext>;
 }
 
 
-export async function runBuild(engine: BuildEngine, req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
+export async function runBuild(engine: BuildEngine, req: BuildRequest, opts: BuildOptions, context?: Promise<ReceivedContext>): Promise<BuildResult> {
   const dockerfile = dockerfileBytes(req.dockerfile);
   const onProgress = opts.onProgress;
   const progress: ProgressWriter = { write: onProgress ? (e) => onProgress(e) : () => undefined };
   const outputs = req.outputs.map((o) => ({ type: o.type, attrs: new Map(Object.entries(o.attrs)) }));
   try {
-    return await build(engine, { req, dockerfile, outputs, opts, progress });
+    return await build(engine, { req, dockerfile, outputs, opts, progress, ...(context ? { context } : {}) });
   } catch (e) {
     // Errors located in the Dockerfile show the offending line under the message.
     if (e instanceof TsbuildError) e.attachSource(req.dockerfile.name, dockerfile.toString('utf8').split(/\r?\n/));
@@ -112,7 +114,9 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config);
   const platforms = targetPlatforms(req);
   if (platforms.length > 1) {
-    return buildPlatforms(engine, registry, { req, opts: b.opts, progress, ast, argNames, dockerignore: ignore.patterns, buildArgs, outputs, metadata, platforms });
+    // One solve per platform, each reading the context: it must be complete first.
+    const received = b.context ? await b.context : {};
+    return buildPlatforms(engine, registry, { req: { ...req, ...received }, opts: b.opts, progress, ast, argNames, dockerignore: ignore.patterns, buildArgs, outputs, metadata, platforms });
   }
   let converted;
   try {
@@ -136,7 +140,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     keep: engine.historyKeep,
   });
   const eager = new EagerLayers(services, signal);
-  const session = buildSession(req, b.opts, buildArgs, recorder, registry, eager.committed);
+  const session = buildSession(req, b.opts, buildArgs, recorder, registry, eager.committed, b.context);
   const graph = solverGraph(converted.definition.loaded, { services, session });
   recorder.useVertices(graph.vertices);
   if (graph.target && session.sourceDateEpoch === undefined && outputs.some((o) => o.type === 'image')) eager.enable(graph.target.vertex);

@@ -38,6 +38,7 @@ import { importImage } from './images/import.js';
 import { imageHistory, inspectImage } from './images/info.js';
 import { listImages } from './images/list.js';
 import { loadImages } from './images/load.js';
+import { unpackStoredImage } from './images/unpack-stored.js';
 import { saveImages } from './images/save.js';
 import { pullToStore } from './images/pull.js';
 import { pushFromStore } from './images/push.js';
@@ -45,7 +46,7 @@ import { removeImage, tagImage } from './images/remove.js';
 import { registryLogin, registryLogout } from './registry-login.js';
 import { dockerConfigCredentials, registryHostOf } from './registry-credentials.js';
 import type {
-  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
+  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, ReceivedContext, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
   LoginRequest, LoginResult, LogoutRequest, LogoutResult, RegistryAccess, RegistryCredentials, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
   OutputOptions, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, SaveRequest, SavedImage, TagImageRequest, TransferOptions,
@@ -271,6 +272,17 @@ export class Engine {
     return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts));
   }
 
+  /**
+   * build(), started while `req.contextDir` is still being filled (tsbuildd receiving the client's
+   * context, as BuildKit starts solving while its session transfers the context): the steps that
+   * read the context wait for `context`; the others (FROM, a RUN before the first COPY) run
+   * meanwhile. A rejected `context` fails the steps waiting for it. `req.contextDir` must not be
+   * read before it resolves: the request's ignore file must come from `req.dockerfile.path`.
+   */
+  buildReceiving(req: BuildRequest, opts: BuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
+    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts, context));
+  }
+
   info(opts: CallOptions): Promise<EngineInfo> {
     return engineInfo(this.services.root, this.exporters.types(), this.emulators, opts);
   }
@@ -303,22 +315,30 @@ export class Engine {
   }
 
   importImage(req: ImportRequest, opts: InputOptions): Promise<ImageRecord> {
-    return this.#op('image import', { protects: true, signal: opts.signal }, () => importImage(this.services.storage, {
-      source: req.source,
-      name: req.name,
-      signal: opts.signal,
-      ...(opts.input ? { input: opts.input } : {}),
-      ...(req.message !== undefined ? { message: req.message } : {}),
-      ...(req.platform !== undefined ? { platform: req.platform } : {}),
-    }));
+    return this.#op('image import', { protects: true, signal: opts.signal }, async () => {
+      const record = await importImage(this.services.storage, {
+        source: req.source,
+        name: req.name,
+        signal: opts.signal,
+        ...(opts.input ? { input: opts.input } : {}),
+        ...(req.message !== undefined ? { message: req.message } : {}),
+        ...(req.platform !== undefined ? { platform: req.platform } : {}),
+      });
+      await unpackStoredImage(this.services, record, opts.signal);
+      return record;
+    });
   }
 
   loadImages(req: LoadRequest, opts: InputOptions): Promise<LoadedImage[]> {
-    return this.#op('image load', { protects: true, signal: opts.signal }, () => loadImages(this.services.storage, {
-      source: req.source, signal: opts.signal, layerLimits: this.layerLimits,
-      ...(opts.input ? { input: opts.input } : {}),
-      ...(opts.inputLabel !== undefined ? { inputLabel: opts.inputLabel } : {}),
-    }));
+    return this.#op('image load', { protects: true, signal: opts.signal }, async () => {
+      const loaded = await loadImages(this.services.storage, {
+        source: req.source, signal: opts.signal, layerLimits: this.layerLimits,
+        ...(opts.input ? { input: opts.input } : {}),
+        ...(opts.inputLabel !== undefined ? { inputLabel: opts.inputLabel } : {}),
+      });
+      for (const image of loaded) await unpackStoredImage(this.services, image, opts.signal);
+      return loaded;
+    });
   }
 
   saveImages(req: SaveRequest, opts: OutputOptions): Promise<SavedImage[]> {

@@ -126,6 +126,12 @@ export interface BuildRequest {
   readonly contextChanges?: { readonly from: string; readonly paths: readonly string[] };
 }
 
+/**
+ * What the caller of Engine.buildReceiving learns once the context directory it was still filling
+ * is complete: the version it vouches for (BuildRequest.contextVersion, contextChanges).
+ */
+export type ReceivedContext = Pick<BuildRequest, 'contextVersion' | 'contextChanges'>;
+
 export interface BuildStep {
   readonly digest: string;
   readonly name: string;

@@ -265,7 +265,23 @@ export class SharedVertex {
   }
 
   async #produce(index: number): Promise<Result> {
-    const d = await this.decide();
+    // A step that ignores the cache runs whatever its key: its inputs start now, while the key is
+    // computed (a COPY's key waits for the context's checksums; the RUN below it need not), as
+    // BuildKit runs a --no-cache build's first RUN while the context still arrives.
+    const early = this.vertex.options.ignoreCache ? this.#acquireInputs() : undefined;
+    let d: Decision;
+    try {
+      d = await this.decide();
+    } catch (e) {
+      if (early) this.#releaseAll(early);
+      throw e;
+    }
+    if (early) {
+      // Another output of this vertex got here first: its run already holds the inputs.
+      if (this.#exec) this.#releaseAll(early);
+      else this.#exec = this.#memo(this.#execute(d.key, { kind: 'ignore-cache' }, { replace: true }, early));
+      return this.#output(await this.#exec, index);
+    }
     let reason: MissReason;
     if (d.hit) {
       try {
@@ -288,16 +304,20 @@ export class SharedVertex {
     } else {
       reason = d.reason;
     }
-    const outs = await (this.#exec ??= this.#memo(this.#execute(d.key, reason, { replace: !d.hit && d.rebuild })));
+    return this.#output(await (this.#exec ??= this.#memo(this.#execute(d.key, reason, { replace: !d.hit && d.rebuild }))), index);
+  }
+
+  #output(outs: readonly Result[], index: number): Result {
     const r = outs[index];
     if (!r) throw new StepError(this.vertex, new Error(`op returned ${outs.length} result(s); output ${index} was wanted`));
     return r;
   }
 
-  async #execute(key: KeyInfo, reason: MissReason, { replace }: { readonly replace: boolean }): Promise<readonly Result[]> {
+  /** `acquired`: the inputs' handles when the caller already asked for them (this call owns them then). */
+  async #execute(key: KeyInfo, reason: MissReason, { replace }: { readonly replace: boolean }, acquired?: Promise<Result[]>): Promise<readonly Result[]> {
     this.#view.execReason = reason;
     const signal = this.#ac.signal;
-    const inputs = await this.#acquireInputs();
+    const inputs = await (acquired ?? this.#acquireInputs());
     let lease: StepLease | undefined;
     let previous: Result | undefined;
     try {
@@ -484,6 +504,11 @@ export class SharedVertex {
 
   #releaseLater(r: Result): void {
     this.#memo(r.release());
+  }
+
+  /** Releases handles acquired for a run that will not use them (once they arrive). */
+  #releaseAll(handles: Promise<readonly Result[]>): void {
+    this.#memo(handles.then((rs) => { for (const r of rs) this.#releaseLater(r); }, noop));
   }
 
   #wrap(e: unknown): unknown {

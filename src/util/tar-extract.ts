@@ -25,6 +25,9 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, dest: string
   const dirs: { path: string; mode: number; mtime: Date }[] = [];
   const asRoot = process.getuid?.() === 0;
   const done = pipeline(Readable.from(source), extract, { signal });
+  // When the loop below throws first (an abort, a bad entry), nothing awaits `done`: its rejection
+  // must not become an unhandled one (that ends the daemon).
+  done.catch(() => undefined);
   // Entries under a symlink this archive created would land wherever the link points.
   const links: string[] = [];
   for await (const entry of extract) {

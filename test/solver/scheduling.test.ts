@@ -30,6 +30,26 @@ describe('scheduling', () => {
     expect(h.world.liveRefs).toBe(0);
   });
 
+  test('a step that ignores the cache runs its inputs while its own key still waits for content (--no-cache: RUN before COPY runs while the context arrives)', async () => {
+    const h = harness({ maxParallelism: 2 });
+    // `context` stands for the build context still being received: keying `copy` by its content
+    // has to wait for it; the RUN below `copy` does not.
+    const arrived = deferred();
+    const context = fakeVertex(h.world, { name: 'context', gate: arrived.promise });
+    const base = fakeVertex(h.world, { name: 'base', options: { ignoreCache: true } });
+    const run = fakeVertex(h.world, { name: 'run', inputs: [base], options: { ignoreCache: true } });
+    const copy = fakeVertex(h.world, { name: 'copy', inputs: [run, context], contentDeps: { 1: 'f' }, options: { ignoreCache: true } });
+    const p = h.solve(copy);
+    await waitFor(() => h.world.execs.some((e) => e.name === 'run' && e.end !== undefined), { what: 'the RUN to finish before the context arrived' });
+    expect(h.world.execCount('copy')).toBe(0);
+    arrived.resolve();
+    const res = await p;
+    expect(h.world.value(res.result.id)).toBe('copy(run(base()),context())');
+    expect(h.world.execs.map((e) => e.name).sort()).toEqual(['base', 'context', 'copy', 'run']);
+    await res.result.release();
+    expect(h.world.liveRefs).toBe(0);
+  });
+
   test('maxParallelism bounds how many ops run at once', async () => {
     const h = harness({ maxParallelism: 2 });
     const leaves = Array.from({ length: 6 }, (_, i) => fakeVertex(h.world, { name: `leaf${i}`, delayMs: 15 }));

@@ -1,7 +1,8 @@
 /**
  * `tsbuild image import` (like `docker import`): a root filesystem — a tarball (plain, gzip, bzip2,
  * xz, zstd), a directory, or stdin — becomes a one-layer image in the local store. The layer is
- * stored gzip-compressed; it is unpacked into a snapshot the first time a build uses the image.
+ * stored gzip-compressed and unpacked into its snapshot at once (engine.ts, images/unpack-stored.ts),
+ * as `docker import` extracts it: the first build FROM it does not wait for that.
  * `--platform` sets the config's os/architecture/variant (Docker 20.10 documents it but writes amd64).
  */
 import { createReadStream } from 'node:fs';

@@ -45,6 +45,12 @@ export interface BuildSession {
   readonly localVersions?: ReadonlyMap<string, string>;
   /** For a versioned local source: the earlier version it differs from only at known paths. */
   readonly localChanges?: ReadonlyMap<string, LocalChanges>;
+  /**
+   * Set while the local sources' directories are still being filled (tsbuildd receiving the
+   * client's context as the build starts): local sources wait for it, and take their versions
+   * from what it resolves with instead of localVersions/localChanges. A rejection fails them.
+   */
+  readonly localsReady?: Promise<Pick<BuildSession, 'localVersions' | 'localChanges'>>;
   readonly secrets: SecretProvider;
   /** SSH agent sockets by id (`default` = $SSH_AUTH_SOCK). */
   readonly ssh: ReadonlyMap<string, string>;

@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import type { LLBVertex, PbSourceOp } from '../../llb/types.js';
 import type { CacheMap, Op, OpContext, Result } from '../../solver/types.js';
 import { TsbuildError, UserInputError, type SourceLocation } from '../../util/errors.js';
+import { abortable } from '../../solver/abortable.js';
 import { attr, ImageAttr, listAttr, LocalAttr } from '../../llb/source-attrs.js';
 import { parseRemoteSourceOp, remoteSourceCacheKey, type RemoteSourceSpec } from '../source/remote-source-op.js';
 import { fetchHttpSource } from '../source/http.js';
@@ -118,12 +119,15 @@ class LocalSourceOp implements Op {
     return { digest: sha256(`local\0${this.deps.session.id}\0${this.name}`), deps: [], recordType: 'source.local', persist: false };
   }
 
-  async exec(): Promise<Result[]> {
-    const dir = this.deps.session.locals.get(this.name);
+  async exec(ctx: OpContext): Promise<Result[]> {
+    const session = this.deps.session;
+    const dir = session.locals.get(this.name);
     if (dir === undefined) throw new TsbuildError('LOCAL_SOURCE_MISSING', `no local source named ${JSON.stringify(this.name)} in this build`);
+    // Steps that do not read the context (FROM, a first RUN) run while it still arrives.
+    const ready = session.localsReady ? await abortable(session.localsReady, ctx.signal) : session;
     const excludes = listAttr(this.src.attrs, LocalAttr.excludePatterns);
-    const version = this.deps.session.localVersions?.get(this.name);
-    const changes = version !== undefined ? this.deps.session.localChanges?.get(this.name) : undefined;
+    const version = ready.localVersions?.get(this.name);
+    const changes = version !== undefined ? ready.localChanges?.get(this.name) : undefined;
     return [WorkerResult.create({ kind: 'local', dir, excludes, name: this.name, ...(version !== undefined ? { version } : {}), ...(changes !== undefined ? { changes } : {}) })];
   }
 }
@@ -213,3 +217,4 @@ class RemoteSourceOp implements Op {
     }
   }
 }
+

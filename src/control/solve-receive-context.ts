@@ -1,0 +1,154 @@
+/**
+ * The context of one Solve (docs/solve.md): its directory, known as soon as `start` is read (the
+ * client's synced copy, or an empty scratch directory for a tar or no context), and `fill`, which
+ * receives it from the stream — listing, fetched files, or tar chunks. The handler starts the build
+ * between the two (Engine.buildReceiving), so steps that do not read the context run while it
+ * arrives, as BuildKit's do. `fill` reads the inbox until the context is complete; it stops early
+ * (a CancelledError) when its signal aborts, e.g. because the build already failed.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { tsbuild } from '../client/gen/control.js';
+import { tsbuild as gen } from '../client/gen/control.js';
+import type { ReceivedContext } from '../engine/index.js';
+import { abortable } from '../solver/abortable.js';
+import { extractTar } from '../util/tar-extract.js';
+import { DaemonErrors } from './errors.js';
+import { SolveContextErrors } from './solve-context-sync.js';
+import type { ContextSyncStore, IncomingChunk, SyncReport } from './solve-context-sync.js';
+import type { SolveInbox } from './solve-inbox.js';
+import type { ContextJournals, JournalAnswer } from './context-journal.js';
+import { mergeListing } from './context-listing-delta.js';
+import { reportTransfer } from './solve-transfer-progress.js';
+import type { CallContext } from './types.js';
+
+const pb = gen.control.v1;
+type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
+type BuildStart = tsbuild.control.v1.BuildStart.$Properties;
+
+export interface ReceiveDeps {
+  readonly contexts: ContextSyncStore;
+  readonly journals?: ContextJournals;
+  /** `--max-context-size`; 0: unlimited. */
+  readonly maxContextBytes: number;
+}
+
+export interface IncomingContext {
+  readonly contextDir: string;
+  /** Lets go of the directory (a synced copy: the next build of the same context may sync it). */
+  readonly release: () => void;
+  /**
+   * Receives the context into `contextDir`; resolves with the version a synced copy now has (its
+   * listing digest; the earlier version and the paths a journal delta changed). Call once.
+   */
+  fill(inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal): Promise<ReceivedContext>;
+}
+
+export async function openContext(start: BuildStart, ctx: CallContext, deps: ReceiveDeps, scratch: string, ref: string): Promise<IncomingContext> {
+  const transfer = start.contextTransfer ?? pb.ContextTransfer.CONTEXT_TRANSFER_UNSPECIFIED;
+  if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE || transfer === pb.ContextTransfer.CONTEXT_TRANSFER_TAR) {
+    const contextDir = join(scratch, 'context');
+    await mkdir(contextDir);
+    const fill = transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE
+      ? () => Promise.resolve({})
+      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal) => receiveTar(contextDir, inbox, post, signal, deps, ref);
+    return { contextDir, release: () => undefined, fill };
+  }
+  const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
+  return {
+    contextDir: held.dir,
+    release: held.release,
+    fill: (inbox, post, signal) => syncCopy(held.dir, start, inbox, post, { ...ctx, signal }, deps, ref),
+  };
+}
+
+async function receiveTar(contextDir: string, inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal, deps: ReceiveDeps, ref: string): Promise<ReceivedContext> {
+  const started = Date.now();
+  let bytes = 0;
+  await extractTar((async function* () {
+    for (;;) {
+      const m = await abortable(inbox.next(), signal);
+      if (!m?.contextTar) throw SolveContextErrors.protocol('expected context_tar chunks after start');
+      bytes += m.contextTar.data?.length ?? 0;
+      if (deps.maxContextBytes > 0 && bytes > deps.maxContextBytes) throw DaemonErrors.contextTooLarge(deps.maxContextBytes);
+      if (m.contextTar.data?.length) yield m.contextTar.data;
+      if (m.contextTar.eof) return;
+    }
+  })(), contextDir, signal);
+  reportTransfer(post, ref, started, { bytes, files: 0, totalFiles: 0, totalBytes: bytes });
+  return {};
+}
+
+/** Syncs the client's copy `dir` (held by this build) with the client's context. */
+async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext & { readonly signal: AbortSignal }, deps: ReceiveDeps, ref: string): Promise<ReceivedContext> {
+  const next = (): ReturnType<SolveInbox['next']> => abortable(inbox.next(), ctx.signal);
+  const started = Date.now();
+  const known = deps.contexts.knownDigest(dir);
+  // A client on this machine (a unix socket) that named its context directory: the journal may
+  // spare its walk. A tcp client's directory is not ours to watch, whatever it names.
+  const watched = ctx.local === true ? start.contextWatch : undefined;
+  const journal: JournalAnswer = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
+    ? await deps.journals.begin(dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal)
+    : { kind: 'walk' };
+  const journalClean = journal.kind === 'clean';
+  const journalPaths = journal.kind === 'paths' ? journal.paths : undefined;
+  post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}) } } });
+  let entries: tsbuild.control.v1.FileStat.$Properties[] = [];
+  let unchanged: SyncReport | undefined;
+  let delta: { readonly changed: readonly tsbuild.control.v1.FileStat.$Properties[]; readonly removed: readonly string[] } | undefined;
+  for (;;) {
+    const m = await next();
+    if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
+    if (m.contextEntries.unchanged) {
+      unchanged = deps.contexts.unchanged(dir, m.contextEntries.listingDigest ?? '');
+      if (!unchanged) throw SolveContextErrors.protocol('the client answered the listing with "unchanged" for a digest this daemon did not offer');
+      if (journalClean) unchanged = { ...unchanged, listing: 'journal' };
+      break;
+    }
+    if (m.contextEntries.delta) {
+      if (journal.kind !== 'paths') throw SolveContextErrors.protocol('the client answered the listing with a delta this daemon did not offer');
+      const offered = new Set(journal.paths);
+      if ((m.contextEntries.entries ?? []).some((e) => !offered.has(e.path ?? '')) || (m.contextEntries.removed ?? []).some((p) => !offered.has(p))) {
+        throw SolveContextErrors.protocol('the client\'s delta names a path the journal did not');
+      }
+      const merged = mergeListing(journal.previous, m.contextEntries.entries ?? [], m.contextEntries.removed ?? []);
+      if (merged !== undefined) {
+        entries = merged;
+        delta = { changed: m.contextEntries.entries ?? [], removed: m.contextEntries.removed ?? [] };
+        break;
+      }
+      // Something the merge cannot vouch for (a directory came or went meanwhile): a full listing.
+      post({ files: { id: 3, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean: false } } });
+      continue;
+    }
+    entries.push(...(m.contextEntries.entries ?? []));
+    if (m.contextEntries.done) break;
+  }
+  const fetch = (fileIds: readonly number[]): AsyncIterable<IncomingChunk> => {
+    post({ files: { id: 2, fetch: { fileIds: [...fileIds] } } });
+    return (async function* () {
+      for (;;) {
+        const m = await next();
+        if (m?.fileChunks) {
+          for (const c of m.fileChunks.chunks ?? []) yield { fileId: c.fileId ?? 0, data: c.data ?? new Uint8Array(), eof: c.eof ?? false };
+          continue;
+        }
+        if (!m?.fileChunk) throw SolveContextErrors.protocol('expected file_chunk after files.fetch');
+        yield { fileId: m.fileChunk.fileId ?? 0, data: m.fileChunk.data ?? new Uint8Array(), eof: m.fileChunk.eof ?? false };
+      }
+    })();
+  };
+  const syncOpts = { signal: ctx.signal, maxBytes: deps.maxContextBytes };
+  const synced = unchanged ?? (delta !== undefined
+    ? await deps.contexts.syncDelta(dir, known, entries, delta, fetch, syncOpts)
+    : await deps.contexts.sync(dir, entries, fetch, syncOpts));
+  const report = delta && journalPaths ? { ...synced, listing: { changed: journalPaths.length } } : synced;
+  reportTransfer(post, ref, started, report);
+  // The copy stays equal to this listing while held: the engine may reuse its checksums of it.
+  const version = deps.contexts.knownDigest(dir);
+  if (version !== '') deps.journals?.settle(dir, version, unchanged ? undefined : entries);
+  // A delta sync: the copy at `version` differs from the copy at `known` (the listing the delta
+  // was merged into) only at the delta's paths.
+  const changes = version !== '' && known !== '' && delta !== undefined ? { from: known, paths: [...delta.changed.map((e) => e.path ?? ''), ...delta.removed] } : undefined;
+  return { ...(version !== '' ? { contextVersion: version } : {}), ...(version !== '' && changes ? { contextChanges: changes } : {}) };
+}
