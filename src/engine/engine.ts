@@ -133,9 +133,9 @@ export class Engine {
     this.services = services;
     this.emulators = emulators;
     this.#collectAfterBuild = collectAfterBuild;
-    this.#collector = new BackgroundCollector(async ({ policy }) => {
-      if (policy) await services.storage.maybeGc().catch(() => undefined);
-      await services.storage.collectGarbage().catch(() => undefined);
+    this.#collector = new BackgroundCollector({
+      policy: () => services.storage.maybeGc().catch(() => undefined),
+      collect: () => services.storage.collectGarbage().catch(() => undefined),
     });
     this.historyKeep = historyKeep;
     this.snapshotter = snapshotter;
@@ -256,10 +256,12 @@ export class Engine {
         // Not cancellable: a cancelled operation's leftovers are exactly what this is for. A
         // failure here must not fail an operation that succeeded: the next collection retries.
         // The lease stays (unprotecting) until the collection is done: a process killed during
-        // it leaves a dead lease, so the next start collects instead.
+        // it leaves a dead lease, so the next start collects instead. With the GC policy applied
+        // first (a build), it protects what the operation made until the policy has run.
         if (o.collect !== false) {
-          lease.stopProtecting();
-          const collected = this.#collector.request({ policy: o.policy === true });
+          const policy = o.policy === true;
+          if (!policy) lease.stopProtecting();
+          const collected = this.#collector.request(policy ? { policy, beforeCollect: () => lease.stopProtecting() } : {});
           if (o.collect === 'background') {
             background = true;
             // A lease that fails to go stays dead-looking for the next start to collect.
