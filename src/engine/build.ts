@@ -201,7 +201,6 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   } finally {
     await eager.close();
     for (const d of session.scratch) await rm(d, { recursive: true, force: true }).catch(() => undefined);
-    await storage.maybeGc().catch(() => undefined);
   }
 }
 

@@ -134,7 +134,10 @@ export class Engine {
     this.services = services;
     this.emulators = emulators;
     this.#collectAfterBuild = collectAfterBuild;
-    this.#collector = new BackgroundCollector(() => services.storage.collectGarbage().catch(() => undefined));
+    this.#collector = new BackgroundCollector({
+      policy: () => services.storage.maybeGc().catch(() => undefined),
+      collect: () => services.storage.collectGarbage().catch(() => undefined),
+    });
     this.historyKeep = historyKeep;
     this.snapshotter = snapshotter;
     this.layerLimits = layerLimits;
@@ -239,7 +242,11 @@ export class Engine {
    * it ends, whatever it made unreachable — a cache result that lost a race or was replaced by
    * --no-cache, the image a tag moved away from, the blobs of a failed load or pull — is collected.
    */
-  async #op<T>(label: string, o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: 'inline' | 'background' | false }, fn: () => Promise<T>): Promise<T> {
+  async #op<T>(
+    label: string,
+    o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: 'inline' | 'background' | false; readonly policy?: boolean },
+    fn: () => Promise<T>,
+  ): Promise<T> {
     const storage = this.services.storage;
     const lease = await storage.leases.begin(label, { protects: o.protects, signal: o.signal });
     let background = false;
@@ -250,10 +257,12 @@ export class Engine {
         // Not cancellable: a cancelled operation's leftovers are exactly what this is for. A
         // failure here must not fail an operation that succeeded: the next collection retries.
         // The lease stays (unprotecting) until the collection is done: a process killed during
-        // it leaves a dead lease, so the next start collects instead.
+        // it leaves a dead lease, so the next start collects instead. With the GC policy applied
+        // first (a build), it protects what the operation made until the policy has run.
         if (o.collect !== false) {
-          lease.stopProtecting();
-          const collected = this.#collector.request();
+          const policy = o.policy === true;
+          if (!policy) lease.stopProtecting();
+          const collected = this.#collector.request(policy ? { policy, beforeCollect: () => lease.stopProtecting() } : {});
           if (o.collect === 'background') {
             background = true;
             // A lease that fails to go stays dead-looking for the next start to collect.
@@ -269,7 +278,8 @@ export class Engine {
   }
 
   build(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
-    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts));
+    // The GC policy is applied by the collection after the build (background-collector.ts).
+    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild, policy: true }, () => runBuild(this, req, opts));
   }
 
   /**

@@ -201,7 +201,6 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
   } finally {
     for (const s of solved) await s?.result.release();
     for (const d of session.scratch) await rm(d, { recursive: true, force: true }).catch(() => undefined);
-    await services.storage.maybeGc().catch(() => undefined);
   }
 }
 

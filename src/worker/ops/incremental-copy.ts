@@ -159,9 +159,13 @@ function xattrDigest(p: string): string {
   return h.digest('hex');
 }
 
-/** `p` relative to `root` (a path the copier made by joining below it). */
-function below(root: string, p: string): string {
-  return p.startsWith(`${root}/`) ? p.slice(root.length + 1) : posix.relative(root, p);
+/**
+ * `p` relative to `root` (a path the copier made by joining below it). Made once per root: it runs
+ * several times for each of 100,000 files of an edit's COPY (issue 14).
+ */
+function relativeTo(root: string): (p: string) => string {
+  const prefix = `${root}/`;
+  return (p) => (p.startsWith(prefix) ? p.slice(prefix.length) : posix.relative(root, p));
 }
 
 function attrsKey(a: CopiedAttrs): string {
@@ -193,28 +197,36 @@ export function reuseFrom(opts: {
 }): FileReuse {
   const manifest = opts.manifest?.time === opts.time ? opts.manifest : undefined;
   const prevDiff = opts.prevDiff;
-  /** Destination path → the source's xattr digest, listed once per file by linkSource. */
-  let lastXattrs: { readonly dst: string; readonly digest: string } | undefined;
+  const destRel = relativeTo(opts.destRoot);
+  const srcRel = relativeTo(opts.srcRoot);
+  /**
+   * What linkSource worked out for the file it was last asked about (the copier calls written for
+   * that same file next): its paths' relative forms, fingerprint and attrs key, and the source's
+   * xattr digest once listed.
+   */
+  let last: { readonly dst: string; readonly rel: string; readonly fingerprint: string | undefined; readonly attrs: string; digest: string | undefined } | undefined;
   return {
     linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): string | undefined {
       if (!manifest || prevDiff === undefined) return undefined;
-      const rel = below(opts.destRoot, dst);
+      const rel = destRel(dst);
+      const mine = { dst, rel, fingerprint: opts.fingerprints.get(srcRel(src)), attrs: attrsKey(want), digest: undefined as string | undefined };
+      last = mine;
       const was = manifest.files.get(rel);
-      if (was === undefined || was.group || was.mtimeMs !== st.mtimeMs || was.attrs !== attrsKey(want)) return undefined;
-      if (opts.fingerprints.get(below(opts.srcRoot, src)) !== was.fingerprint) return undefined;
-      const digest = was.srcCtimeMs >= 0 && was.srcCtimeMs === st.ctimeMs && was.srcIno === st.ino ? was.xattrs : xattrDigest(src);
-      lastXattrs = { dst, digest };
-      if (digest !== was.xattrs) return undefined;
+      if (was === undefined || was.group || was.mtimeMs !== st.mtimeMs || was.attrs !== mine.attrs) return undefined;
+      if (mine.fingerprint !== was.fingerprint) return undefined;
+      mine.digest = was.srcCtimeMs >= 0 && was.srcCtimeMs === st.ctimeMs && was.srcIno === st.ino ? was.xattrs : xattrDigest(src);
+      if (mine.digest !== was.xattrs) return undefined;
       return `${prevDiff}/${rel}`;
     },
     written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs): void {
       if (how === 'linked') opts.counts.linked++;
       else if (how === 'copied') opts.counts.copied++;
-      const fingerprint = opts.fingerprints.get(below(opts.srcRoot, src));
+      const known = last?.dst === dst ? last : undefined;
+      const fingerprint = known ? known.fingerprint : opts.fingerprints.get(srcRel(src));
       if (fingerprint === undefined) return;
-      const xattrs = lastXattrs?.dst === dst ? lastXattrs.digest : xattrDigest(src);
+      const xattrs = known?.digest ?? xattrDigest(src);
       const srcCtimeMs = Date.now() - st.ctimeMs >= RACY_WINDOW_MS ? st.ctimeMs : -1;
-      opts.out.add(below(opts.destRoot, dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: attrsKey(want), xattrs, group: st.nlink > 1, srcIno: st.ino, srcCtimeMs });
+      opts.out.add(known?.rel ?? destRel(dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: known?.attrs ?? attrsKey(want), xattrs, group: st.nlink > 1, srcIno: st.ino, srcCtimeMs });
     },
   };
 }
