@@ -323,7 +323,9 @@ export class SharedVertex {
     try {
       // Results that are not persisted (cacheMap.persist false) have no record to wait for.
       if (key.cacheMap.persist !== false) lease = await this.#lease(key.key);
-      if (lease?.waited && !replace) {
+      // Looked up again even when the lease was free at once: another build may have run the step
+      // and released its lease between this build's decision and its lease request.
+      if (lease && !replace) {
         const saved = await this.#savedMeanwhile(key);
         if (saved) return saved;
       }
