@@ -183,9 +183,16 @@ if ((await readFile(join(bin, 'tsbuild-cli.cjs'), 'latin1')).includes('better-sq
 
 // The launcher: CommonJS too, since an ES module entry sets up Node's ES module loader (and a
 // facade module for each built-in it imports), ~10 ms that `--version` would pay for nothing.
-// Its `#!` line passes node no flags: a young generation started at full size
-// (--min-semi-space-size=16) spares a no-op build its two scavenges but costs more CPU than they do
-// (measured: node -e 0 alone +13 ms).
+// Its first lines are a /bin/sh script that node reads as a string and a comment: it moves
+// NODE_EXTRA_CA_CERTS aside before it execs node, which would otherwise parse that CA file and build
+// its whole root store at start-up (~36 ms with Debian's bundle) for commands that open no TLS
+// connection; src/util/extra-ca.ts puts it back and hands it to our TLS clients. It passes node no
+// flags: a young generation started at full size (--min-semi-space-size=16) spares a no-op build
+// its two scavenges but costs more CPU than they do (measured: node -e 0 alone +13 ms).
+const LAUNCHER_SH = [
+  '#!/bin/sh',
+  '":" //; export TSBUILD_DEFERRED_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS-}"; unset NODE_EXTRA_CA_CERTS; exec node "$0" "$@"',
+].join('\n');
 await build({
   entryPoints: [join(root, 'dist', 'cmd', 'launcher', 'tsbuild-launcher.js')],
   outfile: join(bin, 'tsbuild.cjs'),
@@ -194,7 +201,7 @@ await build({
   format: 'cjs',
   target: 'node20',
   define: { TSBUILD_BUNDLE_HASHES: JSON.stringify(hashes), 'import.meta.url': '__tsbuildUrl' },
-  banner: { js: '#!/usr/bin/env node\nvar __tsbuildUrl = require("node:url").pathToFileURL(__filename).href;' },
+  banner: { js: `${LAUNCHER_SH}\nvar __tsbuildUrl = require("node:url").pathToFileURL(__filename).href;` },
   logLevel: 'warning',
 });
 await chmod(join(bin, 'tsbuild.cjs'), 0o755);

@@ -6,6 +6,11 @@
  * issue 10 wants within 40 ms. When /usr/bin/time is installed each command runs under it and
  * the CPU time (user + system, all threads) is printed too: on a shared, loaded machine it moves
  * far less than wall time.
+ *
+ * When the environment sets NODE_EXTRA_CA_CERTS, `node -e 0` parses that CA file at start-up and
+ * the tsbuild binary does not (its first line moves the variable aside, src/util/extra-ca.ts), so
+ * a second floor runs too: `node -e 0` without the variable. The 40 ms verdict is taken against
+ * that floor, the stricter one: it compares like with like.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -20,7 +25,7 @@ export const STARTUP_BUDGET_MS = 40;
 
 const TIME_BIN = '/usr/bin/time';
 
-type Command = 'nodeMs' | 'versionMs' | 'noopBuildMs';
+type Command = 'nodeMs' | 'nodeBareMs' | 'versionMs' | 'noopBuildMs';
 
 /** Medians: wall time, and CPU time when /usr/bin/time is there. */
 export type StartupFigures = Readonly<Record<Command, { readonly wallMs: number; readonly cpuMs: number | undefined }>>;
@@ -32,24 +37,29 @@ export async function measureStartup(b: DaemonBuilder, work: string, runs: numbe
   await writeFile(join(ctx, 'hello.txt'), 'hello\n');
   await b.build({ contextDir: ctx, tag: 'bench-startup' }, { signal });
   const env = childEnv();
+  const bareEnv = { ...env };
+  delete bareEnv['NODE_EXTRA_CA_CERTS'];
   // tsbuild runs as the installed bin does: the file itself (its `#!` line starts node).
   const cmds: Record<Command, readonly string[]> = {
     nodeMs: [process.execPath, '-e', '0'],
+    nodeBareMs: [process.execPath, '-e', '0'],
     versionMs: [b.cli, '--version'],
     noopBuildMs: [b.cli, '--addr', b.daemon.addr, 'build', '--quiet', '--network=host', '-t', 'bench-startup', ctx],
   };
-  const keys = Object.keys(cmds) as Command[];
+  const extraCa = env['NODE_EXTRA_CA_CERTS'] !== undefined && env['NODE_EXTRA_CA_CERTS'] !== '';
+  const keys = (Object.keys(cmds) as Command[]).filter((k) => k !== 'nodeBareMs' || extraCa);
   const timed = existsSync(TIME_BIN);
   const timeFile = join(work, 'startup-time.txt');
   const once = async (k: Command): Promise<{ wallMs: number; cpuMs: number | undefined }> => {
     const [file, ...args] = cmds[k] as [string, ...string[]];
-    if (!timed) return { wallMs: (await runOk(file, args, { signal, env })).wallMs, cpuMs: undefined };
-    const r = await runOk(TIME_BIN, ['-f', '%U %S', '-o', timeFile, file, ...args], { signal, env });
+    const o = { signal, env: k === 'nodeBareMs' ? bareEnv : env };
+    if (!timed) return { wallMs: (await runOk(file, args, o)).wallMs, cpuMs: undefined };
+    const r = await runOk(TIME_BIN, ['-f', '%U %S', '-o', timeFile, file, ...args], o);
     const [user, sys] = (await readFile(timeFile, 'utf8')).trim().split(/\s+/).map(Number);
     return { wallMs: r.wallMs, cpuMs: ((user ?? 0) + (sys ?? 0)) * 1000 };
   };
-  const wall: Record<Command, number[]> = { nodeMs: [], versionMs: [], noopBuildMs: [] };
-  const cpu: Record<Command, number[]> = { nodeMs: [], versionMs: [], noopBuildMs: [] };
+  const wall: Record<Command, number[]> = { nodeMs: [], nodeBareMs: [], versionMs: [], noopBuildMs: [] };
+  const cpu: Record<Command, number[]> = { nodeMs: [], nodeBareMs: [], versionMs: [], noopBuildMs: [] };
   // One warm-up round: the page cache, the daemon's stat cache, the client's digest cache.
   for (const k of keys) await once(k);
   for (let i = 0; i < runs; i++) {
@@ -60,25 +70,42 @@ export async function measureStartup(b: DaemonBuilder, work: string, runs: numbe
     }
   }
   const fig = (k: Command): { wallMs: number; cpuMs: number | undefined } => ({ wallMs: median(wall[k]), cpuMs: timed ? median(cpu[k]) : undefined });
-  return { nodeMs: fig('nodeMs'), versionMs: fig('versionMs'), noopBuildMs: fig('noopBuildMs') };
+  return { nodeMs: fig('nodeMs'), nodeBareMs: fig(extraCa ? 'nodeBareMs' : 'nodeMs'), versionMs: fig('versionMs'), noopBuildMs: fig('noopBuildMs') };
 }
 
 export function startupTable(f: StartupFigures, runs: number): string {
+  const split = f.nodeBareMs !== f.nodeMs;
+  const signed = (ms: number): string => `${ms < 0 ? '-' : '+'}${Math.abs(ms).toFixed(0)} ms`;
+  const over = (k: Command, floor: 'nodeMs' | 'nodeBareMs'): string => signed(f[k].wallMs - f[floor].wallMs);
   const row = (name: string, k: Command): string[] => {
-    const over = f[k].wallMs - f.nodeMs.wallMs;
-    const cpuOver = f[k].cpuMs !== undefined && f.nodeMs.cpuMs !== undefined ? f[k].cpuMs - f.nodeMs.cpuMs : undefined;
-    const base = k === 'nodeMs';
+    const cpuOver = f[k].cpuMs !== undefined && f.nodeBareMs.cpuMs !== undefined ? f[k].cpuMs - f.nodeBareMs.cpuMs : undefined;
+    const base = k === 'nodeMs' || k === 'nodeBareMs';
     return [
       name,
       seconds(f[k].wallMs),
-      base ? '-' : `+${over.toFixed(0)} ms`,
-      base ? '-' : over <= STARTUP_BUDGET_MS ? 'yes' : 'NO',
+      ...(split ? [base ? '-' : over(k, 'nodeMs')] : []),
+      base ? '-' : over(k, 'nodeBareMs'),
+      base ? '-' : f[k].wallMs - f.nodeBareMs.wallMs <= STARTUP_BUDGET_MS ? 'yes' : 'NO',
       f[k].cpuMs === undefined ? '-' : seconds(f[k].cpuMs),
-      base || cpuOver === undefined ? '-' : `+${cpuOver.toFixed(0)} ms`,
+      base || cpuOver === undefined ? '-' : signed(cpuOver),
     ];
   };
+  const bare = split ? 'node -e 0, no NODE_EXTRA_CA_CERTS' : 'node -e 0';
   return table(
-    [`command (median of ${runs}, interleaved)`, 'wall', 'over node -e 0', `within ${STARTUP_BUDGET_MS} ms`, 'cpu', 'cpu over node -e 0'],
-    [row('node -e 0', 'nodeMs'), row('tsbuild --version', 'versionMs'), row('tsbuild build (no-op, daemon)', 'noopBuildMs')],
+    [
+      `command (median of ${runs}, interleaved)`,
+      'wall',
+      ...(split ? ['over node -e 0'] : []),
+      `over ${bare}`,
+      `within ${STARTUP_BUDGET_MS} ms`,
+      'cpu',
+      `cpu over ${bare}`,
+    ],
+    [
+      ...(split ? [row('node -e 0 (loads NODE_EXTRA_CA_CERTS)', 'nodeMs')] : []),
+      row(bare, 'nodeBareMs'),
+      row('tsbuild --version', 'versionMs'),
+      row('tsbuild build (no-op, daemon)', 'noopBuildMs'),
+    ],
   );
 }

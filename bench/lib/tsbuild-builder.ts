@@ -1,5 +1,5 @@
 /**
- * tsbuild through its real CLI (`node dist/bin/tsbuild.cjs`, the package's bin, run from a snapshotCli copy), so every
+ * tsbuild through its real CLI (`dist/bin/tsbuild.cjs`, the package's bin, run as an executable from a snapshotCli copy), so every
  * figure includes process start, as a user sees it. Each builder owns one data root under the benchmark's work dir; reset
  * replaces it with a fresh one holding only the imported base image.
  */
@@ -61,7 +61,8 @@ export class TsbuildBuilder implements Builder {
   }
 
   #cli(args: readonly string[], opts: OpOptions): Promise<CommandResult> {
-    return runCommand(process.execPath, [this.#cliPath, '--root', this.#root, ...args], { signal: opts.signal, env: childEnv(), stopSignal: 'SIGINT' });
+    // The bin itself, as `tsbuild` runs once installed (its first line starts node).
+    return runCommand(this.#cliPath, ['--root', this.#root, ...args], { signal: opts.signal, env: childEnv(), stopSignal: 'SIGINT' });
   }
 
   async reset(opts: OpOptions): Promise<void> {

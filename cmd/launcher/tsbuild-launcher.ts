@@ -14,6 +14,7 @@ import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { restoreDeferredExtraCa } from '../../src/util/extra-ca.js';
 import { VERSION } from '../../src/version.js';
 import { CLIENT_FLAGS, GLOBAL_FLAGS } from '../cli/args.js';
 import { BUNDLE_LOADER } from './bundle-loader-key.js';
@@ -36,6 +37,10 @@ function commandWord(argv: readonly string[]): string {
   }
   return 'none';
 }
+
+// First: NODE_EXTRA_CA_CERTS back where child processes expect it (the file's /bin/sh line moved
+// it aside so node would not load it at start-up; src/util/extra-ca.ts).
+restoreDeferredExtraCa();
 
 const argv = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));

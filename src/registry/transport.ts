@@ -1,16 +1,17 @@
 /**
  * One HTTP exchange with a registry over node:http/https: picks the scheme (plain HTTP only for
- * loopback and registries listed as insecure), trusts the system CAs plus an optional extra CA,
- * follows redirects for reads (dropping credentials when the origin changes, as blob storage
- * redirects require), and reports network failures as TransportError so callers can retry them.
+ * loopback and registries listed as insecure), trusts the system CAs, NODE_EXTRA_CA_CERTS and an
+ * optional extra CA, follows redirects for reads (dropping credentials when the origin changes, as
+ * blob storage redirects require), and reports network failures as TransportError so callers can
+ * retry them. The http source (`ADD https://…`) uses it too.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { CancelledError } from '../util/errors.js';
+import { trustedCas } from '../util/extra-ca.js';
 import { apiHost, hostnameOf } from './hosts.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -103,8 +104,9 @@ export class Transport {
   private agentFor(url: URL): http.Agent {
     if (url.protocol === 'http:') return this.httpAgent;
     if (!this.httpsAgent) {
-      // Node bundles Mozilla's CAs; the system bundle adds locally installed ones.
-      const ca = [...rootCertificates, ...systemCas()];
+      // Node bundles Mozilla's CAs (plus NODE_EXTRA_CA_CERTS: util/extra-ca.ts); the system
+      // bundle adds locally installed ones.
+      const ca = [...trustedCas(), ...systemCas()];
       if (this.opts.caFile !== undefined) ca.push(readFileSync(this.opts.caFile, 'utf8'));
       this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: this.opts.maxSockets ?? 8, ca });
     }

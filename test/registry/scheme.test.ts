@@ -67,6 +67,23 @@ describeIf(haveRegistry, registryMissingWhy, 'HTTPS and insecure registries', ()
     expect((await sink.read(img.layers[0]?.digest as string)).equals(img.layerBytes[0] as Buffer)).toBe(true);
   });
 
+  // The CLI's launcher keeps node from loading NODE_EXTRA_CA_CERTS at start-up
+  // (src/util/extra-ca.ts); the transport's own trust list must name it instead.
+  test('the CA that NODE_EXTRA_CA_CERTS names is trusted', async () => {
+    const src = new MemoryBlobSource();
+    const img = buildImage(src, { layers: [700] });
+    const ref = `${tlsReg.host}/extra-ca/app:1`;
+    await client({ caFile: cert.certFile }).push({ ref, root: img.manifest, source: src });
+    const saved = process.env['NODE_EXTRA_CA_CERTS'];
+    process.env['NODE_EXTRA_CA_CERTS'] = cert.certFile;
+    try {
+      expect((await client().pull({ ref, sink })).digest).toBe(img.manifest.digest);
+    } finally {
+      if (saved === undefined) delete process.env['NODE_EXTRA_CA_CERTS'];
+      else process.env['NODE_EXTRA_CA_CERTS'] = saved;
+    }
+  });
+
   test('a plain-HTTP registry that is not loopback needs to be listed as insecure', async () => {
     const ref = `${plainReg.host}/app:1`;
     await expect(client().pull({ ref, sink })).rejects.toMatchObject({ code: 'REGISTRY_UNREACHABLE' });

@@ -11,8 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { copyFile, chmod, lchown, mkdir, open, rename, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { Transport, type HttpResponse } from '../../registry/transport.js';
 import { CancelledError, TsbuildError, UserInputError, type SourceLocation } from '../../util/errors.js';
 import { downloadFilename } from './http-filename.js';
 import type { HttpSourceOptions, HttpSourceResult } from './types.js';
@@ -52,6 +51,17 @@ function errOpts(location: SourceLocation | undefined, cause?: unknown): { locat
   return { ...(location ? { location } : {}), ...(cause === undefined ? {} : { cause }) };
 }
 
+let shared: Transport | undefined;
+
+/**
+ * One keep-alive transport for the downloads of this process: node:http/https with redirects for
+ * GET and an explicit trust list (util/extra-ca.ts). Node's fetch could not be told about
+ * NODE_EXTRA_CA_CERTS once the launcher deferred it.
+ */
+function transport(): Transport {
+  return (shared ??= new Transport({ userAgent: 'tsbuild' }));
+}
+
 /** Downloads `opts.url` into `opts.destDir`. */
 export async function fetchHttpSource(opts: HttpSourceOptions): Promise<HttpSourceResult> {
   const shown = redactUrl(opts.url);
@@ -63,21 +73,23 @@ export async function fetchHttpSource(opts: HttpSourceOptions): Promise<HttpSour
   if (opts.previous?.etag) headers['If-None-Match'] = opts.previous.etag;
   if (opts.previous?.lastModified) headers['If-Modified-Since'] = opts.previous.lastModified;
 
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await fetch(opts.url, { headers, redirect: 'follow', ...(opts.signal ? { signal: opts.signal } : {}) });
+    const url = new URL(opts.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol ${url.protocol}`);
+    res = await transport().request({ method: 'GET', url, headers, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (e) {
     if (opts.signal?.aborted) throw new CancelledError(opts.signal.reason);
     const cause = e instanceof Error && e.cause instanceof Error ? e.cause.message : e instanceof Error ? e.message : String(e);
     throw new TsbuildError('HTTP_FETCH_FAILED', `failed to fetch ${shown}: ${cause}`, errOpts(opts.location, e));
   }
   if (res.status === 304 && opts.previous) {
-    await res.body?.cancel();
+    res.body.destroy();
     return { kind: 'not-modified', digest: opts.previous.digest };
   }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel();
-    throw new UserInputError('HTTP_BAD_STATUS', `failed to fetch ${shown}: invalid response status ${res.status} ${res.statusText}`.trim(), errOpts(opts.location));
+  if (res.status < 200 || res.status > 299) {
+    res.body.destroy();
+    throw new UserInputError('HTTP_BAD_STATUS', `failed to fetch ${shown}: invalid response status ${res.status} ${res.body.statusMessage ?? ''}`.trim(), errOpts(opts.location));
   }
 
   const tmp = join(opts.tmpDir, `http-${randomUUID()}`);
@@ -95,16 +107,16 @@ export async function fetchHttpSource(opts: HttpSourceOptions): Promise<HttpSour
         );
       }
     }
-    const filename = downloadFilename({ explicit: opts.filename, url: opts.url, contentDisposition: res.headers.get('content-disposition') });
+    const filename = downloadFilename({ explicit: opts.filename, url: opts.url, contentDisposition: res.headers['content-disposition'] ?? null });
     const path = join(opts.destDir, filename);
     await moveInto(tmp, path);
     kept = true;
     await chmod(path, (opts.perm ?? 0o600) & 0o7777);
     await lchown(path, opts.uid ?? 0, opts.gid ?? 0);
-    const lastModified = res.headers.get('last-modified') ?? undefined;
+    const lastModified = res.headers['last-modified'];
     const mtime = lastModified ? Date.parse(lastModified) : NaN;
     if (Number.isFinite(mtime)) await utimes(path, mtime / 1000, mtime / 1000);
-    return { kind: 'downloaded', digest, size, filename, path, etag: res.headers.get('etag') ?? undefined, lastModified };
+    return { kind: 'downloaded', digest, size, filename, path, etag: res.headers.etag, lastModified };
   } finally {
     if (!kept) await unlink(tmp).catch(() => undefined);
   }
@@ -112,20 +124,19 @@ export async function fetchHttpSource(opts: HttpSourceOptions): Promise<HttpSour
 
 /** Streams the body into a new file, hashing as it goes. */
 async function streamToFile(
-  res: Response,
+  res: HttpResponse,
   path: string,
   extra: Algorithm | undefined,
   opts: HttpSourceOptions,
 ): Promise<{ size: number; sha256: string; other: string | undefined }> {
   const sha = createHash('sha256');
   const otherHash = extra && extra !== 'sha256' ? createHash(extra) : undefined;
-  const lengthHeader = Number(res.headers.get('content-length'));
+  const lengthHeader = Number(res.headers['content-length']);
   const total = Number.isFinite(lengthHeader) && lengthHeader > 0 ? lengthHeader : undefined;
   const fh = await open(path, 'wx', 0o600);
   let size = 0;
   try {
-    const body = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
-    for await (const chunk of body) {
+    for await (const chunk of res.body) {
       const b = chunk as Buffer;
       sha.update(b);
       otherHash?.update(b);
