@@ -57,7 +57,9 @@ export async function extractTar(source: AsyncIterable<Uint8Array>, dest: string
       case 'file':
       case 'contiguous-file':
         await rm(path, { force: true, recursive: true });
-        await pipeline(entry, createWriteStream(path, { mode }));
+        // With the signal: an abort mid-entry must end this copy too, or it waits for the rest
+        // of a body that never comes.
+        await pipeline(entry, createWriteStream(path, { mode }), { signal });
         await chmod(path, mode);
         break;
       default:
