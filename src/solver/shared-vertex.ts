@@ -17,44 +17,13 @@ import type { CacheMap, MissReason, OpContext, Result, Vertex } from './types.js
 import type { SolverDeps } from './solver-deps.js';
 import { VertexProgressWriter } from '../progress/vertex-progress.js';
 import { VertexEvents } from './vertex-events.js';
-import { WAITING_STATUS_ID, waitingMessage } from './joined-progress.js';
+import { explainMiss, loadSaved, previousResult, stepError, takeStepLease, type StepScope } from './step-run.js';
+import type { Decision, ExecState, KeyInfo, VertexView } from './vertex-types.js';
 
 /** An input of a shared vertex: output `index` of another shared vertex. */
 export interface InputLink {
   readonly state: SharedVertex;
   readonly index: number;
-}
-
-export interface KeyInfo {
-  readonly key: string;
-  readonly cacheMap: CacheMap;
-  readonly parts: readonly KeyPart[];
-}
-
-export type Decision =
-  | { readonly hit: true; readonly key: KeyInfo; readonly records: ReadonlyMap<number, CacheRecord> }
-  | {
-      readonly hit: false;
-      readonly key: KeyInfo;
-      readonly reason: MissReason;
-      /** Re-executed although its key may have a record (ignore-cache, here or upstream): replace it. */
-      readonly rebuild: boolean;
-    };
-
-export type ExecState = 'none' | 'running' | 'done' | 'failed' | 'canceled';
-
-/** What a build needs to know about the vertex to write its step record. */
-export interface VertexView {
-  readonly key: string | undefined;
-  readonly decision: 'hit' | 'miss' | undefined;
-  readonly missReason: MissReason | undefined;
-  readonly exec: ExecState;
-  readonly execReason: MissReason | undefined;
-  readonly started: number | undefined;
-  readonly completed: number | undefined;
-  readonly why: string | undefined;
-  readonly opDigest: string | undefined;
-  readonly keyParts: readonly KeyPart[] | undefined;
 }
 
 export class SharedVertex {
@@ -68,6 +37,7 @@ export class SharedVertex {
   readonly #ac = new AbortController();
   readonly #ctx: OpContext;
   readonly #events: VertexEvents;
+  readonly #scope: StepScope;
   readonly #wanted = new Set<number>();
   readonly #inflight = new Set<Promise<unknown>>();
   readonly #owned: Result[] = [];
@@ -105,6 +75,7 @@ export class SharedVertex {
       signal: this.#ac.signal,
       progress: new VertexProgressWriter(vertex.digest, (ev) => this.#events.emit(ev), deps.now),
     };
+    this.#scope = { vertex, deps, owner, ctx: this.#ctx, events: this.#events };
   }
 
   get disposed(): boolean {
@@ -217,7 +188,7 @@ export class SharedVertex {
     // its (unchanged) cache key must not reuse results made from the old content.
     const rebuilt = await this.#rebuiltInput(key);
     if (rebuilt) return this.#miss(key, rebuilt, { rebuild: true });
-    const outputs = this.#wanted.size > 0 ? [...this.#wanted].sort((a, b) => a - b) : [0];
+    const outputs = this.#outputsWanted();
     let found: (CacheRecord | undefined)[];
     try {
       found = await Promise.all(outputs.map((i) => this.#deps.cache.lookup(key.key, i)));
@@ -322,16 +293,16 @@ export class SharedVertex {
     let previous: Result | undefined;
     try {
       // Results that are not persisted (cacheMap.persist false) have no record to wait for.
-      if (key.cacheMap.persist !== false) lease = await this.#lease(key.key);
+      if (key.cacheMap.persist !== false) lease = await takeStepLease(this.#scope, key.key);
       // Looked up again even when the lease was free at once: another build may have run the step
       // and released its lease between this build's decision and its lease request.
       if (lease && !replace) {
         const saved = await this.#savedMeanwhile(key);
         if (saved) return saved;
       }
-      const why = await this.#explain(key, reason);
+      const why = await explainMiss(this.#scope, key, reason);
       if (why !== undefined) this.#view.why = why;
-      previous = await this.#previous(key, reason);
+      previous = await previousResult(this.#scope, key, reason);
       const ctx: OpContext = previous ? { ...this.#ctx, previous } : this.#ctx;
       const outs = await this.#deps.scheduler.run(async () => {
         const now = this.#deps.now();
@@ -386,87 +357,22 @@ export class SharedVertex {
   }
 
   /**
-   * A handle on the earlier result the build names for this step (SolveOptions.previousResult),
-   * loaded like a cache hit so that nothing removes it while the op reads it; undefined when there
-   * is none, the cache is disabled for the step, or anything fails (the op then starts from scratch).
-   */
-  async #previous(key: KeyInfo, reason: MissReason): Promise<Result | undefined> {
-    const find = this.#deps.previousResult;
-    if (!find || reason.kind === 'ignore-cache' || this.vertex.options.ignoreCache) return undefined;
-    try {
-      const earlier = await find({ vertex: this.vertex, reason, opDigest: key.cacheMap.digest, parts: key.parts });
-      if (earlier === undefined || earlier === key.key) return undefined;
-      const rec = await this.#deps.cache.lookup(earlier, 0);
-      if (!rec) return undefined;
-      return await this.#deps.loader.load(rec.resultId, { signal: this.#ac.signal, recordType: rec.recordType });
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** The build's explanation of this miss in words; undefined when it has none (or failed). */
-  async #explain(key: KeyInfo, reason: MissReason): Promise<string | undefined> {
-    const explain = this.#deps.explainMiss;
-    if (!explain) return undefined;
-    try {
-      return await explain({ vertex: this.vertex, reason, opDigest: key.cacheMap.digest, parts: key.parts });
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * The store's lease on `key` (identical steps of concurrent builds, in this process or others,
-   * run once): waits while another build computes the same key, saying so under the step — it
-   * shows as started with the status "waiting for the same step in HOLDER" (and a log line), then
-   * CACHED once the holder saved its result.
-   */
-  async #lease(key: string): Promise<StepLease | undefined> {
-    const lease = this.#deps.cache.lease;
-    if (!lease) return undefined;
-    let waiting: { since: number; name: string } | undefined;
-    try {
-      return await lease.call(this.#deps.cache, key, {
-        signal: this.#ac.signal,
-        ...(this.owner !== undefined ? { holder: this.owner } : {}),
-        onWait: (holder) => {
-          const now = this.#deps.now();
-          waiting = { since: now, name: waitingMessage(holder) };
-          this.#events.vertex('started', now, { started: now });
-          this.#ctx.progress.status({ id: WAITING_STATUS_ID, name: waiting.name, current: 0, started: now });
-          this.#ctx.progress.log(2, `waiting for ${holder}, which is running the same step\n`);
-        },
-      });
-    } catch (e) {
-      throw this.#ac.signal.aborted ? asCancelled(this.#ac.signal.reason) : this.#wrap(e);
-    } finally {
-      if (waiting) this.#ctx.progress.status({ id: WAITING_STATUS_ID, name: waiting.name, current: 0, started: waiting.since, completed: this.#deps.now() });
-    }
-  }
-
-  /**
-   * After waiting for another holder of the key: its records, loaded, when it saved every output
-   * this vertex serves (then the step counts as cached); undefined when it failed or was cancelled.
+   * After taking the lease: the records another build saved meanwhile, loaded, when they cover
+   * every output this vertex serves (then the step counts as cached); undefined otherwise.
    */
   async #savedMeanwhile(key: KeyInfo): Promise<Result[] | undefined> {
-    const outputs = this.#wanted.size > 0 ? [...this.#wanted].sort((a, b) => a - b) : [0];
-    const loaded: Result[] = [];
-    const byOutput: Result[] = [];
-    for (const i of outputs) {
-      const rec = await this.#deps.cache.lookup(key.key, i);
-      const r = rec ? await this.#deps.loader.load(rec.resultId, { signal: this.#ac.signal, recordType: rec.recordType }) : undefined;
-      if (!r) {
-        await Promise.allSettled(loaded.map((x) => x.release()));
-        return undefined;
-      }
-      loaded.push(r);
-      byOutput[i] = r;
-    }
-    this.#owned.push(...loaded);
+    const saved = await loadSaved(this.#scope, key, this.#outputsWanted());
+    if (!saved) return undefined;
+    this.#owned.push(...saved.loaded);
     this.#view.decision = 'hit';
     const now = this.#deps.now();
     this.#events.vertex('cached', now, { started: now, completed: now });
-    return byOutput;
+    return saved.byOutput;
+  }
+
+  /** The outputs some build asked for (output 0 when none has yet). */
+  #outputsWanted(): number[] {
+    return this.#wanted.size > 0 ? [...this.#wanted].sort((a, b) => a - b) : [0];
   }
 
   /** Handles on every input's result, or none (all released) if one fails. */
@@ -514,8 +420,7 @@ export class SharedVertex {
   }
 
   #wrap(e: unknown): unknown {
-    if (e instanceof StepError || isCancellation(e)) return e;
-    return new StepError(this.vertex, e);
+    return stepError(this.vertex, e);
   }
 }
 

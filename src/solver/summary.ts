@@ -1,6 +1,6 @@
 /** Per-build step records and the build summary, from the shared vertices' state. */
 import { assertNever } from '../util/errors.js';
-import type { VertexView } from './shared-vertex.js';
+import type { VertexView } from './vertex-types.js';
 import type { BuildSummary, MissReason, StepOutcome, StepRecord, Vertex } from './types.js';
 
 /** How one build saw a vertex, given whether the build as a whole succeeded. */
