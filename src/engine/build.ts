@@ -16,14 +16,14 @@ import { buildPlatforms, targetPlatforms } from './multi-platform-build.js';
 import { EagerLayers } from './eager-layers.js';
 import { buildSession, convertOptions, historyDockerfile, normalizeOutputs, type BuildEngine, pushFlag, pushNames, pushTargets, sinkStream, summaryOf, warningOf } from './build-parts.js';
 import type { ImageConfig } from '../oci/types.js';
-import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
+import { TsbuildError, UserInputError } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
 import { layerOptions } from '../exporter/image-build.js';
 import { loadDockerignoreStep, MetadataSteps, withBaseImageHint } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { StepError, isCancellation } from '../solver/errors.js';
 import { layerLimitWarning } from './layer-limit.js';
-import { ExportOutputs, exportError } from './export-outputs.js';
+import { exportEach } from './export-outputs.js';
 import { dockerfileBytes } from './dockerfile-tools.js';
 import { requireRunnablePlatforms } from './platform-check.js';
 import type { BuildOptions, BuildRequest, BuildResult, ExportResult, ReceivedContext } from './types.js';
@@ -204,9 +204,6 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   }
 }
 
-
-
-
 /** Outputs that make an image someone will run (a local/tar output is a filesystem). */
 const IMAGE_OUTPUTS: ReadonlySet<string> = new Set(['image', 'oci', 'docker', 'registry']);
 
@@ -216,45 +213,19 @@ interface Solved {
   readonly epoch: number | undefined;
 }
 
-
-async function exportAll(engine: BuildEngine, b: Build, outputs: readonly OutputSpec[], solved: Solved): Promise<ExportResult[]> {
-  const { signal } = b.opts;
+function exportAll(engine: BuildEngine, b: Build, outputs: readonly OutputSpec[], solved: Solved): Promise<ExportResult[]> {
   const names = b.req.tags.map(normalizeImageRef);
-  const exports: ExportResult[] = [];
-  for (const out of outputs) {
-    throwIfAborted(signal);
-    const exporter = engine.exporters.get(out.type);
-    const label = out.type === 'image' ? 'exporting to image' : `exporting to ${out.type}${out.attrs.get('dest') ? ` ${out.attrs.get('dest')}` : ''}`;
-    const v = startVertex(b.progress, { name: label });
-    const files = new ExportOutputs(b.opts.stdout ? sinkStream(b.opts.stdout) : undefined);
-    try {
-      const res = await exporter.export(
-        { snapshot: solved.snapshot, config: solved.config, names, attrs: out.attrs, sourceDateEpoch: solved.epoch },
-        {
-          storage: engine.services.storage,
-          snapshotter: engine.services.snapshotter,
-          differ: engine.services.differ,
-          tmpDir: engine.services.tmpDir,
-          signal,
-          progress: v.progress,
-          openOutput: (dest) => files.open(dest),
-        },
-      );
-      await files.commit();
-      if (res.imageDigest && out.type !== 'image') {
-        v.progress.status({ id: `exporting manifest ${res.imageDigest}`, current: 0, completed: Date.now() });
-        if (res.configDigest) v.progress.status({ id: `exporting config ${res.configDigest}`, current: 0, completed: Date.now() });
-      }
-      v.done();
-      exports.push(res);
-    } catch (err) {
-      const paths = files.paths;
-      await files.discard();
-      const e = exportError(err, label, paths.length > 0 ? paths : [engine.services.root]);
-      if (signal.aborted) v.cancel();
-      else v.fail(e);
-      throw signal.aborted ? new CancelledError(signal.reason) : e;
-    }
-  }
-  return exports;
+  return exportEach(outputs, {
+    services: engine.services,
+    progress: b.progress,
+    stdout: b.opts.stdout ? sinkStream(b.opts.stdout) : undefined,
+    signal: b.opts.signal,
+    run: (out, ctx) =>
+      engine.exporters.get(out.type).export({ snapshot: solved.snapshot, config: solved.config, names, attrs: out.attrs, sourceDateEpoch: solved.epoch }, ctx),
+    committed: (res, v, out) => {
+      if (!res.imageDigest || out.type === 'image') return;
+      v.progress.status({ id: `exporting manifest ${res.imageDigest}`, current: 0, completed: Date.now() });
+      if (res.configDigest) v.progress.status({ id: `exporting config ${res.configDigest}`, current: 0, completed: Date.now() });
+    },
+  });
 }

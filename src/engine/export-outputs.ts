@@ -10,8 +10,11 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
-import { TsbuildError, UserInputError } from '../util/errors.js';
+import type { ExportContext, OutputSpec } from '../exporter/types.js';
+import { startVertex, type ProgressWriter, type VertexReporter } from '../progress/index.js';
+import { CancelledError, TsbuildError, UserInputError, throwIfAborted } from '../util/errors.js';
 import { errnoCode } from '../worker/exec/root-path.js';
+import type { ExportResult } from './types.js';
 
 /** Errors of the disk rather than of the build: the message names the file being written. */
 const DISK_ERRORS: Readonly<Record<string, string>> = {
@@ -72,4 +75,57 @@ export function exportError(e: unknown, step: string, where: readonly string[]):
   const dest = typeof (e as { dest?: unknown }).dest === 'string' ? (e as { dest: string }).dest : undefined;
   const file = dest ?? path ?? where.join(', ');
   return new TsbuildError(`EXPORT_${code}`, `${step}: ${what} while writing ${file}`, { cause: e });
+}
+
+/** What `exportEach` needs besides the outputs: the exporters' services and the build's progress. */
+export interface ExportEachOptions {
+  readonly services: Pick<ExportContext, 'storage' | 'snapshotter' | 'differ' | 'tmpDir'> & { readonly root: string };
+  readonly progress: ProgressWriter;
+  /** The client's standard output, for `dest=-`. */
+  readonly stdout: Writable | undefined;
+  readonly signal: AbortSignal;
+  /** Exports one output. */
+  run(out: OutputSpec, ctx: ExportContext): Promise<ExportResult>;
+  /** Reports under the output's vertex once its files are in place. */
+  committed?(res: ExportResult, v: VertexReporter, out: OutputSpec): void;
+}
+
+/**
+ * Runs the outputs' exports one after the other, each under its own vertex ("exporting to …"),
+ * its files written through ExportOutputs (in place only when it succeeded), a disk error named
+ * by the file, a cancellation reported as such.
+ */
+export async function exportEach(outputs: readonly OutputSpec[], o: ExportEachOptions): Promise<ExportResult[]> {
+  const { signal, services } = o;
+  const exports: ExportResult[] = [];
+  for (const out of outputs) {
+    throwIfAborted(signal);
+    const dest = out.attrs.get('dest');
+    const label = out.type === 'image' ? 'exporting to image' : `exporting to ${out.type}${dest ? ` ${dest}` : ''}`;
+    const v = startVertex(o.progress, { name: label });
+    const files = new ExportOutputs(o.stdout);
+    try {
+      const res = await o.run(out, {
+        storage: services.storage,
+        snapshotter: services.snapshotter,
+        differ: services.differ,
+        tmpDir: services.tmpDir,
+        signal,
+        progress: v.progress,
+        openOutput: (d) => files.open(d),
+      });
+      await files.commit();
+      o.committed?.(res, v, out);
+      v.done();
+      exports.push(res);
+    } catch (err) {
+      const paths = files.paths;
+      await files.discard();
+      const e = exportError(err, label, paths.length > 0 ? paths : [services.root]);
+      if (signal.aborted) v.cancel();
+      else v.fail(e);
+      throw signal.aborted ? new CancelledError(signal.reason) : e;
+    }
+  }
+  return exports;
 }

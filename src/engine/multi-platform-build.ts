@@ -13,7 +13,7 @@ import { requireRunnablePlatforms } from './platform-check.js';
 import type { ConvertResult } from '../frontend/types.js';
 import type { DockerfileAST } from '../frontend/dockerfile/ast.js';
 import { formatPlatform, parsePlatform } from '../llb/platform.js';
-import { startVertex, type ProgressEvent, type ProgressWriter } from '../progress/index.js';
+import type { ProgressEvent, ProgressWriter } from '../progress/index.js';
 import { summarize } from '../solver/summary.js';
 import type { BuildSummary as SolverSummary, SolveResult, StepRecord } from '../solver/types.js';
 import { solverGraph } from '../worker/ops/vertices.js';
@@ -21,12 +21,12 @@ import { snapshotOf } from '../worker/ops/worker-result.js';
 import { checkMultiPlatformOutput, exportPlatforms, type PlatformExport } from '../exporter/index-exporter.js';
 import type { OutputSpec } from '../exporter/types.js';
 import { normalizeImageRef } from '../oci/reference.js';
-import { CancelledError, UserInputError, throwIfAborted } from '../util/errors.js';
+import { UserInputError } from '../util/errors.js';
 import { StepError, isCancellation } from '../solver/errors.js';
 import type { BuildRegistry } from './build-registry.js';
 import { withBaseImageHint, type MetadataSteps } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
-import { ExportOutputs, exportError } from './export-outputs.js';
+import { exportEach } from './export-outputs.js';
 import { buildSession, convertOptions, historyDockerfile, type BuildEngine, pushTargets, sinkStream, summaryOf, warningOf } from './build-parts.js';
 import type { BuildOptions, BuildRequest, BuildResult, ExportResult } from './types.js';
 
@@ -204,35 +204,12 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
   }
 }
 
-async function exportAll(engine: BuildEngine, f: FrontEnd, parts: readonly PlatformExport[]): Promise<ExportResult[]> {
-  const { signal } = f.opts;
-  const exports: ExportResult[] = [];
-  for (const out of f.outputs) {
-    throwIfAborted(signal);
-    const label = out.type === 'image' ? 'exporting to image' : `exporting to ${out.type}${out.attrs.get('dest') ? ` ${out.attrs.get('dest')}` : ''}`;
-    const v = startVertex(f.progress, { name: label });
-    const files = new ExportOutputs(f.opts.stdout ? sinkStream(f.opts.stdout) : undefined);
-    try {
-      const res = await exportPlatforms(out, parts, {
-        storage: engine.services.storage,
-        snapshotter: engine.services.snapshotter,
-        differ: engine.services.differ,
-        tmpDir: engine.services.tmpDir,
-        signal,
-        progress: v.progress,
-        openOutput: (dest) => files.open(dest),
-      });
-      await files.commit();
-      v.done();
-      exports.push(res);
-    } catch (err) {
-      const paths = files.paths;
-      await files.discard();
-      const e = exportError(err, label, paths.length > 0 ? paths : [engine.services.root]);
-      if (signal.aborted) v.cancel();
-      else v.fail(e);
-      throw signal.aborted ? new CancelledError(signal.reason) : e;
-    }
-  }
-  return exports;
+function exportAll(engine: BuildEngine, f: FrontEnd, parts: readonly PlatformExport[]): Promise<ExportResult[]> {
+  return exportEach(f.outputs, {
+    services: engine.services,
+    progress: f.progress,
+    stdout: f.opts.stdout ? sinkStream(f.opts.stdout) : undefined,
+    signal: f.opts.signal,
+    run: (out, ctx) => exportPlatforms(out, parts, ctx),
+  });
 }
