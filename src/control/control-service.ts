@@ -14,7 +14,6 @@ import type { Engine } from '../engine/index.js';
 import type { BuildSlots } from './build-slots.js';
 import type { RunningBuilds } from './running-builds.js';
 import { listBuildsHandler, statusHandler } from './status-handler.js';
-import { DaemonErrors } from './errors.js';
 import { checkHandler, importHandler, loadHandler, pullHandler, pushHandler, repairHandler, saveHandler } from './image-transfer-handlers.js';
 import { buildHistoryIn, pastBuildOut } from './map-build-history.js';
 import { diskUsageIn, imageRefIn, pruneIn, removeImageIn, tagImageIn } from './map-requests.js';
@@ -46,10 +45,6 @@ export interface ControlDeps {
 export const IMPLEMENTED_RPCS: readonly (keyof typeof ControlService)[] = [
   'Solve', 'Status', 'ListBuilds', 'DiskUsage', 'Prune', 'ListImages', 'RemoveImage', 'TagImage', 'Inspect', 'History', 'Info', 'Pull', 'Push', 'Load', 'Import', 'Check', 'Repair', 'Save',
 ];
-
-function notImplemented(method: keyof typeof ControlService): () => Promise<never> {
-  return () => Promise.reject(DaemonErrors.notImplemented(method));
-}
 
 export function controlHandlers(deps: ControlDeps): ServiceHandlers<typeof ControlService> {
   return {

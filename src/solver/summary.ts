@@ -1,7 +1,7 @@
 /** Per-build step records and the build summary, from the shared vertices' state. */
 import { assertNever } from '../util/errors.js';
 import type { VertexView } from './vertex-types.js';
-import type { BuildSummary, MissReason, StepOutcome, StepRecord, Vertex } from './types.js';
+import type { BuildSummary, StepOutcome, StepRecord, Vertex } from './types.js';
 
 /** How one build saw a vertex, given whether the build as a whole succeeded. */
 export function stepRecord(vertex: Vertex, v: VertexView, opts: { readonly buildSucceeded: boolean }): StepRecord {

@@ -1,5 +1,5 @@
 /** Scripted progress events and output recorders for renderer tests. */
-import type { LogEvent, ProgressEvent, StatusEvent, VertexEvent, WarningEvent } from '../../src/progress/types.js';
+import type { LogEvent, StatusEvent, VertexEvent, WarningEvent } from '../../src/progress/types.js';
 
 /** Builds events for vertices named by short ids; remembers names and start times. */
 export function script() {

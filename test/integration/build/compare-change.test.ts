@@ -6,7 +6,7 @@
  * copies go under the test's TMPDIR, which must be empty afterwards.
  */
 import { expect, test } from '@jest/globals';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BASE, describeBuilds, useBuildEnv } from '../../helpers/build-env.js';
 import { runTsbuild, type CliResult } from '../../helpers/cli.js';

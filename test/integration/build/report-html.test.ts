@@ -6,7 +6,7 @@
  * embedded data is exactly `report --format json`, and whose tables and miss reasons read without
  * JavaScript. Without -o the same page goes to standard output; an unwritable FILE is one error line.
  */
-import { expect, test } from '@jest/globals';
+import { expect } from '@jest/globals';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BASE, describeBuilds, useBuildEnv } from '../../helpers/build-env.js';

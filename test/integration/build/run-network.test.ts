@@ -16,7 +16,6 @@ import { describeBuilds, useBuildEnv, BASE } from '../../helpers/build-env.js';
 import type { CliResult } from '../../helpers/cli.js';
 import { haveBinary } from '../../helpers/skip.js';
 import { haveNetnsTools, makeTestNetwork, OUTSIDE_ADDR } from '../../helpers/test-netns.js';
-import type { TestNetwork } from '../../helpers/test-netns.js';
 
 function run(cmd: string, args: readonly string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {

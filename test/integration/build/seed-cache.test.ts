@@ -3,7 +3,7 @@
  * rebuild is all CACHED and executes nothing; editing layer2 rebuilds exactly `COPY layer2` and the
  * steps after it; touching or adding unrelated context files changes nothing.
  */
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { cp, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repoRoot } from '../../helpers/paths.js';

@@ -46,9 +46,7 @@ describeIf(isRoot && haveBusybox && haveBinary('runc'), 'needs root, runc and bu
   }, 180_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('check reports each kind and changes nothing; --repair removes them all', async () => {

@@ -25,9 +25,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'cache check'
   }, 180_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('a data root after builds is consistent', async () => {

@@ -33,9 +33,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'du and prune
   }, 180_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('du shows the records a build left', async () => {

@@ -31,9 +31,7 @@ describeIf(isRoot && haveBusybox && haveBinary('runc'), 'needs root, runc, mount
 
   afterAll(async () => {
     if (mounted) execFileSync('umount', [small]);
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('the failed extraction leaves no snapshot, link or temp directory behind', async () => {

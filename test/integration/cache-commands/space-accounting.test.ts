@@ -28,9 +28,7 @@ describeIf(isRoot && haveBusybox && haveBinary('runc'), 'needs root, runc and bu
   }, 60_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   const du = async (root: string): Promise<DuJson> => JSON.parse((await ws.ok(root, ['du', '--format', 'json'])).stdout) as DuJson;

@@ -51,9 +51,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image comman
   }, 180_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('every command has --help', async () => {

@@ -31,9 +31,7 @@ describeIf(haveDockerd && haveBusybox, haveBusybox ? dockerdMissingWhy : 'needs 
 
   afterAll(async () => {
     await dockerd?.stop();
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 120_000);
 
   test('docker save (legacy format) → tsbuild image load → tsbuild build FROM it', async () => {

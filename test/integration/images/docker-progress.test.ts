@@ -23,9 +23,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'progress as 
   }, 180_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('plain: load definition, .dockerignore and metadata steps first, then export rows as Docker names them', async () => {

@@ -36,9 +36,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image identi
   }, 180_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   const images = async (...args: string[]): Promise<string[]> => (await ws.ok(root, ['images', ...args])).stdout.trimEnd().split('\n');

@@ -26,9 +26,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'images unpac
   }, 60_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('after image import, the first build FROM the image extracts nothing', async () => {

@@ -29,9 +29,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image load: 
   }, 120_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('Docker 20.10 legacy layout: manifest built, diff_ids checked, usable by FROM', async () => {

@@ -38,9 +38,7 @@ describeIf(isRoot && haveBusybox, 'needs root and busybox-static', 'image load o
   }, 180_000);
 
   afterAll(async () => {
-    const leftMounted = await ws.mounts();
-    await ws.cleanup();
-    expect(leftMounted).toEqual([]);
+    await ws.finish();
   }, 60_000);
 
   test('type=docker archive: load with -i, then build FROM it', async () => {

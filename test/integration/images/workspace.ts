@@ -4,6 +4,7 @@
  * imported the way users do it. cleanup() unmounts anything a crashed build left and removes it all.
  * The registry tests' RegistryWorld extends it with a registry behind a fault proxy.
  */
+import { expect } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -120,6 +121,13 @@ export class Workspace {
 
   async cleanup(): Promise<void> {
     await unmountAndRemove(this.dir);
+  }
+
+  /** A suite's last step: removes everything, and fails if a command left a mount behind. */
+  async finish(): Promise<void> {
+    const leftMounted = await this.mounts();
+    await this.cleanup();
+    expect(leftMounted).toEqual([]);
   }
 }
 
