@@ -11,6 +11,7 @@ import { encodeSpan } from './op-bytes.js';
 import type { ProtoWriter } from './proto-writer.js';
 import { writeMetadataField, writeOpBody } from './op-encoding.js';
 import type { LLBPlatform, OpConstraints } from './types.js';
+import { compactArray } from '../util/compact-array.js';
 
 /** The op message minus `inputs`, which marshalling fills in from `OpNode.inputs`. */
 export type OpBody = Omit<tsbuild.llb.Op.$Properties, 'inputs' | 'platform'>;
@@ -211,7 +212,8 @@ export class InputList {
     return this.list.length;
   }
 
+  /** The outputs at their exact length, allocated where V8 can pretenure them (compact-array.ts): an op keeps them until marshalling. */
   outputs(): readonly Output[] {
-    return [...this.list];
+    return compactArray(this.list);
   }
 }
