@@ -7,6 +7,12 @@ import { ShellLex } from '../shell/lex.js';
 import { ShellExpansionError } from '../shell/errors.js';
 import type { EnvLookup } from '../shell/types.js';
 import type { ErrorSite } from '../instructions/diagnostics.js';
+import { isGoSpace } from '../go-text.js';
+
+function hasGoSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (isGoSpace(s.charCodeAt(i))) return true;
+  return false;
+}
 
 export class Expander {
   /** Characters the lexer acts on; a word without any of them expands to itself. */
@@ -43,6 +49,8 @@ export class Expander {
 
   /** Expansion plus word splitting (EXPOSE). */
   words(w: string, env: EnvLookup, site: ErrorSite): string[] {
+    // A non-empty word the lexer would not act on and that holds no space is its only word.
+    if (w !== '' && !this.special.test(w) && !hasGoSpace(w)) return [w];
     return this.located(site, () => this.main.processWords(w, env));
   }
 
