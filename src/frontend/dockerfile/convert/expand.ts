@@ -17,6 +17,11 @@ function hasGoSpace(s: string): boolean {
 export class Expander {
   /** Characters the lexer acts on; a word without any of them expands to itself. */
   private readonly special: RegExp;
+  /**
+   * The same for display: quotes are kept as written there (rawQuotes), so only `$` and the escape
+   * token change a text (exec-form RUN lines, all quotes, skip the lexer).
+   */
+  private readonly displaySpecial: RegExp;
   private readonly main: ShellLex;
   /** For progress names: quotes kept, unset variables left as written (BuildKit's processCmdEnv). */
   private readonly display: ShellLex;
@@ -25,6 +30,7 @@ export class Expander {
 
   constructor(escapeToken: '\\' | '`') {
     this.special = escapeToken === '`' ? /[$'"`]/ : /[$'"\\]/;
+    this.displaySpecial = escapeToken === '`' ? /[$`]/ : /[$\\]/;
     this.main = new ShellLex({ escapeToken });
     this.display = new ShellLex({ escapeToken, rawQuotes: true, skipUnsetEnv: true });
     this.raw = new ShellLex({ escapeToken: '\\', skipProcessQuotes: true });
@@ -65,7 +71,7 @@ export class Expander {
 
   /** Best-effort expansion for display; the text as written when it does not expand. */
   forDisplay(text: string, env: EnvLookup): string {
-    if (!this.special.test(text)) return text;
+    if (!this.displaySpecial.test(text)) return text;
     try {
       return this.display.processWord(text, env);
     } catch {
