@@ -48,6 +48,14 @@ export class EnvList {
   /** Built on first use and kept: the ordered entries and their `KEY=VALUE` strings. */
   #entries: readonly EnvEntry[] | undefined;
   #strings: readonly string[] | undefined;
+  /**
+   * The strings of the version `set` made this one from (when that one had them) and the key it
+   * set: this version's strings are those with one string added or replaced. Every RUN asks for
+   * the strings of the env it runs with, and between two RUNs an ENV or ARG usually sets one key.
+   * Dropped once this version's own strings are made.
+   */
+  #fromStrings: readonly string[] | undefined;
+  #fromKey: string | undefined;
 
   private constructor(
     private readonly log: Log,
@@ -85,7 +93,12 @@ export class EnvList {
     const pos = log.positions.get(key);
     if (pos === undefined) log.positions.set(key, [at]);
     else pos.push(at);
-    return new EnvList(log, at + 1, isNew ? this.size + 1 : this.size);
+    const next = new EnvList(log, at + 1, isNew ? this.size + 1 : this.size);
+    if (this.#strings !== undefined) {
+      next.#fromStrings = this.#strings;
+      next.#fromKey = key;
+    }
+    return next;
   }
 
   /** Ordered entries: each key at its first position with its latest value. */
@@ -103,10 +116,44 @@ export class EnvList {
     return out;
   }
 
-  /** `KEY=VALUE` strings, as ExecOp meta carries them. */
+  /** `KEY=VALUE` strings, as ExecOp meta carries them (in `entries()` order). */
   strings(): readonly string[] {
-    this.#strings ??= this.entries().map(([k, v]) => `${k}=${v}`);
-    return this.#strings;
+    if (this.#strings !== undefined) return this.#strings;
+    const from = this.#fromStrings;
+    const key = this.#fromKey;
+    let out: string[];
+    if (from !== undefined && key !== undefined) {
+      const entry = `${key}=${this.get(key) as string}`;
+      // A new key comes last; a replaced one keeps its place (the rank of its first assignment).
+      if (from.length < this.size) {
+        out = [...from, entry];
+      } else {
+        out = from.slice();
+        out[this.rank(key)] = entry;
+      }
+      this.#fromStrings = undefined;
+      this.#fromKey = undefined;
+    } else if (this.#entries !== undefined) {
+      out = this.#entries.map(([k, v]) => `${k}=${v}`);
+    } else {
+      out = [];
+      const { keys, positions } = this.log;
+      for (let i = 0; i < this.length; i++) {
+        const k = keys[i] as string;
+        if ((positions.get(k) as number[])[0] === i) out.push(`${k}=${this.get(k) as string}`);
+      }
+    }
+    this.#strings = out;
+    return out;
+  }
+
+  /** Place of `key` (present in this version) among this version's keys in order. */
+  private rank(key: string): number {
+    const { keys, positions } = this.log;
+    const first = (positions.get(key) as number[])[0] as number;
+    let r = 0;
+    for (let i = 0; i < first; i++) if ((positions.get(keys[i] as string) as number[])[0] === i) r++;
+    return r;
   }
 
   private copyPrefix(): Log {

@@ -11,6 +11,7 @@ import { encodeSpan } from './op-bytes.js';
 import type { ProtoWriter } from './proto-writer.js';
 import { writeMetadataField, writeOpBody } from './op-encoding.js';
 import type { LLBPlatform, OpConstraints } from './types.js';
+import { compactArray } from '../util/compact-array.js';
 
 /** The op message minus `inputs`, which marshalling fills in from `OpNode.inputs`. */
 export type OpBody = Omit<tsbuild.llb.Op.$Properties, 'inputs' | 'platform'>;
@@ -88,29 +89,33 @@ function afterTagAndLength(bytes: Uint8Array): Uint8Array {
  * the garbage collector to copy and promote per step. Other outputs are plain Output objects.
  */
 export class OpNode implements Output {
-  readonly inputs: readonly Output[];
-  readonly outputs: number;
-  readonly platform: LLBPlatform | undefined;
+  declare readonly inputs: readonly Output[];
+  declare readonly outputs: number;
+  declare readonly platform: LLBPlatform | undefined;
   /**
    * The encoded metadata, then the encoded body (none for a lazy body), at [start, bodyStart) and
    * [bodyStart, end) of a slab shared with other nodes: a node lives until marshalling, and three
    * numbers instead of a view object of its own (or two) are ~100 bytes less for the garbage
    * collector to copy and promote per step.
    */
-  private readonly slab: Uint8Array;
-  private readonly start: number;
-  private readonly bodyStart: number;
-  private readonly end: number;
-  private readonly lazyBody: (() => OpBody) | undefined;
+  declare private readonly slab: Uint8Array;
+  declare private readonly start: number;
+  declare private readonly bodyStart: number;
+  declare private readonly end: number;
+  declare private readonly lazyBody: (() => OpBody) | undefined;
 
+  /**
+   * The node is an object literal with this class's prototype, returned in place of `this` (the
+   * fields are `declare`d for that reason). Nodes live until marshalling, and V8 pretenures what
+   * an object literal's allocation site makes once it sees that it survives (allocation-site
+   * pretenuring): such nodes are made in the old generation directly, where a `new` instance was
+   * made young and copied twice by the scavenger (~90 bytes per step). Methods, getters and
+   * `instanceof` are the class's as before.
+   */
   constructor(init: OpNodeInit) {
-    this.inputs = init.inputs;
-    this.outputs = init.outputs;
-    this.platform = init.platform;
     const checking = verifying();
     const c = init.constraints ?? {};
     const body = init.body;
-    this.lazyBody = typeof body === 'function' ? body : undefined;
     let metadataLength = 0;
     // Both encodings are position-independent (op-encoding.ts): written back to back, each is
     // byte for byte what it is alone.
@@ -120,12 +125,20 @@ export class OpNode implements Output {
       metadataLength = w.pos - start;
       if (typeof body !== 'function') writeOpBody(w, body);
     });
-    this.slab = span.bytes;
-    this.start = span.start;
-    this.bodyStart = span.start + metadataLength;
-    this.end = span.end;
-    if (checking) checkSameEncoding('metadata', afterTagAndLength(this.encodedMetadata), tsbuild.llb.OpMetadata.encode(metadataOf(c)).finish());
-    if (checking && typeof body !== 'function') checkSameEncoding('op body', this.encodedBody as Uint8Array, tsbuild.llb.Op.encode({ ...body }).finish());
+    const node = {
+      __proto__: OpNode.prototype,
+      inputs: init.inputs,
+      outputs: init.outputs,
+      platform: init.platform,
+      slab: span.bytes,
+      start: span.start,
+      bodyStart: span.start + metadataLength,
+      end: span.end,
+      lazyBody: typeof body === 'function' ? body : undefined,
+    } as unknown as OpNode;
+    if (checking) checkSameEncoding('metadata', afterTagAndLength(node.encodedMetadata), tsbuild.llb.OpMetadata.encode(metadataOf(c)).finish());
+    if (checking && typeof body !== 'function') checkSameEncoding('op body', node.encodedBody as Uint8Array, tsbuild.llb.Op.encode({ ...body }).finish());
+    return node;
   }
 
   /** Op fields 2..5 as encoded (exactly what `writeOpBody` writes); undefined for lazy bodies. */
@@ -211,7 +224,8 @@ export class InputList {
     return this.list.length;
   }
 
+  /** The outputs at their exact length, allocated where V8 can pretenure them (compact-array.ts): an op keeps them until marshalling. */
   outputs(): readonly Output[] {
-    return [...this.list];
+    return compactArray(this.list);
   }
 }

@@ -189,6 +189,12 @@ describe('LLB builder', () => {
 describe('op outputs', () => {
   test('an op is its own output 0; other outputs are { node, index }; a marshalled graph reads both', () => {
     const node = new OpNode({ inputs: [], body: { exec: { meta: { args: ['true'] }, mounts: [{ input: -1, dest: '/', output: 0 }, { input: -1, dest: '/x', output: 1 }] } }, outputs: 2 });
+    // A node is an object literal with the class's prototype (op-node.ts): still an OpNode.
+    expect(node).toBeInstanceOf(OpNode);
+    expect(Object.getPrototypeOf(node)).toBe(OpNode.prototype);
+    expect(node.outputs).toBe(2);
+    expect(node.hasEncodedBody).toBe(true);
+    expect(node.body().exec?.meta?.args).toEqual(['true']);
     expect(node.output(0)).toBe(node);
     expect(node.node).toBe(node);
     expect(node.index).toBe(0);

@@ -141,6 +141,19 @@ describe('ARG semantics', () => {
     expect(execOf(byName(child, 'RUN echo x y')).meta?.env).toEqual(expect.arrayContaining(['X=x', 'Y=y']));
   });
 
+  test('RUN history follows each ENV and ARG between RUN steps (the ARG part is reused only while both are unchanged)', async () => {
+    const r = await convert('FROM alpine\nARG A=1\nRUN echo 1\nRUN echo 2\nENV A=2\nRUN echo 3\nARG B=b\nRUN echo 4\nENV OTHER=x\nRUN echo 5\nARG A\nRUN echo 6\nENV B=c\nRUN echo 7\n');
+    expect(r.image.history?.filter((h) => h.created_by?.startsWith('RUN')).map((h) => h.created_by)).toEqual([
+      'RUN |1 A=1 /bin/sh -c echo 1 # buildkit',
+      'RUN |1 A=1 /bin/sh -c echo 2 # buildkit',
+      'RUN |1 A=2 /bin/sh -c echo 3 # buildkit',
+      'RUN |2 A=2 B=b /bin/sh -c echo 4 # buildkit',
+      'RUN |2 A=2 B=b /bin/sh -c echo 5 # buildkit',
+      'RUN |3 A=2 B=b A=2 /bin/sh -c echo 6 # buildkit',
+      'RUN |3 A=2 B=c A=2 /bin/sh -c echo 7 # buildkit',
+    ]);
+  });
+
   test('WORKDIR with `..` in an absolute path: kept as written in the RUN cwd, WorkingDir and history (compat: workdir-dotdot)', async () => {
     const r = await convert('FROM alpine\nWORKDIR /a/../b\nRUN echo one\nWORKDIR /c/\nRUN echo two\n');
     expect(execOf(byName(r, 'RUN echo one')).meta?.cwd).toBe('/a/../b');

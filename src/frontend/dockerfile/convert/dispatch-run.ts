@@ -25,13 +25,29 @@ function summarizeHeredoc(doc: string): string {
 }
 
 /**
- * History text: `|2 A=1 B=2 /bin/sh -c make` (the stage's ARG declarations in order, a re-declared
- * name once per declaration, each with the value in effect: ENV values winning), as Docker 20.10.
+ * The `|2 A=1 B=2 ` that starts a RUN's history text (`|2 A=1 B=2 /bin/sh -c make`): the stage's
+ * ARG declarations in order, a re-declared name once per declaration, each with the value in
+ * effect (ENV values winning), as Docker 20.10; '' without ARGs.
  */
-export function runCommandString(args: readonly string[], buildArgs: readonly BuildArg[], env: EnvLookup): string {
-  if (buildArgs.length === 0) return args.join(' ');
-  const kv = buildArgs.map((a) => `${a.key}=${env(a.key) ?? a.value ?? ''}`);
-  return `|${kv.length} ${kv.join(' ')} ${args.join(' ')}`;
+function buildArgsPrefix(buildArgs: readonly BuildArg[], env: EnvLookup): string {
+  if (buildArgs.length === 0) return '';
+  return `|${buildArgs.length} ${buildArgs.map((a) => `${a.key}=${env(a.key) ?? a.value ?? ''}`).join(' ')} `;
+}
+
+/**
+ * A RUN's history text after `RUN ` for `s` now. The ARG part is the same for every RUN between two
+ * ENV/ARG lines (the stage's ARG list only grows, and the env is a persistent list that a change
+ * replaces), so the stage keeps the last one with the list length and env it was made for.
+ */
+function stageRunCommandString(s: StageState, args: readonly string[], env: EnvLookup): string {
+  const count = s.buildArgs.length;
+  const envList = s.state.meta.env;
+  let memo = s.runArgsPrefix;
+  if (memo === undefined || memo.count !== count || memo.env !== envList) {
+    memo = { count, env: envList, text: buildArgsPrefix(s.buildArgs, env) };
+    s.runArgsPrefix = memo;
+  }
+  return memo.text + args.join(' ');
 }
 
 /** Characters that make shell-word expansion change a word (Expander's set for both escape tokens). */
@@ -128,6 +144,7 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
   const env = s.envLookup();
   const mounts = runMounts(s, ins, d, env, at);
   const name = uppercaseCmd(d.expander.forDisplay(customName, env));
+  const history = `RUN ${stageRunCommandString(s, args, env)}`;
   const { description, step } = s.prefixed(name, opts);
   // One options object of one shape, absent options undefined (no spreads: this runs per RUN).
   s.state = s.state.run({
@@ -139,5 +156,5 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
     security: ins.security,
     constraints: s.constraints(description, step, lineOf(ins)),
   }).root();
-  commitHistory(s.image, `RUN ${runCommandString(args, s.buildArgs, env)}`, { layer: true, withState: true, epoch: d.epoch });
+  commitHistory(s.image, history, { layer: true, withState: true, epoch: d.epoch });
 }

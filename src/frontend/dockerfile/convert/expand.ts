@@ -7,10 +7,21 @@ import { ShellLex } from '../shell/lex.js';
 import { ShellExpansionError } from '../shell/errors.js';
 import type { EnvLookup } from '../shell/types.js';
 import type { ErrorSite } from '../instructions/diagnostics.js';
+import { isGoSpace } from '../go-text.js';
+
+function hasGoSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (isGoSpace(s.charCodeAt(i))) return true;
+  return false;
+}
 
 export class Expander {
   /** Characters the lexer acts on; a word without any of them expands to itself. */
   private readonly special: RegExp;
+  /**
+   * The same for display: quotes are kept as written there (rawQuotes), so only `$` and the escape
+   * token change a text (exec-form RUN lines, all quotes, skip the lexer).
+   */
+  private readonly displaySpecial: RegExp;
   private readonly main: ShellLex;
   /** For progress names: quotes kept, unset variables left as written (BuildKit's processCmdEnv). */
   private readonly display: ShellLex;
@@ -19,6 +30,7 @@ export class Expander {
 
   constructor(escapeToken: '\\' | '`') {
     this.special = escapeToken === '`' ? /[$'"`]/ : /[$'"\\]/;
+    this.displaySpecial = escapeToken === '`' ? /[$`]/ : /[$\\]/;
     this.main = new ShellLex({ escapeToken });
     this.display = new ShellLex({ escapeToken, rawQuotes: true, skipUnsetEnv: true });
     this.raw = new ShellLex({ escapeToken: '\\', skipProcessQuotes: true });
@@ -43,6 +55,8 @@ export class Expander {
 
   /** Expansion plus word splitting (EXPOSE). */
   words(w: string, env: EnvLookup, site: ErrorSite): string[] {
+    // A non-empty word the lexer would not act on and that holds no space is its only word.
+    if (w !== '' && !this.special.test(w) && !hasGoSpace(w)) return [w];
     return this.located(site, () => this.main.processWords(w, env));
   }
 
@@ -57,7 +71,7 @@ export class Expander {
 
   /** Best-effort expansion for display; the text as written when it does not expand. */
   forDisplay(text: string, env: EnvLookup): string {
-    if (!this.special.test(text)) return text;
+    if (!this.displaySpecial.test(text)) return text;
     try {
       return this.display.processWord(text, env);
     } catch {

@@ -8,6 +8,7 @@ import type { ImageConfig } from '../../../oci/types.js';
 import type { LLBPlatform, OpConstraints } from '../../../llb/types.js';
 import type { Instruction, StageCommand, StageDef } from '../instructions/instruction.js';
 import type { EnvLookup } from '../shell/types.js';
+import type { EnvList } from '../../../llb/env-list.js';
 
 export interface BuildArg {
   readonly key: string;
@@ -36,8 +37,10 @@ export class StageState {
 
   state: State = State.scratch();
   image: ImageConfig;
-  /** ARGs declared in the stage, in order (BuildKit's buildArgs). */
+  /** ARGs declared in the stage, in order (BuildKit's buildArgs); only ever appended to. */
   buildArgs: BuildArg[] = [];
+  /** RUN history's `|N K=V …` part, for `buildArgs` of `count` entries and the env `env` (dispatch-run.ts). */
+  runArgsPrefix: { readonly count: number; readonly env: EnvList; readonly text: string } | undefined;
   commands: StageCommand[];
   /** Number of ONBUILD triggers at the start of `commands`. */
   triggerCount = 0;

@@ -59,7 +59,7 @@ function parseArg(node: InstructionNode, ctx: ParseContext): Instruction {
     if (key === '') fail(Diagnostics.badArguments, ['ARG names can not be blank'], site);
     return { key, value: eq < 0 ? undefined : w.slice(eq + 1) };
   });
-  return { kind: 'ARG', location: locationOf(node, ctx), original: node.original.trim(), node, args };
+  return { kind: 'ARG', location: locationOf(node, ctx), original: node.original.trim(), node, args: compactArray(args) };
 }
 
 function parseOnbuild(node: InstructionNode, ctx: ParseContext): Instruction {
@@ -104,7 +104,7 @@ export function parseInstruction(node: InstructionNode, ctx: ParseContext): Inst
       noFlags(node, k, ctx);
       atLeastOne(node, k, site);
       if (!node.json) fail(Diagnostics.notJSON, ['SHELL'], site);
-      return { kind: 'SHELL', location: locationOf(node, ctx), original: node.original.trim(), node, shell: [...node.args] };
+      return { kind: 'SHELL', location: locationOf(node, ctx), original: node.original.trim(), node, shell: compactArray(node.args) };
     case 'ENV':
       noFlags(node, k, ctx);
       return { kind: 'ENV', location: locationOf(node, ctx), original: node.original.trim(), node, pairs: keyValues(node, 'ENV', ctx) };
@@ -119,7 +119,7 @@ export function parseInstruction(node: InstructionNode, ctx: ParseContext): Inst
         const r = parsePortSpec(p);
         if ('error' in r) fail(Diagnostics.badExpose, [p, r.error], site, p);
       }
-      return { kind: 'EXPOSE', location: locationOf(node, ctx), original: node.original.trim(), node, ports: [...node.args] };
+      return { kind: 'EXPOSE', location: locationOf(node, ctx), original: node.original.trim(), node, ports: compactArray(node.args) };
     }
     case 'USER':
       noFlags(node, k, ctx);
@@ -132,7 +132,7 @@ export function parseInstruction(node: InstructionNode, ctx: ParseContext): Inst
       atLeastOne(node, k, site);
       const volumes = node.args.map((v) => v.trim());
       if (volumes.some((v) => v === '')) fail(Diagnostics.badArguments, ['VOLUME specified can not be an empty string'], site);
-      return { kind: 'VOLUME', location: locationOf(node, ctx), original: node.original.trim(), node, volumes };
+      return { kind: 'VOLUME', location: locationOf(node, ctx), original: node.original.trim(), node, volumes: compactArray(volumes) };
     }
     case 'STOPSIGNAL': {
       noFlags(node, k, ctx);

@@ -9,7 +9,7 @@ import { MountSpecError, parseMount } from './run-mount.js';
 import type { HealthcheckInstruction, NetworkFlag, RunInstruction, RunMount, RunMountSpec, SecurityFlag } from './instruction.js';
 import { baseOf, commandLine, siteOf } from './site.js';
 import type { ParseContext } from './site.js';
-import { EMPTY } from '../../../util/compact-array.js';
+import { compactArray, EMPTY } from '../../../util/compact-array.js';
 
 const MOUNT_TYPES = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
 
@@ -30,7 +30,7 @@ export function parseRun(node: InstructionNode, ctx: ParseContext): RunInstructi
   const command = commandLine(node);
   if (command.args.length === 0 && node.heredocs.length === 0) fail(Diagnostics.badArguments, ['RUN requires at least one argument'], site);
   const mountFlags = f.strings('mount');
-  const mounts: readonly RunMountSpec[] = mountFlags.length === 0 ? EMPTY : mountFlags.map((raw) => ({ raw, mount: parseMountAt(raw, site) }));
+  const mounts: readonly RunMountSpec[] = mountFlags.length === 0 ? EMPTY : compactArray(mountFlags.map((raw) => ({ raw, mount: parseMountAt(raw, site) })));
   const network = f.string('network');
   if (network !== undefined && !['default', 'none', 'host'].includes(network)) {
     fail(Diagnostics.badFlag, [`unsupported network mode "${network}" for RUN --network (default, none or host)`], site, '--network');
