@@ -13,7 +13,8 @@ import { connect as netConnect } from 'node:net';
 import { H2Call, type CallCodec } from './call.js';
 import { H2Connection } from './connection.js';
 import type { HeaderField } from './hpack.js';
-import { NodeTlsSession, type Session, type TlsOptions } from './node-session.js';
+import { NodeTlsSession, type Session, type SessionStream, type TlsOptions } from './node-session.js';
+import { RetryingStream } from './retry-stream.js';
 
 /** Where the daemon is and how to reach it. */
 export interface ChannelOptions {
@@ -52,15 +53,28 @@ export class H2Channel {
     if (!this.#closed) this.#live();
   }
 
-  /** Starts a call of `path`; write its requests, read its answers (see H2Call). */
+  /**
+   * Starts a call of `path`; write its requests, read its answers (see H2Call). A stream the
+   * server refuses before answering is opened again (retry-stream.ts), on a new connection when
+   * the old one is going away.
+   */
   call<Req, Res>(path: string, codec: CallCodec<Req, Res>): H2Call<Req, Res> {
     if (this.#closed) throw new Error('the channel is closed');
-    const session = this.#live();
-    const stream = session.request([
+    const headers: HeaderField[] = [
       [':method', 'POST'], [':scheme', this.#opts.tls ? 'https' : 'http'], [':path', path], [':authority', this.#authority], ...this.#common,
-    ]);
+    ];
+    let session = this.#live();
+    const stream = new RetryingStream(() => {
+      if (this.#closed) throw new Error('the channel is closed');
+      session = this.#live();
+      return this.#track(session, session.request(headers));
+    });
     // A call on a session that failed (refused, TLS handshake) ends UNAVAILABLE, naming why.
-    const call = new H2Call<Req, Res>(stream, codec, () => session.error);
+    return new H2Call<Req, Res>(stream, codec, () => session.error);
+  }
+
+  /** Counts `stream` against its session, which keeps the process alive while it has calls. */
+  #track(session: Session, stream: SessionStream): SessionStream {
     // Counted per session: a replaced session may still be finishing calls of its own.
     this.#active.set(session, (this.#active.get(session) ?? 0) + 1);
     session.ref();
@@ -69,7 +83,7 @@ export class H2Channel {
       this.#active.set(session, left);
       if (left === 0) session.unref();
     });
-    return call;
+    return stream;
   }
 
   /** Closes the session once its calls have ended; new calls fail. */

@@ -29,6 +29,8 @@ import { NetH2Stream, type StreamOwner } from './stream.js';
 export const STREAM_WINDOW = 4 * 1024 * 1024;
 /** Octets buffered in the socket beyond which sending waits for it to drain. */
 const SOCKET_BUFFER = 1024 * 1024;
+/** How long a connection that sent its GOAWAY waits for the server to close before closing itself. */
+const SHUTDOWN_GRACE_MS = 500;
 
 function u32(n: number): Buffer {
   const b = Buffer.allocUnsafe(4);
@@ -239,6 +241,9 @@ export class H2Connection implements StreamOwner {
     if (this.#ended || this.destroyed) return;
     this.#ended = true;
     this.#socket.end(goaway(H2_ERROR.NO_ERROR, ''));
+    // Nothing more is coming on an idle connection: a server that does not close its end (node's
+    // http2 server after its own GOAWAY does not) must not hold the socket open.
+    setTimeout(() => this.#socket.destroy(), SHUTDOWN_GRACE_MS).unref();
   }
 
   // Receiving.
