@@ -67,7 +67,8 @@ interface Fetchable {
 async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, list: tsbuild.control.v1.IListFiles, req: BuildRequest, ignore: Buffer | undefined, files: Map<number, Fetchable>, contextKey: string, signal: AbortSignal): Promise<void> {
   const known = list.knownListingDigest ?? '';
   if (known !== '' && list.journalClean === true) {
-    // The daemon has watched this directory since the listing `known` was taken and saw no change.
+    // The daemon has watched this directory since the listing `known` was taken and saw no change
+    // (daemons that ask at all then: newer ones go on without asking).
     await write({ contextEntries: { requestId, entries: [], done: true, listingDigest: known, unchanged: true } });
     return;
   }
