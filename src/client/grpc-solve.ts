@@ -46,10 +46,25 @@ const BATCH_FILES = 1024;
 /** How long a cancelled build may take to stop before the call is cut. */
 const CANCEL_GRACE_MS = 30_000;
 
+/**
+ * Writes one message, resolving when the call has room for more (flow control). A call that ended
+ * meanwhile has none to give and never drains: the daemon failed the build (a Dockerfile error)
+ * while this side was still sending its listing. Writes to it are dropped, and the answer loop
+ * reports why the call ended.
+ */
 function writer(call: Call): (m: SolveRequest) => Promise<void> {
   return (m) => new Promise<void>((resolve) => {
-    if (call.write(m)) resolve();
-    else call.once('drain', () => resolve());
+    if (call.write(m) || call.destroyed) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('close', done);
   });
 }
 
