@@ -1,5 +1,7 @@
 /** `tsbuild build`: docker buildx's build command line. */
-import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+// Synchronous reads of the context directory and the Dockerfile (a thread-pool round trip each
+// would cost more); node:fs/promises through node:fs's lazy `promises` getter (src/util/lazy-builtin.ts).
+import { promises as fsp, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Command, CommandContext } from '../cli/command.js';
 import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
@@ -22,8 +24,8 @@ async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
 
 /** Unpacks a context tarball from stdin into a fresh directory. */
 async function contextFromStdin(ctx: CommandContext): Promise<string> {
-  await mkdir(join(ctx.root, 'tmp'), { recursive: true });
-  const dir = await mkdtemp(join(ctx.root, 'tmp', 'context-'));
+  await fsp.mkdir(join(ctx.root, 'tmp'), { recursive: true });
+  const dir = await fsp.mkdtemp(join(ctx.root, 'tmp', 'context-'));
   // Loaded here: only `tsbuild build -` runs tar, and the module costs every build's start-up.
   const { spawn } = await import('node:child_process');
   const child = spawn('tar', ['-x', '-C', dir, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -35,7 +37,7 @@ async function contextFromStdin(ctx: CommandContext): Promise<string> {
     child.on('close', (c) => res(c ?? 1));
   });
   if (code !== 0) {
-    await rm(dir, { recursive: true, force: true });
+    await fsp.rm(dir, { recursive: true, force: true });
     throw new UserInputError('CONTEXT_TAR_INVALID', `the build context on standard input is not a valid tar archive: ${err.trim()}`);
   }
   return dir;
@@ -117,8 +119,13 @@ export const buildCommand: Command = {
       contextDir = tempContext = await contextFromStdin(ctx);
     } else {
       contextDir = resolve(ctx.io.cwd, contextArg);
-      const st = await stat(contextDir).catch(() => undefined);
-      if (!st?.isDirectory()) throw new UserInputError('CONTEXT_NOT_FOUND', `unable to prepare context: path "${contextArg}" not found`);
+      let isDir = false;
+      try {
+        isDir = statSync(contextDir).isDirectory();
+      } catch {
+        // missing or unreadable: reported as not found
+      }
+      if (!isDir) throw new UserInputError('CONTEXT_NOT_FOUND', `unable to prepare context: path "${contextArg}" not found`);
     }
     try {
       let dockerfile: DockerfileSource;
@@ -129,7 +136,7 @@ export const buildCommand: Command = {
         const abs = fileArg === undefined ? join(contextDir, 'Dockerfile') : isAbsolute(fileArg) ? fileArg : resolve(ctx.io.cwd, fileArg);
         let content: Buffer;
         try {
-          content = await readFile(abs);
+          content = readFileSync(abs);
         } catch {
           throw new UserInputError('DOCKERFILE_NOT_FOUND', `failed to read dockerfile: open ${given}: no such file or directory`);
         }
@@ -195,11 +202,11 @@ export const buildCommand: Command = {
       const iid = flagString(a, 'iidfile');
       // A multi-platform image is known by its index digest (it has no single config).
       const imageId = result.configDigest ?? (platforms.length > 1 ? result.imageDigest : undefined);
-      if (iid !== undefined && imageId) await writeFile(iid, imageId);
+      if (iid !== undefined && imageId) await fsp.writeFile(iid, imageId);
       const meta = flagString(a, 'metadata-file');
       if (meta !== undefined) {
         const s = result.summary;
-        await writeFile(
+        await fsp.writeFile(
           meta,
           `${JSON.stringify(
             {
@@ -220,7 +227,7 @@ export const buildCommand: Command = {
       if (flagBool(a, 'quiet') && imageId) ctx.io.stdout.write(`${imageId}\n`);
       return 0;
     } finally {
-      if (tempContext) await rm(tempContext, { recursive: true, force: true });
+      if (tempContext) await fsp.rm(tempContext, { recursive: true, force: true });
     }
   },
 };

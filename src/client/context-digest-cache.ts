@@ -16,7 +16,8 @@
  * back to an index built on first need.
  */
 import type { Stats } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -75,7 +76,7 @@ export class ContextDigestCache {
     const file = join(dir, `${key}.json`);
     let old = EMPTY;
     try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<CacheFile>;
+      const parsed = JSON.parse(await fsp.readFile(file, 'utf8')) as Partial<CacheFile>;
       if (parsed.format === FORMAT && Array.isArray(parsed.paths) && Array.isArray(parsed.rows) && parsed.rows.length === parsed.paths.length * ROW) {
         old = { format: FORMAT, paths: parsed.paths, rows: parsed.rows };
       }
@@ -126,9 +127,9 @@ export class ContextDigestCache {
     const body: CacheFile = { format: FORMAT, paths: this.#nextPaths, rows: this.#nextRows };
     const tmp = `${this.#file}.${process.pid}.tmp`;
     try {
-      await mkdir(dirname(this.#file), { recursive: true, mode: 0o700 });
-      await writeFile(tmp, JSON.stringify(body), { mode: 0o600 });
-      await rename(tmp, this.#file);
+      await fsp.mkdir(dirname(this.#file), { recursive: true, mode: 0o700 });
+      await fsp.writeFile(tmp, JSON.stringify(body), { mode: 0o600 });
+      await fsp.rename(tmp, this.#file);
       await prune(dirname(this.#file));
     } catch {
       // A read-only home or a full disk costs only the next build's hashing.
@@ -138,9 +139,9 @@ export class ContextDigestCache {
 
 /** Keeps the KEEP_FILES most recently written caches: contexts come and go (temp dirs, CI checkouts). */
 async function prune(dir: string): Promise<void> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  const names = (await fsp.readdir(dir)).filter((n) => n.endsWith('.json'));
   if (names.length <= KEEP_FILES) return;
-  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await fsp.stat(join(dir, n)).catch(() => undefined))?.mtimeMs ?? 0 })));
   dated.sort((a, b) => b.t - a.t);
-  await Promise.all(dated.slice(KEEP_FILES).map((d) => rm(join(dir, d.n), { force: true })));
+  await Promise.all(dated.slice(KEEP_FILES).map((d) => fsp.rm(join(dir, d.n), { force: true })));
 }

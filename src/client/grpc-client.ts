@@ -19,7 +19,8 @@
  * a write waits (the output's pace is the daemon's).
  */
 import { solveOverGrpc } from './grpc-solve.js';
-import { readFile } from 'node:fs/promises';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { promises as fsp } from 'node:fs';
 import { H2Channel, type ChannelOptions } from './h2/channel.js';
 import type { H2Call } from './h2/call.js';
 import { GRPC_STATUS } from './h2/status-codes.js';
@@ -117,7 +118,7 @@ export class GrpcClient implements Client {
     if ((opts.tlsCertFile === undefined) !== (opts.tlsKeyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
     if (opts.tlsCertFile !== undefined && opts.tlsCaFile === undefined) throw new UsageError('--tls-cert needs --tls-ca (the CA that signed the daemon\'s certificate)');
     if (opts.tlsCaFile !== undefined && target.kind === 'unix') throw new UsageError('TLS options apply to tcp:// addresses only');
-    const read = (f: string | undefined): Promise<Buffer | undefined> => (f === undefined ? Promise.resolve(undefined) : readFile(f));
+    const read = (f: string | undefined): Promise<Buffer | undefined> => (f === undefined ? Promise.resolve(undefined) : fsp.readFile(f));
     const [ca, cert, key] = await Promise.all([read(opts.tlsCaFile), read(opts.tlsCertFile), read(opts.tlsKeyFile)]);
     const channel = new H2Channel({
       target,

@@ -7,7 +7,8 @@
  * is loaded only when a registry is actually reached (talking to a daemon otherwise loads none of
  * it). Secret values are handed on, never logged or put in a message.
  */
-import { readFile } from 'node:fs/promises';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { promises as fsp } from 'node:fs';
 import type { CredentialLookup, RegistryAccess } from './types.js';
 
 /** The call's lookup, or one over the client's docker config. */
@@ -27,5 +28,5 @@ export async function registryHost(ref: string): Promise<string> {
 
 /** The PEM bytes of `registry.caFile` (a client path), to send along; undefined without one. */
 export async function caPemOf(registry: RegistryAccess | undefined): Promise<Uint8Array | undefined> {
-  return registry?.caFile !== undefined ? readFile(registry.caFile) : undefined;
+  return registry?.caFile !== undefined ? fsp.readFile(registry.caFile) : undefined;
 }

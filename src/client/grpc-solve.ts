@@ -10,8 +10,7 @@
  * answer (the build stopped and cleaned up, or — when other clients are attached to it — handed
  * over to them); a daemon that does not answer is cut off.
  */
-import { createReadStream, readFileSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { createReadStream, readFileSync, realpathSync } from 'node:fs';
 import { CancelledError } from '../util/errors.js';
 import { ControlService } from './gen/control-grpc.js';
 import type { H2Call } from './h2/call.js';
@@ -47,10 +46,25 @@ const BATCH_FILES = 1024;
 /** How long a cancelled build may take to stop before the call is cut. */
 const CANCEL_GRACE_MS = 30_000;
 
+/**
+ * Writes one message, resolving when the call has room for more (flow control). A call that ended
+ * meanwhile has none to give and never drains: the daemon failed the build (a Dockerfile error)
+ * while this side was still sending its listing. Writes to it are dropped, and the answer loop
+ * reports why the call ended.
+ */
 function writer(call: Call): (m: SolveRequest) => Promise<void> {
   return (m) => new Promise<void>((resolve) => {
-    if (call.write(m)) resolve();
-    else call.once('drain', () => resolve());
+    if (call.write(m) || call.destroyed) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('close', done);
   });
 }
 
@@ -68,7 +82,8 @@ interface Fetchable {
 async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, list: tsbuild.control.v1.IListFiles, req: BuildRequest, ignore: Buffer | undefined, files: Map<number, Fetchable>, contextKey: string, signal: AbortSignal): Promise<void> {
   const known = list.knownListingDigest ?? '';
   if (known !== '' && list.journalClean === true) {
-    // The daemon has watched this directory since the listing `known` was taken and saw no change.
+    // The daemon has watched this directory since the listing `known` was taken and saw no change
+    // (daemons that ask at all then: newer ones go on without asking).
     await write({ contextEntries: { requestId, entries: [], done: true, listingDigest: known, unchanged: true } });
     return;
   }
@@ -149,11 +164,16 @@ async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: n
  * directory), never for a context unpacked from standard input (a new directory each time), and
  * not when TSBUILD_CONTEXT_JOURNAL=0.
  */
-async function contextWatchOf(req: BuildRequest, sameHost: boolean): Promise<tsbuild.control.v1.IContextWatch | undefined> {
+function contextWatchOf(req: BuildRequest, sameHost: boolean): tsbuild.control.v1.IContextWatch | undefined {
   if (!sameHost || req.historyKey !== undefined || process.env['TSBUILD_CONTEXT_JOURNAL'] === '0') return undefined;
-  const path = await realpath(req.contextDir).catch(() => undefined);
-  const rootId = path === undefined ? undefined : contextRootId(path);
-  return path !== undefined && rootId !== undefined ? { path, rootId } : undefined;
+  let path: string;
+  try {
+    path = realpathSync.native(req.contextDir);
+  } catch {
+    return undefined;
+  }
+  const rootId = contextRootId(path);
+  return rootId !== undefined ? { path, rootId } : undefined;
 }
 
 export interface SolveTransport {
@@ -164,12 +184,13 @@ export interface SolveTransport {
 export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts: BuildCallOptions, transport: SolveTransport = { sameHost: false }): Promise<BuildResult> {
   const { signal } = opts;
   if (signal.aborted) throw new CancelledError(signal.reason);
-  // Independent file-system lookups, at once: each is a thread-pool round trip before `start` can go.
-  // `--registry-ca` names a client file: its bytes travel.
-  const [ignore, contextKey, sshMissingSockets, caPem, contextWatch] = await Promise.all([
-    readDockerignore(req.contextDir, req.dockerfile.path), contextKeyOf(req.contextDir, req.historyKey), missingAgentSockets(req.ssh), caPemOf(req.registry),
-    contextWatchOf(req, transport.sameHost),
-  ]);
+  // The ignore file and the context's real path synchronously (a few system calls; a thread-pool
+  // round trip each would cost more, issue 10); the agents' sockets and `--registry-ca` (a client
+  // file: its bytes travel), when given, at once.
+  const ignore = readDockerignore(req.contextDir, req.dockerfile.path);
+  const contextKey = contextKeyOf(req.contextDir, req.historyKey);
+  const contextWatch = contextWatchOf(req, transport.sameHost);
+  const [sshMissingSockets, caPem] = await Promise.all([missingAgentSockets(req.ssh), caPemOf(req.registry)]);
   const start = buildStartOf(req, { contextKey, secretIds: [] });
   if (contextWatch) start.contextWatch = contextWatch;
   start.sshMissingSockets = sshMissingSockets;

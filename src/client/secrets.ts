@@ -4,7 +4,8 @@
  * for a value only when a RUN step mounts it (a file is read, or the client's environment looked
  * up, at that moment). SSH agents are sockets on the client; the request carries their paths.
  */
-import { readFile } from 'node:fs/promises';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { promises as fsp } from 'node:fs';
 import { UserInputError } from '../util/errors.js';
 import type { SecretLookup } from './types.js';
 
@@ -84,7 +85,7 @@ export function secretLookup(sources: ReadonlyMap<string, SecretSource>, env: En
       return v === undefined ? undefined : Buffer.from(v, 'utf8');
     }
     try {
-      return await readFile(src.path, { signal });
+      return await fsp.readFile(src.path, { signal });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new UserInputError(SecretErrorCode.secretNotFound, `secret ${id}: file ${src.path} does not exist`);

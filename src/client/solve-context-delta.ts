@@ -10,9 +10,9 @@
  * other than "not there") answers undefined: the caller then walks as before, and the walk reports
  * the error as it always did.
  */
-import { accessSync, constants, lstatSync } from 'node:fs';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { accessSync, constants, lstatSync, promises as fsp } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PatternMatcher } from '../util/pattern-matcher/index.js';
 import { listingExcludes } from './context-excludes.js';
@@ -46,7 +46,7 @@ export async function listChangedPaths(contextDir: string, ignore: Buffer | unde
   const excludes = listingExcludes(ignore);
   const matcher = excludes.length > 0 ? new PatternMatcher(excludes) : undefined;
   if (matcher?.exclusions()) return undefined;
-  const root = await realpath(contextDir);
+  const root = await fsp.realpath(contextDir);
   const digestOf = fileDigester(signal, digests);
   const changed: ListedEntry[] = [];
   const removed: string[] = [];

@@ -10,9 +10,9 @@
  *   that fails or is cancelled leaves `dest` as it was and removes the temp directory.
  */
 import type * as Crypto from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TsbuildError } from '../util/errors.js';
 import { lazyBuiltin } from '../util/lazy-builtin.js';
@@ -43,7 +43,7 @@ export async function serveCacheFiles(
   for (const [fileId, path] of (read.paths ?? []).entries()) {
     if (!LAYOUT_PATH.test(path) || path === 'oci-layout') throw protocol(`cache_read of ${JSON.stringify(path)}: only index.json and blobs/sha256/<hex> are served`);
     const file = join(resolve(spec.src), path);
-    const isFile = await stat(file).then((s) => s.isFile(), () => false);
+    const isFile = await fsp.stat(file).then((s) => s.isFile(), () => false);
     if (isFile) {
       for await (const data of createReadStream(file, { highWaterMark: CHUNK, signal })) {
         await write({ fileChunk: { requestId, fileId, data: data as Buffer } });
@@ -62,7 +62,7 @@ interface Receiving {
 interface IndexDoc { schemaVersion?: number; mediaType?: string; manifests?: { digest?: string; annotations?: Record<string, string> }[] }
 
 async function readIndex(dir: string): Promise<IndexDoc | undefined> {
-  const text = await readFile(join(dir, 'index.json'), 'utf8').catch(() => undefined);
+  const text = await fsp.readFile(join(dir, 'index.json'), 'utf8').catch(() => undefined);
   if (text === undefined) return undefined;
   try {
     const doc = JSON.parse(text) as IndexDoc;
@@ -89,7 +89,7 @@ export class CacheExportReceiver {
       try {
         await this.#place(r);
       } finally {
-        await rm(r.tmp, { recursive: true, force: true });
+        await fsp.rm(r.tmp, { recursive: true, force: true });
       }
       return;
     }
@@ -98,7 +98,7 @@ export class CacheExportReceiver {
     if (!m) throw protocol(`cache export ${index}: refused path ${JSON.stringify(path)}`);
     if (r.file && r.file.path !== path) throw protocol(`cache export ${index}: ${path} before ${r.file.path} ended`);
     if (!r.file) {
-      await mkdir(dirname(join(r.tmp, path)), { recursive: true });
+      await fsp.mkdir(dirname(join(r.tmp, path)), { recursive: true });
       r.file = { path, out: createWriteStream(join(r.tmp, path), { flags: 'wx' }), hash: nodeCrypto().createHash('sha256') };
     }
     const f = r.file;
@@ -120,9 +120,9 @@ export class CacheExportReceiver {
     const spec = this.#cacheTo[index];
     if (spec?.kind !== 'local') throw protocol(`cache export for cache_to[${index}], which is not a local cache`);
     const dest = resolve(spec.dest);
-    await mkdir(dirname(dest), { recursive: true });
+    await fsp.mkdir(dirname(dest), { recursive: true });
     const tmp = join(dirname(dest), `.${basename(dest)}.tsbuild-cache-${process.pid}-${nodeCrypto().randomBytes(4).toString('hex')}`);
-    await mkdir(tmp);
+    await fsp.mkdir(tmp);
     const r: Receiving = { dest, tmp };
     this.#open.set(index, r);
     return r;
@@ -132,16 +132,16 @@ export class CacheExportReceiver {
   async #place(r: Receiving): Promise<void> {
     const incoming = await readIndex(r.tmp);
     if (!incoming) throw protocol('cache export without a valid index.json');
-    if (!(await stat(r.dest).then(() => true, () => false))) {
-      await rename(r.tmp, r.dest);
+    if (!(await fsp.stat(r.dest).then(() => true, () => false))) {
+      await fsp.rename(r.tmp, r.dest);
       return;
     }
-    await mkdir(join(r.dest, 'blobs', 'sha256'), { recursive: true });
-    for (const name of await readdir(join(r.tmp, 'blobs', 'sha256')).catch(() => [] as string[])) {
+    await fsp.mkdir(join(r.dest, 'blobs', 'sha256'), { recursive: true });
+    for (const name of await fsp.readdir(join(r.tmp, 'blobs', 'sha256')).catch(() => [] as string[])) {
       const to = join(r.dest, 'blobs', 'sha256', name);
-      if (!(await stat(to).then(() => true, () => false))) await rename(join(r.tmp, 'blobs', 'sha256', name), to);
+      if (!(await fsp.stat(to).then(() => true, () => false))) await fsp.rename(join(r.tmp, 'blobs', 'sha256', name), to);
     }
-    await writeFile(join(r.dest, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    await fsp.writeFile(join(r.dest, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     const added = incoming.manifests ?? [];
     const tags = new Set(added.flatMap((d) => (d.annotations?.[REF_NAME] !== undefined ? [d.annotations[REF_NAME]] : [])));
     const old = await readIndex(r.dest);
@@ -150,8 +150,8 @@ export class CacheExportReceiver {
       return tag === undefined ? !added.some((a) => a.digest === d.digest) : !tags.has(tag);
     });
     const tmpIndex = join(r.dest, `index.json.tmp-${nodeCrypto().randomBytes(6).toString('hex')}`);
-    await writeFile(tmpIndex, JSON.stringify({ ...incoming, manifests: [...kept, ...added] }));
-    await rename(tmpIndex, join(r.dest, 'index.json'));
+    await fsp.writeFile(tmpIndex, JSON.stringify({ ...incoming, manifests: [...kept, ...added] }));
+    await fsp.rename(tmpIndex, join(r.dest, 'index.json'));
   }
 
   /** Removes what an unfinished export left (the build failed or was cancelled). */
@@ -160,7 +160,7 @@ export class CacheExportReceiver {
     this.#open.clear();
     for (const r of all) {
       r.file?.out.destroy();
-      await rm(r.tmp, { recursive: true, force: true });
+      await fsp.rm(r.tmp, { recursive: true, force: true });
     }
   }
 }

@@ -3,8 +3,8 @@
  * an archive (`oci`, `docker`, `tar`) to its `dest` file, a `local` output (sent as a tar) unpacked
  * into its `dest` directory, a `dest=-` output into the call's stdout sink.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PassThrough, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -61,7 +61,7 @@ export class OutputWriter {
       const pt = new PassThrough();
       return { stream: pt, done: extractTar(pt, dest, this.#signal) };
     }
-    await mkdir(dirname(dest), { recursive: true });
+    await fsp.mkdir(dirname(dest), { recursive: true });
     const ws: WriteStream = createWriteStream(dest);
     return { stream: ws, done: finished(ws) };
   }

@@ -6,7 +6,8 @@
  * chunk of it waits for the call (flow control). Either side's end closes the other; `close` ends
  * every agent connection (the call is over).
  */
-import { stat } from 'node:fs/promises';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { promises as fsp } from 'node:fs';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import type { tsbuild } from './gen/control.js';
@@ -21,7 +22,7 @@ type SshData = tsbuild.control.v1.SshData.$Properties;
 export async function missingAgentSockets(agents: Readonly<Record<string, string>>): Promise<Record<string, string>> {
   const missing: Record<string, string> = {};
   for (const [id, path] of Object.entries(agents)) {
-    if (!(await stat(path).then((s) => s.isSocket(), () => false))) missing[id] = path;
+    if (!(await fsp.stat(path).then((s) => s.isSocket(), () => false))) missing[id] = path;
   }
   return missing;
 }

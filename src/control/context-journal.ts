@@ -8,7 +8,8 @@
  * exclude patterns, and on every regular file with more than one link) BEFORE it asks for the
  * listing. Any event under it marks the journal dirty. Once the listing (digest D) has been synced,
  * a journal still clean is "clean since D"; the next build of that copy whose copy is still at D
- * is told `journal_clean` and the client answers `unchanged` without walking.
+ * is not asked for a listing (solve-receive-context.ts): the copy counts as the client's context,
+ * as when a client answers `unchanged`.
  *
  * Path-precise: each event names a directory's entry, so the journal also keeps the paths that
  * may have changed (the entry and its directory). When there are at most MAX_PATHS of them, none is

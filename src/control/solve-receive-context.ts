@@ -92,11 +92,17 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
     : { kind: 'walk' };
   const journalClean = journal.kind === 'clean';
   const journalPaths = journal.kind === 'paths' ? journal.paths : undefined;
-  post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}) } } });
   let entries: tsbuild.control.v1.FileStat.$Properties[] = [];
-  let unchanged: SyncReport | undefined;
+  // A clean journal vouches for the copy: the client, asked with `journal_clean`, would answer
+  // `unchanged` without walking, so it is not asked. That round trip through the client (its
+  // wake-up, a message each way) stood between the build and its first read of the context (issue 10).
+  const vouched = journalClean ? deps.contexts.unchanged(dir, known) : undefined;
+  let unchanged: SyncReport | undefined = vouched ? { ...vouched, listing: 'journal' } : undefined;
   let delta: { readonly changed: readonly tsbuild.control.v1.FileStat.$Properties[]; readonly removed: readonly string[] } | undefined;
-  for (;;) {
+  if (unchanged === undefined) {
+    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}) } } });
+  }
+  while (unchanged === undefined) {
     const m = await next();
     if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
     if (m.contextEntries.unchanged) {

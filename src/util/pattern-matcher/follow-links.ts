@@ -4,7 +4,8 @@
  * recursively, and both the link and its target end up in the result. BuildKit sends the sources of
  * a COPY this way so that a copied symlink's target travels with the context.
  */
-import { lstat, readdir, readlink } from 'node:fs/promises';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { promises as fsp } from 'node:fs';
 import { join as joinNative } from 'node:path';
 import { throwIfAborted } from '../errors.js';
 import { globMatch } from './glob-match.js';
@@ -91,7 +92,7 @@ class SymlinkResolver {
     if (opts.allowWildcard && containsWildcards(base)) {
       let names: string[];
       try {
-        names = (await readdir(goDir(realPath))).sort(compareGoStrings);
+        names = (await fsp.readdir(goDir(realPath))).sort(compareGoStrings);
       } catch (e) {
         if (isNotFound(e)) return undefined;
         throw e;
@@ -112,13 +113,13 @@ class SymlinkResolver {
     }
     let isLink: boolean;
     try {
-      isLink = (await lstat(realPath)).isSymbolicLink();
+      isLink = (await fsp.lstat(realPath)).isSymbolicLink();
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
     }
     if (!isLink) return undefined;
-    const link = goClean(await readlink(realPath));
+    const link = goClean(await fsp.readlink(realPath));
     if (link.startsWith('/')) return [link];
     return [goJoin('/', goJoin(goDir(p), link))];
   }

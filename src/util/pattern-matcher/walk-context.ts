@@ -10,8 +10,8 @@
  * pattern lies below it. A directory that is only walked through (not itself included) is yielded
  * just before the first included entry beneath it, so consumers always see parents first.
  */
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
-import { readdir, realpath } from 'node:fs/promises';
+// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
+import { lstatSync, promises as fsp, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, throwIfAborted } from '../errors.js';
 import { ContextWalkError } from './errors.js';
@@ -69,7 +69,7 @@ export async function* walkContext(root: string, opts: WalkContextOptions = {}):
   throwIfAborted(signal);
   let realRoot: string;
   try {
-    realRoot = await realpath(root);
+    realRoot = await fsp.realpath(root);
   } catch (e) {
     throw new ContextWalkError(`cannot walk context ${root}: ${errorMessage(e)}`, { cause: e });
   }
@@ -90,7 +90,7 @@ export async function* walkContext(root: string, opts: WalkContextOptions = {}):
 
   let names: string[];
   try {
-    names = await readdir(realRoot);
+    names = await fsp.readdir(realRoot);
   } catch (e) {
     throw new ContextWalkError(`cannot read context ${root}: ${errorMessage(e)}`, { cause: e });
   }

@@ -63,13 +63,18 @@ describeBuilds('Solve: the context journal', () => {
   /** The daemon's Solve handler; replaced to restart the daemon's warm state on the same data root. */
   let current: ReturnType<typeof solveHandler>;
   let deps: SolveDeps;
+  let listsAsked = 0;
 
   beforeAll(async () => {
     engine = await Engine.open({ root: env.root });
     deps = { engine, dataRoot: env.root, buildSlots: new BuildSlots(0), maxContextBytes: 0, builds: new RunningBuilds(), allowedEntitlements: [] };
     current = solveHandler(deps);
     const handlers: ServiceHandlers<typeof ControlService> = {
-      Solve: ((r, s, c) => current(r, s, c)) as ReturnType<typeof solveHandler>,
+      // Counts the listing requests the daemon sends (a clean journal sends none).
+      Solve: ((r, s, c) => current(r, (m) => {
+        if (m.files?.list) listsAsked++;
+        return s(m);
+      }, c)) as ReturnType<typeof solveHandler>,
       Status: reject, ListBuilds: reject, DiskUsage: reject, Prune: reject, ListImages: reject, RemoveImage: reject,
       TagImage: reject, Inspect: reject, History: reject, Info: reject, Pull: reject, Push: reject, Load: reject, Import: reject,
       Check: reject, Repair: reject, Save: reject,
@@ -123,7 +128,10 @@ describeBuilds('Solve: the context journal', () => {
     expect(first.line).toMatch(/listing: \d+ entries\n$/);
     expect(first.tree['skip/keep1.txt']).toBe('kept\n');
     expect(first.tree['skip/x.txt']).toBeUndefined();
+    // The clean journal vouches for the copy: the client is not even asked for its listing.
+    listsAsked = 0;
     expect((await build(ctx)).line).toMatch(JOURNAL);
+    expect(listsAsked).toBe(0);
 
     const changes: [string, () => void, (tree: Record<string, string>) => void][] = [
       ['same size, mtime put back', () => {
