@@ -70,8 +70,10 @@ function setAttributes(p: string, e: FileStat, fresh: boolean, detacher: Detache
     detached = detacher.detach(p, st.nlink);
     st = undefined;
   }
-  if (kind !== 'link' && (!st || !sameMode)) chmodSync(p, mode);
-  if (!st || !sameOwner) lchownSync(p, e.uid ?? 0, e.gid ?? 0);
+  // The owner first: a chown clears set-user-ID and set-group-ID bits.
+  const chown = !st || !sameOwner;
+  if (chown) lchownSync(p, e.uid ?? 0, e.gid ?? 0);
+  if (kind !== 'link' && (!st || !sameMode || (chown && (mode & 0o6000) !== 0))) chmodSync(p, mode);
   const mtime = Number(mtimeNs) / 1e9;
   lutimesSync(p, mtime, mtime);
   return detached;

@@ -137,6 +137,15 @@ describe('the path-precise context journal', () => {
     expect(readdirSync(join(work, 'copies')).filter((n) => n.endsWith('.detach'))).toEqual([]);
   });
 
+  test('set-user-ID and set-group-ID bits survive a delta (the owner is set before the mode)', async () => {
+    chmodSync(join(ctxDir, 'b'), 0o6755);
+    expect((await build()).outcome).toBe('walk');
+    writeFileSync(join(ctxDir, 'b'), 'edited b\n');
+    chmodSync(join(ctxDir, 'b'), 0o6755);
+    expect(await build()).toEqual({ outcome: 'delta', paths: 1 });
+    expect(lstatSync(join(copy, 'b')).mode & 0o7777).toBe(0o6755);
+  });
+
   test('what the journal cannot vouch for is walked', async () => {
     await build();
     const cases: [string, () => void][] = [
