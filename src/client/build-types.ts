@@ -138,6 +138,12 @@ export interface BuildRequest {
    * are updated at those paths. Not sent over Solve (the daemon passes its journal's delta).
    */
   readonly contextChanges?: { readonly from: string; readonly paths: readonly string[] };
+  /**
+   * Regular files of the context directory may be hard-linked into layers instead of copied: its
+   * writer never changes a file in place while it has other links, and no two of its paths are
+   * links of one file (the daemon's synced copies). Not sent over Solve. Default false.
+   */
+  readonly contextLinkable?: boolean;
 }
 
 /** Why a step ran instead of coming from the cache. */

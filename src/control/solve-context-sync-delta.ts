@@ -9,10 +9,11 @@
  * sync compares everything.
  */
 import { chmodSync, lchownSync, lstatSync, lutimesSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
-import type { Stats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { tsbuild } from '../client/gen/control.js';
+import { Detacher } from './context-copy-detach.js';
 import { search } from './context-listing-delta.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
@@ -28,29 +29,54 @@ function kindOf(mode: number): 'dir' | 'file' | 'link' | 'other' {
   }
 }
 
-function parentOf(path: string): string {
+/** The directory `path` is in ('' for the root). */
+export function parentOf(path: string): string {
   const slash = path.lastIndexOf('/');
   return slash < 0 ? '' : path.slice(0, slash);
 }
 
-function lstatOrNone(path: string): Stats | undefined {
+function lstatOrNone(path: string): BigIntStats | undefined {
   try {
-    return lstatSync(path, { throwIfNoEntry: false });
+    return lstatSync(path, { bigint: true, throwIfNoEntry: false });
   } catch {
     return undefined;
   }
 }
 
-/** Sets mode, owner and time as listed (all of them when `fresh`, else only those that differ). */
-function setAttributes(p: string, e: FileStat, fresh: boolean): void {
+/**
+ * Times equal as far as lutimes can set them: it takes seconds as a double, which near today's
+ * dates resolves a few hundred nanoseconds.
+ */
+export function sameTime(a: bigint, b: bigint): boolean {
+  const d = a - b;
+  return d < 1000n && d > -1000n;
+}
+
+/**
+ * Sets mode, owner and time as listed: all of them when `fresh`, else the mode and owner where
+ * they differ, and the time. A file a layer shares (a COPY linked it) is never changed in place:
+ * when anything of it differs it gets its own inode first (context-copy-detach.ts); true when it did.
+ */
+function setAttributes(p: string, e: FileStat, fresh: boolean, detacher: Detacher): boolean {
   const kind = kindOf(e.mode ?? 0);
-  const st = fresh ? undefined : lstatOrNone(p);
+  let st = fresh ? undefined : lstatOrNone(p);
   const mode = (e.mode ?? 0) & 0o7777;
   const mtimeNs = BigInt(e.mtimeNs ?? 0);
-  if (kind !== 'link' && (!st || (st.mode & 0o7777) !== mode)) chmodSync(p, mode);
-  if (!st || st.uid !== (e.uid ?? 0) || st.gid !== (e.gid ?? 0)) lchownSync(p, e.uid ?? 0, e.gid ?? 0);
+  const sameMode = st !== undefined && (st.mode & 0o7777n) === BigInt(mode);
+  const sameOwner = st !== undefined && st.uid === BigInt(e.uid ?? 0) && st.gid === BigInt(e.gid ?? 0);
+  let detached = false;
+  if (st?.isFile() === true && st.nlink > 1n) {
+    if (sameMode && sameOwner && sameTime(st.mtimeNs, mtimeNs)) return false;
+    detached = detacher.detach(p, st.nlink);
+    st = undefined;
+  }
+  // The owner first: a chown clears set-user-ID and set-group-ID bits.
+  const chown = !st || !sameOwner;
+  if (chown) lchownSync(p, e.uid ?? 0, e.gid ?? 0);
+  if (kind !== 'link' && (!st || !sameMode || (chown && (mode & 0o6000) !== 0))) chmodSync(p, mode);
   const mtime = Number(mtimeNs) / 1e9;
   lutimesSync(p, mtime, mtime);
+  return detached;
 }
 
 /** Makes `dir` (equal to the listing `merged` was made from) equal to `merged`. */
@@ -118,12 +144,17 @@ export async function applyDelta(dir: string, merged: readonly FileStat[], chang
   for (const w of work) await w();
   const received = await receive(wanted);
   // Children before parents: a directory's time is set after its entries changed.
-  for (const e of [...changed].sort((a, b) => (b.path ?? '').length - (a.path ?? '').length)) {
-    const kind = kindOf(e.mode ?? 0);
-    if (kind === 'other') continue;
-    setAttributes(join(dir, e.path ?? ''), e, fresh.has(e.path ?? ''));
-    if (kind === 'file' && e.contentDigest) manifest[e.path ?? ''] = { digest: e.contentDigest };
-    else delete manifest[e.path ?? ''];
+  const detacher = new Detacher(`${dir}.detach`);
+  try {
+    for (const e of [...changed].sort((a, b) => (b.path ?? '').length - (a.path ?? '').length)) {
+      const kind = kindOf(e.mode ?? 0);
+      if (kind === 'other') continue;
+      if (setAttributes(join(dir, e.path ?? ''), e, fresh.has(e.path ?? ''), detacher)) parents.add(parentOf(e.path ?? ''));
+      if (kind === 'file' && e.contentDigest) manifest[e.path ?? ''] = { digest: e.contentDigest };
+      else delete manifest[e.path ?? ''];
+    }
+  } finally {
+    detacher.finish();
   }
   for (const d of [...parents].sort((a, b) => b.length - a.length)) {
     if (d === '') continue;

@@ -21,7 +21,8 @@ import { finished } from 'node:stream/promises';
 import { listingDigest } from '../client/context-listing-digest.js';
 import type { tsbuild } from '../client/gen/control.js';
 import { TsbuildError, UserInputError } from '../util/errors.js';
-import { applyDelta } from './solve-context-sync-delta.js';
+import { Detacher } from './context-copy-detach.js';
+import { applyDelta, parentOf, sameTime } from './solve-context-sync-delta.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
 
@@ -100,25 +101,13 @@ async function statAll(dir: string, entries: readonly FileStat[]): Promise<(BigI
 }
 
 /**
- * Times equal as far as lutimes can set them: it takes seconds as a double, which near today's
- * dates resolves a few hundred nanoseconds.
- */
-function sameTime(a: bigint, b: bigint): boolean {
-  const d = a - b;
-  return d < 1000n && d > -1000n;
-}
-
-/**
  * The directories whose contents this sync changed: the parent of every entry written, replaced
  * or created (missing from `onDisk`). Their mtimes moved and must be set back.
  */
 function changedDirs(entries: readonly FileStat[], onDisk: readonly (BigIntStats | undefined)[]): Set<string> {
   const dirs = new Set<string>();
   for (const [i, e] of entries.entries()) {
-    if (onDisk[i] !== undefined) continue;
-    const path = e.path ?? '';
-    const slash = path.lastIndexOf('/');
-    dirs.add(slash < 0 ? '' : path.slice(0, slash));
+    if (onDisk[i] === undefined) dirs.add(parentOf(e.path ?? ''));
   }
   return dirs;
 }
@@ -322,34 +311,47 @@ export class ContextSyncStore {
     // and the engine's stat cache (size, mtime, ctime, inode) would then re-read every file of
     // every build.
     const dirty = changedDirs(entries, onDisk);
-    let touched = 0;
-    for (let i = entries.length - 1; i >= 0; i--) {
-      const e = entries[i] as FileStat;
-      const p = join(dir, e.path ?? '');
-      const kind = kindOf(e.mode ?? 0);
-      if (kind === 'other') continue;
-      if (settled.has(e)) {
-        if (e.contentDigest) next[e.path ?? ''] = { digest: e.contentDigest };
-        continue;
+    const detacher = new Detacher(`${dir}.detach`);
+    try {
+      let touched = 0;
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const e = entries[i] as FileStat;
+        const path = e.path ?? '';
+        const p = join(dir, path);
+        const kind = kindOf(e.mode ?? 0);
+        if (kind === 'other') continue;
+        if (settled.has(e)) {
+          if (e.contentDigest) next[path] = { digest: e.contentDigest };
+          continue;
+        }
+        let st = onDisk[i];
+        const mode = (e.mode ?? 0) & 0o7777;
+        const uid = e.uid ?? 0;
+        const gid = e.gid ?? 0;
+        const mtimeNs = BigInt(e.mtimeNs ?? 0);
+        // Synchronous, in slices between turns of the event loop: after a cold sync of many small
+        // files every entry needs these three calls, and a thread-pool round trip each costs more
+        // than the call.
+        if (!st && ++touched % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
+        const sameOwner = st !== undefined && Number(st.uid) === uid && Number(st.gid) === gid;
+        const sameMode = st !== undefined && (kind === 'link' || Number(st.mode & 0o7777n) === mode);
+        // A file a layer shares (a COPY linked it) is never changed in place: it gets its own inode first.
+        if (kind === 'file' && st && (!sameOwner || !sameMode || !sameTime(st.mtimeNs, mtimeNs)) && detacher.detach(p, st.nlink)) {
+          st = undefined;
+          dirty.add(parentOf(path));
+        }
+        // The owner first: a chown clears set-user-ID and set-group-ID bits.
+        const chown = !st || !sameOwner;
+        if (chown) lchownSync(p, uid, gid);
+        if (kind !== 'link' && (!st || !sameMode || (chown && (mode & 0o6000) !== 0))) chmodSync(p, mode);
+        if (!st || !sameTime(st.mtimeNs, mtimeNs) || (kind === 'dir' && dirty.has(path))) {
+          const mtime = Number(mtimeNs) / 1e9;
+          lutimesSync(p, mtime, mtime);
+        }
+        if (kind === 'file' && e.contentDigest) next[path] = { digest: e.contentDigest };
       }
-      const st = onDisk[i];
-      const mode = (e.mode ?? 0) & 0o7777;
-      const uid = e.uid ?? 0;
-      const gid = e.gid ?? 0;
-      const mtimeNs = BigInt(e.mtimeNs ?? 0);
-      // Synchronous, in slices between turns of the event loop: after a cold sync of many small
-      // files every entry needs these three calls, and a thread-pool round trip each costs more
-      // than the call.
-      if (!st && ++touched % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
-      // The owner first: a chown clears set-user-ID and set-group-ID bits.
-      const chown = !st || Number(st.uid) !== uid || Number(st.gid) !== gid;
-      if (chown) lchownSync(p, uid, gid);
-      if (kind !== 'link' && (!st || Number(st.mode & 0o7777n) !== mode || (chown && (mode & 0o6000) !== 0))) chmodSync(p, mode);
-      if (!st || !sameTime(st.mtimeNs, mtimeNs) || (kind === 'dir' && dirty.has(e.path ?? ''))) {
-        const mtime = Number(mtimeNs) / 1e9;
-        lutimesSync(p, mtime, mtime);
-      }
-      if (kind === 'file' && e.contentDigest) next[e.path ?? ''] = { digest: e.contentDigest };
+    } finally {
+      detacher.finish();
     }
     const rootStat = await lstat(dir);
     await lutimes(dir, rootStat.atime, rootStat.mtime);

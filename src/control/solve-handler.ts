@@ -217,7 +217,7 @@ export async function handleSolve(
     const secretIds = new Set(start.secretIds ?? []);
     // Earlier builds of the same client context and Dockerfile name explain this build's misses.
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
-    const result = await deps.engine.buildReceiving({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}) }, {
+    const result = await deps.engine.buildReceiving({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}), ...(opened.linkable ? { contextLinkable: true } : {}) }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(caches?.renameEvent(e) ?? e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.

@@ -38,6 +38,11 @@ export interface IncomingContext {
   /** Lets go of the directory (a synced copy: the next build of the same context may sync it). */
   readonly release: () => void;
   /**
+   * A synced copy: its files are never changed in place while linked, nor links of each other, so
+   * a COPY may link them into layers (BuildRequest.contextLinkable, context-copy-detach.ts).
+   */
+  readonly linkable: boolean;
+  /**
    * Receives the context into `contextDir`; resolves with the version a synced copy now has (its
    * listing digest; the earlier version and the paths a journal delta changed). Call once.
    */
@@ -52,12 +57,13 @@ export async function openContext(start: BuildStart, ctx: CallContext, deps: Rec
     const fill = transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE
       ? () => Promise.resolve({})
       : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal) => receiveTar(contextDir, inbox, post, signal, deps, ref);
-    return { contextDir, release: () => undefined, fill };
+    return { contextDir, release: () => undefined, linkable: false, fill };
   }
   const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
   return {
     contextDir: held.dir,
     release: held.release,
+    linkable: true,
     fill: (inbox, post, signal) => syncCopy(held.dir, start, inbox, post, { ...ctx, signal }, deps, ref),
   };
 }

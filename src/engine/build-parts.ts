@@ -173,6 +173,7 @@ export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: R
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
     ...localVersionsOf(req),
+    ...(req.contextLinkable === true ? { linkableLocals: new Set(['context']) } : {}),
     secrets: secretProvider(opts),
     ssh: new Map(Object.entries(req.ssh)),
     defaultNetwork: req.network === 'default' ? 'sandbox' : req.network,

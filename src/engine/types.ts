@@ -124,6 +124,14 @@ export interface BuildRequest {
    * earlier version are then updated at those paths instead of walking the directory again.
    */
   readonly contextChanges?: { readonly from: string; readonly paths: readonly string[] };
+  /**
+   * Regular files of `contextDir` may be hard-linked into layers instead of copied: whoever writes
+   * the directory never changes a file in place while it has other links (new content is a new
+   * file, and a file with other links gets its own inode before its mode, owner or times change),
+   * and no two of its paths are links of one file. The daemon's synced copies promise this
+   * (solve-context-sync.ts, context-copy-detach.ts); a user's own directory does not. Default false.
+   */
+  readonly contextLinkable?: boolean;
 }
 
 /**

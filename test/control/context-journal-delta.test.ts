@@ -122,6 +122,30 @@ describe('the path-precise context journal', () => {
     expect((await build()).outcome).toBe('clean');
   });
 
+  test('a file a layer shares (linked out of the copy) keeps its mode and times when a delta changes only them', async () => {
+    expect((await build()).outcome).toBe('walk');
+    const shared = join(work, 'layer-a');
+    linkSync(join(copy, 'a'), shared);
+    const before = lstatSync(shared, { bigint: true });
+    chmodSync(join(ctxDir, 'a'), 0o600);
+    utimesSync(join(ctxDir, 'a'), 1_000_000, 1_000_000);
+    expect(await build()).toEqual({ outcome: 'delta', paths: 1 });
+    const after = lstatSync(shared, { bigint: true });
+    expect([after.ino, after.mode, after.mtimeNs, after.nlink]).toEqual([before.ino, before.mode, before.mtimeNs, 1n]);
+    expect(lstatSync(join(copy, 'a')).mode & 0o7777).toBe(0o600);
+    expect(readFileSync(shared, 'utf8')).toBe('a\n');
+    expect(readdirSync(join(work, 'copies')).filter((n) => n.endsWith('.detach'))).toEqual([]);
+  });
+
+  test('set-user-ID and set-group-ID bits survive a delta (the owner is set before the mode)', async () => {
+    chmodSync(join(ctxDir, 'b'), 0o6755);
+    expect((await build()).outcome).toBe('walk');
+    writeFileSync(join(ctxDir, 'b'), 'edited b\n');
+    chmodSync(join(ctxDir, 'b'), 0o6755);
+    expect(await build()).toEqual({ outcome: 'delta', paths: 1 });
+    expect(lstatSync(join(copy, 'b')).mode & 0o7777).toBe(0o6755);
+  });
+
   test('what the journal cannot vouch for is walked', async () => {
     await build();
     const cases: [string, () => void][] = [

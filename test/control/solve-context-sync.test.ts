@@ -6,7 +6,8 @@
  * changed modes and times are applied and a directory's time is set back after a file was added;
  * the listing a store last synced is answered from memory, but a store that did not sync it (a
  * restarted daemon) compares the copy again, and a sync that failed midway is never trusted; a
- * changed file is written as a new inode, never in place.
+ * changed file is written as a new inode, never in place, and a file linked out of the copy (as a
+ * COPY links it into a layer) keeps its attributes when the listing changes them.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { existsSync, linkSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
@@ -183,6 +184,36 @@ test('a changed file is a new inode (a hard link to the old one keeps its bytes)
     expect(readFileSync(join(dir, 'shared'), 'utf8')).toBe('old');
     expect(readFileSync(join(held.dir, 'b'), 'utf8')).toBe('big file');
     expect(readdirSync(join(dir, 'contexts')).filter((n) => n.endsWith('.incoming'))).toEqual([]);
+  } finally {
+    held.release();
+  }
+});
+
+test('a file a layer shares (linked out of the copy) keeps its attributes: new ones go to a new inode of the copy', async () => {
+  const store = new ContextSyncStore(join(dir, 'contexts'));
+  const held = await store.acquire('local', 'k');
+  const ns = (s: number): number => s * 1e9 + 500_000_000;
+  try {
+    const a = { ...f(1, 'a', 'xxh64:a', 1), mtimeNs: ns(1_600_000_000) };
+    const b = { ...f(2, 'b', 'xxh64:b', 1), mtimeNs: ns(1_600_000_000) };
+    await store.sync(held.dir, [a, b], serving({ 1: 'A', 2: 'B' }, []), opts());
+    // As a COPY from the daemon's copy links its files into a layer.
+    linkSync(join(held.dir, 'a'), join(dir, 'layer-a'));
+    linkSync(join(held.dir, 'b'), join(dir, 'layer-b'));
+    const before = lstatSync(join(dir, 'layer-a'), { bigint: true });
+    const asked: number[][] = [];
+    await store.sync(held.dir, [{ ...a, mode: 0o100600, mtimeNs: ns(1_700_000_000) }, b], serving({}, asked), opts());
+    expect(asked).toEqual([]);
+    const layerA = lstatSync(join(dir, 'layer-a'), { bigint: true });
+    expect([layerA.ino, layerA.mode, layerA.mtimeNs, layerA.nlink]).toEqual([before.ino, before.mode, before.mtimeNs, 1n]);
+    const copyA = lstatSync(join(held.dir, 'a'), { bigint: true });
+    expect(copyA.ino).not.toBe(before.ino);
+    expect(copyA.mode & 0o7777n).toBe(0o600n);
+    expect(Number(copyA.mtimeNs) / 1e9).toBeCloseTo(1_700_000_000.5, 5);
+    expect(readFileSync(join(held.dir, 'a'), 'utf8')).toBe('A');
+    // An unchanged file keeps its one inode with the layer.
+    expect(lstatSync(join(held.dir, 'b')).ino).toBe(lstatSync(join(dir, 'layer-b')).ino);
+    expect(readdirSync(join(dir, 'contexts')).filter((n) => n.endsWith('.detach'))).toEqual([]);
   } finally {
     held.release();
   }

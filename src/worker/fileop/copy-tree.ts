@@ -25,8 +25,8 @@ import { posix } from 'node:path';
 import { throwIfAborted, type SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
 import { Limiter } from './limiter.js';
-import { applyCopiedMetadata, copiedAttrs, setTimes, type CreatedState, type MetadataOverrides } from './metadata.js';
-import type { FileReuse } from './types.js';
+import { applyCopiedMetadata, copiedAttrs, onlyCopyableXattrs, setTimes, type CreatedState, type MetadataOverrides } from './metadata.js';
+import type { CopiedAttrs, FileReuse } from './types.js';
 import type { PatternMatcher } from '../../util/pattern-matcher/index.js';
 import { mayReincludeBelow } from './pattern-filter.js';
 import { makeSpecialFile, splitDevice } from './special-files.js';
@@ -45,6 +45,8 @@ export interface CopierOptions {
   readonly location: SourceLocation | undefined;
   /** Incremental COPY (docs/incremental-copy.md): regular files that may be hard-linked instead of copied. */
   readonly reuse?: FileReuse | undefined;
+  /** Regular source files may be hard-linked where the copy would equal them (FileOpContext.linkSources). */
+  readonly linkSources?: boolean;
 }
 
 
@@ -87,11 +89,19 @@ export class Copier {
   /** dev:ino of multiply linked source files → the destination path of their first copy. */
   private readonly inodes = new Map<string, Promise<string>>();
   private failed = false;
+  /**
+   * Inodes of source files this copy linked into the destination (FileOpContext.linkSources): a
+   * source reached twice (a followed symlink and its target) is linked once and then copied, as
+   * two paths on one inode would make the layer tar a hardlink. Undefined: no linking (not
+   * allowed, or the kernel refused a link across file systems).
+   */
+  private sourceLinks: Set<number> | undefined;
   private readonly euid = process.geteuid?.() ?? 0;
   private readonly egid = process.getegid?.() ?? 0;
 
   constructor(private readonly opts: CopierOptions) {
     this.limiter = new Limiter(opts.concurrency);
+    if (opts.linkSources === true) this.sourceLinks = new Set();
   }
 
   /**
@@ -154,7 +164,8 @@ export class Copier {
   private leafTask(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
     const direct = st.isSymbolicLink() || (st.isFile() && st.size <= SYNC_COPY_MAX);
     const run = (): Promise<void> => (direct ? this.leaf(src, st, dst, parent) : this.limiter.run(() => this.leaf(src, st, dst, parent)));
-    if (st.isFile() && st.nlink > 1) {
+    // Sources that may be linked are never links of each other: their link counts are layers'.
+    if (st.isFile() && st.nlink > 1 && this.sourceLinks === undefined) {
       const key = `${st.dev}:${st.ino}`;
       const first = this.inodes.get(key);
       if (first) return this.linkTo(first, src, st, dst, parent);
@@ -289,7 +300,7 @@ export class Copier {
     const owner = dir.childOwner;
     let created: CreatedState | undefined;
     const reuse = this.opts.reuse;
-    const want = reuse && st.isFile() ? copiedAttrs(st, this.opts.overrides) : undefined;
+    const want = (reuse || this.sourceLinks) && st.isFile() ? copiedAttrs(st, this.opts.overrides) : undefined;
     if (reuse && want) {
       const from = reuse.linkSource(src, st, dst, want);
       if (from !== undefined && this.tryLink(from, dst)) {
@@ -297,6 +308,12 @@ export class Copier {
         reuse.written(src, st, dst, 'linked', want);
         return;
       }
+    }
+    if (want && this.linkSource(src, st, dst, want)) {
+      this.entries++;
+      this.bytes += st.size;
+      reuse?.written(src, st, dst, 'copied', want);
+      return;
     }
     try {
       if (st.isFile()) {
@@ -319,6 +336,26 @@ export class Copier {
     this.entries++;
     await applyCopiedMetadata(src, st, dst, this.opts.overrides, { created });
     if (reuse && want) reuse.written(src, st, dst, 'copied', want);
+  }
+
+  /**
+   * Hard-links the source file itself when that is what the copy would make: the owner and bits
+   * the copy gives it are the source's, no time override, only xattrs a copy keeps, and a link
+   * count of 1 (no layer holds it yet; one that does came from an earlier copy, and its path in
+   * the previous layer may be linked here too). False: copy it.
+   */
+  private linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): boolean {
+    const links = this.sourceLinks;
+    if (links === undefined || st.nlink !== 1 || links.has(st.ino) || this.opts.overrides.time !== undefined) return false;
+    if (want.uid !== st.uid || want.gid !== st.gid || want.bits !== (st.mode & 0o7777) || !onlyCopyableXattrs(src)) return false;
+    try {
+      linkSync(src, dst);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EXDEV') this.sourceLinks = undefined;
+      return false;
+    }
+    links.add(st.ino);
+    return true;
   }
 
   /**

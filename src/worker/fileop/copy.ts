@@ -101,6 +101,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     signal: ctx.signal,
     location: loc,
     reuse: ctx.reuse,
+    linkSources: ctx.linkSources === true,
   });
   // unpackSet/unpack only record what `ADD --unpack` said; the frontend folds it into this flag.
   const unpack = !!action.attemptUnpackDockerCompatibility;

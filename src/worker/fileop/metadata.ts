@@ -24,6 +24,18 @@ export function copyableXattr(name: string): boolean {
   return !name.startsWith('trusted.overlay.') && !name.startsWith('user.overlay.');
 }
 
+/**
+ * Whether every extended attribute of `path` is one a copy keeps (then a hard link carries the
+ * same ones a copy would get); false also when they cannot be listed.
+ */
+export function onlyCopyableXattrs(path: string): boolean {
+  try {
+    return listAttributesSync(path).every(copyableXattr);
+  } catch {
+    return false;
+  }
+}
+
 /** errno of an @napi-rs/xattr error ("... (os error 95)"). */
 function xattrErrno(e: unknown): number | undefined {
   const m = /\(os error (\d+)\)/.exec(e instanceof Error ? e.message : String(e));

@@ -125,6 +125,14 @@ export interface FileOpContext {
   readonly signal?: AbortSignal;
   /** Incremental COPY: files that may be hard-linked from an earlier layer instead of copied. */
   readonly reuse?: FileReuse;
+  /**
+   * Regular files of `srcRoot` may be hard-linked into `destRoot` where the copy would equal the
+   * source (owner, permission bits, times and xattrs kept; a link count of 1, so no layer has the
+   * file yet): `srcRoot` is the daemon's context copy, whose files are never changed in place while
+   * linked and are never links of each other (BuildRequest.contextLinkable), and `destRoot` is the
+   * new layer's own directory. Default false.
+   */
+  readonly linkSources?: boolean;
 }
 
 /** The owner and permission bits a copy of an entry gets (the source's, or the overrides). */

@@ -45,6 +45,8 @@ export interface BuildSession {
   readonly localVersions?: ReadonlyMap<string, string>;
   /** For a versioned local source: the earlier version it differs from only at known paths. */
   readonly localChanges?: ReadonlyMap<string, LocalChanges>;
+  /** Local sources whose regular files may be hard-linked into layers (BuildRequest.contextLinkable). */
+  readonly linkableLocals?: ReadonlySet<string>;
   /**
    * Set while the local sources' directories are still being filled (tsbuildd receiving the
    * client's context as the build starts): local sources wait for it, and take their versions

@@ -216,7 +216,7 @@ export class FileOpImpl implements Op {
       const out = new ManifestWriter(time);
       const reuse = reuseFrom({
         prevDiff: prevId !== undefined ? s.snapshotter.diffDir(prevId) : undefined, manifest, destRoot: active.upperDir, srcRoot: src.dir,
-        fingerprints, time, out, counts,
+        fingerprints, time, out, counts, sourceHardlinks: src.linkable !== true,
       });
       await runFileAction(fromLlbFileAction(a as unknown as tsbuild.llb.FileAction.$Properties), {
         destRoot: active.upperDir,
@@ -228,6 +228,7 @@ export class FileOpImpl implements Op {
         defaultOwner: ROOT_OWNER,
         ...(this.#location ? { location: this.#location } : {}),
         reuse,
+        ...(src.linkable === true ? { linkSources: true } : {}),
       });
       await dropUnusedAncestors(active.upperDir, plan.ancestors);
       await out.write(s.snapshotter, active.id);

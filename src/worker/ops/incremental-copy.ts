@@ -181,8 +181,9 @@ function attrsKey(a: CopiedAttrs): string {
  * exactly what the previous copy made from a source whose facts its manifest records (a committed
  * layer never changes), so equal facts mean an equal file. And why two sources never share one
  * earlier inode: in a layer, only a source hardlink group (marked `group`, never linked from) puts
- * several paths on one inode; every other path links the same path of the layer before, so by
- * induction the unmarked paths of a layer are distinct inodes.
+ * several paths on one inode; every other path links the same path of the layer before, or a
+ * context file no layer held (FileOpContext.linkSources: once per inode), so by induction the
+ * unmarked paths of a layer are distinct inodes.
  */
 export function reuseFrom(opts: {
   readonly prevDiff: string | undefined;
@@ -194,6 +195,11 @@ export function reuseFrom(opts: {
   readonly time: number | null;
   readonly out: ManifestWriter;
   readonly counts: ReuseCounts;
+  /**
+   * Whether two source paths may be links of one file (false for the daemon's context copy, whose
+   * files' link counts only say which layers took them by link: BuildRequest.contextLinkable).
+   */
+  readonly sourceHardlinks: boolean;
 }): FileReuse {
   const manifest = opts.manifest?.time === opts.time ? opts.manifest : undefined;
   const prevDiff = opts.prevDiff;
@@ -226,7 +232,7 @@ export function reuseFrom(opts: {
       if (fingerprint === undefined) return;
       const xattrs = known?.digest ?? xattrDigest(src);
       const srcCtimeMs = Date.now() - st.ctimeMs >= RACY_WINDOW_MS ? st.ctimeMs : -1;
-      opts.out.add(known?.rel ?? destRel(dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: known?.attrs ?? attrsKey(want), xattrs, group: st.nlink > 1, srcIno: st.ino, srcCtimeMs });
+      opts.out.add(known?.rel ?? destRel(dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: known?.attrs ?? attrsKey(want), xattrs, group: opts.sourceHardlinks && st.nlink > 1, srcIno: st.ino, srcCtimeMs });
     },
   };
 }

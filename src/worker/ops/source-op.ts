@@ -128,7 +128,8 @@ class LocalSourceOp implements Op {
     const excludes = listAttr(this.src.attrs, LocalAttr.excludePatterns);
     const version = ready.localVersions?.get(this.name);
     const changes = version !== undefined ? ready.localChanges?.get(this.name) : undefined;
-    return [WorkerResult.create({ kind: 'local', dir, excludes, name: this.name, ...(version !== undefined ? { version } : {}), ...(changes !== undefined ? { changes } : {}) })];
+    const linkable = session.linkableLocals?.has(this.name) === true;
+    return [WorkerResult.create({ kind: 'local', dir, excludes, name: this.name, ...(version !== undefined ? { version } : {}), ...(changes !== undefined ? { changes } : {}), ...(linkable ? { linkable } : {}) })];
   }
 }
 

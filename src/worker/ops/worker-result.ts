@@ -20,7 +20,7 @@ export type ResultTarget =
   | { readonly kind: 'snapshot'; readonly id: string }
   | { readonly kind: 'scratch' }
   /** The build context directory: read in place, never stored as a record. */
-  | { readonly kind: 'local'; readonly dir: string; readonly excludes: readonly string[]; readonly name: string; readonly version?: string; readonly changes?: LocalChanges };
+  | { readonly kind: 'local'; readonly dir: string; readonly excludes: readonly string[]; readonly name: string; readonly version?: string; readonly changes?: LocalChanges; readonly linkable?: boolean };
 
 class Holding {
   count = 1;

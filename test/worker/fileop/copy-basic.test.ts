@@ -4,12 +4,7 @@ import { join } from 'node:path';
 import { copy } from '../../../src/worker/fileop/copy.js';
 import type { CopyAction } from '../../../src/worker/fileop/types.js';
 import { UserInputError } from '../../../src/util/errors.js';
-import { canaryIntact, listTree, makeRoots, modeOf, read, writeTree, type Roots } from './fixture.js';
-
-/** The options Dockerfile COPY sets (BuildKit's dockerfile2llb), with an error for empty wildcards. */
-function dockerCopy(src: string, dest: string, extra: CopyAction = {}): CopyAction {
-  return { src, dest, followSymlink: true, dirCopyContents: true, createDestPath: true, allowWildcard: true, mode: -1, timestamp: -1, ...extra };
-}
+import { canaryIntact, listTree, makeRoots, modeOf, read, writeTree, type Roots, dockerCopy } from './fixture.js';
 
 const location = { file: 'Dockerfile', line: 3, column: 1 };
 

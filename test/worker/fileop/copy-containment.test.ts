@@ -8,11 +8,7 @@ import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { copy } from '../../../src/worker/fileop/copy.js';
 import type { CopyAction } from '../../../src/worker/fileop/types.js';
-import { canaryIntact, listTree, makeRoots, read, writeTree, type Roots } from './fixture.js';
-
-function dockerCopy(src: string, dest: string, extra: CopyAction = {}): CopyAction {
-  return { src, dest, followSymlink: true, dirCopyContents: true, createDestPath: true, allowWildcard: true, mode: -1, timestamp: -1, ...extra };
-}
+import { canaryIntact, listTree, makeRoots, read, writeTree, type Roots, dockerCopy } from './fixture.js';
 
 let r: Roots;
 beforeEach(() => {

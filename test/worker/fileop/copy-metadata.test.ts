@@ -7,11 +7,7 @@ import { copy } from '../../../src/worker/fileop/copy.js';
 import { parseChownSpec } from '../../../src/worker/fileop/owner.js';
 import type { CopyAction } from '../../../src/worker/fileop/types.js';
 import { describeIf, haveBinary, isRoot, partIf } from '../../helpers/skip.js';
-import { canaryIntact, listTree, makeRoots, modeOf, writeTree, type Roots } from './fixture.js';
-
-function dockerCopy(src: string, dest: string, extra: CopyAction = {}): CopyAction {
-  return { src, dest, followSymlink: true, dirCopyContents: true, createDestPath: true, allowWildcard: true, mode: -1, timestamp: -1, ...extra };
-}
+import { canaryIntact, listTree, makeRoots, modeOf, writeTree, type Roots, dockerCopy } from './fixture.js';
 
 let r: Roots;
 beforeEach(() => {

@@ -6,6 +6,7 @@
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import type { CopyAction } from '../../../src/worker/fileop/types.js';
 
 export interface Roots {
   readonly base: string;
@@ -71,4 +72,9 @@ export function modeOf(root: string, p: string): number {
 /** The canary directory holds exactly its `keep` file with its original content. */
 export function canaryIntact(r: Roots): boolean {
   return listTree(r.canary).join('\n') === 'f keep' && read(r.canary, 'keep') === 'canary';
+}
+
+/** The options Dockerfile COPY sets (BuildKit's dockerfile2llb), with `extra` on top. */
+export function dockerCopy(src: string, dest: string, extra: CopyAction = {}): CopyAction {
+  return { src, dest, followSymlink: true, dirCopyContents: true, createDestPath: true, allowWildcard: true, mode: -1, timestamp: -1, ...extra };
 }
