@@ -26,7 +26,8 @@ import { throwIfAborted, type SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
 import { Limiter } from './limiter.js';
 import { applyCopiedMetadata, copiedAttrs, setTimes, type CreatedState, type MetadataOverrides } from './metadata.js';
-import type { FileReuse } from './types.js';
+import type { FileBatch } from './file-batch.js';
+import type { CopiedAttrs, FileReuse } from './types.js';
 import type { PatternMatcher } from '../../util/pattern-matcher/index.js';
 import { mayReincludeBelow } from './pattern-filter.js';
 import { makeSpecialFile, splitDevice } from './special-files.js';
@@ -45,6 +46,8 @@ export interface CopierOptions {
   readonly location: SourceLocation | undefined;
   /** Incremental COPY (docs/incremental-copy.md): regular files that may be hard-linked instead of copied. */
   readonly reuse?: FileReuse | undefined;
+  /** Copies small regular files in batches off the event loop; undefined: from JavaScript. */
+  readonly batch?: FileBatch | undefined;
 }
 
 
@@ -298,6 +301,11 @@ export class Copier {
         return;
       }
     }
+    const batch = this.opts.batch;
+    if (batch && st.isFile() && st.size <= SYNC_COPY_MAX) {
+      await this.batched(batch, src, st, dst, owner, want);
+      return;
+    }
     try {
       if (st.isFile()) {
         // copyFile gives the new file the source's mode (an fchmod, so the umask plays no part).
@@ -319,6 +327,37 @@ export class Copier {
     this.entries++;
     await applyCopiedMetadata(src, st, dst, this.opts.overrides, { created });
     if (reuse && want) reuse.written(src, st, dst, 'copied', want);
+  }
+
+  /** Copies a small regular file with its metadata in a batch (file-batch.ts), as leaf() would. */
+  private async batched(
+    batch: FileBatch,
+    src: string,
+    st: Stats,
+    dst: string,
+    owner: DirState['childOwner'],
+    want: CopiedAttrs | undefined,
+  ): Promise<void> {
+    const { uid, gid, bits } = want ?? copiedAttrs(st, this.opts.overrides);
+    const time = this.opts.overrides.time;
+    try {
+      await batch.add({
+        src,
+        dst,
+        uid,
+        gid,
+        bits,
+        chown: owner === undefined || owner.uid !== uid || owner.gid !== gid,
+        atime: time ?? st.atimeMs / 1000,
+        mtime: time ?? st.mtimeMs / 1000,
+        size: st.size,
+      });
+    } catch (e) {
+      throw fileOpIoError(`copy ${src} to ${this.display(dst)}`, e);
+    }
+    this.bytes += st.size;
+    this.entries++;
+    if (want) this.opts.reuse?.written(src, st, dst, 'copied', want);
   }
 
   /**

@@ -25,11 +25,13 @@ import { detectArchive } from './archive-detect.js';
 import { parseModeSpec, type ModeSpec } from './chmod.js';
 import { Copier, stampCreatedDirs } from './copy-tree.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
+import { FileBatch } from './file-batch.js';
 import { applyCopiedMetadata, type MetadataOverrides } from './metadata.js';
 import { mkdirAllInRoot } from './mkdirp.js';
 import { resolveOwner } from './owner.js';
 import { compilePatterns } from './pattern-filter.js';
 import { resolveInRoot } from './root-path.js';
+import { nativeSys } from '../../util/native-sys.js';
 import { cleanRooted, hostPathOf } from '../../util/root-path.js';
 import { timestampSeconds } from './timestamp.js';
 import type { CopyAction, CopyResult, FileOpContext } from './types.js';
@@ -101,6 +103,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     signal: ctx.signal,
     location: loc,
     reuse: ctx.reuse,
+    batch: fileBatch(ctx),
   });
   // unpackSet/unpack only record what `ADD --unpack` said; the frontend folds it into this flag.
   const unpack = !!action.attemptUnpackDockerCompatibility;
@@ -179,6 +182,13 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     bytes: copier.bytes + unpackedBytes,
     unpacked,
   };
+}
+
+/** The batch copier for small files: the context's, else the native module's when it has one. */
+function fileBatch(ctx: FileOpContext): FileBatch | undefined {
+  if (ctx.copyFiles === null) return undefined;
+  const copyFiles = ctx.copyFiles ?? nativeSys()?.copyFiles;
+  return copyFiles === undefined ? undefined : new FileBatch(copyFiles);
 }
 
 function modeOf(action: CopyAction, loc: SourceLocation | undefined): ModeSpec | undefined {
