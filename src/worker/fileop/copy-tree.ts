@@ -62,10 +62,12 @@ interface DirState {
 /** A destination directory that is created on first use (for excluded-but-descended directories). */
 interface DestDir {
   ensure(): Promise<DirState>;
+  /** Its state once it exists (what ensure() resolves to), so entries need not wait for it. */
+  readonly known: DirState | undefined;
 }
 
 const UNKNOWN_DIR: DirState = { created: false, childOwner: undefined };
-const READY: DestDir = { ensure: async () => UNKNOWN_DIR };
+const READY: DestDir = { ensure: async () => UNKNOWN_DIR, known: UNKNOWN_DIR };
 const S_ISGID = 0o2000;
 /**
  * Files up to this size are copied with synchronous calls (as `cp -a` and the layer applier do):
@@ -75,9 +77,15 @@ const S_ISGID = 0o2000;
 const SYNC_COPY_MAX = 128 * 1024;
 /** Entries of one directory started per event-loop turn, so a huge directory does not block it. */
 const ENTRIES_PER_TURN = 256;
+const DONE = Promise.resolve();
+
+/** A surrogate (half of a character beyond U+FFFF), where UTF-16 order and byte order differ. */
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Names in byte order (what the on-disk order of a layer tar would be), each encoded once. */
-function sortNames(names: readonly string[]): string[] {
+function sortNames(names: string[]): string[] {
+  // Without surrogates, UTF-16 code unit order is code point order, which is UTF-8 byte order.
+  if (!names.some((n) => SURROGATE.test(n))) return names.sort();
   const keyed = names.map((n) => ({ n, b: Buffer.from(n) }));
   keyed.sort((x, y) => Buffer.compare(x.b, y.b));
   return keyed.map((k) => k.n);
@@ -111,7 +119,7 @@ export class Copier {
     let parent = READY;
     if (into !== undefined) {
       const state: DirState = { created: into.absent, childOwner: this.childOwnerIn(into.st) };
-      parent = { ensure: async () => state };
+      parent = { ensure: async () => state, known: state };
     }
     await this.visit(src, st, dst, rel, parent, true);
   }
@@ -120,33 +128,31 @@ export class Copier {
     return '/' + posix.relative(this.opts.destRoot, dst);
   }
 
-  private async visit(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean): Promise<void> {
+  /** Not async: an entry takes one async frame (visitChild), which is what a small file costs most. */
+  private visit(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean): Promise<void> {
     throwIfAborted(this.opts.signal);
     let lazy = false;
     const hidden = this.opts.rootExclude;
     if (hidden) {
       const fromRoot = posix.relative(hidden.srcRoot, src);
       if (fromRoot !== '' && !fromRoot.startsWith('..') && hidden.matcher.matchesOrParentMatches(fromRoot)) {
-        if (!st.isDirectory() || !mayReincludeBelow(hidden.matcher, fromRoot)) return;
+        if (!st.isDirectory() || !mayReincludeBelow(hidden.matcher, fromRoot)) return DONE;
         lazy = true;
       }
     }
     if (rel !== '') {
       const { exclude, include } = this.opts;
       if (exclude?.matchesOrParentMatches(rel)) {
-        if (!st.isDirectory() || !mayReincludeBelow(exclude, rel)) return;
+        if (!st.isDirectory() || !mayReincludeBelow(exclude, rel)) return DONE;
         lazy = true;
       }
       if (include && !include.matchesOrParentMatches(rel)) {
-        if (!st.isDirectory()) return;
+        if (!st.isDirectory()) return DONE;
         lazy = true;
       }
     }
-    if (st.isDirectory()) {
-      await this.visitDir(src, st, dst, rel, parent, isTop, lazy);
-      return;
-    }
-    await this.leafTask(src, st, dst, parent);
+    if (st.isDirectory()) return this.visitDir(src, st, dst, rel, parent, isTop, lazy);
+    return this.leafTask(src, st, dst, parent);
   }
 
   /**
@@ -185,8 +191,8 @@ export class Copier {
     let made: Promise<{ readonly state: DirState; readonly created: CreatedState | undefined }> | undefined;
     const make = (): Promise<{ readonly state: DirState; readonly created: CreatedState | undefined }> =>
       (made ??= parent.ensure().then(() => this.makeDir(dst)));
-    const self: DestDir = { ensure: () => make().then((m) => m.state) };
-    if (!lazy) await self.ensure();
+    const self: { known: DirState | undefined; ensure(): Promise<DirState> } = { known: undefined, ensure: () => make().then((m) => m.state) };
+    if (!lazy) self.known = await self.ensure();
     let names: string[];
     try {
       names = sortNames(await this.limiter.run(() => readdir(src)));
@@ -196,11 +202,14 @@ export class Copier {
     // Every child (subdirectories too) runs at once, bounded by the limiter; each task settles into
     // an outcome right away, so a failure waiting here is never "unhandled".
     const tasks: Promise<{ readonly error: unknown } | undefined>[] = [];
+    // Normalised once, with a trailing slash: children's paths are then a concatenation each.
+    const srcDir = posix.join(src, '/');
+    const dstDir = posix.join(dst, '/');
     for (let i = 0; i < names.length; i++) {
       if (i > 0 && i % ENTRIES_PER_TURN === 0) await nextTurn();
       const name = names[i] as string;
       tasks.push(
-        this.visitChild(posix.join(src, name), posix.join(dst, name), rel === '' ? name : `${rel}/${name}`, self).then(
+        this.visitChild(srcDir + name, dstDir + name, rel === '' ? name : `${rel}/${name}`, self).then(
           () => undefined,
           (e: unknown) => {
             this.failed = true;
@@ -283,7 +292,18 @@ export class Copier {
     await unlink(dst);
   }
 
-  private async leaf(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
+  private leaf(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
+    // The common case without a single await: a small file into a directory this copy made.
+    const batch = this.opts.batch;
+    const known = parent.known;
+    if (batch && known?.created && !this.opts.reuse && !this.failed && st.isFile() && st.size <= SYNC_COPY_MAX) {
+      throwIfAborted(this.opts.signal);
+      return this.batched(batch, src, st, dst, known.childOwner, undefined);
+    }
+    return this.leafAwaiting(src, st, dst, parent);
+  }
+
+  private async leafAwaiting(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
     if (this.failed) return;
     throwIfAborted(this.opts.signal);
     if (st.isSocket()) return; // a socket cannot be recreated meaningfully; BuildKit's context skips them too
@@ -330,18 +350,11 @@ export class Copier {
   }
 
   /** Copies a small regular file with its metadata in a batch (file-batch.ts), as leaf() would. */
-  private async batched(
-    batch: FileBatch,
-    src: string,
-    st: Stats,
-    dst: string,
-    owner: DirState['childOwner'],
-    want: CopiedAttrs | undefined,
-  ): Promise<void> {
+  private batched(batch: FileBatch, src: string, st: Stats, dst: string, owner: DirState['childOwner'], want: CopiedAttrs | undefined): Promise<void> {
     const { uid, gid, bits } = want ?? copiedAttrs(st, this.opts.overrides);
     const time = this.opts.overrides.time;
-    try {
-      await batch.add({
+    return batch
+      .add({
         src,
         dst,
         uid,
@@ -351,13 +364,17 @@ export class Copier {
         atime: time ?? st.atimeMs / 1000,
         mtime: time ?? st.mtimeMs / 1000,
         size: st.size,
-      });
-    } catch (e) {
-      throw fileOpIoError(`copy ${src} to ${this.display(dst)}`, e);
-    }
-    this.bytes += st.size;
-    this.entries++;
-    if (want) this.opts.reuse?.written(src, st, dst, 'copied', want);
+      })
+      .then(
+        () => {
+          this.bytes += st.size;
+          this.entries++;
+          if (want) this.opts.reuse?.written(src, st, dst, 'copied', want);
+        },
+        (e: unknown) => {
+          throw fileOpIoError(`copy ${src} to ${this.display(dst)}`, e);
+        },
+      );
   }
 
   /**

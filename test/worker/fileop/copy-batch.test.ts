@@ -92,6 +92,22 @@ describeIf(problem === undefined && isRoot, problem ?? 'needs root (chown, mount
     });
   }
 
+  test("a wildcard's matches into one directory share batches; matches of one name are copied in order", async () => {
+    writeTree(r.src, { ...Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`f${i}`, `${i}`])), 'a/x': '1', 'b/x': '2', 'c/x': '3' });
+    let calls = 0;
+    const counting: CopyFiles = (paths, meta) => {
+      calls++;
+      return copyFiles(paths, meta);
+    };
+    const ctx = { srcRoot: r.src, destRoot: r.dest, copyFiles: counting };
+    await copy({ ...base, src: 'f*', dest: '/files/' }, ctx);
+    expect(readdirSync(join(r.dest, 'files'))).toHaveLength(200);
+    expect(readFileSync(join(r.dest, 'files/f199'), 'utf8')).toBe('199');
+    expect(calls).toBeLessThanOrEqual(8);
+    await copy({ ...base, src: '*/x', dest: '/d/' }, ctx);
+    expect(readFileSync(join(r.dest, 'd/x'), 'utf8')).toBe('3');
+  });
+
   test('a file that cannot be written fails the COPY with its path and error', async () => {
     writeTree(r.src, Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`f${i}`, 'y'.repeat(4096)])));
     const small = join(r.base, 'small');
