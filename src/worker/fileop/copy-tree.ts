@@ -205,8 +205,11 @@ export class Copier {
     // Normalised once, with a trailing slash: children's paths are then a concatenation each.
     const srcDir = posix.join(src, '/');
     const dstDir = posix.join(dst, '/');
+    const batch = this.opts.batch;
     for (let i = 0; i < names.length; i++) {
       if (i > 0 && i % ENTRIES_PER_TURN === 0) await nextTurn();
+      const room = batch?.room();
+      if (room !== undefined) await room;
       const name = names[i] as string;
       tasks.push(
         this.visitChild(srcDir + name, dstDir + name, rel === '' ? name : `${rel}/${name}`, self).then(

@@ -35,6 +35,11 @@ const META = 7;
 const FLAG_CHOWN = 1;
 /** Files per batch: few enough that several batches of a directory run on the pool's threads at once. */
 const BATCH_MAX = 64;
+/**
+ * Batches under way before the walk waits (room()): the pool has 4 threads; a walk far ahead of the
+ * copies would hold every queued file's Stats (at 100,000 files that costs more in GC than it saves).
+ */
+const RUNNING_MAX = 4;
 
 interface Pending {
   readonly paths: string[];
@@ -50,6 +55,8 @@ function seconds(t: number): number {
 
 export class FileBatch {
   private pending: Pending | undefined;
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly copyFiles: CopyFiles) {}
 
@@ -66,12 +73,27 @@ export class FileBatch {
     });
   }
 
+  /** Undefined while there is room for more files, else a promise settled once a batch is done. */
+  room(): Promise<void> | undefined {
+    if (this.running < RUNNING_MAX) return undefined;
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
   private open(): Pending {
     let start!: () => void;
     const paths: string[] = [];
     const meta = new Float64Array(BATCH_MAX * META);
     const done = new Promise<readonly (Error | undefined)[] | null>((resolve, reject) => {
-      start = () => this.copyFiles(paths.join(''), meta.subarray(0, paths.length * META)).then(resolve, reject);
+      start = () => {
+        this.running++;
+        const settle = (): void => {
+          this.running--;
+          for (const w of this.waiting.splice(0)) w();
+        };
+        this.copyFiles(paths.join(''), meta.subarray(0, paths.length * META))
+          .then(resolve, reject)
+          .finally(settle);
+      };
     });
     setImmediate(() => this.flush());
     return { paths, meta, done, start };

@@ -108,6 +108,25 @@ describeIf(problem === undefined && isRoot, problem ?? 'needs root (chown, mount
     expect(readFileSync(join(r.dest, 'd/x'), 'utf8')).toBe('3');
   });
 
+  test('the walk waits while 4 batches are under way, so a big tree is not all queued at once', async () => {
+    writeTree(r.src, Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`d/f${i}`, 'z'])));
+    let running = 0;
+    let most = 0;
+    let files = 0;
+    const slow: CopyFiles = async (paths, meta) => {
+      running++;
+      most = Math.max(most, running);
+      files += meta.length / 7;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const out = await copyFiles(paths, meta);
+      running--;
+      return out;
+    };
+    await copy(base, { srcRoot: r.src, destRoot: r.dest, copyFiles: slow });
+    expect(files).toBe(1000);
+    expect(most).toBe(4);
+  });
+
   test('a file that cannot be written fails the COPY with its path and error', async () => {
     writeTree(r.src, Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`f${i}`, 'y'.repeat(4096)])));
     const small = join(r.base, 'small');
