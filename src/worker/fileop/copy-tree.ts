@@ -9,10 +9,13 @@
  * symlink in the destination is replaced, never written through.
  *
  * Small files are bound by per-file system calls and thread-pool trips, so the copier makes as few
- * as `cp -a` does (issue 14). Files up to 128 KiB, symlinks, source lstats, xattr listings and times
- * use synchronous calls, as the layer applier does: for them a trip through the pool costs more than
- * the call (a directory's entries are started 256 per event-loop turn, so the loop keeps turning).
- * Bigger files, readdirs and fifos go through one limiter. Subdirectories are walked concurrently.
+ * as `cp -a` does (issue 14). Files up to 128 KiB are copied with their metadata in batches of the
+ * native module, off the event loop (file-batch.ts; a file into a directory the copy made takes no
+ * await at all); without the module, with synchronous calls, as the layer applier does: for them a
+ * trip through the pool costs more than the call. Symlinks, source lstats, xattr listings and times
+ * are synchronous calls too (a directory's entries are started 256 per event-loop turn, so the loop
+ * keeps turning). Bigger files, readdirs and fifos go through one limiter. Subdirectories are walked
+ * concurrently.
  * A directory the copy created itself is known to be empty, so its entries are not looked up before
  * being written; and the owner and mode a new entry got at creation are known (the creator's ids, or
  * the directory's group when it is setgid; copyFile sets the source's mode), so chown and chmod calls
