@@ -303,8 +303,8 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
  */
 #define COPY_META 7
 #define COPY_CHOWN 1
-#define XATTR_NAMES 65536
-#define XATTR_VALUE 65536
+#define XATTR_NAMES 8192 /* bigger lists and values are read into a malloc of their size */
+#define XATTR_VALUE 8192
 
 typedef struct {
   int err;

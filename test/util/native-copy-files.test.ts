@@ -5,13 +5,13 @@
  * error per failed file at its index without stopping the others or touching what was there.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { chmodSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAttributeSync, listAttributesSync, setAttributeSync } from '@napi-rs/xattr';
 import { nativeSys, nativeSysProblem } from '../../src/util/native-sys.js';
 import type { CopyFiles } from '../../src/worker/fileop/types.js';
-import { describeIf, isRoot } from '../helpers/skip.js';
+import { describeIf, isRoot, testIf } from '../helpers/skip.js';
 
 const problem = nativeSysProblem();
 
@@ -89,6 +89,23 @@ describeIf(problem === undefined && isRoot, problem ?? 'needs root (chown, trust
     expect(() => lstatSync(d('link'))).toThrow();
     expect(readFileSync(d('ok'), 'utf8')).toBe('ok');
     expect(lstatSync(d('ok')).mode & 0o7777).toBe(0o644);
+  });
+
+  // tmpfs takes user xattrs bigger than ext4's one block: a list and a value beyond the 8 KiB buffers.
+  testIf(existsSync('/dev/shm'), 'no /dev/shm (tmpfs)', 'xattr names and values longer than its buffers are copied whole', async () => {
+    const shm = mkdtempSync('/dev/shm/tsbuild-copyfiles-');
+    try {
+      writeFileSync(join(shm, 'src'), 'x');
+      const big = Buffer.alloc(20_000, 7);
+      setAttributeSync(join(shm, 'src'), 'user.big', big);
+      for (let i = 0; i < 300; i++) setAttributeSync(join(shm, 'src'), `user.a-fairly-long-attribute-name-${i}`, Buffer.from(String(i)));
+      expect(await run([{ src: join(shm, 'src'), dst: join(shm, 'dst'), meta: [0, 0, 0o644, 0, 1, 1, 1] }])).toBeNull();
+      expect(getAttributeSync(join(shm, 'dst'), 'user.big')).toEqual(big);
+      expect(listAttributesSync(join(shm, 'dst'))).toHaveLength(301);
+      expect(getAttributeSync(join(shm, 'dst'), 'user.a-fairly-long-attribute-name-299')?.toString()).toBe('299');
+    } finally {
+      rmSync(shm, { recursive: true, force: true });
+    }
   });
 
   test('bad arguments throw, not crash', () => {
