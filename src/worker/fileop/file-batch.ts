@@ -1,16 +1,18 @@
 /**
- * Small regular files copied in batches off the event loop. A COPY of 1,000 one-line files was
- * ~14 system calls per file made from JavaScript — copyFileSync (open, fstat, open, fchmod, ioctl,
- * copy_file_range, sendfile, close, close), llistxattr twice, lutimes — and ~80 µs of the event
- * loop per file. The native module's `copyFiles` (native/tsbuild_sys.c) does a batch of them on
- * one thread-pool thread with 9 calls per file (the xattr listing and the times on the open
- * descriptors), so the event loop only walks the tree, and batches run on several pool threads.
+ * Small regular files copied in batches off the event loop (issue 14). A COPY of 1,000 small files
+ * made ~13 system calls per file from JavaScript — copyFileSync (open, fstat, open, fchmod, ioctl,
+ * copy_file_range, sendfile, close, close), llistxattr twice, lutimes — and spent ~85 ms of CPU,
+ * most of it on the event loop. The native module's `copyFiles` (native/tsbuild_sys.c) copies a
+ * batch on one thread-pool thread with 8 calls per file (open, open, sendfile or copy_file_range,
+ * fchmod, flistxattr, futimens, close, close; the clone and copy_file_range attempts are made once
+ * per batch), so the event loop only walks the tree while a batch per core is being copied.
  *
  * A file is queued with what the JavaScript path would give it: the owner and permission bits
  * (copiedAttrs), whether a chown is needed, and its times in the seconds Node's lutimes takes (the
  * module converts them as libuv does, so both paths write the same nanoseconds). A batch is
  * started when it is full or at the end of the event-loop turn that queued its first file.
  */
+import { availableParallelism } from 'node:os';
 import type { CopyFiles } from './types.js';
 
 /** One file of a batch. */
@@ -36,10 +38,12 @@ const FLAG_CHOWN = 1;
 /** Files per batch: few enough that several batches of a directory run on the pool's threads at once. */
 const BATCH_MAX = 64;
 /**
- * Batches under way before the walk waits (room()): the pool has 4 threads; a walk far ahead of the
- * copies would hold every queued file's Stats (at 100,000 files that costs more in GC than it saves).
+ * Batches under way before the walk waits (room()): one per core, at most the pool's 4 threads.
+ * Creating files in one directory serialises on its lock (more threads only spin on it: 4 on this
+ * 2-core machine were no faster than 2), and a walk far ahead of the copies would hold every queued
+ * file's Stats (at 100,000 files that costs more in GC than it saves).
  */
-const RUNNING_MAX = 4;
+export const RUNNING_MAX = Math.min(4, availableParallelism());
 
 interface Pending {
   readonly paths: string[];
