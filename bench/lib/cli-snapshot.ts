@@ -2,11 +2,14 @@
  * A private copy of the built CLI for one benchmark run. The working tree is shared and `dist/` is
  * rebuilt by others at any time; a run that spawns `dist/bin/tsbuild.cjs` a hundred times over
  * twenty minutes would otherwise mix versions or die on a half-written file. The copy holds
- * dist/bin (the bundled CLI), package.json and a symlink to node_modules.
+ * dist/bin (the bundled CLI), package.json, a symlink to node_modules and the native module
+ * (native/build/Release/tsbuild_sys.node, which src/util/native-sys.ts looks for up from the
+ * bundle: without it the copy measured the fallbacks — mount(8) and umount(8) spawned per RUN, COPY
+ * without its native batches).
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdir, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TsbuildError } from '../../src/util/errors.js';
 import { repoRoot } from './paths.js';
 import { runCommand } from './run-command.js';
@@ -23,6 +26,10 @@ export async function snapshotCli(dir: string, opts: { readonly signal: AbortSig
   await cp(bin, join(dir, 'dist', 'bin'), { recursive: true });
   await cp(join(repoRoot, 'package.json'), join(dir, 'package.json'));
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  // The other build's own module when it has one beside its dist/, else this repository's.
+  const native = join('native', 'build', 'Release', 'tsbuild_sys.node');
+  const nativeFrom = [join(dirname(dirname(bin)), native), join(repoRoot, native)].find((p) => existsSync(p));
+  if (nativeFrom !== undefined) await cp(nativeFrom, join(dir, native));
   const entry = join(dir, 'dist', 'bin', 'tsbuild.cjs');
   // --version loads the whole bundle: a copy taken mid-rebuild fails here, not later.
   const r = await runCommand(process.execPath, [entry, '--version'], { signal: opts.signal, env: { ...process.env, NODE_OPTIONS: '' } });

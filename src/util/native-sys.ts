@@ -1,7 +1,7 @@
 /**
  * tsbuild's own native module (native/tsbuild_sys.c, built by `npm run build`): mount(2),
  * umount2(2), utimensat(2) on a link itself to the nanosecond, mknod(2) — the calls Node has no API
- * for. Without it each was a child process (mount(8), umount(8), touch(1), mknod(1)), and a spawn
+ * for — and a batch copy of small files on the thread pool (src/worker/fileop/file-batch.ts). Without it each was a child process (mount(8), umount(8), touch(1), mknod(1)), and a spawn
  * stops the daemon's event loop while its whole address space is forked: 10-30 ms per call here.
  *
  * Loaded on first use, from `native/build/Release/` found by walking up from this module (the same
@@ -23,6 +23,13 @@ export interface NativeSys {
   lutimes(path: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
   /** mknod(2); `mode` includes the file type bits. */
   mknod(path: string, mode: number, major: number, minor: number): void;
+  /**
+   * Copies a batch of regular files with their metadata on one thread-pool thread; what `paths` and
+   * `meta` hold is described in src/worker/fileop/file-batch.ts. Resolves to null when every file
+   * was copied, else to an array holding each failed file's error at its index. Missing from a
+   * module built before it existed (callers then copy from JavaScript).
+   */
+  copyFiles?(paths: string, meta: Float64Array): Promise<readonly (Error | undefined)[] | null>;
 }
 
 /** umount2 flag: detach now, free when no longer busy. */

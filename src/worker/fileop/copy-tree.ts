@@ -9,10 +9,13 @@
  * symlink in the destination is replaced, never written through.
  *
  * Small files are bound by per-file system calls and thread-pool trips, so the copier makes as few
- * as `cp -a` does (issue 14). Files up to 128 KiB, symlinks, source lstats, xattr listings and times
- * use synchronous calls, as the layer applier does: for them a trip through the pool costs more than
- * the call (a directory's entries are started 256 per event-loop turn, so the loop keeps turning).
- * Bigger files, readdirs and fifos go through one limiter. Subdirectories are walked concurrently.
+ * as `cp -a` does (issue 14). Files up to 128 KiB are copied with their metadata in batches of the
+ * native module, off the event loop (file-batch.ts; a file into a directory the copy made takes no
+ * await at all); without the module, with synchronous calls, as the layer applier does: for them a
+ * trip through the pool costs more than the call. Symlinks, source lstats, xattr listings and times
+ * are synchronous calls too (a directory's entries are started 256 per event-loop turn, so the loop
+ * keeps turning). Bigger files, readdirs and fifos go through one limiter. Subdirectories are walked
+ * concurrently.
  * A directory the copy created itself is known to be empty, so its entries are not looked up before
  * being written; and the owner and mode a new entry got at creation are known (the creator's ids, or
  * the directory's group when it is setgid; copyFile sets the source's mode), so chown and chmod calls
@@ -26,6 +29,7 @@ import { throwIfAborted, type SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
 import { Limiter } from './limiter.js';
 import { applyCopiedMetadata, copiedAttrs, onlyCopyableXattrs, setTimes, type CreatedState, type MetadataOverrides } from './metadata.js';
+import type { FileBatch } from './file-batch.js';
 import type { CopiedAttrs, FileReuse } from './types.js';
 import type { PatternMatcher } from '../../util/pattern-matcher/index.js';
 import { mayReincludeBelow } from './pattern-filter.js';
@@ -47,6 +51,8 @@ export interface CopierOptions {
   readonly reuse?: FileReuse | undefined;
   /** Regular source files may be hard-linked where the copy would equal them (FileOpContext.linkSources). */
   readonly linkSources?: boolean;
+  /** Copies small regular files in batches off the event loop; undefined: from JavaScript. */
+  readonly batch?: FileBatch | undefined;
 }
 
 
@@ -61,10 +67,12 @@ interface DirState {
 /** A destination directory that is created on first use (for excluded-but-descended directories). */
 interface DestDir {
   ensure(): Promise<DirState>;
+  /** Its state once it exists (what ensure() resolves to), so entries need not wait for it. */
+  readonly known: DirState | undefined;
 }
 
 const UNKNOWN_DIR: DirState = { created: false, childOwner: undefined };
-const READY: DestDir = { ensure: async () => UNKNOWN_DIR };
+const READY: DestDir = { ensure: async () => UNKNOWN_DIR, known: UNKNOWN_DIR };
 const S_ISGID = 0o2000;
 /**
  * Files up to this size are copied with synchronous calls (as `cp -a` and the layer applier do):
@@ -74,9 +82,15 @@ const S_ISGID = 0o2000;
 const SYNC_COPY_MAX = 128 * 1024;
 /** Entries of one directory started per event-loop turn, so a huge directory does not block it. */
 const ENTRIES_PER_TURN = 256;
+const DONE = Promise.resolve();
+
+/** A surrogate (half of a character beyond U+FFFF), where UTF-16 order and byte order differ. */
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** Names in byte order (what the on-disk order of a layer tar would be), each encoded once. */
-function sortNames(names: readonly string[]): string[] {
+function sortNames(names: string[]): string[] {
+  // Without surrogates, UTF-16 code unit order is code point order, which is UTF-8 byte order.
+  if (!names.some((n) => SURROGATE.test(n))) return names.sort();
   const keyed = names.map((n) => ({ n, b: Buffer.from(n) }));
   keyed.sort((x, y) => Buffer.compare(x.b, y.b));
   return keyed.map((k) => k.n);
@@ -118,7 +132,7 @@ export class Copier {
     let parent = READY;
     if (into !== undefined) {
       const state: DirState = { created: into.absent, childOwner: this.childOwnerIn(into.st) };
-      parent = { ensure: async () => state };
+      parent = { ensure: async () => state, known: state };
     }
     await this.visit(src, st, dst, rel, parent, true);
   }
@@ -127,33 +141,31 @@ export class Copier {
     return '/' + posix.relative(this.opts.destRoot, dst);
   }
 
-  private async visit(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean): Promise<void> {
+  /** Not async: an entry takes one async frame (visitChild), which is what a small file costs most. */
+  private visit(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean): Promise<void> {
     throwIfAborted(this.opts.signal);
     let lazy = false;
     const hidden = this.opts.rootExclude;
     if (hidden) {
       const fromRoot = posix.relative(hidden.srcRoot, src);
       if (fromRoot !== '' && !fromRoot.startsWith('..') && hidden.matcher.matchesOrParentMatches(fromRoot)) {
-        if (!st.isDirectory() || !mayReincludeBelow(hidden.matcher, fromRoot)) return;
+        if (!st.isDirectory() || !mayReincludeBelow(hidden.matcher, fromRoot)) return DONE;
         lazy = true;
       }
     }
     if (rel !== '') {
       const { exclude, include } = this.opts;
       if (exclude?.matchesOrParentMatches(rel)) {
-        if (!st.isDirectory() || !mayReincludeBelow(exclude, rel)) return;
+        if (!st.isDirectory() || !mayReincludeBelow(exclude, rel)) return DONE;
         lazy = true;
       }
       if (include && !include.matchesOrParentMatches(rel)) {
-        if (!st.isDirectory()) return;
+        if (!st.isDirectory()) return DONE;
         lazy = true;
       }
     }
-    if (st.isDirectory()) {
-      await this.visitDir(src, st, dst, rel, parent, isTop, lazy);
-      return;
-    }
-    await this.leafTask(src, st, dst, parent);
+    if (st.isDirectory()) return this.visitDir(src, st, dst, rel, parent, isTop, lazy);
+    return this.leafTask(src, st, dst, parent);
   }
 
   /**
@@ -193,8 +205,8 @@ export class Copier {
     let made: Promise<{ readonly state: DirState; readonly created: CreatedState | undefined }> | undefined;
     const make = (): Promise<{ readonly state: DirState; readonly created: CreatedState | undefined }> =>
       (made ??= parent.ensure().then(() => this.makeDir(dst)));
-    const self: DestDir = { ensure: () => make().then((m) => m.state) };
-    if (!lazy) await self.ensure();
+    const self: { known: DirState | undefined; ensure(): Promise<DirState> } = { known: undefined, ensure: () => make().then((m) => m.state) };
+    if (!lazy) self.known = await self.ensure();
     let names: string[];
     try {
       names = sortNames(await this.limiter.run(() => readdir(src)));
@@ -204,11 +216,17 @@ export class Copier {
     // Every child (subdirectories too) runs at once, bounded by the limiter; each task settles into
     // an outcome right away, so a failure waiting here is never "unhandled".
     const tasks: Promise<{ readonly error: unknown } | undefined>[] = [];
+    // Normalised once, with a trailing slash: children's paths are then a concatenation each.
+    const srcDir = posix.join(src, '/');
+    const dstDir = posix.join(dst, '/');
+    const batch = this.opts.batch;
     for (let i = 0; i < names.length; i++) {
       if (i > 0 && i % ENTRIES_PER_TURN === 0) await nextTurn();
+      const room = batch?.room();
+      if (room !== undefined) await room;
       const name = names[i] as string;
       tasks.push(
-        this.visitChild(posix.join(src, name), posix.join(dst, name), rel === '' ? name : `${rel}/${name}`, self).then(
+        this.visitChild(srcDir + name, dstDir + name, rel === '' ? name : `${rel}/${name}`, self).then(
           () => undefined,
           (e: unknown) => {
             this.failed = true;
@@ -291,7 +309,19 @@ export class Copier {
     await unlink(dst);
   }
 
-  private async leaf(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
+  private leaf(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
+    // The common case without a single await: a small file into a directory this copy made (not
+    // when the file may be linked instead: leafAwaiting tries that first).
+    const batch = this.opts.batch;
+    const known = parent.known;
+    if (batch && known?.created && !this.opts.reuse && !this.sourceLinks && !this.failed && st.isFile() && st.size <= SYNC_COPY_MAX) {
+      throwIfAborted(this.opts.signal);
+      return this.batched(batch, src, st, dst, known.childOwner, undefined);
+    }
+    return this.leafAwaiting(src, st, dst, parent);
+  }
+
+  private async leafAwaiting(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
     if (this.failed) return;
     throwIfAborted(this.opts.signal);
     if (st.isSocket()) return; // a socket cannot be recreated meaningfully; BuildKit's context skips them too
@@ -315,6 +345,11 @@ export class Copier {
       reuse?.written(src, st, dst, 'copied', want);
       return;
     }
+    const batch = this.opts.batch;
+    if (batch && st.isFile() && st.size <= SYNC_COPY_MAX) {
+      await this.batched(batch, src, st, dst, owner, want);
+      return;
+    }
     try {
       if (st.isFile()) {
         // copyFile gives the new file the source's mode (an fchmod, so the umask plays no part).
@@ -336,6 +371,34 @@ export class Copier {
     this.entries++;
     await applyCopiedMetadata(src, st, dst, this.opts.overrides, { created });
     if (reuse && want) reuse.written(src, st, dst, 'copied', want);
+  }
+
+  /** Copies a small regular file with its metadata in a batch (file-batch.ts), as leaf() would. */
+  private batched(batch: FileBatch, src: string, st: Stats, dst: string, owner: DirState['childOwner'], want: CopiedAttrs | undefined): Promise<void> {
+    const { uid, gid, bits } = want ?? copiedAttrs(st, this.opts.overrides);
+    const time = this.opts.overrides.time;
+    return batch
+      .add({
+        src,
+        dst,
+        uid,
+        gid,
+        bits,
+        chown: owner === undefined || owner.uid !== uid || owner.gid !== gid,
+        atime: time ?? st.atimeMs / 1000,
+        mtime: time ?? st.mtimeMs / 1000,
+        size: st.size,
+      })
+      .then(
+        () => {
+          this.bytes += st.size;
+          this.entries++;
+          if (want) this.opts.reuse?.written(src, st, dst, 'copied', want);
+        },
+        (e: unknown) => {
+          throw fileOpIoError(`copy ${src} to ${this.display(dst)}`, e);
+        },
+      );
   }
 
   /**

@@ -25,11 +25,13 @@ import { detectArchive } from './archive-detect.js';
 import { parseModeSpec, type ModeSpec } from './chmod.js';
 import { Copier, stampCreatedDirs } from './copy-tree.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
+import { FileBatch } from './file-batch.js';
 import { applyCopiedMetadata, type MetadataOverrides } from './metadata.js';
 import { mkdirAllInRoot } from './mkdirp.js';
 import { resolveOwner } from './owner.js';
 import { compilePatterns } from './pattern-filter.js';
 import { resolveInRoot } from './root-path.js';
+import { nativeSys } from '../../util/native-sys.js';
 import { cleanRooted, hostPathOf } from '../../util/root-path.js';
 import { timestampSeconds } from './timestamp.js';
 import type { CopyAction, CopyResult, FileOpContext } from './types.js';
@@ -37,6 +39,8 @@ import { unpackArchive } from './unpack.js';
 import { expandSource, type SourceMatch } from './wildcard.js';
 
 const DEFAULT_CONCURRENCY = 8;
+/** Wildcard matches copied at once (100,000 matches are not all held at the same time). */
+const MAX_IN_FLIGHT = 1024;
 
 /** Runs one copy action from `ctx.srcRoot` into `ctx.destRoot`. */
 export async function copy(action: CopyAction, ctx: FileOpContext): Promise<CopyResult> {
@@ -102,6 +106,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     location: loc,
     reuse: ctx.reuse,
     linkSources: ctx.linkSources === true,
+    batch: fileBatch(ctx),
   });
   // unpackSet/unpack only record what `ADD --unpack` said; the frontend folds it into this flag.
   const unpack = !!action.attemptUnpackDockerCompatibility;
@@ -110,9 +115,13 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
   const parentDirs = new ParentDirs(overrides, !!action.alwaysReplaceExistingDestPaths, destRoot, loc);
   let unpackedEntries = 0;
   let unpackedBytes = 0;
+  const inFlight = new InFlight();
+  /** Names of matches started into the destination directory (another match of one waits for it). */
+  const started = new Set<string>();
 
   for (const m of expansion.matches) {
     throwIfAborted(ctx.signal);
+    if (inFlight.failed) break;
     // A wildcard match is already resolved up to its last component, and was looked up when found:
     // only a symlink to be followed needs resolving.
     const known = m.stat !== undefined && !(action.followSymlink && m.stat.isSymbolicLink());
@@ -128,6 +137,7 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     sources.push(m.inRoot);
 
     if (unpack && st.isFile()) {
+      await inFlight.drain();
       const compression = await detectArchive(s.host, ctx.signal);
       if (compression !== undefined) {
         freshNames = undefined;
@@ -143,7 +153,10 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     let target: string;
     /** The directory `target` is created in, when known (lets the copier skip no-op chown/chmod). */
     let into: { readonly st: Stats; readonly absent: boolean } | undefined;
+    /** Nothing copied before writes where this match goes: it need not wait for them. */
+    let independent = false;
     if (pivotParents) {
+      await inFlight.drain();
       freshNames = undefined;
       const dirHost = (await destDirOnce()).host;
       target = await parentDirs.ensure(srcRoot, base, m, dirHost);
@@ -155,10 +168,13 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
         freshNames = undefined; // entries of unknown names land in it
       } else {
         const name = posix.basename(m.inRoot);
+        independent = !started.has(name);
+        started.add(name);
         into = { st: dir.st, absent: freshNames !== undefined && !freshNames.has(name) };
         freshNames?.add(name);
       }
     } else {
+      await inFlight.drain();
       const current = await statOrUndefined(dest.host);
       if (current?.isDirectory()) {
         target = st.isDirectory() && action.dirCopyContents ? dest.host : posix.join(dest.host, posix.basename(m.inRoot));
@@ -169,9 +185,13 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
         target = dest.host;
       }
     }
-    await copier.copy(s.host, st, target, '', into);
+    // A wildcard's many matches into one directory are copied together (their small files share
+    // batches, file-batch.ts); anything that may meet what an earlier match wrote waits for it.
+    if (!independent || inFlight.size >= MAX_IN_FLIGHT) await inFlight.drain();
+    inFlight.add(copier.copy(s.host, st, target, '', into));
   }
 
+  await inFlight.drain();
   await parentDirs.finish();
   await stampCreatedDirs(createdDirs, overrides.time);
   return {
@@ -180,6 +200,13 @@ export async function copy(action: CopyAction, ctx: FileOpContext): Promise<Copy
     bytes: copier.bytes + unpackedBytes,
     unpacked,
   };
+}
+
+/** The batch copier for small files: the context's, else the native module's when it has one. */
+function fileBatch(ctx: FileOpContext): FileBatch | undefined {
+  if (ctx.copyFiles === null) return undefined;
+  const copyFiles = ctx.copyFiles ?? nativeSys()?.copyFiles;
+  return copyFiles === undefined ? undefined : new FileBatch(copyFiles);
 }
 
 function modeOf(action: CopyAction, loc: SourceLocation | undefined): ModeSpec | undefined {
@@ -237,6 +264,34 @@ async function checkRequiredPaths(
 async function requireParent(host: string, destIn: string, loc: SourceLocation | undefined): Promise<void> {
   const parent = await lstatOrUndefined(posix.dirname(host));
   if (!parent?.isDirectory()) throw fileOpUserError('FILEOP_DEST_PARENT_MISSING', [destIn], { location: loc });
+}
+
+/** Copies of wildcard matches under way; drain() waits for all and throws the first failure. */
+class InFlight {
+  failed = false;
+  private tasks: Promise<{ readonly error: unknown } | undefined>[] = [];
+
+  add(p: Promise<void>): void {
+    this.tasks.push(
+      p.then(
+        () => undefined,
+        (error: unknown) => {
+          this.failed = true;
+          return { error };
+        },
+      ),
+    );
+  }
+
+  get size(): number {
+    return this.tasks.length;
+  }
+
+  async drain(): Promise<void> {
+    const tasks = this.tasks;
+    this.tasks = [];
+    for (const o of await Promise.all(tasks)) if (o) throw o.error;
+  }
 }
 
 /**

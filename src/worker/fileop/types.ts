@@ -133,7 +133,16 @@ export interface FileOpContext {
    * new layer's own directory. Default false.
    */
   readonly linkSources?: boolean;
+  /**
+   * Copies small regular files in batches off the event loop (src/worker/fileop/file-batch.ts).
+   * Default: the native module's `copyFiles` when it is loaded; null: every file is copied from
+   * JavaScript, as without the module or with TSBUILD_NATIVE=0.
+   */
+  readonly copyFiles?: CopyFiles | null;
 }
+
+/** The native module's batch copy (src/util/native-sys.ts). */
+export type CopyFiles = (paths: string, meta: Float64Array) => Promise<readonly (Error | undefined)[] | null>;
 
 /** The owner and permission bits a copy of an entry gets (the source's, or the overrides). */
 export interface CopiedAttrs {
