@@ -87,7 +87,9 @@ describeIf(problem === undefined && isRoot, problem ?? 'needs root (chown, mount
       const b = await copy({ ...base, ...extra, dest: '/js/' }, { ...ctx, copyFiles: null });
       expect(files).toBe(small);
       expect(calls).toBeGreaterThanOrEqual(Math.ceil(small / 64));
-      expect(calls).toBeLessThanOrEqual(20);
+      // Batches close when full or at the next turn of the event loop, so how full they get depends
+      // on the machine's load (5 calls quiet, up to 35 seen at load 15): far fewer than one per file.
+      expect(calls).toBeLessThanOrEqual(small / 5);
       expect(a).toEqual(b);
       expect(snapshot(join(r.dest, 'native'))).toEqual(snapshot(join(r.dest, 'js')));
       expect(lstatSync(join(r.dest, 'native/d2/hard')).ino).toBe(lstatSync(join(r.dest, 'native/d1/f1')).ino);
