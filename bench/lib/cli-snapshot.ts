@@ -2,14 +2,19 @@
  * A private copy of the built CLI for one benchmark run. The working tree is shared and `dist/` is
  * rebuilt by others at any time; a run that spawns `dist/bin/tsbuild.cjs` a hundred times over
  * twenty minutes would otherwise mix versions or die on a half-written file. The copy holds
- * dist/bin (the bundled CLI), package.json and a symlink to node_modules.
+ * dist/bin (the bundled CLI), package.json, a symlink to node_modules and the native module
+ * (native/build/Release/tsbuild_sys.node, found by walking up from the bundle as in the tree it was
+ * built in: without it every mount and unmount would fork the daemon for mount(8)/umount(8), which
+ * a built tree never does).
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdir, symlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TsbuildError } from '../../src/util/errors.js';
 import { repoRoot } from './paths.js';
 import { runCommand } from './run-command.js';
+
+const NATIVE = join('native', 'build', 'Release', 'tsbuild_sys.node');
 
 /**
  * Copies the CLI into `dir` and returns the path of its entry point; checks that it starts.
@@ -17,12 +22,18 @@ import { runCommand } from './run-command.js';
  * this repository's.
  */
 export async function snapshotCli(dir: string, opts: { readonly signal: AbortSignal; readonly dist?: string }): Promise<string> {
-  const bin = join(opts.dist ?? join(repoRoot, 'dist'), 'bin');
+  const dist = opts.dist ?? join(repoRoot, 'dist');
+  const bin = join(dist, 'bin');
   if (!existsSync(join(bin, 'tsbuild.mjs'))) throw new TsbuildError('BENCH_NOT_BUILT', `${join(bin, 'tsbuild.mjs')} is missing: run npm run build first`);
   await mkdir(join(dir, 'dist'), { recursive: true });
   await cp(bin, join(dir, 'dist', 'bin'), { recursive: true });
   await cp(join(repoRoot, 'package.json'), join(dir, 'package.json'));
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  // The native module of the tree `dist` was built in (beside it, as npm run build leaves it).
+  const native = join(dirname(dist), NATIVE);
+  if (!existsSync(native)) throw new TsbuildError('BENCH_NOT_BUILT', `${native} is missing: a dist/ is measured with the native module it was built with (copy it beside that dist/)`);
+  await mkdir(dirname(join(dir, NATIVE)), { recursive: true });
+  await cp(native, join(dir, NATIVE));
   const entry = join(dir, 'dist', 'bin', 'tsbuild.cjs');
   // --version loads the whole bundle: a copy taken mid-rebuild fails here, not later.
   const r = await runCommand(process.execPath, [entry, '--version'], { signal: opts.signal, env: { ...process.env, NODE_OPTIONS: '' } });
