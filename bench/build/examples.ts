@@ -22,7 +22,14 @@ export interface ChangeRun {
   readonly changed: readonly ImageLayer[];
 }
 
+/** A builder as it appears in the tables: its tool name, or e.g. "tsbuild (old)" for another build. */
+export interface LabelledBuilder {
+  readonly label: string;
+  readonly builder: Builder;
+}
+
 export interface ExampleResult {
+  /** The builder's label: the tool name, or "tsbuild (old)". */
   readonly tool: string;
   readonly example: ExampleName;
   readonly cold: readonly BuildOutcome[];
@@ -33,6 +40,7 @@ export interface ExampleResult {
 }
 
 interface ToolState {
+  readonly label: string;
   readonly builder: Builder;
   readonly ctx: string;
   readonly cold: BuildOutcome[];
@@ -57,7 +65,7 @@ async function editPackageJson(ctx: string, n: number): Promise<void> {
 
 export async function benchExample(opts: {
   readonly example: ExampleName;
-  readonly builders: readonly Builder[];
+  readonly builders: readonly LabelledBuilder[];
   readonly workDir: string;
   readonly runs: number;
   readonly signal: AbortSignal;
@@ -65,18 +73,18 @@ export async function benchExample(opts: {
   const { example, runs, signal } = opts;
   const tag = `bench-${example}`;
   const states: ToolState[] = [];
-  for (const b of opts.builders) {
-    // A private copy per tool: the change runs edit package.json.
-    const ctx = join(opts.workDir, `${b.name}-${example}`);
+  for (const [i, { label, builder }] of opts.builders.entries()) {
+    // A private copy per builder: the change runs edit package.json.
+    const ctx = join(opts.workDir, `${builder.name}-${i}-${example}`);
     await cp(join(examplesDir, example), ctx, { recursive: true });
-    states.push({ builder: b, ctx, cold: [], noop: [], change: [], image: [], previous: [] });
+    states.push({ label, builder, ctx, cold: [], noop: [], change: [], image: [], previous: [] });
   }
   for (let i = 0; i < runs; i++) {
     for (const s of states) {
       await s.builder.reset({ signal });
       const o = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
       s.cold.push(o);
-      progress(`${example} ${s.builder.name}: cold build ${i + 1}/${runs} ${seconds(o.wallMs)}`);
+      progress(`${example} ${s.label}: cold build ${i + 1}/${runs} ${seconds(o.wallMs)}`);
     }
   }
   for (const s of states) s.image = s.previous = await s.builder.layers(tag, { signal });
@@ -84,7 +92,7 @@ export async function benchExample(opts: {
     for (const s of states) {
       const o = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
       s.noop.push(o);
-      progress(`${example} ${s.builder.name}: no-op rebuild ${i + 1}/${runs} ${seconds(o.wallMs)}`);
+      progress(`${example} ${s.label}: no-op rebuild ${i + 1}/${runs} ${seconds(o.wallMs)}`);
     }
   }
   for (let i = 0; i < runs; i++) {
@@ -94,8 +102,8 @@ export async function benchExample(opts: {
       const after = await s.builder.layers(tag, { signal });
       s.change.push({ outcome, changed: changedLayers(s.previous, after) });
       s.previous = after;
-      progress(`${example} ${s.builder.name}: one-file change ${i + 1}/${runs} ${seconds(outcome.wallMs)}`);
+      progress(`${example} ${s.label}: one-file change ${i + 1}/${runs} ${seconds(outcome.wallMs)}`);
     }
   }
-  return states.map((s) => ({ tool: s.builder.name, example, cold: s.cold, noop: s.noop, change: s.change, image: s.image }));
+  return states.map((s) => ({ tool: s.label, example, cold: s.cold, noop: s.noop, change: s.change, image: s.image }));
 }

@@ -30,16 +30,21 @@ export function printExample(results: readonly ExampleResult[], say: (s: string)
       seconds(median(r.change.map((c) => c.outcome.exportMs ?? Number.NaN))),
     ]),
   ));
-  const others = results.filter((r) => r.tool !== 'tsbuild');
-  if (others.length > 0) {
+  // tsbuild against every other row; an old build's tsbuild ("tsbuild (old)", --old) also against the other tools.
+  const oldOnes = results.filter((r) => r.tool !== 'tsbuild' && r.tool.startsWith('tsbuild'));
+  const pairs = [
+    ...results.filter((r) => r !== ours).map((r) => [ours, r] as const),
+    ...oldOnes.flatMap((o) => results.filter((r) => !r.tool.startsWith('tsbuild')).map((r) => [o, r] as const)),
+  ];
+  if (pairs.length > 0) {
     say('');
     say(table(
       ['ratio', 'cold build', 'no-op rebuild', 'package.json change'],
-      others.map((r) => [
-        `tsbuild / ${r.tool}`,
-        ratio(wall(ours.cold), wall(r.cold)),
-        ratio(wall(ours.noop), wall(r.noop)),
-        ratio(wall(ours.change.map((c) => c.outcome)), wall(r.change.map((c) => c.outcome))),
+      pairs.map(([a, b]) => [
+        `${a.tool} / ${b.tool}`,
+        ratio(wall(a.cold), wall(b.cold)),
+        ratio(wall(a.noop), wall(b.noop)),
+        ratio(wall(a.change.map((c) => c.outcome)), wall(b.change.map((c) => c.outcome))),
       ]),
     ));
   }

@@ -3,9 +3,9 @@
  * rebuilt by others at any time; a run that spawns `dist/bin/tsbuild.cjs` a hundred times over
  * twenty minutes would otherwise mix versions or die on a half-written file. The copy holds
  * dist/bin (the bundled CLI), package.json, a symlink to node_modules and the native module
- * (native/build/Release/tsbuild_sys.node, which src/util/native-sys.ts looks for up from the
- * bundle: without it the copy measured the fallbacks — mount(8) and umount(8) spawned per RUN, COPY
- * without its native batches).
+ * (native/build/Release/tsbuild_sys.node, found by walking up from the bundle as in the tree it was
+ * built in: without it every mount and unmount would fork the daemon for mount(8)/umount(8), which
+ * a built tree never does).
  */
 import { existsSync } from 'node:fs';
 import { cp, mkdir, symlink } from 'node:fs/promises';
@@ -14,22 +14,26 @@ import { TsbuildError } from '../../src/util/errors.js';
 import { repoRoot } from './paths.js';
 import { runCommand } from './run-command.js';
 
+const NATIVE = join('native', 'build', 'Release', 'tsbuild_sys.node');
+
 /**
  * Copies the CLI into `dir` and returns the path of its entry point; checks that it starts.
  * `dist`: another build's dist/ directory to take it from (a before/after comparison); default
  * this repository's.
  */
 export async function snapshotCli(dir: string, opts: { readonly signal: AbortSignal; readonly dist?: string }): Promise<string> {
-  const bin = join(opts.dist ?? join(repoRoot, 'dist'), 'bin');
+  const dist = opts.dist ?? join(repoRoot, 'dist');
+  const bin = join(dist, 'bin');
   if (!existsSync(join(bin, 'tsbuild.mjs'))) throw new TsbuildError('BENCH_NOT_BUILT', `${join(bin, 'tsbuild.mjs')} is missing: run npm run build first`);
   await mkdir(join(dir, 'dist'), { recursive: true });
   await cp(bin, join(dir, 'dist', 'bin'), { recursive: true });
   await cp(join(repoRoot, 'package.json'), join(dir, 'package.json'));
   await symlink(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
-  // The other build's own module when it has one beside its dist/, else this repository's.
-  const native = join('native', 'build', 'Release', 'tsbuild_sys.node');
-  const nativeFrom = [join(dirname(dirname(bin)), native), join(repoRoot, native)].find((p) => existsSync(p));
-  if (nativeFrom !== undefined) await cp(nativeFrom, join(dir, native));
+  // The native module of the tree `dist` was built in (beside it, as npm run build leaves it).
+  const native = join(dirname(dist), NATIVE);
+  if (!existsSync(native)) throw new TsbuildError('BENCH_NOT_BUILT', `${native} is missing: a dist/ is measured with the native module it was built with (copy it beside that dist/)`);
+  await mkdir(dirname(join(dir, NATIVE)), { recursive: true });
+  await cp(native, join(dir, NATIVE));
   const entry = join(dir, 'dist', 'bin', 'tsbuild.cjs');
   // --version loads the whole bundle: a copy taken mid-rebuild fails here, not later.
   const r = await runCommand(process.execPath, [entry, '--version'], { signal: opts.signal, env: { ...process.env, NODE_OPTIONS: '' } });

@@ -10,6 +10,7 @@
  * one operation, so the check-then-use window is not a threat model we defend against; see
  * docs/fileops.md.
  */
+import { lstatSync, readlinkSync } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { TsbuildError } from './errors.js';
@@ -53,8 +54,15 @@ function isNotFound(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Resolves `p` (absolute or relative to the root) inside `root`. Missing components resolve lexically. */
-export async function resolveInRoot(root: string, p: string, opts: RootResolveOptions): Promise<RootedPath> {
+/** One filesystem question the walk asks: is this host path a symlink (lstat), or what is its target? */
+type Ask = { readonly lstat: string } | { readonly readlink: string };
+
+/**
+ * The walk itself, as a generator that yields each question and takes the answer (`lstat`: true
+ * for a symlink, false for anything else, undefined when missing; `readlink`: the target), so that
+ * one algorithm serves both the async and the sync resolver.
+ */
+function* walk(root: string, p: string, opts: RootResolveOptions): Generator<Ask, RootedPath, boolean | string | undefined> {
   const pending = splitComponents(p);
   const resolved: string[] = [];
   /** Whether each resolved component existed (a `..` after a missing one may lead back to real ones). */
@@ -70,15 +78,9 @@ export async function resolveInRoot(root: string, p: string, opts: RootResolveOp
     }
     const isLast = pending.every((r) => r === '.');
     const host = posix.join(root, ...resolved, c);
-    let isLink = false;
-    let here = true;
-    try {
-      isLink = (await lstat(host)).isSymbolicLink();
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-      here = false;
-    }
-    if (!isLink || (isLast && !opts.followFinal)) {
+    const link = yield { lstat: host };
+    const here = link !== undefined;
+    if (link !== true || (isLast && !opts.followFinal)) {
       resolved.push(c);
       found.push(here);
       continue;
@@ -87,7 +89,7 @@ export async function resolveInRoot(root: string, p: string, opts: RootResolveOp
       const at = '/' + [...resolved, c].join('/');
       throw opts.loopError?.(at) ?? new TsbuildError('SYMLINK_LOOP', `too many levels of symbolic links resolving ${p} (at ${at})`);
     }
-    const target = await readlink(host);
+    const target = (yield { readlink: host }) as string;
     if (target.startsWith('/')) {
       resolved.length = 0;
       found.length = 0;
@@ -97,4 +99,48 @@ export async function resolveInRoot(root: string, p: string, opts: RootResolveOp
   const exists = found.every((f) => f);
   const inRoot = '/' + resolved.join('/');
   return { host: hostPathOf(root, inRoot), inRoot, exists };
+}
+
+/** lstat's answer for the walk: a symlink or not; undefined when the path is missing. */
+function linkAnswer(st: { isSymbolicLink(): boolean } | undefined): boolean | undefined {
+  return st === undefined ? undefined : st.isSymbolicLink();
+}
+
+function missing(e: unknown): undefined {
+  if (!isNotFound(e)) throw e;
+  return undefined;
+}
+
+/** Resolves `p` (absolute or relative to the root) inside `root`. Missing components resolve lexically. */
+export async function resolveInRoot(root: string, p: string, opts: RootResolveOptions): Promise<RootedPath> {
+  const w = walk(root, p, opts);
+  for (let step = w.next(); ; ) {
+    if (step.done === true) return step.value;
+    const ask = step.value;
+    step = w.next('lstat' in ask ? linkAnswer(await lstat(ask.lstat).catch(missing)) : await readlink(ask.readlink));
+  }
+}
+
+/**
+ * resolveInRoot with synchronous calls: for the few lookups on a step's critical path (a RUN's
+ * mountpoints and working directory), where a thread-pool trip per component waits behind other
+ * builds' file I/O (the eager layer tar of the step before) and costs more than the call.
+ */
+export function resolveInRootSync(root: string, p: string, opts: RootResolveOptions): RootedPath {
+  const w = walk(root, p, opts);
+  for (let step = w.next(); ; ) {
+    if (step.done === true) return step.value;
+    const ask = step.value;
+    let answer: boolean | string | undefined;
+    if ('lstat' in ask) {
+      try {
+        answer = linkAnswer(lstatSync(ask.lstat));
+      } catch (e) {
+        answer = missing(e);
+      }
+    } else {
+      answer = readlinkSync(ask.readlink);
+    }
+    step = w.next(answer);
+  }
 }

@@ -3,11 +3,14 @@
  * ones itself, leaving empty files and directories in the step's layer. We create them first,
  * remember exactly what we created, and remove it after the run (as BuildKit's MountStubsCleaner
  * does), restoring the parent directories' timestamps so reproducible layers stay reproducible.
+ * The calls are synchronous: a few dozen lstats on the step's critical path, each of which would
+ * otherwise wait for a thread-pool slot and an event-loop turn behind the build's other file I/O
+ * (the eager tar of the layer before).
  */
-import { lstat, mkdir, readdir, rmdir, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { lstatSync, mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TsbuildError } from '../../util/errors.js';
-import { errnoCode, hostPathInRootfs } from './root-path.js';
+import { errnoCode, hostPathInRootfsSync } from './root-path.js';
 
 export interface StubTarget {
   /** Absolute path in the container. */
@@ -38,9 +41,9 @@ function seconds(ns: bigint): number {
   return Number(ns / 1000n) / 1e6;
 }
 
-async function times(path: string): Promise<Times | undefined> {
+function times(path: string): Times | undefined {
   try {
-    const st = await stat(path, { bigint: true });
+    const st = statSync(path, { bigint: true });
     return { atimeNs: st.atimeNs, mtimeNs: st.mtimeNs };
   } catch (e) {
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
@@ -48,9 +51,9 @@ async function times(path: string): Promise<Times | undefined> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+function exists(path: string): boolean {
   try {
-    await lstat(path);
+    lstatSync(path);
     return true;
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return false;
@@ -83,7 +86,7 @@ export class MountStubs {
       for (const t of targets) {
         const inside = seen.some((m) => m === '/' || t.path.startsWith(`${m}/`));
         seen.push(t.path);
-        if (!inside) await stubs.ensure(t);
+        if (!inside) stubs.ensure(t);
       }
     } catch (e) {
       await stubs.remove();
@@ -97,11 +100,11 @@ export class MountStubs {
     return this.created.map((c) => c.host);
   }
 
-  private async ensure(t: StubTarget): Promise<void> {
-    const host = await hostPathInRootfs(this.rootfs, t.path);
+  private ensure(t: StubTarget): void {
+    const host = hostPathInRootfsSync(this.rootfs, t.path);
     const missing: string[] = [];
     let cur = host;
-    while (cur !== this.rootfs && !(await exists(cur))) {
+    while (cur !== this.rootfs && !exists(cur)) {
       missing.unshift(cur);
       cur = dirname(cur);
     }
@@ -109,12 +112,12 @@ export class MountStubs {
       const kind = i === missing.length - 1 ? t.kind : 'dir';
       const parent = dirname(p);
       if (!this.parents.has(parent)) {
-        const before = await times(parent);
+        const before = times(parent);
         if (before !== undefined) this.parents.set(parent, { before, afterCreate: before.mtimeNs });
       }
       try {
-        if (kind === 'dir') await mkdir(p, { mode: 0o755 });
-        else await writeFile(p, '', { mode: 0o644, flag: 'wx' });
+        if (kind === 'dir') mkdirSync(p, { mode: 0o755 });
+        else writeFileSync(p, '', { mode: 0o644, flag: 'wx' });
       } catch (e) {
         // Someone else made it meanwhile: then it is theirs to remove, not ours.
         if (errnoCode(e) === 'EEXIST') continue;
@@ -122,7 +125,7 @@ export class MountStubs {
       }
       this.created.push({ host: p, kind });
       const rec = this.parents.get(parent);
-      const after = await times(parent);
+      const after = times(parent);
       if (rec !== undefined && after !== undefined) rec.afterCreate = after.mtimeNs;
     }
   }
@@ -135,15 +138,15 @@ export class MountStubs {
     for (const c of [...this.created].reverse()) {
       const parent = dirname(c.host);
       const rec = this.parents.get(parent);
-      const beforeRemoval = await times(parent);
+      const beforeRemoval = times(parent);
       let removed = false;
       try {
-        const st = await lstat(c.host);
-        if (c.kind === 'dir' && st.isDirectory() && (await readdir(c.host)).length === 0) {
-          await rmdir(c.host);
+        const st = lstatSync(c.host);
+        if (c.kind === 'dir' && st.isDirectory() && readdirSync(c.host).length === 0) {
+          rmdirSync(c.host);
           removed = true;
         } else if (c.kind === 'file' && st.isFile() && st.size === 0) {
-          await unlink(c.host);
+          unlinkSync(c.host);
           removed = true;
         }
       } catch (e) {
@@ -156,7 +159,7 @@ export class MountStubs {
       const untouched = rec !== undefined && beforeRemoval.mtimeNs === rec.afterCreate;
       const t = untouched && rec !== undefined ? rec.before : beforeRemoval;
       // utimes takes float seconds: restored to about a microsecond, not to the nanosecond.
-      await utimes(parent, seconds(t.atimeNs), seconds(t.mtimeNs));
+      utimesSync(parent, seconds(t.atimeNs), seconds(t.mtimeNs));
     }
     this.created.length = 0;
   }

@@ -4,7 +4,8 @@
  * unique container id and cgroup, and removes all of it before `run` settles.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, posix, resolve } from 'node:path';
 import { CancelledError, errorMessage, TsbuildError, throwIfAborted } from '../../util/errors.js';
 import { removeCgroupDirs, canLimitSwap, cgroupDirs, cgroupPathFor } from './cgroups.js';
@@ -16,7 +17,7 @@ import type { InitFiles } from './init-files.js';
 import { LogTail } from './log-lines.js';
 import { MountStubs } from './mount-stubs.js';
 import { processEnv } from './process-env.js';
-import { errnoCode, hostPathInRootfs } from './root-path.js';
+import { errnoCode, hostPathInRootfsSync } from './root-path.js';
 import { Runc } from './runc.js';
 import { checkRuntimeDirs } from './runtime-dirs.js';
 import { prepareMounts } from './run-mounts.js';
@@ -65,9 +66,9 @@ function checkRequest(req: ExecProcess): void {
   }
 }
 
-async function checkRootfs(rootfs: string): Promise<void> {
+function checkRootfs(rootfs: string): void {
   try {
-    if ((await stat(rootfs)).isDirectory()) return;
+    if (statSync(rootfs).isDirectory()) return;
   } catch (e) {
     if (errnoCode(e) !== 'ENOENT') throw e;
   }
@@ -263,8 +264,11 @@ class PreparedRuncRun implements PreparedExec {
     throwIfAborted(signal);
     checkRequest(req);
     const rootfs = resolve(req.rootfs);
-    await checkRootfs(rootfs);
-    await checkRuntimeDirs(rootfs);
+    // The checks, the working directory, the stubs and config.json use synchronous calls: a few
+    // dozen small ones on the step's critical path, which as thread-pool trips would each wait
+    // behind the build's other file I/O (the eager tar of the layer before).
+    checkRootfs(rootfs);
+    checkRuntimeDirs(rootfs);
     const security = req.security ?? 'sandbox';
     const user = await resolveUser({ rootfs, user: req.user ?? '', signal });
 
@@ -280,7 +284,7 @@ class PreparedRuncRun implements PreparedExec {
     const cwd = posix.normalize(req.cwd ?? '/');
     for (const dir of [...namedPrefixes(req.cwd ?? '/'), cwd]) {
       if (!prepared.specMounts.some((m) => under(m.destination, dir))) {
-        await mkdir(await hostPathInRootfs(rootfs, dir), { recursive: true, mode: 0o755 });
+        mkdirSync(hostPathInRootfsSync(rootfs, dir), { recursive: true, mode: 0o755 });
       }
     }
 
@@ -312,7 +316,7 @@ class PreparedRuncRun implements PreparedExec {
     });
     // config.json holds the process env: with secrets in it, it lives on the secret tmpfs, not on disk.
     const runcBundle = prepared.secretDir ?? bundle;
-    await writeFile(join(runcBundle, 'config.json'), JSON.stringify(spec, null, 2), { mode: 0o600 });
+    writeFileSync(join(runcBundle, 'config.json'), JSON.stringify(spec, null, 2), { mode: 0o600 });
     throwIfAborted(signal);
 
     cleanups.push(async () => {

@@ -6,7 +6,7 @@
  * host. RUN steps get real directories from the snapshotter's init layer (MountOptions
  * containerRoot); this check refuses any other rootfs that would let the runtime write outside.
  */
-import { lstat, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsbuildError } from '../../util/errors.js';
 import { ExecErrorCode } from './errors.js';
@@ -16,18 +16,18 @@ import { errnoCode } from './root-path.js';
 export const RUNTIME_DIRS: readonly string[] = ['/dev', '/proc', '/sys'];
 
 /** Throws INVALID_MOUNT when one of RUNTIME_DIRS exists in `rootfs` and is not a directory. */
-export async function checkRuntimeDirs(rootfs: string): Promise<void> {
+export function checkRuntimeDirs(rootfs: string): void {
   for (const dir of RUNTIME_DIRS) {
     const host = join(rootfs, dir);
     let st;
     try {
-      st = await lstat(host);
+      st = lstatSync(host);
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') continue; // a mount stub is made for it
       throw e;
     }
     if (st.isDirectory()) continue;
-    const what = st.isSymbolicLink() ? `a symbolic link to ${JSON.stringify(await readlink(host))}` : 'not a directory';
+    const what = st.isSymbolicLink() ? `a symbolic link to ${JSON.stringify(readlinkSync(host))}` : 'not a directory';
     throw new TsbuildError(ExecErrorCode.invalidMount,
       `refusing to run: ${dir} in the container filesystem is ${what}; the runtime would follow it out of the rootfs`);
   }

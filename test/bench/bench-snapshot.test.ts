@@ -1,0 +1,55 @@
+/**
+ * What a benchmark measures must be the tool as built: the private CLI copy it runs (snapshotCli)
+ * carries the native module, so mounts and unmounts do not fork the daemon for mount(8)/umount(8)
+ * as they would in a tree without it; and `bench/build/run.js --old` prints the old build as its
+ * own row with its ratios.
+ */
+import { afterEach, beforeEach, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { snapshotCli } from '../../bench/lib/cli-snapshot.js';
+import { printExample } from '../../bench/build/print.js';
+import type { ExampleResult } from '../../bench/build/examples.js';
+import { repoRoot } from '../helpers/paths.js';
+import { describeIf } from '../helpers/skip.js';
+
+const built = existsSync(join(repoRoot, 'dist', 'bin', 'tsbuild.mjs')) && existsSync(join(repoRoot, 'native', 'build', 'Release', 'tsbuild_sys.node'));
+
+describeIf(built, 'needs npm run build', 'benchmark CLI snapshot', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tsbuild-snap-test-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the copied CLI loads the native module (tsbuild info lists native-sys)', async () => {
+    const entry = await snapshotCli(join(dir, 'cli'), { signal: AbortSignal.timeout(60_000) });
+    const r = spawnSync(process.execPath, [entry, '--root', join(dir, 'root'), 'info'], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', TSBUILD_NATIVE: '' } });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^Features:.*\bnative-sys\b/m);
+  });
+
+  test('a dist/ without its native module beside it is refused, not measured without it', async () => {
+    await cp(join(repoRoot, 'dist', 'bin'), join(dir, 'other', 'dist', 'bin'), { recursive: true });
+    await expect(snapshotCli(join(dir, 'cli'), { signal: AbortSignal.timeout(60_000), dist: join(dir, 'other', 'dist') })).rejects.toThrow(/tsbuild_sys\.node is missing/);
+  });
+});
+
+test('the examples table gives an old build its own row and its ratio to the new one and to each other tool', () => {
+  const o = (wallMs: number) => ({ wallMs, exportMs: 1, steps: 4, cachedSteps: 0 });
+  const row = (tool: string, ms: number): ExampleResult => ({
+    tool, example: 'single', cold: [o(ms)], noop: [o(ms / 10)], change: [{ outcome: o(ms / 2), changed: [] }], image: [],
+  });
+  const lines: string[] = [];
+  printExample([row('tsbuild', 1000), row('tsbuild (old)', 2000), row('docker', 1000)], (s) => lines.push(s));
+  const out = lines.join('\n');
+  expect(out).toMatch(/^tsbuild \(old\) +2\.00 s /m);
+  expect(out).toMatch(/^tsbuild \/ tsbuild \(old\) +0\.50x +0\.50x +0\.50x$/m);
+  expect(out).toMatch(/^tsbuild \/ docker +1\.00x +1\.00x +1\.00x$/m);
+  expect(out).toMatch(/^tsbuild \(old\) \/ docker +2\.00x +2\.00x +2\.00x$/m);
+});
