@@ -66,8 +66,10 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1']);
 const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 const MAX_REDIRECTS = 5;
 
+/** The system bundle, unless NODE_EXTRA_CA_CERTS names that same file (trustedCas() has it then). */
 function systemCas(): string[] {
   for (const f of SYSTEM_CA_BUNDLES) {
+    if (f === process.env['NODE_EXTRA_CA_CERTS']) return [];
     try {
       return [readFileSync(f, 'utf8')];
     } catch {

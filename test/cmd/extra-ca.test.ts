@@ -5,37 +5,20 @@
  * self-signed server on 127.0.0.2) still trusts exactly what the variable names.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath } from '../helpers/paths.js';
+import { runTsbuild, type CliResult } from '../helpers/cli.js';
 import { makeSelfSignedCert } from '../helpers/registry.js';
 import type { CertPair } from '../helpers/registry.js';
 import { haveBinary } from '../helpers/skip.js';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs `file args` with exactly `env` (NODE_EXTRA_CA_CERTS only where a test sets it). */
-function run(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const base: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
-  delete base['NODE_EXTRA_CA_CERTS'];
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The CLI without NODE_EXTRA_CA_CERTS but where `env` sets it (an undefined value is not passed on). */
+function run(args: readonly string[], env: NodeJS.ProcessEnv, asExecutable = true): Promise<CliResult> {
+  return runTsbuild(args, { env: { NODE_EXTRA_CA_CERTS: undefined, ...env }, asExecutable, timeoutMs: 60_000 });
 }
 
 describe('NODE_EXTRA_CA_CERTS and the tsbuild binary', () => {
@@ -64,17 +47,17 @@ describe('NODE_EXTRA_CA_CERTS and the tsbuild binary', () => {
 
   test('node does not load the file at start-up: a missing file draws no warning from --version', async () => {
     const env = { NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') };
-    const viaBinary = await run(cliPath, ['--version'], env);
-    expect(viaBinary).toEqual({ code: 0, stdout: expect.stringMatching(/^tsbuild \d/), stderr: '' });
+    const viaBinary = await run(['--version'], env);
+    expect({ code: viaBinary.code, stdout: viaBinary.stdout, stderr: viaBinary.stderr }).toEqual({ code: 0, stdout: expect.stringMatching(/^tsbuild \d/), stderr: '' });
     // The same file through node itself: node reads it before any script runs, and says so.
-    const viaNode = await run(process.execPath, [cliPath, '--version'], env);
+    const viaNode = await run(['--version'], env, false);
     expect(viaNode.code).toBe(0);
     expect(viaNode.stderr).toContain('Ignoring extra certs from');
   });
 
   test('an embedded ADD https:// trusts the CA that NODE_EXTRA_CA_CERTS names, and only then', async () => {
-    const build = (n: number, env: NodeJS.ProcessEnv): Promise<Run> =>
-      run(cliPath, ['--root', join(dir, `root${n}`), 'build', '--progress=plain', '-o', `type=local,dest=${join(dir, `out${n}`)}`, dir], env);
+    const build = (n: number, env: NodeJS.ProcessEnv): Promise<CliResult> =>
+      run(['--root', join(dir, `root${n}`), 'build', '--progress=plain', '-o', `type=local,dest=${join(dir, `out${n}`)}`, dir], env);
     const refused = await build(1, {});
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/failed to fetch https:\/\/127\.0\.0\.2:\d+\/hello\.txt: .*(self[- ]signed|certificate)/i);

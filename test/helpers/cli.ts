@@ -14,11 +14,14 @@ export interface CliOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly input?: string | Buffer;
   readonly timeoutMs?: number;
+  /** Run the bin file itself, as an installed `tsbuild` runs (its first line starts node), not `node FILE`. */
+  readonly asExecutable?: boolean;
 }
 
 export function runTsbuild(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
+    const [file, argv] = opts.asExecutable ? [cliPath, args] : [process.execPath, [cliPath, ...args]];
+    const child = spawn(file, argv, {
       cwd: opts.cwd,
       env: { ...process.env, NODE_OPTIONS: '', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -54,11 +54,6 @@ export class RetryingStream extends EventEmitter implements CallStream {
     return this.#ended;
   }
 
-  /** How many streams the call used (1 when the first was not refused). */
-  get attempts(): number {
-    return this.#attempts;
-  }
-
   pause(): this {
     this.#paused = true;
     this.#inner.pause();

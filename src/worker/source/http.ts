@@ -59,7 +59,7 @@ let shared: Transport | undefined;
  * NODE_EXTRA_CA_CERTS once the launcher deferred it.
  */
 function transport(): Transport {
-  return (shared ??= new Transport({ userAgent: 'tsbuild' }));
+  return (shared ??= new Transport());
 }
 
 /** Downloads `opts.url` into `opts.destDir`. */
