@@ -10,62 +10,34 @@
  * field is documented once, on its twin in src/client/*-types.ts. Types that lower layers already
  * define as plain data (du, prune, check, transfer events) are used as they are.
  */
-import type { ProgressEvent } from '../progress/types.js';
-import type { Credentials, TransferEvent, TransferOutcome } from '../registry/types.js';
 import type { CacheExportSpec, CacheImportSpec } from '../cache/remote/types.js';
 import type { CheckReport, RecordType, RepairReport } from '../cache/types.js';
-import type { InspectConfig } from '../oci/types.js';
 import type { SourceLocation } from '../util/errors.js';
 import type { MissReason, StepOutcome } from '../solver/types.js';
+import type { PushSummary } from './image-types.js';
+import type {
+  CallOptions,
+  SecretLookup,
+  ByteSink,
+  RegistryCredentials,
+  CredentialLookup,
+  BuildOptions,
+  InputOptions,
+  TransferOptions,
+  RegistryAccess,
+} from './call-types.js';
 
-// ---------------------------------------------------------------------------------------------
-// Call options
-
-export interface CallOptions {
-  readonly signal: AbortSignal;
-}
-
-/** Looks a build secret up by id, where the client keeps it; undefined when not provided. */
-export type SecretLookup = (id: string, signal: AbortSignal) => Promise<Uint8Array | undefined>;
-
-/** Receives the bytes of a `dest=-` output in order; each write resolves once the bytes are taken. */
-export interface ByteSink {
-  write(chunk: Uint8Array): Promise<void>;
-}
-
-/** Registry credentials as plain data (the distribution client's own shape). */
-export type RegistryCredentials = Credentials;
-
-/** Looks up credentials for a registry host where the caller keeps them (a remote client's docker config). */
-export type CredentialLookup = (host: string, signal: AbortSignal) => Promise<RegistryCredentials>;
-
-export interface BuildOptions extends CallOptions {
-  readonly onProgress?: (event: ProgressEvent) => void;
-  readonly secrets?: SecretLookup;
-  readonly stdout?: ByteSink;
-  readonly credentials?: CredentialLookup;
-}
-
-export interface InputOptions extends CallOptions {
-  /** The bytes of a `-` source (standard input). */
-  readonly input?: AsyncIterable<Uint8Array>;
-  readonly inputLabel?: string;
-}
-
-export interface TransferOptions extends CallOptions {
-  readonly onProgress?: (event: TransferEvent) => void;
-  readonly credentials?: CredentialLookup;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Registries
-
-/** How registries are reached; credentials come from the docker config directory. */
-export interface RegistryAccess {
-  readonly insecureRegistries?: readonly string[];
-  readonly caFile?: string;
-  readonly dockerConfigDir?: string;
-}
+export type {
+  CallOptions,
+  SecretLookup,
+  ByteSink,
+  RegistryCredentials,
+  CredentialLookup,
+  BuildOptions,
+  InputOptions,
+  TransferOptions,
+  RegistryAccess,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Build
@@ -194,154 +166,28 @@ export interface BuildResult {
   readonly remoteCache: RemoteCacheReport;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Images
-
-export interface ImageRecord {
-  readonly name: string;
-  readonly manifestDigest: string;
-  readonly configDigest: string;
-  readonly mediaType: string;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
-
-export interface ImageSummary {
-  readonly name?: string;
-  readonly repository: string;
-  readonly tag: string;
-  readonly id: string;
-  readonly manifestDigest: string;
-  readonly created?: string;
-  readonly size: number;
-  /** The image's RepoDigest digest in this row's repository (after a push or pull), as docker's DIGEST column. */
-  readonly digest?: string;
-  /** A multi-platform image's platforms (`linux/amd64`…), in index order; absent for one manifest. */
-  readonly platforms?: readonly string[];
-}
-
-export interface ImageRef {
-  readonly name: string;
-}
-
-export interface RemoveImageRequest {
-  readonly name: string;
-  readonly force?: boolean;
-}
-
-export interface RemovedImage {
-  readonly untagged: readonly string[];
-  readonly deleted: readonly string[];
-}
-
-export interface TagImageRequest {
-  readonly source: string;
-  readonly target: string;
-}
-
-export interface HistoryRow {
-  readonly id: string;
-  readonly created?: string;
-  readonly createdBy: string;
-  readonly size: number;
-  readonly comment: string;
-  readonly emptyLayer: boolean;
-  readonly layer?: string;
-}
-
-export interface GraphDriverData {
-  readonly LowerDir?: string;
-  readonly UpperDir: string;
-  readonly MergedDir: string;
-  readonly WorkDir: string;
-}
-
-export interface ImageInspect {
-  readonly Id: string;
-  readonly RepoTags: readonly string[];
-  readonly RepoDigests: readonly string[];
-  readonly Parent: string;
-  readonly Comment: string;
-  readonly Created?: string;
-  readonly DockerVersion: string;
-  readonly Author: string;
-  readonly Config: InspectConfig;
-  readonly Architecture: string;
-  readonly Variant?: string;
-  readonly Os: string;
-  readonly Size: number;
-  readonly VirtualSize: number;
-  readonly GraphDriver: { readonly Name: 'overlay2'; readonly Data: GraphDriverData | null };
-  readonly RootFS: { readonly Type: 'layers'; readonly Layers: readonly string[] };
-  readonly Metadata: { readonly LastTagTime: string };
-  /** A multi-platform image's platforms; the other fields describe the first (linux/amd64 if there). */
-  readonly Platforms?: readonly string[];
-}
-
-export interface ImportRequest {
-  readonly source: string;
-  readonly name: string;
-  readonly message?: string;
-  /** `linux/arm64`; default the host's. */
-  readonly platform?: string;
-}
-
-export interface LoadRequest {
-  readonly source: string;
-}
-
-export interface LoadedImage {
-  readonly name?: string;
-  readonly manifestDigest: string;
-  readonly configDigest: string;
-}
-
-export interface SaveRequest {
-  readonly names: readonly string[];
-}
-
-export interface SavedImage {
-  readonly name?: string;
-  readonly manifestDigest: string;
-  readonly configDigest: string;
-}
-
-export interface OutputOptions extends CallOptions {
-  readonly output: ByteSink;
-}
-
-export interface PullRequest {
-  readonly ref: string;
-  readonly platform?: string;
-  readonly registry?: RegistryAccess;
-}
-
-export interface PulledLayer {
-  readonly digest: string;
-  readonly size: number;
-  readonly outcome: 'downloaded' | 'present';
-}
-
-export interface PullSummary {
-  readonly name: string;
-  readonly digest: string;
-  readonly manifestDigest: string;
-  readonly configDigest: string;
-  readonly layers: readonly PulledLayer[];
-  readonly upToDate: boolean;
-}
-
-export interface PushRequest {
-  readonly name: string;
-  readonly registry?: RegistryAccess;
-}
-
-export interface PushSummary {
-  readonly name: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly blobs: readonly { readonly digest: string; readonly outcome: TransferOutcome }[];
-}
+export type {
+  ImageRecord,
+  ImageSummary,
+  ImageRef,
+  RemoveImageRequest,
+  RemovedImage,
+  TagImageRequest,
+  HistoryRow,
+  GraphDriverData,
+  ImageInspect,
+  ImportRequest,
+  LoadRequest,
+  LoadedImage,
+  SaveRequest,
+  SavedImage,
+  OutputOptions,
+  PullRequest,
+  PulledLayer,
+  PullSummary,
+  PushRequest,
+  PushSummary,
+} from './image-types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Cache maintenance

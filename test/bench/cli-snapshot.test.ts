@@ -3,7 +3,7 @@
  * as the built tree does: without it every benchmark measured the fallbacks (a mount(8) spawn per
  * RUN, COPY without its native batches). Needs `npm run build`.
  */
-import { expect, test } from '@jest/globals';
+import { expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
