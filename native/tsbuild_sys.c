@@ -18,6 +18,7 @@
  *       a batch of small regular files copied with their metadata on one thread-pool thread (see
  *       copy_files below): a COPY of 1,000 small files is a few trips off the event loop instead of
  *       thousands of calls made from JavaScript.
+ *   spawn(...)                                                 posix_spawn(3): see spawn.c
  *
  * Failures throw (or reject with) an Error whose `code` is the errno name ("EBUSY"), `errno` the
  * negative errno as Node's own fs errors have it, and `syscall` the call's name.
@@ -40,16 +41,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#define CHECK(call)                                                                                \
-  do {                                                                                             \
-    if ((call) != napi_ok) {                                                                       \
-      napi_throw_error(env, NULL, "tsbuild_sys: " #call " failed");                               \
-      return NULL;                                                                                 \
-    }                                                                                              \
-  } while (0)
+#include "tsbuild_sys.h"
 
 /* A JS string argument as a malloc'd C string; NULL for null/undefined when `nullable`. */
-static int get_string(napi_env env, napi_value v, int nullable, char **out) {
+int tsbuild_get_string(napi_env env, napi_value v, int nullable, char **out) {
   napi_valuetype t;
   *out = NULL;
   if (napi_typeof(env, v, &t) != napi_ok) return -1;
@@ -102,7 +97,7 @@ static napi_value errno_error(napi_env env, int err, const char *syscall, const 
   return error;
 }
 
-static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *path) {
+napi_value tsbuild_throw_errno(napi_env env, int err, const char *syscall, const char *path) {
   napi_throw(env, errno_error(env, err, syscall, path));
   return NULL;
 }
@@ -211,11 +206,11 @@ static napi_value js_mount(napi_env env, napi_callback_info info) {
   napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   mount_job *j = calloc(1, sizeof *j);
-  if (j == NULL) return throw_errno(env, ENOMEM, "mount", NULL);
+  if (j == NULL) return tsbuild_throw_errno(env, ENOMEM, "mount", NULL);
   double flags = 0;
-  if (argc != 6 || get_string(env, argv[0], 1, &j->cwd) || get_string(env, argv[1], 0, &j->source) ||
-      get_string(env, argv[2], 0, &j->target) || get_string(env, argv[3], 0, &j->fstype) ||
-      get_number(env, argv[4], &flags) || get_string(env, argv[5], 1, &j->data)) {
+  if (argc != 6 || tsbuild_get_string(env, argv[0], 1, &j->cwd) || tsbuild_get_string(env, argv[1], 0, &j->source) ||
+      tsbuild_get_string(env, argv[2], 0, &j->target) || tsbuild_get_string(env, argv[3], 0, &j->fstype) ||
+      get_number(env, argv[4], &flags) || tsbuild_get_string(env, argv[5], 1, &j->data)) {
     job_free(j);
     napi_throw_type_error(env, NULL, "mount(cwd, source, target, fstype, flags, data): bad arguments");
     return NULL;
@@ -230,10 +225,10 @@ static napi_value js_umount(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   mount_job *j = calloc(1, sizeof *j);
-  if (j == NULL) return throw_errno(env, ENOMEM, "umount2", NULL);
+  if (j == NULL) return tsbuild_throw_errno(env, ENOMEM, "umount2", NULL);
   j->is_umount = 1;
   double flags = 0;
-  if (argc != 2 || get_string(env, argv[0], 0, &j->target) || get_number(env, argv[1], &flags)) {
+  if (argc != 2 || tsbuild_get_string(env, argv[0], 0, &j->target) || get_number(env, argv[1], &flags)) {
     job_free(j);
     napi_throw_type_error(env, NULL, "umount(target, flags): bad arguments");
     return NULL;
@@ -250,7 +245,7 @@ static napi_value js_lutimes(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL;
   double n[4];
-  if (argc != 5 || get_string(env, argv[0], 0, &path) || get_number(env, argv[1], &n[0]) ||
+  if (argc != 5 || tsbuild_get_string(env, argv[0], 0, &path) || get_number(env, argv[1], &n[0]) ||
       get_number(env, argv[2], &n[1]) || get_number(env, argv[3], &n[2]) || get_number(env, argv[4], &n[3])) {
     free(path);
     napi_throw_type_error(env, NULL, "lutimes(path, atimeSec, atimeNsec, mtimeSec, mtimeNsec): bad arguments");
@@ -260,7 +255,7 @@ static napi_value js_lutimes(napi_env env, napi_callback_info info) {
   int rc = utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
   int err = errno;
   napi_value r = NULL;
-  if (rc != 0) r = throw_errno(env, err, "utimensat", path);
+  if (rc != 0) r = tsbuild_throw_errno(env, err, "utimensat", path);
   free(path);
   return r;
 }
@@ -272,7 +267,7 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char *path = NULL;
   double mode, major, minor;
-  if (argc != 4 || get_string(env, argv[0], 0, &path) || get_number(env, argv[1], &mode) ||
+  if (argc != 4 || tsbuild_get_string(env, argv[0], 0, &path) || get_number(env, argv[1], &mode) ||
       get_number(env, argv[2], &major) || get_number(env, argv[3], &minor)) {
     free(path);
     napi_throw_type_error(env, NULL, "mknod(path, mode, major, minor): bad arguments");
@@ -281,7 +276,7 @@ static napi_value js_mknod(napi_env env, napi_callback_info info) {
   int rc = mknod(path, (mode_t)mode, makedev((unsigned)major, (unsigned)minor));
   int err = errno;
   napi_value r = NULL;
-  if (rc != 0) r = throw_errno(env, err, "mknod", path);
+  if (rc != 0) r = tsbuild_throw_errno(env, err, "mknod", path);
   free(path);
   return r;
 }
@@ -544,7 +539,7 @@ static napi_value js_copy_files(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   copy_job *j = calloc(1, sizeof *j);
-  if (j == NULL) return throw_errno(env, ENOMEM, "copyFiles", NULL);
+  if (j == NULL) return tsbuild_throw_errno(env, ENOMEM, "copyFiles", NULL);
   bool typed = false;
   napi_typedarray_type type;
   size_t length = 0, plen = 0;
@@ -591,6 +586,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"copyFiles", NULL, js_copy_files, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
+  CHECK(tsbuild_spawn_init(env, exports));
   return exports;
 }
 

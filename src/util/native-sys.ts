@@ -1,7 +1,8 @@
 /**
  * tsbuild's own native module (native/tsbuild_sys.c, built by `npm run build`): mount(2),
  * umount2(2), utimensat(2) on a link itself to the nanosecond, mknod(2) — the calls Node has no API
- * for — and a batch copy of small files on the thread pool (src/worker/fileop/file-batch.ts). Without it each was a child process (mount(8), umount(8), touch(1), mknod(1)), and a spawn
+ * for — a batch copy of small files on the thread pool (src/worker/fileop/file-batch.ts), and a
+ * spawn that does not fork the daemon (src/util/native-spawn.ts). Without it each was a child process (mount(8), umount(8), touch(1), mknod(1)), and a spawn
  * stops the daemon's event loop while its whole address space is forked: 10-30 ms per call here.
  *
  * Loaded on first use, from `native/build/Release/` found by walking up from this module (the same
@@ -30,7 +31,17 @@ export interface NativeSys {
    * module built before it existed (callers then copy from JavaScript).
    */
   copyFiles?(paths: string, meta: Float64Array): Promise<readonly (Error | undefined)[] | null>;
+  /** A child process without a fork of the daemon (native/spawn.c; src/util/native-spawn.ts). Missing from older builds. */
+  spawn?: NativeSpawn;
 }
+
+/**
+ * Starts `file` (argv[0] included in `argv`) with fds 0.. as `stdio` says (0 /dev/null, 1 a pipe the
+ * child writes, 2 a socket pair), in its own session if `setsid`. Returns the pid, then the parent's
+ * end per fd (-1 for /dev/null). `onExit` runs on the event loop once the child has been reaped:
+ * its exit code or -1, and the signal that ended it or 0. Throws (ENOENT…) when it cannot exec.
+ */
+export type NativeSpawn = (file: string, argv: readonly string[], env: readonly string[], stdio: readonly number[], setsid: boolean, onExit: (code: number, signal: number) => void) => number[];
 
 /** umount2 flag: detach now, free when no longer busy. */
 export const MNT_DETACH = 2;

@@ -4,7 +4,8 @@
  * containers stay inside whatever limits the engine runs under. runc removes the cgroups when the
  * container is deleted; `removeCgroupLeftovers` is the safety net after a kill.
  */
-import { readFile, rmdir } from 'node:fs/promises';
+import { rmdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { errnoCode } from './root-path.js';
 
@@ -80,12 +81,17 @@ export async function removeCgroupLeftovers(cgroupsPath: string): Promise<string
   return removeCgroupDirs(await cgroupDirs(cgroupsPath));
 }
 
-/** Removes the given cgroup directories (`cgroupDirs` of a run) where they still exist. Returns what it removed. */
-export async function removeCgroupDirs(dirs: readonly string[]): Promise<string[]> {
+/**
+ * Removes the given cgroup directories (`cgroupDirs` of a run) where they still exist. Returns what
+ * it removed. Synchronous: after every RUN, on its critical path, this is 11 rmdirs on cgroup v1 that
+ * all find nothing (runc removed them) — microseconds each, where 11 thread-pool trips one after
+ * another waited behind the pool's other work (docs/benchmarks.md, s14-run).
+ */
+export function removeCgroupDirs(dirs: readonly string[]): string[] {
   const removed: string[] = [];
   for (const dir of dirs) {
     try {
-      await rmdir(dir);
+      rmdirSync(dir);
       removed.push(dir);
     } catch (e) {
       if (errnoCode(e) !== 'ENOENT') throw e;

@@ -25,7 +25,9 @@
  * Liveness of runc is read from the watcher's own parent pid (/proc/self/stat), not `kill -0`,
  * which would count an unreaped zombie as alive. The watcher's stdio is /dev/null, so it never
  * holds the run's output pipes nor, through them, anything of the CLI's own stdout/stderr.
- * Cost per RUN: one /bin/sh exec and one fork, about one extra tiny process (docs/executor.md).
+ * Cost per RUN: one /bin/sh exec and one fork, about one extra tiny process (docs/executor.md). The
+ * shell itself is started by the native module's spawn when it is there (no fork of the engine:
+ * src/util/native-spawn.ts), else by child_process.
  *
  * Alternatives not taken: `setpriv --pdeathsig` on runc (kills runc only; see above); a second,
  * separately spawned watcher given runc's pid (a SIGKILL between the two spawns leaks the run, and
@@ -33,9 +35,9 @@
  * id and runc pid over the pipe, leaving a window in which a kill leaks the run); a compiled
  * helper (a binary to build and ship for two syscalls).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
+import { spawnChild } from '../../util/native-spawn.js';
+import type { SpawnedChild } from '../../util/native-spawn.js';
 
 /**
  * Positional parameters: $1 runc, $2 runc's --root, $3 container id, then the run's cgroup
@@ -74,18 +76,30 @@ export interface ShimOptions {
   readonly argv: readonly string[];
 }
 
+/** The shim's child as the executor sees it: runc's pid, its output pipes, its end. */
+export interface ShimChild extends SpawnedChild {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+}
+
 /**
  * Starts `argv` (a `runc run`) under the shim. The returned child is runc itself (same pid); the
- * watcher is told "done" on the child's 'exit' and is gone a moment later.
+ * watcher is told "done" on the child's 'exit' and is gone a moment later. `native: false` starts
+ * the shell through child_process even when the native module is there (tests).
  */
-export function spawnUnderShim(o: ShimOptions): ChildProcessByStdio<null, Readable, Readable> {
+export function spawnUnderShim(o: ShimOptions & { readonly native?: boolean }): ShimChild {
   const args = ['-c', SHIM_SCRIPT, 'tsbuild-run-shim', o.runc, o.stateDir, o.id, ...o.cgroupDirs, '--', ...o.argv];
-  const child = spawn(SHIM_SHELL, args, {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  const child = spawnChild(SHIM_SHELL, args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'socket'],
     // Own session: a kill of the engine's process group must leave the watcher alive to act.
     detached: true,
+    ...(o.native !== undefined ? { native: o.native } : {}),
   });
-  const lifeline = child.stdio[3] as Writable & Readable;
+  const [, stdout, stderr, lifeline] = child.stdio;
+  if (stdout == null || stderr == null || lifeline == null || !('write' in lifeline)) {
+    // Only when the spawn failed ('error' follows): streams that end at once.
+    return Object.assign(child, { stdout: endedStream(), stderr: endedStream() });
+  }
   // The watcher may be gone (killed by someone): then there is no one to tell.
   lifeline.on('error', () => undefined);
   // Once "done" is in the kernel's buffer, our end can go: the watcher still reads it, and the
@@ -93,6 +107,9 @@ export function spawnUnderShim(o: ShimOptions): ChildProcessByStdio<null, Readab
   child.once('exit', () => {
     if (!lifeline.destroyed) lifeline.end('done\n', () => lifeline.destroy());
   });
-  // Typed by its first three stdio entries, which are what callers use (stdin is 'ignore': null).
-  return child as ChildProcessByStdio<null, Readable, Readable>;
+  return Object.assign(child, { stdout, stderr });
+}
+
+function endedStream(): Readable {
+  return Readable.from([]);
 }

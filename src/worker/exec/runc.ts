@@ -4,13 +4,12 @@
  * `delete`, `list`) on the same `--root` state directory.
  */
 import { execFile } from 'node:child_process';
-import type { ChildProcessByStdio } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { TsbuildError } from '../../util/errors.js';
 import { spawnUnderShim } from './run-shim.js';
+import type { ShimChild } from './run-shim.js';
 
 export interface RuncOptions {
   /** The runc binary. Default `runc` (from PATH). */
@@ -53,7 +52,7 @@ export class Runc {
    * container if the engine dies first; the container process's stdout/stderr are the pipes.
    * Exit code 127 without a runc log: runc itself could not be run.
    */
-  run(opts: RuncRunOptions): ChildProcessByStdio<null, Readable, Readable> {
+  run(opts: RuncRunOptions): ShimChild {
     const argv = [this.binary, '--root', this.stateDir, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', opts.bundle, opts.id];
     return spawnUnderShim({ runc: this.binary, stateDir: this.stateDir, id: opts.id, cgroupDirs: opts.cgroupDirs, argv });
   }

@@ -93,7 +93,9 @@ export function standardMounts(security: SecurityMode): SpecMount[] {
 /**
  * Device cgroup rules. The device nodes themselves (null, zero, full, random, urandom, tty, ptmx)
  * are the runtime's to create (runtime-spec "Default Devices"); these rules let the process use
- * them, plus Docker's mknod-anything and /dev/pts/*.
+ * them, plus Docker's mknod-anything and /dev/pts/*. Not /dev/console (5:1): BuildKit's RUN does not
+ * allow it (its spec is "deny all", to which runc 1.1 appends the same list as here plus
+ * /dev/net/tun), and with CAP_MKNOD a step could otherwise make a node for the host's console.
  */
 function deviceRules(security: SecurityMode): DeviceRule[] {
   if (security === 'insecure') return [{ allow: true, access: 'rwm' }];
@@ -102,7 +104,7 @@ function deviceRules(security: SecurityMode): DeviceRule[] {
     { allow: false, access: 'rwm' },
     { allow: true, type: 'c', access: 'm' },
     { allow: true, type: 'b', access: 'm' },
-    c(1, 3), c(1, 5), c(1, 7), c(1, 8), c(1, 9), c(5, 0), c(5, 1), c(5, 2),
+    c(1, 3), c(1, 5), c(1, 7), c(1, 8), c(1, 9), c(5, 0), c(5, 2),
     { allow: true, type: 'c', major: 136, access: 'rwm' },
   ];
 }

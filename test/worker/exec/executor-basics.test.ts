@@ -163,6 +163,18 @@ describeIf(canRunContainers, whyNot, 'runc executor basics', () => {
     for (const d of ['full', 'mqueue', 'null', 'ptmx', 'pts', 'random', 'shm', 'tty', 'urandom', 'zero']) expect(dev?.split(' ')).toContain(d);
   });
 
+  test("device nodes can be made, but only BuildKit's devices opened: /dev/console (5:1) is refused", async () => {
+    // BuildKit's RUN allows what runc adds to "deny all": null, zero, full, random, urandom, tty,
+    // ptmx, pts, tun. A node for the host's console made with CAP_MKNOD must stay closed.
+    const out = await f.run(['/bin/sh', '-c', [
+      'mknod /n c 1 3 && mknod /c c 5 1 && echo made',
+      '(: > /n) 2>/dev/null && echo null-opened || echo null-refused',
+      '(: > /c) 2>/dev/null && echo console-opened || echo console-refused',
+      'rm -f /n /c',
+    ].join('; ')]);
+    expect(out.stdout.split('\n').filter((l) => l !== '')).toEqual(['made', 'null-opened', 'console-refused']);
+  });
+
   test('a rootfs whose /dev, /proc or /sys is a symlink is refused before runc follows it out', async () => {
     const canary = join(f.dir, 'canary');
     await mkdir(canary);
