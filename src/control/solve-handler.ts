@@ -14,8 +14,9 @@
  * `dest`-on-the-client outputs are sent back as chunks.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { tsbuild } from '../client/gen/control.js';
 import { buildRequestOf, resultToWire } from '../client/solve-wire-build.js';
 import { progressToWire } from '../client/solve-wire-progress.js';
@@ -58,6 +59,27 @@ export function solveHandler(deps: SolveDeps): BidiStreamHandler<SolveRequest, S
   const contexts = new ContextSyncStore(join(deps.dataRoot, 'solve', 'contexts'));
   const journals = deps.contextJournal === false ? undefined : new ContextJournals({ ...deps.contextJournal, dir: join(deps.dataRoot, 'solve', 'journal') });
   return (requests, send, ctx) => handleSolve(requests, send, ctx, { ...deps, contexts, ...(journals ? { journals } : {}) });
+}
+
+/** Where a build's Dockerfile stands for the engine, in its scratch directory (with its `.dockerignore`). */
+function scratchDockerfile(scratch: string): string {
+  return join(scratch, 'dockerfile', 'Dockerfile');
+}
+
+/**
+ * Removes a build's scratch directory before its call ends. Most builds leave only the Dockerfile's
+ * ignore file there, which three synchronous calls remove; anything more (agent sockets, outputs, a
+ * context from a tar, a CA file) makes the directory non-empty, and it goes the recursive way.
+ */
+async function removeScratch(scratch: string): Promise<void> {
+  try {
+    const path = scratchDockerfile(scratch);
+    unlinkSync(`${path}.dockerignore`);
+    rmdirSync(dirname(path));
+    rmdirSync(scratch);
+  } catch {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 type HandlerDeps = SolveDeps & { readonly contexts: ContextSyncStore; readonly journals?: ContextJournals };
@@ -138,8 +160,10 @@ export async function handleSolve(
     const ref = start.ref || randomBytes(12).toString('hex');
     build = deps.builds.add({ ref, client: ctx.principal.name, tags: [...(start.tags ?? [])], target: start.target ?? '', dockerfile: start.dockerfile?.name || 'Dockerfile' });
     post({ accepted: { ref } });
-    await mkdir(join(deps.dataRoot, 'solve'), { recursive: true });
-    scratch = await mkdtemp(join(deps.dataRoot, 'solve', 'build-'));
+    // The scratch directory and the ignore file below are made, and removed, with synchronous calls:
+    // a dozen thread-pool round trips on every build's way to its first step and to its end (issue 10).
+    mkdirSync(join(deps.dataRoot, 'solve'), { recursive: true });
+    scratch = mkdtempSync(join(deps.dataRoot, 'solve', 'build-'));
     incoming = await openContext(start, ctx, deps, scratch, ref);
     const opened = incoming;
     const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
@@ -186,9 +210,9 @@ export async function handleSolve(
     checkEntitlements(req, deps.allowedEntitlements);
     // The engine reads `<Dockerfile path>.dockerignore` first: the client's ignore file, whichever
     // it was, or an empty one (the context directory may still hold an old one while it syncs).
-    const path = join(scratch, 'dockerfile', 'Dockerfile');
-    await mkdir(join(scratch, 'dockerfile'));
-    await writeFile(`${path}.dockerignore`, start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : new Uint8Array());
+    const path = scratchDockerfile(scratch);
+    mkdirSync(dirname(path));
+    writeFileSync(`${path}.dockerignore`, start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : new Uint8Array());
     const dockerfile = { ...req.dockerfile, path };
     const secretIds = new Set(start.secretIds ?? []);
     // Earlier builds of the same client context and Dockerfile name explain this build's misses.
@@ -233,7 +257,7 @@ export async function handleSolve(
     await filled;
     abort.signal.removeEventListener('abort', stopReceiving);
     incoming?.release();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    if (scratch) await removeScratch(scratch);
     releaseSlot();
   }
 }
