@@ -287,7 +287,8 @@ export class Engine {
    * context, as BuildKit starts solving while its session transfers the context): the steps that
    * read the context wait for `context`; the others (FROM, a RUN before the first COPY) run
    * meanwhile. A rejected `context` fails the steps waiting for it. `req.contextDir` must not be
-   * read before it resolves: the request's ignore file must come from `req.dockerfile.path`.
+   * read before it resolves: the request's ignore file must come from `req.dockerignore` (its text)
+   * or from beside `req.dockerfile.path`.
    */
   buildReceiving(req: ReceivingBuildRequest, opts: BuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
     return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts, context));
