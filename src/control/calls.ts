@@ -11,6 +11,7 @@ import type {
 } from '@grpc/grpc-js';
 import { CancelledError } from '../util/errors.js';
 import type { Authorizer, CallerInfo } from './auth.js';
+import { callRequests } from './call-requests.js';
 import { statusOf } from './errors.js';
 import type { InFlightCalls } from './in-flight.js';
 import type { BidiStreamHandler, CallContext, ClientStreamHandler, ServerStreamHandler, ServiceHandlers, UnaryHandler } from './types.js';
@@ -110,9 +111,9 @@ function clientStream<Req, Res>(deps: CallDeps, path: string, h: ClientStreamHan
 
 function bidiStream<Req, Res>(deps: CallDeps, path: string, h: BidiStreamHandler<Req, Res>): UntypedHandleCall {
   return (call: ServerDuplexStream<Req, Res>) => {
-    // Not the stream's own async iterator: when the client half-closes (a Python client does, once
-    // its request generator ends) it would destroy the whole duplex, and with it the responses.
-    const requests = call.iterator({ destroyOnReturn: false }) as AsyncIterable<Req>;
+    // Not the stream's own async iterator: it destroys the whole duplex when it ends in an error,
+    // and a read pending as the handler fails then takes the status with it (call-requests.ts).
+    const requests = callRequests<Req>(call);
     runCall(deps, call, path, (ctx) => h(requests, sender(call, ctx.signal), ctx)).then(
       () => call.end(),
       (e: unknown) => call.emit('error', statusOf(e)),

@@ -14,9 +14,11 @@
  * `dest`-on-the-client outputs are sent back as chunks.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { tsbuild } from '../client/gen/control.js';
+import { tsbuild as gen } from '../client/gen/control.js';
 import { buildRequestOf, resultToWire } from '../client/solve-wire-build.js';
 import { progressToWire } from '../client/solve-wire-progress.js';
 import type { BuildRequest, Engine, ReceivedContext } from '../engine/index.js';
@@ -33,9 +35,12 @@ import type { ContextJournalOptions } from './context-journal.js';
 import { SshTunnels } from './solve-ssh-tunnels.js';
 import { SolveLocalCaches } from './solve-local-cache.js';
 import { planOutputs, stdoutSink, streamOutputs } from './solve-outputs.js';
+import type { OutputPlan } from './solve-outputs.js';
 import type { BidiStreamHandler, CallContext } from './types.js';
 
+const pb = gen.control.v1;
 type SolveRequest = tsbuild.control.v1.SolveRequest;
+type BuildStart = tsbuild.control.v1.BuildStart.$Properties;
 type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
 
 export interface SolveDeps {
@@ -58,6 +63,20 @@ export function solveHandler(deps: SolveDeps): BidiStreamHandler<SolveRequest, S
   const contexts = new ContextSyncStore(join(deps.dataRoot, 'solve', 'contexts'));
   const journals = deps.contextJournal === false ? undefined : new ContextJournals({ ...deps.contextJournal, dir: join(deps.dataRoot, 'solve', 'journal') });
   return (requests, send, ctx) => handleSolve(requests, send, ctx, { ...deps, contexts, ...(journals ? { journals } : {}) });
+}
+
+/**
+ * Whether a build needs its scratch directory: for a context from a tar (or none), output files
+ * streamed back to the client, local caches, the client's agents' sockets, a `--registry-ca` file.
+ * Others (a plain build into the image store, a no-op) make and remove no directory (issue 10).
+ */
+function needsScratch(start: BuildStart, plan: OutputPlan): boolean {
+  const transfer = start.contextTransfer ?? pb.ContextTransfer.CONTEXT_TRANSFER_UNSPECIFIED;
+  return transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE || transfer === pb.ContextTransfer.CONTEXT_TRANSFER_TAR
+    || plan.files.length > 0
+    || [...(start.cacheFrom ?? []), ...(start.cacheTo ?? [])].some((c) => c.type === 'local')
+    || (start.sshIds ?? []).length > 0
+    || (start.registry?.caPem?.length ?? 0) > 0;
 }
 
 type HandlerDeps = SolveDeps & { readonly contexts: ContextSyncStore; readonly journals?: ContextJournals };
@@ -138,13 +157,19 @@ export async function handleSolve(
     const ref = start.ref || randomBytes(12).toString('hex');
     build = deps.builds.add({ ref, client: ctx.principal.name, tags: [...(start.tags ?? [])], target: start.target ?? '', dockerfile: start.dockerfile?.name || 'Dockerfile' });
     post({ accepted: { ref } });
-    await mkdir(join(deps.dataRoot, 'solve'), { recursive: true });
-    scratch = await mkdtemp(join(deps.dataRoot, 'solve', 'build-'));
-    incoming = await openContext(start, ctx, deps, scratch, ref);
+    // The build's scratch directory: its path at once, the directory only when the build needs one
+    // (made and removed with synchronous calls: thread-pool round trips cost more, issue 10).
+    const scratchPath = join(deps.dataRoot, 'solve', `build-${randomBytes(9).toString('base64url')}`);
+    const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratchPath);
+    if (needsScratch(start, plan)) {
+      mkdirSync(join(deps.dataRoot, 'solve'), { recursive: true });
+      mkdirSync(scratchPath, { mode: 0o700 });
+      scratch = scratchPath;
+    }
+    incoming = await openContext(start, ctx, deps, scratchPath, ref);
     const opened = incoming;
-    const plan = planOutputs((start.outputs ?? []).map((o) => ({ type: o.type ?? '', attrs: { ...o.attrs } })), scratch);
     // Local caches are on the client: what a cache-from needs is fetched now, while the inbox is read in order.
-    caches = new SolveLocalCaches(scratch);
+    caches = new SolveLocalCaches(scratchPath);
     const asked = buildRequestOf(start, opened.contextDir, plan.outputs);
     // The build starts while the context arrives (its FROM and a RUN before the first COPY run
     // meanwhile), unless a local cache import must be read from the stream first: that comes after
@@ -176,24 +201,23 @@ export async function handleSolve(
     }
 
     // The client's agents, as sockets here whose connections it relays (solve-ssh-tunnels.ts).
-    if ((start.sshIds ?? []).length > 0) req = { ...req, ssh: await tunnels.listen(start.sshIds ?? [], scratch, start.sshMissingSockets ?? {}) };
+    if ((start.sshIds ?? []).length > 0) req = { ...req, ssh: await tunnels.listen(start.sshIds ?? [], scratchPath, start.sshMissingSockets ?? {}) };
     if (start.registry?.caPem?.length) {
       // The client's `--registry-ca`, as a file the build's registry client reads (gone with the scratch).
-      const caFile = join(scratch, 'registry-ca.pem');
+      const caFile = join(scratchPath, 'registry-ca.pem');
       await writeFile(caFile, start.registry.caPem, { mode: 0o600 });
       req = { ...req, registry: { ...req.registry, caFile } };
     }
     checkEntitlements(req, deps.allowedEntitlements);
-    // The engine reads `<Dockerfile path>.dockerignore` first: the client's ignore file, whichever
-    // it was, or an empty one (the context directory may still hold an old one while it syncs).
-    const path = join(scratch, 'dockerfile', 'Dockerfile');
-    await mkdir(join(scratch, 'dockerfile'));
-    await writeFile(`${path}.dockerignore`, start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : new Uint8Array());
-    const dockerfile = { ...req.dockerfile, path };
+    // The client's ignore file, whichever it was, or none: the engine reads neither of the context's
+    // (the context directory may still hold an old one while it syncs). It stands next to a
+    // Dockerfile path in the scratch, which names it in messages.
+    const dockerignore = start.dockerfile?.hasDockerignore ? Buffer.from(start.dockerfile.dockerignore ?? new Uint8Array()).toString('utf8') : '';
+    const dockerfile = { ...req.dockerfile, path: join(scratchPath, 'dockerfile', 'Dockerfile') };
     const secretIds = new Set(start.secretIds ?? []);
     // Earlier builds of the same client context and Dockerfile name explain this build's misses.
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
-    const result = await deps.engine.buildReceiving({ ...req, dockerfile, ref, ...(historyKey ? { historyKey } : {}), ...(opened.linkable ? { contextLinkable: true } : {}) }, {
+    const result = await deps.engine.buildReceiving({ ...req, dockerfile, dockerignore, ref, ...(historyKey ? { historyKey } : {}), ...(opened.linkable ? { contextLinkable: true } : {}) }, {
       signal: abort.signal,
       onProgress: (e) => post({ progress: progressToWire(caches?.renameEvent(e) ?? e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.

@@ -131,8 +131,8 @@ export class SolveInbox {
   }
 
   /**
-   * Fails what still waits. The stream is left to the call: ending the iterator would destroy the
-   * server stream before calls.ts sends the status (the client would then wait for it forever).
+   * Fails what still waits. The stream is left to the call (calls.ts ends it with the status; a
+   * read still pending then ends with it, call-requests.ts).
    */
   close(): void {
     this.#failWaiting(new CancelledError(new Error('the build ended')));

@@ -24,14 +24,14 @@ import { HistoryRecorder } from './build-history-recorder.js';
 import { StepError, isCancellation } from '../solver/errors.js';
 import { layerLimitWarning } from './layer-limit.js';
 import { exportEach } from './export-outputs.js';
-import { dockerfileBytes } from './dockerfile-tools.js';
+import { dockerfileBytes, dockerignoreOptions } from './dockerfile-tools.js';
 import { requireRunnablePlatforms } from './platform-check.js';
-import type { BuildOptions, BuildRequest, BuildResult, ExportResult, ReceivedContext } from './types.js';
+import type { BuildOptions, BuildResult, ExportResult, ReceivedContext, ReceivingBuildRequest } from './types.js';
 
 
 /** The request as the build runs it: the Dockerfile's bytes decoded, attribute maps made Maps. */
 interface Build {
-  readonly req: BuildRequest;
+  readonly req: ReceivingBuildRequest;
   readonly dockerfile: Buffer;
   readonly outputs: readonly OutputSpec[];
   readonly opts: BuildOptions;
@@ -41,7 +41,7 @@ interface Build {
 }
 
 
-export async function runBuild(engine: BuildEngine, req: BuildRequest, opts: BuildOptions, context?: Promise<ReceivedContext>): Promise<BuildResult> {
+export async function runBuild(engine: BuildEngine, req: ReceivingBuildRequest, opts: BuildOptions, context?: Promise<ReceivedContext>): Promise<BuildResult> {
   const dockerfile = dockerfileBytes(req.dockerfile);
   const onProgress = opts.onProgress;
   const progress: ProgressWriter = { write: onProgress ? (e) => onProgress(e) : () => undefined };
@@ -108,7 +108,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     load.fail(e);
     throw e;
   }
-  const ignore = await loadDockerignoreStep(progress, { contextDir: req.contextDir, signal, ...(req.dockerfile.path ? { dockerfilePath: req.dockerfile.path } : {}) });
+  const ignore = await loadDockerignoreStep(progress, dockerignoreOptions(req, signal));
   // Base images absent locally (or all of them with --pull) are resolved at their registry; their
   // layers are downloaded only if the FROM step runs.
   const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config);

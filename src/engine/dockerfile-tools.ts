@@ -9,11 +9,20 @@ import { parseInstructions } from '../frontend/dockerfile/instructions/stages.js
 import { typedDockerfileToJSON } from '../frontend/dockerfile/instructions/to-json.js';
 import { dumpAST, parseDockerfile } from '../frontend/dockerfile/parse.js';
 import { loadDockerignore } from '../frontend/dockerignore.js';
+import type { LoadDockerignoreOptions } from '../frontend/dockerignore.js';
 import type { ConvertResult } from '../frontend/types.js';
 import { definitionToJSON } from '../llb/describe.js';
 import { renderDot } from '../llb/dot.js';
 import { assertNever, throwIfAborted } from '../util/errors.js';
-import type { CallOptions, LlbRequest, LlbResult, ParseRequest, ParseResult } from './types.js';
+import type { CallOptions, DockerfileSource, LlbRequest, LlbResult, ParseRequest, ParseResult } from './types.js';
+
+/** Where a request's ignore file comes from: its text when the request carries it, else the files. */
+export function dockerignoreOptions(
+  req: { readonly contextDir: string; readonly dockerfile: DockerfileSource; readonly dockerignore?: string }, signal: AbortSignal,
+): LoadDockerignoreOptions & { readonly signal: AbortSignal } {
+  const path = req.dockerfile.path;
+  return { contextDir: req.contextDir, signal, ...(path !== undefined ? { dockerfilePath: path } : {}), ...(req.dockerignore !== undefined ? { text: req.dockerignore } : {}) };
+}
 
 export function dockerfileBytes(d: { readonly content: string }): Buffer {
   return Buffer.from(d.content, 'base64');
@@ -48,11 +57,7 @@ function toJSON(r: ConvertResult): string {
 export async function convertToText(req: LlbRequest, opts: CallOptions): Promise<LlbResult> {
   const file = req.dockerfile.name;
   const ast = parseDockerfile(dockerfileBytes(req.dockerfile), { file });
-  const ignore = await loadDockerignore({
-    contextDir: req.contextDir,
-    ...(req.dockerfile.path !== undefined ? { dockerfilePath: req.dockerfile.path } : {}),
-    signal: opts.signal,
-  });
+  const ignore = await loadDockerignore(dockerignoreOptions(req, opts.signal));
   const result = await convertDockerfile(ast, {
     ...(req.target !== undefined ? { target: req.target } : {}),
     ...(req.platform !== undefined ? { platform: req.platform } : {}),

@@ -46,7 +46,7 @@ import { removeImage, tagImage } from './images/remove.js';
 import { registryLogin, registryLogout } from './registry-login.js';
 import { dockerConfigCredentials, registryHostOf } from './registry-credentials.js';
 import type {
-  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, ReceivedContext, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
+  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, ReceivedContext, ReceivingBuildRequest, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
   LoginRequest, LoginResult, LogoutRequest, LogoutResult, RegistryAccess, RegistryCredentials, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
   OutputOptions, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, SaveRequest, SavedImage, TagImageRequest, TransferOptions,
@@ -287,9 +287,10 @@ export class Engine {
    * context, as BuildKit starts solving while its session transfers the context): the steps that
    * read the context wait for `context`; the others (FROM, a RUN before the first COPY) run
    * meanwhile. A rejected `context` fails the steps waiting for it. `req.contextDir` must not be
-   * read before it resolves: the request's ignore file must come from `req.dockerfile.path`.
+   * read before it resolves: the request's ignore file must come from `req.dockerignore` (its text)
+   * or from beside `req.dockerfile.path`.
    */
-  buildReceiving(req: BuildRequest, opts: BuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
+  buildReceiving(req: ReceivingBuildRequest, opts: BuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
     return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts, context));
   }
 

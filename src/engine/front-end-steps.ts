@@ -4,7 +4,7 @@
  * cannot be found fails under its own step (not "load build definition"), and the error then says
  * how to get a base image when there is no registry to pull it from.
  */
-import { loadDockerignore, type Dockerignore } from '../frontend/dockerignore.js';
+import { loadDockerignore, type Dockerignore, type LoadDockerignoreOptions } from '../frontend/dockerignore.js';
 import type { ImageResolver } from '../frontend/types.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
 import { isTsbuildError, UserInputError } from '../util/errors.js';
@@ -12,11 +12,11 @@ import { isTsbuildError, UserInputError } from '../util/errors.js';
 /** `[internal] load .dockerignore`: reads the ignore file under its own step. */
 export async function loadDockerignoreStep(
   progress: ProgressWriter,
-  opts: { readonly contextDir: string; readonly dockerfilePath?: string; readonly signal: AbortSignal },
+  opts: LoadDockerignoreOptions & { readonly signal: AbortSignal },
 ): Promise<Dockerignore> {
   const v = startVertex(progress, { name: '[internal] load .dockerignore' });
   try {
-    const ignore = await loadDockerignore({ contextDir: opts.contextDir, signal: opts.signal, ...(opts.dockerfilePath !== undefined ? { dockerfilePath: opts.dockerfilePath } : {}) });
+    const ignore = await loadDockerignore(opts);
     const now = Date.now();
     // BuildKit shows the bytes of the ignore file it transferred (2B for none: an empty list).
     const bytes = ignore.file === undefined ? 2 : Math.max(2, ignore.patterns.join('\n').length);

@@ -49,6 +49,16 @@ export interface DockerfileSource {
   readonly content: string;
 }
 
+/** Engine.buildReceiving's request (no client twin): a BuildRequest, with the ignore file's text when the caller has it. */
+export interface ReceivingBuildRequest extends BuildRequest {
+  /**
+   * The ignore file's text ('' for none): no ignore file is read (tsbuildd: its copy of the context
+   * may still hold an old one while it syncs, and a file written for the engine to read cost a
+   * directory made and removed per build).
+   */
+  readonly dockerignore?: string;
+}
+
 export interface OutputSpec {
   readonly type: string;
   readonly attrs: Readonly<Record<string, string>>;

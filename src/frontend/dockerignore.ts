@@ -15,6 +15,8 @@ export interface LoadDockerignoreOptions {
   readonly contextDir: string;
   /** The Dockerfile on disk; omit when it does not come from a file (`-f -`). */
   readonly dockerfilePath?: string;
+  /** The ignore file's text, known already ('' for none): no file is read; it stands for the one next to the Dockerfile. */
+  readonly text?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -65,6 +67,10 @@ function parse(path: string, text: string): string[] {
 /** Finds and reads the ignore file for a build. Throws UserInputError (code DOCKERIGNORE) for a bad file. */
 export async function loadDockerignore(opts: LoadDockerignoreOptions): Promise<Dockerignore> {
   throwIfAborted(opts.signal);
+  if (opts.text !== undefined) {
+    const file = opts.dockerfilePath !== undefined ? `${resolve(opts.dockerfilePath)}.dockerignore` : join(resolve(opts.contextDir), '.dockerignore');
+    return { file, patterns: parse(file, opts.text) };
+  }
   const candidates: string[] = [];
   if (opts.dockerfilePath !== undefined) candidates.push(`${resolve(opts.dockerfilePath)}.dockerignore`);
   candidates.push(join(resolve(opts.contextDir), '.dockerignore'));

@@ -125,6 +125,16 @@ describe('loadDockerignore', () => {
     expect(e.message).toMatch(/^failed reading \.dockerignore: /);
   });
 
+  test('text given (tsbuildd: the client\'s ignore file): no file is read; it stands beside the Dockerfile', async () => {
+    const ctx = context({ Dockerfile: '', 'Dockerfile.dockerignore': 'a', '.dockerignore': 'b' });
+    const dockerfilePath = join(ctx, 'sub', 'Dockerfile');
+    expect(await loadDockerignore({ contextDir: ctx, dockerfilePath, text: '# c\n/x\n!x/y\n' })).toEqual({ file: `${dockerfilePath}.dockerignore`, patterns: ['x', '!x/y'] });
+    // None ('') wins over the context's file, as an empty file beside the Dockerfile would.
+    expect(await loadDockerignore({ contextDir: ctx, dockerfilePath, text: '' })).toEqual({ file: `${dockerfilePath}.dockerignore`, patterns: [] });
+    const e = await failure(loadDockerignore({ contextDir: ctx, dockerfilePath, text: 'ok\n!\n' }));
+    expect([e.message, e.location]).toEqual(['failed parsing Dockerfile.dockerignore: illegal exclusion pattern: "!"', { file: `${dockerfilePath}.dockerignore`, line: 2, column: 1 }]);
+  });
+
   test('an aborted signal cancels', async () => {
     const ctx = context({ '.dockerignore': 'a' });
     await expect(loadDockerignore({ contextDir: ctx, signal: AbortSignal.abort() })).rejects.toThrow(CancelledError);

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE, busyboxTar, mountsUnder } from '../../helpers/build-env.js';
@@ -148,10 +148,15 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect(r.stderr).toMatch(/transferred \d+ bytes \(\d+ files\) of \d+ bytes \(\d+ files\), listing: \d+ entries/);
     const again = await remote(['build', '--progress=plain', '-t', 'app:remote', ctx]);
     expect(again.code).toBe(0);
+    // A build into the image store needs no scratch directory: a third one makes (and removes)
+    // nothing in solve/ (the second made the context journal's directory there).
+    const solveDir = await stat(join(dRoot, 'solve'));
+    expect((await remote(['build', '--progress=quiet', '-t', 'app:remote', ctx])).code).toBe(0);
+    expect((await stat(join(dRoot, 'solve'))).mtimeMs).toBe(solveDir.mtimeMs);
     // Only the listing's digest travelled: the daemon's copy already matched it.
     expect(again.stderr).toMatch(/transferred 0 bytes \(0 files\) of \d+ bytes \(\d+ files\), listing unchanged/);
     expect(again.stderr).toMatch(/steps: (\d+) total, \1 cached, 0 executed/);
-    // Each build's scratch directory (its Dockerfile's ignore file) is gone once its call has ended.
+    // No build's scratch directory is left once its call has ended.
     expect((await readdir(join(dRoot, 'solve'))).filter((n) => n.startsWith('build-'))).toEqual([]);
     expect((await remote(['images'])).stdout).toMatch(/^app\s+remote\s/m);
   });
