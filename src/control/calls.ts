@@ -65,14 +65,25 @@ async function runCall(deps: CallDeps, call: AnyCall, method: string, body: (ctx
   }
 }
 
-/** A `send` that resolves when grpc-js has taken the message (flow control), or rejects once aborted. */
+/**
+ * A `send` that resolves when grpc-js has taken the message (flow control), or rejects once aborted
+ * — also while its write is still held: grpc-js calls a cancelled call's held write back as if it
+ * had been delivered (1.14, call-requests.test.ts), or not at all when the stream is already gone.
+ */
 function sender<Res>(call: ServerWritableStream<unknown, Res> | ServerDuplexStream<unknown, Res>, signal: AbortSignal): (m: Res) => Promise<void> {
+  const cancelled = (): CancelledError => (signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason));
   return (m) => new Promise<void>((resolve, reject) => {
     if (signal.aborted) {
-      reject(signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason));
+      reject(cancelled());
       return;
     }
-    call.write(m, (err?: Error | null) => (err ? reject(err) : resolve()));
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    call.write(m, (err?: Error | null) => {
+      signal.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve();
+    });
   });
 }
 

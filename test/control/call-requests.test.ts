@@ -4,7 +4,7 @@
  * being written ends with its status (it used to hang: the stream's own iterator destroyed the
  * call before the status went out — Solve's `build --pull` without credentials, seen with e3deaa0);
  * a client's half-close ends the requests and the responses still go out; a cancelled call ends
- * the pending read.
+ * the pending read, and a send whose write flow control holds.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -121,5 +121,29 @@ test('a cancelled call ends the pending read; the handler hears why from clientG
   // The end of the requests (grpc-js half-closes a cancelled call's stream) or a CancelledError.
   expect(await (read ?? Promise.reject(new Error('no read'))).then((r) => r.done, (e: unknown) => e instanceof CancelledError)).toBe(true);
   expect(await gone).toBe(true);
+  expect((await c.status).code).toBe(Status.CANCELLED);
+}, 30_000);
+
+test('a send held by flow control rejects as cancelled when the client cancels, not as delivered', async () => {
+  let held: Promise<unknown> | undefined;
+  const sending = new Promise<void>((started) => {
+    solve = async (requests, send) => {
+      const it = requests[Symbol.asyncIterator]();
+      await it.next();
+      // More than the HTTP/2 window, to a client that reads nothing: grpc-js holds the write.
+      held = send({ output: { outputIndex: 0, data: Buffer.alloc(3 << 20, 7), eof: false } }).then(() => 'sent', (e: unknown) => e);
+      started();
+      await held;
+    };
+  });
+  const c = call();
+  c.stream.pause();
+  c.stream.write({ start: {} });
+  await sending;
+  c.stream.cancel();
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([held, new Promise((r) => (timer = setTimeout(() => r('still pending after 5 s'), 5000)))]);
+  clearTimeout(timer);
+  expect(outcome).toBeInstanceOf(CancelledError);
   expect((await c.status).code).toBe(Status.CANCELLED);
 }, 30_000);
