@@ -244,7 +244,9 @@ export async function handleSolve(
     // The client's own paths (its agents, its cache directories), not the daemon's scratch, in what it reads.
     e.message = tunnels.rename(caches?.rename(e.message) ?? e.message);
     build?.finish({ error: e });
-    if (!detached) await send({ error: errorDetailOf(e) }).catch(() => undefined);
+    // Through the chain, after the progress already posted: an error never overtakes it.
+    post({ error: errorDetailOf(e) });
+    await chain;
     throw e;
   } finally {
     ctx.stopping.removeEventListener('abort', onStop);

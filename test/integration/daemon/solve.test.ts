@@ -261,6 +261,32 @@ describeBuilds('Solve over gRPC', () => {
     expect(got.at(-1)?.result?.configDigest).toMatch(/^sha256:/);
   }, 60_000);
 
+  test('a failed build ends with its error, after every progress message', async () => {
+    const pack = tarStream.pack();
+    pack.entry({ name: 'msg.txt', mode: 0o644, mtime: new Date(0) }, 'x\n');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    const start = buildStartOf(request('/nonexistent', `FROM ${BASE}\nCOPY msg.txt /msg.txt\nRUN echo going down && exit 3\n`, { noCache: true }), { contextKey: '', secretIds: [] });
+    start.contextTransfer = 2; // CONTEXT_TRANSFER_TAR
+    const m = ControlService.Solve;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
+    call.write({ start });
+    call.write({ contextTar: { data: Buffer.concat(chunks), eof: true } });
+    const got: tsbuild.control.v1.SolveResponse[] = [];
+    const status = await (async () => {
+      for await (const r of call as AsyncIterable<tsbuild.control.v1.SolveResponse>) got.push(r);
+    })().then(() => 'ok', (e: unknown) => e);
+    call.end();
+    expect(status).toBeInstanceOf(Error);
+    const errors = got.flatMap((r, i) => (r.error ? [i] : []));
+    expect(errors).toEqual([got.length - 1]);
+    expect(got.at(-1)?.error?.message).toMatch(/exit code: 3/);
+    // The failed step's own report (its log and its error) came before.
+    expect(got.some((r) => Buffer.from(r.progress?.log?.data ?? []).toString().includes('going down'))).toBe(true);
+    expect(got.some((r) => r.progress?.vertex?.error)).toBe(true);
+  }, 60_000);
+
   test('aborting the signal cancels the build and leaves no mounts', async () => {
     const ctx = await daemonEnv.context('cancel', { 'a.txt': 'a' });
     const ac = new AbortController();
