@@ -68,6 +68,9 @@ export class ProtoWriter {
    * writer encodes the op parts of every build in the process (op-bytes.ts).
    */
   private readonly stringsMemo = new WeakMap<readonly string[], { readonly field: number; readonly bytes: Uint8Array }>();
+  /** The list `sharedStringsField` wrote last and its memo entry (held until the next such write). */
+  private lastStrings: readonly string[] | undefined;
+  private lastStringsMemo: { readonly field: number; readonly bytes: Uint8Array } | undefined;
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialSize)) as Utf8Writable;
@@ -287,7 +290,7 @@ export class ProtoWriter {
     this.reserve(n);
     const buf = this.buf;
     if (n > 64) {
-      buf.set(new Uint8Array(src.buffer, src.byteOffset + start, n), this.pos);
+      buf.set(start === 0 && end === src.length ? src : new Uint8Array(src.buffer, src.byteOffset + start, n), this.pos);
     } else {
       for (let i = 0; i < n; i++) buf[this.pos + i] = src[start + i] as number;
     }
@@ -371,14 +374,20 @@ export class ProtoWriter {
       this.stringsField(field, v);
       return;
     }
-    const hit = this.stringsMemo.get(v);
+    // The last list written is asked for again by every step until the next ENV/ARG: no lookup.
+    let hit = this.lastStrings === v ? this.lastStringsMemo : this.stringsMemo.get(v);
     if (hit !== undefined && hit.field === field) {
-      this.raw(hit.bytes);
-      return;
+      this.rawRange(hit.bytes, 0, hit.bytes.length);
+    } else {
+      const start = this.pos;
+      this.stringsField(field, v);
+      // A copy the memo owns (Buffer#subarray goes through FastBuffer's slow constructor).
+      const buf = this.buf;
+      hit = { field, bytes: new Uint8Array(buf.buffer, buf.byteOffset + start, this.pos - start).slice() };
+      this.stringsMemo.set(v, hit);
     }
-    const start = this.pos;
-    this.stringsField(field, v);
-    this.stringsMemo.set(v, { field, bytes: new Uint8Array(this.buf.subarray(start, this.pos)) });
+    this.lastStrings = v;
+    this.lastStringsMemo = hit;
   }
 
   /** Appends the unknown fields a decode kept, as protobufjs does after the known ones. */

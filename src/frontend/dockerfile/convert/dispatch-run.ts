@@ -20,8 +20,12 @@ import type { BuildArg, StageState } from './stage-state.js';
 
 /** BuildKit's summarizeHeredoc: first line of the trimmed body, `...` when there are more. */
 function summarizeHeredoc(doc: string): string {
-  const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
-  return (lines[0] ?? '') + (lines.length > 1 ? '...' : '');
+  // The first line and whether there is another, without splitting the whole body.
+  const t = doc.trim();
+  const nl = t.indexOf('\n');
+  if (nl < 0) return t;
+  // A `\r\n` ending the first line was a `\n` once normalised; a lone `\r` stays.
+  return `${t.slice(0, nl > 0 && t.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl)}...`;
 }
 
 /**
