@@ -77,6 +77,14 @@ describe('ProtoWriter primitives equal protobufjs Writer', () => {
     same((w) => w.bytes('aGVsbG8='), (t) => t.bytes('aGVsbG8='));
   });
 
+  test('sharedStringsField: remembered lists (the last one and older ones, other fields) write what stringsField does', () => {
+    const a = ['A=1', 'B=2', 'PATH=/usr/bin:/bin'];
+    const b = ['A=1', 'B=2', 'C=3', 'LONG=' + 'x'.repeat(200)];
+    const short = ['X=1'];
+    const writes: [number, readonly string[]][] = [[2, a], [2, a], [2, b], [2, a], [3, a], [3, a], [2, a], [2, short], [2, b], [2, b]];
+    same((w) => { for (const [f, v] of writes) w.sharedStringsField(f, v); }, (t) => { for (const [f, v] of writes) for (const x of v) t.uint32(((f << 3) | 2) >>> 0).string(x); });
+  });
+
   test('rawRange copies exactly its range, short (byte loop) and long, from a view at an offset', () => {
     const all = new Uint8Array(300).map((_, i) => i * 13);
     const src = all.subarray(7);

@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { FileActions } from '../../../llb/file-actions.js';
 import type { CopyOptions } from '../../../llb/file-actions.js';
-import { resolvePath } from '../../../llb/state-meta.js';
+import { joinRoot, resolvePath } from '../../../llb/state-meta.js';
 import { State } from '../../../llb/state.js';
 import { parseChmod } from '../instructions/chmod.js';
 import { Diagnostics, fail } from '../instructions/diagnostics.js';
@@ -130,7 +130,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
         if (!containsWildcards(path) && !containsWildcards(pattern)) requiredPaths = [posix.join('/', path, pattern)];
       }
       const unpack = ins.kind === 'ADD' ? ins.unpack ?? true : false;
-      const abs = posix.join('/', path);
+      const abs = joinRoot(path);
       add(from ? from.state : d.context, abs, options({
         followSymlink: true,
         dirCopyContents: true,
@@ -142,7 +142,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
         parents: includePatterns ? true : undefined,
         requiredPaths,
       }));
-      if (!from) d.ctxPaths.add(path === src ? abs : posix.join('/', src));
+      if (!from) d.ctxPaths.add(path === src ? abs : joinRoot(src));
     }
   }
 

@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import { FileActions } from '../../../llb/file-actions.js';
 import { State } from '../../../llb/state.js';
 import type { ExecMount } from '../../../llb/exec.js';
+import { joinRoot } from '../../../llb/state-meta.js';
 import { Diagnostics, fail } from '../instructions/diagnostics.js';
 import { heredocBody, heredocMarkerName } from '../instructions/heredoc.js';
 import { parseMountAt } from '../instructions/parse-run.js';
@@ -77,7 +78,7 @@ function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext, env: 
     const target = m.target === undefined ? undefined : posix.resolve(cwd, m.target);
     if (target === '/') fail(Diagnostics.badMount, [`invalid mount target "${m.target ?? ''}": cannot mount over /`], at);
     const from = m.from === undefined ? undefined : d.sourceOf(m.from, ins, s);
-    const selector = m.source === undefined ? '' : posix.join('/', m.source);
+    const selector = m.source === undefined ? '' : joinRoot(m.source);
     switch (m.type) {
       case 'bind': {
         if (!from) d.ctxPaths.add(selector || '/');
