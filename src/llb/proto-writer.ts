@@ -45,6 +45,17 @@ function int64Bits(value: number): [lo: number, hi: number] {
   return [lo, hi];
 }
 
+/** Size of the slabs `sharedStringsField` keeps its memos' bytes in. */
+const MEMO_SLAB = 16 * 1024;
+
+/** The encoding of a repeated string field, `bytes[start..end)`. */
+interface StringsMemo {
+  readonly field: number;
+  readonly bytes: Uint8Array;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** An int64 field value: a number, or a Long-like object if one was decoded with `long` loaded. */
 export type Int64 = number | { readonly low: number; readonly high: number };
 
@@ -67,10 +78,13 @@ export class ProtoWriter {
    * Encodings written by `sharedStringsField`, by array identity (see there); weak, because one
    * writer encodes the op parts of every build in the process (op-bytes.ts).
    */
-  private readonly stringsMemo = new WeakMap<readonly string[], { readonly field: number; readonly bytes: Uint8Array }>();
+  private readonly stringsMemo = new WeakMap<readonly string[], StringsMemo>();
   /** The list `sharedStringsField` wrote last and its memo entry (held until the next such write). */
   private lastStrings: readonly string[] | undefined;
-  private lastStringsMemo: { readonly field: number; readonly bytes: Uint8Array } | undefined;
+  private lastStringsMemo: StringsMemo | undefined;
+  /** Where memos' bytes are kept (see `remember`). */
+  private memoSlab: Uint8Array | undefined;
+  private memoPos = 0;
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialSize)) as Utf8Writable;
@@ -377,17 +391,33 @@ export class ProtoWriter {
     // The last list written is asked for again by every step until the next ENV/ARG: no lookup.
     let hit = this.lastStrings === v ? this.lastStringsMemo : this.stringsMemo.get(v);
     if (hit !== undefined && hit.field === field) {
-      this.rawRange(hit.bytes, 0, hit.bytes.length);
+      this.rawRange(hit.bytes, hit.start, hit.end);
     } else {
       const start = this.pos;
       this.stringsField(field, v);
-      // A copy the memo owns (Buffer#subarray goes through FastBuffer's slow constructor).
-      const buf = this.buf;
-      hit = { field, bytes: new Uint8Array(buf.buffer, buf.byteOffset + start, this.pos - start).slice() };
+      hit = this.remember(field, start);
       this.stringsMemo.set(v, hit);
     }
     this.lastStrings = v;
     this.lastStringsMemo = hit;
+  }
+
+  /**
+   * A memo of the bytes written from `start` on: copied into a slab of memos (a typed array of its
+   * own per memo allocated its backing store outside the heap, ~1 µs each). Memo slabs are only
+   * appended to; a full one is left to the memos that point into it.
+   */
+  private remember(field: number, start: number): StringsMemo {
+    const n = this.pos - start;
+    if (this.memoSlab === undefined || this.memoPos + n > this.memoSlab.length) {
+      this.memoSlab = new Uint8Array(Math.max(MEMO_SLAB, n));
+      this.memoPos = 0;
+    }
+    const slab = this.memoSlab;
+    const at = this.memoPos;
+    slab.set(new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, n), at);
+    this.memoPos = at + n;
+    return { field, bytes: slab, start: at, end: at + n };
   }
 
   /** Appends the unknown fields a decode kept, as protobufjs does after the known ones. */

@@ -81,7 +81,12 @@ describe('ProtoWriter primitives equal protobufjs Writer', () => {
     const a = ['A=1', 'B=2', 'PATH=/usr/bin:/bin'];
     const b = ['A=1', 'B=2', 'C=3', 'LONG=' + 'x'.repeat(200)];
     const short = ['X=1'];
-    const writes: [number, readonly string[]][] = [[2, a], [2, a], [2, b], [2, a], [3, a], [3, a], [2, a], [2, short], [2, b], [2, b]];
+    // Lists of ~10 KB: memos spread over several memo slabs (16 KB each), one larger than a slab.
+    const big = ['A=' + 'y'.repeat(10_000), 'B=1', 'C=2'];
+    const big2 = ['A=' + 'z'.repeat(10_000), 'B=1', 'C=2'];
+    const huge = ['H=' + 'h'.repeat(40_000), 'B=1', 'C=2'];
+    const writes: [number, readonly string[]][] = [[2, a], [2, a], [2, b], [2, a], [3, a], [3, a], [2, a], [2, short], [2, b], [2, b],
+      [2, big], [2, big2], [2, huge], [2, big], [2, a], [2, big2], [2, huge], [2, huge]];
     same((w) => { for (const [f, v] of writes) w.sharedStringsField(f, v); }, (t) => { for (const [f, v] of writes) for (const x of v) t.uint32(((f << 3) | 2) >>> 0).string(x); });
   });
 
