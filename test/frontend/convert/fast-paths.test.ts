@@ -9,6 +9,8 @@ import { httpFilename } from '../../../src/frontend/dockerfile/convert/remote-so
 import { joinRoot } from '../../../src/llb/state-meta.js';
 import { sortHexDigests } from '../../../src/llb/marshal.js';
 import { sha256Hex } from '../../../src/llb/digest.js';
+import { FileActions } from '../../../src/llb/file-actions.js';
+import { State } from '../../../src/llb/state.js';
 import { byName, convert } from './helpers.js';
 
 /** A small deterministic generator (tests must not depend on Math.random's sequence). */
@@ -66,6 +68,15 @@ describe('fast paths equal the general code', () => {
     // Not lower-case hex: the plain sort, whatever the first characters are.
     const odd = [...digests.slice(0, 1000), 'G0', 'A1', ':x', '/y', '0', 'ff'];
     expect(sortHexDigests(odd)).toEqual([...odd].sort());
+  });
+
+  test('mkfile data from a string is what TextEncoder makes of it (lone surrogates as U+FFFD)', () => {
+    for (const text of ['hello\n', 'a\ud800b', '\udc80', 'x\ud83d\ude00y', 'é€', 'z'.repeat(10_000)]) {
+      const def = State.scratch().file(FileActions.mkfile('/f', 0o644, text)).marshal();
+      const file = [...def.loaded.vertices.values()].find((v) => v.op.kind === 'file');
+      const data = file?.op.kind === 'file' ? file.op.file.actions[0]?.mkfile?.data : undefined;
+      expect(Buffer.from(data ?? []).toString('hex')).toBe(Buffer.from(new TextEncoder().encode(text)).toString('hex'));
+    }
   });
 
   test('a RUN heredoc is summarised by its first line, "..." when there are more (CRLF bodies too)', async () => {
