@@ -86,6 +86,9 @@ export function sortHexDigests(digests: readonly string[]): string[] {
   return out;
 }
 
+/** Length of a `sha256:` + 64 hex digits string. */
+const SHA256_FIELD_LENGTH = 71;
+
 /** Marks a node being visited in the marshaller's digest map (no digest is empty). */
 const ON_STACK = '';
 
@@ -142,14 +145,14 @@ class Marshaller {
       // Definition.def entry: the op's fields in number order — inputs (1), body (2..5), platform (10).
       const mark = w.pos;
       w.tag(1, LEN);
-      const at = w.fork();
+      const at = w.fork2();
       for (const i of n.inputs) writeInputFieldSha256(w, digests.get(i.node) as string, i.index);
       const body = n.hasEncodedBody ? undefined : canonicalBody(n.body());
       if (body === undefined) n.writeEncodedBody(w);
       else writeOpBody(w, body);
       if (n.platform) this.writePlatform(n.platform);
-      const len = w.pos - at - 1;
-      w.ldelim(at);
+      const len = w.pos - at - 2;
+      w.ldelim2(at);
       const bytes = w.view(w.pos - len);
       if (checking) checkSameEncoding('op', bytes, tsbuild.llb.Op.encode(referenceOp(n, body ?? n.body(), digests)).finish());
       const hex = sha256Hex(bytes);
@@ -203,11 +206,13 @@ class Marshaller {
       const hex = sorted[k] as string;
       const n = metadata.get(hex) as OpNode;
       w.tag(2, LEN);
-      const at = w.fork();
+      // The entry's length is known before it is written: the digest field (tag, length and
+      // `sha256:` + 64 hex digits) and the encoded metadata.
+      w.uint32(2 + SHA256_FIELD_LENGTH + n.metadataLength);
+      const at = w.pos;
       w.sha256Field(1, hex);
       n.writeEncodedMetadata(w);
-      if (checking) checkSameEncoding('metadata', w.view(at + 1), tsbuild.llb.OpMetadataEntry.encode({ digest: `sha256:${hex}`, metadata: metadataOf(n.constraints) }).finish());
-      w.ldelim(at);
+      if (checking) checkSameEncoding('metadata', w.view(at), tsbuild.llb.OpMetadataEntry.encode({ digest: `sha256:${hex}`, metadata: metadataOf(n.constraints) }).finish());
     }
     this.written = end;
     return end === sorted.length;

@@ -432,6 +432,32 @@ export class ProtoWriter {
     return this.pos++;
   }
 
+  /**
+   * `fork()` for a part that is usually 128 bytes to 16 KiB long (an op, a metadata entry): two
+   * length bytes are reserved, so that such a part is not moved by `ldelim2` (a copyWithin per op
+   * was a visible share of marshalling). Pass the result to `ldelim2`.
+   */
+  fork2(): number {
+    this.reserve(2);
+    const at = this.pos;
+    this.pos += 2;
+    return at;
+  }
+
+  /** Ends a part started with `fork2`: the same bytes as `fork`/`ldelim` would have written. */
+  ldelim2(at: number): void {
+    const len = this.pos - at - 2;
+    if (len >= 0x80 && len < 0x4000) {
+      this.buf[at] = (len & 127) | 128;
+      this.buf[at + 1] = len >>> 7;
+      return;
+    }
+    // One length byte (move the part back by one) or three and more (`delimit` moves it on).
+    this.buf.copyWithin(at + 1, at + 2, this.pos);
+    this.pos -= 1;
+    this.delimit(at, len);
+  }
+
   /** Ends the part started at `at`, writing its length there (moving the part if it needs more). */
   ldelim(at: number): void {
     this.delimit(at, this.pos - at - 1);

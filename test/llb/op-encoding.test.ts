@@ -77,6 +77,13 @@ describe('ProtoWriter primitives equal protobufjs Writer', () => {
     same((w) => w.bytes('aGVsbG8='), (t) => t.bytes('aGVsbG8='));
   });
 
+  test('fork2/ldelim2 write what fork/ldelim do, for parts of 1, 2 and 3 length bytes', () => {
+    for (const n of [0, 1, 127, 128, 200, 16383, 16384, 70_000]) {
+      const b = new Uint8Array(n).map((_, i) => i * 11);
+      same((w) => { w.uint32(5); w.tag(1, 2); const at = w.fork2(); w.raw(b); w.ldelim2(at); w.uint32(6); }, (t) => { t.uint32(5).uint32(10).fork().raw(b).ldelim().uint32(6); });
+    }
+  });
+
   test('sharedStringsField: remembered lists (the last one and older ones, other fields) write what stringsField does', () => {
     const a = ['A=1', 'B=2', 'PATH=/usr/bin:/bin'];
     const b = ['A=1', 'B=2', 'C=3', 'LONG=' + 'x'.repeat(200)];
