@@ -15,6 +15,11 @@ export interface GitSourceRef {
 
 const SCP_LIKE = /^[\w.-]+@[\w.-]+:(?!\/\/)/;
 
+// Module constants: a regular expression literal is a new object each time it is evaluated.
+const GIT_SCHEME = /^(git|ssh|git\+ssh):\/\//i;
+const HTTP_SCHEME = /^https?:\/\//i;
+const GIT_SUFFIX = /\.git\/?$/;
+
 export function parseGitSource(src: string): GitSourceRef | undefined {
   if (!src.includes(':')) return undefined; // every remote form has a scheme or host: separator
   const hashAt = src.indexOf('#');
@@ -27,8 +32,8 @@ export function parseGitSource(src: string): GitSourceRef | undefined {
     base = base.slice(0, q);
   }
   const isGit = SCP_LIKE.test(base)
-    || /^(git|ssh|git\+ssh):\/\//i.test(base)
-    || (/^https?:\/\//i.test(base) && /\.git\/?$/.test(base));
+    || GIT_SCHEME.test(base)
+    || (HTTP_SCHEME.test(base) && GIT_SUFFIX.test(base));
   if (!isGit) return undefined;
   let ref: string | undefined;
   let subdir: string | undefined;
@@ -48,7 +53,7 @@ export function parseGitSource(src: string): GitSourceRef | undefined {
 }
 
 export function isHttpSource(src: string): boolean {
-  return (src.startsWith('http://') || src.startsWith('https://') || /^https?:\/\//i.test(src)) && parseGitSource(src) === undefined;
+  return (src.startsWith('http://') || src.startsWith('https://') || HTTP_SCHEME.test(src)) && parseGitSource(src) === undefined;
 }
 
 /**

@@ -10,6 +10,9 @@ import { isLiteral, locationOf, siteOf } from './site.js';
 import { compactArray } from '../../../util/compact-array.js';
 import type { ParseContext } from './site.js';
 
+/** An ADD --checksum value. */
+const CHECKSUM = /^sha(256:[0-9a-f]{64}|384:[0-9a-f]{96}|512:[0-9a-f]{128})$/;
+
 interface SourcesAndDest {
   readonly sources: readonly string[];
   readonly heredocSources: readonly HeredocSource[];
@@ -80,7 +83,7 @@ export function parseAdd(node: InstructionNode, ctx: ParseContext): AddInstructi
   const chmod = f.string('chmod');
   checkChmod(chmod, site);
   const checksum = f.string('checksum');
-  if (checksum !== undefined && isLiteral(checksum) && !/^sha(256:[0-9a-f]{64}|384:[0-9a-f]{96}|512:[0-9a-f]{128})$/.test(checksum)) {
+  if (checksum !== undefined && isLiteral(checksum) && !CHECKSUM.test(checksum)) {
     fail(Diagnostics.badFlag, [`invalid --checksum "${checksum}": expected sha256:<64 hex digits>`], site, '--checksum');
   }
   return {
