@@ -11,6 +11,7 @@
  */
 
 import { encodeUtf8Lossless, hasLoneSurrogate } from '../util/utf8-lossless.js';
+import { StringsMemo } from './strings-memo.js';
 
 /** Wire types used by llb.proto. */
 export const VARINT = 0;
@@ -45,17 +46,6 @@ function int64Bits(value: number): [lo: number, hi: number] {
   return [lo, hi];
 }
 
-/** Size of the slabs `sharedStringsField` keeps its memos' bytes in. */
-const MEMO_SLAB = 16 * 1024;
-
-/** The encoding of a repeated string field, `bytes[start..end)`. */
-interface StringsMemo {
-  readonly field: number;
-  readonly bytes: Uint8Array;
-  readonly start: number;
-  readonly end: number;
-}
-
 /** An int64 field value: a number, or a Long-like object if one was decoded with `long` loaded. */
 export type Int64 = number | { readonly low: number; readonly high: number };
 
@@ -74,17 +64,8 @@ export class ProtoWriter {
   private buf: Utf8Writable;
   /** Write position; everything before it is output. */
   pos = 0;
-  /**
-   * Encodings written by `sharedStringsField`, by array identity (see there); weak, because one
-   * writer encodes the op parts of every build in the process (op-bytes.ts).
-   */
-  private readonly stringsMemo = new WeakMap<readonly string[], StringsMemo>();
-  /** The list `sharedStringsField` wrote last and its memo entry (held until the next such write). */
-  private lastStrings: readonly string[] | undefined;
-  private lastStringsMemo: StringsMemo | undefined;
-  /** Where memos' bytes are kept (see `remember`). */
-  private memoSlab: Uint8Array | undefined;
-  private memoPos = 0;
+  /** Encodings written by `sharedStringsField` (strings-memo.ts). */
+  private readonly stringsMemo = new StringsMemo();
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialSize)) as Utf8Writable;
@@ -388,36 +369,14 @@ export class ProtoWriter {
       this.stringsField(field, v);
       return;
     }
-    // The last list written is asked for again by every step until the next ENV/ARG: no lookup.
-    let hit = this.lastStrings === v ? this.lastStringsMemo : this.stringsMemo.get(v);
-    if (hit !== undefined && hit.field === field) {
+    const hit = this.stringsMemo.get(v, field);
+    if (hit !== undefined) {
       this.rawRange(hit.bytes, hit.start, hit.end);
-    } else {
-      const start = this.pos;
-      this.stringsField(field, v);
-      hit = this.remember(field, start);
-      this.stringsMemo.set(v, hit);
+      return;
     }
-    this.lastStrings = v;
-    this.lastStringsMemo = hit;
-  }
-
-  /**
-   * A memo of the bytes written from `start` on: copied into a slab of memos (a typed array of its
-   * own per memo allocated its backing store outside the heap, ~1 µs each). Memo slabs are only
-   * appended to; a full one is left to the memos that point into it.
-   */
-  private remember(field: number, start: number): StringsMemo {
-    const n = this.pos - start;
-    if (this.memoSlab === undefined || this.memoPos + n > this.memoSlab.length) {
-      this.memoSlab = new Uint8Array(Math.max(MEMO_SLAB, n));
-      this.memoPos = 0;
-    }
-    const slab = this.memoSlab;
-    const at = this.memoPos;
-    slab.set(new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, n), at);
-    this.memoPos = at + n;
-    return { field, bytes: slab, start: at, end: at + n };
+    const start = this.pos;
+    this.stringsField(field, v);
+    this.stringsMemo.remember(v, field, this.buf, start, this.pos);
   }
 
   /** Appends the unknown fields a decode kept, as protobufjs does after the known ones. */
