@@ -11,6 +11,7 @@ import { sortHexDigests } from '../../../src/llb/marshal.js';
 import { sha256Hex } from '../../../src/llb/digest.js';
 import { FileActions } from '../../../src/llb/file-actions.js';
 import { State } from '../../../src/llb/state.js';
+import { uppercaseCmd } from '../../../src/frontend/dockerfile/convert/dispatch-context.js';
 import { byName, convert } from './helpers.js';
 
 /** A small deterministic generator (tests must not depend on Math.random's sequence). */
@@ -59,6 +60,19 @@ describe('fast paths equal the general code', () => {
     const next = rng(7);
     for (let i = 0; i < 20_000; i++) cases.push(randomWord(next, 'ab./', 8));
     for (const c of cases) expect([c, joinRoot(c)]).toEqual([c, posix.join('/', c)]);
+  });
+
+  test('uppercaseCmd upper-cases the keyword (the text before the first space) as before, returning the text when it already is', () => {
+    const before = (t: string): string => {
+      const i = t.indexOf(' ');
+      return i < 0 ? t.toUpperCase() : t.slice(0, i).toUpperCase() + t.slice(i);
+    };
+    const cases = ['RUN make', 'run make', 'Run  x', 'COPY', 'copy', '', ' lead', 'ß x', 'RUNß x', 'RUN ß', 'A-B_1 x', 'a', 'ǅ y'];
+    const next = rng(3);
+    for (let i = 0; i < 20_000; i++) cases.push(randomWord(next, 'aZ ß_-1\u00e9\u01c5', 8));
+    for (const c of cases) expect([c, uppercaseCmd(c)]).toEqual([c, before(c)]);
+    const text = 'RUN make all';
+    expect(uppercaseCmd(text)).toBe(text);
   });
 
   test('sortHexDigests is the default sort, for digests and for anything else', () => {
