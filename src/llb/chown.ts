@@ -1,8 +1,10 @@
 /** `--chown`/USER strings (`user`, `user:group`, `uid:gid`) → the LLB ChownOpt message. */
 import type { tsbuild } from './gen/llb.js';
 
+const DIGITS = /^\d+$/;
+
 function userOpt(part: string, input: number): tsbuild.llb.UserOpt.$Properties {
-  if (/^\d+$/.test(part)) return { byId: Number(part) };
+  if (DIGITS.test(part)) return { byId: Number(part) };
   return { byName: { name: part, input } };
 }
 

@@ -160,7 +160,13 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
     }
   }
   // Stable sort by target: "/" first, parents before children, independent of flag order.
-  if (pending.length > 1) pending.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  if (pending.length === 2) {
+    // Two (the root and one mount, the usual case): no sort and its work array.
+    const [a, b] = pending as [Pending, Pending];
+    if (a.target > b.target) { pending[0] = b; pending[1] = a; }
+  } else if (pending.length > 2) {
+    pending.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+  }
   // Most steps have only the root as an output: they share one map (never modified).
   const outputs = pending.some((p) => p !== root && p.wantOutput) ? new Map<string, number>() : undefined;
   let next = 0;

@@ -68,7 +68,9 @@ export class FileActions {
   }
 
   mkfile(path: string, mode: number, data: Uint8Array | string, opts: OwnedOptions = {}): FileActions {
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    // Buffer.from takes small results from Node's pool (TextEncoder allocated a backing store
+    // outside the heap per file, ~1 µs); both write a lone surrogate as U+FFFD.
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     return new FileActions([...this.actions, { kind: 'mkfile', path, mode, data: bytes, opts }]);
   }
 

@@ -24,6 +24,18 @@ function message<T>(w: ProtoWriter, field: number, m: T | null | undefined, writ
   w.ldelim(at);
 }
 
+/**
+ * `message` for a message usually 128 bytes to 16 KiB long (an ExecOp and its Meta: args and env):
+ * two length bytes reserved, so it is not moved when its length is written (ProtoWriter.fork2).
+ */
+function largeMessage<T>(w: ProtoWriter, field: number, m: T | null | undefined, write: (w: ProtoWriter, m: T) => void): void {
+  if (m == null) return;
+  w.tag(field, LEN);
+  const at = w.fork2();
+  write(w, m);
+  w.ldelim2(at);
+}
+
 function messages<T>(w: ProtoWriter, field: number, ms: readonly T[] | null | undefined, write: (w: ProtoWriter, m: T) => void): void {
   if (ms == null) return;
   for (let i = 0; i < ms.length; i++) {
@@ -46,7 +58,7 @@ export function writeOp(w: ProtoWriter, op: OpProps): void {
 
 /** The oneof body of an Op (fields 2..5). */
 export function writeOpBody(w: ProtoWriter, body: Pick<OpProps, 'exec' | 'source' | 'file' | 'merge'>): void {
-  message(w, 2, body.exec, writeExecOp);
+  largeMessage(w, 2, body.exec, writeExecOp);
   message(w, 3, body.source, writeSourceOp);
   message(w, 4, body.file, writeFileOp);
   message(w, 5, body.merge, writeMergeOp);
@@ -110,7 +122,7 @@ function writeAttr(w: ProtoWriter, m: tsbuild.llb.Attr.$Properties): void {
 // ---- ExecOp ------------------------------------------------------------------------------------
 
 function writeExecOp(w: ProtoWriter, m: tsbuild.llb.ExecOp.$Properties): void {
-  message(w, 1, m.meta, writeMeta);
+  largeMessage(w, 1, m.meta, writeMeta);
   messages(w, 2, m.mounts, writeMount);
   w.int32Field(3, m.network);
   w.int32Field(4, m.security);

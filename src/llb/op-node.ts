@@ -156,6 +156,11 @@ export class OpNode implements Output {
     w.rawRange(this.slab, this.bodyStart, this.end);
   }
 
+  /** Length of `encodedMetadata`. */
+  get metadataLength(): number {
+    return this.bodyStart - this.start;
+  }
+
   /** Writes `encodedMetadata` without making a view of it. */
   writeEncodedMetadata(w: ProtoWriter): void {
     w.rawRange(this.slab, this.start, this.bodyStart);

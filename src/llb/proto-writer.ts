@@ -11,6 +11,7 @@
  */
 
 import { encodeUtf8Lossless, hasLoneSurrogate } from '../util/utf8-lossless.js';
+import { StringsMemo } from './strings-memo.js';
 
 /** Wire types used by llb.proto. */
 export const VARINT = 0;
@@ -63,11 +64,8 @@ export class ProtoWriter {
   private buf: Utf8Writable;
   /** Write position; everything before it is output. */
   pos = 0;
-  /**
-   * Encodings written by `sharedStringsField`, by array identity (see there); weak, because one
-   * writer encodes the op parts of every build in the process (op-bytes.ts).
-   */
-  private readonly stringsMemo = new WeakMap<readonly string[], { readonly field: number; readonly bytes: Uint8Array }>();
+  /** Encodings written by `sharedStringsField` (strings-memo.ts). */
+  private readonly stringsMemo = new StringsMemo();
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(Math.max(16, initialSize)) as Utf8Writable;
@@ -287,7 +285,7 @@ export class ProtoWriter {
     this.reserve(n);
     const buf = this.buf;
     if (n > 64) {
-      buf.set(new Uint8Array(src.buffer, src.byteOffset + start, n), this.pos);
+      buf.set(start === 0 && end === src.length ? src : new Uint8Array(src.buffer, src.byteOffset + start, n), this.pos);
     } else {
       for (let i = 0; i < n; i++) buf[this.pos + i] = src[start + i] as number;
     }
@@ -371,14 +369,14 @@ export class ProtoWriter {
       this.stringsField(field, v);
       return;
     }
-    const hit = this.stringsMemo.get(v);
-    if (hit !== undefined && hit.field === field) {
-      this.raw(hit.bytes);
+    const hit = this.stringsMemo.get(v, field);
+    if (hit !== undefined) {
+      this.rawRange(hit.bytes, hit.start, hit.end);
       return;
     }
     const start = this.pos;
     this.stringsField(field, v);
-    this.stringsMemo.set(v, { field, bytes: new Uint8Array(this.buf.subarray(start, this.pos)) });
+    this.stringsMemo.remember(v, field, this.buf, start, this.pos);
   }
 
   /** Appends the unknown fields a decode kept, as protobufjs does after the known ones. */
@@ -391,6 +389,32 @@ export class ProtoWriter {
   fork(): number {
     this.reserve(1);
     return this.pos++;
+  }
+
+  /**
+   * `fork()` for a part that is usually 128 bytes to 16 KiB long (an op, a metadata entry): two
+   * length bytes are reserved, so that such a part is not moved by `ldelim2` (a copyWithin per op
+   * was a visible share of marshalling). Pass the result to `ldelim2`.
+   */
+  fork2(): number {
+    this.reserve(2);
+    const at = this.pos;
+    this.pos += 2;
+    return at;
+  }
+
+  /** Ends a part started with `fork2`: the same bytes as `fork`/`ldelim` would have written. */
+  ldelim2(at: number): void {
+    const len = this.pos - at - 2;
+    if (len >= 0x80 && len < 0x4000) {
+      this.buf[at] = (len & 127) | 128;
+      this.buf[at + 1] = len >>> 7;
+      return;
+    }
+    // One length byte (move the part back by one) or three and more (`delimit` moves it on).
+    this.buf.copyWithin(at + 1, at + 2, this.pos);
+    this.pos -= 1;
+    this.delimit(at, len);
   }
 
   /** Ends the part started at `at`, writing its length there (moving the part if it needs more). */

@@ -2,22 +2,33 @@
  * SourceOp constructors: container images, local directories (the build context), HTTP(S) files and
  * git repositories. Identifiers are normalized so that one source always has one digest.
  */
-import { OpNode } from './op-node.js';
+import { canonicalAttrs } from './canonical.js';
+import { OpNode, type OpBody } from './op-node.js';
 import { normalizeImageRef } from '../oci/reference.js';
 import { GitAttr, HttpAttr, ImageAttr, LocalAttr, SourceScheme } from './source-attrs.js';
 import type { LLBPlatform, OpConstraints } from './types.js';
 
 type Attrs = Record<string, string>;
 
-function sourceNode(identifier: string, attrs: () => Attrs, platform: LLBPlatform | undefined, constraints: OpConstraints | undefined): OpNode {
+/** The SourceOp body: attrs without empty values, in canonical order (sorted by key). */
+function sourceBody(identifier: string, attrs: Attrs): OpBody {
+  return {
+    source: {
+      identifier,
+      attrs: canonicalAttrs(Object.entries(attrs).filter(([, v]) => v !== '').map(([key, value]) => ({ key, value }))) as { key: string; value: string }[],
+    },
+  };
+}
+
+/**
+ * A source op. Fixed attrs are encoded when the node is made, like exec and file bodies (the
+ * closure and attrs object of a lazy body lived until marshalling, and every marshal built and
+ * sorted the attrs again); a function is called per marshal (the build context's followpaths).
+ */
+function sourceNode(identifier: string, attrs: Attrs | (() => Attrs), platform: LLBPlatform | undefined, constraints: OpConstraints | undefined): OpNode {
   return new OpNode({
     inputs: [],
-    body: () => ({
-      source: {
-        identifier,
-        attrs: Object.entries(attrs()).filter(([, v]) => v !== '').map(([key, value]) => ({ key, value })),
-      },
-    }),
+    body: typeof attrs === 'function' ? () => sourceBody(identifier, attrs()) : sourceBody(identifier, attrs),
     outputs: 1,
     platform,
     constraints,
@@ -35,7 +46,7 @@ export function imageSource(ref: string, opts: ImageSourceOptions = {}): OpNode 
   const id = `${SourceScheme.image}${normalizeImageRef(ref)}`;
   const attrs: Attrs = {};
   if (opts.resolveMode && opts.resolveMode !== 'default') attrs[ImageAttr.resolveMode] = opts.resolveMode;
-  return sourceNode(id, () => attrs, opts.platform, opts.constraints);
+  return sourceNode(id, attrs, opts.platform, opts.constraints);
 }
 
 export interface LocalSourceOptions {
@@ -86,7 +97,7 @@ export function httpSource(url: string, opts: HttpSourceOptions = {}): OpNode {
     [HttpAttr.uid]: opts.uid !== undefined ? String(opts.uid) : '',
     [HttpAttr.gid]: opts.gid !== undefined ? String(opts.gid) : '',
   };
-  return sourceNode(url, () => attrs, undefined, opts.constraints);
+  return sourceNode(url, attrs, undefined, opts.constraints);
 }
 
 export interface GitSourceOptions {
@@ -121,5 +132,5 @@ export function gitSource(remote: string, opts: GitSourceOptions = {}): OpNode {
     [GitAttr.keepGitDir]: opts.keepGitDir ? 'true' : '',
     [GitAttr.checksum]: opts.checksum ?? '',
   };
-  return sourceNode(gitIdentifier(remote), () => attrs, undefined, opts.constraints);
+  return sourceNode(gitIdentifier(remote), attrs, undefined, opts.constraints);
 }

@@ -42,6 +42,16 @@ export const INITIAL_META: StateMeta = {
 };
 
 /**
+ * `posix.join('/', p)`: `p` made absolute and normalised (a trailing `/` kept). A relative path
+ * without empty, `.` or `..` segments (the usual COPY source) is only prefixed, without the
+ * arrays and strings of a full normalisation per source.
+ */
+export function joinRoot(p: string): string {
+  if (p !== '' && p.charCodeAt(0) !== 0x2f && p.charCodeAt(0) !== 0x2e && !p.includes('//') && !p.includes('/.')) return `/${p}`;
+  return posix.join('/', p);
+}
+
+/**
  * Resolves `p` against the absolute directory `cwd`, like BuildKit's path handling: result is
  * absolute and cleaned; with `keepSlash`, a trailing `/` (or `/.`) on `p` is kept, since for COPY it
  * means "destination is a directory".

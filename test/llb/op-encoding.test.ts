@@ -77,6 +77,26 @@ describe('ProtoWriter primitives equal protobufjs Writer', () => {
     same((w) => w.bytes('aGVsbG8='), (t) => t.bytes('aGVsbG8='));
   });
 
+  test('fork2/ldelim2 write what fork/ldelim do, for parts of 1, 2 and 3 length bytes', () => {
+    for (const n of [0, 1, 127, 128, 200, 16383, 16384, 70_000]) {
+      const b = new Uint8Array(n).map((_, i) => i * 11);
+      same((w) => { w.uint32(5); w.tag(1, 2); const at = w.fork2(); w.raw(b); w.ldelim2(at); w.uint32(6); }, (t) => { t.uint32(5).uint32(10).fork().raw(b).ldelim().uint32(6); });
+    }
+  });
+
+  test('sharedStringsField: remembered lists (the last one and older ones, other fields) write what stringsField does', () => {
+    const a = ['A=1', 'B=2', 'PATH=/usr/bin:/bin'];
+    const b = ['A=1', 'B=2', 'C=3', 'LONG=' + 'x'.repeat(200)];
+    const short = ['X=1'];
+    // Lists of ~10 KB: memos spread over several memo slabs (16 KB each), one larger than a slab.
+    const big = ['A=' + 'y'.repeat(10_000), 'B=1', 'C=2'];
+    const big2 = ['A=' + 'z'.repeat(10_000), 'B=1', 'C=2'];
+    const huge = ['H=' + 'h'.repeat(40_000), 'B=1', 'C=2'];
+    const writes: [number, readonly string[]][] = [[2, a], [2, a], [2, b], [2, a], [3, a], [3, a], [2, a], [2, short], [2, b], [2, b],
+      [2, big], [2, big2], [2, huge], [2, big], [2, a], [2, big2], [2, huge], [2, huge]];
+    same((w) => { for (const [f, v] of writes) w.sharedStringsField(f, v); }, (t) => { for (const [f, v] of writes) for (const x of v) t.uint32(((f << 3) | 2) >>> 0).string(x); });
+  });
+
   test('rawRange copies exactly its range, short (byte loop) and long, from a view at an offset', () => {
     const all = new Uint8Array(300).map((_, i) => i * 13);
     const src = all.subarray(7);

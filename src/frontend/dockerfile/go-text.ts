@@ -6,6 +6,11 @@
  */
 import { isEscapedByte } from '../../util/utf8-lossless.js';
 
+// Module constants: a regular expression literal is a new object each time it is evaluated.
+/** Text Go's %q writes between quotes as it is. */
+const PLAIN_QUOTABLE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** The characters of Go's `unicode.IsSpace`, as the body of a RegExp character class. */
 export const GO_SPACE_CLASS = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
@@ -60,7 +65,7 @@ export function splitAsciiWhitespace(s: string): string[] {
  */
 export function goToLower(s: string): string {
   // Fast path: pure ASCII.
-  if (!/[^\x00-\x7f]/.test(s)) return s.toLowerCase();
+  if (!NON_ASCII.test(s)) return s.toLowerCase();
   let out = '';
   for (const ch of s) {
     const cp = ch.codePointAt(0) as number;
@@ -83,7 +88,7 @@ function hex(n: number, width: number): string {
 /** Go's `strconv.Quote`: the quoting of every argument in the AST dump. */
 export function goQuote(s: string): string {
   // Fast path: printable ASCII without quote or backslash.
-  if (/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/.test(s)) return `"${s}"`;
+  if (PLAIN_QUOTABLE.test(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) {
     const cp = ch.codePointAt(0) as number;

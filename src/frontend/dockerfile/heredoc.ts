@@ -4,6 +4,7 @@
  * marker, and its delimiter is the word after shell processing; any quoting in the delimiter turns
  * off expansion of the body. Bodies are read by the parser (parse.ts).
  */
+import { isGoSpace } from './go-text.js';
 import { lexHeredocWords, ShellSyntaxError } from './heredoc-lexer.js';
 
 /** A heredoc marker: everything but the body. */
@@ -44,13 +45,43 @@ export function parseHeredoc(word: string): HeredocMarker | undefined {
   return { name, fileDescriptor: parseFd(digits), expand, chomp: dash === '-' };
 }
 
+/**
+ * The words the raw lexing below makes of a line that has nothing for the lexer to act on: no `$`,
+ * quotes or escapes, no surrogates (pairs or invalid bytes), no BOM, and no `<<` followed by the
+ * blanks the lexer would glue to it. Such a line is split at Go spaces, as the lexer splits it;
+ * undefined for other lines.
+ */
+export function plainLineWords(line: string): string[] | undefined {
+  const words: string[] = [];
+  let start = -1;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x24 || c === 0x27 || c === 0x22 || c === 0x5c || c >= 0xd800) return undefined;
+    if (c === 0x3c && line.charCodeAt(i + 1) === 0x3c) {
+      const after = line.charCodeAt(i + 2);
+      if (after === 0x20 || after === 0x09 || after === 0x0d) return undefined;
+    }
+    if (isGoSpace(c)) {
+      if (start >= 0) words.push(line.slice(start, i));
+      start = -1;
+    } else if (start < 0) {
+      start = i;
+    }
+  }
+  if (start >= 0) words.push(line.slice(start));
+  return words;
+}
+
 /** Every heredoc marker of a logical line, in order; none when the line does not lex. */
 export function heredocsFromLine(line: string): HeredocMarker[] {
-  let words: string[];
-  try {
-    words = lexHeredocWords(line, { rawQuotes: true, rawEscapes: true });
-  } catch {
-    return []; // BuildKit ignores lexing errors here: such a line simply has no heredocs
+  // The usual `RUN <<EOF` and `COPY <<EOF /dst` lines need no lexer (~2 µs per line with one).
+  let words = plainLineWords(line);
+  if (words === undefined) {
+    try {
+      words = lexHeredocWords(line, { rawQuotes: true, rawEscapes: true });
+    } catch {
+      return []; // BuildKit ignores lexing errors here: such a line simply has no heredocs
+    }
   }
   const out: HeredocMarker[] = [];
   for (const w of words) {

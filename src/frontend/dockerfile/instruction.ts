@@ -66,7 +66,8 @@ export function splitPlain(trimmed: string, shift: number): InstructionHeader | 
   let i = 0;
   while (i < n && !isAsciiSeparator(trimmed.charCodeAt(i))) i++;
   if (i === n) return { keyword: trimmed, keywordOffset: shift, flags: [], args: '', argsOffset: n + shift };
-  const flags: string[] = [];
+  // Made at the first flag: most lines have none, and an empty array per line was garbage.
+  let flags: string[] | undefined;
   let j = i;
   for (;;) {
     while (j < n && isGoSpace(trimmed.charCodeAt(j))) j++;
@@ -80,10 +81,10 @@ export function splitPlain(trimmed: string, shift: number): InstructionHeader | 
       while (j < n && isGoSpace(trimmed.charCodeAt(j))) j++;
       break;
     }
-    flags.push(word);
+    (flags ??= []).push(word);
   }
   const keyword = trimmed.slice(0, i);
-  return { keyword: KEYWORDS.get(keyword) ?? keyword, keywordOffset: shift, flags: compactArray(flags), args: goTrimSpace(trimmed.slice(j)), argsOffset: j + shift };
+  return { keyword: KEYWORDS.get(keyword) ?? keyword, keywordOffset: shift, flags: flags === undefined ? NONE : compactArray(flags), args: goTrimSpace(trimmed.slice(j)), argsOffset: j + shift };
 }
 
 /** A node under construction; the parser fills in heredocs and comments before handing it out. */

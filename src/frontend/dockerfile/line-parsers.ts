@@ -124,6 +124,9 @@ function parseNameVal(rest: string, key: string, escape: '\\' | '`'): string[] {
 
 const enum Phase { Spaces, Word, Quote }
 
+/** A character standing for an invalid source byte (utf8-lossless). */
+const ESCAPED_BYTE = /[\udc80-\udcff]/;
+
 /**
  * BuildKit's `parseWords`: splits on unquoted whitespace; quotes and escape pairs stay in the word
  * (they are processed later, at build time); a trailing escape token is dropped. Since nothing
@@ -139,7 +142,7 @@ export function parseWords(rest: string, escape: '\\' | '`'): Word[] {
   const push = (end: number): void => {
     if (end <= start) return;
     const w = rest.slice(start, end);
-    words.push({ value: /[\udc80-\udcff]/.test(w) ? replaceEscapedBytes(w) : w, offset: start });
+    words.push({ value: ESCAPED_BYTE.test(w) ? replaceEscapedBytes(w) : w, offset: start });
   };
   for (let pos = 0; pos < n; pos++) {
     const ch = rest[pos] as string;

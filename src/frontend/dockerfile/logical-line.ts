@@ -13,10 +13,14 @@ export interface PhysicalPosition {
 
 export class LogicalLine {
   private joined = '';
-  /** Pieces after the first (most instructions have one), as parallel arrays. */
-  private readonly offsets: number[] = [];
-  private readonly lines: number[] = [];
-  private readonly indexes: number[] = [];
+  /**
+   * Pieces after the first, as parallel arrays: offset in the joined text, physical line, index in
+   * that line. Made by the first `append`: most instructions have one piece, and three arrays per
+   * instruction were garbage for nothing.
+   */
+  private offsets: number[] | undefined;
+  private lines: number[] | undefined;
+  private indexes: number[] | undefined;
   private firstIndex = 0;
   /** 1-based last physical line read for this instruction (continuations, later heredoc bodies). */
   endLine: number;
@@ -33,9 +37,9 @@ export class LogicalLine {
 
   /** Appends `piece`, which starts at the beginning of physical line `line`. */
   append(piece: string, line: number): void {
-    this.offsets.push(this.joined.length);
-    this.lines.push(line);
-    this.indexes.push(0);
+    (this.offsets ??= []).push(this.joined.length);
+    (this.lines ??= []).push(line);
+    (this.indexes ??= []).push(0);
     this.joined += piece;
     this.endLine = line;
   }
@@ -44,14 +48,15 @@ export class LogicalLine {
   locate(offset: number): PhysicalPosition {
     // Binary search for the last piece starting at or before offset (an empty piece never owns
     // its offset when a later piece starts at the same place).
+    const { offsets, lines, indexes } = this;
     let lo = -1; // the first piece
-    let hi = this.offsets.length - 1;
+    let hi = offsets === undefined ? -1 : offsets.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if ((this.offsets[mid] as number) <= offset) lo = mid;
+      if (((offsets as number[])[mid] as number) <= offset) lo = mid;
       else hi = mid - 1;
     }
-    if (lo < 0) return { line: this.startLine, index: this.firstIndex + Math.max(0, offset) };
-    return { line: this.lines[lo] as number, index: (this.indexes[lo] as number) + Math.max(0, offset - (this.offsets[lo] as number)) };
+    if (lo < 0 || offsets === undefined || lines === undefined || indexes === undefined) return { line: this.startLine, index: this.firstIndex + Math.max(0, offset) };
+    return { line: lines[lo] as number, index: (indexes[lo] as number) + Math.max(0, offset - (offsets[lo] as number)) };
   }
 }

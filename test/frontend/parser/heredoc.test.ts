@@ -7,6 +7,7 @@ import {
   chompHeredocContent, dumpAST, heredocsFromLine, parseDockerfile, parseHeredoc,
 } from '../../../src/frontend/dockerfile/parse.js';
 import { lexHeredocWords } from '../../../src/frontend/dockerfile/heredoc-lexer.js';
+import { plainLineWords } from '../../../src/frontend/dockerfile/heredoc.js';
 import { UserInputError } from '../../../src/util/errors.js';
 
 interface GoHeredoc { Name: string; FileDescriptor: number; Expand: boolean; Chomp: boolean; Content: string }
@@ -144,5 +145,38 @@ describe('heredoc bodies', () => {
     const ast = parse('FROM a\nRUN <<-X\n\tbody\n\tX\nRUN <<Y\n\tY\nY\n');
     expect(ast.children[1]?.heredocs[0]?.content).toBe('\tbody\n');
     expect(ast.children[2]?.heredocs[0]?.content).toBe('\tY\n');
+  });
+});
+
+describe('heredoc markers of plain lines without the lexer', () => {
+  test('plainLineWords splits a line exactly as the raw lexing does, or declines it', () => {
+    let s = 99;
+    const next = (): number => {
+      s = (s * 1664525 + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+    const alphabet = ['a', 'E', 'O', 'F', '0', '3', '-', '_', '/', '<', '<<', '<<-', ' ', '\t', '\r', '\n', '\v', '\u00a0', '\u2003', '\u0085', '$', "'", '"', '\\', '`', '=', '&', '|', '>', '\ufeff', '\udc80', '\ud83d\ude00', 'é'];
+    const lines = ['RUN <<EOF', 'COPY <<CONF /etc/conf16.ini', 'RUN 3<<-EOF cat', 'RUN << EOF', 'RUN <<\tEOF', 'RUN <<<EOF', 'RUN a<<EOF', ''];
+    for (let i = 0; i < 30_000; i++) {
+      let line = '';
+      const n = Math.floor(next() * 12);
+      for (let j = 0; j < n; j++) line += alphabet[Math.floor(next() * alphabet.length)] as string;
+      lines.push(line);
+    }
+    let plain = 0;
+    for (const line of lines) {
+      const fast = plainLineWords(line);
+      if (fast === undefined) continue;
+      plain++;
+      let lexed: string[] | string;
+      try {
+        lexed = lexHeredocWords(line, { rawQuotes: true, rawEscapes: true });
+      } catch (e) {
+        lexed = `error: ${(e as Error).message}`;
+      }
+      expect([line, fast]).toEqual([line, lexed]);
+    }
+    expect(plain).toBeGreaterThan(1000);
+    expect(heredocsFromLine('COPY <<CONF /etc/conf16.ini')).toEqual([{ name: 'CONF', fileDescriptor: 0, expand: true, chomp: false }]);
   });
 });

@@ -38,5 +38,11 @@ export function lineOf(ins: Instruction): { startLine: number; endLine: number; 
 /** BuildKit's uppercaseCmd: the keyword of a display string upper-cased. */
 export function uppercaseCmd(s: string): string {
   const i = s.indexOf(' ');
+  const end = i < 0 ? s.length : i;
+  // The keyword is usually written upper-case already: the text as it is, without the three
+  // strings of the split and join.
+  let k = 0;
+  while (k < end && s.charCodeAt(k) < 0x80 && !(s.charCodeAt(k) >= 0x61 && s.charCodeAt(k) <= 0x7a)) k++;
+  if (k === end) return s;
   return i < 0 ? s.toUpperCase() : s.slice(0, i).toUpperCase() + s.slice(i);
 }

@@ -7,7 +7,7 @@
 import { posix } from 'node:path';
 import { FileActions } from '../../../llb/file-actions.js';
 import type { CopyOptions } from '../../../llb/file-actions.js';
-import { resolvePath } from '../../../llb/state-meta.js';
+import { joinRoot, resolvePath } from '../../../llb/state-meta.js';
 import { State } from '../../../llb/state.js';
 import { parseChmod } from '../instructions/chmod.js';
 import { Diagnostics, fail } from '../instructions/diagnostics.js';
@@ -17,6 +17,9 @@ import { lineOf, site, uppercaseCmd } from './dispatch-context.js';
 import type { DispatchContext } from './dispatch-context.js';
 import { httpFilename, isHttpSource, parseGitSource } from './remote-source.js';
 import type { StageState } from './stage-state.js';
+
+/** An ADD --checksum value. */
+const CHECKSUM = /^sha(256:[0-9a-f]{64}|384:[0-9a-f]{96}|512:[0-9a-f]{128})$/;
 
 function containsWildcards(p: string): boolean {
   for (let i = 0; i < p.length; i++) {
@@ -74,7 +77,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
   let checksum: string | undefined;
   if (ins.kind === 'ADD' && ins.checksum !== undefined) {
     checksum = word(ins.checksum);
-    if (!/^sha(256:[0-9a-f]{64}|384:[0-9a-f]{96}|512:[0-9a-f]{128})$/.test(checksum)) fail(Diagnostics.badFlag, [`invalid --checksum "${checksum}": expected sha256:<64 hex digits>`], at, '--checksum');
+    if (!CHECKSUM.test(checksum)) fail(Diagnostics.badFlag, [`invalid --checksum "${checksum}": expected sha256:<64 hex digits>`], at, '--checksum');
     if (sources.length !== 1 || ins.heredocSources.length > 0) fail(Diagnostics.badFlag, ['--checksum can\'t be specified for multiple sources'], at, '--checksum');
     if (!isHttpSource(sources[0] as string) && !parseGitSource(sources[0] as string)) fail(Diagnostics.badFlag, ['--checksum requires an HTTP(S) or Git source'], at, '--checksum');
   }
@@ -130,7 +133,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
         if (!containsWildcards(path) && !containsWildcards(pattern)) requiredPaths = [posix.join('/', path, pattern)];
       }
       const unpack = ins.kind === 'ADD' ? ins.unpack ?? true : false;
-      const abs = posix.join('/', path);
+      const abs = joinRoot(path);
       add(from ? from.state : d.context, abs, options({
         followSymlink: true,
         dirCopyContents: true,
@@ -142,7 +145,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
         parents: includePatterns ? true : undefined,
         requiredPaths,
       }));
-      if (!from) d.ctxPaths.add(path === src ? abs : posix.join('/', src));
+      if (!from) d.ctxPaths.add(path === src ? abs : joinRoot(src));
     }
   }
 

@@ -145,15 +145,17 @@ export function dispatchHealthcheck(s: StageState, ins: HealthcheckInstruction, 
 export function dispatchExpose(s: StageState, ins: ExposeInstruction, d: DispatchContext): void {
   const env = s.envLookup();
   const at = site(d, ins);
-  const ports = ins.ports.flatMap((p) => d.expander.words(p, env, at));
   const exposed = (s.image.config.ExposedPorts ??= {});
   const keys: string[] = [];
-  for (const p of ports) {
-    const r = parsePortSpec(p);
-    if ('error' in r) fail(Diagnostics.badExpose, [p, r.error], at);
-    for (const k of exposedPortKeys(r)) {
-      exposed[k] = {};
-      keys.push(k);
+  // Loops, not flatMap: this runs per EXPOSE, and flatMap with a closure was a visible share.
+  for (const word of ins.ports) {
+    for (const p of d.expander.words(word, env, at)) {
+      const r = parsePortSpec(p);
+      if ('error' in r) fail(Diagnostics.badExpose, [p, r.error], at);
+      for (const k of exposedPortKeys(r)) {
+        exposed[k] = {};
+        keys.push(k);
+      }
     }
   }
   // BuildKit's `EXPOSE %v` of the expanded port list (`EXPOSE [80/tcp 53/udp]`).

@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import { FileActions } from '../../../llb/file-actions.js';
 import { State } from '../../../llb/state.js';
 import type { ExecMount } from '../../../llb/exec.js';
+import { joinRoot } from '../../../llb/state-meta.js';
 import { Diagnostics, fail } from '../instructions/diagnostics.js';
 import { heredocBody, heredocMarkerName } from '../instructions/heredoc.js';
 import { parseMountAt } from '../instructions/parse-run.js';
@@ -20,8 +21,12 @@ import type { BuildArg, StageState } from './stage-state.js';
 
 /** BuildKit's summarizeHeredoc: first line of the trimmed body, `...` when there are more. */
 function summarizeHeredoc(doc: string): string {
-  const lines = doc.trim().replace(/\r\n/g, '\n').split('\n');
-  return (lines[0] ?? '') + (lines.length > 1 ? '...' : '');
+  // The first line and whether there is another, without splitting the whole body.
+  const t = doc.trim();
+  const nl = t.indexOf('\n');
+  if (nl < 0) return t;
+  // A `\r\n` ending the first line was a `\n` once normalised; a lone `\r` stays.
+  return `${t.slice(0, nl > 0 && t.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl)}...`;
 }
 
 /**
@@ -73,7 +78,7 @@ function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext, env: 
     const target = m.target === undefined ? undefined : posix.resolve(cwd, m.target);
     if (target === '/') fail(Diagnostics.badMount, [`invalid mount target "${m.target ?? ''}": cannot mount over /`], at);
     const from = m.from === undefined ? undefined : d.sourceOf(m.from, ins, s);
-    const selector = m.source === undefined ? '' : posix.join('/', m.source);
+    const selector = m.source === undefined ? '' : joinRoot(m.source);
     switch (m.type) {
       case 'bind': {
         if (!from) d.ctxPaths.add(selector || '/');

@@ -1,5 +1,8 @@
 /** EXPOSE port specs: `80`, `80/tcp`, `53/udp`, `8000-8010/sctp`. */
 
+/** `PORT` or `START-END` (a module constant: a RegExp literal is a new object per evaluation). */
+const PORT_RANGE = /^([0-9]+)(?:-([0-9]+))?$/;
+
 export interface PortRange {
   readonly start: number;
   readonly end: number;
@@ -13,7 +16,7 @@ export function parsePortSpec(spec: string): PortRange | { readonly error: strin
   const proto = (slash < 0 ? 'tcp' : spec.slice(slash + 1)).toLowerCase();
   if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') return { error: `invalid protocol "${spec.slice(slash + 1)}" (tcp, udp or sctp)` };
   if (ports.includes(':')) return { error: 'EXPOSE takes container ports only; publish host ports with docker run -p' };
-  const m = /^([0-9]+)(?:-([0-9]+))?$/.exec(ports);
+  const m = PORT_RANGE.exec(ports);
   if (!m) return { error: 'expected PORT or START-END' };
   const start = Number(m[1]);
   const end = m[2] !== undefined ? Number(m[2]) : start;

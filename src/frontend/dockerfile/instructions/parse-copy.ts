@@ -2,13 +2,16 @@
 import type { InstructionNode } from '../ast.js';
 import { Diagnostics, fail } from './diagnostics.js';
 import type { ErrorSite } from './diagnostics.js';
-import { parseFlags } from './flags.js';
+import { parseFlags, type FlagSpecs } from './flags.js';
 import { heredocBody, heredocMarkerName } from './heredoc.js';
 import { parseChmod } from './chmod.js';
 import type { AddInstruction, CopyInstruction, HeredocSource } from './instruction.js';
 import { isLiteral, locationOf, siteOf } from './site.js';
 import { compactArray } from '../../../util/compact-array.js';
 import type { ParseContext } from './site.js';
+
+/** An ADD --checksum value. */
+const CHECKSUM = /^sha(256:[0-9a-f]{64}|384:[0-9a-f]{96}|512:[0-9a-f]{128})$/;
 
 interface SourcesAndDest {
   readonly sources: readonly string[];
@@ -42,9 +45,15 @@ export function checkChmod(value: string | undefined, site: ErrorSite): void {
   if ('error' in c) fail(Diagnostics.badChmod, [value, c.error], site, `--chmod=${value}`);
 }
 
+/** The flags of COPY and ADD (module constants: a literal at the call was an object per instruction). */
+const COPY_FLAGS: FlagSpecs = { from: 'string', chown: 'string', chmod: 'string', link: 'bool', parents: 'bool', exclude: 'strings' };
+const ADD_FLAGS: FlagSpecs = {
+  chown: 'string', chmod: 'string', link: 'bool', 'keep-git-dir': 'bool', checksum: 'string', unpack: 'bool', exclude: 'strings',
+};
+
 export function parseCopy(node: InstructionNode, ctx: ParseContext): CopyInstruction {
   const site = siteOf(node, ctx);
-  const f = parseFlags(node.flags, { from: 'string', chown: 'string', chmod: 'string', link: 'bool', parents: 'bool', exclude: 'strings' }, 'COPY', site);
+  const f = parseFlags(node.flags, COPY_FLAGS, 'COPY', site);
   const sd = sourcesAndDest(node, 'COPY', site);
   const chmod = f.string('chmod');
   checkChmod(chmod, site);
@@ -69,14 +78,12 @@ export function parseCopy(node: InstructionNode, ctx: ParseContext): CopyInstruc
 
 export function parseAdd(node: InstructionNode, ctx: ParseContext): AddInstruction {
   const site = siteOf(node, ctx);
-  const f = parseFlags(node.flags, {
-    chown: 'string', chmod: 'string', link: 'bool', 'keep-git-dir': 'bool', checksum: 'string', unpack: 'bool', exclude: 'strings',
-  }, 'ADD', site);
+  const f = parseFlags(node.flags, ADD_FLAGS, 'ADD', site);
   const sd = sourcesAndDest(node, 'ADD', site);
   const chmod = f.string('chmod');
   checkChmod(chmod, site);
   const checksum = f.string('checksum');
-  if (checksum !== undefined && isLiteral(checksum) && !/^sha(256:[0-9a-f]{64}|384:[0-9a-f]{96}|512:[0-9a-f]{128})$/.test(checksum)) {
+  if (checksum !== undefined && isLiteral(checksum) && !CHECKSUM.test(checksum)) {
     fail(Diagnostics.badFlag, [`invalid --checksum "${checksum}": expected sha256:<64 hex digits>`], site, '--checksum');
   }
   return {

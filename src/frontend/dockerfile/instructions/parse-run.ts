@@ -3,7 +3,7 @@ import type { InstructionNode } from '../ast.js';
 import { didYouMean } from '../../../util/did-you-mean.js';
 import { Diagnostics, fail } from './diagnostics.js';
 import type { ErrorSite } from './diagnostics.js';
-import { parseFlags } from './flags.js';
+import { parseFlags, type FlagSpecs } from './flags.js';
 import { parseGoDuration } from './duration.js';
 import { MountSpecError, parseMount } from './run-mount.js';
 import type { HealthcheckInstruction, NetworkFlag, RunInstruction, RunMount, RunMountSpec, SecurityFlag } from './instruction.js';
@@ -24,9 +24,13 @@ export function parseMountAt(raw: string, site: ErrorSite, expand?: (v: string) 
   }
 }
 
+/** The flags of RUN and HEALTHCHECK (module constants: a literal at the call was an object per instruction). */
+const RUN_FLAGS: FlagSpecs = { mount: 'strings', network: 'string', security: 'string' };
+const HEALTHCHECK_FLAGS: FlagSpecs = { interval: 'string', timeout: 'string', 'start-period': 'string', 'start-interval': 'string', retries: 'string' };
+
 export function parseRun(node: InstructionNode, ctx: ParseContext): RunInstruction {
   const site = siteOf(node, ctx);
-  const f = parseFlags(node.flags, { mount: 'strings', network: 'string', security: 'string' }, 'RUN', site);
+  const f = parseFlags(node.flags, RUN_FLAGS, 'RUN', site);
   const command = commandLine(node);
   if (command.args.length === 0 && node.heredocs.length === 0) fail(Diagnostics.badArguments, ['RUN requires at least one argument'], site);
   const mountFlags = f.strings('mount');
@@ -70,7 +74,7 @@ function duration(flag: string, value: string | undefined, site: ErrorSite): num
 export function parseHealthcheck(node: InstructionNode, ctx: ParseContext): HealthcheckInstruction {
   const site = siteOf(node, ctx);
   if (node.args.length === 0) fail(Diagnostics.badArguments, ['HEALTHCHECK requires at least one argument'], site);
-  const f = parseFlags(node.flags, { interval: 'string', timeout: 'string', 'start-period': 'string', 'start-interval': 'string', retries: 'string' }, 'HEALTHCHECK', site);
+  const f = parseFlags(node.flags, HEALTHCHECK_FLAGS, 'HEALTHCHECK', site);
   const typ = (node.args[0] as string).toUpperCase();
   const rest = node.args.slice(1);
   // The result is written out field by field: spreading `baseOf` and then adding fields made

@@ -47,10 +47,13 @@ export function commandLine(node: InstructionNode): CommandLine {
   return node.json ? { form: 'exec', args: node.args } : { form: 'shell', args: node.args.length <= 1 ? node.args : [node.args.join(' ')] };
 }
 
+/** Characters that make shell-word processing change a value. */
+const SHELL_SPECIAL = /[$"'\\`]/;
+
 /**
  * True when a value means the same before and after shell-word processing (no `$`, quotes or
  * escapes), so it can be validated when typed; other values are validated after expansion.
  */
 export function isLiteral(value: string): boolean {
-  return !/[$"'\\`]/.test(value);
+  return !SHELL_SPECIAL.test(value);
 }

@@ -136,6 +136,8 @@ const isDigit = (ch: string): boolean => {
   return /^\p{Nd}$/u.test(ch);
 };
 const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
+/** The names of a word that names no variable (shared, read-only). */
+const NO_NAMES: ReadonlySet<string> = new Set<string>();
 
 /**
  * The characters processStopOn treats specially (`$`, the escape token, quotes when they are
@@ -167,8 +169,9 @@ function bounded(result: string, add: string): string {
 class ShellWord {
   private readonly scanner: RuneScanner;
   private rawEscapes: boolean;
-  readonly matched = new Set<string>();
-  readonly unmatched = new Set<string>();
+  /** Names found set / unset, each Set made at its first name (two per word were most of its garbage). */
+  matchedNames: Set<string> | undefined;
+  unmatchedNames: Set<string> | undefined;
 
   constructor(
     text: string,
@@ -291,10 +294,10 @@ class ShellWord {
   private getEnv(name: string): { value: string; set: boolean } {
     const v = this.env(name);
     if (v !== undefined) {
-      this.matched.add(name);
+      (this.matchedNames ??= new Set()).add(name);
       return { value: v, set: true };
     }
-    this.unmatched.add(name);
+    (this.unmatchedNames ??= new Set()).add(name);
     return { value: '', set: false };
   }
 
@@ -436,11 +439,11 @@ export class ShellLex implements ShellLexer {
     return { result, matched, unmatched };
   }
 
-  private run(word: string, env: EnvLookup, opts: { words: boolean }): { result: string; words: string[]; matched: Set<string>; unmatched: Set<string> } {
+  private run(word: string, env: EnvLookup, opts: { words: boolean }): { result: string; words: string[]; matched: ReadonlySet<string>; unmatched: ReadonlySet<string> } {
     const sw = new ShellWord(word, env, this.opts);
     try {
       const { result, words } = sw.run(opts);
-      return { result, words, matched: sw.matched, unmatched: sw.unmatched };
+      return { result, words, matched: sw.matchedNames ?? NO_NAMES, unmatched: sw.unmatchedNames ?? NO_NAMES };
     } catch (e) {
       if (e instanceof LexFailure) throw new ShellExpansionError({ word, reason: e.message });
       throw e;
