@@ -46,8 +46,9 @@ export class MetadataDb {
     }
     try {
       // busy_timeout first: even switching to WAL needs a lock another process may hold.
-      sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 15_000))}`);
-      sqlite.pragma('journal_mode = WAL');
+      const busyMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 15_000));
+      sqlite.pragma(`busy_timeout = ${busyMs}`);
+      switchToWal(sqlite, busyMs);
       // NORMAL in WAL mode: a process crash never loses or corrupts a committed transaction;
       // a power loss may lose the last few, but leaves the database consistent.
       sqlite.pragma('synchronous = NORMAL');
@@ -124,3 +125,25 @@ export class MetadataDb {
     });
   }
 }
+
+/**
+ * `journal_mode = WAL`, retried while another process holds the lock it needs. Two processes that
+ * open a new database at once both hold a shared lock and want an exclusive one to switch its
+ * journal mode; SQLite answers one of them SQLITE_BUSY at once, without its busy handler (a
+ * deadlock to break), so the busy timeout alone does not cover it (test/cache/multi-process.test.ts).
+ */
+function switchToWal(sqlite: Database.Database, busyMs: number): void {
+  const deadline = Date.now() + busyMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw e;
+      // The other process finishes its switch in well under a millisecond; back off a little more each time.
+      Atomics.wait(WAIT_CELL, 0, 0, Math.min(50, 1 + attempt * 2));
+    }
+  }
+}
+
+const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { spawnFixture, waitForExit } from './helpers/child.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MetadataDb } from '../../src/cache/metadata-db.js';
+import { spawnFixture, waitForExit, waitForLine } from './helpers/child.js';
 import type { TestRoot } from './helpers/temp-root.js';
 import { makeTestRoot } from './helpers/temp-root.js';
 
@@ -9,6 +12,27 @@ describe('two processes on one data root', () => {
     t = await makeTestRoot();
   });
   afterEach(async () => t.cleanup());
+
+  test('processes that create the metadata database at the same moment all open it', async () => {
+    // They all want the lock that switches a new database to WAL; SQLite refuses all but one at
+    // once, without waiting (it was 'database is locked' for the losers).
+    const tags = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await mkdir(t.root, { recursive: true });
+    const children = tags.map((tag) => spawnFixture('db-open-race.ts', [t.root, tag]));
+    const exits = await (async () => {
+      await Promise.all(children.map((c) => waitForLine(c, 'READY')));
+      await writeFile(join(t.root, 'go'), '');
+      return Promise.all(children.map((c) => waitForExit(c)));
+    })().finally(() => children.forEach((c) => c.kill('SIGKILL')));
+    expect(exits.map((r) => r.stderr)).toEqual(tags.map(() => ''));
+    expect(exits.map((r) => r.code)).toEqual(tags.map(() => 0));
+    const db = MetadataDb.open({ path: join(t.root, 'metadata.db') });
+    try {
+      expect((db.sqlite.prepare('SELECT tag FROM open_race ORDER BY tag').all() as { tag: string }[]).map((r) => r.tag)).toEqual(tags);
+    } finally {
+      db.close();
+    }
+  }, 120_000);
 
   test('both hammer the same metadata database at once and both succeed', async () => {
     const n = 300;
