@@ -10,8 +10,7 @@
  * other than "not there") answers undefined: the caller then walks as before, and the walk reports
  * the error as it always did.
  */
-// node:fs/promises through node:fs's lazy `promises` getter (util/lazy-builtin.ts).
-import { accessSync, constants, lstatSync, promises as fsp } from 'node:fs';
+import { accessSync, constants, lstatSync, realpathSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { PatternMatcher } from '../util/pattern-matcher/index.js';
@@ -46,7 +45,10 @@ export async function listChangedPaths(contextDir: string, ignore: Buffer | unde
   const excludes = listingExcludes(ignore);
   const matcher = excludes.length > 0 ? new PatternMatcher(excludes) : undefined;
   if (matcher?.exclusions()) return undefined;
-  const root = await fsp.realpath(contextDir);
+  // realpath(3) in one synchronous call: the first thread-pool request of the client's process
+  // starts libuv's pool, and its main thread waits until every pool thread has started (5-15 ms
+  // on a busy machine), right between the daemon's listing request and the build's first COPY.
+  const root = realpathSync.native(contextDir);
   const digestOf = fileDigester(signal, digests);
   const changed: ListedEntry[] = [];
   const removed: string[] = [];

@@ -149,6 +149,9 @@ export async function handleSolve(
   const stopReceiving = (): void => receiving.abort(abort.signal.reason);
   abort.signal.addEventListener('abort', stopReceiving, { once: true });
   let caches: SolveLocalCaches | undefined;
+  // The engine's collection after the build waits until the client has the result (or the call ended).
+  let delivered: () => void = () => undefined;
+  const resultDelivered = new Promise<void>((resolve) => (delivered = resolve));
   inbox.onSsh((m) => tunnels.receive(m));
   try {
     const first = await inbox.next();
@@ -219,6 +222,7 @@ export async function handleSolve(
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
     const result = await deps.engine.buildReceiving({ ...req, dockerfile, dockerignore, ref, ...(historyKey ? { historyKey } : {}), ...(opened.linkable ? { contextLinkable: true } : {}) }, {
       signal: abort.signal,
+      delivered: resultDelivered,
       onProgress: (e) => post({ progress: progressToWire(caches?.renameEvent(e) ?? e) }),
       // A client that lists no ids (tsbuild's own: its lookup cannot enumerate) is asked for any.
       secrets: (id, signal) => (secretIds.size === 0 || secretIds.has(id) ? inbox.askSecret(id, post, signal) : Promise.resolve(undefined)),
@@ -235,6 +239,7 @@ export async function handleSolve(
     build.finish({ result: wire });
     post({ result: wire });
     await chain;
+    delivered();
     if (abort.signal.aborted) throw abort.signal.reason;
   } catch (caught) {
     const thrown = contextError ?? caught;
@@ -249,6 +254,7 @@ export async function handleSolve(
     await chain;
     throw e;
   } finally {
+    delivered();
     ctx.stopping.removeEventListener('abort', onStop);
     ctx.clientGone.removeEventListener('abort', onGone);
     if (build) deps.builds.remove(build);

@@ -46,7 +46,7 @@ import { removeImage, tagImage } from './images/remove.js';
 import { registryLogin, registryLogout } from './registry-login.js';
 import { dockerConfigCredentials, registryHostOf } from './registry-credentials.js';
 import type {
-  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, ReceivedContext, ReceivingBuildRequest, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
+  BuildHistoryRequest, BuildOptions, BuildRequest, BuildResult, ReceivedContext, ReceivingBuildOptions, ReceivingBuildRequest, CallOptions, PastBuild, CheckRequest, CheckResult, RepairResult, DiskUsageRequest, EngineInfo, HistoryRow,
   ImageInspect, ImageRecord, ImageRef, ImageSummary, ImportRequest, InputOptions, LlbRequest, LlbResult, LoadRequest, LoadedImage,
   LoginRequest, LoginResult, LogoutRequest, LogoutResult, RegistryAccess, RegistryCredentials, ParseRequest, ParseResult, PruneRequest, PullRequest, PullSummary,
   OutputOptions, PushRequest, PushSummary, RemoveImageRequest, RemovedImage, SaveRequest, SavedImage, TagImageRequest, TransferOptions,
@@ -128,12 +128,18 @@ export class Engine {
   readonly recovery: readonly string[];
   readonly #collectAfterBuild: 'inline' | 'background';
   readonly #collector: BackgroundCollector;
+  /** Background collections waiting for their build's result to be delivered (`ReceivingBuildOptions.delivered`). */
+  readonly #deferred = new Set<Promise<void>>();
+  /** Settles when close() begins: a deferred collection then starts without waiting longer. */
+  readonly #closing: Promise<void>;
+  #startClosing: () => void = () => undefined;
   #closed = false;
 
   private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number, collectAfterBuild: 'inline' | 'background', emulators: Emulators) {
     this.services = services;
     this.emulators = emulators;
     this.#collectAfterBuild = collectAfterBuild;
+    this.#closing = new Promise<void>((resolve) => (this.#startClosing = resolve));
     this.#collector = new BackgroundCollector({
       policy: () => services.storage.maybeGc().catch(() => undefined),
       collect: () => services.storage.collectGarbage().catch(() => undefined),
@@ -244,7 +250,11 @@ export class Engine {
    */
   async #op<T>(
     label: string,
-    o: { readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: 'inline' | 'background' | false; readonly policy?: boolean },
+    o: {
+      readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: 'inline' | 'background' | false; readonly policy?: boolean;
+      /** A background collection starts once this settles (or the engine closes). */
+      readonly after?: Promise<unknown> | undefined;
+    },
     fn: () => Promise<T>,
   ): Promise<T> {
     const storage = this.services.storage;
@@ -262,7 +272,8 @@ export class Engine {
         if (o.collect !== false) {
           const policy = o.policy === true;
           if (!policy) lease.stopProtecting();
-          const collected = this.#collector.request(policy ? { policy, beforeCollect: () => lease.stopProtecting() } : {});
+          const request = (): Promise<void> => this.#collector.request(policy ? { policy, beforeCollect: () => lease.stopProtecting() } : {});
+          const collected = o.collect === 'background' && o.after !== undefined ? this.#deferCollection(o.after, request) : request();
           if (o.collect === 'background') {
             background = true;
             // A lease that fails to go stays dead-looking for the next start to collect.
@@ -275,6 +286,14 @@ export class Engine {
         if (!background) lease.release();
       }
     }
+  }
+
+  /** `request` once `after` has settled or close() began; close() waits for it. */
+  #deferCollection(after: Promise<unknown>, request: () => Promise<void>): Promise<void> {
+    const run = Promise.race([after.then(() => undefined, () => undefined), this.#closing]).then(request);
+    this.#deferred.add(run);
+    void run.finally(() => this.#deferred.delete(run));
+    return run;
   }
 
   build(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
@@ -290,8 +309,8 @@ export class Engine {
    * read before it resolves: the request's ignore file must come from `req.dockerignore` (its text)
    * or from beside `req.dockerfile.path`.
    */
-  buildReceiving(req: ReceivingBuildRequest, opts: BuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
-    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild }, () => runBuild(this, req, opts, context));
+  buildReceiving(req: ReceivingBuildRequest, opts: ReceivingBuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
+    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild, after: opts.delivered }, () => runBuild(this, req, opts, context));
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
@@ -406,6 +425,8 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     // Background collections hold leases and use the store: they finish before it closes.
+    this.#startClosing();
+    while (this.#deferred.size > 0) await Promise.allSettled([...this.#deferred]);
     await this.#collector.idle();
     await this.snapshotter.close().catch(() => undefined);
     await rm(this.services.tmpDir, { recursive: true, force: true }).catch(() => undefined);

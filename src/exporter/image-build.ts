@@ -49,7 +49,8 @@ export async function buildImage(req: ExportRequest, ctx: ExportContext, flavour
     flavour,
     ...(created !== undefined ? { created, clampHistory: created } : {}),
   });
-  await ctx.storage.content.put(img.configBytes, { signal: ctx.signal });
-  await ctx.storage.content.put(img.manifestBytes, { signal: ctx.signal });
+  // Two blobs, each fsynced with its directory: written side by side. Nothing names the manifest
+  // before both are in (the image store's name is written after this returns).
+  await Promise.all([ctx.storage.content.put(img.configBytes, { signal: ctx.signal }), ctx.storage.content.put(img.manifestBytes, { signal: ctx.signal })]);
   return img;
 }

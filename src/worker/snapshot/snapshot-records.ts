@@ -114,6 +114,15 @@ export class SnapshotRecords {
     // children cannot be removed).
     const known = info.kind === 'committed' ? this.#committed.get(info.id) : undefined;
     if (known?.chain !== undefined) return [...known.chain];
+    // A new layer on a parent whose chain is known: its `lower` file is the parent's link and the
+    // parent's `lower`, so its chain is itself and the parent's. Spares reading the file and one
+    // readlink per layer through the thread pool (a 14-layer chain, for every step a build commits:
+    // its layer tar, the history's usage and the export each ask; issue 14, s14-steps).
+    const above = known?.parent !== undefined ? this.#committed.get(known.parent)?.chain : undefined;
+    if (known !== undefined && above !== undefined) {
+      known.chain = [{ id: info.id, link: info.link }, ...above];
+      return [...known.chain];
+    }
     const links = await this.lowerLinks(info.id);
     const ids = await Promise.all(links.map((l) => this.idOfLink(l)));
     const chain = [{ id: info.id, link: info.link }, ...links.map((link, i) => ({ link, id: ids[i] ?? '' }))];

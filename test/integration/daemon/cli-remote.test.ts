@@ -195,10 +195,15 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
       `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ builtins: process.moduleLoadList, required: Object.keys(require('node:module')._cache), stacks, beforeExit })));`,
       '',
     ].join('\n'));
-    const r = await remote(['build', '-q', '-t', 'app:1', ctx], { NODE_OPTIONS: `--require ${hook}` });
+    // With the files a CI asks for: they are written synchronously (no fs/promises, no thread pool).
+    const meta = join(dir, 'meta.json');
+    const iid = join(dir, 'iid');
+    const r = await remote(['build', '-q', '-t', 'app:1', '--metadata-file', meta, '--iidfile', iid, ctx], { NODE_OPTIONS: `--require ${hook}` });
     expect([r.code, r.stderr]).toEqual([0, '']);
     // The image id still reaches standard output whole.
     expect(r.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(await readFile(iid, 'utf8')).toBe(r.stdout.trim());
+    expect((JSON.parse(await readFile(meta, 'utf8')) as Record<string, unknown>)['containerimage.config.digest']).toBe(r.stdout.trim());
     const loaded = JSON.parse(await readFile(report, 'utf8')) as { builtins: string[]; required: string[]; stacks: number; beforeExit: boolean };
     expect([loaded.stacks, loaded.beforeExit]).toEqual([0, false]);
     // The engine bundle, once run, requires better-sqlite3 and the other add-ons from node_modules.

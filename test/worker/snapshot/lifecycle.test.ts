@@ -3,7 +3,7 @@
  * Docker-compatible link/lower files and GraphDriver data, usage.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
-import { lstat, mkdir, readFile, readlink, readdir, symlink, writeFile, link } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, readdir, rename, symlink, writeFile, link } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Overlay2Snapshotter } from '../../../src/worker/snapshot/overlay2-snapshotter.js';
 import { describeIf } from '../../helpers/skip.js';
@@ -85,6 +85,32 @@ describeIf(canMount, whyNoMount, 'overlay2 snapshotter lifecycle', () => {
     const dir = join(root, 'overlay2');
     expect((await readdir(dir)).sort()).toEqual(['.empty', '.init', 'l']);
     expect(await readdir(join(dir, 'l'))).toEqual([]);
+  });
+
+  test('a committed layer on a parent whose chain is known: its chain is derived, no link read again', async () => {
+    const base = await snap.prepare();
+    await snap.commit(base);
+    const child = await snap.prepare({ parent: base.id });
+    await snap.commit(child);
+    const grandchild = await snap.prepare({ parent: child.id });
+    await snap.commit(grandchild);
+    expect(await snap.chain(child.id)).toEqual([child.id, base.id]);
+    // With the base's link gone, only a chain that reads no link can still be told.
+    const dir = join(root, 'overlay2');
+    const baseLink = join(dir, 'l', await readFile(join(dir, base.id, 'link'), 'utf8'));
+    await rename(baseLink, `${baseLink}.away`);
+    try {
+      expect(await snap.chain(grandchild.id)).toEqual([grandchild.id, child.id, base.id]);
+    } finally {
+      await rename(`${baseLink}.away`, baseLink);
+    }
+    // The same as the files say, read afresh.
+    const fresh = new Overlay2Snapshotter({ root });
+    try {
+      expect(await fresh.chain(grandchild.id)).toEqual([grandchild.id, child.id, base.id]);
+    } finally {
+      await fresh.close();
+    }
   });
 
   test('a snapshot another snapshotter on the root removed is gone for this one too (what it remembers is checked)', async () => {
