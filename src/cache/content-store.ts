@@ -4,7 +4,7 @@
  * is whole. Several processes may share it: writers of the same digest both succeed.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, lstatSync, statSync, utimesSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, lstatSync, openSync, readSync, statSync, utimesSync } from 'node:fs';
 import { readdir, readFile, rename, unlink, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -149,7 +149,9 @@ export class ContentStore {
     throwIfAborted(opts.signal);
     let data: Buffer;
     try {
-      data = await readFile(this.blobPath(digest), opts.signal ? { signal: opts.signal } : {});
+      // Manifests, configs and indexes (a few KiB, read by every FROM of every build) with
+      // synchronous calls: four thread-pool trips cost more than the read.
+      data = readSmallSync(this.blobPath(digest)) ?? (await readFile(this.blobPath(digest), opts.signal ? { signal: opts.signal } : {}));
     } catch (e) {
       if (isErrnoCode(e, 'ENOENT')) throw notFound(digest);
       throw e;
@@ -240,4 +242,26 @@ export class ContentStore {
 
 function notFound(digest: string): TsbuildError {
   return new TsbuildError('BLOB_NOT_FOUND', `blob ${digest} not found in the content store`);
+}
+
+/** Blobs up to this size are read by readAll with synchronous calls. */
+const SYNC_READ_MAX = 256 * 1024;
+
+/** The file's bytes when it holds at most SYNC_READ_MAX of them, else undefined (read it asynchronously). */
+function readSmallSync(path: string): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > SYNC_READ_MAX) return undefined;
+    const data = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, data, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === size ? data : data.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -139,6 +139,25 @@ describe('content store', () => {
     expect(await codeOf(store.readAll(info.digest))).toBe('BLOB_CORRUPT');
   });
 
+  test('readAll reads a small blob without a thread-pool trip, a large one with them, and verifies both', async () => {
+    const small = await store.put(Buffer.alloc(4096, 1));
+    const large = await store.put(Buffer.alloc(300 * 1024, 2));
+    const pending = (p: Promise<unknown>): string[] => {
+      const now = process.getActiveResourcesInfo().filter((r) => r.startsWith('FS'));
+      p.catch(() => undefined);
+      return now;
+    };
+    const before = process.getActiveResourcesInfo().filter((r) => r.startsWith('FS')).length;
+    const s = store.readAll(small.digest);
+    expect(pending(s)).toHaveLength(before);
+    expect((await s).equals(Buffer.alloc(4096, 1))).toBe(true);
+    const l = store.readAll(large.digest);
+    expect(pending(l).length).toBeGreaterThan(before);
+    expect((await l).equals(Buffer.alloc(300 * 1024, 2))).toBe(true);
+    await writeFile(store.blobPath(large.digest), Buffer.alloc(300 * 1024, 3));
+    expect(await codeOf(store.readAll(large.digest))).toBe('BLOB_CORRUPT');
+  });
+
   test('list and delete', async () => {
     const a = await store.put('a');
     const b = await store.put('bb');
