@@ -245,16 +245,8 @@ export interface ContextHashResult {
   readonly filesRead: number;
 }
 
-export type {
-  HistoryStepOutcome,
-  StepFacts,
-  FileFingerprint,
-  HistoryStepInput,
-  HistoryStep,
-  BuildStatus,
-  BuildRecord,
-  LayerUsage,
-} from './history-types.js';
+// Build history: src/cache/history-types.ts.
+export type { HistoryStepOutcome, StepFacts, FileFingerprint, HistoryStepInput, HistoryStep, BuildStatus, BuildRecord, LayerUsage } from './history-types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Layer-blob cache (snapshot → compressed layer), for the exporter
