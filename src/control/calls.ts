@@ -72,15 +72,21 @@ async function runCall(deps: CallDeps, call: AnyCall, method: string, body: (ctx
  */
 function sender<Res>(call: ServerWritableStream<unknown, Res> | ServerDuplexStream<unknown, Res>, signal: AbortSignal): (m: Res) => Promise<void> {
   const cancelled = (): CancelledError => (signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason));
+  // One abort listener for all the writes still held (a listener per write would pile up on the signal).
+  const held = new Set<(e: Error) => void>();
+  signal.addEventListener('abort', () => {
+    const e = cancelled();
+    for (const reject of held) reject(e);
+    held.clear();
+  }, { once: true });
   return (m) => new Promise<void>((resolve, reject) => {
     if (signal.aborted) {
       reject(cancelled());
       return;
     }
-    const onAbort = (): void => reject(cancelled());
-    signal.addEventListener('abort', onAbort, { once: true });
+    held.add(reject);
     call.write(m, (err?: Error | null) => {
-      signal.removeEventListener('abort', onAbort);
+      held.delete(reject);
       if (err) reject(err);
       else resolve();
     });
