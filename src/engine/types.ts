@@ -15,31 +15,11 @@ import type { CheckReport, RecordType, RepairReport } from '../cache/types.js';
 import type { SourceLocation } from '../util/errors.js';
 import type { MissReason, StepOutcome } from '../solver/types.js';
 import type { PushSummary } from './image-types.js';
-import type {
-  CallOptions,
-  SecretLookup,
-  ByteSink,
-  RegistryCredentials,
-  CredentialLookup,
-  BuildOptions,
-  ReceivingBuildOptions,
-  InputOptions,
-  TransferOptions,
-  RegistryAccess,
-} from './call-types.js';
+import type { RegistryAccess } from './call-types.js';
 
 export type {
-  CallOptions,
-  SecretLookup,
-  ByteSink,
-  RegistryCredentials,
-  CredentialLookup,
-  BuildOptions,
-  ReceivingBuildOptions,
-  InputOptions,
-  TransferOptions,
-  RegistryAccess,
-};
+  CallOptions, SecretLookup, ByteSink, RegistryCredentials, CredentialLookup, BuildOptions, ReceivingBuildOptions, InputOptions, TransferOptions, RegistryAccess,
+} from './call-types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Build

@@ -117,6 +117,30 @@ describeBuilds('Solve over gRPC', () => {
     return { result, events };
   }
 
+  /**
+   * A build through a raw Solve call whose context is one tar holding `msg.txt` (CONTEXT_TRANSFER_TAR,
+   * as a simple client sends it): every response, and 'ok' or the call's error.
+   */
+  async function solveTar(msg: string, req: BuildRequest): Promise<{ got: tsbuild.control.v1.SolveResponse[]; status: unknown }> {
+    const pack = tarStream.pack();
+    pack.entry({ name: 'msg.txt', mode: 0o644, mtime: new Date(0) }, msg);
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    const start = buildStartOf(req, { contextKey: '', secretIds: [] });
+    start.contextTransfer = 2; // CONTEXT_TRANSFER_TAR
+    const m = ControlService.Solve;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
+    call.write({ start });
+    call.write({ contextTar: { data: Buffer.concat(chunks), eof: true } });
+    const got: tsbuild.control.v1.SolveResponse[] = [];
+    const status = await (async () => {
+      for await (const r of call as AsyncIterable<tsbuild.control.v1.SolveResponse>) got.push(r);
+    })().then(() => 'ok', (e: unknown) => e);
+    call.end();
+    return { got, status };
+  }
+
   test('builds the same image as the embedded engine, with progress', async () => {
     const files = { 'a.txt': 'hello\n', 'sub/b.txt': 'bee\n', 'ignored.txt': 'no\n', '.dockerignore': 'ignored.txt\n' };
     const df = `FROM ${BASE}\nCOPY . /ctx\nRUN cat /ctx/a.txt && echo built > /built\n`;
@@ -241,20 +265,8 @@ describeBuilds('Solve over gRPC', () => {
   }, 120_000);
 
   test('a simple client can send the context as one tar (CONTEXT_TRANSFER_TAR)', async () => {
-    const pack = tarStream.pack();
-    pack.entry({ name: 'msg.txt', mode: 0o644, mtime: new Date(0) }, 'from a tar\n');
-    pack.finalize();
-    const chunks: Buffer[] = [];
-    for await (const c of pack) chunks.push(c as Buffer);
-    const start = buildStartOf(request('/nonexistent', `FROM ${BASE}\nCOPY msg.txt /msg.txt\nRUN cat /msg.txt\n`), { contextKey: '', secretIds: [] });
-    start.contextTransfer = 2; // CONTEXT_TRANSFER_TAR
-    const m = ControlService.Solve;
-    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
-    call.write({ start });
-    call.write({ contextTar: { data: Buffer.concat(chunks), eof: true } });
-    const got: tsbuild.control.v1.SolveResponse[] = [];
-    for await (const r of call as AsyncIterable<tsbuild.control.v1.SolveResponse>) got.push(r);
-    call.end();
+    const { got, status } = await solveTar('from a tar\n', request('/nonexistent', `FROM ${BASE}\nCOPY msg.txt /msg.txt\nRUN cat /msg.txt\n`));
+    expect(status).toBe('ok');
     expect(got[0]?.accepted?.ref).toMatch(/^[0-9a-f]{24}$/);
     expect(got.some((r) => r.files)).toBe(false);
     expect(got.some((r) => Buffer.from(r.progress?.log?.data ?? []).toString().includes('from a tar'))).toBe(true);
@@ -262,22 +274,7 @@ describeBuilds('Solve over gRPC', () => {
   }, 60_000);
 
   test('a failed build ends with its error, after every progress message', async () => {
-    const pack = tarStream.pack();
-    pack.entry({ name: 'msg.txt', mode: 0o644, mtime: new Date(0) }, 'x\n');
-    pack.finalize();
-    const chunks: Buffer[] = [];
-    for await (const c of pack) chunks.push(c as Buffer);
-    const start = buildStartOf(request('/nonexistent', `FROM ${BASE}\nCOPY msg.txt /msg.txt\nRUN echo going down && exit 3\n`, { noCache: true }), { contextKey: '', secretIds: [] });
-    start.contextTransfer = 2; // CONTEXT_TRANSFER_TAR
-    const m = ControlService.Solve;
-    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
-    call.write({ start });
-    call.write({ contextTar: { data: Buffer.concat(chunks), eof: true } });
-    const got: tsbuild.control.v1.SolveResponse[] = [];
-    const status = await (async () => {
-      for await (const r of call as AsyncIterable<tsbuild.control.v1.SolveResponse>) got.push(r);
-    })().then(() => 'ok', (e: unknown) => e);
-    call.end();
+    const { got, status } = await solveTar('x\n', request('/nonexistent', `FROM ${BASE}\nCOPY msg.txt /msg.txt\nRUN echo going down && exit 3\n`, { noCache: true }));
     expect(status).toBeInstanceOf(Error);
     const errors = got.flatMap((r, i) => (r.error ? [i] : []));
     expect(errors).toEqual([got.length - 1]);
