@@ -4,9 +4,10 @@
  * containers stay inside whatever limits the engine runs under. runc removes the cgroups when the
  * container is deleted; `removeCgroupLeftovers` is the safety net after a kill.
  */
-import { rmdirSync } from 'node:fs';
+import { readFileSync, rmdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { TsbuildError } from '../../util/errors.js';
 import { errnoCode } from './root-path.js';
 
 interface Hierarchy {
@@ -76,26 +77,78 @@ export async function canLimitSwap(): Promise<boolean> {
   }
 }
 
-/** Removes what is left of a container's cgroups (they must hold no process). Returns what it removed. */
+/**
+ * Removes what is left of a container's cgroups after a kill. Returns what it removed. A process
+ * can still be in one: runc killed while creating the container leaves its `runc init` child in the
+ * cgroup (it exits once it sees its parent gone, or waits on the exec fifo for ever), and runc keeps
+ * no state of it yet, so `runc delete` cannot reach it. Those processes are killed here.
+ */
 export async function removeCgroupLeftovers(cgroupsPath: string): Promise<string[]> {
   return removeCgroupDirs(await cgroupDirs(cgroupsPath));
 }
 
+/** How long `removeCgroupDirs` waits for the killed processes of a busy cgroup to leave it. */
+const BUSY_TIMEOUT_MS = 5_000;
+
 /**
  * Removes the given cgroup directories (`cgroupDirs` of a run) where they still exist. Returns what
- * it removed. Synchronous: after every RUN, on its critical path, this is 11 rmdirs on cgroup v1 that
- * all find nothing (runc removed them) — microseconds each, where 11 thread-pool trips one after
- * another waited behind the pool's other work (docs/benchmarks.md, s14-run).
+ * it removed. The first pass is synchronous: after every RUN, on its critical path, this is 11
+ * rmdirs on cgroup v1 that all find nothing (runc removed them) — microseconds each, where 11
+ * thread-pool trips one after another waited behind the pool's other work (docs/benchmarks.md,
+ * s14-run). A cgroup that still holds processes (EBUSY) is the run's own: they are SIGKILLed and
+ * the removal retried until they are gone.
  */
-export function removeCgroupDirs(dirs: readonly string[]): string[] {
+export async function removeCgroupDirs(dirs: readonly string[]): Promise<string[]> {
   const removed: string[] = [];
+  const busy: string[] = [];
   for (const dir of dirs) {
-    try {
-      rmdirSync(dir);
-      removed.push(dir);
-    } catch (e) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
+    const r = tryRmdir(dir);
+    if (r === 'removed') removed.push(dir);
+    else if (r === 'busy') busy.push(dir);
+  }
+  if (busy.length === 0) return removed;
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (const dir of busy) {
+    for (;;) {
+      killMembers(dir);
+      await new Promise((r) => setTimeout(r, 10));
+      const r = tryRmdir(dir);
+      if (r === 'removed') removed.push(dir);
+      if (r !== 'busy') break;
+      if (Date.now() > deadline) {
+        throw new TsbuildError('CGROUP_BUSY', `cgroup ${dir} still holds processes ${readMembers(dir).join(', ') || '(none listed)'} ${BUSY_TIMEOUT_MS} ms after they were killed`);
+      }
     }
   }
   return removed;
+}
+
+function tryRmdir(dir: string): 'removed' | 'gone' | 'busy' {
+  try {
+    rmdirSync(dir);
+    return 'removed';
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT') return 'gone';
+    if (code === 'EBUSY') return 'busy';
+    throw e;
+  }
+}
+
+function readMembers(dir: string): number[] {
+  try {
+    return readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '').map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function killMembers(dir: string): void {
+  for (const pid of readMembers(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
 }

@@ -20,7 +20,10 @@
  *     has a pid namespace, so the death of the init kills every process of the container — and
  *     repeats it while runc run (its parent: exec kept the pid) is alive, because runc may still be
  *     creating the container when the engine dies. Then `runc delete --force ID` (runc run itself
- *     may have been killed) and rmdir of the run's cgroup directories. Mounts and the bundle stay:
+ *     may have been killed) and rmdir of the run's cgroup directories; a cgroup that is still busy
+ *     has its processes SIGKILLed and the rmdir retried (up to 5 s). That is the `runc init` of a
+ *     runc killed while it created the container: runc may have no state of it yet, so neither
+ *     `kill` nor `delete` reaches it, and it can wait on the exec fifo for ever. Mounts and the bundle stay:
  *     the next engine start removes them (stale-runs.ts), as it did before.
  * Liveness of runc is read from the watcher's own parent pid (/proc/self/stat), not `kill -0`,
  * which would count an unreaped zombie as alive. The watcher's stdio is /dev/null, so it never
@@ -55,7 +58,15 @@ const SHIM_SCRIPT = [
   '    i=$((i+1)); sleep 0.1',
   '  done',
   '  "$1" --root "$2" delete --force "$3"',
-  '  shift 3; for d; do [ "$d" = -- ] && break; rmdir "$d"; done',
+  '  shift 3',
+  '  for d; do',
+  '    [ "$d" = -- ] && break',
+  '    j=0',
+  '    while [ -d "$d" ] && ! rmdir "$d" && [ $j -lt 50 ]; do',
+  '      while read -r p; do kill -9 "$p"; done <"$d/cgroup.procs"',
+  '      j=$((j+1)); sleep 0.1',
+  '    done',
+  '  done',
   ') &',
   'while [ "$1" != -- ]; do shift; done; shift',
   'exec "$@" 3<&-',

@@ -324,7 +324,7 @@ class PreparedRuncRun implements PreparedExec {
     cleanups.push(async () => {
       await this.runc.forceDelete(id);
       network?.stopSoon();
-      removeCgroupDirs(this.b.cgroupDirs);
+      await removeCgroupDirs(this.b.cgroupDirs);
     });
     const tail = new LogTail(this.opts.logTailLines ?? 10);
     const onLine = (l: ExecLogLine): void => {

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import type { ChildProcessByStdio } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -115,6 +115,60 @@ describeIf(canRunContainers, whyNot, 'a RUN dies with its engine', () => {
     expect(run.sleeps()).toEqual([]);
     // Killed this early, the bundle may not name its owner yet: let cleanup take it regardless of age.
     await cleanupStaleRuns({ tmpDir: join(f.root, 'tmp'), runc: new Runc({ stateDir }), signal: AbortSignal.timeout(30_000), orphanAgeMs: 0 });
+    await f.assertClean();
+  }, 60_000);
+
+  /**
+   * Puts a process runc does not know of into a run's cgroups: what a runc killed while it created
+   * the container leaves behind (its `runc init`, with no state for `runc kill` or `delete`).
+   */
+  function strayIn(dirs: readonly string[]): { pid: number; alive: () => boolean } {
+    const stray = spawn('/bin/sleep', [String(800_000 + Math.floor(Math.random() * 99_999))], { detached: true, stdio: 'ignore' });
+    stray.unref();
+    const pid = stray.pid as number;
+    for (const d of dirs) writeFileSync(join(d, 'cgroup.procs'), String(pid));
+    let exited = false;
+    stray.on('exit', () => { exited = true; });
+    strays.push(pid);
+    return { pid, alive: () => !exited };
+  }
+  let strays: number[] = [];
+  afterEach(() => {
+    for (const pid of strays) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    strays = [];
+  });
+
+  test('a process runc does not know of in the run\'s cgroups is killed and the cgroups removed: engine killed, and run ended', async () => {
+    // Engine killed: the shim's watcher finds the cgroups busy after `runc delete`.
+    const run = sleepingRun();
+    const engine = startEngine(run.args, { ownGroup: false });
+    await waitUntil('both sleeps', 30_000, () => run.sleeps().length === 2);
+    const stateDir = join(f.root, 'runc');
+    const [container] = runcList(stateDir) as Array<{ id: string }>;
+    const dirs = await cgroupDirs((container as { id: string }).id);
+    const stray = strayIn(dirs);
+    engine.child.kill('SIGKILL');
+    await waitUntil('the stray killed and the cgroups removed', 8_000, () => !stray.alive() && dirs.every((d) => !existsSync(d)));
+    await waitUntil('runc and the shim to be gone', 10_000, () => nothingRuns(stateDir));
+    await f.executor.cleanupStale({ signal: AbortSignal.timeout(30_000) });
+    await f.assertClean();
+
+    // Run ended under the engine: its own cleanup finds the cgroups busy after `runc delete`.
+    let second: { alive: () => boolean } | undefined;
+    let secondDirs: string[] = [];
+    await f.executor.run({
+      rootfs: f.rootfs, args: ['/bin/sh', '-c', 'cat /proc/self/cgroup; echo started; sleep 0.3'], env: [], network: 'none', signal: AbortSignal.timeout(30_000),
+      onLog: (l) => {
+        if (l.text !== 'started') return;
+        const own = runcList(stateDir) as Array<{ id: string }>;
+        void cgroupDirs((own[0] as { id: string }).id).then((d) => { secondDirs = d; second = strayIn(d); });
+      },
+    });
+    expect(second).toBeDefined();
+    await waitUntil('the second stray to exit', 2_000, () => !(second as { alive: () => boolean }).alive());
+    expect(secondDirs.filter((d) => existsSync(d))).toEqual([]);
     await f.assertClean();
   }, 60_000);
 
