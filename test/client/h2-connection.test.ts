@@ -55,12 +55,13 @@ function grpcServer(options: Record<string, number>, version = 'A'): Server {
       call.write({ summary: {} });
       call.end();
     },
-    // Ten messages 100 ms apart: a call that outlives several keepalive PINGs.
+    // Thirty messages 100 ms apart (3 s): a call that outlives many keepalive PINGs, and the
+    // keepalive timeout below three times over.
     Status: (call: ServerWritableStream<unknown, tsbuild.control.v1.StatusResponse.$Properties>) => {
       let i = 0;
       const timer = setInterval(() => {
         call.write({ progress: { log: { vertex: `v${i}`, data: Buffer.from('x') } } });
-        if (++i === 10) {
+        if (++i === 30) {
           clearInterval(timer);
           call.end();
         }
@@ -103,8 +104,10 @@ describe('against grpc-js', () => {
   let ch: H2Channel;
 
   beforeAll(async () => {
-    // Keepalive PINGs every 50 ms, the connection dropped when one is not answered within 200 ms.
-    server = grpcServer({ 'grpc.keepalive_time_ms': 50, 'grpc.keepalive_timeout_ms': 200 });
+    // Keepalive PINGs every 50 ms, the connection dropped when one is not answered within 1 s
+    // (not less: the client shares this process with the server, and on a loaded machine a 24 MiB
+    // transfer's GC can hold both event loops for a few hundred ms; CI dropped at 200 ms).
+    server = grpcServer({ 'grpc.keepalive_time_ms': 50, 'grpc.keepalive_timeout_ms': 1000 });
     await bind(server, `unix://${join(dir, 'a.sock')}`, ServerCredentials.createInsecure());
     ch = new H2Channel({ target: { kind: 'unix', path: join(dir, 'a.sock') } });
   });
@@ -141,7 +144,7 @@ describe('against grpc-js', () => {
   }, 60_000);
 
   test('a call outliving many keepalive PINGs ends OK (each PING answered)', async () => {
-    expect(await readStatus(ch)).toEqual(Array.from({ length: 10 }, (_, i) => `v${i}`));
+    expect(await readStatus(ch)).toEqual(Array.from({ length: 30 }, (_, i) => `v${i}`));
   });
 
   test('trailers larger than one frame (CONTINUATION) arrive whole', async () => {
@@ -200,7 +203,7 @@ test('GOAWAY: the call in flight finishes; the next call goes to a new connectio
     second = grpcServer({}, 'second');
     await bind(second, `unix://${sock}`, ServerCredentials.createInsecure());
     expect((await unary(ch, ControlService.Info, {})).version).toBe('second');
-    expect(await inFlight).toHaveLength(10);
+    expect(await inFlight).toHaveLength(30);
     await shutDown;
   } finally {
     ch.close();
