@@ -24,8 +24,10 @@ function unescapeMountField(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-async function hierarchies(): Promise<Hierarchy[]> {
-  const [mountinfo, own] = await Promise.all([readFile('/proc/self/mountinfo', 'utf8'), readFile('/proc/self/cgroup', 'utf8')]);
+/** Synchronous: two small /proc reads, on every RUN's critical path (`cgroupDirs`). */
+function hierarchies(): Hierarchy[] {
+  const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  const own = readFileSync('/proc/self/cgroup', 'utf8');
   const mounts: Array<{ root: string; point: string; fstype: string; superOpts: string[] }> = [];
   for (const line of mountinfo.split('\n')) {
     const [pre, post] = line.split(' - ');
@@ -57,8 +59,8 @@ export function cgroupPathFor(containerId: string): string {
 }
 
 /** Host directories runc creates for `cgroupsPath` (relative), one per mounted hierarchy. */
-export async function cgroupDirs(cgroupsPath: string): Promise<string[]> {
-  return (await hierarchies()).map((h) => join(h.mountPoint, h.ownPath, cgroupsPath));
+export function cgroupDirs(cgroupsPath: string): string[] {
+  return hierarchies().map((h) => join(h.mountPoint, h.ownPath, cgroupsPath));
 }
 
 /**
@@ -66,7 +68,7 @@ export async function cgroupDirs(cgroupsPath: string): Promise<string[]> {
  * Without it a swap limit makes runc fail, so only the memory limit is set.
  */
 export async function canLimitSwap(): Promise<boolean> {
-  const hs = await hierarchies();
+  const hs = hierarchies();
   const mem = hs.find((h) => h.controllers.includes('memory'));
   if (mem === undefined) return hs.some((h) => h.version === 2);
   try {
@@ -84,7 +86,7 @@ export async function canLimitSwap(): Promise<boolean> {
  * no state of it yet, so `runc delete` cannot reach it. Those processes are killed here.
  */
 export async function removeCgroupLeftovers(cgroupsPath: string): Promise<string[]> {
-  return removeCgroupDirs(await cgroupDirs(cgroupsPath));
+  return removeCgroupDirs(cgroupDirs(cgroupsPath));
 }
 
 /** How long `removeCgroupDirs` waits for the killed processes of a busy cgroup to leave it. */

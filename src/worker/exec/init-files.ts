@@ -3,7 +3,7 @@
  * bind-mounted over the rootfs, so they never end up in the step's layer.
  */
 import { isIP } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TsbuildError } from '../../util/errors.js';
 import { errnoCode } from './root-path.js';
@@ -66,9 +66,9 @@ export function resolvConf(hostContent: string, network: NetworkMode): string {
   return `${out.join('\n')}\n`;
 }
 
-async function readOrEmpty(path: string): Promise<string> {
+function readOrEmpty(path: string): string {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return '';
     throw e;
@@ -76,10 +76,10 @@ async function readOrEmpty(path: string): Promise<string> {
 }
 
 /** Reads the host's resolv.conf, preferring systemd-resolved's upstream list over its loopback stub. */
-export async function readHostResolvConf(path: string, network: NetworkMode): Promise<string> {
-  const content = await readOrEmpty(path);
+export function readHostResolvConf(path: string, network: NetworkMode): string {
+  const content = readOrEmpty(path);
   if (network === 'none' && /^\s*nameserver\s+127\.0\.0\.53\b/m.test(content)) {
-    const upstream = await readOrEmpty(SYSTEMD_RESOLV_CONF);
+    const upstream = readOrEmpty(SYSTEMD_RESOLV_CONF);
     if (upstream !== '') return upstream;
   }
   return content;
@@ -98,19 +98,21 @@ export interface InitFilesOptions {
 /** Host paths of the generated files, keyed by their path in the container. */
 export type InitFiles = ReadonlyArray<{ readonly target: string; readonly source: string }>;
 
-export async function writeInitFiles(opts: InitFilesOptions): Promise<InitFiles> {
+/**
+ * Writes the three files into the bundle. Synchronous: three small writes and one small read, on
+ * every RUN's critical path, where thread-pool trips waited behind the build's other file I/O (the
+ * layer tars' writes and fsyncs) and for event-loop turns (docs/benchmarks.md, s15-run-cost).
+ */
+export function writeInitFiles(opts: InitFilesOptions): InitFiles {
   checkHostname(opts.hostname);
   const files: Array<[string, string, string]> = [
     ['/etc/hosts', 'hosts', hostsFile(opts.hostname, opts.extraHosts)],
-    ['/etc/resolv.conf', 'resolv.conf', resolvConf(await readHostResolvConf(opts.hostResolvConfPath, opts.network), opts.network)],
+    ['/etc/resolv.conf', 'resolv.conf', resolvConf(readHostResolvConf(opts.hostResolvConfPath, opts.network), opts.network)],
     ['/etc/hostname', 'hostname', `${opts.hostname}\n`],
   ];
-  // Written concurrently: three thread-pool trips at once, not one after the other.
-  return Promise.all(
-    files.map(async ([target, name, content]) => {
-      const source = join(opts.dir, name);
-      await writeFile(source, content, { mode: 0o644 });
-      return { target, source };
-    }),
-  );
+  return files.map(([target, name, content]) => {
+    const source = join(opts.dir, name);
+    writeFileSync(source, content, { mode: 0o644 });
+    return { target, source };
+  });
 }

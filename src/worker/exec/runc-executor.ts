@@ -4,8 +4,7 @@
  * unique container id and cgroup, and removes all of it before `run` settles.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix, resolve } from 'node:path';
 import { CancelledError, errorMessage, TsbuildError, throwIfAborted } from '../../util/errors.js';
 import { removeCgroupDirs, canLimitSwap, cgroupDirs, cgroupPathFor } from './cgroups.js';
@@ -160,30 +159,34 @@ export class RuncExecutor implements Executor {
   async prepare(setup: ExecSetup): Promise<PreparedExec> {
     const { signal } = setup;
     throwIfAborted(signal);
-    await Promise.all([mkdir(this.tmpDir, { recursive: true, mode: 0o700 }), mkdir(this.runc.stateDir, { recursive: true, mode: 0o700 })]);
+    // The bundle is made with synchronous calls (two mkdirs, a mkdtemp, four small writes, two small
+    // /proc reads: well under a millisecond). It is on every RUN's critical path, beside the rootfs
+    // mount, and as thread-pool trips one after another each waited behind the build's other file
+    // I/O (the layer tars' writes and fsyncs) and for an event-loop turn (docs/benchmarks.md,
+    // s15-run-cost).
+    mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    mkdirSync(this.runc.stateDir, { recursive: true, mode: 0o700 });
     const id = `tsbuild-${randomBytes(8).toString('hex')}`;
-    const dir = await mkdtemp(join(this.tmpDir, 'exec-'));
+    const dir = mkdtempSync(join(this.tmpDir, 'exec-'));
     // Undone in reverse order: the container first, then stubs, host mounts, the bundle. The bundle
     // (a handful of small files) goes synchronously: this runs after the container exited, on the
     // step's critical path, where a recursive rm through the thread pool is ~15 trips one after another.
     const cleanups: Cleanup[] = [async () => rmSync(dir, { recursive: true, force: true })];
     try {
-      await writeOwner(dir, id);
+      writeOwner(dir, id);
       // The sandbox network comes up while the rest is prepared, and goes down while the rest is undone.
       const network = setup.network === 'sandbox' ? this.startNetwork(dir, signal, cleanups) : undefined;
       const hostname = setup.hostname ?? this.opts.defaultHostname ?? 'tsbuildsandbox';
-      const [init, facts, cgroups] = await Promise.all([
-        writeInitFiles({
-          dir,
-          hostname,
-          network: setup.network,
-          extraHosts: setup.extraHosts ?? [],
-          hostResolvConfPath: this.opts.hostResolvConfPath ?? '/etc/resolv.conf',
-        }),
-        this.facts(),
-        // Read once: the same directories go to the run shim and to the cleanup after the run.
-        cgroupDirs(cgroupPathFor(id)),
-      ]);
+      const init = writeInitFiles({
+        dir,
+        hostname,
+        network: setup.network,
+        extraHosts: setup.extraHosts ?? [],
+        hostResolvConfPath: this.opts.hostResolvConfPath ?? '/etc/resolv.conf',
+      });
+      // Read once: the same directories go to the run shim and to the cleanup after the run.
+      const cgroups = cgroupDirs(cgroupPathFor(id));
+      const facts = await this.facts();
       const bundle: RunBundle = { id, dir, hostname, network: setup.network, init, facts, cgroupDirs: cgroups, netns: network };
       return new PreparedRuncRun(this.runc, this.opts, bundle, signal, cleanups);
     } catch (e) {

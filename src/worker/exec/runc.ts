@@ -6,8 +6,9 @@
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { TsbuildError } from '../../util/errors.js';
+import { findExecutable } from '../../util/find-executable.js';
 import { spawnUnderShim } from './run-shim.js';
 import type { ShimChild } from './run-shim.js';
 
@@ -35,6 +36,18 @@ export interface RuncRunOptions {
   readonly cgroupDirs: readonly string[];
 }
 
+/**
+ * A bare name is looked up on PATH once, here: the run shim's `exec runc` otherwise searched PATH
+ * at every RUN (one failed execve per directory before runc's: six on a typical root PATH), on the
+ * step's critical path. Not found (or found only through a relative PATH entry): the name as given,
+ * so a start fails, or finds a runc installed later, exactly as before.
+ */
+function resolveBinary(binary: string): string {
+  if (binary.includes('/')) return binary;
+  const found = findExecutable(binary);
+  return found !== undefined && isAbsolute(found) ? found : binary;
+}
+
 /** Bounds every control command: they must never hang a cleanup path. */
 const CONTROL_TIMEOUT_MS = 30_000;
 
@@ -43,7 +56,7 @@ export class Runc {
   readonly stateDir: string;
 
   constructor(opts: RuncOptions) {
-    this.binary = opts.binary ?? 'runc';
+    this.binary = resolveBinary(opts.binary ?? 'runc');
     this.stateDir = opts.stateDir;
   }
 

@@ -9,13 +9,13 @@
  * it dies by itself when the engine does (`--exit-fd`); `release()` stops it and unmounts the file.
  */
 import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError, TsbuildError } from '../../util/errors.js';
+import { findExecutable } from '../../util/find-executable.js';
 import { isMountPoint } from '../snapshot/mount-table-proc.js';
 import { processStartTime } from '../snapshot/owner.js';
 import { ExecErrorCode } from './errors.js';
@@ -71,20 +71,6 @@ function missingBinary(binary: string, cause: unknown): TsbuildError {
     `RUN in the default (sandbox) network needs ${binary}, which was not found: install the Debian package slirp4netns (apt-get install slirp4netns), or build with --network host or none`,
     { cause },
   );
-}
-
-/** The executable `binary` names (a path, or a name looked up on PATH), or undefined. */
-function findExecutable(binary: string): string | undefined {
-  const candidates = binary.includes('/') ? [binary] : (process.env['PATH'] ?? '').split(':').filter(Boolean).map((d) => join(d, binary));
-  for (const c of candidates) {
-    try {
-      accessSync(c, fsConstants.X_OK);
-      return c;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
 }
 
 /** Resolves when the child has exited (immediately if it already has). */

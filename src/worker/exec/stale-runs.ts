@@ -7,7 +7,8 @@
  * are incomplete anyway and the snapshotter discards it.
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted } from '../../util/errors.js';
 import { removeCgroupLeftovers } from './cgroups.js';
@@ -23,9 +24,10 @@ interface Owner {
   readonly id: string;
 }
 
-export async function writeOwner(bundle: string, id: string): Promise<void> {
+/** Synchronous (one small write, on every RUN's critical path). */
+export function writeOwner(bundle: string, id: string): void {
   const owner: Owner = { pid: process.pid, startTime: processStartTime(process.pid) ?? '', id };
-  await writeFile(join(bundle, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
+  writeFileSync(join(bundle, 'owner.json'), JSON.stringify(owner), { mode: 0o600 });
 }
 
 async function readOwner(bundle: string): Promise<Owner | undefined> {

@@ -3,6 +3,7 @@
  * (bind views, cache directories, tmpfs, secrets, ssh), run the process in runc, unmount and commit.
  * Every mount and lease is undone on success, failure and cancellation.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { tsbuild } from '../../llb/gen/llb.js';
 import type { LLBVertex, PbExecOp, PbMeta, PbMount } from '../../llb/types.js';
 import type { CacheMap, CacheMapDep, Op, OpContext, Result } from '../../solver/types.js';
@@ -94,27 +95,27 @@ export class ExecOpImpl implements Op {
       throw new UserInputError('NETWORK_HOST_NOT_ALLOWED', 'RUN --network=host needs --allow network.host (or the build\'s --network host)', this.#location ? { location: this.#location } : {});
     }
     const network: NetworkMode = this.#exec.network === NetMode.NET_NONE ? 'none' : this.#exec.network === NetMode.NET_HOST ? 'host' : session.defaultNetwork;
-    // The executor's bundle (init files, sandbox network) is made while the rootfs is prepared and mounted.
-    const pendingRun = s.executor.prepare({
-      ...(meta.hostname ? { hostname: meta.hostname } : {}),
-      network,
-      extraHosts: meta.extraHosts.map((h) => ({ host: h.host, ip: h.ip })),
-      signal,
-    });
-    // Awaited below, or discarded by the cleanups: a failure is never lost, nor left unhandled.
-    pendingRun.catch(() => undefined);
-    const cleanups: Cleanup[] = [() => pendingRun.then((p) => p.discard(), () => undefined)];
-    let active: Awaited<ReturnType<typeof s.snapshotter.prepare>>;
-    try {
-      active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
-    } catch (e) {
-      await runCleanups(cleanups);
-      throw e;
-    }
+    const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
     let committed = false;
+    const cleanups: Cleanup[] = [];
     try {
-      const rootRef = await s.snapshotter.mount(active, { signal, containerRoot: true });
-      cleanups.push(() => rootRef.release());
+      // The rootfs mount is queued first (its syscall runs on a thread-pool thread); one turn of the
+      // event loop lets it get there, then the executor makes the run's bundle (init files, cgroup
+      // layout, sandbox network) with synchronous file calls while the kernel mounts.
+      const mounting = s.snapshotter.mount(active, { signal, containerRoot: true });
+      // Awaited below, or released by the cleanups: a failure is never lost, nor left unhandled.
+      mounting.catch(() => undefined);
+      cleanups.push(() => mounting.then((ref) => ref.release(), () => undefined));
+      await nextTurn();
+      const pendingRun = s.executor.prepare({
+        ...(meta.hostname ? { hostname: meta.hostname } : {}),
+        network,
+        extraHosts: meta.extraHosts.map((h) => ({ host: h.host, ip: h.ip })),
+        signal,
+      });
+      pendingRun.catch(() => undefined);
+      cleanups.push(() => pendingRun.then((p) => p.discard(), () => undefined));
+      const rootRef = await mounting;
       const execMounts: ExecMount[] = [];
       let sshIndex = 0;
       for (const m of mounts) {

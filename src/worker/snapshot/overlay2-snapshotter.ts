@@ -127,7 +127,9 @@ export class Overlay2Snapshotter implements Snapshotter {
       throw new SnapshotError(SnapshotErrorCode.inUse, `commit: snapshot ${id} is still mounted; release it first`);
     }
     await writeFileAtomic(this.layout.file(id, 'committed'), new Date().toISOString());
-    await rm(this.layout.file(id, 'owner'), { force: true });
+    // Synchronous, as the other metadata files (atomic-file.ts): every step's commit is on its
+    // critical path, and this trip waited behind the layer tars' writes and fsyncs.
+    rmSync(this.layout.file(id, 'owner'), { force: true });
     return id;
   }
 

@@ -163,7 +163,8 @@ describeIf(canRunContainers, whyNot, 'a RUN dies with its engine', () => {
       onLog: (l) => {
         if (l.text !== 'started') return;
         const own = runcList(stateDir) as Array<{ id: string }>;
-        void cgroupDirs((own[0] as { id: string }).id).then((d) => { secondDirs = d; second = strayIn(d); });
+        secondDirs = cgroupDirs((own[0] as { id: string }).id);
+        second = strayIn(secondDirs);
       },
     });
     expect(second).toBeDefined();

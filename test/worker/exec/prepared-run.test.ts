@@ -9,6 +9,7 @@ import { readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecFailedError } from '../../../src/worker/exec/errors.js';
 import type { ExecLogLine } from '../../../src/worker/exec/types.js';
+import { countPoolTrips } from '../../helpers/pool-trips.js';
 import { describeIf } from '../../helpers/skip.js';
 import { canRunContainers, cgroupDirsFromInside, makeExecFixture, whyNot } from './fixture.js';
 import type { ExecFixture } from './fixture.js';
@@ -46,6 +47,21 @@ describeIf(canRunContainers, whyNot, 'prepared runs', () => {
     // Settled: discarding does nothing, running again is refused.
     await p.discard();
     await expect(p.run({ rootfs, args: ['/bin/true'], env: [] })).rejects.toThrow('a prepared run runs once');
+    await f.assertClean();
+  });
+
+  test('prepare makes the bundle without a thread-pool trip (it is on every RUN\'s critical path)', async () => {
+    const signal = AbortSignal.timeout(60_000);
+    // The host facts are read once per executor, on its first prepare.
+    await (await f.executor.prepare({ network: 'none', signal })).discard();
+    const { result: p, trips } = await countPoolTrips(() => f.executor.prepare({ hostname: 'sync', network: 'none', extraHosts: [{ host: 'a.local', ip: '10.1.2.3' }], signal }));
+    expect(trips).toEqual([]);
+    const made = await bundles();
+    expect(made).toHaveLength(1);
+    const dir = join(f.root, 'tmp', made[0] as string);
+    expect((await readdir(dir)).sort()).toEqual(['hostname', 'hosts', 'owner.json', 'resolv.conf']);
+    expect(await readFile(join(dir, 'hosts'), 'utf8')).toContain('10.1.2.3\ta.local');
+    await p.discard();
     await f.assertClean();
   });
 

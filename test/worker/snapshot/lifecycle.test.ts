@@ -6,6 +6,7 @@ import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { lstat, mkdir, readFile, readlink, readdir, rename, symlink, writeFile, link } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Overlay2Snapshotter } from '../../../src/worker/snapshot/overlay2-snapshotter.js';
+import { countPoolTrips } from '../../helpers/pool-trips.js';
 import { describeIf } from '../../helpers/skip.js';
 import { canMount, makeTempDir, removeTempDir, whyNoMount } from './fixtures.js';
 
@@ -137,6 +138,21 @@ describeIf(canMount, whyNoMount, 'overlay2 snapshotter lifecycle', () => {
     } finally {
       await other.close();
     }
+  });
+
+  test('a step\'s commit, and the usage of its small new layer, make no thread-pool trip (every step\'s critical path)', async () => {
+    const base = await snap.prepare();
+    await snap.commit(base);
+    const step = await snap.prepare({ parent: base.id });
+    await mkdir(join(step.upperDir, 'code', 'node_modules'), { recursive: true });
+    await writeFile(join(step.upperDir, 'code', 'node_modules', 'index.js'), 'x'.repeat(3000));
+    const committed = await countPoolTrips(() => snap.commit(step));
+    expect(committed.trips).toEqual([]);
+    await expect(readFile(join(root, 'overlay2', step.id, 'owner'), 'utf8')).rejects.toThrow(/ENOENT/);
+    expect((await snap.stat(step.id)).kind).toBe('committed');
+    const usage = await countPoolTrips(() => snap.usage(step.id));
+    expect(usage.trips).toEqual([]);
+    expect(usage.result.inodes).toBe(4);
   });
 
   test('usage counts allocated bytes and inodes of the own diff, hardlinks once', async () => {
