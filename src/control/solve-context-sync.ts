@@ -13,7 +13,7 @@
  * fails midway, forgets it and the next sync compares everything again.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, createWriteStream, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, openSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, createWriteStream, existsSync, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -198,6 +198,14 @@ export class ContextSyncStore {
     const known = this.#synced.get(dir);
     if (known === undefined || digest === '' || known.digest !== digest) return undefined;
     return { bytes: 0, files: 0, totalFiles: known.totalFiles, totalBytes: known.totalBytes, listing: 'unchanged' };
+  }
+
+  /**
+   * Whether `dir` holds no file a sync would keep: never synced by this store and without a
+   * manifest, so the next sync starts it afresh and fetches every listed file (ListFiles.send_contents).
+   */
+  holdsNoFiles(dir: string): boolean {
+    return !this.#synced.has(dir) && !existsSync(`${dir}.manifest.json`);
   }
 
   /** Makes `dir` equal to the listing, fetching what it lacks. */
