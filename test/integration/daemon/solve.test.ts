@@ -264,6 +264,22 @@ describeBuilds('Solve over gRPC', () => {
     expect(logs).toContain(String(big.length));
   }, 120_000);
 
+  test('the files a cold sync writes are in the stat cache, with the digests a checksum reads from them', async () => {
+    const files = { 'one.txt': 'first\n', 'deep/two.txt': 'second\n' };
+    const ctx = await daemonEnv.context('remembered', files);
+    await solve(request(ctx, `FROM ${BASE}\nCOPY . /ctx\n`));
+    const contexts = join(daemonEnv.root, 'solve', 'contexts');
+    const statCache = engine.services.storage.statCache;
+    const roots = statCache.roots().filter((r) => r.startsWith(`${contexts}/`) && statCache.get(r, 'deep/two.txt') !== undefined);
+    expect(roots).toHaveLength(1);
+    const root = roots[0] as string;
+    for (const [path, text] of Object.entries(files)) {
+      const row = statCache.get(root, path);
+      const st = await stat(join(root, path));
+      expect(row).toMatchObject({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, digest: engine.services.hasher.fileDigest(Buffer.from(text)) });
+    }
+  }, 120_000);
+
   test('a Dockerfile error comes back as the embedded engine throws it, with its location', async () => {
     const df = `FROM ${BASE}\nCOPY --chmodd=755 a.txt /a\n`;
     const ctx = await daemonEnv.context('bad', { 'a.txt': 'a' });
