@@ -123,6 +123,11 @@ export class ContextHasher {
     return new ContextHasher(await loadXxh64());
   }
 
+  /** A regular file's content digest from its bytes: what a checksum reading the file records. */
+  fileDigest(data: Uint8Array): string {
+    return `xxh64:${hex64(this.xx.h64Raw(data))}`;
+  }
+
   /** Checksum of the selected part of a context directory. */
   async hashContext(opts: HashContextOptions): Promise<ContextHashResult> {
     throwIfAborted(opts.signal);

@@ -13,15 +13,18 @@
  * fails midway, forgets it and the next sync compares everything again.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, createWriteStream, fchmodSync, fchownSync, futimesSync, lchownSync, lstatSync, lutimesSync, openSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, createWriteStream, existsSync, lchownSync, lstatSync, lutimesSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import { lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { listingDigest } from '../client/context-listing-digest.js';
+import type { StatCacheEntry } from '../cache/types.js';
 import type { tsbuild } from '../client/gen/control.js';
 import { TsbuildError, UserInputError } from '../util/errors.js';
 import { Detacher } from './context-copy-detach.js';
+import { writeNewFile } from './context-copy-write.js';
+import type { WrittenContent } from './context-copy-write.js';
 import { applyDelta, parentOf, sameTime } from './solve-context-sync-delta.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
@@ -124,42 +127,18 @@ function totalsOf(entries: readonly FileStat[]): { totalFiles: number; totalByte
   return { totalFiles, totalBytes };
 }
 
-/**
- * Writes `data` as a new file at `p`, always a fresh inode (O_EXCL): what was there before is
- * removed, never overwritten in place. A sync that fails midway may leave a partial file at its
- * final path; the copy then has no manifest (removed before any write), so the next sync starts it
- * afresh. Owner, mode and times are set through the open descriptor (no path lookups), the owner
- * first: a chown clears set-user-ID and set-group-ID bits.
- */
-function writeNewFile(p: string, data: Uint8Array, e: FileStat): void {
-  let fd: number;
-  try {
-    fd = openSync(p, 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    rmSync(p, { recursive: true, force: true });
-    fd = openSync(p, 'wx');
-  }
-  try {
-    for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
-    fchownSync(fd, e.uid ?? 0, e.gid ?? 0);
-    fchmodSync(fd, (e.mode ?? 0) & 0o7777);
-    const mtime = Number(BigInt(e.mtimeNs ?? 0)) / 1e9;
-    futimesSync(fd, mtime, mtime);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export class ContextSyncStore {
   readonly #root: string;
   readonly #locks = new Map<string, Promise<void>>();
   /** Copy directory → digest of the listing it was last synced to (only while it is still equal), and its totals. */
   readonly #synced = new Map<string, { readonly digest: string; readonly totalFiles: number; readonly totalBytes: number }>();
 
+  readonly #written: WrittenContent | undefined;
+
   /** `root`: where the copies live (created when missing). */
-  constructor(root: string) {
+  constructor(root: string, written?: WrittenContent) {
     this.#root = root;
+    this.#written = written;
   }
 
   /** The directory for a client's key, held until `release` (later builds of the key wait). */
@@ -198,6 +177,14 @@ export class ContextSyncStore {
     const known = this.#synced.get(dir);
     if (known === undefined || digest === '' || known.digest !== digest) return undefined;
     return { bytes: 0, files: 0, totalFiles: known.totalFiles, totalBytes: known.totalBytes, listing: 'unchanged' };
+  }
+
+  /**
+   * Whether `dir` holds no file a sync would keep: never synced by this store and without a
+   * manifest, so the next sync starts it afresh and fetches every listed file (ListFiles.send_contents).
+   */
+  holdsNoFiles(dir: string): boolean {
+    return !this.#synced.has(dir) && !existsSync(`${dir}.manifest.json`);
   }
 
   /** Makes `dir` equal to the listing, fetching what it lacks. */
@@ -303,7 +290,8 @@ export class ContextSyncStore {
     if (wanted.some((e) => !e.fileId)) throw SolveContextErrors.protocol('a listed file the copy lacks has no file id to fetch it by');
     if (wanted.length > 0) await rm(manifestFile, { force: true });
     const settled = new Set<FileStat>();
-    const received = await this.#receive(dir, wanted, fetch, opts, settled);
+    const rows: StatCacheEntry[] | undefined = this.#written ? [] : undefined;
+    const received = await this.#receive(dir, wanted, fetch, opts, settled, rows);
 
     const next: Record<string, ManifestEntry> = {};
     // Children before parents, so a directory's time is set after its entries changed. Only
@@ -356,6 +344,7 @@ export class ContextSyncStore {
     const rootStat = await lstat(dir);
     await lutimes(dir, rootStat.atime, rootStat.mtime);
     if (wanted.length > 0 || Object.keys(next).length !== Object.keys(manifest).length) await writeFile(manifestFile, JSON.stringify(next));
+    if (rows !== undefined && rows.length > 0) this.#written?.remember(dir, rows);
     return { bytes: received.bytes, files: wanted.length, totalFiles, totalBytes };
   }
 
@@ -369,8 +358,11 @@ export class ContextSyncStore {
     }
   }
 
-  /** Fetches `wanted` into `dir`; the entries written whole with their attributes are added to `settled`. */
-  async #receive(dir: string, wanted: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }, settled?: Set<FileStat>): Promise<{ bytes: number }> {
+  /**
+   * Fetches `wanted` into `dir`; the entries written whole with their attributes are added to
+   * `settled`, and their stat cache rows to `rows`.
+   */
+  async #receive(dir: string, wanted: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }, settled?: Set<FileStat>, rows?: StatCacheEntry[]): Promise<{ bytes: number }> {
     if (wanted.length === 0) return { bytes: 0 };
     const byId = new Map(wanted.map((e) => [e.fileId ?? 0, e]));
     // Files that come in several chunks are streamed here and renamed into place once whole; the
@@ -391,8 +383,9 @@ export class ContextSyncStore {
           // A whole file in one chunk (small files come so, packed many to a message): written in
           // place at once, synchronously — for many small files a stream, a flush, a temp name and
           // a rename each cost more than the write.
-          writeNewFile(join(dir, e.path ?? ''), c.data, e);
+          const st = writeNewFile(join(dir, e.path ?? ''), c.data, e, rows !== undefined && this.#written !== undefined);
           settled?.add(e);
+          if (st && this.#written) rows?.push({ path: e.path ?? '', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode, digest: this.#written.digest(c.data) });
           byId.delete(c.fileId);
           if (byId.size === 0) break;
           if (++written % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));

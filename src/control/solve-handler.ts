@@ -14,7 +14,7 @@
  * `dest`-on-the-client outputs are sent back as chunks.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { tsbuild } from '../client/gen/control.js';
@@ -60,7 +60,18 @@ export interface SolveDeps {
 
 /** The Solve handler (one per daemon: it owns the synced-context store). */
 export function solveHandler(deps: SolveDeps): BidiStreamHandler<SolveRequest, SolveResponse> {
-  const contexts = new ContextSyncStore(join(deps.dataRoot, 'solve', 'contexts'));
+  const { hasher, storage } = deps.engine.services;
+  // The files a cold sync writes are not read again by the checksums of the build (WrittenContent).
+  const contexts = new ContextSyncStore(join(deps.dataRoot, 'solve', 'contexts'), {
+    digest: (data) => hasher.fileDigest(data),
+    remember: (dir, rows) => {
+      try {
+        storage.statCache.putMany(realpathSync.native(dir), rows);
+      } catch {
+        // Only a shortcut: without the rows the checksums read the files.
+      }
+    },
+  });
   const journals = deps.contextJournal === false ? undefined : new ContextJournals({ ...deps.contextJournal, dir: join(deps.dataRoot, 'solve', 'journal') });
   return (requests, send, ctx) => handleSolve(requests, send, ctx, { ...deps, contexts, ...(journals ? { journals } : {}) });
 }

@@ -19,6 +19,7 @@ import type { ContextSyncStore, IncomingChunk, SyncReport } from './solve-contex
 import type { SolveInbox } from './solve-inbox.js';
 import type { ContextJournals, JournalAnswer } from './context-journal.js';
 import { mergeListing } from './context-listing-delta.js';
+import { unaskedFileIds } from '../client/context-contents-follow.js';
 import { reportTransfer } from './solve-transfer-progress.js';
 import type { CallContext } from './types.js';
 
@@ -105,8 +106,13 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   const vouched = journalClean ? deps.contexts.unchanged(dir, known) : undefined;
   let unchanged: SyncReport | undefined = vouched ? { ...vouched, listing: 'journal' } : undefined;
   let delta: { readonly changed: readonly tsbuild.control.v1.FileStat.$Properties[]; readonly removed: readonly string[] } | undefined;
+  // A copy that holds no file yet fetches every file: the client may send the small ones right
+  // after its listing, unasked (ListFiles.send_contents).
+  const empty = known === '' && deps.contexts.holdsNoFiles(dir);
+  /** The file ids the client sends unasked after its listing (contents_follow), until they are fetched. */
+  let unasked: Set<number> | undefined;
   if (unchanged === undefined) {
-    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}) } } });
+    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}), ...(empty ? { sendContents: true } : {}) } } });
   }
   while (unchanged === undefined) {
     const m = await next();
@@ -134,10 +140,20 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
       continue;
     }
     entries.push(...(m.contextEntries.entries ?? []));
+    if (m.contextEntries.contentsFollow) {
+      if (!empty || !m.contextEntries.done) throw SolveContextErrors.protocol('the client sent contents_follow where the daemon did not ask for contents');
+      unasked = new Set(unaskedFileIds(entries));
+    }
     if (m.contextEntries.done) break;
   }
   const fetch = (fileIds: readonly number[]): AsyncIterable<IncomingChunk> => {
-    post({ files: { id: 2, fetch: { fileIds: [...fileIds] } } });
+    // An empty copy wants every listed file (ContextSyncStore.sync), so the unasked ones are among
+    // `fileIds`; only the rest is asked for. The client sends them after the unasked ones.
+    const coming = unasked ?? new Set<number>();
+    unasked = undefined;
+    const asked = fileIds.filter((id) => !coming.has(id));
+    if (asked.length + coming.size !== fileIds.length) throw SolveContextErrors.protocol('the client sent files unasked that the sync does not want');
+    if (asked.length > 0) post({ files: { id: 2, fetch: { fileIds: asked } } });
     return (async function* () {
       for (;;) {
         const m = await next();

@@ -761,6 +761,7 @@ export namespace tsbuild {
                 journalClean: boolean;
                 journalDelta: boolean;
                 journalPaths: string[];
+                sendContents: boolean;
                 static create(properties: tsbuild.control.v1.ListFiles.$Shape): tsbuild.control.v1.ListFiles & tsbuild.control.v1.ListFiles.$Shape;
                 static create(properties?: tsbuild.control.v1.ListFiles.$Properties): tsbuild.control.v1.ListFiles;
                 static encode(message: tsbuild.control.v1.ListFiles.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -777,6 +778,7 @@ export namespace tsbuild {
                     journalClean?: (boolean|null);
                     journalDelta?: (boolean|null);
                     journalPaths?: (string[]|null);
+                    sendContents?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ListFiles.$Properties;
@@ -817,6 +819,7 @@ export namespace tsbuild {
                 unchanged: boolean;
                 delta: boolean;
                 removed: string[];
+                contentsFollow: boolean;
                 static create(properties: tsbuild.control.v1.ContextEntries.$Shape): tsbuild.control.v1.ContextEntries & tsbuild.control.v1.ContextEntries.$Shape;
                 static create(properties?: tsbuild.control.v1.ContextEntries.$Properties): tsbuild.control.v1.ContextEntries;
                 static encode(message: tsbuild.control.v1.ContextEntries.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -833,6 +836,7 @@ export namespace tsbuild {
                     unchanged?: (boolean|null);
                     delta?: (boolean|null);
                     removed?: (string[]|null);
+                    contentsFollow?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ContextEntries.$Properties;

@@ -2567,6 +2567,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ListFiles.prototype.journalClean = false;
                 ListFiles.prototype.journalDelta = false;
                 ListFiles.prototype.journalPaths = $util.emptyArray;
+                ListFiles.prototype.sendContents = false;
 
                 ListFiles.create = function(properties) {
                     return new ListFiles(properties);
@@ -2597,6 +2598,8 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.journalPaths != null && message.journalPaths.length)
                         for (let i = 0; i < message.journalPaths.length; ++i)
                             writer.uint32(330).string(message.journalPaths[i]);
+                    if (message.sendContents != null && $Object.hasOwnProperty.call(message, "sendContents") && message.sendContents !== false)
+                        writer.uint32(336).bool(message.sendContents);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2687,6 +2690,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                 if (!(message.journalPaths && message.journalPaths.length))
                                     message.journalPaths = [];
                                 message.journalPaths.push(reader.stringVerify());
+                                continue;
+                            }
+                        case 42: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.sendContents = value;
+                                else
+                                    delete message.sendContents;
                                 continue;
                             }
                         }
@@ -2831,6 +2843,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ContextEntries.prototype.unchanged = false;
                 ContextEntries.prototype.delta = false;
                 ContextEntries.prototype.removed = $util.emptyArray;
+                ContextEntries.prototype.contentsFollow = false;
 
                 ContextEntries.create = function(properties) {
                     return new ContextEntries(properties);
@@ -2859,6 +2872,8 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.removed != null && message.removed.length)
                         for (let i = 0; i < message.removed.length; ++i)
                             writer.uint32(330).string(message.removed[i]);
+                    if (message.contentsFollow != null && $Object.hasOwnProperty.call(message, "contentsFollow") && message.contentsFollow !== false)
+                        writer.uint32(336).bool(message.contentsFollow);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2951,6 +2966,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                 if (!(message.removed && message.removed.length))
                                     message.removed = [];
                                 message.removed.push(reader.stringVerify());
+                                continue;
+                            }
+                        case 42: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.contentsFollow = value;
+                                else
+                                    delete message.contentsFollow;
                                 continue;
                             }
                         }

@@ -28,7 +28,7 @@ import { posix } from 'node:path';
 import { throwIfAborted, type SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
 import { Limiter } from './limiter.js';
-import { applyCopiedMetadata, copiedAttrs, onlyCopyableXattrs, setTimes, type CreatedState, type MetadataOverrides } from './metadata.js';
+import { applyCopiedMetadata, copiedAttrs, copyableXattr, setTimes, xattrNames, type CreatedState, type MetadataOverrides } from './metadata.js';
 import type { FileBatch } from './file-batch.js';
 import type { CopiedAttrs, FileReuse } from './types.js';
 import type { PatternMatcher } from '../../util/pattern-matcher/index.js';
@@ -339,10 +339,12 @@ export class Copier {
         return;
       }
     }
-    if (want && this.linkSource(src, st, dst, want)) {
+    const linked = want ? this.linkSource(src, st, dst, want) : undefined;
+    if (want && linked !== undefined) {
       this.entries++;
       this.bytes += st.size;
-      reuse?.written(src, st, dst, 'copied', want);
+      // The source's xattrs were just listed: none means an empty digest, without listing again.
+      reuse?.written(src, st, dst, 'copied', want, linked.length === 0 ? '' : undefined);
       return;
     }
     const batch = this.opts.batch;
@@ -405,20 +407,22 @@ export class Copier {
    * Hard-links the source file itself when that is what the copy would make: the owner and bits
    * the copy gives it are the source's, no time override, only xattrs a copy keeps, and a link
    * count of 1 (no layer holds it yet; one that does came from an earlier copy, and its path in
-   * the previous layer may be linked here too). False: copy it.
+   * the previous layer may be linked here too). Linked: the source's xattr names; undefined: copy it.
    */
-  private linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): boolean {
+  private linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): readonly string[] | undefined {
     const links = this.sourceLinks;
-    if (links === undefined || st.nlink !== 1 || links.has(st.ino) || this.opts.overrides.time !== undefined) return false;
-    if (want.uid !== st.uid || want.gid !== st.gid || want.bits !== (st.mode & 0o7777) || !onlyCopyableXattrs(src)) return false;
+    if (links === undefined || st.nlink !== 1 || links.has(st.ino) || this.opts.overrides.time !== undefined) return undefined;
+    if (want.uid !== st.uid || want.gid !== st.gid || want.bits !== (st.mode & 0o7777)) return undefined;
+    const names = xattrNames(src);
+    if (names === undefined || !names.every(copyableXattr)) return undefined;
     try {
       linkSync(src, dst);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EXDEV') this.sourceLinks = undefined;
-      return false;
+      return undefined;
     }
     links.add(st.ino);
-    return true;
+    return names;
   }
 
   /**

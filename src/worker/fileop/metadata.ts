@@ -24,15 +24,12 @@ export function copyableXattr(name: string): boolean {
   return !name.startsWith('trusted.overlay.') && !name.startsWith('user.overlay.');
 }
 
-/**
- * Whether every extended attribute of `path` is one a copy keeps (then a hard link carries the
- * same ones a copy would get); false also when they cannot be listed.
- */
-export function onlyCopyableXattrs(path: string): boolean {
+/** The names of `path`'s extended attributes; undefined when they cannot be listed. */
+export function xattrNames(path: string): string[] | undefined {
   try {
-    return listAttributesSync(path).every(copyableXattr);
+    return listAttributesSync(path);
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -160,7 +160,8 @@ export interface CopiedAttrs {
  */
 export interface FileReuse {
   linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): string | undefined;
-  written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs): void;
+  /** `xattrs`: '' when the copier has just found that `src` has no extended attributes. */
+  written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs, xattrs?: ''): void;
 }
 
 /** What a copy did, for progress and tests. */

@@ -224,13 +224,13 @@ export function reuseFrom(opts: {
       if (mine.digest !== was.xattrs) return undefined;
       return `${prevDiff}/${rel}`;
     },
-    written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs): void {
+    written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs, listed?: ''): void {
       if (how === 'linked') opts.counts.linked++;
       else if (how === 'copied') opts.counts.copied++;
       const known = last?.dst === dst ? last : undefined;
       const fingerprint = known ? known.fingerprint : opts.fingerprints.get(srcRel(src));
       if (fingerprint === undefined) return;
-      const xattrs = known?.digest ?? xattrDigest(src);
+      const xattrs = known?.digest ?? listed ?? xattrDigest(src);
       const srcCtimeMs = Date.now() - st.ctimeMs >= RACY_WINDOW_MS ? st.ctimeMs : -1;
       opts.out.add(known?.rel ?? destRel(dst), { fingerprint, mtimeMs: st.mtimeMs, attrs: known?.attrs ?? attrsKey(want), xattrs, group: opts.sourceHardlinks && st.nlink > 1, srcIno: st.ino, srcCtimeMs });
     },

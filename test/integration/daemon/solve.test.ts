@@ -5,7 +5,8 @@
  * the server is made here; the engine, runc, overlay mounts and the stream are the real thing.
  * The client side runs on the CLI's own transport (src/client/h2). Checks: the same image as an embedded build, progress, a Dockerfile error with its location,
  * secrets on demand, tar and local outputs written on the client, incremental context transfer
- * (0 bytes when unchanged, one file after one change), and cancel leaving no mounts.
+ * (0 bytes when unchanged, one file after one change; a new context's small files sent unasked
+ * with the listing), and cancel leaving no mounts.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { ControlService } from '../../../src/client/gen/control-grpc.js';
 import { solveOverGrpc } from '../../../src/client/grpc-solve.js';
 import { H2Channel } from '../../../src/client/h2/channel.js';
 import { buildStartOf } from '../../../src/client/solve-wire-build.js';
+import { progressFromWire } from '../../../src/client/solve-wire-progress.js';
 import type { BuildCallOptions, BuildRequest, BuildResult, OutputSpec } from '../../../src/client/types.js';
 import type { ProgressEvent } from '../../../src/progress/types.js';
 import { Authorizer } from '../../../src/control/auth.js';
@@ -220,6 +222,63 @@ describeBuilds('Solve over gRPC', () => {
       await rm(out, { recursive: true, force: true });
     }
   }, 180_000);
+
+  test('a new context\'s small files come unasked after the listing; the fetch names only the large one', async () => {
+    const big = Buffer.alloc(300 * 1024, 0x62);
+    const start = buildStartOf(request('/nonexistent', `FROM ${BASE}\nCOPY . /ctx\nRUN cat /ctx/a.txt /ctx/sub/c.txt && wc -c < /ctx/big.bin\n`), { contextKey: `unasked-${Date.now()}`, secretIds: [] });
+    const m = ControlService.Solve;
+    const call = client.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata());
+    call.write({ start });
+    const lists: tsbuild.control.v1.IListFiles[] = [];
+    const fetches: number[][] = [];
+    const got: tsbuild.control.v1.SolveResponse[] = [];
+    const status = await (async () => {
+      for await (const r of call as AsyncIterable<tsbuild.control.v1.SolveResponse>) {
+        got.push(r);
+        if (r.files?.list) {
+          lists.push(r.files.list);
+          const f = (fileId: number, path: string, size: number) => ({ fileId, path, mode: 0o100644, uid: 0, gid: 0, size, mtimeNs: 1_700_000_000_000_000_000, contentDigest: `xxh64:${String(fileId).padStart(16, '0')}` });
+          call.write({ contextEntries: { requestId: r.files.id ?? 0, entries: [f(1, 'a.txt', 6), f(2, 'big.bin', big.length), { fileId: 3, path: 'sub', mode: 0o040755, uid: 0, gid: 0, mtimeNs: 1_700_000_000_000_000_000 }, f(4, 'sub/c.txt', 4)], done: true, contentsFollow: r.files.list.sendContents === true } });
+          if (r.files.list.sendContents === true) {
+            call.write({ fileChunks: { chunks: [{ requestId: r.files.id ?? 0, fileId: 1, data: Buffer.from('alpha\n'), eof: true }, { requestId: r.files.id ?? 0, fileId: 4, data: Buffer.from('see\n'), eof: true }] } });
+          }
+        } else if (r.files?.fetch) {
+          const ids = r.files.fetch.fileIds ?? [];
+          fetches.push([...ids]);
+          const bytes: Record<number, Buffer> = { 1: Buffer.from('alpha\n'), 2: big, 4: Buffer.from('see\n') };
+          for (const id of ids) call.write({ fileChunk: { requestId: r.files.id ?? 0, fileId: id, data: bytes[id] ?? Buffer.alloc(0), eof: true } });
+        }
+      }
+    })().then(() => 'ok', (e: unknown) => e);
+    call.end();
+    expect(status).toBe('ok');
+    expect(lists.map((l) => l.sendContents)).toEqual([true]);
+    expect(fetches).toEqual([[2]]);
+    expect(got.some((r) => r.result)).toBe(true);
+    const logs = got.flatMap((r) => {
+      const e = r.progress ? progressFromWire(r.progress) : undefined;
+      return e?.type === 'log' ? [e.data] : [];
+    }).join('');
+    expect(logs).toContain('alpha');
+    expect(logs).toContain('see');
+    expect(logs).toContain(String(big.length));
+  }, 120_000);
+
+  test('the files a cold sync writes are in the stat cache, with the digests a checksum reads from them', async () => {
+    const files = { 'one.txt': 'first\n', 'deep/two.txt': 'second\n' };
+    const ctx = await daemonEnv.context('remembered', files);
+    await solve(request(ctx, `FROM ${BASE}\nCOPY . /ctx\n`));
+    const contexts = join(daemonEnv.root, 'solve', 'contexts');
+    const statCache = engine.services.storage.statCache;
+    const roots = statCache.roots().filter((r) => r.startsWith(`${contexts}/`) && statCache.get(r, 'deep/two.txt') !== undefined);
+    expect(roots).toHaveLength(1);
+    const root = roots[0] as string;
+    for (const [path, text] of Object.entries(files)) {
+      const row = statCache.get(root, path);
+      const st = await stat(join(root, path));
+      expect(row).toMatchObject({ size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, digest: engine.services.hasher.fileDigest(Buffer.from(text)) });
+    }
+  }, 120_000);
 
   test('a Dockerfile error comes back as the embedded engine throws it, with its location', async () => {
     const df = `FROM ${BASE}\nCOPY --chmodd=755 a.txt /a\n`;
