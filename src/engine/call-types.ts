@@ -22,6 +22,8 @@ export type CredentialLookup = (host: string, signal: AbortSignal) => Promise<Re
 
 export interface BuildOptions extends CallOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** The client's hint that it shows progress only for a failed build; the engine calls onProgress for every event regardless. */
+  readonly progressOnFailure?: boolean;
   readonly secrets?: SecretLookup;
   readonly stdout?: ByteSink;
   readonly credentials?: CredentialLookup;

@@ -284,6 +284,32 @@ describeBuilds('Solve over gRPC', () => {
     expect(got.some((r) => r.progress?.vertex?.error)).toBe(true);
   }, 60_000);
 
+  test('a quiet client (progressOnFailure) gets no progress from a build that succeeds, and all of it, in order, before a failure', async () => {
+    const ctx = await daemonEnv.context('quiet', { 'a.txt': 'a\n' });
+    const ok = `FROM ${BASE}\nCOPY a.txt /a.txt\n`;
+    await solve(request(ctx, ok));
+    const quietOk = await solve(request(ctx, ok), { progressOnFailure: true });
+    expect(quietOk.result.summary.steps.find((st) => st.name.includes('COPY'))?.outcome).toBe('cached');
+    // The daemon held them back and, the build having succeeded, sent none.
+    expect(quietOk.events).toEqual([]);
+    const failing = `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN echo going down && exit 3\n`;
+    const run = async (o: Partial<BuildCallOptions>): Promise<{ error: unknown; events: ProgressEvent[] }> => {
+      const events: ProgressEvent[] = [];
+      const error = await solveOverGrpc(channel, request(ctx, failing, { noCache: true }), { signal: new AbortController().signal, onProgress: (e) => events.push(e), ...o })
+        .then(() => undefined, (e: unknown) => e);
+      return { error, events };
+    };
+    const loud = await run({});
+    const quiet = await run({ progressOnFailure: true });
+    expect(quiet.error).toBeInstanceOf(TsbuildError);
+    expect((quiet.error as Error).message).toBe((loud.error as Error).message);
+    // The same events (timestamps and digests aside) in the same order: a quiet renderer shows the same failure.
+    const shape = (events: readonly ProgressEvent[]): string[] =>
+      events.map((e) => (e.type === 'vertex' ? `vertex ${e.name} ${e.state}` : e.type === 'log' ? `log ${e.data}` : e.type));
+    expect(shape(quiet.events)).toEqual(shape(loud.events));
+    expect(logText(quiet.events, '[3/3] RUN echo going down && exit 3')).toContain('going down');
+  }, 90_000);
+
   test('aborting the signal cancels the build and leaves no mounts', async () => {
     const ctx = await daemonEnv.context('cancel', { 'a.txt': 'a' });
     const ac = new AbortController();
