@@ -96,6 +96,22 @@ function checkEntitlements(req: BuildRequest, allowed: readonly string[]): void 
 export async function handleSolve(
   requests: AsyncIterable<SolveRequest>, send: (m: SolveResponse) => Promise<void>, ctx: CallContext, deps: HandlerDeps,
 ): Promise<void> {
+  // The engine's collection after the build waits until the call is over: calls.ts ends it (the
+  // status, which the client waits for) as this handler settles, before an immediate runs. Started
+  // once the result was written, its synchronous walks came before the handler's last steps and
+  // the status (issue 10).
+  let delivered: () => void = () => undefined;
+  const resultDelivered = new Promise<void>((resolve) => (delivered = resolve));
+  try {
+    await solve(requests, send, ctx, deps, resultDelivered);
+  } finally {
+    setImmediate(delivered);
+  }
+}
+
+async function solve(
+  requests: AsyncIterable<SolveRequest>, send: (m: SolveResponse) => Promise<void>, ctx: CallContext, deps: HandlerDeps, resultDelivered: Promise<void>,
+): Promise<void> {
   const releaseSlot = deps.buildSlots.acquire(ctx.principal.name);
   const abort = new AbortController();
   let build: RunningBuild | undefined;
@@ -156,9 +172,6 @@ export async function handleSolve(
   const stopReceiving = (): void => receiving.abort(abort.signal.reason);
   abort.signal.addEventListener('abort', stopReceiving, { once: true });
   let caches: SolveLocalCaches | undefined;
-  // The engine's collection after the build waits until the client has the result (or the call ended).
-  let delivered: () => void = () => undefined;
-  const resultDelivered = new Promise<void>((resolve) => (delivered = resolve));
   inbox.onSsh((m) => tunnels.receive(m));
   try {
     const first = await inbox.next();
@@ -248,7 +261,6 @@ export async function handleSolve(
     quiet.drop();
     post({ result: wire });
     await chain;
-    delivered();
     if (abort.signal.aborted) throw abort.signal.reason;
   } catch (caught) {
     const thrown = contextError ?? caught;
@@ -265,7 +277,6 @@ export async function handleSolve(
     await chain;
     throw e;
   } finally {
-    delivered();
     ctx.stopping.removeEventListener('abort', onStop);
     ctx.clientGone.removeEventListener('abort', onGone);
     if (build) deps.builds.remove(build);

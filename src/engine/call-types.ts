@@ -32,7 +32,7 @@ export interface BuildOptions extends CallOptions {
 /** Engine.buildReceiving's options (tsbuildd's builds). */
 export interface ReceivingBuildOptions extends BuildOptions {
   /**
-   * Settles once the caller has handed the build's result on (tsbuildd: sent it to its client). The
+   * Settles once the caller has handed the build's result on (tsbuildd: its Solve call is over). The
    * engine's background collection after the build starts only then: its synchronous walks of the
    * store would otherwise hold up the event-loop turns the result's delivery needs (10-17 ms of a
    * one-file change of examples/split, issue 14). Without it the collection starts as the build ends.
