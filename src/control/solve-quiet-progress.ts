@@ -3,7 +3,7 @@
  * progress only when the build fails, so the Solve handler holds the events back and sends them, in
  * order, just before the `error`; a build that succeeds sends none. A no-op through the daemon then
  * sends its client three messages instead of two dozen, and the client decodes none of them
- * (issue 10: ~1.5 ms of the daemon's CPU and ~5 ms of the client's per no-op).
+ * (issue 10: ~1.5 ms of the daemon's CPU and 2-5 ms of the client's per no-op).
  *
  * What is held stays bounded: past HELD_PROGRESS_LIMIT bytes (a build logging that much) everything
  * held is released and later events go out as they happen, which the client renders the same way.
