@@ -185,6 +185,8 @@ export const buildCommand: Command = {
                 renderer.write(e);
                 expectation?.observe(e);
               },
+              // Quiet shows progress only for a failed build: a daemon need not send it otherwise.
+              progressOnFailure: progressMode === 'quiet' && expectation === undefined,
               secrets: secretLookup(secrets, ctx.io.env),
               stdout: byteSink(ctx.io.stdout),
             },

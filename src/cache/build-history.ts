@@ -231,8 +231,10 @@ export class BuildHistory {
 
   /** trim()'s body; the caller holds the write transaction. */
   #trim(keep: number): number {
-    const n = this.db.prepare(`DELETE FROM builds WHERE build_id NOT IN
-      (SELECT build_id FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT ?)`).run(Math.max(0, keep)).changes;
+    // The builds past the newest `keep` (OFFSET): a NOT IN over the newest ones checked every row
+    // against that list (a record and its trim: 157 -> 91 us CPU in a microbenchmark, issue 10).
+    const n = this.db.prepare(`DELETE FROM builds WHERE build_id IN
+      (SELECT build_id FROM builds ORDER BY started_at DESC, finished_at DESC LIMIT -1 OFFSET ?)`).run(Math.max(0, keep)).changes;
     if (n > 0) this.#dropUnusedFileSets();
     return n;
   }

@@ -200,6 +200,7 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
   const [sshMissingSockets, caPem] = await Promise.all([missingAgentSockets(req.ssh), caPemOf(req.registry)]);
   const start = buildStartOf(req, { contextKey, secretIds: [] });
   if (contextWatch) start.contextWatch = contextWatch;
+  if (opts.progressOnFailure === true) start.progressOnFailure = true;
   start.sshMissingSockets = sshMissingSockets;
   start.dockerfile = { ...start.dockerfile, dockerignore: ignore ?? new Uint8Array(), hasDockerignore: ignore !== undefined };
   if (caPem) start.registry = { ...start.registry, caPem };

@@ -93,6 +93,12 @@ export interface ByteSink {
 export interface BuildCallOptions extends CallOptions {
   /** Every progress event of the build, in order, as plain data. Must not throw or block. */
   readonly onProgress?: (event: ProgressEvent) => void;
+  /**
+   * The caller shows progress only when the build fails (`--quiet`): a daemon may then hold the
+   * events back and deliver them all, in order, just before the failure, and none for a build that
+   * succeeds. Default false: every event as it happens.
+   */
+  readonly progressOnFailure?: boolean;
   /** Where `--secret` values come from. Default: no secrets. */
   readonly secrets?: SecretLookup;
   /** Where outputs with `dest=-` are written (the client's standard output). Default: none (such an output fails). */

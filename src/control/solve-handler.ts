@@ -28,6 +28,7 @@ import type { RunningBuild, RunningBuilds } from './running-builds.js';
 import { asTsbuildError, DaemonErrors, errorDetailOf } from './errors.js';
 import { SolveContextErrors, ContextSyncStore } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
+import { QuietProgress } from './solve-quiet-progress.js';
 import { openContext } from './solve-receive-context.js';
 import type { IncomingContext } from './solve-receive-context.js';
 import { ContextJournals } from './context-journal.js';
@@ -106,6 +107,22 @@ function checkEntitlements(req: BuildRequest, allowed: readonly string[]): void 
 export async function handleSolve(
   requests: AsyncIterable<SolveRequest>, send: (m: SolveResponse) => Promise<void>, ctx: CallContext, deps: HandlerDeps,
 ): Promise<void> {
+  // The engine's collection after the build waits until the call is over: calls.ts ends it (the
+  // status, which the client waits for) as this handler settles, before an immediate runs. Started
+  // once the result was written, its synchronous walks came before the handler's last steps and
+  // the status (issue 10).
+  let delivered: () => void = () => undefined;
+  const resultDelivered = new Promise<void>((resolve) => (delivered = resolve));
+  try {
+    await solve(requests, send, ctx, deps, resultDelivered);
+  } finally {
+    setImmediate(delivered);
+  }
+}
+
+async function solve(
+  requests: AsyncIterable<SolveRequest>, send: (m: SolveResponse) => Promise<void>, ctx: CallContext, deps: HandlerDeps, resultDelivered: Promise<void>,
+): Promise<void> {
   const releaseSlot = deps.buildSlots.acquire(ctx.principal.name);
   const abort = new AbortController();
   let build: RunningBuild | undefined;
@@ -144,12 +161,18 @@ export async function handleSolve(
   // Every message goes through one chain so they keep their order; a failed send aborts the build
   // (unless it was handed over to attached clients: then nothing more goes to this client).
   let chain = Promise.resolve();
-  const post = (m: SolveResponse): void => {
-    if (m.progress) build?.progress(m.progress);
-    if (detached) return;
+  const enqueue = (m: SolveResponse): void => {
     chain = chain.then(() => (detached ? undefined : send(m))).catch((e: unknown) => {
       if (!detached) abort.abort(e);
     });
+  };
+  // A quiet client's progress is held back until the build fails (solve-quiet-progress.ts).
+  let quiet = new QuietProgress<SolveResponse>(false);
+  const post = (m: SolveResponse): void => {
+    if (m.progress) build?.progress(m.progress);
+    if (detached) return;
+    if (!quiet.hold(m)) enqueue(m);
+    else if (quiet.overflowed) for (const held of quiet.release()) enqueue(held);
   };
   let scratch: string | undefined;
   let incoming: IncomingContext | undefined;
@@ -160,14 +183,12 @@ export async function handleSolve(
   const stopReceiving = (): void => receiving.abort(abort.signal.reason);
   abort.signal.addEventListener('abort', stopReceiving, { once: true });
   let caches: SolveLocalCaches | undefined;
-  // The engine's collection after the build waits until the client has the result (or the call ended).
-  let delivered: () => void = () => undefined;
-  const resultDelivered = new Promise<void>((resolve) => (delivered = resolve));
   inbox.onSsh((m) => tunnels.receive(m));
   try {
     const first = await inbox.next();
     const start = first?.start;
     if (!start) throw SolveContextErrors.protocol('the first message must be start');
+    quiet = new QuietProgress(start.progressOnFailure === true);
     const ref = start.ref || randomBytes(12).toString('hex');
     build = deps.builds.add({ ref, client: ctx.principal.name, tags: [...(start.tags ?? [])], target: start.target ?? '', dockerfile: start.dockerfile?.name || 'Dockerfile' });
     post({ accepted: { ref } });
@@ -248,9 +269,9 @@ export async function handleSolve(
     await streamOutputs(plan, async (c) => { post({ output: c }); await chain; }, abort.signal);
     const wire = resultToWire(caches.renameResult(result), ref, (start.outputs ?? []).map((o) => o.type ?? ''));
     build.finish({ result: wire });
+    quiet.drop();
     post({ result: wire });
     await chain;
-    delivered();
     if (abort.signal.aborted) throw abort.signal.reason;
   } catch (caught) {
     const thrown = contextError ?? caught;
@@ -260,12 +281,13 @@ export async function handleSolve(
     // The client's own paths (its agents, its cache directories), not the daemon's scratch, in what it reads.
     e.message = tunnels.rename(caches?.rename(e.message) ?? e.message);
     build?.finish({ error: e });
-    // Through the chain, after the progress already posted: an error never overtakes it.
+    // Through the chain, after the progress already posted (and what a quiet client's was held
+    // back): an error never overtakes it.
+    for (const held of quiet.release()) enqueue(held);
     post({ error: errorDetailOf(e) });
     await chain;
     throw e;
   } finally {
-    delivered();
     ctx.stopping.removeEventListener('abort', onStop);
     ctx.clientGone.removeEventListener('abort', onGone);
     if (build) deps.builds.remove(build);

@@ -22,6 +22,8 @@ export type CredentialLookup = (host: string, signal: AbortSignal) => Promise<Re
 
 export interface BuildOptions extends CallOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** The client's hint that it shows progress only for a failed build; the engine calls onProgress for every event regardless. */
+  readonly progressOnFailure?: boolean;
   readonly secrets?: SecretLookup;
   readonly stdout?: ByteSink;
   readonly credentials?: CredentialLookup;
@@ -30,7 +32,7 @@ export interface BuildOptions extends CallOptions {
 /** Engine.buildReceiving's options (tsbuildd's builds). */
 export interface ReceivingBuildOptions extends BuildOptions {
   /**
-   * Settles once the caller has handed the build's result on (tsbuildd: sent it to its client). The
+   * Settles once the caller has handed the build's result on (tsbuildd: its Solve call is over). The
    * engine's background collection after the build starts only then: its synchronous walks of the
    * store would otherwise hold up the event-loop turns the result's delivery needs (10-17 ms of a
    * one-file change of examples/split, issue 14). Without it the collection starts as the build ends.

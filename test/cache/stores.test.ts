@@ -69,6 +69,14 @@ describe('image store, layer-blob cache, build history, stat cache, locks', () =
     expect(s.db.sqlite.prepare('SELECT COUNT(*) AS n FROM history_file_sets').get()).toEqual({ n: 1 });
     expect(s.history.trim(0)).toBe(1);
     expect(s.db.sqlite.prepare('SELECT COUNT(*) AS n FROM history_file_sets').get()).toEqual({ n: 0 });
+    // Recorded out of order: the newest by start (then end) stay, whatever the order of recording.
+    const starts = [[50, 51], [20, 21], [70, 71], [50, 55], [10, 11], [60, 61]] as const;
+    const ids = starts.map(([startedAt, finishedAt]) =>
+      s.history.record({ description: `b${startedAt}-${finishedAt}`, dockerfile: '/ctx/Dockerfile', status: 'succeeded', startedAt, finishedAt, steps: [step(0, {})], keep: 100 }).buildId);
+    expect(s.history.trim(4)).toBe(2);
+    expect(s.history.list().map((x) => x.description)).toEqual(['b70-71', 'b60-61', 'b50-55', 'b50-51']);
+    expect(s.history.steps(ids[1] as string)).toEqual([]);
+    expect(s.history.trim(4)).toBe(0);
   });
 
   test('stat cache entries are per root', () => {

@@ -54,9 +54,12 @@ function startServer(): { server: Server; seen: Seen } {
     // Fails as the daemon does: statusOf puts the ErrorDetail in the tsbuild-error-bin trailer.
     ListImages: (_call: ServerUnaryCall<unknown, unknown>, cb: sendUnaryData<unknown>) => cb(statusOf(located)),
     // Many small messages (packed into shared DATA frames), then OK.
-    Status: (call: ServerWritableStream<unknown, tsbuild.control.v1.StatusResponse.$Properties>) => {
-      for (let i = 0; i < 200; i++) call.write({ progress: { log: { vertex: `v${i}`, data: Buffer.from(`line ${i}`) } } });
-      call.end();
+    // With ref `fail`: 40 messages and then a failure status, in one burst.
+    Status: (call: ServerWritableStream<{ ref?: string }, tsbuild.control.v1.StatusResponse.$Properties>) => {
+      const fail = call.request.ref === 'fail';
+      for (let i = 0; i < (fail ? 40 : 200); i++) call.write({ progress: { log: { vertex: `v${i}`, data: Buffer.from(`line ${i}`) } } });
+      if (fail) call.emit('error', { code: Status.INTERNAL, details: 'failed after 40' });
+      else call.end();
     },
     // Answers each message until the client goes away, and records that it did.
     Solve: (call: ServerDuplexStream<SolveReq, SolveRes>) => {
@@ -141,6 +144,22 @@ describe('h2 transport against a grpc-js server on a unix socket', () => {
     for await (const m of call as AsyncIterable<tsbuild.control.v1.StatusResponse>) vertices.push(m.progress?.log?.vertex ?? '');
     expect(vertices).toEqual(Array.from({ length: 200 }, (_, i) => `v${i}`));
     expect((call.status as CallStatus).code).toBe(Status.OK);
+  });
+
+  test('a failure status after a burst of messages: a slow reader still gets every message, then the failure', async () => {
+    const call = ch.call(ControlService.Status.path, ControlService.Status);
+    call.end({ ref: 'fail' });
+    const vertices: string[] = [];
+    const err = await failure((async () => {
+      for await (const m of call as AsyncIterable<tsbuild.control.v1.StatusResponse>) {
+        vertices.push(m.progress?.log?.vertex ?? '');
+        // Behind: the trailers arrive while messages are still buffered (destroying the call dropped them).
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })());
+    expect(vertices).toEqual(Array.from({ length: 40 }, (_, i) => `v${i}`));
+    expect([err.code, err.details]).toEqual([Status.INTERNAL, 'failed after 40']);
+    expect((call.status as CallStatus).code).toBe(Status.INTERNAL);
   });
 
   test('cancelling a bidi call: the server sees the call cancelled, the client gets CANCELLED', async () => {

@@ -441,6 +441,7 @@ export namespace tsbuild {
                 sshMissingSockets: { [k: string]: string };
                 platforms: string[];
                 contextWatch?: (tsbuild.control.v1.ContextWatch.$Properties|null);
+                progressOnFailure: boolean;
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -476,6 +477,7 @@ export namespace tsbuild {
                     sshMissingSockets?: ({ [k: string]: string }|null);
                     platforms?: (string[]|null);
                     contextWatch?: (tsbuild.control.v1.ContextWatch.$Properties|null);
+                    progressOnFailure?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;

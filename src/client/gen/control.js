@@ -973,6 +973,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStart.prototype.sshMissingSockets = $util.emptyObject;
                 BuildStart.prototype.platforms = $util.emptyArray;
                 BuildStart.prototype.contextWatch = null;
+                BuildStart.prototype.progressOnFailure = false;
 
                 BuildStart.create = function(properties) {
                     return new BuildStart(properties);
@@ -1049,6 +1050,8 @@ export const tsbuild = $root.tsbuild = (() => {
                             writer.uint32(202).string(message.platforms[i]);
                     if (message.contextWatch != null && $Object.hasOwnProperty.call(message, "contextWatch"))
                         $root.tsbuild.control.v1.ContextWatch.encode(message.contextWatch, writer.uint32(210).fork(), _depth + 1).ldelim();
+                    if (message.progressOnFailure != null && $Object.hasOwnProperty.call(message, "progressOnFailure") && message.progressOnFailure !== false)
+                        writer.uint32(216).bool(message.progressOnFailure);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1377,6 +1380,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                 if (wireType !== 2)
                                     break;
                                 message.contextWatch = $root.tsbuild.control.v1.ContextWatch.decode(reader, reader.size(), $undefined, _depth + 1, message.contextWatch);
+                                continue;
+                            }
+                        case 27: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.progressOnFailure = value;
+                                else
+                                    delete message.progressOnFailure;
                                 continue;
                             }
                         }

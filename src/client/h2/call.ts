@@ -4,7 +4,9 @@
  * requests are serialized and framed (framing.ts); DATA is deframed and deserialized into readable
  * messages, the HTTP/2 stream pausing while the reader is behind. The call ends with the trailers'
  * status (status.ts): OK ends the readable side, anything else destroys the call with a
- * GrpcStatusError. `cancel()` resets the stream with CANCEL, which the server sees as a cancelled
+ * GrpcStatusError — once the reader has taken the messages that came before it (destroying a
+ * stream drops what it buffered: a quiet Solve's held progress, sent in one burst with its error,
+ * lost the failed step's report). `cancel()` resets the stream with CANCEL, which the server sees as a cancelled
  * call, and fails the call with CANCELLED at once.
  */
 import { Duplex } from 'node:stream';
@@ -58,6 +60,8 @@ export class H2Call<Req, Res> extends Duplex {
   #trailersStatus: CallStatus | undefined;
   #streamError: Error | undefined;
   #status: CallStatus | undefined;
+  /** The server's failure status, waiting for the reader to take the messages buffered before it. */
+  #failAfterRead: CallStatus | undefined;
 
   constructor(stream: CallStream, codec: CallCodec<Req, Res>, transportFailure: TransportFailure) {
     super({ objectMode: true });
@@ -117,7 +121,7 @@ export class H2Call<Req, Res> extends Duplex {
   }
 
   #onEnd(): void {
-    if (this.#status) return;
+    if (this.#status || this.#failAfterRead) return;
     const trailers = this.#trailersStatus ?? this.#headersStatus;
     if (!trailers) return; // #onClose names what happened
     if (trailers.code === GRPC_STATUS.OK && this.#decoder.pending) {
@@ -127,7 +131,7 @@ export class H2Call<Req, Res> extends Duplex {
 
   #onClose(): void {
     this.#onEnd();
-    if (this.#status) return;
+    if (this.#status || this.#failAfterRead) return;
     const transport = this.#transportFailure() ?? causeOf(this.#streamError);
     // A stream the session dropped (connection lost, handshake refused) without a word is the same.
     const dropped = this.#session?.destroyed === true && this.#stream.rstCode === CANCEL;
@@ -143,7 +147,8 @@ export class H2Call<Req, Res> extends Duplex {
   #finish(status: CallStatus): void {
     if (this.#status) return;
     if (status.code !== GRPC_STATUS.OK) {
-      this.#fail(status);
+      if (this.readableLength > 0) this.#failAfterRead = status;
+      else this.#fail(status);
       return;
     }
     this.#status = status;
@@ -159,6 +164,17 @@ export class H2Call<Req, Res> extends Duplex {
     if (!this.#stream.closed) this.#stream.close(CANCEL);
     this.emit('status', status);
     this.destroy(new GrpcStatusError(status));
+  }
+
+  /** Every way of reading (the async iterator, 'data') takes messages through here. */
+  override read(size?: number): Res {
+    const message = super.read(size) as Res;
+    const failure = this.#failAfterRead;
+    if (failure !== undefined && this.readableLength === 0) {
+      this.#failAfterRead = undefined;
+      process.nextTick(() => this.#fail(failure));
+    }
+    return message;
   }
 
   override _read(): void {

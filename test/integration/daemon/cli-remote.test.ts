@@ -231,4 +231,22 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect(r.stderr).toContain(`${hex}  /big.bin`);
     expect(createHash('sha256').update(await readFile(join(out, 'big.bin'))).digest('hex')).toBe(hex);
   }, 180_000);
+
+  // A quiet build asks the daemon to send progress only if it fails (BuildStart.progress_on_failure).
+  test('build -q: a failed step shows as embedded; with --expect-cached the steps that ran are still seen', async () => {
+    const ctx = join(dir, 'quiet-ctx');
+    await mkdir(ctx);
+    await writeFile(join(ctx, 'a.txt'), 'hello\n');
+    await writeFile(join(ctx, 'Dockerfile'), `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN echo going down && exit 3\n`);
+    const [e, d] = await both(['build', '-q', ctx]);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain('going down');
+    // A log line's time since its step started differs from run to run.
+    const box = (r: CliResult): string => norm(r.stderr).replace(/^\d+\.\d+ /gm, 'T ');
+    expect({ code: d.code, stdout: d.stdout, stderr: box(d) }).toEqual({ code: e.code, stdout: e.stdout, stderr: box(e) });
+    await writeFile(join(ctx, 'Dockerfile'), `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN echo quiet > /q.txt\n`);
+    const miss = await remote(['build', '-q', '--expect-cached', ctx]);
+    expect(miss.code).toBe(1);
+    expect(miss.stderr.trim().split('\n').at(-1)).toMatch(/^error: expected a cached build, but step "RUN echo quiet > \/q.txt" executed/);
+  }, 180_000);
 });

@@ -88,10 +88,21 @@ describeBuilds('Solve over gRPC', () => {
   let channel: H2Channel;
   let sockDir: string;
 
+  /** When the Solve handler settled and when the engine heard that the result was delivered, in order. */
+  const settled: string[] = [];
+
   beforeAll(async () => {
     engine = await Engine.open({ root: daemonEnv.root });
+    const buildReceiving: Engine['buildReceiving'] = (req, opts, context) => {
+      void opts.delivered?.then(() => settled.push('delivered'));
+      return engine.buildReceiving(req, opts, context);
+    };
+    const observed = new Proxy(engine, {
+      get: (t, p) => (p === 'buildReceiving' ? buildReceiving : typeof Reflect.get(t, p) === 'function' ? (Reflect.get(t, p) as (...a: unknown[]) => unknown).bind(t) : Reflect.get(t, p)),
+    });
+    const solveCall = solveHandler({ engine: observed, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0, builds: new RunningBuilds(), allowedEntitlements: [] });
     const handlers: ServiceHandlers<typeof ControlService> = {
-      Solve: solveHandler({ engine, dataRoot: daemonEnv.root, buildSlots: new BuildSlots(0), maxContextBytes: 0, builds: new RunningBuilds(), allowedEntitlements: [] }),
+      Solve: (requests, send, ctx) => solveCall(requests, send, ctx).finally(() => settled.push('handler')),
       Status: reject, ListBuilds: reject, DiskUsage: reject, Prune: reject, ListImages: reject, RemoveImage: reject,
       TagImage: reject, Inspect: reject, History: reject, Info: reject, Pull: reject, Push: reject, Load: reject, Import: reject,
       Check: reject, Repair: reject, Save: reject,
@@ -342,6 +353,51 @@ describeBuilds('Solve over gRPC', () => {
     expect(got.some((r) => Buffer.from(r.progress?.log?.data ?? []).toString().includes('going down'))).toBe(true);
     expect(got.some((r) => r.progress?.vertex?.error)).toBe(true);
   }, 60_000);
+
+  test('the engine hears of the delivery (and starts its collection) only after the call is over', async () => {
+    const ctx = await daemonEnv.context('delivered', { 'a.txt': 'a\n' });
+    settled.length = 0;
+    await solve(request(ctx, `FROM ${BASE}\nCOPY a.txt /a.txt\n`));
+    await until('the delivery', () => settled.includes('delivered'));
+    // calls.ts sends the status as the handler settles; the collection's walks came before it.
+    expect(settled).toEqual(['handler', 'delivered']);
+  }, 60_000);
+
+  test('a quiet client (progressOnFailure) gets no progress from a build that succeeds, and all of it, in order, before a failure', async () => {
+    const ctx = await daemonEnv.context('quiet', { 'a.txt': 'a\n' });
+    const ok = `FROM ${BASE}\nCOPY a.txt /a.txt\n`;
+    await solve(request(ctx, ok));
+    const quietOk = await solve(request(ctx, ok), { progressOnFailure: true });
+    expect(quietOk.result.summary.steps.find((st) => st.name.includes('COPY'))?.outcome).toBe('cached');
+    // The daemon held them back and, the build having succeeded, sent none.
+    expect(quietOk.events).toEqual([]);
+    const failing = `FROM ${BASE}\nCOPY a.txt /a.txt\nRUN echo going down && exit 3\n`;
+    const run = async (o: Partial<BuildCallOptions>): Promise<{ error: unknown; events: ProgressEvent[] }> => {
+      const events: ProgressEvent[] = [];
+      const error = await solveOverGrpc(channel, request(ctx, failing, { noCache: true }), { signal: new AbortController().signal, onProgress: (e) => events.push(e), ...o })
+        .then(() => undefined, (e: unknown) => e);
+      return { error, events };
+    };
+    const loud = await run({});
+    const quiet = await run({ progressOnFailure: true });
+    expect(quiet.error).toBeInstanceOf(TsbuildError);
+    expect((quiet.error as Error).message).toBe((loud.error as Error).message);
+    // The same events of each step (timestamps aside) in the same order, so a quiet renderer shows the
+    // same failure (steps that run side by side, FROM and the context, interleave differently run to run).
+    const names = new Map<string, string>();
+    const perStep = (events: readonly ProgressEvent[]): Record<string, string[]> => {
+      const out: Record<string, string[]> = {};
+      for (const e of events) {
+        if (e.type === 'vertex') names.set(e.digest, e.name);
+        const step = e.type === 'vertex' ? e.name : e.type === 'log' || e.type === 'status' ? (names.get(e.vertex) ?? e.vertex) : e.type;
+        (out[step] ??= []).push(e.type === 'vertex' ? `${e.state}${e.error ? ` ${e.error}` : ''}` : e.type === 'log' ? `log ${e.data}` : e.type);
+      }
+      return out;
+    };
+    expect(perStep(quiet.events)).toEqual(perStep(loud.events));
+    expect(quiet.events.length).toBe(loud.events.length);
+    expect(logText(quiet.events, '[3/3] RUN echo going down && exit 3')).toContain('going down');
+  }, 90_000);
 
   test('aborting the signal cancels the build and leaves no mounts', async () => {
     const ctx = await daemonEnv.context('cancel', { 'a.txt': 'a' });
