@@ -24,6 +24,7 @@ import { RuncExecutor } from '../worker/exec/runc-executor.js';
 import { Emulators } from '../worker/platforms/emulators.js';
 import { DiskCacheMountManager } from '../worker/cache-mounts/manager.js';
 import { SnapshotResultLoader } from '../worker/ops/loader.js';
+import { ManifestCache } from '../worker/ops/incremental-copy.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
@@ -193,6 +194,7 @@ export class Engine {
         executor,
         cacheMounts: new DiskCacheMountManager({ root }),
         hasher: await ContextHasher.create(),
+        copyManifests: new ManifestCache(),
         holder: `engine-${process.pid}-${randomBytes(4).toString('hex')}`,
       };
       const solver = new Solver({

@@ -342,7 +342,7 @@ export class Copier {
     if (want && this.linkSource(src, st, dst, want)) {
       this.entries++;
       this.bytes += st.size;
-      reuse?.written(src, st, dst, 'copied', want);
+      reuse?.written(src, st, dst, 'source', want);
       return;
     }
     const batch = this.opts.batch;

@@ -15,6 +15,7 @@ import { WorkerResult, targetOf } from './worker-result.js';
 import type { LocalChanges } from './worker-result.js';
 import type { Result, Vertex } from '../../solver/types.js';
 import type { ImageProvider } from './image-provider.js';
+import type { ManifestCache } from './incremental-copy.js';
 
 /** Engine-wide services; one per data root and process. */
 export interface WorkerServices {
@@ -27,6 +28,8 @@ export interface WorkerServices {
   readonly executor: Executor;
   readonly cacheMounts: CacheMountManager;
   readonly hasher: ContextHasher;
+  /** The incremental COPY's manifests this process wrote or read (incremental-copy.ts). */
+  readonly copyManifests: ManifestCache;
   /** Holder name for refs taken by this process. */
   readonly holder: string;
 }
