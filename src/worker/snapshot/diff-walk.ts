@@ -13,7 +13,7 @@
  * would leave that entry out): the caller then measures the size with treeUsage alone.
  */
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { normalize } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { throwIfAborted } from '../../util/errors.js';
 import { isOpaqueDir } from '../diff/whiteout.js';
@@ -42,7 +42,8 @@ const ENTRIES_PER_TURN = 2000;
  * Walks `root`. The lookups are synchronous, yielding to the event loop every ENTRIES_PER_TURN
  * entries: a thread-pool trip per entry costs more than the call (issue 14).
  */
-export async function walkDiff(root: string, signal: AbortSignal): Promise<DiffWalk> {
+export async function walkDiff(dir: string, signal: AbortSignal): Promise<DiffWalk> {
+  const root = normalize(dir);
   const entries = new Map<string, DiffEntry>();
   const rootStat = lstatSync(root, { throwIfNoEntry: false });
   if (rootStat === undefined) return { entries, usage: { bytes: 0, inodes: 0 } };
@@ -58,7 +59,7 @@ export async function walkDiff(root: string, signal: AbortSignal): Promise<DiffW
     throwIfAborted(signal);
     let names: string[];
     try {
-      names = readdirSync(join(root, rel)).sort();
+      names = readdirSync(rel === '' ? root : `${root}/${rel}`).sort();
     } catch {
       names = [];
     }
@@ -69,7 +70,8 @@ export async function walkDiff(root: string, signal: AbortSignal): Promise<DiffW
         throwIfAborted(signal);
       }
       const p = rel === '' ? name : `${rel}/${name}`;
-      const st = lstatSync(join(root, p));
+      const abs = `${root}/${p}`;
+      const st = lstatSync(abs);
       const isDir = st.isDirectory();
       if (st.dev !== rootStat.dev) {
         otherDev = true;
@@ -79,14 +81,14 @@ export async function walkDiff(root: string, signal: AbortSignal): Promise<DiffW
         inodes++;
       }
       if (isDir) {
-        entries.set(p, { kind: 'dir', opaque: isOpaqueDir(Buffer.from(join(root, p), 'utf8').toString('latin1')) });
+        entries.set(p, { kind: 'dir', opaque: isOpaqueDir(Buffer.from(abs, 'utf8').toString('latin1')) });
         await visit(p);
       } else if (st.isFile()) {
         const again = st.nlink > 1 && files.has(st.ino);
         if (st.nlink > 1) files.add(st.ino);
         entries.set(p, { kind: 'file', size: again ? 0 : st.size });
       } else if (st.isSymbolicLink()) {
-        entries.set(p, { kind: 'symlink', size: Buffer.byteLength(readlinkSync(join(root, p)), 'latin1') });
+        entries.set(p, { kind: 'symlink', size: Buffer.byteLength(readlinkSync(abs), 'latin1') });
       } else if (st.isCharacterDevice() && st.rdev === 0) {
         entries.set(p, { kind: 'whiteout' });
       } else {
