@@ -28,6 +28,7 @@ import { copyableXattr } from '../fileop/metadata.js';
 import type { PbFileAction } from '../../llb/types.js';
 import { cleanRooted, splitComponents } from '../../util/root-path.js';
 import { lowerAncestors, type LowerAncestor } from './copy-ancestors.js';
+import { WeighedLru } from '../../util/weighed-lru.js';
 import type { Snapshotter } from '../types.js';
 
 /** Beside `diff/` in the snapshot's directory; removed with the snapshot. */
@@ -117,30 +118,9 @@ export async function directCopyPlan(
  * reused), so the next incremental copy of a step takes its previous copy's from here instead of
  * parsing it again (100,000 files: ~10 MB of JSON, ~0.2–0.4 s of a one-file edit, issue 14).
  */
-export class ManifestCache {
-  readonly #byId = new Map<string, CopyManifest>();
-  #files = 0;
-
-  constructor(private readonly maxFiles = 250_000) {}
-
-  get(id: string): CopyManifest | undefined {
-    const hit = this.#byId.get(id);
-    if (hit) {
-      this.#byId.delete(id);
-      this.#byId.set(id, hit);
-    }
-    return hit;
-  }
-
-  set(id: string, m: CopyManifest): void {
-    if (m.files.size > this.maxFiles || this.#byId.has(id)) return;
-    this.#byId.set(id, m);
-    this.#files += m.files.size;
-    for (const [old, e] of this.#byId) {
-      if (this.#files <= this.maxFiles) break;
-      this.#byId.delete(old);
-      this.#files -= e.files.size;
-    }
+export class ManifestCache extends WeighedLru<CopyManifest> {
+  constructor(maxFiles = 250_000) {
+    super(maxFiles, (m) => m.files.size);
   }
 }
 

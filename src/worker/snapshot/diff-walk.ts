@@ -16,6 +16,7 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { normalize } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { throwIfAborted } from '../../util/errors.js';
+import { WeighedLru } from '../../util/weighed-lru.js';
 import { isOpaqueDir } from '../diff/whiteout.js';
 import type { SnapshotUsage } from '../types.js';
 
@@ -110,29 +111,8 @@ export interface LayerWalks {
 const CACHED_WALK_ENTRIES = 400_000;
 
 /** Layer walks by snapshot id, the least recently used dropped beyond `maxEntries` entries in all. */
-export class DiffWalkCache implements LayerWalks {
-  readonly #byId = new Map<string, ReadonlyMap<string, DiffEntry>>();
-  #entries = 0;
-
-  constructor(private readonly maxEntries = CACHED_WALK_ENTRIES) {}
-
-  get(id: string): ReadonlyMap<string, DiffEntry> | undefined {
-    const hit = this.#byId.get(id);
-    if (hit) {
-      this.#byId.delete(id);
-      this.#byId.set(id, hit);
-    }
-    return hit;
-  }
-
-  set(id: string, entries: ReadonlyMap<string, DiffEntry>): void {
-    if (entries.size > this.maxEntries || this.#byId.has(id)) return;
-    this.#byId.set(id, entries);
-    this.#entries += entries.size;
-    for (const [old, e] of this.#byId) {
-      if (this.#entries <= this.maxEntries) break;
-      this.#byId.delete(old);
-      this.#entries -= e.size;
-    }
+export class DiffWalkCache extends WeighedLru<ReadonlyMap<string, DiffEntry>> implements LayerWalks {
+  constructor(maxEntries = CACHED_WALK_ENTRIES) {
+    super(maxEntries, (e) => e.size);
   }
 }
