@@ -186,18 +186,19 @@ export class Engine {
         for (const p of await storage.cleanupOrphans(signalOpt)) recovery.push(describeRecovered(p));
       }
       const tmpDir = await makeProcessTempDir(paths, 'engine');
+      const layerWalks = new DiffWalkCache();
       const services: WorkerServices = {
         root,
         tmpDir,
         storage,
         snapshotter,
-        differ: new Overlay2Differ({ snapshotter }),
+        differ: new Overlay2Differ({ snapshotter, walks: layerWalks }),
         applier: new Overlay2Applier({ snapshotter, limits: layerLimits }),
         executor,
         cacheMounts: new DiskCacheMountManager({ root }),
         hasher: await ContextHasher.create(),
         copyManifests: new ManifestCache(),
-        layerWalks: new DiffWalkCache(),
+        layerWalks,
         holder: `engine-${process.pid}-${randomBytes(4).toString('hex')}`,
       };
       const solver = new Solver({

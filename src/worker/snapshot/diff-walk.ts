@@ -26,9 +26,23 @@ import type { SnapshotUsage } from '../types.js';
  * anything else.
  */
 export type DiffEntry =
-  | { readonly kind: 'file' | 'symlink'; readonly size: number }
+  | { readonly kind: 'file'; readonly size: number; readonly facts: FileFacts }
+  | { readonly kind: 'symlink'; readonly size: number }
   | { readonly kind: 'dir'; readonly opaque: boolean }
   | { readonly kind: 'other' | 'whiteout' };
+
+/**
+ * What the walk's lstat said of a regular file, for the layer tar's choice to copy its entry from
+ * an earlier blob (LayerTarOptions.known): the layer never changes, and neither does the inode
+ * (only its link count grows when a later layer links it, which says nothing about this layer).
+ */
+export interface FileFacts {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly nlink: number;
+}
 
 export interface DiffWalk {
   readonly entries: Map<string, DiffEntry>;
@@ -87,7 +101,7 @@ export async function walkDiff(dir: string, signal: AbortSignal): Promise<DiffWa
       } else if (st.isFile()) {
         const again = st.nlink > 1 && files.has(st.ino);
         if (st.nlink > 1) files.add(st.ino);
-        entries.set(p, { kind: 'file', size: again ? 0 : st.size });
+        entries.set(p, { kind: 'file', size: again ? 0 : st.size, facts: { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, nlink: st.nlink } });
       } else if (st.isSymbolicLink()) {
         entries.set(p, { kind: 'symlink', size: Buffer.byteLength(readlinkSync(abs), 'latin1') });
       } else if (st.isCharacterDevice() && st.rdev === 0) {

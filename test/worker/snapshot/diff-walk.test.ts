@@ -6,7 +6,7 @@
  * The walks a cache keeps are dropped least recently used beyond its entry bound.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiffWalkCache, walkDiff } from '../../../src/worker/snapshot/diff-walk.js';
@@ -31,7 +31,13 @@ test("du's figures equal treeUsage's; the entries are the layer figures' (sorted
   symlinkSync('a/one', join(dir, 'link'));
   const w = await walkDiff(dir, signal);
   expect(w.usage).toEqual(await treeUsage(dir));
-  expect([...w.entries]).toEqual([
+  // A file's facts are its lstat's (for the layer tar), the hard links' too.
+  const one = lstatSync(join(dir, 'a/one'));
+  for (const p of ['a/one', 'b/one-again']) {
+    const e = w.entries.get(p);
+    expect(e?.kind === 'file' ? e.facts : undefined).toEqual({ dev: one.dev, ino: one.ino, size: 4, mtimeMs: one.mtimeMs, nlink: 3 });
+  }
+  expect([...w.entries].map(([p, e]) => [p, e.kind === 'file' ? { kind: e.kind, size: e.size } : e])).toEqual([
     ['a', { kind: 'dir', opaque: false }],
     ['a/one', { kind: 'file', size: 4 }],
     ['b', { kind: 'dir', opaque: false }],
@@ -45,7 +51,8 @@ test("du's figures equal treeUsage's; the entries are the layer figures' (sorted
 });
 
 test('the cache drops the least recently used walks beyond its entry bound, and keeps none bigger than it', async () => {
-  const walk = (n: number) => new Map(Array.from({ length: n }, (_, i) => [`f${i}`, { kind: 'file' as const, size: i }]));
+  const facts = { dev: 1, ino: 1, size: 1, mtimeMs: 1, nlink: 1 };
+  const walk = (n: number) => new Map(Array.from({ length: n }, (_, i) => [`f${i}`, { kind: 'file' as const, size: i, facts }]));
   const cache = new DiffWalkCache(4);
   cache.set('a', walk(2));
   cache.set('b', walk(2));
