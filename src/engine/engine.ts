@@ -24,6 +24,8 @@ import { RuncExecutor } from '../worker/exec/runc-executor.js';
 import { Emulators } from '../worker/platforms/emulators.js';
 import { DiskCacheMountManager } from '../worker/cache-mounts/manager.js';
 import { SnapshotResultLoader } from '../worker/ops/loader.js';
+import { ManifestCache } from '../worker/ops/incremental-copy.js';
+import { DiffWalkCache } from '../worker/snapshot/diff-walk.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
@@ -120,7 +122,7 @@ export class Engine {
   /** The platforms RUN steps can run for here (probed once per binfmt_misc change). */
   readonly emulators: Emulators;
   /** Layer figures by top snapshot, kept across builds (a no-op rebuild reuses its last one's). */
-  readonly layerUsages = new LayerUsageCache();
+  readonly layerUsages: LayerUsageCache;
   /**
    * What this engine's start recovered from processes that died on the data root (one line each):
    * mounts undone, containers and active snapshots removed, unfinished writes and holds dropped.
@@ -137,6 +139,7 @@ export class Engine {
 
   private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number, collectAfterBuild: 'inline' | 'background', emulators: Emulators) {
     this.services = services;
+    this.layerUsages = new LayerUsageCache({ walks: services.layerWalks });
     this.emulators = emulators;
     this.#collectAfterBuild = collectAfterBuild;
     this.#closing = new Promise<void>((resolve) => (this.#startClosing = resolve));
@@ -183,16 +186,19 @@ export class Engine {
         for (const p of await storage.cleanupOrphans(signalOpt)) recovery.push(describeRecovered(p));
       }
       const tmpDir = await makeProcessTempDir(paths, 'engine');
+      const layerWalks = new DiffWalkCache();
       const services: WorkerServices = {
         root,
         tmpDir,
         storage,
         snapshotter,
-        differ: new Overlay2Differ({ snapshotter }),
+        differ: new Overlay2Differ({ snapshotter, walks: layerWalks }),
         applier: new Overlay2Applier({ snapshotter, limits: layerLimits }),
         executor,
         cacheMounts: new DiskCacheMountManager({ root }),
         hasher: await ContextHasher.create(),
+        copyManifests: new ManifestCache(),
+        layerWalks,
         holder: `engine-${process.pid}-${randomBytes(4).toString('hex')}`,
       };
       const solver = new Solver({

@@ -16,21 +16,10 @@
  * walk too (by snapshot id; ids are random and never reused), so a build that changed its last
  * steps walks only their new layers, not the base image's and the unchanged steps' again.
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { join } from 'node:path';
 import type { Snapshotter } from '../worker/types.js';
 import type { LayerUsage } from '../cache/types.js';
 import { throwIfAborted } from '../util/errors.js';
-import { isOpaqueDir } from '../worker/diff/whiteout.js';
-
-type Entry = { readonly kind: 'file' | 'symlink'; readonly size: number } | { readonly kind: 'dir'; readonly opaque: boolean } | { readonly kind: 'other' | 'whiteout' };
-
-/** Layer walks kept by snapshot id (a committed snapshot's `diff/` never changes). */
-export interface LayerWalks {
-  get(id: string): ReadonlyMap<string, Entry> | undefined;
-  set(id: string, entries: ReadonlyMap<string, Entry>): void;
-}
+import { DiffWalkCache, walkDiff, type LayerWalks } from '../worker/snapshot/diff-walk.js';
 
 /** The layers of `snapshot`'s chain, bottom first. */
 export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffDir'>, snapshot: string, signal: AbortSignal, walks?: LayerWalks): Promise<LayerUsage[]> {
@@ -47,7 +36,7 @@ export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffD
     throwIfAborted(signal);
     let entries = walks?.get(id);
     if (entries === undefined) {
-      entries = await walk(snapshotter.diffDir(id), signal);
+      entries = (await walkDiff(snapshotter.diffDir(id), signal)).entries;
       walks?.set(id, entries);
     }
     const mine = { size: 0, files: 0, wastedBytes: 0 };
@@ -91,46 +80,20 @@ export async function layerUsage(snapshotter: Pick<Snapshotter, 'chain' | 'diffD
 
 /** Top snapshots whose figures are kept (a few per Dockerfile a warm daemon builds). */
 const CACHED_TOPS = 64;
-/** Entries of layer walks kept, in all (~100 bytes each). */
-const CACHED_WALK_ENTRIES = 400_000;
-
-/** Layer walks by snapshot id, the least recently used dropped beyond `maxEntries` entries in all. */
-class WalkCache implements LayerWalks {
-  readonly #byId = new Map<string, ReadonlyMap<string, Entry>>();
-  #entries = 0;
-
-  constructor(private readonly maxEntries: number) {}
-
-  get(id: string): ReadonlyMap<string, Entry> | undefined {
-    const hit = this.#byId.get(id);
-    if (hit) {
-      this.#byId.delete(id);
-      this.#byId.set(id, hit);
-    }
-    return hit;
-  }
-
-  set(id: string, entries: ReadonlyMap<string, Entry>): void {
-    if (entries.size > this.maxEntries || this.#byId.has(id)) return;
-    this.#byId.set(id, entries);
-    this.#entries += entries.size;
-    for (const [old, e] of this.#byId) {
-      if (this.#entries <= this.maxEntries) break;
-      this.#byId.delete(old);
-      this.#entries -= e.size;
-    }
-  }
-}
 
 /** `layerUsage` by top snapshot id, the least recently used dropped beyond `max`. */
 export class LayerUsageCache {
   readonly #byTop = new Map<string, readonly LayerUsage[]>();
   readonly #max: number;
-  readonly #walks: WalkCache;
+  readonly #walks: LayerWalks;
 
-  constructor(opts: { readonly max?: number; readonly maxWalkEntries?: number } = {}) {
+  /**
+   * `walks`: the layer walks to read and fill (the engine's, which new results' walks at commit
+   * also fill: src/worker/ops/context.ts); default a cache of this one's own.
+   */
+  constructor(opts: { readonly max?: number; readonly maxWalkEntries?: number; readonly walks?: LayerWalks } = {}) {
     this.#max = opts.max ?? CACHED_TOPS;
-    this.#walks = new WalkCache(opts.maxWalkEntries ?? CACHED_WALK_ENTRIES);
+    this.#walks = opts.walks ?? new DiffWalkCache(opts.maxWalkEntries);
   }
 
   /** The figures of `snapshot`'s chain (a committed snapshot: its layers never change). */
@@ -149,54 +112,4 @@ export class LayerUsageCache {
     }
     return usage;
   }
-}
-
-/** Entries looked up between two turns of the event loop (a daemon serves other builds meanwhile). */
-const ENTRIES_PER_TURN = 2000;
-
-/**
- * Every entry under `root` (paths relative, `/`-separated), parents before their children. The
- * lookups are synchronous, yielding to the event loop every ENTRIES_PER_TURN entries: it runs at
- * the end of every build over every layer of the image, and a thread-pool trip per entry costs more
- * than the call (issue 14).
- */
-async function walk(root: string, signal: AbortSignal): Promise<Map<string, Entry>> {
-  const out = new Map<string, Entry>();
-  /** Inodes of regular files seen: a second hard link to one adds no bytes. */
-  const inodes = new Set<number>();
-  let sinceTurn = 0;
-  const visit = async (rel: string): Promise<void> => {
-    throwIfAborted(signal);
-    let names: string[];
-    try {
-      names = readdirSync(join(root, rel)).sort();
-    } catch {
-      names = [];
-    }
-    for (const name of names) {
-      if (++sinceTurn >= ENTRIES_PER_TURN) {
-        sinceTurn = 0;
-        await nextTurn();
-        throwIfAborted(signal);
-      }
-      const p = rel === '' ? name : `${rel}/${name}`;
-      const st = lstatSync(join(root, p));
-      if (st.isDirectory()) {
-        out.set(p, { kind: 'dir', opaque: isOpaqueDir(Buffer.from(join(root, p), 'utf8').toString('latin1')) });
-        await visit(p);
-      } else if (st.isFile()) {
-        const again = st.nlink > 1 && inodes.has(st.ino);
-        if (st.nlink > 1) inodes.add(st.ino);
-        out.set(p, { kind: 'file', size: again ? 0 : st.size });
-      } else if (st.isSymbolicLink()) {
-        out.set(p, { kind: 'symlink', size: Buffer.byteLength(readlinkSync(join(root, p)), 'latin1') });
-      } else if (st.isCharacterDevice() && st.rdev === 0) {
-        out.set(p, { kind: 'whiteout' });
-      } else {
-        out.set(p, { kind: 'other' });
-      }
-    }
-  };
-  await visit('');
-  return out;
 }

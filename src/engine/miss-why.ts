@@ -45,7 +45,7 @@ export function explainMiss(cur: CurrentStep, earlier: EarlierStep | undefined, 
   if (was.parentKey !== cur.parentKey) return 'parent step changed';
   const args = argChanges(was.facts.args ?? {}, cur.facts.args ?? {});
   if (args) return args;
-  const files = fileChanges(earlier.files ?? [], cur.files ?? []);
+  const files = fileChanges(earlier.files ?? [], cur.files ?? [], { truncated: was.filesTruncated });
   if (files) return files;
   if (!sameList(was.facts.inputs, cur.facts.inputs)) return 'the files it reads changed';
   if (was.facts.opDigest !== cur.facts.opDigest) return 'instruction options or environment changed';
@@ -83,10 +83,18 @@ function list(paths: readonly string[]): string {
   return paths.length > LISTED ? `${paths.slice(0, LISTED).join(', ')}, …` : paths.join(', ');
 }
 
-/** `package.json changed`, or `3 files changed (a, b, …), 1 added (c), 1 removed (d)`; undefined: none. */
-export function fileChanges(was: readonly FileFingerprint[], now: readonly FileFingerprint[]): string | undefined {
+/**
+ * `package.json changed`, or `3 files changed (a, b, …), 1 added (c), 1 removed (d)`; undefined: none
+ * found. Both lists are sorted by path. `truncated`: `was` is only the first paths of the earlier
+ * list (the history keeps MAX_FILES_PER_STEP of a step's files), so only the paths up to its last
+ * are compared: beyond it nothing is known, and the files there are not "added" (a one-file edit of
+ * a 100,000-file COPY said "90000 files added", and built maps and sorted lists of them all on the
+ * way to the step's run, issue 14).
+ */
+export function fileChanges(was: readonly FileFingerprint[], now: readonly FileFingerprint[], opts: { readonly truncated?: boolean } = {}): string | undefined {
+  const last = opts.truncated === true ? was[was.length - 1]?.[0] : undefined;
   const before = new Map(was.map(([p, f]) => [p, f]));
-  const after = new Map(now.map(([p, f]) => [p, f]));
+  const after = new Map((last === undefined ? now : now.slice(0, upTo(now, last))).map(([p, f]) => [p, f]));
   const changed: string[] = [];
   const added: string[] = [];
   const removed: string[] = [];
@@ -108,6 +116,18 @@ export function fileChanges(was: readonly FileFingerprint[], now: readonly FileF
   clause(added.length, 'added', added);
   clause(removed.length, 'removed', removed);
   return clauses.length > 0 ? clauses.join(', ') : undefined;
+}
+
+/** How many of the sorted `list`'s paths are `<= last`. */
+function upTo(list: readonly FileFingerprint[], last: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((list[mid]?.[0] ?? '') <= last) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {

@@ -5,9 +5,8 @@
  * Sections: Snapshots (src/worker/snapshot), Layers: diff and apply (src/worker/diff). Other
  * sections are added by their owners below; keep each section self-contained.
  */
-import type { Stats } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { TarReuse } from './diff/tar-index.js';
+import type { FileStat, TarReuse } from './diff/tar-index.js';
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────────
 // Snapshots (src/worker/snapshot)
@@ -185,7 +184,7 @@ export interface DiffOptions {
   /** An earlier layer's tar to copy the entries of shared (hard-linked) files from (tar-index.ts). */
   readonly reuse?: TarReuse;
   /** Each regular file's entry and its place in the tar, for a tar index (tar-index.ts). */
-  readonly onFileEntry?: (path: string, st: Stats, offset: number, length: number) => void;
+  readonly onFileEntry?: (path: string, st: FileStat, offset: number, length: number) => void;
 }
 
 /**

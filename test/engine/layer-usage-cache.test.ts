@@ -10,6 +10,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LayerUsageCache } from '../../src/engine/layer-usage.js';
+import { DiffWalkCache } from '../../src/worker/snapshot/diff-walk.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -94,4 +95,28 @@ test('a new top walks only its new layers; layer walks beyond the entry bound ar
   await small.get(s, 'b', signal);
   await small.get(s, 'c', signal);
   expect(read).toEqual(['a', 'b', 'a', 'c']);
+});
+
+test("a layer whose walk the given walks hold is not walked again (the engine's: a new result's walk at commit)", async () => {
+  for (const [layer, files] of Object.entries({ a: { 'x': 'xxxx' }, b: { 'y': 'yy' } })) {
+    for (const [p, data] of Object.entries(files)) {
+      await mkdir(join(dir, layer, p, '..'), { recursive: true });
+      await writeFile(join(dir, layer, p), data);
+    }
+  }
+  const read: string[] = [];
+  const s = {
+    chain: async (id: string): Promise<readonly string[]> => ({ b: ['b', 'a'] })[id] ?? [],
+    diffDir: (id: string): string => {
+      read.push(id);
+      return join(dir, id);
+    },
+  };
+  const walks = new DiffWalkCache();
+  // What b's walk at commit found (b's directory holds something else now: the figures show which was read).
+  const facts = { dev: 1, ino: 1, size: 1, mtimeMs: 1, nlink: 1 };
+  walks.set('b', new Map([['y', { kind: 'file', size: 7, facts }], ['z', { kind: 'file', size: 1, facts }]]));
+  expect(await new LayerUsageCache({ walks }).get(s, 'b', new AbortController().signal)).toEqual([{ size: 4, files: 1, wastedBytes: 0 }, { size: 8, files: 2, wastedBytes: 0 }]);
+  expect(read).toEqual(['a']);
+  expect(walks.get('a')?.get('x')).toMatchObject({ kind: 'file', size: 4 });
 });

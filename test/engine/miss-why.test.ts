@@ -44,6 +44,20 @@ describe('explainMiss', () => {
     expect(fileChanges(files, files)).toBeUndefined();
   });
 
+  test("an earlier list the history cut short is compared up to its last path: what lies beyond is not 'added'", () => {
+    const many = Array.from({ length: 30 }, (_, i): FileFingerprint => [`f${String(i).padStart(2, '0')}`, `${i}`]);
+    const cut = many.slice(0, 10);
+    const truncated = earlier({ filesTruncated: true, filesCount: 30 }, cut);
+    const beyond = many.map(([p, f]): FileFingerprint => [p, p === 'f20' ? 'x' : f]);
+    // A change beyond the cut is not seen in the lists: the key's inputs tell it.
+    expect(explainMiss(current({ files: beyond }), truncated, seen)).toBe('the files it reads changed');
+    const within = many.map(([p, f]): FileFingerprint => [p, p === 'f05' ? 'x' : f]);
+    expect(explainMiss(current({ files: within }), truncated, seen)).toBe('f05 changed');
+    expect(fileChanges(cut, many.filter(([p]) => p !== 'f09' && p !== 'f25'), { truncated: true })).toBe('1 file removed (f09)');
+    // Not cut short: the same lists are compared whole.
+    expect(fileChanges(cut, many)).toBe('20 files added (f10, f11, …)');
+  });
+
   test('a parent that executed in this build, or changed before it', () => {
     const reason = { kind: 'input-changed', input: 0, inputName: '[2/4] COPY package.json ./' } as const;
     expect(explainMiss(current({ parentKey: 'sha256:q', reason }), earlier({}), seen)).toBe('parent step rebuilt (COPY package.json ./)');

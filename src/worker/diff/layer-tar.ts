@@ -22,7 +22,7 @@ import { throwIfAborted } from '../../util/errors.js';
 import { fsPath, toBytePath, utf8Path } from '../snapshot/byte-path.js';
 import { LayerError, LayerErrorCode } from './errors.js';
 import { LowerLookup } from './lower-lookup.js';
-import { reusableEntry, type TarIndexEntry, type TarReuse } from './tar-index.js';
+import { reusableEntry, type FileStat, type TarIndexEntry, type TarReuse } from './tar-index.js';
 import type { LowerDir } from './lower-lookup.js';
 import { END_OF_ARCHIVE, encodeHeader } from './tar-encode.js';
 import type { TarEntryType, TarHeader } from './tar-types.js';
@@ -45,8 +45,16 @@ export interface LayerTarOptions {
    */
   readonly reuse?: TarReuse;
   /** Called for each regular file's full entry (not hardlink entries) with its place in the tar. */
-  readonly onFileEntry?: (path: string, st: Stats, offset: number, length: number) => void;
+  readonly onFileEntry?: (path: string, st: FileStat, offset: number, length: number) => void;
+  /**
+   * What a walk of this committed layer found for a regular file at a (UTF-8) path: with `reuse`,
+   * a file whose entry is copied from the earlier blob is not looked up again (diff-walk.ts).
+   */
+  readonly known?: (path: string) => FileStat | undefined;
 }
+
+/** Paths the walk's UTF-8 keys spell the same as the tar's byte strings. */
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * Small entries are gathered into chunks of about this size; big file bodies stream through. Each
@@ -228,21 +236,27 @@ async function* entries(dir: string, opts: LayerTarOptions, at: { emitted: numbe
     }
     const rel = top.rel === '' ? name : `${top.rel}/${name}`;
     const abs = `${root}/${rel}`;
-    const st = lstatSync(fsPath(abs));
-    const earlier = reuse !== undefined && st.isFile() ? reusableEntry(reuse.index, rel, st) : undefined;
-    if (earlier !== undefined && (st.nlink <= 1 || !firstPathOfInode.has(`${st.dev}:${st.ino}`))) {
+    // A file the layer's walk already saw needs no lookup when its entry is copied (most of an
+    // incremental COPY's layer); anything else is looked up.
+    const seen = reuse !== undefined ? opts.known?.(ASCII.test(rel) ? rel : (utf8Path(rel) ?? '')) : undefined;
+    const fromWalk = reuse !== undefined && seen !== undefined ? reusableEntry(reuse.index, rel, seen) : undefined;
+    let st = fromWalk === undefined ? lstatSync(fsPath(abs)) : undefined;
+    const facts: FileStat | undefined = st === undefined ? seen : st.isFile() ? st : undefined;
+    const earlier = fromWalk ?? (reuse !== undefined && facts !== undefined ? reusableEntry(reuse.index, rel, facts) : undefined);
+    if (earlier !== undefined && facts !== undefined && (facts.nlink <= 1 || !firstPathOfInode.has(`${facts.dev}:${facts.ino}`))) {
       if (heldFrom < stack.length) {
         flushRun();
         release();
       }
-      if (st.nlink > 1) firstPathOfInode.set(`${st.dev}:${st.ino}`, rel);
-      opts.onFileEntry?.(rel, st, position(), earlier.length);
+      if (facts.nlink > 1) firstPathOfInode.set(`${facts.dev}:${facts.ino}`, rel);
+      opts.onFileEntry?.(rel, facts, position(), earlier.length);
       splice(earlier);
       if (run !== undefined && run.length >= BATCH_BYTES) flushRun();
       if (batch.full) yield batch.take() as Buffer;
       continue;
     }
     flushRun();
+    st ??= lstatSync(fsPath(abs));
 
     if (isOverlayWhiteout(st)) {
       release();

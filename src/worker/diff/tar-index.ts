@@ -53,8 +53,11 @@ export interface TarReuse {
   readonly index: TarIndex;
 }
 
+/** The facts of a regular file that decide whether its entry can be copied from an earlier blob. */
+export type FileStat = Pick<Stats, 'dev' | 'ino' | 'size' | 'mtimeMs' | 'nlink'>;
+
 /** The earlier entry with the same bytes as `path`'s entry, if the index has one. */
-export function reusableEntry(index: TarIndex, path: string, st: Stats): TarIndexEntry | undefined {
+export function reusableEntry(index: TarIndex, path: string, st: FileStat): TarIndexEntry | undefined {
   if (st.dev !== index.dev) return undefined;
   const e = index.byInode.get(st.ino);
   return e !== undefined && e.path === path && e.size === st.size && e.mtimeMs === st.mtimeMs ? e : undefined;
@@ -69,7 +72,7 @@ export class TarIndexWriter {
   readonly #entries: (string | number)[] = [];
   #dev: number | undefined;
 
-  readonly add = (path: string, st: Stats, offset: number, length: number): void => {
+  readonly add = (path: string, st: FileStat, offset: number, length: number): void => {
     this.#dev ??= st.dev;
     if (st.dev !== this.#dev) return;
     this.#entries.push(path, st.ino, st.size, st.mtimeMs, offset, length);

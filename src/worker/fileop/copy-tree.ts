@@ -344,7 +344,7 @@ export class Copier {
       this.entries++;
       this.bytes += st.size;
       // The source's xattrs were just listed: none means an empty digest, without listing again.
-      reuse?.written(src, st, dst, 'copied', want, linked.length === 0 ? '' : undefined);
+      reuse?.written(src, st, dst, 'source', want, linked.length === 0 ? '' : undefined);
       return;
     }
     const batch = this.opts.batch;

@@ -155,14 +155,18 @@ export interface CopiedAttrs {
  * Incremental COPY's side of the copier. `linkSource` names an existing file (in an immutable
  * earlier layer of the same data root) that is exactly what copying `src` to `dst` would produce,
  * given the owner and permission bits the copy would give it; undefined: copy as usual. `written`
- * is told about every regular file the copy writes: linked from the earlier layer, copied, or a
- * hardlink to a file this copy wrote (the source's own hardlinks).
+ * is told about every regular file the copy writes: linked from the earlier layer, copied, the
+ * source itself linked (`linkSources`), or a hardlink to a file this copy wrote (the source's own
+ * hardlinks).
  */
 export interface FileReuse {
   linkSource(src: string, st: Stats, dst: string, want: CopiedAttrs): string | undefined;
   /** `xattrs`: '' when the copier has just found that `src` has no extended attributes. */
-  written(src: string, st: Stats, dst: string, how: 'linked' | 'copied' | 'hardlink', want: CopiedAttrs, xattrs?: ''): void;
+  written(src: string, st: Stats, dst: string, how: WrittenHow, want: CopiedAttrs, xattrs?: ''): void;
 }
+
+/** How the copier wrote a regular file (FileReuse.written). */
+export type WrittenHow = 'linked' | 'copied' | 'source' | 'hardlink';
 
 /** What a copy did, for progress and tests. */
 export interface CopyResult {

@@ -15,6 +15,8 @@ import { WorkerResult, targetOf } from './worker-result.js';
 import type { LocalChanges } from './worker-result.js';
 import type { Result, Vertex } from '../../solver/types.js';
 import type { ImageProvider } from './image-provider.js';
+import type { ManifestCache } from './incremental-copy.js';
+import { walkDiff, type LayerWalks } from '../snapshot/diff-walk.js';
 
 /** Engine-wide services; one per data root and process. */
 export interface WorkerServices {
@@ -27,6 +29,10 @@ export interface WorkerServices {
   readonly executor: Executor;
   readonly cacheMounts: CacheMountManager;
   readonly hasher: ContextHasher;
+  /** The incremental COPY's manifests this process wrote or read (incremental-copy.ts). */
+  readonly copyManifests: ManifestCache;
+  /** Walks of committed snapshots' diffs, by id: a new result's, for the image's layer figures (diff-walk.ts). */
+  readonly layerWalks: LayerWalks;
   /** Holder name for refs taken by this process. */
   readonly holder: string;
 }
@@ -111,15 +117,18 @@ export async function layerResult(deps: OpDeps, ctx: { readonly vertex: Vertex; 
 
 /**
  * A new result on a freshly committed snapshot, holding a ref on it, with its size: the build's
- * history reads it as the step's layer size (`tsbuild report`, buildHistory). It is a walk of the
- * new layer (~0.4 s of a one-file edit of a 100,000-file COPY layer, issue 14); deriving it from the
- * incremental COPY's delta is the way to spare it, not leaving it unmeasured.
+ * history reads it as the step's layer size (`tsbuild report`, buildHistory). Measuring it is a walk
+ * of the new layer (~0.4 s of a one-file edit of a 100,000-file COPY layer, issue 14); the same walk
+ * gives the layer's entries, which the image's layer figures at the end of the build then take from
+ * `services.layerWalks` instead of walking the layer again.
  */
 export async function snapshotResult(deps: OpDeps, id: string, parent: string | undefined, signal: AbortSignal): Promise<WorkerResult> {
   const s = deps.services;
-  const usage = await s.snapshotter.usage(id, { signal }).catch(() => undefined);
-  const lease: RefLease = await s.storage.refs.acquire(id, s.holder, { signal, ...(parent ? { parent } : {}), ...(usage ? { size: usage.bytes } : {}) });
-  return WorkerResult.create({ kind: 'snapshot', id }, { lease, ...(usage ? { size: usage.bytes } : {}) });
+  const walked = await walkDiff(s.snapshotter.diffDir(id), signal).catch(() => undefined);
+  if (walked) s.layerWalks.set(id, walked.entries);
+  const size = walked?.usage?.bytes ?? (await s.snapshotter.usage(id, { signal }).catch(() => undefined))?.bytes;
+  const lease: RefLease = await s.storage.refs.acquire(id, s.holder, { signal, ...(parent ? { parent } : {}), ...(size !== undefined ? { size } : {}) });
+  return WorkerResult.create({ kind: 'snapshot', id }, { lease, ...(size !== undefined ? { size } : {}) });
 }
 
 /** A read-only host directory holding a result's filesystem; valid until release(). */

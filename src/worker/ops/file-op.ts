@@ -200,7 +200,7 @@ export class FileOpImpl implements Op {
     if (!copyAction) throw new Error('internal: direct copy of an action that is not a copy');
     const prev = ctx.previous ? targetOf(ctx.previous) : undefined;
     const prevId = prev?.kind === 'snapshot' ? prev.id : undefined;
-    const manifest = prevId !== undefined ? await readManifest(s.snapshotter, prevId) : undefined;
+    const manifest = prevId !== undefined ? await readManifest(s.snapshotter, prevId, s.copyManifests) : undefined;
     const fingerprints = this.#fingerprints.get(a.secondaryInput) ?? new Map<string, string>();
     const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
     let committed = false;
@@ -231,7 +231,7 @@ export class FileOpImpl implements Op {
         ...(src.linkable === true ? { linkSources: true } : {}),
       });
       await dropUnusedAncestors(active.upperDir, plan.ancestors);
-      await out.write(s.snapshotter, active.id);
+      await out.write(s.snapshotter, active.id, s.copyManifests);
       // The layer tar copies linked files' entries from the earlier layer's tar (tar-index.ts).
       if (prevId !== undefined && counts.linked > 0) await writeLinkedFrom(s.snapshotter, active.id, prevId);
       await s.snapshotter.commit(active, { signal });

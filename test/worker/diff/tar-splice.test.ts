@@ -3,7 +3,8 @@
  * the incremental COPY's export) is byte for byte the tar made by reading every file; the entries
  * really come from the earlier blob (a byte changed there shows up); files that are new, copied,
  * moved to another path or in a hardlink pair are read as before; with SOURCE_DATE_EPOCH nothing
- * is copied. Plain directories, no mounts: the tar walk reads a `diff/` like any directory.
+ * is copied; a file the layer's walk at commit already saw (diff-walk.ts) is not looked up again.
+ * Plain directories, no mounts: the tar walk reads a `diff/` like any directory.
  */
 import { afterEach, beforeEach, expect, test, describe } from '@jest/globals';
 import { setAttributeSync } from '@napi-rs/xattr';
@@ -13,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layerTar, type LayerTarOptions } from '../../../src/worker/diff/layer-tar.js';
 import { readLinkedFrom, readTarIndex, TarIndexWriter, writeLinkedFrom, type DiffDirs } from '../../../src/worker/diff/tar-index.js';
+import { walkDiff } from '../../../src/worker/snapshot/diff-walk.js';
 
 async function tarOf(dir: string, opts: LayerTarOptions = {}): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -114,6 +116,28 @@ describe('layer tar splicing', () => {
     expect(copied(LONG)).toBe(true);
     for (const read of ['a.txt', 'added', 'sub/elsewhere']) expect(out.includes(Buffer.from(read))).toBe(true);
     expect(out.includes(Buffer.from('alpha changed'))).toBe(true);
+  });
+
+  test("a file the layer's walk saw is not looked up again: the walk's facts decide the copy, and the tar is the same", async () => {
+    const index = await readTarIndex(dirs, 'prev');
+    if (index === undefined) throw new Error('no index');
+    const walked = (await walkDiff(next, new AbortController().signal)).entries;
+    const known = (p: string) => {
+      const e = walked.get(p);
+      return e?.kind === 'file' ? e.facts : undefined;
+    };
+    const plain = await tarOf(next);
+    expect((await withBlob(blobFile, (fd) => tarOf(next, { reuse: { fd, index }, known }))).equals(plain)).toBe(true);
+
+    // Only a lookup would see this (a committed layer never changes; here it does, to show that
+    // the walk's facts were used): x.txt is still copied from the marked earlier blob with them.
+    await utimes(join(next, 'x.txt'), 1_800_000_000, 1_800_000_000);
+    const markedFile = join(tmp, 'marked.tar');
+    await writeFile(markedFile, Buffer.alloc((await readFile(blobFile)).length, 0xee));
+    const at = plain.indexOf(Buffer.from('x.txt'));
+    const copiedX = (out: Buffer): boolean => out.subarray(at, at + 8).every((b) => b === 0xee);
+    expect(copiedX(await withBlob(markedFile, (fd) => tarOf(next, { reuse: { fd, index }, known })))).toBe(true);
+    expect(copiedX(await withBlob(markedFile, (fd) => tarOf(next, { reuse: { fd, index } })))).toBe(false);
   });
 
   test('with SOURCE_DATE_EPOCH nothing is copied from the earlier blob', async () => {
