@@ -383,7 +383,7 @@ export class ContextSyncStore {
           // A whole file in one chunk (small files come so, packed many to a message): written in
           // place at once, synchronously — for many small files a stream, a flush, a temp name and
           // a rename each cost more than the write.
-          const st = writeNewFile(join(dir, e.path ?? ''), c.data, e, rows !== undefined && this.#written !== undefined);
+          const st = writeNewFile(join(dir, e.path ?? ''), c.data, e, rows !== undefined);
           settled?.add(e);
           if (st && this.#written) rows?.push({ path: e.path ?? '', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode, digest: this.#written.digest(c.data) });
           byId.delete(c.fileId);

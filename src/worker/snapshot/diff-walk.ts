@@ -17,6 +17,7 @@ import { normalize } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { throwIfAborted } from '../../util/errors.js';
 import { WeighedLru } from '../../util/weighed-lru.js';
+import type { FileStat } from '../diff/tar-index.js';
 import { isOpaqueDir } from '../diff/whiteout.js';
 import type { SnapshotUsage } from '../types.js';
 
@@ -26,23 +27,15 @@ import type { SnapshotUsage } from '../types.js';
  * anything else.
  */
 export type DiffEntry =
-  | { readonly kind: 'file'; readonly size: number; readonly facts: FileFacts }
+  /**
+   * `facts`: what the walk's lstat said, for the layer tar's choice to copy the file's entry from
+   * an earlier blob (LayerTarOptions.known): the layer never changes, and neither does the inode
+   * (only its link count grows when a later layer links it, which says nothing about this layer).
+   */
+  | { readonly kind: 'file'; readonly size: number; readonly facts: FileStat }
   | { readonly kind: 'symlink'; readonly size: number }
   | { readonly kind: 'dir'; readonly opaque: boolean }
   | { readonly kind: 'other' | 'whiteout' };
-
-/**
- * What the walk's lstat said of a regular file, for the layer tar's choice to copy its entry from
- * an earlier blob (LayerTarOptions.known): the layer never changes, and neither does the inode
- * (only its link count grows when a later layer links it, which says nothing about this layer).
- */
-export interface FileFacts {
-  readonly dev: number;
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly nlink: number;
-}
 
 export interface DiffWalk {
   readonly entries: Map<string, DiffEntry>;
