@@ -59,13 +59,16 @@ function fsNowSync(dir: string): number {
 
 /**
  * Waits until the file-system clock has moved past its value at the call (one coarse tick, a few
- * milliseconds), so that everything written before the call is stamped strictly earlier than
- * anything read from fsNow() afterwards. A collection that follows an operation needs it: a blob
- * the operation wrote in the same tick as the walk's start would count as young and be left behind.
+ * milliseconds, or at once where the kernel hands out fine-grained times), and returns that later
+ * reading: everything written before the call is stamped strictly earlier than it, and than anything
+ * read from fsNow() afterwards. A walk deciding what is young by its start needs it: a blob the
+ * operation before it wrote in the same tick as the walk's start would count as young.
  */
-export async function fsClockTick(dir: string, signal?: AbortSignal): Promise<void> {
+export async function fsClockTick(dir: string, signal?: AbortSignal): Promise<number> {
   const start = fsNowSync(dir);
-  while (fsNowSync(dir) <= start) {
+  for (;;) {
+    const now = fsNowSync(dir);
+    if (now > start) return now;
     signal?.throwIfAborted();
     await sleep(1);
   }

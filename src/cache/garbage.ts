@@ -12,7 +12,6 @@
  */
 import { throwIfAborted } from '../util/errors.js';
 import type { CacheParts } from './cache-parts.js';
-import { fsClockTick } from './fs-clock.js';
 import { walkReachability, youngSince, type Reachability } from './reachability.js';
 import type { SignalOptions } from './types.js';
 
@@ -30,9 +29,6 @@ export async function collectGarbage(parts: CacheParts, opts: SignalOptions = {}
 
 /** collectGarbage, also returning the walk it went by (prune needs what is pinned). */
 export async function collectAndWalk(parts: CacheParts, opts: SignalOptions = {}): Promise<{ report: GarbageReport; reach: Reachability }> {
-  // What the operations before this collection wrote must be older than its walk's start: in the
-  // same coarse tick it would count as young and stay (a failed load's blobs, seen in CI).
-  await fsClockTick(parts.paths.tmp, opts.signal);
   const reach = await walkReachability(parts, opts);
   const snapshotsRemoved: string[] = [];
   let bytesFreed = 0;

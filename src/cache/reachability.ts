@@ -12,12 +12,13 @@
  * operation began. Everything else in the content store is garbage.
  *
  * "After a running operation began" is measured on the file system's clock (fs-clock.ts): the walk
- * starts by reading it, and everything stamped at or after the earliest live protecting lease, or
- * after the walk itself began, is young and left alone.
+ * starts by reading it, once it has moved past what was written before, and everything stamped at
+ * or after the earliest live protecting lease, or after the walk itself began, is young and left
+ * alone.
  */
 import type { CacheParts } from './cache-parts.js';
 import { isSha256Digest } from './digest.js';
-import { fsNow } from './fs-clock.js';
+import { fsClockTick } from './fs-clock.js';
 import type { BlobInfo, LayerBlobEntry, SignalOptions, SnapshotEntry } from './types.js';
 import { throwIfAborted } from '../util/errors.js';
 
@@ -54,7 +55,10 @@ export function youngSince(parts: CacheParts, walkStart: number): number {
 
 export async function walkReachability(parts: CacheParts, opts: SignalOptions = {}): Promise<Reachability> {
   throwIfAborted(opts.signal);
-  const walkStart = await fsNow(parts.paths.tmp);
+  // Strictly after what the operations before the walk wrote: in the same coarse tick as its start
+  // they would count as young and stay (a failed load's blobs before a collection, a blob put just
+  // before `cache check`; both seen in CI).
+  const walkStart = await fsClockTick(parts.paths.tmp, opts.signal);
   const young = youngSince(parts, walkStart);
   const listed = await parts.inventory.list(opts);
   const snapshots = new Map(listed.map((s) => [s.id, s]));
