@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds examples/layer end to end on a fresh Debian 12 machine (as root): installs only what the
-# example needs (runc and slirp4netns for RUN steps, busybox-static for the offline base image; the
+# example needs (runc and slirp4netns for RUN steps, busybox-static for the offline base image, gcc
+# and libc6-dev for the native module and the static tsbuild-run-init; the
 # test tools come with scripts/install-deps.sh), compiles tsbuild, makes the busybox base image,
 # builds the seed example twice (the second build is all cached) and shows it with `tsbuild history`.
 # Data goes to $TSBUILD_ROOT, by default .tsbuild-example/ in this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh runc slirp4netns iproute2 busybox-static
+bash scripts/install-deps.sh runc slirp4netns iproute2 busybox-static gcc libc6-dev
 npm run build --silent
 export TSBUILD_ROOT=${TSBUILD_ROOT:-$PWD/.tsbuild-example}
 echo "data root: $TSBUILD_ROOT"

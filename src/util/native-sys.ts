@@ -46,14 +46,15 @@ export type NativeSpawn = (file: string, argv: readonly string[], env: readonly 
 /** umount2 flag: detach now, free when no longer busy. */
 export const MNT_DETACH = 2;
 
-const FILE = join('native', 'build', 'Release', 'tsbuild_sys.node');
+const BUILD_DIR = join('native', 'build', 'Release');
+const FILE = join(BUILD_DIR, 'tsbuild_sys.node');
 
 let loaded: { readonly sys: NativeSys | undefined; readonly problem: string | undefined } | undefined;
 
-function find(): string | undefined {
+function find(file: string): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const p = join(dir, FILE);
+    const p = join(dir, file);
     if (existsSync(p)) return p;
     const up = dirname(dir);
     if (up === dir) return undefined;
@@ -61,9 +62,18 @@ function find(): string | undefined {
   }
 }
 
+/**
+ * A program `npm run build` compiled beside the module (native/build/Release/NAME), found the same
+ * way; undefined when it is missing or TSBUILD_NATIVE=0.
+ */
+export function nativeProgram(name: string): string | undefined {
+  if (process.env['TSBUILD_NATIVE'] === '0') return undefined;
+  return find(join(BUILD_DIR, name));
+}
+
 function load(): NonNullable<typeof loaded> {
   if (process.env['TSBUILD_NATIVE'] === '0') return { sys: undefined, problem: 'disabled by TSBUILD_NATIVE=0' };
-  const file = find();
+  const file = find(FILE);
   if (file === undefined) return { sys: undefined, problem: `${FILE} not found (run npm run build)` };
   try {
     return { sys: createRequire(import.meta.url)(file) as NativeSys, problem: undefined };

@@ -11,7 +11,7 @@
  * Needs root, dockerd, busybox-static, gcc with a static libc, and a built CLI (`npm run build`).
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ownBoundingCapabilities } from '../../src/worker/exec/default-security.js';
@@ -88,6 +88,9 @@ describeIf(haveDockerd && haveBusybox && canBuildProbe, why, 'seccomp: a RUN ste
     expect(d.get('unshare_newuser')).toBe('errno=1');
     expect(d.get('clone_plain')).toBe('ok');
     expect(probeDifferences(d, t, ['docker', 'tsbuild'])).toEqual([]);
+    // The step ran under the filter compiled once and loaded by tsbuild-run-init (the first RUN of a
+    // data root waits for its capture), not one runc compiled: src/worker/exec/seccomp-preload.ts.
+    expect((await readdir(join(tsbuild.root, 'seccomp'))).filter((n) => n.endsWith('.bpf'))).toHaveLength(1);
   }, 300_000);
 
   test('RUN --security=insecure: no filter, namespaces can be created; the same outcomes as an unconfined docker run', async () => {

@@ -4,11 +4,12 @@
  * failing to start it, under the run shim (which kills the container if the engine dies).
  */
 import { constants } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsbuildError } from '../../util/errors.js';
 import { LineSplitter } from './log-lines.js';
-import type { Runc } from './runc.js';
+import type { Runc, RuncFds } from './runc.js';
 import type { ExecLogLine } from './types.js';
 
 export interface ContainerRunOptions {
@@ -22,6 +23,8 @@ export interface ContainerRunOptions {
   readonly signal: AbortSignal;
   /** After abort: how long `runc kill` may take before runc itself is SIGKILLed. */
   readonly killTimeoutMs: number;
+  /** tsbuild-run-init's fds (seccomp-preload.ts): its start failure is in `fds.report`. */
+  readonly fds?: RuncFds;
 }
 
 export interface ContainerExit {
@@ -58,8 +61,18 @@ async function readStartError(logFile: string): Promise<string | undefined> {
   return last;
 }
 
+/** tsbuild-run-init's start failure (runc's words for the same failure), if it wrote one. */
+function readReport(file: string): string | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runContainer(o: ContainerRunOptions): Promise<ContainerExit> {
-  const child = o.runc.run({ id: o.id, bundle: o.bundle, logFile: o.logFile, cgroupDirs: o.cgroupDirs });
+  const child = o.runc.run({ id: o.id, bundle: o.bundle, logFile: o.logFile, cgroupDirs: o.cgroupDirs, ...(o.fds !== undefined ? { fds: o.fds } : {}) });
   const emit = (line: ExecLogLine): void => {
     try {
       o.onLine(line);
@@ -108,7 +121,7 @@ export async function runContainer(o: ContainerRunOptions): Promise<ContainerExi
     if (exitCode === 127 && !(await access(o.logFile).then(() => true, () => false))) {
       throw new TsbuildError('RUNC_NOT_FOUND', `cannot run ${o.runc.binary}: not found (is runc installed?)`);
     }
-    const startError = !cancelled && exitCode !== 0 ? await readStartError(o.logFile) : undefined;
+    const startError = !cancelled && exitCode !== 0 ? ((await readStartError(o.logFile)) ?? (o.fds !== undefined ? readReport(o.fds.report) : undefined)) : undefined;
     return { exitCode, startError, cancelled };
   } finally {
     exited = true;

@@ -43,8 +43,9 @@ import { spawnChild } from '../../util/native-spawn.js';
 import type { SpawnedChild } from '../../util/native-spawn.js';
 
 /**
- * Positional parameters: $1 runc, $2 runc's --root, $3 container id, then the run's cgroup
- * directories, then `--` and runc's argv. fd 3 is the lifeline from the engine.
+ * Positional parameters: $1 runc, $2 runc's --root, $3 container id, $4-$6 the files runc passes on
+ * as fds 3-5 (empty: none; RuncFds below), then the run's cgroup directories, then `--` and runc's
+ * argv. fd 3 is the lifeline from the engine; runc gets it closed (or replaced by $4).
  */
 const SHIM_SCRIPT = [
   '(',
@@ -58,7 +59,7 @@ const SHIM_SCRIPT = [
   '    i=$((i+1)); sleep 0.1',
   '  done',
   '  "$1" --root "$2" delete --force "$3"',
-  '  shift 3',
+  '  shift 6',
   '  for d; do',
   '    [ "$d" = -- ] && break',
   '    j=0',
@@ -68,12 +69,25 @@ const SHIM_SCRIPT = [
   '    done',
   '  done',
   ') &',
+  'f=$4 b=$5 r=$6',
   'while [ "$1" != -- ]; do shift; done; shift',
+  '[ -z "$f" ] || exec "$@" 3<"$f" 4<"$b" 5>"$r"',
   'exec "$@" 3<&-',
 ].join('\n');
 
 /** The shell that runs the shim; POSIX sh is all it needs (Debian: dash). */
 const SHIM_SHELL = '/bin/sh';
+
+/**
+ * What tsbuild-run-init (seccomp-preload.ts) gets: fd 3 the program itself, fd 4 the filter
+ * (read-only), fd 5 the file it reports a start failure to (created, truncated). The run shim opens
+ * them just before it execs runc.
+ */
+export interface RuncFds {
+  readonly self: string;
+  readonly filter: string;
+  readonly report: string;
+}
 
 export interface ShimOptions {
   /** The runc binary the watcher calls for `kill` and `delete`. */
@@ -85,6 +99,8 @@ export interface ShimOptions {
   readonly cgroupDirs: readonly string[];
   /** The full `runc … run …` argv the shim execs (stdin /dev/null, stdout/stderr piped). */
   readonly argv: readonly string[];
+  /** Opened as runc's fds 3-5. */
+  readonly fds?: RuncFds;
 }
 
 /** The shim's child as the executor sees it: runc's pid, its output pipes, its end. */
@@ -99,7 +115,8 @@ export interface ShimChild extends SpawnedChild {
  * the shell through child_process even when the native module is there (tests).
  */
 export function spawnUnderShim(o: ShimOptions & { readonly native?: boolean }): ShimChild {
-  const args = ['-c', SHIM_SCRIPT, 'tsbuild-run-shim', o.runc, o.stateDir, o.id, ...o.cgroupDirs, '--', ...o.argv];
+  const fds = o.fds !== undefined ? [o.fds.self, o.fds.filter, o.fds.report] : ['', '', ''];
+  const args = ['-c', SHIM_SCRIPT, 'tsbuild-run-shim', o.runc, o.stateDir, o.id, ...fds, ...o.cgroupDirs, '--', ...o.argv];
   const child = spawnChild(SHIM_SHELL, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'socket'],
     // Own session: a kill of the engine's process group must leave the watcher alive to act.

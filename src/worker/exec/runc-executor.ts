@@ -24,6 +24,7 @@ import { buildRuntimeSpec, standardMounts } from './runtime-spec.js';
 import { startSandboxNetwork } from './sandbox-network.js';
 import type { SandboxNetwork } from './sandbox-network.js';
 import type { SpecMount } from './runtime-spec.js';
+import { runInitProgram, SeccompPreload, withPreloadedSeccomp } from './seccomp-preload.js';
 import { cleanupStaleRuns, writeOwner } from './stale-runs.js';
 import type { StaleCleanupReport } from './stale-runs.js';
 import type { ExecLogLine, ExecProcess, ExecRequest, ExecResult, ExecSetup, Executor, NetworkMode, PreparedExec } from './types.js';
@@ -44,6 +45,11 @@ export interface RuncExecutorOptions {
   readonly killTimeoutMs?: number;
   /** For the `sandbox` network. Default `slirp4netns` from PATH. */
   readonly slirp4netnsBinary?: string;
+  /**
+   * Load sandboxed steps' seccomp filter compiled once (seccomp-preload.ts) instead of by runc at
+   * every RUN. Default: when tsbuild-run-init was built and TSBUILD_SECCOMP_PRELOAD is not 0.
+   */
+  readonly seccompPreload?: boolean;
 }
 
 interface HostFacts {
@@ -99,11 +105,15 @@ export class RuncExecutor implements Executor {
   private readonly runc: Runc;
   private readonly tmpDir: string;
   private hostFacts: Promise<HostFacts> | undefined;
+  /** Undefined when runc compiles every step's filter itself. */
+  readonly seccompPreload: SeccompPreload | undefined;
 
   constructor(opts: RuncExecutorOptions) {
     this.opts = opts;
     this.runc = new Runc({ stateDir: join(opts.root, 'runc'), ...(opts.runcBinary !== undefined ? { binary: opts.runcBinary } : {}) });
     this.tmpDir = join(opts.root, 'tmp');
+    const program = opts.seccompPreload === false ? undefined : runInitProgram();
+    this.seccompPreload = program === undefined ? undefined : new SeccompPreload({ runc: this.runc, dir: join(opts.root, 'seccomp'), tmpDir: this.tmpDir, program });
   }
 
   /** runc's `--root` state directory, for `runc list` checks. */
@@ -188,7 +198,7 @@ export class RuncExecutor implements Executor {
       const cgroups = cgroupDirs(cgroupPathFor(id));
       const facts = await this.facts();
       const bundle: RunBundle = { id, dir, hostname, network: setup.network, init, facts, cgroupDirs: cgroups, netns: network };
-      return new PreparedRuncRun(this.runc, this.opts, bundle, signal, cleanups);
+      return new PreparedRuncRun(this.runc, this.opts, this.seccompPreload, bundle, signal, cleanups);
     } catch (e) {
       return settle(cleanups, signal, () => Promise.reject(e));
     }
@@ -245,6 +255,7 @@ class PreparedRuncRun implements PreparedExec {
   constructor(
     private readonly runc: Runc,
     private readonly opts: RuncExecutorOptions,
+    private readonly preload: SeccompPreload | undefined,
     private readonly b: RunBundle,
     private readonly signal: AbortSignal,
     private readonly cleanups: Cleanup[],
@@ -319,9 +330,14 @@ class PreparedRuncRun implements PreparedExec {
       openFiles: facts.openFiles,
       allCapabilities: facts.allCapabilities,
     });
+    // The filter runc would compile, loaded precompiled by tsbuild-run-init (seccomp-preload.ts).
+    // It needs no_new_privs (no capability to load a filter without it), which sandboxed steps have.
+    const filter = spec.linux.seccomp !== undefined && spec.process.noNewPrivileges ? await this.preload?.filterFor(spec.linux.seccomp) : undefined;
+    throwIfAborted(signal);
+    const fds = filter !== undefined && this.preload !== undefined ? { self: this.preload.program, filter, report: join(bundle, 'start-error') } : undefined;
     // config.json holds the process env: with secrets in it, it lives on the secret tmpfs, not on disk.
     const runcBundle = prepared.secretDir ?? bundle;
-    writeFileSync(join(runcBundle, 'config.json'), JSON.stringify(spec, null, 2), { mode: 0o600 });
+    writeFileSync(join(runcBundle, 'config.json'), JSON.stringify(fds !== undefined ? withPreloadedSeccomp(spec) : spec, null, 2), { mode: 0o600 });
     throwIfAborted(signal);
 
     cleanups.push(async () => {
@@ -343,6 +359,7 @@ class PreparedRuncRun implements PreparedExec {
       onLine,
       signal,
       killTimeoutMs: this.opts.killTimeoutMs ?? 10_000,
+      ...(fds !== undefined ? { fds } : {}),
     });
     if (exit.cancelled) throw new CancelledError(signal.reason);
     if (exit.startError !== undefined) {

@@ -10,7 +10,9 @@ import { isAbsolute, join } from 'node:path';
 import { TsbuildError } from '../../util/errors.js';
 import { findExecutable } from '../../util/find-executable.js';
 import { spawnUnderShim } from './run-shim.js';
-import type { ShimChild } from './run-shim.js';
+import type { RuncFds, ShimChild } from './run-shim.js';
+
+export type { RuncFds } from './run-shim.js';
 
 export interface RuncOptions {
   /** The runc binary. Default `runc` (from PATH). */
@@ -34,7 +36,10 @@ export interface RuncRunOptions {
   readonly logFile: string;
   /** The container's cgroup directories: the shim removes them if the engine dies mid-run. */
   readonly cgroupDirs: readonly string[];
+  /** Files the container's process gets as fds 3-5 (`--preserve-fds 3`): seccomp-preload.ts. */
+  readonly fds?: RuncFds;
 }
+
 
 /**
  * A bare name is looked up on PATH once, here: the run shim's `exec runc` otherwise searched PATH
@@ -66,8 +71,9 @@ export class Runc {
    * Exit code 127 without a runc log: runc itself could not be run.
    */
   run(opts: RuncRunOptions): ShimChild {
-    const argv = [this.binary, '--root', this.stateDir, '--log', opts.logFile, '--log-format', 'json', 'run', '--bundle', opts.bundle, opts.id];
-    return spawnUnderShim({ runc: this.binary, stateDir: this.stateDir, id: opts.id, cgroupDirs: opts.cgroupDirs, argv });
+    const preserve = opts.fds !== undefined ? ['--preserve-fds', '3'] : [];
+    const argv = [this.binary, '--root', this.stateDir, '--log', opts.logFile, '--log-format', 'json', 'run', ...preserve, '--bundle', opts.bundle, opts.id];
+    return spawnUnderShim({ runc: this.binary, stateDir: this.stateDir, id: opts.id, cgroupDirs: opts.cgroupDirs, argv, ...(opts.fds !== undefined ? { fds: opts.fds } : {}) });
   }
 
   /** Sends a signal to the container's init; false when the container does not (or no longer) run. */
@@ -94,6 +100,13 @@ export class Runc {
       if (/does not exist|not found/i.test(String((e as { stderr?: unknown }).stderr ?? e))) return;
       throw new TsbuildError('RUNC_DELETE_FAILED', `runc delete ${id} failed: ${String((e as { stderr?: unknown }).stderr ?? e).trim()}`, { cause: e });
     }
+  }
+
+  /** The host pid of a running container's init (`runc state`). */
+  async statePid(id: string): Promise<number> {
+    const state = JSON.parse(await this.control(['state', id])) as { pid?: unknown };
+    if (typeof state.pid !== 'number' || state.pid <= 0) throw new TsbuildError('RUNC_STATE_FAILED', `runc state ${id} has no pid`);
+    return state.pid;
   }
 
   async list(signal: AbortSignal): Promise<RuncContainer[]> {

@@ -40,7 +40,8 @@ export class TsbuildBuilder implements Builder {
 
   constructor(private readonly opts: TsbuildBuilderOptions) {}
 
-  private get root(): string {
+  /** The data root the CLI builds in. */
+  get root(): string {
     if (!this.dir) throw new Error('TsbuildBuilder: init() first');
     return join(this.dir, 'root');
   }

@@ -1,0 +1,159 @@
+/**
+ * The seccomp filter compiled once (src/worker/exec/seccomp-preload.ts): a RUN whose filter
+ * tsbuild-run-init loads runs under the very program runc loads itself (read back with ptrace from
+ * both), a command that cannot be started fails in runc's words either way, and a damaged program
+ * file is never loaded. What the filter does to real calls against Docker's is
+ * test/compat/seccomp-probe.test.ts.
+ */
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExecFailedError } from '../../../src/worker/exec/errors.js';
+import { RuncExecutor } from '../../../src/worker/exec/runc-executor.js';
+import { runInitProgram } from '../../../src/worker/exec/seccomp-preload.js';
+import type { ExecRequest } from '../../../src/worker/exec/types.js';
+import { describeIf } from '../../helpers/skip.js';
+import { canRunContainers, makeExecFixture, runcList, whyNot } from './fixture.js';
+import type { ExecFixture } from './fixture.js';
+
+function dumpFilter(program: string, pid: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile(program, ['--dump-filter', String(pid)], { encoding: 'buffer' }, (err, out, stderr) => (err ? reject(new Error(`${err.message}: ${stderr.toString()}`)) : resolve(out)));
+  });
+}
+
+interface Seen {
+  /** The filter of the running step's process, read with ptrace. */
+  readonly filter: Buffer;
+  /** The config.json runc got. */
+  readonly spec: { process: { args: string[] }; linux: { seccomp?: unknown } };
+}
+
+/** Runs a step that waits, reads its filter and its spec while it runs, then cancels it. */
+async function whileRunning(executor: RuncExecutor, f: ExecFixture, program: string): Promise<Seen> {
+  const ac = new AbortController();
+  let up!: () => void;
+  const ready = new Promise<void>((r) => (up = r));
+  const run = executor
+    .run({ rootfs: f.rootfs, args: ['/bin/sh', '-c', 'echo up; sleep 60'], env: [], network: 'none', signal: ac.signal, onLog: (l) => l.text === 'up' && up() })
+    .catch((e: unknown) => e);
+  await ready;
+  const [c] = runcList(executor.runcStateDir) as Array<{ pid: number; bundle: string }>;
+  if (c === undefined) throw new Error('no running container');
+  const seen = { filter: await dumpFilter(program, c.pid), spec: JSON.parse(await readFile(join(c.bundle, 'config.json'), 'utf8')) as Seen['spec'] };
+  ac.abort();
+  await run;
+  return seen;
+}
+
+describeIf(canRunContainers, whyNot, 'seccomp filter compiled once, loaded by tsbuild-run-init', () => {
+  let f: ExecFixture;
+  let plain: RuncExecutor;
+  let program: string;
+
+  beforeAll(async () => {
+    f = await makeExecFixture();
+    plain = new RuncExecutor({ root: f.root, seccompPreload: false });
+    const p = runInitProgram();
+    // `npm run build` makes it; a tree without it would silently test runc's own filter twice.
+    if (p === undefined) throw new Error('native/build/Release/tsbuild-run-init is missing: run npm run build');
+    program = p;
+  });
+  afterAll(async () => {
+    await f.dispose();
+  });
+
+  test('the step runs under the program runc itself loads, from a spec without linux.seccomp', async () => {
+    expect(f.executor.seccompPreload).toBeDefined();
+    const own = await whileRunning(plain, f, program);
+    expect(own.spec.linux.seccomp).toBeDefined();
+    expect(own.spec.process.args[0]).toBe('/bin/sh');
+    const pre = await whileRunning(f.executor, f, program);
+    expect(pre.spec.linux.seccomp).toBeUndefined();
+    expect(pre.spec.process.args).toEqual(['/proc/self/fd/3', '--exec', '--', '/bin/sh', '-c', 'echo up; sleep 60']);
+    // Exactly one filter (the dump refuses more), byte for byte one that runc loads itself: runc's
+    // program comes in two byte orders (its ENOSYS stub checks the x86_64 and i386 arch values in
+    // a Go map's order), so runc's own is read until it comes in the captured one's order.
+    expect(pre.filter.length).toBeGreaterThan(1000);
+    const orders = new Set([own.filter.toString('hex')]);
+    for (let i = 0; i < 24 && !orders.has(pre.filter.toString('hex')); i++) orders.add((await whileRunning(plain, f, program)).filter.toString('hex'));
+    expect(orders.has(pre.filter.toString('hex'))).toBe(true);
+    expect(orders.size).toBeLessThanOrEqual(2);
+    const files = await readdir(join(f.root, 'seccomp'));
+    expect(files).toHaveLength(1);
+    expect((await readFile(join(f.root, 'seccomp', files[0] as string))).equals(pre.filter)).toBe(true);
+    await f.assertClean();
+  });
+
+  test("the step's process sees what it would under runc alone: fds, its command line, its name", async () => {
+    const args = ['/bin/sh', '-c', 'ls /proc/self/fd; tr "\\0" " " </proc/1/cmdline; echo; cat /proc/1/comm; grep -E "^(Seccomp|NoNewPrivs|Cap)" /proc/self/status'];
+    const pre = await run(f.executor, f, args);
+    const own = await run(plain, f, args);
+    expect(pre).toBe(own);
+    expect(pre).toContain('Seccomp_filters:\t1');
+    await f.assertClean();
+  });
+
+  const run = async (executor: RuncExecutor, fx: ExecFixture, args: readonly string[], req: Partial<ExecRequest> = {}): Promise<string> => {
+    const lines: string[] = [];
+    await executor.run({ rootfs: fx.rootfs, args, env: [], network: 'none', signal: AbortSignal.timeout(60_000), ...req, onLog: (l) => lines.push(l.text) });
+    return lines.join('\n');
+  };
+
+  const outcome = async (executor: RuncExecutor, args: readonly string[], req: Partial<ExecRequest>): Promise<unknown> => {
+    try {
+      return { ok: await run(executor, f, args, req) };
+    } catch (e) {
+      if (!(e instanceof ExecFailedError)) throw e;
+      return { code: e.code, message: e.message, exitCode: e.exitCode, lines: e.lastLines };
+    }
+  };
+
+  test("a command that cannot be started fails in runc's words, with its exit code and output", async () => {
+    await writeFile(join(f.rootfs, 'bin/garbage'), 'not a program\n');
+    await chmod(join(f.rootfs, 'bin/garbage'), 0o755);
+    await mkdir(join(f.rootfs, 'usr/local/bin'), { recursive: true });
+    await writeFile(join(f.rootfs, 'usr/local/bin/whoami-script'), '#!/bin/sh\necho "I am $0"\n');
+    await chmod(join(f.rootfs, 'usr/local/bin/whoami-script'), 0o755);
+    const cases: Array<[readonly string[], Partial<ExecRequest>]> = [
+      [['no-such-command'], {}],
+      [['/no/such/binary', 'arg'], {}],
+      [['/etc/passwd'], {}],
+      [['/bin'], {}],
+      [['/bin/sh/x'], {}],
+      [['sh'], { env: ['PATH=bin:/usr/bin'], cwd: '/' }],
+      [['sh', '-c', 'echo $PATH'], { env: ['PATH=/bin'] }],
+      [['a"b\\c\u0001d'], {}],
+      [['garbage'], {}],
+      [['/bin/garbage'], {}],
+      // Found through a PATH entry with a trailing slash: the script's own name is the clean path.
+      [['whoami-script'], { env: ['PATH=/usr/local//bin/'] }],
+    ];
+    for (const [args, req] of cases) {
+      const own = await outcome(plain, args, req);
+      const pre = await outcome(f.executor, args, req);
+      expect({ args, outcome: pre }).toEqual({ args, outcome: own });
+    }
+    expect(await outcome(f.executor, ['no-such-command'], {})).toMatchObject({ code: 'EXEC_START_FAILED', message: 'process "no-such-command" could not be started: exec: "no-such-command": executable file not found in $PATH' });
+    expect(await outcome(f.executor, ['garbage'], {})).toMatchObject({ code: 'EXEC_FAILED', exitCode: 1, lines: ['exec /bin/garbage: exec format error'] });
+    expect(await outcome(f.executor, ['whoami-script'], { env: ['PATH=/usr/local//bin/'] })).toEqual({ ok: 'I am /usr/local/bin/whoami-script' });
+    await f.assertClean();
+  });
+
+  test('a damaged program file is replaced, never loaded', async () => {
+    const dir = join(f.root, 'seccomp');
+    const [name] = await readdir(dir);
+    const file = join(dir, name as string);
+    const good = await readFile(file);
+    // Still a well-formed program (whole instructions), but not the one its name's digest says.
+    const bad = Buffer.from(good);
+    bad.writeUInt32LE(0x7fff0000, bad.length - 4);
+    await writeFile(file, bad);
+    const fresh = new RuncExecutor({ root: f.root });
+    expect(await run(fresh, f, ['/bin/sh', '-c', 'echo fine'])).toBe('fine');
+    expect(await readdir(dir)).toEqual([name]);
+    expect((await readFile(file)).equals(good)).toBe(true);
+    await f.assertClean();
+  });
+});
