@@ -88,6 +88,10 @@ export function writePlatform(w: ProtoWriter, m: tsbuild.llb.Platform.$Propertie
 
 /** An Input of the op whose digest is `sha256:` + `hex` (the marshaller keeps bare hex digests). */
 export function writeInputFieldSha256(w: ProtoWriter, hex: string, index: number): void {
+  if (index >= 0 && index < 128) {
+    w.sha256IndexMessage(1, hex, index);
+    return;
+  }
   w.tag(1, LEN);
   const at = w.fork();
   w.sha256Field(1, hex);

@@ -266,6 +266,32 @@ export class ProtoWriter {
     this.pos = p;
   }
 
+  /**
+   * Field `field` holding a message whose only fields are `sha256Field(1, hex)` and
+   * `int32Field(2, index)`, for an index of 0..127 (an op's Input, the definition's terminal op):
+   * the bytes of tag, fork, those two fields and ldelim, written in one go (the marshaller writes
+   * one per op input).
+   */
+  sha256IndexMessage(field: number, hex: string, index: number): void {
+    if (hex.length !== 64) throw new Error(`internal: not a sha256 hex digest: ${hex}`);
+    if (!(index >= 0 && index < 128)) throw new RangeError(`internal: index ${index} is not 0..127`);
+    this.tag(field, LEN);
+    const digestField = 2 + SHA256_PREFIX.length + 64;
+    this.reserve(1 + digestField + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = index === 0 ? digestField : digestField + 2;
+    buf[p++] = (1 << 3) | LEN;
+    buf[p++] = SHA256_PREFIX.length + 64;
+    for (let i = 0; i < SHA256_PREFIX.length; i++) buf[p++] = SHA256_PREFIX.charCodeAt(i);
+    for (let i = 0; i < 64; i++) buf[p++] = hex.charCodeAt(i);
+    if (index !== 0) {
+      buf[p++] = (2 << 3) | VARINT;
+      buf[p++] = index;
+    }
+    this.pos = p;
+  }
+
   /** `bytes` fields (a string is taken as base64, as protobufjs does). */
   bytes(value: Uint8Array | string): void {
     const b = typeof value === 'string' ? Buffer.from(value, 'base64') : value;
