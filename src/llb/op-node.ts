@@ -229,10 +229,16 @@ export class InputList {
 
   add(o: Output | undefined): number {
     if (o === undefined) return -1;
-    const i = this.list.findIndex((x) => x.node === o.node && x.index === o.index);
-    if (i >= 0) return i;
-    this.list.push(o);
-    return this.list.length - 1;
+    // A loop, not findIndex: its closure was made for every input of every op.
+    const list = this.list;
+    const node = o.node;
+    const index = o.index;
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i] as Output;
+      if (x.node === node && x.index === index) return i;
+    }
+    list.push(o);
+    return list.length - 1;
   }
 
   get size(): number {

@@ -167,8 +167,22 @@ export class ProtoWriter {
   /** int32 and enums: negative values are sign-extended to 10 bytes. */
   int32(value: number): void {
     const v = value | 0;
-    if (v < 0) this.varint64(v >>> 0, 0xffffffff);
-    else this.uint32(v);
+    if (v >= 0) {
+      this.uint32(v);
+      return;
+    }
+    if (v === -1) {
+      // The usual negative value (a mount without input or output): its ten bytes as they are,
+      // where varint64's loop boxed its 32-bit halves (~170 bytes of heap numbers per value).
+      this.reserve(10);
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < 9; i++) buf[pos++] = 0xff;
+      buf[pos++] = 0x01;
+      this.pos = pos;
+      return;
+    }
+    this.varint64(v >>> 0, 0xffffffff);
   }
 
   int64(value: Int64): void {
