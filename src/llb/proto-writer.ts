@@ -55,13 +55,15 @@ export function isZeroInt64(v: Int64): boolean {
 }
 
 /**
- * Buffer#utf8Write: what Buffer#write(s, offset, 'utf8') calls after checking its arguments, and
- * what protobufjs calls. Not in @types/node, present in every Node release.
+ * Buffer#utf8Write (and latin1Write): what Buffer#write(s, offset, 'utf8') calls after checking its
+ * arguments, and what protobufjs calls. Not in @types/node, present in every Node release.
  */
 type Utf8Writable = Buffer & { utf8Write(s: string, offset: number): number; latin1Write(s: string, offset: number): number };
 
 /** `sha256:` as bytes. */
 const SHA256_PREFIX_BYTES = Uint8Array.from(Buffer.from('sha256:', 'latin1'));
+/** The int32 -1 as a varint. */
+const MINUS_ONE = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
 
 export class ProtoWriter {
   private buf: Utf8Writable;
@@ -167,22 +169,10 @@ export class ProtoWriter {
   /** int32 and enums: negative values are sign-extended to 10 bytes. */
   int32(value: number): void {
     const v = value | 0;
-    if (v >= 0) {
-      this.uint32(v);
-      return;
-    }
-    if (v === -1) {
-      // The usual negative value (a mount without input or output): its ten bytes as they are,
-      // where varint64's loop boxed its 32-bit halves (~170 bytes of heap numbers per value).
-      this.reserve(10);
-      const buf = this.buf;
-      let pos = this.pos;
-      for (let i = 0; i < 9; i++) buf[pos++] = 0xff;
-      buf[pos++] = 0x01;
-      this.pos = pos;
-      return;
-    }
-    this.varint64(v >>> 0, 0xffffffff);
+    if (v >= 0) this.uint32(v);
+    // -1 (a mount without input or output) as its ten bytes: varint64's loop boxed its halves.
+    else if (v === -1) this.raw(MINUS_ONE);
+    else this.varint64(v >>> 0, 0xffffffff);
   }
 
   int64(value: Int64): void {
@@ -278,45 +268,10 @@ export class ProtoWriter {
     const buf = this.buf;
     let p = this.pos;
     buf[p++] = SHA256_PREFIX.length + 64;
-    this.pos = this.sha256At(p, hex);
-  }
-
-  /**
-   * Writes `sha256:` + `hex` at `p` (room reserved) and returns the position after it. The digits
-   * go through Buffer#latin1Write: the bytes a charCodeAt loop stores into the buffer (each
-   * code unit's low byte), ~50 ns a digest where the loop took ~170.
-   */
-  private sha256At(at: number, hex: string): number {
-    const buf = this.buf;
-    let p = at;
     for (let i = 0; i < SHA256_PREFIX_BYTES.length; i++) buf[p++] = SHA256_PREFIX_BYTES[i] as number;
+    // The bytes a charCodeAt loop stored (each code unit's low byte), ~50 ns a digest, not ~170.
     buf.latin1Write(hex, p);
-    return p + 64;
-  }
-
-  /**
-   * Field `field` holding a message whose only fields are `sha256Field(1, hex)` and
-   * `int32Field(2, index)`, for an index of 0..127 (an op's Input, the definition's terminal op):
-   * the bytes of tag, fork, those two fields and ldelim, written in one go (the marshaller writes
-   * one per op input).
-   */
-  sha256IndexMessage(field: number, hex: string, index: number): void {
-    if (hex.length !== 64) throw new Error(`internal: not a sha256 hex digest: ${hex}`);
-    if (!(index >= 0 && index < 128)) throw new RangeError(`internal: index ${index} is not 0..127`);
-    this.tag(field, LEN);
-    const digestField = 2 + SHA256_PREFIX.length + 64;
-    this.reserve(1 + digestField + 2);
-    const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = index === 0 ? digestField : digestField + 2;
-    buf[p++] = (1 << 3) | LEN;
-    buf[p++] = SHA256_PREFIX.length + 64;
-    p = this.sha256At(p, hex);
-    if (index !== 0) {
-      buf[p++] = (2 << 3) | VARINT;
-      buf[p++] = index;
-    }
-    this.pos = p;
+    this.pos = p + 64;
   }
 
   /** `bytes` fields (a string is taken as base64, as protobufjs does). */
