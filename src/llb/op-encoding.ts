@@ -86,8 +86,20 @@ export function writePlatform(w: ProtoWriter, m: tsbuild.llb.Platform.$Propertie
   w.unknowns(m.$unknowns);
 }
 
+/** Bytes of an Input's digest field: tag, length and `sha256:` + 64 hex digits. */
+const INPUT_DIGEST_FIELD = 2 + 7 + 64;
+
 /** An Input of the op whose digest is `sha256:` + `hex` (the marshaller keeps bare hex digests). */
 export function writeInputFieldSha256(w: ProtoWriter, hex: string, index: number): void {
+  if (index >= 0 && index < 128) {
+    // The usual case (the marshaller writes one per op input): the length is known, one byte,
+    // so the Input is written without fork and ldelim.
+    w.tag(1, LEN);
+    w.uint32(index === 0 ? INPUT_DIGEST_FIELD : INPUT_DIGEST_FIELD + 2);
+    w.sha256Field(1, hex);
+    w.int32Field(2, index);
+    return;
+  }
   w.tag(1, LEN);
   const at = w.fork();
   w.sha256Field(1, hex);

@@ -103,6 +103,14 @@ export class OpNode implements Output {
   declare private readonly bodyStart: number;
   declare private readonly end: number;
   declare private readonly lazyBody: (() => OpBody) | undefined;
+  /**
+   * Marshalling's state for the node (marshal.ts), in the node instead of a Map the walk looked up
+   * and grew ~4 times per op: the number of the marshal that last reached the node and the node's
+   * digest in it ('' while its inputs are being walked). Only the marshal that owns the fields
+   * reads or writes them; 0 is no marshal's.
+   */
+  declare marshalMark: number;
+  declare marshalDigest: string;
 
   /**
    * The node is an object literal with this class's prototype, returned in place of `this` (the
@@ -135,6 +143,8 @@ export class OpNode implements Output {
       bodyStart: span.start + metadataLength,
       end: span.end,
       lazyBody: typeof body === 'function' ? body : undefined,
+      marshalMark: 0,
+      marshalDigest: '',
     } as unknown as OpNode;
     if (checking) checkSameEncoding('metadata', afterTagAndLength(node.encodedMetadata), tsbuild.llb.OpMetadata.encode(metadataOf(c)).finish());
     if (checking && typeof body !== 'function') checkSameEncoding('op body', node.encodedBody as Uint8Array, tsbuild.llb.Op.encode({ ...body }).finish());
@@ -219,10 +229,16 @@ export class InputList {
 
   add(o: Output | undefined): number {
     if (o === undefined) return -1;
-    const i = this.list.findIndex((x) => x.node === o.node && x.index === o.index);
-    if (i >= 0) return i;
-    this.list.push(o);
-    return this.list.length - 1;
+    // A loop, not findIndex: its closure was made for every input of every op.
+    const list = this.list;
+    const node = o.node;
+    const index = o.index;
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i] as Output;
+      if (x.node === node && x.index === index) return i;
+    }
+    list.push(o);
+    return list.length - 1;
   }
 
   get size(): number {

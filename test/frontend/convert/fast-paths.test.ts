@@ -1,7 +1,8 @@
 /**
  * Shortcuts taken by parse + convert for the usual inputs, each held to the general code it skips:
  * a URL's file name without a URL object, a context path made absolute without a normalisation,
- * digests sorted in buckets, a heredoc summary without splitting the body.
+ * digests sorted in buckets, a heredoc summary without splitting the body, the definition's
+ * source text without joining the lines again, an op input written in one go.
  */
 import { describe, expect, test } from '@jest/globals';
 import { posix } from 'node:path';
@@ -12,6 +13,10 @@ import { sha256Hex } from '../../../src/llb/digest.js';
 import { FileActions } from '../../../src/llb/file-actions.js';
 import { State } from '../../../src/llb/state.js';
 import { uppercaseCmd } from '../../../src/frontend/dockerfile/convert/dispatch-context.js';
+import { joinedLines } from '../../../src/frontend/dockerfile/file-parser.js';
+import { parseDockerfile } from '../../../src/frontend/dockerfile/parse.js';
+import { writeInputFieldSha256 } from '../../../src/llb/op-encoding.js';
+import { LEN, ProtoWriter } from '../../../src/llb/proto-writer.js';
 import { byName, convert } from './helpers.js';
 
 /** A small deterministic generator (tests must not depend on Math.random's sequence). */
@@ -90,6 +95,37 @@ describe('fast paths equal the general code', () => {
       const file = [...def.loaded.vertices.values()].find((v) => v.op.kind === 'file');
       const data = file?.op.kind === 'file' ? file.op.file.actions[0]?.mkfile?.data : undefined;
       expect(Buffer.from(data ?? []).toString('hex')).toBe(Buffer.from(new TextEncoder().encode(text)).toString('hex'));
+    }
+  });
+
+  test('the source text of a parsed file is its lines joined with \\n (BOM, CRLF, last newlines, none)', async () => {
+    const body = 'FROM alpine\nRUN a \\\n  b\n\nCOPY <<EOF /x\nhi\nEOF\n# c';
+    const texts = [body, `${body}\n`, `${body}\n\n`, `${body}\n\n\n`, `\ufeff${body}`, `\ufeff${body}\n`,
+      body.replaceAll('\n', '\r\n'), `${body}\r\n`, `${body}\r`, 'FROM a', 'FROM a\n', '\ufeffFROM a', '\nFROM a', 'FROM a\nRUN \ud800\n'];
+    for (const text of texts) {
+      const ast = parseDockerfile(text, { file: 'Dockerfile' });
+      expect(joinedLines(ast.lines)).toBe(ast.lines.join('\n'));
+      const r = await convert(text);
+      const source = r.definition.loaded.sources[0]?.data;
+      expect(Buffer.from(source ?? []).toString('hex')).toBe(Buffer.from(ast.lines.join('\n')).toString('hex'));
+    }
+    expect(joinedLines(['a', 'b'])).toBe('a\nb');
+  });
+
+  test('an op input is written as tag, fork, the digest and index fields and ldelim write it', () => {
+    const hex = sha256Hex(new Uint8Array([1, 2, 3]));
+    for (const index of [0, 1, 2, 63, 64, 127, 128, 300, 2 ** 31 - 1, -1, -(2 ** 31)]) {
+      const w = new ProtoWriter(16);
+      w.uint32(7);
+      writeInputFieldSha256(w, hex, index);
+      const ref = new ProtoWriter(16);
+      ref.uint32(7);
+      ref.tag(1, LEN);
+      const at = ref.fork();
+      ref.stringField(1, `sha256:${hex}`);
+      ref.int32Field(2, index);
+      ref.ldelim(at);
+      expect(Buffer.from(w.finish()).toString('hex')).toBe(Buffer.from(ref.finish()).toString('hex'));
     }
   });
 

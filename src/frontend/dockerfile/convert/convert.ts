@@ -13,6 +13,7 @@ import type { LLBPlatform } from '../../../llb/types.js';
 import { UserInputError, throwIfAborted } from '../../../util/errors.js';
 import { didYouMean } from '../../../util/did-you-mean.js';
 import type { DockerfileAST } from '../ast.js';
+import { joinedLines } from '../file-parser.js';
 import type { ConvertOptions, ConvertResult, ConvertWarning, StageInfo } from '../../types.js';
 import { Diagnostics, fail } from '../instructions/diagnostics.js';
 import { parseInstructionsAsync } from '../instructions/stages.js';
@@ -186,7 +187,7 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
   if (unused.length > 0) warnings.push({ code: 'UnusedBuildArgs', message: `one or more build-args [${unused.join(' ')}] were not consumed` });
 
   const definition = await target.state.marshalAsync({
-    sources: [{ filename: ast.file, data: new TextEncoder().encode(ast.lines.join('\n')) }],
+    sources: [{ filename: ast.file, data: new TextEncoder().encode(joinedLines(ast.lines)) }],
     signal: opts.signal,
   });
   const infos = stageInfos(set, reachable);

@@ -67,8 +67,10 @@ export function parseInstructions(ast: DockerfileAST): TypedDockerfile {
 export async function parseInstructionsAsync(ast: DockerfileAST, signal: AbortSignal | undefined): Promise<TypedDockerfile> {
   const c = new StageCollector(ast);
   const pacer = new Pacer(signal);
-  for (const node of ast.children) {
-    c.add(node);
+  // An index loop: the iterator of a for-of across an await made a result object per instruction.
+  const nodes = ast.children;
+  for (let i = 0; i < nodes.length; i++) {
+    c.add(nodes[i] as InstructionNode);
     if (pacer.due()) await pacer.pause();
   }
   return c.finish();
