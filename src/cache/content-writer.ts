@@ -3,6 +3,17 @@
  * hashed on the way; commit() fsyncs, verifies the expected digest/size, renames the file into
  * blobs/sha256/<hex> and fsyncs the directory. Until that rename nothing under blobs/ exists, so a
  * crash can leave only an ingest file (which cleanupIngest/repair removes), never a half blob.
+ *
+ * Each chunk is hashed on the event loop and then written at its own offset by a thread-pool
+ * thread. With `chunksUnchanged` the next chunk is taken while that write runs (up to
+ * IN_FLIGHT_BYTES not yet written), so hashing a chunk overlaps writing the one before instead of
+ * waiting for it (a 26 MB layer tar, examples/single, was hash, write, hash, write…); a failed
+ * write then fails the next write or the end.
+ *
+ * Every FLUSH_BYTES the bytes written so far are flushed (fdatasync, one at a time, beside the
+ * writes that follow), so the disk writes a big blob while it is still being made and commit()'s
+ * fsync has only the tail left: that fsync alone was 16–20 ms of the 26 MB layer above, on the
+ * build's critical path (its export waits for the last layer).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
@@ -14,6 +25,14 @@ import { digestHex } from './digest.js';
 import { fsyncDir } from './fs-durable.js';
 import { currentProcess, ownerPrefix } from './process-identity.js';
 import type { BlobInfo, WriterOptions } from './types.js';
+
+/** Bytes handed to the thread pool and not yet written, at most (a layer tar's chunks are 1 MiB). */
+const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes written between two early flushes. 4 MiB: the 26 MB layer's write to commit took 52 → 37
+ * ms (median of 9, interleaved; 8 MiB: 43 ms, 2 MiB: 42 ms).
+ */
+const FLUSH_BYTES = 4 * 1024 * 1024;
 
 export interface ContentWriterInit extends WriterOptions {
   readonly ingestDir: string;
@@ -27,6 +46,16 @@ export class ContentWriter extends Writable {
   private readonly init: ContentWriterInit;
   private fh: FileHandle | undefined;
   private written = 0;
+  /** Writes (and the early flush) started and not finished. */
+  private readonly inFlight = new Set<Promise<void>>();
+  private inFlightBytes = 0;
+  /** roomFor() waits while this many bytes are in flight: 1 without `chunksUnchanged` (all of them). */
+  private readonly inFlightLimit: number;
+  /** Bytes whose writes started after the last early flush started. */
+  private unflushed = 0;
+  private flushing = false;
+  /** The first write or flush that failed; every later write and the end fail with it. */
+  private failed: Error | undefined;
   private committed: BlobInfo | undefined;
   private committing: Promise<BlobInfo> | undefined;
   private readonly onAbort: () => void;
@@ -37,6 +66,7 @@ export class ContentWriter extends Writable {
     // autoDestroy off: the file must outlive 'finish' until commit() has renamed it.
     super({ autoDestroy: false, emitClose: true, decodeStrings: true });
     this.init = init;
+    this.inFlightLimit = init.chunksUnchanged === true ? IN_FLIGHT_BYTES : 1;
     this.tempPath = join(init.ingestDir, `${ownerPrefix(currentProcess())}${randomBytes(8).toString('hex')}`);
     // Errors reach the caller through commit() or pipeline(); without a listener an abort that
     // arrives while nobody is writing would crash the process.
@@ -68,19 +98,51 @@ export class ContentWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.writeAll(chunk).then(() => callback(), callback);
+    const fh = this.fh;
+    if (this.failed) {
+      callback(this.failed);
+      return;
+    }
+    if (!fh) {
+      callback(new Error('content writer is not open'));
+      return;
+    }
+    this.hash.update(chunk);
+    const write = writeAt(fh, chunk, this.written).catch((e: unknown) => {
+      this.failed ??= e as Error;
+    }).finally(() => {
+      this.inFlight.delete(write);
+      this.inFlightBytes -= chunk.length;
+    });
+    this.inFlight.add(write);
+    this.inFlightBytes += chunk.length;
+    this.written += chunk.length;
+    this.unflushed += chunk.length;
+    if (this.unflushed >= FLUSH_BYTES && !this.flushing) this.flushEarly(fh);
+    void this.roomFor().then(() => callback(this.failed), callback);
   }
 
-  private async writeAll(chunk: Buffer): Promise<void> {
-    const fh = this.fh;
-    if (!fh) throw new Error('content writer is not open');
-    this.hash.update(chunk);
-    let off = 0;
-    while (off < chunk.length) {
-      const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-      off += bytesWritten;
-    }
-    this.written += chunk.length;
+  /** fdatasync of what the writes started so far wrote, once they are done; no wait for it here. */
+  private flushEarly(fh: FileHandle): void {
+    this.flushing = true;
+    this.unflushed = 0;
+    const flush = Promise.all(this.inFlight).then(() => fh.datasync()).catch((e: unknown) => {
+      this.failed ??= e as Error;
+    }).finally(() => {
+      this.inFlight.delete(flush);
+      this.flushing = false;
+    });
+    this.inFlight.add(flush);
+  }
+
+  /** Resolves once fewer than `inFlightLimit` bytes are still being written. */
+  private async roomFor(): Promise<void> {
+    while (this.inFlightBytes >= this.inFlightLimit && !this.failed) await Promise.race(this.inFlight);
+  }
+
+  /** Resolves once every write and flush started has finished (failed ones included). */
+  private async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -90,7 +152,10 @@ export class ContentWriter extends Writable {
       return;
     }
     this.fh = undefined;
-    fh.sync().then(() => fh.close()).then(() => callback(), (e: unknown) => {
+    this.settled().then(() => {
+      if (this.failed) throw this.failed;
+      return fh.sync();
+    }).then(() => fh.close()).then(() => callback(), (e: unknown) => {
       fh.close().catch(() => undefined);
       callback(e as Error);
     });
@@ -101,6 +166,8 @@ export class ContentWriter extends Writable {
     const fh = this.fh;
     this.fh = undefined;
     const cleanup = async (): Promise<void> => {
+      // The file is closed (and, uncommitted, removed) only after the writes still running.
+      await this.settled();
       if (fh) await fh.close().catch(() => undefined);
       if (!this.committed) await unlink(this.tempPath).catch(() => undefined);
     };
@@ -175,5 +242,14 @@ export class ContentWriter extends Writable {
       this.once('close', () => reject(this.errored ?? new TsbuildError('BLOB_WRITE_ABORTED', 'content write was aborted')));
       if (!this.writableEnded) this.end();
     });
+  }
+}
+
+/** All of `chunk` written at `position`. */
+async function writeAt(fh: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off, position + off);
+    off += bytesWritten;
   }
 }

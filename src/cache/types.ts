@@ -83,6 +83,12 @@ export interface WriterOptions extends SignalOptions {
   readonly expected?: string;
   /** When given, commit() fails with code BLOB_SIZE_MISMATCH unless this many bytes were written. */
   readonly expectedSize?: number;
+  /**
+   * The caller never changes a chunk's bytes after writing it (each is a buffer of its own, as a
+   * layer tar's are): the writer then takes the next chunks while earlier ones are still being
+   * written. Default: each chunk is on disk before the next is taken (its buffer may be reused).
+   */
+  readonly chunksUnchanged?: boolean;
 }
 
 export interface ReaderOptions extends SignalOptions {

@@ -97,7 +97,8 @@ async function makeLayerBlob(snapshotId: string, opts: LayerRequest, ctx: Export
   const indexed = cacheable && opts.compression === 'uncompressed';
   const index = indexed ? new TarIndexWriter() : undefined;
   const earlier = indexed ? await earlierTar(snapshotId, ctx) : undefined;
-  const writer = ctx.storage.content.writer({ signal: ctx.signal });
+  // The differ's chunks are buffers of their own: the writer may take the next while one is written.
+  const writer = ctx.storage.content.writer({ signal: ctx.signal, chunksUnchanged: true });
   let info: LayerBlobInfo;
   try {
     const tar = ctx.differ.diff(snapshotId, {
