@@ -72,9 +72,17 @@ describeIf(haveDockerd && haveBusybox, haveBusybox ? dockerdMissingWhy : 'needs 
     const exportDiff = compareFs(built.flat.fs, exported.fs, { ignore: (p) => runtimeOnly(p, volumes) });
     if (exportDiff.length > 0) problems.push(`our flattening differs from docker export:\n${formatFsDifferences(exportDiff, ['layers', 'export'])}`);
 
-    // An independent rebuild must compare equal: the case is deterministic.
-    const again = await builder.build(await contexts.get(spec), { noCache: true });
-    const fsDiff = compareFs(built.flat.fs, again.flat.fs);
+    // An independent rebuild must compare equal: the case is deterministic. Docker 20.10's overlay
+    // differ now and then leaves out of a step's layer a base-image file the step hard-linked (its
+    // copy-up looks unchanged to the double-walk differ), so only that link group differs (once in
+    // 16 CI runs, hardlinks-run: /bin/busybox and /bb-hardlink). Such a rebuild is made once more,
+    // and must then compare equal.
+    let again = await builder.build(await contexts.get(spec), { noCache: true });
+    let fsDiff = compareFs(built.flat.fs, again.flat.fs);
+    if (fsDiff.length > 0 && fsDiff.every((d) => d.fields.length === 1 && d.fields[0] === 'hardlinks')) {
+      again = await builder.build(await contexts.get(spec), { noCache: true });
+      fsDiff = compareFs(built.flat.fs, again.flat.fs);
+    }
     const cfgDiff = compareImages(img, comparableImage(again.archive, again.flat));
     if (fsDiff.length > 0) problems.push(`not deterministic (filesystem):\n${formatFsDifferences(fsDiff, ['first', 'second'])}`);
     if (cfgDiff.length > 0) problems.push(`not deterministic (config):\n${formatConfigDifferences(cfgDiff, ['first', 'second'])}`);
