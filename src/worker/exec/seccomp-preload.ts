@@ -39,6 +39,9 @@ const SELF_IN_CONTAINER = '/proc/self/fd/3';
 /** A filter file: 8 bytes of seccomp(2) flags, then at most BPF_MAXINSNS 8-byte instructions. */
 const MAX_FILTER_BYTES = 8 + 4096 * 8;
 
+/** A temporary program file older than this is a dead writer's. */
+const STALE_TMP_MS = 60_000;
+
 /** How long a capture container may take to say it is ready. */
 const CAPTURE_TIMEOUT_MS = 20_000;
 
@@ -134,6 +137,13 @@ export class SeccompPreload {
     // The content's digest is in the name: a torn or damaged file is never used, only replaced.
     mkdirSync(this.o.dir, { recursive: true, mode: 0o700 });
     for (const name of readdirSync(this.o.dir)) {
+      // A temporary file of a process that died between its write and its rename (a live writer's
+      // is at most a moment old).
+      if (name.endsWith('.tmp')) {
+        const tmp = join(this.o.dir, name);
+        if (Date.now() - (statSync(tmp, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > STALE_TMP_MS) rmSync(tmp, { force: true });
+        continue;
+      }
       const m = /^([0-9a-f]{64})\.([0-9a-f]{64})\.bpf$/.exec(name);
       if (m === null || m[1] !== key) continue;
       const file = join(this.o.dir, name);

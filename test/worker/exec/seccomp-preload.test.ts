@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecFailedError } from '../../../src/worker/exec/errors.js';
 import { RuncExecutor } from '../../../src/worker/exec/runc-executor.js';
@@ -147,7 +147,7 @@ describeIf(canRunContainers, whyNot, 'seccomp filter compiled once, loaded by ts
     await f.assertClean();
   });
 
-  test('a damaged program file is replaced, never loaded', async () => {
+  test("a damaged program file is replaced, never loaded; a dead writer's temporary file is removed", async () => {
     const dir = join(f.root, 'seccomp');
     const [name] = await readdir(dir);
     const file = join(dir, name as string);
@@ -156,9 +156,16 @@ describeIf(canRunContainers, whyNot, 'seccomp filter compiled once, loaded by ts
     const bad = Buffer.from(good);
     bad.writeUInt32LE(0x7fff0000, bad.length - 4);
     await writeFile(file, bad);
+    // And a dead writer's temporary file goes (a live one's, moments old, stays).
+    const deadTmp = join(dir, `${name as string}.0badf00d.tmp`);
+    const liveTmp = join(dir, `${name as string}.1badf00d.tmp`);
+    await writeFile(deadTmp, 'half');
+    await writeFile(liveTmp, 'half');
+    await utimes(deadTmp, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
     const fresh = new RuncExecutor({ root: f.root });
     expect(await run(fresh, f, ['/bin/sh', '-c', 'echo fine'])).toBe('fine');
-    expect(await readdir(dir)).toEqual([name]);
+    expect((await readdir(dir)).sort()).toEqual([name, `${name as string}.1badf00d.tmp`]);
+    await rm(liveTmp);
     expect((await readFile(file)).equals(good)).toBe(true);
     await f.assertClean();
   });
