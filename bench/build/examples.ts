@@ -3,12 +3,17 @@
  * build, no-op rebuild, and a one-file-change rebuild (package.json edited, as a dependency bump
  * would), with the image's layers before and after the change, so the bytes a push would have to
  * upload again can be compared. Runs are interleaved across tools (run 1 of each tool, then run 2…)
- * so that load drift on a shared machine hits every tool alike.
+ * so that load drift on a shared machine hits every tool alike, in alternating order (A B, B A, …)
+ * so that no tool always builds right after the same other tool; and before every timed build the
+ * page cache's dirty data is written out (`sync`, not timed), so that no build pays for the disk
+ * writes of the one before it (the previous build's layers, the 66 MB `docker save` archive that
+ * reads Docker's layers). Before this, tsbuild always built right after Docker's `docker save`.
  */
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TsbuildError } from '../../src/util/errors.js';
 import { changedLayers } from '../lib/layers.js';
+import { runCommand } from '../lib/run-command.js';
 import { examplesDir } from '../lib/paths.js';
 import { seconds } from '../lib/report.js';
 import type { BuildOutcome, Builder, ImageLayer } from '../lib/types.js';
@@ -63,6 +68,17 @@ async function editPackageJson(ctx: string, n: number): Promise<void> {
   await writeFile(file, next);
 }
 
+/** Run `i`'s tool order: as given on even runs, reversed on odd ones. */
+export function runOrder<T>(items: readonly T[], i: number): readonly T[] {
+  return i % 2 === 0 ? items : [...items].reverse();
+}
+
+/** Writes the page cache's dirty data out before a timed build (`sync`); not part of any timing. */
+async function settleDisk(signal: AbortSignal): Promise<void> {
+  const r = await runCommand('sync', [], { signal });
+  if (r.code !== 0) throw new TsbuildError('BENCH_SYNC_FAILED', `sync failed: ${r.stderr.trim()}`);
+}
+
 export async function benchExample(opts: {
   readonly example: ExampleName;
   readonly builders: readonly LabelledBuilder[];
@@ -80,8 +96,9 @@ export async function benchExample(opts: {
     states.push({ label, builder, ctx, cold: [], noop: [], change: [], image: [], previous: [] });
   }
   for (let i = 0; i < runs; i++) {
-    for (const s of states) {
+    for (const s of runOrder(states, i)) {
       await s.builder.reset({ signal });
+      await settleDisk(signal);
       const o = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
       s.cold.push(o);
       progress(`${example} ${s.label}: cold build ${i + 1}/${runs} ${seconds(o.wallMs)}`);
@@ -89,15 +106,17 @@ export async function benchExample(opts: {
   }
   for (const s of states) s.image = s.previous = await s.builder.layers(tag, { signal });
   for (let i = 0; i < runs; i++) {
-    for (const s of states) {
+    for (const s of runOrder(states, i)) {
+      await settleDisk(signal);
       const o = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
       s.noop.push(o);
       progress(`${example} ${s.label}: no-op rebuild ${i + 1}/${runs} ${seconds(o.wallMs)}`);
     }
   }
   for (let i = 0; i < runs; i++) {
-    for (const s of states) {
+    for (const s of runOrder(states, i)) {
       await editPackageJson(s.ctx, i + 1);
+      await settleDisk(signal);
       const outcome = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
       const after = await s.builder.layers(tag, { signal });
       s.change.push({ outcome, changed: changedLayers(s.previous, after) });

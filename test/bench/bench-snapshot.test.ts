@@ -2,7 +2,7 @@
  * What a benchmark measures must be the tool as built: the private CLI copy it runs (snapshotCli)
  * carries the native module, so mounts and unmounts do not fork the daemon for mount(8)/umount(8)
  * as they would in a tree without it; and `bench/build/run.js --old` prints the old build as its
- * own row with its ratios.
+ * own row with its ratios; the examples' runs alternate which tool builds first.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { snapshotCli } from '../../bench/lib/cli-snapshot.js';
 import { printExample } from '../../bench/build/print.js';
+import { runOrder } from '../../bench/build/examples.js';
 import type { ExampleResult } from '../../bench/build/examples.js';
 import { repoRoot } from '../helpers/paths.js';
 import { describeIf } from '../helpers/skip.js';
@@ -52,4 +53,13 @@ test('the examples table gives an old build its own row and its ratio to the new
   expect(out).toMatch(/^tsbuild \/ tsbuild \(old\) +0\.50x +0\.50x +0\.50x$/m);
   expect(out).toMatch(/^tsbuild \/ docker +1\.00x +1\.00x +1\.00x$/m);
   expect(out).toMatch(/^tsbuild \(old\) \/ docker +2\.00x +2\.00x +2\.00x$/m);
+});
+
+test("the examples' runs alternate the tools' order, so no tool always builds right after the same other one", () => {
+  const tools = ['tsbuild', 'docker', 'tsbuild (old)'];
+  const orders = [0, 1, 2, 3].map((i) => runOrder(tools, i).join(' '));
+  expect(orders).toEqual(['tsbuild docker tsbuild (old)', 'tsbuild (old) docker tsbuild', 'tsbuild docker tsbuild (old)', 'tsbuild (old) docker tsbuild']);
+  // Over two runs, tsbuild follows docker once and docker follows tsbuild once (pairs within a run).
+  const follows = [0, 1].flatMap((i) => runOrder(['tsbuild', 'docker'], i).slice(1).map((t, k) => `${runOrder(['tsbuild', 'docker'], i)[k]} > ${t}`));
+  expect(follows.sort()).toEqual(['docker > tsbuild', 'tsbuild > docker']);
 });
