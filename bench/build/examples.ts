@@ -5,14 +5,16 @@
  * upload again can be compared. Runs are interleaved across tools (run 1 of each tool, then run 2…)
  * so that load drift on a shared machine hits every tool alike, in alternating order (A B, B A, …)
  * so that no tool always builds right after the same other tool; and before every timed build the
- * page cache's dirty data is written out (`sync`, not timed), so that no build pays for the disk
- * writes of the one before it (the previous build's layers, the 66 MB `docker save` archive that
- * reads Docker's layers). Before this, tsbuild always built right after Docker's `docker save`.
+ * page cache's dirty data is written out (`sync`) and the machine is let go idle (bench/lib/idle.ts),
+ * neither timed, so that no build pays for the disk writes or the leftover work of the one before
+ * it (the previous build's layers, the 66 MB `docker save` archive that reads Docker's layers,
+ * dockerd still busy after it). Before this, tsbuild always built right after Docker's `docker save`.
  */
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TsbuildError } from '../../src/util/errors.js';
 import { changedLayers } from '../lib/layers.js';
+import { waitForIdle } from '../lib/idle.js';
 import { runCommand } from '../lib/run-command.js';
 import { examplesDir } from '../lib/paths.js';
 import { seconds } from '../lib/report.js';
@@ -73,10 +75,14 @@ export function runOrder<T>(items: readonly T[], i: number): readonly T[] {
   return i % 2 === 0 ? items : [...items].reverse();
 }
 
-/** Writes the page cache's dirty data out before a timed build (`sync`); not part of any timing. */
+/**
+ * Before a timed build, not timed: the page cache's dirty data is written out (`sync`) and the
+ * machine is let go idle (the tools' work after their command returned: idle.ts).
+ */
 async function settleDisk(signal: AbortSignal): Promise<void> {
   const r = await runCommand('sync', [], { signal });
   if (r.code !== 0) throw new TsbuildError('BENCH_SYNC_FAILED', `sync failed: ${r.stderr.trim()}`);
+  await waitForIdle({ signal });
 }
 
 export async function benchExample(opts: {

@@ -5,14 +5,15 @@
  * own row with its ratios; the examples' runs alternate which tool builds first.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { snapshotCli } from '../../bench/lib/cli-snapshot.js';
 import { printExample } from '../../bench/build/print.js';
 import { runOrder } from '../../bench/build/examples.js';
+import { waitForIdle } from '../../bench/lib/idle.js';
 import type { ExampleResult } from '../../bench/build/examples.js';
 import { repoRoot } from '../helpers/paths.js';
 import { describeIf } from '../helpers/skip.js';
@@ -63,3 +64,20 @@ test("the examples' runs alternate the tools' order, so no tool always builds ri
   const follows = [0, 1].flatMap((i) => runOrder(['tsbuild', 'docker'], i).slice(1).map((t, k) => `${runOrder(['tsbuild', 'docker'], i)[k]} > ${t}`));
   expect(follows.sort()).toEqual(['docker > tsbuild', 'tsbuild > docker']);
 });
+
+test('before a timed build the bench waits while another process keeps a CPU busy, and gives up after its limit', async () => {
+  const spin = (ms: number): ReturnType<typeof spawn> => spawn(process.execPath, ['-e', `const t = Date.now(); while (Date.now() - t < ${ms});`], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+  const signal = AbortSignal.timeout(30_000);
+  // One busy core of this machine's (at most 2 here; 25 % stays a busy reading on up to 4).
+  const a = spin(800);
+  await new Promise((r) => setTimeout(r, 150));
+  const waited = await waitForIdle({ signal, busyPercent: 100 / Math.max(2, Math.min(4, cpus().length)) / 2, maxWaitMs: 5_000 });
+  expect(waited.waitedMs).toBeGreaterThanOrEqual(450);
+  const b = spin(2_000);
+  await new Promise((r) => setTimeout(r, 150));
+  const gaveUp = await waitForIdle({ signal, busyPercent: 100 / Math.max(2, Math.min(4, cpus().length)) / 2, maxWaitMs: 400 });
+  expect(gaveUp).toMatchObject({ idle: false });
+  expect(gaveUp.waitedMs).toBeGreaterThanOrEqual(400);
+  a.kill();
+  b.kill();
+}, 30_000);
