@@ -14,8 +14,7 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TsbuildError } from '../../src/util/errors.js';
 import { changedLayers } from '../lib/layers.js';
-import { waitForIdle } from '../lib/idle.js';
-import { runCommand } from '../lib/run-command.js';
+import { settle } from '../lib/idle.js';
 import { examplesDir } from '../lib/paths.js';
 import { seconds } from '../lib/report.js';
 import type { BuildOutcome, Builder, ImageLayer } from '../lib/types.js';
@@ -75,16 +74,6 @@ export function runOrder<T>(items: readonly T[], i: number): readonly T[] {
   return i % 2 === 0 ? items : [...items].reverse();
 }
 
-/**
- * Before a timed build, not timed: the page cache's dirty data is written out (`sync`) and the
- * machine is let go idle (the tools' work after their command returned: idle.ts).
- */
-async function settleDisk(signal: AbortSignal): Promise<void> {
-  const r = await runCommand('sync', [], { signal });
-  if (r.code !== 0) throw new TsbuildError('BENCH_SYNC_FAILED', `sync failed: ${r.stderr.trim()}`);
-  await waitForIdle({ signal });
-}
-
 export async function benchExample(opts: {
   readonly example: ExampleName;
   readonly builders: readonly LabelledBuilder[];
@@ -104,7 +93,7 @@ export async function benchExample(opts: {
   for (let i = 0; i < runs; i++) {
     for (const s of runOrder(states, i)) {
       await s.builder.reset({ signal });
-      await settleDisk(signal);
+      await settle({ signal });
       const o = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
       s.cold.push(o);
       progress(`${example} ${s.label}: cold build ${i + 1}/${runs} ${seconds(o.wallMs)}`);
@@ -113,7 +102,7 @@ export async function benchExample(opts: {
   for (const s of states) s.image = s.previous = await s.builder.layers(tag, { signal });
   for (let i = 0; i < runs; i++) {
     for (const s of runOrder(states, i)) {
-      await settleDisk(signal);
+      await settle({ signal });
       const o = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
       s.noop.push(o);
       progress(`${example} ${s.label}: no-op rebuild ${i + 1}/${runs} ${seconds(o.wallMs)}`);
@@ -122,7 +111,7 @@ export async function benchExample(opts: {
   for (let i = 0; i < runs; i++) {
     for (const s of runOrder(states, i)) {
       await editPackageJson(s.ctx, i + 1);
-      await settleDisk(signal);
+      await settle({ signal });
       const outcome = await s.builder.build({ contextDir: s.ctx, tag }, { signal });
       const after = await s.builder.layers(tag, { signal });
       s.change.push({ outcome, changed: changedLayers(s.previous, after) });

@@ -7,6 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TsbuildError } from '../../src/util/errors.js';
+import { runCommand } from './run-command.js';
 
 /** Busy and total jiffies of all CPUs (the /proc/stat "cpu" line). */
 function cpuJiffies(): { busy: number; total: number } {
@@ -37,4 +39,14 @@ export async function waitForIdle(o: { readonly signal: AbortSignal; readonly bu
     if (total > 0 && ((b.busy - a.busy) / total) * 100 <= busyPercent) return { waitedMs: Date.now() - start, idle: true };
     if (Date.now() - start >= maxWaitMs) return { waitedMs: Date.now() - start, idle: false };
   }
+}
+
+/**
+ * Before a timed build, not timed: the page cache's dirty data is written out (`sync`), so the
+ * build does not pay for the one before it's disk writes, and the machine is let go idle.
+ */
+export async function settle(o: { readonly signal: AbortSignal }): Promise<void> {
+  const r = await runCommand('sync', [], { signal: o.signal });
+  if (r.code !== 0) throw new TsbuildError('BENCH_SYNC_FAILED', `sync failed: ${r.stderr.trim()}`);
+  await waitForIdle({ signal: o.signal });
 }

@@ -332,9 +332,8 @@ class PreparedRuncRun implements PreparedExec {
     });
     // The filter runc would compile, loaded precompiled by tsbuild-run-init (seccomp-preload.ts).
     // It needs no_new_privs (no capability to load a filter without it), which sandboxed steps have.
-    const filter = spec.linux.seccomp !== undefined && spec.process.noNewPrivileges ? await this.preload?.filterFor(spec.linux.seccomp) : undefined;
+    const fds = spec.linux.seccomp !== undefined && spec.process.noNewPrivileges ? await this.preload?.fdsFor(spec.linux.seccomp, join(bundle, 'start-error')) : undefined;
     throwIfAborted(signal);
-    const fds = filter !== undefined && this.preload !== undefined ? { self: this.preload.program, filter, report: join(bundle, 'start-error') } : undefined;
     // config.json holds the process env: with secrets in it, it lives on the secret tmpfs, not on disk.
     const runcBundle = prepared.secretDir ?? bundle;
     writeFileSync(join(runcBundle, 'config.json'), JSON.stringify(fds !== undefined ? withPreloadedSeccomp(spec) : spec, null, 2), { mode: 0o600 });

@@ -16,14 +16,17 @@
  * policy in a data root waits for its capture (~40 ms, once); whenever a capture fails, runc
  * compiles the filter itself as before. TSBUILD_SECCOMP_PRELOAD=0 turns the preload off.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, TsbuildError } from '../../util/errors.js';
+import { sha256Hex } from '../../llb/digest.js';
 import { nativeProgram } from '../../util/native-sys.js';
+import { writeFileAtomic } from '../snapshot/atomic-file.js';
 import { cgroupDirs, cgroupPathFor, removeCgroupDirs } from './cgroups.js';
+import { runContainer } from './container-process.js';
 import type { Runc, RuncFds } from './runc.js';
 import { buildRuntimeSpec } from './runtime-spec.js';
 import type { RuntimeSpec } from './runtime-spec.js';
@@ -39,6 +42,8 @@ const SELF_IN_CONTAINER = '/proc/self/fd/3';
 /** A filter file: 8 bytes of seccomp(2) flags, then at most BPF_MAXINSNS 8-byte instructions. */
 const MAX_FILTER_BYTES = 8 + 4096 * 8;
 
+/** writeFileAtomic's temporary sibling of a file. */
+const ATOMIC_TMP = /\.tmp-[0-9a-f]+$/;
 /** A temporary program file older than this is a dead writer's. */
 const STALE_TMP_MS = 60_000;
 
@@ -71,10 +76,6 @@ function validFilter(bytes: Buffer): boolean {
   return bytes.length >= 16 && bytes.length <= MAX_FILTER_BYTES && (bytes.length - 8) % 8 === 0;
 }
 
-function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 /** What the program depends on besides the policy: a file's identity (path, inode, size, mtime). */
 function fileIdentity(path: string): string {
   try {
@@ -100,36 +101,29 @@ export class SeccompPreload {
   /** Per policy (its JSON): the program's file, or undefined when there is none to be had. */
   private readonly filters = new Map<string, Promise<string | undefined>>();
   private identity: string | undefined;
-  /** The last failure to have a program (for tests and `--debug`). */
-  lastError: unknown;
 
   constructor(private readonly o: SeccompPreloadOptions) {}
 
-  /** tsbuild-run-init. */
-  get program(): string {
-    return this.o.program;
-  }
-
   /**
-   * The program file for `policy`: from ROOT/seccomp, or captured now (the first RUN with a policy
-   * in a data root waits for the capture, ~40 ms, once); undefined when it cannot be had.
+   * What runc passes to tsbuild-run-init for a step with `policy` (the start error goes to
+   * `report`), or undefined when the program cannot be had: runc then compiles the filter. The
+   * program comes from ROOT/seccomp, or is captured now (the first RUN with a policy in a data root
+   * waits for the capture, ~40 ms, once).
    */
-  filterFor(policy: SeccompPolicy): Promise<string | undefined> {
+  async fdsFor(policy: SeccompPolicy, report: string): Promise<RuncFds | undefined> {
     const policyJson = JSON.stringify(policy);
     let file = this.filters.get(policyJson);
     if (file === undefined) {
-      file = this.load(policyJson, policy).catch((e: unknown) => {
-        this.lastError = e;
-        return undefined;
-      });
+      file = this.load(policyJson, policy).catch(() => undefined);
       this.filters.set(policyJson, file);
     }
-    return file;
+    const filter = await file;
+    return filter === undefined ? undefined : { self: this.o.program, filter, report };
   }
 
   private fileKey(policyJson: string): string {
     this.identity ??= [fileIdentity(this.o.runc.binary), ...LIBSECCOMP.map(fileIdentity).filter((s) => !s.endsWith(':missing')), fileIdentity(this.o.program), release(), process.arch].join('\n');
-    return sha256(`${policyJson}\n${this.identity}`);
+    return sha256Hex(Buffer.from(`${policyJson}\n${this.identity}`));
   }
 
   private async load(policyJson: string, policy: SeccompPolicy): Promise<string> {
@@ -139,7 +133,7 @@ export class SeccompPreload {
     for (const name of readdirSync(this.o.dir)) {
       // A temporary file of a process that died between its write and its rename (a live writer's
       // is at most a moment old).
-      if (name.endsWith('.tmp')) {
+      if (ATOMIC_TMP.test(name)) {
         const tmp = join(this.o.dir, name);
         if (Date.now() - (statSync(tmp, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > STALE_TMP_MS) rmSync(tmp, { force: true });
         continue;
@@ -148,7 +142,7 @@ export class SeccompPreload {
       if (m === null || m[1] !== key) continue;
       const file = join(this.o.dir, name);
       const bytes = readFileSync(file);
-      if (validFilter(bytes) && sha256(bytes) === m[2]) return file;
+      if (validFilter(bytes) && sha256Hex(bytes) === m[2]) return file;
       rmSync(file, { force: true });
     }
     let capture = captures.get(key);
@@ -157,16 +151,14 @@ export class SeccompPreload {
       captures.set(key, capture);
     }
     const bytes = await capture;
-    const file = join(this.o.dir, `${key}.${sha256(bytes)}.bpf`);
-    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, bytes, { mode: 0o600 });
-    renameSync(tmp, file);
+    const file = join(this.o.dir, `${key}.${sha256Hex(bytes)}.bpf`);
+    await writeFileAtomic(file, bytes);
     return file;
   }
 }
 
-/** The ptrace read, on the host: `tsbuild-run-init --dump-filter PID`. */
-function dumpFilter(program: string, pid: number): Promise<Buffer> {
+/** The ptrace read, on the host: `tsbuild-run-init --dump-filter PID` (the 8-byte flags, then the program). */
+export function dumpFilter(program: string, pid: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     execFile(program, ['--dump-filter', String(pid)], { encoding: 'buffer', timeout: 10_000, maxBuffer: MAX_FILTER_BYTES + 1 }, (err, stdout, stderr) => {
       if (err) reject(new TsbuildError('SECCOMP_CAPTURE_FAILED', `reading the seccomp filter of process ${pid} failed: ${stderr.toString().trim() || err.message}`, { cause: err }));
@@ -205,48 +197,37 @@ async function captureFilter(o: SeccompPreloadOptions & { readonly policy: Secco
       allCapabilities: [],
     });
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...spec, linux: { ...spec.linux, seccomp: o.policy } }), { mode: 0o600 });
-    const fds: RuncFds = { self: o.program, filter: '/dev/null', report: '/dev/null' };
-    const child = o.runc.run({ id, bundle: dir, logFile: join(dir, 'runc.log'), cgroupDirs: cgroups, fds });
-    // Both pipes are read to their end: 'close' waits for them.
-    let errText = '';
-    child.stderr.on('data', (b: Buffer) => {
-      if (errText.length < 4096) errText += b.toString();
-    });
-    const closed = new Promise<void>((resolve) => {
-      child.once('close', () => resolve());
-      child.once('error', () => resolve());
-    });
+    // The capture runs as a RUN's process does (runContainer: output lines, the kill on abort, the
+    // start error from runc's log); it is aborted once the filter is read, or after the timeout.
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), CAPTURE_TIMEOUT_MS);
+    let dump: Promise<Buffer> | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new TsbuildError('SECCOMP_CAPTURE_FAILED', 'the seccomp capture container did not start in time')), CAPTURE_TIMEOUT_MS);
-        child.stdout.on('data', (b: Buffer) => {
-          out += b.toString();
-          if (out.includes('ready\n')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        void closed.then(() => {
-          clearTimeout(timer);
-          let log = '';
-          try {
-            log = readFileSync(join(dir, 'runc.log'), 'utf8').trim();
-          } catch {
-            // No log: runc did not start.
-          }
-          const why = [log, errText.trim()].filter((t) => t !== '').join('; ');
-          reject(new TsbuildError('SECCOMP_CAPTURE_FAILED', `the seccomp capture container ended before it was ready${why ? `: ${why}` : ''}`));
-        });
+      const exit = await runContainer({
+        runc: o.runc,
+        id,
+        bundle: dir,
+        logFile: join(dir, 'runc.log'),
+        cgroupDirs: cgroups,
+        fds: { self: o.program, filter: '/dev/null', report: '/dev/null' },
+        signal: stop.signal,
+        killTimeoutMs: 10_000,
+        onLine: (l) => {
+          if (dump !== undefined || l.stream !== 1 || l.text !== 'ready') return;
+          dump = o.runc.statePid(id).then((pid) => dumpFilter(o.program, pid)).finally(() => stop.abort());
+          // Awaited below; if the run itself fails first, this rejection is not the one to report.
+          dump.catch(() => undefined);
+        },
       });
-      const pid = await o.runc.statePid(id);
-      const bytes = await dumpFilter(o.program, pid);
+      if (dump === undefined) {
+        const why = exit.cancelled ? 'did not start in time' : `ended before it was ready${exit.startError !== undefined ? `: ${exit.startError}` : ` (exit code ${exit.exitCode})`}`;
+        throw new TsbuildError('SECCOMP_CAPTURE_FAILED', `the seccomp capture container ${why}`);
+      }
+      const bytes = await dump;
       if (!validFilter(bytes)) throw new TsbuildError('SECCOMP_CAPTURE_FAILED', `the captured seccomp filter is malformed (${bytes.length} bytes)`);
       return bytes;
     } finally {
-      await o.runc.kill(id, 'KILL');
-      const gone = await Promise.race([closed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000).unref())]);
-      if (!gone) child.kill('SIGKILL');
+      clearTimeout(timer);
       await o.runc.forceDelete(id).catch(() => undefined);
     }
   } catch (e) {

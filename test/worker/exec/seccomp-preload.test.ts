@@ -6,23 +6,16 @@
  * test/compat/seccomp-probe.test.ts.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFile } from 'node:child_process';
 import { chmod, mkdir, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExecFailedError } from '../../../src/worker/exec/errors.js';
 import { RuncExecutor } from '../../../src/worker/exec/runc-executor.js';
-import { runInitProgram } from '../../../src/worker/exec/seccomp-preload.js';
+import { dumpFilter, runInitProgram } from '../../../src/worker/exec/seccomp-preload.js';
 import type { ExecRequest } from '../../../src/worker/exec/types.js';
 import { AUDIT_ARCH, firstDifference, parseProgram, runProgram } from '../../helpers/seccomp-bpf.js';
 import { describeIf } from '../../helpers/skip.js';
 import { canRunContainers, makeExecFixture, runcList, whyNot } from './fixture.js';
 import type { ExecFixture } from './fixture.js';
-
-function dumpFilter(program: string, pid: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    execFile(program, ['--dump-filter', String(pid)], { encoding: 'buffer' }, (err, out, stderr) => (err ? reject(new Error(`${err.message}: ${stderr.toString()}`)) : resolve(out)));
-  });
-}
 
 interface Seen {
   /** The filter of the running step's process, read with ptrace. */
@@ -157,14 +150,14 @@ describeIf(canRunContainers, whyNot, 'seccomp filter compiled once, loaded by ts
     bad.writeUInt32LE(0x7fff0000, bad.length - 4);
     await writeFile(file, bad);
     // And a dead writer's temporary file goes (a live one's, moments old, stays).
-    const deadTmp = join(dir, `${name as string}.0badf00d.tmp`);
-    const liveTmp = join(dir, `${name as string}.1badf00d.tmp`);
+    const deadTmp = join(dir, `${name as string}.tmp-0badf00d`);
+    const liveTmp = join(dir, `${name as string}.tmp-1badf00d`);
     await writeFile(deadTmp, 'half');
     await writeFile(liveTmp, 'half');
     await utimes(deadTmp, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
     const fresh = new RuncExecutor({ root: f.root });
     expect(await run(fresh, f, ['/bin/sh', '-c', 'echo fine'])).toBe('fine');
-    expect((await readdir(dir)).sort()).toEqual([name, `${name as string}.1badf00d.tmp`]);
+    expect((await readdir(dir)).sort()).toEqual([name, `${name as string}.tmp-1badf00d`]);
     await rm(liveTmp);
     expect((await readFile(file)).equals(good)).toBe(true);
     await f.assertClean();
