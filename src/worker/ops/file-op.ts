@@ -16,6 +16,7 @@ import { directCopyPlan, ManifestWriter, readManifest, reuseFrom, type DirectCop
 import { dropUnusedAncestors, makeAncestors } from './copy-ancestors.js';
 import { timestampSeconds } from '../fileop/timestamp.js';
 import { writeLinkedFrom } from '../diff/tar-index.js';
+import { isDirectoryInChain, soleMkdirPath } from './mkdir-existing.js';
 
 const ROOT_OWNER = { uid: 0, gid: 0 } as const;
 
@@ -119,6 +120,10 @@ export class FileOpImpl implements Op {
       const direct = await this.#directCopy(ctx, first, fromTarget, parent, plan);
       if (direct) return [direct];
     }
+    const existing = parent !== undefined ? soleMkdirPath(chain) : undefined;
+    if (parent !== undefined && existing !== undefined && (await isDirectoryInChain(s.snapshotter, parent, existing))) {
+      return [await this.#unchanged(ctx, parent)];
+    }
     const active = await s.snapshotter.prepare({ signal, ...(parent ? { parent } : {}) });
     const roots = new Map<number, ReadRoot>();
     let committed = false;
@@ -177,6 +182,20 @@ export class FileOpImpl implements Op {
       return [await layerResult(this.#deps, ctx, active.id, parent)];
     } finally {
       for (const r of roots.values()) await r.release().catch(() => undefined);
+      if (!committed) await s.snapshotter.remove(active.id).catch(() => undefined);
+    }
+  }
+
+  /** The step's empty layer on `parent`, made without mounting (mkdir-existing.ts says when). */
+  async #unchanged(ctx: OpContext, parent: string): Promise<Result> {
+    const s = this.#deps.services;
+    const active = await s.snapshotter.prepare({ signal: ctx.signal, parent });
+    let committed = false;
+    try {
+      await s.snapshotter.commit(active, { signal: ctx.signal });
+      committed = true;
+      return await layerResult(this.#deps, ctx, active.id, parent);
+    } finally {
       if (!committed) await s.snapshotter.remove(active.id).catch(() => undefined);
     }
   }
