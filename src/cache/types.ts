@@ -89,6 +89,12 @@ export interface WriterOptions extends SignalOptions {
    * written. Default: each chunk is on disk before the next is taken (its buffer may be reused).
    */
   readonly chunksUnchanged?: boolean;
+  /**
+   * Told the blob's digest and size once every byte is hashed, before the final fsync and the
+   * commit (an image's config can name a layer while the layer is still being made durable).
+   * Synchronous; must not throw. Not called when the write fails before that.
+   */
+  readonly onHashed?: (measured: { readonly digest: string; readonly size: number }) => void;
 }
 
 export interface ReaderOptions extends SignalOptions {

@@ -8,11 +8,12 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { createHook } from 'node:async_hooks';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import fs from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContentWriter } from '../../src/cache/content-writer.js';
+import { countPoolTrips } from '../helpers/pool-trips.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -72,19 +73,16 @@ describe('content writer: writes in flight and early flushes', () => {
   });
 
   test('what was written is flushed before the end once FLUSH_BYTES were written, and the blob is whole', async () => {
-    const probe = await open(join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as FileHandle;
-    await probe.close();
-    const { datasync, sync } = proto;
+    const { fdatasync, fsync } = fs;
     const calls: string[] = [];
-    proto.datasync = function (this: FileHandle) {
+    fs.fdatasync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
       calls.push('datasync');
-      return datasync.call(this);
-    };
-    proto.sync = function (this: FileHandle) {
+      fdatasync(fd, cb);
+    }) as typeof fs.fdatasync;
+    fs.fsync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
       calls.push('sync');
-      return sync.call(this);
-    };
+      fsync(fd, cb);
+    }) as typeof fs.fsync;
     try {
       for (const chunksUnchanged of [true, false]) {
         calls.length = 0;
@@ -98,8 +96,8 @@ describe('content writer: writes in flight and early flushes', () => {
         expect(calls.slice(-2)).toEqual(['sync', 'sync']);
       }
     } finally {
-      proto.datasync = datasync;
-      proto.sync = sync;
+      fs.fdatasync = fdatasync;
+      fs.fsync = fsync;
     }
   });
 
@@ -109,15 +107,39 @@ describe('content writer: writes in flight and early flushes', () => {
     await mkdir(small);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', small]);
     try {
-      for (const chunksUnchanged of [true, false]) {
+      // Big chunks go through the thread pool, small ones are written synchronously.
+      for (const [chunksUnchanged, chunk, n] of [[true, 512 * 1024, 6], [false, 512 * 1024, 6], [true, 16 * 1024, 100]] as const) {
         const w = new ContentWriter({ ingestDir: small, blobsDir, chunksUnchanged });
-        const chunks = Array.from({ length: 6 }, () => randomBytes(512 * 1024));
+        const chunks = Array.from({ length: n }, () => randomBytes(chunk));
         await expect(writeAll(w, chunks)).rejects.toMatchObject({ code: 'ENOSPC' });
         expect(await readdir(small)).toEqual([]);
         expect(await readdir(blobsDir)).toEqual([]);
       }
     } finally {
       execFileSync('umount', [small]);
+    }
+  });
+
+  test('a small blob takes two thread-pool trips, its fsync and its directory\'s; its digest is told before them', async () => {
+    const { fsync } = fs;
+    const calls: string[] = [];
+    fs.fsync = ((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+      calls.push('sync');
+      fsync(fd, cb);
+    }) as typeof fs.fsync;
+    try {
+      const bytes = randomBytes(6 * 1024);
+      const onHashed = (m: { readonly digest: string; readonly size: number }): void => {
+        calls.push(`hashed ${m.digest} ${m.size}`);
+      };
+      const { result: digest, trips } = await countPoolTrips(() => writeAll(new ContentWriter({ ingestDir, blobsDir, chunksUnchanged: true, onHashed }), [bytes.subarray(0, 1024), bytes.subarray(1024)]));
+      expect(digest).toBe(sha(bytes));
+      expect((await readFile(join(blobsDir, digest.slice(7)))).equals(bytes)).toBe(true);
+      // Opening, writing, closing, renaming and the stat after it took seven trips more.
+      expect(trips).toHaveLength(2);
+      expect(calls).toEqual([`hashed ${sha(bytes)} ${bytes.length}`, 'sync', 'sync']);
+    } finally {
+      fs.fsync = fsync;
     }
   });
 });

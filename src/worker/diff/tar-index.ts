@@ -18,7 +18,8 @@
  * (the epoch changes the headers), and only uncompressed blobs (offsets are into the stored bytes).
  */
 import type { Stats } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** Where snapshots keep their `diff/` (the Snapshotter's diffDir). */
@@ -85,11 +86,15 @@ export class TarIndexWriter {
   }
 }
 
-/** The index left beside snapshot `id`, if any (and readable). */
+/**
+ * The index left beside snapshot `id`, if any (and readable). Read synchronously, as the small
+ * files beside it: readLinkedFrom starts every layer's tar (the export waits for the last one's),
+ * and its thread-pool trip took 5–13 ms at load 5, behind the build's end on the event loop.
+ */
 export async function readTarIndex(snapshots: DiffDirs, id: string): Promise<TarIndex | undefined> {
   let raw: string;
   try {
-    raw = await readFile(siblingPath(snapshots, id, INDEX), 'utf8');
+    raw = readFileSync(siblingPath(snapshots, id, INDEX), 'utf8');
   } catch {
     return undefined;
   }
@@ -111,13 +116,13 @@ export async function readTarIndex(snapshots: DiffDirs, id: string): Promise<Tar
 
 /** Records that snapshot `id`'s layer hard-links files of snapshot `from`'s layer. */
 export async function writeLinkedFrom(snapshots: DiffDirs, id: string, from: string): Promise<void> {
-  await writeFile(siblingPath(snapshots, id, LINKED_FROM), from);
+  writeFileSync(siblingPath(snapshots, id, LINKED_FROM), from);
 }
 
 /** The snapshot whose files snapshot `id`'s layer hard-links, if it recorded one. */
 export async function readLinkedFrom(snapshots: DiffDirs, id: string): Promise<string | undefined> {
   try {
-    const v = (await readFile(siblingPath(snapshots, id, LINKED_FROM), 'utf8')).trim();
+    const v = readFileSync(siblingPath(snapshots, id, LINKED_FROM), 'utf8').trim();
     return v === '' ? undefined : v;
   } catch {
     return undefined;
