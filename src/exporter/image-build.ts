@@ -38,19 +38,29 @@ export function createdTime(sourceDateEpoch: number | undefined): string {
   return new Date(sourceDateEpoch !== undefined ? sourceDateEpoch * 1000 : Date.now()).toISOString();
 }
 
-/** `layers`: how the layers are stored (default: as the output's attributes say). */
+/**
+ * `layers`: how the layers are stored (default: as the output's attributes say). Returns once the
+ * layers, the config and the manifest are all committed: only then may anything name the image.
+ */
 export async function buildImage(req: ExportRequest, ctx: ExportContext, flavour: ManifestFlavour, layers: LayerOptions = layerOptions(req.attrs)): Promise<AssembledImage> {
   const blobs = await chainLayers(req.snapshot, { ...layers, sourceDateEpoch: req.sourceDateEpoch }, ctx);
-  // Without SOURCE_DATE_EPOCH the times come from the layers' snapshots (see image-assemble.ts).
-  const created = req.sourceDateEpoch !== undefined ? createdTime(req.sourceDateEpoch) : undefined;
-  const img = assembleImage({
-    config: req.config,
-    layers: blobs,
-    flavour,
-    ...(created !== undefined ? { created, clampHistory: created } : {}),
-  });
-  // Two blobs, each fsynced with its directory: written side by side. Nothing names the manifest
-  // before both are in (the image store's name is written after this returns).
-  await Promise.all([ctx.storage.content.put(img.configBytes, { signal: ctx.signal }), ctx.storage.content.put(img.manifestBytes, { signal: ctx.signal })]);
-  return img;
+  const written = (async (): Promise<AssembledImage> => {
+    // Without SOURCE_DATE_EPOCH the times come from the layers' snapshots (see image-assemble.ts).
+    const created = req.sourceDateEpoch !== undefined ? createdTime(req.sourceDateEpoch) : undefined;
+    const img = assembleImage({
+      config: req.config,
+      layers: blobs.layers,
+      flavour,
+      ...(created !== undefined ? { created, clampHistory: created } : {}),
+    });
+    // Two blobs, each fsynced with its directory: written side by side, and beside the commits of
+    // layers still being made durable (a build's last one, made beside its last step: the export
+    // used to wait for its fsync, rename and directory fsync before writing these).
+    await Promise.all([ctx.storage.content.put(img.configBytes, { signal: ctx.signal }), ctx.storage.content.put(img.manifestBytes, { signal: ctx.signal })]);
+    return img;
+  })();
+  const [img, layersDone] = await Promise.allSettled([written, blobs.done]);
+  if (layersDone.status === 'rejected') throw layersDone.reason;
+  if (img.status === 'rejected') throw img.reason;
+  return img.value;
 }

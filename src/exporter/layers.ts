@@ -37,31 +37,86 @@ export function reusableBlob(present: readonly LayerBlobEntry[], opts: LayerOpti
 }
 
 /**
+ * A layer's blob being made: `hashed` resolves with its figures as soon as every byte of a new
+ * uncompressed blob is hashed (before its fsync, rename and the directory's fsync), else with the
+ * final ones; `done` once it is committed and remembered. `hashed` never rejects: undefined when the
+ * job failed first.
+ */
+interface LayerJob {
+  readonly hashed: Promise<LayerBlobInfo | undefined>;
+  readonly done: Promise<LayerBlobInfo>;
+}
+
+/** A layer blob whose figures are known, and the promise of its commit (rejects when that fails). */
+export interface PendingLayerBlob {
+  readonly info: LayerBlobInfo;
+  readonly done: Promise<LayerBlobInfo>;
+}
+
+/**
  * Blobs being made now, per content store and (snapshot, options): a second caller for the same
  * blob — an export that reaches a layer a build started early (src/engine/eager-layers.ts) — waits
  * for the first instead of diffing the snapshot again. Reproducible (epoch) blobs are never shared.
  */
-const making = new WeakMap<object, Map<string, Promise<LayerBlobInfo>>>();
+const making = new WeakMap<object, Map<string, LayerJob>>();
 
 /** The blob of one snapshot's own layer, creating and caching it when needed. */
 export async function layerBlobFor(snapshotId: string, opts: LayerRequest, ctx: ExportContext): Promise<LayerBlobInfo> {
-  if (opts.sourceDateEpoch !== undefined) return makeLayerBlob(snapshotId, opts, ctx);
+  return (await pendingLayerBlob(snapshotId, opts, ctx)).done;
+}
+
+/**
+ * layerBlobFor, answered as soon as the blob's digests are known: an image's config and manifest
+ * can be written while its last layer is still being made durable (the export of a build waits for
+ * that layer, made beside the build's last step). The caller must wait for `done` before anything
+ * names the image.
+ */
+export async function pendingLayerBlob(snapshotId: string, opts: LayerRequest, ctx: ExportContext): Promise<PendingLayerBlob> {
+  if (opts.sourceDateEpoch !== undefined) return settledJob(startJob(snapshotId, opts, ctx));
   let inStore = making.get(ctx.storage.content);
   if (!inStore) making.set(ctx.storage.content, (inStore = new Map()));
   const key = `${snapshotId}\0${opts.compression}\0${opts.level ?? ''}\0${opts.force === true}`;
-  const running = inStore.get(key);
-  // The other caller's failure (its own cancellation) is not ours: then this call makes the blob.
+  const map = inStore;
+  const own = (): LayerJob => {
+    const job = startJob(snapshotId, opts, ctx);
+    map.set(key, job);
+    void job.done.catch(() => undefined).finally(() => {
+      if (map.get(key) === job) map.delete(key);
+    });
+    return job;
+  };
+  const running = map.get(key);
+  // The other caller's failure (its own cancellation) is not ours: then this call makes the blob,
+  // also when that failure comes after the figures were handed out.
   if (running) {
-    const done = await untilSettledOrAborted(running, ctx.signal);
-    if (done) return done;
+    const info = await untilSettledOrAborted(running.hashed, ctx.signal);
+    if (info) return { info, done: running.done.catch(() => sameBlob(info, own().done)) };
   }
-  const mine = makeLayerBlob(snapshotId, opts, ctx);
-  inStore.set(key, mine);
-  try {
-    return await mine;
-  } finally {
-    if (inStore.get(key) === mine) inStore.delete(key);
+  return settledJob(own());
+}
+
+function startJob(snapshotId: string, opts: LayerRequest, ctx: ExportContext): LayerJob {
+  let early: ((info: LayerBlobInfo) => void) | undefined;
+  const hashedEarly = new Promise<LayerBlobInfo>((resolve) => (early = resolve));
+  const done = makeLayerBlob(snapshotId, opts, ctx, (info) => early?.(info));
+  const hashed = Promise.race([hashedEarly, done.then((i) => i, () => undefined)]);
+  return { hashed, done };
+}
+
+/** The job's figures once hashed; its failure before that is thrown. */
+async function settledJob(job: LayerJob): Promise<PendingLayerBlob> {
+  const info = await job.hashed;
+  if (info === undefined) return { info: await job.done, done: job.done };
+  return { info, done: sameBlob(info, job.done) };
+}
+
+/** `done`, checked to be the blob whose figures were handed out early. */
+async function sameBlob(early: LayerBlobInfo, done: Promise<LayerBlobInfo>): Promise<LayerBlobInfo> {
+  const info = await done;
+  if (info.digest !== early.digest || info.diffId !== early.diffId || info.size !== early.size) {
+    throw new Error(`internal: layer blob ${info.digest} is not the ${early.digest} its digests announced`);
   }
+  return info;
 }
 
 /** `p`'s value, or undefined when it fails; rejects when `signal` aborts first. */
@@ -74,7 +129,8 @@ function untilSettledOrAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T
   });
 }
 
-async function makeLayerBlob(snapshotId: string, opts: LayerRequest, ctx: ExportContext): Promise<LayerBlobInfo> {
+/** `hashed`: told a new uncompressed blob's figures once its bytes are hashed (LayerJob). */
+async function makeLayerBlob(snapshotId: string, opts: LayerRequest, ctx: ExportContext, hashed: (info: LayerBlobInfo) => void): Promise<LayerBlobInfo> {
   const cache = ctx.storage.layerBlobs;
   // Reproducible exports must not reuse a blob diffed with other mtimes — except a base image's own
   // layer blob, which is the layer (its diff_id is in the base config) whatever the epoch.
@@ -98,7 +154,11 @@ async function makeLayerBlob(snapshotId: string, opts: LayerRequest, ctx: Export
   const index = indexed ? new TarIndexWriter() : undefined;
   const earlier = indexed ? await earlierTar(snapshotId, ctx) : undefined;
   // The differ's chunks are buffers of their own: the writer may take the next while one is written.
-  const writer = ctx.storage.content.writer({ signal: ctx.signal, chunksUnchanged: true });
+  // Uncompressed, the stored blob is the tar: its digest is the diff_id (writeLayerBlob).
+  const onHashed = opts.compression === 'uncompressed'
+    ? (m: { readonly digest: string; readonly size: number }): void => hashed({ digest: m.digest, size: m.size, diffId: m.digest, uncompressedSize: m.size, compression: 'uncompressed' })
+    : undefined;
+  const writer = ctx.storage.content.writer({ signal: ctx.signal, chunksUnchanged: true, ...(onHashed ? { onHashed } : {}) });
   let info: LayerBlobInfo;
   try {
     const tar = ctx.differ.diff(snapshotId, {
@@ -149,24 +209,48 @@ async function earlierTar(snapshotId: string, ctx: ExportContext): Promise<TarRe
   }
 }
 
+/** The blobs of a chain's layers as soon as their figures are known, and the wait for their commits. */
+export interface ChainBlobs {
+  /** One per layer, bottom first. */
+  readonly layers: readonly LayerBlobInfo[];
+  /** Resolves once every blob is committed; rejects with the first failure, after all settled. */
+  readonly done: Promise<void>;
+}
+
 /**
  * Blobs of every layer of the snapshot's chain, bottom first. Layers are made CONCURRENCY at a
  * time: compression runs in libuv's thread pool, so two layers use two cores (on this 2-core
  * machine the split example's export went from 2.9 s to about half). The first failure cancels the
- * others; every one has settled (committed or aborted its blob) before the error is thrown.
+ * others; every one has settled (committed or aborted its blob) before the error is thrown. A
+ * layer counts as made once its figures are known (pendingLayerBlob): its commit goes on beside
+ * the next layers, and beside what the caller writes with the figures; `done` waits for it.
  */
-export async function chainLayers(snapshot: string | undefined, opts: LayerRequest, ctx: ExportContext): Promise<LayerBlobInfo[]> {
-  if (snapshot === undefined) return [];
+export async function chainLayers(snapshot: string | undefined, opts: LayerRequest, ctx: ExportContext): Promise<ChainBlobs> {
+  if (snapshot === undefined) return { layers: [], done: Promise.resolve() };
   const chain = [...(await ctx.snapshotter.chain(snapshot))].reverse();
   const out = new Array<LayerBlobInfo>(chain.length);
-  await allOrFirstError(chain, { concurrency: CONCURRENCY, signal: ctx.signal }, async (id, i, signal) => {
-    const started = Date.now();
-    const blob = await layerBlobFor(id, opts, Object.assign(Object.create(ctx) as ExportContext, { signal }));
-    const info: LayerBlobInfo = { ...blob, createdAt: new Date(Math.floor((await ctx.snapshotter.stat(id)).createdAt)).toISOString() };
-    ctx.progress.status({ id: `layer-${id}`, name: `exporting layer ${i + 1}/${chain.length} ${info.digest.slice(0, 19)}`, current: info.size, total: info.size, started, completed: Date.now() });
-    out[i] = info;
-  });
-  return out;
+  const commits: Promise<unknown>[] = [];
+  try {
+    await allOrFirstError(chain, { concurrency: CONCURRENCY, signal: ctx.signal }, async (id, i, signal) => {
+      const started = Date.now();
+      const blob = await pendingLayerBlob(id, opts, Object.assign(Object.create(ctx) as ExportContext, { signal }));
+      commits.push(blob.done.then((b) => {
+        ctx.progress.status({ id: `layer-${id}`, name: `exporting layer ${i + 1}/${chain.length} ${b.digest.slice(0, 19)}`, current: b.size, total: b.size, started, completed: Date.now() });
+      }));
+      out[i] = { ...blob.info, createdAt: new Date(Math.floor((await ctx.snapshotter.stat(id)).createdAt)).toISOString() };
+    });
+  } catch (e) {
+    await Promise.allSettled(commits);
+    throw e;
+  }
+  return { layers: out, done: allSettledOrFirstError(commits) };
+}
+
+/** Resolves once all settled; rejects with the first rejection (in order) if any. */
+async function allSettledOrFirstError(ps: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(ps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /** Layers made at once: one per core (each compresses on a thread-pool thread). */
