@@ -4,6 +4,7 @@
  * failure and cancellation.
  */
 import { rm } from 'node:fs/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { parseDockerfileAsync } from '../frontend/dockerfile/parse.js';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
@@ -188,6 +189,12 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       summary = solved.summary;
       try {
         snapshot = snapshotOf(solved.result, 'build result');
+        // One turn of the event loop before the history's and the export's work: the last step's
+        // layer blob (eager-layers.ts) gets its tar made and its fsync under way meanwhile. From
+        // the step's result to here, and on through the history and the export's claims, is one
+        // chain of promise jobs, and the blob's stream steps (process.nextTick) only ran after it:
+        // the export then waited for all of that tar, its hash and its fsync (issue 14).
+        await nextTurn();
         // Best effort, as the history is: a report without layers beats a failed build.
         const layers = snapshot !== undefined ? await engine.layerUsages.get(services.snapshotter, snapshot, signal).catch(() => undefined) : undefined;
         await recorder.record(summary, 'succeeded', layers);
