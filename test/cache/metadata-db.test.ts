@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetadataDb } from '../../src/cache/metadata-db.js';
+import { makeTestRoot } from './helpers/temp-root.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/cache/migrations.js';
 import { isTsbuildError } from '../../src/util/errors.js';
 
@@ -95,6 +96,37 @@ describe('metadata database', () => {
       expect(db.read(() => db.prepare('SELECT COUNT(*) AS n FROM locks').get())).toEqual({ n: 1 });
     } finally {
       db.close();
+    }
+  });
+
+  test('a write never checkpoints the WAL by itself at SQLite\'s default limit; checkpoint() does, and the next write starts the WAL over', () => {
+    const db = MetadataDb.open({ path: join(dir, 'metadata.db') });
+    try {
+      const sql = "INSERT INTO locks (name, pid, pid_start, acquired_at) VALUES (?, 1, '', 0)";
+      // Each transaction appends at least one frame: 1,500 is past SQLite's default of 1,000
+      // pages, where a commit ran the checkpoint (and its fsyncs) inside the write.
+      for (let i = 0; i < 1500; i++) db.write(() => db.prepare(sql).run(`lock-${i}-${'x'.repeat(1500)}`));
+      const first = db.checkpoint();
+      expect(first.frames).toBeGreaterThanOrEqual(1500);
+      expect(first.checkpointed).toBe(first.frames);
+      db.write(() => db.prepare(sql).run('after'));
+      expect(db.checkpoint().frames).toBeLessThan(20);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('the collection after an operation checkpoints the WAL', async () => {
+    const t = await makeTestRoot();
+    try {
+      const s = await t.open();
+      for (let i = 0; i < 50; i++) await s.records.save({ key: `sha256:${i}`, output: 0, resultId: '', recordType: 'internal', description: 'x'.repeat(2000) });
+      await s.collectGarbage();
+      // A complete checkpoint lets the next writer start the WAL over: it then holds that write only.
+      await s.records.save({ key: 'sha256:after', output: 0, resultId: '', recordType: 'internal', description: 'x' });
+      expect(s.db.checkpoint().frames).toBeLessThan(20);
+    } finally {
+      await t.cleanup();
     }
   });
 });
