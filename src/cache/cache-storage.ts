@@ -109,12 +109,12 @@ export class CacheStorage {
    */
   async collectGarbage(opts: SignalOptions = {}): Promise<GarbageReport> {
     const report = await collectGarbage(this.parts, opts);
-    // The lookups' pending uses (the walk's records.list() writes them too) and the operation's own
-    // writes go into the database here, after the operation, instead of in a commit that crosses
-    // SQLite's checkpoint limit during it (metadata-db.ts). Best effort: the WAL keeps them anyway.
+    // The lookups' pending uses (the walk's records.list() writes them too) are written, and the WAL
+    // checkpointed when due, here after the operation instead of in a commit that crosses SQLite's
+    // checkpoint limit during it (metadata-db.ts). Best effort: the WAL keeps everything anyway.
     try {
       this.records.flushUsage();
-      this.db.checkpoint();
+      this.db.checkpointIfDue();
     } catch {
       // A busy or closed database: the next collection checkpoints.
     }

@@ -27,6 +27,8 @@ export class MetadataDb {
   /** One transaction function each, reused: making one per call costs as much as a short write. */
   readonly #immediate: (fn: () => unknown) => unknown;
   readonly #deferred: (fn: () => unknown) => unknown;
+  /** Write transactions of this connection since its last checkpoint() (see checkpointIfDue). */
+  #writesSinceCheckpoint = 0;
 
   private constructor(path: string, sqlite: Database.Database) {
     this.path = path;
@@ -60,9 +62,9 @@ export class MetadataDb {
       // A commit that crosses wal_autocheckpoint pages of WAL runs the checkpoint itself: copies
       // the pages back and fsyncs the WAL and the database, synchronously, inside whichever write
       // happens to cross it — at SQLite's default (1000 pages) a 6-14 ms stall of the daemon's event
-      // loop in one change rebuild of ~8, in the middle of its steps. The engine checkpoints after
-      // each operation instead (CacheStorage.collectGarbage, off the build's critical path); this
-      // higher limit only bounds the WAL of a process that writes a lot without collecting.
+      // loop in one change rebuild of ~8, in the middle of its steps. The engine's collection after
+      // each operation checkpoints instead, when due (checkpointIfDue, off the build's critical
+      // path); this higher limit only bounds the WAL of a process that writes a lot without collecting.
       sqlite.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       const db = new MetadataDb(opts.path, sqlite);
       db.migrate(opts.migrations ?? MIGRATIONS);
@@ -76,6 +78,7 @@ export class MetadataDb {
 
   /** Runs fn in a write transaction (BEGIN IMMEDIATE). fn must be synchronous and short. */
   write<T>(fn: () => T): T {
+    this.#writesSinceCheckpoint++;
     return this.#immediate(fn) as T;
   }
 
@@ -105,8 +108,21 @@ export class MetadataDb {
    * WAL's frames and how many of them are now in the database.
    */
   checkpoint(): { readonly frames: number; readonly checkpointed: number } {
+    this.#writesSinceCheckpoint = 0;
     const [r] = this.sqlite.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
     return { frames: r?.log ?? 0, checkpointed: r?.checkpointed ?? 0 };
+  }
+
+  /**
+   * checkpoint() once this connection has made CHECKPOINT_AFTER_WRITES write transactions since
+   * its last one (about as often as SQLite's default limit of 1000 pages did, a change rebuild of a
+   * small Dockerfile being ~60 writes and ~125 pages): each checkpoint fsyncs the WAL and the
+   * database. True when it checkpointed.
+   */
+  checkpointIfDue(): boolean {
+    if (this.#writesSinceCheckpoint < CHECKPOINT_AFTER_WRITES) return false;
+    this.checkpoint();
+    return true;
   }
 
   /** Highest applied migration. */
@@ -167,3 +183,6 @@ const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
 
 /** WAL pages (4 KiB) after which a commit checkpoints by itself (see open()). */
 export const WAL_AUTOCHECKPOINT_PAGES = 8000;
+
+/** Write transactions after which checkpointIfDue() checkpoints. */
+export const CHECKPOINT_AFTER_WRITES = 400;

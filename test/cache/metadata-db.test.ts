@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MetadataDb } from '../../src/cache/metadata-db.js';
+import { CHECKPOINT_AFTER_WRITES, MetadataDb } from '../../src/cache/metadata-db.js';
 import { makeTestRoot } from './helpers/temp-root.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/cache/migrations.js';
 import { isTsbuildError } from '../../src/util/errors.js';
@@ -116,11 +116,16 @@ describe('metadata database', () => {
     }
   });
 
-  test('the collection after an operation checkpoints the WAL', async () => {
+  test('the collection after an operation checkpoints the WAL once enough writes were made', async () => {
     const t = await makeTestRoot();
     try {
       const s = await t.open();
-      for (let i = 0; i < 50; i++) await s.records.save({ key: `sha256:${i}`, output: 0, resultId: '', recordType: 'internal', description: 'x'.repeat(2000) });
+      await s.collectGarbage();
+      const save = (key: string): Promise<unknown> => s.records.save({ key, output: 0, resultId: '', recordType: 'internal', description: 'x'.repeat(2000) });
+      for (let i = 0; i < 50; i++) await save(`sha256:${i}`);
+      await s.collectGarbage();
+      expect(s.db.checkpointIfDue()).toBe(false);
+      for (let i = 50; i < CHECKPOINT_AFTER_WRITES; i++) await save(`sha256:${i}`);
       await s.collectGarbage();
       // A complete checkpoint lets the next writer start the WAL over: it then holds that write only.
       await s.records.save({ key: 'sha256:after', output: 0, resultId: '', recordType: 'internal', description: 'x' });
