@@ -11,7 +11,6 @@
  *       mount(2) run on a thread of its own whose working directory is `cwd` (null: the process's),
  *       so that relative overlay lower paths resolve against the data root without changing the
  *       process's working directory (unshare(CLONE_FS) affects that one thread only).
- *   mountSync(cwd, source, target, fstype, flags, data)       the same, the caller waiting (no pool)
  *   umount(target, flags) -> Promise<void>                    umount2(2)
  *   lutimes(path, atimeSec, atimeNsec, mtimeSec, mtimeNsec)   utimensat(2), AT_SYMLINK_NOFOLLOW
  *   mknod(path, mode, major, minor)                           mknod(2); mode carries the file type
@@ -201,53 +200,23 @@ static napi_value queue_job(napi_env env, mount_job *j) {
                      j->is_umount ? "umount2" : "mount", j->target);
 }
 
-/* The arguments of mount and mountSync: (cwd: string|null, source, target, fstype, flags: number, data: string|null). */
-static mount_job *mount_args(napi_env env, napi_callback_info info, const char *name) {
+/* mount(cwd: string|null, source: string, target: string, fstype: string, flags: number, data: string|null) */
+static napi_value js_mount(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
-    napi_throw_error(env, NULL, "tsbuild_sys: cannot read the arguments");
-    return NULL;
-  }
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   mount_job *j = calloc(1, sizeof *j);
-  if (j == NULL) {
-    tsbuild_throw_errno(env, ENOMEM, "mount", NULL);
-    return NULL;
-  }
+  if (j == NULL) return tsbuild_throw_errno(env, ENOMEM, "mount", NULL);
   double flags = 0;
   if (argc != 6 || tsbuild_get_string(env, argv[0], 1, &j->cwd) || tsbuild_get_string(env, argv[1], 0, &j->source) ||
       tsbuild_get_string(env, argv[2], 0, &j->target) || tsbuild_get_string(env, argv[3], 0, &j->fstype) ||
       get_number(env, argv[4], &flags) || tsbuild_get_string(env, argv[5], 1, &j->data)) {
     job_free(j);
-    char msg[96];
-    snprintf(msg, sizeof msg, "%s(cwd, source, target, fstype, flags, data): bad arguments", name);
-    napi_throw_type_error(env, NULL, msg);
+    napi_throw_type_error(env, NULL, "mount(cwd, source, target, fstype, flags, data): bad arguments");
     return NULL;
   }
   j->flags = (unsigned long)flags;
-  return j;
-}
-
-/* mount(cwd, source, target, fstype, flags, data) -> Promise<void>: on the libuv pool. */
-static napi_value js_mount(napi_env env, napi_callback_info info) {
-  mount_job *j = mount_args(env, info, "mount");
-  return j == NULL ? NULL : queue_job(env, j);
-}
-
-/*
- * mountSync(cwd, source, target, fstype, flags, data): the same mount, the calling thread waiting
- * for the mount thread. No pool queue (behind the layer tars' writes and fsyncs) and no event-loop
- * turn for the completion (taken by whatever else is ready first): an overlay mount takes the
- * kernel well under a millisecond.
- */
-static napi_value js_mount_sync(napi_env env, napi_callback_info info) {
-  mount_job *j = mount_args(env, info, "mountSync");
-  if (j == NULL) return NULL;
-  job_execute(env, j);
-  napi_value r = NULL;
-  if (j->err != 0) r = tsbuild_throw_errno(env, j->err, "mount", j->target);
-  job_free(j);
-  return r;
+  return queue_job(env, j);
 }
 
 /* umount(target: string, flags: number) */
@@ -611,7 +580,6 @@ static napi_value js_copy_files(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"mountSync", NULL, js_mount_sync, NULL, NULL, NULL, napi_enumerable, NULL},
       {"umount", NULL, js_umount, NULL, NULL, NULL, napi_enumerable, NULL},
       {"lutimes", NULL, js_lutimes, NULL, NULL, NULL, napi_enumerable, NULL},
       {"mknod", NULL, js_mknod, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -18,11 +18,6 @@ import { fileURLToPath } from 'node:url';
 export interface NativeSys {
   /** mount(2) with the relative paths in `data` resolved against `cwd` (null: the process's). */
   mount(cwd: string | null, source: string, target: string, fstype: string, flags: number, data: string | null): Promise<void>;
-  /**
-   * The same mount(2), the caller waiting for it: no thread-pool queue, no event-loop turn for the
-   * result. Throws as `mount` rejects. Missing from a module built before it existed.
-   */
-  mountSync?(cwd: string | null, source: string, target: string, fstype: string, flags: number, data: string | null): void;
   /** umount2(2). */
   umount(target: string, flags: number): Promise<void>;
   /** utimensat(2) with AT_SYMLINK_NOFOLLOW: `path`'s own times, to the nanosecond. */

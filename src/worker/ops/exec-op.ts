@@ -17,7 +17,6 @@ import type { CacheSharing } from '../cache-mounts/types.js';
 import { hostPathInRootfs } from '../exec/root-path.js';
 import { selectedContentDigest } from './content-digest.js';
 import { snapshotOf, targetOf } from './worker-result.js';
-import { overlayMountsInline } from '../snapshot/mount-exec.js';
 import { fileReadReporter, layerResult, openReadRoot, type OpDeps } from './context.js';
 
 const { MountType, NetMode, SecurityMode, CacheSharingOpt } = tsbuild.llb;
@@ -100,15 +99,14 @@ export class ExecOpImpl implements Op {
     let committed = false;
     const cleanups: Cleanup[] = [];
     try {
-      // The rootfs mount is started, and the executor makes the run's bundle (init files, cgroup
-      // layout, sandbox network) with synchronous file calls. A mount through the thread pool (no
-      // native mountSync) first gets one turn of the event loop to reach its thread, so the kernel
-      // mounts while the bundle is made; a synchronous one is made in the microtasks after it.
+      // The rootfs mount is queued first (its syscall runs on a thread-pool thread); one turn of the
+      // event loop lets it get there, then the executor makes the run's bundle (init files, cgroup
+      // layout, sandbox network) with synchronous file calls while the kernel mounts.
       const mounting = s.snapshotter.mount(active, { signal, containerRoot: true });
       // Awaited below, or released by the cleanups: a failure is never lost, nor left unhandled.
       mounting.catch(() => undefined);
       cleanups.push(() => mounting.then((ref) => ref.release(), () => undefined));
-      if (!overlayMountsInline()) await nextTurn();
+      await nextTurn();
       const pendingRun = s.executor.prepare({
         ...(meta.hostname ? { hostname: meta.hostname } : {}),
         network,

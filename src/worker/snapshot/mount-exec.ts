@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MNT_DETACH, nativeSys, type NativeSys } from '../../util/native-sys.js';
+import { MNT_DETACH, nativeSys } from '../../util/native-sys.js';
 import { SnapshotError, SnapshotErrorCode } from './errors.js';
 import { isMountPoint } from './mount-table-proc.js';
 
@@ -42,7 +42,7 @@ export async function mountOverlay(req: OverlayMountRequest): Promise<void> {
       `overlay mount of ${req.target}: option string is ${Buffer.byteLength(req.options)} bytes, over the kernel's ${MOUNT_DATA_LIMIT}`);
   }
   const sys = nativeSys();
-  const r = sys?.mountSync ? mountNow(sys.mountSync, req) : sys
+  const r = sys
     ? await sys.mount(req.cwd, 'overlay', req.target, 'overlay', 0, req.options).then(
       () => ({ ok: true, stderr: '' }),
       (e: Error) => ({ ok: false, stderr: `mount: ${e.message}` }))
@@ -51,30 +51,6 @@ export async function mountOverlay(req: OverlayMountRequest): Promise<void> {
     throw new SnapshotError(SnapshotErrorCode.mountFailed, `overlay mount of ${req.target} failed: ${r.stderr.split('\n')[0] ?? ''}`, {
       detail: [`options: ${req.options.length > 300 ? `${req.options.slice(0, 300)}…` : req.options}`],
     });
-  }
-}
-
-/**
- * True when overlay mounts are made synchronously (the native module's mountSync): mountOverlay's
- * syscall has run by the time its promise is made, so a caller need not yield to let it start.
- */
-export function overlayMountsInline(): boolean {
-  return nativeSys()?.mountSync !== undefined;
-}
-
-/**
- * The mount made while the caller waits (the kernel's part: well under a millisecond for an overlay
- * here). Through the thread pool it queued behind the build's file I/O — the previous layer's tar
- * writes and fsyncs — and its result then waited for an event-loop turn behind whatever else was
- * ready (that tar's next chunk): 1.3-2.9 ms per RUN step from the syscall's end to the step going
- * on, against 0.3-0.5 ms for the syscall itself (docs/benchmarks.md, s17-db).
- */
-function mountNow(mountSync: NonNullable<NativeSys['mountSync']>, req: OverlayMountRequest): ExecResult {
-  try {
-    mountSync(req.cwd, 'overlay', req.target, 'overlay', 0, req.options);
-    return { ok: true, stderr: '' };
-  } catch (e) {
-    return { ok: false, stderr: `mount: ${(e as Error).message}` };
   }
 }
 
