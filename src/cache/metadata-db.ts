@@ -6,6 +6,8 @@
  * writer blocks every other process's writers while it runs.
  */
 import Database from 'better-sqlite3';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { TsbuildError } from '../util/errors.js';
 import type { Migration } from './migrations.js';
 import { MIGRATIONS } from './migrations.js';
@@ -114,15 +116,35 @@ export class MetadataDb {
   }
 
   /**
-   * checkpoint() once this connection has made CHECKPOINT_AFTER_WRITES write transactions since
-   * its last one (about as often as SQLite's default limit of 1000 pages did, a change rebuild of a
-   * small Dockerfile being ~60 writes and ~125 pages): each checkpoint fsyncs the WAL and the
-   * database. True when it checkpointed.
+   * checkpoint() once the WAL holds CHECKPOINT_AFTER_FRAMES frames (SQLite's own default limit:
+   * a change rebuild of a small Dockerfile writes ~125), or — when the WAL's length cannot be read —
+   * once this connection made CHECKPOINT_AFTER_WRITES write transactions since its last
+   * checkpoint. Each checkpoint fsyncs the WAL and the database. True when it checkpointed.
    */
   checkpointIfDue(): boolean {
-    if (this.#writesSinceCheckpoint < CHECKPOINT_AFTER_WRITES) return false;
+    const frames = this.walFrames();
+    if (frames !== undefined ? frames < CHECKPOINT_AFTER_FRAMES : this.#writesSinceCheckpoint < CHECKPOINT_AFTER_WRITES) return false;
     this.checkpoint();
     return true;
+  }
+
+  /**
+   * The frames in the WAL (its last valid frame, mxFrame) from the wal-index header that SQLite
+   * keeps in the `-shm` file (https://www.sqlite.org/walformat.html: a u32 at byte 16, native byte
+   * order); undefined when there is none to read. Reset to 0 when a writer starts the WAL over.
+   */
+  walFrames(): number | undefined {
+    let fd: number | undefined;
+    try {
+      fd = openSync(`${this.path}-shm`, 'r');
+      const header = Buffer.alloc(20);
+      if (readSync(fd, header, 0, 20, 0) < 20) return undefined;
+      return endianness() === 'LE' ? header.readUInt32LE(16) : header.readUInt32BE(16);
+    } catch {
+      return undefined;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   /** Highest applied migration. */
@@ -184,5 +206,8 @@ const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
 /** WAL pages (4 KiB) after which a commit checkpoints by itself (see open()). */
 export const WAL_AUTOCHECKPOINT_PAGES = 8000;
 
-/** Write transactions after which checkpointIfDue() checkpoints. */
+/** WAL frames after which checkpointIfDue() checkpoints (SQLite's default wal_autocheckpoint). */
+export const CHECKPOINT_AFTER_FRAMES = 1000;
+
+/** Write transactions after which checkpointIfDue() checkpoints when the WAL's length is unknown. */
 export const CHECKPOINT_AFTER_WRITES = 400;
