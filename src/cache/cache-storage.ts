@@ -107,8 +107,18 @@ export class CacheStorage {
    * blobs no image or kept snapshot reaches, rows of snapshots that are gone. What running
    * operations made since they began is left alone. Operations call it when they end.
    */
-  collectGarbage(opts: SignalOptions = {}): Promise<GarbageReport> {
-    return collectGarbage(this.parts, opts);
+  async collectGarbage(opts: SignalOptions = {}): Promise<GarbageReport> {
+    const report = await collectGarbage(this.parts, opts);
+    // The lookups' pending uses (the walk's records.list() writes them too) are written, and the WAL
+    // checkpointed when due, here after the operation instead of in a commit that crosses SQLite's
+    // checkpoint limit during it (metadata-db.ts). Best effort: the WAL keeps everything anyway.
+    try {
+      this.records.flushUsage();
+      this.db.checkpointIfDue();
+    } catch {
+      // A busy or closed database: the next collection checkpoints.
+    }
+    return report;
   }
 
   check(opts: CheckOptions = {}): Promise<CheckReport> {
@@ -129,6 +139,11 @@ export class CacheStorage {
   }
 
   close(): void {
+    try {
+      this.records.flushUsage();
+    } catch {
+      // Lost uses only change the order a later prune picks records in (cache-record-store.ts).
+    }
     this.db.close();
   }
 }

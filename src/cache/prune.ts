@@ -2,7 +2,8 @@
  * prune: deletes unreferenced cache records, least recently (then least often) used first, until
  * the limits hold; the garbage collection that follows (garbage.ts) removes what they held —
  * their snapshots, the unrecorded snapshots between them and what they sat on, their layer blobs.
- * Safe beside other processes: a record used since the scan is kept, and the collection
+ * Safe beside other processes: a record used since the scan is kept (another process's use once
+ * that process has written it: lookups write their uses later, cache-record-store.ts), and the collection
  * tombstones a snapshot in the same transaction that checks nobody holds it, so a concurrent
  * acquire() fails instead of racing the removal. A result goes only after every recorded result
  * above it; a result something pinned (a live ref, a running build) sits on never goes.

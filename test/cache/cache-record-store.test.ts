@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import type { CacheStorage } from '../../src/cache/cache-storage.js';
 import type { CacheRecordStore } from '../../src/solver/cache-types.js';
 import type { TestRoot } from './helpers/temp-root.js';
@@ -55,6 +57,65 @@ describe('SqliteCacheStore (the solver\'s CacheRecordStore)', () => {
     await s.records.invalidate('sha256:k', 2);
     expect(await s.records.lookup('sha256:k', 2)).toBeUndefined();
     expect(s.records.inputKeys('sha256:k', 2)).toEqual([]);
+  });
+
+  test('a lookup is a read: it answers while another process holds the write lock; its use is written later, in one transaction', async () => {
+    const quick = await t.open({ now: () => clock, busyTimeoutMs: 50 });
+    const snap = await t.inventory.create({ bytes: 10 });
+    await quick.records.save({ key: 'sha256:a', output: 0, resultId: snap, recordType: 'regular', description: 'RUN a' });
+    await quick.records.save({ key: 'sha256:b', output: 0, resultId: snap, recordType: 'regular', description: 'RUN b' });
+    const other = new Database(join(t.root, 'metadata.db'));
+    const row = (key: string): unknown => other.prepare('SELECT last_used_at, use_count FROM cache_records WHERE key = ?').get(key);
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      clock += 100;
+      // A write transaction per lookup failed here with SQLITE_BUSY after the 50 ms busy timeout.
+      expect(await quick.records.lookup('sha256:a', 0)).toMatchObject({ useCount: 1, lastUsedAt: 1_000_100 });
+      clock += 100;
+      expect(await quick.records.lookup('sha256:a', 0)).toMatchObject({ useCount: 2, lastUsedAt: 1_000_200 });
+      expect(await quick.records.lookup('sha256:b', 0)).toMatchObject({ useCount: 1, lastUsedAt: 1_000_200 });
+      other.exec('COMMIT');
+      // Nothing written yet; this process's own reads count the pending uses.
+      expect(row('sha256:a')).toEqual({ last_used_at: 1_000_000, use_count: 0 });
+      expect(quick.records.get('sha256:a', 0)).toMatchObject({ useCount: 2, lastUsedAt: 1_000_200 });
+      expect(quick.records.byResult(snap).map((r) => r.useCount)).toEqual([2, 1]);
+      const before = Number(other.pragma('data_version', { simple: true }));
+      quick.records.flushUsage();
+      expect(Number(other.pragma('data_version', { simple: true }))).toBe(before + 1);
+      expect(row('sha256:a')).toEqual({ last_used_at: 1_000_200, use_count: 2 });
+      expect(row('sha256:b')).toEqual({ last_used_at: 1_000_200, use_count: 1 });
+      expect(quick.records.get('sha256:a', 0)).toMatchObject({ useCount: 2, lastUsedAt: 1_000_200 });
+      // A flush with nothing pending writes nothing.
+      quick.records.flushUsage();
+      expect(Number(other.pragma('data_version', { simple: true }))).toBe(before + 1);
+      // Pending uses are written when the store closes; those of an invalidated record are dropped.
+      await quick.records.lookup('sha256:a', 0);
+      await quick.records.lookup('sha256:b', 0);
+      await quick.records.invalidate('sha256:b', 0);
+      await quick.records.save({ key: 'sha256:b', output: 0, resultId: snap, recordType: 'regular', description: 'RUN b' });
+      quick.close();
+      expect(row('sha256:a')).toEqual({ last_used_at: 1_000_200, use_count: 3 });
+      expect(row('sha256:b')).toEqual({ last_used_at: 1_000_200, use_count: 0 });
+    } finally {
+      other.close();
+    }
+  });
+
+  test('pending uses that cannot be written stay pending for the next flush', async () => {
+    const quick = await t.open({ now: () => clock, busyTimeoutMs: 20 });
+    await quick.records.save({ key: 'sha256:a', output: 0, resultId: '', recordType: 'internal', description: 'meta' });
+    await quick.records.lookup('sha256:a', 0);
+    const other = new Database(join(t.root, 'metadata.db'));
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      expect(() => quick.records.flushUsage()).toThrow(/locked|busy/i);
+      await quick.records.lookup('sha256:a', 0);
+      other.exec('COMMIT');
+      quick.records.flushUsage();
+      expect(other.prepare('SELECT use_count FROM cache_records').get()).toEqual({ use_count: 2 });
+    } finally {
+      other.close();
+    }
   });
 
   test('an aborted signal rejects before touching the store', async () => {

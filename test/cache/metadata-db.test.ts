@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MetadataDb } from '../../src/cache/metadata-db.js';
+import { CHECKPOINT_AFTER_FRAMES, MetadataDb } from '../../src/cache/metadata-db.js';
+import { makeTestRoot } from './helpers/temp-root.js';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/cache/migrations.js';
 import { isTsbuildError } from '../../src/util/errors.js';
 
@@ -95,6 +96,54 @@ describe('metadata database', () => {
       expect(db.read(() => db.prepare('SELECT COUNT(*) AS n FROM locks').get())).toEqual({ n: 1 });
     } finally {
       db.close();
+    }
+  });
+
+  test('a write never checkpoints the WAL by itself at SQLite\'s default limit; checkpoint() does, and the next write starts the WAL over', () => {
+    const db = MetadataDb.open({ path: join(dir, 'metadata.db') });
+    try {
+      const sql = "INSERT INTO locks (name, pid, pid_start, acquired_at) VALUES (?, 1, '', 0)";
+      // Each transaction appends at least one frame: 1,500 is past SQLite's default of 1,000
+      // pages, where a commit ran the checkpoint (and its fsyncs) inside the write.
+      for (let i = 0; i < 1500; i++) db.write(() => db.prepare(sql).run(`lock-${i}-${'x'.repeat(1500)}`));
+      const seen = db.walFrames();
+      const first = db.checkpoint();
+      expect(seen).toBe(first.frames);
+      expect(first.frames).toBeGreaterThanOrEqual(1500);
+      expect(first.checkpointed).toBe(first.frames);
+      db.write(() => db.prepare(sql).run('after'));
+      expect(db.checkpoint().frames).toBeLessThan(20);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('the collection after an operation checkpoints once the WAL holds SQLite\'s default limit of frames, whatever the number of writes', async () => {
+    const t = await makeTestRoot();
+    try {
+      const s = await t.open();
+      await s.collectGarbage();
+      const save = (key: string): Promise<unknown> => s.records.save({ key, output: 0, resultId: '', recordType: 'internal', description: 'x'.repeat(2000) });
+      for (let i = 0; i < 20; i++) await save(`sha256:${i}`);
+      const few = s.db.walFrames() ?? 0;
+      expect(few).toBeGreaterThan(20);
+      expect(few).toBeLessThan(CHECKPOINT_AFTER_FRAMES);
+      await s.collectGarbage();
+      // Not due: no checkpoint, so the next write appends to the WAL instead of starting it over.
+      await save('sha256:more');
+      expect(s.db.walFrames()).toBeGreaterThan(few);
+      // Past the limit in a few large transactions (a cold build's stat cache writes so).
+      s.db.write(() => {
+        const st = s.db.prepare("INSERT INTO locks (name, pid, pid_start, acquired_at) VALUES (?, 1, '', 0)");
+        for (let i = 0; i < 3 * CHECKPOINT_AFTER_FRAMES; i++) st.run(`lock-${i}-${'x'.repeat(1000)}`);
+      });
+      expect(s.db.walFrames()).toBeGreaterThanOrEqual(CHECKPOINT_AFTER_FRAMES);
+      await s.collectGarbage();
+      // A complete checkpoint lets the next writer start the WAL over: it then holds that write only.
+      await s.records.save({ key: 'sha256:after', output: 0, resultId: '', recordType: 'internal', description: 'x' });
+      expect(s.db.walFrames()).toBeLessThan(20);
+    } finally {
+      await t.cleanup();
     }
   });
 });

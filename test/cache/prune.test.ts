@@ -136,13 +136,23 @@ describe('du, prune and GC', () => {
     expect((await s.check()).ok).toBe(true);
   });
 
-  test('a record used between the scan and the removal is kept', async () => {
-    // The inventory measures unknown sizes after the records were read: use the record right then,
-    // as another process would.
+  // A lookup keeps its use in memory until the process writes it (cache-record-store.ts): the
+  // pruning process sees its own pending uses, another process's once they are written.
+  test.each([
+    ['a lookup in the pruning process (its use still pending)', 'self'],
+    ['a lookup in another process, its use written', 'other'],
+  ] as const)('a record used between the scan and the removal is kept: %s', async (_name, who) => {
+    // The inventory measures unknown sizes after the records were read: use the record right then.
+    let pruner: CacheStorage | undefined;
     const racing = new (class extends DirInventory {
       override async usage(id: string): Promise<{ bytes: number }> {
         clock += 1;
-        await s.records.lookup('racy', 0);
+        if (who === 'self') {
+          await pruner?.records.lookup('racy', 0);
+        } else {
+          await s.records.lookup('racy', 0);
+          s.records.flushUsage();
+        }
         return super.usage(id);
       }
     })(t.inventory.dir);
@@ -150,13 +160,15 @@ describe('du, prune and GC', () => {
     clock = 1;
     await s.records.save({ key: 'racy', output: 0, resultId: id, recordType: 'regular', description: 'x' });
     const withRace = await CacheStorage.open({ root: t.root, inventory: racing, now: () => clock });
+    pruner = withRace;
     try {
       expect((await withRace.prune()).records).toEqual([]);
       expect(await racing.exists(id)).toBe(true);
-      expect(s.records.get('racy', 0)?.useCount).toBe(1);
+      expect(withRace.records.get('racy', 0)?.useCount).toBe(1);
     } finally {
       withRace.close();
     }
+    expect(s.records.get('racy', 0)?.useCount).toBe(1);
   });
 
   test('layer blobs of pruned snapshots are deleted unless an image uses them', async () => {

@@ -10,7 +10,7 @@ export interface TestRoot {
   readonly dir: string;
   readonly root: string;
   readonly inventory: DirInventory;
-  open(opts?: { readonly gcPolicy?: readonly GcRule[]; readonly now?: () => number }): Promise<CacheStorage>;
+  open(opts?: { readonly gcPolicy?: readonly GcRule[]; readonly now?: () => number; readonly busyTimeoutMs?: number }): Promise<CacheStorage>;
   cleanup(): Promise<void>;
 }
 
