@@ -46,8 +46,11 @@ export interface IncomingContext {
   /**
    * Receives the context into `contextDir`; resolves with the version a synced copy now has (its
    * listing digest; the earlier version and the paths a journal delta changed). Call once.
+   * `asked` is called once the client has been asked for its context (the listing request
+   * posted), or nothing needs asking, or only a long wait would come first (the journal's first
+   * walk of the context); at the latest when `fill` settles.
    */
-  fill(inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal): Promise<ReceivedContext>;
+  fill(inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal, asked: () => void): Promise<ReceivedContext>;
 }
 
 export async function openContext(start: BuildStart, ctx: CallContext, deps: ReceiveDeps, scratch: string, ref: string): Promise<IncomingContext> {
@@ -55,9 +58,10 @@ export async function openContext(start: BuildStart, ctx: CallContext, deps: Rec
   if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE || transfer === pb.ContextTransfer.CONTEXT_TRANSFER_TAR) {
     const contextDir = join(scratch, 'context');
     await mkdir(contextDir);
+    // The client sends a tar unasked, right after `start`.
     const fill = transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE
-      ? () => Promise.resolve({})
-      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal) => receiveTar(contextDir, inbox, post, signal, deps, ref);
+      ? (_inbox: SolveInbox, _post: (m: SolveResponse) => void, _signal: AbortSignal, asked: () => void) => { asked(); return Promise.resolve({}); }
+      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal, asked: () => void) => { asked(); return receiveTar(contextDir, inbox, post, signal, deps, ref); };
     return { contextDir, release: () => undefined, linkable: false, fill };
   }
   const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
@@ -65,7 +69,13 @@ export async function openContext(start: BuildStart, ctx: CallContext, deps: Rec
     contextDir: held.dir,
     release: held.release,
     linkable: true,
-    fill: (inbox, post, signal) => syncCopy(held.dir, start, inbox, post, { ...ctx, signal }, deps, ref),
+    fill: async (inbox, post, signal, asked) => {
+      try {
+        return await syncCopy(held.dir, start, inbox, post, { ...ctx, signal }, deps, ref, asked);
+      } finally {
+        asked();
+      }
+    },
   };
 }
 
@@ -87,7 +97,7 @@ async function receiveTar(contextDir: string, inbox: SolveInbox, post: (m: Solve
 }
 
 /** Syncs the client's copy `dir` (held by this build) with the client's context. */
-async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext & { readonly signal: AbortSignal }, deps: ReceiveDeps, ref: string): Promise<ReceivedContext> {
+async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext & { readonly signal: AbortSignal }, deps: ReceiveDeps, ref: string, asked: () => void): Promise<ReceivedContext> {
   const next = (): ReturnType<SolveInbox['next']> => abortable(inbox.next(), ctx.signal);
   const started = Date.now();
   const known = deps.contexts.knownDigest(dir);
@@ -95,7 +105,7 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   // spare its walk. A tcp client's directory is not ours to watch, whatever it names.
   const watched = ctx.local === true ? start.contextWatch : undefined;
   const journal: JournalAnswer = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
-    ? await deps.journals.begin(dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal)
+    ? await deps.journals.begin(dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal, { walking: asked })
     : { kind: 'walk' };
   const journalClean = journal.kind === 'clean';
   const journalPaths = journal.kind === 'paths' ? journal.paths : undefined;
@@ -107,13 +117,15 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   let unchanged: SyncReport | undefined = vouched ? { ...vouched, listing: 'journal' } : undefined;
   let delta: { readonly changed: readonly tsbuild.control.v1.FileStat.$Properties[]; readonly removed: readonly string[] } | undefined;
   // A copy that holds no file yet fetches every file: the client may send the small ones right
-  // after its listing, unasked (ListFiles.send_contents).
+  // after its listing, unasked (ListFiles.send_contents); and the small files of a delta after it
+  // (ListFiles.delta_contents), which are what an edit changed.
   const empty = known === '' && deps.contexts.holdsNoFiles(dir);
-  /** The file ids the client sends unasked after its listing (contents_follow), until they are fetched. */
+  /** The file ids the client sends unasked after its listing or delta (contents_follow), until they are fetched. */
   let unasked: Set<number> | undefined;
   if (unchanged === undefined) {
-    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}), ...(empty ? { sendContents: true } : {}) } } });
+    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths], deltaContents: true } : {}), ...(empty ? { sendContents: true } : {}) } } });
   }
+  asked();
   while (unchanged === undefined) {
     const m = await next();
     if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
@@ -129,13 +141,17 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
       if ((m.contextEntries.entries ?? []).some((e) => !offered.has(e.path ?? '')) || (m.contextEntries.removed ?? []).some((p) => !offered.has(p))) {
         throw SolveContextErrors.protocol('the client\'s delta names a path the journal did not');
       }
+      const coming = m.contextEntries.contentsFollow ? new Set(unaskedFileIds(m.contextEntries.entries ?? [])) : undefined;
       const merged = mergeListing(journal.previous, m.contextEntries.entries ?? [], m.contextEntries.removed ?? []);
       if (merged !== undefined) {
         entries = merged;
         delta = { changed: m.contextEntries.entries ?? [], removed: m.contextEntries.removed ?? [] };
+        unasked = coming;
         break;
       }
-      // Something the merge cannot vouch for (a directory came or went meanwhile): a full listing.
+      // Something the merge cannot vouch for (a directory came or went meanwhile): a full listing,
+      // once the files sent with the delta are read.
+      if (coming !== undefined) await dropFiles(coming, next);
       post({ files: { id: 3, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean: false } } });
       continue;
     }
@@ -147,8 +163,8 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
     if (m.contextEntries.done) break;
   }
   const fetch = (fileIds: readonly number[]): AsyncIterable<IncomingChunk> => {
-    // An empty copy wants every listed file (ContextSyncStore.sync), so the unasked ones are among
-    // `fileIds`; only the rest is asked for. The client sends them after the unasked ones.
+    // The sync takes every file sent unasked (SyncOptions.coming), so they are among `fileIds`;
+    // only the rest is asked for. The client sends them after the unasked ones.
     const coming = unasked ?? new Set<number>();
     unasked = undefined;
     const asked = fileIds.filter((id) => !coming.has(id));
@@ -166,7 +182,7 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
       }
     })();
   };
-  const syncOpts = { signal: ctx.signal, maxBytes: deps.maxContextBytes };
+  const syncOpts = { signal: ctx.signal, maxBytes: deps.maxContextBytes, ...(unasked ? { coming: unasked } : {}) };
   const synced = unchanged ?? (delta !== undefined
     ? await deps.contexts.syncDelta(dir, known, entries, delta, fetch, syncOpts)
     : await deps.contexts.sync(dir, entries, fetch, syncOpts));
@@ -179,4 +195,18 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   // was merged into) only at the delta's paths.
   const changes = version !== '' && known !== '' && delta !== undefined ? { from: known, paths: [...delta.changed.map((e) => e.path ?? ''), ...delta.removed] } : undefined;
   return { ...(version !== '' ? { contextVersion: version } : {}), ...(version !== '' && changes ? { contextChanges: changes } : {}) };
+}
+
+/** Reads and drops the files the client sent unasked (`ids`, each up to its chunk with eof). */
+async function dropFiles(ids: ReadonlySet<number>, next: () => ReturnType<SolveInbox['next']>): Promise<void> {
+  const open = new Set(ids);
+  while (open.size > 0) {
+    const m = await next();
+    const chunks = m?.fileChunks ? m.fileChunks.chunks ?? [] : m?.fileChunk ? [m.fileChunk] : undefined;
+    if (chunks === undefined) throw SolveContextErrors.protocol('expected the files the client sent with its delta');
+    for (const c of chunks) {
+      if (!open.has(c.fileId ?? 0)) throw SolveContextErrors.protocol(`a file chunk for file ${c.fileId ?? 0}, which the delta did not send`);
+      if (c.eof) open.delete(c.fileId ?? 0);
+    }
+  }
 }
