@@ -152,10 +152,9 @@ export class ContextJournals {
    * `known`): 'clean' when the client's context has not changed since the listing `known` was
    * taken (the client may skip its walk); 'paths' when only those paths may have changed (the
    * journal is reset: later events count towards the next build). Otherwise the journal is
-   * (re)started for the listing about to be taken, and 'walk'; `hooks.walking` is called before
-   * that start's walk of the context (the caller need not wait for it to do other work).
+   * (re)started for the listing about to be taken, and 'walk'.
    */
-  async begin(copy: string, ctx: WatchedContext, known: string, signal: AbortSignal, hooks: { readonly walking?: () => void } = {}): Promise<JournalAnswer> {
+  async begin(copy: string, ctx: WatchedContext, known: string, signal: AbortSignal): Promise<JournalAnswer> {
     const key = this.#keyOf(ctx);
     const j = this.#journals.get(copy);
     if (j !== undefined) {
@@ -184,7 +183,6 @@ export class ContextJournals {
       }
     }
     if (j !== undefined) this.#drop(copy);
-    hooks.walking?.();
     await this.#start(copy, key, ctx, signal);
     return WALK;
   }

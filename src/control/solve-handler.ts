@@ -211,10 +211,8 @@ async function solve(
     // the context. Once the context is in, the pump routes the rest and attached clients may keep
     // the build going.
     const deferred = !(asked.cacheFrom ?? []).some((c) => c.kind === 'local');
-    let contextAsked!: () => void;
-    const clientAsked = new Promise<void>((resolve) => { contextAsked = resolve; });
     const receive = async (): Promise<ReceivedContext> => {
-      const got = await opened.fill(inbox, post, receiving.signal, contextAsked);
+      const got = await opened.fill(inbox, post, receiving.signal);
       if (!deferred) return got;
       inbox.pump();
       detachable = true;
@@ -254,13 +252,6 @@ async function solve(
     const secretIds = new Set(start.secretIds ?? []);
     // Earlier builds of the same client context and Dockerfile name explain this build's misses.
     const historyKey = start.contextKey ? `${ctx.principal.name}:${start.contextKey}:${req.dockerfile.name}` : undefined;
-    // The engine starts once the client has its listing request: before that the journal's barrier
-    // waits for an inotify event, which the event loop delivers only after the engine's first
-    // stretch of work (parse, convert, the base's metadata, cache keys: several ms), and the
-    // request, written to the socket only when the loop next gets there, would queue behind the
-    // build's first progress. After it the engine works while the client lists (issue 14).
-    await clientAsked;
-    await chain;
     const result = await deps.engine.buildReceiving({ ...req, dockerfile, dockerignore, ref, ...(historyKey ? { historyKey } : {}), ...(opened.linkable ? { contextLinkable: true } : {}) }, {
       signal: abort.signal,
       delivered: resultDelivered,

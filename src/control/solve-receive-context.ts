@@ -46,11 +46,8 @@ export interface IncomingContext {
   /**
    * Receives the context into `contextDir`; resolves with the version a synced copy now has (its
    * listing digest; the earlier version and the paths a journal delta changed). Call once.
-   * `asked` is called once the client has been asked for its context (the listing request
-   * posted), or nothing needs asking, or only a long wait would come first (the journal's first
-   * walk of the context); at the latest when `fill` settles.
    */
-  fill(inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal, asked: () => void): Promise<ReceivedContext>;
+  fill(inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal): Promise<ReceivedContext>;
 }
 
 export async function openContext(start: BuildStart, ctx: CallContext, deps: ReceiveDeps, scratch: string, ref: string): Promise<IncomingContext> {
@@ -58,10 +55,9 @@ export async function openContext(start: BuildStart, ctx: CallContext, deps: Rec
   if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE || transfer === pb.ContextTransfer.CONTEXT_TRANSFER_TAR) {
     const contextDir = join(scratch, 'context');
     await mkdir(contextDir);
-    // The client sends a tar unasked, right after `start`.
     const fill = transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE
-      ? (_inbox: SolveInbox, _post: (m: SolveResponse) => void, _signal: AbortSignal, asked: () => void) => { asked(); return Promise.resolve({}); }
-      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal, asked: () => void) => { asked(); return receiveTar(contextDir, inbox, post, signal, deps, ref); };
+      ? () => Promise.resolve({})
+      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal) => receiveTar(contextDir, inbox, post, signal, deps, ref);
     return { contextDir, release: () => undefined, linkable: false, fill };
   }
   const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
@@ -69,13 +65,7 @@ export async function openContext(start: BuildStart, ctx: CallContext, deps: Rec
     contextDir: held.dir,
     release: held.release,
     linkable: true,
-    fill: async (inbox, post, signal, asked) => {
-      try {
-        return await syncCopy(held.dir, start, inbox, post, { ...ctx, signal }, deps, ref, asked);
-      } finally {
-        asked();
-      }
-    },
+    fill: (inbox, post, signal) => syncCopy(held.dir, start, inbox, post, { ...ctx, signal }, deps, ref),
   };
 }
 
@@ -97,7 +87,7 @@ async function receiveTar(contextDir: string, inbox: SolveInbox, post: (m: Solve
 }
 
 /** Syncs the client's copy `dir` (held by this build) with the client's context. */
-async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext & { readonly signal: AbortSignal }, deps: ReceiveDeps, ref: string, asked: () => void): Promise<ReceivedContext> {
+async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext & { readonly signal: AbortSignal }, deps: ReceiveDeps, ref: string): Promise<ReceivedContext> {
   const next = (): ReturnType<SolveInbox['next']> => abortable(inbox.next(), ctx.signal);
   const started = Date.now();
   const known = deps.contexts.knownDigest(dir);
@@ -105,7 +95,7 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   // spare its walk. A tcp client's directory is not ours to watch, whatever it names.
   const watched = ctx.local === true ? start.contextWatch : undefined;
   const journal: JournalAnswer = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
-    ? await deps.journals.begin(dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal, { walking: asked })
+    ? await deps.journals.begin(dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal)
     : { kind: 'walk' };
   const journalClean = journal.kind === 'clean';
   const journalPaths = journal.kind === 'paths' ? journal.paths : undefined;
@@ -125,7 +115,6 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   if (unchanged === undefined) {
     post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths], deltaContents: true } : {}), ...(empty ? { sendContents: true } : {}) } } });
   }
-  asked();
   while (unchanged === undefined) {
     const m = await next();
     if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
