@@ -9,15 +9,15 @@
  * changing one source invalidates only the COPY that reads it; hashContext() answers for a whole
  * selection of the context (the include/follow paths and .dockerignore excludes of a local source).
  */
-import { lstatSync, readFileSync, type Stats } from 'node:fs';
-import { open, readFile, readlink, realpath } from 'node:fs/promises';
+import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
+import { open, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { throwIfAborted, TsbuildError, UserInputError } from '../util/errors.js';
 import { globMatch } from '../util/pattern-matcher/glob-match.js';
 import { compareGoStrings } from '../util/pattern-matcher/go-compat.js';
-import { walkContext } from '../util/pattern-matcher/index.js';
+import { PatternMatcher, walkContext } from '../util/pattern-matcher/index.js';
 import { cleanRelative } from './scoped-path.js';
-import { resolveInRoot } from '../util/root-path.js';
+import { resolveInRootSync } from '../util/root-path.js';
 import type {
   ChecksumGroup, ChecksumOptions, ChecksumPathOptions, ChecksumState, ContentChecksum, ContextHashResult, FileReader, HashContextOptions, SignalOptions, StatCacheEntry,
 } from './types.js';
@@ -32,6 +32,30 @@ const PARALLEL_FILES = 8;
 const DEFAULT_RACY_WINDOW_MS = 2000;
 /** From this many entries on, the stat cache's rows for the root are loaded in one query. */
 const PRELOAD_MIN_ENTRIES = 256;
+
+/**
+ * The context root's real path, with one synchronous realpath(3) (a few lstat calls): a COPY's
+ * checksum runs between a change's context sync and the COPY itself, where each thread-pool round
+ * trip waits for a pool thread and a turn of the event loop, 1-8 ms on a loaded machine (issue 14).
+ */
+function realRootOf(root: string): string {
+  return realpathSync.native(root);
+}
+
+/**
+ * A literal selection that names one regular file the walk would yield (no exclude covers it or a
+ * parent; no `!` exception that could matter): its entry, from one lstat. Undefined otherwise, and
+ * the caller walks. The walk of a file's path lists the root's directory (a readdir, and a realpath,
+ * through the thread pool) only to yield this same entry.
+ */
+function singleFile(root: string, resolved: string, excludes: readonly string[] | undefined): Entry | undefined {
+  if (excludes !== undefined && excludes.length > 0) {
+    const m = new PatternMatcher(excludes);
+    if (m.exclusions() || m.matchesOrParentMatches(resolved)) return undefined;
+  }
+  const stat = lstatSync(join(root, resolved), { throwIfNoEntry: false });
+  return stat?.isFile() === true ? { path: resolved, stat } : undefined;
+}
 
 interface Entry {
   /** Root-relative path. */
@@ -131,7 +155,7 @@ export class ContextHasher {
   /** Checksum of the selected part of a context directory. */
   async hashContext(opts: HashContextOptions): Promise<ContextHashResult> {
     throwIfAborted(opts.signal);
-    const root = await realpath(opts.root);
+    const root = realRootOf(opts.root);
     const include = opts.include?.filter((p) => p.trim() !== '') ?? [];
     const entries: Entry[] = [];
     for await (const e of walkContext(root, {
@@ -148,7 +172,7 @@ export class ContextHasher {
    */
   async checksumPath(root: string, selector: string, opts: ChecksumPathOptions = {}): Promise<ContentChecksum> {
     throwIfAborted(opts.signal);
-    const realRoot = await realpath(root);
+    const realRoot = realRootOf(root);
     const sel = cleanRelative(selector);
     // The whole context (`COPY . /dst`: src "/", flagged as a wildcard by the frontend) is a literal
     // path: as a pattern it has no top-level match and would hash to a constant, whatever the files.
@@ -162,7 +186,7 @@ export class ContextHasher {
    */
   async checksumPathState(root: string, selector: string, opts: ChecksumPathOptions = {}): Promise<ChecksumState> {
     throwIfAborted(opts.signal);
-    const realRoot = await realpath(root);
+    const realRoot = realRootOf(root);
     const sel = cleanRelative(selector);
     const { onEntry: _ignored, ...rest } = opts;
     if (sel !== '' && (opts.wildcard ?? hasWildcard(sel))) {
@@ -191,7 +215,7 @@ export class ContextHasher {
       return changed.some((p) => p === r || p.startsWith(`${r}/`) || r.startsWith(`${p}/`)) ? undefined : previous;
     }
     if ((opts.excludes?.length ?? 0) > 0 || previous.groups.some((g) => g.followed)) return undefined;
-    const realRoot = await realpath(root);
+    const realRoot = realRootOf(root);
     const comps = sel.split('/');
     const isMatch = matcherOf(sel, opts);
     const touched = new Set<string>();
@@ -251,12 +275,16 @@ export class ContextHasher {
   }
 
   private async checksumLiteral(root: string, sel: string, opts: ChecksumPathOptions): Promise<{ readonly digest: ContentChecksum; readonly resolved: string }> {
-    const found = await resolveInRoot(root, sel, {
+    // Synchronous: a few lstat calls, each of which would otherwise be a thread-pool round trip.
+    const found = resolveInRootSync(root, sel, {
       followFinal: opts.followLinks ?? true,
       loopError: () => new TsbuildError('CONTEXT_SYMLINK_LOOP', `too many levels of symbolic links resolving ${sel}`),
     });
     if (!found.exists) throw notFound(sel, opts);
     const resolved = found.inRoot.slice(1);
+    throwIfAborted(opts.signal);
+    const single = resolved !== '' ? singleFile(root, resolved, opts.excludes) : undefined;
+    if (single !== undefined) return { digest: (await this.digest(root, [single], resolved, opts)).digest, resolved };
     const entries: Entry[] = [];
     const prefix = `${resolved}/`;
     for await (const e of walkContext(root, {

@@ -1,8 +1,9 @@
 /**
  * Which files of a full listing travel unasked when the daemon's copy is empty
- * (ListFiles.send_contents, ContextEntries.contents_follow): each listed regular file whose listed
- * size is at most 256 KiB, in listing order. The client sends them right after its last listing
- * batch and the daemon expects exactly these, so both sides decide with this one function.
+ * (ListFiles.send_contents, ContextEntries.contents_follow), and which of a journal delta's entries
+ * when the daemon takes them (ListFiles.delta_contents): each listed regular file whose listed size
+ * is at most 256 KiB, in listing order. The client sends them right after its last listing batch
+ * (or its delta) and the daemon expects exactly these, so both sides decide with this one function.
  */
 import type { tsbuild } from './gen/control.js';
 

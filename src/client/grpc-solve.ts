@@ -80,7 +80,7 @@ interface Fetchable {
  * the listing's digest is the one the daemon says its copy already has, one `unchanged` message;
  * or, when the daemon's journal names the few paths that may have changed, their entries alone.
  * When the daemon says its copy is empty (`send_contents`), the small files follow the listing at
- * once, unasked (context-contents-follow.ts).
+ * once, unasked (context-contents-follow.ts); so do a delta's when it takes them (`delta_contents`).
  */
 async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId: number, list: tsbuild.control.v1.IListFiles, req: BuildRequest, ignore: Buffer | undefined, files: Map<number, Fetchable>, contextKey: string, signal: AbortSignal): Promise<void> {
   const known = list.knownListingDigest ?? '';
@@ -96,7 +96,12 @@ async function sendListing(write: (m: SolveRequest) => Promise<void>, requestId:
     const delta = await listChangedPaths(req.contextDir, ignore, list.journalPaths ?? [], signal);
     if (delta !== undefined) {
       for (const e of delta.changed) files.set(e.stat.fileId ?? 0, { absPath: e.absPath, size: Number(e.stat.size ?? 0) });
-      await write({ contextEntries: { requestId, entries: delta.changed.map((e) => e.stat), removed: [...delta.removed], delta: true, done: true } });
+      // The small files of the delta go at once, unasked, when the daemon takes them: an edit's
+      // files are what its fetch would ask for, one round trip later.
+      const follow = list.deltaContents === true;
+      const entries = delta.changed.map((e) => e.stat);
+      await write({ contextEntries: { requestId, entries, removed: [...delta.removed], delta: true, done: true, ...(follow ? { contentsFollow: true } : {}) } });
+      if (follow) await sendFiles(write, requestId, unaskedFileIds(entries), files, signal);
       return;
     }
   }

@@ -8,9 +8,9 @@
  * and rewritten at the end, as the full sync does, so a failure midway leaves none and the next
  * sync compares everything.
  */
-import { chmodSync, lchownSync, lstatSync, lutimesSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, lutimesSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { tsbuild } from '../client/gen/control.js';
 import { Detacher } from './context-copy-detach.js';
@@ -79,12 +79,21 @@ function setAttributes(p: string, e: FileStat, fresh: boolean, detacher: Detache
   return detached;
 }
 
-/** Makes `dir` (equal to the listing `merged` was made from) equal to `merged`. */
-export async function applyDelta(dir: string, merged: readonly FileStat[], changed: readonly FileStat[], removed: readonly string[], receive: (wanted: readonly FileStat[]) => Promise<{ bytes: number }>): Promise<{ bytes: number; files: number }> {
+/**
+ * Makes `dir` (equal to the listing `merged` was made from) equal to `merged`. The files whose ids
+ * are in `coming` are on their way unasked (SyncOptions.coming): each is written, also when the
+ * copy holds its content.
+ */
+export async function applyDelta(dir: string, merged: readonly FileStat[], delta: { readonly changed: readonly FileStat[]; readonly removed: readonly string[] }, coming: ReadonlySet<number>, receive: (wanted: readonly FileStat[]) => Promise<{ bytes: number }>): Promise<{ bytes: number; files: number }> {
+  const { changed, removed } = delta;
   const manifestFile = `${dir}.manifest.json`;
+  // The manifest's read, removal and rewrite are synchronous: this runs between the client's delta
+  // and the build's first COPY, and each thread-pool round trip (four for a read) waits for a pool
+  // thread and a turn of the event loop, 1-2 ms each on a loaded machine (issue 14). Parsing and
+  // serialising a large manifest hold the loop far longer than its read or write.
   let manifest: Record<string, { digest: string }> = {};
   try {
-    manifest = JSON.parse(await readFile(manifestFile, 'utf8')) as Record<string, { digest: string }>;
+    manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, { digest: string }>;
   } catch {
     // None (a copy that never held a file has none) or unreadable: the copy is still the previous
     // listing (the store vouches for that); the delta's files are then all fetched, and the next
@@ -122,7 +131,7 @@ export async function applyDelta(dir: string, merged: readonly FileStat[], chang
         delete manifest[path];
         break;
       case 'file':
-        if (!st?.isFile() || !e.contentDigest || manifest[path]?.digest !== e.contentDigest) {
+        if (!st?.isFile() || !e.contentDigest || manifest[path]?.digest !== e.contentDigest || coming.has(e.fileId ?? 0)) {
           if (st !== undefined && !st.isFile()) work.push(() => rmSync(p, { recursive: true, force: true }));
           wanted.push(e);
           parents.add(parentOf(path));
@@ -140,7 +149,7 @@ export async function applyDelta(dir: string, merged: readonly FileStat[], chang
     }
   }
   // From here the copy changes: without a manifest until it is rewritten below.
-  await rm(manifestFile, { force: true });
+  rmSync(manifestFile, { force: true });
   for (const w of work) await w();
   const received = await receive(wanted);
   // Children before parents: a directory's time is set after its entries changed.
@@ -164,6 +173,6 @@ export async function applyDelta(dir: string, merged: readonly FileStat[], chang
     const mtime = Number(BigInt(e.mtimeNs ?? 0)) / 1e9;
     lutimesSync(join(dir, d), mtime, mtime);
   }
-  await writeFile(manifestFile, JSON.stringify(manifest));
+  writeFileSync(manifestFile, JSON.stringify(manifest));
   return { bytes: received.bytes, files: wanted.length };
 }

@@ -49,6 +49,17 @@ export interface IncomingChunk {
 /** Asks the client for these files and yields their chunks until each has ended. */
 export type FetchFiles = (fileIds: readonly number[]) => AsyncIterable<IncomingChunk>;
 
+export interface SyncOptions {
+  readonly signal: AbortSignal;
+  /** `--max-context-size`; 0: unlimited. */
+  readonly maxBytes: number;
+  /**
+   * Ids of the listed files the client sends unasked (ContextEntries.contents_follow): the sync
+   * takes each of them, also one whose content the copy already holds, so none is left unread.
+   */
+  readonly coming?: ReadonlySet<number>;
+}
+
 export interface SyncReport {
   /** Bytes and files received in this sync. */
   readonly bytes: number;
@@ -188,7 +199,7 @@ export class ContextSyncStore {
   }
 
   /** Makes `dir` equal to the listing, fetching what it lacks. */
-  async sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
+  async sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: SyncOptions): Promise<SyncReport> {
     const digest = listingDigest(entries);
     const totals = totalsOf(entries);
     if (this.#synced.get(dir)?.digest === digest) return { bytes: 0, files: 0, ...totals, listing: entries.length };
@@ -205,19 +216,19 @@ export class ContextSyncStore {
    * (solve-context-sync-delta.ts). A copy that is not (or no longer) at `previousDigest` is synced
    * in full.
    */
-  async syncDelta(dir: string, previousDigest: string, merged: readonly FileStat[], delta: { readonly changed: readonly FileStat[]; readonly removed: readonly string[] }, fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
+  async syncDelta(dir: string, previousDigest: string, merged: readonly FileStat[], delta: { readonly changed: readonly FileStat[]; readonly removed: readonly string[] }, fetch: FetchFiles, opts: SyncOptions): Promise<SyncReport> {
     if (previousDigest === '' || this.#synced.get(dir)?.digest !== previousDigest) return this.sync(dir, merged, fetch, opts);
     const digest = listingDigest(merged);
     const totals = totalsOf(merged);
     for (const e of delta.changed) checkPath(e.path ?? '');
     for (const p of delta.removed) checkPath(p);
     this.#synced.delete(dir);
-    const applied = await applyDelta(dir, merged, delta.changed, delta.removed, (wanted) => this.#receive(dir, wanted, fetch, opts));
+    const applied = await applyDelta(dir, merged, delta, opts.coming ?? new Set(), (wanted) => this.#receive(dir, wanted, fetch, opts));
     this.#synced.set(dir, { digest, ...totals });
     return { ...applied, ...totals, listing: merged.length };
   }
 
-  async #sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }): Promise<SyncReport> {
+  async #sync(dir: string, entries: readonly FileStat[], fetch: FetchFiles, opts: SyncOptions): Promise<SyncReport> {
     const manifestFile = `${dir}.manifest.json`;
     let manifest: Record<string, ManifestEntry> = {};
     // A copy without a manifest is started afresh: empty, so nothing in it needs a look.
@@ -269,7 +280,7 @@ export class ContextSyncStore {
         case 'file': {
           totalFiles++;
           totalBytes += Number(e.size ?? 0);
-          if (!st?.isFile() || !e.contentDigest || manifest[e.path ?? '']?.digest !== e.contentDigest) {
+          if (!st?.isFile() || !e.contentDigest || manifest[e.path ?? '']?.digest !== e.contentDigest || opts.coming?.has(e.fileId ?? 0) === true) {
             wanted.push(e);
             onDisk[i] = undefined;
           }
@@ -362,7 +373,7 @@ export class ContextSyncStore {
    * Fetches `wanted` into `dir`; the entries written whole with their attributes are added to
    * `settled`, and their stat cache rows to `rows`.
    */
-  async #receive(dir: string, wanted: readonly FileStat[], fetch: FetchFiles, opts: { readonly signal: AbortSignal; readonly maxBytes: number }, settled?: Set<FileStat>, rows?: StatCacheEntry[]): Promise<{ bytes: number }> {
+  async #receive(dir: string, wanted: readonly FileStat[], fetch: FetchFiles, opts: SyncOptions, settled?: Set<FileStat>, rows?: StatCacheEntry[]): Promise<{ bytes: number }> {
     if (wanted.length === 0) return { bytes: 0 };
     const byId = new Map(wanted.map((e) => [e.fileId ?? 0, e]));
     // Files that come in several chunks are streamed here and renamed into place once whole; the

@@ -107,12 +107,13 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   let unchanged: SyncReport | undefined = vouched ? { ...vouched, listing: 'journal' } : undefined;
   let delta: { readonly changed: readonly tsbuild.control.v1.FileStat.$Properties[]; readonly removed: readonly string[] } | undefined;
   // A copy that holds no file yet fetches every file: the client may send the small ones right
-  // after its listing, unasked (ListFiles.send_contents).
+  // after its listing, unasked (ListFiles.send_contents); and the small files of a delta after it
+  // (ListFiles.delta_contents), which are what an edit changed.
   const empty = known === '' && deps.contexts.holdsNoFiles(dir);
-  /** The file ids the client sends unasked after its listing (contents_follow), until they are fetched. */
+  /** The file ids the client sends unasked after its listing or delta (contents_follow), until they are fetched. */
   let unasked: Set<number> | undefined;
   if (unchanged === undefined) {
-    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths] } : {}), ...(empty ? { sendContents: true } : {}) } } });
+    post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths], deltaContents: true } : {}), ...(empty ? { sendContents: true } : {}) } } });
   }
   while (unchanged === undefined) {
     const m = await next();
@@ -129,13 +130,17 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
       if ((m.contextEntries.entries ?? []).some((e) => !offered.has(e.path ?? '')) || (m.contextEntries.removed ?? []).some((p) => !offered.has(p))) {
         throw SolveContextErrors.protocol('the client\'s delta names a path the journal did not');
       }
+      const coming = m.contextEntries.contentsFollow ? new Set(unaskedFileIds(m.contextEntries.entries ?? [])) : undefined;
       const merged = mergeListing(journal.previous, m.contextEntries.entries ?? [], m.contextEntries.removed ?? []);
       if (merged !== undefined) {
         entries = merged;
         delta = { changed: m.contextEntries.entries ?? [], removed: m.contextEntries.removed ?? [] };
+        unasked = coming;
         break;
       }
-      // Something the merge cannot vouch for (a directory came or went meanwhile): a full listing.
+      // Something the merge cannot vouch for (a directory came or went meanwhile): a full listing,
+      // once the files sent with the delta are read.
+      if (coming !== undefined) await dropFiles(coming, next);
       post({ files: { id: 3, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean: false } } });
       continue;
     }
@@ -147,8 +152,8 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
     if (m.contextEntries.done) break;
   }
   const fetch = (fileIds: readonly number[]): AsyncIterable<IncomingChunk> => {
-    // An empty copy wants every listed file (ContextSyncStore.sync), so the unasked ones are among
-    // `fileIds`; only the rest is asked for. The client sends them after the unasked ones.
+    // The sync takes every file sent unasked (SyncOptions.coming), so they are among `fileIds`;
+    // only the rest is asked for. The client sends them after the unasked ones.
     const coming = unasked ?? new Set<number>();
     unasked = undefined;
     const asked = fileIds.filter((id) => !coming.has(id));
@@ -166,7 +171,7 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
       }
     })();
   };
-  const syncOpts = { signal: ctx.signal, maxBytes: deps.maxContextBytes };
+  const syncOpts = { signal: ctx.signal, maxBytes: deps.maxContextBytes, ...(unasked ? { coming: unasked } : {}) };
   const synced = unchanged ?? (delta !== undefined
     ? await deps.contexts.syncDelta(dir, known, entries, delta, fetch, syncOpts)
     : await deps.contexts.sync(dir, entries, fetch, syncOpts));
@@ -179,4 +184,18 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   // was merged into) only at the delta's paths.
   const changes = version !== '' && known !== '' && delta !== undefined ? { from: known, paths: [...delta.changed.map((e) => e.path ?? ''), ...delta.removed] } : undefined;
   return { ...(version !== '' ? { contextVersion: version } : {}), ...(version !== '' && changes ? { contextChanges: changes } : {}) };
+}
+
+/** Reads and drops the files the client sent unasked (`ids`, each up to its chunk with eof). */
+async function dropFiles(ids: ReadonlySet<number>, next: () => ReturnType<SolveInbox['next']>): Promise<void> {
+  const open = new Set(ids);
+  while (open.size > 0) {
+    const m = await next();
+    const chunks = m?.fileChunks ? m.fileChunks.chunks ?? [] : m?.fileChunk ? [m.fileChunk] : undefined;
+    if (chunks === undefined) throw SolveContextErrors.protocol('expected the files the client sent with its delta');
+    for (const c of chunks) {
+      if (!open.has(c.fileId ?? 0)) throw SolveContextErrors.protocol(`a file chunk for file ${c.fileId ?? 0}, which the delta did not send`);
+      if (c.eof) open.delete(c.fileId ?? 0);
+    }
+  }
 }

@@ -123,7 +123,7 @@ export async function resolveInRoot(root: string, p: string, opts: RootResolveOp
 
 /**
  * resolveInRoot with synchronous calls: for the few lookups on a step's critical path (a RUN's
- * mountpoints and working directory), where a thread-pool trip per component waits behind other
+ * mountpoints and working directory, a COPY's literal source checksum), where a thread-pool trip per component waits behind other
  * builds' file I/O (the eager layer tar of the step before) and costs more than the call.
  */
 export function resolveInRootSync(root: string, p: string, opts: RootResolveOptions): RootedPath {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { CacheStorage } from '../../src/cache/cache-storage.js';
 import { ContextHasher, hashContext, readFileChunks } from '../../src/cache/context-hash.js';
 import type { FileReader } from '../../src/cache/types.js';
+import { countPoolTrips } from '../helpers/pool-trips.js';
 import { isRoot, testIf } from '../helpers/skip.js';
 import type { TestRoot } from './helpers/temp-root.js';
 import { makeTestRoot } from './helpers/temp-root.js';
@@ -184,6 +185,16 @@ describe('context hashing', () => {
     expect(viaLink.entries).toBe(3); // link3, layer3, layer3/d.txt
     await writeFile(join(ctx, 'layer3/d.txt'), 'changed again');
     expect((await h.hashContext({ root: ctx, include: ['link3'] })).digest).not.toBe(viaLink.digest);
+  });
+
+  test('a literal file\'s checksum makes no thread-pool trip, and equals the walk\'s (the step between a change\'s context sync and its COPY)', async () => {
+    const { result, trips } = await countPoolTrips(() => h.checksumPathState(ctx, 'layer2/sub/c.txt'));
+    expect(trips).toEqual([]);
+    // An ignore file with an exception makes it walk: the same state.
+    const walked = await h.checksumPathState(ctx, 'layer2/sub/c.txt', { excludes: ['nothing', '!nothing/x'] });
+    expect(walked).toEqual(result);
+    expect(result).toMatchObject({ kind: 'literal', resolved: 'layer2/sub/c.txt', direct: true });
+    await expect(h.checksumPathState(ctx, 'layer2/sub/c.txt', { excludes: ['layer2'] })).rejects.toMatchObject({ code: 'CONTEXT_PATH_NOT_FOUND' });
   });
 
   test('an aborted signal stops hashing with CANCELLED', async () => {

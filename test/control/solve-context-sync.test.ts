@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { tsbuild } from '../../src/client/gen/control.js';
 import { ContextSyncStore, type FetchFiles } from '../../src/control/solve-context-sync.js';
+import { countPoolTrips } from '../helpers/pool-trips.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
 
@@ -232,6 +233,30 @@ test('set-user-ID and set-group-ID bits survive the owner being set, for files w
     await store.sync(held.dir, listing, chunked, opts());
     expect(lstatSync(join(held.dir, 'one')).mode & 0o7777).toBe(0o4755);
     expect(lstatSync(join(held.dir, 'two')).mode & 0o7777).toBe(0o2755);
+  } finally {
+    held.release();
+  }
+});
+
+test('a delta sync of an edited file makes no thread-pool trip (the manifest read, removed and rewritten synchronously); files sent unasked are taken even when the copy holds them', async () => {
+  const store = new ContextSyncStore(join(dir, 'contexts'));
+  const held = await store.acquire('local', 'k');
+  try {
+    const asked: number[][] = [];
+    const first = [d(1, 'sub'), f(2, 'sub/a', 'xxh64:a', 1), f(3, 'b', 'xxh64:b', 2)];
+    await store.sync(held.dir, first, serving({ 2: 'A', 3: 'BB' }, asked), opts());
+    const known = store.knownDigest(held.dir);
+    // sub/a edited; b touched only (same digest), its bytes sent with the delta anyway.
+    const edited = f(1, 'sub/a', 'xxh64:a2', 2);
+    const touched = { ...f(2, 'b', 'xxh64:b', 2), mtimeNs: 1_000_000_000 };
+    const merged = [{ ...d(1, 'sub'), fileId: 0 }, { ...touched }, edited].sort((x, y) => ((x.path ?? '') < (y.path ?? '') ? -1 : 1));
+    const { result, trips } = await countPoolTrips(() => store.syncDelta(held.dir, known, merged, { changed: [edited, touched], removed: [] }, serving({ 1: 'A2', 2: 'BB' }, asked), { ...opts(), coming: new Set([1, 2]) }));
+    expect(trips).toEqual([]);
+    expect(result).toMatchObject({ bytes: 4, files: 2 });
+    expect(asked.at(-1)).toEqual([1, 2]);
+    expect(readFileSync(join(held.dir, 'sub/a'), 'utf8')).toBe('A2');
+    expect(lstatSync(join(held.dir, 'b')).mtimeMs).toBe(1000);
+    expect(JSON.parse(readFileSync(`${held.dir}.manifest.json`, 'utf8'))).toEqual({ 'sub/a': { digest: 'xxh64:a2' }, b: { digest: 'xxh64:b' } });
   } finally {
     held.release();
   }

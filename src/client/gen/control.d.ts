@@ -764,6 +764,7 @@ export namespace tsbuild {
                 journalDelta: boolean;
                 journalPaths: string[];
                 sendContents: boolean;
+                deltaContents: boolean;
                 static create(properties: tsbuild.control.v1.ListFiles.$Shape): tsbuild.control.v1.ListFiles & tsbuild.control.v1.ListFiles.$Shape;
                 static create(properties?: tsbuild.control.v1.ListFiles.$Properties): tsbuild.control.v1.ListFiles;
                 static encode(message: tsbuild.control.v1.ListFiles.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -781,6 +782,7 @@ export namespace tsbuild {
                     journalDelta?: (boolean|null);
                     journalPaths?: (string[]|null);
                     sendContents?: (boolean|null);
+                    deltaContents?: (boolean|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.ListFiles.$Properties;

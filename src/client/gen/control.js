@@ -2580,6 +2580,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 ListFiles.prototype.journalDelta = false;
                 ListFiles.prototype.journalPaths = $util.emptyArray;
                 ListFiles.prototype.sendContents = false;
+                ListFiles.prototype.deltaContents = false;
 
                 ListFiles.create = function(properties) {
                     return new ListFiles(properties);
@@ -2612,6 +2613,8 @@ export const tsbuild = $root.tsbuild = (() => {
                             writer.uint32(330).string(message.journalPaths[i]);
                     if (message.sendContents != null && $Object.hasOwnProperty.call(message, "sendContents") && message.sendContents !== false)
                         writer.uint32(336).bool(message.sendContents);
+                    if (message.deltaContents != null && $Object.hasOwnProperty.call(message, "deltaContents") && message.deltaContents !== false)
+                        writer.uint32(344).bool(message.deltaContents);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2711,6 +2714,15 @@ export const tsbuild = $root.tsbuild = (() => {
                                     message.sendContents = value;
                                 else
                                     delete message.sendContents;
+                                continue;
+                            }
+                        case 43: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.deltaContents = value;
+                                else
+                                    delete message.deltaContents;
                                 continue;
                             }
                         }

@@ -64,6 +64,10 @@ describeBuilds('Solve: the context journal', () => {
   let current: ReturnType<typeof solveHandler>;
   let deps: SolveDeps;
   let listsAsked = 0;
+  /** What the daemon sent, in order: `accepted`, `progress`, `list`, `fetch`… (reset by each test that reads it). */
+  let sent: string[] = [];
+  /** Runs before a listing request with `journal_delta` goes to the client (once, then cleared). */
+  let beforeDelta: (() => void) | undefined;
 
   beforeAll(async () => {
     engine = await Engine.open({ root: env.root });
@@ -73,6 +77,12 @@ describeBuilds('Solve: the context journal', () => {
       // Counts the listing requests the daemon sends (a clean journal sends none).
       Solve: ((r, s, c) => current(r, (m) => {
         if (m.files?.list) listsAsked++;
+        sent.push(m.files?.list ? `list${m.files.list.journalDelta ? ' delta' : ''}${m.files.list.deltaContents ? ' contents' : ''}` : m.files?.fetch ? 'fetch' : Object.keys(m)[0] ?? '');
+        if (m.files?.list?.journalDelta && beforeDelta) {
+          const hook = beforeDelta;
+          beforeDelta = undefined;
+          hook();
+        }
         return s(m);
       }, c)) as ReturnType<typeof solveHandler>,
       Status: reject, ListBuilds: reject, DiskUsage: reject, Prune: reject, ListImages: reject, RemoveImage: reject,
@@ -217,6 +227,49 @@ describeBuilds('Solve: the context journal', () => {
       check(built.tree);
       expect({ what, line: (await build(ctx)).line }).toEqual({ what, line: expect.stringMatching(JOURNAL) });
     }
+  }, 300_000);
+
+  test('an edit: the edited files come with the delta, unasked, and are never fetched', async () => {
+    const ctx = join(work, 'ahead');
+    mkdirSync(join(ctx, 'sub'), { recursive: true });
+    writeFileSync(join(ctx, 'a.txt'), 'a\n');
+    writeFileSync(join(ctx, 'b.txt'), 'b\n');
+    writeFileSync(join(ctx, 'sub', 'c.txt'), 'c\n');
+    expect((await build(ctx)).line).toMatch(/listing: \d+ entries\n$/);
+    expect((await build(ctx)).line).toMatch(JOURNAL);
+
+    appendFileSync(join(ctx, 'a.txt'), 'more\n');
+    sent = [];
+    const edited = await build(ctx);
+    expect(edited.line).toMatch(/^transferred 7 bytes \(1 files\) of \d+ bytes \(3 files\), listing: 1 changed path \(journal\)\n$/);
+    expect(edited.tree['a.txt']).toBe('a\nmore\n');
+    expect(sent.filter((k) => k.startsWith('list'))).toEqual(['list delta contents']);
+    expect(sent).not.toContain('fetch');
+
+    // Its time alone: the file comes anyway, and is written again, with the same bytes.
+    utimesSync(join(ctx, 'b.txt'), 1_000_000, 1_000_000);
+    sent = [];
+    const touched = await build(ctx);
+    expect(touched.line).toMatch(/^transferred 2 bytes \(1 files\) of \d+ bytes \(3 files\), listing: 1 changed path \(journal\)\n$/);
+    expect(touched.tree['b.txt']).toBe('b\n');
+    expect(sent).not.toContain('fetch');
+    expect((await build(ctx)).line).toMatch(JOURNAL);
+
+    // A delta the daemon cannot merge (b.txt became a directory after the journal named it): the
+    // file sent with it is read and dropped, and the client walks.
+    writeFileSync(join(ctx, 'a.txt'), 'A\n');
+    writeFileSync(join(ctx, 'b.txt'), 'B\n');
+    beforeDelta = () => {
+      rmSync(join(ctx, 'b.txt'));
+      mkdirSync(join(ctx, 'b.txt'));
+      writeFileSync(join(ctx, 'b.txt', 'inside'), 'inside\n');
+    };
+    sent = [];
+    const refused = await build(ctx);
+    expect(beforeDelta).toBeUndefined();
+    expect(sent.filter((k) => k.startsWith('list'))).toEqual(['list delta contents', 'list']);
+    expect(refused.line).toMatch(/listing: \d+ entries\n$/);
+    expect([refused.tree['a.txt'], refused.tree['b.txt/inside']]).toEqual(['A\n', 'inside\n']);
   }, 300_000);
 
   test('after a one-file edit, the COPY checksums updated at the journal\'s paths build what a walk would', async () => {
