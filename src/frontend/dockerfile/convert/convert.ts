@@ -158,6 +158,9 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
   };
 
   for (const s of set.states) if (s.isPseudo && reachable.has(s)) initPseudoStage(s);
+  // The result's config (history included) is the target's, which starts as a copy of its base
+  // stage's, and so on down: only those stages record history.
+  for (let s: StageState | undefined = target; s !== undefined; s = s.base) s.keepsHistory = true;
   const pacer = new Pacer(opts.signal);
   for (const s of set.states) {
     if (!reachable.has(s) || s.dispatched || s.isPseudo) continue;

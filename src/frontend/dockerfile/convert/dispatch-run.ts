@@ -149,7 +149,7 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
   const env = s.envLookup();
   const mounts = runMounts(s, ins, d, env, at);
   const name = uppercaseCmd(d.expander.forDisplay(customName, env));
-  const history = `RUN ${stageRunCommandString(s, args, env)}`;
+  const history = s.keepsHistory ? `RUN ${stageRunCommandString(s, args, env)}` : '';
   const { description, step } = s.prefixed(name, opts);
   // One options object of one shape, absent options undefined (no spreads: this runs per RUN).
   s.state = s.state.run({
@@ -161,5 +161,5 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
     security: ins.security,
     constraints: s.constraints(description, step, lineOf(ins)),
   }).root();
-  commitHistory(s.image, history, { layer: true, withState: true, epoch: d.epoch });
+  if (s.keepsHistory) commitHistory(s.image, history, { layer: true, withState: true, epoch: d.epoch });
 }
