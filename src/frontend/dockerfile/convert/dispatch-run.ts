@@ -82,17 +82,14 @@ function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext, env: 
     switch (m.type) {
       case 'bind': {
         if (!from) d.ctxPaths.add(selector || '/');
-        out.mounts.push({ type: 'bind', target: target as string, source: from ? from.state : d.context, readonly: m.readonly, ...(selector && selector !== '/' ? { selector } : {}) });
+        // Absent options undefined, not spread in: a spread builds the literal property by property.
+        out.mounts.push({ type: 'bind', target: target as string, source: from ? from.state : d.context, readonly: m.readonly, selector: selector && selector !== '/' ? selector : undefined });
         break;
       }
       case 'cache':
         out.mounts.push({
           type: 'cache', target: target as string, id: m.id ?? target as string, sharing: m.sharing ?? 'shared', readonly: m.readonly,
-          ...(from ? { source: from.state } : {}),
-          ...(selector && selector !== '/' ? { selector } : {}),
-          ...(m.mode !== undefined ? { mode: m.mode } : {}),
-          ...(m.uid !== undefined ? { uid: m.uid } : {}),
-          ...(m.gid !== undefined ? { gid: m.gid } : {}),
+          source: from ? from.state : undefined, selector: selector && selector !== '/' ? selector : undefined, mode: m.mode, uid: m.uid, gid: m.gid,
         });
         break;
       case 'tmpfs':
