@@ -5,7 +5,11 @@
  * mounted before their children.
  */
 import { tsbuild } from './gen/llb.js';
+import { writeExecBody } from './op-encoding.js';
+import type { ExecBodyFields } from './op-encoding.js';
 import { InputList, OpNode } from './op-node.js';
+import type { BodyWriter, OpBody } from './op-node.js';
+import type { ProtoWriter } from './proto-writer.js';
 import { resolvePath } from './state-meta.js';
 import type { NetworkMode, SecurityMode, StateLike } from './state-meta.js';
 import type { OpConstraints } from './types.js';
@@ -20,7 +24,7 @@ export type ExecMount =
     /** undefined = scratch. */
     readonly source: StateLike | undefined;
     /** Path inside the source to mount (default: its root). */
-    readonly selector?: string;
+    readonly selector?: string | undefined;
     readonly readonly?: boolean;
     /** Give this mount an output (its changes become a result). Default false. */
     readonly output?: boolean;
@@ -32,11 +36,11 @@ export type ExecMount =
     readonly sharing?: CacheSharing;
     /** Seed for a new cache directory (`from=`); undefined = empty. */
     readonly source?: StateLike | undefined;
-    readonly selector?: string;
+    readonly selector?: string | undefined;
     readonly readonly?: boolean;
-    readonly mode?: number;
-    readonly uid?: number;
-    readonly gid?: number;
+    readonly mode?: number | undefined;
+    readonly uid?: number | undefined;
+    readonly gid?: number | undefined;
   }
   | { readonly type: 'tmpfs'; readonly target: string; /** Bytes; 0 = kernel default. */ readonly size?: number }
   | {
@@ -88,39 +92,83 @@ export interface ExecNode {
   readonly outputs: ReadonlyMap<string, number>;
 }
 
+/**
+ * A mount being built, in the Mount message's own fields (written as it is: no second object per
+ * mount) plus whether it gets an output; `output` is numbered once the mounts are sorted.
+ */
+interface PendingMount extends tsbuild.llb.Mount.$Properties {
+  input: number;
+  selector: string;
+  dest: string;
+  output: number;
+  readonly: boolean;
+  mountType: tsbuild.llb.MountType;
+  tmpfsOpt: tsbuild.llb.TmpfsOpt.$Properties | null;
+  cacheOpt: tsbuild.llb.CacheOpt.$Properties | null;
+  secretOpt: tsbuild.llb.SecretOpt.$Properties | null;
+  sshOpt: tsbuild.llb.SSHOpt.$Properties | null;
+  wantOutput: boolean;
+}
+
+/**
+ * Every mount gets the same fields in the same order (absent options null): one object shape
+ * keeps the encoder's property reads monomorphic, and null/default fields are not encoded.
+ */
+function pendingMount(dest: string, mountType: tsbuild.llb.MountType, input: number): PendingMount {
+  return { input, selector: '', dest, output: -1, readonly: false, mountType, tmpfsOpt: null, cacheOpt: null, secretOpt: null, sshOpt: null, wantOutput: false };
+}
+
+/** An exec op's body as one record, written by `writeExecBody` when the node is made. */
+class ExecBody implements ExecBodyFields, BodyWriter {
+  constructor(
+    readonly args: readonly string[],
+    readonly env: readonly string[],
+    readonly cwd: string,
+    readonly user: string,
+    readonly hostname: string,
+    readonly extraHosts: readonly tsbuild.llb.HostIP.$Properties[],
+    readonly proxyEnv: tsbuild.llb.ProxyEnv.$Properties | null,
+    readonly mounts: readonly PendingMount[],
+    readonly network: tsbuild.llb.NetMode,
+    readonly security: tsbuild.llb.SecurityMode,
+    readonly secretenv: readonly tsbuild.llb.SecretEnv.$Properties[],
+  ) {}
+
+  write(w: ProtoWriter): void {
+    writeExecBody(w, this);
+  }
+
+  /** The body as the message object it stands for (the protobufjs cross-check's input). */
+  reference(): OpBody {
+    const meta: tsbuild.llb.Meta.$Properties = {
+      args: [...this.args], env: [...this.env], cwd: this.cwd, user: this.user, hostname: this.hostname, extraHosts: [...this.extraHosts], proxyEnv: this.proxyEnv,
+    };
+    const mounts = this.mounts.map((m): tsbuild.llb.Mount.$Properties => ({
+      input: m.input, selector: m.selector, dest: m.dest, output: m.output, readonly: m.readonly, mountType: m.mountType,
+      tmpfsOpt: m.tmpfsOpt, cacheOpt: m.cacheOpt, secretOpt: m.secretOpt, sshOpt: m.sshOpt,
+    }));
+    return { exec: { meta, mounts, network: this.network, security: this.security, secretenv: [...this.secretenv] } };
+  }
+}
+
+const NO_HOSTS: readonly tsbuild.llb.HostIP.$Properties[] = [];
+const NO_SECRET_ENV: readonly tsbuild.llb.SecretEnv.$Properties[] = [];
+
 /** `envList`: the base's env as `KEY=VALUE` strings, when the caller has them already. */
 export function buildExecNode(base: StateLike, opts: RunOptions, envList?: readonly string[]): ExecNode {
   if (opts.args.length === 0) throw new Error('run: args must not be empty');
   const cwd = base.meta.cwd;
   const inputs = new InputList();
-  // Every mount gets the same fields in the same order (absent options null): one object shape
-  // keeps the encoder's property reads monomorphic, and null/default fields are not encoded.
-  type Pending = {
-    target: string;
-    wantOutput: boolean;
-    input: number;
-    selector: string;
-    readonly: boolean;
-    mountType: tsbuild.llb.MountType;
-    tmpfsOpt: tsbuild.llb.TmpfsOpt.$Properties | null;
-    cacheOpt: tsbuild.llb.CacheOpt.$Properties | null;
-    secretOpt: tsbuild.llb.SecretOpt.$Properties | null;
-    sshOpt: tsbuild.llb.SSHOpt.$Properties | null;
-  };
-  // The defaults; each case below sets what its mount type has (no spreads: this runs per mount
-  // of every RUN).
-  const mount = (target: string, mountType: tsbuild.llb.MountType, input: number): Pending => ({
-    target, wantOutput: false, input, selector: '', readonly: false, mountType, tmpfsOpt: null, cacheOpt: null, secretOpt: null, sshOpt: null,
-  });
-  const root = mount('/', tsbuild.llb.MountType.BIND, inputs.add(base.output));
+  const root = pendingMount('/', tsbuild.llb.MountType.BIND, inputs.add(base.output));
   root.wantOutput = true;
-  const pending: Pending[] = [root];
+  const pending: PendingMount[] = [root];
+  // Each case sets what its mount type has (no spreads: this runs per mount of every RUN).
   for (const m of opts.mounts ?? []) {
     const target = resolvePath(cwd, m.target);
     if (target === '/') throw new Error(`run: invalid mount target "${m.target}"`);
     switch (m.type) {
       case 'bind': {
-        const p = mount(target, tsbuild.llb.MountType.BIND, inputs.add(m.source?.output));
+        const p = pendingMount(target, tsbuild.llb.MountType.BIND, inputs.add(m.source?.output));
         p.selector = m.selector ?? '';
         p.readonly = m.readonly ?? false;
         p.wantOutput = m.output ?? false;
@@ -132,7 +180,7 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
         if (m.mode !== undefined) { cacheOpt.mode = m.mode; cacheOpt.hasMode = true; }
         if (m.uid !== undefined) { cacheOpt.uid = m.uid; cacheOpt.hasUid = true; }
         if (m.gid !== undefined) { cacheOpt.gid = m.gid; cacheOpt.hasGid = true; }
-        const p = mount(target, tsbuild.llb.MountType.CACHE, inputs.add(m.source?.output));
+        const p = pendingMount(target, tsbuild.llb.MountType.CACHE, inputs.add(m.source?.output));
         p.selector = m.selector ?? '';
         p.readonly = m.readonly ?? false;
         p.cacheOpt = cacheOpt;
@@ -140,19 +188,19 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
         break;
       }
       case 'tmpfs': {
-        const p = mount(target, tsbuild.llb.MountType.TMPFS, -1);
+        const p = pendingMount(target, tsbuild.llb.MountType.TMPFS, -1);
         p.tmpfsOpt = { size: m.size ?? 0 };
         pending.push(p);
         break;
       }
       case 'secret': {
-        const p = mount(target, tsbuild.llb.MountType.SECRET, -1);
+        const p = pendingMount(target, tsbuild.llb.MountType.SECRET, -1);
         p.secretOpt = { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400, optional: m.optional ?? false };
         pending.push(p);
         break;
       }
       case 'ssh': {
-        const p = mount(target, tsbuild.llb.MountType.SSH, -1);
+        const p = pendingMount(target, tsbuild.llb.MountType.SSH, -1);
         p.sshOpt = { id: m.id, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: m.optional ?? false };
         pending.push(p);
         break;
@@ -162,55 +210,44 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
   // Stable sort by target: "/" first, parents before children, independent of flag order.
   if (pending.length === 2) {
     // Two (the root and one mount, the usual case): no sort and its work array.
-    const [a, b] = pending as [Pending, Pending];
-    if (a.target > b.target) { pending[0] = b; pending[1] = a; }
+    const [a, b] = pending as [PendingMount, PendingMount];
+    if (a.dest > b.dest) { pending[0] = b; pending[1] = a; }
   } else if (pending.length > 2) {
-    pending.sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+    pending.sort((a, b) => (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
   }
   // Most steps have only the root as an output: they share one map (never modified).
-  const outputs = pending.some((p) => p !== root && p.wantOutput) ? new Map<string, number>() : undefined;
+  let extraOutput = false;
+  for (let k = 0; k < pending.length; k++) if ((pending[k] as PendingMount).wantOutput && pending[k] !== root) extraOutput = true;
+  const outputs = extraOutput ? new Map<string, number>() : undefined;
   let next = 0;
-  const mounts = pending.map((p): tsbuild.llb.Mount.$Properties => {
-    if (p.wantOutput) outputs?.set(p.target, next);
-    return {
-      input: p.input,
-      selector: p.selector,
-      dest: p.target,
-      output: p.wantOutput ? next++ : -1,
-      readonly: p.readonly,
-      mountType: p.mountType,
-      tmpfsOpt: p.tmpfsOpt,
-      cacheOpt: p.cacheOpt,
-      secretOpt: p.secretOpt,
-      sshOpt: p.sshOpt,
-    };
-  });
+  for (let k = 0; k < pending.length; k++) {
+    const p = pending[k] as PendingMount;
+    if (!p.wantOutput) continue;
+    outputs?.set(p.dest, next);
+    p.output = next++;
+  }
   const meta = base.meta;
-  const p = opts.proxyEnv;
-  const execMeta: tsbuild.llb.Meta.$Properties = {
-    // Not copied either: the body is encoded when the node is made and not kept.
-    args: opts.args as string[],
-    // The env list is shared with the state it came from (and other steps on it); op bodies are
-    // only ever encoded, never modified, so it is not copied.
-    env: (envList ?? meta.env.strings()) as string[],
-    cwd: meta.cwd,
-    user: meta.user,
-    hostname: meta.hostname,
-    extraHosts: opts.extraHosts === undefined || opts.extraHosts.length === 0 ? [] : opts.extraHosts.map((h) => ({ host: h.host, ip: h.ip })),
-    proxyEnv: p && Object.values(p).some((v) => v)
-      ? { httpProxy: p.httpProxy ?? '', httpsProxy: p.httpsProxy ?? '', ftpProxy: p.ftpProxy ?? '', noProxy: p.noProxy ?? '', allProxy: p.allProxy ?? '' }
+  const px = opts.proxyEnv;
+  const body = new ExecBody(
+    // Neither copied: the body is encoded when the node is made and not kept. The env list is
+    // shared with the state it came from (and other steps on it).
+    opts.args,
+    envList ?? meta.env.strings(),
+    meta.cwd,
+    meta.user,
+    meta.hostname,
+    opts.extraHosts === undefined || opts.extraHosts.length === 0 ? NO_HOSTS : opts.extraHosts.map((h) => ({ host: h.host, ip: h.ip })),
+    px && Object.values(px).some((v) => v)
+      ? { httpProxy: px.httpProxy ?? '', httpsProxy: px.httpsProxy ?? '', ftpProxy: px.ftpProxy ?? '', noProxy: px.noProxy ?? '', allProxy: px.allProxy ?? '' }
       : null,
-  };
-  const exec: tsbuild.llb.ExecOp.$Properties = {
-    meta: execMeta,
-    mounts,
-    network: NET[opts.network ?? meta.network],
-    security: (opts.security ?? meta.security) === 'insecure' ? tsbuild.llb.SecurityMode.INSECURE : tsbuild.llb.SecurityMode.SANDBOX,
-    secretenv: opts.secretEnv === undefined || opts.secretEnv.length === 0 ? [] : opts.secretEnv.map((s) => ({ id: s.id, name: s.name, optional: s.optional ?? false })),
-  };
+    pending,
+    NET[opts.network ?? meta.network],
+    (opts.security ?? meta.security) === 'insecure' ? tsbuild.llb.SecurityMode.INSECURE : tsbuild.llb.SecurityMode.SANDBOX,
+    opts.secretEnv === undefined || opts.secretEnv.length === 0 ? NO_SECRET_ENV : opts.secretEnv.map((x) => ({ id: x.id, name: x.name, optional: x.optional ?? false })),
+  );
   const node = new OpNode({
     inputs: inputs.outputs(),
-    body: { exec },
+    body,
     outputs: next,
     platform: meta.platform,
     constraints: opts.constraints,

@@ -43,47 +43,55 @@ type Action =
 export class FileActions {
   private constructor(readonly actions: readonly Action[]) {}
 
+  /** The chain of no actions the static constructors start from (immutable, shared). */
+  private static readonly EMPTY = new FileActions([]);
+
   static mkdir(path: string, mode: number, opts: MkdirOptions = {}): FileActions {
-    return new FileActions([]).mkdir(path, mode, opts);
+    return FileActions.EMPTY.mkdir(path, mode, opts);
   }
 
   static mkfile(path: string, mode: number, data: Uint8Array | string, opts: OwnedOptions = {}): FileActions {
-    return new FileActions([]).mkfile(path, mode, data, opts);
+    return FileActions.EMPTY.mkfile(path, mode, data, opts);
   }
 
   static rm(path: string, opts: RmOptions = {}): FileActions {
-    return new FileActions([]).rm(path, opts);
+    return FileActions.EMPTY.rm(path, opts);
   }
 
   static symlink(oldpath: string, newpath: string, opts: OwnedOptions = {}): FileActions {
-    return new FileActions([]).symlink(oldpath, newpath, opts);
+    return FileActions.EMPTY.symlink(oldpath, newpath, opts);
   }
 
   static copy(source: StateLike, src: string, dest: string, opts: CopyOptions = {}): FileActions {
-    return new FileActions([]).copy(source, src, dest, opts);
+    return FileActions.EMPTY.copy(source, src, dest, opts);
   }
 
   mkdir(path: string, mode: number, opts: MkdirOptions = {}): FileActions {
-    return new FileActions([...this.actions, { kind: 'mkdir', path, mode, opts }]);
+    return this.then({ kind: 'mkdir', path, mode, opts });
+  }
+
+  /** This chain with `a` after it; a first action without a spread of the empty list (per step). */
+  private then(a: Action): FileActions {
+    return new FileActions(this.actions.length === 0 ? [a] : [...this.actions, a]);
   }
 
   mkfile(path: string, mode: number, data: Uint8Array | string, opts: OwnedOptions = {}): FileActions {
     // Buffer.from takes small results from Node's pool (TextEncoder allocated a backing store
     // outside the heap per file, ~1 µs); both write a lone surrogate as U+FFFD.
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    return new FileActions([...this.actions, { kind: 'mkfile', path, mode, data: bytes, opts }]);
+    return this.then({ kind: 'mkfile', path, mode, data: bytes, opts });
   }
 
   rm(path: string, opts: RmOptions = {}): FileActions {
-    return new FileActions([...this.actions, { kind: 'rm', path, opts }]);
+    return this.then({ kind: 'rm', path, opts });
   }
 
   symlink(oldpath: string, newpath: string, opts: OwnedOptions = {}): FileActions {
-    return new FileActions([...this.actions, { kind: 'symlink', oldpath, newpath, opts }]);
+    return this.then({ kind: 'symlink', oldpath, newpath, opts });
   }
 
   copy(source: StateLike, src: string, dest: string, opts: CopyOptions = {}): FileActions {
-    return new FileActions([...this.actions, { kind: 'copy', source, src, dest, opts }]);
+    return this.then({ kind: 'copy', source, src, dest, opts });
   }
 }
 

@@ -23,22 +23,18 @@ const SLAB = 64 * 1024;
  */
 const slab = new ProtoWriter(SLAB);
 
-/** Where a part lies: `bytes[start..end)`, `bytes` being a slab shared with other parts. */
-export interface PartSpan {
-  readonly bytes: Uint8Array;
-  readonly start: number;
-  readonly end: number;
+/**
+ * The writer of the slab being filled: a part is written from its current position (`pos`) on,
+ * and its bytes are `buffer()[start..pos)` once written; then `endPart()`. No view, closure or span
+ * object is made: a node keeps the slab and the offsets in its own fields (a typed-array object of
+ * its own was ~100 bytes per op that the collector copied and promoted). The bytes are never
+ * written again.
+ */
+export function partWriter(): ProtoWriter {
+  return slab;
 }
 
-/**
- * Writes a part with `write` and says where it lies. No view is made: a node keeps the slab and
- * the offsets in its own fields instead of a typed-array object of its own (~100 bytes per op that
- * the collector copied and promoted). The bytes are never written again.
- */
-export function encodeSpan(write: (w: ProtoWriter) => void): PartSpan {
-  const start = slab.pos;
-  write(slab);
-  const span = { bytes: slab.buffer(), start, end: slab.pos };
+/** Ends the part just written (after its buffer and end were read): a full slab is replaced. */
+export function endPart(): void {
   if (slab.pos > SLAB - SLAB / 4) slab.restart(SLAB);
-  return span;
 }

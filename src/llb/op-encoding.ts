@@ -135,23 +135,70 @@ function writeAttr(w: ProtoWriter, m: tsbuild.llb.Attr.$Properties): void {
 
 function writeExecOp(w: ProtoWriter, m: tsbuild.llb.ExecOp.$Properties): void {
   largeMessage(w, 1, m.meta, writeMeta);
-  messages(w, 2, m.mounts, writeMount);
-  w.int32Field(3, m.network);
-  w.int32Field(4, m.security);
-  messages(w, 5, m.secretenv, writeSecretEnv);
+  writeExecTail(w, m.mounts, m.network, m.security, m.secretenv);
   w.unknowns(m.$unknowns);
 }
 
+/** ExecOp fields 2..5 (after `meta`). */
+function writeExecTail(
+  w: ProtoWriter, mounts: readonly tsbuild.llb.Mount.$Properties[] | null | undefined, network: number | null | undefined,
+  security: number | null | undefined, secretenv: readonly tsbuild.llb.SecretEnv.$Properties[] | null | undefined,
+): void {
+  messages(w, 2, mounts, writeMount);
+  w.int32Field(3, network);
+  w.int32Field(4, security);
+  messages(w, 5, secretenv, writeSecretEnv);
+}
+
 function writeMeta(w: ProtoWriter, m: tsbuild.llb.Meta.$Properties): void {
-  w.stringsField(1, m.args);
-  w.sharedStringsField(2, m.env);
-  w.stringField(3, m.cwd);
-  w.stringField(4, m.user);
-  w.stringField(5, m.hostname);
-  messages(w, 6, m.extraHosts, writeHostIP);
-  w.stringsField(7, m.shell);
-  message(w, 8, m.proxyEnv, writeProxyEnv);
+  writeMetaFields(w, m.args, m.env, m.cwd, m.user, m.hostname, m.extraHosts, m.shell, m.proxyEnv);
   w.unknowns(m.$unknowns);
+}
+
+function writeMetaFields(
+  w: ProtoWriter, args: readonly string[] | null | undefined, env: readonly string[] | null | undefined, cwd: string | null | undefined,
+  user: string | null | undefined, hostname: string | null | undefined, extraHosts: readonly tsbuild.llb.HostIP.$Properties[] | null | undefined,
+  shell: readonly string[] | null | undefined, proxyEnv: tsbuild.llb.ProxyEnv.$Properties | null | undefined,
+): void {
+  w.stringsField(1, args);
+  w.sharedStringsField(2, env);
+  w.stringField(3, cwd);
+  w.stringField(4, user);
+  w.stringField(5, hostname);
+  messages(w, 6, extraHosts, writeHostIP);
+  w.stringsField(7, shell);
+  message(w, 8, proxyEnv, writeProxyEnv);
+}
+
+/** The fields of an exec op body that the builder sets (exec.ts), as one flat record. */
+export interface ExecBodyFields {
+  readonly args: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  readonly user: string;
+  readonly hostname: string;
+  readonly extraHosts: readonly tsbuild.llb.HostIP.$Properties[];
+  readonly proxyEnv: tsbuild.llb.ProxyEnv.$Properties | null;
+  readonly mounts: readonly tsbuild.llb.Mount.$Properties[];
+  readonly network: tsbuild.llb.NetMode;
+  readonly security: tsbuild.llb.SecurityMode;
+  readonly secretenv: readonly tsbuild.llb.SecretEnv.$Properties[];
+}
+
+/**
+ * The Op body `{ exec: { meta: { args, env, cwd, user, hostname, extraHosts, proxyEnv }, mounts,
+ * network, security, secretenv } }` written from one flat record: the same bytes as `writeOpBody`
+ * of that object, without the Meta, ExecOp and body objects a RUN step made only to be encoded.
+ */
+export function writeExecBody(w: ProtoWriter, b: ExecBodyFields): void {
+  w.tag(2, LEN);
+  const exec = w.fork2();
+  w.tag(1, LEN);
+  const meta = w.fork2();
+  writeMetaFields(w, b.args, b.env, b.cwd, b.user, b.hostname, b.extraHosts, undefined, b.proxyEnv);
+  w.ldelim2(meta);
+  writeExecTail(w, b.mounts, b.network, b.security, b.secretenv);
+  w.ldelim2(exec);
 }
 
 function writeProxyEnv(w: ProtoWriter, m: tsbuild.llb.ProxyEnv.$Properties): void {

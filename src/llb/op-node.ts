@@ -7,7 +7,7 @@
  * op's metadata (its constraints) is always encoded when the node is made.
  */
 import { tsbuild } from './gen/llb.js';
-import { encodeSpan } from './op-bytes.js';
+import { endPart, partWriter } from './op-bytes.js';
 import type { ProtoWriter } from './proto-writer.js';
 import { writeMetadataField, writeOpBody } from './op-encoding.js';
 import type { LLBPlatform, OpConstraints } from './types.js';
@@ -41,13 +41,28 @@ function verifying(): boolean {
   return verifyCached;
 }
 
+/**
+ * A body that writes itself (fields 2..5 of the Op, exactly what `writeOpBody` writes for
+ * `reference()`): a builder with many fields per step (exec.ts) writes them from one record instead
+ * of building message objects only for them to be encoded. `reference` is for the protobufjs
+ * cross-check and for `OpNode.body()` callers, never on the usual path.
+ */
+export interface BodyWriter {
+  write(w: ProtoWriter): void;
+  reference(): OpBody;
+}
+
+function isBodyWriter(b: OpBody | BodyWriter): b is BodyWriter {
+  return typeof (b as Partial<BodyWriter>).write === 'function';
+}
+
 export interface OpNodeInit {
   readonly inputs: readonly Output[];
   /**
-   * The body: an object (encoded at once; it must not change afterwards) or a function called
-   * once per marshal, which must be deterministic.
+   * The body: an object or a BodyWriter (encoded at once; it must not change afterwards) or a
+   * function called once per marshal, which must be deterministic.
    */
-  readonly body: OpBody | (() => OpBody);
+  readonly body: OpBody | BodyWriter | (() => OpBody);
   readonly outputs: number;
   readonly platform?: LLBPlatform | undefined;
   readonly constraints?: OpConstraints | undefined;
@@ -124,30 +139,37 @@ export class OpNode implements Output {
     const checking = verifying();
     const c = init.constraints ?? {};
     const body = init.body;
-    let metadataLength = 0;
     // Both encodings are position-independent (op-encoding.ts): written back to back, each is
     // byte for byte what it is alone.
-    const span = encodeSpan((w) => {
-      const start = w.pos;
-      writeMetadataField(w, c);
-      metadataLength = w.pos - start;
-      if (typeof body !== 'function') writeOpBody(w, body);
-    });
+    const w = partWriter();
+    const start = w.pos;
+    writeMetadataField(w, c);
+    const bodyStart = w.pos;
+    if (typeof body !== 'function') {
+      if (isBodyWriter(body)) body.write(w);
+      else writeOpBody(w, body);
+    }
+    const slab = w.buffer();
+    const end = w.pos;
+    endPart();
     const node = {
       __proto__: OpNode.prototype,
       inputs: init.inputs,
       outputs: init.outputs,
       platform: init.platform,
-      slab: span.bytes,
-      start: span.start,
-      bodyStart: span.start + metadataLength,
-      end: span.end,
+      slab,
+      start,
+      bodyStart,
+      end,
       lazyBody: typeof body === 'function' ? body : undefined,
       marshalMark: 0,
       marshalDigest: '',
     } as unknown as OpNode;
     if (checking) checkSameEncoding('metadata', afterTagAndLength(node.encodedMetadata), tsbuild.llb.OpMetadata.encode(metadataOf(c)).finish());
-    if (checking && typeof body !== 'function') checkSameEncoding('op body', node.encodedBody as Uint8Array, tsbuild.llb.Op.encode({ ...body }).finish());
+    if (checking && typeof body !== 'function') {
+      const reference = isBodyWriter(body) ? body.reference() : body;
+      checkSameEncoding('op body', node.encodedBody as Uint8Array, tsbuild.llb.Op.encode({ ...reference }).finish());
+    }
     return node;
   }
 

@@ -105,8 +105,18 @@ function topLevelElements(tokens: IToken[]): ExecElement[] {
  * `\uD800`-style surrogate escapes become U+FFFD.
  */
 export function goJsonUnquote(image: string): string {
-  let out = '';
   const end = image.length - 1; // closing quote
+  // Without escapes or surrogates (the usual element) the value is the text between the quotes:
+  // one slice, where the loop below built a rope of one object per character past the 13th that
+  // the node kept through the whole conversion.
+  let plain = 1;
+  while (plain < end) {
+    const c = image.charCodeAt(plain);
+    if (c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) break;
+    plain++;
+  }
+  if (plain === end) return image.slice(1, end);
+  let out = '';
   for (let i = 1; i < end; i++) {
     const c = image.charCodeAt(i);
     if (c !== 0x5c) {

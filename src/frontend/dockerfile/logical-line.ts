@@ -14,6 +14,13 @@ export interface PhysicalPosition {
 export class LogicalLine {
   private joined = '';
   /**
+   * The pieces while more are being appended (made by the first `append`), joined once when the
+   * text is read: `+=` made a rope of one object per piece (and a wrapper once it was sliced) that
+   * lived in the node's `original` through the whole conversion, for the collector to copy.
+   */
+  private pieces: string[] | undefined;
+  private length: number;
+  /**
    * Pieces after the first, as parallel arrays: offset in the joined text, physical line, index in
    * that line. Made by the first `append`: most instructions have one piece, and three arrays per
    * instruction were garbage for nothing.
@@ -27,20 +34,28 @@ export class LogicalLine {
 
   constructor(readonly startLine: number, firstPiece: string, firstIndex: number) {
     this.joined = firstPiece;
+    this.length = firstPiece.length;
     this.firstIndex = firstIndex;
     this.endLine = startLine;
   }
 
   get text(): string {
+    if (this.pieces !== undefined) {
+      // One flat string (a join of several pieces is made flat, at its final length).
+      this.joined = this.pieces.join('');
+      this.pieces = undefined;
+    }
     return this.joined;
   }
 
   /** Appends `piece`, which starts at the beginning of physical line `line`. */
   append(piece: string, line: number): void {
-    (this.offsets ??= []).push(this.joined.length);
+    (this.offsets ??= []).push(this.length);
     (this.lines ??= []).push(line);
     (this.indexes ??= []).push(0);
-    this.joined += piece;
+    if (this.pieces === undefined) this.pieces = [this.text];
+    this.pieces.push(piece);
+    this.length += piece.length;
     this.endLine = line;
   }
 

@@ -101,6 +101,67 @@ describe('image config and history', () => {
   });
 });
 
+describe('history of multi-stage builds', () => {
+  // Only the stages whose config reaches the result record history (StageState.keepsHistory):
+  // the target and the stages it is built FROM, however deep; stages read by COPY --from or
+  // mounts, and unreachable ones, do not show in it.
+  const STAGES = [
+    'FROM alpine AS a',
+    'ARG V=1',
+    'ENV A=1',
+    'LABEL l=a',
+    'USER app',
+    'WORKDIR /w',
+    'EXPOSE 80',
+    'VOLUME /v',
+    'HEALTHCHECK --interval=30s CMD true',
+    'STOPSIGNAL SIGINT',
+    'SHELL ["/bin/bash", "-c"]',
+    'CMD run-a',
+    'ENTRYPOINT ["ep"]',
+    'MAINTAINER me',
+    'RUN echo a',
+    'FROM alpine AS other',
+    'ENV O=1',
+    'RUN echo other > /o',
+    'COPY o.txt /o/',
+    'FROM a AS b',
+    'COPY --from=other /o /o',
+    'ADD b.tgz /b/',
+    'FROM b',
+    'RUN --mount=from=other,target=/m echo c',
+    '',
+  ].join('\n');
+
+  test('the target and its base stages, every instruction kind', async () => {
+    const r = await convert(STAGES);
+    expect(r.image.history?.map((h) => h.created_by)).toEqual([
+      'ARG V=1',
+      'ENV A=1',
+      'LABEL l=a',
+      'USER app',
+      'WORKDIR /w',
+      'EXPOSE [80/tcp]',
+      'VOLUME [/v]',
+      'HEALTHCHECK &{["CMD-SHELL" "true"] "30s" "0s" "0s" "0s" \'\\x00\'}',
+      'STOPSIGNAL SIGINT',
+      'SHELL [/bin/bash -c]',
+      'CMD ["/bin/bash" "-c" "run-a"]',
+      'ENTRYPOINT ["ep"]',
+      'MAINTAINER me',
+      'RUN |1 V=1 /bin/bash -c echo a # buildkit',
+      'COPY /o /o # buildkit',
+      'ADD b.tgz /b/ # buildkit',
+      'RUN /bin/bash -c echo c # buildkit',
+    ]);
+  });
+
+  test('a stage read by COPY --from as the target has its own history only', async () => {
+    const r = await convert(STAGES, { target: 'other' });
+    expect(r.image.history?.map((h) => h.created_by)).toEqual(['ENV O=1', 'RUN /bin/sh -c echo other > /o # buildkit', 'COPY o.txt /o/ # buildkit']);
+  });
+});
+
 describe('base image inheritance through the image resolver', () => {
   const base: ImageConfig = {
     architecture: 'amd64',

@@ -86,18 +86,12 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
   const { description, step } = s.prefixed(name, { onbuild: opts.onbuild });
   const constraints = s.constraints(description, step, lineOf(ins));
 
-  let msg = isAdd ? 'ADD' : 'COPY';
-  if (ins.kind === 'COPY' && ins.parents) msg += ' --parents';
-  if (chown) msg += ` --chown=${chown}`;
-  if (chmodRaw) msg += ` --chmod=${chmodRaw}`;
-
   let chain: FileActions | undefined;
   const add = (src: State, path: string, o: CopyOptions): void => {
     chain = chain ? chain.copy(src, path, dest, o) : FileActions.copy(src, path, dest, o);
   };
 
   for (const src of sources) {
-    msg += ` ${src}`;
     const git = parseGitSource(src);
     if (git) {
       if (!isAdd) fail(Diagnostics.badSource, [`source can't be a git ref for COPY: ${src} (use ADD)`], at, src);
@@ -150,13 +144,10 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
   }
 
   for (const h of ins.heredocSources) {
-    msg += ` <<${h.path}`;
     const data = h.expand ? d.expander.heredoc(h.data, env, at) : h.data;
     const doc = State.scratch().platform(s.platform).file(FileActions.mkfile(h.path, 0o644, data), { description: '[internal] preparing inline document' });
     add(doc, h.path, options({}));
   }
-  msg += ` ${destRaw}`;
-
   if (!chain) return;
   if (ins.link) {
     // The copy is made on an empty filesystem and layered on top: it does not depend on (and is not
@@ -168,5 +159,13 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
   } else {
     s.state = s.state.file(chain, constraints);
   }
+  if (!s.keepsHistory) return;
+  let msg = isAdd ? 'ADD' : 'COPY';
+  if (ins.kind === 'COPY' && ins.parents) msg += ' --parents';
+  if (chown) msg += ` --chown=${chown}`;
+  if (chmodRaw) msg += ` --chmod=${chmodRaw}`;
+  for (const src of sources) msg += ` ${src}`;
+  for (const h of ins.heredocSources) msg += ` <<${h.path}`;
+  msg += ` ${destRaw}`;
   commitHistory(s.image, msg, { layer: true, withState: true, epoch: d.epoch });
 }

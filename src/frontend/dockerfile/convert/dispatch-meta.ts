@@ -19,6 +19,7 @@ import { lineOf, site, uppercaseCmd } from './dispatch-context.js';
 import type { DispatchContext } from './dispatch-context.js';
 import type { StageState } from './stage-state.js';
 
+/** An empty-layer history entry; callers build `msg` only when `s.keepsHistory` (stage-state.ts). */
 function history(s: StageState, d: DispatchContext, msg: string): void {
   commitHistory(s.image, msg, { layer: false, withState: false, epoch: d.epoch });
 }
@@ -32,7 +33,7 @@ export function dispatchEnv(s: StageState, ins: EnvInstruction, d: DispatchConte
     s.state = s.state.addEnv(key, value);
     setEnv(s.image, key, value);
   }
-  history(s, d, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
+  if (s.keepsHistory) history(s, d, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
 }
 
 export function dispatchLabel(s: StageState, ins: LabelInstruction, d: DispatchContext): void {
@@ -42,7 +43,7 @@ export function dispatchLabel(s: StageState, ins: LabelInstruction, d: DispatchC
   // The stage's config is its own (cloned from any base): updated in place, not copied per LABEL.
   const labels = (s.image.config.Labels ??= {});
   for (const { key, value } of pairs) labels[key] = value;
-  history(s, d, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
+  if (s.keepsHistory) history(s, d, `LABEL ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`);
 }
 
 /**
@@ -65,9 +66,9 @@ export function dispatchArg(s: StageState, ins: ArgInstruction, d: DispatchConte
     // Every declaration is listed, a re-declared name again (Docker 20.10's BuildKit v0.8 does; a
     // RUN's history shows each with the value in effect then: `|3 A=1 B=2 A=1`).
     s.buildArgs.push({ key: a.key, value });
-    parts.push(value === undefined ? a.key : `${a.key}=${value}`);
+    if (s.keepsHistory) parts.push(value === undefined ? a.key : `${a.key}=${value}`);
   }
-  history(s, d, `ARG ${parts.join(' ')}`);
+  if (s.keepsHistory) history(s, d, `ARG ${parts.join(' ')}`);
 }
 
 export function dispatchUser(s: StageState, ins: UserInstruction, d: DispatchContext): void {
@@ -75,7 +76,7 @@ export function dispatchUser(s: StageState, ins: UserInstruction, d: DispatchCon
   if (user === '') fail(Diagnostics.badArguments, ['USER requires a non-empty user'], site(d, ins));
   s.state = s.state.user(user);
   s.image.config.User = user;
-  history(s, d, `USER ${user}`);
+  if (s.keepsHistory) history(s, d, `USER ${user}`);
 }
 
 /**
@@ -107,7 +108,7 @@ export function dispatchWorkdir(s: StageState, ins: WorkdirInstruction, d: Dispa
   } else {
     s.prefixed(''); // the step still counts, as in BuildKit
   }
-  commitHistory(s.image, `WORKDIR ${shown}`, { layer, withState: false, epoch: d.epoch });
+  if (s.keepsHistory) commitHistory(s.image, `WORKDIR ${shown}`, { layer, withState: false, epoch: d.epoch });
 }
 
 function commandArgs(s: StageState, ins: CmdInstruction | EntrypointInstruction): string[] {
@@ -119,14 +120,14 @@ export function dispatchCmd(s: StageState, ins: CmdInstruction, d: DispatchConte
   s.image.config.Cmd = args;
   s.image.config.ArgsEscaped = true;
   s.cmdSet = true;
-  history(s, d, `CMD ${goQuoteList(args)}`);
+  if (s.keepsHistory) history(s, d, `CMD ${goQuoteList(args)}`);
 }
 
 export function dispatchEntrypoint(s: StageState, ins: EntrypointInstruction, d: DispatchContext): void {
   const args = ins.command.form === 'exec' && ins.command.args.length === 0 ? [] : commandArgs(s, ins);
   s.image.config.Entrypoint = args.length === 0 ? null : args;
   if (!s.cmdSet) s.image.config.Cmd = null;
-  history(s, d, `ENTRYPOINT ${goQuoteList(args)}`);
+  if (s.keepsHistory) history(s, d, `ENTRYPOINT ${goQuoteList(args)}`);
 }
 
 export function dispatchHealthcheck(s: StageState, ins: HealthcheckInstruction, d: DispatchContext): void {
@@ -139,7 +140,7 @@ export function dispatchHealthcheck(s: StageState, ins: HealthcheckInstruction, 
     ...(ins.retries ? { Retries: ins.retries } : {}),
   };
   s.image.config.Healthcheck = h;
-  history(s, d, healthcheckHistory(h));
+  if (s.keepsHistory) history(s, d, healthcheckHistory(h));
 }
 
 export function dispatchExpose(s: StageState, ins: ExposeInstruction, d: DispatchContext): void {
@@ -159,7 +160,7 @@ export function dispatchExpose(s: StageState, ins: ExposeInstruction, d: Dispatc
     }
   }
   // BuildKit's `EXPOSE %v` of the expanded port list (`EXPOSE [80/tcp 53/udp]`).
-  history(s, d, `EXPOSE ${goList(keys)}`);
+  if (s.keepsHistory) history(s, d, `EXPOSE ${goList(keys)}`);
 }
 
 export function dispatchVolume(s: StageState, ins: VolumeInstruction, d: DispatchContext): void {
@@ -169,24 +170,24 @@ export function dispatchVolume(s: StageState, ins: VolumeInstruction, d: Dispatc
   if (vols.some((v) => v === '')) fail(Diagnostics.badArguments, ['VOLUME specified can not be an empty string'], at);
   const volumes = (s.image.config.Volumes ??= {});
   for (const v of vols) volumes[v] = {};
-  history(s, d, `VOLUME ${goList(vols)}`);
+  if (s.keepsHistory) history(s, d, `VOLUME ${goList(vols)}`);
 }
 
 export function dispatchStopSignal(s: StageState, ins: StopSignalInstruction, d: DispatchContext): void {
   const sig = d.expander.word(ins.signal, s.envLookup(), site(d, ins));
   if (!isValidSignal(sig)) fail(Diagnostics.badSignal, [sig], site(d, ins));
   s.image.config.StopSignal = sig;
-  history(s, d, `STOPSIGNAL ${sig}`);
+  if (s.keepsHistory) history(s, d, `STOPSIGNAL ${sig}`);
 }
 
 export function dispatchShell(s: StageState, ins: ShellInstruction, d: DispatchContext): void {
   s.image.config.Shell = [...ins.shell];
-  history(s, d, `SHELL ${goList(ins.shell)}`);
+  if (s.keepsHistory) history(s, d, `SHELL ${goList(ins.shell)}`);
 }
 
 export function dispatchMaintainer(s: StageState, ins: MaintainerInstruction, d: DispatchContext): void {
   s.image.author = ins.maintainer;
-  history(s, d, `MAINTAINER ${ins.maintainer}`);
+  if (s.keepsHistory) history(s, d, `MAINTAINER ${ins.maintainer}`);
 }
 
 /** ONBUILD is recorded, not run: it fires in builds that use this image (or stage) as a base. */

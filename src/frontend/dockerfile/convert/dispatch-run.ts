@@ -82,17 +82,14 @@ function runMounts(s: StageState, ins: RunInstruction, d: DispatchContext, env: 
     switch (m.type) {
       case 'bind': {
         if (!from) d.ctxPaths.add(selector || '/');
-        out.mounts.push({ type: 'bind', target: target as string, source: from ? from.state : d.context, readonly: m.readonly, ...(selector && selector !== '/' ? { selector } : {}) });
+        // Absent options undefined, not spread in: a spread builds the literal property by property.
+        out.mounts.push({ type: 'bind', target: target as string, source: from ? from.state : d.context, readonly: m.readonly, selector: selector && selector !== '/' ? selector : undefined });
         break;
       }
       case 'cache':
         out.mounts.push({
           type: 'cache', target: target as string, id: m.id ?? target as string, sharing: m.sharing ?? 'shared', readonly: m.readonly,
-          ...(from ? { source: from.state } : {}),
-          ...(selector && selector !== '/' ? { selector } : {}),
-          ...(m.mode !== undefined ? { mode: m.mode } : {}),
-          ...(m.uid !== undefined ? { uid: m.uid } : {}),
-          ...(m.gid !== undefined ? { gid: m.gid } : {}),
+          source: from ? from.state : undefined, selector: selector && selector !== '/' ? selector : undefined, mode: m.mode, uid: m.uid, gid: m.gid,
         });
         break;
       case 'tmpfs':
@@ -149,7 +146,7 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
   const env = s.envLookup();
   const mounts = runMounts(s, ins, d, env, at);
   const name = uppercaseCmd(d.expander.forDisplay(customName, env));
-  const history = `RUN ${stageRunCommandString(s, args, env)}`;
+  const history = s.keepsHistory ? `RUN ${stageRunCommandString(s, args, env)}` : '';
   const { description, step } = s.prefixed(name, opts);
   // One options object of one shape, absent options undefined (no spreads: this runs per RUN).
   s.state = s.state.run({
@@ -161,5 +158,5 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
     security: ins.security,
     constraints: s.constraints(description, step, lineOf(ins)),
   }).root();
-  commitHistory(s.image, history, { layer: true, withState: true, epoch: d.epoch });
+  if (s.keepsHistory) commitHistory(s.image, history, { layer: true, withState: true, epoch: d.epoch });
 }

@@ -51,6 +51,13 @@ export class StageState {
   resolved = false;
   dispatched = false;
   ignoreCache = false;
+  /**
+   * Whether the stage's image history is built: only for the stages whose config reaches the
+   * result (the target and the stages it is based on, set before dispatch). Every other stage's
+   * history was ~one string and entry per instruction, made and kept alive through the conversion
+   * for nobody (its Env, WorkingDir, User, Shell... are still kept: dispatch reads them).
+   */
+  keepsHistory = false;
   /** Base image has no layers: start from scratch. */
   baseIsScratch = false;
   /** Config of the base image as resolved (before this stage's changes). */

@@ -26,6 +26,8 @@ export function parseMountAt(raw: string, site: ErrorSite, expand?: (v: string) 
 
 /** The flags of RUN and HEALTHCHECK (module constants: a literal at the call was an object per instruction). */
 const RUN_FLAGS: FlagSpecs = { mount: 'strings', network: 'string', security: 'string' };
+const NETWORK_MODES: readonly NetworkFlag[] = ['default', 'none', 'host'];
+const SECURITY_MODES: readonly SecurityFlag[] = ['sandbox', 'insecure'];
 const HEALTHCHECK_FLAGS: FlagSpecs = { interval: 'string', timeout: 'string', 'start-period': 'string', 'start-interval': 'string', retries: 'string' };
 
 export function parseRun(node: InstructionNode, ctx: ParseContext): RunInstruction {
@@ -35,13 +37,17 @@ export function parseRun(node: InstructionNode, ctx: ParseContext): RunInstructi
   if (command.args.length === 0 && node.heredocs.length === 0) fail(Diagnostics.badArguments, ['RUN requires at least one argument'], site);
   const mountFlags = f.strings('mount');
   const mounts: readonly RunMountSpec[] = mountFlags.length === 0 ? EMPTY : compactArray(mountFlags.map((raw) => ({ raw, mount: parseMountAt(raw, site) })));
-  const network = f.string('network');
-  if (network !== undefined && !['default', 'none', 'host'].includes(network)) {
-    fail(Diagnostics.badFlag, [`unsupported network mode "${network}" for RUN --network (default, none or host)`], site, '--network');
+  // The modes as the shared constants (a flag value is a copy of its own that the typed
+  // instruction kept through the conversion for the collector to copy).
+  const networkFlag = f.string('network');
+  const network = networkFlag === undefined ? undefined : NETWORK_MODES[NETWORK_MODES.indexOf(networkFlag as NetworkFlag)];
+  if (networkFlag !== undefined && network === undefined) {
+    fail(Diagnostics.badFlag, [`unsupported network mode "${networkFlag}" for RUN --network (default, none or host)`], site, '--network');
   }
-  const security = f.string('security');
-  if (security !== undefined && !['sandbox', 'insecure'].includes(security)) {
-    fail(Diagnostics.badFlag, [`unsupported security mode "${security}" for RUN --security (sandbox or insecure)`], site, '--security');
+  const securityFlag = f.string('security');
+  const security = securityFlag === undefined ? undefined : SECURITY_MODES[SECURITY_MODES.indexOf(securityFlag as SecurityFlag)];
+  if (securityFlag !== undefined && security === undefined) {
+    fail(Diagnostics.badFlag, [`unsupported security mode "${securityFlag}" for RUN --security (sandbox or insecure)`], site, '--security');
   }
   const { location, original } = baseOf(node, ctx);
   return {
@@ -52,8 +58,8 @@ export function parseRun(node: InstructionNode, ctx: ParseContext): RunInstructi
     command,
     heredocs: node.heredocs,
     mounts,
-    network: network as NetworkFlag | undefined,
-    security: security as SecurityFlag | undefined,
+    network,
+    security,
   };
 }
 

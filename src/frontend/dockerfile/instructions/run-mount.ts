@@ -101,8 +101,9 @@ export function parseMount(raw: string, opts: ParseMountOptions = {}): RunMount 
     if (eq >= 0 && f.slice(0, eq).toLowerCase() === 'type') {
       const value = opts.expand ? opts.expand(f.slice(eq + 1)) : f.slice(eq + 1);
       if (!opts.expand && value.includes('$')) { m.deferred = true; continue; }
-      const t = value.toLowerCase() as MountType;
-      if (!MOUNT_TYPES.includes(t)) throw new MountSpecError(`unsupported mount type "${value}"`, { token: f, unknownType: value });
+      // The shared constant, not the value's own copy: typed mounts live through the conversion.
+      const t = MOUNT_TYPES[MOUNT_TYPES.indexOf(value.toLowerCase() as MountType)];
+      if (t === undefined) throw new MountSpecError(`unsupported mount type "${value}"`, { token: f, unknownType: value });
       m.type = t;
     }
   }
@@ -149,8 +150,8 @@ export function parseMount(raw: string, opts: ParseMountOptions = {}): RunMount 
       }
       case 'id': m.id = value; break;
       case 'sharing': {
-        const s = value.toLowerCase() as CacheSharingMode;
-        if (!SHARING.includes(s)) throw new MountSpecError(`unsupported sharing value "${value}"${didYouMean(value, SHARING)}`, { token: field });
+        const s = SHARING[SHARING.indexOf(value.toLowerCase() as CacheSharingMode)];
+        if (s === undefined) throw new MountSpecError(`unsupported sharing value "${value}"${didYouMean(value, SHARING)}`, { token: field });
         m.sharing = s;
         break;
       }
