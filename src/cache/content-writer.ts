@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CancelledError, TsbuildError } from '../util/errors.js';
 import { digestHex } from './digest.js';
-import { fsyncDir } from './fs-durable.js';
+import { fsyncDir, onPool } from './fs-durable.js';
 import { currentProcess, ownerPrefix } from './process-identity.js';
 import type { BlobInfo, WriterOptions } from './types.js';
 
@@ -286,11 +286,6 @@ async function writeAt(fd: number, chunk: Buffer, position: number): Promise<voi
 function writeAtSync(fd: number, chunk: Buffer, position: number): void {
   let off = 0;
   while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off, position + off);
-}
-
-/** A callback-style fs call as a promise. */
-function onPool<T = void>(call: (cb: (e: NodeJS.ErrnoException | null, v?: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => call((e, v) => (e ? reject(e) : resolve(v as T))));
 }
 
 function closeQuietly(fd: number): void {

@@ -3,6 +3,14 @@ import fs, { closeSync, openSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 
 /**
+ * A callback-style fs call as a promise. The call is made when this runs, through whatever object
+ * the caller names (`fs.fsync`, not a bound copy), so a test can watch it.
+ */
+export function onPool<T = void>(call: (cb: (e: NodeJS.ErrnoException | null, v?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => call((e, v) => (e ? reject(e) : resolve(v as T))));
+}
+
+/**
  * fsyncs a directory so a rename or unlink inside it survives a power loss. One thread-pool trip,
  * the fsync: opening and closing a directory take microseconds, and as trips of their own (three
  * in all) each waited behind the pool's other work and for an event-loop turn — every blob commit
@@ -11,7 +19,7 @@ import { rm } from 'node:fs/promises';
 export async function fsyncDir(dir: string): Promise<void> {
   const fd = openSync(dir, 'r');
   try {
-    await new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve())));
+    await onPool((cb) => fs.fsync(fd, cb));
   } finally {
     closeSync(fd);
   }

@@ -161,13 +161,9 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
     if (asked.length > 0) post({ files: { id: 2, fetch: { fileIds: asked } } });
     return (async function* () {
       for (;;) {
-        const m = await next();
-        if (m?.fileChunks) {
-          for (const c of m.fileChunks.chunks ?? []) yield { fileId: c.fileId ?? 0, data: c.data ?? new Uint8Array(), eof: c.eof ?? false };
-          continue;
-        }
-        if (!m?.fileChunk) throw SolveContextErrors.protocol('expected file_chunk after files.fetch');
-        yield { fileId: m.fileChunk.fileId ?? 0, data: m.fileChunk.data ?? new Uint8Array(), eof: m.fileChunk.eof ?? false };
+        const chunks = chunksOf(await next());
+        if (chunks === undefined) throw SolveContextErrors.protocol('expected file_chunk after files.fetch');
+        for (const c of chunks) yield { fileId: c.fileId ?? 0, data: c.data ?? new Uint8Array(), eof: c.eof ?? false };
       }
     })();
   };
@@ -190,12 +186,17 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
 async function dropFiles(ids: ReadonlySet<number>, next: () => ReturnType<SolveInbox['next']>): Promise<void> {
   const open = new Set(ids);
   while (open.size > 0) {
-    const m = await next();
-    const chunks = m?.fileChunks ? m.fileChunks.chunks ?? [] : m?.fileChunk ? [m.fileChunk] : undefined;
+    const chunks = chunksOf(await next());
     if (chunks === undefined) throw SolveContextErrors.protocol('expected the files the client sent with its delta');
     for (const c of chunks) {
       if (!open.has(c.fileId ?? 0)) throw SolveContextErrors.protocol(`a file chunk for file ${c.fileId ?? 0}, which the delta did not send`);
       if (c.eof) open.delete(c.fileId ?? 0);
     }
   }
+}
+
+/** The file chunks a message carries (file_chunks or one file_chunk); undefined when it has none. */
+function chunksOf(m: Awaited<ReturnType<SolveInbox['next']>>): readonly tsbuild.control.v1.IFileChunk[] | undefined {
+  if (m?.fileChunks) return m.fileChunks.chunks ?? [];
+  return m?.fileChunk ? [m.fileChunk] : undefined;
 }

@@ -6,6 +6,7 @@ import { assembleImage, type AssembledImage, type ManifestFlavour } from './imag
 import { chainLayers } from './layers.js';
 import type { ExportContext, ExportRequest, LayerOptions } from './types.js';
 import { UserInputError } from '../util/errors.js';
+import { allSettledOrFirstError } from '../util/parallel.js';
 import { COMPRESSIONS, LEVELS, type Compression } from './layer-compress.js';
 
 /**
@@ -59,8 +60,6 @@ export async function buildImage(req: ExportRequest, ctx: ExportContext, flavour
     await Promise.all([ctx.storage.content.put(img.configBytes, { signal: ctx.signal }), ctx.storage.content.put(img.manifestBytes, { signal: ctx.signal })]);
     return img;
   })();
-  const [img, layersDone] = await Promise.allSettled([written, blobs.done]);
-  if (layersDone.status === 'rejected') throw layersDone.reason;
-  if (img.status === 'rejected') throw img.reason;
-  return img.value;
+  await allSettledOrFirstError([blobs.done, written]);
+  return written;
 }

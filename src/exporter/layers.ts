@@ -10,7 +10,7 @@ import { closeSync, openSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { LayerBlobEntry } from '../cache/types.js';
 import { failpoint } from '../util/failpoint.js';
-import { allOrFirstError } from '../util/parallel.js';
+import { allOrFirstError, allSettledOrFirstError } from '../util/parallel.js';
 import { MediaType } from '../oci/types.js';
 import type { ExportContext, LayerOptions } from './types.js';
 import { layerMediaType, writeLayerBlob, type LayerBlobInfo } from './layer-blob.js';
@@ -244,13 +244,6 @@ export async function chainLayers(snapshot: string | undefined, opts: LayerReque
     throw e;
   }
   return { layers: out, done: allSettledOrFirstError(commits) };
-}
-
-/** Resolves once all settled; rejects with the first rejection (in order) if any. */
-async function allSettledOrFirstError(ps: readonly Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(ps);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 /** Layers made at once: one per core (each compresses on a thread-pool thread). */

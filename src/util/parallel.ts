@@ -41,3 +41,10 @@ export async function allOrFirstError<T>(
   throwIfAborted(opts.signal);
   if (first !== undefined) throw first.error;
 }
+
+/** Resolves once all of `ps` settled; rejects with the first rejection (in order) if any. */
+export async function allSettledOrFirstError(ps: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(ps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -3,6 +3,7 @@
  * last release unmounts. Operations on one mount point are serialised: a new acquire waits for a
  * pending unmount instead of racing it.
  */
+import { allSettledOrFirstError } from '../../util/parallel.js';
 
 interface Entry {
   refs: number;
@@ -74,9 +75,7 @@ export class MountRegistry {
       entry.refs = 0;
       pending.push(this.close(key, entry, actionsFor(key)));
     }
-    const results = await Promise.allSettled(pending);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await allSettledOrFirstError(pending);
   }
 
   private releaser(key: string, entry: Entry, actions: MountActions): () => Promise<void> {
