@@ -152,9 +152,10 @@ export class ContextJournals {
    * `known`): 'clean' when the client's context has not changed since the listing `known` was
    * taken (the client may skip its walk); 'paths' when only those paths may have changed (the
    * journal is reset: later events count towards the next build). Otherwise the journal is
-   * (re)started for the listing about to be taken, and 'walk'.
+   * (re)started for the listing about to be taken, and 'walk'; `onWalk` is called as that walk of
+   * the context (setting its watches) begins, which may take long.
    */
-  async begin(copy: string, ctx: WatchedContext, known: string, signal: AbortSignal): Promise<JournalAnswer> {
+  async begin(copy: string, ctx: WatchedContext, known: string, signal: AbortSignal, onWalk?: () => void): Promise<JournalAnswer> {
     const key = this.#keyOf(ctx);
     const j = this.#journals.get(copy);
     if (j !== undefined) {
@@ -183,6 +184,7 @@ export class ContextJournals {
       }
     }
     if (j !== undefined) this.#drop(copy);
+    onWalk?.();
     await this.#start(copy, key, ctx, signal);
     return WALK;
   }

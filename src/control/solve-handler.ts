@@ -211,8 +211,13 @@ async function solve(
     // the context. Once the context is in, the pump routes the rest and attached clients may keep
     // the build going.
     const deferred = !(asked.cacheFrom ?? []).some((c) => c.kind === 'local');
+    // The client is asked for its context before the front end and solver take the event loop: a
+    // journal's barrier (one inotify event) waited behind their synchronous start (~5-10 ms of a
+    // one-file edit, issue 14), and the client answers while they run.
+    let onAsked: () => void = () => undefined;
+    const askedClient = new Promise<void>((resolve) => (onAsked = resolve));
     const receive = async (): Promise<ReceivedContext> => {
-      const got = await opened.fill(inbox, post, receiving.signal);
+      const got = await opened.fill(inbox, post, receiving.signal, onAsked);
       if (!deferred) return got;
       inbox.pump();
       detachable = true;
@@ -226,6 +231,7 @@ async function solve(
         contextError ??= e;
         abort.abort(e);
       });
+      await Promise.race([askedClient, filled]);
     } else {
       context = Promise.resolve(await receive());
     }

@@ -46,8 +46,11 @@ export interface IncomingContext {
   /**
    * Receives the context into `contextDir`; resolves with the version a synced copy now has (its
    * listing digest; the earlier version and the paths a journal delta changed). Call once.
+   * `asked` is called once the client has been asked for what it must send (or nothing needs
+   * asking: a tar comes unasked), or as soon as getting there may take long (the journal walks the
+   * context to watch it).
    */
-  fill(inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal): Promise<ReceivedContext>;
+  fill(inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal, asked?: () => void): Promise<ReceivedContext>;
 }
 
 export async function openContext(start: BuildStart, ctx: CallContext, deps: ReceiveDeps, scratch: string, ref: string): Promise<IncomingContext> {
@@ -56,8 +59,8 @@ export async function openContext(start: BuildStart, ctx: CallContext, deps: Rec
     const contextDir = join(scratch, 'context');
     await mkdir(contextDir);
     const fill = transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE
-      ? () => Promise.resolve({})
-      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal) => receiveTar(contextDir, inbox, post, signal, deps, ref);
+      ? (_i: SolveInbox, _p: unknown, _s: AbortSignal, asked?: () => void) => { asked?.(); return Promise.resolve({}); }
+      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal, asked?: () => void) => { asked?.(); return receiveTar(contextDir, inbox, post, signal, deps, ref); };
     return { contextDir, release: () => undefined, linkable: false, fill };
   }
   const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
@@ -65,7 +68,7 @@ export async function openContext(start: BuildStart, ctx: CallContext, deps: Rec
     contextDir: held.dir,
     release: held.release,
     linkable: true,
-    fill: (inbox, post, signal) => syncCopy(held.dir, start, inbox, post, { ...ctx, signal }, deps, ref),
+    fill: (inbox, post, signal, asked) => syncCopy(held.dir, start, inbox, post, { ...ctx, signal }, deps, ref, asked),
   };
 }
 
@@ -87,7 +90,7 @@ async function receiveTar(contextDir: string, inbox: SolveInbox, post: (m: Solve
 }
 
 /** Syncs the client's copy `dir` (held by this build) with the client's context. */
-async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext & { readonly signal: AbortSignal }, deps: ReceiveDeps, ref: string): Promise<ReceivedContext> {
+async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post: (m: SolveResponse) => void, ctx: CallContext & { readonly signal: AbortSignal }, deps: ReceiveDeps, ref: string, asked: () => void = () => undefined): Promise<ReceivedContext> {
   const next = (): ReturnType<SolveInbox['next']> => abortable(inbox.next(), ctx.signal);
   const started = Date.now();
   const known = deps.contexts.knownDigest(dir);
@@ -95,7 +98,7 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   // spare its walk. A tcp client's directory is not ours to watch, whatever it names.
   const watched = ctx.local === true ? start.contextWatch : undefined;
   const journal: JournalAnswer = typeof watched?.path === 'string' && watched.path !== '' && deps.journals !== undefined
-    ? await deps.journals.begin(dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal)
+    ? await deps.journals.begin(dir, { path: watched.path, rootId: watched.rootId ?? '', ignore: start.dockerfile?.hasDockerignore ? start.dockerfile.dockerignore ?? new Uint8Array() : undefined }, known, ctx.signal, asked)
     : { kind: 'walk' };
   const journalClean = journal.kind === 'clean';
   const journalPaths = journal.kind === 'paths' ? journal.paths : undefined;
@@ -115,6 +118,7 @@ async function syncCopy(dir: string, start: BuildStart, inbox: SolveInbox, post:
   if (unchanged === undefined) {
     post({ files: { id: 1, list: { includePatterns: [], excludePatterns: [], followPaths: [], knownListingDigest: known, journalClean, ...(journalPaths ? { journalDelta: true, journalPaths: [...journalPaths], deltaContents: true } : {}), ...(empty ? { sendContents: true } : {}) } } });
   }
+  asked();
   while (unchanged === undefined) {
     const m = await next();
     if (!m?.contextEntries) throw SolveContextErrors.protocol('expected context_entries after files.list');
