@@ -231,7 +231,7 @@ async function solve(
         contextError ??= e;
         abort.abort(e);
       });
-      await Promise.race([askedClient, filled]);
+      await Promise.race([askedClient.then(() => chain), filled]);
     } else {
       context = Promise.resolve(await receive());
     }
