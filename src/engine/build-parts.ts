@@ -162,14 +162,15 @@ function localVersionsOf(req: Pick<BuildRequest, 'contextVersion' | 'contextChan
  * The solver session of one build (every platform's solve shares it). `context`: the build started
  * while its context directory is still being filled; local sources wait for it (BuildSession.localsReady).
  */
-export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: ReadonlyMap<string, string>, observer: StepObserver, registry: BuildRegistry, layerCommitted?: BuildSession['layerCommitted'], context?: Promise<ReceivedContext>): BuildSession {
+export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: ReadonlyMap<string, string>, observer: StepObserver, registry: BuildRegistry, layers?: Pick<BuildSession, 'layerCommitted' | 'processStarted'>, context?: Promise<ReceivedContext>): BuildSession {
   const localsReady = context?.then((c) => localVersionsOf({ ...req, ...c }));
   // A build that never reads its context never waits for it: its failure is the caller's to report.
   localsReady?.catch(() => undefined);
   return {
     ...(localsReady ? { localsReady } : {}),
     observer,
-    ...(layerCommitted ? { layerCommitted } : {}),
+    ...(layers?.layerCommitted ? { layerCommitted: layers.layerCommitted } : {}),
+    ...(layers?.processStarted ? { processStarted: layers.processStarted } : {}),
     id: randomBytes(16).toString('hex'),
     locals: new Map([['context', resolve(req.contextDir)]]),
     ...localVersionsOf(req),

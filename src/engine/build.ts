@@ -141,7 +141,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     keep: engine.historyKeep,
   });
   const eager = new EagerLayers(services, signal);
-  const session = buildSession(req, b.opts, buildArgs, recorder, registry, eager.committed, b.context);
+  const session = buildSession(req, b.opts, buildArgs, recorder, registry, { layerCommitted: eager.committed, processStarted: eager.processStarted }, b.context);
   const graph = solverGraph(converted.definition.loaded, { services, session });
   recorder.useVertices(graph.vertices);
   if (graph.target && session.sourceDateEpoch === undefined && outputs.some((o) => o.type === 'image')) eager.enable(graph.target.vertex);
@@ -189,6 +189,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
       summary = solved.summary;
       try {
         snapshot = snapshotOf(solved.result, 'build result');
+        eager.flush();
         // One turn of the event loop before the history's and the export's work: the last step's
         // layer blob (eager-layers.ts) gets its tar made and its fsync under way meanwhile. From
         // the step's result to here, and on through the history and the export's claims, is one

@@ -25,6 +25,8 @@ export interface ContainerRunOptions {
   readonly killTimeoutMs: number;
   /** tsbuild-run-init's fds (seccomp-preload.ts): its start failure is in `fds.report`. */
   readonly fds?: RuncFds;
+  /** Called once runc has been started (ExecProcess.onStarted). */
+  readonly onStarted?: () => void;
 }
 
 export interface ContainerExit {
@@ -73,6 +75,11 @@ function readReport(file: string): string | undefined {
 
 export async function runContainer(o: ContainerRunOptions): Promise<ContainerExit> {
   const child = o.runc.run({ id: o.id, bundle: o.bundle, logFile: o.logFile, cgroupDirs: o.cgroupDirs, ...(o.fds !== undefined ? { fds: o.fds } : {}) });
+  try {
+    o.onStarted?.();
+  } catch {
+    // A broken listener must not break the build step.
+  }
   const emit = (line: ExecLogLine): void => {
     try {
       o.onLine(line);

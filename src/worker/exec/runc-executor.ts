@@ -359,6 +359,7 @@ class PreparedRuncRun implements PreparedExec {
       signal,
       killTimeoutMs: this.opts.killTimeoutMs ?? 10_000,
       ...(fds !== undefined ? { fds } : {}),
+      ...(req.onStarted !== undefined ? { onStarted: req.onStarted } : {}),
     });
     if (exit.cancelled) throw new CancelledError(signal.reason);
     if (exit.startError !== undefined) {

@@ -149,6 +149,11 @@ export interface ExecProcess {
   readonly limits?: ExecLimits;
   /** Called for each output line, in order per stream. Must not throw. */
   readonly onLog?: (line: ExecLogLine) => void;
+  /**
+   * Called once the runtime has been started for the process (runc is running; the run now waits
+   * on it). Must not throw.
+   */
+  readonly onStarted?: () => void;
 }
 
 export interface ExecRequest extends ExecSetup, ExecProcess {}

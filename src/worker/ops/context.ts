@@ -84,6 +84,11 @@ export interface BuildSession {
    * the layer's blob while later steps run). Synchronous; must not throw.
    */
   readonly layerCommitted?: (vertex: Vertex, snapshotId: string) => void;
+  /**
+   * Told when a step's process (a RUN's container) has started: the build now waits on it, and the
+   * engine's background work (those layer blobs) may take the event loop. Synchronous; must not throw.
+   */
+  readonly processStarted?: () => void;
 }
 
 /**

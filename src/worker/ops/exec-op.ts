@@ -139,6 +139,7 @@ export class ExecOpImpl implements Op {
         mounts: execMounts,
         secretEnv,
         onLog: (l) => ctx.progress.log(l.stream, l.partial ? l.text : `${l.text}\n`),
+        ...(session.processStarted ? { onStarted: session.processStarted } : {}),
       });
       await runCleanups(cleanups);
       await s.snapshotter.commit(active, { signal });
