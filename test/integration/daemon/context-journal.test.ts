@@ -245,6 +245,9 @@ describeBuilds('Solve: the context journal', () => {
     expect(edited.tree['a.txt']).toBe('a\nmore\n');
     expect(sent.filter((k) => k.startsWith('list'))).toEqual(['list delta contents']);
     expect(sent).not.toContain('fetch');
+    // The client is asked before the front end starts (its progress comes after): the journal's
+    // barrier and the request do not wait behind the parse and the solver's start.
+    expect(sent.slice(0, 2)).toEqual(['accepted', 'list delta contents']);
 
     // Its time alone: the file comes anyway, and is written again, with the same bytes.
     utimesSync(join(ctx, 'b.txt'), 1_000_000, 1_000_000);
