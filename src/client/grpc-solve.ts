@@ -236,6 +236,9 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
   let result: BuildResult | undefined;
   let failure: unknown;
   try {
+    // The connection (started when the client was made) completes first, so `start` goes out at
+    // once rather than once this client's work after the write lets the event loop run.
+    await channel.connected();
     await write({ start });
     try {
       // Not destroyed when the answers end: our half is still open until `call.end()` below, and

@@ -54,6 +54,17 @@ export class H2Channel {
   }
 
   /**
+   * Settles once the session's transport is connected (or has failed). A socket's connection
+   * completes only when the event loop gets to it: a call's first message written before then is
+   * held in the socket until the caller's synchronous work that follows is done and the loop runs
+   * (a unix socket's Solve start reached the daemon ~3 ms late, issue 14). Awaiting this first lets
+   * the loop complete the connection, so the message goes out as it is written.
+   */
+  connected(): Promise<void> {
+    return this.#closed ? Promise.resolve() : this.#live().connected;
+  }
+
+  /**
    * Starts a call of `path`; write its requests, read its answers (see H2Call). A stream the
    * server refuses before answering is opened again (retry-stream.ts), on a new connection when
    * the old one is going away.

@@ -83,8 +83,16 @@ export class H2Connection implements StreamOwner {
   /** Why the connection failed (socket error, GOAWAY with an error, a protocol violation). */
   error: Error | undefined;
 
+  readonly connected: Promise<void>;
+
   constructor(socket: Socket) {
     this.#socket = socket;
+    this.connected = socket.connecting
+      ? new Promise<void>((resolve) => {
+        socket.once('connect', resolve);
+        socket.once('close', () => resolve());
+      })
+      : Promise.resolve();
     socket.on('data', (chunk: Buffer) => this.#onBytes(chunk));
     socket.on('error', (e: Error) => {
       this.error ??= e;

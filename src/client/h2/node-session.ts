@@ -18,6 +18,11 @@ export interface Session {
   readonly closed: boolean;
   /** Why it failed, if it did (the UNAVAILABLE status of its calls names it). */
   readonly error: Error | undefined;
+  /**
+   * Settles once the transport is connected, or has failed: what is written before sits in the
+   * socket's buffer until the event loop gets to the connection's completion.
+   */
+  readonly connected: Promise<void>;
   request(headers: readonly HeaderField[]): SessionStream;
   ref(): void;
   unref(): void;
@@ -34,6 +39,8 @@ export interface TlsOptions {
 }
 
 export class NodeTlsSession implements Session {
+  /** node:http2 holds what is written before its TLS session is up, and sends it then. */
+  readonly connected: Promise<void> = Promise.resolve();
   readonly #session: Http2.ClientHttp2Session;
   #goaway = false;
   error: Error | undefined;
