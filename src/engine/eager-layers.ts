@@ -9,8 +9,9 @@
  * before runc starts) comes right after it on the event loop and the thread pool, and a tar job
  * started then made every RUN of a one-file edit 2-5 ms later to start its process (issue 14). A
  * committed layer's job starts when a step's process has started (`processStarted`: the build then
- * waits on that process), when the export is about to ask for the blobs (`flush`), or after
- * `fallbackMs` otherwise (a chain of COPY steps has no process to wait on).
+ * waits on that process), when the target step (the last) has committed, when the export is about
+ * to ask for the blobs (`flush`), or after `fallbackMs` otherwise (a chain of COPY steps has no
+ * process to wait on).
  *
  * Only when it pays and cannot be wrong: the build exports to the local image store, without
  * SOURCE_DATE_EPOCH (whose blobs depend on the epoch and are not cached), and only the target
@@ -38,6 +39,8 @@ export class EagerLayers {
   #waiting: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #stage: string | undefined;
+  /** The target vertex's digest: its commit is the build's last, and starts every waiting job. */
+  #target: string | undefined;
   #on = false;
 
   constructor(services: Pick<WorkerServices, 'storage' | 'snapshotter' | 'differ' | 'tmpDir'>, signal: AbortSignal, opts: { readonly fallbackMs?: number } = {}) {
@@ -52,6 +55,7 @@ export class EagerLayers {
   /** Starts making blobs for the steps of `target`'s stage (its vertex's stage; none: no stage). */
   enable(target: Vertex): void {
     this.#stage = target.options.stage;
+    this.#target = target.digest;
     this.#on = true;
   }
 
@@ -59,6 +63,11 @@ export class EagerLayers {
   readonly committed = (vertex: Vertex, snapshotId: string): void => {
     if (!this.#on || this.#ac.signal.aborted || vertex.options.stage !== this.#stage) return;
     this.#waiting.push(snapshotId);
+    // No step comes after the target's: nothing to wait for (the export will ask at once).
+    if (this.#target !== undefined && vertex.digest === this.#target) {
+      this.flush();
+      return;
+    }
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), this.#fallbackMs);
       // Never what keeps the process alive: close() or the export ends every build.

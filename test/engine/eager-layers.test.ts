@@ -1,9 +1,9 @@
 /**
  * When a build's layer blobs are made in the background (src/engine/eager-layers.ts): not at the
  * step's commit, where the next step's own work comes right after it, but once a step's process has
- * started, when the export is about to ask (flush), or after the fallback delay; close() drops the
- * jobs not started. The real content store, overlay2 snapshotter (no mounts: files go into the
- * upper dirs) and differ.
+ * started, when the target (last) step commits, when the export is about to ask (flush), or after
+ * the fallback delay; close() drops the jobs not started. The real content store, overlay2
+ * snapshotter (no mounts: files go into the upper dirs) and differ.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -18,9 +18,10 @@ import { Overlay2Differ } from '../../src/worker/diff/differ.js';
 import { Overlay2Snapshotter } from '../../src/worker/snapshot/overlay2-snapshotter.js';
 import { describeIf, isRoot } from '../helpers/skip.js';
 
-/** A vertex of the target stage: all EagerLayers reads of it. */
-const STEP = { options: { stage: 'final' } } as unknown as Vertex;
-const OTHER_STAGE = { options: { stage: 'builder' } } as unknown as Vertex;
+/** Vertices as EagerLayers reads them: a step of the target stage, the target (its last step), another stage's step. */
+const STEP = { digest: 'sha256:step', options: { stage: 'final' } } as unknown as Vertex;
+const TARGET = { digest: 'sha256:target', options: { stage: 'final' } } as unknown as Vertex;
+const OTHER_STAGE = { digest: 'sha256:other', options: { stage: 'builder' } } as unknown as Vertex;
 
 describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; it needs root', 'layer blobs made in the background', () => {
   let dir: string;
@@ -44,7 +45,7 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
 
   const eager = (fallbackMs: number): EagerLayers => {
     const e = new EagerLayers(services, new AbortController().signal, { fallbackMs });
-    e.enable(STEP);
+    e.enable(TARGET);
     eagers.push(e);
     return e;
   };
@@ -81,6 +82,16 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
     await untilBlobs(before + 2);
     await sleep(300);
     expect(await blobs()).toBe(before + 2);
+  }, 30_000);
+
+  test('the target\'s commit (the last step\'s) starts its job and the waiting ones at once', async () => {
+    const e = eager(60_000);
+    const before = await blobs();
+    e.committed(STEP, await layer('t1'));
+    await sleep(300);
+    expect(await blobs()).toBe(before);
+    e.committed(TARGET, await layer('t2'));
+    await untilBlobs(before + 2);
   }, 30_000);
 
   test('without a process start or a flush, the fallback delay starts them', async () => {
