@@ -58,9 +58,14 @@ export async function openContext(start: BuildStart, ctx: CallContext, deps: Rec
   if (transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE || transfer === pb.ContextTransfer.CONTEXT_TRANSFER_TAR) {
     const contextDir = join(scratch, 'context');
     await mkdir(contextDir);
-    const fill = transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE
-      ? (_i: SolveInbox, _p: unknown, _s: AbortSignal, asked?: () => void) => { asked?.(); return Promise.resolve({}); }
-      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal, asked?: () => void) => { asked?.(); return receiveTar(contextDir, inbox, post, signal, deps, ref); };
+    const receive = transfer === pb.ContextTransfer.CONTEXT_TRANSFER_NONE
+      ? () => Promise.resolve({})
+      : (inbox: SolveInbox, post: (m: SolveResponse) => void, signal: AbortSignal) => receiveTar(contextDir, inbox, post, signal, deps, ref);
+    // Nothing is asked of the client: a tar comes unasked.
+    const fill: IncomingContext['fill'] = (inbox, post, signal, asked) => {
+      asked?.();
+      return receive(inbox, post, signal);
+    };
     return { contextDir, release: () => undefined, linkable: false, fill };
   }
   const held = await deps.contexts.acquire(ctx.principal.name, start.contextKey || `build:${ref}`);
