@@ -9,9 +9,9 @@
  * before runc starts) comes right after it on the event loop and the thread pool, and a tar job
  * started then made every RUN of a one-file edit 2-5 ms later to start its process (issue 14). A
  * committed layer's job starts when a step's process has started (`processStarted`: the build then
- * waits on that process), when the target step (the last) has committed, when the export is about
- * to ask for the blobs (`flush`), or after `fallbackMs` otherwise (a chain of COPY steps has no
- * process to wait on).
+ * waits on that process), when the target step (the last) or a layer of AT_ONCE_BYTES or more has
+ * committed, when the export is about to ask for the blobs (`flush`), or after `fallbackMs`
+ * otherwise (a chain of COPY steps has no process to wait on).
  *
  * Only when it pays and cannot be wrong: the build exports to the local image store, without
  * SOURCE_DATE_EPOCH (whose blobs depend on the epoch and are not cached), and only the target
@@ -29,6 +29,12 @@ const SILENT: VertexProgress = { digest: '', log: () => undefined, status: () =>
 
 /** How long a committed layer's job waits for a process start or the export before it starts anyway. */
 const FALLBACK_MS = 50;
+
+/**
+ * A layer this large starts its job at once: its tar, hash and fsync take longer (~5 ms per 4 MiB
+ * here) than the next step's setup it delays, and an export waits for its end.
+ */
+export const AT_ONCE_BYTES = 4 * 1024 * 1024;
 
 export class EagerLayers {
   readonly #ac = new AbortController();
@@ -60,11 +66,12 @@ export class EagerLayers {
   }
 
   /** BuildSession.layerCommitted: the layer's job waits for a quiet moment (above). */
-  readonly committed = (vertex: Vertex, snapshotId: string): void => {
+  readonly committed = (vertex: Vertex, snapshotId: string, sizeBytes?: number): void => {
     if (!this.#on || this.#ac.signal.aborted || vertex.options.stage !== this.#stage) return;
     this.#waiting.push(snapshotId);
-    // No step comes after the target's: nothing to wait for (the export will ask at once).
-    if (this.#target !== undefined && vertex.digest === this.#target) {
+    // No step comes after the target's: nothing to wait for (the export will ask at once). A large
+    // layer's job is long: waiting for a quiet moment would only delay its end.
+    if ((this.#target !== undefined && vertex.digest === this.#target) || (sizeBytes ?? 0) >= AT_ONCE_BYTES) {
       this.flush();
       return;
     }

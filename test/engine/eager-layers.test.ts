@@ -1,9 +1,9 @@
 /**
  * When a build's layer blobs are made in the background (src/engine/eager-layers.ts): not at the
  * step's commit, where the next step's own work comes right after it, but once a step's process has
- * started, when the target (last) step commits, when the export is about to ask (flush), or after
- * the fallback delay; close() drops the jobs not started. The real content store, overlay2
- * snapshotter (no mounts: files go into the upper dirs) and differ.
+ * started, when the target (last) step or a large layer commits, when the export is about to ask
+ * (flush), or after the fallback delay; close() drops the jobs not started. The real content store,
+ * overlay2 snapshotter (no mounts: files go into the upper dirs) and differ.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheStorage } from '../../src/cache/cache-storage.js';
 import { inventoryFromSnapshotter } from '../../src/cache/snapshot-inventory.js';
-import { EagerLayers } from '../../src/engine/eager-layers.js';
+import { AT_ONCE_BYTES, EagerLayers } from '../../src/engine/eager-layers.js';
 import type { Vertex } from '../../src/solver/types.js';
 import { Overlay2Differ } from '../../src/worker/diff/differ.js';
 import { Overlay2Snapshotter } from '../../src/worker/snapshot/overlay2-snapshotter.js';
@@ -91,6 +91,18 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
     await sleep(300);
     expect(await blobs()).toBe(before);
     e.committed(TARGET, await layer('t2'));
+    await untilBlobs(before + 2);
+  }, 30_000);
+
+  test('a layer of AT_ONCE_BYTES or more starts its job (and the waiting ones) at once', async () => {
+    const e = eager(60_000);
+    const before = await blobs();
+    e.committed(STEP, await layer('small'), 4);
+    await sleep(300);
+    expect(await blobs()).toBe(before);
+    const a = await snapshotter.prepare({});
+    await writeFile(join(a.upperDir, 'big'), Buffer.alloc(AT_ONCE_BYTES, 7));
+    e.committed(STEP, await snapshotter.commit(a), AT_ONCE_BYTES);
     await untilBlobs(before + 2);
   }, 30_000);
 

@@ -83,7 +83,7 @@ export interface BuildSession {
    * Told when an executed RUN or file step has committed its snapshot (the engine may start making
    * the layer's blob while later steps run). Synchronous; must not throw.
    */
-  readonly layerCommitted?: (vertex: Vertex, snapshotId: string) => void;
+  readonly layerCommitted?: (vertex: Vertex, snapshotId: string, sizeBytes: number | undefined) => void;
   /**
    * Told when a step's process (a RUN's container) has started: the build now waits on it, and the
    * engine's background work (those layer blobs) may take the event loop. Synchronous; must not throw.
@@ -116,7 +116,7 @@ export interface OpDeps {
 /** A step's own new layer: its result, and the session told (BuildSession.layerCommitted). */
 export async function layerResult(deps: OpDeps, ctx: { readonly vertex: Vertex; readonly signal: AbortSignal }, id: string, parent: string | undefined): Promise<WorkerResult> {
   const r = await snapshotResult(deps, id, parent, ctx.signal);
-  deps.session.layerCommitted?.(ctx.vertex, id);
+  deps.session.layerCommitted?.(ctx.vertex, id, r.size);
   return r;
 }
 
