@@ -170,6 +170,18 @@ async function sendFiles(write: (m: SolveRequest) => Promise<void>, requestId: n
   await flush();
 }
 
+/** Settles once the channel's connection is made (or has failed), or `signal` aborts. */
+async function untilConnectedOrAborted(channel: H2Channel, signal: AbortSignal): Promise<void> {
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<void>((resolve) => (onAbort = resolve));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (!signal.aborted) await Promise.race([channel.connected(), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /**
  * What the daemon may watch for a change journal of the context (BuildStart.context_watch): only
  * over a unix socket (the daemon shares this machine; it still checks that it sees the same
@@ -239,8 +251,14 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
   let failure: unknown;
   try {
     // The connection (started when the client was made) completes first, so `start` goes out at
-    // once rather than once this client's work after the write lets the event loop run.
-    await channel.connected();
+    // once rather than once this client's work after the write lets the event loop run. A cancel
+    // while it is still being made (a tcp daemon that does not answer) ends the call at once:
+    // nothing was started on the daemon.
+    await untilConnectedOrAborted(channel, signal);
+    if (signal.aborted) {
+      call.cancel();
+      throw new CancelledError(signal.reason);
+    }
     await write({ start });
     try {
       // Not destroyed when the answers end: our half is still open until `call.end()` below, and

@@ -3,8 +3,11 @@
  * completed, so a call's first message written after it leaves at once — also while the client then
  * keeps its thread busy — instead of waiting in the socket until the event loop next runs (a Solve
  * start reached the daemon ~3 ms late, issue 14). It also settles when nothing listens, and the
- * call then fails UNAVAILABLE as before. The peer is another process (a raw socket server that
- * prints when the first bytes arrived), so its clock runs while this one is busy.
+ * call then fails UNAVAILABLE as before; and a Solve cancelled while its tcp connection is still
+ * being made (a listener on 127.0.0.1 whose backlog is full and that never accepts: the kernel drops
+ * the SYN, so connect hangs) ends at once with the cancellation. The peers are other processes (a
+ * raw socket server that prints when the first bytes arrived, a Python listener), so their clocks
+ * run while this one is busy.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,7 +15,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { ControlService } from '../../src/client/gen/control-grpc.js';
+import { solveOverGrpc } from '../../src/client/grpc-solve.js';
+import type { BuildRequest } from '../../src/client/types.js';
 import { H2Channel } from '../../src/client/h2/channel.js';
 import { failure, unary } from './h2-test-helpers.js';
 
@@ -78,3 +84,33 @@ test('connected() settles when nothing listens; the call then fails UNAVAILABLE'
     ch.close();
   }
 }, 20_000);
+
+test('a Solve cancelled while its tcp connection is still being made ends at once', async () => {
+  // Listens with a backlog of one and never accepts: once that is full, connects hang in SYN_SENT.
+  const py = spawn('python3', ['-c', 'import socket, time\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\ns.listen(0)\nprint(s.getsockname()[1], flush=True)\ntime.sleep(120)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const fillers: Socket[] = [];
+  const ch = { channel: undefined as H2Channel | undefined };
+  try {
+    const [line] = (await once(py.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+    const port = Number(line.toString().trim());
+    for (let i = 0; i < 4; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    ch.channel = new H2Channel({ target: { kind: 'tcp', host: '127.0.0.1', port } });
+    const req: BuildRequest = {
+      contextDir: dir, dockerfile: { name: 'Dockerfile', content: Buffer.from('FROM scratch\n').toString('base64') },
+      buildArgs: {}, labels: {}, noCache: false, noCacheFilter: [], network: 'default', ssh: {}, tags: [], outputs: [],
+    };
+    const ac = new AbortController();
+    const solving = solveOverGrpc(ch.channel, req, { signal: ac.signal }).then(() => 'built', (e: Error) => e.name);
+    await new Promise((r) => setTimeout(r, 500));
+    const cancelledAt = Date.now();
+    ac.abort(new Error('interrupted'));
+    expect(await solving).toBe('CancelledError');
+    expect(Date.now() - cancelledAt).toBeLessThan(2000);
+  } finally {
+    ch.channel?.close();
+    for (const f of fillers) f.destroy();
+    py.kill();
+    await once(py, 'exit');
+  }
+}, 30_000);
