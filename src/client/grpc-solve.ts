@@ -24,7 +24,7 @@ import { authResponseOf } from './grpc-map-registry.js';
 import { ListingDigest } from './context-listing-digest.js';
 import { contextRootId } from './context-root-id.js';
 import { listChangedPaths } from './solve-context-delta.js';
-import { contextKeyOf, listContext, preloadXxhash, readDockerignore } from './solve-context-listing.js';
+import { contextKeyOf, listContext, readDockerignore } from './solve-context-listing.js';
 import { OutputWriter } from './solve-output-writer.js';
 import { buildStartOf, resultFromWire } from './solve-wire-build.js';
 import { progressFromWire } from './solve-wire-progress.js';
@@ -212,8 +212,6 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
   // round trip each would cost more, issue 10); the agents' sockets and `--registry-ca` (a client
   // file: its bytes travel), when given, at once.
   const ignore = readDockerignore(req.contextDir, req.dockerfile.path);
-  // The daemon will ask for the context's files (their digests need the xxhash module).
-  preloadXxhash();
   const contextKey = contextKeyOf(req.contextDir, req.historyKey);
   const contextWatch = contextWatchOf(req, transport.sameHost);
   const [sshMissingSockets, caPem] = await Promise.all([missingAgentSockets(req.ssh), caPemOf(req.registry)]);

@@ -77,35 +77,13 @@ async function xxh64File(h: Awaited<ReturnType<typeof xxhash>>, path: string, si
 /** The content digest of a regular file: remembered in `digests` while unchanged, else hashed from its bytes. */
 export type DigestOf = (path: string, absPath: string, st: Stats) => Promise<string>;
 
-let xxhashLoading: ReturnType<typeof xxhash> | undefined;
-
-/**
- * The xxhash WebAssembly module, instantiated once per process. A Solve starts it as it begins
- * (preloadXxhash), so that it is ready when the daemon asks for the context's files: made on
- * demand, its instantiation sat between the daemon's listing request and the client's answer
- * (~1 ms of a one-file edit, issue 14).
- */
-function xxhashModule(): ReturnType<typeof xxhash> {
-  const loading = (xxhashLoading ??= xxhash());
-  // A failure is not remembered: the next need tries again (and reports it).
-  loading.catch(() => {
-    if (xxhashLoading === loading) xxhashLoading = undefined;
-  });
-  return loading;
-}
-
-/** Starts instantiating the xxhash module in the background (see xxhashModule). */
-export function preloadXxhash(): void {
-  xxhashModule().catch(() => undefined);
-}
-
 /** A `digestOf` backed by the client's digest cache; the xxhash WebAssembly module is loaded on first need. */
 export function fileDigester(signal: AbortSignal, digests?: ContextDigestCache): DigestOf {
   let h: Awaited<ReturnType<typeof xxhash>> | undefined;
   return async (path, absPath, st) => {
     const known = digests?.get(path, st);
     if (known !== undefined) return known;
-    h ??= await xxhashModule();
+    h ??= await xxhash();
     const d = await xxh64File(h, absPath, st.size, signal);
     digests?.set(path, st, d);
     return d;
