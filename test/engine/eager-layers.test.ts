@@ -49,10 +49,10 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
     eagers.push(e);
     return e;
   };
-  /** A committed snapshot with one file. */
-  const layer = async (name: string): Promise<string> => {
+  /** A committed snapshot with one file (its name as its content unless `data` is given). */
+  const layer = async (name: string, data: string | Buffer = `${name}\n`): Promise<string> => {
     const a = await snapshotter.prepare({});
-    await writeFile(join(a.upperDir, name), `${name}\n`);
+    await writeFile(join(a.upperDir, name), data);
     return snapshotter.commit(a);
   };
   const blobs = async (): Promise<number> => (await readdir(storage.content.paths.blobs)).length;
@@ -61,13 +61,17 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
     for (let i = 0; i < 200 && (await blobs()) < n; i++) await sleep(50);
     expect(await blobs()).toBe(n);
   };
+  /** After a while, the store still holds `n` blobs: no job started (or another finished). */
+  const stillAt = async (n: number, ms = 300): Promise<void> => {
+    await sleep(ms);
+    expect(await blobs()).toBe(n);
+  };
 
   test('a committed layer waits for a process start, then its blob is made', async () => {
     const e = eager(60_000);
     const before = await blobs();
     e.committed(STEP, await layer('a'));
-    await sleep(300);
-    expect(await blobs()).toBe(before);
+    await stillAt(before);
     e.processStarted();
     await untilBlobs(before + 1);
   }, 30_000);
@@ -80,16 +84,14 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
     e.committed(STEP, await layer('c'));
     e.flush();
     await untilBlobs(before + 2);
-    await sleep(300);
-    expect(await blobs()).toBe(before + 2);
+    await stillAt(before + 2);
   }, 30_000);
 
   test('the target\'s commit (the last step\'s) starts its job and the waiting ones at once', async () => {
     const e = eager(60_000);
     const before = await blobs();
     e.committed(STEP, await layer('t1'));
-    await sleep(300);
-    expect(await blobs()).toBe(before);
+    await stillAt(before);
     e.committed(TARGET, await layer('t2'));
     await untilBlobs(before + 2);
   }, 30_000);
@@ -98,11 +100,8 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
     const e = eager(60_000);
     const before = await blobs();
     e.committed(STEP, await layer('small'), 4);
-    await sleep(300);
-    expect(await blobs()).toBe(before);
-    const a = await snapshotter.prepare({});
-    await writeFile(join(a.upperDir, 'big'), Buffer.alloc(AT_ONCE_BYTES, 7));
-    e.committed(STEP, await snapshotter.commit(a), AT_ONCE_BYTES);
+    await stillAt(before);
+    e.committed(STEP, await layer('big', Buffer.alloc(AT_ONCE_BYTES, 7)), AT_ONCE_BYTES);
     await untilBlobs(before + 2);
   }, 30_000);
 
@@ -118,7 +117,6 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
     const before = await blobs();
     e.committed(STEP, await layer('e'));
     await e.close();
-    await sleep(400);
-    expect(await blobs()).toBe(before);
+    await stillAt(before, 400);
   }, 30_000);
 });
