@@ -10,7 +10,10 @@
  * A file is queued with what the JavaScript path would give it: the owner and permission bits
  * (copiedAttrs), whether a chown is needed, and its times in the seconds Node's lutimes takes (the
  * module converts them as libuv does, so both paths write the same nanoseconds). A batch is
- * started when it is full or at the end of the event-loop turn that queued its first file.
+ * started when it is full or at the end of the event-loop turn that queued its first file, and only
+ * while fewer than RUNNING_MAX are under way: until a thread is free it keeps taking files. Started
+ * at once, a batch queued while the threads were busy held the one or two files the walk had added
+ * since the last batch finished (CI saw 62 calls for 300 files under load).
  */
 import { availableParallelism } from 'node:os';
 import type { CopyFiles } from './types.js';
@@ -49,6 +52,8 @@ interface Pending {
   readonly paths: string[];
   readonly meta: Float64Array;
   readonly done: Promise<readonly (Error | undefined)[] | null>;
+  /** The event-loop turn that queued its first file has ended. */
+  turnEnded: boolean;
   start(): void;
 }
 
@@ -58,7 +63,8 @@ function seconds(t: number): number {
 }
 
 export class FileBatch {
-  private pending: Pending | undefined;
+  /** Batches not started yet, in order; only the last may have room for more files. */
+  private readonly queued: Pending[] = [];
   private running = 0;
   private readonly waiting: (() => void)[] = [];
 
@@ -66,21 +72,33 @@ export class FileBatch {
 
   /** Copies one file; resolves once it is written with its metadata, rejects with its own error. */
   add(f: BatchFile): Promise<void> {
-    const p = (this.pending ??= this.open());
+    let p = this.queued.at(-1);
+    if (p === undefined || p.paths.length === BATCH_MAX) {
+      p = this.open();
+      this.queued.push(p);
+    }
     const i = p.paths.length;
     p.paths.push(`${f.src}\0${f.dst}\0`);
     p.meta.set([f.uid, f.gid, f.bits, f.chown ? FLAG_CHOWN : 0, seconds(f.atime), seconds(f.mtime), f.size], i * META);
-    if (i + 1 === BATCH_MAX) this.flush();
+    if (i + 1 === BATCH_MAX) this.kick();
     return p.done.then((errors) => {
       const e = errors?.[i];
       if (e !== undefined) throw e;
     });
   }
 
-  /** Undefined while there is room for more files, else a promise settled once a batch is done. */
+  /**
+   * Undefined while the walk may go on: a thread is free, or the batch waiting for one has room.
+   * Else a promise settled once there is room again.
+   */
   room(): Promise<void> | undefined {
-    if (this.running < RUNNING_MAX) return undefined;
+    if (this.hasRoom()) return undefined;
     return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private hasRoom(): boolean {
+    const q = this.queued;
+    return this.running < RUNNING_MAX || q.length === 0 || (q.length === 1 && (q[0] as Pending).paths.length < BATCH_MAX);
   }
 
   private open(): Pending {
@@ -92,21 +110,30 @@ export class FileBatch {
         this.running++;
         const settle = (): void => {
           this.running--;
-          for (const w of this.waiting.splice(0)) w();
+          this.kick();
+          if (this.hasRoom()) for (const w of this.waiting.splice(0)) w();
         };
         this.copyFiles(paths.join(''), meta.subarray(0, paths.length * META))
           .then(resolve, reject)
           .finally(settle);
       };
     });
-    setImmediate(() => this.flush());
-    return { paths, meta, done, start };
+    const p: Pending = { paths, meta, done, turnEnded: false, start };
+    setImmediate(() => {
+      p.turnEnded = true;
+      this.kick();
+    });
+    return p;
   }
 
-  private flush(): void {
-    const p = this.pending;
-    if (p === undefined) return;
-    this.pending = undefined;
-    p.start();
+  /** Starts the batches that are ready (full, or their turn has ended) while a thread is free. */
+  private kick(): void {
+    const q = this.queued;
+    while (this.running < RUNNING_MAX) {
+      const p = q[0];
+      if (p === undefined || (p.paths.length < BATCH_MAX && !p.turnEnded)) return;
+      q.shift();
+      p.start();
+    }
   }
 }
