@@ -16,8 +16,6 @@ import type { BuildOutcome, Builder } from '../lib/types.js';
 export interface SeedTool {
   readonly label: string;
   readonly builder: Builder;
-  /** Called after reset and before a timed cold build (e.g. warm a freshly started daemon). */
-  readonly afterReset?: (signal: AbortSignal) => Promise<void>;
 }
 
 export interface SeedRuns {
@@ -74,7 +72,6 @@ export async function benchSeed(tools: readonly SeedTool[], work: string, opts: 
   for (let i = 0; i < opts.runs; i++) {
     for (const [j, t] of tools.entries()) {
       await t.builder.reset({ signal });
-      await t.afterReset?.(signal);
       const o = await t.builder.build({ contextDir: ctxOf(t), tag, noCache: true }, { signal });
       runs[j]?.cold.push(o);
       log(`  ${n} files, ${t.label}: cold build ${i + 1}/${opts.runs} ${seconds(o.wallMs)}`);

@@ -20,7 +20,6 @@
  * Needs root. Every temp dir, mount, daemon and runc container is removed at the end, also after a
  * failure or Ctrl-C (exit 130).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../../src/util/errors.js';
@@ -31,7 +30,6 @@ import { closeBuilders } from '../lib/builders.js';
 import { snapshotCli } from '../lib/cli-snapshot.js';
 import { DockerBuilder } from '../lib/docker-builder.js';
 import { haveDocker } from '../lib/dockerd.js';
-import { BASE_IMAGE } from '../lib/paths.js';
 import { loadLine, machineLine, note, say } from '../lib/report.js';
 import { TsbuildBuilder } from '../lib/tsbuild-builder.js';
 import type { Builder } from '../lib/types.js';
@@ -65,21 +63,15 @@ async function main(signal: AbortSignal): Promise<void> {
     const cli = await snapshotCli(join(work, 'cli'), { signal });
     const old = typeof flags['old'] === 'string' ? await snapshotCli(join(work, 'cli-old'), { signal, dist: resolve(flags['old']) }) : undefined;
     const baseTar = await makeBaseTar(work, { signal });
-    const warmCtx = join(work, 'warm');
-    await mkdir(warmCtx);
-    await writeFile(join(warmCtx, 'Dockerfile'), `FROM ${BASE_IMAGE}\nRUN echo warm > /warm\n`);
     const builders: Builder[] = [];
     const tools: SeedTool[] = [];
     try {
       for (const t of wanted) {
         if (t === 'daemon') {
           for (const [suffix, c] of [['', cli], ...(old ? [[' (old)', old]] : [])] as const) {
-            const d = await DaemonBuilder.open({ dir: join(work, `tsd${suffix === '' ? '' : 'o'}`), baseTar, cli: c, signal });
+            const d = await DaemonBuilder.open({ dir: join(work, `tsd${suffix === '' ? '' : 'o'}`), baseTar, cli: c, warm: true, signal });
             builders.push(d);
-            const afterReset = async (s: AbortSignal): Promise<void> => {
-              await d.build({ contextDir: warmCtx, tag: 'warm' }, { signal: s });
-            };
-            tools.push({ label: `tsbuild daemon${suffix}`, builder: d, afterReset });
+            tools.push({ label: `tsbuild daemon${suffix}`, builder: d });
           }
         } else if (t === 'embedded') {
           for (const [suffix, c] of [['', cli], ...(old ? [[' (old)', old]] : [])] as const) {

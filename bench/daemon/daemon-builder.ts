@@ -2,9 +2,12 @@
  * tsbuild through its daemon, as a CI runner uses it: a private tsbuildd (own data root, unix
  * socket in the work dir) and the real CLI with `--addr`, so every figure includes the client's
  * process start, its context listing and the gRPC round trips. Reset stops the daemon, replaces
- * its data root with one holding only the imported base image (embedded CLI) and starts it again.
+ * its data root with one holding only the imported base image (embedded CLI) and starts it again;
+ * with `warm`, it then runs one tiny unrelated build (`FROM` the base, `RUN echo warm`), because the
+ * Docker daemon a cold build is compared with is warm too: its process has built before, and its
+ * base image is unpacked in its image store.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TsbuildError } from '../../src/util/errors.js';
 import { BASE_IMAGE } from '../lib/paths.js';
@@ -23,6 +26,8 @@ export interface DaemonBuilderOptions {
   readonly baseTar: string;
   /** The CLI entry point (a snapshotCli copy); tsbuildd.mjs is expected beside it. */
   readonly cli: string;
+  /** After each reset, one tiny unrelated build warms the new daemon (see the header). */
+  readonly warm?: boolean;
   readonly signal: AbortSignal;
 }
 
@@ -45,6 +50,7 @@ export class DaemonBuilder implements Builder {
   readonly #dir: string;
   readonly #root: string;
   readonly #baseTar: string;
+  readonly #warm: boolean;
   /** Manifest digest of the last build of each tag (from --metadata-file). */
   readonly #images = new Map<string, string>();
   readonly #layers = new TsbuildLayers(() => this.#root);
@@ -55,6 +61,7 @@ export class DaemonBuilder implements Builder {
     this.#dir = opts.dir;
     this.#root = join(opts.dir, 'root');
     this.#baseTar = opts.baseTar;
+    this.#warm = opts.warm === true;
     this.cli = opts.cli;
     this.version = version;
   }
@@ -94,6 +101,12 @@ export class DaemonBuilder implements Builder {
     const r = await runCommand(this.cli, ['--root', this.#root, 'image', 'import', this.#baseTar, BASE_IMAGE], { signal: opts.signal, env: childEnv() });
     if (r.code !== 0) throw new CommandFailedError('tsbuild image import', r);
     this.#daemon = await startTsbuildd({ bin: join(dirname(this.cli), 'tsbuildd.mjs'), root: this.#root, socket: join(this.#dir, 'd.sock'), signal: opts.signal });
+    if (this.#warm) {
+      const ctx = join(this.#dir, 'warm');
+      await mkdir(ctx, { recursive: true });
+      await writeFile(join(ctx, 'Dockerfile'), `FROM ${BASE_IMAGE}\nRUN echo warm > /warm\n`);
+      await this.build({ contextDir: ctx, tag: 'warm' }, opts);
+    }
   }
 
   /** The build command line for `req` (rawjson progress, host network, metadata file). */

@@ -32,7 +32,8 @@ async function openOne(tool: ToolName, opts: OpenBuildersOptions): Promise<Build
   const dir = join(opts.workDir, tool);
   switch (tool) {
     case 'tsbuild':
-      if (opts.tsbuildMode === 'daemon') return DaemonBuilder.open({ dir, baseTar: opts.baseTar, cli: opts.tsbuildCli, signal: opts.signal });
+      // Warm after each reset, as Docker's daemon is (daemon-builder.ts).
+      if (opts.tsbuildMode === 'daemon') return DaemonBuilder.open({ dir, baseTar: opts.baseTar, cli: opts.tsbuildCli, warm: true, signal: opts.signal });
       return TsbuildBuilder.open({ dir, baseTar: opts.baseTar, cli: opts.tsbuildCli, signal: opts.signal });
     case 'docker':
       if (!haveDocker()) return undefined;
