@@ -105,9 +105,7 @@ export class EagerLayers {
   async close(): Promise<void> {
     this.#on = false;
     this.#ac.abort();
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#waiting = [];
+    this.flush(); // aborted: clears the timer and drops the waiting snapshots, starting nothing
     await Promise.allSettled([...this.#jobs]);
   }
 }

@@ -119,6 +119,20 @@ export function goQuoteRune(cp: number): string {
   return `'${inner === '\\"' ? '"' : inner}'`;
 }
 
+/**
+ * The character at UTF-16 index `p` of `s`, as Go's scanner reads one rune: a surrogate pair whole,
+ * any other unit (a lone surrogate too) alone; `undefined` at the end.
+ */
+export function runeAt(s: string, p: number): string | undefined {
+  if (p >= s.length) return undefined;
+  const c = s.charCodeAt(p);
+  if (c >= 0xd800 && c <= 0xdbff && p + 1 < s.length) {
+    const d = s.charCodeAt(p + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return s.slice(p, p + 2);
+  }
+  return s[p];
+}
+
 /** Number of code points in `s` (columns are counted in code points). */
 export function codePointLength(s: string): number {
   let n = 0;

@@ -11,7 +11,7 @@
  * modifier, which a token grammar would only obscure. The full lexer (with variables) lives in
  * shell/; this one must stay byte-for-byte BuildKit's heredoc behaviour even if that one evolves.
  */
-import { goQuote, isGoSpace } from './go-text.js';
+import { goQuote, isGoSpace, runeAt } from './go-text.js';
 import { isEscapedByte } from '../../util/utf8-lossless.js';
 
 /** A syntax error of the shell lexer (unterminated quote, bad `${…}`). */
@@ -112,15 +112,9 @@ class ShellWordLexer {
 
   /** The character at `pos`: a surrogate pair whole, U+FFFD for an invalid byte (as Go's scanner). */
   private peek(): string | undefined {
-    const s = this.src;
-    const p = this.pos;
-    if (p >= s.length) return undefined;
-    const c = s.charCodeAt(p);
-    if (c >= 0xd800 && c <= 0xdbff && p + 1 < s.length) {
-      const d = s.charCodeAt(p + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) return s.slice(p, p + 2);
-    }
-    return isEscapedByte(c) ? '\ufffd' : s[p];
+    const r = runeAt(this.src, this.pos);
+    // A pair starts with a high surrogate, never an escaped byte (U+DC80..U+DCFF).
+    return r !== undefined && isEscapedByte(r.charCodeAt(0)) ? '\ufffd' : r;
   }
 
   private next(): string | undefined {

@@ -4,6 +4,7 @@
  * bound on how long one word may expand.
  */
 import { isGoSpace } from '../../../util/pattern-matcher/go-compat.js';
+import { runeAt } from '../go-text.js';
 
 /** A failure inside the lexer; becomes a ShellExpansionError naming the whole word. */
 export class LexFailure extends Error {}
@@ -23,15 +24,7 @@ export class RuneScanner {
   }
 
   peek(): string | undefined {
-    const t = this.text;
-    const p = this.pos;
-    if (p >= t.length) return undefined;
-    const c = t.charCodeAt(p);
-    if (c >= 0xd800 && c <= 0xdbff && p + 1 < t.length) {
-      const d = t.charCodeAt(p + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) return t.slice(p, p + 2);
-    }
-    return t[p];
+    return runeAt(this.text, this.pos);
   }
 
   next(): string | undefined {
