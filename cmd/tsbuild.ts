@@ -6,6 +6,7 @@
  * which the launcher (cmd/launcher/tsbuild-launcher.ts) runs through a V8 code cache.
  */
 import { VERSION } from '../src/version.js';
+import { RAN_VIA_DAEMON } from './launcher/bundle-loader-key.js';
 
 const PROG = 'tsbuild';
 
@@ -29,6 +30,9 @@ async function main(argv: readonly string[]): Promise<void> {
     io: { stdout: process.stdout, stderr: process.stderr, get stdin() { return process.stdin; }, env: process.env, cwd: process.cwd() },
   });
   process.exitCode = code;
+  // The launcher's code cache is kept per kind of run (cmd/launcher/code-cache.ts).
+  const ranVia = (globalThis as Record<symbol, unknown>)[RAN_VIA_DAEMON];
+  if (typeof ranVia === 'function') (ranVia as (daemon: boolean) => void)(viaDaemon);
   if (viaDaemon) exitWhenIdle(code);
 }
 

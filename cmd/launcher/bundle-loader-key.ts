@@ -6,3 +6,10 @@
  * (`--debug`, or the bundle loaded some other way).
  */
 export const BUNDLE_LOADER: unique symbol = Symbol.for('tsbuild.bundle-loader');
+
+/**
+ * Where the launcher leaves a function the CLI calls once it knows whether the command ran through
+ * a daemon (`true`) or in this process: it names the code cache files written at exit
+ * (code-cache.ts). Absent when the bundle was loaded some other way.
+ */
+export const RAN_VIA_DAEMON: unique symbol = Symbol.for('tsbuild.ran-via-daemon');

@@ -10,15 +10,17 @@
  * With `--debug` the bundles are loaded by `require` instead, with source maps on, so stack traces
  * name src/ files and lines (Node applies source maps only to modules its own loaders compile).
  */
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultSocketPath } from '../../src/client/default-socket.js';
 import { restoreDeferredExtraCa } from '../../src/util/extra-ca.js';
 import { VERSION } from '../../src/version.js';
 import { CLIENT_FLAGS, GLOBAL_FLAGS } from '../cli/args.js';
-import { BUNDLE_LOADER } from './bundle-loader-key.js';
+import { BUNDLE_LOADER, RAN_VIA_DAEMON } from './bundle-loader-key.js';
 import { BundleLoader, codeCacheDir } from './code-cache.js';
+import type { RunVia } from './code-cache.js';
 
 /** The content hash of each bundle, by file name (scripts/bundle.mjs defines it). */
 declare const TSBUILD_BUNDLE_HASHES: Readonly<Record<string, string>>;
@@ -36,6 +38,30 @@ function commandWord(argv: readonly string[]): string {
     return /^[a-z][a-z-]{0,23}$/.test(a) ? a : 'other';
   }
   return 'none';
+}
+
+/**
+ * The code cache's key for each way the command can run (code-cache.ts): `build` in this process,
+ * `build.daemon` through a daemon, `build.help` for its help text (which compiles little of either).
+ */
+function cacheKey(argv: readonly string[]): (via: RunVia) => string {
+  const word = commandWord(argv);
+  const end = argv.indexOf('--');
+  const flags = end < 0 ? argv : argv.slice(0, end);
+  if (flags.includes('--help') || flags.includes('-h')) return () => `${word}.help`;
+  return (via) => (via === 'daemon' ? `${word}.daemon` : word);
+}
+
+/**
+ * Whether the command will likely run through a daemon, as cmd/cli/main.ts decides it, without the
+ * connect(): an address given (--addr, TSBUILD_ADDR), or, with no data root named, a socket file
+ * at the default path. Only the code cache file read first depends on it; a wrong guess costs the
+ * other kind's file (or none) for this run.
+ */
+function guessRunVia(argv: readonly string[], env: NodeJS.ProcessEnv): RunVia {
+  if (env['TSBUILD_ADDR'] || argv.some((a) => a === '--addr' || a.startsWith('--addr='))) return 'daemon';
+  if (env['TSBUILD_ROOT'] || argv.some((a) => a === '--root' || a.startsWith('--root='))) return 'local';
+  return existsSync(defaultSocketPath(env)) ? 'daemon' : 'local';
 }
 
 // First: NODE_EXTRA_CA_CERTS back where child processes expect it (the file's /bin/sh line moved
@@ -70,7 +96,8 @@ if (argv[0] === '--version' || argv[0] === 'version') {
   process.setSourceMapsEnabled(true);
   createRequire(import.meta.url)(cli);
 } else {
-  const loader = new BundleLoader({ dir: codeCacheDir(process.env), key: commandWord(argv), hashes: TSBUILD_BUNDLE_HASHES });
+  const loader = new BundleLoader({ dir: codeCacheDir(process.env), key: cacheKey(argv), guess: guessRunVia(argv, process.env), hashes: TSBUILD_BUNDLE_HASHES });
   (globalThis as Record<symbol, unknown>)[BUNDLE_LOADER] = (file: string): unknown => loader.load(file);
+  (globalThis as Record<symbol, unknown>)[RAN_VIA_DAEMON] = (daemon: boolean): void => loader.ranVia(daemon ? 'daemon' : 'local');
   loader.load(cli);
 }

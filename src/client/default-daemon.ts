@@ -3,23 +3,16 @@
  * socket, when one listens there — as the docker CLI uses dockerd — else none (the engine runs in
  * the client's process). Probing is one connect() to a unix socket: a missing file or a refused
  * connection answers at once, without loading gRPC; only a listening socket makes the caller dial
- * it. tsbuildd listens on the same path by default (src/control/addresses.ts).
- *
- * TSBUILD_DEFAULT_SOCKET moves the default socket, for tests only (a daemon under a temporary
- * directory stands in for the real one, and test runs never reach a daemon on the real path
- * unless they ask).
+ * it. tsbuildd listens on the same path by default (src/control/addresses.ts); the path itself
+ * (and TSBUILD_DEFAULT_SOCKET, for tests) is in default-socket.ts.
  */
 import { connect } from 'node:net';
+import { defaultSocketPath } from './default-socket.js';
 
-export const DEFAULT_SOCKET_PATH = '/run/tsbuild/tsbuildd.sock';
+export { DEFAULT_SOCKET_PATH, defaultSocketPath } from './default-socket.js';
 
 /** How long a connect() to the default socket may take before it counts as no daemon. */
 const PROBE_TIMEOUT_MS = 1000;
-
-/** The default socket path: TSBUILD_DEFAULT_SOCKET (tests) or /run/tsbuild/tsbuildd.sock. */
-export function defaultSocketPath(env: NodeJS.ProcessEnv): string {
-  return env['TSBUILD_DEFAULT_SOCKET'] || DEFAULT_SOCKET_PATH;
-}
 
 /** True when something accepts connections on the unix socket `path`. */
 export function socketListening(path: string): Promise<boolean> {

@@ -5,7 +5,7 @@
  */
 import { isAbsolute, normalize } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import { DEFAULT_SOCKET_PATH } from '../client/default-daemon.js';
+import { DEFAULT_SOCKET_PATH } from '../client/default-socket.js';
 import type { ListenAddress } from './types.js';
 
 /** Where tsbuildd listens without --addr: the socket clients probe when given no address. */
