@@ -103,6 +103,25 @@ test('in-process runs, daemon runs and --help keep caches of their own', async (
   expect(await cli('images.help')).toEqual([help]);
 });
 
+test('a wrong guess of the kind (a stale socket file) writes the kind that ran, once', async () => {
+  // A socket file at the default path makes the launcher expect a daemon; `parse` never uses one.
+  const cache = join(dir, 'c4');
+  const sock = join(dir, 'stale.sock');
+  await writeFile(sock, '');
+  const dockerfile = join(dir, 'Dockerfile.parse');
+  await writeFile(dockerfile, 'FROM busybox\nRUN echo hi\n');
+  const env = { TSBUILD_CODE_CACHE: cache, TSBUILD_DEFAULT_SOCKET: sock };
+  const first = await runTsbuild(['parse', '-f', dockerfile], { env });
+  expect(first.code).toBe(0);
+  const written = await files(cache);
+  expect(written.map((f) => f.replace(/-[0-9a-f]{16}-.*$/, ''))).toEqual(['tsbuild-cli.cjs-parse', 'tsbuild-engine.cjs-parse']);
+  const times = await Promise.all(written.map(async (f) => (await stat(join(cache, f))).mtimeMs));
+  const second = await runTsbuild(['parse', '-f', dockerfile], { env });
+  expect([second.code, second.stdout]).toEqual([0, first.stdout]);
+  expect(await files(cache)).toEqual(written);
+  expect(await Promise.all(written.map(async (f) => (await stat(join(cache, f))).mtimeMs))).toEqual(times);
+});
+
 test('TSBUILD_CODE_CACHE=off writes nothing', async () => {
   const home = join(dir, 'home');
   const r = await runTsbuild(['--help'], { env: { TSBUILD_CODE_CACHE: 'off', XDG_CACHE_HOME: home } });
