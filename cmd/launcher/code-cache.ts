@@ -13,10 +13,10 @@
  * for its `--help` (`build.help`), since a cache V8 accepts is never written again and a run of one
  * kind leaves out most of another's code: the first build of a machine was often an in-process one,
  * and every daemon build after it compiled its client, ~10 ms of CPU, issue 14). The kind is
- * guessed before the bundle loads (RunKindGuess) and told by the CLI once it knows (`ranVia`); a
- * run whose kind has no file yet reads the other kind's, and writes its own. Written only when the
- * command succeeded (a mistyped word makes no file), atomically (temp name, rename), and
- * never when the directory cannot be written (the command does not notice).
+ * guessed before the bundle loads (the launcher's guessRunVia) and told by the CLI once it knows
+ * (`ranVia`); a run whose kind has no file yet reads the other kind's, and writes its own. Written
+ * only when the command succeeded (a mistyped word makes no file), atomically (temp name, rename),
+ * and never when the directory cannot be written (the command does not notice).
  * File names carry the bundle's content hash (from the build), the Node version, the arch and a
  * tag of node's options: V8 checks its own version and flags, but checks the source only by
  * length, so a rebuilt bundle of the same length must never meet an old cache. Writing a cache removes the bundle's files
