@@ -68,6 +68,8 @@ interface Loaded {
 export class BundleLoader {
   readonly #opts: CodeCacheOptions;
   readonly #loaded = new Map<string, { readonly exports: unknown; readonly entry: Loaded }>();
+  /** The end of every cache file name: Node's version, the arch and node's options. */
+  readonly #suffix = `${process.version}-${process.arch}-${flagsTag()}.v8`;
   #via: RunVia;
   #exitHook = false;
 
@@ -86,11 +88,12 @@ export class BundleLoader {
     if (known) return known.exports;
     // The bundles are ASCII (the build checks it): latin1 makes a one-byte string without a UTF-8 pass.
     const source = readFileSync(file, 'latin1');
+    // The guessed kind's file, else the other kind's (one file when both kinds share a key: --help).
     const other: RunVia = this.#opts.guess === 'daemon' ? 'local' : 'daemon';
+    const candidates = new Set([this.#cacheFile(file, this.#opts.guess), this.#cacheFile(file, other)]);
     let cacheFile: string | undefined;
     let cachedData: Buffer | undefined;
-    for (const via of [this.#opts.guess, other]) {
-      cacheFile = this.#cacheFile(file, via);
+    for (cacheFile of candidates) {
       if (cacheFile === undefined) break;
       try {
         cachedData = readFileSync(cacheFile);
@@ -117,7 +120,7 @@ export class BundleLoader {
   #cacheFile(file: string, via: RunVia): string | undefined {
     const hash = this.#opts.hashes[basename(file)];
     if (this.#opts.dir === undefined || hash === undefined) return undefined;
-    return join(this.#opts.dir, `${basename(file)}-${this.#opts.key(via)}-${hash}-${process.version}-${process.arch}-${flagsTag()}.v8`);
+    return join(this.#opts.dir, `${basename(file)}-${this.#opts.key(via)}-${hash}-${this.#suffix}`);
   }
 
   #hookExit(): void {
