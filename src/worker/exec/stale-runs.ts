@@ -82,8 +82,10 @@ export async function cleanupStaleRuns(opts: StaleCleanupOptions): Promise<Stale
     const bundle = join(opts.tmpDir, n);
     const owner = await readOwner(bundle);
     if (owner === undefined) {
-      const age = Date.now() - (await stat(bundle)).mtimeMs;
-      if (age < (opts.orphanAgeMs ?? 60_000)) continue;
+      // No owner file yet, or no bundle any more: a live engine removes its own when its run ends,
+      // and may do so between the listing and here (two engines on one data root).
+      const st = await stat(bundle).catch((e: unknown) => (errnoCode(e) === 'ENOENT' ? undefined : Promise.reject(e)));
+      if (st === undefined || Date.now() - st.mtimeMs < (opts.orphanAgeMs ?? 60_000)) continue;
     } else {
       if (ownerAlive(owner)) continue;
       await opts.runc.forceDelete(owner.id);

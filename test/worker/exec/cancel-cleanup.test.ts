@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CancelledError } from '../../../src/util/errors.js';
@@ -114,5 +114,15 @@ describeIf(canRunContainers, whyNot, 'cancellation and cleanup', () => {
     // The original run notices its container died.
     expect(await run).toBeInstanceOf(ExecFailedError);
     await f.assertClean();
+  });
+
+  test('a bundle gone between the listing and its check (another engine removed it) is skipped, not an error', async () => {
+    // A dangling link stands in for the race: listed in ROOT/tmp, no owner file, stat says ENOENT.
+    // Three builds at once on one data root failed this way (ENOENT, stat '…/tmp/exec-…').
+    const tmp = join(f.root, 'tmp');
+    await mkdir(tmp, { recursive: true });
+    await symlink(join(f.dir, 'removed-meanwhile'), join(tmp, 'exec-gone'));
+    const next = new RuncExecutor({ root: f.root });
+    expect(await next.cleanupStale({ signal: AbortSignal.timeout(30_000) })).toEqual({ bundles: [], containers: [] });
   });
 });
