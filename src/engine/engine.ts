@@ -29,7 +29,7 @@ import { DiffWalkCache } from '../worker/snapshot/diff-walk.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
-import type { CheckProblem, DiskUsage, PruneResult } from '../cache/types.js';
+import type { CheckProblem, DiskUsage, GcRule, PruneResult } from '../cache/types.js';
 import { runBuild } from './build.js';
 import { BackgroundCollector } from './background-collector.js';
 import { LayerUsageCache } from './layer-usage.js';
@@ -103,6 +103,11 @@ export interface EngineOptions {
    */
   readonly collectAfterBuild?: 'inline' | 'background';
   /**
+   * The GC rules the collection after each build applies (gc-policy.ts); `[]`: no automatic GC.
+   * Default: gcPolicyFor(10% of the data root's filesystem). tsbuildd passes its --gc-keep-storage.
+   */
+  readonly gcPolicy?: readonly GcRule[];
+  /**
    * Where binfmt_misc is mounted, for finding the platforms RUN steps can run for (emulators.ts).
    * Default: TSBUILD_BINFMT_MISC, else /proc/sys/fs/binfmt_misc.
    */
@@ -165,7 +170,12 @@ export class Engine {
     await ensureCacheDirs(paths);
     const snapshotter = new Overlay2Snapshotter({ root });
     const signalOpt = opts.signal ? { signal: opts.signal } : {};
-    const storage = await CacheStorage.open({ root, inventory: inventoryFromSnapshotter(snapshotter, { overlayDir: snapshotter.layout.dir }), ...signalOpt });
+    const storage = await CacheStorage.open({
+      root,
+      inventory: inventoryFromSnapshotter(snapshotter, { overlayDir: snapshotter.layout.dir }),
+      ...(opts.gcPolicy !== undefined ? { gcPolicy: opts.gcPolicy } : {}),
+      ...signalOpt,
+    });
     try {
       const executor = new RuncExecutor({ root });
       const recovery: string[] = [];
@@ -316,7 +326,7 @@ export class Engine {
    * or from beside `req.dockerfile.path`.
    */
   buildReceiving(req: ReceivingBuildRequest, opts: ReceivingBuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
-    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild, after: opts.delivered }, () => runBuild(this, req, opts, context));
+    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild, policy: true, after: opts.delivered }, () => runBuild(this, req, opts, context));
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
