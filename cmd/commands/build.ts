@@ -71,7 +71,7 @@ export const buildCommand: Command = {
     { name: 'quiet', short: 'q', kind: 'bool', description: 'suppress the progress output and print the image ID on success' },
     { name: 'pull', kind: 'bool', description: 'always resolve base images at their registry (download them when they changed)' },
     { name: 'push', kind: 'bool', description: 'push the image to its registry (same as -o type=image,push=true)' },
-    { name: 'cache-to', kind: 'list', placeholder: 'SPEC', description: 'export build cache (type=registry,ref=R[,mode=min|max] | type=local,dest=DIR | type=inline)' },
+    { name: 'cache-to', kind: 'list', placeholder: 'SPEC', description: 'export build cache (type=registry,ref=R[,mode=min|max] | type=local,dest=DIR | type=inline; registry and local layers: compression=gzip|zstd|uncompressed,compression-level=N,force-compression=true)' },
     { name: 'cache-from', kind: 'list', placeholder: 'SPEC', description: 'import build cache (type=registry,ref=R | type=local,src=DIR | R)' },
     ...REGISTRY_FLAGS,
   ],

@@ -2,8 +2,9 @@
  * Build flags whose syntax is docker buildx's, parsed on the client into contract data:
  * `--output` (`type=oci,dest=out.tar`, `-`, `DIR`) and `--cache-to` / `--cache-from`
  * (`type=registry,ref=host/repo:cache,mode=max`; a `--cache-from` value without `=` is a registry
- * reference). Attributes BuildKit knows but tsbuild does not need (compression and media-type
- * switches) are accepted and ignored, so CI command lines carry over. Secrets and SSH: secrets.ts.
+ * reference). A registry or local cache export takes buildx's layer compression attributes
+ * (checked by the engine, as `-o`'s are); attributes BuildKit knows but tsbuild does not need (media
+ * type switches) are accepted and ignored, so CI command lines carry over. Secrets and SSH: secrets.ts.
  */
 import { UsageError, UserInputError } from '../util/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
@@ -47,8 +48,11 @@ function splitCsv(s: string): string[] {
   return out.filter((p) => p.trim() !== '');
 }
 
-/** BuildKit attributes that change nothing here (tsbuild always writes gzip layers, OCI types). */
-const IGNORED = ['oci-mediatypes', 'image-manifest', 'compression', 'compression-level', 'force-compression', 'store', 'name'];
+/** BuildKit attributes that change nothing here (tsbuild always writes OCI media types). */
+const IGNORED = ['oci-mediatypes', 'image-manifest', 'store', 'name'];
+
+/** Layer compression attributes of a registry or local cache export (an inline cache ignores them). */
+const COMPRESSION_KEYS = ['compression', 'compression-level', 'force-compression'];
 
 function fail(flag: string, spec: string, why: string): UserInputError {
   return new UserInputError('INVALID_CACHE_SPEC', `invalid --${flag} "${spec}": ${why}`);
@@ -67,9 +71,9 @@ function splitPairs(flag: string, spec: string): Map<string, string> {
   return out;
 }
 
-function checkKeys(flag: string, spec: string, attrs: ReadonlyMap<string, string>, allowed: readonly string[]): void {
+function checkKeys(flag: string, spec: string, attrs: ReadonlyMap<string, string>, allowed: readonly string[], ignored: readonly string[] = IGNORED): void {
   for (const k of attrs.keys()) {
-    if (k === 'type' || allowed.includes(k) || IGNORED.includes(k)) continue;
+    if (k === 'type' || allowed.includes(k) || ignored.includes(k)) continue;
     throw fail(flag, spec, `unknown attribute "${k}"${didYouMean(k, allowed)}; supported: ${allowed.join(', ')}`);
   }
 }
@@ -94,6 +98,17 @@ function bool(flag: string, spec: string, attrs: ReadonlyMap<string, string>, ke
   throw fail(flag, spec, `${key} must be true or false, not "${v}"`);
 }
 
+/** The compression attributes given, as the spec carries them (their values are the engine's to check). */
+function compressionAttrs(flag: string, spec: string, attrs: ReadonlyMap<string, string>): { compression?: string; compressionLevel?: string; forceCompression?: boolean } {
+  const c = attrs.get('compression');
+  const level = attrs.get('compression-level');
+  return {
+    ...(c !== undefined ? { compression: c } : {}),
+    ...(level !== undefined ? { compressionLevel: level } : {}),
+    ...(attrs.has('force-compression') ? { forceCompression: bool(flag, spec, attrs, 'force-compression') } : {}),
+  };
+}
+
 /** Parses one `--cache-to` value. Throws INVALID_CACHE_SPEC. */
 export function parseCacheExportSpec(spec: string): CacheExportSpec {
   const flag = 'cache-to';
@@ -101,19 +116,26 @@ export function parseCacheExportSpec(spec: string): CacheExportSpec {
   const type = attrs.get('type');
   switch (type) {
     case 'registry':
-      checkKeys(flag, spec, attrs, ['ref', 'mode', 'ignore-error']);
-      return { kind: 'registry', ref: required(flag, spec, attrs, 'ref'), mode: mode(flag, spec, attrs), ignoreError: bool(flag, spec, attrs, 'ignore-error') };
+      checkKeys(flag, spec, attrs, ['ref', 'mode', 'ignore-error', ...COMPRESSION_KEYS]);
+      return {
+        kind: 'registry',
+        ref: required(flag, spec, attrs, 'ref'),
+        mode: mode(flag, spec, attrs),
+        ignoreError: bool(flag, spec, attrs, 'ignore-error'),
+        ...compressionAttrs(flag, spec, attrs),
+      };
     case 'local':
-      checkKeys(flag, spec, attrs, ['dest', 'mode', 'tag', 'ignore-error']);
+      checkKeys(flag, spec, attrs, ['dest', 'mode', 'tag', 'ignore-error', ...COMPRESSION_KEYS]);
       return {
         kind: 'local',
         dest: required(flag, spec, attrs, 'dest'),
         mode: mode(flag, spec, attrs),
         tag: attrs.get('tag') || 'latest',
         ignoreError: bool(flag, spec, attrs, 'ignore-error'),
+        ...compressionAttrs(flag, spec, attrs),
       };
     case 'inline':
-      checkKeys(flag, spec, attrs, ['mode']);
+      checkKeys(flag, spec, attrs, ['mode'], [...IGNORED, ...COMPRESSION_KEYS]);
       if (mode(flag, spec, attrs) !== 'min') throw fail(flag, spec, 'inline cache supports mode=min only');
       return { kind: 'inline' };
     case undefined:

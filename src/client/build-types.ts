@@ -39,6 +39,14 @@ export type CacheExportSpec =
       readonly mode: CacheMode;
       /** Export failures become warnings. */
       readonly ignoreError: boolean;
+      /**
+       * The cache's layer blobs as buildx's `compression=gzip|zstd|uncompressed`,
+       * `compression-level=N`, `force-compression=true` give them (default gzip); the engine checks
+       * them as it checks `-o`'s.
+       */
+      readonly compression?: string;
+      readonly compressionLevel?: string;
+      readonly forceCompression?: boolean;
     }
   | {
       readonly kind: 'local';
@@ -48,6 +56,14 @@ export type CacheExportSpec =
       /** `org.opencontainers.image.ref.name` of the cache manifest in index.json. */
       readonly tag: string;
       readonly ignoreError: boolean;
+      /**
+       * The cache's layer blobs as buildx's `compression=gzip|zstd|uncompressed`,
+       * `compression-level=N`, `force-compression=true` give them (default gzip); the engine checks
+       * them as it checks `-o`'s.
+       */
+      readonly compression?: string;
+      readonly compressionLevel?: string;
+      readonly forceCompression?: boolean;
     }
   /** Cache metadata inside the image config of the image outputs (always mode=min). */
   | { readonly kind: 'inline' };

@@ -13,7 +13,8 @@ import type { RegistryClient } from '../registry/client.js';
 import { parseReference } from '../oci/reference.js';
 import type { CacheRecordStore } from '../solver/cache-types.js';
 import type { ResultLoader } from '../solver/types.js';
-import { CancelledError, errorMessage } from '../util/errors.js';
+import { CancelledError, errorMessage, UserInputError } from '../util/errors.js';
+import { layerOptions } from '../exporter/image-build.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { SnapshotResultLoader } from '../worker/ops/loader.js';
 import { BaseImages } from './base-images.js';
@@ -54,6 +55,23 @@ function exportName(spec: CacheExportSpec): string {
   }
 }
 
+/**
+ * How a registry or local cache export's layer blobs are made: its `compression=`,
+ * `compression-level=`, `force-compression=` checked as an image output's are (default gzip).
+ */
+export function cacheLayerOptions(spec: Exclude<CacheExportSpec, { kind: 'inline' }>): LayerOptions {
+  const attrs = new Map<string, string>();
+  // Over the wire every value is a string, and "true"/"false" come back as booleans.
+  if (spec.compression !== undefined) attrs.set('compression', String(spec.compression));
+  if (spec.compressionLevel !== undefined) attrs.set('compression-level', String(spec.compressionLevel));
+  if (spec.forceCompression !== undefined) attrs.set('force-compression', String(spec.forceCompression));
+  try {
+    return layerOptions(attrs);
+  } catch (e) {
+    throw new UserInputError('INVALID_CACHE_SPEC', `invalid --cache-to for ${exportName(spec)}: ${errorMessage(e)}`);
+  }
+}
+
 export class BuildRegistry {
   readonly images: BaseImages;
   readonly #o: BuildRegistryOptions;
@@ -65,8 +83,9 @@ export class BuildRegistry {
   readonly #exported: { to: string; digest?: string; records: number; error?: string }[] = [];
 
   constructor(opts: BuildRegistryOptions) {
-    // Malformed cache references fail the build before anything runs, not after the solve.
+    // Malformed cache references and compressions fail the build before anything runs, not after the solve.
     for (const s of [...opts.cacheFrom, ...opts.cacheTo]) if (s.kind === 'registry') parseReference(s.ref);
+    for (const s of opts.cacheTo) if (s.kind !== 'inline') cacheLayerOptions(s);
     this.#o = opts;
     const { storage, snapshotter, applier } = opts.services;
     this.images = new BaseImages({ storage, registry: () => this.client(), defaultMode: opts.pull ? 'pull' : 'default' });
@@ -159,7 +178,7 @@ export class BuildRegistry {
       const v = startVertex(this.#o.progress, { name: `exporting cache to ${spec.kind === 'local' ? `directory ${name}` : name}` });
       const ctx = { services: this.#o.services, signal, progress: v.progress };
       try {
-        const collected = await collectCache(ctx, { ...build, imported: this.#store }, spec.mode);
+        const collected = await collectCache(ctx, { ...build, imported: this.#store }, spec.mode, cacheLayerOptions(spec));
         const w = await writeCache(ctx, spec, collected, { registry: () => this.client(), importedRepos });
         this.#exported.push({ to: name, digest: w.digest, records: w.records });
         v.done();

@@ -14,7 +14,7 @@ import {
 } from '../cache/remote/index.js';
 import { layerBlobFor } from '../exporter/layers.js';
 import { layerMediaType } from '../exporter/layer-blob.js';
-import type { ExportContext } from '../exporter/types.js';
+import type { ExportContext, LayerOptions } from '../exporter/types.js';
 import { MediaType, type Descriptor, type ImageManifest } from '../oci/types.js';
 import type { VertexProgress } from '../progress/types.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -62,7 +62,7 @@ function exportContext(ctx: CacheExportContext): ExportContext {
 /** The layers of a snapshot's chain, bottom first, with their blobs (made and cached when needed). */
 class ChainLayers {
   readonly #memo = new Map<string, Promise<ExportLayer>>();
-  constructor(private readonly ctx: ExportContext) {}
+  constructor(private readonly ctx: ExportContext, private readonly layers: LayerOptions) {}
 
   async of(snapshot: string): Promise<ExportLayer[]> {
     const chain = [...(await this.ctx.snapshotter.chain(snapshot))].reverse();
@@ -74,7 +74,7 @@ class ChainLayers {
   #layer(id: string): Promise<ExportLayer> {
     let p = this.#memo.get(id);
     if (!p) {
-      p = layerBlobFor(id, { compression: 'gzip', sourceDateEpoch: undefined }, this.ctx).then((b) => ({
+      p = layerBlobFor(id, { ...this.layers, sourceDateEpoch: undefined }, this.ctx).then((b) => ({
         diffId: b.diffId,
         blob: { mediaType: layerMediaType(b.compression, 'oci'), digest: b.digest, size: b.size },
       }));
@@ -84,8 +84,13 @@ class ChainLayers {
   }
 }
 
-export async function collectCache(ctx: CacheExportContext, build: BuildOutcomeForCache, mode: CacheMode): Promise<CollectedCache> {
-  const layers = new ChainLayers(exportContext(ctx));
+/**
+ * The records to export and their chains' blobs, made as `layerOpts` asks (a cache export's
+ * `compression=`…; default gzip). Records used from an imported cache without being loaded keep
+ * the blobs they came with.
+ */
+export async function collectCache(ctx: CacheExportContext, build: BuildOutcomeForCache, mode: CacheMode, layerOpts: LayerOptions = { compression: 'gzip' }): Promise<CollectedCache> {
+  const layers = new ChainLayers(exportContext(ctx), layerOpts);
   const storage = ctx.services.storage;
   const onFinalChain = new Set<string>();
   for (const s of [...(build.finalSnapshot !== undefined ? [build.finalSnapshot] : []), ...(build.otherFinalSnapshots ?? [])]) {

@@ -17,12 +17,18 @@ test('local caches and ssh ids round-trip through BuildStart', () => {
   const start = buildStartOf({
     ...base,
     ssh: { default: '/run/agent.sock', deploy: '/tmp/deploy.sock' },
-    cacheTo: [{ kind: 'local', dest: '/tmp/c', mode: 'max', tag: 'main', ignoreError: true }],
+    cacheTo: [
+      { kind: 'local', dest: '/tmp/c', mode: 'max', tag: 'main', ignoreError: true },
+      { kind: 'registry', ref: 'r.example/c:2', mode: 'min', ignoreError: false, compression: 'zstd', compressionLevel: '5', forceCompression: true },
+    ],
     cacheFrom: [{ kind: 'local', src: '/tmp/c', tag: 'main' }, { kind: 'registry', ref: 'r.example/c:1' }],
   }, { contextKey: 'k', secretIds: [] });
   expect(start.sshIds).toEqual(['default', 'deploy']);
   const req = buildRequestOf(start, '/ctx', []);
-  expect(req.cacheTo).toEqual([{ kind: 'local', dest: '/tmp/c', mode: 'max', tag: 'main', ignoreError: true }]);
+  expect(req.cacheTo).toEqual([
+    { kind: 'local', dest: '/tmp/c', mode: 'max', tag: 'main', ignoreError: true },
+    { kind: 'registry', ref: 'r.example/c:2', mode: 'min', ignoreError: false, compression: 'zstd', compressionLevel: '5', forceCompression: true },
+  ]);
   expect(req.cacheFrom).toEqual([{ kind: 'local', src: '/tmp/c', tag: 'main' }, { kind: 'registry', ref: 'r.example/c:1' }]);
   // The client's socket paths never travel: the daemon sets its own.
   expect(req.ssh).toEqual({});

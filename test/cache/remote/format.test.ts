@@ -75,6 +75,14 @@ describe('--cache-to / --cache-from values', () => {
     expect(parseCacheExportSpec('type=registry,ref=r/a:c,image-manifest=true,oci-mediatypes=true,ignore-error=true')).toEqual({ kind: 'registry', ref: 'r/a:c', mode: 'min', ignoreError: true });
     expect(parseCacheExportSpec('type=local,dest=/tmp/c')).toEqual({ kind: 'local', dest: '/tmp/c', mode: 'min', tag: 'latest', ignoreError: false });
     expect(parseCacheExportSpec('type=inline')).toEqual({ kind: 'inline' });
+    // Layer compression as buildx has it (values checked by the engine); an inline cache ignores it.
+    expect(parseCacheExportSpec('type=registry,ref=r/a:c,compression=zstd,compression-level=5,force-compression=true')).toEqual({
+      kind: 'registry', ref: 'r/a:c', mode: 'min', ignoreError: false, compression: 'zstd', compressionLevel: '5', forceCompression: true,
+    });
+    expect(parseCacheExportSpec('type=local,dest=/tmp/c,compression=uncompressed,force-compression=false')).toEqual({
+      kind: 'local', dest: '/tmp/c', mode: 'min', tag: 'latest', ignoreError: false, compression: 'uncompressed', forceCompression: false,
+    });
+    expect(parseCacheExportSpec('type=inline,compression=zstd')).toEqual({ kind: 'inline' });
     expect(parseCacheImportSpec('reg:5000/app:cache')).toEqual({ kind: 'registry', ref: 'reg:5000/app:cache' });
     expect(parseCacheImportSpec('type=local,src=/tmp/c,tag=main')).toEqual({ kind: 'local', src: '/tmp/c', tag: 'main' });
   });
@@ -87,6 +95,7 @@ describe('--cache-to / --cache-from values', () => {
     ['to', 'type=registry,ref=x,refs=y', /unknown attribute "refs" \(did you mean ref\?\)/],
     ['to', 'type=inline,mode=max', /inline cache supports mode=min only/],
     ['to', 'type=local,dest=/x,ignore-error=maybe', /ignore-error must be true or false/],
+    ['to', 'type=registry,ref=x,force-compression=yes', /force-compression must be true or false/],
     ['from', 'type=local', /src= is required/],
     ['from', 'type=local,src=/x,digest=abc', /digest "abc" is not a sha256 digest/],
     ['from', 'type=registry,ref=a,ref=b', /ref is given twice/],

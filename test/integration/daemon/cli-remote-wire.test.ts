@@ -178,9 +178,14 @@ describeIf(canRun, 'needs root, runc, busybox, openssh-client (ssh-agent, ssh-ke
     expect(second.stderr).toContain(`importing cache manifest from local cache ${cache}\n`);
 
     // A second export under another tag is merged in: the first entry is kept; no temp directory is left.
-    await ok(['--addr', addrB, 'build', '--progress', 'quiet', '--cache-to', `type=local,dest=${cache},tag=other`, ctx]);
+    // Its compression attributes reach daemon B's engine: every layer zstd, the base image's too (forced).
+    await ok(['--addr', addrB, 'build', '--progress', 'quiet', '--cache-to', `type=local,dest=${cache},tag=other,compression=zstd,compression-level=5,force-compression=true`, ctx]);
     const merged = JSON.parse(await readFile(join(cache, 'index.json'), 'utf8')) as typeof index;
     expect(merged.manifests.map((d) => d.annotations?.[REF_NAME]).sort()).toEqual(['latest', 'other']);
+    const other = merged.manifests.find((d) => d.annotations?.[REF_NAME] === 'other');
+    const otherManifest = JSON.parse(await readFile(join(cache, 'blobs', 'sha256', (other?.digest ?? '').slice(7)), 'utf8')) as { layers: { mediaType: string }[] };
+    expect(otherManifest.layers.length).toBeGreaterThan(0);
+    expect(new Set(otherManifest.layers.map((l) => l.mediaType))).toEqual(new Set(['application/vnd.oci.image.layer.v1.tar+zstd']));
     expect((await readdir(dir)).filter((n) => n.includes('tsbuild-cache'))).toEqual([]);
   }, 600_000);
 

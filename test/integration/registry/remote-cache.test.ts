@@ -4,7 +4,8 @@
  * (`--cache-from`) and every step is CACHED, no RUN executes, and the only blobs downloaded are the
  * final image's layers — imported records are read first and a layer is fetched only when its
  * result is used. Registry, OCI-layout directory and inline caches; mode=max vs mode=min on a
- * multi-stage build; a missing or corrupt cache only costs a warning.
+ * multi-stage build; zstd and uncompressed cache layers (`compression=`, as buildx has it); a
+ * missing or corrupt cache only costs a warning.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { existsSync } from 'node:fs';
@@ -164,6 +165,46 @@ describeIf(canRun, cannotRunWhy, 'remote cache through the CLI', () => {
     expect(steps(g.stderr).filter((x) => !x.cached)).toEqual([]);
     for (const d of w.blobGets(mark)) expect([...manifest.layers.map((l) => l.digest), manifest.config.digest, baseConfig]).toContain(d);
   }, 240_000);
+
+  test('compression=zstd: the cache\'s layers are zstd blobs and an empty data root builds every step from them; compression=uncompressed for a local cache', async () => {
+    const ctx = await w.context('zstd', single(base), { 'a.txt': 'zstd\n' });
+    const cacheRef = `${w.host}/cache/zstd:1`;
+    const dir = w.path('zstd-local-cache');
+    await w.ok('A', ['build', '--progress', 'quiet',
+      '--cache-to', `type=registry,ref=${cacheRef},compression=zstd,compression-level=9,force-compression=true`,
+      '--cache-to', `type=local,dest=${dir},compression=uncompressed`, ctx]);
+    const cache = await w.registryManifest<{ layers: { mediaType: string }[] }>('cache/zstd:1');
+    // Forced: the base image's layer (stored gzip from the registry) is converted too.
+    expect(cache.layers.map((l) => l.mediaType)).toEqual(cache.layers.map(() => 'application/vnd.oci.image.layer.v1.tar+zstd'));
+    expect(cache.layers.length).toBe(4);
+    const j = await build('J', ctx, ['--cache-from', `type=registry,ref=${cacheRef}`]);
+    expect(steps(j.stderr).filter((x) => !x.cached)).toEqual([]);
+    expect(await readFile(join(j.outDir, 'b.txt'), 'utf8')).toBe('zstd\none\n');
+    expect((await w.run('J', ['cache', 'check'])).code).toBe(0);
+
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const local = JSON.parse(await readFile(join(dir, 'blobs', 'sha256', (index.manifests[0]?.digest ?? '').slice(7)), 'utf8')) as { layers: { mediaType: string }[] };
+    // Not forced: the base layer keeps the compression it came in; the build's own layers are tar.
+    expect(local.layers.map((l) => l.mediaType)).toEqual([
+      'application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar', 'application/vnd.oci.image.layer.v1.tar', 'application/vnd.oci.image.layer.v1.tar',
+    ]);
+    const k = await build('K', ctx, ['--cache-from', `type=local,src=${dir}`]);
+    expect(steps(k.stderr).filter((x) => !x.cached)).toEqual([]);
+    expect(await readFile(join(k.outDir, 'b.txt'), 'utf8')).toBe('zstd\none\n');
+  }, 240_000);
+
+  test('a compression the cache export cannot make fails the build before any step runs', async () => {
+    const ctx = await w.context('badzstd', `FROM ${base}\nRUN echo never > /n\n`);
+    for (const [attr, why] of [
+      ['compression=lz4', /invalid --cache-to for .*cache\/bad:1: unsupported compression "lz4" \(use gzip, zstd or uncompressed\)/],
+      ['compression=zstd,compression-level=30', /invalid --cache-to for .*cache\/bad:1: invalid compression-level "30" for zstd \(0-22\)/],
+    ] as const) {
+      const r = await w.run('A', ['build', '--progress', 'rawjson', '--cache-to', `type=registry,ref=${w.host}/cache/bad:1,${attr}`, ctx]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(why);
+      expect(steps(r.stderr).filter((x) => x.ran)).toEqual([]);
+    }
+  }, 120_000);
 
   test('a cache that does not exist is a warning; the build runs every step', async () => {
     const ctx = await w.context('nocache', `FROM ${base}\nRUN echo nocache > /n\n`);
