@@ -286,7 +286,8 @@ export class Engine {
         // it leaves a dead lease, so the next start collects instead. With the GC policy applied
         // first (a build), it protects what the operation made until the policy has run.
         if (o.collect !== false) {
-          const policy = o.policy === true;
+          // No GC rules (tsbuildd without --gc-keep-storage): nothing to protect the results from.
+          const policy = o.policy === true && storage.gcPolicy.length > 0;
           if (!policy) lease.stopProtecting();
           const request = (): Promise<void> => this.#collector.request(policy ? { policy, beforeCollect: () => lease.stopProtecting() } : {});
           const collected = o.collect === 'background' && o.after !== undefined ? this.#deferCollection(o.after, request) : request();
