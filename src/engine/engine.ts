@@ -31,7 +31,7 @@ import { defaultExporters, type ExporterRegistry } from '../exporter/index.js';
 import { preflight } from './preflight.js';
 import type { CheckProblem, DiskUsage, GcRule, PruneResult } from '../cache/types.js';
 import { runBuild } from './build.js';
-import { BackgroundCollector } from './background-collector.js';
+import { OperationLeases } from './operation-leases.js';
 import { LayerUsageCache } from './layer-usage.js';
 import { historyKeepFromEnv, pastBuilds } from './build-history-list.js';
 import { convertToText, parseToText } from './dockerfile-tools.js';
@@ -134,12 +134,8 @@ export class Engine {
    */
   readonly recovery: readonly string[];
   readonly #collectAfterBuild: 'inline' | 'background';
-  readonly #collector: BackgroundCollector;
-  /** Background collections waiting for their build's result to be delivered (`ReceivingBuildOptions.delivered`). */
-  readonly #deferred = new Set<Promise<void>>();
-  /** Settles when close() begins: a deferred collection then starts without waiting longer. */
-  readonly #closing: Promise<void>;
-  #startClosing: () => void = () => undefined;
+  /** Each operation's lease and the collection after it. */
+  readonly #ops: OperationLeases;
   #closed = false;
 
   private constructor(services: WorkerServices, snapshotter: Overlay2Snapshotter, solver: Solver, recovery: readonly string[], layerLimits: LayerLimits, historyKeep: number, collectAfterBuild: 'inline' | 'background', emulators: Emulators) {
@@ -147,11 +143,7 @@ export class Engine {
     this.layerUsages = new LayerUsageCache({ walks: services.layerWalks });
     this.emulators = emulators;
     this.#collectAfterBuild = collectAfterBuild;
-    this.#closing = new Promise<void>((resolve) => (this.#startClosing = resolve));
-    this.#collector = new BackgroundCollector({
-      policy: () => services.storage.maybeGc().catch(() => undefined),
-      collect: () => services.storage.collectGarbage().catch(() => undefined),
-    });
+    this.#ops = new OperationLeases(services.storage);
     this.historyKeep = historyKeep;
     this.snapshotter = snapshotter;
     this.layerLimits = layerLimits;
@@ -258,64 +250,9 @@ export class Engine {
 
   // --- Builds and engine facts ------------------------------------------------------------------
 
-  /**
-   * Runs one operation under a lease (lease-store.ts): while it runs, garbage collection elsewhere
-   * leaves what it makes alone; if its process dies, the next start collects what it left. When
-   * it ends, whatever it made unreachable — a cache result that lost a race or was replaced by
-   * --no-cache, the image a tag moved away from, the blobs of a failed load or pull — is collected.
-   */
-  async #op<T>(
-    label: string,
-    o: {
-      readonly protects: boolean; readonly signal: AbortSignal; readonly collect?: 'inline' | 'background' | false; readonly policy?: boolean;
-      /** A background collection starts once this settles (or the engine closes). */
-      readonly after?: Promise<unknown> | undefined;
-    },
-    fn: () => Promise<T>,
-  ): Promise<T> {
-    const storage = this.services.storage;
-    const lease = await storage.leases.begin(label, { protects: o.protects, signal: o.signal });
-    let background = false;
-    try {
-      return await fn();
-    } finally {
-      try {
-        // Not cancellable: a cancelled operation's leftovers are exactly what this is for. A
-        // failure here must not fail an operation that succeeded: the next collection retries.
-        // The lease stays (unprotecting) until the collection is done: a process killed during
-        // it leaves a dead lease, so the next start collects instead. With the GC policy applied
-        // first (a build), it protects what the operation made until the policy has run.
-        if (o.collect !== false) {
-          // No GC rules (tsbuildd without --gc-keep-storage): nothing to protect the results from.
-          const policy = o.policy === true && storage.gcPolicy.length > 0;
-          if (!policy) lease.stopProtecting();
-          const request = (): Promise<void> => this.#collector.request(policy ? { policy, beforeCollect: () => lease.stopProtecting() } : {});
-          const collected = o.collect === 'background' && o.after !== undefined ? this.#deferCollection(o.after, request) : request();
-          if (o.collect === 'background') {
-            background = true;
-            // A lease that fails to go stays dead-looking for the next start to collect.
-            void collected.then(() => lease.release()).catch(() => undefined);
-          } else {
-            await collected;
-          }
-        }
-      } finally {
-        if (!background) lease.release();
-      }
-    }
-  }
-
-  /** `request` once `after` has settled or close() began; close() waits for it. */
-  #deferCollection(after: Promise<unknown>, request: () => Promise<void>): Promise<void> {
-    const run = Promise.race([after.then(() => undefined, () => undefined), this.#closing]).then(request);
-    this.#deferred.add(run);
-    void run.finally(() => this.#deferred.delete(run));
-    return run;
-  }
-
   build(req: BuildRequest, opts: BuildOptions): Promise<BuildResult> {
     // The GC policy is applied by the collection after the build (background-collector.ts).
-    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild, policy: true }, () => runBuild(this, req, opts));
+    return this.#ops.run('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild, policy: true }, () => runBuild(this, req, opts));
   }
 
   /**
@@ -327,7 +264,7 @@ export class Engine {
    * or from beside `req.dockerfile.path`.
    */
   buildReceiving(req: ReceivingBuildRequest, opts: ReceivingBuildOptions, context: Promise<ReceivedContext>): Promise<BuildResult> {
-    return this.#op('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild, policy: true, after: opts.delivered }, () => runBuild(this, req, opts, context));
+    return this.#ops.run('build', { protects: true, signal: opts.signal, collect: this.#collectAfterBuild, policy: true, after: opts.delivered }, () => runBuild(this, req, opts, context));
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
@@ -342,7 +279,7 @@ export class Engine {
 
   removeImage(req: RemoveImageRequest, opts: CallOptions): Promise<RemovedImage> {
     // rmi collects its own garbage (it reports the blobs it deleted).
-    return this.#op('rmi', { protects: false, signal: opts.signal, collect: false }, () =>
+    return this.#ops.run('rmi', { protects: false, signal: opts.signal, collect: false }, () =>
       removeImage(this.services.storage, req.name, { signal: opts.signal, ...(req.force !== undefined ? { force: req.force } : {}) }));
   }
 
@@ -358,11 +295,11 @@ export class Engine {
   inspect(req: ImageRef, opts: CallOptions): Promise<ImageInspect> {
     const { storage, snapshotter, applier } = this.services;
     // It may unpack the image's layers (GraphDriver data names their directories).
-    return this.#op('inspect', { protects: true, signal: opts.signal }, () => inspectImage({ storage, snapshotter, applier }, req.name, opts.signal, this.layerLimits));
+    return this.#ops.run('inspect', { protects: true, signal: opts.signal }, () => inspectImage({ storage, snapshotter, applier }, req.name, opts.signal, this.layerLimits));
   }
 
   importImage(req: ImportRequest, opts: InputOptions): Promise<ImageRecord> {
-    return this.#op('image import', { protects: true, signal: opts.signal }, async () => {
+    return this.#ops.run('image import', { protects: true, signal: opts.signal }, async () => {
       const record = await importImage(this.services.storage, {
         source: req.source,
         name: req.name,
@@ -377,7 +314,7 @@ export class Engine {
   }
 
   loadImages(req: LoadRequest, opts: InputOptions): Promise<LoadedImage[]> {
-    return this.#op('image load', { protects: true, signal: opts.signal }, async () => {
+    return this.#ops.run('image load', { protects: true, signal: opts.signal }, async () => {
       const loaded = await loadImages(this.services.storage, {
         source: req.source, signal: opts.signal, layerLimits: this.layerLimits,
         ...(opts.input ? { input: opts.input } : {}),
@@ -393,7 +330,7 @@ export class Engine {
   }
 
   pull(req: PullRequest, opts: TransferOptions): Promise<PullSummary> {
-    return this.#op('pull', { protects: true, signal: opts.signal }, () => pullToStore(this.services.storage, req, {
+    return this.#ops.run('pull', { protects: true, signal: opts.signal }, () => pullToStore(this.services.storage, req, {
       signal: opts.signal, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.credentials ? { credentials: opts.credentials } : {}),
     }));
   }
@@ -413,7 +350,7 @@ export class Engine {
   /** Removes build cache, and build history beyond the newest `historyKeep` builds. */
   async prune(req: PruneRequest, opts: CallOptions): Promise<PruneResult> {
     // prune collects garbage itself; its lease only marks it as running (for crash recovery).
-    const result = await this.#op('prune', { protects: false, signal: opts.signal, collect: false }, () => this.services.storage.prune({ ...req, signal: opts.signal }));
+    const result = await this.#ops.run('prune', { protects: false, signal: opts.signal, collect: false }, () => this.services.storage.prune({ ...req, signal: opts.signal }));
     this.services.storage.history.trim(this.historyKeep);
     return result;
   }
@@ -442,9 +379,7 @@ export class Engine {
     if (this.#closed) return;
     this.#closed = true;
     // Background collections hold leases and use the store: they finish before it closes.
-    this.#startClosing();
-    while (this.#deferred.size > 0) await Promise.allSettled([...this.#deferred]);
-    await this.#collector.idle();
+    await this.#ops.drain();
     await this.snapshotter.close().catch(() => undefined);
     await rm(this.services.tmpDir, { recursive: true, force: true }).catch(() => undefined);
     this.services.storage.close();
