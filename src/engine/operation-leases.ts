@@ -8,7 +8,7 @@
  * when there are rules, while its lease still protects what it made.
  */
 import type { CacheStorage } from '../cache/cache-storage.js';
-import { BackgroundCollector } from './background-collector.js';
+import { BackgroundCollector, type CollectorPacing } from './background-collector.js';
 
 export interface OperationOptions {
   /** Whether the lease protects what the operation makes from collections elsewhere. */
@@ -31,13 +31,14 @@ export class OperationLeases {
   readonly #draining: Promise<void>;
   #startDraining: () => void = () => undefined;
 
-  constructor(storage: CacheStorage) {
+  /** `pacing`: the collections' pause (background-collector.ts); none by default. */
+  constructor(storage: CacheStorage, pacing?: CollectorPacing) {
     this.#storage = storage;
     this.#draining = new Promise<void>((resolve) => (this.#startDraining = resolve));
     this.#collector = new BackgroundCollector({
       policy: () => storage.maybeGc().catch(() => undefined),
       collect: () => storage.collectGarbage().catch(() => undefined),
-    });
+    }, pacing);
   }
 
   /** Runs `fn` as the operation `label` under its lease, then its collection as `o` asks. */

@@ -7,6 +7,7 @@
  */
 import { expect, test } from '@jest/globals';
 import { BackgroundCollector, type CollectSteps } from '../../src/engine/background-collector.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 /** Steps whose collections the test finishes by hand; the log says which step ran, in order. */
 function controlledRuns(): {
@@ -99,4 +100,70 @@ test('the GC policy runs first when a request the run serves asked for it (a bui
     'policy 1', 'unprotect build 2', 'collect 1',
     'collect 2',
   ]);
+});
+
+/** A clock the test moves: a run "takes" as long as the test advances it while the run is open. */
+function fakeClock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1_000;
+  return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+test('paced: the next run waits ratio × the last run\'s duration after it ended; requests in the pause share it', async () => {
+  const c = controlledRuns();
+  const clock = fakeClock();
+  const bc = new BackgroundCollector(c.steps, { ratio: 4, now: clock.now });
+  const first = bc.request();
+  clock.advance(15);
+  c.finish(0);
+  await first;
+  // The run took 15 ms: the pause is 60 ms of the clock (wall time too: the pause is a real timer).
+  const t0 = performance.now();
+  const second = bc.request();
+  const third = bc.request();
+  expect(await settled(second)).toBe(false);
+  expect(c.started()).toBe(1);
+  await waitFor(() => c.started() === 2, { what: 'the run after the pause' });
+  expect(performance.now() - t0).toBeGreaterThanOrEqual(55);
+  c.finish(1);
+  await Promise.all([second, third]);
+  expect(c.started()).toBe(2);
+  // Once the pause has passed (the clock moved on), a request starts a run at once.
+  clock.advance(1_000);
+  const later = bc.request();
+  expect(c.started()).toBe(3);
+  c.finish(2);
+  await later;
+});
+
+test('paced: idle() ends a pause at once and waits for the run it frees', async () => {
+  const c = controlledRuns();
+  const clock = fakeClock();
+  const bc = new BackgroundCollector(c.steps, { ratio: 4, now: clock.now });
+  const first = bc.request();
+  clock.advance(60_000);
+  c.finish(0);
+  await first;
+  // A 4-minute pause is under way; idle() must not wait for it.
+  const queued = bc.request();
+  expect(c.started()).toBe(1);
+  const idle = bc.idle();
+  await waitFor(() => c.started() === 2, { what: 'the queued run to start without its pause', timeoutMs: 2_000 });
+  expect(await settled(idle)).toBe(false);
+  c.finish(1);
+  await queued;
+  await idle;
+});
+
+test('unpaced (the default): a request after a run starts the next at once', async () => {
+  const c = controlledRuns();
+  const clock = fakeClock();
+  const bc = new BackgroundCollector(c.steps);
+  const first = bc.request();
+  clock.advance(60_000);
+  c.finish(0);
+  await first;
+  const next = bc.request();
+  expect(c.started()).toBe(2);
+  c.finish(1);
+  await next;
 });
