@@ -108,14 +108,20 @@ function fakeClock(): { now: () => number; advance: (ms: number) => void } {
   return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
-test('paced: the next run waits ratio × the last run\'s duration after it ended; requests in the pause share it', async () => {
+/** A collector (paced with ratio 4, unless `paced` is false) whose first run took `ms` of its clock and has ended. */
+async function afterOneRun(ms: number, paced = true): Promise<{ c: ReturnType<typeof controlledRuns>; clock: ReturnType<typeof fakeClock>; bc: BackgroundCollector }> {
   const c = controlledRuns();
   const clock = fakeClock();
-  const bc = new BackgroundCollector(c.steps, { ratio: 4, now: clock.now });
+  const bc = new BackgroundCollector(c.steps, paced ? { ratio: 4, now: clock.now } : undefined);
   const first = bc.request();
-  clock.advance(15);
+  clock.advance(ms);
   c.finish(0);
   await first;
+  return { c, clock, bc };
+}
+
+test('paced: the next run waits ratio × the last run\'s duration after it ended; requests in the pause share it', async () => {
+  const { c, clock, bc } = await afterOneRun(15);
   // The run took 15 ms: the pause is 60 ms of the clock (wall time too: the pause is a real timer).
   const t0 = performance.now();
   const second = bc.request();
@@ -136,13 +142,7 @@ test('paced: the next run waits ratio × the last run\'s duration after it ended
 });
 
 test('paced: idle() ends a pause at once and waits for the run it frees', async () => {
-  const c = controlledRuns();
-  const clock = fakeClock();
-  const bc = new BackgroundCollector(c.steps, { ratio: 4, now: clock.now });
-  const first = bc.request();
-  clock.advance(60_000);
-  c.finish(0);
-  await first;
+  const { c, bc } = await afterOneRun(60_000);
   // A 4-minute pause is under way; idle() must not wait for it.
   const queued = bc.request();
   expect(c.started()).toBe(1);
@@ -155,13 +155,7 @@ test('paced: idle() ends a pause at once and waits for the run it frees', async 
 });
 
 test('unpaced (the default): a request after a run starts the next at once', async () => {
-  const c = controlledRuns();
-  const clock = fakeClock();
-  const bc = new BackgroundCollector(c.steps);
-  const first = bc.request();
-  clock.advance(60_000);
-  c.finish(0);
-  await first;
+  const { c, bc } = await afterOneRun(60_000, false);
   const next = bc.request();
   expect(c.started()).toBe(2);
   c.finish(1);
