@@ -45,8 +45,6 @@ export interface MaybeGcOptions extends SignalOptions {
  * doing or another live process is collecting.
  */
 export async function maybeGc(parts: CacheParts, opts: MaybeGcOptions): Promise<PruneResult | undefined> {
-  // No rules (tsbuildd without --gc-keep-storage): nothing to measure the store for.
-  if (opts.policy.length === 0) return undefined;
   const g = await loadResultGraph(parts, opts);
   const over = opts.policy.some((rule) => {
     let bytes = 0;

@@ -59,7 +59,7 @@ function exportName(spec: CacheExportSpec): string {
  * How a registry or local cache export's layer blobs are made: its `compression=`,
  * `compression-level=`, `force-compression=` checked as an image output's are (default gzip).
  */
-export function cacheLayerOptions(spec: Exclude<CacheExportSpec, { kind: 'inline' }>): LayerOptions {
+function cacheLayerOptions(spec: Exclude<CacheExportSpec, { kind: 'inline' }>): LayerOptions {
   const attrs = new Map<string, string>();
   // Over the wire every value is a string, and "true"/"false" come back as booleans.
   if (spec.compression !== undefined) attrs.set('compression', String(spec.compression));
@@ -81,11 +81,13 @@ export class BuildRegistry {
   readonly #materializer: ChainMaterializer;
   readonly #imported: { name: string; records: number; error?: string }[] = [];
   readonly #exported: { to: string; digest?: string; records: number; error?: string }[] = [];
+  /** Each registry or local cache export's layer options, checked once before anything runs. */
+  readonly #cacheLayers = new Map<CacheExportSpec, LayerOptions>();
 
   constructor(opts: BuildRegistryOptions) {
     // Malformed cache references and compressions fail the build before anything runs, not after the solve.
     for (const s of [...opts.cacheFrom, ...opts.cacheTo]) if (s.kind === 'registry') parseReference(s.ref);
-    for (const s of opts.cacheTo) if (s.kind !== 'inline') cacheLayerOptions(s);
+    for (const s of opts.cacheTo) if (s.kind !== 'inline') this.#cacheLayers.set(s, cacheLayerOptions(s));
     this.#o = opts;
     const { storage, snapshotter, applier } = opts.services;
     this.images = new BaseImages({ storage, registry: () => this.client(), defaultMode: opts.pull ? 'pull' : 'default' });
@@ -178,7 +180,7 @@ export class BuildRegistry {
       const v = startVertex(this.#o.progress, { name: `exporting cache to ${spec.kind === 'local' ? `directory ${name}` : name}` });
       const ctx = { services: this.#o.services, signal, progress: v.progress };
       try {
-        const collected = await collectCache(ctx, { ...build, imported: this.#store }, spec.mode, cacheLayerOptions(spec));
+        const collected = await collectCache(ctx, { ...build, imported: this.#store }, spec.mode, this.#cacheLayers.get(spec));
         const w = await writeCache(ctx, spec, collected, { registry: () => this.client(), importedRepos });
         this.#exported.push({ to: name, digest: w.digest, records: w.records });
         v.done();
