@@ -18,7 +18,7 @@ import { layerOptions } from '../exporter/image-build.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import { SnapshotResultLoader } from '../worker/ops/loader.js';
 import { BaseImages } from './base-images.js';
-import { collectCache, inlineCache, writeCache, type BuildOutcomeForCache } from './cache-export.js';
+import { collectCache, dropTransientBlobs, inlineCache, writeCache, type BuildOutcomeForCache } from './cache-export.js';
 import { importCache, importName } from './cache-import.js';
 import { ChainMaterializer } from './chain-materialize.js';
 import { pushFromStore } from './images/push.js';
@@ -181,7 +181,8 @@ export class BuildRegistry {
       const ctx = { services: this.#o.services, signal, progress: v.progress };
       try {
         const collected = await collectCache(ctx, { ...build, imported: this.#store }, spec.mode, this.#cacheLayers.get(spec));
-        const w = await writeCache(ctx, spec, collected, { registry: () => this.client(), importedRepos });
+        const w = await writeCache(ctx, spec, collected, { registry: () => this.client(), importedRepos })
+          .finally(() => dropTransientBlobs(ctx, collected.transient));
         this.#exported.push({ to: name, digest: w.digest, records: w.records });
         v.done();
       } catch (e) {

@@ -5,15 +5,18 @@
  * `type=inline`, returns the metadata to embed in the image config. Layer blobs are the ones the
  * image export uses (made once per snapshot and remembered), so cache and image share blobs.
  * Records this build used from an imported cache without ever loading them are exported too: their
- * blobs are copied from that cache only if the destination lacks them.
+ * blobs are copied from that cache only if the destination lacks them (or, with
+ * `force-compression`, fetched, converted and dropped after the export).
  */
 import type { Readable } from 'node:stream';
 import {
   buildCacheConfig, recordsForKey, serializeCacheConfig, writeCacheLayout, CACHE_CONFIG_MEDIA_TYPE,
-  type BuiltCache, type CacheBlobFetcher, type CacheExportSpec, type CacheMode, type ExportLayer, type ExportRecord, type RemoteRecordStore,
+  type BuiltCache, type CacheBlobFetcher, type CacheExportSpec, type CacheMode, type ExportLayer, type ExportRecord, type RemoteRecord, type RemoteRecordStore,
 } from '../cache/remote/index.js';
 import { layerBlobFor } from '../exporter/layers.js';
 import { layerMediaType } from '../exporter/layer-blob.js';
+import { compressionOfMediaType } from '../exporter/layer-compress.js';
+import { blobInCompression, type TransientBlob } from '../exporter/layer-convert.js';
 import type { ExportContext, LayerOptions } from '../exporter/types.js';
 import { MediaType, type Descriptor, type ImageManifest } from '../oci/types.js';
 import type { VertexProgress } from '../progress/types.js';
@@ -49,6 +52,8 @@ export interface BuildOutcomeForCache {
 export interface CollectedCache {
   readonly records: readonly ExportRecord[];
   readonly remoteBlobs: ReadonlyMap<string, { readonly blob: Descriptor; readonly fetcher: CacheBlobFetcher }>;
+  /** Blobs fetched or made only for this export (force-compression): dropped once it is written. */
+  readonly transient: readonly TransientBlob[];
 }
 
 function exportContext(ctx: CacheExportContext): ExportContext {
@@ -85,9 +90,54 @@ class ChainLayers {
 }
 
 /**
+ * With `force-compression`, the layers of records used from an imported cache (never loaded) that
+ * are in another compression: each fetched from that cache into the content store once and
+ * converted (buildx converts existing layers too when forced). The fetched and the made blobs that
+ * no snapshot's entry remembers are transient.
+ */
+class ForcedImports {
+  readonly transient: TransientBlob[] = [];
+  readonly #memo = new Map<string, Promise<ExportLayer>>();
+  constructor(private readonly ctx: CacheExportContext, private readonly opts: LayerOptions) {}
+
+  /** The record's chain; a layer already in the asked compression stays remote (added to `remote`). */
+  async chain(r: RemoteRecord, remote: Map<string, { blob: Descriptor; fetcher: CacheBlobFetcher }>): Promise<ExportLayer[]> {
+    const out: ExportLayer[] = [];
+    for (const l of r.chain) {
+      if (l.kind === 'empty') {
+        out.push({ diffId: l.diffId });
+      } else if (compressionOfMediaType(l.blob.mediaType) === this.opts.compression) {
+        remote.set(l.blob.digest, { blob: l.blob, fetcher: r.source.fetcher });
+        out.push({ diffId: l.diffId, blob: l.blob });
+      } else {
+        let p = this.#memo.get(l.blob.digest);
+        if (!p) this.#memo.set(l.blob.digest, (p = this.#convert(l.blob, l.diffId, r.source.fetcher)));
+        out.push(await p);
+      }
+    }
+    return out;
+  }
+
+  async #convert(blob: Descriptor, diffId: string, fetcher: CacheBlobFetcher): Promise<ExportLayer> {
+    const { storage } = this.ctx.services;
+    const signal = this.ctx.signal;
+    const moved = await fetcher.fetch(blob, { signal });
+    if (moved > 0) this.transient.push({ digest: blob.digest, madeAtMs: Date.now() });
+    const info = await blobInCompression(storage, { digest: blob.digest, diffId }, this.opts, signal);
+    if (info.transient) this.transient.push(info.transient);
+    return { diffId, blob: { mediaType: layerMediaType(info.compression, 'oci'), digest: info.digest, size: info.size } };
+  }
+}
+
+/** Drops an export's transient blobs, unless something claimed one since it was made. */
+export async function dropTransientBlobs(ctx: CacheExportContext, transient: readonly TransientBlob[]): Promise<void> {
+  for (const b of transient) await ctx.services.storage.content.collect(b.digest, (mtimeMs) => mtimeMs > b.madeAtMs).catch(() => undefined);
+}
+
+/**
  * The records to export and their chains' blobs, made as `layerOpts` asks (a cache export's
  * `compression=`…; default gzip). Records used from an imported cache without being loaded keep
- * the blobs they came with.
+ * the blobs they came with, unless `force-compression` converts them (ForcedImports).
  */
 export async function collectCache(ctx: CacheExportContext, build: BuildOutcomeForCache, mode: CacheMode, layerOpts: LayerOptions = { compression: 'gzip' }): Promise<CollectedCache> {
   const layers = new ChainLayers(exportContext(ctx), layerOpts);
@@ -103,31 +153,43 @@ export async function collectCache(ctx: CacheExportContext, build: BuildOutcomeF
   };
   const records: ExportRecord[] = [];
   const remoteBlobs = new Map<string, { blob: Descriptor; fetcher: CacheBlobFetcher }>();
+  const forced = layerOpts.force === true ? new ForcedImports(ctx, layerOpts) : undefined;
   const keys = [...new Set(build.steps.flatMap((s) => (s.cacheKey !== undefined && (s.outcome === 'cached' || s.outcome === 'executed') ? [s.cacheKey] : [])))];
-  for (const key of keys) {
-    throwIfAborted(ctx.signal);
-    const local = recordsForKey(storage, key).filter((l) => l.record.recordType !== 'source.local');
-    for (const { record, inputs } of local) {
-      let chain: ExportLayer[] = [];
-      if (record.resultId !== '') {
-        // A record whose snapshot was pruned since is simply not exported.
-        const exists = await ctx.services.snapshotter.stat(record.resultId).then((s) => s.kind === 'committed', () => false);
-        if (!exists) continue;
-        chain = await layers.of(record.resultId);
+  try {
+    for (const key of keys) {
+      throwIfAborted(ctx.signal);
+      const local = recordsForKey(storage, key).filter((l) => l.record.recordType !== 'source.local');
+      for (const { record, inputs } of local) {
+        let chain: ExportLayer[] = [];
+        if (record.resultId !== '') {
+          // A record whose snapshot was pruned since is simply not exported.
+          const exists = await ctx.services.snapshotter.stat(record.resultId).then((s) => s.kind === 'committed', () => false);
+          if (!exists) continue;
+          chain = await layers.of(record.resultId);
+        }
+        if (!keep(chain)) continue;
+        records.push({ key, output: record.output, recordType: record.recordType, description: record.description, inputs, chain });
       }
-      if (!keep(chain)) continue;
-      records.push({ key, output: record.output, recordType: record.recordType, description: record.description, inputs, chain });
+      if (local.length > 0 || !build.imported) continue;
+      // Used from an imported cache but never loaded: re-export it as it came (converted when forced).
+      for (const r of build.imported.forKey(key)) {
+        const chain: ExportLayer[] = r.chain.map((l) => (l.kind === 'blob' ? { diffId: l.diffId, blob: l.blob } : { diffId: l.diffId }));
+        if (!keep(chain)) continue;
+        const { output, recordType, description, inputs } = r.entry;
+        if (forced) {
+          records.push({ key, output, recordType, description, inputs, chain: await forced.chain(r, remoteBlobs) });
+          continue;
+        }
+        for (const l of r.chain) if (l.kind === 'blob') remoteBlobs.set(l.blob.digest, { blob: l.blob, fetcher: r.source.fetcher });
+        records.push({ key, output, recordType, description, inputs, chain });
+      }
     }
-    if (local.length > 0 || !build.imported) continue;
-    // Used from an imported cache but never loaded: re-export it as it came.
-    for (const r of build.imported.forKey(key)) {
-      const chain: ExportLayer[] = r.chain.map((l) => (l.kind === 'blob' ? { diffId: l.diffId, blob: l.blob } : { diffId: l.diffId }));
-      if (!keep(chain)) continue;
-      for (const l of r.chain) if (l.kind === 'blob') remoteBlobs.set(l.blob.digest, { blob: l.blob, fetcher: r.source.fetcher });
-      records.push({ key, output: r.entry.output, recordType: r.entry.recordType, description: r.entry.description, inputs: r.entry.inputs, chain });
-    }
+  } catch (e) {
+    // Nothing will push what was converted so far.
+    if (forced) await dropTransientBlobs(ctx, forced.transient);
+    throw e;
   }
-  return { records, remoteBlobs };
+  return { records, remoteBlobs, transient: forced?.transient ?? [] };
 }
 
 /** The cache document for `type=inline`: mode=min, blobs found in the image by diff_id. */

@@ -193,6 +193,38 @@ describeIf(canRun, cannotRunWhy, 'remote cache through the CLI', () => {
     expect(await readFile(join(k.outDir, 'b.txt'), 'utf8')).toBe('zstd\none\n');
   }, 240_000);
 
+  test('force-compression converts the layers of records re-exported from an imported cache without being loaded', async () => {
+    // A writable bind mount keys the last RUN by the build stage's cache key, not its content: on an
+    // empty root that hits, the build stage's result is never loaded, and its record is re-exported
+    // from the imported cache, where its layer is a plain tar.
+    const ctx = await w.context('forced', `FROM ${base} AS build\nRUN echo forced > /out && head -c 30000 /dev/urandom > /junk\n`
+      + `FROM ${base}\nRUN --mount=type=bind,from=build,target=/b,rw cat /b/out > /final\n`);
+    const dir = w.path('forced-local-cache');
+    await w.ok('A', ['build', '--progress', 'quiet', '--cache-to', `type=local,dest=${dir},mode=max,compression=uncompressed`, ctx]);
+    const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const local = JSON.parse(await readFile(join(dir, 'blobs', 'sha256', (index.manifests[0]?.digest ?? '').slice(7)), 'utf8')) as { layers: { mediaType: string; digest: string; size: number }[] };
+    const stageLayer = local.layers.find((l) => l.mediaType === 'application/vnd.oci.image.layer.v1.tar' && l.size > 30000);
+    expect(stageLayer).toBeDefined();
+
+    const cacheRef = `${w.host}/cache/forced:1`;
+    const m = await build('M', ctx, ['--cache-from', `type=local,src=${dir}`,
+      '--cache-to', `type=registry,ref=${cacheRef},mode=max,compression=zstd,force-compression=true`]);
+    expect(steps(m.stderr).filter((x) => !x.cached)).toEqual([]);
+    const cache = await w.registryManifest<{ layers: { mediaType: string; digest: string; size: number }[] }>('cache/forced:1');
+    expect(cache.layers.length).toBe(3);
+    expect(cache.layers.map((l) => l.mediaType)).toEqual(cache.layers.map(() => 'application/vnd.oci.image.layer.v1.tar+zstd'));
+    // The stage's layer was fetched and converted only for the export: neither blob stays in M's store.
+    const inM = new Set(await w.blobs('M'));
+    expect(inM.has((stageLayer?.digest ?? '').slice(7))).toBe(false);
+    expect(cache.layers.filter((l) => !inM.has(l.digest.slice(7)))).toHaveLength(1);
+    expect((await w.run('M', ['cache', 'check'])).code).toBe(0);
+    expect(await w.ingest('M')).toEqual([]);
+
+    const n = await build('N', ctx, ['--cache-from', `type=registry,ref=${cacheRef}`]);
+    expect(steps(n.stderr).filter((x) => !x.cached)).toEqual([]);
+    expect(await readFile(join(n.outDir, 'final'), 'utf8')).toBe('forced\n');
+  }, 240_000);
+
   test('a compression the cache export cannot make fails the build before any step runs', async () => {
     const ctx = await w.context('badzstd', `FROM ${base}\nRUN echo never > /n\n`);
     for (const [attr, why] of [
