@@ -19,6 +19,7 @@
  * export to make the blob itself. close() cancels what still runs and waits for it, so no job
  * outlives its build.
  */
+import { setMaxListeners } from 'node:events';
 import type { WorkerServices } from '../worker/ops/context.js';
 import type { Vertex } from '../solver/types.js';
 import type { ExportContext } from '../exporter/types.js';
@@ -50,9 +51,13 @@ export class EagerLayers {
   #on = false;
 
   constructor(services: Pick<WorkerServices, 'storage' | 'snapshotter' | 'differ' | 'tmpDir'>, signal: AbortSignal, opts: { readonly fallbackMs?: number } = {}) {
+    const jobs = AbortSignal.any([signal, this.#ac.signal]);
+    // One abort listener per running job (a 500-step build has hundreds at once), each removed when
+    // its job ends: not a leak, so no MaxListenersExceededWarning.
+    setMaxListeners(0, jobs);
     this.#ctx = {
       storage: services.storage, snapshotter: services.snapshotter, differ: services.differ, tmpDir: services.tmpDir,
-      signal: AbortSignal.any([signal, this.#ac.signal]), progress: SILENT,
+      signal: jobs, progress: SILENT,
       openOutput: () => Promise.reject(new Error('internal: an early layer opens no output')),
     };
     this.#fallbackMs = opts.fallbackMs ?? FALLBACK_MS;

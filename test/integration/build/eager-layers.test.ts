@@ -3,7 +3,7 @@
  * and runc: a COPY's layer blob of a build that exports to the image store is in the content store
  * before the RUN after it has finished (its file was born then), so "exporting to image" does not
  * diff it; with SOURCE_DATE_EPOCH it is made by the export, after the RUN; and a layer of a stage
- * the image does not contain is never made.
+ * the image does not contain is never made; dozens of jobs at once raise no listener warning.
  */
 import { expect, test } from '@jest/globals';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -72,5 +72,20 @@ describeBuilds('layer blobs made while the build runs', () => {
     // The final COPY's layer (p/…) is in the store; stage b's (o/…) never was.
     expect(await withPath('p/marker-7')).toBe(1);
     expect(await withPath('o/marker-7')).toBe(0);
+  }, 300_000);
+
+  test('a build of 60 steps has no MaxListenersExceededWarning (its layers\' jobs share one signal)', async () => {
+    // Dozens of layers commit between two quiet moments, and each running job listens on the
+    // build's signal until it ends; Node warned of a leak from the 11th on.
+    const n = 60;
+    const ctx = await env.context('many-steps', {
+      ...Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, `${i}\n`])),
+      Dockerfile: `FROM ${BASE}\n${Array.from({ length: n }, (_, i) => `COPY f${i} /d/f${i}\n`).join('')}`,
+    });
+    const r = await env.run(['build', '--progress=plain', '-t', 'eager:many', ctx]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/MaxListenersExceededWarning|Warning: Possible/);
+    const inspected = JSON.parse((await env.run(['inspect', 'eager:many'])).stdout) as { RootFS: { Layers: string[] } }[];
+    expect(inspected[0]?.RootFS.Layers).toHaveLength(n + 1);
   }, 300_000);
 });
