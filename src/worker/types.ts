@@ -89,9 +89,11 @@ export interface MountOptions extends SnapshotOpOptions {
    * and the upper dir, so that the runtime's mount points (`/dev`, `/proc`, `/sys`) are real
    * directories whatever the image has there. A base image whose `/dev` is a symlink would
    * otherwise make runc create device nodes and links wherever the link points, on the host
-   * (runc joins those paths naively). Nothing of the init layer reaches the committed layer: the
-   * runtime mounts over all of it, and the upper dir only holds what the step writes. The flag is
-   * fixed by the first mount of an active snapshot (mounts are shared). Default false.
+   * (runc joins those paths naively). The init layer's files never reach the committed layer: the
+   * runtime mounts over all of it, and the upper dir only holds what the step writes — except that
+   * each of its directories the image has no entry for is made in the upper dir at the unmount, as
+   * Docker's runtime leaves its mount points in a `FROM scratch` step's layer (init-dirs.ts). The
+   * flag is fixed by the first mount of an active snapshot (mounts are shared). Default false.
    */
   readonly containerRoot?: boolean;
 }

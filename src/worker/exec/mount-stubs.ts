@@ -3,6 +3,9 @@
  * ones itself, leaving empty files and directories in the step's layer. We create them first,
  * remember exactly what we created, and remove it after the run (as BuildKit's MountStubsCleaner
  * does), restoring the parent directories' timestamps so reproducible layers stay reproducible.
+ * Except, as Docker: the directories made for the runtime's own mounts (/proc, /dev, /sys, and /etc
+ * for the hosts, resolv.conf and hostname binds) stay — a RUN on `FROM scratch` leaves them in its
+ * layer with Docker 20.10's BuildKit and today's (its cleaner only knows the RUN's own mounts).
  * The calls are synchronous: a few dozen lstats on the step's critical path, each of which would
  * otherwise wait for a thread-pool slot and an event-loop turn behind the build's other file I/O
  * (the eager tar of the layer before).
@@ -17,6 +20,8 @@ export interface StubTarget {
   readonly path: string;
   /** What the mount needs at its target: a file for file binds and sockets, else a directory. */
   readonly kind: 'file' | 'dir';
+  /** The directories made for it (the target itself when a directory, and missing parents) stay. */
+  readonly keepDirs?: boolean;
 }
 
 /** Nanosecond timestamps, so that "unchanged" is exact. */
@@ -111,6 +116,15 @@ export class MountStubs {
     for (const [i, p] of missing.entries()) {
       const kind = i === missing.length - 1 ? t.kind : 'dir';
       const parent = dirname(p);
+      if (kind === 'dir' && t.keepDirs === true) {
+        // Kept: the layer's, as if the process had made it. Nothing to undo, and the parent's
+        // times after it are the ones a later stub's removal goes back to.
+        mkdirSync(p, { mode: 0o755, recursive: true });
+        const rec = this.parents.get(parent);
+        const after = times(parent);
+        if (rec !== undefined && after !== undefined) this.parents.set(parent, { before: after, afterCreate: after.mtimeNs });
+        continue;
+      }
       if (!this.parents.has(parent)) {
         const before = times(parent);
         if (before !== undefined) this.parents.set(parent, { before, afterCreate: before.mtimeNs });

@@ -304,9 +304,10 @@ class PreparedRuncRun implements PreparedExec {
       }
     }
 
+    // The runtime's own mount points (and /etc for the init files) stay in the layer, as Docker's do.
     const stubs = await MountStubs.create(rootfs, [
-      ...standardMounts(security).map((m) => ({ path: m.destination, kind: 'dir' as const })),
-      ...init.map((f) => ({ path: f.target, kind: 'file' as const })),
+      ...standardMounts(security).map((m) => ({ path: m.destination, kind: 'dir' as const, keepDirs: true })),
+      ...init.map((f) => ({ path: f.target, kind: 'file' as const, keepDirs: true })),
       ...prepared.stubs,
     ]);
     cleanups.push(() => stubs.remove());

@@ -40,6 +40,7 @@ import { removeTree } from './remove-tree.js';
 import { SnapshotRecords } from './snapshot-records.js';
 import { cleanupStale } from './stale-cleanup.js';
 import { liveChildren, registerChild } from './children.js';
+import { makeRuntimeDirs, missingFromImage } from './init-dirs.js';
 
 /** The init layer's directories (see MountOptions.containerRoot) and its lowerdir entry. */
 const INIT_LAYER_DIRS = ['dev', 'proc', 'sys'] as const;
@@ -62,6 +63,8 @@ export class Overlay2Snapshotter implements Snapshotter {
   private readonly owner = formatOwner(newOwnerToken());
   private readonly maxLowers: number;
   private readonly flattening = new Map<string, Promise<void>>();
+  /** Per parent snapshot ('' for none): the init layer's directories its image has no entry for. */
+  private readonly missingInitDirs = new Map<string, readonly string[]>();
   private ready: Promise<void> | undefined;
   private extraOptions: readonly string[] | undefined;
   private writableOptions: readonly string[] | undefined;
@@ -372,12 +375,12 @@ export class Overlay2Snapshotter implements Snapshotter {
   }
 
   private activeActions(info: SnapshotInfo, target: string, containerRoot: boolean, signal: AbortSignal | undefined): MountActions {
+    let layers: ChainLayer[] = [];
     return {
       mount: async () => {
         if (await isMountPoint(target)) {
           throw new SnapshotError(SnapshotErrorCode.inUse, `mount: snapshot ${info.id} is already mounted by another snapshotter`);
         }
-        let layers: ChainLayer[] = [];
         if (info.parent !== undefined) layers = await this.records.chainLayers(await this.records.stat(info.parent));
         await this.ensureDirs();
         const chain = await this.mountLowers(layers, false, signal, containerRoot ? 1 : 0);
@@ -394,8 +397,24 @@ export class Overlay2Snapshotter implements Snapshotter {
         });
         await mountOverlay({ cwd: this.layout.linkDir, target, options });
       },
-      unmount: () => this.unmountAndTidy(target),
+      unmount: async () => {
+        await this.unmountAndTidy(target);
+        // What runc would have left of the init layer's directories, had there been none.
+        if (containerRoot) makeRuntimeDirs(this.layout.diff(info.id), this.initDirsMissing(info.parent, layers));
+      },
     };
+  }
+
+  /** The init layer's directories the image below `parent` lacks (remembered: a chain never changes). */
+  private initDirsMissing(parent: string | undefined, layers: readonly ChainLayer[]): readonly string[] {
+    const key = parent ?? '';
+    let missing = this.missingInitDirs.get(key);
+    if (missing === undefined) {
+      missing = missingFromImage(layers.map((l) => this.layout.diff(l.id)), INIT_LAYER_DIRS);
+      if (this.missingInitDirs.size >= 10_000) this.missingInitDirs.clear();
+      this.missingInitDirs.set(key, missing);
+    }
+    return missing;
   }
 
   private async unmountAndTidy(target: string): Promise<void> {

@@ -1,0 +1,40 @@
+/**
+ * The runtime's mount points a container's run leaves in its layer. A RUN's rootfs has an init
+ * layer under its upper dir (MountOptions.containerRoot) so that `/dev`, `/proc` and `/sys` are
+ * real directories whatever the image has there; nothing of it reaches the layer. But where the
+ * image has no such entry at all (`FROM scratch`), Docker's runtime creates the directories in the
+ * rootfs and they stay in the step's layer (Docker 20.10's BuildKit, measured; BuildKit's stub
+ * cleaner only knows the RUN's own mounts). So after the run, each one the image lacks is made in
+ * the upper dir, as Docker leaves it (compat case from-scratch).
+ */
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What the nearest layer that has `name` at its root shows: present, or hidden by a whiteout. */
+function inImage(lowerDiffs: readonly string[], name: string): boolean {
+  for (const d of lowerDiffs) {
+    const st = lstatSync(join(d, name), { throwIfNoEntry: false });
+    if (st === undefined) continue;
+    // An overlay whiteout (a 0/0 character device) hides the name in the older layers.
+    return !(st.isCharacterDevice() && st.rdev === 0);
+  }
+  return false;
+}
+
+/**
+ * The `names` no layer of the image (`lowerDiffs`, nearest first) has at its root. One lstat per
+ * layer up to the first that has the name (the base, for an image that has them).
+ */
+export function missingFromImage(lowerDiffs: readonly string[], names: readonly string[]): string[] {
+  return names.filter((n) => !inImage(lowerDiffs, n));
+}
+
+/** Makes each of `names` (root-owned, 0755) in `upperDir` unless the step made an entry there. */
+export function makeRuntimeDirs(upperDir: string, names: readonly string[]): void {
+  for (const name of names) {
+    const path = join(upperDir, name);
+    if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) continue;
+    mkdirSync(path);
+    chmodSync(path, 0o755);
+  }
+}
