@@ -192,6 +192,12 @@ export class SqliteCacheStore implements CacheRecordStore {
   }
 
   /** Every record, least recently used first (pending uses written first, so the order counts them). */
+  /** The snapshots the records hold (what a garbage walk needs of them; no usage flush). */
+  resultIds(): Set<string> {
+    const rows = this.db.prepare("SELECT DISTINCT result_id FROM cache_records WHERE result_id != ''").all() as { result_id: string }[];
+    return new Set(rows.map((r) => r.result_id));
+  }
+
   list(): CacheRecord[] {
     try {
       this.flushUsage();

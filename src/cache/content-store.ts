@@ -174,12 +174,15 @@ export class ContentStore {
     return true;
   }
 
-  /** Every blob (files whose name is not a sha256 hex are skipped; check() reports them). */
-  async *list(opts: SignalOptions = {}): AsyncIterable<BlobInfo> {
+  /**
+   * Every blob (files whose name is not a sha256 hex are skipped; check() reports them), but those
+   * in `except`, which are not even looked at (a garbage walk lists what is not live).
+   */
+  async *list(opts: SignalOptions = {}, except?: ReadonlySet<string>): AsyncIterable<BlobInfo> {
     const names = (await readdir(this.paths.blobs)).sort();
     for (const [i, name] of names.entries()) {
       throwIfAborted(opts.signal);
-      if (!/^[0-9a-f]{64}$/.test(name)) continue;
+      if (!/^[0-9a-f]{64}$/.test(name) || except?.has(`sha256:${name}`)) continue;
       // Synchronous lstats (a thread-pool trip each cost more CPU than the call; every GC walk
       // lists the whole store), letting other work run every LIST_BATCH blobs.
       if (i > 0 && i % LIST_BATCH === 0) await nextTurn();

@@ -48,7 +48,7 @@ export async function collectAndWalk(parts: CacheParts, opts: SignalOptions = {}
   for (const e of reach.orphanLayerEntries) if (parts.layerBlobs.deleteEntry(e.snapshotId, e.compression)) rowsRemoved++;
   const blobsRemoved: string[] = [];
   // A garbage snapshot that could not go (held meanwhile) keeps its layer blobs.
-  const keepBlobs = new Set(parts.layerBlobs.list().filter((e) => kept.has(e.snapshotId)).map((e) => e.blobDigest));
+  const keepBlobs = new Set(kept.size === 0 ? [] : parts.layerBlobs.links().filter((e) => kept.has(e.snapshotId)).map((e) => e.blobDigest));
   for (const b of reach.garbageBlobs) {
     throwIfAborted(opts.signal);
     if (keepBlobs.has(b.digest)) continue;

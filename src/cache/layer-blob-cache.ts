@@ -6,7 +6,7 @@
  */
 import { digestHex } from './digest.js';
 import type { MetadataDb } from './metadata-db.js';
-import type { LayerBlobEntry, LayerBlobOrigin, LayerCompression } from './types.js';
+import type { LayerBlobEntry, LayerBlobLink, LayerBlobOrigin, LayerCompression } from './types.js';
 
 interface Row {
   snapshot_id: string;
@@ -96,6 +96,16 @@ export class LayerBlobCache {
 
   list(): LayerBlobEntry[] {
     return (this.db.prepare('SELECT * FROM layer_blobs ORDER BY snapshot_id, compression').all() as Row[]).map(toEntry);
+  }
+
+  /** Which snapshot each blob belongs to, and nothing else: what a garbage walk reads of every entry. */
+  links(): LayerBlobLink[] {
+    const rows = this.db.prepare('SELECT snapshot_id, compression, blob_digest FROM layer_blobs').all() as Pick<Row, 'snapshot_id' | 'compression' | 'blob_digest'>[];
+    return rows.map((r) => ({
+      snapshotId: r.snapshot_id,
+      compression: (COMPRESSIONS.has(r.compression) ? r.compression : 'uncompressed') as LayerCompression,
+      blobDigest: r.blob_digest,
+    }));
   }
 
   /** True when some snapshot's entry names this blob. */

@@ -19,7 +19,7 @@
 import type { CacheParts } from './cache-parts.js';
 import { isSha256Digest } from './digest.js';
 import { fsClockTick } from './fs-clock.js';
-import type { BlobInfo, LayerBlobEntry, SignalOptions, SnapshotEntry } from './types.js';
+import type { BlobInfo, LayerBlobLink, SignalOptions, SnapshotEntry } from './types.js';
 import { throwIfAborted } from '../util/errors.js';
 
 export interface Reachability {
@@ -33,13 +33,12 @@ export interface Reachability {
   readonly pinned: ReadonlySet<string>;
   /** Committed snapshots nothing needs, children before their parents. */
   readonly garbageSnapshots: readonly string[];
-  readonly blobs: readonly BlobInfo[];
   readonly liveBlobs: ReadonlySet<string>;
   readonly garbageBlobs: readonly BlobInfo[];
   /** Ref rows nobody holds whose snapshot no longer exists. */
   readonly orphanRefs: readonly string[];
   /** Layer-blob entries whose snapshot no longer exists. */
-  readonly orphanLayerEntries: readonly LayerBlobEntry[];
+  readonly orphanLayerEntries: readonly LayerBlobLink[];
   /** File-system time (ms): what is stamped at or after it is young (see youngSince()). */
   readonly youngSince: number;
 }
@@ -63,29 +62,26 @@ export async function walkReachability(parts: CacheParts, opts: SignalOptions = 
   const listed = await parts.inventory.list(opts);
   const snapshots = new Map(listed.map((s) => [s.id, s]));
 
-  const pins = new Set<string>();
-  for (const id of parts.refs.referenced()) pins.add(id);
+  const held = parts.refs.referenced();
+  const pins = new Set<string>(held);
   for (const id of parts.refs.liveTombstones()) pins.add(id);
   for (const s of listed) if (s.active === true || (s.createdAt !== undefined && s.createdAt >= young)) pins.add(s.id);
   const pinned = withAncestors(pins, snapshots);
-  const recorded = new Set<string>();
-  for (const r of parts.records.list()) if (r.resultId !== '') recorded.add(r.resultId);
+  const recorded = parts.records.resultIds();
   const liveSnapshots = withAncestors([...pinned, ...recorded], snapshots);
   const garbageSnapshots = childrenFirst(listed.filter((s) => !liveSnapshots.has(s.id)), snapshots);
 
-  const entries = parts.layerBlobs.list();
+  const entries = parts.layerBlobs.links();
   const liveBlobs = await imageBlobs(parts, opts);
   for (const e of entries) if (liveSnapshots.has(e.snapshotId)) liveBlobs.add(e.blobDigest);
-  const blobs: BlobInfo[] = [];
-  for await (const b of parts.content.list(opts)) blobs.push(b);
-  const garbageBlobs = blobs.filter((b) => !liveBlobs.has(b.digest) && b.committedAt < young);
+  // Live blobs are not even stat'ed: a walk looks only at the others.
+  const garbageBlobs: BlobInfo[] = [];
+  for await (const b of parts.content.list(opts, liveBlobs)) if (b.committedAt < young) garbageBlobs.push(b);
 
   const tombstoned = new Set(parts.refs.liveTombstones());
-  const orphanRefs = parts.refs.list()
-    .filter((r) => r.liveHolders.length === 0 && !snapshots.has(r.resultId) && !tombstoned.has(r.resultId))
-    .map((r) => r.resultId);
+  const orphanRefs = parts.refs.ids().filter((id) => !held.has(id) && !snapshots.has(id) && !tombstoned.has(id));
   const orphanLayerEntries = entries.filter((e) => !snapshots.has(e.snapshotId));
-  return { snapshots, liveSnapshots, pinned, garbageSnapshots, blobs, liveBlobs, garbageBlobs, orphanRefs, orphanLayerEntries, youngSince: young };
+  return { snapshots, liveSnapshots, pinned, garbageSnapshots, liveBlobs, garbageBlobs, orphanRefs, orphanLayerEntries, youngSince: young };
 }
 
 /** The ids and every snapshot below them (their parents, recursively). */

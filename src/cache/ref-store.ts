@@ -112,6 +112,11 @@ export class RefStore {
     });
   }
 
+  /** Every result with a ref row (held or not). */
+  ids(): string[] {
+    return (this.db.prepare('SELECT result_id FROM refs').all() as { result_id: string }[]).map((r) => r.result_id);
+  }
+
   list(): RefInfo[] {
     const s = this.db;
     return this.db.read(() => {

@@ -282,6 +282,9 @@ export interface LayerBlobEntry {
   readonly origin: LayerBlobOrigin;
 }
 
+/** The part of a layer-blob entry a garbage walk needs: the blob a snapshot holds. */
+export type LayerBlobLink = Pick<LayerBlobEntry, 'snapshotId' | 'compression' | 'blobDigest'>;
+
 // ---------------------------------------------------------------------------------------------
 // Image store
 

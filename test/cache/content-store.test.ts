@@ -171,6 +171,14 @@ describe('content store', () => {
     expect(await store.has(b.digest)).toBe(true);
   });
 
+  test('list skips the blobs it is told to, without looking at them', async () => {
+    const a = await store.put('a');
+    const b = await store.put('bb');
+    const listed: string[] = [];
+    for await (const i of store.list({}, new Set([a.digest]))) listed.push(i.digest);
+    expect(listed).toEqual([b.digest]);
+  });
+
   test('cleanupIngest removes files of dead writers and, when asked, stale ones of live writers', async () => {
     const ingest = join(t.root, 'content', 'ingest');
     // pid 2^22+1 is above the kernel's pid_max limit, so it never runs.

@@ -4,7 +4,7 @@
  * mounting (files go straight into the upper dir), so no overlay mount is made here.
  */
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheStorage } from '../../src/cache/cache-storage.js';
@@ -32,6 +32,24 @@ describeIf(isRoot, 'the overlay2 snapshotter keeps Docker-compatible ownership; 
     await writeFile(join(a.upperDir, 'data'), Buffer.alloc(bytes, 1));
     return snapshotter.commit(a);
   }
+
+  test('a listing answers known snapshots from memory and stops listing one another process removed', async () => {
+    const base = await layer(undefined, 16);
+    const child = await layer(base, 16);
+    const first = await snapshotter.list();
+    expect(first.map((s) => s.id).sort()).toEqual([base, child].sort());
+    const link = join(dir, 'overlay2', child, 'link');
+    // createdAt is the link file's mtime, written once at prepare: the same from memory.
+    expect(first.find((s) => s.id === child)?.createdAt).toBe((await stat(link)).mtimeMs);
+    expect((await snapshotter.list()).find((s) => s.id === child)).toEqual(first.find((s) => s.id === child));
+    // Another process's removal renames the directory away first: the next listing does not see it.
+    await rename(join(dir, 'overlay2', child), join(dir, 'overlay2', `trash-${child}`));
+    expect((await snapshotter.list()).map((s) => s.id)).toEqual([base]);
+    // The walk decides by the same listing: the record of the gone snapshot is all that is left.
+    await storage.records.save({ key: 'sha256:gone', output: 0, resultId: child, recordType: 'regular', description: 'RUN' });
+    expect((await storage.check()).problems).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'missing-snapshot' })]));
+    await rename(join(dir, 'overlay2', `trash-${child}`), join(dir, 'overlay2', child));
+  });
 
   test('du measures real snapshots, prune removes them children first, check sees removals', async () => {
     const base = await layer(undefined, 64 * 1024);

@@ -248,7 +248,7 @@ export class Overlay2Snapshotter implements Snapshotter {
       if (isErrno(e, 'ENOENT')) return [];
       throw e;
     }
-    const infos = await Promise.all(names.map((n) => this.records.tryStat(n)));
+    const infos = await Promise.all(names.map((n) => this.records.listed(n)));
     return infos.filter((i): i is SnapshotInfo => i !== undefined);
   }
 

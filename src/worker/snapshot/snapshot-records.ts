@@ -21,6 +21,8 @@ import type { ChainLayer } from './lower-plan.js';
 interface CommittedFacts {
   readonly parent: string | undefined;
   readonly link: string;
+  /** The link file's mtime: written once, when the snapshot was prepared. */
+  readonly createdAt: number;
   chain?: readonly ChainLayer[];
 }
 
@@ -50,7 +52,7 @@ export class SnapshotRecords {
       } catch {
         st = undefined;
       }
-      if (st !== undefined) return { id, kind: 'committed', parent: known.parent, link: known.link, createdAt: st.mtimeMs };
+      if (st !== undefined) return { id, kind: 'committed', parent: known.parent, link: known.link, createdAt: known.createdAt };
       // Removed (by another process, or by this one since): read afresh, as if never seen.
       this.#committed.delete(id);
     }
@@ -75,9 +77,20 @@ export class SnapshotRecords {
     };
     if (info.kind === 'committed') {
       if (this.#committed.size >= MAX_REMEMBERED) this.#committed.clear();
-      this.#committed.set(id, { parent: info.parent, link: info.link });
+      this.#committed.set(id, { parent: info.parent, link: info.link, createdAt: info.createdAt });
     }
     return info;
+  }
+
+  /**
+   * tryStat for a name a directory listing just returned: a remembered committed snapshot is
+   * answered from memory, without the lstat that checks it is still there (the listing just saw
+   * it; a removal renames the whole directory away first). A garbage walk lists every snapshot.
+   */
+  async listed(id: string): Promise<SnapshotInfo | undefined> {
+    const known = this.#committed.get(id);
+    if (known !== undefined) return { id, kind: 'committed', parent: known.parent, link: known.link, createdAt: known.createdAt };
+    return this.tryStat(id);
   }
 
   async stat(id: string): Promise<SnapshotInfo> {
