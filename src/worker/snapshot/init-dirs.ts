@@ -25,16 +25,38 @@ function inImage(lowerDiffs: readonly string[], name: string): boolean {
  * The `names` no layer of the image (`lowerDiffs`, nearest first) has at its root. One lstat per
  * layer up to the first that has the name (the base, for an image that has them).
  */
-export function missingFromImage(lowerDiffs: readonly string[], names: readonly string[]): string[] {
+function missingFromImage(lowerDiffs: readonly string[], names: readonly string[]): string[] {
   return names.filter((n) => !inImage(lowerDiffs, n));
 }
 
-/** Makes each of `names` (root-owned, 0755) in `upperDir` unless the step made an entry there. */
-export function makeRuntimeDirs(upperDir: string, names: readonly string[]): void {
-  for (const name of names) {
-    const path = join(upperDir, name);
-    if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) continue;
-    mkdirSync(path);
-    chmodSync(path, 0o755);
+/** Past this many parents remembered, the memory starts over. */
+const MAX_REMEMBERED = 10_000;
+
+/** The init layer's directories, left in a run's layer where its image has none. */
+export class RuntimeDirs {
+  /** Per parent snapshot ('' for none): the names its image lacks (a committed chain never changes). */
+  readonly #missing = new Map<string, readonly string[]>();
+
+  constructor(private readonly names: readonly string[]) {}
+
+  /**
+   * After a container's run on `parent`: makes each name its image lacks (root-owned, 0755) in
+   * `upperDir`, unless the step made an entry there. `lowerDiffs` (nearest first) is read only the
+   * first time a parent is seen.
+   */
+  leave(upperDir: string, parent: string | undefined, lowerDiffs: () => readonly string[]): void {
+    const key = parent ?? '';
+    let missing = this.#missing.get(key);
+    if (missing === undefined) {
+      missing = missingFromImage(lowerDiffs(), this.names);
+      if (this.#missing.size >= MAX_REMEMBERED) this.#missing.clear();
+      this.#missing.set(key, missing);
+    }
+    for (const name of missing) {
+      const path = join(upperDir, name);
+      if (lstatSync(path, { throwIfNoEntry: false }) !== undefined) continue;
+      mkdirSync(path);
+      chmodSync(path, 0o755);
+    }
   }
 }

@@ -40,7 +40,7 @@ import { removeTree } from './remove-tree.js';
 import { SnapshotRecords } from './snapshot-records.js';
 import { cleanupStale } from './stale-cleanup.js';
 import { liveChildren, registerChild } from './children.js';
-import { makeRuntimeDirs, missingFromImage } from './init-dirs.js';
+import { RuntimeDirs } from './init-dirs.js';
 
 /** The init layer's directories (see MountOptions.containerRoot) and its lowerdir entry. */
 const INIT_LAYER_DIRS = ['dev', 'proc', 'sys'] as const;
@@ -63,8 +63,7 @@ export class Overlay2Snapshotter implements Snapshotter {
   private readonly owner = formatOwner(newOwnerToken());
   private readonly maxLowers: number;
   private readonly flattening = new Map<string, Promise<void>>();
-  /** Per parent snapshot ('' for none): the init layer's directories its image has no entry for. */
-  private readonly missingInitDirs = new Map<string, readonly string[]>();
+  private readonly runtimeDirs = new RuntimeDirs(INIT_LAYER_DIRS);
   private ready: Promise<void> | undefined;
   private extraOptions: readonly string[] | undefined;
   private writableOptions: readonly string[] | undefined;
@@ -400,21 +399,9 @@ export class Overlay2Snapshotter implements Snapshotter {
       unmount: async () => {
         await this.unmountAndTidy(target);
         // What runc would have left of the init layer's directories, had there been none.
-        if (containerRoot) makeRuntimeDirs(this.layout.diff(info.id), this.initDirsMissing(info.parent, layers));
+        if (containerRoot) this.runtimeDirs.leave(this.layout.diff(info.id), info.parent, () => layers.map((l) => this.layout.diff(l.id)));
       },
     };
-  }
-
-  /** The init layer's directories the image below `parent` lacks (remembered: a chain never changes). */
-  private initDirsMissing(parent: string | undefined, layers: readonly ChainLayer[]): readonly string[] {
-    const key = parent ?? '';
-    let missing = this.missingInitDirs.get(key);
-    if (missing === undefined) {
-      missing = missingFromImage(layers.map((l) => this.layout.diff(l.id)), INIT_LAYER_DIRS);
-      if (this.missingInitDirs.size >= 10_000) this.missingInitDirs.clear();
-      this.missingInitDirs.set(key, missing);
-    }
-    return missing;
   }
 
   private async unmountAndTidy(target: string): Promise<void> {
