@@ -5,6 +5,7 @@
  */
 import type { Command } from '../cli/command.js';
 import { flagString } from '../cli/args.js';
+import { humanSize } from '../../src/util/human-size.js';
 import { withClient } from './client.js';
 
 /** How `Mode:` says where the daemon's address came from. */
@@ -37,6 +38,7 @@ export const infoCommand: Command = {
       `Snapshotter: ${info.snapshotter}`,
       `Outputs:     ${info.outputs.join(', ')}`,
       `Features:    ${info.features.join(', ')}`,
+      `GC budget:   ${info.gcKeepStorage > 0 ? `${humanSize(info.gcKeepStorage)} (the cache is pruned after builds to stay under it)` : 'none (no automatic GC; tsbuild prune still works)'}`,
     ];
     ctx.io.stdout.write(`${lines.join('\n')}\n`);
     return 0;

@@ -23,7 +23,7 @@ export const DAEMON_FLAGS: readonly FlagSpec[] = [
   { name: 'token-file', kind: 'string', placeholder: 'FILE', description: 'bearer tokens, one "TOKEN ROLE [NAME]" a line (roles: admin, readonly); SIGHUP re-reads it' },
   { name: 'socket-group', kind: 'string', placeholder: 'GROUP', description: 'group owning the unix sockets (mode 0660) (default tsbuild if it exists, else the daemon\'s)' },
   { name: 'max-parallelism', kind: 'string', placeholder: 'N', description: 'build steps to run at once (default: number of cores)' },
-  { name: 'gc-keep-storage', kind: 'string', placeholder: 'SIZE', description: 'keep the build cache under SIZE (e.g. 20GB) (default 0: no automatic GC)' },
+  { name: 'gc-keep-storage', kind: 'string', placeholder: 'SIZE', description: 'keep the build cache under SIZE (e.g. 20GB; 0: no automatic GC) (default 10% of the data root\'s filesystem, as BuildKit)' },
   { name: 'shutdown-timeout', kind: 'string', placeholder: 'DURATION', description: 'on SIGTERM, how long running builds may finish before they are cancelled (default 30s)' },
   { name: 'max-message-size', kind: 'string', placeholder: 'SIZE', description: 'largest gRPC message received or sent (default 16MiB)' },
   { name: 'max-builds-per-client', kind: 'string', placeholder: 'N', description: 'builds one client may run at once (default 0: unlimited)' },
@@ -112,7 +112,7 @@ export async function daemonOptions(args: ParsedArgs, defaultRoot: string): Prom
     ...(socketGroup !== undefined ? { socketGroup } : {}),
     root: str('root') ?? defaultRoot,
     maxParallelism: count(str('max-parallelism'), 'max-parallelism', availableParallelism(), 1),
-    gcKeepStorage: parseSize(str('gc-keep-storage') ?? '0', 'gc-keep-storage'),
+    ...(str('gc-keep-storage') !== undefined ? { gcKeepStorage: parseSize(str('gc-keep-storage') as string, 'gc-keep-storage') } : {}),
     shutdownTimeoutMs: parseDuration(str('shutdown-timeout') ?? '30s', 'shutdown-timeout'),
     limits: {
       maxMessageBytes: maxMessage || 16 * MiB,

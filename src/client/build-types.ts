@@ -279,6 +279,8 @@ export interface EngineInfo {
   readonly outputs: readonly string[];
   /** Stable feature names (`secrets`, `ssh`, `cache-export:registry`…). */
   readonly features: readonly string[];
+  /** The build cache's automatic GC budget in bytes (pruned after builds to stay under it); 0: none. */
+  readonly gcKeepStorage: number;
 }
 
 export interface ParseRequest {

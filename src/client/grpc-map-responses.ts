@@ -30,6 +30,7 @@ export function engineInfoIn(r: Props<'InfoResponse'>): EngineInfo {
     snapshotter: 'overlay2',
     outputs: [...(e?.outputs ?? [])],
     features: [...(e?.features ?? [])],
+    gcKeepStorage: Number(r.config?.gcKeepStorage ?? 0),
   };
 }
 

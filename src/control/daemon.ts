@@ -11,7 +11,7 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ControlService } from '../client/gen/control-grpc.js';
 import { Engine } from '../engine/index.js';
-import { gcPolicyFor } from '../cache/gc-policy.js';
+import { defaultGcBudget, gcPolicyFor } from '../cache/gc-policy.js';
 import { HealthService } from '../client/gen/health-grpc.js';
 import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
 import { formatListenAddress, grpcBindTarget } from './addresses.js';
@@ -96,11 +96,13 @@ export class Daemon {
     else if (tcp.length > 0 && !opts.tls?.caFile && !tokens) log('warning: tcp without --tls-ca or --token-file: anyone who can reach the port can build');
     const gid = opts.addresses.some((a) => a.kind === 'unix') ? await resolveSocketGroup(opts.socketGroup) : 0;
     // A build's client gets its result before the garbage collection after it (a walk of the whole store).
-    // --gc-keep-storage: the GC policy every build's collection applies (0: none, as documented).
-    const gcPolicy = opts.gcKeepStorage > 0 ? gcPolicyFor(opts.gcKeepStorage) : [];
+    // --gc-keep-storage: the GC policy every build's collection applies (0: none; by default
+    // BuildKit's budget, 10% of the data root's filesystem). Info reports the budget in force.
+    const gcKeepStorage = opts.gcKeepStorage ?? (await defaultGcBudget(dataRoot));
+    const gcPolicy = gcKeepStorage > 0 ? gcPolicyFor(gcKeepStorage) : [];
     const engine = await Engine.open({ root: dataRoot, maxParallelism: opts.maxParallelism, collectAfterBuild: 'background', gcPolicy });
     try {
-      return await Daemon.serve(opts, hooks, { dataRoot, tokens, tlsCreds, gid, startedMs, engine });
+      return await Daemon.serve({ ...opts, gcKeepStorage }, hooks, { dataRoot, tokens, tlsCreds, gid, startedMs, engine });
     } catch (e) {
       await engine.close();
       throw e;

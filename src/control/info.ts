@@ -76,7 +76,7 @@ export function infoResponse(i: InfoInputs, now = Date.now()): InfoResponse {
       contextTransfers: ['sync', 'tar', 'none'],
       auth: [...i.auth],
     },
-    config: { maxParallelism: o.maxParallelism, gcKeepStorage: o.gcKeepStorage, addresses: [...i.addresses] },
+    config: { maxParallelism: o.maxParallelism, gcKeepStorage: o.gcKeepStorage ?? 0, addresses: [...i.addresses] },
     limits: { maxMessageBytes: o.limits.maxMessageBytes, maxBuildsPerClient: o.limits.maxBuildsPerClient, maxContextBytes: o.limits.maxContextBytes },
     startedMs: i.startedMs,
     uptimeMs: Math.max(0, now - i.startedMs),

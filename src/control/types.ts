@@ -42,8 +42,11 @@ export interface DaemonOptions {
   readonly root: string;
   /** Steps to run at once across builds. Default: number of cores. */
   readonly maxParallelism: number;
-  /** Cache GC bound in bytes; 0 = no automatic GC. */
-  readonly gcKeepStorage: number;
+  /**
+   * Cache GC bound in bytes; 0 = no automatic GC. Default (undefined): BuildKit's, 10% of the data
+   * root's filesystem, as buildkitd and the in-process engine have it.
+   */
+  readonly gcKeepStorage?: number;
   /** How long SIGTERM waits for running calls before cancelling them, ms. Default 30 s. */
   readonly shutdownTimeoutMs: number;
   readonly limits: DaemonLimits;

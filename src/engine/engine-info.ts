@@ -30,7 +30,7 @@ async function runcVersion(path: string, signal: AbortSignal): Promise<string | 
   }
 }
 
-export async function engineInfo(root: string, outputs: readonly string[], emulators: Emulators, opts: CallOptions): Promise<EngineInfo> {
+export async function engineInfo(root: string, outputs: readonly string[], emulators: Emulators, gcKeepStorage: number, opts: CallOptions): Promise<EngineInfo> {
   const path = await findOnPath('runc');
   const version = path === undefined ? undefined : await runcVersion(path, opts.signal);
   return {
@@ -44,5 +44,6 @@ export async function engineInfo(root: string, outputs: readonly string[], emula
     outputs: [...outputs],
     // 'native-sys': mounts and umounts without a child process (src/util/native-sys.ts).
     features: [...FEATURES, ...(nativeSys() !== undefined ? ['native-sys'] : [])],
+    gcKeepStorage,
   };
 }

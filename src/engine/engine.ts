@@ -270,7 +270,8 @@ export class Engine {
   }
 
   info(opts: CallOptions): Promise<EngineInfo> {
-    return engineInfo(this.services.root, this.exporters.types(), this.emulators, opts);
+    const gcBudget = Math.max(0, ...this.services.storage.gcPolicy.map((r) => r.keepStorage ?? 0));
+    return engineInfo(this.services.root, this.exporters.types(), this.emulators, gcBudget, opts);
   }
 
   // --- The image store ----------------------------------------------------------------------------

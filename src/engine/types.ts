@@ -222,6 +222,8 @@ export interface EngineInfo {
   readonly snapshotter: 'overlay2';
   readonly outputs: readonly string[];
   readonly features: readonly string[];
+  /** The build cache's automatic GC budget in bytes (the largest of its rules'); 0: none. */
+  readonly gcKeepStorage: number;
 }
 
 export interface ParseRequest {

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultGcBudget } from '../../src/cache/gc-policy.js';
 import { EmbeddedClient } from '../../src/client/embedded.js';
 import type { BuildRequest, Client } from '../../src/client/types.js';
 import type { ProgressEvent } from '../../src/progress/types.js';
@@ -137,6 +138,8 @@ export function clientContract(name: string, makeClient: ClientFactory, supports
       expect(info.runc.version).toMatch(/^\d+\.\d+/);
       expect([...info.outputs].sort()).toEqual(['docker', 'image', 'local', 'oci', 'tar']);
       expect(info.features).toEqual(expect.arrayContaining(['secrets', 'ssh', 'cache-export:registry', 'native-sys']));
+      // Neither the embedded engine nor the daemon was given a budget: BuildKit's default, 10% of the disk.
+      expect(info.gcKeepStorage).toBe(await defaultGcBudget(root));
     });
 
     testWhen(canImport, 'importImage: a rootfs tarball becomes a one-layer image', async () => {

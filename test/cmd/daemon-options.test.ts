@@ -24,7 +24,8 @@ describe('daemonOptions', () => {
     expect(o.addresses).toEqual([{ kind: 'unix', path: '/run/tsbuild/tsbuildd.sock' }]);
     expect(o.root).toBe('/var/lib/tsbuild');
     expect(o.maxParallelism).toBe(availableParallelism());
-    expect(o.gcKeepStorage).toBe(0);
+    // Unset: the daemon applies BuildKit's default budget, 10% of the data root's filesystem.
+    expect(o.gcKeepStorage).toBeUndefined();
     expect(o.shutdownTimeoutMs).toBe(30_000);
     expect(o.insecureTcp).toBe(false);
     expect(o.tls).toBeUndefined();

@@ -89,6 +89,7 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect(d.stdout).toMatch(new RegExp(`^Data root: +${dRoot}$`, 'm'));
     expect(d.stdout).toMatch(/^Runc: +\d+\.\d+/m);
     expect(d.stdout).toMatch(/^Features: +.*secrets/m);
+    expect(d.stdout).toMatch(/^GC budget: +\d+(\.\d+)?[KMGT]?B \(the cache is pruned after builds to stay under it\)$/m);
     const e = await emb(['info']);
     expect(e.stdout).toMatch(/^Mode: +embedded$/m);
     expect(norm(e.stdout).replace(/^Mode:.*$/m, '')).toBe(norm(d.stdout).replace(/^Mode:.*$/m, ''));

@@ -1,14 +1,16 @@
 /**
  * tsbuildd's --gc-keep-storage through the real daemon and CLI: the collection after each build
  * applies the GC policy with that budget, so a cache record nothing needs any more (the RUN of an
- * image whose tag moved on) is pruned once the cache is over it; without the flag (the documented
- * default, 0) nothing is pruned automatically. Each daemon is stopped with SIGTERM before the store
+ * image whose tag moved on) is pruned once the cache is over it; with 0 nothing is pruned
+ * automatically; without the flag the budget is BuildKit's default, 10% of the data root's
+ * filesystem (`tsbuild info` shows it). Each daemon is stopped with SIGTERM before the store
  * is read: its close waits for the collections still running, so what they did is all there.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultGcBudget } from '../../../src/cache/gc-policy.js';
 import { BASE, busyboxTar, mountsUnder } from '../../helpers/build-env.js';
 import { haveBusybox } from '../../helpers/busybox.js';
 import { runTsbuild } from '../../helpers/cli.js';
@@ -66,9 +68,24 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect(runs(du)).toEqual(['[2/2] RUN head -c 3000000 /dev/urandom > /big2']);
   }, 120_000);
 
-  test('without --gc-keep-storage (0), nothing is pruned automatically', async () => {
-    const du = await buildTwiceThrough('default', []);
+  test('--gc-keep-storage 0: nothing is pruned automatically', async () => {
+    const du = await buildTwiceThrough('off', ['--gc-keep-storage', '0']);
     expect(runs(du)).toEqual(['[2/2] RUN head -c 3000000 /dev/urandom > /big1', '[2/2] RUN head -c 3000000 /dev/urandom > /big2']);
     expect(du.totalBytes).toBeGreaterThan(6_000_000);
   }, 120_000);
+
+  test('without the flag the budget is BuildKit\'s default, 10% of the data root\'s filesystem; tsbuild info shows it', async () => {
+    const root = join(dir, 'default');
+    const addr = `unix://${join(dir, 'default.sock')}`;
+    const daemon = await startDaemon(['--addr', addr, '--root', root]);
+    try {
+      const info = await runTsbuild(['--addr', addr, 'info', '--format', 'json']);
+      expect(info.code).toBe(0);
+      expect((JSON.parse(info.stdout) as { gcKeepStorage: number }).gcKeepStorage).toBe(await defaultGcBudget(root));
+      const off = await runTsbuild(['--addr', addr, 'info']);
+      expect(off.stdout).toMatch(/^GC budget: +\S+ \(the cache is pruned after builds to stay under it\)$/m);
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
+  }, 60_000);
 });
