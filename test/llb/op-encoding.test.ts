@@ -286,7 +286,11 @@ describe('every Dockerfile at hand converts with the per-op protobufjs cross-che
   };
 
   test('the compat cases', async () => {
-    expect(await convertAll(join(repoRoot, "test", "compat", "cases"))).toBe(108);
+    const dir = join(repoRoot, 'test', 'compat', 'cases');
+    const cases = readdirSync(dir).filter((n) => existsSync(join(dir, n, 'Dockerfile'))).length;
+    expect(cases).toBeGreaterThanOrEqual(62);
+    // Every case converts, for both platforms.
+    expect(await convertAll(dir)).toBe(cases * 2);
   });
 
   test('the generated bench Dockerfile (every instruction shape it makes)', async () => {
