@@ -5,7 +5,7 @@
  * does), restoring the parent directories' timestamps so reproducible layers stay reproducible.
  * Except, as Docker: the directories made for the runtime's own mounts (/proc, /dev, /sys, and /etc
  * for the hosts, resolv.conf and hostname binds) stay — a RUN on `FROM scratch` leaves them in its
- * layer with Docker 20.10's BuildKit and today's (its cleaner only knows the RUN's own mounts).
+ * layer with Docker 20.10's BuildKit (measured; its cleaner only knows the RUN's own mounts).
  * The calls are synchronous: a few dozen lstats on the step's critical path, each of which would
  * otherwise wait for a thread-pool slot and an event-loop turn behind the build's other file I/O
  * (the eager tar of the layer before).
