@@ -109,7 +109,7 @@ export class CacheStorage {
    */
   async collectGarbage(opts: SignalOptions = {}): Promise<GarbageReport> {
     const report = await collectGarbage(this.parts, opts);
-    // The lookups' pending uses (the walk's records.list() writes them too) are written, and the WAL
+    // The lookups' pending uses (the walk reads only the records' result ids) are written, and the WAL
     // checkpointed when due, here after the operation instead of in a commit that crosses SQLite's
     // checkpoint limit during it (metadata-db.ts). Best effort: the WAL keeps everything anyway.
     try {

@@ -21,10 +21,15 @@ interface Row {
 
 const COMPRESSIONS: ReadonlySet<string> = new Set<LayerCompression>(['uncompressed', 'gzip', 'zstd']);
 
+/** A row's compression; an unknown one (a newer version's) reads as uncompressed. */
+function compressionOf(r: Pick<Row, 'compression'>): LayerCompression {
+  return (COMPRESSIONS.has(r.compression) ? r.compression : 'uncompressed') as LayerCompression;
+}
+
 function toEntry(r: Row): LayerBlobEntry {
   return {
     snapshotId: r.snapshot_id,
-    compression: (COMPRESSIONS.has(r.compression) ? r.compression : 'uncompressed') as LayerCompression,
+    compression: compressionOf(r),
     blobDigest: r.blob_digest,
     diffId: r.diff_id,
     size: r.size,
@@ -101,11 +106,7 @@ export class LayerBlobCache {
   /** Which snapshot each blob belongs to, and nothing else: what a garbage walk reads of every entry. */
   links(): LayerBlobLink[] {
     const rows = this.db.prepare('SELECT snapshot_id, compression, blob_digest FROM layer_blobs').all() as Pick<Row, 'snapshot_id' | 'compression' | 'blob_digest'>[];
-    return rows.map((r) => ({
-      snapshotId: r.snapshot_id,
-      compression: (COMPRESSIONS.has(r.compression) ? r.compression : 'uncompressed') as LayerCompression,
-      blobDigest: r.blob_digest,
-    }));
+    return rows.map((r) => ({ snapshotId: r.snapshot_id, compression: compressionOf(r), blobDigest: r.blob_digest }));
   }
 
   /** True when some snapshot's entry names this blob. */

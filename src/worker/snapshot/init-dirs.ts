@@ -9,14 +9,15 @@
  */
 import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isOverlayWhiteout } from '../diff/whiteout.js';
 
 /** What the nearest layer that has `name` at its root shows: present, or hidden by a whiteout. */
 function inImage(lowerDiffs: readonly string[], name: string): boolean {
   for (const d of lowerDiffs) {
     const st = lstatSync(join(d, name), { throwIfNoEntry: false });
     if (st === undefined) continue;
-    // An overlay whiteout (a 0/0 character device) hides the name in the older layers.
-    return !(st.isCharacterDevice() && st.rdev === 0);
+    // A whiteout hides the name in the older layers.
+    return !isOverlayWhiteout(st);
   }
   return false;
 }

@@ -29,6 +29,10 @@ interface CommittedFacts {
 /** Remembered snapshots at most; past it the memory starts over (a data root rarely holds this many). */
 const MAX_REMEMBERED = 100_000;
 
+function committedInfo(id: string, known: CommittedFacts): SnapshotInfo {
+  return { id, kind: 'committed', parent: known.parent, link: known.link, createdAt: known.createdAt };
+}
+
 export class SnapshotRecords {
   readonly #committed = new Map<string, CommittedFacts>();
 
@@ -52,7 +56,7 @@ export class SnapshotRecords {
       } catch {
         st = undefined;
       }
-      if (st !== undefined) return { id, kind: 'committed', parent: known.parent, link: known.link, createdAt: known.createdAt };
+      if (st !== undefined) return committedInfo(id, known);
       // Removed (by another process, or by this one since): read afresh, as if never seen.
       this.#committed.delete(id);
     }
@@ -89,8 +93,7 @@ export class SnapshotRecords {
    */
   async listed(id: string): Promise<SnapshotInfo | undefined> {
     const known = this.#committed.get(id);
-    if (known !== undefined) return { id, kind: 'committed', parent: known.parent, link: known.link, createdAt: known.createdAt };
-    return this.tryStat(id);
+    return known !== undefined ? committedInfo(id, known) : this.tryStat(id);
   }
 
   async stat(id: string): Promise<SnapshotInfo> {
