@@ -94,6 +94,8 @@ describe('multi-stage builds', () => {
     expect(byName(r, 'go build').metadata.locations).toEqual([{ sourceIndex: 0, startLine: 4, endLine: 4, startColumn: 1 }]);
     expect(r.definition.loaded.sources[0]?.filename).toBe('Dockerfile');
     expect(byName(r, '[internal] load build context').metadata.locations).toEqual([]);
+    // An image read only by COPY --from: a failure to pull it points at that COPY.
+    expect(byName(r, 'FROM docker.io/library/busybox:1.36').metadata.locations).toEqual([{ sourceIndex: 0, startLine: 14, endLine: 14, startColumn: 1 }]);
   });
 
   test('no-cache and no-cache-filter mark steps', async () => {

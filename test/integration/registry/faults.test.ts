@@ -60,6 +60,10 @@ describeIf(canRun, cannotRunWhy, 'registry faults through the CLI', () => {
     const ctx = await w.context('down', `FROM 127.0.0.1:${port}/missing:1\nRUN true\n`);
     expectOneError(await w.run('down2', ['build', '--progress', 'quiet', ctx]),
       new RegExp(`Dockerfile:1:1: failed to resolve base image 127\\.0\\.0\\.1:${port}/missing:1: .*cannot reach registry`));
+    // An image only COPY --from reads is pulled by the solver: its failure points at that COPY.
+    const copyCtx = await w.context('down-copy', `FROM ${ref}\nRUN true\nCOPY --from=127.0.0.1:${port}/missing:1 /a /b\n`);
+    expectOneError(await w.run('down', ['build', '--progress', 'quiet', copyCtx]),
+      new RegExp(`Dockerfile:3:1: FROM 127\\.0\\.0\\.1:${port}/missing:1: .*cannot reach registry`));
   }, 120_000);
 
   test('401 and 403 from the registry', async () => {

@@ -44,12 +44,16 @@ export class StageSet {
     return this.states.slice(0, this.registered);
   }
 
-  /** The pseudo-stage for an image read by COPY --from / --mount from=. */
-  imageStage(ref: string): StageState {
+  /**
+   * The pseudo-stage for an image read by COPY --from / --mount from=; `at`, the instruction that
+   * first reads it, is where a failure to pull it is reported.
+   */
+  imageStage(ref: string, at?: ErrorSite): StageState {
     const norm = normalizeImageRef(ref);
     let s = this.pseudo.get(norm);
     if (!s) {
       s = new StageState({ def: undefined, id: `image:${norm}`, metaStage: '', baseName: ref, platform: this.targetPlatform, image: emptyImage(this.targetPlatform) });
+      if (at) s.firstUse = { startLine: at.line, endLine: at.endLine ?? at.line, column: at.column };
       this.pseudo.set(norm, s);
       this.states.push(s);
     }
@@ -69,7 +73,7 @@ export class StageSet {
     const named = this.named(from);
     if (named) return named;
     try {
-      return this.imageStage(from);
+      return this.imageStage(from, at);
     } catch (e) {
       return fail(Diagnostics.badSource, [`--from=${from} is neither a stage nor a valid image reference: ${(e as Error).message}`], at, token);
     }

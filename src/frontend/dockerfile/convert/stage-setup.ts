@@ -107,7 +107,8 @@ export function numberSteps(set: StageSet, prefixPlatform = false): void {
 
 /** The pseudo-stage for COPY --from=<image>: just the image. */
 export function initPseudoStage(s: StageState): void {
-  s.state = State.image(s.baseName, { platform: s.platform, constraints: { description: `FROM ${s.baseName}` } });
+  const description = `FROM ${s.baseName}`;
+  s.state = State.image(s.baseName, { platform: s.platform, constraints: s.firstUse ? s.constraints(description, 0, s.firstUse) : { description } });
   s.dispatched = true;
 }
 

@@ -60,6 +60,8 @@ export class StageState {
   keepsHistory = false;
   /** Base image has no layers: start from scratch. */
   baseIsScratch = false;
+  /** For an image pseudo-stage: the line of the first `--from` that reads it. */
+  firstUse: { startLine: number; endLine: number; column: number } | undefined;
   /** Config of the base image as resolved (before this stage's changes). */
   baseImage: ImageConfig | undefined;
 
