@@ -4,11 +4,13 @@
  * (`type=registry,ref=host/repo:cache,mode=max`; a `--cache-from` value without `=` is a registry
  * reference). A registry or local cache export takes buildx's layer compression attributes
  * (checked by the engine, as `-o`'s are); attributes BuildKit knows but tsbuild does not need (media
- * type switches) are accepted and ignored, so CI command lines carry over. Secrets and SSH: secrets.ts.
+ * type switches) are accepted and ignored, so CI command lines carry over. `--add-host HOST:IP` (or
+ * `HOST=IP`) entries are checked here, before anything starts. Secrets and SSH: secrets.ts.
  */
 import { UsageError, UserInputError } from '../util/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import type { CacheExportSpec, CacheImportSpec, CacheMode, OutputSpec } from './build-types.js';
+import { extraHostProblem, splitExtraHost } from '../util/extra-host.js';
+import type { CacheExportSpec, CacheImportSpec, CacheMode, ExtraHost, OutputSpec } from './build-types.js';
 
 /** Parses one `--output` value: `type=oci,dest=out.tar`, `-` (tar to stdout), `DIR` (a local directory). */
 export function parseOutputSpec(spec: string): OutputSpec {
@@ -181,4 +183,18 @@ export function parseEntitlements(values: readonly string[], flag: string, prefi
     if (!(ENTITLEMENTS as readonly string[]).includes(e)) throw new UsageError(`${prefix}unknown entitlement "${e}" for ${flag} (supported: ${ENTITLEMENTS.join(', ')})`);
   }
   return values as Entitlement[];
+}
+
+/**
+ * Parses `--add-host` values (`HOST:IP`, `HOST=IP`, `HOST:[IPv6]`), in order; a usage error (after
+ * `prefix`) names a bad one.
+ */
+export function parseAddHosts(values: readonly string[], prefix = ''): ExtraHost[] {
+  return values.map((v) => {
+    const e = splitExtraHost(v);
+    if (e === undefined) throw new UsageError(`${prefix}invalid --add-host "${v}": expected HOST:IP`);
+    const why = extraHostProblem(e);
+    if (why !== undefined) throw new UsageError(`${prefix}invalid --add-host "${v}": ${why}`);
+    return e;
+  });
 }

@@ -85,6 +85,12 @@ export type CacheImportSpec =
       readonly digest?: string;
     };
 
+/** One `--add-host` entry: `ip` is an IPv4 or IPv6 address. */
+export interface ExtraHost {
+  readonly host: string;
+  readonly ip: string;
+}
+
 export interface BuildRequest {
   /** The build context directory on the client (a stdin tarball is unpacked by the client first). */
   readonly contextDir: string;
@@ -108,6 +114,11 @@ export interface BuildRequest {
   readonly platforms?: readonly string[];
   /** Network for RUN steps without --network (`default` is the host's, as in BuildKit). */
   readonly network: 'default' | 'none' | 'host';
+  /**
+   * `--add-host HOST:IP`, in order: written to every RUN step's /etc/hosts after the loopback
+   * lines, and part of each RUN step's cache key. Default none.
+   */
+  readonly extraHosts?: readonly ExtraHost[];
   /** `--ssh`: agent socket paths on the client, by id (`default`…). */
   readonly ssh: Readonly<Record<string, string>>;
   /** `-t` names as given. */

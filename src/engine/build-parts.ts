@@ -16,6 +16,8 @@ import { normalizeImageRef } from '../oci/reference.js';
 import { layerOptions } from '../exporter/image-build.js';
 import type { PushTarget } from './build-registry.js';
 import { UserInputError } from '../util/errors.js';
+import { extraHostProblem } from '../util/extra-host.js';
+import type { ExtraHostEntry } from '../util/extra-host.js';
 import type { Solver } from '../solver/solver.js';
 import type { WorkerServices } from '../worker/ops/context.js';
 import type { ExporterRegistry } from '../exporter/registry.js';
@@ -132,6 +134,15 @@ export function historyDockerfile(req: BuildRequest): string {
   return req.historyKey ?? resolve(req.dockerfile.path ?? join(req.contextDir, req.dockerfile.name));
 }
 
+/** `--add-host` entries from a request (a daemon's may come from any client), each checked. */
+function checkedExtraHosts(hosts: NonNullable<BuildRequest['extraHosts']>): readonly ExtraHostEntry[] {
+  for (const h of hosts) {
+    const why = extraHostProblem(h);
+    if (why !== undefined) throw new UserInputError('INVALID_ADD_HOST', `invalid --add-host "${h.host}:${h.ip}": ${why}`);
+  }
+  return hosts.map((h) => ({ host: h.host, ip: h.ip }));
+}
+
 /** The converter's options for `req`: one platform's (`platform`), or the request's own. */
 export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<string, string>; dockerignore: readonly string[]; imageResolver: ImageResolver; signal: AbortSignal; platform?: string; prefixPlatform?: boolean }): ConvertOptions {
   const platform = o.platform ?? req.platform;
@@ -146,6 +157,7 @@ export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<st
     ...(platform !== undefined ? { platform } : {}),
     ...(o.prefixPlatform ? { prefixPlatform: true } : {}),
     ...(req.network === 'none' || req.network === 'host' ? { forceNetwork: req.network } : {}),
+    ...(req.extraHosts !== undefined && req.extraHosts.length > 0 ? { extraHosts: checkedExtraHosts(req.extraHosts) } : {}),
     imageResolver: o.imageResolver,
   };
 }

@@ -58,6 +58,8 @@ export interface BuildRequest {
   /** Several target platforms (`--platform linux/amd64,linux/arm64`): one image index. Wins over `platform`. */
   readonly platforms?: readonly string[];
   readonly network: 'default' | 'none' | 'host';
+  /** `--add-host HOST:IP` entries for every RUN step's /etc/hosts (and its cache key). */
+  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
   readonly ssh: Readonly<Record<string, string>>;
   readonly tags: readonly string[];
   readonly outputs: readonly OutputSpec[];

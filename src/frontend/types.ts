@@ -44,6 +44,11 @@ export interface ConvertOptions {
    */
   readonly forceNetwork?: 'none' | 'host';
   /**
+   * `--add-host` entries, in order: every RUN's op carries them (written to its /etc/hosts after the
+   * loopback lines), so they are part of each RUN step's cache key, as BuildKit's exec meta.
+   */
+  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
+  /**
    * Step names start with the stage's platform (`[linux/arm64 build 1/2] RUN …`), as BuildKit names
    * them when several platforms are built at once.
    */

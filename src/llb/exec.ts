@@ -67,7 +67,7 @@ export interface RunOptions {
   /** Secrets exposed as environment variables (`--mount=type=secret,env=NAME`). */
   readonly secretEnv?: readonly { readonly id: string; readonly name: string; readonly optional?: boolean }[] | undefined;
   readonly proxyEnv?: ProxyEnv | undefined;
-  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
+  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[] | undefined;
   /** Overrides of the base state's meta for this step only. */
   readonly network?: NetworkMode | undefined;
   readonly security?: SecurityMode | undefined;

@@ -18,6 +18,11 @@ describe('tsbuild command line', () => {
     expect(r.stderr).toContain('unknown command "frobnicate"');
   });
 
+  test('a bad --add-host is one line and exit code 2, before anything runs', async () => {
+    const r = await runTsbuild(['build', '--add-host', 'db:not-an-ip', '/nonexistent-context']);
+    expect([r.code, r.stderr.trim().split('\n')]).toEqual([2, ['tsbuild: build: invalid --add-host "db:not-an-ip": invalid IP address "not-an-ip"']]);
+  });
+
   test('--version prints the version', async () => {
     const r = await runTsbuild(['--version']);
     expect(r.code).toBe(0);

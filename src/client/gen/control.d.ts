@@ -442,6 +442,7 @@ export namespace tsbuild {
                 platforms: string[];
                 contextWatch?: (tsbuild.control.v1.ContextWatch.$Properties|null);
                 progressOnFailure: boolean;
+                extraHosts: tsbuild.control.v1.HostEntry.$Properties[];
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -478,9 +479,34 @@ export namespace tsbuild {
                     platforms?: (string[]|null);
                     contextWatch?: (tsbuild.control.v1.ContextWatch.$Properties|null);
                     progressOnFailure?: (boolean|null);
+                    extraHosts?: (tsbuild.control.v1.HostEntry.$Properties[]|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;
+            }
+
+            interface IHostEntry extends tsbuild.control.v1.HostEntry.$Properties {
+            }
+
+            class HostEntry {
+                constructor(properties?: tsbuild.control.v1.HostEntry.$Properties);
+                $unknowns?: Uint8Array[];
+                host: string;
+                ip: string;
+                static create(properties: tsbuild.control.v1.HostEntry.$Shape): tsbuild.control.v1.HostEntry & tsbuild.control.v1.HostEntry.$Shape;
+                static create(properties?: tsbuild.control.v1.HostEntry.$Properties): tsbuild.control.v1.HostEntry;
+                static encode(message: tsbuild.control.v1.HostEntry.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.HostEntry & tsbuild.control.v1.HostEntry.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace HostEntry {
+                interface $Properties {
+                    host?: (string|null);
+                    ip?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.HostEntry.$Properties;
             }
 
             interface IContextWatch extends tsbuild.control.v1.ContextWatch.$Properties {

@@ -941,6 +941,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     this.cacheTo = [];
                     this.sshMissingSockets = {};
                     this.platforms = [];
+                    this.extraHosts = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -974,6 +975,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStart.prototype.platforms = $util.emptyArray;
                 BuildStart.prototype.contextWatch = null;
                 BuildStart.prototype.progressOnFailure = false;
+                BuildStart.prototype.extraHosts = $util.emptyArray;
 
                 BuildStart.create = function(properties) {
                     return new BuildStart(properties);
@@ -1052,6 +1054,9 @@ export const tsbuild = $root.tsbuild = (() => {
                         $root.tsbuild.control.v1.ContextWatch.encode(message.contextWatch, writer.uint32(210).fork(), _depth + 1).ldelim();
                     if (message.progressOnFailure != null && $Object.hasOwnProperty.call(message, "progressOnFailure") && message.progressOnFailure !== false)
                         writer.uint32(216).bool(message.progressOnFailure);
+                    if (message.extraHosts != null && message.extraHosts.length)
+                        for (let i = 0; i < message.extraHosts.length; ++i)
+                            $root.tsbuild.control.v1.HostEntry.encode(message.extraHosts[i], writer.uint32(226).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1391,6 +1396,14 @@ export const tsbuild = $root.tsbuild = (() => {
                                     delete message.progressOnFailure;
                                 continue;
                             }
+                        case 28: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.extraHosts && message.extraHosts.length))
+                                    message.extraHosts = [];
+                                message.extraHosts.push($root.tsbuild.control.v1.HostEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -1415,6 +1428,110 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildStart;
+            });
+
+            $lazy(v1, "HostEntry", function() {
+
+                const HostEntry = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                HostEntry.prototype.host = "";
+                HostEntry.prototype.ip = "";
+
+                HostEntry.create = function(properties) {
+                    return new HostEntry(properties);
+                };
+
+                HostEntry.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.host != null && $Object.hasOwnProperty.call(message, "host") && message.host !== "")
+                        writer.uint32(10).string(message.host);
+                    if (message.ip != null && $Object.hasOwnProperty.call(message, "ip") && message.ip !== "")
+                        writer.uint32(18).string(message.ip);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                HostEntry.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.HostEntry();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.host = value;
+                                else
+                                    delete message.host;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.ip = value;
+                                else
+                                    delete message.ip;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                HostEntry.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.HostEntry";
+                };
+
+                return HostEntry;
             });
 
             $lazy(v1, "ContextWatch", function() {

@@ -61,6 +61,8 @@ export const caseSchema = {
     why: { type: 'string', minLength: 1 },
     dockerOutcome: { type: 'string', minLength: 1 },
     buildArgs: { type: 'object', additionalProperties: { type: 'string' } },
+    addHosts: { type: 'array', items: { type: 'string', minLength: 1 } },
+    target: { type: 'string', minLength: 1 },
     needs: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+$' } },
     context: { type: 'array', items: contextStep },
     expect: { type: 'array', items: expectation },
@@ -82,7 +84,7 @@ export class CaseError extends Error {
   }
 }
 
-type CaseJson = Omit<CaseSpec, 'name' | 'dir' | 'buildArgs' | 'needs' | 'context' | 'expect'> & Partial<Pick<CaseSpec, 'buildArgs' | 'needs' | 'context' | 'expect'>>;
+type CaseJson = Omit<CaseSpec, 'name' | 'dir' | 'buildArgs' | 'addHosts' | 'needs' | 'context' | 'expect'> & Partial<Pick<CaseSpec, 'buildArgs' | 'addHosts' | 'needs' | 'context' | 'expect'>>;
 
 /** Reads and validates one case folder. */
 export function loadCase(dir: string, name: string): CaseSpec {
@@ -102,7 +104,7 @@ export function loadCase(dir: string, name: string): CaseSpec {
     throw new CaseError(`${file}: invalid case: ${[...new Set(errs)].slice(0, 5).join('; ')}`);
   }
   const j = json as CaseJson;
-  return { name, dir, buildArgs: {}, needs: [], context: [], expect: [], ...j };
+  return { name, dir, buildArgs: {}, addHosts: [], needs: [], context: [], expect: [], ...j };
 }
 
 /**

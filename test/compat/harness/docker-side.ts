@@ -9,7 +9,7 @@ import type { Dockerd } from '../../helpers/dockerd.js';
 import { flattenImageArchive, flattenLayers } from '../../helpers/fs-flatten.js';
 import type { Flattened } from '../../helpers/fs-flatten.js';
 import { BASE_IMAGE, imageRef } from './types.js';
-import type { BuildOptions, BuiltImage, Builder, PreparedCase } from './types.js';
+import type { BuildOptions, BuiltImage, Builder, CaseSpec, PreparedCase } from './types.js';
 
 export interface DockerBuilderOptions {
   readonly dockerd: Dockerd;
@@ -22,8 +22,13 @@ export interface DockerBuildOptions extends BuildOptions {
   readonly noCache?: boolean;
 }
 
-export function buildArgFlags(args: Readonly<Record<string, string>>): string[] {
-  return Object.entries(args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]);
+/** The case's own build flags, the same for both builders: `--build-arg`, `--add-host`, `--target`. */
+export function caseBuildFlags(spec: CaseSpec): string[] {
+  return [
+    ...Object.entries(spec.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+    ...spec.addHosts.flatMap((h) => ['--add-host', h]),
+    ...(spec.target !== undefined ? ['--target', spec.target] : []),
+  ];
 }
 
 export class DockerBuilder implements Builder {
@@ -49,7 +54,7 @@ export class DockerBuilder implements Builder {
     const t0 = Date.now();
     await this.opts.dockerd.dockerOk([
       'build', '--network=host', '--progress=plain', ...(o.noCache ? ['--no-cache'] : []),
-      '-f', c.dockerfile, '-t', ref, ...buildArgFlags(c.spec.buildArgs), c.contextDir,
+      '-f', c.dockerfile, '-t', ref, ...caseBuildFlags(c.spec), c.contextDir,
     ], { ...(o.signal ? { signal: o.signal } : {}) });
     await this.opts.dockerd.dockerOk(['save', '-o', out, ref], { ...(o.signal ? { signal: o.signal } : {}) });
     const buildMs = Date.now() - t0;

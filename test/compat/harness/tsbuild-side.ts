@@ -11,7 +11,7 @@ import { runTsbuild } from '../../helpers/cli.js';
 import type { CliResult } from '../../helpers/cli.js';
 import { unmountAndRemove } from '../../helpers/dockerd.js';
 import { flattenImageArchive } from '../../helpers/fs-flatten.js';
-import { buildArgFlags } from './docker-side.js';
+import { caseBuildFlags } from './docker-side.js';
 import { BASE_IMAGE, imageRef } from './types.js';
 import type { BuildOptions, BuiltImage, Builder, PreparedCase } from './types.js';
 
@@ -68,7 +68,7 @@ export class TsbuildBuilder implements Builder {
     const out = this.out(c.spec.name);
     const t0 = Date.now();
     await this.run([
-      'build', '--network=host', '--progress=plain', '-f', c.dockerfile, '-t', imageRef(c.spec.name), ...buildArgFlags(c.spec.buildArgs),
+      'build', '--network=host', '--progress=plain', '-f', c.dockerfile, '-t', imageRef(c.spec.name), ...caseBuildFlags(c.spec),
       '-o', `type=docker,dest=${out}`, ...(this.opts.storeImages?.has(c.spec.name) ? ['-o', 'type=image'] : []), c.contextDir,
     ], o);
     const buildMs = Date.now() - t0;

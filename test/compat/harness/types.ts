@@ -75,6 +75,10 @@ export interface CaseSpec {
   readonly dockerOutcome?: string;
   /** Passed as `--build-arg K=V` to both builders. */
   readonly buildArgs: Readonly<Record<string, string>>;
+  /** Passed as `--add-host VALUE` to both builders, in order. */
+  readonly addHosts: readonly string[];
+  /** Passed as `--target STAGE` to both builders. Default: the last stage. */
+  readonly target?: string;
   /** Cases whose images this one uses (FROM / COPY --from); built first, on the same side. */
   readonly needs: readonly string[];
   readonly context: readonly ContextStep[];

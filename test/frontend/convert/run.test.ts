@@ -23,6 +23,18 @@ describe('RUN', () => {
     expect(execOf(byName(host, 'network=default')).network).toBe(tsbuild.llb.NetMode.NET_UNSET);
   });
 
+  test('--add-host entries go into every RUN of every stage, in order, and so into its digest', async () => {
+    const df = 'FROM alpine AS a\nRUN one\nFROM alpine\nCOPY --from=a /x /x\nRUN two\n';
+    const extraHosts = [{ host: 'db', ip: '10.1.2.3' }, { host: 'v6', ip: 'fe80::1' }];
+    const r = await convert(df, { extraHosts });
+    expect(execOf(byName(r, 'RUN one')).meta?.extraHosts).toEqual(extraHosts);
+    expect(execOf(byName(r, 'RUN two')).meta?.extraHosts).toEqual(extraHosts);
+    const none = await convert(df);
+    expect(execOf(byName(none, 'RUN two')).meta?.extraHosts ?? []).toEqual([]);
+    expect(byName(r, 'RUN two').digest).not.toBe(byName(none, 'RUN two').digest);
+    expect(byName(r, 'RUN two').digest).not.toBe(byName(await convert(df, { extraHosts: [...extraHosts].reverse() }), 'RUN two').digest);
+  });
+
   test('heredoc: a plain body runs with the shell; <<- chomps tabs', async () => {
     const r = await convert('FROM alpine\nRUN <<EOF\necho one\necho two\nEOF\nRUN <<-EOT\n\techo tabbed\n\tEOT\n');
     const one = byName(r, 'RUN <<EOF');

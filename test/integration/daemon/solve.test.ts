@@ -307,6 +307,27 @@ describeBuilds('Solve over gRPC', () => {
     expect(r.describe()).toBe(l.describe());
   }, 60_000);
 
+  test('--add-host entries travel: every RUN lists them in order in its /etc/hosts, they are in the cache key, a bad one is refused', async () => {
+    const ctx = await daemonEnv.context('add-host', { 'a.txt': 'a\n' });
+    const out = await mkdtemp(join(tmpdir(), 'tsbuild-solve-hosts-'));
+    try {
+      const df = `FROM ${BASE}\nRUN grep -v sandbox /etc/hosts > /hosts\n`;
+      const hosts = [{ host: 'db', ip: '10.1.2.3' }, { host: 'db', ip: '10.9.9.9' }, { host: 'v6', ip: 'fe80::1' }];
+      const first = await solve(request(ctx, df, { extraHosts: hosts, tags: [], outputs: [{ type: 'local', attrs: { dest: join(out, 'a') } }] }));
+      expect(readFileSync(join(out, 'a', 'hosts'), 'utf8')).toBe('::1\tlocalhost ip6-localhost ip6-loopback\n10.1.2.3\tdb\n10.9.9.9\tdb\nfe80::1\tv6\n');
+      expect(first.result.summary.executed).toBeGreaterThan(1);
+      const run = (r: BuildResult): string | undefined => r.summary.steps.find((st) => st.name.includes('RUN grep'))?.outcome;
+      expect(run((await solve(request(ctx, df, { extraHosts: hosts, tags: [] }))).result)).toBe('cached');
+      expect(run((await solve(request(ctx, df, { extraHosts: hosts.slice(0, 1), tags: [] }))).result)).toBe('executed');
+      const bad = await solve(request(ctx, df, { extraHosts: [{ host: 'x', ip: 'not-an-ip' }], tags: [] })).catch((e: unknown) => e);
+      expect(bad).toBeInstanceOf(UserInputError);
+      expect((bad as TsbuildError).code).toBe('INVALID_ADD_HOST');
+      expect((bad as TsbuildError).message).toBe('invalid --add-host "x:not-an-ip": invalid IP address "not-an-ip"');
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   test('asks the client for secrets, and writes tar and local outputs at their client-side destinations', async () => {
     const ctx = await daemonEnv.context('outputs', { 'a.txt': 'payload\n' });
     const out = await mkdtemp(join(tmpdir(), 'tsbuild-solve-out-'));

@@ -146,6 +146,7 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
     buildArgs,
     proxyEnv: proxyEnvFromBuildArgs(buildArgs),
     forceNetwork: opts.forceNetwork,
+    extraHosts: opts.extraHosts !== undefined && opts.extraHosts.length > 0 ? opts.extraHosts : undefined,
     epoch,
     usedArgs,
     sourceOf: (from, ins, reader) => {

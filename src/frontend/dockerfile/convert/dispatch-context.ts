@@ -22,6 +22,8 @@ export interface DispatchContext {
   readonly proxyEnv: ProxyEnv | undefined;
   /** ConvertOptions.forceNetwork. */
   readonly forceNetwork: 'none' | 'host' | undefined;
+  /** ConvertOptions.extraHosts (undefined when none). */
+  readonly extraHosts: readonly { readonly host: string; readonly ip: string }[] | undefined;
   readonly epoch: number | undefined;
   /** ARG names that were declared somewhere in converted stages (for the unused --build-arg warning). */
   readonly usedArgs: Set<string>;

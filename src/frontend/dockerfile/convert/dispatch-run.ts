@@ -155,6 +155,7 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
     secretEnv: mounts.secretEnv,
     proxyEnv: d.proxyEnv,
     network: ins.network ?? d.forceNetwork,
+    extraHosts: d.extraHosts,
     security: ins.security,
     constraints: s.constraints(description, step, lineOf(ins)),
   }).root();
