@@ -11,7 +11,8 @@
  * does, as it fills every field of the schema).
  */
 import type { tsbuild } from './gen/llb.js';
-import { LEN, VARINT, type ProtoWriter } from './proto-writer.js';
+import { LEN, VARINT } from './proto-wire-writer.js';
+import type { ProtoWriter } from './proto-writer.js';
 import type { LLBPlatform, OpConstraints } from './types.js';
 
 type OpProps = tsbuild.llb.Op.$Properties;
