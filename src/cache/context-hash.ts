@@ -8,30 +8,22 @@
  * checksumPath() answers for one COPY source (a file, a directory tree, or a wildcard), so that
  * changing one source invalidates only the COPY that reads it; hashContext() answers for a whole
  * selection of the context (the include/follow paths and .dockerignore excludes of a local source).
+ * Selectors are read by context-selector.ts, and what entries contribute besides their stat (file
+ * content digests, through the stat cache) by context-contents.ts.
  */
-import { lstatSync, readFileSync, realpathSync, type Stats } from 'node:fs';
-import { open, readFile, readlink } from 'node:fs/promises';
+import { lstatSync, realpathSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { throwIfAborted, TsbuildError, UserInputError } from '../util/errors.js';
-import { globMatch } from '../util/pattern-matcher/glob-match.js';
-import { compareGoStrings } from '../util/pattern-matcher/go-compat.js';
+import { throwIfAborted, TsbuildError } from '../util/errors.js';
 import { PatternMatcher, walkContext } from '../util/pattern-matcher/index.js';
+import { readContents, type ContextEntry } from './context-contents.js';
+import { compareMatches, hasWildcard, literalPattern, matcherOf, notFound } from './context-selector.js';
 import { cleanRelative } from './scoped-path.js';
 import { resolveInRootSync } from '../util/root-path.js';
 import type {
-  ChecksumGroup, ChecksumOptions, ChecksumPathOptions, ChecksumState, ContentChecksum, ContextHashResult, FileReader, HashContextOptions, SignalOptions, StatCacheEntry,
+  ChecksumGroup, ChecksumOptions, ChecksumPathOptions, ChecksumState, ContentChecksum, ContextHashResult, HashContextOptions,
 } from './types.js';
 import type { Xxh64 } from './xxhash.js';
 import { hex64, loadXxh64 } from './xxhash.js';
-
-const CHUNK = 1 << 20;
-/** Files up to this size are read with one synchronous call. */
-const SYNC_READ_MAX = 64 * 1024;
-/** Files hashed at once: enough to keep libuv's thread pool busy on small files. */
-const PARALLEL_FILES = 8;
-const DEFAULT_RACY_WINDOW_MS = 2000;
-/** From this many entries on, the stat cache's rows for the root are loaded in one query. */
-const PRELOAD_MIN_ENTRIES = 256;
 
 /**
  * The context root's real path, with one synchronous realpath(3) (a few lstat calls): a COPY's
@@ -48,7 +40,7 @@ function realRootOf(root: string): string {
  * the caller walks. The walk of a file's path lists the root's directory (a readdir, and a realpath,
  * through the thread pool) only to yield this same entry.
  */
-function singleFile(root: string, resolved: string, excludes: readonly string[] | undefined): Entry | undefined {
+function singleFile(root: string, resolved: string, excludes: readonly string[] | undefined): ContextEntry | undefined {
   if (excludes !== undefined && excludes.length > 0) {
     const m = new PatternMatcher(excludes);
     if (m.exclusions() || m.matchesOrParentMatches(resolved)) return undefined;
@@ -57,43 +49,11 @@ function singleFile(root: string, resolved: string, excludes: readonly string[] 
   return stat?.isFile() === true ? { path: resolved, stat } : undefined;
 }
 
-interface Entry {
-  /** Root-relative path. */
-  readonly path: string;
-  readonly stat: Stats;
-}
-
 interface Digested {
   readonly digest: ContentChecksum;
   readonly entries: number;
   readonly bytes: number;
   readonly filesRead: number;
-}
-
-/** Streams a file in chunks of up to 1 MiB (smaller for files known to be small). */
-export const readFileChunks: FileReader = async function* readFileChunks(absPath, opts) {
-  const fh = await open(absPath, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(opts.sizeHint !== undefined ? Math.max(1, Math.min(CHUNK, opts.sizeHint + 1)) : CHUNK);
-    for (;;) {
-      throwIfAborted(opts.signal);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) return;
-      // The consumer hashes each chunk before asking for the next, so the buffer can be reused.
-      yield buf.subarray(0, bytesRead);
-    }
-  } finally {
-    await fh.close();
-  }
-};
-
-function hasWildcard(s: string): boolean {
-  return /[*?[]/.test(s);
-}
-
-/** Escapes pattern characters so a literal path can be used as an include pattern. */
-function literalPattern(p: string): string {
-  return p.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
 }
 
 function kindOf(st: Stats): string {
@@ -104,35 +64,6 @@ function kindOf(st: Stats): string {
   if (st.isBlockDevice()) return 'b';
   if (st.isFIFO()) return 'p';
   return 's';
-}
-
-function notFound(sel: string, opts: ChecksumOptions): UserInputError {
-  return new UserInputError('CONTEXT_PATH_NOT_FOUND', `failed to compute cache key: "/${sel}": not found`, opts.location ? { location: opts.location } : {});
-}
-
-/** A wildcard selector's test of a root-relative path: is it one of the selector's matches? */
-function matcherOf(sel: string, opts: ChecksumOptions): (path: string) => boolean {
-  const comps = sel.split('/');
-  return (path) => {
-    const parts = path.split('/');
-    if (parts.length !== comps.length) return false;
-    try {
-      return comps.every((c, i) => globMatch(c, parts[i] as string));
-    } catch {
-      throw new UserInputError('CONTEXT_PATTERN_SYNTAX', `invalid wildcard in source path "${sel}"`, opts.location ? { location: opts.location } : {});
-    }
-  };
-}
-
-/** Walk order of two matches of one selector (as many components each): component by component. */
-function compareMatches(a: string, b: string): number {
-  const pa = a.split('/');
-  const pb = b.split('/');
-  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
-    const c = compareGoStrings(pa[i] as string, pb[i] as string);
-    if (c !== 0) return c;
-  }
-  return pa.length - pb.length;
 }
 
 /** Computes context checksums; holds the xxhash wasm instance. Reuse one for many calls. */
@@ -157,7 +88,7 @@ export class ContextHasher {
     throwIfAborted(opts.signal);
     const root = realRootOf(opts.root);
     const include = opts.include?.filter((p) => p.trim() !== '') ?? [];
-    const entries: Entry[] = [];
+    const entries: ContextEntry[] = [];
     for await (const e of walkContext(root, {
       ...(opts.excludes ? { excludes: opts.excludes } : {}),
       ...(include.length > 0 ? { includes: include, followPaths: include } : {}),
@@ -259,11 +190,11 @@ export class ContextHasher {
       const r = await this.checksumLiteral(root, match, { ...collect, followLinks: true });
       return { match, digest: r.digest, entries: flat, followed: true };
     }
-    const entries: Entry[] = [{ path: match, stat }];
+    const entries: ContextEntry[] = [{ path: match, stat }];
     if (stat.isDirectory()) {
       for await (const e of walkContext(abs, opts.signal ? { signal: opts.signal } : {})) entries.push({ path: `${match}/${e.path}`, stat: e.stat });
     }
-    const contents = await this.readContents(root, entries, opts);
+    const contents = await readContents(this.xx, root, entries, opts);
     return { match, digest: this.hashEntries(entries, contents.extra, match, collect), entries: flat, followed: false };
   }
 
@@ -285,7 +216,7 @@ export class ContextHasher {
     throwIfAborted(opts.signal);
     const single = resolved !== '' ? singleFile(root, resolved, opts.excludes) : undefined;
     if (single !== undefined) return { digest: (await this.digest(root, [single], resolved, opts)).digest, resolved };
-    const entries: Entry[] = [];
+    const entries: ContextEntry[] = [];
     const prefix = `${resolved}/`;
     for await (const e of walkContext(root, {
       ...(opts.excludes ? { excludes: opts.excludes } : {}),
@@ -302,7 +233,7 @@ export class ContextHasher {
   private async checksumWildcard(root: string, sel: string, opts: ChecksumPathOptions, keep?: ChecksumGroup[]): Promise<ContentChecksum> {
     const isMatch = matcherOf(sel, opts);
     // Walk once; every top-level match collects the entries below it.
-    const groups: { match: Entry; entries: Entry[] }[] = [];
+    const groups: { match: ContextEntry; entries: ContextEntry[] }[] = [];
     for await (const e of walkContext(root, {
       includes: [sel],
       ...(opts.excludes ? { excludes: opts.excludes } : {}),
@@ -316,9 +247,9 @@ export class ContextHasher {
     // The contents of every match are read in one pass (one stat-cache preload and one write of
     // new rows, the thread pool kept busy), then each match is hashed on its own: `COPY f*` of
     // 100,000 files is 100,000 matches (issue 14).
-    const follow = (g: { match: Entry }): boolean => g.match.stat.isSymbolicLink() && (opts.followLinks ?? true);
+    const follow = (g: { match: ContextEntry }): boolean => g.match.stat.isSymbolicLink() && (opts.followLinks ?? true);
     const flat = groups.filter((g) => !follow(g)).flatMap((g) => g.entries);
-    const contents = await this.readContents(root, flat, opts);
+    const contents = await readContents(this.xx, root, flat, opts);
     const digests: { match: string; digest: string }[] = [];
     let at = 0;
     for (const g of groups) {
@@ -339,83 +270,13 @@ export class ContextHasher {
   }
 
   /** Hashes entries (in walk order); paths are taken relative to `base`. */
-  private async digest(root: string, entries: readonly Entry[], base: string, opts: ChecksumOptions): Promise<Digested> {
-    const c = await this.readContents(root, entries, opts);
+  private async digest(root: string, entries: readonly ContextEntry[], base: string, opts: ChecksumOptions): Promise<Digested> {
+    const c = await readContents(this.xx, root, entries, opts);
     return { digest: this.hashEntries(entries, c.extra, base, opts), entries: entries.length, bytes: c.bytes, filesRead: c.filesRead };
   }
 
-  /**
-   * What each entry contributes besides its stat: a file's content digest (from the stat cache or
-   * read), a symlink's target, a device's number; '' for the rest.
-   */
-  private async readContents(root: string, entries: readonly Entry[], opts: ChecksumOptions): Promise<{ readonly extra: string[]; readonly bytes: number; readonly filesRead: number }> {
-    const extra = new Array<string>(entries.length).fill('');
-    const fresh: StatCacheEntry[] = [];
-    let filesRead = 0;
-    let bytes = 0;
-    const racyWindowMs = opts.racyWindowMs ?? DEFAULT_RACY_WINDOW_MS;
-    const read = opts.readFile;
-    const signalOpts: SignalOptions = opts.signal ? { signal: opts.signal } : {};
-
-    if (opts.statCache?.preload && entries.length >= PRELOAD_MIN_ENTRIES) opts.statCache.preload(root);
-
-    const work = async (i: number): Promise<void> => {
-      const e = entries[i] as Entry;
-      const st = e.stat;
-      if (st.isSymbolicLink()) {
-        extra[i] = await readlink(join(root, e.path));
-        return;
-      }
-      if (st.isCharacterDevice() || st.isBlockDevice()) {
-        extra[i] = String(st.rdev);
-        return;
-      }
-      if (!st.isFile()) return;
-      bytes += st.size;
-      const cached = opts.statCache?.get(root, e.path);
-      if (cached && cached.size === st.size && cached.mtimeMs === st.mtimeMs && cached.ctimeMs === st.ctimeMs && cached.ino === st.ino) {
-        extra[i] = cached.digest;
-        return;
-      }
-      const startedAt = Date.now();
-      const abs = join(root, e.path);
-      let value: bigint;
-      if (read === undefined && st.size <= SYNC_READ_MAX) {
-        // A small file in one synchronous read: open, read and close through the thread pool cost
-        // more than the reads themselves (as for the copier's small files; issue 14).
-        value = this.xx.h64Raw(readFileSync(abs));
-      } else if (read === undefined && st.size <= CHUNK) {
-        // Small files in one read and one-shot hash (same digest as streaming).
-        value = this.xx.h64Raw(await readFile(abs, signalOpts));
-      } else {
-        const h = this.xx.create64();
-        for await (const chunk of (read ?? readFileChunks)(abs, { ...signalOpts, sizeHint: st.size })) h.update(chunk);
-        value = h.digest();
-      }
-      filesRead++;
-      const digest = `xxh64:${hex64(value)}`;
-      extra[i] = digest;
-      // A change within the same timestamp tick as our read would keep size/mtime/ctime: only
-      // remember files that were last changed comfortably before we read them.
-      if (opts.statCache && startedAt - Math.max(st.mtimeMs, st.ctimeMs) >= racyWindowMs) {
-        fresh.push({ path: e.path, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode, digest });
-      }
-    };
-
-    let next = 0;
-    const runner = async (): Promise<void> => {
-      while (next < entries.length) {
-        throwIfAborted(opts.signal);
-        await work(next++);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PARALLEL_FILES, entries.length) }, runner));
-    if (fresh.length > 0) opts.statCache?.putMany(root, fresh);
-    return { extra, bytes, filesRead };
-  }
-
   /** The digest of entries (in walk order) with their contents' parts; paths relative to `base`. */
-  private hashEntries(entries: readonly Entry[], extra: readonly string[], base: string, opts: ChecksumOptions): ContentChecksum {
+  private hashEntries(entries: readonly ContextEntry[], extra: readonly string[], base: string, opts: ChecksumOptions): ContentChecksum {
     const h = this.xx.create64();
     const strip = base === '' ? 0 : base.length + 1;
     const onEntry = opts.onEntry;

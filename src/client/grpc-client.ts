@@ -4,7 +4,8 @@
  * loading @grpc/grpc-js, then node:http2, cost more start-up than a no-op build through the daemon
  * may take, issue 10). Requests and answers go through grpc-map-requests.ts / grpc-map-responses.ts,
  * failed calls become the same typed errors the embedded engine throws (grpc-errors.ts: the
- * daemon's ErrorDetail trailer), and the call's AbortSignal cancels the RPC (CANCELLED).
+ * daemon's ErrorDetail trailer), and the call's AbortSignal cancels the RPC (CANCELLED). The
+ * unary and streaming calls themselves are grpc-calls.ts.
  *
  * Addresses: `unix:///ABSOLUTE/PATH`, or `tcp://HOST:PORT` with TLS when a CA is given (and a
  * client certificate for daemons that require one); a bearer token goes in `authorization`.
@@ -23,15 +24,14 @@ import { solveOverGrpc } from './grpc-solve.js';
 import { promises as fsp } from 'node:fs';
 import { H2Channel, type ChannelOptions } from './h2/channel.js';
 import type { H2Call } from './h2/call.js';
-import { GRPC_STATUS } from './h2/status-codes.js';
-import { GrpcStatusError, ResponseMetadata } from './h2/status.js';
+import { cancelled, clientStreamCall, serverStreamCall, unaryCall, type Method } from './grpc-calls.js';
 import { caPemOf, clientCredentials, registryHost } from './grpc-credentials.js';
 import { checkResultFromWire, repairReportFromWire } from './grpc-map-check.js';
 import {
   credentialsToWire, loadedImageFromWire, pullRequestToWire, pullSummaryFromWire, pushRequestToWire, pushSummaryFromWire, registryOptionsToWire,
   transferEventFromWire,
 } from './grpc-map-registry.js';
-import { ControlService, type GrpcMethod } from './gen/control-grpc.js';
+import { ControlService } from './gen/control-grpc.js';
 import type { tsbuild } from './gen/control.js';
 import { errorFromDetail, errorFromStatus } from './grpc-errors.js';
 import { progressFromWire } from './solve-wire-progress.js';
@@ -41,7 +41,7 @@ import {
   diskUsageIn, engineInfoIn, historyRowIn, imageInspectIn, imageRecordIn, imageSummaryIn, prunedRecordIn, removedImageIn,
 } from './grpc-map-responses.js';
 import { runningBuildIn } from './grpc-running-builds.js';
-import { CancelledError, TsbuildError, UsageError } from '../util/errors.js';
+import { TsbuildError, UsageError } from '../util/errors.js';
 import { buildHistoryOut, pastBuildIn } from './grpc-build-history.js';
 import type {
   BuildHistoryRequest, PastBuild,
@@ -65,9 +65,6 @@ export interface GrpcClientOptions {
 
 type SaveResponse = tsbuild.control.v1.SaveResponse;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Method<Req, Res> = GrpcMethod<Req, any, any, Res>;
-
 /** Where a daemon address points; usage errors for anything else. */
 export function channelTarget(address: string): ChannelOptions['target'] {
   const unix = /^unix:\/\/(\/.+)$/.exec(address);
@@ -75,28 +72,6 @@ export function channelTarget(address: string): ChannelOptions['target'] {
   const tcp = /^tcp:\/\/(?:\[([^\]]+)\]|([^:/]+)):(\d+)$/.exec(address);
   if (tcp) return { kind: 'tcp', host: (tcp[1] ?? tcp[2]) as string, port: Number(tcp[3]) };
   throw new UsageError(`invalid daemon address "${address}": expected unix:///ABSOLUTE/PATH or tcp://HOST:PORT`);
-}
-
-function cancelled(signal: AbortSignal): CancelledError {
-  return signal.reason instanceof CancelledError ? signal.reason : new CancelledError(signal.reason instanceof Error ? signal.reason : undefined);
-}
-
-/**
- * Calls `done` once with a unary or client-streaming call's one answer, or its failure (a
- * call that ends OK without exactly one message is an INTERNAL failure, as in grpc-js).
- */
-function answerOf<Req, Res>(call: H2Call<Req, Res>, done: (err: Error | undefined, res?: Res) => void): void {
-  let answer: { res: Res } | undefined;
-  let extra = false;
-  call.on('data', (res: Res) => {
-    if (answer) extra = true;
-    else answer = { res };
-  });
-  call.on('error', (err: Error) => done(err));
-  call.on('end', () => {
-    if (answer && !extra) done(undefined, answer.res);
-    else done(new GrpcStatusError({ code: GRPC_STATUS.INTERNAL, details: answer ? 'Too many responses received' : 'No message received', metadata: new ResponseMetadata() }));
-  });
 }
 
 export class GrpcClient implements Client {
@@ -136,87 +111,17 @@ export class GrpcClient implements Client {
 
   #unary<Req, Res>(m: Method<Req, Res>, req: Req, signal: AbortSignal): Promise<Res> {
     this.#check(signal);
-    return new Promise<Res>((resolve, reject) => {
-      const call = this.#channel.call(m.path, m);
-      const onAbort = (): void => call.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
-      answerOf(call, (err, res) => {
-        signal.removeEventListener('abort', onAbort);
-        if (err) reject(signal.aborted ? cancelled(signal) : errorFromStatus(err));
-        else resolve(res as Res);
-      });
-      call.end(req);
-    });
+    return unaryCall(this.#channel, m, req, signal);
   }
 
   #serverStream<Req, Res>(m: Method<Req, Res>, req: Req, signal: AbortSignal, onMessage: (r: Res) => void): Promise<void> {
     this.#check(signal);
-    return new Promise<void>((resolve, reject) => {
-      const call: H2Call<Req, Res> = this.#channel.call(m.path, m);
-      call.end(req);
-      const onAbort = (): void => call.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
-      let failed: unknown;
-      call.on('data', (r: Res) => {
-        try {
-          onMessage(r);
-        } catch (e) {
-          failed ??= e;
-          call.cancel();
-        }
-      });
-      call.on('error', (err: Error) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(failed ?? (signal.aborted ? cancelled(signal) : errorFromStatus(err)));
-      });
-      call.on('end', () => {
-        signal.removeEventListener('abort', onAbort);
-        if (failed) reject(failed);
-        else resolve();
-      });
-    });
+    return serverStreamCall(this.#channel, m, req, signal, onMessage);
   }
 
-  /**
-   * A client-streaming call: sends `messages` (with flow control), half-closes, and resolves with
-   * the answer. Stops reading `messages` as soon as the call ends, whichever way.
-   */
   #clientStream<Req, Res>(m: Method<Req, Res>, messages: (signal: AbortSignal) => AsyncIterable<Req>, signal: AbortSignal): Promise<Res> {
     this.#check(signal);
-    // Aborted when the call ends: stops reading the source (a file, a tar child, stdin).
-    const local = new AbortController();
-    return new Promise<Res>((resolve, reject) => {
-      let failed: unknown;
-      const call: H2Call<Req, Res> = this.#channel.call(m.path, m);
-      answerOf(call, (err, res) => {
-        signal.removeEventListener('abort', onAbort);
-        local.abort();
-        if (failed !== undefined) reject(failed);
-        else if (err) reject(signal.aborted ? cancelled(signal) : errorFromStatus(err));
-        else resolve(res as Res);
-      });
-      const onAbort = (): void => call.cancel();
-      signal.addEventListener('abort', onAbort, { once: true });
-      void (async () => {
-        try {
-          for await (const msg of messages(local.signal)) {
-            if (local.signal.aborted) return;
-            if (!call.write(msg)) {
-              await new Promise<void>((r) => {
-                const done = (): void => { call.off('drain', done); local.signal.removeEventListener('abort', done); r(); };
-                call.once('drain', done);
-                local.signal.addEventListener('abort', done, { once: true });
-              });
-            }
-          }
-          if (!local.signal.aborted) call.end();
-        } catch (e) {
-          if (local.signal.aborted) return;
-          failed = e;
-          call.cancel();
-        }
-      })();
-    });
+    return clientStreamCall(this.#channel, m, messages, signal);
   }
 
   async info(opts: CallOptions): Promise<EngineInfo> {

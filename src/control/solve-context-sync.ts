@@ -11,43 +11,26 @@
  * last made equal to: the same listing again (a no-op rebuild) is answered without touching the
  * copy — no manifest read, directory walk, lstat or time reset. A daemon restart, or a sync that
  * fails midway, forgets it and the next sync compares everything again.
+ *
+ * The listing's checks are context-copy-listing.ts; the fetched files are received by
+ * context-copy-receive.ts; a journal delta is applied by solve-context-sync-delta.ts.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, createWriteStream, existsSync, lchownSync, lstatSync, lutimesSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, lutimesSync } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
-import { lstat, lutimes, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { finished } from 'node:stream/promises';
 import { listingDigest } from '../client/context-listing-digest.js';
 import type { StatCacheEntry } from '../cache/types.js';
 import type { tsbuild } from '../client/gen/control.js';
-import { TsbuildError, UserInputError } from '../util/errors.js';
 import { Detacher } from './context-copy-detach.js';
-import { writeNewFile } from './context-copy-write.js';
+import { checkPath, kindOf, listedByPath } from './context-copy-listing.js';
+import { receiveFiles, type FetchFiles } from './context-copy-receive.js';
 import type { WrittenContent } from './context-copy-write.js';
+import { SolveContextErrors } from './solve-context-errors.js';
 import { applyDelta, parentOf, sameTime } from './solve-context-sync-delta.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
-
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-
-export const SolveContextErrors = {
-  badPath: (path: string) => new UserInputError('CONTEXT_BAD_PATH', `the client listed an invalid context path ${JSON.stringify(path)}`),
-  protocol: (why: string) => new TsbuildError('SOLVE_PROTOCOL', `Solve: ${why}`),
-} as const;
-
-/** One file's bytes as the client streams them (FileChunk). */
-export interface IncomingChunk {
-  readonly fileId: number;
-  readonly data: Uint8Array;
-  readonly eof: boolean;
-}
-
-/** Asks the client for these files and yields their chunks until each has ended. */
-export type FetchFiles = (fileIds: readonly number[]) => AsyncIterable<IncomingChunk>;
 
 export interface SyncOptions {
   readonly signal: AbortSignal;
@@ -77,19 +60,6 @@ export interface SyncReport {
 
 interface ManifestEntry {
   readonly digest: string;
-}
-
-function kindOf(mode: number): 'dir' | 'file' | 'link' | 'other' {
-  switch (mode & S_IFMT) {
-    case S_IFDIR: return 'dir';
-    case S_IFREG: return 'file';
-    case S_IFLNK: return 'link';
-    default: return 'other';
-  }
-}
-
-function checkPath(p: string): void {
-  if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) throw SolveContextErrors.badPath(p);
 }
 
 /** Entries stat'ed between yields to the event loop (other builds keep moving). */
@@ -223,7 +193,7 @@ export class ContextSyncStore {
     for (const e of delta.changed) checkPath(e.path ?? '');
     for (const p of delta.removed) checkPath(p);
     this.#synced.delete(dir);
-    const applied = await applyDelta(dir, merged, delta, opts.coming ?? new Set(), (wanted) => this.#receive(dir, wanted, fetch, opts));
+    const applied = await applyDelta(dir, merged, delta, opts.coming ?? new Set(), (wanted) => receiveFiles(dir, wanted, fetch, { maxBytes: opts.maxBytes }));
     this.#synced.set(dir, { digest, ...totals });
     return { ...applied, ...totals, listing: merged.length };
   }
@@ -241,19 +211,7 @@ export class ContextSyncStore {
     }
     await mkdir(dir, { recursive: true });
 
-    const listed = new Map<string, FileStat>();
-    for (const e of entries) {
-      const path = e.path ?? '';
-      checkPath(path);
-      // Every parent must be a listed directory: a path under a listed symlink would be written
-      // wherever the link points, outside the copy.
-      const parts = path.split('/');
-      for (let i = 1; i < parts.length; i++) {
-        const parent = listed.get(parts.slice(0, i).join('/'));
-        if (!parent || kindOf(parent.mode ?? 0) !== 'dir') throw SolveContextErrors.badPath(path);
-      }
-      listed.set(path, e);
-    }
+    const listed = listedByPath(entries);
     if (!empty) await this.#removeUnlisted(dir, '', listed);
 
     // One lstat per entry: a no-op sync of a large context is this walk and nothing else.
@@ -302,7 +260,7 @@ export class ContextSyncStore {
     if (wanted.length > 0) await rm(manifestFile, { force: true });
     const settled = new Set<FileStat>();
     const rows: StatCacheEntry[] | undefined = this.#written ? [] : undefined;
-    const received = await this.#receive(dir, wanted, fetch, opts, settled, rows);
+    const received = await receiveFiles(dir, wanted, fetch, { maxBytes: opts.maxBytes, settled, rows, written: this.#written });
 
     const next: Record<string, ManifestEntry> = {};
     // Children before parents, so a directory's time is set after its entries changed. Only
@@ -366,65 +324,6 @@ export class ContextSyncStore {
       const have = d.isDirectory() ? 'dir' : d.isFile() ? 'file' : d.isSymbolicLink() ? 'link' : 'other';
       if (!want || kindOf(want.mode ?? 0) !== have) await rm(join(dir, path), { recursive: true, force: true });
       else if (have === 'dir') await this.#removeUnlisted(dir, path, listed);
-    }
-  }
-
-  /**
-   * Fetches `wanted` into `dir`; the entries written whole with their attributes are added to
-   * `settled`, and their stat cache rows to `rows`.
-   */
-  async #receive(dir: string, wanted: readonly FileStat[], fetch: FetchFiles, opts: SyncOptions, settled?: Set<FileStat>, rows?: StatCacheEntry[]): Promise<{ bytes: number }> {
-    if (wanted.length === 0) return { bytes: 0 };
-    const byId = new Map(wanted.map((e) => [e.fileId ?? 0, e]));
-    // Files that come in several chunks are streamed here and renamed into place once whole; the
-    // directory is made when the first such file arrives (small contexts never need it).
-    const incoming = `${dir}.incoming`;
-    let incomingMade = false;
-    let bytes = 0;
-    let written = 0;
-    const open = new Map<number, ReturnType<typeof createWriteStream>>();
-    try {
-      for await (const c of fetch(wanted.map((e) => e.fileId ?? 0))) {
-        const e = byId.get(c.fileId);
-        if (!e) throw SolveContextErrors.protocol(`a file chunk for file ${c.fileId}, which was not requested`);
-        bytes += c.data.length;
-        if (opts.maxBytes > 0 && bytes > opts.maxBytes) throw new UserInputError('CONTEXT_TOO_LARGE', `the build context is larger than this daemon accepts (--max-context-size ${opts.maxBytes} bytes)`);
-        let out = open.get(c.fileId);
-        if (!out && c.eof) {
-          // A whole file in one chunk (small files come so, packed many to a message): written in
-          // place at once, synchronously — for many small files a stream, a flush, a temp name and
-          // a rename each cost more than the write.
-          const st = writeNewFile(join(dir, e.path ?? ''), c.data, e, rows !== undefined);
-          settled?.add(e);
-          if (st && this.#written) rows?.push({ path: e.path ?? '', size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, mode: st.mode, digest: this.#written.digest(c.data) });
-          byId.delete(c.fileId);
-          if (byId.size === 0) break;
-          if (++written % STAT_BATCH === 0) await new Promise<void>((r) => setImmediate(r));
-          continue;
-        }
-        if (!out) {
-          if (!incomingMade) {
-            await rm(incoming, { recursive: true, force: true });
-            await mkdir(incoming);
-            incomingMade = true;
-          }
-          out = createWriteStream(join(incoming, String(c.fileId)));
-          open.set(c.fileId, out);
-        }
-        if (c.data.length > 0 && !out.write(c.data)) await new Promise<void>((r) => out?.once('drain', () => r()));
-        if (c.eof) {
-          out.end();
-          await finished(out);
-          await rename(join(incoming, String(c.fileId)), join(dir, e.path ?? ''));
-          byId.delete(c.fileId);
-          if (byId.size === 0) break;
-        }
-      }
-      if (byId.size > 0) throw SolveContextErrors.protocol(`the client ended before sending ${byId.size} requested file(s)`);
-      return { bytes };
-    } finally {
-      for (const s of open.values()) s.destroy();
-      if (incomingMade) await rm(incoming, { recursive: true, force: true });
     }
   }
 }

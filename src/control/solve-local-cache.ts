@@ -17,7 +17,7 @@ import type { Writable } from 'node:stream';
 import type { tsbuild } from '../client/gen/control.js';
 import type { BuildRequest, BuildResult, Engine } from '../engine/index.js';
 import type { ProgressEvent } from '../progress/types.js';
-import { SolveContextErrors } from './solve-context-sync.js';
+import { SolveContextErrors } from './solve-context-errors.js';
 import type { SolveInbox } from './solve-inbox.js';
 
 type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;

@@ -4,9 +4,9 @@
  * by target so the encoding does not depend on the order flags were written in, and parents are
  * mounted before their children.
  */
+import { writeExecBody } from './exec-op-encoding.js';
+import type { ExecBodyFields } from './exec-op-encoding.js';
 import { tsbuild } from './gen/llb.js';
-import { writeExecBody } from './op-encoding.js';
-import type { ExecBodyFields } from './op-encoding.js';
 import { InputList, OpNode } from './op-node.js';
 import type { BodyWriter, OpBody } from './op-node.js';
 import type { ProtoWriter } from './proto-writer.js';

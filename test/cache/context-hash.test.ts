@@ -3,7 +3,8 @@ import { chmod, chown, mkdir, mkdtemp, rm, stat, symlink, unlink, utimes, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CacheStorage } from '../../src/cache/cache-storage.js';
-import { ContextHasher, hashContext, readFileChunks } from '../../src/cache/context-hash.js';
+import { readFileChunks } from '../../src/cache/context-contents.js';
+import { ContextHasher, hashContext } from '../../src/cache/context-hash.js';
 import type { FileReader } from '../../src/cache/types.js';
 import { countPoolTrips } from '../helpers/pool-trips.js';
 import { isRoot, testIf } from '../helpers/skip.js';

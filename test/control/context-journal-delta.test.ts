@@ -22,7 +22,7 @@ import { ContextJournals } from '../../src/control/context-journal.js';
 import type { WatchedContext } from '../../src/control/context-journal.js';
 import { mergeListing } from '../../src/control/context-listing-delta.js';
 import { ContextSyncStore } from '../../src/control/solve-context-sync.js';
-import type { IncomingChunk } from '../../src/control/solve-context-sync.js';
+import type { IncomingChunk } from '../../src/control/context-copy-receive.js';
 import { mulberry32 } from '../helpers/prng.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;

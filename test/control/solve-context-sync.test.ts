@@ -15,7 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { tsbuild } from '../../src/client/gen/control.js';
-import { ContextSyncStore, type FetchFiles } from '../../src/control/solve-context-sync.js';
+import type { FetchFiles } from '../../src/control/context-copy-receive.js';
+import { ContextSyncStore } from '../../src/control/solve-context-sync.js';
 import { countPoolTrips } from '../helpers/pool-trips.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;

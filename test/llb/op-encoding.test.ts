@@ -1,11 +1,11 @@
 /**
- * The hand-written LLB encoder (src/llb/proto-writer.ts, op-encoding.ts, marshal.ts) must write
- * exactly the bytes protobufjs' generated code writes, or every digest changes. Checked four ways:
- * writer primitives against protobufjs' Writer; whole definitions of builder graphs against the
- * protobufjs-based marshaller this encoder replaced (re-implemented below as the reference); every
- * Dockerfile the repository and the anchors hold, converted with the per-op cross-check turned on;
- * and random ops generated from proto/llb.proto itself, so a field added to the schema but not
- * to the encoder fails here.
+ * The hand-written LLB encoder (src/llb/proto-wire-writer.ts, proto-writer.ts, op-encoding.ts,
+ * exec-op-encoding.ts, marshal.ts) must write exactly the bytes protobufjs' generated code writes,
+ * or every digest changes. Checked four ways: writer primitives against protobufjs' Writer; whole
+ * definitions of builder graphs against the protobufjs-based marshaller this encoder replaced
+ * (re-implemented below as the reference); every Dockerfile the repository and the anchors hold,
+ * converted with the per-op cross-check turned on; and random ops generated from proto/llb.proto
+ * itself, so a field added to the schema but not to the encoder fails here.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';

@@ -16,13 +16,18 @@
  * connection's failure (a refused connect, a reset socket) is `error`, which H2Call names in the
  * UNAVAILABLE status of the streams that were open. Written chunks are sent on the next tick,
  * frames corked into one write, and the socket is not filled beyond SOCKET_BUFFER before it drains.
+ *
+ * Here: streams, windows, the socket; the wire format is in frames.ts, header blocks in
+ * header-block.ts, what the server's SETTINGS allow in peer-settings.ts.
  */
 import type { Socket } from 'node:net';
 import {
-  ConnectionError, DEFAULT_MAX_FRAME, DEFAULT_WINDOW, FLAG, frame, FRAME, frameHeader, FrameReader, H2_ERROR, MAX_WINDOW, PREFACE, SETTING,
-  type Frame,
+  ConnectionError, DEFAULT_WINDOW, FLAG, frame, FRAME, frameHeader, FrameReader, goaway, H2_ERROR, MAX_WINDOW, PREFACE, rstStream, SETTING, settings,
+  unpad, windowUpdate, type Frame,
 } from './frames.js';
-import { encodeHeaders, HpackDecoder, HpackError, type HeaderField } from './hpack.js';
+import { HeaderBlockReader, writeHeaderBlock } from './header-block.js';
+import type { HeaderField } from './hpack.js';
+import { PeerSettings } from './peer-settings.js';
 import { NetH2Stream, type StreamOwner } from './stream.js';
 
 /** The receive window of each stream (SETTINGS_INITIAL_WINDOW_SIZE), reopened at half. */
@@ -32,47 +37,25 @@ const SOCKET_BUFFER = 1024 * 1024;
 /** How long a connection that sent its GOAWAY waits for the server to close before closing itself. */
 const SHUTDOWN_GRACE_MS = 500;
 
-function u32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  b.writeUInt32BE(n);
-  return b;
-}
-
-function windowUpdate(streamId: number, increment: number): Buffer {
-  return frame(FRAME.WINDOW_UPDATE, 0, streamId, u32(increment));
-}
-
-function goaway(code: number, debug: string): Buffer {
-  return frame(FRAME.GOAWAY, 0, 0, Buffer.concat([u32(0), u32(code), Buffer.from(debug, 'latin1')]));
-}
-
-interface HeaderBlock {
-  readonly streamId: number;
-  readonly endStream: boolean;
-  readonly parts: Buffer[];
-}
-
 export class H2Connection implements StreamOwner {
   readonly #socket: Socket;
   readonly #reader = new FrameReader();
-  readonly #decoder = new HpackDecoder();
   readonly #streams = new Map<number, NetH2Stream>();
   #waiting: NetH2Stream[] = [];
   readonly #sending = new Set<NetH2Stream>();
+  readonly #headerBlocks = new HeaderBlockReader((streamId, fields, endStream) => this.#streams.get(streamId)?.onHeaders(fields, endStream));
+  /** The server's initial stream window moved: so does every open stream's send window (§6.9.2). */
+  readonly #peer = new PeerSettings((delta) => {
+    for (const s of this.#streams.values()) {
+      s.sendWindow += delta;
+      if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'a stream window beyond 2^31-1');
+      if (s.wantsToSend) this.#sending.add(s);
+    }
+  });
   #nextId = 1;
   #sendWindow = DEFAULT_WINDOW;
   #recvWindow = MAX_WINDOW;
   #recvUnacked = 0;
-  #peerInitialWindow = DEFAULT_WINDOW;
-  #peerMaxFrame = DEFAULT_MAX_FRAME;
-  /**
-   * Until the server's first SETTINGS, one stream at a time: a server with a lower limit than the
-   * calls started at once would refuse the rest (REFUSED_STREAM), and its limit is not known yet.
-   */
-  #peerMaxStreams = 1;
-  #settingsSeen = false;
-  /** A header block still waiting for its CONTINUATION frames. */
-  #block: HeaderBlock | undefined;
   #flushQueued = false;
   #awaitingDrain = false;
   #goaway = false;
@@ -102,12 +85,8 @@ export class H2Connection implements StreamOwner {
       this.#awaitingDrain = false;
       this.#flush();
     });
-    const settings = Buffer.allocUnsafe(12);
-    settings.writeUInt16BE(SETTING.ENABLE_PUSH, 0);
-    settings.writeUInt32BE(0, 2);
-    settings.writeUInt16BE(SETTING.INITIAL_WINDOW_SIZE, 6);
-    settings.writeUInt32BE(STREAM_WINDOW, 8);
-    socket.write(Buffer.concat([PREFACE, frame(FRAME.SETTINGS, 0, 0, settings), windowUpdate(0, MAX_WINDOW - DEFAULT_WINDOW)]));
+    const mine = settings([[SETTING.ENABLE_PUSH, 0], [SETTING.INITIAL_WINDOW_SIZE, STREAM_WINDOW]]);
+    socket.write(Buffer.concat([PREFACE, mine, windowUpdate(0, MAX_WINDOW - DEFAULT_WINDOW)]));
   }
 
   /** True when the connection takes no new streams: going away, closing or gone. */
@@ -152,7 +131,7 @@ export class H2Connection implements StreamOwner {
 
   reset(s: NetH2Stream, code: number): void {
     if (s.id !== 0 && this.#streams.get(s.id) === s && !this.destroyed) {
-      this.#socket.write(frame(FRAME.RST_STREAM, 0, s.id, u32(code)));
+      this.#socket.write(rstStream(s.id, code));
     }
   }
 
@@ -195,7 +174,7 @@ export class H2Connection implements StreamOwner {
     this.#socket.cork();
     try {
       // Also when closing: streams asked for before close() still run.
-      while (this.#waiting.length > 0 && this.#streams.size < this.#peerMaxStreams && !this.#goaway) {
+      while (this.#waiting.length > 0 && this.#streams.size < this.#peer.maxStreams && !this.#goaway) {
         this.#open(this.#waiting.shift() as NetH2Stream);
       }
       let progress = true;
@@ -206,7 +185,7 @@ export class H2Connection implements StreamOwner {
             this.#sending.delete(s);
             continue;
           }
-          const room = Math.min(this.#peerMaxFrame, this.#sendWindow, s.sendWindow);
+          const room = Math.min(this.#peer.maxFrame, this.#sendWindow, s.sendWindow);
           if (s.hasQueuedData && room <= 0) continue; // until a WINDOW_UPDATE
           const { data, end, done } = s.take(s.hasQueuedData ? room : 0);
           this.#sendWindow -= data.byteLength;
@@ -231,17 +210,10 @@ export class H2Connection implements StreamOwner {
     if (s.closed) return;
     s.id = this.#nextId;
     this.#nextId += 2;
-    s.sendWindow = this.#peerInitialWindow;
+    s.sendWindow = this.#peer.initialWindow;
     s.recvWindow = STREAM_WINDOW;
     this.#streams.set(s.id, s);
-    const block = encodeHeaders(s.requestHeaders);
-    const max = this.#peerMaxFrame;
-    for (let at = 0; at === 0 || at < block.byteLength; at += max) {
-      const part = block.subarray(at, at + max);
-      const last = at + max >= block.byteLength;
-      this.#socket.write(frameHeader(at === 0 ? FRAME.HEADERS : FRAME.CONTINUATION, last ? FLAG.END_HEADERS : 0, s.id, part.byteLength));
-      this.#socket.write(part);
-    }
+    writeHeaderBlock(this.#socket, s.id, s.requestHeaders, this.#peer.maxFrame);
     if (s.wantsToSend) this.#sending.add(s);
   }
 
@@ -271,11 +243,11 @@ export class H2Connection implements StreamOwner {
   }
 
   #onFrame(f: Frame): void {
-    if (this.#block && f.type !== FRAME.CONTINUATION) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a header block interrupted before its end');
+    if (this.#headerBlocks.incomplete && f.type !== FRAME.CONTINUATION) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a header block interrupted before its end');
     switch (f.type) {
       case FRAME.DATA: return this.#onData(f);
-      case FRAME.HEADERS: return this.#onHeaders(f);
-      case FRAME.CONTINUATION: return this.#onContinuation(f);
+      case FRAME.HEADERS: return this.#headerBlocks.headers(f);
+      case FRAME.CONTINUATION: return this.#headerBlocks.continuation(f);
       case FRAME.RST_STREAM:
         if (f.streamId === 0 || f.payload.byteLength !== 4) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a malformed RST_STREAM');
         this.#streams.get(f.streamId)?.onReset(f.payload.readUInt32BE(0));
@@ -317,67 +289,8 @@ export class H2Connection implements StreamOwner {
     if (f.flags & FLAG.END_STREAM) s.onRemoteEnd();
   }
 
-  #onHeaders(f: Frame): void {
-    if (f.streamId === 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'HEADERS on stream 0');
-    let fragment = unpad(f);
-    if (f.flags & FLAG.PRIORITY) {
-      if (fragment.byteLength < 5) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'a HEADERS frame too short for its priority');
-      fragment = fragment.subarray(5);
-    }
-    this.#block = { streamId: f.streamId, endStream: (f.flags & FLAG.END_STREAM) !== 0, parts: [fragment] };
-    if (f.flags & FLAG.END_HEADERS) this.#endBlock();
-  }
-
-  #onContinuation(f: Frame): void {
-    if (!this.#block || this.#block.streamId !== f.streamId) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'CONTINUATION without its HEADERS');
-    this.#block.parts.push(f.payload);
-    if (f.flags & FLAG.END_HEADERS) this.#endBlock();
-  }
-
-  /** Decodes a complete header block (always: the HPACK table must follow the server's even for a stream closed here). */
-  #endBlock(): void {
-    const { streamId, endStream, parts } = this.#block as HeaderBlock;
-    this.#block = undefined;
-    let fields: HeaderField[];
-    try {
-      fields = this.#decoder.decode(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts));
-    } catch (e) {
-      if (e instanceof HpackError) throw new ConnectionError(H2_ERROR.COMPRESSION_ERROR, e.message);
-      throw e;
-    }
-    this.#streams.get(streamId)?.onHeaders(fields, endStream);
-  }
-
   #onSettings(f: Frame): void {
-    if (f.streamId !== 0) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if (f.flags & FLAG.ACK) {
-      if (f.payload.byteLength !== 0) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'a SETTINGS acknowledgement with a payload');
-      return;
-    }
-    if (f.payload.byteLength % 6 !== 0) throw new ConnectionError(H2_ERROR.FRAME_SIZE_ERROR, 'a SETTINGS frame of a partial setting');
-    if (!this.#settingsSeen) {
-      this.#settingsSeen = true;
-      this.#peerMaxStreams = Number.POSITIVE_INFINITY; // unless the frame names a limit
-    }
-    for (let at = 0; at < f.payload.byteLength; at += 6) {
-      const id = f.payload.readUInt16BE(at);
-      const value = f.payload.readUInt32BE(at + 2);
-      if (id === SETTING.MAX_CONCURRENT_STREAMS) this.#peerMaxStreams = value;
-      else if (id === SETTING.INITIAL_WINDOW_SIZE) {
-        if (value > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value}`);
-        const delta = value - this.#peerInitialWindow;
-        this.#peerInitialWindow = value;
-        for (const s of this.#streams.values()) {
-          s.sendWindow += delta;
-          if (s.sendWindow > MAX_WINDOW) throw new ConnectionError(H2_ERROR.FLOW_CONTROL_ERROR, 'a stream window beyond 2^31-1');
-          if (s.wantsToSend) this.#sending.add(s);
-        }
-      } else if (id === SETTING.MAX_FRAME_SIZE) {
-        if (value < DEFAULT_MAX_FRAME || value > 0xffffff) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value}`);
-        this.#peerMaxFrame = value;
-      }
-      // HEADER_TABLE_SIZE: the encoder never indexes; ENABLE_PUSH, MAX_HEADER_LIST_SIZE, others: nothing to do.
-    }
+    if (!this.#peer.read(f)) return;
     this.#socket.write(frame(FRAME.SETTINGS, FLAG.ACK, 0));
     this.#scheduleFlush();
   }
@@ -433,12 +346,4 @@ export class H2Connection implements StreamOwner {
     this.#waiting = [];
     for (const s of open) s.onReset(H2_ERROR.CANCEL);
   }
-}
-
-/** A DATA or HEADERS payload without its padding (§6.1, §6.2). */
-function unpad(f: Frame): Buffer {
-  if ((f.flags & FLAG.PADDED) === 0) return f.payload;
-  const pad = f.payload[0];
-  if (pad === undefined || pad >= f.payload.byteLength) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'padding longer than the frame');
-  return f.payload.subarray(1, f.payload.byteLength - pad);
 }

@@ -1,7 +1,8 @@
 /**
  * HTTP/2 framing (RFC 9113 §4, §6) for the client's own connection (connection.ts): the frame
- * types, flags, error codes and settings it uses, the 9-octet frame header, and a reader that cuts
- * the socket's byte stream into whole frames however its chunks fall.
+ * types, flags, error codes and settings it uses, the 9-octet frame header, the small control
+ * frames it sends, a padded payload's content, and a reader that cuts the socket's byte stream into
+ * whole frames however its chunks fall.
  */
 
 export const FRAME = {
@@ -65,6 +66,42 @@ export function frameHeader(type: number, flags: number, streamId: number, lengt
 /** A whole frame in one buffer (for the small control frames). */
 export function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   return Buffer.concat([frameHeader(type, flags, streamId, payload.byteLength), payload]);
+}
+
+function u32(n: number): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32BE(n);
+  return b;
+}
+
+/** A SETTINGS frame (not an acknowledgement) of these settings, in order (§6.5.1). */
+export function settings(values: ReadonlyArray<readonly [id: number, value: number]>): Buffer {
+  const payload = Buffer.allocUnsafe(6 * values.length);
+  for (const [i, [id, value]] of values.entries()) {
+    payload.writeUInt16BE(id, 6 * i);
+    payload.writeUInt32BE(value, 6 * i + 2);
+  }
+  return frame(FRAME.SETTINGS, 0, 0, payload);
+}
+
+export function windowUpdate(streamId: number, increment: number): Buffer {
+  return frame(FRAME.WINDOW_UPDATE, 0, streamId, u32(increment));
+}
+
+export function rstStream(streamId: number, code: number): Buffer {
+  return frame(FRAME.RST_STREAM, 0, streamId, u32(code));
+}
+
+export function goaway(code: number, debug: string): Buffer {
+  return frame(FRAME.GOAWAY, 0, 0, Buffer.concat([u32(0), u32(code), Buffer.from(debug, 'latin1')]));
+}
+
+/** A DATA or HEADERS payload without its padding (§6.1, §6.2). */
+export function unpad(f: Frame): Buffer {
+  if ((f.flags & FLAG.PADDED) === 0) return f.payload;
+  const pad = f.payload[0];
+  if (pad === undefined || pad >= f.payload.byteLength) throw new ConnectionError(H2_ERROR.PROTOCOL_ERROR, 'padding longer than the frame');
+  return f.payload.subarray(1, f.payload.byteLength - pad);
 }
 
 /** Cuts a byte stream into frames; a frame longer than `maxFrameSize` fails the connection. */

@@ -16,7 +16,8 @@ import { uppercaseCmd } from '../../../src/frontend/dockerfile/convert/dispatch-
 import { joinedLines } from '../../../src/frontend/dockerfile/file-parser.js';
 import { parseDockerfile } from '../../../src/frontend/dockerfile/parse.js';
 import { writeInputFieldSha256 } from '../../../src/llb/op-encoding.js';
-import { LEN, ProtoWriter } from '../../../src/llb/proto-writer.js';
+import { LEN } from '../../../src/llb/proto-wire-writer.js';
+import { ProtoWriter } from '../../../src/llb/proto-writer.js';
 import { byName, convert } from './helpers.js';
 
 /** A small deterministic generator (tests must not depend on Math.random's sequence). */
