@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { StatCacheEntry } from '../cache/types.js';
 import type { tsbuild } from '../client/gen/control.js';
-import { UserInputError } from '../util/errors.js';
+import { DaemonErrors } from './errors.js';
 import { writeNewFile } from './context-copy-write.js';
 import type { WrittenContent } from './context-copy-write.js';
 import { SolveContextErrors } from './solve-context-errors.js';
@@ -58,7 +58,7 @@ export async function receiveFiles(dir: string, wanted: readonly FileStat[], fet
       const e = byId.get(c.fileId);
       if (!e) throw SolveContextErrors.protocol(`a file chunk for file ${c.fileId}, which was not requested`);
       bytes += c.data.length;
-      if (opts.maxBytes > 0 && bytes > opts.maxBytes) throw new UserInputError('CONTEXT_TOO_LARGE', `the build context is larger than this daemon accepts (--max-context-size ${opts.maxBytes} bytes)`);
+      if (opts.maxBytes > 0 && bytes > opts.maxBytes) throw DaemonErrors.contextTooLarge(opts.maxBytes);
       let out = open.get(c.fileId);
       if (!out && c.eof) {
         // A whole file in one chunk (small files come so, packed many to a message): written in

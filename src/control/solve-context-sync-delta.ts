@@ -14,20 +14,11 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { tsbuild } from '../client/gen/control.js';
 import { Detacher } from './context-copy-detach.js';
+import { kindOf } from './context-copy-listing.js';
 import { search } from './context-listing-delta.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
 
-const S_IFMT = 0o170000;
-
-function kindOf(mode: number): 'dir' | 'file' | 'link' | 'other' {
-  switch (mode & S_IFMT) {
-    case 0o040000: return 'dir';
-    case 0o100000: return 'file';
-    case 0o120000: return 'link';
-    default: return 'other';
-  }
-}
 
 /** The directory `path` is in ('' for the root). */
 export function parentOf(path: string): string {
