@@ -32,7 +32,7 @@
  * write through a hard link made after the listing from outside the context to a file inside it,
  * and writes through a shared mmap.
  */
-import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statfsSync, statSync, watch, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync, statfsSync, statSync, watch } from 'node:fs';
 import type { FSWatcher, Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ import type { tsbuild } from '../client/gen/control.js';
 import { listingExcludes } from '../client/context-excludes.js';
 import { contextRootId } from '../client/context-root-id.js';
 import { PatternMatcher, walkContext } from '../util/pattern-matcher/index.js';
+import { InotifyBarrier } from './inotify-barrier.js';
 
 type FileStat = tsbuild.control.v1.FileStat.$Properties;
 
@@ -126,25 +127,20 @@ function procNumber(name: string, fallback: number): number {
 class Unwatchable extends Error {}
 
 export class ContextJournals {
-  readonly #dir: string;
   readonly #maxContexts: number;
   readonly #maxWatches: number;
   readonly #burstLimit: number;
-  readonly #barrierTimeoutMs: number;
   /** By copy directory, least recently used first. */
   readonly #journals = new Map<string, Journal>();
   #watches = 0;
   #burst = 0;
-  #barrierWatcher: FSWatcher | undefined;
-  #barrierSeq = 0;
-  readonly #barriers = new Map<string, (seen: boolean) => void>();
+  readonly #barrier: InotifyBarrier;
 
   constructor(opts: ContextJournalOptions) {
-    this.#dir = opts.dir;
     this.#maxContexts = opts.maxContexts ?? 32;
     this.#maxWatches = opts.maxWatches ?? Math.min(65_536, Math.floor(procNumber('max_user_watches', 8192) / 2));
     this.#burstLimit = opts.burstLimit ?? Math.floor(procNumber('max_queued_events', 16_384) / 2);
-    this.#barrierTimeoutMs = opts.barrierTimeoutMs ?? 5000;
+    this.#barrier = new InotifyBarrier({ dir: opts.dir, timeoutMs: opts.barrierTimeoutMs ?? 5000, onEvent: () => this.#counted() });
   }
 
   /**
@@ -169,7 +165,7 @@ export class ContextJournals {
     if (j !== undefined && j.key === key) {
       if (j.unwatchable) return WALK;
       // Every event of a change made before this point is delivered once the barrier's is.
-      const drained = await this.#barrier();
+      const drained = await this.#barrier.drain();
       if (drained && !j.dirty && j.digest !== '' && j.digest === known) return CLEAN;
       const precise = drained ? this.#precisePaths(j, copy, known) : 'restart';
       if (precise !== 'restart') {
@@ -224,10 +220,7 @@ export class ContextJournals {
   /** Stops every watch. */
   close(): void {
     for (const copy of [...this.#journals.keys()]) this.#drop(copy, { now: true });
-    this.#barrierWatcher?.close();
-    this.#barrierWatcher = undefined;
-    for (const done of this.#barriers.values()) done(false);
-    this.#barriers.clear();
+    this.#barrier.close();
   }
 
   /** The journal key: the directory, its id and the ignore file; undefined when the daemon does not see that directory or it is not on a local file system. */
@@ -337,7 +330,7 @@ export class ContextJournals {
     this.#watches -= j.watchers.length;
     const close = (): void => { for (const w of j.watchers) w.close(); };
     if (opts.now) close();
-    else void this.#barrier().then(close, close);
+    else void this.#barrier.drain().then(close, close);
   }
 
   /** One more event in this read of the queue; a burst this large may have overflowed it. */
@@ -350,52 +343,5 @@ export class ContextJournals {
         j.paths = undefined;
       }
     }
-  }
-
-  /**
-   * Resolves true once every inotify event queued before this call has been delivered; false when
-   * that could not be seen in time (or the barrier directory is unusable): nothing is vouched for.
-   */
-  async #barrier(): Promise<boolean> {
-    try {
-      return await this.#barrierOnce();
-    } catch {
-      return false;
-    }
-  }
-
-  async #barrierOnce(): Promise<boolean> {
-    if (this.#barrierWatcher === undefined) {
-      mkdirSync(this.#dir, { recursive: true });
-      for (const name of readdirSync(this.#dir)) rmSync(join(this.#dir, name), { force: true });
-      this.#barrierWatcher = watch(this.#dir, { persistent: false }, (_type, name) => {
-        this.#counted();
-        const done = name === null ? undefined : this.#barriers.get(name);
-        if (done !== undefined) {
-          this.#barriers.delete(name as string);
-          done(true);
-        }
-      });
-      this.#barrierWatcher.on('error', () => {
-        // The directory went away: the next barrier makes it again.
-        this.#barrierWatcher?.close();
-        this.#barrierWatcher = undefined;
-      });
-    }
-    const name = `b${++this.#barrierSeq}`;
-    let timer: NodeJS.Timeout | undefined;
-    const seen = await new Promise<boolean>((resolve) => {
-      this.#barriers.set(name, resolve);
-      timer = setTimeout(() => { this.#barriers.delete(name); resolve(false); }, this.#barrierTimeoutMs);
-      try {
-        writeFileSync(join(this.#dir, name), '');
-      } catch {
-        this.#barriers.delete(name);
-        resolve(false);
-      }
-    });
-    clearTimeout(timer);
-    rmSync(join(this.#dir, name), { force: true });
-    return seen;
   }
 }

@@ -10,15 +10,17 @@ import type { CacheRecord, StepLease } from './cache-types.js';
 import type { ProgressWriter } from '../progress/types.js';
 import { CancelledError } from '../util/errors.js';
 import { abortable, noop } from './abortable.js';
-import { computeCacheKey, inputLink, type KeyPart } from './cache-key.js';
-import { StepError, asCancelled, isCancellation } from './errors.js';
+import { computeCacheKey, type KeyPart } from './cache-key.js';
+import { StepError, asCancelled } from './errors.js';
+import { missReason, rebuiltInput } from './input-decisions.js';
 import { describeMissReason } from './miss-reason.js';
 import type { CacheMap, MissReason, OpContext, Result, Vertex } from './types.js';
 import type { SolverDeps } from './solver-deps.js';
 import { VertexProgressWriter } from '../progress/vertex-progress.js';
 import { VertexEvents } from './vertex-events.js';
-import { explainMiss, loadSaved, previousResult, stepError, takeStepLease, type StepScope } from './step-run.js';
-import type { Decision, ExecState, KeyInfo, VertexView } from './vertex-types.js';
+import { VertexStatus } from './vertex-status.js';
+import { explainMiss, loadSaved, previousResult, saveRecords, stepError, takeStepLease, type StepScope } from './step-run.js';
+import type { Decision, KeyInfo, VertexView } from './vertex-types.js';
 
 /** An input of a shared vertex: output `index` of another shared vertex. */
 export interface InputLink {
@@ -37,6 +39,7 @@ export class SharedVertex {
   readonly #ac = new AbortController();
   readonly #ctx: OpContext;
   readonly #events: VertexEvents;
+  readonly #status: VertexStatus;
   readonly #scope: StepScope;
   readonly #wanted = new Set<number>();
   readonly #inflight = new Set<Promise<unknown>>();
@@ -47,18 +50,6 @@ export class SharedVertex {
   #key: Promise<KeyInfo> | undefined;
   #decision: Promise<Decision> | undefined;
   #exec: Promise<readonly Result[]> | undefined;
-  #view: {
-    key?: string;
-    decision?: 'hit' | 'miss';
-    missReason?: MissReason;
-    exec: ExecState;
-    execReason?: MissReason;
-    started?: number;
-    completed?: number;
-    why?: string;
-    opDigest?: string;
-    keyParts?: readonly KeyPart[];
-  } = { exec: 'none' };
 
   constructor(vertex: Vertex, id: string, inputs: readonly InputLink[], deps: SolverDeps, owner?: string) {
     this.vertex = vertex;
@@ -70,6 +61,7 @@ export class SharedVertex {
     // Every dependent waiting on this vertex listens on the signal; that is not a leak.
     setMaxListeners(0, this.#ac.signal);
     this.#events = new VertexEvents(vertex);
+    this.#status = new VertexStatus(this.#events, deps);
     this.#ctx = {
       vertex,
       signal: this.#ac.signal,
@@ -83,19 +75,7 @@ export class SharedVertex {
   }
 
   view(): VertexView {
-    const v = this.#view;
-    return {
-      key: v.key,
-      decision: v.decision,
-      missReason: v.missReason,
-      exec: v.exec,
-      execReason: v.execReason,
-      started: v.started,
-      completed: v.completed,
-      why: v.why,
-      opDigest: v.opDigest,
-      keyParts: v.keyParts,
-    };
+    return this.#status.view();
   }
 
   retain(): void {
@@ -174,11 +154,9 @@ export class SharedVertex {
         return { kind: 'key', key: k.key, output: link.index };
       }),
     );
-    const key = computeCacheKey(cacheMap.digest, parts);
-    this.#view.key = key;
-    this.#view.opDigest = cacheMap.digest;
-    this.#view.keyParts = parts;
-    return { key, cacheMap, parts };
+    const info: KeyInfo = { key: computeCacheKey(cacheMap.digest, parts), cacheMap, parts };
+    this.#status.keyed(info);
+    return info;
   }
 
   async #decide(): Promise<Decision> {
@@ -186,7 +164,7 @@ export class SharedVertex {
     if (this.vertex.options.ignoreCache) return this.#miss(key, { kind: 'ignore-cache' }, { rebuild: true });
     // An input re-executed for ignore-cache may now hold different content; whatever is keyed on
     // its (unchanged) cache key must not reuse results made from the old content.
-    const rebuilt = await this.#rebuiltInput(key);
+    const rebuilt = await rebuiltInput(key, this.#inputs, this.#ac.signal);
     if (rebuilt) return this.#miss(key, rebuilt, { rebuild: true });
     const outputs = this.#outputsWanted();
     let found: (CacheRecord | undefined)[];
@@ -197,42 +175,15 @@ export class SharedVertex {
     }
     if (found.every((r) => r !== undefined)) {
       const records = new Map(outputs.map((o, i) => [o, found[i] as CacheRecord]));
-      this.#view.decision = 'hit';
-      const now = this.#deps.now();
-      this.#events.vertex('cached', now, { started: now, completed: now });
+      this.#status.cached();
       return { hit: true, key, records };
     }
-    return this.#miss(key, await this.#missReason(key));
+    return this.#miss(key, await missReason(key, this.#inputs, this.#ac.signal));
   }
 
   #miss(key: KeyInfo, reason: MissReason, opts: { readonly rebuild: boolean } = { rebuild: false }): Decision {
-    this.#view.decision = 'miss';
-    this.#view.missReason = reason;
+    this.#status.missed(reason);
     return { hit: false, key, reason, rebuild: opts.rebuild };
-  }
-
-  /** The first input keyed by its cache key that is being rebuilt for ignore-cache, if any. */
-  async #rebuiltInput(key: KeyInfo): Promise<MissReason | undefined> {
-    for (const [i, part] of key.parts.entries()) {
-      const link = this.#inputs[i];
-      if (part.kind !== 'key' || !link) continue;
-      const d = await abortable(link.state.decide(), this.#ac.signal);
-      if (!d.hit && d.rebuild) return { kind: 'input-changed', input: i, inputName: link.state.vertex.name };
-    }
-    return undefined;
-  }
-
-  /** "input X changed" when an input keyed by its cache key had no record itself; else "no record". */
-  async #missReason(key: KeyInfo): Promise<MissReason> {
-    for (const [i, part] of key.parts.entries()) {
-      const link = this.#inputs[i];
-      if (part.kind !== 'key' || !link) continue;
-      const d = await abortable(link.state.decide(), this.#ac.signal).catch(() => undefined);
-      if (d && !d.hit && (d.reason.kind === 'no-record' || d.reason.kind === 'input-changed')) {
-        return { kind: 'input-changed', input: i, inputName: link.state.vertex.name };
-      }
-    }
-    return { kind: 'no-record' };
   }
 
   async #produce(index: number): Promise<Result> {
@@ -286,7 +237,7 @@ export class SharedVertex {
 
   /** `acquired`: the inputs' handles when the caller already asked for them (this call owns them then). */
   async #execute(key: KeyInfo, reason: MissReason, { replace }: { readonly replace: boolean }, acquired?: Promise<Result[]>): Promise<readonly Result[]> {
-    this.#view.execReason = reason;
+    this.#status.executing(reason);
     const signal = this.#ac.signal;
     const inputs = await (acquired ?? this.#acquireInputs());
     let lease: StepLease | undefined;
@@ -301,53 +252,21 @@ export class SharedVertex {
         if (saved) return saved;
       }
       const why = await explainMiss(this.#scope, key, reason);
-      if (why !== undefined) this.#view.why = why;
+      if (why !== undefined) this.#status.explained(why);
       previous = await previousResult(this.#scope, key, reason);
       const ctx: OpContext = previous ? { ...this.#ctx, previous } : this.#ctx;
       const outs = await this.#deps.scheduler.run(async () => {
-        const now = this.#deps.now();
-        this.#view.exec = 'running';
-        this.#view.started = now;
-        this.#events.vertex('started', now, { started: now, cacheMiss: why ?? describeMissReason(reason) });
+        this.#status.started(why ?? describeMissReason(reason));
         return this.vertex.op.exec(ctx, inputs);
       }, { signal });
       this.#owned.push(...outs);
       if (signal.aborted) throw asCancelled(signal.reason);
-      const recordType = key.cacheMap.recordType ?? 'regular';
-      const inputKeys = key.parts.map(inputLink);
-      const persisted = key.cacheMap.persist === false ? [] : outs;
-      await Promise.all(
-        persisted.map((r, output) =>
-          this.#deps.cache.save({
-            key: key.key,
-            output,
-            resultId: r.id,
-            recordType,
-            description: this.vertex.name,
-            inputKeys,
-            ...(r.size === undefined ? {} : { size: r.size }),
-            ...(replace ? { replace: true } : {}),
-          }),
-        ),
-      );
-      const done = this.#deps.now();
-      this.#view.exec = 'done';
-      this.#view.completed = done;
-      this.#events.vertex('completed', done, { started: this.#view.started ?? done, completed: done });
+      await saveRecords(this.#scope, key, outs, { replace });
+      this.#status.completed();
       return outs;
     } catch (e) {
       const err = signal.aborted ? asCancelled(signal.reason) : this.#wrap(e);
-      if (this.#view.exec === 'running') {
-        const done = this.#deps.now();
-        this.#view.completed = done;
-        const canceled = isCancellation(err);
-        this.#view.exec = canceled ? 'canceled' : 'failed';
-        this.#events.vertex(canceled ? 'canceled' : 'error', done, {
-          started: this.#view.started ?? done,
-          completed: done,
-          ...(canceled ? {} : { error: errorLine(err) }),
-        });
-      }
+      this.#status.failed(err);
       throw err;
     } finally {
       await previous?.release().catch(noop);
@@ -364,9 +283,7 @@ export class SharedVertex {
     const saved = await loadSaved(this.#scope, key, this.#outputsWanted());
     if (!saved) return undefined;
     this.#owned.push(...saved.loaded);
-    this.#view.decision = 'hit';
-    const now = this.#deps.now();
-    this.#events.vertex('cached', now, { started: now, completed: now });
+    this.#status.cached();
     return saved.byOutput;
   }
 
@@ -422,11 +339,4 @@ export class SharedVertex {
   #wrap(e: unknown): unknown {
     return stepError(this.vertex, e);
   }
-}
-
-/** The one-line error shown next to the vertex (`#5 ERROR: …`); the cause, not the vertex name again. */
-function errorLine(e: unknown): string {
-  const cause = e instanceof StepError ? e.cause : e;
-  if (cause instanceof Error) return cause.message.split('\n')[0] ?? '';
-  return String(cause);
 }

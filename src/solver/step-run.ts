@@ -1,8 +1,10 @@
 /**
  * The parts of running a missed step that talk to the cache and the build rather than to the op
  * (shared-vertex.ts `#execute`): the store's lease on the key, the records another build saved
- * meanwhile, the earlier result an incremental op starts from, and the build's words for the miss.
+ * meanwhile, the earlier result an incremental op starts from, the build's words for the miss, and
+ * the records of the run's results.
  */
+import { inputLink } from './cache-key.js';
 import type { StepLease } from './cache-types.js';
 import { asCancelled, StepError, isCancellation } from './errors.js';
 import { WAITING_STATUS_ID, waitingMessage } from './joined-progress.js';
@@ -105,4 +107,29 @@ export async function explainMiss(s: StepScope, key: KeyInfo, reason: MissReason
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Saves the record of every output of a run under `key` (none when the results are not persisted,
+ * cacheMap.persist false); `replace`: over the records of an earlier run (re-executed for
+ * ignore-cache).
+ */
+export async function saveRecords(s: StepScope, key: KeyInfo, outs: readonly Result[], { replace }: { readonly replace: boolean }): Promise<void> {
+  const recordType = key.cacheMap.recordType ?? 'regular';
+  const inputKeys = key.parts.map(inputLink);
+  const persisted = key.cacheMap.persist === false ? [] : outs;
+  await Promise.all(
+    persisted.map((r, output) =>
+      s.deps.cache.save({
+        key: key.key,
+        output,
+        resultId: r.id,
+        recordType,
+        description: s.vertex.name,
+        inputKeys,
+        ...(r.size === undefined ? {} : { size: r.size }),
+        ...(replace ? { replace: true } : {}),
+      }),
+    ),
+  );
 }

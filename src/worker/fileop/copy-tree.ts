@@ -22,31 +22,29 @@
  * that would change nothing are left out. Times and xattrs are still written for every entry.
  */
 import { constants, copyFileSync, linkSync, lstatSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readdir, rm, unlink } from 'node:fs/promises';
+import { copyFile, link, readdir } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { posix } from 'node:path';
-import { throwIfAborted, type SourceLocation } from '../../util/errors.js';
-import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
+import { throwIfAborted } from '../../util/errors.js';
+import { sortNames } from './byte-order.js';
+import { CopyDestination, READY, type CopyDestinationOptions, type DestDir, type DirState, type MadeDir } from './copy-destination.js';
+import { fileOpIoError } from './errors.js';
 import { Limiter } from './limiter.js';
-import { applyCopiedMetadata, copiedAttrs, copyableXattr, setTimes, xattrNames, type CreatedState, type MetadataOverrides } from './metadata.js';
+import { applyCopiedMetadata, copiedAttrs, copyableXattr, xattrNames, type CreatedState, type MetadataOverrides } from './metadata.js';
 import type { FileBatch } from './file-batch.js';
 import type { CopiedAttrs, FileReuse } from './types.js';
 import type { PatternMatcher } from '../../util/pattern-matcher/index.js';
 import { mayReincludeBelow } from './pattern-filter.js';
 import { makeSpecialFile, splitDevice } from './special-files.js';
 
-export interface CopierOptions {
-  readonly destRoot: string;
+export interface CopierOptions extends CopyDestinationOptions {
   readonly overrides: MetadataOverrides;
   readonly exclude: PatternMatcher | undefined;
   readonly include: PatternMatcher | undefined;
   /** Entries hidden from the copy (`.dockerignore`), matched against paths relative to `srcRoot`. */
   readonly rootExclude?: { readonly matcher: PatternMatcher; readonly srcRoot: string } | undefined;
-  /** Replace destination entries of another type instead of failing. */
-  readonly alwaysReplace: boolean;
   readonly concurrency: number;
   readonly signal: AbortSignal | undefined;
-  readonly location: SourceLocation | undefined;
   /** Incremental COPY (docs/incremental-copy.md): regular files that may be hard-linked instead of copied. */
   readonly reuse?: FileReuse | undefined;
   /** Regular source files may be hard-linked where the copy would equal them (FileOpContext.linkSources). */
@@ -55,25 +53,6 @@ export interface CopierOptions {
   readonly batch?: FileBatch | undefined;
 }
 
-
-/** What the copier knows about a destination directory once it exists. */
-interface DirState {
-  /** The copy created it: nothing else is in it but what this copy writes (no lookup needed). */
-  readonly created: boolean;
-  /** Owner new entries in it get (setgid directories pass their group on); undefined: unknown. */
-  readonly childOwner: { readonly uid: number; readonly gid: number } | undefined;
-}
-
-/** A destination directory that is created on first use (for excluded-but-descended directories). */
-interface DestDir {
-  ensure(): Promise<DirState>;
-  /** Its state once it exists (what ensure() resolves to), so entries need not wait for it. */
-  readonly known: DirState | undefined;
-}
-
-const UNKNOWN_DIR: DirState = { created: false, childOwner: undefined };
-const READY: DestDir = { ensure: async () => UNKNOWN_DIR, known: UNKNOWN_DIR };
-const S_ISGID = 0o2000;
 /**
  * Files up to this size are copied with synchronous calls (as `cp -a` and the layer applier do):
  * for a small file the trip through the thread pool costs more than the copy. Bigger ones go
@@ -84,22 +63,11 @@ const SYNC_COPY_MAX = 128 * 1024;
 const ENTRIES_PER_TURN = 256;
 const DONE = Promise.resolve();
 
-/** A surrogate (half of a character beyond U+FFFF), where UTF-16 order and byte order differ. */
-const SURROGATE = /[\uD800-\uDFFF]/;
-
-/** Names in byte order (what the on-disk order of a layer tar would be), each encoded once. */
-function sortNames(names: string[]): string[] {
-  // Without surrogates, UTF-16 code unit order is code point order, which is UTF-8 byte order.
-  if (!names.some((n) => SURROGATE.test(n))) return names.sort();
-  const keyed = names.map((n) => ({ n, b: Buffer.from(n) }));
-  keyed.sort((x, y) => Buffer.compare(x.b, y.b));
-  return keyed.map((k) => k.n);
-}
-
 export class Copier {
   entries = 0;
   bytes = 0;
   private readonly limiter: Limiter;
+  private readonly dest: CopyDestination;
   /** dev:ino of multiply linked source files → the destination path of their first copy. */
   private readonly inodes = new Map<string, Promise<string>>();
   private failed = false;
@@ -110,11 +78,10 @@ export class Copier {
    * allowed, or the kernel refused a link across file systems).
    */
   private sourceLinks: Set<number> | undefined;
-  private readonly euid = process.geteuid?.() ?? 0;
-  private readonly egid = process.getegid?.() ?? 0;
 
   constructor(private readonly opts: CopierOptions) {
     this.limiter = new Limiter(opts.concurrency);
+    this.dest = new CopyDestination(opts);
     if (opts.linkSources === true) this.sourceLinks = new Set();
   }
 
@@ -131,14 +98,10 @@ export class Copier {
   async copy(src: string, st: Stats, dst: string, rel: string, into?: { readonly st: Stats; readonly absent: boolean }): Promise<void> {
     let parent = READY;
     if (into !== undefined) {
-      const state: DirState = { created: into.absent, childOwner: this.childOwnerIn(into.st) };
+      const state: DirState = { created: into.absent, childOwner: this.dest.childOwnerIn(into.st) };
       parent = { ensure: async () => state, known: state };
     }
     await this.visit(src, st, dst, rel, parent, true);
-  }
-
-  private display(dst: string): string {
-    return '/' + posix.relative(this.opts.destRoot, dst);
   }
 
   /** Not async: an entry takes one async frame (visitChild), which is what a small file costs most. */
@@ -191,20 +154,19 @@ export class Copier {
   private async linkTo(first: Promise<string>, src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
     const target = await first;
     const dir = await parent.ensure();
-    if (!dir.created) await this.clearForNonDir(dst);
+    if (!dir.created) await this.dest.clearForNonDir(dst);
     try {
       await link(target, dst);
     } catch (e) {
-      throw fileOpIoError(`hardlink ${this.display(dst)}`, e);
+      throw fileOpIoError(`hardlink ${this.dest.display(dst)}`, e);
     }
     this.entries++;
     this.opts.reuse?.written(src, st, dst, 'hardlink', copiedAttrs(st, this.opts.overrides));
   }
 
   private async visitDir(src: string, st: Stats, dst: string, rel: string, parent: DestDir, isTop: boolean, lazy: boolean): Promise<void> {
-    let made: Promise<{ readonly state: DirState; readonly created: CreatedState | undefined }> | undefined;
-    const make = (): Promise<{ readonly state: DirState; readonly created: CreatedState | undefined }> =>
-      (made ??= parent.ensure().then(() => this.makeDir(dst)));
+    let made: Promise<MadeDir> | undefined;
+    const make = (): Promise<MadeDir> => (made ??= parent.ensure().then(() => this.makeDir(dst)));
     const self: { known: DirState | undefined; ensure(): Promise<DirState> } = { known: undefined, ensure: () => make().then((m) => m.state) };
     if (!lazy) self.known = await self.ensure();
     let names: string[];
@@ -257,56 +219,11 @@ export class Copier {
     await this.visit(src, st, dst, rel, parent, false);
   }
 
-  /** Makes `dst` a directory: whether it was created (rather than merged into), and its state. */
-  private async makeDir(dst: string): Promise<{ readonly state: DirState; readonly created: CreatedState | undefined }> {
-    let existing: Stats | undefined;
-    try {
-      existing = await lstat(dst);
-    } catch (e) {
-      if (!isNotFound(e)) throw fileOpIoError(`stat ${this.display(dst)}`, e);
-    }
-    if (existing?.isDirectory()) return { state: { created: false, childOwner: this.childOwnerIn(existing) }, created: undefined };
-    if (existing) {
-      if (!this.opts.alwaysReplace) {
-        throw fileOpUserError('FILEOP_NOT_A_DIRECTORY', [this.display(dst)], { location: this.opts.location });
-      }
-      await rm(dst, { recursive: true, force: true });
-    }
-    let now: Stats;
-    try {
-      await mkdir(dst, 0o755);
-      now = await lstat(dst);
-    } catch (e) {
-      throw fileOpIoError(`mkdir ${this.display(dst)}`, e);
-    }
-    this.entries++;
-    return { state: { created: true, childOwner: this.childOwnerIn(now) }, created: { uid: now.uid, gid: now.gid, bits: now.mode & 0o7777 } };
-  }
-
-  /** The owner the kernel gives an entry created in the directory `dir` (lstat) by this process. */
-  private childOwnerIn(dir: Stats): { readonly uid: number; readonly gid: number } {
-    return { uid: this.euid, gid: (dir.mode & S_ISGID) !== 0 ? dir.gid : this.egid };
-  }
-
-  /** Removes what is at `dst` so a non-directory can be created there. */
-  private async clearForNonDir(dst: string): Promise<void> {
-    // Synchronous, like the source lstats: usually the answer is "nothing there", one cheap call.
-    let existing: Stats | undefined;
-    try {
-      existing = lstatSync(dst, { throwIfNoEntry: false });
-    } catch (e) {
-      if (isNotFound(e)) return;
-      throw fileOpIoError(`stat ${this.display(dst)}`, e);
-    }
-    if (existing === undefined) return;
-    if (existing.isDirectory()) {
-      if (!this.opts.alwaysReplace) {
-        throw fileOpUserError('FILEOP_REPLACE_DIR_WITH_FILE', [this.display(dst)], { location: this.opts.location });
-      }
-      await rm(dst, { recursive: true, force: true });
-      return;
-    }
-    await unlink(dst);
+  /** Makes `dst` a directory (copy-destination.ts), counting it when the copy created it. */
+  private async makeDir(dst: string): Promise<MadeDir> {
+    const m = await this.dest.makeDir(dst);
+    if (m.state.created) this.entries++;
+    return m;
   }
 
   private leaf(src: string, st: Stats, dst: string, parent: DestDir): Promise<void> {
@@ -326,7 +243,7 @@ export class Copier {
     throwIfAborted(this.opts.signal);
     if (st.isSocket()) return; // a socket cannot be recreated meaningfully; BuildKit's context skips them too
     const dir = await parent.ensure();
-    if (!dir.created) await this.clearForNonDir(dst);
+    if (!dir.created) await this.dest.clearForNonDir(dst);
     const owner = dir.childOwner;
     let created: CreatedState | undefined;
     const reuse = this.opts.reuse;
@@ -368,7 +285,7 @@ export class Copier {
         await makeSpecialFile(dst, { kind, mode: st.mode, ...splitDevice(st.rdev), signal: this.opts.signal });
       }
     } catch (e) {
-      throw fileOpIoError(`copy ${src} to ${this.display(dst)}`, e);
+      throw fileOpIoError(`copy ${src} to ${this.dest.display(dst)}`, e);
     }
     this.entries++;
     await applyCopiedMetadata(src, st, dst, this.opts.overrides, { created });
@@ -398,7 +315,7 @@ export class Copier {
           if (want) this.opts.reuse?.written(src, st, dst, 'copied', want);
         },
         (e: unknown) => {
-          throw fileOpIoError(`copy ${src} to ${this.display(dst)}`, e);
+          throw fileOpIoError(`copy ${src} to ${this.dest.display(dst)}`, e);
         },
       );
   }
@@ -437,10 +354,4 @@ export class Copier {
       return false;
     }
   }
-}
-
-/** Sets the override time (or keeps) on directories the copy created as destination parents. */
-export async function stampCreatedDirs(created: readonly string[], time: number | undefined): Promise<void> {
-  if (time === undefined) return;
-  for (const dir of [...created].reverse()) await setTimes(dir, { atimeMs: 0, mtimeMs: 0 }, time);
 }

@@ -1,12 +1,13 @@
 /**
  * `mkdir -p` inside a root. Like BuildKit's fsutil MkdirAll, directories it creates get the given
- * mode and owner (a `--chown` applies to the destination parents a COPY creates); existing ones are
- * left alone.
+ * mode and owner (a `--chown` applies to the destination parents a COPY creates, and its
+ * `timestamp` once the copy is done); existing ones are left alone.
  */
 import { chmod, lchown, lstat, mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { SourceLocation } from '../../util/errors.js';
 import { errnoCode, fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
+import { setTimes } from './metadata.js';
 import { resolveInRoot } from './root-path.js';
 import { splitComponents, type RootedPath } from '../../util/root-path.js';
 import type { Owner } from './types.js';
@@ -58,4 +59,10 @@ export async function mkdirAllInRoot(p: string, opts: MkdirAllOptions): Promise<
     created.push(host);
   }
   return { ...resolved, created };
+}
+
+/** Sets the override time (or keeps) on directories the copy created as destination parents. */
+export async function stampCreatedDirs(created: readonly string[], time: number | undefined): Promise<void> {
+  if (time === undefined) return;
+  for (const dir of [...created].reverse()) await setTimes(dir, { atimeMs: 0, mtimeMs: 0 }, time);
 }

@@ -2,9 +2,8 @@
  * The overlay2 snapshotter: Docker's overlay2 directory layout (see layout.ts), safe for several
  * processes on one data root, every mount undone on success, failure and cancellation.
  */
-import { mkdir, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { CancelledError, throwIfAborted } from '../../util/errors.js';
 import type {
   ActiveSnapshot,
@@ -23,28 +22,19 @@ import type {
 import { createExclusive, isErrno, readOptional, writeFileAtomic } from './atomic-file.js';
 import { diskUsage } from './disk-usage.js';
 import { SnapshotError, SnapshotErrorCode } from './errors.js';
-import { ensureFlat } from './flatten.js';
-import type { FlattenDeps } from './flatten.js';
 import { assertSnapshotId, isSnapshotId, newLinkName, newSnapshotId } from './ids.js';
 import { footprint } from './footprint.js';
 import { Overlay2Layout } from './layout.js';
-import { planLowers } from './lower-plan.js';
-import type { ChainLayer } from './lower-plan.js';
-import { mountOverlay, unmount } from './mount-exec.js';
+import { unmount } from './mount-exec.js';
 import { MountRegistry } from './mount-registry.js';
-import type { MountActions } from './mount-registry.js';
 import { isMountPoint, mountPointsUnder } from './mount-table-proc.js';
 import { formatOwner, newOwnerToken, ownerAlive } from './owner.js';
-import { overlayOptionString, diffSafeOptions, KERNEL_MAX_LOWERS, VOLATILE_MARKER, volatileOptions } from './overlay-options.js';
+import { KERNEL_MAX_LOWERS } from './overlay-options.js';
 import { removeTree } from './remove-tree.js';
+import { SnapshotMounter } from './snapshot-mounter.js';
 import { SnapshotRecords } from './snapshot-records.js';
 import { cleanupStale } from './stale-cleanup.js';
 import { liveChildren, registerChild } from './children.js';
-import { RuntimeDirs } from './init-dirs.js';
-
-/** The init layer's directories (see MountOptions.containerRoot) and its lowerdir entry. */
-const INIT_LAYER_DIRS = ['dev', 'proc', 'sys'] as const;
-const INIT_LOWER = '../.init';
 
 export interface Overlay2SnapshotterOptions {
   /** The data root (`--root`); snapshots live in `<root>/overlay2`. */
@@ -61,24 +51,25 @@ export class Overlay2Snapshotter implements Snapshotter {
   private readonly records: SnapshotRecords;
   private readonly mounts = new MountRegistry();
   private readonly owner = formatOwner(newOwnerToken());
-  private readonly maxLowers: number;
-  private readonly flattening = new Map<string, Promise<void>>();
-  private readonly runtimeDirs = new RuntimeDirs(INIT_LAYER_DIRS);
-  private ready: Promise<void> | undefined;
-  private extraOptions: readonly string[] | undefined;
-  private writableOptions: readonly string[] | undefined;
+  private readonly mounter: SnapshotMounter;
 
   constructor(opts: Overlay2SnapshotterOptions) {
     this.layout = new Overlay2Layout(opts.root);
     this.records = new SnapshotRecords(this.layout);
-    this.maxLowers = Math.min(opts.maxLowerDirs ?? KERNEL_MAX_LOWERS, KERNEL_MAX_LOWERS);
+    this.mounter = new SnapshotMounter({
+      layout: this.layout,
+      records: this.records,
+      owner: this.owner,
+      maxLowers: Math.min(opts.maxLowerDirs ?? KERNEL_MAX_LOWERS, KERNEL_MAX_LOWERS),
+      withView: (vid, fn, sig) => this.withView(vid, fn, sig === undefined ? {} : { signal: sig }),
+    });
   }
 
   // ── lifecycle ──────────────────────────────────────────────────────────────────────────────────
 
   async prepare(opts: PrepareOptions = {}): Promise<ActiveSnapshot> {
     throwIfAborted(opts.signal);
-    await this.ensureDirs();
+    await this.mounter.ensureDirs();
     let lower = '';
     if (opts.parent !== undefined) {
       const p = await this.records.committed(opts.parent, 'prepare');
@@ -184,7 +175,7 @@ export class Overlay2Snapshotter implements Snapshotter {
     throwIfAborted(opts.signal);
     const info = await this.records.committed(id, 'view');
     const target = this.layout.view(id, this.owner);
-    const release = await this.mounts.acquire(target, this.viewActions(info, target, opts.signal));
+    const release = await this.mounts.acquire(target, this.mounter.viewActions(info, target, opts.signal));
     return this.refAfterAbortCheck(target, 'ro', release, opts.signal);
   }
 
@@ -196,7 +187,7 @@ export class Overlay2Snapshotter implements Snapshotter {
       throw new SnapshotError(SnapshotErrorCode.notActive, `mount: snapshot ${id} is committed; use view() for a read-only mount`);
     }
     const target = this.layout.merged(id);
-    const release = await this.mounts.acquire(target, this.activeActions(info, target, opts.containerRoot ?? false, opts.signal));
+    const release = await this.mounts.acquire(target, this.mounter.activeActions(info, target, opts.containerRoot ?? false, opts.signal));
     return this.refAfterAbortCheck(target, 'rw', release, opts.signal);
   }
 
@@ -272,7 +263,7 @@ export class Overlay2Snapshotter implements Snapshotter {
     if (!(await stat(this.layout.dir).then(() => true, (e: unknown) => (isErrno(e, 'ENOENT') ? false : Promise.reject(e))))) {
       return { unmounted: [], removedSnapshots: [], removedLeftovers: [] };
     }
-    if (opts.dryRun !== true) await this.ensureDirs();
+    if (opts.dryRun !== true) await this.mounter.ensureDirs();
     return cleanupStale({ layout: this.layout, records: this.records, ownMounts: this.mounts, signal: opts.signal, dryRun: opts.dryRun === true });
   }
 
@@ -281,27 +272,13 @@ export class Overlay2Snapshotter implements Snapshotter {
   }
 
   async close(): Promise<void> {
-    await this.mounts.releaseAll((key) => ({ mount: () => Promise.resolve(), unmount: () => this.unmountAndTidy(key) }));
+    await this.mounts.releaseAll((key) => ({ mount: () => Promise.resolve(), unmount: () => this.mounter.unmountAndTidy(key) }));
   }
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────────
 
   private activeOf(id: string, parent: string | undefined): ActiveSnapshot {
     return { id, parent, upperDir: this.layout.diff(id), workDir: this.layout.work(id), mergedDir: this.layout.merged(id) };
-  }
-
-  private ensureDirs(): Promise<void> {
-    this.ready ??= (async () => {
-      await mkdir(this.layout.linkDir, { recursive: true, mode: 0o700 });
-      await mkdir(this.layout.emptyDir, { recursive: true, mode: 0o755 });
-      for (const d of INIT_LAYER_DIRS) await mkdir(`${this.layout.initDir}/${d}`, { recursive: true, mode: 0o755 });
-    })();
-    return this.ready;
-  }
-
-  private mountExtras(): readonly string[] {
-    this.extraOptions ??= diffSafeOptions();
-    return this.extraOptions;
   }
 
   private async createLink(id: string): Promise<string> {
@@ -334,79 +311,5 @@ export class Overlay2Snapshotter implements Snapshotter {
       throw new CancelledError(signal.reason);
     }
     return { path, access, release };
-  }
-
-  private async mountLowers(layers: readonly ChainLayer[], readOnly: boolean, signal: AbortSignal | undefined, reserved = 0): Promise<readonly string[]> {
-    const plan = planLowers(layers, { maxLowers: Math.max(2, this.maxLowers - reserved), readOnly });
-    if (plan.flatten !== undefined) await this.flatten(plan.flatten, signal);
-    return plan.lowers;
-  }
-
-  private flatten(id: string, signal: AbortSignal | undefined): Promise<void> {
-    let p = this.flattening.get(id);
-    if (!p) {
-      const deps: FlattenDeps = {
-        layout: this.layout,
-        owner: this.owner,
-        withView: (vid, fn, sig) => this.withView(vid, fn, sig === undefined ? {} : { signal: sig }),
-      };
-      p = ensureFlat(deps, id, signal).finally(() => this.flattening.delete(id));
-      this.flattening.set(id, p);
-    }
-    return p;
-  }
-
-  private viewActions(info: SnapshotInfo, target: string, signal: AbortSignal | undefined): MountActions {
-    return {
-      mount: async () => {
-        const layers = await this.records.chainLayers(info);
-        const lowers = await this.mountLowers(layers, true, signal);
-        await mkdir(target, { recursive: true, mode: 0o755 });
-        try {
-          await mountOverlay({ cwd: this.layout.linkDir, target, options: overlayOptionString({ lowers, extra: this.mountExtras() }) });
-        } catch (e) {
-          await rmdir(target).catch(() => undefined);
-          throw e;
-        }
-      },
-      unmount: () => this.unmountAndTidy(target),
-    };
-  }
-
-  private activeActions(info: SnapshotInfo, target: string, containerRoot: boolean, signal: AbortSignal | undefined): MountActions {
-    let layers: ChainLayer[] = [];
-    return {
-      mount: async () => {
-        if (await isMountPoint(target)) {
-          throw new SnapshotError(SnapshotErrorCode.inUse, `mount: snapshot ${info.id} is already mounted by another snapshotter`);
-        }
-        if (info.parent !== undefined) layers = await this.records.chainLayers(await this.records.stat(info.parent));
-        await this.ensureDirs();
-        const chain = await this.mountLowers(layers, false, signal, containerRoot ? 1 : 0);
-        this.writableOptions ??= [...this.mountExtras(), ...volatileOptions()];
-        // Only this process mounts its active snapshot, and its last unmount finished (the mount
-        // registry serialises them), so the upper dir is intact: a remount may clear the marker.
-        // Synchronous (two tiny directories, when there): this is on every RUN's critical path.
-        rmSync(join(this.layout.work(info.id), VOLATILE_MARKER), { recursive: true, force: true });
-        const options = overlayOptionString({
-          lowers: containerRoot ? [INIT_LOWER, ...chain] : chain,
-          upper: `../${info.id}/diff`,
-          work: `../${info.id}/work`,
-          extra: this.writableOptions,
-        });
-        await mountOverlay({ cwd: this.layout.linkDir, target, options });
-      },
-      unmount: async () => {
-        await this.unmountAndTidy(target);
-        // What runc would have left of the init layer's directories, had there been none.
-        if (containerRoot) this.runtimeDirs.leave(this.layout.diff(info.id), info.parent, () => layers.map((l) => this.layout.diff(l.id)));
-      },
-    };
-  }
-
-  private async unmountAndTidy(target: string): Promise<void> {
-    await unmount(target);
-    // View mount points (<id>/views/<owner>) are per process; an active snapshot's merged/ stays.
-    if (dirname(target).endsWith('/views')) await rmdir(target).catch(() => undefined);
   }
 }
