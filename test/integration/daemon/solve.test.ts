@@ -315,8 +315,8 @@ describeBuilds('Solve over gRPC', () => {
       const hosts = [{ host: 'db', ip: '10.1.2.3' }, { host: 'db', ip: '10.9.9.9' }, { host: 'v6', ip: 'fe80::1' }];
       const first = await solve(request(ctx, df, { extraHosts: hosts, tags: [], outputs: [{ type: 'local', attrs: { dest: join(out, 'a') } }] }));
       expect(readFileSync(join(out, 'a', 'hosts'), 'utf8')).toBe('::1\tlocalhost ip6-localhost ip6-loopback\n10.1.2.3\tdb\n10.9.9.9\tdb\nfe80::1\tv6\n');
-      expect(first.result.summary.executed).toBeGreaterThan(1);
       const run = (r: BuildResult): string | undefined => r.summary.steps.find((st) => st.name.includes('RUN grep'))?.outcome;
+      expect(run(first.result)).toBe('executed');
       expect(run((await solve(request(ctx, df, { extraHosts: hosts, tags: [] }))).result)).toBe('cached');
       expect(run((await solve(request(ctx, df, { extraHosts: hosts.slice(0, 1), tags: [] }))).result)).toBe('executed');
       const bad = await solve(request(ctx, df, { extraHosts: [{ host: 'x', ip: 'not-an-ip' }], tags: [] })).catch((e: unknown) => e);
