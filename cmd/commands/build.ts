@@ -8,7 +8,7 @@ import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
 import { withClient } from './client.js';
 import { TsbuildError, UsageError, UserInputError } from '../../src/util/errors.js';
 import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
-import { parseAddHosts, parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
+import { parseAddHosts, parseBuildContexts, parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
 import { parseSecretFlag, parseSshFlag, secretLookup, type SecretSource } from '../../src/client/secrets.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { DockerfileSource } from '../../src/client/types.js';
@@ -61,6 +61,7 @@ export const buildCommand: Command = {
     { name: 'label', kind: 'list', placeholder: 'KEY=VALUE', description: 'set metadata for the image' },
     { name: 'secret', kind: 'list', placeholder: 'id=ID,src=PATH|env=VAR', description: 'secret to expose to RUN --mount=type=secret' },
     { name: 'ssh', kind: 'list', placeholder: 'default|ID[=SOCKET]', description: 'SSH agent socket to expose to RUN --mount=type=ssh' },
+    { name: 'build-context', kind: 'list', placeholder: 'NAME=VALUE', description: 'additional build context: a stage or image named NAME is replaced by a directory, docker-image://REF or a Git/HTTP(S) URL' },
     { name: 'add-host', kind: 'list', placeholder: 'HOST:IP', description: 'add a line to the /etc/hosts of every RUN step (HOST=IP also works)' },
     { name: 'network', kind: 'string', placeholder: 'MODE', default: 'default', choices: ['default', 'none', 'host'], description: "network for RUN instructions (default: private, outbound only, not the host's loopback)" },
     { name: 'platform', kind: 'list', placeholder: 'PLATFORM', description: 'target platform (linux/amd64); several, comma-separated or repeated, build one image index' },
@@ -95,6 +96,7 @@ export const buildCommand: Command = {
     if (maxParallelism !== undefined && (!Number.isInteger(maxParallelism) || maxParallelism < 1)) throw new UsageError(`build: invalid --max-parallelism "${mp}"`);
     const allow = parseEntitlements(flagList(a, 'allow'), '--allow', 'build: ');
     const extraHosts = parseAddHosts(flagList(a, 'add-host'), 'build: ');
+    const namedContexts = parseBuildContexts(flagList(a, 'build-context'), ctx.io.cwd, 'build: ');
     const progressMode = flagBool(a, 'quiet') ? 'quiet' : parseProgressMode(flagString(a, 'progress') ?? 'auto');
 
     const buildArgs = keyValues(flagList(a, 'build-arg'), 'build-arg', ctx.io.env);
@@ -167,6 +169,7 @@ export const buildCommand: Command = {
               noCacheFilter: flagList(a, 'no-cache-filter'),
               network: (flagString(a, 'network') ?? 'default') as 'default' | 'none' | 'host',
               ...(extraHosts.length > 0 ? { extraHosts } : {}),
+              ...(Object.keys(namedContexts).length > 0 ? { namedContexts } : {}),
               ssh,
               tags,
               outputs,

@@ -7,6 +7,8 @@
  * type switches) are accepted and ignored, so CI command lines carry over. `--add-host HOST:IP` (or
  * `HOST=IP`) entries are checked here, before anything starts. Secrets and SSH: secrets.ts.
  */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { UsageError, UserInputError } from '../util/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { extraHostProblem, splitExtraHost } from '../util/extra-host.js';
@@ -197,4 +199,41 @@ export function parseAddHosts(values: readonly string[], prefix = ''): ExtraHost
     if (why !== undefined) throw new UsageError(`${prefix}invalid --add-host "${v}": ${why}`);
     return e;
   });
+}
+
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+const REMOTE = /^(https?|git|ssh):\/\/|^[\w.-]+@[\w.-]+:/i;
+
+/**
+ * Parses `--build-context NAME=VALUE` values (buildx's named contexts): `docker-image://REF`, a Git
+ * or HTTP(S) URL, or a directory, relative to `cwd` (sent as its absolute path; it must exist).
+ * `oci-layout://`, `target:` (bake) and other schemes are refused; a name given twice too.
+ */
+export function parseBuildContexts(values: readonly string[], cwd: string, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const bad = (why: string): UsageError => new UsageError(`${prefix}invalid --build-context "${v}": ${why}`);
+    if (eq <= 0 || eq === v.length - 1) throw bad('expected NAME=VALUE');
+    const name = v.slice(0, eq);
+    const value = v.slice(eq + 1);
+    if (Object.hasOwn(out, name)) throw bad(`${name} is given twice`);
+    if (value.startsWith('docker-image://') || REMOTE.test(value)) {
+      out[name] = value;
+      continue;
+    }
+    if (SCHEME.test(value) || value.startsWith('target:') || value.startsWith('input:')) {
+      throw bad('only docker-image://REF, a Git or HTTP(S) URL or a directory is supported');
+    }
+    const dir = resolve(cwd, value);
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      throw bad(`${dir}: no such directory`);
+    }
+    if (!isDir) throw bad(`${dir} is not a directory`);
+    out[name] = dir;
+  }
+  return out;
 }

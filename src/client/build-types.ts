@@ -115,6 +115,12 @@ export interface BuildRequest {
   /** Network for RUN steps without --network (`default` is the host's, as in BuildKit). */
   readonly network: 'default' | 'none' | 'host';
   /**
+   * `--build-context NAME=VALUE`, as buildx's named contexts: `docker-image://REF` (`scratch`: the
+   * empty image), a Git or HTTP(S) URL, or a directory's absolute path on the client. A stage named
+   * NAME is replaced by it; FROM, `COPY --from` and `RUN --mount from=` naming NAME read it. Default none.
+   */
+  readonly namedContexts?: Readonly<Record<string, string>>;
+  /**
    * `--add-host HOST:IP`, in order: written to every RUN step's /etc/hosts after the loopback
    * lines, and part of each RUN step's cache key. Default none.
    */

@@ -30,6 +30,7 @@ import { buildStartOf, resultFromWire } from './solve-wire-build.js';
 import { progressFromWire } from './solve-wire-progress.js';
 import { missingAgentSockets, SshRelay } from './solve-ssh-relay.js';
 import { CacheExportReceiver, serveCacheFiles } from './solve-local-cache.js';
+import { serveNamedContext } from './solve-named-context.js';
 import type { BuildCallOptions, BuildRequest, BuildResult, RegistryCredentials } from './types.js';
 
 type SolveRequest = tsbuild.control.v1.SolveRequest.$Properties;
@@ -273,6 +274,8 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
           await sendFiles(write, res.files.id ?? 0, res.files.fetch.fileIds ?? [], files, local.signal);
         } else if (res.files?.cacheRead) {
           await serveCacheFiles(write, res.files.id ?? 0, res.files.cacheRead, req.cacheFrom ?? [], local.signal);
+        } else if (res.files?.namedContext) {
+          await serveNamedContext(write, res.files.namedContext.name ?? '', req.namedContexts, local.signal);
         } else if (res.cacheExport) {
           await cacheExports.chunk(res.cacheExport);
         } else if (res.secret) {

@@ -31,6 +31,7 @@ import { ContextSyncStore } from './solve-context-sync.js';
 import { SolveInbox } from './solve-inbox.js';
 import { QuietProgress } from './solve-quiet-progress.js';
 import { openContext } from './solve-receive-context.js';
+import { hasDirectoryContexts, receiveNamedContexts } from './solve-named-contexts.js';
 import type { IncomingContext } from './solve-receive-context.js';
 import { ContextJournals } from './context-journal.js';
 import type { ContextJournalOptions } from './context-journal.js';
@@ -89,7 +90,8 @@ function needsScratch(start: BuildStart, plan: OutputPlan): boolean {
     || plan.files.length > 0
     || [...(start.cacheFrom ?? []), ...(start.cacheTo ?? [])].some((c) => c.type === 'local')
     || (start.sshIds ?? []).length > 0
-    || (start.registry?.caPem?.length ?? 0) > 0;
+    || (start.registry?.caPem?.length ?? 0) > 0
+    || hasDirectoryContexts(start);
 }
 
 type HandlerDeps = SolveDeps & { readonly contexts: ContextSyncStore; readonly journals?: ContextJournals };
@@ -211,7 +213,8 @@ async function solve(
     // meanwhile), unless a local cache import must be read from the stream first: that comes after
     // the context. Once the context is in, the pump routes the rest and attached clients may keep
     // the build going.
-    const deferred = !(asked.cacheFrom ?? []).some((c) => c.kind === 'local');
+    // Directory build contexts too: they are asked for after the context, before the build starts.
+    const deferred = !(asked.cacheFrom ?? []).some((c) => c.kind === 'local') && !hasDirectoryContexts(start);
     // The client is asked for its context before the front end and solver take the event loop: a
     // journal's barrier (one inotify event) waited behind their synchronous start (~5-10 ms of a
     // one-file edit, issue 14), and the client answers while they run.
@@ -237,6 +240,7 @@ async function solve(
       context = Promise.resolve(await receive());
     }
     let req = await caches.prepare(asked, inbox, post, deps.engine, abort.signal);
+    req = await receiveNamedContexts(req, inbox, post, scratchPath, deps.maxContextBytes, abort.signal);
     if (!deferred) {
       inbox.pump();
       detachable = true;

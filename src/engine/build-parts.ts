@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import { describeMissReason } from '../solver/miss-reason.js';
 import type { BuildSummary as SolverSummary, StepRecord } from '../solver/types.js';
 import type { SecretProvider } from '../worker/exec/secrets.js';
-import type { ConvertOptions, ConvertWarning, ImageResolver } from '../frontend/types.js';
+import type { ConvertOptions, ConvertWarning, ImageResolver, NamedContext } from '../frontend/types.js';
 import type { BuildSession, StepObserver } from '../worker/ops/context.js';
 import type { BuildRegistry } from './build-registry.js';
 import type { OutputSpec } from '../exporter/types.js';
@@ -17,6 +17,7 @@ import { layerOptions } from '../exporter/image-build.js';
 import type { PushTarget } from './build-registry.js';
 import { UserInputError } from '../util/errors.js';
 import { extraHostProblem } from '../util/extra-host.js';
+import { namedLocalDirs } from './named-contexts.js';
 import type { ExtraHostEntry } from '../util/extra-host.js';
 import type { Solver } from '../solver/solver.js';
 import type { WorkerServices } from '../worker/ops/context.js';
@@ -144,7 +145,7 @@ function checkedExtraHosts(hosts: NonNullable<BuildRequest['extraHosts']>): read
 }
 
 /** The converter's options for `req`: one platform's (`platform`), or the request's own. */
-export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<string, string>; dockerignore: readonly string[]; imageResolver: ImageResolver; signal: AbortSignal; platform?: string; prefixPlatform?: boolean }): ConvertOptions {
+export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<string, string>; dockerignore: readonly string[]; namedContexts: ReadonlyMap<string, NamedContext>; imageResolver: ImageResolver; signal: AbortSignal; platform?: string; prefixPlatform?: boolean }): ConvertOptions {
   const platform = o.platform ?? req.platform;
   return {
     buildArgs: new Map(o.buildArgs),
@@ -152,6 +153,7 @@ export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<st
     noCache: req.noCache,
     noCacheFilter: req.noCacheFilter,
     dockerignore: [...o.dockerignore],
+    ...(o.namedContexts.size > 0 ? { namedContexts: o.namedContexts } : {}),
     signal: o.signal,
     ...(req.target !== undefined ? { target: req.target } : {}),
     ...(platform !== undefined ? { platform } : {}),
@@ -184,7 +186,7 @@ export function buildSession(req: BuildRequest, opts: BuildOptions, buildArgs: R
     ...(layers?.layerCommitted ? { layerCommitted: layers.layerCommitted } : {}),
     ...(layers?.processStarted ? { processStarted: layers.processStarted } : {}),
     id: randomBytes(16).toString('hex'),
-    locals: new Map([['context', resolve(req.contextDir)]]),
+    locals: new Map([['context', resolve(req.contextDir)], ...namedLocalDirs(req.namedContexts)]),
     ...localVersionsOf(req),
     ...(req.contextLinkable === true ? { linkableLocals: new Set(['context']) } : {}),
     secrets: secretProvider(opts),

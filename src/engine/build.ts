@@ -26,6 +26,7 @@ import { StepError, isCancellation } from '../solver/errors.js';
 import { layerLimitWarning } from './layer-limit.js';
 import { exportEach } from './export-outputs.js';
 import { dockerfileBytes, dockerignoreOptions } from './dockerfile-tools.js';
+import { namedContextsOf } from './named-contexts.js';
 import { requireRunnablePlatforms } from './platform-check.js';
 import type { BuildOptions, BuildResult, ExportResult, ReceivedContext, ReceivingBuildRequest } from './types.js';
 
@@ -110,6 +111,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     throw e;
   }
   const ignore = await loadDockerignoreStep(progress, dockerignoreOptions(req, signal));
+  const namedContexts = await namedContextsOf(req.namedContexts, signal);
   // Base images absent locally (or all of them with --pull) are resolved at their registry; their
   // layers are downloaded only if the FROM step runs.
   const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config);
@@ -117,11 +119,11 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   if (platforms.length > 1) {
     // One solve per platform, each reading the context: it must be complete first.
     const received = b.context ? await b.context : {};
-    return buildPlatforms(engine, registry, { req: { ...req, ...received }, opts: b.opts, progress, ast, argNames, dockerignore: ignore.patterns, buildArgs, outputs, metadata, platforms });
+    return buildPlatforms(engine, registry, { req: { ...req, ...received }, opts: b.opts, progress, ast, argNames, dockerignore: ignore.patterns, namedContexts, buildArgs, outputs, metadata, platforms });
   }
   let converted;
   try {
-    converted = await convertDockerfile(ast, convertOptions(req, { buildArgs, dockerignore: ignore.patterns, imageResolver: metadata.resolve, signal }));
+    converted = await convertDockerfile(ast, convertOptions(req, { buildArgs, dockerignore: ignore.patterns, namedContexts, imageResolver: metadata.resolve, signal }));
   } catch (e) {
     throw withBaseImageHint(e, metadata.failed);
   }

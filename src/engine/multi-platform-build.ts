@@ -10,7 +10,7 @@
 import { rm } from 'node:fs/promises';
 import { convertDockerfile } from '../frontend/dockerfile/convert/convert.js';
 import { requireRunnablePlatforms } from './platform-check.js';
-import type { ConvertResult } from '../frontend/types.js';
+import type { ConvertResult, NamedContext } from '../frontend/types.js';
 import type { DockerfileAST } from '../frontend/dockerfile/ast.js';
 import { formatPlatform, parsePlatform } from '../llb/platform.js';
 import type { ProgressEvent, ProgressWriter } from '../progress/index.js';
@@ -95,6 +95,7 @@ export interface FrontEnd {
   readonly ast: DockerfileAST;
   readonly argNames: ReadonlySet<string>;
   readonly dockerignore: readonly string[];
+  readonly namedContexts: ReadonlyMap<string, NamedContext>;
   readonly buildArgs: ReadonlyMap<string, string>;
   readonly outputs: readonly OutputSpec[];
   readonly metadata: MetadataSteps;
@@ -112,7 +113,7 @@ export async function buildPlatforms(engine: BuildEngine, registry: BuildRegistr
   const converted: ConvertResult[] = [];
   for (const platform of f.platforms) {
     try {
-      converted.push(await convertDockerfile(f.ast, convertOptions(req, { buildArgs: f.buildArgs, dockerignore: f.dockerignore, imageResolver: f.metadata.resolve, signal, platform, prefixPlatform: true })));
+      converted.push(await convertDockerfile(f.ast, convertOptions(req, { buildArgs: f.buildArgs, dockerignore: f.dockerignore, namedContexts: f.namedContexts, imageResolver: f.metadata.resolve, signal, platform, prefixPlatform: true })));
     } catch (e) {
       throw withBaseImageHint(e, f.metadata.failed);
     }

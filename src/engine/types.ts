@@ -58,6 +58,11 @@ export interface BuildRequest {
   /** Several target platforms (`--platform linux/amd64,linux/arm64`): one image index. Wins over `platform`. */
   readonly platforms?: readonly string[];
   readonly network: 'default' | 'none' | 'host';
+  /**
+   * `--build-context NAME=VALUE`: `docker-image://REF`, a Git or HTTP(S) URL, or a directory's
+   * absolute path (src/engine/named-contexts.ts). Default none.
+   */
+  readonly namedContexts?: Readonly<Record<string, string>>;
   /** `--add-host HOST:IP` entries for every RUN step's /etc/hosts (and its cache key). */
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
   readonly ssh: Readonly<Record<string, string>>;

@@ -53,6 +53,13 @@ export interface ConvertOptions {
    * them when several platforms are built at once.
    */
   readonly prefixPlatform?: boolean;
+  /**
+   * `--build-context` entries by name as given (matched as BuildKit does: `alpine`, `alpine:latest`
+   * and `docker.io/library/alpine` name the same): a stage of that name is replaced whole, and a
+   * FROM, `COPY --from` or `RUN --mount from=` naming it (and not an earlier stage) reads it instead
+   * of the image. Default: none.
+   */
+  readonly namedContexts?: ReadonlyMap<string, NamedContext>;
   /** Base image config lookup, for ENV/WORKDIR/USER/ONBUILD/history inheritance. Default: none. */
   readonly imageResolver?: ImageResolver;
   readonly signal?: AbortSignal;
@@ -61,7 +68,19 @@ export interface ConvertOptions {
 export type StageBase =
   | { readonly kind: 'scratch' }
   | { readonly kind: 'image'; /** Normalized reference. */ readonly ref: string }
-  | { readonly kind: 'stage'; readonly stage: string };
+  | { readonly kind: 'stage'; readonly stage: string }
+  | { readonly kind: 'context'; /** The `--build-context` name that replaced the base (or the whole stage). */ readonly name: string };
+
+/**
+ * What a `--build-context NAME=…` gives the name (buildx's named contexts): an image
+ * (`docker-image://REF`; `scratch` for the empty one), a directory the build's session holds as the
+ * local source `localName` (read with its own `.dockerignore`, `excludes`), or a Git repository or
+ * HTTP(S) file URL (as ADD reads them; a file URL becomes one file named `context`).
+ */
+export type NamedContext =
+  | { readonly kind: 'image'; readonly ref: string }
+  | { readonly kind: 'local'; readonly localName: string; readonly excludes: readonly string[] }
+  | { readonly kind: 'url'; readonly url: string };
 
 /** One build stage as the conversion saw it. */
 export interface StageInfo {

@@ -315,7 +315,8 @@ export namespace tsbuild {
                 auth?: (tsbuild.control.v1.AuthResponse.$Properties|null);
                 cancel?: (tsbuild.control.v1.Cancel.$Properties|null);
                 fileChunks?: (tsbuild.control.v1.FileChunks.$Properties|null);
-                msg?: ("start"|"contextEntries"|"fileChunk"|"contextTar"|"secret"|"ssh"|"auth"|"cancel"|"fileChunks");
+                namedContextTar?: (tsbuild.control.v1.DataChunk.$Properties|null);
+                msg?: ("start"|"contextEntries"|"fileChunk"|"contextTar"|"secret"|"ssh"|"auth"|"cancel"|"fileChunks"|"namedContextTar");
                 static create(properties: tsbuild.control.v1.SolveRequest.$Shape): tsbuild.control.v1.SolveRequest & tsbuild.control.v1.SolveRequest.$Shape;
                 static create(properties?: tsbuild.control.v1.SolveRequest.$Properties): tsbuild.control.v1.SolveRequest;
                 static encode(message: tsbuild.control.v1.SolveRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -334,7 +335,8 @@ export namespace tsbuild {
                     auth?: (tsbuild.control.v1.AuthResponse.$Properties|null);
                     cancel?: (tsbuild.control.v1.Cancel.$Properties|null);
                     fileChunks?: (tsbuild.control.v1.FileChunks.$Properties|null);
-                    msg?: ("start"|"contextEntries"|"fileChunk"|"contextTar"|"secret"|"ssh"|"auth"|"cancel"|"fileChunks");
+                    namedContextTar?: (tsbuild.control.v1.DataChunk.$Properties|null);
+                    msg?: ("start"|"contextEntries"|"fileChunk"|"contextTar"|"secret"|"ssh"|"auth"|"cancel"|"fileChunks"|"namedContextTar");
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = {
@@ -347,9 +349,10 @@ export namespace tsbuild {
                   auth?: tsbuild.control.v1.AuthResponse.$Shape|null;
                   cancel?: tsbuild.control.v1.Cancel.$Shape|null;
                   fileChunks?: tsbuild.control.v1.FileChunks.$Shape|null;
+                  namedContextTar?: tsbuild.control.v1.DataChunk.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ msg?: undefined; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "start"; start: tsbuild.control.v1.BuildStart.$Shape; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "contextEntries"; start?: null; contextEntries: tsbuild.control.v1.ContextEntries.$Shape; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "fileChunk"; start?: null; contextEntries?: null; fileChunk: tsbuild.control.v1.FileChunk.$Shape; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "contextTar"; start?: null; contextEntries?: null; fileChunk?: null; contextTar: tsbuild.control.v1.DataChunk.$Shape; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "secret"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret: tsbuild.control.v1.SecretResponse.$Shape; ssh?: null; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "ssh"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh: tsbuild.control.v1.SshData.$Shape; auth?: null; cancel?: null; fileChunks?: null }|{ msg?: "auth"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth: tsbuild.control.v1.AuthResponse.$Shape; cancel?: null; fileChunks?: null }|{ msg?: "cancel"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel: tsbuild.control.v1.Cancel.$Shape; fileChunks?: null }|{ msg?: "fileChunks"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks: tsbuild.control.v1.FileChunks.$Shape })
+                  ({ msg?: undefined; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null; namedContextTar?: null }|{ msg?: "start"; start: tsbuild.control.v1.BuildStart.$Shape; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null; namedContextTar?: null }|{ msg?: "contextEntries"; start?: null; contextEntries: tsbuild.control.v1.ContextEntries.$Shape; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null; namedContextTar?: null }|{ msg?: "fileChunk"; start?: null; contextEntries?: null; fileChunk: tsbuild.control.v1.FileChunk.$Shape; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null; namedContextTar?: null }|{ msg?: "contextTar"; start?: null; contextEntries?: null; fileChunk?: null; contextTar: tsbuild.control.v1.DataChunk.$Shape; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null; namedContextTar?: null }|{ msg?: "secret"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret: tsbuild.control.v1.SecretResponse.$Shape; ssh?: null; auth?: null; cancel?: null; fileChunks?: null; namedContextTar?: null }|{ msg?: "ssh"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh: tsbuild.control.v1.SshData.$Shape; auth?: null; cancel?: null; fileChunks?: null; namedContextTar?: null }|{ msg?: "auth"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth: tsbuild.control.v1.AuthResponse.$Shape; cancel?: null; fileChunks?: null; namedContextTar?: null }|{ msg?: "cancel"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel: tsbuild.control.v1.Cancel.$Shape; fileChunks?: null; namedContextTar?: null }|{ msg?: "fileChunks"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks: tsbuild.control.v1.FileChunks.$Shape; namedContextTar?: null }|{ msg?: "namedContextTar"; start?: null; contextEntries?: null; fileChunk?: null; contextTar?: null; secret?: null; ssh?: null; auth?: null; cancel?: null; fileChunks?: null; namedContextTar: tsbuild.control.v1.DataChunk.$Shape })
                 );
             }
 
@@ -443,6 +446,7 @@ export namespace tsbuild {
                 contextWatch?: (tsbuild.control.v1.ContextWatch.$Properties|null);
                 progressOnFailure: boolean;
                 extraHosts: tsbuild.control.v1.HostEntry.$Properties[];
+                namedContexts: { [k: string]: string };
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -480,6 +484,7 @@ export namespace tsbuild {
                     contextWatch?: (tsbuild.control.v1.ContextWatch.$Properties|null);
                     progressOnFailure?: (boolean|null);
                     extraHosts?: (tsbuild.control.v1.HostEntry.$Properties[]|null);
+                    namedContexts?: ({ [k: string]: string }|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;
@@ -724,7 +729,8 @@ export namespace tsbuild {
                 list?: (tsbuild.control.v1.ListFiles.$Properties|null);
                 fetch?: (tsbuild.control.v1.FetchFiles.$Properties|null);
                 cacheRead?: (tsbuild.control.v1.ReadCacheFiles.$Properties|null);
-                kind?: ("list"|"fetch"|"cacheRead");
+                namedContext?: (tsbuild.control.v1.NamedContextRequest.$Properties|null);
+                kind?: ("list"|"fetch"|"cacheRead"|"namedContext");
                 static create(properties: tsbuild.control.v1.FilesRequest.$Shape): tsbuild.control.v1.FilesRequest & tsbuild.control.v1.FilesRequest.$Shape;
                 static create(properties?: tsbuild.control.v1.FilesRequest.$Properties): tsbuild.control.v1.FilesRequest;
                 static encode(message: tsbuild.control.v1.FilesRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -738,7 +744,8 @@ export namespace tsbuild {
                     list?: (tsbuild.control.v1.ListFiles.$Properties|null);
                     fetch?: (tsbuild.control.v1.FetchFiles.$Properties|null);
                     cacheRead?: (tsbuild.control.v1.ReadCacheFiles.$Properties|null);
-                    kind?: ("list"|"fetch"|"cacheRead");
+                    namedContext?: (tsbuild.control.v1.NamedContextRequest.$Properties|null);
+                    kind?: ("list"|"fetch"|"cacheRead"|"namedContext");
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = {
@@ -746,10 +753,33 @@ export namespace tsbuild {
                   list?: tsbuild.control.v1.ListFiles.$Shape|null;
                   fetch?: tsbuild.control.v1.FetchFiles.$Shape|null;
                   cacheRead?: tsbuild.control.v1.ReadCacheFiles.$Shape|null;
+                  namedContext?: tsbuild.control.v1.NamedContextRequest.$Shape|null;
                   $unknowns?: Uint8Array[];
                 } & (
-                  ({ kind?: undefined; list?: null; fetch?: null; cacheRead?: null }|{ kind?: "list"; list: tsbuild.control.v1.ListFiles.$Shape; fetch?: null; cacheRead?: null }|{ kind?: "fetch"; list?: null; fetch: tsbuild.control.v1.FetchFiles.$Shape; cacheRead?: null }|{ kind?: "cacheRead"; list?: null; fetch?: null; cacheRead: tsbuild.control.v1.ReadCacheFiles.$Shape })
+                  ({ kind?: undefined; list?: null; fetch?: null; cacheRead?: null; namedContext?: null }|{ kind?: "list"; list: tsbuild.control.v1.ListFiles.$Shape; fetch?: null; cacheRead?: null; namedContext?: null }|{ kind?: "fetch"; list?: null; fetch: tsbuild.control.v1.FetchFiles.$Shape; cacheRead?: null; namedContext?: null }|{ kind?: "cacheRead"; list?: null; fetch?: null; cacheRead: tsbuild.control.v1.ReadCacheFiles.$Shape; namedContext?: null }|{ kind?: "namedContext"; list?: null; fetch?: null; cacheRead?: null; namedContext: tsbuild.control.v1.NamedContextRequest.$Shape })
                 );
+            }
+
+            interface INamedContextRequest extends tsbuild.control.v1.NamedContextRequest.$Properties {
+            }
+
+            class NamedContextRequest {
+                constructor(properties?: tsbuild.control.v1.NamedContextRequest.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                static create(properties: tsbuild.control.v1.NamedContextRequest.$Shape): tsbuild.control.v1.NamedContextRequest & tsbuild.control.v1.NamedContextRequest.$Shape;
+                static create(properties?: tsbuild.control.v1.NamedContextRequest.$Properties): tsbuild.control.v1.NamedContextRequest;
+                static encode(message: tsbuild.control.v1.NamedContextRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.NamedContextRequest & tsbuild.control.v1.NamedContextRequest.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace NamedContextRequest {
+                interface $Properties {
+                    name?: (string|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.NamedContextRequest.$Properties;
             }
 
             interface IReadCacheFiles extends tsbuild.control.v1.ReadCacheFiles.$Properties {

@@ -580,11 +580,12 @@ export const tsbuild = $root.tsbuild = (() => {
                 SolveRequest.prototype.auth = null;
                 SolveRequest.prototype.cancel = null;
                 SolveRequest.prototype.fileChunks = null;
+                SolveRequest.prototype.namedContextTar = null;
 
                 let $oneOfFields;
 
                 $Object.defineProperty(SolveRequest.prototype, "msg", {
-                    get: $util.oneOfGetter($oneOfFields = ["start", "contextEntries", "fileChunk", "contextTar", "secret", "ssh", "auth", "cancel", "fileChunks"]),
+                    get: $util.oneOfGetter($oneOfFields = ["start", "contextEntries", "fileChunk", "contextTar", "secret", "ssh", "auth", "cancel", "fileChunks", "namedContextTar"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -617,6 +618,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         $root.tsbuild.control.v1.Cancel.encode(message.cancel, writer.uint32(66).fork(), _depth + 1).ldelim();
                     if (message.fileChunks != null && $Object.hasOwnProperty.call(message, "fileChunks"))
                         $root.tsbuild.control.v1.FileChunks.encode(message.fileChunks, writer.uint32(74).fork(), _depth + 1).ldelim();
+                    if (message.namedContextTar != null && $Object.hasOwnProperty.call(message, "namedContextTar"))
+                        $root.tsbuild.control.v1.DataChunk.encode(message.namedContextTar, writer.uint32(82).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -711,6 +714,13 @@ export const tsbuild = $root.tsbuild = (() => {
                                     break;
                                 message.fileChunks = $root.tsbuild.control.v1.FileChunks.decode(reader, reader.size(), $undefined, _depth + 1, message.fileChunks);
                                 message.msg = "fileChunks";
+                                continue;
+                            }
+                        case 10: {
+                                if (wireType !== 2)
+                                    break;
+                                message.namedContextTar = $root.tsbuild.control.v1.DataChunk.decode(reader, reader.size(), $undefined, _depth + 1, message.namedContextTar);
+                                message.msg = "namedContextTar";
                                 continue;
                             }
                         }
@@ -942,6 +952,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     this.sshMissingSockets = {};
                     this.platforms = [];
                     this.extraHosts = [];
+                    this.namedContexts = {};
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -976,6 +987,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStart.prototype.contextWatch = null;
                 BuildStart.prototype.progressOnFailure = false;
                 BuildStart.prototype.extraHosts = $util.emptyArray;
+                BuildStart.prototype.namedContexts = $util.emptyObject;
 
                 BuildStart.create = function(properties) {
                     return new BuildStart(properties);
@@ -1057,6 +1069,9 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.extraHosts != null && message.extraHosts.length)
                         for (let i = 0; i < message.extraHosts.length; ++i)
                             $root.tsbuild.control.v1.HostEntry.encode(message.extraHosts[i], writer.uint32(226).fork(), _depth + 1).ldelim();
+                    if (message.namedContexts != null && $Object.hasOwnProperty.call(message, "namedContexts"))
+                        for (let keys = $Object.keys(message.namedContexts), i = 0; i < keys.length; ++i)
+                            writer.uint32(234).fork().uint32(10).string(keys[i]).uint32(18).string(message.namedContexts[keys[i]]).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1402,6 +1417,42 @@ export const tsbuild = $root.tsbuild = (() => {
                                 if (!(message.extraHosts && message.extraHosts.length))
                                     message.extraHosts = [];
                                 message.extraHosts.push($root.tsbuild.control.v1.HostEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        case 29: {
+                                if (wireType !== 2)
+                                    break;
+                                if (message.namedContexts === $util.emptyObject)
+                                    message.namedContexts = {};
+                                let end2 = reader.size() + reader.pos;
+                                if (end2 > reader.len)
+                                    throw $RangeError("index out of range");
+                                reader.len = end2;
+                                key = "";
+                                value = "";
+                                while (reader.pos < end2) {
+                                    let tag2 = reader.tag();
+                                    wireType = tag2 & 7;
+                                    switch (tag2 >>>= 3) {
+                                    case 1:
+                                        if (wireType !== 2)
+                                            break;
+                                        key = reader.stringVerify();
+                                        continue;
+                                    case 2:
+                                        if (wireType !== 2)
+                                            break;
+                                        value = reader.stringVerify();
+                                        continue;
+                                    }
+                                    reader.skipType(wireType, _depth, tag2);
+                                }
+                                if (reader.pos !== end2)
+                                    throw $RangeError("index out of range");
+                                reader.len = end;
+                                if (key === "__proto__")
+                                    $util.makeProp(message.namedContexts, key);
+                                message.namedContexts[key] = value;
                                 continue;
                             }
                         }
@@ -2455,11 +2506,12 @@ export const tsbuild = $root.tsbuild = (() => {
                 FilesRequest.prototype.list = null;
                 FilesRequest.prototype.fetch = null;
                 FilesRequest.prototype.cacheRead = null;
+                FilesRequest.prototype.namedContext = null;
 
                 let $oneOfFields;
 
                 $Object.defineProperty(FilesRequest.prototype, "kind", {
-                    get: $util.oneOfGetter($oneOfFields = ["list", "fetch", "cacheRead"]),
+                    get: $util.oneOfGetter($oneOfFields = ["list", "fetch", "cacheRead", "namedContext"]),
                     set: $util.oneOfSetter($oneOfFields)
                 });
 
@@ -2482,6 +2534,8 @@ export const tsbuild = $root.tsbuild = (() => {
                         $root.tsbuild.control.v1.FetchFiles.encode(message.fetch, writer.uint32(26).fork(), _depth + 1).ldelim();
                     if (message.cacheRead != null && $Object.hasOwnProperty.call(message, "cacheRead"))
                         $root.tsbuild.control.v1.ReadCacheFiles.encode(message.cacheRead, writer.uint32(34).fork(), _depth + 1).ldelim();
+                    if (message.namedContext != null && $Object.hasOwnProperty.call(message, "namedContext"))
+                        $root.tsbuild.control.v1.NamedContextRequest.encode(message.namedContext, writer.uint32(42).fork(), _depth + 1).ldelim();
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -2545,6 +2599,13 @@ export const tsbuild = $root.tsbuild = (() => {
                                 message.kind = "cacheRead";
                                 continue;
                             }
+                        case 5: {
+                                if (wireType !== 2)
+                                    break;
+                                message.namedContext = $root.tsbuild.control.v1.NamedContextRequest.decode(reader, reader.size(), $undefined, _depth + 1, message.namedContext);
+                                message.kind = "namedContext";
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -2569,6 +2630,98 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return FilesRequest;
+            });
+
+            $lazy(v1, "NamedContextRequest", function() {
+
+                const NamedContextRequest = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                NamedContextRequest.prototype.name = "";
+
+                NamedContextRequest.create = function(properties) {
+                    return new NamedContextRequest(properties);
+                };
+
+                NamedContextRequest.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                        writer.uint32(10).string(message.name);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                NamedContextRequest.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.NamedContextRequest();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.name = value;
+                                else
+                                    delete message.name;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                NamedContextRequest.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.NamedContextRequest";
+                };
+
+                return NamedContextRequest;
             });
 
             $lazy(v1, "ReadCacheFiles", function() {

@@ -26,6 +26,7 @@ import type { DispatchContext } from './dispatch-context.js';
 import { Expander } from './expand.js';
 import { parseTriggers } from './onbuild.js';
 import { StageSet, checkCycles, collectDeps, fromToken, reachableFrom, stageGraph } from './stage-graph.js';
+import { NamedContexts } from './named-contexts.js';
 import { createStages, initPseudoStage, initStage, numberSteps, resolveBases } from './stage-setup.js';
 import type { StageState } from './stage-state.js';
 
@@ -65,10 +66,10 @@ async function resolveReachable(set: StageSet, target: StageState, opts: Convert
     await resolveBases([...reachable], opts, ctx, warnings);
     let more = false;
     for (const s of set.states) {
-      if (!reachable.has(s) || !s.def || triggered.has(s)) continue;
+      if (!reachable.has(s) || !s.def || s.replaced || triggered.has(s)) continue;
       triggered.add(s);
       const texts = s.base
-        ? (s.base.def?.commands ?? []).flatMap((c) => (c.kind === 'ONBUILD' ? [c.expression] : []))
+        ? (s.base.replaced ? [] : s.base.def?.commands ?? []).flatMap((c) => (c.kind === 'ONBUILD' ? [c.expression] : []))
         : s.baseImage?.config.OnBuild ?? [];
       if (texts.length === 0) continue;
       const cmds = parseTriggers(texts, s.def.from, ctx);
@@ -90,7 +91,7 @@ function stageInfos(set: StageSet, reachable: ReadonlySet<StageState>): Map<Stag
       id: s.id,
       name: def.name,
       index: def.index,
-      base: s.base ? { kind: 'stage', stage: s.base.id } : s.baseName.toLowerCase() === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: s.baseName },
+      base: s.base ? { kind: 'stage', stage: s.base.id } : s.context ? { kind: 'context', name: s.context.name } : s.baseName.toLowerCase() === 'scratch' ? { kind: 'scratch' } : { kind: 'image', ref: s.baseName },
       platform: formatPlatform(s.platform),
       reachable: reachable.has(s),
       dependsOn: [...(s.base ? [s.base.id] : []), ...[...s.deps.keys()].map((d) => d.id)],
@@ -120,7 +121,7 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
   const globals = evalGlobalArgs(typed.metaArgs, buildArgs, platformArgs(buildPlatform, targetPlatform), expander, ctx);
   const epoch = sourceDateEpoch(buildArgs, globals.values, typed.metaArgs, ctx);
 
-  const set = new StageSet(targetPlatform);
+  const set = new StageSet(targetPlatform, new NamedContexts(opts.namedContexts));
   createStages(typed, set, globals.values, expander, ctx, targetPlatform, opts);
   for (const s of set.stages()) collectDeps(s, s.commands, set, expander, ctx);
   const target = pickTarget(set, opts.target);

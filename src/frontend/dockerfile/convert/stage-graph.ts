@@ -14,6 +14,7 @@ import type { ParseContext } from '../instructions/site.js';
 import type { StageEdge, StageInfo } from '../../types.js';
 import type { Expander } from './expand.js';
 import { emptyImage } from './image-config.js';
+import { NamedContexts } from './named-contexts.js';
 import { StageState } from './stage-state.js';
 
 export class StageSet {
@@ -23,7 +24,11 @@ export class StageSet {
   private readonly pseudo = new Map<string, StageState>();
   private registered = 0;
 
-  constructor(private readonly targetPlatform: LLBPlatform) {}
+  constructor(
+    private readonly targetPlatform: LLBPlatform,
+    /** The build's `--build-context` entries. */
+    readonly contexts: NamedContexts = new NamedContexts(undefined),
+  ) {}
 
   add(s: StageState): void {
     this.states.push(s);
@@ -54,6 +59,7 @@ export class StageSet {
     if (!s) {
       s = new StageState({ def: undefined, id: `image:${norm}`, metaStage: '', baseName: ref, platform: this.targetPlatform, image: emptyImage(this.targetPlatform) });
       if (at) s.firstUse = { startLine: at.line, endLine: at.endLine ?? at.line, column: at.column };
+      s.context = this.contexts.find(ref);
       this.pseudo.set(norm, s);
       this.states.push(s);
     }

@@ -9,6 +9,7 @@ import type { LLBPlatform, OpConstraints } from '../../../llb/types.js';
 import type { Instruction, StageCommand, StageDef } from '../instructions/instruction.js';
 import type { EnvLookup } from '../shell/types.js';
 import type { EnvList } from '../../../llb/env-list.js';
+import type { FoundContext } from './named-contexts.js';
 
 export interface BuildArg {
   readonly key: string;
@@ -29,6 +30,13 @@ export class StageState {
   baseName: string;
   /** FROM <earlier stage>. */
   base: StageState | undefined;
+  /**
+   * The `--build-context` this stage starts from instead of its FROM image (or, for a pseudo-stage,
+   * instead of the `--from` image); with `replaced`, the whole stage is that context.
+   */
+  context: FoundContext | undefined;
+  /** A `--build-context` named like the stage replaces it: none of its instructions (nor ONBUILD triggers) run. */
+  replaced = false;
   /** Stages read by COPY --from / RUN --mount from, with the instruction that reads them. */
   readonly deps = new Map<StageState, Instruction>();
   platform: LLBPlatform;

@@ -1,0 +1,108 @@
+/**
+ * `tsbuild build --build-context` (buildx's named contexts) end to end, in-process and through a
+ * real tsbuildd, with the real CLI, runc and overlay mounts: a stage replaced by a directory (read
+ * with its own .dockerignore, its instructions never run), FROM and `COPY --from` naming an image
+ * context, an unchanged rebuild all cached, an edit in the directory rebuilding what reads it, the
+ * same image both ways; bad values are one line and exit code 2.
+ */
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BASE, busyboxTar, mountsUnder } from '../../helpers/build-env.js';
+import { haveBusybox } from '../../helpers/busybox.js';
+import { runTsbuild, type CliResult } from '../../helpers/cli.js';
+import { startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
+import { describeIf, haveBinary, isRoot } from '../../helpers/skip.js';
+
+describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and busybox', 'tsbuild build --build-context', () => {
+  let dir = '';
+  let ctx = '';
+  let extra = '';
+  let daemon: DaemonProcess | undefined;
+  const env = { SOURCE_DATE_EPOCH: '1700000000' };
+  const emb = (args: readonly string[]): Promise<CliResult> => runTsbuild(['--root', join(dir, 'emb'), ...args], { env, cwd: dir });
+  const remote = (args: readonly string[]): Promise<CliResult> => runTsbuild(['--addr', `unix://${join(dir, 'd.sock')}`, ...args], { env, cwd: dir });
+  const flags = ['--build-context', 'build=extra', '--build-context', 'base=docker-image://' + BASE, '--build-context', 'tools=docker-image://' + BASE];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tsbuild-build-context-'));
+    ctx = join(dir, 'ctx');
+    extra = join(dir, 'extra');
+    await mkdir(ctx);
+    await mkdir(join(extra, 'sub'), { recursive: true });
+    await writeFile(join(extra, 'a.txt'), 'from the named context\n');
+    await writeFile(join(extra, 'sub', 'b.txt'), 'b\n');
+    await writeFile(join(extra, 'skip.tmp'), 'ignored\n');
+    await writeFile(join(extra, '.dockerignore'), '*.tmp\n');
+    await writeFile(join(ctx, 'Dockerfile'), [
+      'FROM does-not-exist.invalid/toolchain:1 AS build',
+      'RUN exit 1',
+      'FROM base',
+      'COPY --from=build / /built/',
+      'COPY --from=tools /bin/busybox /bb',
+      'RUN cd /built && find . | sort > /listing',
+      '',
+    ].join('\n'));
+    for (const root of ['emb', 'daemon']) {
+      const r = await runTsbuild(['--root', join(dir, root), 'image', 'import', await busyboxTar(), BASE]);
+      if (r.code !== 0) throw new Error(r.stderr);
+    }
+    daemon = await startDaemon(['--addr', `unix://${join(dir, 'd.sock')}`, '--root', join(dir, 'daemon')]);
+  }, 120_000);
+
+  afterAll(async () => {
+    if (daemon) expect((await daemon.stop()).code).toBe(0);
+    if (dir) {
+      expect(await mountsUnder(dir)).toEqual([]);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([['in-process', emb], ['through tsbuildd', remote]] as const)('%s: replaced stage, image contexts, cached rebuild, an edit rebuilds', async (_how, run) => {
+    const out = join(dir, `out-${_how}`);
+    await writeFile(join(extra, 'a.txt'), 'from the named context\n');
+    const first = await run(['build', '--progress', 'plain', ...flags, '-o', `type=local,dest=${out}`, 'ctx']);
+    expect([first.code, first.stderr]).toEqual([0, expect.stringContaining('[context build] load from client')]);
+    expect(first.stderr).not.toContain('RUN exit 1');
+    expect(await readFile(join(out, 'listing'), 'utf8')).toBe('.\n./.dockerignore\n./a.txt\n./sub\n./sub/b.txt\n');
+    expect(await readFile(join(out, 'built', 'a.txt'), 'utf8')).toBe('from the named context\n');
+    expect((await readdir(out)).includes('bb')).toBe(true);
+
+    const again = await run(['build', '--progress', 'plain', ...flags, 'ctx']);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/steps: 5 total, 4 cached, 1 executed/);
+
+    await writeFile(join(extra, 'a.txt'), 'edited\n');
+    const edited = await run(['build', '--progress', 'plain', ...flags, '-o', `type=local,dest=${out}-2`, 'ctx']);
+    expect(edited.code).toBe(0);
+    expect(await readFile(join(out + '-2', 'built', 'a.txt'), 'utf8')).toBe('edited\n');
+    expect(edited.stderr).toMatch(/steps: 5 total, 1 cached, 4 executed/);
+  }, 180_000);
+
+  test('the same image in-process and through tsbuildd', async () => {
+    await writeFile(join(extra, 'a.txt'), 'same\n');
+    const iid = async (run: typeof emb, name: string): Promise<string> => {
+      const f = join(dir, `${name}.iid`);
+      const r = await run(['build', '--progress', 'quiet', ...flags, '--iidfile', f, 'ctx']);
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      return readFile(f, 'utf8');
+    };
+    expect(await iid(remote, 'remote')).toBe(await iid(emb, 'emb'));
+  }, 120_000);
+
+  test.each([
+    ['nosuchdir', /^tsbuild: build: invalid --build-context "x=nosuchdir": .*nosuchdir: no such directory$/],
+    ['ctx/Dockerfile', /^tsbuild: build: invalid --build-context "x=ctx\/Dockerfile": .*is not a directory$/],
+    ['oci-layout:///tmp/layout@sha256:abc', /^tsbuild: build: invalid --build-context "x=oci-layout:.*": only docker-image:\/\/REF, a Git or HTTP\(S\) URL or a directory is supported$/],
+  ])('x=%s is refused before anything runs', async (value, message) => {
+    const r = await emb(['build', '--build-context', `x=${value}`, 'ctx']);
+    expect([r.code, r.stderr.trim().split('\n')]).toEqual([2, [expect.stringMatching(message)]]);
+  });
+
+  test('an invalid name is one error line', async () => {
+    const r = await emb(['build', '--progress', 'quiet', '--build-context', 'Bad Name=extra', 'ctx']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: invalid --build-context Bad Name: the name is not a stage or image name/)]);
+  });
+});
