@@ -1,6 +1,6 @@
 /**
  * Names in byte order, the order in which a layer tar lists a directory's entries; the copier
- * (copy-tree.ts) starts a directory's entries in that order.
+ * (copy-tree.ts) starts a directory's entries in that order, and wildcard matches (wildcard.ts) come in it.
  */
 
 /** A surrogate (half of a character beyond U+FFFF), where UTF-16 order and byte order differ. */

@@ -10,6 +10,7 @@ import { posix } from 'node:path';
 import type { SourceLocation } from '../../util/errors.js';
 import { fileOpIoError, fileOpUserError, isNotFound } from './errors.js';
 import { BadGlobError, checkGlobSyntax, globMatch } from '../../util/pattern-matcher/index.js';
+import { sortNames } from './byte-order.js';
 import { hasWildcards, unescapeLiteral } from './wildcard-syntax.js';
 import { resolveInRoot } from './root-path.js';
 import { hostPathOf, splitComponents } from '../../util/root-path.js';
@@ -93,10 +94,6 @@ async function exists(root: string, p: string): Promise<boolean> {
 /** A pattern component: a glob (Go filepath.Match syntax) or a literal name. */
 type Component = { readonly glob: string } | string;
 
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 async function expandFrom(
   root: string,
   dirInRoot: string,
@@ -112,7 +109,7 @@ async function expandFrom(
     names = [pat];
   } else {
     try {
-      names = (await readdir(hostPathOf(root, dirInRoot))).filter((n) => globMatch(pat.glob, n)).sort(byteOrder);
+      names = sortNames((await readdir(hostPathOf(root, dirInRoot))).filter((n) => globMatch(pat.glob, n)));
     } catch (e) {
       if (isNotFound(e)) return;
       throw fileOpIoError(`read directory ${dirInRoot}`, e);
