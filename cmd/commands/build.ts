@@ -8,13 +8,14 @@ import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
 import { withClient } from './client.js';
 import { TsbuildError, UsageError, UserInputError } from '../../src/util/errors.js';
 import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
-import { parseAddHosts, parseBuildContexts, parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
+import { parseAddHosts, parseBuildContexts, parseUlimits, parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
 import { parseSecretFlag, parseSshFlag, secretLookup, type SecretSource } from '../../src/client/secrets.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { DockerfileSource } from '../../src/client/types.js';
 import { buildStepCounts, stepMetadata } from '../../src/client/build-metadata.js';
 import { byteSink } from './io.js';
 import { CacheExpectation } from './expect-cached.js';
+import { parseSize } from './human-units.js';
 
 async function readStdin(stream: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -62,6 +63,8 @@ export const buildCommand: Command = {
     { name: 'secret', kind: 'list', placeholder: 'id=ID,src=PATH|env=VAR', description: 'secret to expose to RUN --mount=type=secret' },
     { name: 'ssh', kind: 'list', placeholder: 'default|ID[=SOCKET]', description: 'SSH agent socket to expose to RUN --mount=type=ssh' },
     { name: 'build-context', kind: 'list', placeholder: 'NAME=VALUE', description: 'additional build context: a stage or image named NAME is replaced by a directory, docker-image://REF or a Git/HTTP(S) URL' },
+    { name: 'ulimit', kind: 'list', placeholder: 'NAME=SOFT[:HARD]', description: 'resource limit of every RUN step (nofile, nproc, core, memlock, stack, …)' },
+    { name: 'shm-size', kind: 'string', placeholder: 'SIZE', description: 'size of /dev/shm in every RUN step (default 64MiB)' },
     { name: 'add-host', kind: 'list', placeholder: 'HOST:IP', description: 'add a line to the /etc/hosts of every RUN step (HOST=IP also works)' },
     { name: 'network', kind: 'string', placeholder: 'MODE', default: 'default', choices: ['default', 'none', 'host'], description: "network for RUN instructions (default: private, outbound only, not the host's loopback)" },
     { name: 'platform', kind: 'list', placeholder: 'PLATFORM', description: 'target platform (linux/amd64); several, comma-separated or repeated, build one image index' },
@@ -97,6 +100,10 @@ export const buildCommand: Command = {
     const allow = parseEntitlements(flagList(a, 'allow'), '--allow', 'build: ');
     const extraHosts = parseAddHosts(flagList(a, 'add-host'), 'build: ');
     const namedContexts = parseBuildContexts(flagList(a, 'build-context'), ctx.io.cwd, 'build: ');
+    const ulimits = parseUlimits(flagList(a, 'ulimit'), 'build: ');
+    const shm = flagString(a, 'shm-size');
+    const shmSize = shm === undefined ? undefined : parseSize(shm, 'shm-size');
+    if (shmSize === 0) throw new UsageError('build: invalid --shm-size "0": the size must be above 0');
     const progressMode = flagBool(a, 'quiet') ? 'quiet' : parseProgressMode(flagString(a, 'progress') ?? 'auto');
 
     const buildArgs = keyValues(flagList(a, 'build-arg'), 'build-arg', ctx.io.env);
@@ -170,6 +177,8 @@ export const buildCommand: Command = {
               network: (flagString(a, 'network') ?? 'default') as 'default' | 'none' | 'host',
               ...(extraHosts.length > 0 ? { extraHosts } : {}),
               ...(Object.keys(namedContexts).length > 0 ? { namedContexts } : {}),
+              ...(ulimits.length > 0 ? { ulimits } : {}),
+              ...(shmSize !== undefined ? { shmSize } : {}),
               ssh,
               tags,
               outputs,

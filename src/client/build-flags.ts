@@ -12,6 +12,8 @@ import { resolve } from 'node:path';
 import { UsageError, UserInputError } from '../util/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { extraHostProblem, splitExtraHost } from '../util/extra-host.js';
+import { parseUlimit } from '../util/ulimit.js';
+import type { UlimitEntry } from '../util/ulimit.js';
 import type { CacheExportSpec, CacheImportSpec, CacheMode, ExtraHost, OutputSpec } from './build-types.js';
 
 /** Parses one `--output` value: `type=oci,dest=out.tar`, `-` (tar to stdout), `DIR` (a local directory). */
@@ -236,4 +238,13 @@ export function parseBuildContexts(values: readonly string[], cwd: string, prefi
     out[name] = dir;
   }
   return out;
+}
+
+/** Parses `--ulimit NAME=SOFT[:HARD]` values, in order; a usage error (after `prefix`) names a bad one. */
+export function parseUlimits(values: readonly string[], prefix = ''): UlimitEntry[] {
+  return values.map((v) => {
+    const u = parseUlimit(v);
+    if (typeof u === 'string') throw new UsageError(`${prefix}invalid --ulimit "${v}": ${u}`);
+    return u;
+  });
 }

@@ -120,6 +120,10 @@ export interface BuildRequest {
    * NAME is replaced by it; FROM, `COPY --from` and `RUN --mount from=` naming NAME read it. Default none.
    */
   readonly namedContexts?: Readonly<Record<string, string>>;
+  /** `--ulimit NAME=SOFT[:HARD]`: every RUN step's resource limits (and part of its cache key). Default none. */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  /** `--shm-size`: every RUN step's /dev/shm is a tmpfs of this many bytes (part of its cache key). Default: 64 MiB, unkeyed. */
+  readonly shmSize?: number;
   /**
    * `--add-host HOST:IP`, in order: written to every RUN step's /etc/hosts after the loopback
    * lines, and part of each RUN step's cache key. Default none.

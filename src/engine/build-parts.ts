@@ -18,6 +18,8 @@ import type { PushTarget } from './build-registry.js';
 import { UserInputError } from '../util/errors.js';
 import { extraHostProblem } from '../util/extra-host.js';
 import { namedLocalDirs } from './named-contexts.js';
+import { ulimitProblem } from '../util/ulimit.js';
+import type { UlimitEntry } from '../util/ulimit.js';
 import type { ExtraHostEntry } from '../util/extra-host.js';
 import type { Solver } from '../solver/solver.js';
 import type { WorkerServices } from '../worker/ops/context.js';
@@ -144,6 +146,20 @@ function checkedExtraHosts(hosts: NonNullable<BuildRequest['extraHosts']>): read
   return hosts.map((h) => ({ host: h.host, ip: h.ip }));
 }
 
+/** `--ulimit` entries from a request, each checked (a daemon's may come from any client). */
+function checkedUlimits(ulimits: NonNullable<BuildRequest['ulimits']>): readonly UlimitEntry[] {
+  for (const u of ulimits) {
+    const why = ulimitProblem(u);
+    if (why !== undefined) throw new UserInputError('INVALID_ULIMIT', `invalid --ulimit "${u.name}=${u.soft}:${u.hard}": ${why}`);
+  }
+  return ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard }));
+}
+
+function checkedShmSize(bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UserInputError('INVALID_SHM_SIZE', `invalid --shm-size ${bytes}: expected a size above 0`);
+  return bytes;
+}
+
 /** The converter's options for `req`: one platform's (`platform`), or the request's own. */
 export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<string, string>; dockerignore: readonly string[]; namedContexts: ReadonlyMap<string, NamedContext>; imageResolver: ImageResolver; signal: AbortSignal; platform?: string; prefixPlatform?: boolean }): ConvertOptions {
   const platform = o.platform ?? req.platform;
@@ -160,6 +176,8 @@ export function convertOptions(req: BuildRequest, o: { buildArgs: ReadonlyMap<st
     ...(o.prefixPlatform ? { prefixPlatform: true } : {}),
     ...(req.network === 'none' || req.network === 'host' ? { forceNetwork: req.network } : {}),
     ...(req.extraHosts !== undefined && req.extraHosts.length > 0 ? { extraHosts: checkedExtraHosts(req.extraHosts) } : {}),
+    ...(req.ulimits !== undefined && req.ulimits.length > 0 ? { ulimits: checkedUlimits(req.ulimits) } : {}),
+    ...(req.shmSize !== undefined && req.shmSize !== 0 ? { shmSize: checkedShmSize(req.shmSize) } : {}),
     imageResolver: o.imageResolver,
   };
 }

@@ -63,6 +63,10 @@ export interface BuildRequest {
    * absolute path (src/engine/named-contexts.ts). Default none.
    */
   readonly namedContexts?: Readonly<Record<string, string>>;
+  /** `--ulimit` entries for every RUN step (and its cache key). */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  /** `--shm-size` in bytes: every RUN step's /dev/shm (and its cache key). */
+  readonly shmSize?: number;
   /** `--add-host HOST:IP` entries for every RUN step's /etc/hosts (and its cache key). */
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
   readonly ssh: Readonly<Record<string, string>>;

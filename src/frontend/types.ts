@@ -48,6 +48,10 @@ export interface ConvertOptions {
    * loopback lines), so they are part of each RUN step's cache key, as BuildKit's exec meta.
    */
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
+  /** `--ulimit` entries, in order: every RUN's op carries them (its cache key too), as BuildKit's exec meta. */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  /** `--shm-size` bytes: every RUN gets a tmpfs of that size at /dev/shm (a mount of its op, as BuildKit adds it). */
+  readonly shmSize?: number;
   /**
    * Step names start with the stage's platform (`[linux/arm64 build 1/2] RUN …`), as BuildKit names
    * them when several platforms are built at once.

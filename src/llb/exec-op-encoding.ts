@@ -31,7 +31,7 @@ function writeExecTail(
 }
 
 function writeMeta(w: ProtoWriter, m: tsbuild.llb.Meta.$Properties): void {
-  writeMetaFields(w, m.args, m.env, m.cwd, m.user, m.hostname, m.extraHosts, m.shell, m.proxyEnv);
+  writeMetaFields(w, m.args, m.env, m.cwd, m.user, m.hostname, m.extraHosts, m.shell, m.proxyEnv, m.ulimit);
   w.unknowns(m.$unknowns);
 }
 
@@ -39,6 +39,7 @@ function writeMetaFields(
   w: ProtoWriter, args: readonly string[] | null | undefined, env: readonly string[] | null | undefined, cwd: string | null | undefined,
   user: string | null | undefined, hostname: string | null | undefined, extraHosts: readonly tsbuild.llb.HostIP.$Properties[] | null | undefined,
   shell: readonly string[] | null | undefined, proxyEnv: tsbuild.llb.ProxyEnv.$Properties | null | undefined,
+  ulimit: readonly tsbuild.llb.Ulimit.$Properties[] | null | undefined,
 ): void {
   w.stringsField(1, args);
   w.sharedStringsField(2, env);
@@ -48,6 +49,14 @@ function writeMetaFields(
   messages(w, 6, extraHosts, writeHostIP);
   w.stringsField(7, shell);
   message(w, 8, proxyEnv, writeProxyEnv);
+  messages(w, 9, ulimit, writeUlimit);
+}
+
+function writeUlimit(w: ProtoWriter, m: tsbuild.llb.Ulimit.$Properties): void {
+  w.stringField(1, m.name);
+  w.int64Field(2, m.soft);
+  w.int64Field(3, m.hard);
+  w.unknowns(m.$unknowns);
 }
 
 /** The fields of an exec op body that the builder sets (exec.ts), as one flat record. */
@@ -59,6 +68,7 @@ export interface ExecBodyFields {
   readonly hostname: string;
   readonly extraHosts: readonly tsbuild.llb.HostIP.$Properties[];
   readonly proxyEnv: tsbuild.llb.ProxyEnv.$Properties | null;
+  readonly ulimit: readonly tsbuild.llb.Ulimit.$Properties[];
   readonly mounts: readonly tsbuild.llb.Mount.$Properties[];
   readonly network: tsbuild.llb.NetMode;
   readonly security: tsbuild.llb.SecurityMode;
@@ -75,7 +85,7 @@ export function writeExecBody(w: ProtoWriter, b: ExecBodyFields): void {
   const exec = w.fork2();
   w.tag(1, LEN);
   const meta = w.fork2();
-  writeMetaFields(w, b.args, b.env, b.cwd, b.user, b.hostname, b.extraHosts, undefined, b.proxyEnv);
+  writeMetaFields(w, b.args, b.env, b.cwd, b.user, b.hostname, b.extraHosts, undefined, b.proxyEnv, b.ulimit);
   w.ldelim2(meta);
   writeExecTail(w, b.mounts, b.network, b.security, b.secretenv);
   w.ldelim2(exec);

@@ -68,6 +68,8 @@ export interface RunOptions {
   readonly secretEnv?: readonly { readonly id: string; readonly name: string; readonly optional?: boolean }[] | undefined;
   readonly proxyEnv?: ProxyEnv | undefined;
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[] | undefined;
+  /** Resource limits of the process (`--ulimit`), in order. */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[] | undefined;
   /** Overrides of the base state's meta for this step only. */
   readonly network?: NetworkMode | undefined;
   readonly security?: SecurityMode | undefined;
@@ -128,6 +130,7 @@ class ExecBody implements ExecBodyFields, BodyWriter {
     readonly hostname: string,
     readonly extraHosts: readonly tsbuild.llb.HostIP.$Properties[],
     readonly proxyEnv: tsbuild.llb.ProxyEnv.$Properties | null,
+    readonly ulimit: readonly tsbuild.llb.Ulimit.$Properties[],
     readonly mounts: readonly PendingMount[],
     readonly network: tsbuild.llb.NetMode,
     readonly security: tsbuild.llb.SecurityMode,
@@ -141,7 +144,7 @@ class ExecBody implements ExecBodyFields, BodyWriter {
   /** The body as the message object it stands for (the protobufjs cross-check's input). */
   reference(): OpBody {
     const meta: tsbuild.llb.Meta.$Properties = {
-      args: [...this.args], env: [...this.env], cwd: this.cwd, user: this.user, hostname: this.hostname, extraHosts: [...this.extraHosts], proxyEnv: this.proxyEnv,
+      args: [...this.args], env: [...this.env], cwd: this.cwd, user: this.user, hostname: this.hostname, extraHosts: [...this.extraHosts], proxyEnv: this.proxyEnv, ulimit: [...this.ulimit],
     };
     const mounts = this.mounts.map((m): tsbuild.llb.Mount.$Properties => ({
       input: m.input, selector: m.selector, dest: m.dest, output: m.output, readonly: m.readonly, mountType: m.mountType,
@@ -152,6 +155,7 @@ class ExecBody implements ExecBodyFields, BodyWriter {
 }
 
 const NO_HOSTS: readonly tsbuild.llb.HostIP.$Properties[] = [];
+const NO_ULIMITS: readonly tsbuild.llb.Ulimit.$Properties[] = [];
 const NO_SECRET_ENV: readonly tsbuild.llb.SecretEnv.$Properties[] = [];
 
 /** `envList`: the base's env as `KEY=VALUE` strings, when the caller has them already. */
@@ -240,6 +244,7 @@ export function buildExecNode(base: StateLike, opts: RunOptions, envList?: reado
     px && Object.values(px).some((v) => v)
       ? { httpProxy: px.httpProxy ?? '', httpsProxy: px.httpsProxy ?? '', ftpProxy: px.ftpProxy ?? '', noProxy: px.noProxy ?? '', allProxy: px.allProxy ?? '' }
       : null,
+    opts.ulimits === undefined || opts.ulimits.length === 0 ? NO_ULIMITS : opts.ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard })),
     pending,
     NET[opts.network ?? meta.network],
     (opts.security ?? meta.security) === 'insecure' ? tsbuild.llb.SecurityMode.INSECURE : tsbuild.llb.SecurityMode.SANDBOX,

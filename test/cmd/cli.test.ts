@@ -23,6 +23,13 @@ describe('tsbuild command line', () => {
     expect([r.code, r.stderr.trim().split('\n')]).toEqual([2, ['tsbuild: build: invalid --add-host "db:not-an-ip": invalid IP address "not-an-ip"']]);
   });
 
+  test('a bad --ulimit or --shm-size is one line and exit code 2', async () => {
+    const r = await runTsbuild(['build', '--ulimit', 'nofile=2:1', '/nonexistent-context']);
+    expect([r.code, r.stderr.trim().split('\n')]).toEqual([2, ['tsbuild: build: invalid --ulimit "nofile=2:1": the soft limit 2 is above the hard limit 1']]);
+    const s = await runTsbuild(['build', '--shm-size', '0', '/nonexistent-context']);
+    expect([s.code, s.stderr.trim().split('\n')]).toEqual([2, ['tsbuild: build: invalid --shm-size "0": the size must be above 0']]);
+  });
+
   test('--version prints the version', async () => {
     const r = await runTsbuild(['--version']);
     expect(r.code).toBe(0);

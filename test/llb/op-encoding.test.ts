@@ -407,7 +407,7 @@ describe('random ops built from proto/llb.proto encode like protobufjs', () => {
     };
     walk(OpType, new Set());
     expect(all.filter((f) => !covered.has(f))).toEqual([]);
-    expect(all.length).toBe(120);
+    expect(all.length).toBe(124);
   });
 
   test('decoded ops (prototype defaults, unknown fields kept) re-encode like protobufjs', () => {

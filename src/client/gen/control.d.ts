@@ -447,6 +447,8 @@ export namespace tsbuild {
                 progressOnFailure: boolean;
                 extraHosts: tsbuild.control.v1.HostEntry.$Properties[];
                 namedContexts: { [k: string]: string };
+                ulimits: tsbuild.control.v1.UlimitEntry.$Properties[];
+                shmSize: number;
                 static create(properties: tsbuild.control.v1.BuildStart.$Shape): tsbuild.control.v1.BuildStart & tsbuild.control.v1.BuildStart.$Shape;
                 static create(properties?: tsbuild.control.v1.BuildStart.$Properties): tsbuild.control.v1.BuildStart;
                 static encode(message: tsbuild.control.v1.BuildStart.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -485,9 +487,37 @@ export namespace tsbuild {
                     progressOnFailure?: (boolean|null);
                     extraHosts?: (tsbuild.control.v1.HostEntry.$Properties[]|null);
                     namedContexts?: ({ [k: string]: string }|null);
+                    ulimits?: (tsbuild.control.v1.UlimitEntry.$Properties[]|null);
+                    shmSize?: (number|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = tsbuild.control.v1.BuildStart.$Properties;
+            }
+
+            interface IUlimitEntry extends tsbuild.control.v1.UlimitEntry.$Properties {
+            }
+
+            class UlimitEntry {
+                constructor(properties?: tsbuild.control.v1.UlimitEntry.$Properties);
+                $unknowns?: Uint8Array[];
+                name: string;
+                soft: number;
+                hard: number;
+                static create(properties: tsbuild.control.v1.UlimitEntry.$Shape): tsbuild.control.v1.UlimitEntry & tsbuild.control.v1.UlimitEntry.$Shape;
+                static create(properties?: tsbuild.control.v1.UlimitEntry.$Properties): tsbuild.control.v1.UlimitEntry;
+                static encode(message: tsbuild.control.v1.UlimitEntry.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.control.v1.UlimitEntry & tsbuild.control.v1.UlimitEntry.$Shape;
+                static getTypeUrl(prefix?: string): string;
+            }
+
+            namespace UlimitEntry {
+                interface $Properties {
+                    name?: (string|null);
+                    soft?: (number|null);
+                    hard?: (number|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = tsbuild.control.v1.UlimitEntry.$Properties;
             }
 
             interface IHostEntry extends tsbuild.control.v1.HostEntry.$Properties {

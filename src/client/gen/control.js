@@ -953,6 +953,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     this.platforms = [];
                     this.extraHosts = [];
                     this.namedContexts = {};
+                    this.ulimits = [];
                     if (properties)
                         for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                             if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -988,6 +989,8 @@ export const tsbuild = $root.tsbuild = (() => {
                 BuildStart.prototype.progressOnFailure = false;
                 BuildStart.prototype.extraHosts = $util.emptyArray;
                 BuildStart.prototype.namedContexts = $util.emptyObject;
+                BuildStart.prototype.ulimits = $util.emptyArray;
+                BuildStart.prototype.shmSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 BuildStart.create = function(properties) {
                     return new BuildStart(properties);
@@ -1072,6 +1075,11 @@ export const tsbuild = $root.tsbuild = (() => {
                     if (message.namedContexts != null && $Object.hasOwnProperty.call(message, "namedContexts"))
                         for (let keys = $Object.keys(message.namedContexts), i = 0; i < keys.length; ++i)
                             writer.uint32(234).fork().uint32(10).string(keys[i]).uint32(18).string(message.namedContexts[keys[i]]).ldelim();
+                    if (message.ulimits != null && message.ulimits.length)
+                        for (let i = 0; i < message.ulimits.length; ++i)
+                            $root.tsbuild.control.v1.UlimitEntry.encode(message.ulimits[i], writer.uint32(242).fork(), _depth + 1).ldelim();
+                    if (message.shmSize != null && $Object.hasOwnProperty.call(message, "shmSize") && (typeof message.shmSize === "object" ? message.shmSize.low || message.shmSize.high : message.shmSize !== 0))
+                        writer.uint32(248).uint64(message.shmSize);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -1455,6 +1463,23 @@ export const tsbuild = $root.tsbuild = (() => {
                                 message.namedContexts[key] = value;
                                 continue;
                             }
+                        case 30: {
+                                if (wireType !== 2)
+                                    break;
+                                if (!(message.ulimits && message.ulimits.length))
+                                    message.ulimits = [];
+                                message.ulimits.push($root.tsbuild.control.v1.UlimitEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                                continue;
+                            }
+                        case 31: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.shmSize = value;
+                                else
+                                    delete message.shmSize;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -1479,6 +1504,122 @@ export const tsbuild = $root.tsbuild = (() => {
                 };
 
                 return BuildStart;
+            });
+
+            $lazy(v1, "UlimitEntry", function() {
+
+                const UlimitEntry = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                UlimitEntry.prototype.name = "";
+                UlimitEntry.prototype.soft = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+                UlimitEntry.prototype.hard = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+                UlimitEntry.create = function(properties) {
+                    return new UlimitEntry(properties);
+                };
+
+                UlimitEntry.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                        writer.uint32(10).string(message.name);
+                    if (message.soft != null && $Object.hasOwnProperty.call(message, "soft") && (typeof message.soft === "object" ? message.soft.low || message.soft.high : message.soft !== 0))
+                        writer.uint32(16).int64(message.soft);
+                    if (message.hard != null && $Object.hasOwnProperty.call(message, "hard") && (typeof message.hard === "object" ? message.hard.low || message.hard.high : message.hard !== 0))
+                        writer.uint32(24).int64(message.hard);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                UlimitEntry.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.tsbuild.control.v1.UlimitEntry();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.stringVerify()).length)
+                                    message.name = value;
+                                else
+                                    delete message.name;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.soft = value;
+                                else
+                                    delete message.soft;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.hard = value;
+                                else
+                                    delete message.hard;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                UlimitEntry.getTypeUrl = function(prefix) {
+                    if (prefix === $undefined)
+                        prefix = "type.googleapis.com";
+                    return prefix + "/tsbuild.control.v1.UlimitEntry";
+                };
+
+                return UlimitEntry;
             });
 
             $lazy(v1, "HostEntry", function() {

@@ -211,6 +211,7 @@ export namespace tsbuild {
             extraHosts: tsbuild.llb.HostIP.$Properties[];
             shell: string[];
             proxyEnv?: (tsbuild.llb.ProxyEnv.$Properties|null);
+            ulimit: tsbuild.llb.Ulimit.$Properties[];
             static create(properties: tsbuild.llb.Meta.$Shape): tsbuild.llb.Meta & tsbuild.llb.Meta.$Shape;
             static create(properties?: tsbuild.llb.Meta.$Properties): tsbuild.llb.Meta;
             static encode(message: tsbuild.llb.Meta.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
@@ -231,9 +232,39 @@ export namespace tsbuild {
                 extraHosts?: (tsbuild.llb.HostIP.$Properties[]|null);
                 shell?: (string[]|null);
                 proxyEnv?: (tsbuild.llb.ProxyEnv.$Properties|null);
+                ulimit?: (tsbuild.llb.Ulimit.$Properties[]|null);
                 $unknowns?: Uint8Array[];
             }
             type $Shape = tsbuild.llb.Meta.$Properties;
+        }
+
+        interface IUlimit extends tsbuild.llb.Ulimit.$Properties {
+        }
+
+        class Ulimit {
+            constructor(properties?: tsbuild.llb.Ulimit.$Properties);
+            $unknowns?: Uint8Array[];
+            name: string;
+            soft: number;
+            hard: number;
+            static create(properties: tsbuild.llb.Ulimit.$Shape): tsbuild.llb.Ulimit & tsbuild.llb.Ulimit.$Shape;
+            static create(properties?: tsbuild.llb.Ulimit.$Properties): tsbuild.llb.Ulimit;
+            static encode(message: tsbuild.llb.Ulimit.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): tsbuild.llb.Ulimit & tsbuild.llb.Ulimit.$Shape;
+            static fromObject(object: { [k: string]: any }): tsbuild.llb.Ulimit;
+            static toObject(message: tsbuild.llb.Ulimit, options?: $protobuf.IConversionOptions): { [k: string]: any };
+            toJSON(): { [k: string]: any };
+            static getTypeUrl(prefix?: string): string;
+        }
+
+        namespace Ulimit {
+            interface $Properties {
+                name?: (string|null);
+                soft?: (number|null);
+                hard?: (number|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = tsbuild.llb.Ulimit.$Properties;
         }
 
         interface IProxyEnv extends tsbuild.llb.ProxyEnv.$Properties {

@@ -4,7 +4,7 @@
 import $protobuf from "../pb-runtime.js";
 
 const $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
-const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError, $TypeError = $util.global.TypeError, $Array = $util.global.Array, $String = $util.global.String, $Number = $util.global.Number, $Boolean = $util.global.Boolean, $parseInt = $util.global.parseInt, $BigInt = $util.global.BigInt;
+const $Object = $util.global.Object, $undefined = $util.global.undefined, $Error = $util.global.Error, $RangeError = $util.global.RangeError, $TypeError = $util.global.TypeError, $Array = $util.global.Array, $String = $util.global.String, $Number = $util.global.Number, $parseInt = $util.global.parseInt, $BigInt = $util.global.BigInt, $Boolean = $util.global.Boolean;
 
 const $root = $protobuf.roots["default"] || ($protobuf.roots["default"] = {});
 
@@ -1128,6 +1128,7 @@ export const tsbuild = $root.tsbuild = (() => {
                 this.env = [];
                 this.extraHosts = [];
                 this.shell = [];
+                this.ulimit = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -1142,6 +1143,7 @@ export const tsbuild = $root.tsbuild = (() => {
             Meta.prototype.extraHosts = $util.emptyArray;
             Meta.prototype.shell = $util.emptyArray;
             Meta.prototype.proxyEnv = null;
+            Meta.prototype.ulimit = $util.emptyArray;
 
             Meta.create = function(properties) {
                 return new Meta(properties);
@@ -1174,6 +1176,9 @@ export const tsbuild = $root.tsbuild = (() => {
                         writer.uint32(58).string(message.shell[i]);
                 if (message.proxyEnv != null && $Object.hasOwnProperty.call(message, "proxyEnv"))
                     $root.tsbuild.llb.ProxyEnv.encode(message.proxyEnv, writer.uint32(66).fork(), _depth + 1).ldelim();
+                if (message.ulimit != null && message.ulimit.length)
+                    for (let i = 0; i < message.ulimit.length; ++i)
+                        $root.tsbuild.llb.Ulimit.encode(message.ulimit[i], writer.uint32(74).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1272,6 +1277,14 @@ export const tsbuild = $root.tsbuild = (() => {
                             message.proxyEnv = $root.tsbuild.llb.ProxyEnv.decode(reader, reader.size(), $undefined, _depth + 1, message.proxyEnv);
                             continue;
                         }
+                    case 9: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.ulimit && message.ulimit.length))
+                                message.ulimit = [];
+                            message.ulimit.push($root.tsbuild.llb.Ulimit.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -1344,6 +1357,16 @@ export const tsbuild = $root.tsbuild = (() => {
                         throw $TypeError(".tsbuild.llb.Meta.proxyEnv: object expected");
                     message.proxyEnv = $root.tsbuild.llb.ProxyEnv.fromObject(object.proxyEnv, _depth + 1);
                 }
+                if (object.ulimit) {
+                    if (!$Array.isArray(object.ulimit))
+                        throw $TypeError(".tsbuild.llb.Meta.ulimit: array expected");
+                    message.ulimit = $Array(object.ulimit.length);
+                    for (let i = 0; i < object.ulimit.length; ++i) {
+                        if (!$util.isObject(object.ulimit[i]))
+                            throw $TypeError(".tsbuild.llb.Meta.ulimit: object expected");
+                        message.ulimit[i] = $root.tsbuild.llb.Ulimit.fromObject(object.ulimit[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -1360,6 +1383,7 @@ export const tsbuild = $root.tsbuild = (() => {
                     object.env = [];
                     object.extraHosts = [];
                     object.shell = [];
+                    object.ulimit = [];
                 }
                 if (options.defaults) {
                     object.cwd = "";
@@ -1395,6 +1419,11 @@ export const tsbuild = $root.tsbuild = (() => {
                 }
                 if (message.proxyEnv != null && $Object.hasOwnProperty.call(message, "proxyEnv"))
                     object.proxyEnv = $root.tsbuild.llb.ProxyEnv.toObject(message.proxyEnv, options, _depth + 1);
+                if (message.ulimit && message.ulimit.length) {
+                    object.ulimit = $Array(message.ulimit.length);
+                    for (let j = 0; j < message.ulimit.length; ++j)
+                        object.ulimit[j] = $root.tsbuild.llb.Ulimit.toObject(message.ulimit[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -1409,6 +1438,202 @@ export const tsbuild = $root.tsbuild = (() => {
             };
 
             return Meta;
+        })();
+
+        llb.Ulimit = (function() {
+
+            const Ulimit = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            Ulimit.prototype.name = "";
+            Ulimit.prototype.soft = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+            Ulimit.prototype.hard = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            Ulimit.create = function(properties) {
+                return new Ulimit(properties);
+            };
+
+            Ulimit.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(10).string(message.name);
+                if (message.soft != null && $Object.hasOwnProperty.call(message, "soft") && (typeof message.soft === "object" ? message.soft.low || message.soft.high : message.soft !== 0))
+                    writer.uint32(16).int64(message.soft);
+                if (message.hard != null && $Object.hasOwnProperty.call(message, "hard") && (typeof message.hard === "object" ? message.hard.low || message.hard.high : message.hard !== 0))
+                    writer.uint32(24).int64(message.hard);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            Ulimit.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.tsbuild.llb.Ulimit();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.soft = value;
+                            else
+                                delete message.soft;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.hard = value;
+                            else
+                                delete message.hard;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            Ulimit.fromObject = function (object, _depth) {
+                if (object instanceof $root.tsbuild.llb.Ulimit)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".tsbuild.llb.Ulimit: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.tsbuild.llb.Ulimit();
+                if (object.name != null)
+                    if (typeof object.name !== "string" || object.name.length)
+                        message.name = $String(object.name);
+                if (object.soft != null)
+                    if (typeof object.soft === "object" ? object.soft.low || object.soft.high : $Number(object.soft) !== 0)
+                        if ($util.Long)
+                            message.soft = $util.Long.fromValue(object.soft, false);
+                        else if (typeof object.soft === "string")
+                            message.soft = $parseInt(object.soft, 10);
+                        else if (typeof object.soft === "number")
+                            message.soft = object.soft;
+                        else if (typeof object.soft === "object")
+                            message.soft = new $util.LongBits(object.soft.low >>> 0, object.soft.high >>> 0).toNumber();
+                if (object.hard != null)
+                    if (typeof object.hard === "object" ? object.hard.low || object.hard.high : $Number(object.hard) !== 0)
+                        if ($util.Long)
+                            message.hard = $util.Long.fromValue(object.hard, false);
+                        else if (typeof object.hard === "string")
+                            message.hard = $parseInt(object.hard, 10);
+                        else if (typeof object.hard === "number")
+                            message.hard = object.hard;
+                        else if (typeof object.hard === "object")
+                            message.hard = new $util.LongBits(object.hard.low >>> 0, object.hard.high >>> 0).toNumber();
+                return message;
+            };
+
+            Ulimit.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.name = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.soft = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.soft = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.hard = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.hard = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                }
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                if (message.soft != null && $Object.hasOwnProperty.call(message, "soft"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.soft = typeof message.soft === "number" ? $BigInt(message.soft) : $util.Long.fromBits(message.soft.low >>> 0, message.soft.high >>> 0, false).toBigInt();
+                    else if (typeof message.soft === "number")
+                        object.soft = options.longs === $String ? $String(message.soft) : message.soft;
+                    else
+                        object.soft = options.longs === $String ? $util.Long.prototype.toString.call(message.soft) : options.longs === $Number ? new $util.LongBits(message.soft.low >>> 0, message.soft.high >>> 0).toNumber() : message.soft;
+                if (message.hard != null && $Object.hasOwnProperty.call(message, "hard"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.hard = typeof message.hard === "number" ? $BigInt(message.hard) : $util.Long.fromBits(message.hard.low >>> 0, message.hard.high >>> 0, false).toBigInt();
+                    else if (typeof message.hard === "number")
+                        object.hard = options.longs === $String ? $String(message.hard) : message.hard;
+                    else
+                        object.hard = options.longs === $String ? $util.Long.prototype.toString.call(message.hard) : options.longs === $Number ? new $util.LongBits(message.hard.low >>> 0, message.hard.high >>> 0).toNumber() : message.hard;
+                return object;
+            };
+
+            Ulimit.prototype.toJSON = function() {
+                return Ulimit.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            Ulimit.getTypeUrl = function(prefix) {
+                if (prefix === $undefined)
+                    prefix = "type.googleapis.com";
+                return prefix + "/tsbuild.llb.Ulimit";
+            };
+
+            return Ulimit;
         })();
 
         llb.ProxyEnv = (function() {

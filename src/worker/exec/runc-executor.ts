@@ -329,6 +329,7 @@ class PreparedRuncRun implements PreparedExec {
       limits: req.limits,
       limitSwap: facts.limitSwap,
       openFiles: facts.openFiles,
+      ...(req.ulimits !== undefined && req.ulimits.length > 0 ? { ulimits: req.ulimits } : {}),
       allCapabilities: facts.allCapabilities,
     });
     // The filter runc would compile, loaded precompiled by tsbuild-run-init (seccomp-preload.ts).

@@ -2,7 +2,9 @@
  * The OCI runtime spec (config.json) for one RUN: the subset of opencontainers/runtime-spec that
  * tsbuild writes, and the function that builds it. Pure: no I/O, so it can be checked in isolation.
  */
-import { assertNever } from '../../util/errors.js';
+import { assertNever, TsbuildError } from '../../util/errors.js';
+import { ULIMIT_TYPES } from '../../util/ulimit.js';
+import { ExecErrorCode } from './errors.js';
 import { DOCKER_DEFAULT_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from './default-security.js';
 import { sandboxSeccomp, type SeccompPolicy } from './seccomp.js';
 import type { ExecLimits, NetworkMode, ResolvedUser, SecurityMode } from './types.js';
@@ -70,10 +72,27 @@ export interface RuntimeSpecOptions {
   readonly limits: ExecLimits | undefined;
   /** Whether memory.swap may be set (cgroup v1 needs swap accounting). */
   readonly limitSwap: boolean;
-  /** RLIMIT_NOFILE soft and hard. */
+  /** RLIMIT_NOFILE soft and hard, unless `ulimits` has a `nofile`. */
   readonly openFiles: number;
+  /** `--ulimit` entries (Docker's names), in order. Default none. */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
   /** Capabilities for `insecure` (the engine's bounding set). */
   readonly allCapabilities: readonly string[];
+}
+
+/**
+ * The process's rlimits: the default open-files limit (unless a `nofile` ulimit replaces it), then
+ * each ulimit as given. An unknown name is refused (the engine checked them; a spec is never
+ * written with one).
+ */
+function rlimitsOf(openFiles: number, ulimits: readonly { readonly name: string; readonly soft: number; readonly hard: number }[]): { type: string; hard: number; soft: number }[] {
+  const out = ulimits.some((u) => u.name === 'nofile') ? [] : [{ type: 'RLIMIT_NOFILE', hard: openFiles, soft: openFiles }];
+  for (const u of ulimits) {
+    const type = Object.hasOwn(ULIMIT_TYPES, u.name) ? ULIMIT_TYPES[u.name] : undefined;
+    if (type === undefined) throw new TsbuildError(ExecErrorCode.invalidRequest, `unknown ulimit "${u.name}"`);
+    out.push({ type, hard: u.hard, soft: u.soft });
+  }
+  return out;
 }
 
 /** The standard container filesystem, Docker's: /proc, a tmpfs /dev with pts/shm/mqueue, /sys. */
@@ -149,7 +168,7 @@ export function buildRuntimeSpec(o: RuntimeSpecOptions): RuntimeSpec {
       env: o.env,
       cwd: o.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: o.openFiles, soft: o.openFiles }],
+      rlimits: rlimitsOf(o.openFiles, o.ulimits ?? []),
       noNewPrivileges: sandbox,
     },
     root: { path: o.rootfs, readonly: false },

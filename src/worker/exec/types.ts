@@ -147,6 +147,11 @@ export interface ExecProcess {
    */
   readonly secretEnv?: Readonly<Record<string, string>>;
   readonly limits?: ExecLimits;
+  /**
+   * Resource limits (`--ulimit`, Docker's names: nofile, nproc, …), in order; a `nofile` replaces
+   * the default open-files limit (the engine's own). Default none.
+   */
+  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
   /** Called for each output line, in order per stream. Must not throw. */
   readonly onLog?: (line: ExecLogLine) => void;
   /**

@@ -138,6 +138,7 @@ export class ExecOpImpl implements Op {
         security: this.#exec.security === SecurityMode.INSECURE ? 'insecure' : 'sandbox',
         mounts: execMounts,
         secretEnv,
+        ...(meta.ulimit.length > 0 ? { ulimits: meta.ulimit.map((u) => ({ name: u.name, soft: Number(u.soft), hard: Number(u.hard) })) } : {}),
         onLog: (l) => ctx.progress.log(l.stream, l.partial ? l.text : `${l.text}\n`),
         ...(session.processStarted ? { onStarted: session.processStarted } : {}),
       });

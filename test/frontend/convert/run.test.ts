@@ -35,6 +35,21 @@ describe('RUN', () => {
     expect(byName(r, 'RUN two').digest).not.toBe(byName(await convert(df, { extraHosts: [...extraHosts].reverse() }), 'RUN two').digest);
   });
 
+  test('--ulimit entries and --shm-size go into every RUN (meta ulimit, a /dev/shm tmpfs mount) and so into its digest', async () => {
+    const df = 'FROM alpine\nRUN --mount=type=tmpfs,target=/t one\nRUN two\n';
+    const r = await convert(df, { ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }], shmSize: 128 << 20 });
+    for (const name of ['RUN --mount', 'RUN two']) {
+      const e = execOf(byName(r, name));
+      expect(e.meta?.ulimit?.map((u) => [u.name, Number(u.soft), Number(u.hard)])).toEqual([['nofile', 1024, 2048]]);
+      const shm = e.mounts.filter((m) => m.dest === '/dev/shm');
+      expect(shm.map((m) => [m.mountType, Number(m.tmpfsOpt?.size)])).toEqual([[tsbuild.llb.MountType.TMPFS, 128 << 20]]);
+    }
+    const plain = await convert(df);
+    expect(execOf(byName(plain, 'RUN two')).mounts.some((m) => m.dest === '/dev/shm')).toBe(false);
+    expect(byName(r, 'RUN two').digest).not.toBe(byName(plain, 'RUN two').digest);
+    expect(byName(await convert(df, { shmSize: 128 << 20 }), 'RUN two').digest).not.toBe(byName(r, 'RUN two').digest);
+  });
+
   test('heredoc: a plain body runs with the shell; <<- chomps tabs', async () => {
     const r = await convert('FROM alpine\nRUN <<EOF\necho one\necho two\nEOF\nRUN <<-EOT\n\techo tabbed\n\tEOT\n');
     const one = byName(r, 'RUN <<EOF');

@@ -15,6 +15,15 @@ describeIf(canRunContainers, whyNot, 'resource limits', () => {
     await f.dispose();
   });
 
+  test('ulimits: the process runs with them (soft and hard), and without them with the defaults', async () => {
+    const script = ['/bin/sh', '-c', 'ulimit -n; ulimit -Hn; ulimit -u; ulimit -c'];
+    const limited = await f.run(script, { ulimits: [{ name: 'nofile', soft: 512, hard: 1024 }, { name: 'nproc', soft: 77, hard: 77 }, { name: 'core', soft: 0, hard: 0 }] });
+    expect(limited.stdout).toBe('512\n1024\n77\n0\n');
+    const free = await f.run(script);
+    expect(free.stdout).not.toContain('512\n1024\n');
+    await f.assertClean();
+  });
+
   test('pids: a fork bomb hits the limit instead of the machine', async () => {
     const limited = await f.run(['/bin/cat', '/sys/fs/cgroup/pids/pids.max'], { limits: { pids: 16 } });
     expect(limited.stdout).toBe('16\n');

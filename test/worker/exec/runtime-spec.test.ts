@@ -37,6 +37,14 @@ describe('buildRuntimeSpec', () => {
     expect(s.root).toEqual({ path: '/r', readonly: false });
   });
 
+  test('ulimits: each as given, in order; a nofile replaces the default open-files limit', () => {
+    expect(buildRuntimeSpec({ ...base, ulimits: [{ name: 'nproc', soft: 10, hard: 20 }, { name: 'core', soft: 0, hard: 0 }] }).process.rlimits).toEqual([
+      { type: 'RLIMIT_NOFILE', hard: 4096, soft: 4096 }, { type: 'RLIMIT_NPROC', hard: 20, soft: 10 }, { type: 'RLIMIT_CORE', hard: 0, soft: 0 },
+    ]);
+    expect(buildRuntimeSpec({ ...base, ulimits: [{ name: 'nofile', soft: 100, hard: 200 }] }).process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', hard: 200, soft: 100 }]);
+    expect(() => buildRuntimeSpec({ ...base, ulimits: [{ name: 'bogus', soft: 1, hard: 1 }] })).toThrow('unknown ulimit "bogus"');
+  });
+
   test('limits: memory (with swap only when it can be limited) and pids', () => {
     expect(buildRuntimeSpec(base).linux.resources.memory).toBeUndefined();
     expect(buildRuntimeSpec({ ...base, limits: { memoryBytes: 1 << 20, pids: 10 } }).linux.resources).toMatchObject({ memory: { limit: 1 << 20, swap: 1 << 20 }, pids: { limit: 10 } });

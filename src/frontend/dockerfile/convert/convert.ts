@@ -148,6 +148,8 @@ export async function convertDockerfile(ast: DockerfileAST, opts: ConvertOptions
     proxyEnv: proxyEnvFromBuildArgs(buildArgs),
     forceNetwork: opts.forceNetwork,
     extraHosts: opts.extraHosts !== undefined && opts.extraHosts.length > 0 ? opts.extraHosts : undefined,
+    ulimits: opts.ulimits !== undefined && opts.ulimits.length > 0 ? opts.ulimits : undefined,
+    shmMount: opts.shmSize !== undefined && opts.shmSize > 0 ? { type: 'tmpfs', target: '/dev/shm', size: opts.shmSize } : undefined,
     epoch,
     usedArgs,
     sourceOf: (from, ins, reader) => {

@@ -1,5 +1,5 @@
 /** What every instruction dispatcher needs besides its stage: shared per conversion, read-mostly. */
-import type { ProxyEnv } from '../../../llb/exec.js';
+import type { ExecMount, ProxyEnv } from '../../../llb/exec.js';
 import type { State } from '../../../llb/state.js';
 import type { ErrorSite } from '../instructions/diagnostics.js';
 import type { Instruction } from '../instructions/instruction.js';
@@ -24,6 +24,10 @@ export interface DispatchContext {
   readonly forceNetwork: 'none' | 'host' | undefined;
   /** ConvertOptions.extraHosts (undefined when none). */
   readonly extraHosts: readonly { readonly host: string; readonly ip: string }[] | undefined;
+  /** ConvertOptions.ulimits (undefined when none). */
+  readonly ulimits: readonly { readonly name: string; readonly soft: number; readonly hard: number }[] | undefined;
+  /** The /dev/shm tmpfs every RUN mounts, from ConvertOptions.shmSize (undefined: the runtime's own). */
+  readonly shmMount: ExecMount | undefined;
   readonly epoch: number | undefined;
   /** ARG names that were declared somewhere in converted stages (for the unused --build-arg warning). */
   readonly usedArgs: Set<string>;

@@ -151,11 +151,12 @@ export function dispatchRun(s: StageState, ins: RunInstruction, d: DispatchConte
   // One options object of one shape, absent options undefined (no spreads: this runs per RUN).
   s.state = s.state.run({
     args,
-    mounts: extra.length === 0 ? mounts.mounts : [...extra, ...mounts.mounts],
+    mounts: extra.length === 0 && d.shmMount === undefined ? mounts.mounts : [...extra, ...mounts.mounts, ...(d.shmMount ? [d.shmMount] : [])],
     secretEnv: mounts.secretEnv,
     proxyEnv: d.proxyEnv,
     network: ins.network ?? d.forceNetwork,
     extraHosts: d.extraHosts,
+    ulimits: d.ulimits,
     security: ins.security,
     constraints: s.constraints(description, step, lineOf(ins)),
   }).root();

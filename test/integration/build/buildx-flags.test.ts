@@ -1,11 +1,13 @@
 /**
- * `tsbuild build --build-context` (buildx's named contexts) end to end, in-process and through a
- * real tsbuildd, with the real CLI, runc and overlay mounts: a stage replaced by a directory (read
+ * buildx's build flags end to end, in-process and through a real tsbuildd, with the real CLI, runc
+ * and overlay mounts. `--build-context` (named contexts): a stage replaced by a directory (read
  * with its own .dockerignore, its instructions never run), FROM and `COPY --from` naming an image
  * context, an unchanged rebuild all cached, an edit in the directory rebuilding what reads it, the
- * same image both ways; bad values are one line and exit code 2.
+ * same image both ways; bad values are one line and exit code 2. `--ulimit`, `--shm-size` and
+ * `--add-host`: what a RUN step sees, the same both ways, and part of the step's cache key.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { runTsbuild, type CliResult } from '../../helpers/cli.js';
 import { startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
 import { describeIf, haveBinary, isRoot } from '../../helpers/skip.js';
 
-describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and busybox', 'tsbuild build --build-context', () => {
+describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and busybox', 'buildx build flags', () => {
   let dir = '';
   let ctx = '';
   let extra = '';
@@ -99,6 +101,24 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     const r = await emb(['build', '--build-context', `x=${value}`, 'ctx']);
     expect([r.code, r.stderr.trim().split('\n')]).toEqual([2, [expect.stringMatching(message)]]);
   });
+
+  test.each([['in-process', emb], ['through tsbuildd', remote]] as const)('%s: --ulimit, --shm-size and --add-host reach every RUN and its cache key', async (how, run) => {
+    const df = join(dir, 'Dockerfile.limits');
+    await writeFile(df, `FROM ${BASE}\nRUN (ulimit -n; ulimit -Hn; ulimit -u; df -k /dev/shm | tail -1 | awk '{print $2}'; grep -w db /etc/hosts) > /seen\n`);
+    const args = ['--ulimit', 'nofile=1000:2000', '--ulimit', 'nproc=321', '--shm-size', '96m', '--add-host', 'db:10.0.0.9'];
+    const out = join(dir, `limits-${how}`);
+    const first = await run(['build', '--progress', 'plain', '-f', df, ...args, '-o', `type=local,dest=${out}`, 'ctx']);
+    expect([first.code, first.stderr]).toEqual([0, expect.stringMatching(/steps: \d+ total/)]);
+    expect(await readFile(join(out, 'seen'), 'utf8')).toBe(`1000\n2000\n321\n${96 * 1024}\n10.0.0.9\tdb\n`);
+    // The /dev/shm mount leaves no stub behind in the image.
+    expect(existsSync(join(out, 'dev', 'shm'))).toBe(false);
+    const again = await run(['build', '--progress', 'plain', '-f', df, ...args, 'ctx']);
+    expect(again.stderr).toMatch(/steps: 2 total, 2 cached, 0 executed/);
+    for (const [from, to] of [['nofile=1000:2000', 'nofile=1000:2001'], ['96m', '97m'], ['db:10.0.0.9', 'db:10.0.0.8']] as const) {
+      const r = await run(['build', '--progress', 'plain', '-f', df, ...args.map((a) => (a === from ? to : a)), 'ctx']);
+      expect([to, r.stderr]).toEqual([to, expect.stringMatching(/steps: 2 total, 1 cached, 1 executed/)]);
+    }
+  }, 120_000);
 
   test('an invalid name is one error line', async () => {
     const r = await emb(['build', '--progress', 'quiet', '--build-context', 'Bad Name=extra', 'ctx']);
