@@ -11,6 +11,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError, UserInputError } from '../util/errors.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { contextValueKind } from '../util/build-context-value.js';
 import { extraHostProblem, splitExtraHost } from '../util/extra-host.js';
 import { parseUlimit } from '../util/ulimit.js';
 import type { UlimitEntry } from '../util/ulimit.js';
@@ -203,9 +204,6 @@ export function parseAddHosts(values: readonly string[], prefix = ''): ExtraHost
   });
 }
 
-const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
-const REMOTE = /^(https?|git|ssh):\/\/|^[\w.-]+@[\w.-]+:/i;
-
 /**
  * Parses `--build-context NAME=VALUE` values (buildx's named contexts): `docker-image://REF`, a Git
  * or HTTP(S) URL, or a directory, relative to `cwd` (sent as its absolute path; it must exist).
@@ -220,13 +218,12 @@ export function parseBuildContexts(values: readonly string[], cwd: string, prefi
     const name = v.slice(0, eq);
     const value = v.slice(eq + 1);
     if (Object.hasOwn(out, name)) throw bad(`${name} is given twice`);
-    if (value.startsWith('docker-image://') || REMOTE.test(value)) {
+    const kind = contextValueKind(value);
+    if (kind === 'image' || kind === 'url') {
       out[name] = value;
       continue;
     }
-    if (SCHEME.test(value) || value.startsWith('target:') || value.startsWith('input:')) {
-      throw bad('only docker-image://REF, a Git or HTTP(S) URL or a directory is supported');
-    }
+    if (kind === 'unsupported') throw bad('only docker-image://REF, a Git or HTTP(S) URL or a directory is supported');
     const dir = resolve(cwd, value);
     let isDir = false;
     try {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { BuildRequest } from '../client/types.js';
 import type { tsbuild } from '../client/gen/control.js';
 import { abortable } from '../solver/abortable.js';
+import { contextValueKind } from '../util/build-context-value.js';
 import { extractTar } from '../util/tar-extract.js';
 import { DaemonErrors } from './errors.js';
 import { SolveContextErrors } from './solve-context-errors.js';
@@ -18,8 +19,8 @@ import type { SolveInbox } from './solve-inbox.js';
 type SolveResponse = tsbuild.control.v1.SolveResponse.$Properties;
 type BuildStart = tsbuild.control.v1.BuildStart.$Properties;
 
-/** A directory context: the client sends its absolute path (images and URLs have a scheme). */
-const isDirectory = (value: string): boolean => value.startsWith('/');
+/** A directory context: the client sends its absolute path. */
+const isDirectory = (value: string): boolean => contextValueKind(value) === 'path';
 
 /** Whether the build names a directory context (it is received before the build starts). */
 export function hasDirectoryContexts(start: BuildStart): boolean {

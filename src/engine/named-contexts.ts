@@ -11,9 +11,8 @@ import type { NamedContext } from '../frontend/types.js';
 import { loadDockerignore } from '../frontend/dockerignore.js';
 import { familiarImageRef, normalizeImageRef } from '../oci/reference.js';
 import { UserInputError } from '../util/errors.js';
+import { contextValueKind, DOCKER_IMAGE_PREFIX } from '../util/build-context-value.js';
 
-const IMAGE = 'docker-image://';
-const URL_FORM = /^(https?|git|ssh):\/\/|^[\w.-]+@[\w.-]+:/i;
 
 /** The session's local source name for the directory of context `name`. */
 export function namedLocalName(name: string): string {
@@ -34,8 +33,9 @@ function classify(name: string, value: string): Entry {
   } catch (e) {
     throw invalid(name, `the name is not a stage or image name: ${(e as Error).message}`);
   }
-  if (value.startsWith(IMAGE)) {
-    const ref = value.slice(IMAGE.length);
+  const kind = contextValueKind(value);
+  if (kind === 'image') {
+    const ref = value.slice(DOCKER_IMAGE_PREFIX.length);
     if (ref.toLowerCase() === 'scratch') return { kind: 'image', ref: 'scratch' };
     try {
       normalizeImageRef(ref);
@@ -44,10 +44,8 @@ function classify(name: string, value: string): Entry {
     }
     return { kind: 'image', ref };
   }
-  if (URL_FORM.test(value)) return { kind: 'url', url: value };
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) || value.startsWith('target:') || value.startsWith('input:')) {
-    throw invalid(name, `"${value}" is not supported (docker-image://REF, a Git or HTTP(S) URL, or a directory)`);
-  }
+  if (kind === 'url') return { kind: 'url', url: value };
+  if (kind === 'unsupported') throw invalid(name, `"${value}" is not supported (docker-image://REF, a Git or HTTP(S) URL, or a directory)`);
   if (!isAbsolute(value)) throw invalid(name, `the directory "${value}" must be an absolute path`);
   return { kind: 'dir', dir: resolve(value) };
 }
