@@ -76,6 +76,7 @@ export const buildCommand: Command = {
     { name: 'quiet', short: 'q', kind: 'bool', description: 'suppress the progress output and print the image ID on success' },
     { name: 'pull', kind: 'bool', description: 'always resolve base images at their registry (download them when they changed)' },
     { name: 'push', kind: 'bool', description: 'push the image to its registry (same as -o type=image,push=true)' },
+    { name: 'load', kind: 'bool', description: 'store the image in the local image store also when other outputs are given (same as -o type=docker without dest, or -o type=image)' },
     { name: 'cache-to', kind: 'list', placeholder: 'SPEC', description: 'export build cache (type=registry,ref=R[,mode=min|max] | type=local,dest=DIR | type=inline; registry and local layers: compression=gzip|zstd|uncompressed,compression-level=N,force-compression=true)' },
     { name: 'cache-from', kind: 'list', placeholder: 'SPEC', description: 'import build cache (type=registry,ref=R | type=local,src=DIR | R)' },
     ...REGISTRY_FLAGS,
@@ -120,6 +121,8 @@ export const buildCommand: Command = {
       ssh[p.id] = p.socketPath;
     }
     const outputs = flagList(a, 'output').map(parseOutputSpec);
+    // buildx's --load (type=docker without dest): tsbuild's local image store is where it loads.
+    if (flagBool(a, 'load') && !outputs.some((o) => o.type === 'image' || (o.type === 'docker' && o.attrs['dest'] === undefined))) outputs.push({ type: 'image', attrs: {} });
     const cacheTo = flagList(a, 'cache-to').map(parseCacheExportSpec);
     const cacheFrom = flagList(a, 'cache-from').map(parseCacheImportSpec);
     const registry = registryAccess(a, ctx);

@@ -52,10 +52,15 @@ export function sourceDateEpoch(args: ReadonlyMap<string, string>): number | und
 
 /**
  * The outputs with `type=registry` (buildx's name for a pushed image) and `--push` folded into
- * image outputs with `push=true`.
+ * image outputs with `push=true`, and `type=docker` without `dest` (buildx's `--load`: into the
+ * local image store, here tsbuild's) an image output.
  */
 export function normalizeOutputs(given: readonly OutputSpec[], req: Pick<BuildRequest, 'tags' | 'push'>): OutputSpec[] {
-  const outputs: OutputSpec[] = given.map((o) => (o.type === 'registry' ? { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) } : o));
+  const outputs: OutputSpec[] = given.map((o) => {
+    if (o.type === 'registry') return { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) };
+    if (o.type === 'docker' && !o.attrs.has('dest')) return { type: 'image', attrs: o.attrs };
+    return o;
+  });
   if (req.push) {
     if (!outputs.some((o) => o.type === 'image')) outputs.push({ type: 'image', attrs: new Map([['push', 'true']]) });
     else for (const [i, o] of outputs.entries()) if (o.type === 'image') outputs[i] = { type: 'image', attrs: new Map([...o.attrs, ['push', 'true']]) };

@@ -120,6 +120,20 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     }
   }, 120_000);
 
+  test.each([['in-process', emb], ['through tsbuildd', remote]] as const)('%s: --load and -o type=docker without dest store the image, beside other outputs', async (how, run) => {
+    const df = join(dir, 'Dockerfile.load');
+    await writeFile(df, `FROM ${BASE}\nRUN echo loaded > /l\n`);
+    const tar = join(dir, `load-${how}.tar`);
+    expect((await run(['build', '--progress', 'quiet', '-f', df, '--load', '-t', `load-${how.replaceAll(' ', '-')}:1`, '-o', `type=oci,dest=${tar}`, 'ctx'])).code).toBe(0);
+    expect(existsSync(tar)).toBe(true);
+    expect((await run(['build', '--progress', 'quiet', '-f', df, '-t', `load-${how.replaceAll(' ', '-')}:2`, '-o', 'type=docker', 'ctx'])).code).toBe(0);
+    const images = await run(['images', '--format', 'json']);
+    // One JSON object a line, as `docker images --format json`.
+    const tags = images.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Repository: string; Tag: string }).map((i) => `${i.Repository}:${i.Tag}`).sort();
+    const name = `load-${how.replaceAll(' ', '-')}`;
+    expect(tags.filter((t) => t.startsWith(`${name}:`))).toEqual([`${name}:1`, `${name}:2`]);
+  }, 120_000);
+
   test('an invalid name is one error line', async () => {
     const r = await emb(['build', '--progress', 'quiet', '--build-context', 'Bad Name=extra', 'ctx']);
     expect(r.code).toBe(1);
