@@ -8,7 +8,7 @@ import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
 import { withClient } from './client.js';
 import { TsbuildError, UsageError, UserInputError } from '../../src/util/errors.js';
 import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
-import { parseAddHosts, parseBuildContexts, parseUlimits, parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
+import { checkAttestationFlags, parseAddHosts, parseBuildContexts, parseUlimits, parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
 import { parseSecretFlag, parseSshFlag, secretLookup, type SecretSource } from '../../src/client/secrets.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { DockerfileSource } from '../../src/client/types.js';
@@ -76,6 +76,9 @@ export const buildCommand: Command = {
     { name: 'quiet', short: 'q', kind: 'bool', description: 'suppress the progress output and print the image ID on success' },
     { name: 'pull', kind: 'bool', description: 'always resolve base images at their registry (download them when they changed)' },
     { name: 'push', kind: 'bool', description: 'push the image to its registry (same as -o type=image,push=true)' },
+    { name: 'provenance', kind: 'optional-list', placeholder: 'false', description: 'buildx\'s provenance attestation: tsbuild attaches none; =false is accepted' },
+    { name: 'sbom', kind: 'optional-list', placeholder: 'false', description: 'buildx\'s SBOM attestation: tsbuild attaches none; =false is accepted' },
+    { name: 'attest', kind: 'list', placeholder: 'type=…,disabled=true', description: 'buildx\'s attestations: only disabled=true is accepted' },
     { name: 'load', kind: 'bool', description: 'store the image in the local image store also when other outputs are given (same as -o type=docker without dest, or -o type=image)' },
     { name: 'cache-to', kind: 'list', placeholder: 'SPEC', description: 'export build cache (type=registry,ref=R[,mode=min|max] | type=local,dest=DIR | type=inline; registry and local layers: compression=gzip|zstd|uncompressed,compression-level=N,force-compression=true)' },
     { name: 'cache-from', kind: 'list', placeholder: 'SPEC', description: 'import build cache (type=registry,ref=R | type=local,src=DIR | R)' },
@@ -100,6 +103,7 @@ export const buildCommand: Command = {
     if (maxParallelism !== undefined && (!Number.isInteger(maxParallelism) || maxParallelism < 1)) throw new UsageError(`build: invalid --max-parallelism "${mp}"`);
     const allow = parseEntitlements(flagList(a, 'allow'), '--allow', 'build: ');
     const extraHosts = parseAddHosts(flagList(a, 'add-host'), 'build: ');
+    checkAttestationFlags({ provenance: flagList(a, 'provenance'), sbom: flagList(a, 'sbom'), attest: flagList(a, 'attest') }, 'build: ');
     const namedContexts = parseBuildContexts(flagList(a, 'build-context'), ctx.io.cwd, 'build: ');
     const ulimits = parseUlimits(flagList(a, 'ulimit'), 'build: ');
     const shm = flagString(a, 'shm-size');

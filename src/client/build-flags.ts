@@ -245,3 +245,33 @@ export function parseUlimits(values: readonly string[], prefix = ''): UlimitEntr
     return u;
   });
 }
+
+const FALSE = new Set(['false', '0', 'f', 'F', 'FALSE', 'False']);
+
+/** Whether a `--provenance` / `--sbom` / `--attest` value turns its attestation off. */
+function attestationOff(value: string, bare: boolean): boolean {
+  if (bare) return FALSE.has(value);
+  return splitCsv(value).some((p) => p.trim().toLowerCase() === 'disabled=true');
+}
+
+/**
+ * buildx's attestation flags, where tsbuild makes no attestation: the forms that turn one off
+ * (`--provenance=false`, `--sbom=false`, `--attest type=provenance,disabled=true`) are accepted so
+ * that CI command lines carry over; any that asks for one is a usage error (after `prefix`).
+ */
+export function checkAttestationFlags(flags: { readonly provenance: readonly string[]; readonly sbom: readonly string[]; readonly attest: readonly string[] }, prefix = ''): void {
+  const refuse = (flag: string, v: string): UsageError => new UsageError(
+    `${prefix}${flag}${v === '' ? '' : `=${v}`}: tsbuild attaches no attestations (provenance, SBOM); only turning them off is accepted (--provenance=false, --sbom=false, --attest type=…,disabled=true)`,
+  );
+  for (const [flag, values] of [['--provenance', flags.provenance], ['--sbom', flags.sbom]] as const) {
+    for (const v of values) {
+      const bare = !v.includes('=');
+      if (v === '' || !attestationOff(v, bare)) throw refuse(flag, v);
+    }
+  }
+  for (const v of flags.attest) {
+    const type = splitCsv(v).find((p) => p.trim().toLowerCase().startsWith('type='))?.trim().slice(5).toLowerCase();
+    if (type !== 'provenance' && type !== 'sbom') throw new UsageError(`${prefix}invalid --attest "${v}": type=provenance or type=sbom is required`);
+    if (!attestationOff(v, false)) throw refuse('--attest', v);
+  }
+}
