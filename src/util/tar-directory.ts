@@ -5,9 +5,13 @@
  * so both give the same layer. A `--build-context` directory travels to tsbuildd the same way, with
  * only the entries its `.dockerignore` leaves.
  */
-import { spawn } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsbuildError } from './errors.js';
+import { lazyBuiltin } from './lazy-builtin.js';
+
+/** Required on first use: the CLI's build through a daemon imports this and mostly never tars. */
+const childProcess = lazyBuiltin<typeof ChildProcess>('node:child_process');
 
 /**
  * `paths` (slash-separated, relative to `dir`): only these entries, each on its own (no recursion),
@@ -16,7 +20,7 @@ import { TsbuildError } from './errors.js';
 export function tarDirectory(dir: string, signal: AbortSignal, opts: { readonly paths?: readonly string[] } = {}): Readable {
   const list = opts.paths;
   const select = list === undefined ? ['.'] : ['--null', '--no-recursion', '-T', '-'];
-  const child = spawn('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--sort=name', '-C', dir, '-cf', '-', ...select], { stdio: ['pipe', 'pipe', 'pipe'], signal });
+  const child = childProcess().spawn('tar', ['--xattrs', '--xattrs-include=*', '--numeric-owner', '--sort=name', '-C', dir, '-cf', '-', ...select], { stdio: ['pipe', 'pipe', 'pipe'], signal });
   child.stdin.on('error', () => undefined); // tar's exit reports what went wrong
   child.stdin.end(list === undefined ? '' : list.map((p) => `${p}\0`).join(''));
   const out = new PassThrough();
