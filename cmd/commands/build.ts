@@ -8,7 +8,7 @@ import { flagBool, flagList, flagString, keyValues } from '../cli/args.js';
 import { withClient } from './client.js';
 import { TsbuildError, UsageError, UserInputError } from '../../src/util/errors.js';
 import { createRenderer, parseProgressMode } from '../../src/progress/index.js';
-import { checkAttestationFlags, parseAddHosts, parseBuildContexts, parseUlimits, parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
+import { checkAttestationFlags, parseAddHosts, parseAnnotations, parseBuildContexts, parseUlimits, parseCacheExportSpec, parseCacheImportSpec, parseEntitlements, parseOutputSpec } from '../../src/client/build-flags.js';
 import { parseSecretFlag, parseSshFlag, secretLookup, type SecretSource } from '../../src/client/secrets.js';
 import { REGISTRY_FLAGS, registryAccess } from './registry-flags.js';
 import type { DockerfileSource } from '../../src/client/types.js';
@@ -79,6 +79,7 @@ export const buildCommand: Command = {
     { name: 'provenance', kind: 'optional-list', placeholder: 'false', description: 'buildx\'s provenance attestation: tsbuild attaches none; =false is accepted' },
     { name: 'sbom', kind: 'optional-list', placeholder: 'false', description: 'buildx\'s SBOM attestation: tsbuild attaches none; =false is accepted' },
     { name: 'attest', kind: 'list', placeholder: 'type=…,disabled=true', description: 'buildx\'s attestations: only disabled=true is accepted' },
+    { name: 'annotation', kind: 'list', placeholder: '[TYPE:]KEY=VALUE', description: 'OCI annotation of the image outputs (TYPE: manifest (default), index, manifest-descriptor, index-descriptor; manifest[PLATFORM]:KEY=VALUE for one platform)' },
     { name: 'load', kind: 'bool', description: 'store the image in the local image store also when other outputs are given (same as -o type=docker without dest, or -o type=image)' },
     { name: 'cache-to', kind: 'list', placeholder: 'SPEC', description: 'export build cache (type=registry,ref=R[,mode=min|max] | type=local,dest=DIR | type=inline; registry and local layers: compression=gzip|zstd|uncompressed,compression-level=N,force-compression=true)' },
     { name: 'cache-from', kind: 'list', placeholder: 'SPEC', description: 'import build cache (type=registry,ref=R | type=local,src=DIR | R)' },
@@ -127,6 +128,14 @@ export const buildCommand: Command = {
     const outputs = flagList(a, 'output').map(parseOutputSpec);
     // buildx's --load (type=docker without dest): tsbuild's local image store is where it loads.
     if (flagBool(a, 'load') && !outputs.some((o) => o.type === 'image' || (o.type === 'docker' && o.attrs['dest'] === undefined))) outputs.push({ type: 'image', attrs: {} });
+    // buildx's --annotation: attributes of every image output (the stored image when none is given).
+    const annotations = parseAnnotations(flagList(a, 'annotation'), 'build: ');
+    if (Object.keys(annotations).length > 0) {
+      if (outputs.length === 0) outputs.push({ type: 'image', attrs: {} });
+      for (const [i, o] of outputs.entries()) {
+        if (['image', 'oci', 'docker', 'registry'].includes(o.type)) outputs[i] = { type: o.type, attrs: { ...annotations, ...o.attrs } };
+      }
+    }
     const cacheTo = flagList(a, 'cache-to').map(parseCacheExportSpec);
     const cacheFrom = flagList(a, 'cache-from').map(parseCacheImportSpec);
     const registry = registryAccess(a, ctx);

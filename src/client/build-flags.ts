@@ -275,3 +275,33 @@ export function checkAttestationFlags(flags: { readonly provenance: readonly str
     if (!attestationOff(v, false)) throw refuse('--attest', v);
   }
 }
+
+const ANNOTATION_TYPES = ['manifest', 'index', 'manifest-descriptor', 'index-descriptor'];
+const ANNOTATION_PREFIX = /^([a-z,-]+)(?:\[([^\]]*)\])?:(.+)$/;
+
+/**
+ * buildx's `--annotation` values as output attributes (the engine's exporters read those):
+ * `KEY=VALUE` (the manifest), or `TYPE[,TYPE…][\[PLATFORM\]]:KEY=VALUE` with TYPE manifest, index,
+ * manifest-descriptor or index-descriptor. A usage error (after `prefix`) names a bad one.
+ */
+export function parseAnnotations(values: readonly string[], prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    const bad = (why: string): UsageError => new UsageError(`${prefix}invalid --annotation "${v}": ${why}`);
+    if (eq <= 0) throw bad('expected KEY=VALUE or TYPE:KEY=VALUE');
+    const spec = v.slice(0, eq);
+    const value = v.slice(eq + 1);
+    const m = ANNOTATION_PREFIX.exec(spec);
+    if (!m) {
+      if (spec.includes(':')) throw bad(`unknown annotation type (${ANNOTATION_TYPES.join(', ')})`);
+      out[`annotation.${spec}`] = value;
+      continue;
+    }
+    const types = (m[1] as string).split(',');
+    const unknown = types.find((t) => !ANNOTATION_TYPES.includes(t));
+    if (unknown !== undefined) throw bad(`unknown annotation type "${unknown}" (${ANNOTATION_TYPES.join(', ')})`);
+    for (const t of types) out[`annotation-${t}${m[2] !== undefined ? `[${m[2]}]` : ''}.${m[3] as string}`] = value;
+  }
+  return out;
+}

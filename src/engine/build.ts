@@ -20,6 +20,7 @@ import type { ImageConfig } from '../oci/types.js';
 import { TsbuildError, UserInputError } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
 import { layerOptions } from '../exporter/image-build.js';
+import { checkedAnnotations } from '../exporter/annotations.js';
 import { loadDockerignoreStep, MetadataSteps, withBaseImageHint } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { StepError, isCancellation } from '../solver/errors.js';
@@ -90,7 +91,10 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
     if (o.type === 'image' && pushFlag(o) && pushNames(o, req.tags).length === 0) {
       throw new UserInputError('PUSH_NO_NAME', 'pushing needs an image name: add -t NAME (or name=NAME to the image output)');
     }
-    if (IMAGE_OUTPUTS.has(o.type)) layerOptions(o.attrs);
+    if (IMAGE_OUTPUTS.has(o.type)) {
+      layerOptions(o.attrs);
+      checkedAnnotations(o.type, o.attrs);
+    }
   }
   const buildArgs = new Map(Object.entries(req.buildArgs));
 

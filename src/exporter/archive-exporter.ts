@@ -3,7 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { UserInputError } from '../util/errors.js';
 import { normalizeImageRef } from '../oci/reference.js';
-import { buildImage } from './image-build.js';
+import { buildImage, configPlatform } from './image-build.js';
+import { annotationsFor, annotationsOf } from './annotations.js';
 import { writeImageArchive } from './archive.js';
 import type { Exporter, ExportContext, ExportRequest, ExportResponse } from './types.js';
 
@@ -17,8 +18,10 @@ export class ArchiveExporter implements Exporter {
     const extra = req.attrs.get('name')?.split(',').filter(Boolean).map(normalizeImageRef) ?? [];
     const names = [...new Set([...req.names, ...extra])];
     const out = await ctx.openOutput(dest);
+    const descriptorAnnotations = annotationsFor(annotationsOf(req.attrs), 'manifest-descriptor', configPlatform(req));
     const images = (names.length ? names : [undefined]).map((name) => ({
       name,
+      descriptorAnnotations,
       manifestDescriptor: img.manifestDescriptor,
       manifestBytes: img.manifestBytes,
       configDescriptor: img.configDescriptor,

@@ -24,6 +24,8 @@ export interface ArchiveImage {
   readonly layers: readonly Descriptor[];
   /** Further small blobs written before the root: an index's manifests and configs. */
   readonly blobs?: ReadonlyArray<readonly [Descriptor, Buffer]>;
+  /** Annotations of the root's descriptor in index.json (`annotation-*-descriptor.KEY`), beside the name ones. */
+  readonly descriptorAnnotations?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ArchiveOptions {
@@ -109,8 +111,13 @@ export async function writeImageArchive(out: Writable, images: readonly ArchiveI
         mediaType: img.manifestDescriptor.mediaType,
         digest: img.manifestDescriptor.digest,
         size: img.manifestDescriptor.size,
-        ...(img.name
-          ? { annotations: { 'io.containerd.image.name': img.name, 'org.opencontainers.image.ref.name': splitTag(img.name).tag } }
+        ...(img.name || img.descriptorAnnotations
+          ? {
+            annotations: {
+              ...img.descriptorAnnotations,
+              ...(img.name ? { 'io.containerd.image.name': img.name, 'org.opencontainers.image.ref.name': splitTag(img.name).tag } : {}),
+            },
+          }
           : {}),
       })),
     };

@@ -8,6 +8,7 @@ import type { ExportContext, ExportRequest, LayerOptions } from './types.js';
 import { UserInputError } from '../util/errors.js';
 import { allSettledOrFirstError } from '../util/parallel.js';
 import { COMPRESSIONS, LEVELS, type Compression } from './layer-compress.js';
+import { annotationsFor, checkedAnnotations } from './annotations.js';
 
 /**
  * The layer options of an output's attributes, as buildx has them: `compression=gzip|zstd|
@@ -35,6 +36,21 @@ export function layerOptions(attrs: ReadonlyMap<string, string>): LayerOptions {
   return { compression, ...(level !== undefined ? { level } : {}), ...(f === 'true' ? { force: true } : {}) };
 }
 
+/** The platform an export request's image is for, as its config says (`os/arch[/variant]`). */
+export function configPlatform(req: Pick<ExportRequest, 'config'>): string {
+  const c = req.config;
+  return `${c.os || 'linux'}/${c.architecture || 'amd64'}${c.variant ? `/${c.variant}` : ''}`;
+}
+
+/**
+ * The manifest annotations the output's attributes ask for (annotations.ts); a Docker manifest
+ * (`type=docker`) has no place for them, so asking there is an error, as it would be lost.
+ */
+export function manifestAnnotations(req: Pick<ExportRequest, 'config' | 'attrs'>, flavour: ManifestFlavour): Record<string, string> | undefined {
+  const list = checkedAnnotations(flavour === 'docker' ? 'docker' : 'oci', req.attrs);
+  return list.length === 0 ? undefined : annotationsFor(list, 'manifest', configPlatform(req));
+}
+
 export function createdTime(sourceDateEpoch: number | undefined): string {
   return new Date(sourceDateEpoch !== undefined ? sourceDateEpoch * 1000 : Date.now()).toISOString();
 }
@@ -44,6 +60,7 @@ export function createdTime(sourceDateEpoch: number | undefined): string {
  * layers, the config and the manifest are all committed: only then may anything name the image.
  */
 export async function buildImage(req: ExportRequest, ctx: ExportContext, flavour: ManifestFlavour, layers: LayerOptions = layerOptions(req.attrs)): Promise<AssembledImage> {
+  const annotations = manifestAnnotations(req, flavour);
   const blobs = await chainLayers(req.snapshot, { ...layers, sourceDateEpoch: req.sourceDateEpoch }, ctx);
   const written = (async (): Promise<AssembledImage> => {
     // Without SOURCE_DATE_EPOCH the times come from the layers' snapshots (see image-assemble.ts).
@@ -53,6 +70,7 @@ export async function buildImage(req: ExportRequest, ctx: ExportContext, flavour
       layers: blobs.layers,
       flavour,
       ...(created !== undefined ? { created, clampHistory: created } : {}),
+      ...(annotations !== undefined ? { annotations } : {}),
     });
     // Two blobs, each fsynced with its directory: written side by side, and beside the commits of
     // layers still being made durable (a build's last one, made beside its last step: the export

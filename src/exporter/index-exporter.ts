@@ -18,6 +18,7 @@ import { UserInputError } from '../util/errors.js';
 import { stringifyJsonLikeGo } from '../util/utf8-lossless.js';
 import { sha256, type AssembledImage } from './image-assemble.js';
 import { buildImage, layerOptions } from './image-build.js';
+import { annotationsFor, annotationsOf } from './annotations.js';
 import { writeImageArchive } from './archive.js';
 import { LocalDirExporter, tarDirectory } from './filesystem-exporter.js';
 import type { ExportContext, ExportRequest, ExportResponse, LayerOptions, OutputSpec } from './types.js';
@@ -72,13 +73,21 @@ export interface AssembledIndex {
  * `layers`: how the layers are stored — uncompressed for the local store (compressed when pushed,
  * as single-platform images are), the output's `compression=` options for an archive.
  */
-export async function buildIndex(parts: readonly PlatformExport[], ctx: ExportContext, layers: LayerOptions): Promise<AssembledIndex> {
+export async function buildIndex(parts: readonly PlatformExport[], ctx: ExportContext, layers: LayerOptions, attrs: ReadonlyMap<string, string>): Promise<AssembledIndex> {
   const images: AssembledImage[] = [];
-  for (const p of parts) images.push(await buildImage(p.req, ctx, 'oci', layers));
+  // Each platform's manifest takes the output's annotations for it (buildImage reads the attributes).
+  for (const p of parts) images.push(await buildImage({ ...p.req, attrs }, ctx, 'oci', layers));
+  const list = annotationsOf(attrs);
+  const annotations = annotationsFor(list, 'index');
   const index: ImageIndex = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,
-    manifests: images.map((img, i) => ({ ...img.manifestDescriptor, mediaType: MediaType.ociManifest, platform: platformOf((parts[i] as PlatformExport).platform) })),
+    manifests: images.map((img, i) => {
+      const platform = (parts[i] as PlatformExport).platform;
+      const descriptorAnnotations = annotationsFor(list, 'manifest-descriptor', platform);
+      return { ...img.manifestDescriptor, mediaType: MediaType.ociManifest, platform: platformOf(platform), ...(descriptorAnnotations ? { annotations: descriptorAnnotations } : {}) };
+    }),
+    ...(annotations ? { annotations } : {}),
   };
   const bytes = Buffer.from(stringifyJsonLikeGo(index));
   await ctx.storage.content.put(bytes, { signal: ctx.signal });
@@ -93,7 +102,7 @@ function namesOf(parts: readonly PlatformExport[], attrs: ReadonlyMap<string, st
 async function toStore(parts: readonly PlatformExport[], attrs: ReadonlyMap<string, string>, ctx: ExportContext): Promise<ExportResponse> {
   const started = Date.now();
   layerOptions(attrs);
-  const built = await buildIndex(parts, ctx, { compression: 'uncompressed' });
+  const built = await buildIndex(parts, ctx, { compression: 'uncompressed' }, attrs);
   ctx.progress.status({ id: 'exporting layers', current: 0, started, completed: Date.now() });
   for (const img of built.images) ctx.progress.status({ id: `exporting manifest ${img.manifestDescriptor.digest}`, current: 0, completed: Date.now() });
   ctx.progress.status({ id: `exporting manifest list ${built.descriptor.digest}`, current: 0, completed: Date.now() });
@@ -110,12 +119,13 @@ async function toStore(parts: readonly PlatformExport[], attrs: ReadonlyMap<stri
 async function toOciArchive(parts: readonly PlatformExport[], attrs: ReadonlyMap<string, string>, ctx: ExportContext): Promise<ExportResponse> {
   const dest = attrs.get('dest');
   if (!dest) throw new UserInputError('INVALID_OUTPUT', 'output type=oci needs dest=FILE (or dest=- for stdout)');
-  const built = await buildIndex(parts, ctx, layerOptions(attrs));
+  const built = await buildIndex(parts, ctx, layerOptions(attrs), attrs);
   const names = namesOf(parts, attrs);
   const blobs: Array<readonly [Descriptor, Buffer]> = built.images.flatMap((img) => [[img.configDescriptor, img.configBytes], [img.manifestDescriptor, img.manifestBytes]] as const);
   const layers = built.images.flatMap((img) => img.manifest.layers);
   const out = await ctx.openOutput(dest);
-  const roots = (names.length ? names : [undefined]).map((name) => ({ name, manifestDescriptor: built.descriptor, manifestBytes: built.bytes, layers, blobs }));
+  const descriptorAnnotations = annotationsFor(annotationsOf(attrs), 'index-descriptor');
+  const roots = (names.length ? names : [undefined]).map((name) => ({ name, manifestDescriptor: built.descriptor, manifestBytes: built.bytes, layers, blobs, descriptorAnnotations }));
   const pass = new PassThrough();
   const epoch = parts[0]?.req.sourceDateEpoch;
   await Promise.all([

@@ -7,6 +7,7 @@
  * `--add-host`: what a RUN step sees, the same both ways, and part of the step's cache key.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,45 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     const tags = images.stdout.trim().split('\n').map((l) => JSON.parse(l) as { Repository: string; Tag: string }).map((i) => `${i.Repository}:${i.Tag}`).sort();
     const name = `load-${how.replaceAll(' ', '-')}`;
     expect(tags.filter((t) => t.startsWith(`${name}:`))).toEqual([`${name}:1`, `${name}:2`]);
+  }, 120_000);
+
+  /** An OCI archive's index.json, and each blob it names that is JSON, by digest. */
+  async function readOciTar(tar: string): Promise<{ index: { manifests: { digest: string; annotations?: Record<string, string> }[] }; blob: (d: string) => Promise<Record<string, unknown>> }> {
+    const x = `${tar}.d`;
+    await mkdir(x, { recursive: true });
+    execFileSync('tar', ['-xf', tar, '-C', x]);
+    return {
+      index: JSON.parse(await readFile(join(x, 'index.json'), 'utf8')),
+      blob: async (d) => JSON.parse(await readFile(join(x, 'blobs', 'sha256', d.slice('sha256:'.length)), 'utf8')) as Record<string, unknown>,
+    };
+  }
+
+  test.each([['in-process', emb], ['through tsbuildd', remote]] as const)('%s: --annotation on the manifest and its descriptor; the same digest both ways', async (how, run) => {
+    const tar = join(dir, `annotated-${how.replaceAll(' ', '-')}.tar`);
+    const r = await run(['build', '--progress', 'quiet', ...flags, '--annotation', 'org.opencontainers.image.description=from tsbuild', '--annotation', 'manifest-descriptor:d=1', '-o', `type=oci,dest=${tar}`, 'ctx']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const { index, blob } = await readOciTar(tar);
+    expect(index.manifests.map((m) => m.annotations)).toEqual([{ d: '1' }]);
+    const manifest = await blob((index.manifests[0] as { digest: string }).digest);
+    expect(manifest['annotations']).toEqual({ 'org.opencontainers.image.description': 'from tsbuild' });
+    annotatedDigests.push((index.manifests[0] as { digest: string }).digest);
+    if (annotatedDigests.length === 2) expect(annotatedDigests[0]).toBe(annotatedDigests[1]);
+  }, 120_000);
+  const annotatedDigests: string[] = [];
+
+  test('--annotation on a multi-platform index, its descriptor, and one platform\'s manifest', async () => {
+    await writeFile(join(ctx, 'Dockerfile.scratch'), 'FROM scratch\nCOPY Dockerfile /d\n');
+    const tar = join(dir, 'multi.tar');
+    const r = await emb(['build', '--progress', 'quiet', '-f', join(ctx, 'Dockerfile.scratch'), '--platform', 'linux/amd64,linux/arm64', '-t', 'multi:1',
+      '--annotation', 'index:title=both', '--annotation', 'index-descriptor:idx=1', '--annotation', 'manifest[linux/arm64]:arm=yes', '--annotation', 'manifest-descriptor[linux/amd64]:amd=d',
+      '-o', `type=oci,dest=${tar}`, 'ctx']);
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    const { index, blob } = await readOciTar(tar);
+    expect(index.manifests[0]?.annotations).toEqual({ idx: '1', 'io.containerd.image.name': 'docker.io/library/multi:1', 'org.opencontainers.image.ref.name': '1' });
+    const idx = await blob((index.manifests[0] as { digest: string }).digest) as { annotations?: unknown; manifests: { digest: string; platform: { architecture: string }; annotations?: unknown }[] };
+    expect(idx.annotations).toEqual({ title: 'both' });
+    const per = await Promise.all(idx.manifests.map(async (m) => [m.platform.architecture, m.annotations, (await blob(m.digest))['annotations']]));
+    expect(per).toEqual([['amd64', { amd: 'd' }, undefined], ['arm64', undefined, { arm: 'yes' }]]);
   }, 120_000);
 
   test('an invalid name is one error line', async () => {
