@@ -300,8 +300,9 @@ export async function solveOverGrpc(channel: H2Channel, req: BuildRequest, opts:
         // `accepted` needs nothing.
       }
     } catch (e) {
-      // The status after an `error` message repeats it; keep the message's.
-      failure ??= errorFromStatus(e);
+      // The status after an `error` message repeats it; keep the message's. A cancel that stopped
+      // our own work first (sending a --build-context directory) is the cancel, not its AbortError.
+      failure ??= signal.aborted ? new CancelledError(signal.reason) : errorFromStatus(e);
       call.cancel();
     }
     if (failure !== undefined) throw failure;

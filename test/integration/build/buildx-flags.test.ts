@@ -7,7 +7,7 @@
  * `--add-host`: what a RUN step sees, the same both ways, and part of the step's cache key.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { haveBusybox } from '../../helpers/busybox.js';
 import { runTsbuild, type CliResult } from '../../helpers/cli.js';
 import { startDaemon, type DaemonProcess } from '../../helpers/daemon.js';
 import { describeIf, haveBinary, isRoot } from '../../helpers/skip.js';
+import { cliPath } from '../../helpers/paths.js';
 
 describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and busybox', 'buildx build flags', () => {
   let dir = '';
@@ -172,6 +173,35 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     expect(idx.annotations).toEqual({ title: 'both' });
     const per = await Promise.all(idx.manifests.map(async (m) => [m.platform.architecture, m.annotations, (await blob(m.digest))['annotations']]));
     expect(per).toEqual([['amd64', { amd: 'd' }, undefined], ['arm64', undefined, { arm: 'yes' }]]);
+  }, 120_000);
+
+  test('Ctrl-C while a --build-context directory travels to tsbuildd: exit 130 as a cancel, the daemon keeps nothing of it', async () => {
+    const big = join(dir, 'big');
+    await mkdir(big);
+    execFileSync('truncate', ['-s', '2G', join(big, 'zeros')]);
+    await writeFile(join(ctx, 'Dockerfile.big'), `FROM ${BASE}\nCOPY --from=big /zeros /z\n`);
+    const child = spawn(process.execPath, [cliPath, '--addr', `unix://${join(dir, 'd.sock')}`, 'build', '--progress=plain', '-f', join(ctx, 'Dockerfile.big'), '--build-context', `big=${big}`, ctx], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // The context is in (its transfer step is done): the daemon asks for the directory next.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the context transfer never finished:\n${stderr}`)), 60_000);
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        if (/#1 DONE/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/^error: cancelled: .*SIGINT$/m);
+    expect(stderr).not.toContain('aborted');
+    const solve = join(dir, 'daemon', 'solve');
+    for (let i = 0; i < 50 && (await readdir(solve)).some((n) => n.startsWith('build-')); i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await readdir(solve)).filter((n) => n.startsWith('build-'))).toEqual([]);
   }, 120_000);
 
   test('an invalid name is one error line', async () => {
