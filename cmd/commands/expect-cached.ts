@@ -8,6 +8,7 @@
  */
 import { TsbuildError } from '../../src/util/errors.js';
 import type { ProgressEvent } from '../../src/progress/index.js';
+import { isBookkeeping } from '../../src/progress/epilogue.js';
 
 export interface CacheViolation {
   /** The step's instruction (`RUN rm /big`), without its `[stage n/m]` prefix. */
@@ -34,7 +35,7 @@ export class CacheExpectation {
   observe(e: ProgressEvent): void {
     // Only solver steps say why they missed; bookkeeping ([internal], exporting) never does.
     if (this.#violation || e.type !== 'vertex' || e.state !== 'started' || e.cacheMiss === undefined) return;
-    if (e.name.startsWith('[internal] ') || e.name.startsWith('exporting ')) return;
+    if (isBookkeeping(e.name)) return;
     const step = e.name.replace(/^\[[^\]]*\]\s+/, '');
     if (!this.#patterns.some((p) => p === '' || step.includes(p))) return;
     this.#violation = { step, why: e.cacheMiss };

@@ -118,8 +118,8 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   const namedContexts = await namedContextsOf(req.namedContexts, signal);
   // Base images absent locally (or all of them with --pull) are resolved at their registry; their
   // layers are downloaded only if the FROM step runs.
-  const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config);
   const platforms = targetPlatforms(req);
+  const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config, platforms.length > 1);
   if (platforms.length > 1) {
     // One solve per platform, each reading the context: it must be complete first.
     const received = b.context ? await b.context : {};

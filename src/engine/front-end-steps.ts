@@ -6,6 +6,7 @@
  */
 import { loadDockerignore, type Dockerignore, type LoadDockerignoreOptions } from '../frontend/dockerignore.js';
 import type { ImageResolver } from '../frontend/types.js';
+import { formatPlatform } from '../llb/platform.js';
 import { startVertex, type ProgressWriter } from '../progress/index.js';
 import { isTsbuildError, UserInputError } from '../util/errors.js';
 
@@ -37,13 +38,15 @@ export class MetadataSteps {
   /** Images whose lookup failed, in order. */
   readonly failed: string[] = [];
 
-  constructor(progress: ProgressWriter, inner: ImageResolver) {
+  /** `prefixPlatform`: several platforms are built, so each lookup's step names its platform, as BuildKit's. */
+  constructor(progress: ProgressWriter, inner: ImageResolver, private readonly prefixPlatform = false) {
     this.#progress = progress;
     this.#inner = inner;
   }
 
   readonly resolve: ImageResolver = (ref, opts) => {
-    const key = `${ref} ${opts.platform ?? ''}`;
+    // Per platform: a multi-platform base has a config per platform (its history, its ENV…).
+    const key = `${ref} ${formatPlatform(opts.platform)} ${opts.context ?? ''}`;
     let p = this.#seen.get(key);
     if (!p) {
       p = this.#lookup(ref, opts);
@@ -53,7 +56,8 @@ export class MetadataSteps {
   };
 
   async #lookup(ref: string, opts: Parameters<ImageResolver>[1]): ReturnType<ImageResolver> {
-    const v = startVertex(this.#progress, { name: `[internal] load metadata for ${ref}` });
+    const who = opts.context !== undefined ? `context ${opts.context}` : 'internal';
+    const v = startVertex(this.#progress, { name: `[${this.prefixPlatform ? `${formatPlatform(opts.platform)} ` : ''}${who}] load metadata for ${ref}` });
     try {
       const config = await this.#inner(ref, opts);
       v.done();

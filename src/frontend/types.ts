@@ -11,6 +11,8 @@ import type { SourceLocation } from '../util/errors.js';
 export interface ImageResolveOptions {
   /** The platform the stage is built for. */
   readonly platform: LLBPlatform;
+  /** The `--build-context` the image stands for (the lookup's step is `[context NAME] load metadata for REF`). */
+  readonly context?: string;
   readonly signal?: AbortSignal;
 }
 

@@ -38,11 +38,18 @@ export interface StepCounts {
 }
 
 /**
+ * `[internal] …` (also `[linux/arm64 internal] …` when several platforms are built), `exporting …`,
+ * and a `--build-context`'s metadata lookup and directory load (`[context NAME] load metadata
+ * for …`, `[context NAME] load from client`).
+ */
+const BOOKKEEPING = /^(?:\[(?:[^\]\s]+ )?internal\] |exporting |\[context [^\]]+\] load (?:metadata for |from client$))/;
+
+/**
  * Engine bookkeeping (`[internal] load build context`, `exporting to image`) is shown like any step
  * but is not a build step: it always runs, so counting it would hide a fully cached rebuild.
  */
 export function isBookkeeping(name: string): boolean {
-  return name.startsWith('[internal] ') || name.startsWith('exporting ');
+  return BOOKKEEPING.test(name);
 }
 
 export function countSteps(trace: Trace): StepCounts {

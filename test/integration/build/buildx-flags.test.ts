@@ -69,19 +69,22 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     const first = await run(['build', '--progress', 'plain', ...flags, '-o', `type=local,dest=${out}`, 'ctx']);
     expect([first.code, first.stderr]).toEqual([0, expect.stringContaining('[context build] load from client')]);
     expect(first.stderr).not.toContain('RUN exit 1');
+    expect(first.stderr).toContain(`[context base] load metadata for ${BASE}`);
     expect(await readFile(join(out, 'listing'), 'utf8')).toBe('.\n./.dockerignore\n./a.txt\n./sub\n./sub/b.txt\n');
     expect(await readFile(join(out, 'built', 'a.txt'), 'utf8')).toBe('from the named context\n');
     expect((await readdir(out)).includes('bb')).toBe(true);
 
-    const again = await run(['build', '--progress', 'plain', ...flags, 'ctx']);
-    expect(again.code).toBe(0);
-    expect(again.stderr).toMatch(/steps: 5 total, 4 cached, 1 executed/);
+    // The directory is read again (as the main context is) but that is no build step: a CI check
+    // that the rebuild came from the cache passes.
+    const again = await run(['build', '--progress', 'plain', '--expect-cached', ...flags, 'ctx']);
+    expect([again.code, again.stderr]).toEqual([0, expect.stringContaining('[context build] load from client')]);
+    expect(again.stderr).toMatch(/steps: 4 total, 4 cached, 0 executed/);
 
     await writeFile(join(extra, 'a.txt'), 'edited\n');
     const edited = await run(['build', '--progress', 'plain', ...flags, '-o', `type=local,dest=${out}-2`, 'ctx']);
     expect(edited.code).toBe(0);
     expect(await readFile(join(out + '-2', 'built', 'a.txt'), 'utf8')).toBe('edited\n');
-    expect(edited.stderr).toMatch(/steps: 5 total, 1 cached, 4 executed/);
+    expect(edited.stderr).toMatch(/steps: 4 total, 1 cached, 3 executed/);
   }, 180_000);
 
   test('the same image in-process and through tsbuildd', async () => {

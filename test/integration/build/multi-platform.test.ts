@@ -238,15 +238,19 @@ describeIf(canRun && haveArm64Busybox && haveArm64Emulation, `${cannotRunWhy}; $
     // The base index: each platform's busybox, pushed as one index (the build that makes it picks
     // its bases by TARGETARCH; the builds below do not).
     const base = `${w.host}/mp/busybox:multi`;
-    const make = await w.context('mkbase', 'ARG TARGETARCH\nFROM base-${TARGETARCH}\nLABEL made=index\n');
+    const make = await w.context('mkbase', 'ARG TARGETARCH\nFROM base-${TARGETARCH}\nARG TARGETARCH\nENV BASEARCH=${TARGETARCH}\nLABEL made=index\n');
     await w.ok('r', ['build', '--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '-t', base, '--push', make]);
 
     // Fresh data roots, so the base comes from the registry and is chosen per platform there.
-    const ctx = await w.context('from-index', `FROM ${base}\nRUN uname -m > /m\n`);
+    const ctx = await w.context('from-index', `FROM ${base}\nRUN uname -m > /m && echo $BASEARCH > /basearch\n`);
     const dir = await mkdtemp(w.path('from-index-'));
-    await w.ok('both', ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${dir}`, ctx]);
+    const both = await w.ok('both', ['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${dir}`, ctx]);
     expect(await readFile(join(dir, 'linux_amd64', 'm'), 'utf8')).toBe('x86_64\n');
     expect(await readFile(join(dir, 'linux_arm64', 'm'), 'utf8')).toBe('aarch64\n');
+    // Each platform inherits its own entry's config (its ENV), looked up under its own step.
+    expect(await readFile(join(dir, 'linux_amd64', 'basearch'), 'utf8')).toBe('amd64\n');
+    expect(await readFile(join(dir, 'linux_arm64', 'basearch'), 'utf8')).toBe('arm64\n');
+    for (const p of ['linux/amd64', 'linux/arm64']) expect(both.stderr).toContain(`[${p} internal] load metadata for ${base}`);
 
     // One foreign platform alone: only its entry is used, and the image says arm64.
     await w.ok('arm', ['build', '--progress', 'quiet', '--platform', 'linux/arm64', '-t', 'from-index:arm', ctx]);

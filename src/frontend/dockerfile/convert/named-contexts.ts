@@ -62,7 +62,9 @@ export function namedContextState(found: FoundContext, platform: LLBPlatform, co
     case 'image':
       return isEmptyImageContext(c) ? State.scratch().platform(platform) : State.image(normalizeImageRef(c.ref), { platform, constraints });
     case 'local':
-      return State.local(c.localName, { excludePatterns: c.excludes, sharedKeyHint: c.localName }, constraints).platform(platform);
+      // Read afresh by every build, as the main context's `[internal] load build context`: no
+      // stage, so it is not one of the build's steps (history, --expect-cached).
+      return State.local(c.localName, { excludePatterns: c.excludes, sharedKeyHint: c.localName }, { description: constraints.description ?? '', locations: constraints.locations ?? [] }).platform(platform);
     case 'url': {
       const git = parseGitSource(c.url);
       const st = git

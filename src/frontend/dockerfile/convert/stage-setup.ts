@@ -110,17 +110,17 @@ async function resolveContextBase(s: StageState, found: FoundContext, opts: Conv
     if (!at) throw e;
     return fail(Diagnostics.badFrom, [`invalid image "${c.ref}" for build context ${found.name}: ${(e as Error).message}`], at);
   }
-  await inheritConfig(s, ref, `build context ${found.name} (${ref})`, opts, ctx, warnings);
+  await inheritConfig(s, ref, `build context ${found.name} (${ref})`, opts, ctx, warnings, found.name);
 }
 
 /** Looks up `ref`'s config and makes it the stage's base config; `what` names it in messages. */
-async function inheritConfig(s: StageState, ref: string, what: string, opts: ConvertOptions, ctx: ParseContext, warnings: ConvertWarning[]): Promise<void> {
+async function inheritConfig(s: StageState, ref: string, what: string, opts: ConvertOptions, ctx: ParseContext, warnings: ConvertWarning[], context?: string): Promise<void> {
   const resolver = opts.imageResolver;
   if (!resolver) return;
   const at = s.def ? siteOf(s.def.from.node, ctx) : undefined;
   let config;
   try {
-    config = await resolver(ref, { platform: s.platform, ...(opts.signal ? { signal: opts.signal } : {}) });
+    config = await resolver(ref, { platform: s.platform, ...(context !== undefined ? { context } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (e) {
     if (isTsbuildError(e) && e.code === 'CANCELLED') throw e;
     const why = isTsbuildError(e) ? e.message : e instanceof Error ? e.message : String(e);
