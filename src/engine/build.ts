@@ -20,7 +20,7 @@ import type { ImageConfig } from '../oci/types.js';
 import { TsbuildError, UserInputError } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
 import { layerOptions } from '../exporter/image-build.js';
-import { checkedAnnotations } from '../exporter/annotations.js';
+import { annotationsOf, checkedAnnotations } from '../exporter/annotations.js';
 import { loadDockerignoreStep, MetadataSteps, withBaseImageHint } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { StepError, isCancellation } from '../solver/errors.js';
@@ -120,6 +120,9 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   // layers are downloaded only if the FROM step runs.
   const platforms = targetPlatforms(req);
   const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config, platforms.length > 1);
+  if (platforms.length <= 1 && outputs.some((o) => IMAGE_OUTPUTS.has(o.type) && annotationsOf(o.attrs).some((a) => a.target === 'index'))) {
+    progress.write({ type: 'warning', message: 'annotation-index.* (--annotation index:…) has no image index to go on: one platform is built, as one image; ignored', timestamp: Date.now() });
+  }
   if (platforms.length > 1) {
     // One solve per platform, each reading the context: it must be complete first.
     const received = b.context ? await b.context : {};
