@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import type { NamedContext } from '../frontend/types.js';
 import { loadDockerignore } from '../frontend/dockerignore.js';
 import { familiarImageRef, normalizeImageRef } from '../oci/reference.js';
+import { parsePlatform } from '../llb/platform.js';
 import { UserInputError } from '../util/errors.js';
 import { contextValueKind, DOCKER_IMAGE_PREFIX } from '../util/build-context-value.js';
 
@@ -28,10 +29,19 @@ function invalid(name: string, why: string): UserInputError {
 /** What one entry's value names; a request from any client is checked here again. */
 function classify(name: string, value: string): Entry {
   if (name === '' || name.toLowerCase() === 'context' || name.toLowerCase() === 'scratch') throw invalid(JSON.stringify(name), 'the name must not be empty, "context" or "scratch"');
+  // NAME::os/arch[/variant]: for a stage built for that platform only.
+  const at = name.lastIndexOf('::');
   try {
-    familiarImageRef(name);
+    familiarImageRef(at < 0 ? name : name.slice(0, at));
   } catch (e) {
     throw invalid(name, `the name is not a stage or image name: ${(e as Error).message}`);
+  }
+  if (at >= 0) {
+    try {
+      parsePlatform(name.slice(at + 2));
+    } catch (e) {
+      throw invalid(name, `"${name.slice(at + 2)}" is not a platform: ${(e as Error).message}`);
+    }
   }
   const kind = contextValueKind(value);
   if (kind === 'image') {

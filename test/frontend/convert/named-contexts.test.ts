@@ -45,6 +45,17 @@ describe('--build-context', () => {
     expect(sources(r)).toEqual(['docker-image://docker.io/library/context:latest']);
   });
 
+  test('NAME::PLATFORM is taken for a stage of that platform before NAME (arm64 and arm64/v8 are one)', async () => {
+    const named = contexts({
+      'alpine::linux/arm64/v8': { kind: 'image', ref: 'localhost/for-arm:1' },
+      alpine: { kind: 'image', ref: 'localhost/any:1' },
+      'tools::linux/amd64': { kind: 'image', ref: 'localhost/tools-amd:1' },
+    });
+    const df = 'FROM alpine\nCOPY --from=tools /t /t\n';
+    expect(sources(await convert(df, { platform: 'linux/arm64', namedContexts: named }))).toEqual(['docker-image://docker.io/library/tools:latest', 'docker-image://localhost/for-arm:1']);
+    expect(sources(await convert(df, { platform: 'linux/amd64', namedContexts: named }))).toEqual(['docker-image://localhost/any:1', 'docker-image://localhost/tools-amd:1']);
+  });
+
   test('a stage named like a context is replaced whole: its steps and what only they read are not converted', async () => {
     const df = 'FROM golang AS build\nCOPY . /src\nRUN make\nFROM alpine\nCOPY --from=build /out/app /app\n';
     const r = await convert(df, { namedContexts: contexts({ build: { kind: 'local', localName: 'named:build', excludes: ['*.tmp'] } }) });

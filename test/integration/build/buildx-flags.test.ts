@@ -213,5 +213,7 @@ describeIf(isRoot && haveBinary('runc') && haveBusybox, 'needs root, runc and bu
     const r = await emb(['build', '--progress', 'quiet', '--build-context', 'Bad Name=extra', 'ctx']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^error: invalid --build-context Bad Name: the name is not a stage or image name/)]);
+    const p = await emb(['build', '--progress', 'quiet', '--build-context', 'base::a/b/c/d=extra', 'ctx']);
+    expect([p.code, p.stderr.trim().split('\n')]).toEqual([1, ['error: invalid --build-context base::a/b/c/d: "a/b/c/d" is not a platform: invalid platform "a/b/c/d": expected os/arch[/variant]']]);
   });
 });

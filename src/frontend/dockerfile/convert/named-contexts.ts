@@ -3,13 +3,15 @@
  * `COPY --from`, a `RUN --mount from=` or a stage's own name matches, and the state the context
  * starts from. Names match as BuildKit's dockerui matches them: by the image reference's familiar
  * form without `:latest`, so `alpine`, `alpine:latest` and `docker.io/library/alpine` are one name
- * (and `alpine:3.19` another); `scratch` and `context` are never looked up.
+ * (and `alpine:3.19` another); `scratch` and `context` are never looked up. A name may be for one
+ * platform (`alpine::linux/arm64`): a stage built for that platform takes it before the plain one.
  */
 import { familiarImageRef, normalizeImageRef } from '../../../oci/reference.js';
 import { State } from '../../../llb/state.js';
 import type { LLBPlatform, OpConstraints } from '../../../llb/types.js';
 import type { NamedContext } from '../../types.js';
 import { parseGitSource } from './remote-source.js';
+import { formatPlatform, parsePlatform } from '../../../llb/platform.js';
 
 export interface FoundContext {
   /** The name as the build gave it. */
@@ -32,18 +34,32 @@ export class NamedContexts {
 
   constructor(given: ReadonlyMap<string, NamedContext> | undefined) {
     for (const [name, context] of given ?? []) {
-      const key = contextKey(name);
-      if (key !== undefined) this.byKey.set(key, { name, context });
+      const at = name.lastIndexOf('::');
+      const key = contextKey(at < 0 ? name : name.slice(0, at));
+      if (key === undefined) continue;
+      if (at < 0) {
+        this.byKey.set(key, { name, context });
+        continue;
+      }
+      try {
+        this.byKey.set(`${key}::${formatPlatform(parsePlatform(name.slice(at + 2)))}`, { name, context });
+      } catch {
+        // Not a platform: never matched (the engine refuses such a name before converting).
+      }
     }
   }
 
-  /** The context `name` (a stage name, FROM value or `--from` value) stands for, if any. */
-  find(name: string): FoundContext | undefined {
+  /**
+   * The context `name` (a stage name, FROM value or `--from` value) stands for, if any: the one
+   * given for `platform` (`NAME::os/arch`) before the one for every platform.
+   */
+  find(name: string, platform: LLBPlatform): FoundContext | undefined {
     if (this.byKey.size === 0) return undefined;
     const lower = name.toLowerCase();
     if (lower === 'scratch' || lower === 'context') return undefined;
     const key = contextKey(name);
-    return key === undefined ? undefined : this.byKey.get(key);
+    if (key === undefined) return undefined;
+    return this.byKey.get(`${key}::${formatPlatform(platform)}`) ?? this.byKey.get(key);
   }
 }
 

@@ -59,7 +59,7 @@ export class StageSet {
     if (!s) {
       s = new StageState({ def: undefined, id: `image:${norm}`, metaStage: '', baseName: ref, platform: this.targetPlatform, image: emptyImage(this.targetPlatform) });
       if (at) s.firstUse = { startLine: at.line, endLine: at.endLine ?? at.line, column: at.column };
-      s.context = this.contexts.find(ref);
+      s.context = this.contexts.find(ref, this.targetPlatform);
       this.pseudo.set(norm, s);
       this.states.push(s);
     }

@@ -45,7 +45,7 @@ export function createStages(typed: TypedDockerfile, set: StageSet, globals: Rea
     // A build context named like the stage replaces it whole (BuildKit checks this first). FROM
     // <name> refers to a stage only if the stage comes earlier; otherwise to a build context of
     // that name, else an image.
-    const replacing = def.name !== undefined ? set.contexts.find(def.name) : undefined;
+    const replacing = def.name !== undefined ? set.contexts.find(def.name, s.platform) : undefined;
     const base = replacing ? undefined : set.named(baseName);
     if (replacing) {
       s.context = replacing;
@@ -54,7 +54,7 @@ export function createStages(typed: TypedDockerfile, set: StageSet, globals: Rea
     } else if (base) {
       s.base = base;
     } else {
-      s.context = set.contexts.find(baseName);
+      s.context = set.contexts.find(baseName, s.platform);
     }
     s.ignoreCache = opts.noCache === true || (opts.noCacheFilter ?? []).some((n) => def.name !== undefined && n.toLowerCase() === def.name);
     set.add(s);
