@@ -4,6 +4,8 @@
  */
 import type { SourceLocation } from '../util/errors.js';
 import type { PushSummary, RegistryAccess } from './image-types.js';
+import type { ExtraHostEntry } from '../util/extra-host.js';
+import type { UlimitEntry } from '../util/ulimit.js';
 
 /** A Dockerfile as the client read it. */
 export interface DockerfileSource {
@@ -86,10 +88,7 @@ export type CacheImportSpec =
     };
 
 /** One `--add-host` entry: `ip` is an IPv4 or IPv6 address. */
-export interface ExtraHost {
-  readonly host: string;
-  readonly ip: string;
-}
+export type ExtraHost = ExtraHostEntry;
 
 export interface BuildRequest {
   /** The build context directory on the client (a stdin tarball is unpacked by the client first). */
@@ -121,7 +120,7 @@ export interface BuildRequest {
    */
   readonly namedContexts?: Readonly<Record<string, string>>;
   /** `--ulimit NAME=SOFT[:HARD]`: every RUN step's resource limits (and part of its cache key). Default none. */
-  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  readonly ulimits?: readonly UlimitEntry[];
   /** `--shm-size`: every RUN step's /dev/shm is a tmpfs of this many bytes (part of its cache key). Default: 64 MiB, unkeyed. */
   readonly shmSize?: number;
   /**

@@ -4,12 +4,11 @@
  * it as one tar stream (named_context_tar), holding only what the directory's own `.dockerignore`
  * leaves, as BuildKit reads a named local context. Only a directory this build named is sent.
  */
-import { promises as fsp } from 'node:fs';
-import { join } from 'node:path';
 import { TsbuildError } from '../util/errors.js';
 import { readIgnoreFile, walkContext } from '../util/pattern-matcher/index.js';
 import { tarDirectory } from '../util/tar-directory.js';
 import type { tsbuild } from './gen/control.js';
+import { readDockerignore } from './solve-context-listing.js';
 
 type SolveRequest = tsbuild.control.v1.SolveRequest.$Properties;
 
@@ -21,12 +20,9 @@ export async function serveNamedContext(
   if (dir === undefined || !dir.startsWith('/')) {
     throw new TsbuildError('SOLVE_PROTOCOL', `Solve: named_context ${JSON.stringify(name)} is not a directory --build-context of this build`);
   }
-  const text = await fsp.readFile(join(dir, '.dockerignore'), 'utf8').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
   const paths = ['.'];
-  for await (const e of walkContext(dir, { excludes: readIgnoreFile(text), signal })) paths.push(e.path);
+  const excludes = readIgnoreFile(readDockerignore(dir, undefined)?.toString('utf8'));
+  for await (const e of walkContext(dir, { excludes, signal })) paths.push(e.path);
   for await (const data of tarDirectory(dir, signal, { paths })) await write({ namedContextTar: { data: data as Buffer } });
   await write({ namedContextTar: { eof: true } });
 }

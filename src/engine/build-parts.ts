@@ -148,7 +148,7 @@ function checkedExtraHosts(hosts: NonNullable<BuildRequest['extraHosts']>): read
     const why = extraHostProblem(h);
     if (why !== undefined) throw new UserInputError('INVALID_ADD_HOST', `invalid --add-host "${h.host}:${h.ip}": ${why}`);
   }
-  return hosts.map((h) => ({ host: h.host, ip: h.ip }));
+  return hosts;
 }
 
 /** `--ulimit` entries from a request, each checked (a daemon's may come from any client). */
@@ -157,7 +157,7 @@ function checkedUlimits(ulimits: NonNullable<BuildRequest['ulimits']>): readonly
     const why = ulimitProblem(u);
     if (why !== undefined) throw new UserInputError('INVALID_ULIMIT', `invalid --ulimit "${u.name}=${u.soft}:${u.hard}": ${why}`);
   }
-  return ulimits.map((u) => ({ name: u.name, soft: u.soft, hard: u.hard }));
+  return ulimits;
 }
 
 function checkedShmSize(bytes: number): number {

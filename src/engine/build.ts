@@ -20,7 +20,7 @@ import type { ImageConfig } from '../oci/types.js';
 import { TsbuildError, UserInputError } from '../util/errors.js';
 import { BuildRegistry } from './build-registry.js';
 import { layerOptions } from '../exporter/image-build.js';
-import { annotationsOf, checkedAnnotations } from '../exporter/annotations.js';
+import { checkedAnnotations } from '../exporter/annotations.js';
 import { loadDockerignoreStep, MetadataSteps, withBaseImageHint } from './front-end-steps.js';
 import { HistoryRecorder } from './build-history-recorder.js';
 import { StepError, isCancellation } from '../solver/errors.js';
@@ -87,13 +87,14 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   const storage = services.storage;
   // Bad output/push settings fail before anything is built.
   const outputs = normalizeOutputs(b.outputs, req);
+  let indexAnnotations = false;
   for (const o of outputs) {
     if (o.type === 'image' && pushFlag(o) && pushNames(o, req.tags).length === 0) {
       throw new UserInputError('PUSH_NO_NAME', 'pushing needs an image name: add -t NAME (or name=NAME to the image output)');
     }
     if (IMAGE_OUTPUTS.has(o.type)) {
       layerOptions(o.attrs);
-      checkedAnnotations(o.type, o.attrs);
+      indexAnnotations ||= checkedAnnotations(o.type, o.attrs).some((a) => a.target === 'index');
     }
   }
   const buildArgs = new Map(Object.entries(req.buildArgs));
@@ -120,7 +121,7 @@ async function buildWith(engine: BuildEngine, registry: BuildRegistry, b: Build)
   // layers are downloaded only if the FROM step runs.
   const platforms = targetPlatforms(req);
   const metadata = new MetadataSteps(progress, async (ref, o) => (await registry.images.resolve(ref, { signal: o.signal ?? signal, ...(o.platform ? { platform: o.platform } : {}) })).config, platforms.length > 1);
-  if (platforms.length <= 1 && outputs.some((o) => IMAGE_OUTPUTS.has(o.type) && annotationsOf(o.attrs).some((a) => a.target === 'index'))) {
+  if (platforms.length <= 1 && indexAnnotations) {
     progress.write({ type: 'warning', message: 'annotation-index.* (--annotation index:…) has no image index to go on: one platform is built, as one image; ignored', timestamp: Date.now() });
   }
   if (platforms.length > 1) {

@@ -38,10 +38,13 @@ export class MetadataSteps {
   /** Images whose lookup failed, in order. */
   readonly failed: string[] = [];
 
+  readonly #prefixPlatform: boolean;
+
   /** `prefixPlatform`: several platforms are built, so each lookup's step names its platform, as BuildKit's. */
-  constructor(progress: ProgressWriter, inner: ImageResolver, private readonly prefixPlatform = false) {
+  constructor(progress: ProgressWriter, inner: ImageResolver, prefixPlatform = false) {
     this.#progress = progress;
     this.#inner = inner;
+    this.#prefixPlatform = prefixPlatform;
   }
 
   readonly resolve: ImageResolver = (ref, opts) => {
@@ -57,7 +60,7 @@ export class MetadataSteps {
 
   async #lookup(ref: string, opts: Parameters<ImageResolver>[1]): ReturnType<ImageResolver> {
     const who = opts.context !== undefined ? `context ${opts.context}` : 'internal';
-    const v = startVertex(this.#progress, { name: `[${this.prefixPlatform ? `${formatPlatform(opts.platform)} ` : ''}${who}] load metadata for ${ref}` });
+    const v = startVertex(this.#progress, { name: `[${this.#prefixPlatform ? `${formatPlatform(opts.platform)} ` : ''}${who}] load metadata for ${ref}` });
     try {
       const config = await this.#inner(ref, opts);
       v.done();

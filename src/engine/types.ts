@@ -16,6 +16,8 @@ import type { SourceLocation } from '../util/errors.js';
 import type { MissReason, StepOutcome } from '../solver/types.js';
 import type { PushSummary } from './image-types.js';
 import type { RegistryAccess } from './call-types.js';
+import type { UlimitEntry } from '../util/ulimit.js';
+import type { ExtraHostEntry } from '../util/extra-host.js';
 
 export type {
   CallOptions, SecretLookup, ByteSink, RegistryCredentials, CredentialLookup, BuildOptions, ReceivingBuildOptions, InputOptions, TransferOptions, RegistryAccess,
@@ -64,11 +66,11 @@ export interface BuildRequest {
    */
   readonly namedContexts?: Readonly<Record<string, string>>;
   /** `--ulimit` entries for every RUN step (and its cache key). */
-  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  readonly ulimits?: readonly UlimitEntry[];
   /** `--shm-size` in bytes: every RUN step's /dev/shm (and its cache key). */
   readonly shmSize?: number;
   /** `--add-host HOST:IP` entries for every RUN step's /etc/hosts (and its cache key). */
-  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
+  readonly extraHosts?: readonly ExtraHostEntry[];
   readonly ssh: Readonly<Record<string, string>>;
   readonly tags: readonly string[];
   readonly outputs: readonly OutputSpec[];

@@ -9,6 +9,7 @@ import { UserInputError } from '../util/errors.js';
 import { allSettledOrFirstError } from '../util/parallel.js';
 import { COMPRESSIONS, LEVELS, type Compression } from './layer-compress.js';
 import { annotationsFor, checkedAnnotations } from './annotations.js';
+import { formatPlatform } from '../llb/platform.js';
 
 /**
  * The layer options of an output's attributes, as buildx has them: `compression=gzip|zstd|
@@ -39,7 +40,7 @@ export function layerOptions(attrs: ReadonlyMap<string, string>): LayerOptions {
 /** The platform an export request's image is for, as its config says (`os/arch[/variant]`). */
 export function configPlatform(req: Pick<ExportRequest, 'config'>): string {
   const c = req.config;
-  return `${c.os || 'linux'}/${c.architecture || 'amd64'}${c.variant ? `/${c.variant}` : ''}`;
+  return formatPlatform({ os: c.os || 'linux', architecture: c.architecture || 'amd64', ...(c.variant ? { variant: c.variant } : {}) });
 }
 
 /**

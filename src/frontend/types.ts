@@ -7,6 +7,8 @@ import type { Graph } from '@dagrejs/graphlib';
 import type { Definition, LLBPlatform } from '../llb/types.js';
 import type { ImageConfig } from '../oci/types.js';
 import type { SourceLocation } from '../util/errors.js';
+import type { UlimitEntry } from '../util/ulimit.js';
+import type { ExtraHostEntry } from '../util/extra-host.js';
 
 export interface ImageResolveOptions {
   /** The platform the stage is built for. */
@@ -49,9 +51,9 @@ export interface ConvertOptions {
    * `--add-host` entries, in order: every RUN's op carries them (written to its /etc/hosts after the
    * loopback lines), so they are part of each RUN step's cache key, as BuildKit's exec meta.
    */
-  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
+  readonly extraHosts?: readonly ExtraHostEntry[];
   /** `--ulimit` entries, in order: every RUN's op carries them (its cache key too), as BuildKit's exec meta. */
-  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  readonly ulimits?: readonly UlimitEntry[];
   /** `--shm-size` bytes: every RUN gets a tmpfs of that size at /dev/shm (a mount of its op, as BuildKit adds it). */
   readonly shmSize?: number;
   /**

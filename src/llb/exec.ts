@@ -13,6 +13,8 @@ import type { ProtoWriter } from './proto-writer.js';
 import { resolvePath } from './state-meta.js';
 import type { NetworkMode, SecurityMode, StateLike } from './state-meta.js';
 import type { OpConstraints } from './types.js';
+import type { UlimitEntry } from '../util/ulimit.js';
+import type { ExtraHostEntry } from '../util/extra-host.js';
 
 export type CacheSharing = 'shared' | 'private' | 'locked';
 
@@ -67,9 +69,9 @@ export interface RunOptions {
   /** Secrets exposed as environment variables (`--mount=type=secret,env=NAME`). */
   readonly secretEnv?: readonly { readonly id: string; readonly name: string; readonly optional?: boolean }[] | undefined;
   readonly proxyEnv?: ProxyEnv | undefined;
-  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[] | undefined;
+  readonly extraHosts?: readonly ExtraHostEntry[] | undefined;
   /** Resource limits of the process (`--ulimit`), in order. */
-  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[] | undefined;
+  readonly ulimits?: readonly UlimitEntry[] | undefined;
   /** Overrides of the base state's meta for this step only. */
   readonly network?: NetworkMode | undefined;
   readonly security?: SecurityMode | undefined;

@@ -8,6 +8,7 @@ import { ExecErrorCode } from './errors.js';
 import { DOCKER_DEFAULT_CAPABILITIES, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from './default-security.js';
 import { sandboxSeccomp, type SeccompPolicy } from './seccomp.js';
 import type { ExecLimits, NetworkMode, ResolvedUser, SecurityMode } from './types.js';
+import type { UlimitEntry } from '../../util/ulimit.js';
 
 export interface SpecMount {
   readonly destination: string;
@@ -75,7 +76,7 @@ export interface RuntimeSpecOptions {
   /** RLIMIT_NOFILE soft and hard, unless `ulimits` has a `nofile`. */
   readonly openFiles: number;
   /** `--ulimit` entries (Docker's names), in order. Default none. */
-  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  readonly ulimits?: readonly UlimitEntry[];
   /** Capabilities for `insecure` (the engine's bounding set). */
   readonly allCapabilities: readonly string[];
 }
@@ -85,7 +86,7 @@ export interface RuntimeSpecOptions {
  * each ulimit as given. An unknown name is refused (the engine checked them; a spec is never
  * written with one).
  */
-function rlimitsOf(openFiles: number, ulimits: readonly { readonly name: string; readonly soft: number; readonly hard: number }[]): { type: string; hard: number; soft: number }[] {
+function rlimitsOf(openFiles: number, ulimits: readonly UlimitEntry[]): { type: string; hard: number; soft: number }[] {
   const out = ulimits.some((u) => u.name === 'nofile') ? [] : [{ type: 'RLIMIT_NOFILE', hard: openFiles, soft: openFiles }];
   for (const u of ulimits) {
     const type = Object.hasOwn(ULIMIT_TYPES, u.name) ? ULIMIT_TYPES[u.name] : undefined;

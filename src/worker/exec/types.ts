@@ -7,6 +7,7 @@
  * deletes them. Everything the executor creates for a run (bundle, init files, mountpoint stubs,
  * secret tmpfs, runc state, cgroup) is gone when `run` settles, whether it resolved or rejected.
  */
+import type { UlimitEntry } from '../../util/ulimit.js';
 
 /**
  * `sandbox` (the default, BuildKit's name for it): a private network namespace with loopback and
@@ -151,7 +152,7 @@ export interface ExecProcess {
    * Resource limits (`--ulimit`, Docker's names: nofile, nproc, …), in order; a `nofile` replaces
    * the default open-files limit (the engine's own). Default none.
    */
-  readonly ulimits?: readonly { readonly name: string; readonly soft: number; readonly hard: number }[];
+  readonly ulimits?: readonly UlimitEntry[];
   /** Called for each output line, in order per stream. Must not throw. */
   readonly onLog?: (line: ExecLogLine) => void;
   /**

@@ -7,6 +7,8 @@ import { siteOf } from '../instructions/site.js';
 import type { ParseContext } from '../instructions/site.js';
 import type { Expander } from './expand.js';
 import type { StageState } from './stage-state.js';
+import type { UlimitEntry } from '../../../util/ulimit.js';
+import type { ExtraHostEntry } from '../../../util/extra-host.js';
 
 export interface DispatchContext {
   readonly parse: ParseContext;
@@ -23,9 +25,9 @@ export interface DispatchContext {
   /** ConvertOptions.forceNetwork. */
   readonly forceNetwork: 'none' | 'host' | undefined;
   /** ConvertOptions.extraHosts (undefined when none). */
-  readonly extraHosts: readonly { readonly host: string; readonly ip: string }[] | undefined;
+  readonly extraHosts: readonly ExtraHostEntry[] | undefined;
   /** ConvertOptions.ulimits (undefined when none). */
-  readonly ulimits: readonly { readonly name: string; readonly soft: number; readonly hard: number }[] | undefined;
+  readonly ulimits: readonly UlimitEntry[] | undefined;
   /** The /dev/shm tmpfs every RUN mounts, from ConvertOptions.shmSize (undefined: the runtime's own). */
   readonly shmMount: ExecMount | undefined;
   readonly epoch: number | undefined;

@@ -15,7 +15,7 @@ import type { AddInstruction, CopyInstruction } from '../instructions/instructio
 import { commitHistory } from './image-config.js';
 import { lineOf, site, uppercaseCmd } from './dispatch-context.js';
 import type { DispatchContext } from './dispatch-context.js';
-import { httpFilename, isHttpSource, parseGitSource } from './remote-source.js';
+import { gitState, httpFilename, isHttpSource, parseGitSource } from './remote-source.js';
 import type { StageState } from './stage-state.js';
 
 /** An ADD --checksum value. */
@@ -97,15 +97,7 @@ export function dispatchCopy(s: StageState, ins: CopyInstruction | AddInstructio
       if (!isAdd) fail(Diagnostics.badSource, [`source can't be a git ref for COPY: ${src} (use ADD)`], at, src);
       const keep = ins.kind === 'ADD' ? ins.keepGitDir : undefined;
       if (keep !== undefined && git.keepGitDir !== undefined && keep !== git.keepGitDir) fail(Diagnostics.badSource, ['inconsistent keep-git-dir configuration'], at);
-      const sum = checksum ?? git.checksum;
-      const repo = State.git(git.remote, {
-        ...(git.ref ? { ref: git.ref } : {}),
-        ...(git.subdir ? { subdir: git.subdir } : {}),
-        ...((keep ?? git.keepGitDir) ? { keepGitDir: true } : {}),
-        ...(sum ? { checksum: sum } : {}),
-        constraints: { description, stage: s.metaStage, step, steps: s.cmdTotal },
-      });
-      add(repo, '/', options({}));
+      add(gitState(git, { description, stage: s.metaStage, step, steps: s.cmdTotal }, { keepGitDir: keep, checksum }), '/', options({}));
     } else if (isHttpSource(src)) {
       if (!isAdd) fail(Diagnostics.badSource, [`source can't be a URL for COPY: ${src} (use ADD)`], at, src);
       const filename = httpFilename(src);

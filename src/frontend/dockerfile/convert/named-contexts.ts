@@ -10,7 +10,7 @@ import { familiarImageRef, normalizeImageRef } from '../../../oci/reference.js';
 import { State } from '../../../llb/state.js';
 import type { LLBPlatform, OpConstraints } from '../../../llb/types.js';
 import type { NamedContext } from '../../types.js';
-import { parseGitSource } from './remote-source.js';
+import { gitState, parseGitSource } from './remote-source.js';
 import { formatPlatform, parsePlatform } from '../../../llb/platform.js';
 
 export interface FoundContext {
@@ -83,15 +83,7 @@ export function namedContextState(found: FoundContext, platform: LLBPlatform, co
       return State.local(c.localName, { excludePatterns: c.excludes, sharedKeyHint: c.localName }, { description: constraints.description ?? '', locations: constraints.locations ?? [] }).platform(platform);
     case 'url': {
       const git = parseGitSource(c.url);
-      const st = git
-        ? State.git(git.remote, {
-          ...(git.ref ? { ref: git.ref } : {}),
-          ...(git.subdir ? { subdir: git.subdir } : {}),
-          ...(git.keepGitDir ? { keepGitDir: true } : {}),
-          ...(git.checksum ? { checksum: git.checksum } : {}),
-          constraints,
-        })
-        : State.http(c.url, { filename: 'context', constraints });
+      const st = git ? gitState(git, constraints) : State.http(c.url, { filename: 'context', constraints });
       return st.platform(platform);
     }
   }

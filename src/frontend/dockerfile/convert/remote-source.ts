@@ -3,6 +3,8 @@
  * `https://…/repo.git`, with `#ref:subdir` or `?ref=…&subdir=…`) and plain HTTP(S) files.
  */
 import { posix } from 'node:path';
+import { State } from '../../../llb/state.js';
+import type { OpConstraints } from '../../../llb/types.js';
 
 export interface GitSourceRef {
   /** The repository URL without fragment or query. */
@@ -80,4 +82,19 @@ export function httpFilename(src: string): string {
   } catch {
     return '__unnamed__';
   }
+}
+
+/**
+ * The checkout of `git` (ADD of a repository, a Git `--build-context`); `keepGitDir` and
+ * `checksum` given here win over the URL's own.
+ */
+export function gitState(git: GitSourceRef, constraints: OpConstraints, over: { readonly keepGitDir?: boolean | undefined; readonly checksum?: string | undefined } = {}): State {
+  const sum = over.checksum ?? git.checksum;
+  return State.git(git.remote, {
+    ...(git.ref ? { ref: git.ref } : {}),
+    ...(git.subdir ? { subdir: git.subdir } : {}),
+    ...((over.keepGitDir ?? git.keepGitDir) ? { keepGitDir: true } : {}),
+    ...(sum ? { checksum: sum } : {}),
+    constraints,
+  });
 }
